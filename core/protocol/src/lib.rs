@@ -1,0 +1,14 @@
+//! `openwa-protocol`: the sans-io core of OpenWA.
+//!
+//! Everything the engine and the simulator put on the wire goes through this crate: binary nodes,
+//! JIDs, the Noise XX handshake and transport, protobuf types, the Signal protocol, pairing and
+//! media crypto, and stanza builders/parsers. It does no I/O, reads no clock and owns no RNG:
+//! time and randomness are passed in by the caller.
+
+pub mod crypto;
+pub mod jid;
+pub mod node;
+pub mod proto;
+
+pub use jid::{Jid, JidError};
+pub use node::{AttrValue, Content, Node};
