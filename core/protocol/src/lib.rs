@@ -5,10 +5,18 @@
 //! media crypto, and stanza builders/parsers. It does no I/O, reads no clock and owns no RNG:
 //! time and randomness are passed in by the caller.
 
+pub mod binary;
 pub mod crypto;
 pub mod jid;
+pub mod media;
+pub mod message;
 pub mod node;
+pub mod noise;
+pub mod pairing;
+pub mod payload;
 pub mod proto;
+pub mod signal;
+pub mod stanza;
 
 pub use jid::{Jid, JidError};
 pub use node::{AttrValue, Content, Node};

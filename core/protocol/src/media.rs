@@ -1,0 +1,1 @@
+//! Media encryption, decryption and verification (protocol.md §12).

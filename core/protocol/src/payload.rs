@@ -1,0 +1,1 @@
+//! The login / registration `ClientPayload` (protocol.md §3).
