@@ -1,0 +1,408 @@
+//! Events: everything a session reports, in one ordered, replayable stream.
+//!
+//! Every [`Event`] carries the `session_id` it belongs to and a `seq` that increases by one for
+//! every event of the manager (across all sessions). Events are written to the event log before
+//! they are published, so `SessionManager::events_since(seq)` can replay anything a subscriber
+//! missed. Ids inside events are strings in canonical JID form (`15551234567@s.whatsapp.net`).
+
+use serde::{Deserialize, Serialize};
+
+/// One event of one session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// The session that produced it (empty only for [`EventKind::Lagged`], which is about the
+    /// subscriber, not a session).
+    pub session_id: String,
+    /// Position in the manager's event log; strictly increasing, starting at 1. For
+    /// [`EventKind::Lagged`] it is the seq of the last event this stream delivered (the cursor to
+    /// pass to `events_since`).
+    pub seq: u64,
+    /// Wall-clock time the event was produced, milliseconds since the Unix epoch.
+    pub timestamp_ms: u64,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// What happened. Each variant says when it fires and what follows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EventKind {
+    /// A QR code to show to the user, fired while the session is `waiting_for_qr`: once when the
+    /// server hands out its refs, then again each time the previous code expires (first after
+    /// 60 s, then every 20 s). Followed by another `Qr`, by `Paired` when the phone scanned it, or
+    /// by a `ConnectionState` change to `disconnected` (reason `qr_timeout`) when the refs run out.
+    Qr {
+        /// The string to encode in the QR code (`https://wa.me/settings/linked_devices#…`).
+        code: String,
+        /// How long this code stays valid, in seconds.
+        timeout_secs: u32,
+    },
+    /// The code to type on the phone, fired after `pair_with_code`. The phone shows a
+    /// notification; once the user types the code, `Paired` follows.
+    PairingCode {
+        /// The 8-character code, formatted `XXXX-XXXX`.
+        code: String,
+    },
+    /// The phone accepted this device. Fired once per pairing, right before the server restarts
+    /// the stream (the state goes `pairing` → `connecting` → `connected`). The session now has
+    /// credentials; later connects log in without a QR.
+    Paired {
+        /// Our own device id on the phone-number namespace (`15551234567:3@s.whatsapp.net`).
+        jid: String,
+        /// Our own device id on the LID namespace, if the server sent it.
+        lid: Option<String>,
+        /// The phone's platform (`android`, `iphone`…), if the server sent it.
+        platform: Option<String>,
+        /// The business name of a business account, if any.
+        business_name: Option<String>,
+    },
+    /// The connection state changed. Fired for every transition (never twice in a row with the
+    /// same state and reason). `connected` is followed by messages; `disconnected` with a
+    /// retryable reason is followed by `connecting` after the backoff; `logged_out` is final
+    /// until the session is paired again.
+    ConnectionState {
+        /// The new state.
+        state: ConnectionState,
+        /// Why the state changed.
+        reason: StateReason,
+        /// Extra human-readable context (a server code, a network error).
+        detail: Option<String>,
+    },
+    /// A message arrived and was stored. Fired after it is persisted and before the delivery
+    /// receipt is sent; a redelivered message (same id) is not reported twice.
+    MessageReceived {
+        /// The message.
+        message: Message,
+    },
+    /// A message we sent was accepted by the server (its ack arrived). `MessageStatus`
+    /// updates follow as receipts come in.
+    MessageSent {
+        /// The message as stored.
+        message: Message,
+    },
+    /// The status of one of our sent messages changed (delivered, read, played, failed).
+    /// Fired once per status step per message; never goes backwards.
+    MessageStatus {
+        /// The chat of the message.
+        chat: String,
+        /// The message id.
+        message_id: String,
+        /// The new status.
+        status: MessageStatus,
+    },
+    /// A receipt arrived from another device (delivered, read, played…). Fired for every
+    /// receipt stanza, including those about several messages; a `MessageStatus` follows for
+    /// each message whose status moved forward.
+    Receipt {
+        /// The chat the receipt is about.
+        chat: String,
+        /// Who sent the receipt (a device JID).
+        sender: String,
+        /// The message ids it covers.
+        message_ids: Vec<String>,
+        /// What kind of receipt.
+        receipt: ReceiptKind,
+        /// Server timestamp, seconds since the epoch.
+        timestamp: u64,
+    },
+    /// This subscriber fell behind and `missed` events were dropped from its queue (the engine
+    /// never waits for a slow consumer). Replay them with `events_since(seq)`; the stream
+    /// continues with newer events.
+    Lagged {
+        /// How many events were skipped (for a per-session stream: events of all sessions).
+        missed: u64,
+    },
+}
+
+impl EventKind {
+    /// The snake_case name of the variant (the `type` field in JSON).
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::Qr { .. } => "qr",
+            EventKind::PairingCode { .. } => "pairing_code",
+            EventKind::Paired { .. } => "paired",
+            EventKind::ConnectionState { .. } => "connection_state",
+            EventKind::MessageReceived { .. } => "message_received",
+            EventKind::MessageSent { .. } => "message_sent",
+            EventKind::MessageStatus { .. } => "message_status",
+            EventKind::Receipt { .. } => "receipt",
+            EventKind::Lagged { .. } => "lagged",
+        }
+    }
+}
+
+/// Where a session's connection stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionState {
+    /// Not connected and not trying (initial state, after `disconnect()`, or between attempts).
+    Disconnected,
+    /// Opening the WebSocket and doing the Noise handshake.
+    Connecting,
+    /// Connected without credentials; QR codes are being shown (see [`EventKind::Qr`]).
+    WaitingForQr,
+    /// The phone is linking this device (code typed or QR scanned); credentials arrive next.
+    Pairing,
+    /// Logged in; messages flow.
+    Connected,
+    /// The device was removed or logged out; credentials were deleted. Pair again to continue.
+    LoggedOut,
+}
+
+impl ConnectionState {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionState::Disconnected => "disconnected",
+            ConnectionState::Connecting => "connecting",
+            ConnectionState::WaitingForQr => "waiting_for_qr",
+            ConnectionState::Pairing => "pairing",
+            ConnectionState::Connected => "connected",
+            ConnectionState::LoggedOut => "logged_out",
+        }
+    }
+}
+
+/// Why the connection state changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum StateReason {
+    /// The application asked for it (`connect()`, `disconnect()`, `logout()`).
+    Requested,
+    /// The engine is reconnecting after a failure (after the backoff delay).
+    Reconnecting,
+    /// Login succeeded.
+    LoggedIn,
+    /// The server handed out QR refs (no credentials yet).
+    QrRequired,
+    /// The phone started linking this device.
+    PairingStarted,
+    /// Pairing finished; the stream restarts to log in with the new credentials.
+    PairingSucceeded,
+    /// All QR refs expired without a scan.
+    QrTimeout,
+    /// The network failed (DNS, TCP, TLS, proxy, WebSocket closed). Retried with backoff.
+    NetworkError,
+    /// No answer to keepalive pings. Retried with backoff.
+    KeepaliveTimeout,
+    /// The server asked for a stream restart (`515`). Reconnects at once.
+    StreamRestart,
+    /// The server is unavailable (`503`). Retried with backoff.
+    ServerUnavailable,
+    /// Another connection of this same device replaced this one (`conflict type="replaced"`).
+    /// Not retried automatically, so two processes never fight over one device.
+    Replaced,
+    /// The phone removed this device (`401` / `device_removed`). Credentials deleted.
+    DeviceRemoved,
+    /// The server rejected the login as logged out (`failure reason=401` and friends).
+    /// Credentials deleted.
+    LoginRejected,
+    /// The account is banned (`failure reason=402/406`); `detail` has code and expiry.
+    Banned,
+    /// The server considers this client outdated (`405`) or its user agent bad (`409`).
+    ClientOutdated,
+    /// Any other stream error or login failure; `detail` has the code. Retried with backoff.
+    ServerError,
+    /// The Noise handshake failed (bad certificate or trust root). Not retried.
+    HandshakeFailed,
+}
+
+/// Status of a message we sent, in the order it can only move forward.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageStatus {
+    /// Sending failed (the server nacked it or it could not be encrypted).
+    Failed,
+    /// Stored locally, not yet acknowledged by the server.
+    Pending,
+    /// The server acknowledged it.
+    Sent,
+    /// At least one recipient device received it.
+    Delivered,
+    /// The recipient read it.
+    Read,
+    /// The recipient played it (voice notes, videos).
+    Played,
+}
+
+/// Kinds of receipts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ReceiptKind {
+    /// The device received the message (`receipt` without `type`).
+    Delivered,
+    /// The user read it (`type="read"`).
+    Read,
+    /// Read on one of our own devices (`type="read-self"`).
+    ReadSelf,
+    /// Played (`type="played"`).
+    Played,
+    /// Played on one of our own devices (`type="played-self"`).
+    PlayedSelf,
+    /// The sender's device could not decrypt and asks for a resend (`type="retry"`).
+    Retry,
+    /// Delivered to one of our own other devices (`type="sender"`).
+    Sender,
+    /// Any other receipt type.
+    Other,
+}
+
+impl ReceiptKind {
+    /// Maps a receipt stanza's `type` attribute (absent = delivered).
+    pub fn from_attr(value: Option<&str>) -> Self {
+        match value {
+            None | Some("") => ReceiptKind::Delivered,
+            Some("read") => ReceiptKind::Read,
+            Some("read-self") => ReceiptKind::ReadSelf,
+            Some("played") => ReceiptKind::Played,
+            Some("played-self") => ReceiptKind::PlayedSelf,
+            Some("retry") => ReceiptKind::Retry,
+            Some("sender") => ReceiptKind::Sender,
+            Some(_) => ReceiptKind::Other,
+        }
+    }
+
+    /// The status a sent message reaches when this receipt comes from a recipient.
+    pub fn status(self) -> Option<MessageStatus> {
+        match self {
+            ReceiptKind::Delivered => Some(MessageStatus::Delivered),
+            ReceiptKind::Read => Some(MessageStatus::Read),
+            ReceiptKind::Played => Some(MessageStatus::Played),
+            _ => None,
+        }
+    }
+}
+
+/// A message as the API reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    /// The message id (unique per chat and sender).
+    pub id: String,
+    /// The chat: the other person for 1:1 chats (even for our own messages), or the group.
+    pub chat: String,
+    /// The author's JID (device-less); ourselves when `from_me`.
+    pub sender: String,
+    /// The author's other id (LID when `sender` is a phone number, or the reverse), if known.
+    pub sender_alt: Option<String>,
+    /// Whether we (any of our devices) sent it.
+    pub from_me: bool,
+    /// Server timestamp, seconds since the epoch.
+    pub timestamp: u64,
+    /// The author's push name, if the server sent it.
+    pub push_name: Option<String>,
+    /// The text (conversation or extended-text), if it is a text message.
+    pub text: Option<String>,
+    /// Current status (meaningful for messages we sent).
+    pub status: MessageStatus,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_serialize_flat_with_a_type_tag() {
+        let event = Event {
+            session_id: "alice".into(),
+            seq: 7,
+            timestamp_ms: 1_700_000_000_000,
+            kind: EventKind::ConnectionState {
+                state: ConnectionState::WaitingForQr,
+                reason: StateReason::QrRequired,
+                detail: None,
+            },
+        };
+        let json = serde_json::to_value(&event).unwrap();
+        assert_eq!(json["type"], "connection_state");
+        assert_eq!(json["state"], "waiting_for_qr");
+        assert_eq!(json["reason"], "qr_required");
+        assert_eq!(json["session_id"], "alice");
+        assert_eq!(json["seq"], 7);
+        let back: Event = serde_json::from_value(json).unwrap();
+        assert_eq!(back, event);
+    }
+
+    #[test]
+    fn every_kind_round_trips_and_names_match_json() {
+        let message = Message {
+            id: "3EB0AA".into(),
+            chat: "15551234567@s.whatsapp.net".into(),
+            sender: "15551234567@s.whatsapp.net".into(),
+            sender_alt: Some("987654321@lid".into()),
+            from_me: false,
+            timestamp: 1_700_000_000,
+            push_name: Some("Bob".into()),
+            text: Some("hi".into()),
+            status: MessageStatus::Delivered,
+        };
+        let kinds = vec![
+            EventKind::Qr {
+                code: "https://wa.me/settings/linked_devices#a,b,c,d,1".into(),
+                timeout_secs: 60,
+            },
+            EventKind::PairingCode {
+                code: "ABCD-EFGH".into(),
+            },
+            EventKind::Paired {
+                jid: "15551234567:3@s.whatsapp.net".into(),
+                lid: Some("987654321:3@lid".into()),
+                platform: Some("android".into()),
+                business_name: None,
+            },
+            EventKind::ConnectionState {
+                state: ConnectionState::LoggedOut,
+                reason: StateReason::DeviceRemoved,
+                detail: Some("401".into()),
+            },
+            EventKind::MessageReceived {
+                message: message.clone(),
+            },
+            EventKind::MessageSent { message },
+            EventKind::MessageStatus {
+                chat: "15551234567@s.whatsapp.net".into(),
+                message_id: "3EB0AA".into(),
+                status: MessageStatus::Read,
+            },
+            EventKind::Receipt {
+                chat: "15551234567@s.whatsapp.net".into(),
+                sender: "15551234567:1@s.whatsapp.net".into(),
+                message_ids: vec!["a".into(), "b".into()],
+                receipt: ReceiptKind::Read,
+                timestamp: 1_700_000_001,
+            },
+            EventKind::Lagged { missed: 3 },
+        ];
+        for kind in kinds {
+            let event = Event {
+                session_id: "s".into(),
+                seq: 1,
+                timestamp_ms: 0,
+                kind,
+            };
+            let json = serde_json::to_value(&event).unwrap();
+            assert_eq!(json["type"], event.kind.name());
+            assert_eq!(serde_json::from_value::<Event>(json).unwrap(), event);
+        }
+    }
+
+    #[test]
+    fn receipt_kinds_and_status_order() {
+        assert_eq!(ReceiptKind::from_attr(None), ReceiptKind::Delivered);
+        assert_eq!(ReceiptKind::from_attr(Some("read")), ReceiptKind::Read);
+        assert_eq!(
+            ReceiptKind::from_attr(Some("played-self")),
+            ReceiptKind::PlayedSelf
+        );
+        assert_eq!(ReceiptKind::from_attr(Some("weird")), ReceiptKind::Other);
+        assert_eq!(ReceiptKind::Read.status(), Some(MessageStatus::Read));
+        assert_eq!(ReceiptKind::Retry.status(), None);
+        assert!(MessageStatus::Pending < MessageStatus::Sent);
+        assert!(MessageStatus::Sent < MessageStatus::Delivered);
+        assert!(MessageStatus::Delivered < MessageStatus::Read);
+        assert!(MessageStatus::Read < MessageStatus::Played);
+    }
+}

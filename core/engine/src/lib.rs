@@ -1,0 +1,24 @@
+//! `openwa`: the OpenWA engine.
+//!
+//! One [`SessionManager`] per process runs many WhatsApp multi-device sessions on one tokio
+//! runtime, one store and one event log. The public API is shaped for foreign-function bindings:
+//! owned `Clone + Send + Sync` types, `Arc` handles, async methods returning
+//! `Result<_, `[`Error`]`>`, no generics or lifetimes.
+
+pub mod bus;
+pub mod config;
+pub mod error;
+pub mod event;
+pub mod ids;
+pub mod qr;
+
+pub use bus::{EventLog, EventStream, MemoryEventLog};
+pub use config::{
+    AtRestKey, BrowserInfo, DEFAULT_SERVER_URL, ManagerConfig, ProxyConfig, ProxyKind,
+    SessionOptions, StoreBackend, StoreConfig, WHATSAPP_TRUST_ROOT,
+};
+pub use error::{Error, ErrorCode};
+pub use event::{
+    ConnectionState, Event, EventKind, Message, MessageStatus, ReceiptKind, StateReason,
+};
+pub use ids::{ChatKind, parse_chat_id, parse_phone_number};
