@@ -1,1 +1,28 @@
 //! Binary node codec ("WABinary", protocol.md §4): token tables, encoder, decoder.
+//!
+//! ```
+//! use openwa_protocol::{Jid, Node, binary};
+//!
+//! let ping = Node::new("iq")
+//!     .attr("id", "1")
+//!     .attr("to", Jid::server())
+//!     .attr("type", "get")
+//!     .attr("xmlns", "w:p")
+//!     .child(Node::new("ping"));
+//! let bytes = binary::encode(&ping);
+//! assert_eq!(bytes[..4], [0x00, 0xF8, 0x0A, 0x19]);
+//! assert_eq!(binary::decode(&bytes)?, ping);
+//! # Ok::<(), binary::DecodeError>(())
+//! ```
+
+mod decode;
+mod encode;
+mod tag;
+pub mod token;
+mod tokens;
+
+pub use decode::{DecodeError, MAX_DEPTH, MAX_INFLATED_LEN, decode};
+pub use encode::{encode, encode_into};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,418 @@
+//! Bytes → node (protocol.md §4), liberal in what it accepts (§0.1 item 9) and bounded on any
+//! input: every length is checked against the bytes that remain before anything is allocated,
+//! nesting is limited, and compressed input inflates to at most [`MAX_INFLATED_LEN`] bytes.
+
+use std::borrow::Cow;
+use std::io::Read;
+
+use super::tag;
+use super::token::{self, Token};
+use crate::jid::{DEFAULT_USER_SERVER, HIDDEN_USER_SERVER, HOSTED_LID_SERVER, HOSTED_SERVER, Jid};
+use crate::node::{AttrValue, Content, Node};
+
+/// Deepest node nesting accepted (the root is depth 1).
+pub const MAX_DEPTH: usize = 64;
+
+/// Largest payload a compressed node may inflate to (16 MiB, the frame size limit).
+pub const MAX_INFLATED_LEN: usize = 16 << 20;
+
+/// Why bytes are not a binary node. Positions are byte offsets into the node bytes with the
+/// flags byte at offset 0 (for compressed input, offsets into flags byte + inflated payload).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// The input was empty: not even the flags byte.
+    #[error("empty input: no flags byte")]
+    Empty,
+    /// The input ended inside a value.
+    #[error("unexpected end of input at byte {pos}: {needed} more byte(s) needed")]
+    UnexpectedEnd {
+        /// Where the missing bytes should have started.
+        pos: usize,
+        /// How many bytes were needed.
+        needed: usize,
+    },
+    /// A tag byte that cannot appear here (240–244 never can).
+    #[error("invalid tag {tag} at byte {pos} (expected {expected})")]
+    InvalidTag {
+        /// The tag byte.
+        tag: u8,
+        /// Its offset.
+        pos: usize,
+        /// What was expected there.
+        expected: &'static str,
+    },
+    /// A double-byte token index outside its dictionary.
+    #[error("invalid token {dict}/{index} at byte {pos}")]
+    InvalidToken {
+        /// Dictionary number.
+        dict: u8,
+        /// Index byte.
+        index: u8,
+        /// Offset of the dictionary tag.
+        pos: usize,
+    },
+    /// A nibble code that stands for no character (12–14, or the pad 15 before the end).
+    #[error("invalid packed nibble {nibble} at byte {pos}")]
+    InvalidNibble {
+        /// The 4-bit code.
+        nibble: u8,
+        /// Offset of the byte holding it.
+        pos: usize,
+    },
+    /// A list header of size 0 where a node was expected.
+    #[error("node with no tag at byte {pos}")]
+    EmptyNode {
+        /// Offset of the list header.
+        pos: usize,
+    },
+    /// A JID where a plain string is required (a tag, an attribute key, a JID's parts), or a JID
+    /// pair with an empty server.
+    #[error("invalid JID at byte {pos}")]
+    InvalidJid {
+        /// Offset of the JID tag or of the offending part.
+        pos: usize,
+    },
+    /// Nodes nested deeper than [`MAX_DEPTH`].
+    #[error("nodes nested deeper than {MAX_DEPTH} at byte {pos}")]
+    TooDeep {
+        /// Offset of the node that went too deep.
+        pos: usize,
+    },
+    /// Bytes left after the root node.
+    #[error("{count} trailing byte(s) after the node at byte {pos}")]
+    TrailingBytes {
+        /// Offset of the first extra byte.
+        pos: usize,
+        /// How many extra bytes.
+        count: usize,
+    },
+    /// The compressed payload is not a valid zlib stream.
+    #[error("invalid zlib payload: {0}")]
+    Inflate(String),
+    /// The compressed payload inflates past [`MAX_INFLATED_LEN`].
+    #[error("compressed node inflates past {MAX_INFLATED_LEN} bytes")]
+    InflatedTooLarge,
+}
+
+type Result<T> = std::result::Result<T, DecodeError>;
+
+/// Parses one serialized node: the flags byte (`flags & 2` = zlib-compressed rest), then exactly
+/// one node and nothing after it.
+pub fn decode(input: &[u8]) -> Result<Node> {
+    let (&flags, body) = input.split_first().ok_or(DecodeError::Empty)?;
+    if flags & 2 == 0 {
+        return decode_body(body);
+    }
+    let mut inflated = Vec::new();
+    flate2::read::ZlibDecoder::new(body)
+        .take(MAX_INFLATED_LEN as u64 + 1)
+        .read_to_end(&mut inflated)
+        .map_err(|e| DecodeError::Inflate(e.to_string()))?;
+    if inflated.len() > MAX_INFLATED_LEN {
+        return Err(DecodeError::InflatedTooLarge);
+    }
+    decode_body(&inflated)
+}
+
+fn decode_body(body: &[u8]) -> Result<Node> {
+    let mut reader = Reader { data: body, pos: 0 };
+    let node = reader.node(1)?;
+    match body.len() - reader.pos {
+        0 => Ok(node),
+        count => Err(DecodeError::TrailingBytes {
+            pos: reader.offset(),
+            count,
+        }),
+    }
+}
+
+/// A string-like value as read from the wire, before it is owned.
+enum Value<'a> {
+    Token(&'static str),
+    Raw(&'a [u8]),
+    Packed(String),
+    Jid(Jid),
+}
+
+impl Value<'_> {
+    fn into_string(self) -> String {
+        match self {
+            Value::Token(text) => text.to_owned(),
+            Value::Raw(bytes) => utf8(bytes),
+            Value::Packed(text) => text,
+            Value::Jid(jid) => jid.to_string(),
+        }
+    }
+}
+
+/// Text from raw bytes; invalid UTF-8 is replaced with U+FFFD (as Baileys does) rather than
+/// failing the whole stanza.
+fn utf8(bytes: &[u8]) -> String {
+    match String::from_utf8_lossy(bytes) {
+        Cow::Borrowed(text) => text.to_owned(),
+        Cow::Owned(text) => text,
+    }
+}
+
+struct Reader<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    /// Offset of the cursor counting the flags byte.
+    fn offset(&self) -> usize {
+        self.pos + 1
+    }
+
+    fn remaining(&self) -> usize {
+        self.data.len() - self.pos
+    }
+
+    fn byte(&mut self) -> Result<u8> {
+        let byte = *self.data.get(self.pos).ok_or(DecodeError::UnexpectedEnd {
+            pos: self.offset(),
+            needed: 1,
+        })?;
+        self.pos += 1;
+        Ok(byte)
+    }
+
+    fn take(&mut self, len: usize) -> Result<&'a [u8]> {
+        let end_error = DecodeError::UnexpectedEnd {
+            pos: self.offset(),
+            needed: len.saturating_sub(self.remaining()),
+        };
+        let end = self.pos.checked_add(len).ok_or(end_error.clone())?;
+        let bytes = self.data.get(self.pos..end).ok_or(end_error)?;
+        self.pos = end;
+        Ok(bytes)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N]> {
+        let bytes = self.take(N)?;
+        let mut array = [0u8; N];
+        array.copy_from_slice(bytes);
+        Ok(array)
+    }
+
+    fn u16(&mut self) -> Result<u16> {
+        self.array().map(u16::from_be_bytes)
+    }
+
+    /// Length that follows a BINARY_n tag.
+    fn binary_len(&mut self, tag: u8) -> Result<usize> {
+        Ok(match tag {
+            tag::BINARY_8 => usize::from(self.byte()?),
+            tag::BINARY_20 => {
+                let [a, b, c] = self.array()?;
+                usize::from(a & 0x0F) << 16 | usize::from(b) << 8 | usize::from(c)
+            }
+            _ => u32::from_be_bytes(self.array()?) as usize,
+        })
+    }
+
+    /// Size that follows a list tag, or `None` if the tag is not a list.
+    fn list_size(&mut self, tag: u8) -> Result<Option<usize>> {
+        Ok(match tag {
+            tag::LIST_EMPTY => Some(0),
+            tag::LIST_8 => Some(usize::from(self.byte()?)),
+            tag::LIST_16 => Some(usize::from(self.u16()?)),
+            _ => None,
+        })
+    }
+
+    fn node(&mut self, depth: usize) -> Result<Node> {
+        let start = self.offset();
+        if depth > MAX_DEPTH {
+            return Err(DecodeError::TooDeep { pos: start });
+        }
+        let header = self.byte()?;
+        let size = self.list_size(header)?.ok_or(DecodeError::InvalidTag {
+            tag: header,
+            pos: start,
+            expected: "a list header starting a node",
+        })?;
+        if size == 0 {
+            return Err(DecodeError::EmptyNode { pos: start });
+        }
+        let tag = self.plain_string()?;
+        let attr_count = (size - 1) / 2;
+        // Each attribute takes at least two bytes: never reserve more than the input can hold.
+        let mut attrs = Vec::with_capacity(attr_count.min(self.remaining() / 2));
+        for _ in 0..attr_count {
+            let key = self.plain_string()?;
+            let value = self.attr_value()?;
+            attrs.push((key, value));
+        }
+        let content = if size % 2 == 0 {
+            self.content(depth)?
+        } else {
+            Content::None
+        };
+        Ok(Node {
+            tag,
+            attrs,
+            content,
+        })
+    }
+
+    fn content(&mut self, depth: usize) -> Result<Content> {
+        let tag = self.byte()?;
+        if let Some(count) = self.list_size(tag)? {
+            // A node takes at least three bytes (header, size, tag).
+            let mut children = Vec::with_capacity(count.min(self.remaining() / 3));
+            for _ in 0..count {
+                children.push(self.node(depth + 1)?);
+            }
+            return Ok(Content::Nodes(children));
+        }
+        if matches!(tag, tag::BINARY_8 | tag::BINARY_20 | tag::BINARY_32) {
+            let len = self.binary_len(tag)?;
+            return Ok(Content::Bytes(self.take(len)?.to_vec()));
+        }
+        Ok(Content::Str(self.value(tag)?.into_string()))
+    }
+
+    /// An attribute value: a string, or a JID when it came with a JID tag.
+    fn attr_value(&mut self) -> Result<AttrValue> {
+        let tag = self.byte()?;
+        Ok(match self.value(tag)? {
+            Value::Jid(jid) => AttrValue::Jid(jid),
+            other => AttrValue::Str(other.into_string()),
+        })
+    }
+
+    /// A string that may not be a JID: tags, attribute keys, a JID's own parts.
+    fn plain_string(&mut self) -> Result<String> {
+        let start = self.offset();
+        let tag = self.byte()?;
+        match self.value(tag)? {
+            Value::Jid(_) => Err(DecodeError::InvalidJid { pos: start }),
+            other => Ok(other.into_string()),
+        }
+    }
+
+    /// Any string-like value after its tag byte (the tag has been read).
+    fn value(&mut self, tag: u8) -> Result<Value<'a>> {
+        let start = self.pos; // offset() of the tag byte
+        match tag {
+            tag::LIST_EMPTY => Ok(Value::Raw(&[])),
+            1..tag::DICTIONARY_0 => {
+                token::get(Token::Single(tag))
+                    .map(Value::Token)
+                    .ok_or(DecodeError::InvalidTag {
+                        tag,
+                        pos: start,
+                        expected: "a string",
+                    })
+            }
+            tag::DICTIONARY_0..=tag::DICTIONARY_3 => {
+                let dict = tag - tag::DICTIONARY_0;
+                let index = self.byte()?;
+                token::get(Token::Double { dict, index })
+                    .map(Value::Token)
+                    .ok_or(DecodeError::InvalidToken {
+                        dict,
+                        index,
+                        pos: start,
+                    })
+            }
+            tag::BINARY_8 | tag::BINARY_20 | tag::BINARY_32 => {
+                let len = self.binary_len(tag)?;
+                self.take(len).map(Value::Raw)
+            }
+            tag::NIBBLE_8 | tag::HEX_8 => self.packed(tag).map(Value::Packed),
+            tag::JID_PAIR => self.jid_pair(start).map(Value::Jid),
+            tag::AD_JID => self.ad_jid().map(Value::Jid),
+            tag::FB_JID => {
+                let user = self.plain_string()?;
+                let device = self.u16()?;
+                let server = self.plain_string()?;
+                Ok(Value::Jid(Jid {
+                    device,
+                    ..Jid::new(user, server)
+                }))
+            }
+            tag::INTEROP_JID => {
+                let user = self.plain_string()?;
+                let device = self.u16()?;
+                let integrator = self.u16()?;
+                let server = self.plain_string()?;
+                Ok(Value::Jid(Jid {
+                    device,
+                    integrator,
+                    ..Jid::new(user, server)
+                }))
+            }
+            _ => Err(DecodeError::InvalidTag {
+                tag,
+                pos: start,
+                expected: "a string",
+            }),
+        }
+    }
+
+    fn jid_pair(&mut self, start: usize) -> Result<Jid> {
+        let user = self.plain_string()?;
+        let server = self.plain_string()?;
+        if server.is_empty() {
+            return Err(DecodeError::InvalidJid { pos: start });
+        }
+        Ok(Jid::new(user, server))
+    }
+
+    /// AD_JID: domain byte (0/1/128/129 = server, anything else = agent on s.whatsapp.net),
+    /// device byte (0 = no device), user.
+    fn ad_jid(&mut self) -> Result<Jid> {
+        let [domain, device] = self.array()?;
+        let user = self.plain_string()?;
+        let (server, agent) = match domain {
+            tag::DOMAIN_WHATSAPP => (DEFAULT_USER_SERVER, 0),
+            tag::DOMAIN_LID => (HIDDEN_USER_SERVER, 0),
+            tag::DOMAIN_HOSTED => (HOSTED_SERVER, 0),
+            tag::DOMAIN_HOSTED_LID => (HOSTED_LID_SERVER, 0),
+            agent => (DEFAULT_USER_SERVER, agent),
+        };
+        Ok(Jid {
+            agent,
+            device: u16::from(device),
+            ..Jid::new(user, server)
+        })
+    }
+
+    /// NIBBLE_8 / HEX_8: a length byte (`pairs | 0x80 if odd`), then two codes per byte.
+    fn packed(&mut self, tag: u8) -> Result<String> {
+        let len_byte = self.byte()?;
+        let odd = len_byte & 0x80 != 0;
+        let bytes_start = self.offset();
+        let bytes = self.take(usize::from(len_byte & 0x7F))?;
+        let mut text = String::with_capacity(bytes.len() * 2);
+        let last = bytes.len().checked_sub(1);
+        for (i, &byte) in bytes.iter().enumerate() {
+            let pad_allowed = odd && Some(i) == last;
+            let pos = bytes_start + i;
+            text.push(unpack(tag, byte >> 4, pos, false)?);
+            match unpack(tag, byte & 0x0F, pos, pad_allowed) {
+                Ok(c) if !pad_allowed => text.push(c),
+                Ok(_) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(text)
+    }
+}
+
+/// One 4-bit code of a packed string. With `is_pad` the code is the dropped padding of an odd
+/// string and may be anything.
+fn unpack(tag: u8, code: u8, pos: usize, is_pad: bool) -> Result<char> {
+    let c = match (tag, code) {
+        (_, 0..=9) => b'0' + code,
+        (tag::HEX_8, 10..=15) => b'A' + code - 10,
+        (_, 10) => b'-',
+        (_, 11) => b'.',
+        _ if is_pad => b'\0',
+        _ => return Err(DecodeError::InvalidNibble { nibble: code, pos }),
+    };
+    Ok(char::from(c))
+}

@@ -1,0 +1,228 @@
+//! Node → bytes (protocol.md §4.4–§4.5).
+//!
+//! Strings use the shortest form in the order token, nibble-packed, hex-packed, raw bytes. JID
+//! attribute values use JID tags; byte content is always BINARY_n.
+
+use super::tag;
+use super::token::{self, Token};
+use crate::jid::{
+    DEFAULT_USER_SERVER, HIDDEN_USER_SERVER, HOSTED_LID_SERVER, HOSTED_SERVER, INTEROP_SERVER, Jid,
+    MESSENGER_SERVER,
+};
+use crate::node::{AttrValue, Content, Node};
+
+/// Largest list a LIST_16 header can announce.
+const MAX_LIST: usize = u16::MAX as usize;
+
+/// Serializes a node with the leading flags byte `0x00` (uncompressed).
+///
+/// `Content::Str` follows the string rules, so a string that is no token and cannot be packed
+/// goes out as BINARY_n and reads back as `Content::Bytes` (the wire does not tell them apart;
+/// [`Node::content_str`] accepts both). An empty `Content::Str` is written as NIBBLE_8 0 and
+/// reads back as a string.
+///
+/// Limits of the format: a node keeps at most 32,767 attributes and at most 65,535 children;
+/// anything past that is not written. Strings and bytes longer than `u32::MAX` are cut at that
+/// length. No real stanza comes near either limit (frames are capped at 16 MiB).
+pub fn encode(node: &Node) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64);
+    encode_into(node, &mut out);
+    out
+}
+
+/// Appends the serialized node (flags byte included) to `out`, so a buffer can be reused.
+pub fn encode_into(node: &Node, out: &mut Vec<u8>) {
+    out.push(0);
+    write_node(node, out);
+}
+
+fn write_node(node: &Node, out: &mut Vec<u8>) {
+    let has_content = !matches!(node.content, Content::None);
+    let max_attrs = (MAX_LIST - 1 - usize::from(has_content)) / 2;
+    let attrs = node.attrs.get(..max_attrs).unwrap_or(&node.attrs);
+    write_list_start(1 + 2 * attrs.len() + usize::from(has_content), out);
+    write_string(&node.tag, out);
+    for (key, value) in attrs {
+        write_string(key, out);
+        match value {
+            AttrValue::Str(text) => write_string(text, out),
+            AttrValue::Jid(jid) => write_jid(jid, out),
+        }
+    }
+    match &node.content {
+        Content::None => {}
+        Content::Bytes(bytes) => write_bytes(bytes, out),
+        // An empty string would be BINARY_8 0, which reads back as bytes; NIBBLE_8 0 stays a
+        // string (whatsmeow writes the same).
+        Content::Str(text) if text.is_empty() => out.extend_from_slice(&[tag::NIBBLE_8, 0]),
+        Content::Str(text) => write_string(text, out),
+        Content::Nodes(children) => {
+            let children = children.get(..MAX_LIST).unwrap_or(children);
+            write_list_start(children.len(), out);
+            for child in children {
+                write_node(child, out);
+            }
+        }
+    }
+}
+
+fn write_list_start(size: usize, out: &mut Vec<u8>) {
+    match size {
+        0 => out.push(tag::LIST_EMPTY),
+        1..=255 => out.extend_from_slice(&[tag::LIST_8, size as u8]),
+        _ => {
+            let [hi, lo] = u16::try_from(size).unwrap_or(u16::MAX).to_be_bytes();
+            out.extend_from_slice(&[tag::LIST_16, hi, lo]);
+        }
+    }
+}
+
+/// BINARY_8 / BINARY_20 / BINARY_32 with the bytes.
+fn write_bytes(bytes: &[u8], out: &mut Vec<u8>) {
+    let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
+    let [b0, b1, b2, b3] = len.to_be_bytes();
+    if len < 1 << 8 {
+        out.extend_from_slice(&[tag::BINARY_8, b3]);
+    } else if len < 1 << 20 {
+        out.extend_from_slice(&[tag::BINARY_20, b1 & 0x0F, b2, b3]);
+    } else {
+        out.extend_from_slice(&[tag::BINARY_32, b0, b1, b2, b3]);
+    }
+    out.extend_from_slice(bytes.get(..len as usize).unwrap_or(bytes));
+}
+
+/// How a string may be packed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Packing {
+    Nibble,
+    Hex,
+}
+
+fn packing_for(text: &str) -> Option<Packing> {
+    if text.is_empty() || text.len() > tag::PACKED_MAX {
+        return None;
+    }
+    let (mut nibble, mut hex) = (true, true);
+    for &b in text.as_bytes() {
+        match b {
+            b'0'..=b'9' => {}
+            b'-' | b'.' => hex = false,
+            b'A'..=b'F' => nibble = false,
+            _ => return None,
+        }
+    }
+    if nibble {
+        Some(Packing::Nibble)
+    } else if hex {
+        Some(Packing::Hex)
+    } else {
+        None
+    }
+}
+
+fn write_string(text: &str, out: &mut Vec<u8>) {
+    if text.is_empty() {
+        out.extend_from_slice(&[tag::BINARY_8, 0]);
+        return;
+    }
+    match token::index_of(text) {
+        Some(Token::Single(byte)) => out.push(byte),
+        Some(Token::Double { dict, index }) => {
+            out.extend_from_slice(&[tag::DICTIONARY_0 + dict, index])
+        }
+        None => match packing_for(text) {
+            Some(packing) => write_packed(text.as_bytes(), packing, out),
+            None => write_bytes(text.as_bytes(), out),
+        },
+    }
+}
+
+/// Writes a string already checked by [`packing_for`].
+fn write_packed(text: &[u8], packing: Packing, out: &mut Vec<u8>) {
+    let code = |b: u8| -> u8 {
+        match b {
+            b'0'..=b'9' => b - b'0',
+            b'-' => 10,
+            b'.' => 11,
+            b'A'..=b'F' => b - b'A' + 10,
+            _ => 15,
+        }
+    };
+    let odd = text.len() % 2 == 1;
+    let pairs = text.len().div_ceil(2) as u8;
+    out.push(match packing {
+        Packing::Nibble => tag::NIBBLE_8,
+        Packing::Hex => tag::HEX_8,
+    });
+    out.push(pairs | if odd { 0x80 } else { 0 });
+    let mut chunks = text.chunks_exact(2);
+    for pair in &mut chunks {
+        if let [hi, lo] = pair {
+            out.push(code(*hi) << 4 | code(*lo));
+        }
+    }
+    if let [last] = chunks.remainder() {
+        out.push(code(*last) << 4 | 15);
+    }
+}
+
+/// The AD_JID domain byte for a JID, when AD_JID can carry it exactly.
+fn ad_domain(jid: &Jid) -> Option<u8> {
+    let domain = match jid.server.as_str() {
+        DEFAULT_USER_SERVER => match jid.agent {
+            // Agents equal to the other domains' bytes would read back as those servers.
+            tag::DOMAIN_LID | tag::DOMAIN_HOSTED | tag::DOMAIN_HOSTED_LID => return None,
+            agent => agent,
+        },
+        HIDDEN_USER_SERVER if jid.agent == 0 => tag::DOMAIN_LID,
+        HOSTED_SERVER if jid.agent == 0 => tag::DOMAIN_HOSTED,
+        HOSTED_LID_SERVER if jid.agent == 0 => tag::DOMAIN_HOSTED_LID,
+        _ => return None,
+    };
+    (jid.integrator == 0 && jid.device <= u16::from(u8::MAX)).then_some(domain)
+}
+
+/// JID_PAIR for plain JIDs, AD_JID for devices/agents/hosted servers, FB_JID for `msgr`,
+/// INTEROP_JID for `interop`. A JID none of them can carry exactly (e.g. an agent on a LID) is
+/// written as its text.
+fn write_jid(jid: &Jid, out: &mut Vec<u8>) {
+    let plain = jid.device == 0 && jid.agent == 0 && jid.integrator == 0;
+    let hosted = jid.server == HOSTED_SERVER || jid.server == HOSTED_LID_SERVER;
+    if jid.server == MESSENGER_SERVER && jid.agent == 0 && jid.integrator == 0 {
+        write_fb_jid(jid, out);
+    } else if jid.server == INTEROP_SERVER && jid.agent == 0 {
+        write_interop_jid(jid, out);
+    } else if let Some(domain) = ad_domain(jid).filter(|_| !plain || hosted) {
+        out.extend_from_slice(&[tag::AD_JID, domain, jid.device as u8]);
+        write_string(&jid.user, out);
+    } else if plain && !jid.server.is_empty() {
+        out.push(tag::JID_PAIR);
+        if jid.user.is_empty() {
+            out.push(tag::LIST_EMPTY);
+        } else {
+            write_string(&jid.user, out);
+        }
+        write_string(&jid.server, out);
+    } else if jid.agent == 0 && jid.integrator != 0 {
+        write_interop_jid(jid, out);
+    } else if jid.agent == 0 {
+        write_fb_jid(jid, out);
+    } else {
+        write_string(&jid.to_string(), out);
+    }
+}
+
+fn write_fb_jid(jid: &Jid, out: &mut Vec<u8>) {
+    out.push(tag::FB_JID);
+    write_string(&jid.user, out);
+    out.extend_from_slice(&jid.device.to_be_bytes());
+    write_string(&jid.server, out);
+}
+
+fn write_interop_jid(jid: &Jid, out: &mut Vec<u8>) {
+    out.push(tag::INTEROP_JID);
+    write_string(&jid.user, out);
+    out.extend_from_slice(&jid.device.to_be_bytes());
+    out.extend_from_slice(&jid.integrator.to_be_bytes());
+    write_string(&jid.server, out);
+}
