@@ -17,21 +17,32 @@
 //! - [`pairing`] — `pair-device`, `pair-success`, `pair-device-sign`, link-code stages, logout;
 //! - [`keepalive`] — ping;
 //! - [`prekeys`] — `encrypt` IQs: upload, count, bundle fetch, digest, rotate;
-//! - [`usync`] — device lists, LIDs, contact lookups.
+//! - [`usync`] — device lists, LIDs, contact lookups;
+//! - [`message`] — outgoing and delivered `<message>`, `<enc>`;
+//! - [`receipt`] — `<receipt>` of every type, retry receipts;
+//! - [`ack`] — `<ack>` both ways;
+//! - [`addressing`] — [`Peer`] (to/from) and [`AddressingMode`].
 
+pub mod ack;
+pub mod addressing;
 pub mod connection;
 mod error;
 pub mod iq;
 pub mod keepalive;
+pub mod message;
 pub mod pairing;
 pub mod prekeys;
 mod read;
+pub mod receipt;
 pub mod usync;
 
+pub use ack::{Ack, AckClass};
+pub use addressing::{AddressingMode, Peer};
 pub use connection::{Failure, Ib, SetPassive, StreamEnd, StreamError, Success};
 pub use error::StanzaError;
 pub use iq::{IqError, IqHeader, IqSpec, IqType, Origin};
 pub use keepalive::Ping;
+pub use message::{DeviceEnc, Enc, EncKind, IncomingMessage, MessageType, OutgoingMessage};
 pub use pairing::{
     LinkCodeCompanionFinish, LinkCodeCompanionHello, LinkCodePrimaryHello, PairDevice,
     PairDeviceSign, PairSuccess, RemoveCompanionDevice,
@@ -40,6 +51,7 @@ pub use prekeys::{
     FetchPreKeys, GetKeyDigest, KeyDigest, KeyRequest, PreKey, PreKeyBundle, PreKeyCount,
     RotateSignedPreKey, SignedPreKey, UploadPreKeys, UserPreKeys,
 };
+pub use receipt::{Receipt, ReceiptType, RetryKeys, RetryRequest};
 pub use usync::{
     ContactResult, DeviceEntry, DeviceList, KeyIndexList, UsyncContext, UsyncMode, UsyncProtocols,
     UsyncQuery, UsyncUser, UsyncUserResult,
