@@ -11,6 +11,7 @@ pub mod error;
 pub mod event;
 pub mod ids;
 pub mod qr;
+pub mod transport;
 
 pub use bus::{EventLog, EventStream, MemoryEventLog};
 pub use config::{

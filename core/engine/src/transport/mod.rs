@@ -1,0 +1,43 @@
+//! The network path to the chat server: TCP (direct or through a proxy), TLS, WebSocket.
+
+pub mod proxy;
+pub mod ws;
+
+use crate::error::{Error, ErrorCode};
+
+/// Why the connection to the server could not be made or broke.
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    /// The server URL is malformed.
+    #[error("invalid server URL: {0}")]
+    InvalidUrl(String),
+    /// A socket operation failed.
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+    /// The proxy refused or broke the tunnel.
+    #[error("proxy: {0}")]
+    Proxy(String),
+    /// TLS setup failed (no root certificates, bad server name…).
+    #[error("TLS: {0}")]
+    Tls(String),
+    /// The WebSocket handshake or a WebSocket operation failed.
+    #[error("WebSocket: {0}")]
+    WebSocket(String),
+    /// A step did not finish in time.
+    #[error("timed out: {0}")]
+    Timeout(&'static str),
+    /// The server closed the connection.
+    #[error("connection closed by the server")]
+    Closed,
+}
+
+impl From<TransportError> for Error {
+    fn from(err: TransportError) -> Self {
+        let code = match &err {
+            TransportError::InvalidUrl(_) => ErrorCode::InvalidArgument,
+            TransportError::Timeout(_) => ErrorCode::Timeout,
+            _ => ErrorCode::Network,
+        };
+        Error::new(code, err.to_string())
+    }
+}
