@@ -118,6 +118,7 @@ mod tests {
     use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 
     /// A WebSocket echo server that reports the Origin header and path of its first client.
+    #[allow(clippy::result_large_err)] // the handshake callback's error type is tungstenite's
     async fn ws_server() -> (u16, tokio::sync::oneshot::Receiver<(String, String)>) {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
