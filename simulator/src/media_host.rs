@@ -1,0 +1,150 @@
+//! The HTTPS media host (protocol.md §12): encrypted blob upload at `/mms/<type>/<token>` and
+//! download at the returned direct path. Blobs are kept in memory, up to a total size.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine;
+use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::sim::Sim;
+use crate::util::lock;
+
+/// Largest accepted upload.
+pub const MAX_UPLOAD: usize = 64 * 1024 * 1024;
+/// Total bytes kept before new uploads are refused.
+pub const MAX_STORED: usize = 512 * 1024 * 1024;
+
+/// One stored blob.
+#[derive(Debug, Clone)]
+struct Blob {
+    bytes: Bytes,
+}
+
+/// Uploaded blobs by id.
+#[derive(Debug, Default)]
+pub struct MediaStore {
+    inner: Mutex<(HashMap<String, Blob>, usize)>,
+}
+
+impl MediaStore {
+    /// Stores a blob under `id`; false if the store is full.
+    pub fn put(&self, id: &str, bytes: Bytes) -> bool {
+        let mut inner = lock(&self.inner);
+        if inner.1 + bytes.len() > MAX_STORED {
+            return false;
+        }
+        inner.1 += bytes.len();
+        if let Some(old) = inner.0.insert(id.to_owned(), Blob { bytes }) {
+            inner.1 -= old.bytes.len();
+        }
+        true
+    }
+
+    /// The blob stored under `id`.
+    pub fn get(&self, id: &str) -> Option<Bytes> {
+        lock(&self.inner).0.get(id).map(|b| b.bytes.clone())
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct UploadQuery {
+    auth: Option<String>,
+}
+
+/// The media host's routes.
+pub fn router(sim: Arc<Sim>) -> Router {
+    Router::new()
+        .route("/mms/{mms_type}/{token}", post(upload))
+        .route("/v/{kind}/{id}", get(download))
+        .layer(DefaultBodyLimit::max(MAX_UPLOAD))
+        .with_state(sim)
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
+}
+
+/// Decodes a base64url token with or without padding (whatsmeow pads, Baileys does not).
+fn decode_token(token: &str) -> Option<Vec<u8>> {
+    URL_SAFE_NO_PAD
+        .decode(token.trim_end_matches('='))
+        .or_else(|_| URL_SAFE.decode(token))
+        .ok()
+}
+
+async fn upload(
+    State(sim): State<Arc<Sim>>,
+    Path((mms_type, token)): Path<(String, String)>,
+    Query(query): Query<UploadQuery>,
+    body: Bytes,
+) -> Response {
+    if query.auth.as_deref().is_none_or(str::is_empty) {
+        return error(StatusCode::UNAUTHORIZED, "missing auth");
+    }
+    let Some(expected) = decode_token(&token) else {
+        return error(StatusCode::BAD_REQUEST, "token is not base64url");
+    };
+    if Sha256::digest(&body).as_slice() != expected.as_slice() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "token is not the SHA-256 of the body",
+        );
+    }
+    let id = hex::encode(&expected);
+    if !sim.media.put(&id, body) {
+        return error(StatusCode::INSUFFICIENT_STORAGE, "media store full");
+    }
+    tracing::debug!(%mms_type, %id, "media uploaded");
+    let direct_path = format!("/v/t62.7118-24/{id}?ccb=9-4&oh=sim&oe=0");
+    let url = format!("https://{}{direct_path}", sim.media_host);
+    axum::Json(serde_json::json!({ "url": url, "direct_path": direct_path })).into_response()
+}
+
+async fn download(
+    State(sim): State<Arc<Sim>>,
+    Path((_kind, id)): Path<(String, String)>,
+) -> Response {
+    match sim.media.get(&id) {
+        Some(bytes) => (
+            [(axum::http::header::CONTENT_TYPE, "application/octet-stream")],
+            bytes,
+        )
+            .into_response(),
+        None => error(StatusCode::NOT_FOUND, "no such media"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_decode_padded_and_unpadded() {
+        let digest = Sha256::digest(b"blob");
+        let padded = URL_SAFE.encode(digest);
+        let unpadded = URL_SAFE_NO_PAD.encode(digest);
+        assert!(padded.ends_with('='));
+        assert_eq!(decode_token(&padded).as_deref(), Some(digest.as_slice()));
+        assert_eq!(decode_token(&unpadded).as_deref(), Some(digest.as_slice()));
+        assert_eq!(decode_token("%%%"), None);
+    }
+
+    #[test]
+    fn store_enforces_its_cap_and_replaces() {
+        let store = MediaStore::default();
+        assert!(store.put("a", Bytes::from_static(b"123")));
+        assert!(store.put("a", Bytes::from_static(b"12")));
+        assert_eq!(lock(&store.inner).1, 2);
+        assert!(!store.put("big", Bytes::from(vec![0u8; MAX_STORED])));
+        assert_eq!(store.get("a"), Some(Bytes::from_static(b"12")));
+    }
+}

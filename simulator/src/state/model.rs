@@ -1,0 +1,286 @@
+//! The simulated network's data: accounts, their devices and keys, groups, and the per-device
+//! queues of stanzas waiting for delivery or acknowledgement.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use openwa_protocol::Jid;
+use openwa_protocol::crypto::KeyPair;
+use serde::{Deserialize, Serialize};
+
+use super::stored_node::StoredNode;
+
+/// A key pair in storable form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredKeyPair {
+    /// Clamped private key.
+    #[serde(with = "crate::util::hex_array")]
+    pub private: [u8; 32],
+    /// Public key.
+    #[serde(with = "crate::util::hex_array")]
+    pub public: [u8; 32],
+}
+
+impl From<&KeyPair> for StoredKeyPair {
+    fn from(pair: &KeyPair) -> Self {
+        StoredKeyPair {
+            private: pair.private,
+            public: pair.public,
+        }
+    }
+}
+
+impl StoredKeyPair {
+    /// The key pair (recomputes the public key from the private one).
+    pub fn to_key_pair(&self) -> KeyPair {
+        KeyPair::from_private(self.private)
+    }
+}
+
+/// A signed prekey as published by a device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedPreKey {
+    /// Key id (24-bit on the wire).
+    pub id: u32,
+    /// Public key.
+    #[serde(with = "crate::util::hex_array")]
+    pub public: [u8; 32],
+    /// XEdDSA signature of `05 ‖ public` by the identity key.
+    #[serde(with = "crate::util::hex_array")]
+    pub signature: [u8; 64],
+}
+
+/// A one-time prekey as published by a device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreKey {
+    /// Key id (24-bit on the wire).
+    pub id: u32,
+    /// Public key.
+    #[serde(with = "crate::util::hex_array")]
+    pub public: [u8; 32],
+}
+
+/// One device of an account: 0 is the simulated phone, 1..N are linked companions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Device {
+    /// Device id.
+    pub id: u16,
+    /// ADV key index (0 for the phone, ≥ 1 for companions; protocol.md §0.1 item 6).
+    pub key_index: u32,
+    /// The companion's Noise static public key (its login credential); `None` for the phone.
+    #[serde(default, with = "opt_hex32")]
+    pub noise_key: Option<[u8; 32]>,
+    /// Signal identity public key.
+    #[serde(with = "crate::util::hex_array")]
+    pub identity: [u8; 32],
+    /// Signal registration id.
+    pub registration_id: u32,
+    /// Current signed prekey.
+    pub signed_prekey: SignedPreKey,
+    /// One-time prekeys not handed out yet, oldest first.
+    pub prekeys: VecDeque<PreKey>,
+    /// Platform name shown in device lists (e.g. "Chrome (Mac OS)" or "android").
+    pub platform: String,
+    /// Unix time of linking.
+    pub linked_at: u64,
+}
+
+/// The private half of the simulated phone's Signal keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhoneKeys {
+    /// Identity key pair; also the ADV account signature key.
+    pub identity: StoredKeyPair,
+    /// Signed prekey pair.
+    pub signed_prekey: StoredKeyPair,
+    /// One-time prekey pairs by id.
+    pub prekeys: BTreeMap<u32, StoredKeyPair>,
+    /// Next one-time prekey id to generate.
+    pub next_prekey_id: u32,
+}
+
+/// A message the simulated phone received (decrypted), for `GET /admin/accounts/{phone}/messages`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceivedMessage {
+    /// Position in the phone's inbox (1-based, increasing).
+    pub seq: u64,
+    /// Message id.
+    pub id: String,
+    /// Chat JID (the peer for 1:1, the group for groups).
+    pub chat: String,
+    /// Sender JID.
+    pub sender: String,
+    /// Content kind: text, image, document, reaction, unknown.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Text, caption or reaction emoji.
+    pub text: Option<String>,
+    /// Unix time.
+    pub timestamp: u64,
+}
+
+/// A message the simulated phone sent, with the receipts it got back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentMessage {
+    /// Message id.
+    pub id: String,
+    /// Chat JID.
+    pub chat: String,
+    /// Receipts by device JID: "delivery", "read", "played".
+    pub receipts: BTreeMap<String, String>,
+}
+
+/// An account of the simulated network.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    /// Phone number (digits only), the PN user part.
+    pub phone: String,
+    /// Push name.
+    pub name: String,
+    /// LID user part.
+    pub lid: String,
+    /// The phone's private keys.
+    pub phone_keys: PhoneKeys,
+    /// Devices by id, the phone (0) included.
+    pub devices: BTreeMap<u16, Device>,
+    /// Next companion device id.
+    pub next_device_id: u16,
+    /// Next ADV key index.
+    pub next_key_index: u32,
+    /// What the phone received.
+    pub inbox: Vec<ReceivedMessage>,
+    /// What the phone sent.
+    pub outbox: Vec<SentMessage>,
+}
+
+impl Account {
+    /// `PHONE@s.whatsapp.net`.
+    pub fn pn_jid(&self) -> Jid {
+        Jid::pn(self.phone.clone())
+    }
+
+    /// `LID@lid`.
+    pub fn lid_jid(&self) -> Jid {
+        Jid::lid(self.lid.clone())
+    }
+}
+
+/// A group participant's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Ordinary member.
+    Member,
+    /// Admin.
+    Admin,
+    /// The creator.
+    SuperAdmin,
+}
+
+/// A group participant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Participant {
+    /// The member's phone number.
+    pub phone: String,
+    /// The member's role.
+    pub role: Role,
+}
+
+/// A group's description.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Description {
+    /// Description id (changes with every edit).
+    pub id: String,
+    /// The text.
+    pub text: String,
+    /// Who set it (phone).
+    pub author: String,
+    /// When (unix seconds).
+    pub time: u64,
+}
+
+/// A group (`ID@g.us`), always in LID addressing mode.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    /// The user part of the group JID.
+    pub id: String,
+    /// Subject.
+    pub subject: String,
+    /// Who last set the subject (phone).
+    pub subject_owner: String,
+    /// When the subject was set.
+    pub subject_time: u64,
+    /// Creator (phone).
+    pub creator: String,
+    /// Creation time.
+    pub creation: u64,
+    /// Members in joining order.
+    pub participants: Vec<Participant>,
+    /// Description, if any.
+    pub description: Option<Description>,
+    /// Only admins may send.
+    pub announce: bool,
+    /// Only admins may edit group info.
+    pub locked: bool,
+    /// Disappearing-messages timer in seconds (0 = off).
+    pub ephemeral: u32,
+    /// Current invite code.
+    pub invite_code: String,
+}
+
+impl Group {
+    /// `ID@g.us`.
+    pub fn jid(&self) -> Jid {
+        Jid::new(self.id.clone(), openwa_protocol::jid::GROUP_SERVER)
+    }
+
+    /// The participant with this phone, if a member.
+    pub fn participant(&self, phone: &str) -> Option<&Participant> {
+        self.participants.iter().find(|p| p.phone == phone)
+    }
+}
+
+/// A stanza pushed (or to be pushed) to a device and not yet acknowledged by it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingStanza {
+    /// The stanza's `id`.
+    pub id: String,
+    /// Its tag (the `class` of the expected ack).
+    pub class: String,
+    /// The stanza.
+    pub node: StoredNode,
+}
+
+/// Address of one device: phone number and device id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DeviceAddr<'a> {
+    /// Phone number.
+    pub phone: &'a str,
+    /// Device id.
+    pub device: u16,
+}
+
+/// The key of a device in persisted maps: `PHONE:DEVICE`.
+pub fn device_key(phone: &str, device: u16) -> String {
+    format!("{phone}:{device}")
+}
+
+mod opt_hex32 {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(value: &Option<[u8; 32]>, s: S) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(bytes) => s.serialize_some(&hex::encode(bytes)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<[u8; 32]>, D::Error> {
+        let Some(text) = Option::<String>::deserialize(d)? else {
+            return Ok(None);
+        };
+        let bytes = hex::decode(&text).map_err(D::Error::custom)?;
+        bytes
+            .try_into()
+            .map(Some)
+            .map_err(|_| D::Error::custom("expected 32 bytes of hex"))
+    }
+}
