@@ -1,5 +1,6 @@
 //! Property tests of the binary node codec: random canonical nodes and JIDs survive
 //! encode → decode unchanged, and JIDs survive format → parse.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 

@@ -3,7 +3,9 @@
 //! Generated nodes are *canonical*: decoding their encoding gives back an equal node (string
 //! content is always a token, packable or empty — other text is generated as bytes, which is how
 //! it reads back — and JIDs only come in forms the wire keeps exactly).
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod random;
 
 use openwa_protocol::binary::token::{self, Token};
 use openwa_protocol::{AttrValue, Content, Jid, Node};
