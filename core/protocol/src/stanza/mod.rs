@@ -21,12 +21,14 @@
 //! - [`message`] — outgoing and delivered `<message>`, `<enc>`;
 //! - [`receipt`] — `<receipt>` of every type, retry receipts;
 //! - [`ack`] — `<ack>` both ways;
-//! - [`addressing`] — [`Peer`] (to/from) and [`AddressingMode`].
+//! - [`addressing`] — [`Peer`] (to/from) and [`AddressingMode`];
+//! - [`group`] — `w:g2` IQs and the `<group>` metadata node.
 
 pub mod ack;
 pub mod addressing;
 pub mod connection;
 mod error;
+pub mod group;
 pub mod iq;
 pub mod keepalive;
 pub mod message;
@@ -40,6 +42,7 @@ pub use ack::{Ack, AckClass};
 pub use addressing::{AddressingMode, Peer};
 pub use connection::{Failure, Ib, SetPassive, StreamEnd, StreamError, Success};
 pub use error::StanzaError;
+pub use group::{GroupInfo, GroupParticipant, ParticipantRole};
 pub use iq::{IqError, IqHeader, IqSpec, IqType, Origin};
 pub use keepalive::Ping;
 pub use message::{DeviceEnc, Enc, EncKind, IncomingMessage, MessageType, OutgoingMessage};

@@ -1,0 +1,14 @@
+//! Groups, `xmlns="w:g2"` (protocol.md §10): the `<group>` metadata node and the group IQs.
+//! (Change notifications pushed to members are in
+//! [`notification`](super::notification).)
+
+mod info;
+mod iq;
+
+pub use info::{GroupDescription, GroupInfo, GroupParticipant, ParticipantRole, group_jid};
+pub use iq::{
+    AddRequest, CreateGroup, GetGroupInfo, GetInviteCode, GetInviteInfo, GetParticipatingGroups,
+    GroupSetting, JoinGroupWithCode, LeaveGroups, ParticipantAction, ParticipantResult,
+    RevokeInviteCode, SetDescription, SetEphemeral, SetGroupSetting, SetSubject,
+    UpdateParticipants,
+};
