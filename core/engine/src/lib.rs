@@ -7,10 +7,14 @@
 
 pub mod bus;
 pub mod config;
+pub(crate) mod connection;
+pub(crate) mod credentials;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod manager;
 pub mod qr;
+pub(crate) mod session;
 pub mod transport;
 
 pub use bus::{EventLog, EventStream, MemoryEventLog};
@@ -23,3 +27,11 @@ pub use event::{
     ConnectionState, Event, EventKind, Message, MessageStatus, ReceiptKind, StateReason,
 };
 pub use ids::{ChatKind, parse_chat_id, parse_phone_number};
+pub use manager::SessionManager;
+pub use qr::{qr_png, qr_terminal};
+pub use session::{Session, SessionInfo};
+
+#[cfg(test)]
+mod e2e_tests;
+#[cfg(test)]
+mod testing;

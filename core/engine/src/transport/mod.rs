@@ -29,6 +29,12 @@ pub enum TransportError {
     /// The server closed the connection.
     #[error("connection closed by the server")]
     Closed,
+    /// The Noise handshake or transport failed (bad certificate, failed decryption).
+    #[error("noise: {0}")]
+    Noise(#[from] openwa_protocol::noise::NoiseError),
+    /// The server sent bytes that are not a valid frame or node.
+    #[error("protocol: {0}")]
+    Protocol(String),
 }
 
 impl From<TransportError> for Error {
@@ -36,6 +42,8 @@ impl From<TransportError> for Error {
         let code = match &err {
             TransportError::InvalidUrl(_) => ErrorCode::InvalidArgument,
             TransportError::Timeout(_) => ErrorCode::Timeout,
+            TransportError::Noise(_) => ErrorCode::Crypto,
+            TransportError::Protocol(_) => ErrorCode::Protocol,
             _ => ErrorCode::Network,
         };
         Error::new(code, err.to_string())

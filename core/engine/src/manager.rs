@@ -1,0 +1,164 @@
+//! The session manager: one per process; owns the event bus and every session.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use crate::bus::{EventBus, EventStream, MemoryEventLog};
+use crate::config::{ManagerConfig, SessionOptions, StoreBackend};
+use crate::connection::driver::DriverTimings;
+use crate::connection::policy::Backoff;
+use crate::error::{Error, ErrorCode};
+use crate::event::Event;
+use crate::session::{Session, SessionInfo};
+
+/// Longest session id.
+pub const MAX_SESSION_ID_LEN: usize = 64;
+
+/// Events kept by the in-memory event log for replay.
+const MEMORY_LOG_CAPACITY: usize = 100_000;
+
+/// Largest page `events_since` returns.
+pub const MAX_REPLAY_PAGE: u32 = 10_000;
+
+/// Runs many sessions on one runtime with one event log.
+#[derive(Debug)]
+pub struct SessionManager {
+    config: ManagerConfig,
+    bus: Arc<EventBus>,
+    sessions: Mutex<BTreeMap<String, Arc<Session>>>,
+    timings: DriverTimings,
+    backoff: Backoff,
+}
+
+impl SessionManager {
+    /// Opens the manager: validates the configuration and opens the store and event log.
+    ///
+    /// Only the in-memory store is available in this build; SQLite and PostgreSQL come with
+    /// `openwa-store` and are rejected with `Unsupported` until then.
+    pub async fn open(config: ManagerConfig) -> Result<Arc<SessionManager>, Error> {
+        Self::open_with(config, DriverTimings::default(), Backoff::default())
+    }
+
+    pub(crate) fn open_with(
+        config: ManagerConfig,
+        timings: DriverTimings,
+        backoff: Backoff,
+    ) -> Result<Arc<SessionManager>, Error> {
+        config.validate()?;
+        if config.store.backend != StoreBackend::Memory {
+            return Err(Error::new(
+                ErrorCode::Unsupported,
+                "persistent stores are not available in this build yet; use the memory backend",
+            ));
+        }
+        let log = Arc::new(MemoryEventLog::new(MEMORY_LOG_CAPACITY));
+        let bus = Arc::new(EventBus::new(log, config.event_buffer)?);
+        Ok(Arc::new(SessionManager {
+            config,
+            bus,
+            sessions: Mutex::new(BTreeMap::new()),
+            timings,
+            backoff,
+        }))
+    }
+
+    fn sessions(&self) -> Result<std::sync::MutexGuard<'_, BTreeMap<String, Arc<Session>>>, Error> {
+        self.sessions
+            .lock()
+            .map_err(|_| Error::internal("session table lock poisoned"))
+    }
+
+    /// Creates a session (not connected yet; call `connect()`). `options` default to the
+    /// manager's `default_session_options`. Ids are 1–64 characters of `A-Z a-z 0-9 _ - .`.
+    pub async fn create_session(
+        &self,
+        id: &str,
+        options: Option<SessionOptions>,
+    ) -> Result<Arc<Session>, Error> {
+        validate_session_id(id)?;
+        let options = options.unwrap_or_else(|| self.config.default_session_options.clone());
+        options.validate()?;
+        let mut sessions = self.sessions()?;
+        if sessions.contains_key(id) {
+            return Err(Error::new(
+                ErrorCode::AlreadyExists,
+                format!("session {id:?} already exists"),
+            )
+            .with_details(id.to_owned()));
+        }
+        let session = Arc::new(Session::new(
+            id.to_owned(),
+            options,
+            self.bus.clone(),
+            self.timings,
+            self.backoff,
+        ));
+        sessions.insert(id.to_owned(), session.clone());
+        Ok(session)
+    }
+
+    /// The session with this id, or `NotFound`.
+    pub async fn get(&self, id: &str) -> Result<Arc<Session>, Error> {
+        self.sessions()?.get(id).cloned().ok_or_else(|| {
+            Error::new(ErrorCode::NotFound, format!("no session {id:?}"))
+                .with_details(id.to_owned())
+        })
+    }
+
+    /// Every session, ordered by id.
+    pub async fn list(&self) -> Result<Vec<SessionInfo>, Error> {
+        let sessions: Vec<Arc<Session>> = self.sessions()?.values().cloned().collect();
+        Ok(sessions.iter().map(|s| s.info()).collect())
+    }
+
+    /// Disconnects and removes a session with its credentials (the device stays linked on the
+    /// phone; call `logout()` first to unlink it).
+    pub async fn delete(&self, id: &str) -> Result<(), Error> {
+        let session = self.get(id).await?;
+        session.disconnect().await?;
+        self.sessions()?.remove(id);
+        Ok(())
+    }
+
+    /// Every event of every session, from now on.
+    pub fn events(&self) -> EventStream {
+        self.bus.subscribe(None)
+    }
+
+    /// Logged events with `seq > cursor`, oldest first, at most `limit` (capped at
+    /// [`MAX_REPLAY_PAGE`]). Pass the last seq you processed; 0 replays from the start.
+    pub async fn events_since(&self, cursor: u64, limit: u32) -> Result<Vec<Event>, Error> {
+        let limit = usize::try_from(limit.min(MAX_REPLAY_PAGE)).unwrap_or(0);
+        self.bus.since(cursor, limit)
+    }
+
+    /// The seq of the newest event (a cursor for `events_since`).
+    pub fn last_seq(&self) -> u64 {
+        self.bus.last_seq()
+    }
+
+    /// Disconnects every session.
+    pub async fn close(&self) -> Result<(), Error> {
+        let sessions: Vec<Arc<Session>> = self.sessions()?.values().cloned().collect();
+        for session in sessions {
+            session.disconnect().await?;
+        }
+        Ok(())
+    }
+}
+
+fn validate_session_id(id: &str) -> Result<(), Error> {
+    let ok = !id.is_empty()
+        && id.len() <= MAX_SESSION_ID_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid_argument(format!(
+            "invalid session id {id:?}: use 1-{MAX_SESSION_ID_LEN} characters of A-Z a-z 0-9 _ - ."
+        ))
+        .with_details(id.to_owned()))
+    }
+}
