@@ -22,30 +22,45 @@
 //! - [`receipt`] — `<receipt>` of every type, retry receipts;
 //! - [`ack`] — `<ack>` both ways;
 //! - [`addressing`] — [`Peer`] (to/from) and [`AddressingMode`];
-//! - [`group`] — `w:g2` IQs and the `<group>` metadata node.
+//! - [`group`] — `w:g2` IQs and the `<group>` metadata node;
+//! - [`notification`] — `w:gp2`, `devices`, `encrypt`, `link_code_companion_reg` pushes;
+//! - [`media_conn`] — media upload credentials;
+//! - [`presence`], [`chatstate`] — availability and typing.
 
 pub mod ack;
 pub mod addressing;
+pub mod chatstate;
 pub mod connection;
 mod error;
 pub mod group;
 pub mod iq;
 pub mod keepalive;
+pub mod media_conn;
 pub mod message;
+pub mod notification;
 pub mod pairing;
 pub mod prekeys;
+pub mod presence;
 mod read;
 pub mod receipt;
 pub mod usync;
+#[cfg(test)]
+mod wire_tests;
 
 pub use ack::{Ack, AckClass};
 pub use addressing::{AddressingMode, Peer};
+pub use chatstate::{ChatState, ChatStateKind};
 pub use connection::{Failure, Ib, SetPassive, StreamEnd, StreamError, Success};
 pub use error::StanzaError;
 pub use group::{GroupInfo, GroupParticipant, ParticipantRole};
 pub use iq::{IqError, IqHeader, IqSpec, IqType, Origin};
 pub use keepalive::Ping;
+pub use media_conn::{MediaConn, MediaConnRequest, MediaHost};
 pub use message::{DeviceEnc, Enc, EncKind, IncomingMessage, MessageType, OutgoingMessage};
+pub use notification::{
+    DeviceChange, DevicesNotification, GroupChange, GroupNotification, MembershipChange,
+    Notification, NotificationBody, NotifiedDevice,
+};
 pub use pairing::{
     LinkCodeCompanionFinish, LinkCodeCompanionHello, LinkCodePrimaryHello, PairDevice,
     PairDeviceSign, PairSuccess, RemoveCompanionDevice,
@@ -54,6 +69,7 @@ pub use prekeys::{
     FetchPreKeys, GetKeyDigest, KeyDigest, KeyRequest, PreKey, PreKeyBundle, PreKeyCount,
     RotateSignedPreKey, SignedPreKey, UploadPreKeys, UserPreKeys,
 };
+pub use presence::{LastSeen, Presence};
 pub use receipt::{Receipt, ReceiptType, RetryKeys, RetryRequest};
 pub use usync::{
     ContactResult, DeviceEntry, DeviceList, KeyIndexList, UsyncContext, UsyncMode, UsyncProtocols,
