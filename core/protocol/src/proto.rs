@@ -30,6 +30,11 @@ pub mod signal {
     include!(concat!(env!("OUT_DIR"), "/signal.rs"));
 }
 
+/// OpenWA's storage records for Signal sessions, sender keys and prekeys.
+pub mod signal_records {
+    include!(concat!(env!("OUT_DIR"), "/signal_records.rs"));
+}
+
 /// End-to-end message content.
 pub mod e2e {
     include!(concat!(env!("OUT_DIR"), "/e2e.rs"));
