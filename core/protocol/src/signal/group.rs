@@ -82,7 +82,11 @@ where
 }
 
 /// Decrypts a group message from the sender `name` names.
-pub async fn decrypt<S>(store: &S, name: &SenderKeyName, bytes: &[u8]) -> Result<Vec<u8>, SignalError>
+pub async fn decrypt<S>(
+    store: &S,
+    name: &SenderKeyName,
+    bytes: &[u8],
+) -> Result<Vec<u8>, SignalError>
 where
     S: SenderKeyStore + ?Sized,
 {

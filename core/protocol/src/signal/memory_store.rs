@@ -100,10 +100,7 @@ impl IdentityKeyStore for InMemorySignalStore {
         })
     }
 
-    async fn identity(
-        &self,
-        address: &ProtocolAddress,
-    ) -> Result<Option<IdentityKey>, StoreError> {
+    async fn identity(&self, address: &ProtocolAddress) -> Result<Option<IdentityKey>, StoreError> {
         Ok(self.lock()?.identities.get(address).copied())
     }
 }
@@ -127,10 +124,7 @@ impl PreKeyStore for InMemorySignalStore {
 
 #[async_trait]
 impl SignedPreKeyStore for InMemorySignalStore {
-    async fn load_signed_pre_key(
-        &self,
-        id: u32,
-    ) -> Result<Option<SignedPreKeyRecord>, StoreError> {
+    async fn load_signed_pre_key(&self, id: u32) -> Result<Option<SignedPreKeyRecord>, StoreError> {
         Ok(self.lock()?.signed_pre_keys.get(&id).cloned())
     }
 
@@ -156,7 +150,9 @@ impl SessionStore for InMemorySignalStore {
         address: &ProtocolAddress,
         record: &SessionRecord,
     ) -> Result<(), StoreError> {
-        self.lock()?.sessions.insert(address.clone(), record.clone());
+        self.lock()?
+            .sessions
+            .insert(address.clone(), record.clone());
         Ok(())
     }
 }
@@ -175,7 +171,9 @@ impl SenderKeyStore for InMemorySignalStore {
         name: &SenderKeyName,
         record: &SenderKeyRecord,
     ) -> Result<(), StoreError> {
-        self.lock()?.sender_keys.insert(name.clone(), record.clone());
+        self.lock()?
+            .sender_keys
+            .insert(name.clone(), record.clone());
         Ok(())
     }
 }

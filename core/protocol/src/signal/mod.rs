@@ -43,8 +43,7 @@ pub use store::{
     SignalStore, SignedPreKeyStore, TrustPolicy,
 };
 pub use wire::{
-    MessageType, PreKeySignalMessage, SenderKeyDistributionMessage, SenderKeyMessage,
-    SignalMessage,
+    MessageType, PreKeySignalMessage, SenderKeyDistributionMessage, SenderKeyMessage, SignalMessage,
 };
 
 /// The message version this implementation speaks (libsignal's "v3").

@@ -36,7 +36,10 @@ impl ChainKey {
     pub fn next(&self) -> Result<ChainKey, SignalError> {
         Ok(ChainKey {
             key: hmac_sha256(&self.key, &[&[0x02]]),
-            index: self.index.checked_add(1).ok_or(SignalError::CounterOverflow)?,
+            index: self
+                .index
+                .checked_add(1)
+                .ok_or(SignalError::CounterOverflow)?,
         })
     }
 }
@@ -104,7 +107,7 @@ pub(crate) fn aes_cbc_decrypt(
     iv: &[u8; 16],
     ciphertext: &[u8],
 ) -> Result<Vec<u8>, SignalError> {
-    if ciphertext.is_empty() || ciphertext.len() % 16 != 0 {
+    if ciphertext.is_empty() || !ciphertext.len().is_multiple_of(16) {
         return Err(SignalError::BadCiphertext);
     }
     cbc::Decryptor::<Aes256>::new(key.into(), iv.into())

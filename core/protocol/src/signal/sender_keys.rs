@@ -13,9 +13,7 @@ use super::error::SignalError;
 use super::ratchet::{ChainKey, aes_cbc_decrypt, aes_cbc_encrypt, sender_message_keys};
 use super::session::{bytes32, chain_from_proto, skipped_from_proto, skipped_to_proto};
 use super::wire::{SenderKeyDistributionMessage, SenderKeyMessage};
-use super::{
-    MAX_SENDER_KEY_JUMP, MAX_SENDER_KEY_STATES, MAX_SENDER_SKIPPED_KEYS,
-};
+use super::{MAX_SENDER_KEY_JUMP, MAX_SENDER_KEY_STATES, MAX_SENDER_SKIPPED_KEYS};
 use crate::crypto::KeyPair;
 use crate::proto::signal_records as rec;
 
@@ -50,6 +48,11 @@ impl SenderKeyState {
     /// The iteration of the next message on this chain.
     pub fn iteration(&self) -> u32 {
         self.chain.index
+    }
+
+    /// Number of skipped message keys kept (bounded by [`MAX_SENDER_SKIPPED_KEYS`]).
+    pub fn skipped_key_count(&self) -> usize {
+        self.skipped.len()
     }
 
     fn take_seed(&mut self, iteration: u32) -> Result<[u8; 32], SignalError> {
@@ -172,11 +175,7 @@ impl SenderKeyRecord {
     /// have with the same signing key is ignored (it must not rewind the chain); one with a
     /// different signing key replaces that state.
     pub fn process_distribution(&mut self, message: &SenderKeyDistributionMessage) {
-        if let Some(position) = self
-            .states
-            .iter()
-            .position(|s| s.key_id == message.key_id)
-        {
+        if let Some(position) = self.states.iter().position(|s| s.key_id == message.key_id) {
             if self
                 .states
                 .get(position)

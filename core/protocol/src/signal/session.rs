@@ -15,8 +15,7 @@ use super::ratchet::{ChainKey, MessageKeys, aes_cbc_decrypt, aes_cbc_encrypt, ro
 use super::wire::{MessageType, PreKeySignalMessage, SignalMessage};
 use super::x3dh;
 use super::{
-    MAX_ARCHIVED_STATES, MAX_FORWARD_JUMP, MAX_RECEIVER_CHAINS, MAX_SKIPPED_KEYS,
-    MESSAGE_VERSION,
+    MAX_ARCHIVED_STATES, MAX_FORWARD_JUMP, MAX_RECEIVER_CHAINS, MAX_SKIPPED_KEYS, MESSAGE_VERSION,
 };
 use crate::crypto::KeyPair;
 use crate::proto::signal_records as rec;
@@ -78,6 +77,11 @@ impl SessionState {
         self.remote_registration_id
     }
 
+    /// Number of skipped message keys kept (bounded by [`MAX_SKIPPED_KEYS`]).
+    pub fn skipped_key_count(&self) -> usize {
+        self.receiver_chains.iter().map(|c| c.skipped.len()).sum()
+    }
+
     /// Whether we still send PreKeySignalMessages (the peer has not replied yet).
     pub fn has_pending_pre_key(&self) -> bool {
         self.pending_pre_key.is_some()
@@ -129,7 +133,11 @@ impl SessionState {
         };
         let seed = self.take_message_seed(chain, message.counter)?;
         let keys = MessageKeys::derive(&seed);
-        if !message.verify_mac(&keys.mac_key, &self.remote_identity.0, &self.local_identity.0) {
+        if !message.verify_mac(
+            &keys.mac_key,
+            &self.remote_identity.0,
+            &self.local_identity.0,
+        ) {
             return Err(SignalError::BadMac);
         }
         let plaintext = aes_cbc_decrypt(&keys.cipher_key, &keys.iv, &message.ciphertext)?;
@@ -231,14 +239,11 @@ impl SessionState {
                     skipped: skipped_to_proto(&r.skipped),
                 })
                 .collect(),
-            pending_pre_key: self
-                .pending_pre_key
-                .as_ref()
-                .map(|p| rec::PendingPreKey {
-                    pre_key_id: p.pre_key_id,
-                    signed_pre_key_id: Some(p.signed_pre_key_id),
-                    base_key: Some(p.base_key.to_vec()),
-                }),
+            pending_pre_key: self.pending_pre_key.as_ref().map(|p| rec::PendingPreKey {
+                pre_key_id: p.pre_key_id,
+                signed_pre_key_id: Some(p.signed_pre_key_id),
+                base_key: Some(p.base_key.to_vec()),
+            }),
             remote_registration_id: Some(self.remote_registration_id),
             local_registration_id: Some(self.local_registration_id),
             base_key: Some(self.base_key.to_vec()),
@@ -326,7 +331,8 @@ pub(crate) fn skipped_from_proto(
         .into_iter()
         .map(|k| {
             Ok((
-                k.index.ok_or(SignalError::InvalidRecord("skipped key index"))?,
+                k.index
+                    .ok_or(SignalError::InvalidRecord("skipped key index"))?,
                 bytes32(k.seed.as_deref(), "skipped key seed")?,
             ))
         })
@@ -383,7 +389,11 @@ impl SessionRecord {
     }
 
     fn slot_with_base_key(&self, base_key: &[u8; 32]) -> Option<Slot> {
-        if self.current.as_ref().is_some_and(|s| &s.base_key == base_key) {
+        if self
+            .current
+            .as_ref()
+            .is_some_and(|s| &s.base_key == base_key)
+        {
             return Some(Slot::Current);
         }
         self.previous
@@ -408,10 +418,7 @@ impl SessionRecord {
 
     /// Encrypts with the current state: a `pkmsg` until the peer has replied, then `msg`.
     pub fn encrypt(&mut self, plaintext: &[u8]) -> Result<(MessageType, Vec<u8>), SignalError> {
-        let state = self
-            .current
-            .as_mut()
-            .ok_or(SignalError::NoCurrentState)?;
+        let state = self.current.as_mut().ok_or(SignalError::NoCurrentState)?;
         state.encrypt(plaintext)
     }
 

@@ -84,8 +84,7 @@ pub trait IdentityKeyStore: Send + Sync {
         identity: &IdentityKey,
     ) -> Result<IdentityChange, StoreError>;
     /// The stored identity of a peer.
-    async fn identity(&self, address: &ProtocolAddress)
-    -> Result<Option<IdentityKey>, StoreError>;
+    async fn identity(&self, address: &ProtocolAddress) -> Result<Option<IdentityKey>, StoreError>;
 }
 
 /// Our one-time prekeys.
@@ -103,8 +102,7 @@ pub trait PreKeyStore: Send + Sync {
 #[async_trait]
 pub trait SignedPreKeyStore: Send + Sync {
     /// A signed prekey by id.
-    async fn load_signed_pre_key(&self, id: u32)
-    -> Result<Option<SignedPreKeyRecord>, StoreError>;
+    async fn load_signed_pre_key(&self, id: u32) -> Result<Option<SignedPreKeyRecord>, StoreError>;
     /// Stores a signed prekey.
     async fn store_signed_pre_key(&self, record: &SignedPreKeyRecord) -> Result<(), StoreError>;
 }

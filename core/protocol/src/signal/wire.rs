@@ -400,7 +400,11 @@ mod tests {
         assert_eq!(bytes.len(), 1 + 35 + 4 + 18 + 8);
         let expected = hmac_sha256(
             &mac_key,
-            &[&with_type(&[2; 32]), &with_type(&[3; 32]), &bytes[..bytes.len() - 8]],
+            &[
+                &with_type(&[2; 32]),
+                &with_type(&[3; 32]),
+                &bytes[..bytes.len() - 8],
+            ],
         );
         assert_eq!(&bytes[bytes.len() - 8..], &expected[..8]);
         let parsed = SignalMessage::decode(bytes).unwrap();
