@@ -89,10 +89,10 @@ impl Enc {
     pub fn from_node(node: &Node) -> Result<Self, StanzaError> {
         let (version, kind) = match node.tag.as_str() {
             "plaintext" => (0, EncKind::Plaintext),
-            "enc" => (
-                node.opt_num_attr("v")?.unwrap_or(2),
-                node.text_attr("type")?.as_str().into(),
-            ),
+            "enc" => match EncKind::from(node.text_attr("type")?.as_str()) {
+                EncKind::Plaintext => (0, EncKind::Plaintext),
+                kind => (node.opt_num_attr("v")?.unwrap_or(2), kind),
+            },
             other => {
                 return Err(StanzaError::UnexpectedTag {
                     expected: "enc",

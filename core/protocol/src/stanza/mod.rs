@@ -43,6 +43,8 @@ pub mod prekeys;
 pub mod presence;
 mod read;
 pub mod receipt;
+#[cfg(test)]
+mod robustness_tests;
 pub mod usync;
 #[cfg(test)]
 mod wire_tests;
