@@ -25,10 +25,14 @@
 //! - [`group`] — `w:g2` IQs and the `<group>` metadata node;
 //! - [`notification`] — `w:gp2`, `devices`, `encrypt`, `link_code_companion_reg` pushes;
 //! - [`media_conn`] — media upload credentials;
-//! - [`presence`], [`chatstate`] — availability and typing.
+//! - [`presence`], [`chatstate`] — availability and typing;
+//! - [`account`] — post-login queries: A/B props, privacy settings, block list;
+//! - [`app_state`] — app-state sync requests and (empty) answers.
 
+pub mod account;
 pub mod ack;
 pub mod addressing;
+pub mod app_state;
 pub mod chatstate;
 pub mod connection;
 mod error;
@@ -49,8 +53,10 @@ pub mod usync;
 #[cfg(test)]
 mod wire_tests;
 
+pub use account::{AbProp, AbProps, GetAbProps, GetBlocklist, GetPrivacySettings, PrivacySetting};
 pub use ack::{Ack, AckClass};
 pub use addressing::{AddressingMode, Peer};
+pub use app_state::{CollectionPatches, CollectionRequest, SyncAppState};
 pub use chatstate::{ChatState, ChatStateKind};
 pub use connection::{Failure, Ib, SetPassive, StreamEnd, StreamError, Success};
 pub use error::StanzaError;

@@ -283,6 +283,42 @@ fn samples() -> Vec<Node> {
                 }],
             },
         ),
+        GetAbProps::response(
+            &h,
+            &AbProps {
+                hash: Some("h".into()),
+                props: vec![AbProp {
+                    code: "1".into(),
+                    value: "2".into(),
+                }],
+            },
+        ),
+        GetPrivacySettings::response(
+            &h,
+            &vec![PrivacySetting {
+                name: "last".into(),
+                value: "all".into(),
+            }],
+        ),
+        GetBlocklist::response(&h, &vec![Jid::pn("1")]),
+        SyncAppState {
+            collections: vec![CollectionRequest {
+                name: "regular".into(),
+                version: 1,
+                return_snapshot: true,
+            }],
+        }
+        .request_with_id("1"),
+        SyncAppState::response(
+            &h,
+            &vec![CollectionPatches {
+                name: "regular".into(),
+                version: 2,
+                has_more_patches: true,
+                patches: vec![vec![1]],
+                snapshot: Some(vec![2]),
+            }],
+        ),
         Presence::Subscribe {
             to: Jid::pn("1"),
             tctoken: Some(vec![1]),
@@ -353,7 +389,7 @@ fn parse_with_everything(node: &Node) {
         RotateSignedPreKey, UsyncQuery, GetGroupInfo, GetParticipatingGroups, CreateGroup,
         UpdateParticipants, SetSubject, SetDescription, SetGroupSetting, SetEphemeral,
         GetInviteCode, RevokeInviteCode, JoinGroupWithCode, GetInviteInfo, LeaveGroups,
-        MediaConnRequest,
+        MediaConnRequest, GetAbProps, GetPrivacySettings, GetBlocklist, SyncAppState,
     );
     let _ = IqHeader::of(node);
     let _ = Ack::for_stanza(node);
