@@ -353,13 +353,18 @@ pub fn verify_companion_reply(
         required(replied.device_signature.as_ref(), SIGNED, "deviceSignature")?,
         "deviceSignature",
     )?;
-    let message = device_signature_message(
-        details_bytes,
-        companion_identity,
-        &account_key,
-        is_hosted(details.device_type),
-    );
-    if !xeddsa::verify(companion_identity, &message, &device_signature) {
+    // Hosted devices sign with `06 06` in whatsapp-rust but `06 01` in Baileys: accept both.
+    let hosted = is_hosted(details.device_type);
+    let verifies = |hosted_prefix: bool| {
+        let message = device_signature_message(
+            details_bytes,
+            companion_identity,
+            &account_key,
+            hosted_prefix,
+        );
+        xeddsa::verify(companion_identity, &message, &device_signature)
+    };
+    if !(verifies(hosted) || (hosted && verifies(false))) {
         return Err(AdvError::DeviceSignatureMismatch);
     }
     Ok(VerifiedCompanion {
@@ -815,5 +820,39 @@ mod tests {
             .try_into()
             .unwrap();
         assert!(xeddsa::verify(&s.companion.public, &message, &sig));
+    }
+
+    #[test]
+    fn hosted_reply_signed_like_baileys_is_accepted() {
+        // Baileys signs hosted devices with `06 01`; whatsapp-rust with `06 06`. Both verify.
+        let mut h = setup(true);
+        let issued = issue(&mut h);
+        let details = issued.signed.details.clone().unwrap();
+        let message =
+            device_signature_message(&details, &h.companion.public, &h.account.public, false);
+        let reply = AdvSignedDeviceIdentity {
+            account_signature_key: None,
+            device_signature: Some(h.companion.sign(&message, &mut h.rng).to_vec()),
+            ..issued.signed.clone()
+        };
+        assert!(
+            verify_companion_reply(&reply.encode_to_vec(), &issued.signed, &h.companion.public)
+                .is_ok()
+        );
+        // For an E2EE device only `06 01` is valid.
+        let mut e = setup(false);
+        let issued = issue(&mut e);
+        let details = issued.signed.details.clone().unwrap();
+        let message =
+            device_signature_message(&details, &e.companion.public, &e.account.public, true);
+        let reply = AdvSignedDeviceIdentity {
+            account_signature_key: None,
+            device_signature: Some(e.companion.sign(&message, &mut e.rng).to_vec()),
+            ..issued.signed.clone()
+        };
+        assert_eq!(
+            verify_companion_reply(&reply.encode_to_vec(), &issued.signed, &e.companion.public),
+            Err(AdvError::DeviceSignatureMismatch)
+        );
     }
 }

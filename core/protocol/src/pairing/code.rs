@@ -333,6 +333,11 @@ impl CompanionCodePairing {
         &self.code
     }
 
+    /// The companion's ephemeral public key (the value wrapped in `companion_hello`).
+    pub fn ephemeral_public(&self) -> &[u8; 32] {
+        &self.ephemeral.public
+    }
+
     /// Handles the phone's `primary_hello`: unwraps its ephemeral key, encrypts the key bundle
     /// and derives the adv secret.
     pub fn finish(
