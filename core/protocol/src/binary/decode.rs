@@ -287,6 +287,14 @@ impl<'a> Reader<'a> {
     fn plain_string(&mut self) -> Result<String> {
         let start = self.offset();
         let tag = self.byte()?;
+        // Refuse JID tags before reading them: a JID's parts are plain strings, so reading a
+        // nested JID here would recurse once per input byte (a stack overflow on crafted input).
+        if matches!(
+            tag,
+            tag::JID_PAIR | tag::AD_JID | tag::FB_JID | tag::INTEROP_JID
+        ) {
+            return Err(DecodeError::InvalidJid { pos: start });
+        }
         match self.value(tag)? {
             Value::Jid(_) => Err(DecodeError::InvalidJid { pos: start }),
             other => Ok(other.into_string()),
