@@ -30,13 +30,16 @@ fn parse(node: &Node) {
     );
     let _ = IqHeader::of(node);
     let _ = Ack::for_stanza(node);
-    for child in node.child_nodes() {
-        parse(child);
-    }
 }
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(node) = decode(data) {
-        parse(&node);
+    let Ok(root) = decode(data) else {
+        return;
+    };
+    // Every node of the tree, without recursion (the parser list makes a large stack frame).
+    let mut pending = vec![&root];
+    while let Some(node) = pending.pop() {
+        parse(node);
+        pending.extend(node.child_nodes());
     }
 });
