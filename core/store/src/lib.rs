@@ -1,0 +1,43 @@
+//! `openwa-store`: the persistent state of every OpenWA session, in one database.
+//!
+//! - Backends: SQLite (embedded default, WAL, one writer + pooled readers) and PostgreSQL, behind
+//!   one API ([`Store`], [`StoreTx`]) and one set of migrations.
+//! - Data, scoped by session id: device credentials, Signal state (identities, prekeys, signed
+//!   prekeys, sessions, sender keys) as opaque records, PN↔LID mappings, device-list cache,
+//!   messages with status and per-chat pagination, the outgoing-message store, a per-session
+//!   key/value table; plus the global event log with a strictly increasing `seq`.
+//! - Encryption at rest: every secret is AES-256-GCM encrypted under a configured key (or a key
+//!   file created 0600), bound to its table, session and key. A wrong key is
+//!   [`StoreError::WrongKey`] at [`Store::open`].
+//! - Atomicity: [`StoreTx`] (or [`Store::commit_incoming`]) commits a message together with the
+//!   Signal state change it caused, so the engine can persist first and acknowledge after.
+
+mod backend;
+mod crypto;
+mod error;
+mod migrate;
+mod ops;
+mod store;
+mod tx;
+mod types;
+
+pub use backend::{Database, Dialect};
+pub use crypto::StoreKey;
+pub use error::StoreError;
+pub use migrate::SCHEMA_VERSION;
+pub use ops::MAX_PREKEY_ID;
+pub use store::{IncomingOutcome, KeySource, SenderKeyChange, SignalChanges, Store, StoreConfig};
+pub use tx::StoreTx;
+pub use types::{
+    DeviceCredentials, DeviceList, EventRecord, IdentityRecord, InsertOutcome, KeyPair,
+    MessageCursor, MessagePage, MessageRecord, MessageStatus, PageDirection, SessionRecord,
+    SignedPreKey, StoredPreKey, TrustLevel,
+};
+
+/// Wall-clock time in Unix milliseconds (0 if the clock is before 1970).
+pub(crate) fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}

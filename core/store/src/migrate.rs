@@ -1,0 +1,106 @@
+//! Schema migrations: one SQL source per version, rendered for the dialect at run time.
+
+use crate::StoreError;
+use crate::backend::{Dialect, Handle, on_conn};
+
+/// A schema version: its number, name and portable SQL.
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sql: &'static str,
+}
+
+/// Every migration, in order. Append only; never edit an applied one.
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "initial",
+    sql: include_str!("../migrations/0001_initial.sql"),
+}];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Arbitrary constant key of the PostgreSQL advisory lock serializing concurrent migrators.
+const PG_MIGRATION_LOCK: i64 = 0x6f70_656e_7761_0001;
+
+/// Replaces the dialect placeholders of a migration source.
+fn render(sql: &str, dialect: Dialect) -> String {
+    let blob = match dialect {
+        Dialect::Sqlite => "BLOB",
+        Dialect::Postgres => "BYTEA",
+    };
+    let bytewise = match dialect {
+        Dialect::Sqlite => "COLLATE BINARY",
+        Dialect::Postgres => "COLLATE \"C\"",
+    };
+    sql.replace("{blob}", blob).replace("{bytewise}", bytewise)
+}
+
+/// Brings the schema up to [`SCHEMA_VERSION`] inside the given write transaction.
+pub(crate) async fn run(handle: &mut Handle, dialect: Dialect) -> Result<(), StoreError> {
+    let create = "CREATE TABLE IF NOT EXISTS openwa_migrations (\
+        version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
+    on_conn!(handle.conn(), |c| {
+        if dialect == Dialect::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(PG_MIGRATION_LOCK)
+                .execute(&mut *c)
+                .await?;
+        }
+        sqlx::query(create).execute(&mut *c).await?;
+        let current: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM openwa_migrations")
+            .fetch_one(&mut *c)
+            .await?;
+        let current = current.unwrap_or(0);
+        if current > SCHEMA_VERSION {
+            return Err(StoreError::Migration(format!(
+                "database schema version {current} is newer than this build's {SCHEMA_VERSION}"
+            )));
+        }
+        for migration in MIGRATIONS.iter().filter(|m| m.version > current) {
+            // Through the Executor trait (a boxed future): `RawSql::execute` returns an opaque
+            // future whose `Send` proof fails for callers that spawn.
+            let sql = render(migration.sql, dialect);
+            sqlx::Executor::execute(&mut *c, sqlx::raw_sql(&sql))
+                .await
+                .map_err(|e| {
+                    StoreError::Migration(format!(
+                        "{} ({}): {e}",
+                        migration.version, migration.name
+                    ))
+                })?;
+            sqlx::query(
+                "INSERT INTO openwa_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+            )
+            .bind(migration.version)
+            .bind(migration.name)
+            .bind(crate::now_millis())
+            .execute(&mut *c)
+            .await?;
+        }
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_consecutive_and_latest_is_schema_version() {
+        for (i, m) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(m.version, i as i64 + 1);
+        }
+        assert_eq!(MIGRATIONS.last().map(|m| m.version), Some(SCHEMA_VERSION));
+    }
+
+    #[test]
+    fn render_replaces_every_placeholder() {
+        for m in MIGRATIONS {
+            let pg = render(m.sql, Dialect::Postgres);
+            assert!(!pg.contains('{') && pg.contains("BYTEA") && !pg.contains("BLOB"));
+            let lite = render(m.sql, Dialect::Sqlite);
+            assert!(!lite.contains('{') && lite.contains("BLOB") && !lite.contains("BYTEA"));
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! The global event log: every event of every session, numbered by one strictly increasing `seq`.
+//!
+//! Sequence numbers come from a counter row that each appending transaction updates; the row lock
+//! is held until that transaction commits, so sequence numbers are assigned in commit order and a
+//! reader paging with `events_since` never skips an event that commits later with a smaller seq.
+
+use crate::backend::{RowExt, on_conn};
+use crate::tx::{StoreTx, limit};
+use crate::{EventRecord, StoreError, now_millis};
+
+const COLUMNS: &str = "SELECT seq, session_id, kind, payload, created_at FROM event_log";
+
+fn decode(row: &impl RowExt) -> Result<EventRecord, StoreError> {
+    let seq = row.int("seq")?;
+    let payload = row.text("payload")?;
+    Ok(EventRecord {
+        seq: u64::try_from(seq)
+            .map_err(|_| StoreError::corrupt("event_log", format!("seq {seq}")))?,
+        session_id: row.text("session_id")?,
+        kind: row.text("kind")?,
+        payload: serde_json::from_str(&payload)
+            .map_err(|e| StoreError::corrupt("event_log", e.to_string()))?,
+        created_at: row.int("created_at")?,
+    })
+}
+
+fn cursor(after: u64) -> Result<i64, StoreError> {
+    i64::try_from(after).map_err(|_| StoreError::InvalidArgument(format!("cursor {after}")))
+}
+
+impl StoreTx {
+    /// Appends an event and returns its `seq`. It becomes visible to readers at commit.
+    pub async fn append_event(
+        &mut self,
+        session_id: &str,
+        kind: &str,
+        payload: &serde_json::Value,
+    ) -> Result<u64, StoreError> {
+        let payload = payload.to_string();
+        let now = now_millis();
+        let seq: i64 = on_conn!(self.conn(), |c| {
+            let seq: i64 = sqlx::query_scalar(
+                "UPDATE counters SET value = value + 1 WHERE name = 'event_seq' RETURNING value",
+            )
+            .fetch_one(&mut *c)
+            .await?;
+            sqlx::query(
+                "INSERT INTO event_log (seq, session_id, kind, payload, created_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(seq)
+            .bind(session_id)
+            .bind(kind)
+            .bind(payload)
+            .bind(now)
+            .execute(&mut *c)
+            .await?;
+            seq
+        });
+        u64::try_from(seq).map_err(|_| StoreError::corrupt("counters", format!("seq {seq}")))
+    }
+
+    /// Up to `max` events with `seq > after`, in seq order. Start with `after = 0`; continue with
+    /// the last seq received.
+    pub async fn events_since(
+        &mut self,
+        after: u64,
+        max: u32,
+    ) -> Result<Vec<EventRecord>, StoreError> {
+        let sql = format!("{COLUMNS} WHERE seq > $1 ORDER BY seq LIMIT $2");
+        let (after, max) = (cursor(after)?, limit(max)?);
+        on_conn!(self.conn(), |c| {
+            let rows = sqlx::query(&sql)
+                .bind(after)
+                .bind(max)
+                .fetch_all(&mut *c)
+                .await?;
+            rows.iter().map(decode).collect()
+        })
+    }
+
+    /// Like [`StoreTx::events_since`], for one session's events only.
+    pub async fn session_events_since(
+        &mut self,
+        session_id: &str,
+        after: u64,
+        max: u32,
+    ) -> Result<Vec<EventRecord>, StoreError> {
+        let sql = format!("{COLUMNS} WHERE session_id = $1 AND seq > $2 ORDER BY seq LIMIT $3");
+        let (after, max) = (cursor(after)?, limit(max)?);
+        on_conn!(self.conn(), |c| {
+            let rows = sqlx::query(&sql)
+                .bind(session_id)
+                .bind(after)
+                .bind(max)
+                .fetch_all(&mut *c)
+                .await?;
+            rows.iter().map(decode).collect()
+        })
+    }
+
+    /// The highest seq ever assigned (0 before the first event), even if pruned since.
+    pub async fn last_event_seq(&mut self) -> Result<u64, StoreError> {
+        let seq: i64 = on_conn!(self.conn(), |c| {
+            sqlx::query_scalar("SELECT value FROM counters WHERE name = 'event_seq'")
+                .fetch_one(&mut *c)
+                .await?
+        });
+        u64::try_from(seq).map_err(|_| StoreError::corrupt("counters", format!("seq {seq}")))
+    }
+
+    /// Deletes events with `seq <= up_to` (retention). Returns how many.
+    pub async fn prune_events(&mut self, up_to: u64) -> Result<u64, StoreError> {
+        let up_to = cursor(up_to)?;
+        Ok(on_conn!(self.conn(), |c| {
+            sqlx::query("DELETE FROM event_log WHERE seq <= $1")
+                .bind(up_to)
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        }))
+    }
+}

@@ -1,0 +1,320 @@
+//! Messages (incoming and outgoing, with status and per-chat history) and the outgoing-message
+//! store used to re-encrypt on a peer's retry receipt.
+
+use crate::backend::{RowExt, on_conn};
+use crate::crypto::Slot;
+use crate::tx::{StoreTx, limit};
+use crate::{
+    InsertOutcome, MessageCursor, MessagePage, MessageRecord, MessageStatus, PageDirection,
+    StoreError, now_millis,
+};
+
+const COLUMNS: &str = "SELECT session_id, chat, id, sender, from_me, sent_at, msg_type, body, \
+                       payload, status FROM messages";
+const OUTGOING: &str = "outgoing_messages";
+
+fn decode(row: &impl RowExt) -> Result<MessageRecord, StoreError> {
+    let code = row.int("status")?;
+    Ok(MessageRecord {
+        session_id: row.text("session_id")?,
+        chat: row.text("chat")?,
+        id: row.text("id")?,
+        sender: row.text("sender")?,
+        from_me: row.int("from_me")? != 0,
+        timestamp: row.int("sent_at")?,
+        msg_type: row.text("msg_type")?,
+        body: row.opt_text("body")?,
+        payload: row.opt_bytes("payload")?,
+        status: MessageStatus::from_code(code)
+            .ok_or_else(|| StoreError::corrupt("messages", format!("status code {code}")))?,
+    })
+}
+
+/// AAD key of an outgoing message: chat and id, length-prefixed so they cannot be re-split.
+fn outgoing_slot_key(chat: &str, id: &str) -> String {
+    format!("{}:{chat}{id}", chat.len())
+}
+
+impl StoreTx {
+    /// Stores a message. A message with the same `(session, chat, id)` is left untouched and
+    /// [`InsertOutcome::Duplicate`] returned, so a redelivery is harmless.
+    pub async fn insert_message(
+        &mut self,
+        message: &MessageRecord,
+    ) -> Result<InsertOutcome, StoreError> {
+        let now = now_millis();
+        let n = on_conn!(self.conn(), |c| {
+            sqlx::query(
+                "INSERT INTO messages (session_id, chat, id, sender, from_me, sent_at, msg_type, \
+                 body, payload, status, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                 ON CONFLICT (session_id, chat, id) DO NOTHING",
+            )
+            .bind(&message.session_id)
+            .bind(&message.chat)
+            .bind(&message.id)
+            .bind(&message.sender)
+            .bind(i64::from(message.from_me))
+            .bind(message.timestamp)
+            .bind(&message.msg_type)
+            .bind(message.body.as_deref())
+            .bind(message.payload.as_deref())
+            .bind(message.status.code())
+            .bind(now)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+        });
+        Ok(if n > 0 {
+            InsertOutcome::Inserted
+        } else {
+            InsertOutcome::Duplicate
+        })
+    }
+
+    /// One message.
+    pub async fn get_message(
+        &mut self,
+        session_id: &str,
+        chat: &str,
+        id: &str,
+    ) -> Result<Option<MessageRecord>, StoreError> {
+        let sql = format!("{COLUMNS} WHERE session_id = $1 AND chat = $2 AND id = $3");
+        on_conn!(self.conn(), |c| {
+            let row = sqlx::query(&sql)
+                .bind(session_id)
+                .bind(chat)
+                .bind(id)
+                .fetch_optional(&mut *c)
+                .await?;
+            row.as_ref().map(decode).transpose()
+        })
+    }
+
+    /// Moves a message's status forward: pending → sent → delivered → read → played, with
+    /// failed reachable only from pending (and left again by any later success). A receipt that
+    /// arrives late never moves a status back. Returns whether the status changed; `false` also
+    /// when the message is unknown.
+    pub async fn update_message_status(
+        &mut self,
+        session_id: &str,
+        chat: &str,
+        id: &str,
+        status: MessageStatus,
+    ) -> Result<bool, StoreError> {
+        let allowed: Vec<String> = status
+            .may_replace()
+            .iter()
+            .map(|s| s.code().to_string())
+            .collect();
+        if allowed.is_empty() {
+            return Ok(false);
+        }
+        // The list holds the store's own integer codes, never caller text.
+        let sql = format!(
+            "UPDATE messages SET status = $1, updated_at = $2 \
+             WHERE session_id = $3 AND chat = $4 AND id = $5 AND status IN ({})",
+            allowed.join(", ")
+        );
+        let now = now_millis();
+        let n = on_conn!(self.conn(), |c| {
+            sqlx::query(&sql)
+                .bind(status.code())
+                .bind(now)
+                .bind(session_id)
+                .bind(chat)
+                .bind(id)
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        });
+        Ok(n > 0)
+    }
+
+    /// A page of a chat's history, ordered by `(timestamp, id)` in the direction asked.
+    pub async fn message_page(
+        &mut self,
+        session_id: &str,
+        chat: &str,
+        direction: &PageDirection,
+        page_size: u32,
+    ) -> Result<MessagePage, StoreError> {
+        let fetch = limit(page_size)? + 1;
+        let (cursor, cmp, order) = match direction {
+            PageDirection::Older(cursor) => (cursor, "<", "DESC"),
+            PageDirection::Newer(cursor) => (cursor, ">", "ASC"),
+        };
+        let mut messages = on_conn!(self.conn(), |c| {
+            let rows = match cursor {
+                None => {
+                    let sql = format!(
+                        "{COLUMNS} WHERE session_id = $1 AND chat = $2 \
+                         ORDER BY sent_at {order}, id {order} LIMIT $3"
+                    );
+                    sqlx::query(&sql)
+                        .bind(session_id)
+                        .bind(chat)
+                        .bind(fetch)
+                        .fetch_all(&mut *c)
+                        .await?
+                }
+                Some(at) => {
+                    let sql = format!(
+                        "{COLUMNS} WHERE session_id = $1 AND chat = $2 \
+                         AND (sent_at {cmp} $3 OR (sent_at = $3 AND id {cmp} $4)) \
+                         ORDER BY sent_at {order}, id {order} LIMIT $5"
+                    );
+                    sqlx::query(&sql)
+                        .bind(session_id)
+                        .bind(chat)
+                        .bind(at.timestamp)
+                        .bind(&at.id)
+                        .bind(fetch)
+                        .fetch_all(&mut *c)
+                        .await?
+                }
+            };
+            rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?
+        });
+        let more = messages.len() as i64 >= fetch;
+        if more {
+            messages.pop();
+        }
+        let next = if more {
+            messages.last().map(|m| MessageCursor {
+                timestamp: m.timestamp,
+                id: m.id.clone(),
+            })
+        } else {
+            None
+        };
+        Ok(MessagePage { messages, next })
+    }
+
+    /// Deletes a message. Returns whether it existed.
+    pub async fn delete_message(
+        &mut self,
+        session_id: &str,
+        chat: &str,
+        id: &str,
+    ) -> Result<bool, StoreError> {
+        let n = on_conn!(self.conn(), |c| {
+            sqlx::query("DELETE FROM messages WHERE session_id = $1 AND chat = $2 AND id = $3")
+                .bind(session_id)
+                .bind(chat)
+                .bind(id)
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        });
+        Ok(n > 0)
+    }
+
+    // ---- outgoing-message store ---------------------------------------------------------------
+
+    /// Keeps the plaintext of a sent message (serialized protobuf) for re-encryption when a peer
+    /// asks for a retry. Encrypted at rest. Insert or replace.
+    pub async fn put_outgoing(
+        &mut self,
+        session_id: &str,
+        chat: &str,
+        id: &str,
+        plaintext: &[u8],
+    ) -> Result<(), StoreError> {
+        let key = outgoing_slot_key(chat, id);
+        let sealed = self.cipher.seal(
+            Slot {
+                table: OUTGOING,
+                session: session_id,
+                key: &key,
+            },
+            plaintext,
+        )?;
+        let now = now_millis();
+        on_conn!(self.conn(), |c| {
+            sqlx::query(
+                "INSERT INTO outgoing_messages (session_id, chat, id, payload, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (session_id, chat, id) DO UPDATE SET \
+                 payload = excluded.payload, created_at = excluded.created_at",
+            )
+            .bind(session_id)
+            .bind(chat)
+            .bind(id)
+            .bind(sealed.as_slice())
+            .bind(now)
+            .execute(&mut *c)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The kept plaintext of a sent message, decrypted.
+    pub async fn get_outgoing(
+        &mut self,
+        session_id: &str,
+        chat: &str,
+        id: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let sealed: Option<Vec<u8>> = on_conn!(self.conn(), |c| {
+            sqlx::query_scalar(
+                "SELECT payload FROM outgoing_messages \
+                 WHERE session_id = $1 AND chat = $2 AND id = $3",
+            )
+            .bind(session_id)
+            .bind(chat)
+            .bind(id)
+            .fetch_optional(&mut *c)
+            .await?
+        });
+        let key = outgoing_slot_key(chat, id);
+        sealed
+            .map(|s| {
+                self.cipher.open(
+                    Slot {
+                        table: OUTGOING,
+                        session: session_id,
+                        key: &key,
+                    },
+                    &s,
+                )
+            })
+            .transpose()
+    }
+
+    /// Deletes a kept outgoing message. Returns whether it existed.
+    pub async fn delete_outgoing(
+        &mut self,
+        session_id: &str,
+        chat: &str,
+        id: &str,
+    ) -> Result<bool, StoreError> {
+        let n = on_conn!(self.conn(), |c| {
+            sqlx::query(
+                "DELETE FROM outgoing_messages WHERE session_id = $1 AND chat = $2 AND id = $3",
+            )
+            .bind(session_id)
+            .bind(chat)
+            .bind(id)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+        });
+        Ok(n > 0)
+    }
+
+    /// Deletes kept outgoing messages stored before `before_millis` (Unix ms). Returns how many.
+    pub async fn prune_outgoing(
+        &mut self,
+        session_id: &str,
+        before_millis: i64,
+    ) -> Result<u64, StoreError> {
+        Ok(on_conn!(self.conn(), |c| {
+            sqlx::query("DELETE FROM outgoing_messages WHERE session_id = $1 AND created_at < $2")
+                .bind(session_id)
+                .bind(before_millis)
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        }))
+    }
+}

@@ -1,0 +1,592 @@
+//! Signal protocol state: identities, one-time and signed prekeys, sessions and sender keys.
+//! Records are opaque bytes serialized by the Signal module; the private ones are encrypted.
+
+use crate::backend::{RowExt, on_conn};
+use crate::crypto::Slot;
+use crate::tx::{StoreTx, limit, to_u32};
+use crate::{IdentityRecord, StoreError, StoredPreKey, TrustLevel, now_millis};
+
+/// Largest prekey id: ids are 24-bit on the wire and 0 is never used.
+pub const MAX_PREKEY_ID: u32 = 0x00FF_FFFF;
+
+const PREKEYS: &str = "signal_prekeys";
+const SIGNED_PREKEYS: &str = "signal_signed_prekeys";
+const SESSIONS: &str = "signal_sessions";
+const SENDER_KEYS: &str = "signal_sender_keys";
+
+/// AAD key of a sender key: group and sender, length-prefixed so they cannot be re-split.
+fn sender_key_slot_key(group_id: &str, sender: &str) -> String {
+    format!("{}:{group_id}{sender}", group_id.len())
+}
+
+impl StoreTx {
+    // ---- identities -------------------------------------------------------------------------
+
+    /// Stores a remote identity key with its trust flag (insert or replace).
+    pub async fn put_identity(
+        &mut self,
+        session_id: &str,
+        address: &str,
+        identity: &IdentityRecord,
+    ) -> Result<(), StoreError> {
+        let now = now_millis();
+        on_conn!(self.conn(), |c| {
+            sqlx::query(
+                "INSERT INTO signal_identities (session_id, address, identity_key, trust, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (session_id, address) DO UPDATE SET \
+                 identity_key = excluded.identity_key, trust = excluded.trust, \
+                 updated_at = excluded.updated_at",
+            )
+            .bind(session_id)
+            .bind(address)
+            .bind(identity.identity_key.as_slice())
+            .bind(identity.trust.code())
+            .bind(now)
+            .execute(&mut *c)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The stored identity of a remote address.
+    pub async fn get_identity(
+        &mut self,
+        session_id: &str,
+        address: &str,
+    ) -> Result<Option<IdentityRecord>, StoreError> {
+        on_conn!(self.conn(), |c| {
+            let row = sqlx::query(
+                "SELECT identity_key, trust FROM signal_identities \
+                 WHERE session_id = $1 AND address = $2",
+            )
+            .bind(session_id)
+            .bind(address)
+            .fetch_optional(&mut *c)
+            .await?;
+            match row {
+                None => Ok(None),
+                Some(r) => {
+                    let code = r.int("trust")?;
+                    let trust = TrustLevel::from_code(code).ok_or_else(|| {
+                        StoreError::corrupt("signal_identities", format!("trust code {code}"))
+                    })?;
+                    Ok(Some(IdentityRecord {
+                        identity_key: r.bytes("identity_key")?,
+                        trust,
+                    }))
+                }
+            }
+        })
+    }
+
+    /// Deletes a remote identity. Returns whether it existed.
+    pub async fn delete_identity(
+        &mut self,
+        session_id: &str,
+        address: &str,
+    ) -> Result<bool, StoreError> {
+        let n = on_conn!(self.conn(), |c| {
+            sqlx::query("DELETE FROM signal_identities WHERE session_id = $1 AND address = $2")
+                .bind(session_id)
+                .bind(address)
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        });
+        Ok(n > 0)
+    }
+
+    // ---- one-time prekeys -------------------------------------------------------------------
+
+    /// Reserves `count` fresh prekey ids for the session (1..=0xFFFFFF, wrapping), advancing its
+    /// counter. The ids are returned in order.
+    pub async fn allocate_prekey_ids(
+        &mut self,
+        session_id: &str,
+        count: u32,
+    ) -> Result<Vec<u32>, StoreError> {
+        if count == 0 || count > MAX_PREKEY_ID {
+            return Err(StoreError::InvalidArgument(format!(
+                "prekey id count {count} out of range"
+            )));
+        }
+        // The counter holds how many ids were ever handed out; id = counter % MAX + 1.
+        let end = self
+            .bump_counter(session_id, "prekey_ids", i64::from(count))
+            .await?;
+        let start = end - i64::from(count);
+        let max = i64::from(MAX_PREKEY_ID);
+        (start..end)
+            .map(|n| to_u32(PREKEYS, n.rem_euclid(max) + 1))
+            .collect()
+    }
+
+    /// Stores one-time prekeys (insert or replace), not yet uploaded.
+    pub async fn put_prekeys(
+        &mut self,
+        session_id: &str,
+        prekeys: &[(u32, Vec<u8>)],
+    ) -> Result<(), StoreError> {
+        let now = now_millis();
+        for (id, record) in prekeys {
+            let key = id.to_string();
+            let sealed = self.cipher.seal(
+                Slot {
+                    table: PREKEYS,
+                    session: session_id,
+                    key: &key,
+                },
+                record,
+            )?;
+            on_conn!(self.conn(), |c| {
+                sqlx::query(
+                    "INSERT INTO signal_prekeys (session_id, key_id, record, uploaded, created_at) \
+                     VALUES ($1, $2, $3, 0, $4) ON CONFLICT (session_id, key_id) DO UPDATE SET \
+                     record = excluded.record, uploaded = 0, created_at = excluded.created_at",
+                )
+                .bind(session_id)
+                .bind(i64::from(*id))
+                .bind(sealed.as_slice())
+                .bind(now)
+                .execute(&mut *c)
+                .await?;
+            });
+        }
+        Ok(())
+    }
+
+    /// A one-time prekey's record, decrypted.
+    pub async fn get_prekey(
+        &mut self,
+        session_id: &str,
+        id: u32,
+    ) -> Result<Option<StoredPreKey>, StoreError> {
+        let row = on_conn!(self.conn(), |c| {
+            let row = sqlx::query(
+                "SELECT record, uploaded FROM signal_prekeys WHERE session_id = $1 AND key_id = $2",
+            )
+            .bind(session_id)
+            .bind(i64::from(id))
+            .fetch_optional(&mut *c)
+            .await?;
+            match row {
+                None => None,
+                Some(r) => Some((r.bytes("record")?, r.int("uploaded")?)),
+            }
+        });
+        let Some((sealed, uploaded)) = row else {
+            return Ok(None);
+        };
+        let key = id.to_string();
+        let record = self.cipher.open(
+            Slot {
+                table: PREKEYS,
+                session: session_id,
+                key: &key,
+            },
+            &sealed,
+        )?;
+        Ok(Some(StoredPreKey {
+            id,
+            record,
+            uploaded: uploaded != 0,
+        }))
+    }
+
+    /// Removes a one-time prekey (after a peer used it). Returns whether it existed.
+    pub async fn remove_prekey(&mut self, session_id: &str, id: u32) -> Result<bool, StoreError> {
+        let n = on_conn!(self.conn(), |c| {
+            sqlx::query("DELETE FROM signal_prekeys WHERE session_id = $1 AND key_id = $2")
+                .bind(session_id)
+                .bind(i64::from(id))
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        });
+        Ok(n > 0)
+    }
+
+    /// Marks prekeys as uploaded to the server.
+    pub async fn mark_prekeys_uploaded(
+        &mut self,
+        session_id: &str,
+        ids: &[u32],
+    ) -> Result<(), StoreError> {
+        for id in ids {
+            on_conn!(self.conn(), |c| {
+                sqlx::query(
+                    "UPDATE signal_prekeys SET uploaded = 1 WHERE session_id = $1 AND key_id = $2",
+                )
+                .bind(session_id)
+                .bind(i64::from(*id))
+                .execute(&mut *c)
+                .await?;
+            });
+        }
+        Ok(())
+    }
+
+    /// Ids of up to `max` prekeys not uploaded yet, lowest id first.
+    pub async fn unuploaded_prekey_ids(
+        &mut self,
+        session_id: &str,
+        max: u32,
+    ) -> Result<Vec<u32>, StoreError> {
+        let max = limit(max)?;
+        let ids: Vec<i64> = on_conn!(self.conn(), |c| {
+            sqlx::query_scalar(
+                "SELECT key_id FROM signal_prekeys WHERE session_id = $1 AND uploaded = 0 \
+                 ORDER BY key_id LIMIT $2",
+            )
+            .bind(session_id)
+            .bind(max)
+            .fetch_all(&mut *c)
+            .await?
+        });
+        ids.into_iter().map(|id| to_u32(PREKEYS, id)).collect()
+    }
+
+    /// How many prekeys the session holds, and how many of them are uploaded.
+    pub async fn prekey_counts(&mut self, session_id: &str) -> Result<(u64, u64), StoreError> {
+        let (total, uploaded): (i64, i64) = on_conn!(self.conn(), |c| {
+            let r = sqlx::query(
+                "SELECT COUNT(*) AS total, COUNT(CASE WHEN uploaded = 1 THEN 1 END) AS up \
+                 FROM signal_prekeys WHERE session_id = $1",
+            )
+            .bind(session_id)
+            .fetch_one(&mut *c)
+            .await?;
+            (r.int("total")?, r.int("up")?)
+        });
+        Ok((
+            u64::try_from(total).unwrap_or(0),
+            u64::try_from(uploaded).unwrap_or(0),
+        ))
+    }
+
+    // ---- signed prekeys ---------------------------------------------------------------------
+
+    /// Stores a signed prekey record (insert or replace), encrypted.
+    pub async fn put_signed_prekey(
+        &mut self,
+        session_id: &str,
+        id: u32,
+        record: &[u8],
+    ) -> Result<(), StoreError> {
+        let key = id.to_string();
+        let sealed = self.cipher.seal(
+            Slot {
+                table: SIGNED_PREKEYS,
+                session: session_id,
+                key: &key,
+            },
+            record,
+        )?;
+        let now = now_millis();
+        on_conn!(self.conn(), |c| {
+            sqlx::query(
+                "INSERT INTO signal_signed_prekeys (session_id, key_id, record, created_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (session_id, key_id) DO UPDATE SET \
+                 record = excluded.record, created_at = excluded.created_at",
+            )
+            .bind(session_id)
+            .bind(i64::from(id))
+            .bind(sealed.as_slice())
+            .bind(now)
+            .execute(&mut *c)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// A signed prekey record, decrypted.
+    pub async fn get_signed_prekey(
+        &mut self,
+        session_id: &str,
+        id: u32,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let sealed: Option<Vec<u8>> = on_conn!(self.conn(), |c| {
+            sqlx::query_scalar(
+                "SELECT record FROM signal_signed_prekeys WHERE session_id = $1 AND key_id = $2",
+            )
+            .bind(session_id)
+            .bind(i64::from(id))
+            .fetch_optional(&mut *c)
+            .await?
+        });
+        let key = id.to_string();
+        sealed
+            .map(|s| {
+                self.cipher.open(
+                    Slot {
+                        table: SIGNED_PREKEYS,
+                        session: session_id,
+                        key: &key,
+                    },
+                    &s,
+                )
+            })
+            .transpose()
+    }
+
+    /// Every signed prekey of the session, `(id, record)`, by id.
+    pub async fn list_signed_prekeys(
+        &mut self,
+        session_id: &str,
+    ) -> Result<Vec<(u32, Vec<u8>)>, StoreError> {
+        let rows: Vec<(i64, Vec<u8>)> = on_conn!(self.conn(), |c| {
+            sqlx::query_as(
+                "SELECT key_id, record FROM signal_signed_prekeys WHERE session_id = $1 \
+                 ORDER BY key_id",
+            )
+            .bind(session_id)
+            .fetch_all(&mut *c)
+            .await?
+        });
+        rows.into_iter()
+            .map(|(id, sealed)| {
+                let key = id.to_string();
+                let record = self.cipher.open(
+                    Slot {
+                        table: SIGNED_PREKEYS,
+                        session: session_id,
+                        key: &key,
+                    },
+                    &sealed,
+                )?;
+                Ok((to_u32(SIGNED_PREKEYS, id)?, record))
+            })
+            .collect()
+    }
+
+    /// Removes a signed prekey. Returns whether it existed.
+    pub async fn remove_signed_prekey(
+        &mut self,
+        session_id: &str,
+        id: u32,
+    ) -> Result<bool, StoreError> {
+        let n = on_conn!(self.conn(), |c| {
+            sqlx::query("DELETE FROM signal_signed_prekeys WHERE session_id = $1 AND key_id = $2")
+                .bind(session_id)
+                .bind(i64::from(id))
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        });
+        Ok(n > 0)
+    }
+
+    // ---- sessions ---------------------------------------------------------------------------
+
+    /// Stores the Signal session record of a remote address (insert or replace), encrypted.
+    pub async fn put_signal_session(
+        &mut self,
+        session_id: &str,
+        address: &str,
+        record: &[u8],
+    ) -> Result<(), StoreError> {
+        let sealed = self.cipher.seal(
+            Slot {
+                table: SESSIONS,
+                session: session_id,
+                key: address,
+            },
+            record,
+        )?;
+        let now = now_millis();
+        on_conn!(self.conn(), |c| {
+            sqlx::query(
+                "INSERT INTO signal_sessions (session_id, address, record, updated_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (session_id, address) DO UPDATE SET \
+                 record = excluded.record, updated_at = excluded.updated_at",
+            )
+            .bind(session_id)
+            .bind(address)
+            .bind(sealed.as_slice())
+            .bind(now)
+            .execute(&mut *c)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The Signal session record of a remote address, decrypted.
+    pub async fn get_signal_session(
+        &mut self,
+        session_id: &str,
+        address: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let sealed: Option<Vec<u8>> = on_conn!(self.conn(), |c| {
+            sqlx::query_scalar(
+                "SELECT record FROM signal_sessions WHERE session_id = $1 AND address = $2",
+            )
+            .bind(session_id)
+            .bind(address)
+            .fetch_optional(&mut *c)
+            .await?
+        });
+        sealed
+            .map(|s| {
+                self.cipher.open(
+                    Slot {
+                        table: SESSIONS,
+                        session: session_id,
+                        key: address,
+                    },
+                    &s,
+                )
+            })
+            .transpose()
+    }
+
+    /// Addresses that have a Signal session, sorted; only those starting with `prefix` (use the
+    /// user part plus `.` or `:` to list one user's devices, `""` for all).
+    pub async fn list_signal_session_addresses(
+        &mut self,
+        session_id: &str,
+        prefix: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let all: Vec<String> = on_conn!(self.conn(), |c| {
+            sqlx::query_scalar(
+                "SELECT address FROM signal_sessions WHERE session_id = $1 ORDER BY address",
+            )
+            .bind(session_id)
+            .fetch_all(&mut *c)
+            .await?
+        });
+        // Filtered here: LIKE escaping and collation differ between the two dialects.
+        Ok(all.into_iter().filter(|a| a.starts_with(prefix)).collect())
+    }
+
+    /// Deletes the Signal session of a remote address. Returns whether it existed.
+    pub async fn delete_signal_session(
+        &mut self,
+        session_id: &str,
+        address: &str,
+    ) -> Result<bool, StoreError> {
+        let n = on_conn!(self.conn(), |c| {
+            sqlx::query("DELETE FROM signal_sessions WHERE session_id = $1 AND address = $2")
+                .bind(session_id)
+                .bind(address)
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        });
+        Ok(n > 0)
+    }
+
+    // ---- sender keys ------------------------------------------------------------------------
+
+    /// Stores the sender-key record of `sender` in `group_id` (insert or replace), encrypted.
+    pub async fn put_sender_key(
+        &mut self,
+        session_id: &str,
+        group_id: &str,
+        sender: &str,
+        record: &[u8],
+    ) -> Result<(), StoreError> {
+        let key = sender_key_slot_key(group_id, sender);
+        let sealed = self.cipher.seal(
+            Slot {
+                table: SENDER_KEYS,
+                session: session_id,
+                key: &key,
+            },
+            record,
+        )?;
+        let now = now_millis();
+        on_conn!(self.conn(), |c| {
+            sqlx::query(
+                "INSERT INTO signal_sender_keys (session_id, group_id, sender, record, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (session_id, group_id, sender) DO UPDATE \
+                 SET record = excluded.record, updated_at = excluded.updated_at",
+            )
+            .bind(session_id)
+            .bind(group_id)
+            .bind(sender)
+            .bind(sealed.as_slice())
+            .bind(now)
+            .execute(&mut *c)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The sender-key record of `sender` in `group_id`, decrypted.
+    pub async fn get_sender_key(
+        &mut self,
+        session_id: &str,
+        group_id: &str,
+        sender: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let sealed: Option<Vec<u8>> = on_conn!(self.conn(), |c| {
+            sqlx::query_scalar(
+                "SELECT record FROM signal_sender_keys \
+                 WHERE session_id = $1 AND group_id = $2 AND sender = $3",
+            )
+            .bind(session_id)
+            .bind(group_id)
+            .bind(sender)
+            .fetch_optional(&mut *c)
+            .await?
+        });
+        let key = sender_key_slot_key(group_id, sender);
+        sealed
+            .map(|s| {
+                self.cipher.open(
+                    Slot {
+                        table: SENDER_KEYS,
+                        session: session_id,
+                        key: &key,
+                    },
+                    &s,
+                )
+            })
+            .transpose()
+    }
+
+    /// Deletes sender keys of a group: one sender's, or every sender's when `sender` is `None`.
+    /// Returns how many were deleted.
+    pub async fn delete_sender_keys(
+        &mut self,
+        session_id: &str,
+        group_id: &str,
+        sender: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        Ok(on_conn!(self.conn(), |c| {
+            sqlx::query(
+                "DELETE FROM signal_sender_keys WHERE session_id = $1 AND group_id = $2 \
+                 AND ($3 IS NULL OR sender = $3)",
+            )
+            .bind(session_id)
+            .bind(group_id)
+            .bind(sender)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+        }))
+    }
+
+    // ---- per-session counters ---------------------------------------------------------------
+
+    /// Adds `by` to a per-session counter (created at 0) and returns the new value.
+    pub(crate) async fn bump_counter(
+        &mut self,
+        session_id: &str,
+        name: &str,
+        by: i64,
+    ) -> Result<i64, StoreError> {
+        on_conn!(self.conn(), |c| {
+            Ok(sqlx::query_scalar(
+                "INSERT INTO session_counters (session_id, name, value) VALUES ($1, $2, $3) \
+                 ON CONFLICT (session_id, name) DO UPDATE \
+                 SET value = session_counters.value + excluded.value RETURNING value",
+            )
+            .bind(session_id)
+            .bind(name)
+            .bind(by)
+            .fetch_one(&mut *c)
+            .await?)
+        })
+    }
+}

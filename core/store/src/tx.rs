@@ -1,0 +1,63 @@
+//! [`StoreTx`]: a unit of work on the store. Every operation of the store is a method of it; the
+//! [`crate::Store`] methods are one-operation transactions around the same code.
+
+use std::sync::Arc;
+
+use crate::StoreError;
+use crate::backend::{Conn, Handle};
+use crate::crypto::Cipher;
+
+/// A database transaction (or, internally, a read connection). Nothing it writes is visible to
+/// others or durable until [`StoreTx::commit`] returns; dropping it rolls back.
+///
+/// "Persist, then ack": put the incoming message, the Signal state change it caused and its event
+/// in one `StoreTx`, commit, and only then send the receipt.
+///
+/// On SQLite there is one writer connection: keep transactions short and never hold one across
+/// network I/O, or other writers wait.
+#[derive(Debug)]
+pub struct StoreTx {
+    pub(crate) handle: Handle,
+    pub(crate) cipher: Arc<Cipher>,
+}
+
+impl StoreTx {
+    /// Makes every write of this transaction durable and visible, atomically.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.handle.commit().await
+    }
+
+    /// Discards every write of this transaction.
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        self.handle.rollback().await
+    }
+
+    pub(crate) fn conn(&mut self) -> Conn<'_> {
+        self.handle.conn()
+    }
+}
+
+/// Converts a stored integer back to `u32`, or reports the row as corrupt.
+pub(crate) fn to_u32(table: &'static str, value: i64) -> Result<u32, StoreError> {
+    u32::try_from(value)
+        .map_err(|_| StoreError::corrupt(table, format!("{value} is not a valid u32")))
+}
+
+/// Converts a stored byte column to a fixed-size array, or reports the row as corrupt.
+pub(crate) fn to_array<const N: usize>(
+    table: &'static str,
+    bytes: &[u8],
+) -> Result<[u8; N], StoreError> {
+    <[u8; N]>::try_from(bytes)
+        .map_err(|_| StoreError::corrupt(table, format!("expected {N} bytes, got {}", bytes.len())))
+}
+
+/// Checks a caller-given page/batch limit and turns it into an SQL bind value.
+pub(crate) fn limit(limit: u32) -> Result<i64, StoreError> {
+    if limit == 0 {
+        return Err(StoreError::InvalidArgument(
+            "limit must be at least 1".to_owned(),
+        ));
+    }
+    Ok(i64::from(limit))
+}

@@ -1,0 +1,280 @@
+//! The records the store keeps. Secrets are plain in memory and encrypted only at rest.
+
+use std::fmt;
+
+/// An X25519 key pair. `Debug` never prints the private half.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeyPair {
+    /// Public key.
+    pub public: [u8; 32],
+    /// Private key (encrypted at rest).
+    pub private: [u8; 32],
+}
+
+impl fmt::Debug for KeyPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyPair")
+            .field("public", &hex::encode(self.public))
+            .field("private", &"<redacted>")
+            .finish()
+    }
+}
+
+/// The device's current signed prekey.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedPreKey {
+    /// Key id (24-bit in the protocol).
+    pub id: u32,
+    /// The key pair (private half encrypted at rest).
+    pub key_pair: KeyPair,
+    /// XEdDSA signature of the public key by the identity key.
+    pub signature: [u8; 64],
+}
+
+/// Everything a linked device needs to log in again: its keys and its account identity.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DeviceCredentials {
+    /// Signal registration id.
+    pub registration_id: u32,
+    /// Noise static key pair.
+    pub noise_key: KeyPair,
+    /// Signal identity key pair.
+    pub identity_key: KeyPair,
+    /// Current signed prekey.
+    pub signed_prekey: SignedPreKey,
+    /// ADV secret shared with the phone at pairing (encrypted at rest).
+    pub adv_secret: [u8; 32],
+    /// Serialized `ADVSignedDeviceIdentity` received at pairing, once paired.
+    pub account: Option<Vec<u8>>,
+    /// Own phone-number JID (with device), once paired.
+    pub pn_jid: Option<String>,
+    /// Own LID JID (with device), once known.
+    pub lid_jid: Option<String>,
+    /// Push name (display name).
+    pub push_name: Option<String>,
+    /// Platform reported by the server.
+    pub platform: Option<String>,
+}
+
+impl fmt::Debug for DeviceCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeviceCredentials")
+            .field("registration_id", &self.registration_id)
+            .field("noise_key", &self.noise_key)
+            .field("identity_key", &self.identity_key)
+            .field("signed_prekey", &self.signed_prekey)
+            .field("adv_secret", &"<redacted>")
+            .field("account", &self.account.as_ref().map(Vec::len))
+            .field("pn_jid", &self.pn_jid)
+            .field("lid_jid", &self.lid_jid)
+            .field("push_name", &self.push_name)
+            .field("platform", &self.platform)
+            .finish()
+    }
+}
+
+/// A row of the sessions table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// Caller-chosen session id.
+    pub id: String,
+    /// Caller-defined state label (e.g. `connected`, `logged_out`).
+    pub state: String,
+    /// Creation time, Unix milliseconds.
+    pub created_at: i64,
+    /// Last state change, Unix milliseconds.
+    pub updated_at: i64,
+}
+
+/// How far a remote identity key is trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TrustLevel {
+    /// Seen but not trusted (e.g. the key changed and the user was not told yet).
+    Untrusted,
+    /// Trusted on first use.
+    Trusted,
+    /// Verified by the user (safety number).
+    Verified,
+}
+
+impl TrustLevel {
+    pub(crate) fn code(self) -> i64 {
+        match self {
+            TrustLevel::Untrusted => 0,
+            TrustLevel::Trusted => 1,
+            TrustLevel::Verified => 2,
+        }
+    }
+
+    pub(crate) fn from_code(code: i64) -> Option<Self> {
+        match code {
+            0 => Some(TrustLevel::Untrusted),
+            1 => Some(TrustLevel::Trusted),
+            2 => Some(TrustLevel::Verified),
+            _ => None,
+        }
+    }
+}
+
+/// A remote Signal identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityRecord {
+    /// Serialized public identity key, as the Signal module keeps it.
+    pub identity_key: Vec<u8>,
+    /// Trust flag.
+    pub trust: TrustLevel,
+}
+
+/// A one-time prekey as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPreKey {
+    /// Key id.
+    pub id: u32,
+    /// Opaque serialized record (encrypted at rest).
+    pub record: Vec<u8>,
+    /// Whether it was uploaded to the server.
+    pub uploaded: bool,
+}
+
+/// A cached device list of one user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceList {
+    /// Device ids (0 is the phone).
+    pub devices: Vec<u32>,
+    /// The server's device-list hash, when known.
+    pub hash: Option<String>,
+    /// When it was fetched, Unix milliseconds.
+    pub updated_at: i64,
+}
+
+/// Delivery status of a message. Statuses only move forward (see
+/// [`crate::StoreTx::update_message_status`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum MessageStatus {
+    /// Stored, not yet acknowledged by the server.
+    Pending,
+    /// Acknowledged by the server.
+    Sent,
+    /// Delivered to the recipient's device.
+    Delivered,
+    /// Read by the recipient.
+    Read,
+    /// Played (voice/video) by the recipient.
+    Played,
+    /// Sending failed.
+    Failed,
+}
+
+impl MessageStatus {
+    pub(crate) fn code(self) -> i64 {
+        match self {
+            MessageStatus::Pending => 0,
+            MessageStatus::Sent => 1,
+            MessageStatus::Delivered => 2,
+            MessageStatus::Read => 3,
+            MessageStatus::Played => 4,
+            MessageStatus::Failed => 5,
+        }
+    }
+
+    pub(crate) fn from_code(code: i64) -> Option<Self> {
+        Some(match code {
+            0 => MessageStatus::Pending,
+            1 => MessageStatus::Sent,
+            2 => MessageStatus::Delivered,
+            3 => MessageStatus::Read,
+            4 => MessageStatus::Played,
+            5 => MessageStatus::Failed,
+            _ => return None,
+        })
+    }
+
+    /// The statuses a message may be in for `self` to replace it.
+    pub(crate) fn may_replace(self) -> &'static [MessageStatus] {
+        use MessageStatus::*;
+        match self {
+            Pending => &[],
+            Failed => &[Pending],
+            Sent => &[Pending, Failed],
+            Delivered => &[Pending, Failed, Sent],
+            Read => &[Pending, Failed, Sent, Delivered],
+            Played => &[Pending, Failed, Sent, Delivered, Read],
+        }
+    }
+}
+
+/// A stored message, incoming or outgoing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRecord {
+    /// Owning session.
+    pub session_id: String,
+    /// Chat JID.
+    pub chat: String,
+    /// Message id (unique within the chat).
+    pub id: String,
+    /// Sender JID.
+    pub sender: String,
+    /// Sent by this account.
+    pub from_me: bool,
+    /// Message timestamp, Unix seconds as WhatsApp sends it.
+    pub timestamp: i64,
+    /// Message type label (e.g. `text`, `image`, `reaction`).
+    pub msg_type: String,
+    /// Plain text body, when the message has one (kept queryable).
+    pub body: Option<String>,
+    /// Serialized protobuf of the message.
+    pub payload: Option<Vec<u8>>,
+    /// Delivery status.
+    pub status: MessageStatus,
+}
+
+/// Position in a chat's history: messages are ordered by `(timestamp, id)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageCursor {
+    /// Timestamp of the message at the cursor.
+    pub timestamp: i64,
+    /// Id of the message at the cursor.
+    pub id: String,
+}
+
+/// Which way to page from a cursor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageDirection {
+    /// Messages strictly older than the cursor (newest first); no cursor = start at the newest.
+    Older(Option<MessageCursor>),
+    /// Messages strictly newer than the cursor (oldest first); no cursor = start at the oldest.
+    Newer(Option<MessageCursor>),
+}
+
+/// One page of a chat's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessagePage {
+    /// The messages, in the page direction's order.
+    pub messages: Vec<MessageRecord>,
+    /// Cursor for the next page in the same direction, or `None` at the end.
+    pub next: Option<MessageCursor>,
+}
+
+/// Whether an insert stored a new row or found an existing one (a redelivery).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InsertOutcome {
+    /// The row is new.
+    Inserted,
+    /// A row with the same key already existed; nothing was changed.
+    Duplicate,
+}
+
+/// An entry of the global event log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRecord {
+    /// Global, strictly increasing sequence number (starts at 1).
+    pub seq: u64,
+    /// Session the event belongs to.
+    pub session_id: String,
+    /// Event kind label.
+    pub kind: String,
+    /// JSON payload.
+    pub payload: serde_json::Value,
+    /// When it was appended, Unix milliseconds.
+    pub created_at: i64,
+}
