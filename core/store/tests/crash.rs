@@ -51,7 +51,7 @@ async fn run_child(db: &TestDb, start: u64, round: u32) -> BTreeSet<u64> {
         // Every fourth round kills after a random time without waiting for anything, so the
         // kill can also land while the child opens the store.
         (
-            round % 4 == 0,
+            round.is_multiple_of(4),
             rng.gen_range(1..=30usize),
             rng.gen_range(0..1500u64),
             rng.gen_range(0..40u64),
