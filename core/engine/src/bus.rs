@@ -7,6 +7,9 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -15,14 +18,22 @@ use tokio::sync::broadcast;
 use crate::error::Error;
 use crate::event::{Event, EventKind};
 
+/// A boxed future, so the log can be a trait object.
+pub type LogFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
+
 /// Durable, ordered storage of events (the store's event log implements it).
 pub trait EventLog: Send + Sync + fmt::Debug {
-    /// Appends one event; its `seq` is greater than every seq appended before.
-    fn append(&self, event: &Event) -> Result<(), Error>;
+    /// Appends one event and returns its seq, greater than every seq assigned before.
+    fn append<'a>(
+        &'a self,
+        session_id: &'a str,
+        kind: &'a EventKind,
+        timestamp_ms: u64,
+    ) -> LogFuture<'a, u64>;
     /// Events with `seq > cursor`, oldest first, at most `limit`.
-    fn since(&self, cursor: u64, limit: usize) -> Result<Vec<Event>, Error>;
-    /// The highest seq in the log (0 when empty), so seqs continue after a restart.
-    fn last_seq(&self) -> Result<u64, Error>;
+    fn since(&self, cursor: u64, limit: usize) -> LogFuture<'_, Vec<Event>>;
+    /// The highest seq assigned so far (0 when none), so seqs continue after a restart.
+    fn last_seq(&self) -> LogFuture<'_, u64>;
 }
 
 /// An event log in memory that keeps the newest `capacity` events (for the memory backend and
@@ -30,7 +41,13 @@ pub trait EventLog: Send + Sync + fmt::Debug {
 #[derive(Debug)]
 pub struct MemoryEventLog {
     capacity: usize,
-    events: Mutex<VecDeque<Event>>,
+    inner: Mutex<MemoryLogInner>,
+}
+
+#[derive(Debug, Default)]
+struct MemoryLogInner {
+    last_seq: u64,
+    events: VecDeque<Event>,
 }
 
 impl MemoryEventLog {
@@ -38,38 +55,69 @@ impl MemoryEventLog {
     pub fn new(capacity: usize) -> Self {
         MemoryEventLog {
             capacity: capacity.max(1),
-            events: Mutex::new(VecDeque::new()),
+            inner: Mutex::new(MemoryLogInner::default()),
         }
     }
 
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, VecDeque<Event>>, Error> {
-        self.events
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, MemoryLogInner>, Error> {
+        self.inner
             .lock()
             .map_err(|_| Error::internal("event log lock poisoned"))
+    }
+
+    fn append_now(
+        &self,
+        session_id: &str,
+        kind: &EventKind,
+        timestamp_ms: u64,
+    ) -> Result<u64, Error> {
+        let mut inner = self.lock()?;
+        inner.last_seq += 1;
+        let event = Event {
+            session_id: session_id.to_owned(),
+            seq: inner.last_seq,
+            timestamp_ms,
+            kind: kind.clone(),
+        };
+        if inner.events.len() == self.capacity {
+            inner.events.pop_front();
+        }
+        inner.events.push_back(event);
+        Ok(inner.last_seq)
+    }
+
+    fn since_now(&self, cursor: u64, limit: usize) -> Result<Vec<Event>, Error> {
+        let inner = self.lock()?;
+        let start = inner.events.partition_point(|e| e.seq <= cursor);
+        Ok(inner
+            .events
+            .iter()
+            .skip(start)
+            .take(limit)
+            .cloned()
+            .collect())
     }
 }
 
 impl EventLog for MemoryEventLog {
-    fn append(&self, event: &Event) -> Result<(), Error> {
-        let mut events = self.lock()?;
-        if events.back().is_some_and(|last| last.seq >= event.seq) {
-            return Err(Error::internal("event seq must increase"));
-        }
-        if events.len() == self.capacity {
-            events.pop_front();
-        }
-        events.push_back(event.clone());
-        Ok(())
+    fn append<'a>(
+        &'a self,
+        session_id: &'a str,
+        kind: &'a EventKind,
+        timestamp_ms: u64,
+    ) -> LogFuture<'a, u64> {
+        let result = self.append_now(session_id, kind, timestamp_ms);
+        Box::pin(async move { result })
     }
 
-    fn since(&self, cursor: u64, limit: usize) -> Result<Vec<Event>, Error> {
-        let events = self.lock()?;
-        let start = events.partition_point(|e| e.seq <= cursor);
-        Ok(events.iter().skip(start).take(limit).cloned().collect())
+    fn since(&self, cursor: u64, limit: usize) -> LogFuture<'_, Vec<Event>> {
+        let result = self.since_now(cursor, limit);
+        Box::pin(async move { result })
     }
 
-    fn last_seq(&self) -> Result<u64, Error> {
-        Ok(self.lock()?.back().map_or(0, |e| e.seq))
+    fn last_seq(&self) -> LogFuture<'_, u64> {
+        let result = self.lock().map(|inner| inner.last_seq);
+        Box::pin(async move { result })
     }
 }
 
@@ -78,36 +126,37 @@ impl EventLog for MemoryEventLog {
 pub struct EventBus {
     sender: broadcast::Sender<Event>,
     log: Arc<dyn EventLog>,
-    last_seq: Mutex<u64>,
+    /// Held across append + publish so log order and delivery order are the same.
+    order: tokio::sync::Mutex<()>,
+    last_seq: AtomicU64,
 }
 
 impl EventBus {
     /// A bus with a broadcast buffer of `capacity` events, continuing the log's seqs.
-    pub fn new(log: Arc<dyn EventLog>, capacity: usize) -> Result<Self, Error> {
-        let last_seq = log.last_seq()?;
+    pub async fn new(log: Arc<dyn EventLog>, capacity: usize) -> Result<Self, Error> {
+        let last_seq = log.last_seq().await?;
         let (sender, _) = broadcast::channel(capacity.max(1));
         Ok(EventBus {
             sender,
             log,
-            last_seq: Mutex::new(last_seq),
+            order: tokio::sync::Mutex::new(()),
+            last_seq: AtomicU64::new(last_seq),
         })
     }
 
     /// Logs and publishes one event of `session_id`; returns it with its seq. If the log
-    /// refuses it, nothing is published and the seq is not used.
-    pub fn emit(&self, session_id: &str, kind: EventKind) -> Result<Event, Error> {
-        let mut last_seq = self
-            .last_seq
-            .lock()
-            .map_err(|_| Error::internal("event bus lock poisoned"))?;
+    /// refuses it, nothing is published.
+    pub async fn emit(&self, session_id: &str, kind: EventKind) -> Result<Event, Error> {
+        let _order = self.order.lock().await;
+        let timestamp_ms = now_ms();
+        let seq = self.log.append(session_id, &kind, timestamp_ms).await?;
         let event = Event {
             session_id: session_id.to_owned(),
-            seq: *last_seq + 1,
-            timestamp_ms: now_ms(),
+            seq,
+            timestamp_ms,
             kind,
         };
-        self.log.append(&event)?;
-        *last_seq = event.seq;
+        self.last_seq.store(seq, Ordering::SeqCst);
         // No receivers is fine: the event is in the log.
         let _ = self.sender.send(event.clone());
         Ok(event)
@@ -116,24 +165,23 @@ impl EventBus {
     /// A new subscription to every event published from now on; `session` limits it to one
     /// session.
     pub fn subscribe(&self, session: Option<String>) -> EventStream {
-        let last_seq = self.last_seq.lock().map(|s| *s).unwrap_or(0);
         EventStream {
             inner: tokio::sync::Mutex::new(StreamInner {
                 receiver: self.sender.subscribe(),
                 session,
-                last_seq,
+                last_seq: self.last_seq(),
             }),
         }
     }
 
     /// Replays logged events after `cursor`, oldest first, at most `limit`.
-    pub fn since(&self, cursor: u64, limit: usize) -> Result<Vec<Event>, Error> {
-        self.log.since(cursor, limit)
+    pub async fn since(&self, cursor: u64, limit: usize) -> Result<Vec<Event>, Error> {
+        self.log.since(cursor, limit).await
     }
 
-    /// The seq of the newest event.
+    /// The seq of the newest published event.
     pub fn last_seq(&self) -> u64 {
-        self.last_seq.lock().map(|s| *s).unwrap_or(0)
+        self.last_seq.load(Ordering::SeqCst)
     }
 }
 
@@ -193,7 +241,7 @@ mod tests {
     use super::*;
     use crate::error::ErrorCode;
     use crate::event::{ConnectionState, StateReason};
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::atomic::AtomicBool;
 
     fn state(state: ConnectionState) -> EventKind {
         EventKind::ConnectionState {
@@ -212,12 +260,12 @@ mod tests {
     #[tokio::test]
     async fn events_arrive_in_seq_order_and_are_logged_first() {
         let log = Arc::new(MemoryEventLog::new(100));
-        let bus = EventBus::new(log.clone(), 16).unwrap();
+        let bus = EventBus::new(log.clone(), 16).await.unwrap();
         let stream = bus.subscribe(None);
         for i in 0..5 {
-            let event = bus.emit("a", code(i)).unwrap();
+            let event = bus.emit("a", code(i)).await.unwrap();
             // Logged before (and independently of) delivery.
-            assert_eq!(log.last_seq().unwrap(), event.seq);
+            assert_eq!(log.last_seq().await.unwrap(), event.seq);
         }
         for expected in 1..=5u64 {
             let event = stream.next().await.unwrap();
@@ -228,14 +276,18 @@ mod tests {
 
     #[tokio::test]
     async fn seq_is_monotonic_across_sessions_and_threads() {
-        let bus = Arc::new(EventBus::new(Arc::new(MemoryEventLog::new(10_000)), 4096).unwrap());
+        let bus = Arc::new(
+            EventBus::new(Arc::new(MemoryEventLog::new(10_000)), 4096)
+                .await
+                .unwrap(),
+        );
         let stream = bus.subscribe(None);
         let mut tasks = Vec::new();
         for t in 0..4 {
             let bus = bus.clone();
             tasks.push(tokio::spawn(async move {
                 for i in 0..100 {
-                    bus.emit(&format!("s{t}"), code(i)).unwrap();
+                    bus.emit(&format!("s{t}"), code(i)).await.unwrap();
                 }
             }));
         }
@@ -248,25 +300,27 @@ mod tests {
             assert_eq!(event.seq, last + 1);
             last = event.seq;
         }
-        let replay = bus.since(0, 1000).unwrap();
+        let replay = bus.since(0, 1000).await.unwrap();
         assert_eq!(replay.len(), 400);
         assert!(replay.windows(2).all(|w| w[0].seq + 1 == w[1].seq));
     }
 
     #[tokio::test]
     async fn a_slow_subscriber_gets_lagged_then_replays() {
-        let bus = EventBus::new(Arc::new(MemoryEventLog::new(1000)), 4).unwrap();
+        let bus = EventBus::new(Arc::new(MemoryEventLog::new(1000)), 4)
+            .await
+            .unwrap();
         let stream = bus.subscribe(None);
-        let first = bus.emit("a", code(0)).unwrap();
+        let first = bus.emit("a", code(0)).await.unwrap();
         assert_eq!(stream.next().await.unwrap().seq, first.seq);
         for i in 1..=10 {
-            bus.emit("a", code(i)).unwrap();
+            bus.emit("a", code(i)).await.unwrap();
         }
         // 10 published into a buffer of 4: the 6 oldest are gone for this subscriber.
         let lagged = stream.next().await.unwrap();
         assert_eq!(lagged.kind, EventKind::Lagged { missed: 6 });
         assert_eq!(lagged.seq, first.seq, "cursor = last delivered seq");
-        let replayed = bus.since(lagged.seq, 6).unwrap();
+        let replayed = bus.since(lagged.seq, 6).await.unwrap();
         assert_eq!(
             replayed.iter().map(|e| e.seq).collect::<Vec<_>>(),
             vec![2, 3, 4, 5, 6, 7]
@@ -279,10 +333,16 @@ mod tests {
 
     #[tokio::test]
     async fn session_streams_filter_and_close_with_the_bus() {
-        let bus = EventBus::new(Arc::new(MemoryEventLog::new(100)), 16).unwrap();
+        let bus = EventBus::new(Arc::new(MemoryEventLog::new(100)), 16)
+            .await
+            .unwrap();
         let only_b = bus.subscribe(Some("b".into()));
-        bus.emit("a", state(ConnectionState::Connecting)).unwrap();
-        bus.emit("b", state(ConnectionState::Connected)).unwrap();
+        bus.emit("a", state(ConnectionState::Connecting))
+            .await
+            .unwrap();
+        bus.emit("b", state(ConnectionState::Connected))
+            .await
+            .unwrap();
         let event = only_b.next().await.unwrap();
         assert_eq!(event.session_id, "b");
         assert_eq!(event.seq, 2);
@@ -298,16 +358,21 @@ mod tests {
             inner: MemoryEventLog,
         }
         impl EventLog for Flaky {
-            fn append(&self, event: &Event) -> Result<(), Error> {
+            fn append<'a>(
+                &'a self,
+                session_id: &'a str,
+                kind: &'a EventKind,
+                timestamp_ms: u64,
+            ) -> LogFuture<'a, u64> {
                 if self.fail.load(Ordering::SeqCst) {
-                    return Err(Error::new(ErrorCode::Store, "disk full"));
+                    return Box::pin(async { Err(Error::new(ErrorCode::Store, "disk full")) });
                 }
-                self.inner.append(event)
+                self.inner.append(session_id, kind, timestamp_ms)
             }
-            fn since(&self, cursor: u64, limit: usize) -> Result<Vec<Event>, Error> {
+            fn since(&self, cursor: u64, limit: usize) -> LogFuture<'_, Vec<Event>> {
                 self.inner.since(cursor, limit)
             }
-            fn last_seq(&self) -> Result<u64, Error> {
+            fn last_seq(&self) -> LogFuture<'_, u64> {
                 self.inner.last_seq()
             }
         }
@@ -315,46 +380,34 @@ mod tests {
             fail: AtomicBool::new(false),
             inner: MemoryEventLog::new(100),
         });
-        let bus = EventBus::new(log.clone(), 16).unwrap();
-        bus.emit("a", code(1)).unwrap();
-        bus.emit("a", code(2)).unwrap();
+        let bus = EventBus::new(log.clone(), 16).await.unwrap();
+        bus.emit("a", code(1)).await.unwrap();
+        bus.emit("a", code(2)).await.unwrap();
         drop(bus);
-        let reopened = EventBus::new(log.clone(), 16).unwrap();
+        let reopened = EventBus::new(log.clone(), 16).await.unwrap();
         let stream = reopened.subscribe(None);
         log.fail.store(true, Ordering::SeqCst);
-        let err = reopened.emit("a", code(3)).unwrap_err();
+        let err = reopened.emit("a", code(3)).await.unwrap_err();
         assert_eq!(err.code, ErrorCode::Store);
         assert_eq!(reopened.last_seq(), 2);
         log.fail.store(false, Ordering::SeqCst);
-        assert_eq!(reopened.emit("a", code(4)).unwrap().seq, 3);
+        assert_eq!(reopened.emit("a", code(4)).await.unwrap().seq, 3);
         // The failed event was never published: the first delivered one is code 4 with seq 3.
         let next = stream.next().await.unwrap();
         assert_eq!((next.seq, next.kind), (3, code(4)));
-        assert_eq!(log.since(0, 10).unwrap().len(), 3);
+        assert_eq!(log.since(0, 10).await.unwrap().len(), 3);
     }
 
-    #[test]
-    fn memory_log_is_bounded_and_ordered() {
+    #[tokio::test]
+    async fn memory_log_is_bounded_and_ordered() {
         let log = MemoryEventLog::new(3);
-        for seq in 1..=5 {
-            log.append(&Event {
-                session_id: "a".into(),
-                seq,
-                timestamp_ms: 0,
-                kind: code(0),
-            })
-            .unwrap();
+        for expected in 1..=5 {
+            assert_eq!(log.append("a", &code(0), 0).await.unwrap(), expected);
         }
-        let all = log.since(0, 10).unwrap();
+        let all = log.since(0, 10).await.unwrap();
         assert_eq!(all.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![3, 4, 5]);
-        assert_eq!(log.since(4, 10).unwrap().len(), 1);
-        assert_eq!(log.since(3, 1).unwrap()[0].seq, 4);
-        let stale = Event {
-            session_id: "a".into(),
-            seq: 5,
-            timestamp_ms: 0,
-            kind: code(0),
-        };
-        assert_eq!(log.append(&stale).unwrap_err().code, ErrorCode::Internal);
+        assert_eq!(log.since(4, 10).await.unwrap().len(), 1);
+        assert_eq!(log.since(3, 1).await.unwrap()[0].seq, 4);
+        assert_eq!(log.last_seq().await.unwrap(), 5);
     }
 }

@@ -23,7 +23,7 @@ use crate::event::{ConnectionState, EventKind, StateReason};
 use crate::testing::{FakeServer, ServerConn, expect_event, expect_state};
 use crate::{ErrorCode, Session, SessionManager};
 
-fn manager(timings: DriverTimings) -> Arc<SessionManager> {
+async fn manager(timings: DriverTimings) -> Arc<SessionManager> {
     SessionManager::open_with(
         ManagerConfig::default(),
         timings,
@@ -32,6 +32,7 @@ fn manager(timings: DriverTimings) -> Arc<SessionManager> {
             max: Duration::from_millis(80),
         },
     )
+    .await
     .unwrap()
 }
 
@@ -96,7 +97,7 @@ async fn accept_login(server: &mut FakeServer) -> ServerConn {
 #[tokio::test]
 async fn qr_pairing_then_login_end_to_end() {
     let mut server = FakeServer::start().await;
-    let manager = manager(DriverTimings::default());
+    let manager = manager(DriverTimings::default()).await;
     let session = manager
         .create_session("alice", Some(options(&server)))
         .await
@@ -242,7 +243,7 @@ async fn qr_refs_running_out_ends_with_qr_timeout() {
         qr_next: Duration::from_millis(30),
         ..DriverTimings::default()
     };
-    let manager = manager(timings);
+    let manager = manager(timings).await;
     let session = manager
         .create_session("bob", Some(options(&server)))
         .await
@@ -281,7 +282,7 @@ async fn qr_refs_running_out_ends_with_qr_timeout() {
 #[tokio::test]
 async fn pairing_by_code_end_to_end() {
     let mut server = FakeServer::start().await;
-    let manager = manager(DriverTimings::default());
+    let manager = manager(DriverTimings::default()).await;
     let session = manager
         .create_session("carol", Some(options(&server)))
         .await
@@ -424,7 +425,7 @@ async fn pairing_by_code_end_to_end() {
 #[tokio::test]
 async fn bad_pair_success_is_refused_and_keeps_the_session_unpaired() {
     let mut server = FakeServer::start().await;
-    let manager = manager(DriverTimings::default());
+    let manager = manager(DriverTimings::default()).await;
     let session = manager
         .create_session("mallory", Some(options(&server)))
         .await
@@ -481,7 +482,7 @@ async fn bad_pair_success_is_refused_and_keeps_the_session_unpaired() {
 #[tokio::test]
 async fn device_removed_logs_out_and_deletes_credentials() {
     let mut server = FakeServer::start().await;
-    let manager = manager(DriverTimings::default());
+    let manager = manager(DriverTimings::default()).await;
     let session = manager
         .create_session("dave", Some(options(&server)))
         .await
@@ -513,7 +514,7 @@ async fn device_removed_logs_out_and_deletes_credentials() {
 #[tokio::test]
 async fn transient_failures_reconnect_and_keep_credentials() {
     let mut server = FakeServer::start().await;
-    let manager = manager(DriverTimings::default());
+    let manager = manager(DriverTimings::default()).await;
     let session = manager
         .create_session("erin", Some(options(&server)))
         .await
@@ -606,7 +607,7 @@ async fn final_failures_stop_reconnecting() {
         ),
     ] {
         let mut server = FakeServer::start().await;
-        let manager = manager(DriverTimings::default());
+        let manager = manager(DriverTimings::default()).await;
         let session = manager
             .create_session(case, Some(options(&server)))
             .await
@@ -637,7 +638,7 @@ async fn unanswered_keepalives_reconnect() {
         keepalive_max_failures: 2,
         ..DriverTimings::default()
     };
-    let manager = manager(timings);
+    let manager = manager(timings).await;
     let session = manager
         .create_session("frank", Some(options(&server)))
         .await
@@ -678,7 +679,7 @@ async fn unanswered_keepalives_reconnect() {
 #[tokio::test]
 async fn wrong_trust_root_fails_the_handshake_without_retry() {
     let server = FakeServer::start().await;
-    let manager = manager(DriverTimings::default());
+    let manager = manager(DriverTimings::default()).await;
     let mut opts = options(&server);
     opts.trust_root = vec![7; 32];
     let session = manager.create_session("gina", Some(opts)).await.unwrap();
@@ -699,7 +700,7 @@ async fn wrong_trust_root_fails_the_handshake_without_retry() {
 #[tokio::test]
 async fn logout_tells_the_server_and_deletes_credentials() {
     let mut server = FakeServer::start().await;
-    let manager = manager(DriverTimings::default());
+    let manager = manager(DriverTimings::default()).await;
     let session = manager
         .create_session("hank", Some(options(&server)))
         .await
@@ -726,7 +727,7 @@ async fn logout_tells_the_server_and_deletes_credentials() {
 #[tokio::test]
 async fn receipts_become_events_and_are_acked() {
     let mut server = FakeServer::start().await;
-    let manager = manager(DriverTimings::default());
+    let manager = manager(DriverTimings::default()).await;
     let session = manager
         .create_session("ivy", Some(options(&server)))
         .await

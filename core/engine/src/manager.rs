@@ -36,10 +36,10 @@ impl SessionManager {
     /// Only the in-memory store is available in this build; SQLite and PostgreSQL come with
     /// `openwa-store` and are rejected with `Unsupported` until then.
     pub async fn open(config: ManagerConfig) -> Result<Arc<SessionManager>, Error> {
-        Self::open_with(config, DriverTimings::default(), Backoff::default())
+        Self::open_with(config, DriverTimings::default(), Backoff::default()).await
     }
 
-    pub(crate) fn open_with(
+    pub(crate) async fn open_with(
         config: ManagerConfig,
         timings: DriverTimings,
         backoff: Backoff,
@@ -52,7 +52,7 @@ impl SessionManager {
             ));
         }
         let log = Arc::new(MemoryEventLog::new(MEMORY_LOG_CAPACITY));
-        let bus = Arc::new(EventBus::new(log, config.event_buffer)?);
+        let bus = Arc::new(EventBus::new(log, config.event_buffer).await?);
         Ok(Arc::new(SessionManager {
             config,
             bus,
@@ -129,7 +129,7 @@ impl SessionManager {
     /// [`MAX_REPLAY_PAGE`]). Pass the last seq you processed; 0 replays from the start.
     pub async fn events_since(&self, cursor: u64, limit: u32) -> Result<Vec<Event>, Error> {
         let limit = usize::try_from(limit.min(MAX_REPLAY_PAGE)).unwrap_or(0);
-        self.bus.since(cursor, limit)
+        self.bus.since(cursor, limit).await
     }
 
     /// The seq of the newest event (a cursor for `events_since`).

@@ -62,14 +62,19 @@ pub struct SessionShared {
 impl SessionShared {
     /// Logs and publishes an event of this session. A failing event log is reported in the
     /// tracing output; the engine keeps running.
-    pub fn emit(&self, kind: EventKind) {
-        if let Err(err) = self.bus.emit(&self.id, kind) {
+    pub async fn emit(&self, kind: EventKind) {
+        if let Err(err) = self.bus.emit(&self.id, kind).await {
             tracing::error!(session = %self.id, %err, "event not logged");
         }
     }
 
     /// Moves to `state`, emitting a `ConnectionState` event unless nothing changed.
-    pub fn set_state(&self, state: ConnectionState, reason: StateReason, detail: Option<String>) {
+    pub async fn set_state(
+        &self,
+        state: ConnectionState,
+        reason: StateReason,
+        detail: Option<String>,
+    ) {
         {
             let Ok(mut current) = self.state.lock() else {
                 return;
@@ -83,7 +88,8 @@ impl SessionShared {
             state,
             reason,
             detail,
-        });
+        })
+        .await;
     }
 
     /// The current state.
@@ -198,7 +204,9 @@ async fn run_session(shared: Arc<SessionShared>, mut signal: watch::Receiver<Run
     let mut attempt = 0u32;
     let mut reason = StateReason::Requested;
     loop {
-        shared.set_state(ConnectionState::Connecting, reason, None);
+        shared
+            .set_state(ConnectionState::Connecting, reason, None)
+            .await;
         let opened = tokio::select! {
             opened = shared.open_channel() => opened,
             s = signal.wait_for(|s| *s != RunSignal::Run) => {
@@ -229,24 +237,33 @@ async fn run_session(shared: Arc<SessionShared>, mut signal: watch::Receiver<Run
         match verdict.next {
             Next::Immediately => reason = verdict.reason,
             Next::AfterBackoff if shared.options.auto_reconnect => {
-                shared.set_state(verdict.state, verdict.reason, verdict.detail);
+                shared
+                    .set_state(verdict.state, verdict.reason, verdict.detail)
+                    .await;
                 let delay = shared.backoff.delay(attempt, &mut rand::rngs::OsRng);
                 attempt = attempt.saturating_add(1);
-                tokio::select! {
-                    () = tokio::time::sleep(delay) => {}
+                let stopped = tokio::select! {
+                    () = tokio::time::sleep(delay) => None,
                     s = signal.wait_for(|s| *s != RunSignal::Run) => {
-                        let verdict = stop_reason(s.map_or(RunSignal::Stop, |s| *s)).verdict();
-                        shared.set_state(verdict.state, verdict.reason, verdict.detail);
-                        if verdict.delete_credentials {
-                            shared.reset_credentials();
-                        }
-                        return;
+                        Some(s.map_or(RunSignal::Stop, |s| *s))
                     }
+                };
+                if let Some(stop) = stopped {
+                    let verdict = stop_reason(stop).verdict();
+                    if verdict.delete_credentials {
+                        shared.reset_credentials();
+                    }
+                    shared
+                        .set_state(verdict.state, verdict.reason, verdict.detail)
+                        .await;
+                    return;
                 }
                 reason = StateReason::Reconnecting;
             }
             _ => {
-                shared.set_state(verdict.state, verdict.reason, verdict.detail);
+                shared
+                    .set_state(verdict.state, verdict.reason, verdict.detail)
+                    .await;
                 return;
             }
         }
@@ -353,7 +370,8 @@ impl Session {
     pub async fn disconnect(&self) -> Result<(), Error> {
         self.stop(RunSignal::Stop).await;
         self.shared
-            .set_state(ConnectionState::Disconnected, StateReason::Requested, None);
+            .set_state(ConnectionState::Disconnected, StateReason::Requested, None)
+            .await;
         Ok(())
     }
 
@@ -381,7 +399,8 @@ impl Session {
             self.shared.reset_credentials();
         }
         self.shared
-            .set_state(ConnectionState::LoggedOut, StateReason::Requested, None);
+            .set_state(ConnectionState::LoggedOut, StateReason::Requested, None)
+            .await;
         Ok(())
     }
 

@@ -268,7 +268,7 @@ impl Driver {
                 .await?;
         }
         if self.qr.as_ref().is_some_and(|qr| qr.next_at <= now) {
-            self.show_next_qr(self.timings.qr_next)?;
+            self.show_next_qr(self.timings.qr_next).await?;
         }
         Ok(())
     }
@@ -367,7 +367,8 @@ impl Driver {
             Waiter::PairCodeHello { reply, code } => match result {
                 Ok(_) => {
                     self.shared
-                        .emit(EventKind::PairingCode { code: code.clone() });
+                        .emit(EventKind::PairingCode { code: code.clone() })
+                        .await;
                     let _ = reply.send(Ok(code));
                 }
                 Err(err) => {
@@ -394,7 +395,8 @@ impl Driver {
         }
         self.logged_in = true;
         self.shared
-            .set_state(ConnectionState::Connected, StateReason::LoggedIn, None);
+            .set_state(ConnectionState::Connected, StateReason::LoggedIn, None)
+            .await;
         let active = SetPassive { passive: false }.request();
         let timeout = self.shared.options.request_timeout();
         self.send_iq(channel, active, timeout, Waiter::Ignore).await
@@ -419,12 +421,13 @@ impl Driver {
             next_at: Instant::now(),
         });
         self.shared
-            .set_state(ConnectionState::WaitingForQr, StateReason::QrRequired, None);
-        self.show_next_qr(self.timings.qr_first)
+            .set_state(ConnectionState::WaitingForQr, StateReason::QrRequired, None)
+            .await;
+        self.show_next_qr(self.timings.qr_first).await
     }
 
     /// Emits the next QR code, or ends the connection when the refs are used up.
-    fn show_next_qr(&mut self, validity: Duration) -> Step {
+    async fn show_next_qr(&mut self, validity: Duration) -> Step {
         let Some(qr) = &mut self.qr else {
             return Ok(());
         };
@@ -443,10 +446,12 @@ impl Driver {
         let platform = self.shared.options.browser.platform_id().to_owned();
         match QrCode::new(reference, noise, identity, adv_secret, Some(platform)) {
             Ok(code) => {
-                self.shared.emit(EventKind::Qr {
-                    code: code.encode(),
-                    timeout_secs: u32::try_from(validity.as_secs()).unwrap_or(u32::MAX),
-                });
+                self.shared
+                    .emit(EventKind::Qr {
+                        code: code.encode(),
+                        timeout_secs: u32::try_from(validity.as_secs()).unwrap_or(u32::MAX),
+                    })
+                    .await;
             }
             Err(err) => tracing::warn!(session = %self.shared.id, %err, "unusable QR ref"),
         }
@@ -458,7 +463,8 @@ impl Driver {
             .map_err(|e| Disconnect::PairingFailed(format!("bad pair-success: {e}")))?;
         self.qr = None;
         self.shared
-            .set_state(ConnectionState::Pairing, StateReason::PairingStarted, None);
+            .set_state(ConnectionState::Pairing, StateReason::PairingStarted, None)
+            .await;
         let (adv_secret, identity) = self
             .shared
             .with_credentials(|c| (c.adv_secret, c.identity_key.clone()));
@@ -493,17 +499,21 @@ impl Driver {
             business_name: success.business_name.clone(),
         };
         self.shared.update_credentials(|c| c.paired = Some(paired));
-        self.shared.emit(EventKind::Paired {
-            jid: success.device.to_string(),
-            lid: success.lid.as_ref().map(Jid::to_string),
-            platform: success.platform,
-            business_name: success.business_name,
-        });
-        self.shared.set_state(
-            ConnectionState::Pairing,
-            StateReason::PairingSucceeded,
-            None,
-        );
+        self.shared
+            .emit(EventKind::Paired {
+                jid: success.device.to_string(),
+                lid: success.lid.as_ref().map(Jid::to_string),
+                platform: success.platform,
+                business_name: success.business_name,
+            })
+            .await;
+        self.shared
+            .set_state(
+                ConnectionState::Pairing,
+                StateReason::PairingSucceeded,
+                None,
+            )
+            .await;
         Ok(())
     }
 
@@ -579,7 +589,8 @@ impl Driver {
         self.shared
             .update_credentials(|c| c.adv_secret = finish.adv_secret);
         self.shared
-            .set_state(ConnectionState::Pairing, StateReason::PairingStarted, None);
+            .set_state(ConnectionState::Pairing, StateReason::PairingStarted, None)
+            .await;
         let request = LinkCodeCompanionFinish {
             phone,
             wrapped_key_bundle: finish.wrapped_key_bundle,
@@ -603,13 +614,15 @@ impl Driver {
                     .filter_map(|i| i.attr_str("id")),
             );
         }
-        self.shared.emit(EventKind::Receipt {
-            chat,
-            sender,
-            message_ids: ids,
-            receipt: ReceiptKind::from_attr(node.attr_str("type").as_deref()),
-            timestamp: node.attr_u64("t").unwrap_or(0),
-        });
+        self.shared
+            .emit(EventKind::Receipt {
+                chat,
+                sender,
+                message_ids: ids,
+                receipt: ReceiptKind::from_attr(node.attr_str("type").as_deref()),
+                timestamp: node.attr_u64("t").unwrap_or(0),
+            })
+            .await;
         Ok(())
     }
 }
