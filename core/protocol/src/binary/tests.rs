@@ -516,7 +516,7 @@ fn nested_jid_tags_are_refused_without_recursion() {
     // A JID whose user part is a JID whose user part is a JID…: one level per input byte. Before
     // the check this overflowed the stack (found by the stanza_parsers fuzz target).
     for jid_tag in [0xF5u8, 0xF6, 0xF7, 0xFA] {
-        let mut input = vec![0x00, 0xF8, 0x02, 0x19, 0x08];
+        let mut input = vec![0x00, 0xF8, 0x02, 0x19];
         input.extend(std::iter::repeat_n(jid_tag, 1 << 20));
         assert!(decode(&input).is_err(), "tag {jid_tag:#x}");
     }
