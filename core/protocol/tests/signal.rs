@@ -138,11 +138,13 @@ fn session_without_one_time_prekey() {
 #[test]
 fn no_session_errors() {
     let (alice, bob, mut rng) = pair(3);
+    assert!(!block_on(signal::has_session(&alice.store, &bob.address)).unwrap());
     assert!(matches!(
         block_on(signal::encrypt(&alice.store, &bob.address, b"x")),
         Err(SignalError::NoSession(_))
     ));
     establish(&alice, &bob, &mut rng);
+    assert!(block_on(signal::has_session(&alice.store, &bob.address)).unwrap());
     let m = send(&alice, &bob, b"x");
     let stranger = Party::new("999", 0, TrustPolicy::AlwaysTrust, &mut rng);
     assert!(matches!(
@@ -783,4 +785,65 @@ proptest! {
             prop_assert!(duplicate);
         }
     }
+}
+
+/// A peer that re-registered (new identity) and sends a pkmsg: under AlwaysTrust the message
+/// decrypts, the new identity is saved and the change is reported. The helpers also work
+/// through `&dyn SignalStore`.
+#[test]
+fn decrypt_reports_identity_replacement_through_dyn_store() {
+    let (alice, bob, mut rng) = pair(14);
+    establish(&alice, &bob, &mut rng);
+    let new_alice = Party::new(
+        &alice.address.name,
+        alice.address.device,
+        TrustPolicy::AlwaysTrust,
+        &mut rng,
+    );
+    let bob_store: &dyn signal::SignalStore = &bob.store;
+    let new_alice_store: &dyn signal::SignalStore = &new_alice.store;
+    block_on(signal::process_bundle(
+        new_alice_store,
+        &bob.address,
+        &bob.bundle(Some(7)),
+        &mut rng,
+    ))
+    .unwrap();
+    let (kind, body) = block_on(signal::encrypt(new_alice_store, &bob.address, b"new me")).unwrap();
+    let decrypted = block_on(signal::decrypt(
+        bob_store,
+        &alice.address,
+        kind,
+        &body,
+        &mut rng,
+    ))
+    .unwrap();
+    assert_eq!(decrypted.plaintext, b"new me");
+    assert_eq!(
+        decrypted.identity,
+        IdentityChange::Replaced {
+            previous: signal::IdentityKey(alice.identity.public)
+        }
+    );
+    // The following plain message reports no further change.
+    let (kind, body) = block_on(signal::encrypt(bob_store, &alice.address, b"ok")).unwrap();
+    block_on(signal::decrypt(
+        new_alice_store,
+        &bob.address,
+        kind,
+        &body,
+        &mut rng,
+    ))
+    .unwrap();
+    let (kind, body) = block_on(signal::encrypt(new_alice_store, &bob.address, b"again")).unwrap();
+    assert_eq!(kind, MessageType::Whisper);
+    let decrypted = block_on(signal::decrypt(
+        bob_store,
+        &alice.address,
+        kind,
+        &body,
+        &mut rng,
+    ))
+    .unwrap();
+    assert_eq!(decrypted.identity, IdentityChange::Unchanged);
 }

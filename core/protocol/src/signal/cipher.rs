@@ -1,7 +1,9 @@
 //! 1:1 helpers over a store: set up sessions from bundles, encrypt, decrypt.
 //!
 //! Each helper loads the record, runs the pure operation on a copy and writes back only when
-//! it succeeded; on any error nothing in the store changes.
+//! it succeeded; on any error nothing in the store changes. The helpers do not lock: callers
+//! must not run two of them for the same address at the same time (the engine serializes work
+//! per peer device).
 
 use rand_core::CryptoRngCore;
 
@@ -65,6 +67,18 @@ where
     Ok(change)
 }
 
+/// Whether a session with a current state exists for `address` (if not, fetch its bundle and
+/// call [`process_bundle`] before encrypting).
+pub async fn has_session<S>(store: &S, address: &ProtocolAddress) -> Result<bool, SignalError>
+where
+    S: SessionStore + ?Sized,
+{
+    Ok(store
+        .load_session(address)
+        .await?
+        .is_some_and(|r| r.current_state().is_some()))
+}
+
 /// Encrypts for `address`: `pkmsg` until the peer replied, then `msg`.
 pub async fn encrypt<S>(
     store: &S,
@@ -124,7 +138,12 @@ where
         .ok_or_else(|| SignalError::NoSession(address.clone()))?;
     let (plaintext, remote) = record.decrypt(&message, rng)?;
     check_trust(store, address, &remote, Direction::Receiving).await?;
-    let identity = store.save_identity(address, &remote).await?;
+    // Only write the identity when it differs from the stored one (one read per message).
+    let identity = if store.identity(address).await? == Some(remote) {
+        IdentityChange::Unchanged
+    } else {
+        store.save_identity(address, &remote).await?
+    };
     store.store_session(address, &record).await?;
     Ok(Decrypted {
         plaintext,

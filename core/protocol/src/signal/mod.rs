@@ -32,7 +32,7 @@ pub mod wire;
 mod x3dh;
 
 pub use address::{ProtocolAddress, SenderKeyName};
-pub use cipher::{Decrypted, decrypt, encrypt, process_bundle};
+pub use cipher::{Decrypted, decrypt, encrypt, has_session, process_bundle};
 pub use error::{SignalError, StoreError};
 pub use keys::{IdentityKey, PreKeyBundle, PreKeyRecord, SignedPreKeyRecord};
 pub use memory_store::InMemorySignalStore;
