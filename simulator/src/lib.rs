@@ -5,9 +5,13 @@
 //! JSON API (see `simulator/README.md`).
 
 pub mod admin;
+pub mod client;
 pub mod conn;
 pub mod faults;
+pub mod groups;
+pub mod iq;
 pub mod media_host;
+pub mod pairing;
 pub mod sim;
 pub mod state;
 pub mod tls;
@@ -23,8 +27,9 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use conn::registry::PairedDevice;
 pub use faults::{ActiveFaults, FaultRequest};
-pub use sim::{AccountInfo, DeviceInfo, FaultOutcome, GroupInfo, Health, Sim};
+pub use sim::{AccountInfo, DeviceInfo, FaultOutcome, GroupInfo, Health, LinkError, Sim};
 pub use state::StateError;
 
 /// Where the simulator listens and keeps its state.

@@ -10,11 +10,21 @@ use rand_core::OsRng;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
-use crate::conn::registry::{Command, Registry};
+use openwa_protocol::crypto::KeyPair;
+use openwa_protocol::noise::{CertValidity, build_cert_chain};
+use openwa_protocol::pairing::QrCode;
+use openwa_protocol::pairing::code::PrimaryCodePairing;
+use openwa_protocol::stanza::{Ack, IncomingMessage};
+use openwa_protocol::stanza::{LinkCodePrimaryHello, OutgoingMessage, Receipt};
+
+use crate::conn::registry::{Command, PairRequest, PairedDevice, Registry};
 use crate::faults::{FaultRequest, Faults, RefuseLogins};
 use crate::media_host::MediaStore;
+use crate::pairing::{CodePairing, PairOutcome, Pairings, Registering};
+use crate::state::PendingStanza;
 use crate::state::{Group, Role, State, StateError, persist};
 use crate::util::{lock, now_secs};
+use openwa_protocol::jid::{DEFAULT_USER_SERVER, HIDDEN_USER_SERVER};
 
 /// An account as the admin API shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,10 +121,71 @@ pub struct FaultOutcome {
     pub active: crate::faults::ActiveFaults,
 }
 
+/// A logged-in device, as the connection code knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRef {
+    /// Phone number.
+    pub phone: String,
+    /// Device id.
+    pub device: u16,
+    /// The account's LID user.
+    pub lid: String,
+    /// Push name from the login payload.
+    pub push_name: Option<String>,
+}
+
+impl DeviceRef {
+    /// The device's PN JID.
+    pub fn pn_jid(&self) -> Jid {
+        Jid::with_device(&self.phone, DEFAULT_USER_SERVER, self.device)
+    }
+
+    /// The device's LID JID.
+    pub fn lid_jid(&self) -> Jid {
+        Jid::with_device(&self.lid, HIDDEN_USER_SERVER, self.device)
+    }
+
+    /// The device's JID in the namespace of `like` (LID if `like` is a LID, else PN).
+    pub fn jid_like(&self, like: &Jid) -> Jid {
+        if like.server == HIDDEN_USER_SERVER {
+            self.lid_jid()
+        } else {
+            self.pn_jid()
+        }
+    }
+}
+
+/// Why a link request failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LinkError {
+    /// The QR string or code is malformed.
+    #[error("{0}")]
+    BadInput(String),
+    /// No account, or no connection waiting with that ref / for that phone.
+    #[error("{0}")]
+    NotFound(String),
+    /// The companion or the pairing failed.
+    #[error("pairing failed: {0}")]
+    Failed(String),
+    /// The companion did not answer in time.
+    #[error("the companion did not complete pairing within {0} s")]
+    Timeout(u64),
+}
+
+/// How long the admin link endpoints wait for the companion.
+pub const LINK_TIMEOUT: Duration = Duration::from_secs(30);
+/// Most stanzas queued per device; the oldest are dropped beyond it.
+pub const MAX_QUEUED: usize = 10_000;
+
 /// The shared simulator core.
 #[derive(Debug)]
 pub struct Sim {
     state: Mutex<State>,
+    pairings: Mutex<Pairings>,
+    /// The Noise static key (leaf certificate key).
+    pub noise_static: KeyPair,
+    /// The serialized certificate chain sent in every ServerHello.
+    pub cert_chain: Vec<u8>,
     /// Live connections.
     pub registry: Registry,
     /// Fault switches.
@@ -130,8 +201,21 @@ pub struct Sim {
 impl Sim {
     /// A core over `state`, persisting into `state_dir` if given.
     pub fn new(state: State, state_dir: Option<PathBuf>, media_host: String) -> Self {
+        let root = state.server_keys.root.to_key_pair();
+        let intermediate = state.server_keys.intermediate.to_key_pair();
+        let noise_static = state.server_keys.noise_static.to_key_pair();
+        let cert_chain = build_cert_chain(
+            &root,
+            &intermediate,
+            &noise_static.public,
+            CertValidity::around(now_secs(), 10 * 365 * 24 * 3600),
+            &mut OsRng,
+        );
         Sim {
             state: Mutex::new(state),
+            pairings: Mutex::new(Pairings::default()),
+            noise_static,
+            cert_chain,
             registry: Registry::default(),
             faults: Faults::default(),
             media: MediaStore::default(),
@@ -287,6 +371,383 @@ impl Sim {
             logged_in,
             pending_stanzas: state.pending.values().map(|q| q.len()).sum(),
         })
+    }
+}
+
+impl Sim {
+    /// A fresh server stanza id.
+    pub fn next_stanza_id(&self) -> String {
+        self.write(State::next_stanza_id)
+    }
+
+    /// Records a registering connection.
+    pub fn add_registering(&self, registering: Registering) {
+        lock(&self.pairings).add(registering);
+    }
+
+    /// Records a code pairing started by a registering connection.
+    pub fn add_code_pairing(&self, phone: String, pairing: CodePairing) {
+        lock(&self.pairings).codes.insert(phone, pairing);
+    }
+
+    /// Forgets the pairings of a connection (closed or paired).
+    pub fn forget_pairing(&self, conn: u64) {
+        lock(&self.pairings).remove_conn(conn);
+    }
+
+    /// The confirmed code pairing of a connection: phone, phone-side state and the admin waiter.
+    pub fn take_confirmed_code(
+        &self,
+        conn: u64,
+    ) -> Option<(
+        String,
+        PrimaryCodePairing,
+        tokio::sync::oneshot::Sender<PairOutcome>,
+    )> {
+        let mut pairings = lock(&self.pairings);
+        let (phone, pairing) = pairings.code_of_conn(conn)?;
+        let phone = phone.clone();
+        let (primary, done) = pairing.primary.take()?;
+        Some((phone, primary, done))
+    }
+
+    /// The phone of `phone` scans `qr`: the waiting companion gets `pair-success`; resolves when
+    /// it answered (protocol.md §6.1).
+    pub async fn link_qr(&self, phone: &str, qr: &str) -> Result<PairedDevice, LinkError> {
+        let qr =
+            QrCode::parse(qr).map_err(|e| LinkError::BadInput(format!("bad QR string: {e}")))?;
+        self.read(|s| s.account(phone).map(|_| ()))
+            .map_err(|e| LinkError::NotFound(e.to_string()))?;
+        let registering = lock(&self.pairings).by_ref(qr.reference()).cloned();
+        let registering = registering.ok_or_else(|| {
+            LinkError::NotFound(
+                "no companion is waiting with this QR ref (expired or unknown)".into(),
+            )
+        })?;
+        if registering.noise_key != *qr.noise_public()
+            || registering.identity != *qr.identity_public()
+        {
+            return Err(LinkError::BadInput(
+                "the QR keys do not match the connection that was given this ref".into(),
+            ));
+        }
+        let (done, outcome) = tokio::sync::oneshot::channel();
+        let request = PairRequest {
+            phone: phone.to_owned(),
+            adv_secret: *qr.adv_secret(),
+            done,
+        };
+        if !registering.conn.send(Command::Pair(request)) {
+            return Err(LinkError::NotFound("the companion disconnected".into()));
+        }
+        await_outcome(outcome).await
+    }
+
+    /// The phone of `phone` confirms the pairing code the companion shows (protocol.md §6.4);
+    /// resolves when the companion completed pairing.
+    pub async fn link_code(&self, phone: &str, code: &str) -> Result<PairedDevice, LinkError> {
+        let code = openwa_protocol::pairing::PairCode::parse(code)
+            .map_err(|e| LinkError::BadInput(format!("bad pairing code: {e}")))?;
+        let identity = self
+            .read(|s| {
+                s.account(phone)
+                    .map(|a| a.phone_keys.identity.to_key_pair())
+            })
+            .map_err(|e| LinkError::NotFound(e.to_string()))?;
+        let (done, outcome) = tokio::sync::oneshot::channel();
+        {
+            let mut pairings = lock(&self.pairings);
+            let pairing = pairings.codes.get_mut(phone).ok_or_else(|| {
+                LinkError::NotFound(format!("no companion asked to pair with {phone} by code"))
+            })?;
+            let (primary, wrapped) = PrimaryCodePairing::respond(
+                &code,
+                &pairing.wrapped_companion_ephemeral,
+                &mut OsRng,
+            )
+            .map_err(|e| LinkError::BadInput(format!("code does not match: {e}")))?;
+            let hello = LinkCodePrimaryHello {
+                pairing_ref: pairing.pairing_ref.clone(),
+                wrapped_primary_ephemeral_pub: wrapped.to_vec(),
+                primary_identity_pub: identity.public.to_vec(),
+            };
+            let notification = Node::new("notification")
+                .attr("from", Jid::server())
+                .attr("id", self.next_stanza_id())
+                .attr("type", "link_code_companion_reg")
+                .attr("t", now_secs().to_string())
+                .child(hello.to_node());
+            pairing.primary = Some((primary, done));
+            if !pairing.conn.send(Command::Send(notification)) {
+                return Err(LinkError::NotFound("the companion disconnected".into()));
+            }
+        }
+        await_outcome(outcome).await
+    }
+
+    /// Puts a stanza in a device's queue and, if the device is online and active, sends it.
+    /// Device 0 is the simulated phone, which receives it at once.
+    pub fn deliver(&self, phone: &str, device: u16, node: Node) {
+        if device == 0 {
+            self.phone_receive(phone, &node);
+            return;
+        }
+        let id = node.attr_str("id").unwrap_or_default();
+        let pending = PendingStanza {
+            id,
+            class: node.tag.clone(),
+            node: (&node).into(),
+        };
+        let live = self.write(|state| {
+            state.enqueue(phone, device, pending);
+            if let Some(queue) = state
+                .pending
+                .get_mut(&crate::state::device_key(phone, device))
+            {
+                while queue.len() > MAX_QUEUED {
+                    queue.pop_front();
+                    tracing::warn!(%phone, device, "offline queue full; dropped the oldest stanza");
+                }
+            }
+            self.registry.active_device(phone, device)
+        });
+        if let Some(conn) = live {
+            conn.send(Command::Send(node));
+        }
+    }
+
+    /// Marks a connection active and returns the stanzas queued for its device, atomically with
+    /// respect to [`Sim::deliver`] (nothing is sent twice or lost in between).
+    pub fn activate(&self, conn: u64, me: &DeviceRef) -> Vec<Node> {
+        self.read(|state| {
+            self.registry.set_active(conn, true);
+            state
+                .pending_for(&me.phone, me.device)
+                .iter()
+                .map(|p| p.node.to_node())
+                .collect()
+        })
+    }
+
+    /// The client acknowledged a stanza.
+    pub fn client_ack(&self, me: &DeviceRef, id: &str, class: Option<&str>) {
+        self.write(|s| s.acknowledge(&me.phone, me.device, id, class));
+    }
+
+    /// Fans a client's `<message>` out (protocol.md §8.5); returns the server ack for the sender.
+    pub fn route_message(&self, me: &DeviceRef, node: &Node) -> Node {
+        let id = node.attr_str("id").unwrap_or_default();
+        let message = match OutgoingMessage::from_node(node) {
+            Ok(message) => message,
+            Err(e) => {
+                tracing::info!(phone = %me.phone, device = me.device, error = %e, "invalid message stanza");
+                let mut ack = Ack::new(id, openwa_protocol::stanza::AckClass::Message);
+                ack.error = Some(479);
+                return ack.to_node();
+            }
+        };
+        let t = now_secs();
+        if message.to.is_group() {
+            crate::groups::route_group_message(self, me, &message, t);
+        } else {
+            self.route_direct(me, &message, t);
+        }
+        Ack::message_accepted(message.id.clone(), message.to.clone(), t).to_node()
+    }
+
+    fn route_direct(&self, me: &DeviceRef, message: &OutgoingMessage, t: u64) {
+        let chat = message.to.to_non_ad();
+        let from = me.jid_like(&chat);
+        let notify = me
+            .push_name
+            .clone()
+            .or_else(|| self.read(|s| s.accounts.get(&me.phone).map(|a| a.name.clone())));
+        let mut targets: Vec<(openwa_protocol::stanza::Enc, Jid)> = message
+            .participants
+            .iter()
+            .map(|p| (p.enc.clone(), p.jid.clone()))
+            .collect();
+        // A retry resend: no <participants>, one direct <enc>, `to` = the requesting device.
+        if targets.is_empty()
+            && let Some(enc) = message.direct.first()
+        {
+            targets.push((enc.clone(), message.to.clone()));
+        }
+        for (enc, target) in targets {
+            let Some(phone) = self.read(|s| {
+                s.account_for_jid(&target)
+                    .filter(|a| a.devices.contains_key(&target.device))
+                    .map(|a| a.phone.clone())
+            }) else {
+                tracing::debug!(%target, "message for an unknown device dropped");
+                continue;
+            };
+            if phone == me.phone && target.device == me.device {
+                continue;
+            }
+            let mut incoming =
+                IncomingMessage::new(message.id.clone(), from.clone(), t, message.kind.clone());
+            if from.server == HIDDEN_USER_SERVER {
+                incoming.sender_pn = Some(me.pn_jid());
+            } else {
+                incoming.sender_lid = Some(me.lid_jid());
+            }
+            if phone == me.phone {
+                incoming.recipient = message.recipient.clone().or_else(|| Some(chat.clone()));
+            }
+            incoming.notify = notify.clone();
+            incoming.category = message.category.clone();
+            incoming.edit = message.edit.clone();
+            incoming.encs = vec![enc];
+            incoming.device_identity = message.device_identity.clone();
+            self.deliver(&phone, target.device, incoming.to_node());
+        }
+    }
+
+    /// Forwards a client's `<receipt>` to the original sender (protocol.md §9.3); a receipt also
+    /// acknowledges the messages it names. Returns nothing to send back.
+    pub fn route_receipt(&self, me: &DeviceRef, node: &Node) -> Option<Node> {
+        let receipt = match Receipt::from_node(node) {
+            Ok(receipt) => receipt,
+            Err(e) => {
+                tracing::debug!(error = %e, "invalid receipt ignored");
+                return None;
+            }
+        };
+        for id in receipt.ids() {
+            self.client_ack(me, id, Some("message"));
+        }
+        let to = receipt.peer.jid().clone();
+        let mut forwarded = node.clone();
+        forwarded.remove_attr("to");
+        let target = if to.is_group() {
+            let sender = receipt.participant.clone()?;
+            forwarded.set_attr("from", to.to_non_ad());
+            forwarded.set_attr("participant", me.jid_like(&sender));
+            sender
+        } else {
+            forwarded.set_attr("from", me.jid_like(&to));
+            to
+        };
+        if forwarded.get_attr("t").is_none() {
+            forwarded.set_attr("t", now_secs().to_string());
+        }
+        let phone = self.read(|s| s.account_for_jid(&target).map(|a| a.phone.clone()))?;
+        if target.device == 0 {
+            self.phone_receipt(&phone, &receipt, me);
+            return None;
+        }
+        self.deliver(&phone, target.device, forwarded);
+        None
+    }
+
+    /// Forwards a `<chatstate>` to the target's online devices (not queued).
+    pub fn route_chatstate(&self, me: &DeviceRef, node: &Node) {
+        let Some(to) = node.attr_jid("to") else {
+            return;
+        };
+        let Some(phone) = self.read(|s| s.account_for_jid(&to).map(|a| a.phone.clone())) else {
+            return;
+        };
+        let mut forwarded = node.clone();
+        forwarded.remove_attr("to");
+        forwarded.set_attr("from", me.jid_like(&to).to_non_ad());
+        for device in self.registry.online_devices(&phone) {
+            if let Some(conn) = self.registry.active_device(&phone, device) {
+                conn.send(Command::Send(forwarded.clone()));
+            }
+        }
+    }
+
+    /// Tells every linked companion that `phone`'s device list changed (protocol.md §13.8).
+    pub fn device_list_changed(&self, phone: &str) {
+        let (targets, lid) = self.read(|s| {
+            let targets: Vec<(String, u16)> = s
+                .accounts
+                .values()
+                .flat_map(|a| {
+                    a.devices
+                        .keys()
+                        .filter(|d| **d != 0)
+                        .map(|d| (a.phone.clone(), *d))
+                })
+                .collect();
+            (targets, s.accounts.get(phone).map(|a| a.lid.clone()))
+        });
+        for (target, device) in targets {
+            let node = Node::new("notification")
+                .attr("from", Jid::pn(phone))
+                .attr_opt("lid", lid.as_ref().map(|l| Jid::lid(l.clone())))
+                .attr("id", self.next_stanza_id())
+                .attr("type", "devices")
+                .attr("t", now_secs().to_string())
+                .child(Node::new("update").attr("hash", "openwa-sim"));
+            self.deliver(&target, device, node);
+        }
+    }
+
+    /// The simulated phone receives a stanza (messages are recorded; nothing is decrypted yet).
+    fn phone_receive(&self, phone: &str, node: &Node) {
+        if node.tag != "message" {
+            return;
+        }
+        let Ok(message) = IncomingMessage::from_node(node) else {
+            return;
+        };
+        let chat = match (&message.participant, &message.recipient) {
+            (Some(_), _) => message.from.to_non_ad(),
+            (None, Some(recipient)) => recipient.to_non_ad(),
+            (None, None) => message.from.to_non_ad(),
+        };
+        let sender = message
+            .participant
+            .clone()
+            .unwrap_or_else(|| message.from.clone());
+        self.write(|s| {
+            if let Some(account) = s.accounts.get_mut(phone) {
+                let seq = account.inbox.last().map_or(1, |m| m.seq + 1);
+                account.inbox.push(crate::state::ReceivedMessage {
+                    seq,
+                    id: message.id.clone(),
+                    chat: chat.to_string(),
+                    sender: sender.to_string(),
+                    kind: "encrypted".into(),
+                    text: None,
+                    timestamp: message.t,
+                });
+            }
+        });
+    }
+
+    /// A receipt for a message the simulated phone sent.
+    fn phone_receipt(&self, phone: &str, receipt: &Receipt, from: &DeviceRef) {
+        let kind = receipt.kind.as_str().to_owned();
+        let kind = if kind.is_empty() {
+            "delivery".to_owned()
+        } else {
+            kind
+        };
+        self.write(|s| {
+            if let Some(account) = s.accounts.get_mut(phone) {
+                for id in receipt.ids() {
+                    if let Some(sent) = account.outbox.iter_mut().find(|m| m.id == id) {
+                        sent.receipts
+                            .insert(from.pn_jid().to_string(), kind.clone());
+                    }
+                }
+            }
+        });
+    }
+}
+
+async fn await_outcome(
+    outcome: tokio::sync::oneshot::Receiver<PairOutcome>,
+) -> Result<PairedDevice, LinkError> {
+    match tokio::time::timeout(LINK_TIMEOUT, outcome).await {
+        Ok(Ok(Ok(paired))) => Ok(paired),
+        Ok(Ok(Err(reason))) => Err(LinkError::Failed(reason)),
+        Ok(Err(_)) => Err(LinkError::Failed("the companion disconnected".into())),
+        Err(_) => Err(LinkError::Timeout(LINK_TIMEOUT.as_secs())),
     }
 }
 

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::faults::FaultRequest;
-use crate::sim::Sim;
+use crate::sim::{LinkError, Sim};
 use crate::state::StateError;
 
 /// The OpenAPI 3 document describing this API.
@@ -32,6 +32,12 @@ pub enum AdminError {
     /// Conflicts with the current state (409).
     #[error("{0}")]
     Conflict(String),
+    /// The companion failed the pairing (422).
+    #[error("{0}")]
+    PairingFailed(String),
+    /// The companion did not answer in time (504).
+    #[error("{0}")]
+    Timeout(String),
 }
 
 impl AdminError {
@@ -40,6 +46,8 @@ impl AdminError {
             AdminError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             AdminError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             AdminError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            AdminError::PairingFailed(_) => (StatusCode::UNPROCESSABLE_ENTITY, "pairing_failed"),
+            AdminError::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "timeout"),
         }
     }
 }
@@ -67,6 +75,17 @@ impl From<StateError> for AdminError {
             StateError::NoSuchAccount(_)
             | StateError::NoSuchDevice { .. }
             | StateError::NoSuchGroup(_) => AdminError::NotFound(e.to_string()),
+        }
+    }
+}
+
+impl From<LinkError> for AdminError {
+    fn from(e: LinkError) -> Self {
+        match e {
+            LinkError::BadInput(_) => AdminError::BadRequest(e.to_string()),
+            LinkError::NotFound(_) => AdminError::NotFound(e.to_string()),
+            LinkError::Failed(_) => AdminError::PairingFailed(e.to_string()),
+            LinkError::Timeout(_) => AdminError::Timeout(e.to_string()),
         }
     }
 }
@@ -102,6 +121,8 @@ pub fn router(sim: Arc<Sim>, tls_cert_pem: String) -> Router {
             }),
         )
         .route("/admin/accounts", post(create_account).get(list_accounts))
+        .route("/admin/accounts/{phone}/link", post(link_qr))
+        .route("/admin/accounts/{phone}/link-code", post(link_code))
         .route("/admin/accounts/{phone}/devices", get(list_devices))
         .route(
             "/admin/accounts/{phone}/devices/{device}",
@@ -151,6 +172,36 @@ async fn create_account(
 
 async fn list_accounts(State(sim): State<Arc<Sim>>) -> ApiResult {
     ok(sim.accounts())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LinkQr {
+    qr: String,
+}
+
+async fn link_qr(
+    State(sim): State<Arc<Sim>>,
+    Path(phone): Path<String>,
+    body: Result<Json<LinkQr>, JsonRejection>,
+) -> ApiResult {
+    let Json(body) = body?;
+    ok(sim.link_qr(&phone, &body.qr).await?)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LinkCode {
+    code: String,
+}
+
+async fn link_code(
+    State(sim): State<Arc<Sim>>,
+    Path(phone): Path<String>,
+    body: Result<Json<LinkCode>, JsonRejection>,
+) -> ApiResult {
+    let Json(body) = body?;
+    ok(sim.link_code(&phone, &body.code).await?)
 }
 
 async fn list_devices(State(sim): State<Arc<Sim>>, Path(phone): Path<String>) -> ApiResult {

@@ -1,24 +1,37 @@
-//! Client connections: WebSocket accept at `/ws/chat` (plain or TLS) and the per-connection task.
+//! Client connections: WebSocket accept at `/ws/chat` (plain or TLS), the Noise handshake, and
+//! dispatch to the registering ([`registering`]) or logged-in ([`session`]) loop.
 
+pub mod registering;
 pub mod registry;
+pub mod session;
+pub mod wire;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use openwa_protocol::crypto::KeyPair;
+use openwa_protocol::noise::Responder;
+use openwa_protocol::payload::{self, ClientKind};
+use rand_core::OsRng;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio_tungstenite::tungstenite::Message;
+use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use crate::sim::Sim;
-use registry::Command;
+use registry::{Command, ConnHandle};
+use wire::{ConnError, Wire};
 
 /// The only WebSocket path clients may use.
 pub const WS_PATH: &str = "/ws/chat";
 /// Largest WebSocket message accepted (frames are at most 2^24 bytes plus headers).
 pub const MAX_WS_MESSAGE: usize = (1 << 24) + 64;
+/// How long a client may take to upgrade and complete the Noise handshake.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(20);
+/// Dictionary version whose token tables the codec implements (`WA 06 03`).
+pub const SUPPORTED_DICT_VERSION: u8 = 3;
 
 #[allow(clippy::result_large_err)] // the signature tungstenite requires
 fn check_path(request: &Request, response: Response) -> Result<Response, ErrorResponse> {
@@ -36,57 +49,143 @@ fn ws_config() -> WebSocketConfig {
         .max_frame_size(Some(MAX_WS_MESSAGE))
 }
 
-/// Serves one accepted TCP (or TLS) stream until it closes. Never panics; errors are logged.
+/// A connection after a successful handshake: its pipe, identity and command queue.
+#[derive(Debug)]
+pub struct Conn<S> {
+    /// The byte pipe.
+    pub wire: Wire<S>,
+    /// Registry handle.
+    pub handle: ConnHandle,
+    /// Commands from the rest of the simulator.
+    pub commands: mpsc::Receiver<Command>,
+    /// The client's Noise static key.
+    pub client_static: [u8; 32],
+    /// Remote address (for logs).
+    pub peer: SocketAddr,
+}
+
+/// Serves one accepted TCP (or TLS) stream until it closes. Never panics; every abnormal end is
+/// logged with the connection id and the reason.
 pub async fn serve<S>(sim: Arc<Sim>, stream: S, peer: SocketAddr)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let ws = match tokio_tungstenite::accept_hdr_async_with_config(
-        stream,
-        check_path,
-        Some(ws_config()),
-    )
-    .await
-    {
-        Ok(ws) => ws,
-        Err(e) => {
-            tracing::info!(%peer, error = %e, "WebSocket upgrade failed");
-            return;
-        }
+    let (handle, commands) = sim.registry.open();
+    let id = handle.id;
+    let result = run(&sim, stream, peer, handle, commands).await;
+    match result {
+        Ok(()) => tracing::debug!(conn = id, %peer, "connection closed"),
+        Err(e) => tracing::info!(conn = id, %peer, error = %e, "connection closed on error"),
+    }
+    sim.registry.close(id);
+    sim.forget_pairing(id);
+}
+
+async fn run<S>(
+    sim: &Arc<Sim>,
+    stream: S,
+    peer: SocketAddr,
+    handle: ConnHandle,
+    mut commands: mpsc::Receiver<Command>,
+) -> Result<(), ConnError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let handshake = async {
+        let ws =
+            tokio_tungstenite::accept_hdr_async_with_config(stream, check_path, Some(ws_config()))
+                .await?;
+        let mut wire = Wire::new(ws);
+        let finished = handshake(sim, &mut wire).await?;
+        Ok::<_, ConnError>((wire, finished))
     };
-    let (handle, mut commands) = sim.registry.open();
-    let conn = handle.id;
-    tracing::debug!(%peer, conn, "client connected");
-    let (mut sink, mut source) = ws.split();
-    loop {
-        tokio::select! {
-            command = commands.recv() => match command {
-                None | Some(Command::Drop) => {
-                    tracing::info!(conn, "dropping connection (fault or shutdown)");
-                    break;
-                }
-                Some(Command::Send(_) | Command::SendAndClose(_)) => {
-                    tracing::warn!(conn, "no session to send a stanza on; closing");
-                    break;
-                }
-            },
-            message = source.next() => match message {
-                None => break,
-                Some(Err(e)) => {
-                    tracing::info!(conn, error = %e, "WebSocket read failed; closing");
-                    break;
-                }
-                Some(Ok(Message::Close(_))) => break,
-                Some(Ok(Message::Ping(payload))) => {
-                    if sink.send(Message::Pong(payload)).await.is_err() {
-                        break;
-                    }
-                }
-                Some(Ok(_)) => {}
-            },
+    let (mut wire, finished) = tokio::select! {
+        result = tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake) => match result {
+            Ok(result) => result?,
+            Err(_) => return Err(ConnError::Timeout("the Noise handshake")),
+        },
+        Some(Command::Drop) = commands.recv() => return Ok(()),
+    };
+    let kind = payload::parse_client_payload(&finished.client_payload)?;
+    wire.set_transport(finished.transport);
+    let conn = Conn {
+        wire,
+        handle,
+        commands,
+        client_static: finished.client_static,
+        peer,
+    };
+    match kind {
+        ClientKind::Registration(registration) => registering::run(sim, conn, *registration).await,
+        ClientKind::Login(login) => session::run(sim, conn, login).await,
+    }
+}
+
+/// Runs the Noise XX responder (protocol.md §2.3) with the simulator's certificate chain.
+async fn handshake<S>(
+    sim: &Sim,
+    wire: &mut Wire<S>,
+) -> Result<openwa_protocol::noise::ClientFinished, ConnError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let hello = wire
+        .next_frame()
+        .await?
+        .ok_or_else(|| ConnError::Protocol("closed before ClientHello".into()))?;
+    let intro = wire
+        .decoder()
+        .intro()
+        .cloned()
+        .ok_or_else(|| ConnError::Protocol("no intro header".into()))?;
+    if intro.dict_version != SUPPORTED_DICT_VERSION {
+        return Err(ConnError::Protocol(format!(
+            "unsupported dictionary version {} (this simulator speaks {SUPPORTED_DICT_VERSION})",
+            intro.dict_version
+        )));
+    }
+    let prologue = [0x57, 0x41, 0x06, intro.dict_version];
+    let responder = Responder::read_client_hello(&prologue, &hello)?;
+    let (awaiting, server_hello) = responder.write_server_hello(
+        &sim.noise_static,
+        &sim.cert_chain,
+        KeyPair::generate(&mut OsRng),
+    )?;
+    wire.send_frame(&server_hello).await?;
+    let finish = wire
+        .next_frame()
+        .await?
+        .ok_or_else(|| ConnError::Protocol("closed before ClientFinish".into()))?;
+    Ok(awaiting.read_client_finish(&finish)?)
+}
+
+/// What a connection loop does with one command; `true` means "close now".
+pub async fn apply_common_command<S>(
+    sim: &Sim,
+    wire: &mut Wire<S>,
+    command: Command,
+) -> Result<bool, ConnError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    match command {
+        Command::Send(node) => {
+            if let Some(delay) = sim.faults.delay() {
+                tokio::time::sleep(delay).await;
+            }
+            wire.send_node(&node).await?;
+            Ok(false)
+        }
+        Command::SendAndClose(node) => {
+            wire.send_node(&node).await?;
+            Ok(true)
+        }
+        Command::Drop => Ok(true),
+        Command::Pair(request) => {
+            let _ = request
+                .done
+                .send(Err("the connection is not waiting to be paired".into()));
+            Ok(false)
         }
     }
-    let _ = sink.close().await;
-    sim.registry.close(conn);
-    tracing::debug!(conn, "connection closed");
 }

@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use crate::util::lock;
 
 /// What another part of the simulator can ask a connection task to do.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum Command {
     /// Send this stanza.
     Send(Node),
@@ -18,6 +18,31 @@ pub enum Command {
     SendAndClose(Node),
     /// Close at once without a word (simulated network failure).
     Drop,
+    /// (Registering connections) the phone scanned the QR / confirmed the code: send
+    /// `pair-success` issued with this adv secret, and report the outcome on `done`.
+    Pair(PairRequest),
+}
+
+/// A pairing the phone approved, handed to the registering connection.
+#[derive(Debug)]
+pub struct PairRequest {
+    /// The account (phone number) that links the companion.
+    pub phone: String,
+    /// The adv secret (from the QR code, or derived in code pairing).
+    pub adv_secret: [u8; 32],
+    /// Where to report the outcome.
+    pub done: tokio::sync::oneshot::Sender<Result<PairedDevice, String>>,
+}
+
+/// A companion that completed pairing.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PairedDevice {
+    /// Its device id.
+    pub device: u16,
+    /// PN device JID.
+    pub jid: String,
+    /// LID device JID.
+    pub lid: String,
 }
 
 /// Capacity of each connection's command queue; a connection that cannot keep up is closed.
@@ -52,6 +77,8 @@ impl ConnHandle {
 struct Inner {
     all: HashMap<u64, (ConnHandle, Option<(String, u16)>)>,
     by_device: HashMap<(String, u16), u64>,
+    /// Logged-in connections that sent `<active/>` and had their queue flushed.
+    active: std::collections::HashSet<u64>,
 }
 
 /// All live connections.
@@ -80,15 +107,37 @@ impl Registry {
             entry.1 = Some(key);
         }
         old.filter(|old| *old != id).and_then(|old| {
+            inner.active.remove(&old);
             let entry = inner.all.get_mut(&old)?;
             entry.1 = None;
             Some(entry.0.clone())
         })
     }
 
+    /// Marks a logged-in connection as ready for live deliveries (or not).
+    pub fn set_active(&self, id: u64, active: bool) {
+        let mut inner = lock(&self.inner);
+        if active {
+            inner.active.insert(id);
+        } else {
+            inner.active.remove(&id);
+        }
+    }
+
+    /// The connection of a device if it is online and active (ready for live deliveries).
+    pub fn active_device(&self, phone: &str, device: u16) -> Option<ConnHandle> {
+        let inner = lock(&self.inner);
+        let id = inner.by_device.get(&(phone.to_owned(), device))?;
+        if !inner.active.contains(id) {
+            return None;
+        }
+        inner.all.get(id).map(|(handle, _)| handle.clone())
+    }
+
     /// Forgets a connection (when its task ends).
     pub fn close(&self, id: u64) {
         let mut inner = lock(&self.inner);
+        inner.active.remove(&id);
         if let Some((_, Some(key))) = inner.all.remove(&id)
             && inner.by_device.get(&key) == Some(&id)
         {

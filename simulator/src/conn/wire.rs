@@ -1,0 +1,135 @@
+//! One client's byte pipe: WebSocket messages → frames (intro stripped) → Noise transport →
+//! binary nodes, and back.
+
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use openwa_protocol::noise::{FrameDecoder, FrameEncoder, FrameError, NoiseError, Transport};
+use openwa_protocol::{Node, binary};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::{self, Message};
+
+/// Why a connection ended abnormally.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnError {
+    /// The WebSocket failed.
+    #[error("websocket: {0}")]
+    Ws(#[from] tungstenite::Error),
+    /// The byte stream is not a valid intro + frame sequence.
+    #[error("framing: {0}")]
+    Frame(#[from] FrameError),
+    /// The Noise handshake or transport failed.
+    #[error("noise: {0}")]
+    Noise(#[from] NoiseError),
+    /// A decrypted frame is not a valid binary node.
+    #[error("binary node: {0}")]
+    Decode(#[from] binary::DecodeError),
+    /// The ClientPayload was rejected.
+    #[error("client payload: {0}")]
+    Payload(#[from] openwa_protocol::payload::PayloadError),
+    /// The client broke the protocol in another way.
+    #[error("protocol: {0}")]
+    Protocol(String),
+    /// The client sent a text WebSocket message.
+    #[error("text WebSocket message (only binary is allowed)")]
+    TextMessage,
+    /// The client took too long.
+    #[error("timed out waiting for {0}")]
+    Timeout(&'static str),
+    /// An outgoing frame was too large.
+    #[error("outgoing frame too large")]
+    FrameTooLarge,
+}
+
+/// The WebSocket halves plus the frame codec and (after the handshake) the transport.
+pub struct Wire<S> {
+    sink: SplitSink<WebSocketStream<S>, Message>,
+    source: SplitStream<WebSocketStream<S>>,
+    decoder: FrameDecoder,
+    encoder: FrameEncoder,
+    transport: Option<Transport>,
+}
+
+impl<S> std::fmt::Debug for Wire<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Wire").finish_non_exhaustive()
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Wire<S> {
+    /// Wraps an accepted WebSocket.
+    pub fn new(ws: WebSocketStream<S>) -> Self {
+        let (sink, source) = ws.split();
+        Wire {
+            sink,
+            source,
+            decoder: FrameDecoder::server(),
+            encoder: FrameEncoder::server(),
+            transport: None,
+        }
+    }
+
+    /// The decoder (for the intro the client sent).
+    pub fn decoder(&self) -> &FrameDecoder {
+        &self.decoder
+    }
+
+    /// Installs the transport once the handshake is complete.
+    pub fn set_transport(&mut self, transport: Transport) {
+        self.transport = Some(transport);
+    }
+
+    /// The next frame payload; `None` when the client closed the socket. Cancel-safe.
+    pub async fn next_frame(&mut self) -> Result<Option<Vec<u8>>, ConnError> {
+        loop {
+            if let Some(frame) = self.decoder.next_frame()? {
+                return Ok(Some(frame));
+            }
+            match self.source.next().await {
+                None | Some(Ok(Message::Close(_))) => return Ok(None),
+                Some(Err(e)) => return Err(e.into()),
+                Some(Ok(Message::Binary(bytes))) => self.decoder.push(&bytes),
+                Some(Ok(Message::Text(_))) => return Err(ConnError::TextMessage),
+                Some(Ok(Message::Ping(payload))) => {
+                    self.sink.send(Message::Pong(payload)).await?;
+                }
+                Some(Ok(_)) => {}
+            }
+        }
+    }
+
+    /// Sends one frame (handshake message or ciphertext).
+    pub async fn send_frame(&mut self, payload: &[u8]) -> Result<(), ConnError> {
+        let framed = self
+            .encoder
+            .encode(payload)
+            .map_err(|_| ConnError::FrameTooLarge)?;
+        self.sink.send(Message::Binary(framed.into())).await?;
+        Ok(())
+    }
+
+    /// Decrypts and decodes one transport frame into a node.
+    pub fn open(&mut self, frame: &[u8]) -> Result<Node, ConnError> {
+        let transport = self
+            .transport
+            .as_mut()
+            .ok_or_else(|| ConnError::Protocol("node before handshake".into()))?;
+        let plaintext = transport.decrypt(frame)?;
+        Ok(binary::decode(&plaintext)?)
+    }
+
+    /// Encodes, encrypts and sends one node.
+    pub async fn send_node(&mut self, node: &Node) -> Result<(), ConnError> {
+        let transport = self
+            .transport
+            .as_mut()
+            .ok_or_else(|| ConnError::Protocol("node before handshake".into()))?;
+        let ciphertext = transport.encrypt(&binary::encode(node))?;
+        self.send_frame(&ciphertext).await
+    }
+
+    /// Closes the WebSocket politely (errors ignored: the peer may be gone).
+    pub async fn close(mut self) {
+        let _ = self.sink.close().await;
+    }
+}
