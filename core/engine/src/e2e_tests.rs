@@ -811,23 +811,151 @@ async fn manager_api_contract() {
             .code,
         ErrorCode::InvalidArgument
     );
-    let sqlite = ManagerConfig {
-        store: crate::StoreConfig {
-            backend: crate::StoreBackend::Sqlite {
-                path: "/tmp/openwa-test.db".into(),
-            },
-            at_rest_key: Some(crate::AtRestKey::Bytes { key: vec![1; 32] }),
-        },
-        ..ManagerConfig::default()
-    };
-    assert_eq!(
-        SessionManager::open(sqlite).await.unwrap_err().code,
-        ErrorCode::Unsupported
-    );
     // Logout of a never-connected session: local only.
     let b = manager.get("b").await.unwrap();
     make_paired(&b);
     b.logout().await.unwrap();
     assert!(!b.is_paired());
     assert_eq!(b.state(), ConnectionState::LoggedOut);
+}
+
+fn sqlite_config(dir: &std::path::Path, server: &FakeServer) -> ManagerConfig {
+    ManagerConfig {
+        store: crate::StoreConfig {
+            backend: crate::StoreBackend::Sqlite {
+                path: dir.join("openwa.db"),
+            },
+            at_rest_key: Some(crate::AtRestKey::File {
+                path: dir.join("openwa.key"),
+            }),
+        },
+        default_session_options: options(server),
+        ..ManagerConfig::default()
+    }
+}
+
+async fn open_sqlite(dir: &std::path::Path, server: &FakeServer) -> Arc<SessionManager> {
+    SessionManager::open_with(
+        sqlite_config(dir, server),
+        DriverTimings::default(),
+        Backoff::default(),
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_restarted_manager_resumes_paired_sessions_without_a_qr() {
+    let dir = std::env::temp_dir().join(format!(
+        "openwa-engine-restart-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut server = FakeServer::start().await;
+
+    // First run: pair "alice" by QR (scripted phone), keep "bob" unpaired.
+    let manager = open_sqlite(&dir, &server).await;
+    let alice = manager.create_session("alice", None).await.unwrap();
+    manager.create_session("bob", None).await.unwrap();
+    let events = alice.events();
+    alice.connect().await.unwrap();
+    let mut conn = server.next_conn().await;
+    conn.send(
+        &PairDevice {
+            refs: vec![b"r".to_vec()],
+        }
+        .request_with_id("pd"),
+    )
+    .await;
+    let qr = expect_event(&events, "qr", |e| matches!(e.kind, EventKind::Qr { .. })).await;
+    let EventKind::Qr { code, .. } = qr.kind else {
+        unreachable!()
+    };
+    let qr = QrCode::parse(&code).unwrap();
+    let account = KeyPair::generate(&mut rand::rngs::OsRng);
+    let issued = issue_device_identity(
+        &AdvDeviceIdentity {
+            key_index: Some(2),
+            ..Default::default()
+        },
+        &account,
+        qr.identity_public(),
+        qr.adv_secret(),
+        &mut rand::rngs::OsRng,
+    );
+    let success = PairSuccess {
+        t: None,
+        device_identity: issued.container,
+        device: own_jid(),
+        lid: Some(own_lid()),
+        platform: Some("android".into()),
+        business_name: None,
+        client_props: None,
+    };
+    conn.send(&success.request_with_id("ps")).await;
+    conn.recv_iq_with("pair-device-sign").await;
+    let paired_noise_key = conn.client_static;
+    expect_event(&events, "paired", |e| {
+        matches!(e.kind, EventKind::Paired { .. })
+    })
+    .await;
+    conn.send(&StreamError::RestartRequired.to_node()).await;
+    let _conn = accept_login(&mut server).await;
+    expect_state(&events, ConnectionState::Connected, StateReason::LoggedIn).await;
+    let last_seq = manager.last_seq();
+    manager.close().await.unwrap();
+    drop(alice);
+    drop(manager);
+
+    // Second run: both sessions come back; alice logs in by herself with the same noise key.
+    let manager = open_sqlite(&dir, &server).await;
+    let list = manager.list().await.unwrap();
+    assert_eq!(
+        list.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+        ["alice", "bob"]
+    );
+    assert_eq!(list[0].jid.as_deref(), Some("15551234567:7@s.whatsapp.net"));
+    assert_eq!(list[1].jid, None);
+    let conn = accept_login(&mut server).await;
+    assert_eq!(conn.client_static, paired_noise_key);
+    let alice = manager.get("alice").await.unwrap();
+    alice
+        .wait_for_state(ConnectionState::Connected, 10_000)
+        .await
+        .unwrap();
+    // The persistent event log kept the first run's events and continues their seqs.
+    let replay = manager.events_since(0, 10_000).await.unwrap();
+    assert!(
+        replay
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::Paired { .. }))
+    );
+    assert!(replay.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert!(manager.last_seq() > last_seq);
+    // Deleting removes the stored session too.
+    manager.delete("bob").await.unwrap();
+    manager.close().await.unwrap();
+    drop(manager);
+    let manager = open_sqlite(&dir, &server).await;
+    let ids: Vec<String> = manager
+        .list()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(ids, ["alice"]);
+    let _conn = accept_login(&mut server).await;
+    manager.close().await.unwrap();
+    drop(conn);
+
+    // A wrong at-rest key is a clear store error.
+    std::fs::write(dir.join("openwa.key"), "00".repeat(32)).unwrap();
+    let err = SessionManager::open(sqlite_config(&dir, &server))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Store);
+    assert!(err.message.contains("key"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

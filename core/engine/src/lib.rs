@@ -13,6 +13,7 @@ pub mod error;
 pub mod event;
 pub mod ids;
 pub mod manager;
+pub(crate) mod persist;
 pub mod qr;
 pub(crate) mod session;
 pub mod transport;

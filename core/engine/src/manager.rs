@@ -3,12 +3,17 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use crate::bus::{EventBus, EventStream, MemoryEventLog};
-use crate::config::{ManagerConfig, SessionOptions, StoreBackend};
+use openwa_store::Store;
+use tokio::sync::Semaphore;
+
+use crate::bus::{EventBus, EventLog, EventStream, MemoryEventLog};
+use crate::config::{ManagerConfig, SessionOptions};
 use crate::connection::driver::DriverTimings;
 use crate::connection::policy::Backoff;
 use crate::error::{Error, ErrorCode};
 use crate::event::Event;
+use crate::persist::{StoreEventLog, from_device, open_store};
+use crate::session::SessionParts;
 use crate::session::{Session, SessionInfo};
 
 /// Longest session id.
@@ -28,13 +33,17 @@ pub struct SessionManager {
     sessions: Mutex<BTreeMap<String, Arc<Session>>>,
     timings: DriverTimings,
     backoff: Backoff,
+    store: Option<Arc<Store>>,
+    connect_gate: Arc<Semaphore>,
 }
 
+/// Key of a session's options in the store's per-session key-value table.
+const OPTIONS_KEY: &str = "session_options";
+
 impl SessionManager {
-    /// Opens the manager: validates the configuration and opens the store and event log.
-    ///
-    /// Only the in-memory store is available in this build; SQLite and PostgreSQL come with
-    /// `openwa-store` and are rejected with `Unsupported` until then.
+    /// Opens the manager: validates the configuration, opens the store and its event log, and
+    /// restores every persisted session; paired ones start connecting (at most
+    /// `restore_parallelism` handshakes at a time).
     pub async fn open(config: ManagerConfig) -> Result<Arc<SessionManager>, Error> {
         Self::open_with(config, DriverTimings::default(), Backoff::default()).await
     }
@@ -45,21 +54,68 @@ impl SessionManager {
         backoff: Backoff,
     ) -> Result<Arc<SessionManager>, Error> {
         config.validate()?;
-        if config.store.backend != StoreBackend::Memory {
-            return Err(Error::new(
-                ErrorCode::Unsupported,
-                "persistent stores are not available in this build yet; use the memory backend",
-            ));
-        }
-        let log = Arc::new(MemoryEventLog::new(MEMORY_LOG_CAPACITY));
+        let store = open_store(&config.store).await?;
+        let log: Arc<dyn EventLog> = match &store {
+            Some(store) => Arc::new(StoreEventLog::new(store.clone())),
+            None => Arc::new(MemoryEventLog::new(MEMORY_LOG_CAPACITY)),
+        };
         let bus = Arc::new(EventBus::new(log, config.event_buffer).await?);
-        Ok(Arc::new(SessionManager {
+        let manager = Arc::new(SessionManager {
+            connect_gate: Arc::new(Semaphore::new(config.restore_parallelism)),
             config,
             bus,
             sessions: Mutex::new(BTreeMap::new()),
             timings,
             backoff,
-        }))
+            store,
+        });
+        manager.restore().await?;
+        Ok(manager)
+    }
+
+    /// Loads every stored session and connects the paired ones.
+    async fn restore(&self) -> Result<(), Error> {
+        let Some(store) = &self.store else {
+            return Ok(());
+        };
+        let mut restored = Vec::new();
+        for record in store.list_sessions().await? {
+            let options = match store.get_kv(&record.id, OPTIONS_KEY).await? {
+                Some(bytes) => serde_json::from_slice(&bytes)?,
+                None => self.config.default_session_options.clone(),
+            };
+            let credentials = store
+                .get_device(&record.id)
+                .await?
+                .map(from_device)
+                .transpose()?;
+            let session = Arc::new(Session::new(self.parts(&record.id, options), credentials));
+            restored.push(session);
+        }
+        {
+            let mut sessions = self.sessions()?;
+            for session in &restored {
+                sessions.insert(session.id(), session.clone());
+            }
+        }
+        for session in restored {
+            if session.is_paired() {
+                session.connect().await?;
+            }
+        }
+        Ok(())
+    }
+
+    fn parts(&self, id: &str, options: SessionOptions) -> SessionParts {
+        SessionParts {
+            id: id.to_owned(),
+            options,
+            bus: self.bus.clone(),
+            timings: self.timings,
+            backoff: self.backoff,
+            store: self.store.clone(),
+            connect_gate: self.connect_gate.clone(),
+        }
     }
 
     fn sessions(&self) -> Result<std::sync::MutexGuard<'_, BTreeMap<String, Arc<Session>>>, Error> {
@@ -78,21 +134,27 @@ impl SessionManager {
         validate_session_id(id)?;
         let options = options.unwrap_or_else(|| self.config.default_session_options.clone());
         options.validate()?;
+        if self.sessions()?.contains_key(id) {
+            return Err(already_exists(id));
+        }
+        let session = Arc::new(Session::new(self.parts(id, options.clone()), None));
+        if let Some(store) = &self.store {
+            store
+                .create_session(id, "disconnected")
+                .await
+                .map_err(|e| match e {
+                    openwa_store::StoreError::Conflict(_) => already_exists(id),
+                    other => other.into(),
+                })?;
+            store
+                .put_kv(id, OPTIONS_KEY, &serde_json::to_vec(&options)?)
+                .await?;
+            session.persist_credentials().await;
+        }
         let mut sessions = self.sessions()?;
         if sessions.contains_key(id) {
-            return Err(Error::new(
-                ErrorCode::AlreadyExists,
-                format!("session {id:?} already exists"),
-            )
-            .with_details(id.to_owned()));
+            return Err(already_exists(id));
         }
-        let session = Arc::new(Session::new(
-            id.to_owned(),
-            options,
-            self.bus.clone(),
-            self.timings,
-            self.backoff,
-        ));
         sessions.insert(id.to_owned(), session.clone());
         Ok(session)
     }
@@ -116,6 +178,10 @@ impl SessionManager {
     pub async fn delete(&self, id: &str) -> Result<(), Error> {
         let session = self.get(id).await?;
         session.disconnect().await?;
+        if let Some(store) = &self.store {
+            store.delete_device(id).await?;
+            store.delete_session(id).await?;
+        }
         self.sessions()?.remove(id);
         Ok(())
     }
@@ -137,14 +203,25 @@ impl SessionManager {
         self.bus.last_seq()
     }
 
-    /// Disconnects every session.
+    /// Disconnects every session and closes the store.
     pub async fn close(&self) -> Result<(), Error> {
         let sessions: Vec<Arc<Session>> = self.sessions()?.values().cloned().collect();
         for session in sessions {
             session.disconnect().await?;
         }
+        if let Some(store) = &self.store {
+            store.close().await;
+        }
         Ok(())
     }
+}
+
+fn already_exists(id: &str) -> Error {
+    Error::new(
+        ErrorCode::AlreadyExists,
+        format!("session {id:?} already exists"),
+    )
+    .with_details(id.to_owned())
 }
 
 fn validate_session_id(id: &str) -> Result<(), Error> {

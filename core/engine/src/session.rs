@@ -57,9 +57,24 @@ pub struct SessionShared {
     commands: Mutex<Option<mpsc::Sender<Command>>>,
     timings: DriverTimings,
     backoff: Backoff,
+    store: Option<Arc<openwa_store::Store>>,
+    connect_gate: Arc<tokio::sync::Semaphore>,
 }
 
 impl SessionShared {
+    /// Writes the credentials to the store (no-op for the memory backend). Failures are
+    /// logged: the connection goes on with the credentials in memory.
+    pub async fn persist_credentials(&self) {
+        let Some(store) = &self.store else {
+            return;
+        };
+        let device = self
+            .with_credentials(|c| crate::persist::to_device(c, self.options.push_name.as_deref()));
+        if let Err(err) = store.put_device(&self.id, &device).await {
+            tracing::error!(session = %self.id, %err, "credentials not persisted");
+        }
+    }
+
     /// Logs and publishes an event of this session. A failing event log is reported in the
     /// tracing output; the engine keeps running.
     pub async fn emit(&self, kind: EventKind) {
@@ -83,6 +98,11 @@ impl SessionShared {
                 return;
             }
             *current = (state, reason);
+        }
+        if let Some(store) = &self.store
+            && let Err(err) = store.set_session_state(&self.id, state.as_str()).await
+        {
+            tracing::warn!(session = %self.id, %err, "session state not persisted");
         }
         self.emit(EventKind::ConnectionState {
             state,
@@ -115,9 +135,10 @@ impl SessionShared {
         }
     }
 
-    fn reset_credentials(&self) {
+    async fn reset_credentials(&self) {
         let fresh = Credentials::generate(&mut rand::rngs::OsRng);
         self.update_credentials(|c| *c = fresh);
+        self.persist_credentials().await;
     }
 
     fn set_commands(&self, sender: Option<mpsc::Sender<Command>>) {
@@ -188,6 +209,8 @@ impl SessionShared {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
         let connect = async {
+            // Bounds how many sessions of the manager handshake at once (restore storms).
+            let _permit = self.connect_gate.acquire().await;
             let ws = connect_websocket(&self.options.server_url, proxy.as_ref()).await?;
             handshake(ws, &root, &noise_key, &payload, now, &mut rand::rngs::OsRng).await
         };
@@ -232,7 +255,7 @@ async fn run_session(shared: Arc<SessionShared>, mut signal: watch::Receiver<Run
         }
         let verdict = disconnect.verdict();
         if verdict.delete_credentials {
-            shared.reset_credentials();
+            shared.reset_credentials().await;
         }
         match verdict.next {
             Next::Immediately => reason = verdict.reason,
@@ -251,7 +274,7 @@ async fn run_session(shared: Arc<SessionShared>, mut signal: watch::Receiver<Run
                 if let Some(stop) = stopped {
                     let verdict = stop_reason(stop).verdict();
                     if verdict.delete_credentials {
-                        shared.reset_credentials();
+                        shared.reset_credentials().await;
                     }
                     shared
                         .set_state(verdict.state, verdict.reason, verdict.detail)
@@ -277,6 +300,18 @@ fn stop_reason(signal: RunSignal) -> Disconnect {
     }
 }
 
+/// What the manager gives each session.
+#[derive(Debug)]
+pub(crate) struct SessionParts {
+    pub id: String,
+    pub options: SessionOptions,
+    pub bus: Arc<EventBus>,
+    pub timings: DriverTimings,
+    pub backoff: Backoff,
+    pub store: Option<Arc<openwa_store::Store>>,
+    pub connect_gate: Arc<tokio::sync::Semaphore>,
+}
+
 #[derive(Debug)]
 struct Runner {
     signal: watch::Sender<RunSignal>,
@@ -291,23 +326,21 @@ pub struct Session {
 }
 
 impl Session {
-    pub(crate) fn new(
-        id: String,
-        options: SessionOptions,
-        bus: Arc<EventBus>,
-        timings: DriverTimings,
-        backoff: Backoff,
-    ) -> Self {
+    pub(crate) fn new(parts: SessionParts, credentials: Option<Credentials>) -> Self {
+        let credentials =
+            credentials.unwrap_or_else(|| Credentials::generate(&mut rand::rngs::OsRng));
         Session {
             shared: Arc::new(SessionShared {
-                id,
-                options,
-                bus,
+                id: parts.id,
+                options: parts.options,
+                bus: parts.bus,
                 state: Mutex::new((ConnectionState::Disconnected, StateReason::Requested)),
-                credentials: Mutex::new(Credentials::generate(&mut rand::rngs::OsRng)),
+                credentials: Mutex::new(credentials),
                 commands: Mutex::new(None),
-                timings,
-                backoff,
+                timings: parts.timings,
+                backoff: parts.backoff,
+                store: parts.store,
+                connect_gate: parts.connect_gate,
             }),
             runner: tokio::sync::Mutex::new(None),
         }
@@ -396,7 +429,7 @@ impl Session {
         }
         let was_running = self.stop(RunSignal::Logout).await;
         if !was_running {
-            self.shared.reset_credentials();
+            self.shared.reset_credentials().await;
         }
         self.shared
             .set_state(ConnectionState::LoggedOut, StateReason::Requested, None)
@@ -463,6 +496,11 @@ impl Session {
         let _ = runner.signal.send(signal);
         let _ = runner.task.await;
         running
+    }
+
+    /// Writes the current credentials to the store.
+    pub(crate) async fn persist_credentials(&self) {
+        self.shared.persist_credentials().await;
     }
 
     /// The shared state (tests).

@@ -392,6 +392,7 @@ impl Driver {
                     paired.lid = Some(lid.to_device(device));
                 }
             });
+            self.shared.persist_credentials().await;
         }
         self.logged_in = true;
         self.shared
@@ -482,14 +483,6 @@ impl Driver {
                 return Err(Disconnect::PairingFailed(err.to_string()));
             }
         };
-        let reply = PairSuccess::response(
-            &header,
-            &PairDeviceSign {
-                key_index: accepted.key_index,
-                device_identity: accepted.reply.clone(),
-            },
-        );
-        Self::send(channel, &reply).await?;
         let paired = PairedDevice {
             jid: success.device.clone(),
             lid: success.lid.clone(),
@@ -498,7 +491,17 @@ impl Driver {
             platform: success.platform.clone(),
             business_name: success.business_name.clone(),
         };
+        // Persist, then answer: the phone must never believe in a device we could lose.
         self.shared.update_credentials(|c| c.paired = Some(paired));
+        self.shared.persist_credentials().await;
+        let reply = PairSuccess::response(
+            &header,
+            &PairDeviceSign {
+                key_index: accepted.key_index,
+                device_identity: accepted.reply.clone(),
+            },
+        );
+        Self::send(channel, &reply).await?;
         self.shared
             .emit(EventKind::Paired {
                 jid: success.device.to_string(),
@@ -588,6 +591,7 @@ impl Driver {
             .map_err(|e| Disconnect::PairingFailed(e.to_string()))?;
         self.shared
             .update_credentials(|c| c.adv_secret = finish.adv_secret);
+        self.shared.persist_credentials().await;
         self.shared
             .set_state(ConnectionState::Pairing, StateReason::PairingStarted, None)
             .await;

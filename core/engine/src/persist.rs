@@ -1,0 +1,220 @@
+//! The bridge to `openwa-store`: opening it from the API configuration, the persistent event
+//! log, and converting credentials to and from their stored form.
+
+use std::sync::Arc;
+
+use openwa_protocol::crypto::KeyPair;
+use openwa_protocol::proto::adv::AdvSignedDeviceIdentity;
+use openwa_store::{
+    Database, DeviceCredentials, KeySource, Store, StoreConfig as StoreOpenConfig, StoreError,
+    StoreKey,
+};
+use prost::Message as _;
+
+use crate::bus::{EventLog, LogFuture};
+use crate::config::{AtRestKey, StoreBackend, StoreConfig};
+use crate::credentials::{Credentials, PairedDevice, SignedPreKeyPair};
+use crate::error::{Error, ErrorCode};
+use crate::event::{Event, EventKind};
+
+impl From<StoreError> for Error {
+    fn from(err: StoreError) -> Self {
+        let code = match &err {
+            StoreError::NotFound(_) => ErrorCode::NotFound,
+            StoreError::Conflict(_) => ErrorCode::AlreadyExists,
+            StoreError::InvalidArgument(_) | StoreError::Config(_) => ErrorCode::InvalidArgument,
+            _ => ErrorCode::Store,
+        };
+        let retryable = err.is_retryable();
+        Error::new(code, err.to_string()).with_retryable(retryable)
+    }
+}
+
+/// Opens the configured persistent store; `None` for the memory backend.
+pub async fn open_store(config: &StoreConfig) -> Result<Option<Arc<Store>>, Error> {
+    let database = match &config.backend {
+        StoreBackend::Memory => return Ok(None),
+        StoreBackend::Sqlite { path } => Database::Sqlite(path.clone()),
+        StoreBackend::Postgres { url } => Database::Postgres(url.clone()),
+    };
+    let key = match &config.at_rest_key {
+        Some(AtRestKey::Bytes { key }) => {
+            let key: [u8; 32] = key
+                .as_slice()
+                .try_into()
+                .map_err(|_| Error::invalid_argument("the at-rest key must be 32 bytes"))?;
+            KeySource::Key(StoreKey::from_bytes(key))
+        }
+        Some(AtRestKey::File { path }) => KeySource::File(path.clone()),
+        None => {
+            return Err(Error::invalid_argument(
+                "a persistent store needs an at-rest key",
+            ));
+        }
+    };
+    let store = Store::open(StoreOpenConfig::new(database, key)).await?;
+    Ok(Some(Arc::new(store)))
+}
+
+/// The event log kept in the store.
+#[derive(Debug)]
+pub struct StoreEventLog {
+    store: Arc<Store>,
+}
+
+impl StoreEventLog {
+    /// A log on `store`.
+    pub fn new(store: Arc<Store>) -> Self {
+        StoreEventLog { store }
+    }
+}
+
+fn event_from_record(record: openwa_store::EventRecord) -> Result<Event, Error> {
+    let kind: EventKind = serde_json::from_value(record.payload)?;
+    Ok(Event {
+        session_id: record.session_id,
+        seq: record.seq,
+        timestamp_ms: u64::try_from(record.created_at).unwrap_or(0),
+        kind,
+    })
+}
+
+impl EventLog for StoreEventLog {
+    fn append<'a>(
+        &'a self,
+        session_id: &'a str,
+        kind: &'a EventKind,
+        _timestamp_ms: u64,
+    ) -> LogFuture<'a, u64> {
+        Box::pin(async move {
+            let payload = serde_json::to_value(kind)?;
+            let mut tx = self.store.begin().await?;
+            let seq = tx.append_event(session_id, kind.name(), &payload).await?;
+            tx.commit().await?;
+            Ok(seq)
+        })
+    }
+
+    fn since(&self, cursor: u64, limit: usize) -> LogFuture<'_, Vec<Event>> {
+        Box::pin(async move {
+            let limit = u32::try_from(limit).unwrap_or(u32::MAX);
+            let records = self.store.events_since(cursor, limit).await?;
+            records.into_iter().map(event_from_record).collect()
+        })
+    }
+
+    fn last_seq(&self) -> LogFuture<'_, u64> {
+        Box::pin(async move { Ok(self.store.last_event_seq().await?) })
+    }
+}
+
+fn stored_pair(key: &KeyPair) -> openwa_store::KeyPair {
+    openwa_store::KeyPair {
+        public: key.public,
+        private: key.private,
+    }
+}
+
+/// Credentials in the store's form.
+pub fn to_device(creds: &Credentials, push_name: Option<&str>) -> DeviceCredentials {
+    let paired = creds.paired.as_ref();
+    DeviceCredentials {
+        registration_id: creds.registration_id,
+        noise_key: stored_pair(&creds.noise_key),
+        identity_key: stored_pair(&creds.identity_key),
+        signed_prekey: openwa_store::SignedPreKey {
+            id: creds.signed_prekey.id,
+            key_pair: stored_pair(&creds.signed_prekey.key),
+            signature: creds.signed_prekey.signature,
+        },
+        adv_secret: creds.adv_secret,
+        account: paired.map(|p| p.account.clone()),
+        pn_jid: paired.map(|p| p.jid.to_string()),
+        lid_jid: paired.and_then(|p| p.lid.as_ref().map(ToString::to_string)),
+        push_name: push_name.map(str::to_owned),
+        platform: paired.and_then(|p| p.platform.clone()),
+    }
+}
+
+/// Credentials from the store's form. Key pairs are rebuilt from their private halves, so a
+/// corrupted public key cannot survive a round trip.
+pub fn from_device(device: DeviceCredentials) -> Result<Credentials, Error> {
+    let corrupt = |what: &str| Error::new(ErrorCode::Store, format!("stored device: bad {what}"));
+    let paired = match (device.pn_jid, device.account) {
+        (Some(jid), Some(account)) => {
+            let jid = jid.parse().map_err(|_| corrupt("jid"))?;
+            let lid = device
+                .lid_jid
+                .map(|l| l.parse())
+                .transpose()
+                .map_err(|_| corrupt("lid"))?;
+            let signed = AdvSignedDeviceIdentity::decode(account.as_slice())
+                .map_err(|_| corrupt("account"))?;
+            let account_signature_key = signed
+                .account_signature_key
+                .as_deref()
+                .and_then(|k| <[u8; 32]>::try_from(k).ok())
+                .unwrap_or([0; 32]);
+            Some(PairedDevice {
+                jid,
+                lid,
+                account,
+                account_signature_key,
+                platform: device.platform,
+                business_name: None,
+            })
+        }
+        _ => None,
+    };
+    Ok(Credentials {
+        noise_key: KeyPair::from_private(device.noise_key.private),
+        identity_key: KeyPair::from_private(device.identity_key.private),
+        signed_prekey: SignedPreKeyPair {
+            id: device.signed_prekey.id,
+            key: KeyPair::from_private(device.signed_prekey.key_pair.private),
+            signature: device.signed_prekey.signature,
+        },
+        registration_id: device.registration_id,
+        adv_secret: device.adv_secret,
+        paired,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_round_trip_through_the_stored_form() {
+        let mut creds = Credentials::generate(&mut rand::rngs::OsRng);
+        assert_eq!(from_device(to_device(&creds, None)).unwrap(), creds);
+        let account = AdvSignedDeviceIdentity {
+            account_signature_key: Some(vec![4; 32]),
+            ..Default::default()
+        };
+        creds.paired = Some(PairedDevice {
+            jid: "15551234567:7@s.whatsapp.net".parse().unwrap(),
+            lid: Some("987654321:7@lid".parse().unwrap()),
+            account: account.encode_to_vec(),
+            account_signature_key: [4; 32],
+            platform: Some("android".into()),
+            business_name: None,
+        });
+        let stored = to_device(&creds, Some("Alice"));
+        assert_eq!(
+            stored.pn_jid.as_deref(),
+            Some("15551234567:7@s.whatsapp.net")
+        );
+        assert_eq!(stored.push_name.as_deref(), Some("Alice"));
+        assert_eq!(from_device(stored).unwrap(), creds);
+    }
+
+    #[test]
+    fn store_errors_map_to_codes() {
+        let err: Error = StoreError::WrongKey.into();
+        assert_eq!(err.code, ErrorCode::Store);
+        assert!(!err.retryable);
+        let err: Error = StoreError::NotFound("x".into()).into();
+        assert_eq!(err.code, ErrorCode::NotFound);
+    }
+}
