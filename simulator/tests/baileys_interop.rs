@@ -1,0 +1,149 @@
+//! Unmodified Baileys 7 (npm `baileys@7.0.0-rc14`, run by `tests/interop/sim-baileys.mjs`)
+//! against the `openwa-sim` binary as a separate process: QR pairing through the admin API,
+//! restart and login with stored credentials, and a text message to a simulated phone.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{Value, json};
+
+fn interop_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/interop")
+}
+
+struct SimProcess(Child);
+
+impl Drop for SimProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Runs one scenario; returns the JSON lines it printed. Panics if it did not exit 0.
+fn baileys(scenario: &str, args: Value) -> Vec<Value> {
+    let script = interop_dir().join("sim-baileys.mjs");
+    let output = Command::new("node")
+        .arg(&script)
+        .arg(scenario)
+        .arg(args.to_string())
+        .current_dir(interop_dir())
+        .output()
+        .expect("cannot run node");
+    let lines: Vec<Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert!(
+        output.status.success(),
+        "baileys {scenario} failed ({:?}): {lines:?}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    lines
+}
+
+#[tokio::test]
+async fn baileys7_pairs_by_qr_logs_in_again_and_messages_a_phone() {
+    assert!(
+        interop_dir().join("node_modules/baileys7").exists(),
+        "tests/interop/node_modules is missing: run `npm ci --prefix tests/interop` (scripts/test does it)"
+    );
+    let dir = std::env::temp_dir().join(format!("openwa-sim-baileys-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_openwa-sim"))
+        .args(["--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"])
+        .arg("--state")
+        .arg(dir.join("state"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _sim = SimProcess(child);
+    let info: Value = serde_json::from_str(&line).unwrap();
+    let ws = info["ws_url"].as_str().unwrap().to_owned();
+    let admin = info["admin_url"].as_str().unwrap().to_owned();
+    for (phone, name) in [("15550000001", "Alice"), ("15550000002", "Bob")] {
+        let created = common::http(
+            &admin,
+            "POST",
+            "/admin/accounts",
+            Some(json!({"phone": phone, "name": name})),
+        )
+        .await;
+        assert_eq!(created.status, 201);
+    }
+    let auth = dir.join("auth-alice").display().to_string();
+
+    let admin_for_pair = admin.clone();
+    let ws_for_pair = ws.clone();
+    let auth_for_pair = auth.clone();
+    let paired = tokio::task::spawn_blocking(move || {
+        baileys("pair", json!({"ws": ws_for_pair, "admin": admin_for_pair, "phone": "15550000001", "auth": auth_for_pair}))
+    })
+    .await
+    .unwrap();
+    let linked = paired
+        .iter()
+        .find(|l| l["event"] == "linked")
+        .expect("never linked");
+    assert_eq!(linked["status"], 200);
+    assert_eq!(linked["body"]["jid"], "15550000001:1@s.whatsapp.net");
+    assert!(
+        paired
+            .iter()
+            .any(|l| l["event"] == "close" && l["code"] == 515),
+        "{paired:?}"
+    );
+    let open = paired
+        .iter()
+        .find(|l| l["event"] == "open")
+        .expect("never opened");
+    assert_eq!(open["id"], "15550000001:1@s.whatsapp.net");
+
+    let ws_for_login = ws.clone();
+    let auth_for_login = auth.clone();
+    let login = tokio::task::spawn_blocking(move || {
+        baileys("login", json!({"ws": ws_for_login, "auth": auth_for_login}))
+    })
+    .await
+    .unwrap();
+    let open = login
+        .iter()
+        .find(|l| l["event"] == "open")
+        .expect("login never opened");
+    assert_eq!(open["lid"], "100000000000001@lid");
+
+    let ws_for_send = ws.clone();
+    let sent = tokio::task::spawn_blocking(move || {
+        baileys("send", json!({"ws": ws_for_send, "auth": auth, "to": "15550000002@s.whatsapp.net", "text": "hello phone"}))
+    })
+    .await
+    .unwrap();
+    let id = sent
+        .iter()
+        .find(|l| l["event"] == "sent")
+        .expect("not sent")["id"]
+        .clone();
+    let inbox = common::http(&admin, "GET", "/admin/accounts/15550000002/messages", None)
+        .await
+        .json();
+    let received = inbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == id)
+        .expect("the phone did not receive it");
+    assert_eq!(received["sender"], "15550000001:1@s.whatsapp.net");
+    assert_eq!(received["chat"], "15550000001@s.whatsapp.net");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
