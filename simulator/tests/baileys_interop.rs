@@ -1,6 +1,7 @@
 //! Unmodified Baileys 7 (npm `baileys@7.0.0-rc14`, run by `tests/interop/sim-baileys.mjs`)
 //! against the `openwa-sim` binary as a separate process: QR pairing through the admin API,
-//! restart and login with stored credentials, and a text message to a simulated phone.
+//! restart and login with stored credentials, a text message to a simulated phone, and the same
+//! message decrypted by a second (offline, then reconnecting) Baileys client.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -123,6 +124,19 @@ async fn baileys7_pairs_by_qr_logs_in_again_and_messages_a_phone() {
         .expect("login never opened");
     assert_eq!(open["lid"], "100000000000001@lid");
 
+    // Bob links a Baileys companion too, then goes offline.
+    let bob_auth = dir.join("auth-bob").display().to_string();
+    let (ws_b, admin_b, auth_b) = (ws.clone(), admin.clone(), bob_auth.clone());
+    let bob = tokio::task::spawn_blocking(move || {
+        baileys(
+            "pair",
+            json!({"ws": ws_b, "admin": admin_b, "phone": "15550000002", "auth": auth_b}),
+        )
+    })
+    .await
+    .unwrap();
+    assert!(bob.iter().any(|l| l["event"] == "open"), "{bob:?}");
+
     let ws_for_send = ws.clone();
     let sent = tokio::task::spawn_blocking(move || {
         baileys("send", json!({"ws": ws_for_send, "auth": auth, "to": "15550000002@s.whatsapp.net", "text": "hello phone"}))
@@ -145,5 +159,22 @@ async fn baileys7_pairs_by_qr_logs_in_again_and_messages_a_phone() {
         .expect("the phone did not receive it");
     assert_eq!(received["sender"], "15550000001:1@s.whatsapp.net");
     assert_eq!(received["chat"], "15550000001@s.whatsapp.net");
+
+    // Bob's Baileys was offline: it gets the message from its queue on login and decrypts it
+    // (end-to-end between two unmodified Baileys clients, through the simulator).
+    let ws_for_receive = ws.clone();
+    let got = tokio::task::spawn_blocking(move || {
+        baileys(
+            "receive",
+            json!({"ws": ws_for_receive, "auth": bob_auth, "text": "hello phone"}),
+        )
+    })
+    .await
+    .unwrap();
+    let message = got
+        .iter()
+        .find(|l| l["event"] == "message" && l["text"] == "hello phone")
+        .expect("Bob never decrypted it");
+    assert_eq!(message["from"], "15550000001@s.whatsapp.net");
     std::fs::remove_dir_all(&dir).unwrap();
 }
