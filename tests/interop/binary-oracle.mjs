@@ -9,25 +9,7 @@
 // DESC has the same shape; attribute values are strings (Baileys turns '@' strings into JIDs).
 import { createInterface } from 'node:readline';
 import { decodeBinaryNode, encodeBinaryNode } from 'baileys7/lib/WABinary/index.js';
-
-const toView = (node) => {
-  let content = null;
-  if (Array.isArray(node.content)) content = { nodes: node.content.map(toView) };
-  else if (node.content instanceof Uint8Array) content = { bytes: Buffer.from(node.content).toString('hex') };
-  else if (typeof node.content === 'string') content = { text: node.content };
-  else if (node.content !== undefined) throw new Error(`unexpected content ${typeof node.content}`);
-  return { tag: node.tag, attrs: Object.entries(node.attrs), content };
-};
-
-const fromDesc = (desc) => {
-  const node = { tag: desc.tag, attrs: Object.fromEntries(desc.attrs) };
-  const c = desc.content;
-  if (c === null) return node;
-  if ('bytes' in c) node.content = Buffer.from(c.bytes, 'hex');
-  else if ('text' in c) node.content = c.text;
-  else node.content = c.nodes.map(fromDesc);
-  return node;
-};
+import { fromDesc, toView } from './binary-json.mjs';
 
 const handle = async (request) => {
   if (request.op === 'decode') return { ok: true, node: toView(await decodeBinaryNode(Buffer.from(request.hex, 'hex'))) };

@@ -24,200 +24,24 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::io::Write;
 
 use openwa_protocol::binary::{decode, encode};
-use openwa_protocol::{AttrValue, Content, Jid, Node};
-use serde_json::{Value, json};
+use openwa_protocol::{Jid, Node};
+use serde_json::json;
 use support::Profile;
+use support::baileys::{
+    baileys_description, expected_baileys_view, in_js_key_order, interop_dir, run_oracle,
+    sorted_view,
+};
 use support::random::{NodeGen, SplitMix64};
 
 const NODES_PER_DIRECTION: usize = 5_000;
-
-fn interop_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/interop")
-}
-
-/// The Baileys oracle process; requests go in on a writer thread so neither pipe can fill up.
-fn run_oracle(requests: Vec<Value>) -> Vec<Value> {
-    let dir = interop_dir();
-    assert!(
-        dir.join("node_modules/baileys7").is_dir(),
-        "tests/interop/node_modules is missing: run `npm ci --prefix tests/interop` first \
-         (scripts/test does it)"
-    );
-    let mut child = Command::new("node")
-        .arg("binary-oracle.mjs")
-        .current_dir(&dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("node must be installed to run the differential tests");
-    let mut stdin = child.stdin.take().unwrap();
-    let count = requests.len();
-    let writer = std::thread::spawn(move || {
-        let mut buffered = std::io::BufWriter::new(&mut stdin);
-        for request in requests {
-            serde_json::to_writer(&mut buffered, &request).unwrap();
-            buffered.write_all(b"\n").unwrap();
-        }
-        buffered.flush().unwrap();
-    });
-    let replies: Vec<Value> = BufReader::new(child.stdout.take().unwrap())
-        .lines()
-        .map(|line| serde_json::from_str(&line.unwrap()).unwrap())
-        .collect();
-    writer.join().unwrap();
-    assert!(
-        child.wait().unwrap().success(),
-        "oracle exited with an error"
-    );
-    assert_eq!(replies.len(), count, "one reply per request");
-    replies
-}
 
 /// `count` random nodes from a fixed seed, so a failure reproduces.
 fn generate(profile: Profile, count: usize, seed: u64) -> Vec<Node> {
     let mut generator = NodeGen::new(SplitMix64(seed), profile);
     (0..count).map(|_| generator.node(4)).collect()
-}
-
-/// Whether our encoder writes this JID as AD_JID (device, agent or hosted server).
-fn uses_ad_jid(jid: &Jid) -> bool {
-    let ad_server = matches!(
-        jid.server.as_str(),
-        "s.whatsapp.net" | "lid" | "hosted" | "hosted.lid"
-    );
-    ad_server && (jid.device > 0 || jid.agent != 0 || jid.server.starts_with("hosted"))
-}
-
-/// A JID as Baileys' decoder renders it after our encoder wrote it.
-fn baileys_decoded_jid(jid: &Jid) -> String {
-    let Jid {
-        user,
-        device,
-        integrator,
-        server,
-        ..
-    } = jid;
-    match server.as_str() {
-        "msgr" => format!("{user}:{device}@{server}"),
-        "interop" => format!("{integrator}-{user}:{device}@{server}"),
-        _ if uses_ad_jid(jid) && *device > 0 => format!("{user}:{device}@{server}"),
-        _ => format!("{user}@{server}"),
-    }
-}
-
-/// A JID as text for Baileys' encoder, so that it picks the same tag as ours.
-fn baileys_encodable_jid(jid: &Jid) -> String {
-    let Jid {
-        user,
-        agent,
-        device,
-        server,
-        ..
-    } = jid;
-    if !uses_ad_jid(jid) {
-        return format!("{user}@{server}");
-    }
-    match agent {
-        0 => format!("{user}:{device}@{server}"),
-        _ => format!("{user}_{agent}:{device}@{server}"),
-    }
-}
-
-fn content_view(content: &Content, children: impl Fn(&Node) -> Value) -> Value {
-    match content {
-        Content::None => Value::Null,
-        Content::Bytes(bytes) => json!({ "bytes": hex::encode(bytes) }),
-        Content::Str(text) => json!({ "text": text }),
-        Content::Nodes(nodes) => json!({ "nodes": nodes.iter().map(children).collect::<Vec<_>>() }),
-    }
-}
-
-/// The view Baileys' decoder should produce for our node (attributes sorted by key).
-fn expected_baileys_view(node: &Node) -> Value {
-    let mut attrs: Vec<(String, String)> = node
-        .attrs
-        .iter()
-        .map(|(key, value)| {
-            let text = match value {
-                AttrValue::Str(text) => text.clone(),
-                AttrValue::Jid(jid) => baileys_decoded_jid(jid),
-            };
-            (key.clone(), text)
-        })
-        .collect();
-    attrs.sort();
-    json!({
-        "tag": node.tag,
-        "attrs": attrs,
-        "content": content_view(&node.content, expected_baileys_view),
-    })
-}
-
-/// Baileys' view with attributes sorted by key (a JavaScript object's order is not ours).
-fn sorted_view(view: &Value) -> Value {
-    let mut attrs: Vec<(String, String)> = serde_json::from_value(view["attrs"].clone()).unwrap();
-    attrs.sort();
-    let content = match &view["content"] {
-        Value::Object(map) if map.contains_key("nodes") => {
-            let nodes: Vec<Value> = map["nodes"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(sorted_view)
-                .collect();
-            json!({ "nodes": nodes })
-        }
-        other => other.clone(),
-    };
-    json!({ "tag": view["tag"], "attrs": attrs, "content": content })
-}
-
-/// The JSON description Baileys' encoder builds its node from.
-fn baileys_description(node: &Node) -> Value {
-    let attrs: Vec<(String, String)> = node
-        .attrs
-        .iter()
-        .map(|(key, value)| {
-            let text = match value {
-                AttrValue::Str(text) => text.clone(),
-                AttrValue::Jid(jid) => baileys_encodable_jid(jid),
-            };
-            (key.clone(), text)
-        })
-        .collect();
-    json!({
-        "tag": node.tag,
-        "attrs": attrs,
-        "content": content_view(&node.content, baileys_description),
-    })
-}
-
-/// An array index in JavaScript's sense: such object keys are enumerated first, ascending.
-fn js_index(key: &str) -> Option<u32> {
-    let index: u32 = key.parse().ok()?;
-    (index != u32::MAX && index.to_string() == key).then_some(index)
-}
-
-/// The node with every attribute list in JavaScript object key order.
-fn in_js_key_order(node: &Node) -> Node {
-    let mut attrs = node.attrs.clone();
-    // Stable: non-index keys keep their insertion order after the sorted index keys.
-    attrs.sort_by_key(|(key, _)| js_index(key).map_or((1, 0), |index| (0, index)));
-    let content = match &node.content {
-        Content::Nodes(children) => Content::Nodes(children.iter().map(in_js_key_order).collect()),
-        other => other.clone(),
-    };
-    Node {
-        tag: node.tag.clone(),
-        attrs,
-        content,
-    }
 }
 
 /// The worked examples of protocol.md §4.6, which both sides must agree on too.
@@ -314,6 +138,58 @@ fn baileys_and_openwa_agree_on_random_nodes() {
             hex::encode(&bytes),
             hex::encode(encode(&expected)),
             "Baileys and we encode {node} differently"
+        );
+    }
+}
+
+/// The benchmark stanzas as `tests/interop/binary-bench.mjs` reads them: name, JSON description
+/// for Baileys' encoder and our encoding.
+fn bench_nodes_json() -> serde_json::Value {
+    let entries: Vec<_> = support::stanzas::all()
+        .into_iter()
+        .map(|(name, node)| {
+            json!({ "name": name, "node": baileys_description(&node), "hex": hex::encode(encode(&node)) })
+        })
+        .collect();
+    serde_json::Value::Array(entries)
+}
+
+/// The committed `binary-bench-nodes.json` matches the stanzas in `support/stanzas.rs`
+/// (regenerate with `OPENWA_WRITE_BENCH_NODES=1`), and Baileys encodes each of them to exactly
+/// our bytes and decodes our bytes to the same view — so both benchmarks measure the same work.
+#[test]
+fn bench_nodes_are_current_and_identical_in_baileys() {
+    let path = interop_dir().join("binary-bench-nodes.json");
+    let current = bench_nodes_json();
+    if std::env::var_os("OPENWA_WRITE_BENCH_NODES").is_some() {
+        let text = serde_json::to_string_pretty(&current).unwrap() + "\n";
+        std::fs::write(&path, text).unwrap();
+    }
+    let committed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(
+        committed, current,
+        "tests/interop/binary-bench-nodes.json is stale: rerun this test with \
+         OPENWA_WRITE_BENCH_NODES=1"
+    );
+
+    let stanzas = support::stanzas::all();
+    let mut requests = Vec::new();
+    for (_, node) in &stanzas {
+        requests.push(json!({ "op": "encode", "node": baileys_description(node) }));
+        requests.push(json!({ "op": "decode", "hex": hex::encode(encode(node)) }));
+    }
+    let replies = run_oracle(requests);
+    for ((name, node), pair) in stanzas.iter().zip(replies.chunks(2)) {
+        assert_eq!(
+            pair[0]["hex"],
+            hex::encode(encode(node)),
+            "{name}: Baileys' bytes differ"
+        );
+        assert_eq!(
+            sorted_view(&pair[1]["node"]),
+            expected_baileys_view(node),
+            "{name}: Baileys decodes differently"
         );
     }
 }

@@ -5,7 +5,9 @@
 //! it reads back — and JIDs only come in forms the wire keeps exactly).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod baileys;
 pub mod random;
+pub mod stanzas;
 
 use openwa_protocol::binary::token::{self, Token};
 use openwa_protocol::{AttrValue, Content, Jid, Node};

@@ -1,0 +1,37 @@
+//! Binary node codec throughput on realistic stanzas (see `tests/support/stanzas.rs`; Baileys is
+//! measured on the same nodes by `tests/interop/binary-bench.mjs`). Throughput is in encoded
+//! bytes; nodes/s is 1 / time per iteration.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use openwa_protocol::binary::{decode, encode, encode_into};
+use std::hint::black_box;
+
+#[path = "../tests/support/stanzas.rs"]
+mod stanzas;
+
+fn codec(c: &mut Criterion) {
+    let mut group = c.benchmark_group("binary");
+    for (name, node) in stanzas::all() {
+        let bytes = encode(&node);
+        group.throughput(Throughput::Bytes(bytes.len() as u64));
+        group.bench_with_input(BenchmarkId::new("encode", name), &node, |b, node| {
+            b.iter(|| encode(black_box(node)))
+        });
+        let mut buffer = Vec::with_capacity(bytes.len());
+        group.bench_with_input(BenchmarkId::new("encode_into", name), &node, |b, node| {
+            b.iter(|| {
+                buffer.clear();
+                encode_into(black_box(node), &mut buffer);
+                buffer.len()
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("decode", name), &bytes, |b, bytes| {
+            b.iter(|| decode(black_box(bytes)).unwrap())
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, codec);
+criterion_main!(benches);

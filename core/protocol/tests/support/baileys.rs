@@ -1,0 +1,188 @@
+//! How Baileys 7's WABinary codec sees our nodes, and the oracle process that runs it
+//! (`tests/interop/binary-oracle.mjs`). The normalizations are documented in
+//! `binary_differential.rs`.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use openwa_protocol::{AttrValue, Content, Jid, Node};
+use serde_json::{Value, json};
+
+pub fn interop_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/interop")
+}
+
+/// The Baileys oracle process; requests go in on a writer thread so neither pipe can fill up.
+pub fn run_oracle(requests: Vec<Value>) -> Vec<Value> {
+    let dir = interop_dir();
+    assert!(
+        dir.join("node_modules/baileys7").is_dir(),
+        "tests/interop/node_modules is missing: run `npm ci --prefix tests/interop` first \
+         (scripts/test does it)"
+    );
+    let mut child = Command::new("node")
+        .arg("binary-oracle.mjs")
+        .current_dir(&dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("node must be installed to run the differential tests");
+    let mut stdin = child.stdin.take().unwrap();
+    let count = requests.len();
+    let writer = std::thread::spawn(move || {
+        let mut buffered = std::io::BufWriter::new(&mut stdin);
+        for request in requests {
+            serde_json::to_writer(&mut buffered, &request).unwrap();
+            buffered.write_all(b"\n").unwrap();
+        }
+        buffered.flush().unwrap();
+    });
+    let replies: Vec<Value> = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map(|line| serde_json::from_str(&line.unwrap()).unwrap())
+        .collect();
+    writer.join().unwrap();
+    assert!(
+        child.wait().unwrap().success(),
+        "oracle exited with an error"
+    );
+    assert_eq!(replies.len(), count, "one reply per request");
+    replies
+}
+
+/// Whether our encoder writes this JID as AD_JID (device, agent or hosted server).
+pub fn uses_ad_jid(jid: &Jid) -> bool {
+    let ad_server = matches!(
+        jid.server.as_str(),
+        "s.whatsapp.net" | "lid" | "hosted" | "hosted.lid"
+    );
+    ad_server && (jid.device > 0 || jid.agent != 0 || jid.server.starts_with("hosted"))
+}
+
+/// A JID as Baileys' decoder renders it after our encoder wrote it.
+pub fn baileys_decoded_jid(jid: &Jid) -> String {
+    let Jid {
+        user,
+        device,
+        integrator,
+        server,
+        ..
+    } = jid;
+    match server.as_str() {
+        "msgr" => format!("{user}:{device}@{server}"),
+        "interop" => format!("{integrator}-{user}:{device}@{server}"),
+        _ if uses_ad_jid(jid) && *device > 0 => format!("{user}:{device}@{server}"),
+        _ => format!("{user}@{server}"),
+    }
+}
+
+/// A JID as text for Baileys' encoder, so that it picks the same tag as ours.
+pub fn baileys_encodable_jid(jid: &Jid) -> String {
+    let Jid {
+        user,
+        agent,
+        device,
+        server,
+        ..
+    } = jid;
+    if !uses_ad_jid(jid) {
+        return format!("{user}@{server}");
+    }
+    match agent {
+        0 => format!("{user}:{device}@{server}"),
+        _ => format!("{user}_{agent}:{device}@{server}"),
+    }
+}
+
+pub fn content_view(content: &Content, children: impl Fn(&Node) -> Value) -> Value {
+    match content {
+        Content::None => Value::Null,
+        Content::Bytes(bytes) => json!({ "bytes": hex::encode(bytes) }),
+        Content::Str(text) => json!({ "text": text }),
+        Content::Nodes(nodes) => json!({ "nodes": nodes.iter().map(children).collect::<Vec<_>>() }),
+    }
+}
+
+/// The view Baileys' decoder should produce for our node (attributes sorted by key).
+pub fn expected_baileys_view(node: &Node) -> Value {
+    let mut attrs: Vec<(String, String)> = node
+        .attrs
+        .iter()
+        .map(|(key, value)| {
+            let text = match value {
+                AttrValue::Str(text) => text.clone(),
+                AttrValue::Jid(jid) => baileys_decoded_jid(jid),
+            };
+            (key.clone(), text)
+        })
+        .collect();
+    attrs.sort();
+    json!({
+        "tag": node.tag,
+        "attrs": attrs,
+        "content": content_view(&node.content, expected_baileys_view),
+    })
+}
+
+/// Baileys' view with attributes sorted by key (a JavaScript object's order is not ours).
+pub fn sorted_view(view: &Value) -> Value {
+    let mut attrs: Vec<(String, String)> = serde_json::from_value(view["attrs"].clone()).unwrap();
+    attrs.sort();
+    let content = match &view["content"] {
+        Value::Object(map) if map.contains_key("nodes") => {
+            let nodes: Vec<Value> = map["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(sorted_view)
+                .collect();
+            json!({ "nodes": nodes })
+        }
+        other => other.clone(),
+    };
+    json!({ "tag": view["tag"], "attrs": attrs, "content": content })
+}
+
+/// The JSON description Baileys' encoder builds its node from.
+pub fn baileys_description(node: &Node) -> Value {
+    let attrs: Vec<(String, String)> = node
+        .attrs
+        .iter()
+        .map(|(key, value)| {
+            let text = match value {
+                AttrValue::Str(text) => text.clone(),
+                AttrValue::Jid(jid) => baileys_encodable_jid(jid),
+            };
+            (key.clone(), text)
+        })
+        .collect();
+    json!({
+        "tag": node.tag,
+        "attrs": attrs,
+        "content": content_view(&node.content, baileys_description),
+    })
+}
+
+/// An array index in JavaScript's sense: such object keys are enumerated first, ascending.
+pub fn js_index(key: &str) -> Option<u32> {
+    let index: u32 = key.parse().ok()?;
+    (index != u32::MAX && index.to_string() == key).then_some(index)
+}
+
+/// The node with every attribute list in JavaScript object key order.
+pub fn in_js_key_order(node: &Node) -> Node {
+    let mut attrs = node.attrs.clone();
+    // Stable: non-index keys keep their insertion order after the sorted index keys.
+    attrs.sort_by_key(|(key, _)| js_index(key).map_or((1, 0), |index| (0, index)));
+    let content = match &node.content {
+        Content::Nodes(children) => Content::Nodes(children.iter().map(in_js_key_order).collect()),
+        other => other.clone(),
+    };
+    Node {
+        tag: node.tag.clone(),
+        attrs,
+        content,
+    }
+}
