@@ -1,0 +1,274 @@
+//! Interop: unmodified Baileys 7 clients (npm `baileys@7.0.0-rc14`, each driven interactively by
+//! `tests/interop/baileys-client.mjs`) against the `openwa-sim` binary run as a separate process:
+//! pairing by code, and two Baileys clients messaging each other through the simulator.
+//! (QR pairing, re-login and a message to a simulated phone: `baileys_interop.rs`.)
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use tokio::time::timeout;
+
+const STEP: Duration = Duration::from_secs(40);
+
+fn interop_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/interop")
+}
+
+fn require_node_modules() {
+    let baileys = interop_dir().join("node_modules/baileys7/package.json");
+    assert!(
+        baileys.exists(),
+        "{} is missing: run `npm ci --prefix tests/interop` first",
+        baileys.display()
+    );
+}
+
+/// The `openwa-sim` binary, killed on drop.
+struct SimProcess {
+    _child: Child,
+    ws_url: String,
+    admin_url: String,
+}
+
+async fn start_sim() -> SimProcess {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_openwa-sim"))
+        .args(["--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"])
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn openwa-sim");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let line = timeout(STEP, lines.next_line())
+        .await
+        .expect("openwa-sim ready line in time")
+        .unwrap()
+        .expect("openwa-sim printed its ready line");
+    let ready: Value = serde_json::from_str(&line).expect("ready line is JSON");
+    SimProcess {
+        _child: child,
+        ws_url: ready["ws_url"].as_str().unwrap().to_owned(),
+        admin_url: ready["admin_url"].as_str().unwrap().to_owned(),
+    }
+}
+
+impl SimProcess {
+    async fn admin(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let response = timeout(STEP, common::http(&self.admin_url, method, path, body))
+            .await
+            .expect("admin request in time");
+        let value = if response.body.is_empty() {
+            Value::Null
+        } else {
+            response.json()
+        };
+        (response.status, value)
+    }
+
+    async fn create_account(&self, phone: &str) {
+        let (status, body) = self
+            .admin("POST", "/admin/accounts", Some(json!({"phone": phone})))
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+}
+
+/// One Baileys 7 client process, killed on drop.
+struct Baileys {
+    _child: Child,
+    stdin: ChildStdin,
+    events: Lines<BufReader<ChildStdout>>,
+    seen: Vec<Value>,
+}
+
+impl Baileys {
+    async fn start(ws_url: &str, auth_dir: &Path) -> Self {
+        let mut child = Command::new("node")
+            .arg(interop_dir().join("baileys-client.mjs"))
+            .arg(ws_url)
+            .arg(auth_dir)
+            .current_dir(interop_dir())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn node");
+        let stdin = child.stdin.take().unwrap();
+        let events = BufReader::new(child.stdout.take().unwrap()).lines();
+        Self {
+            _child: child,
+            stdin,
+            events,
+            seen: Vec::new(),
+        }
+    }
+
+    async fn send(&mut self, command: Value) {
+        let line = format!("{command}\n");
+        self.stdin.write_all(line.as_bytes()).await.unwrap();
+        self.stdin.flush().await.unwrap();
+    }
+
+    /// Waits for the first event matching `pred`, failing on driver errors.
+    async fn wait_for(&mut self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = tokio::time::Instant::now() + STEP;
+        loop {
+            let line = tokio::time::timeout_at(deadline, self.events.next_line())
+                .await
+                .unwrap_or_else(|_| panic!("timed out waiting for {what}; saw {:?}", self.seen))
+                .unwrap()
+                .unwrap_or_else(|| panic!("driver exited waiting for {what}; saw {:?}", self.seen));
+            let event: Value = serde_json::from_str(&line)
+                .unwrap_or_else(|e| panic!("driver printed non-JSON ({e}): {line}"));
+            assert_ne!(
+                event["event"], "error",
+                "driver error waiting for {what}: {event}"
+            );
+            self.seen.push(event.clone());
+            if pred(&event) {
+                return event;
+            }
+        }
+    }
+
+    async fn wait_event(&mut self, name: &str) -> Value {
+        self.wait_for(name, |e| e["event"] == name).await
+    }
+
+    async fn quit(mut self) {
+        self.send(json!({"cmd": "quit"})).await;
+        let _ = timeout(STEP, self._child.wait()).await;
+    }
+}
+
+fn temp_auth_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "openwa-baileys-{tag}-{}-{}",
+        std::process::id(),
+        rand::random::<u64>()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Pairs a fresh Baileys by QR with `phone`; returns the running client and its device JID.
+async fn pair_by_qr(sim: &SimProcess, phone: &str, auth: &Path) -> (Baileys, String) {
+    let mut client = Baileys::start(&sim.ws_url, auth).await;
+    let qr = client.wait_event("qr").await;
+    let qr = qr["qr"].as_str().unwrap().to_owned();
+    assert!(
+        qr.starts_with("https://wa.me/settings/linked_devices#2@"),
+        "{qr}"
+    );
+    let (status, linked) = sim
+        .admin(
+            "POST",
+            &format!("/admin/accounts/{phone}/link"),
+            Some(json!({"qr": qr})),
+        )
+        .await;
+    assert_eq!(status, 200, "{linked}");
+    let restart = client
+        .wait_for("close 515", |e| e["event"] == "close")
+        .await;
+    assert_eq!(restart["status"], 515, "{restart}");
+    let open = client.wait_event("open").await;
+    assert_eq!(open["jid"], linked["jid"], "{open}");
+    assert_eq!(open["lid"], linked["lid"], "{open}");
+    (client, linked["jid"].as_str().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn baileys7_pairs_by_code() {
+    require_node_modules();
+    let sim = start_sim().await;
+    sim.create_account("15550000002").await;
+    let auth = temp_auth_dir("code");
+    let mut client = Baileys::start(&sim.ws_url, &auth).await;
+    // Baileys asks for a code once its socket is up (it shows a QR first).
+    client.wait_event("qr").await;
+    client
+        .send(json!({"cmd": "pair_code", "phone": "15550000002"}))
+        .await;
+    let code = client.wait_event("pair_code").await;
+    let code = code["code"].as_str().unwrap().to_owned();
+    assert_eq!(code.len(), 8, "{code}");
+    // Baileys returns the code without waiting for the server's answer to its
+    // `companion_hello`, so the phone may not know the code yet: retry while it is unknown.
+    let deadline = tokio::time::Instant::now() + STEP;
+    let linked = loop {
+        let (status, linked) = sim
+            .admin(
+                "POST",
+                "/admin/accounts/15550000002/link-code",
+                Some(json!({"code": code})),
+            )
+            .await;
+        if status == 404 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        }
+        assert_eq!(status, 200, "{linked}");
+        break linked;
+    };
+    assert_eq!(linked["jid"], "15550000002:1@s.whatsapp.net");
+    let open = client.wait_event("open").await;
+    assert_eq!(open["jid"], "15550000002:1@s.whatsapp.net", "{open}");
+    client.quit().await;
+    let _ = std::fs::remove_dir_all(&auth);
+}
+
+#[tokio::test]
+async fn baileys7_to_baileys7_text_both_ways_through_the_simulator() {
+    require_node_modules();
+    let sim = start_sim().await;
+    sim.create_account("15550000005").await;
+    sim.create_account("15550000006").await;
+    let (auth_a, auth_b) = (temp_auth_dir("a"), temp_auth_dir("b"));
+    let (mut alice, alice_jid) = pair_by_qr(&sim, "15550000005", &auth_a).await;
+    let (mut bob, bob_jid) = pair_by_qr(&sim, "15550000006", &auth_b).await;
+    assert_eq!(
+        (alice_jid.as_str(), bob_jid.as_str()),
+        (
+            "15550000005:1@s.whatsapp.net",
+            "15550000006:1@s.whatsapp.net"
+        )
+    );
+
+    alice
+        .send(json!({"cmd": "send_text", "to": "15550000006@s.whatsapp.net", "text": "hi bob"}))
+        .await;
+    let sent = alice.wait_event("sent").await;
+    let got = bob
+        .wait_for("alice's message", |e| {
+            e["event"] == "message" && e["id"] == sent["id"]
+        })
+        .await;
+    assert_eq!(got["text"], "hi bob", "{got}");
+    assert_eq!(got["from_me"], false, "{got}");
+    bob.send(json!({"cmd": "send_text", "to": "15550000005@s.whatsapp.net", "text": "hi alice"}))
+        .await;
+    let sent = bob.wait_event("sent").await;
+    let got = alice
+        .wait_for("bob's message", |e| {
+            e["event"] == "message" && e["id"] == sent["id"]
+        })
+        .await;
+    assert_eq!(got["text"], "hi alice", "{got}");
+    alice.quit().await;
+    bob.quit().await;
+    let _ = std::fs::remove_dir_all(&auth_a);
+    let _ = std::fs::remove_dir_all(&auth_b);
+}

@@ -1,0 +1,102 @@
+// Drives one unmodified Baileys 7 client against a WhatsApp-compatible server (the simulator).
+//
+// usage: node baileys-client.mjs <ws_url> <auth_dir>
+// stdin: one JSON command per line:
+//   {"cmd":"pair_code","phone":"15550000001"}         ask to pair by code (answers {"event":"pair_code"})
+//   {"cmd":"send_text","to":"<jid>","text":"hi"}      send a 1:1 text (answers {"event":"sent","id"})
+//   {"cmd":"quit"}                                    close the socket and exit 0
+// stdout: one JSON event per line: qr, open, close, message, receipt, sent, pair_code, error.
+// The socket is re-created after every close except 401 (logged out), as in Baileys' examples
+// (at most 5 times in a row).
+import { createInterface } from 'node:readline';
+import makeWASocket, { useMultiFileAuthState, Browsers } from 'baileys7';
+import pino from 'pino';
+
+const [wsUrl, authDir] = process.argv.slice(2);
+if (!wsUrl || !authDir) {
+  process.stderr.write('usage: node baileys-client.mjs <ws_url> <auth_dir>\n');
+  process.exit(2);
+}
+
+const emit = (event) => process.stdout.write(`${JSON.stringify(event)}\n`);
+const logger = pino({ level: 'silent' });
+const { state, saveCreds } = await useMultiFileAuthState(authDir);
+let sock;
+let quitting = false;
+let reconnects = 0;
+
+function connect() {
+  sock = makeWASocket({
+    auth: state,
+    logger,
+    waWebSocketUrl: wsUrl,
+    browser: Browsers.ubuntu('Chrome'),
+    printQRInTerminal: false,
+    markOnlineOnConnect: false,
+    syncFullHistory: false,
+    shouldSyncHistoryMessage: () => false,
+    connectTimeoutMs: 20_000,
+  });
+  const current = sock;
+  sock.ev.on('creds.update', saveCreds);
+  sock.ev.on('connection.update', (update) => {
+    if (current !== sock) return;
+    if (update.qr) emit({ event: 'qr', qr: update.qr });
+    if (update.connection === 'open') reconnects = 0;
+    if (update.connection === 'open') emit({ event: 'open', jid: current.user?.id ?? null, lid: current.user?.lid ?? null });
+    if (update.connection === 'close') {
+      const error = update.lastDisconnect?.error;
+      const status = error?.output?.statusCode ?? null;
+      emit({ event: 'close', status, message: error?.message ?? null });
+      // Like the Baileys examples: reconnect unless logged out (401) or quitting.
+      if (status !== 401 && !quitting && reconnects < 5) {
+        reconnects += 1;
+        connect();
+      }
+    }
+  });
+  sock.ev.on('messages.upsert', ({ messages, type }) => {
+    for (const m of messages) {
+      const text = m.message?.conversation ?? m.message?.extendedTextMessage?.text ?? null;
+      emit({ event: 'message', type, id: m.key.id, from: m.key.remoteJid, from_me: !!m.key.fromMe, participant: m.key.participant ?? null, text, stub: m.messageStubType ?? null });
+    }
+  });
+  sock.ev.on('messages.update', (updates) => {
+    for (const u of updates) {
+      if (u.update?.status !== undefined) emit({ event: 'receipt', id: u.key.id, chat: u.key.remoteJid, status: u.update.status });
+    }
+  });
+}
+
+connect();
+
+const lines = createInterface({ input: process.stdin });
+for await (const line of lines) {
+  if (!line.trim()) continue;
+  let command;
+  try {
+    command = JSON.parse(line);
+  } catch (e) {
+    emit({ event: 'error', message: `bad command: ${e.message}` });
+    continue;
+  }
+  try {
+    if (command.cmd === 'quit') {
+      quitting = true;
+      sock.end(undefined);
+      break;
+    } else if (command.cmd === 'pair_code') {
+      const code = await sock.requestPairingCode(command.phone);
+      emit({ event: 'pair_code', code });
+    } else if (command.cmd === 'send_text') {
+      const sent = await sock.sendMessage(command.to, { text: command.text });
+      emit({ event: 'sent', id: sent?.key?.id ?? null });
+    } else {
+      emit({ event: 'error', message: `unknown command ${command.cmd}` });
+    }
+  } catch (e) {
+    emit({ event: 'error', cmd: command.cmd, message: String(e?.stack ?? e) });
+  }
+}
+// Give the last writes (creds) a moment, then exit.
+setTimeout(() => process.exit(0), 300);
