@@ -155,7 +155,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
 
     /// Sends one node.
     pub async fn send(&mut self, node: &Node) -> Result<(), ConnError> {
-        let ciphertext = self.transport.encrypt(&binary::encode(node))?;
+        let ciphertext = self.transport.encrypt(&binary::encode(node)?)?;
         let framed = self
             .encoder
             .encode(&ciphertext)

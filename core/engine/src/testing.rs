@@ -136,7 +136,7 @@ async fn read_frame(
 impl ServerConn {
     /// Sends a node to the client.
     pub async fn send(&mut self, node: &Node) {
-        let mut bytes = openwa_protocol::binary::encode(node);
+        let mut bytes = openwa_protocol::binary::encode(node).unwrap();
         self.transport.encrypt_in_place(&mut bytes).unwrap();
         let frame = self.encoder.encode(&bytes).unwrap();
         self.ws.send(Message::binary(frame)).await.unwrap();

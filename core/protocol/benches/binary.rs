@@ -13,16 +13,16 @@ mod stanzas;
 fn codec(c: &mut Criterion) {
     let mut group = c.benchmark_group("binary");
     for (name, node) in stanzas::all() {
-        let bytes = encode(&node);
+        let bytes = encode(&node).unwrap();
         group.throughput(Throughput::Bytes(bytes.len() as u64));
         group.bench_with_input(BenchmarkId::new("encode", name), &node, |b, node| {
-            b.iter(|| encode(black_box(node)))
+            b.iter(|| encode(black_box(node)).unwrap())
         });
         let mut buffer = Vec::with_capacity(bytes.len());
         group.bench_with_input(BenchmarkId::new("encode_into", name), &node, |b, node| {
             b.iter(|| {
                 buffer.clear();
-                encode_into(black_box(node), &mut buffer);
+                encode_into(black_box(node), &mut buffer).unwrap();
                 buffer.len()
             })
         });

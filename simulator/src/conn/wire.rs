@@ -24,6 +24,9 @@ pub enum ConnError {
     /// A decrypted frame is not a valid binary node.
     #[error("binary node: {0}")]
     Decode(#[from] binary::DecodeError),
+    /// An outgoing node cannot be serialized (past a format limit).
+    #[error("binary node: {0}")]
+    Encode(#[from] binary::EncodeError),
     /// The ClientPayload was rejected.
     #[error("client payload: {0}")]
     Payload(#[from] openwa_protocol::payload::PayloadError),
@@ -124,7 +127,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Wire<S> {
             .transport
             .as_mut()
             .ok_or_else(|| ConnError::Protocol("node before handshake".into()))?;
-        let ciphertext = transport.encrypt(&binary::encode(node))?;
+        let ciphertext = transport.encrypt(&binary::encode(node)?)?;
         self.send_frame(&ciphertext).await
     }
 

@@ -96,7 +96,8 @@ async fn recv_frame(
 
 impl NodeChannel for NoiseChannel {
     async fn send(&mut self, node: &Node) -> Result<(), TransportError> {
-        let mut plaintext = openwa_protocol::binary::encode(node);
+        let mut plaintext = openwa_protocol::binary::encode(node)
+            .map_err(|e| TransportError::Encode(e.to_string()))?;
         self.transport.encrypt_in_place(&mut plaintext)?;
         send_frame(&mut self.ws, &mut self.encoder, &plaintext).await
     }

@@ -35,6 +35,9 @@ pub enum TransportError {
     /// The server sent bytes that are not a valid frame or node.
     #[error("protocol: {0}")]
     Protocol(String),
+    /// A node to send cannot be serialized (past a format limit).
+    #[error("cannot encode node: {0}")]
+    Encode(String),
 }
 
 impl From<TransportError> for Error {
@@ -44,6 +47,7 @@ impl From<TransportError> for Error {
             TransportError::Timeout(_) => ErrorCode::Timeout,
             TransportError::Noise(_) => ErrorCode::Crypto,
             TransportError::Protocol(_) => ErrorCode::Protocol,
+            TransportError::Encode(_) => ErrorCode::InvalidArgument,
             _ => ErrorCode::Network,
         };
         Error::new(code, err.to_string())

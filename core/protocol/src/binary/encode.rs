@@ -21,49 +21,93 @@ const MAX_LIST: usize = u16::MAX as usize;
 /// [`Node::content_str`] accepts both). An empty `Content::Str` is written as NIBBLE_8 0 and
 /// reads back as a string.
 ///
-/// Limits of the format: a node keeps at most 32,767 attributes and at most 65,535 children;
-/// anything past that is not written. Strings and bytes longer than `u32::MAX` are cut at that
-/// length. No real stanza comes near either limit (frames are capped at 16 MiB).
-pub fn encode(node: &Node) -> Vec<u8> {
+/// Limits of the format: a node holds at most 32,767 attributes and 65,535 children, and a
+/// string or byte field at most `u32::MAX` bytes. A node past a limit is refused with an
+/// [`EncodeError`], never cut short. No real stanza comes near them (frames are capped at 16 MiB).
+pub fn encode(node: &Node) -> Result<Vec<u8>, EncodeError> {
     let mut out = Vec::with_capacity(64);
-    encode_into(node, &mut out);
-    out
+    encode_into(node, &mut out)?;
+    Ok(out)
 }
 
-/// Appends the serialized node (flags byte included) to `out`, so a buffer can be reused.
-pub fn encode_into(node: &Node, out: &mut Vec<u8>) {
+/// Appends the serialized node (flags byte included) to `out`, so a buffer can be reused. On
+/// error `out` is left as it was.
+pub fn encode_into(node: &Node, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    let start = out.len();
     out.push(0);
-    write_node(node, out);
+    let written = write_node(node, out);
+    if written.is_err() {
+        out.truncate(start);
+    }
+    written
 }
 
-fn write_node(node: &Node, out: &mut Vec<u8>) {
+/// Why a node cannot be serialized.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EncodeError {
+    /// More attributes than a list header can announce.
+    #[error("<{tag}> has {count} attributes; a node holds at most 32,767")]
+    TooManyAttributes {
+        /// The node's tag.
+        tag: String,
+        /// How many attributes it has.
+        count: usize,
+    },
+    /// More children than a LIST_16 header can announce.
+    #[error("<{tag}> has {count} children; a node holds at most 65,535")]
+    TooManyChildren {
+        /// The node's tag.
+        tag: String,
+        /// How many children it has.
+        count: usize,
+    },
+    /// A string or byte field longer than BINARY_32 can carry.
+    #[error("a field of {len} bytes is longer than the format allows")]
+    TooLong {
+        /// The field's length in bytes.
+        len: usize,
+    },
+}
+
+fn write_node(node: &Node, out: &mut Vec<u8>) -> Result<(), EncodeError> {
     let has_content = !matches!(node.content, Content::None);
-    let max_attrs = (MAX_LIST - 1 - usize::from(has_content)) / 2;
-    let attrs = node.attrs.get(..max_attrs).unwrap_or(&node.attrs);
-    write_list_start(1 + 2 * attrs.len() + usize::from(has_content), out);
-    write_string(&node.tag, out);
-    for (key, value) in attrs {
-        write_string(key, out);
+    let size = 1 + 2 * node.attrs.len() + usize::from(has_content);
+    if size > MAX_LIST {
+        return Err(EncodeError::TooManyAttributes {
+            tag: node.tag.clone(),
+            count: node.attrs.len(),
+        });
+    }
+    write_list_start(size, out);
+    write_string(&node.tag, out)?;
+    for (key, value) in &node.attrs {
+        write_string(key, out)?;
         match value {
-            AttrValue::Str(text) => write_string(text, out),
-            AttrValue::Jid(jid) => write_jid(jid, out),
+            AttrValue::Str(text) => write_string(text, out)?,
+            AttrValue::Jid(jid) => write_jid(jid, out)?,
         }
     }
     match &node.content {
         Content::None => {}
-        Content::Bytes(bytes) => write_bytes(bytes, out),
+        Content::Bytes(bytes) => write_bytes(bytes, out)?,
         // An empty string would be BINARY_8 0, which reads back as bytes; NIBBLE_8 0 stays a
         // string (whatsmeow writes the same).
         Content::Str(text) if text.is_empty() => out.extend_from_slice(&[tag::NIBBLE_8, 0]),
-        Content::Str(text) => write_string(text, out),
+        Content::Str(text) => write_string(text, out)?,
         Content::Nodes(children) => {
-            let children = children.get(..MAX_LIST).unwrap_or(children);
+            if children.len() > MAX_LIST {
+                return Err(EncodeError::TooManyChildren {
+                    tag: node.tag.clone(),
+                    count: children.len(),
+                });
+            }
             write_list_start(children.len(), out);
             for child in children {
-                write_node(child, out);
+                write_node(child, out)?;
             }
         }
     }
+    Ok(())
 }
 
 fn write_list_start(size: usize, out: &mut Vec<u8>) {
@@ -78,8 +122,8 @@ fn write_list_start(size: usize, out: &mut Vec<u8>) {
 }
 
 /// BINARY_8 / BINARY_20 / BINARY_32 with the bytes.
-fn write_bytes(bytes: &[u8], out: &mut Vec<u8>) {
-    let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
+fn write_bytes(bytes: &[u8], out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    let len = u32::try_from(bytes.len()).map_err(|_| EncodeError::TooLong { len: bytes.len() })?;
     let [b0, b1, b2, b3] = len.to_be_bytes();
     if len < 1 << 8 {
         out.extend_from_slice(&[tag::BINARY_8, b3]);
@@ -88,7 +132,8 @@ fn write_bytes(bytes: &[u8], out: &mut Vec<u8>) {
     } else {
         out.extend_from_slice(&[tag::BINARY_32, b0, b1, b2, b3]);
     }
-    out.extend_from_slice(bytes.get(..len as usize).unwrap_or(bytes));
+    out.extend_from_slice(bytes);
+    Ok(())
 }
 
 /// How a string may be packed.
@@ -120,10 +165,10 @@ fn packing_for(text: &str) -> Option<Packing> {
     }
 }
 
-fn write_string(text: &str, out: &mut Vec<u8>) {
+fn write_string(text: &str, out: &mut Vec<u8>) -> Result<(), EncodeError> {
     if text.is_empty() {
         out.extend_from_slice(&[tag::BINARY_8, 0]);
-        return;
+        return Ok(());
     }
     match token::index_of(text) {
         Some(Token::Single(byte)) => out.push(byte),
@@ -132,9 +177,10 @@ fn write_string(text: &str, out: &mut Vec<u8>) {
         }
         None => match packing_for(text) {
             Some(packing) => write_packed(text.as_bytes(), packing, out),
-            None => write_bytes(text.as_bytes(), out),
+            None => return write_bytes(text.as_bytes(), out),
         },
     }
+    Ok(())
 }
 
 /// Writes a string already checked by [`packing_for`].
@@ -185,44 +231,44 @@ fn ad_domain(jid: &Jid) -> Option<u8> {
 /// JID_PAIR for plain JIDs, AD_JID for devices/agents/hosted servers, FB_JID for `msgr`,
 /// INTEROP_JID for `interop`. A JID none of them can carry exactly (e.g. an agent on a LID) is
 /// written as its text.
-fn write_jid(jid: &Jid, out: &mut Vec<u8>) {
+fn write_jid(jid: &Jid, out: &mut Vec<u8>) -> Result<(), EncodeError> {
     let plain = jid.device == 0 && jid.agent == 0 && jid.integrator == 0;
     let hosted = jid.server == HOSTED_SERVER || jid.server == HOSTED_LID_SERVER;
     if jid.server == MESSENGER_SERVER && jid.agent == 0 && jid.integrator == 0 {
-        write_fb_jid(jid, out);
+        write_fb_jid(jid, out)
     } else if jid.server == INTEROP_SERVER && jid.agent == 0 {
-        write_interop_jid(jid, out);
+        write_interop_jid(jid, out)
     } else if let Some(domain) = ad_domain(jid).filter(|_| !plain || hosted) {
         out.extend_from_slice(&[tag::AD_JID, domain, jid.device as u8]);
-        write_string(&jid.user, out);
+        write_string(&jid.user, out)
     } else if plain && !jid.server.is_empty() {
         out.push(tag::JID_PAIR);
         if jid.user.is_empty() {
             out.push(tag::LIST_EMPTY);
         } else {
-            write_string(&jid.user, out);
+            write_string(&jid.user, out)?;
         }
-        write_string(&jid.server, out);
+        write_string(&jid.server, out)
     } else if jid.agent == 0 && jid.integrator != 0 {
-        write_interop_jid(jid, out);
+        write_interop_jid(jid, out)
     } else if jid.agent == 0 {
-        write_fb_jid(jid, out);
+        write_fb_jid(jid, out)
     } else {
-        write_string(&jid.to_string(), out);
+        write_string(&jid.to_string(), out)
     }
 }
 
-fn write_fb_jid(jid: &Jid, out: &mut Vec<u8>) {
+fn write_fb_jid(jid: &Jid, out: &mut Vec<u8>) -> Result<(), EncodeError> {
     out.push(tag::FB_JID);
-    write_string(&jid.user, out);
+    write_string(&jid.user, out)?;
     out.extend_from_slice(&jid.device.to_be_bytes());
-    write_string(&jid.server, out);
+    write_string(&jid.server, out)
 }
 
-fn write_interop_jid(jid: &Jid, out: &mut Vec<u8>) {
+fn write_interop_jid(jid: &Jid, out: &mut Vec<u8>) -> Result<(), EncodeError> {
     out.push(tag::INTEROP_JID);
-    write_string(&jid.user, out);
+    write_string(&jid.user, out)?;
     out.extend_from_slice(&jid.device.to_be_bytes());
     out.extend_from_slice(&jid.integrator.to_be_bytes());
-    write_string(&jid.server, out);
+    write_string(&jid.server, out)
 }

@@ -9,10 +9,10 @@
 //!     .attr("type", "get")
 //!     .attr("xmlns", "w:p")
 //!     .child(Node::new("ping"));
-//! let bytes = binary::encode(&ping);
+//! let bytes = binary::encode(&ping)?;
 //! assert_eq!(bytes[..4], [0x00, 0xF8, 0x0A, 0x19]);
 //! assert_eq!(binary::decode(&bytes)?, ping);
-//! # Ok::<(), binary::DecodeError>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 mod decode;
@@ -22,7 +22,7 @@ pub mod token;
 mod tokens;
 
 pub use decode::{DecodeError, MAX_DEPTH, MAX_INFLATED_LEN, decode};
-pub use encode::{encode, encode_into};
+pub use encode::{EncodeError, encode, encode_into};
 
 #[cfg(test)]
 mod tests;

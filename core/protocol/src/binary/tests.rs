@@ -13,7 +13,11 @@ fn hex(text: &str) -> Vec<u8> {
 /// Encodes to exactly `bytes` and decodes back to the same node.
 fn check_example(node: &Node, bytes: &str) {
     let expected = hex(bytes);
-    assert_eq!(hex::encode(encode(node)), hex::encode(&expected), "{node}");
+    assert_eq!(
+        hex::encode(encode(node).unwrap()),
+        hex::encode(&expected),
+        "{node}"
+    );
     assert_eq!(decode(&expected).unwrap(), *node);
 }
 
@@ -110,14 +114,14 @@ fn example_f_lid_device_jid() {
 #[test]
 fn encode_into_appends() {
     let mut buffer = vec![0xAA];
-    encode_into(&Node::new("ping"), &mut buffer);
+    encode_into(&Node::new("ping"), &mut buffer).unwrap();
     assert_eq!(buffer, [0xAA, 0x00, 0xF8, 0x01, 0x56]);
 }
 
 #[test]
 fn string_preference_order() {
     let attr = |value: &str| {
-        let bytes = encode(&Node::new("a").attr("b", value));
+        let bytes = encode(&Node::new("a").attr("b", value)).unwrap();
         // flags, F8 03, tag (raw 'a' = FC 01 61), key (raw 'b' = FC 01 62), then the value
         bytes[9..].to_vec()
     };
@@ -144,7 +148,7 @@ fn raw_length_forms() {
         (1 << 20, vec![0xFE, 0x00, 0x10, 0x00, 0x00]),
     ] {
         let node = Node::new("a").bytes(vec![7u8; len]);
-        let bytes = encode(&node);
+        let bytes = encode(&node).unwrap();
         assert_eq!(bytes[6..6 + header.len()], header[..], "len {len}");
         assert_eq!(bytes.len(), 6 + header.len() + len);
         assert_eq!(decode(&bytes).unwrap(), node);
@@ -154,7 +158,7 @@ fn raw_length_forms() {
 #[test]
 fn list_16_for_long_child_lists() {
     let node = Node::new("list").children(vec![Node::new("item"); 300]);
-    let bytes = encode(&node);
+    let bytes = encode(&node).unwrap();
     assert_eq!(bytes[..6], [0x00, 0xF8, 0x02, 0x71, 0xF9, 0x01]);
     assert_eq!(bytes[6], 0x2C);
     assert_eq!(decode(&bytes).unwrap(), node);
@@ -176,22 +180,26 @@ fn content_kinds_round_trip() {
             content: content.clone(),
             ..Node::new("x")
         };
-        assert_eq!(decode(&encode(&node)).unwrap(), node, "{content:?}");
+        assert_eq!(
+            decode(&encode(&node).unwrap()).unwrap(),
+            node,
+            "{content:?}"
+        );
     }
     // A string that is no token and cannot be packed goes out as BINARY_n: it reads back as bytes.
     assert_eq!(
-        decode(&encode(&Node::new("x").text("héllo")))
+        decode(&encode(&Node::new("x").text("héllo")).unwrap())
             .unwrap()
             .content,
         Content::Bytes("héllo".as_bytes().to_vec())
     );
     // Empty string content is NIBBLE_8 0, so it reads back as a string, not as bytes.
-    assert_eq!(encode(&Node::new("x").text(""))[6..], [0xFF, 0x00]);
+    assert_eq!(encode(&Node::new("x").text("")).unwrap()[6..], [0xFF, 0x00]);
 }
 
 fn jid_bytes(jid: &Jid) -> Vec<u8> {
     // flags, F8 03, 'a' raw (3 bytes), 'b' raw (3 bytes), then the JID.
-    encode(&Node::new("a").attr("b", jid.clone()))[9..].to_vec()
+    encode(&Node::new("a").attr("b", jid.clone())).unwrap()[9..].to_vec()
 }
 
 #[test]
@@ -246,13 +254,13 @@ fn jid_encodings() {
         Jid::new("987", "hosted"),
     ] {
         let node = Node::new("a").attr("b", jid);
-        assert_eq!(decode(&encode(&node)).unwrap(), node);
+        assert_eq!(decode(&encode(&node).unwrap()).unwrap(), node);
     }
 }
 
 /// How a server string is written (token or raw).
 fn jid_bytes_server(server: &str) -> Vec<u8> {
-    encode(&Node::new("a").attr("b", server))[9..].to_vec()
+    encode(&Node::new("a").attr("b", server)).unwrap()[9..].to_vec()
 }
 
 #[test]
@@ -266,7 +274,7 @@ fn jids_ad_jid_cannot_carry_still_round_trip() {
         },
     ] {
         let node = Node::new("a").attr("b", jid);
-        assert_eq!(decode(&encode(&node)).unwrap(), node);
+        assert_eq!(decode(&encode(&node).unwrap()).unwrap(), node);
     }
     // An agent equal to a domain byte would read back as another server: written as text.
     let ambiguous = Jid {
@@ -275,7 +283,7 @@ fn jids_ad_jid_cannot_carry_still_round_trip() {
     };
     let node = Node::new("a").attr("b", ambiguous);
     assert_eq!(
-        decode(&encode(&node)).unwrap().get_attr("b"),
+        decode(&encode(&node).unwrap()).unwrap().get_attr("b"),
         Some(&AttrValue::Str("1.1@s.whatsapp.net".into()))
     );
 }
@@ -348,7 +356,7 @@ fn compressed_input() {
         Node::new("iq")
             .attr("id", "abc")
             .children(vec![Node::new("item").bytes(vec![1, 2, 3]); 50]);
-    let plain = encode(&node);
+    let plain = encode(&node).unwrap();
     let mut z = flate2::write::ZlibEncoder::new(vec![2u8], flate2::Compression::default());
     z.write_all(&plain[1..]).unwrap();
     let compressed = z.finish().unwrap();
@@ -492,9 +500,9 @@ fn nesting_is_bounded() {
         node
     };
     let ok = nested(MAX_DEPTH);
-    assert_eq!(decode(&encode(&ok)).unwrap(), ok);
+    assert_eq!(decode(&encode(&ok).unwrap()).unwrap(), ok);
     assert!(matches!(
-        decode(&encode(&nested(MAX_DEPTH + 1))),
+        decode(&encode(&nested(MAX_DEPTH + 1)).unwrap()),
         Err(DecodeError::TooDeep { .. })
     ));
     // a hostile stream of nested list headers
@@ -520,4 +528,31 @@ fn nested_jid_tags_are_refused_without_recursion() {
         input.extend(std::iter::repeat_n(jid_tag, 1 << 20));
         assert!(decode(&input).is_err(), "tag {jid_tag:#x}");
     }
+}
+
+#[test]
+fn nodes_past_the_format_limits_are_refused_not_cut() {
+    let many_children = Node::new("list").children(vec![Node::new("i"); 65_536]);
+    assert!(matches!(
+        encode(&many_children),
+        Err(crate::binary::EncodeError::TooManyChildren { count: 65_536, .. })
+    ));
+    let fits = Node::new("list").children(vec![Node::new("i"); 65_535]);
+    assert_eq!(decode(&encode(&fits).unwrap()).unwrap(), fits);
+
+    let mut many_attrs = Node::new("a");
+    many_attrs.attrs = (0..32_768).map(|i| (format!("k{i}"), "v".into())).collect();
+    assert!(matches!(
+        encode(&many_attrs),
+        Err(crate::binary::EncodeError::TooManyAttributes { count: 32_768, .. })
+    ));
+
+    let mut buffer = vec![1, 2, 3];
+    let nested = Node::new("outer").child(many_children);
+    assert!(encode_into(&nested, &mut buffer).is_err());
+    assert_eq!(
+        buffer,
+        [1, 2, 3],
+        "a failed encode leaves the buffer as it was"
+    );
 }
