@@ -55,6 +55,16 @@ fn split_version(bytes: &[u8]) -> Result<&[u8], SignalError> {
     Ok(rest)
 }
 
+/// Splits `version ‖ body ‖ tail` (a MAC or signature of `tail_len` bytes) and returns the body.
+fn split_body(bytes: &[u8], tail_len: usize) -> Result<&[u8], SignalError> {
+    let rest = split_version(bytes)?;
+    let body_len = rest
+        .len()
+        .checked_sub(tail_len)
+        .ok_or(SignalError::Truncated)?;
+    rest.get(..body_len).ok_or(SignalError::Truncated)
+}
+
 fn key_field(value: Option<&[u8]>, name: &'static str) -> Result<[u8; 32], SignalError> {
     let bytes = value.ok_or(SignalError::MissingField(name))?;
     without_type(bytes).ok_or(SignalError::InvalidKey(name))
@@ -115,14 +125,7 @@ impl SignalMessage {
 
     /// Parses `0x33 ‖ protobuf ‖ MAC(8)`.
     pub fn decode(bytes: &[u8]) -> Result<Self, SignalError> {
-        let rest = split_version(bytes)?;
-        let body_len = rest
-            .len()
-            .checked_sub(MAC_LEN)
-            .ok_or(SignalError::Truncated)?;
-        let (body, _mac) = rest
-            .split_at_checked(body_len)
-            .ok_or(SignalError::Truncated)?;
+        let body = split_body(bytes, MAC_LEN)?;
         let proto = pb::SignalMessage::decode(body)?;
         Ok(SignalMessage {
             ratchet_key: key_field(proto.ratchet_key.as_deref(), "ratchet_key")?,
@@ -283,14 +286,7 @@ impl SenderKeyMessage {
 
     /// Parses `0x33 ‖ protobuf ‖ signature(64)` (the signature is checked separately).
     pub fn decode(bytes: &[u8]) -> Result<Self, SignalError> {
-        let rest = split_version(bytes)?;
-        let body_len = rest
-            .len()
-            .checked_sub(SIGNATURE_LEN)
-            .ok_or(SignalError::Truncated)?;
-        let (body, _signature) = rest
-            .split_at_checked(body_len)
-            .ok_or(SignalError::Truncated)?;
+        let body = split_body(bytes, SIGNATURE_LEN)?;
         let proto = pb::SenderKeyMessage::decode(body)?;
         Ok(SenderKeyMessage {
             key_id: proto.id.ok_or(SignalError::MissingField("id"))?,
