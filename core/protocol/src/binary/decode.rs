@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::io::Read;
 
 use super::tag;
-use super::token::{self, Token};
+use super::token::{Dictionary, Token};
 use crate::jid::{DEFAULT_USER_SERVER, HIDDEN_USER_SERVER, HOSTED_LID_SERVER, HOSTED_SERVER, Jid};
 use crate::node::{AttrValue, Content, Node};
 
@@ -97,11 +97,17 @@ pub enum DecodeError {
 type Result<T> = std::result::Result<T, DecodeError>;
 
 /// Parses one serialized node: the flags byte (`flags & 2` = zlib-compressed rest), then exactly
-/// one node and nothing after it.
+/// one node and nothing after it. Tokens are read with dictionary version 3; [`decode_with`] picks
+/// the version.
 pub fn decode(input: &[u8]) -> Result<Node> {
+    decode_with(input, Dictionary::V3)
+}
+
+/// [`decode`] with the tokens of the given dictionary version.
+pub fn decode_with(input: &[u8], dictionary: Dictionary) -> Result<Node> {
     let (&flags, body) = input.split_first().ok_or(DecodeError::Empty)?;
     if flags & 2 == 0 {
-        return decode_body(body);
+        return decode_body(body, dictionary);
     }
     let mut inflated = Vec::new();
     flate2::read::ZlibDecoder::new(body)
@@ -111,11 +117,15 @@ pub fn decode(input: &[u8]) -> Result<Node> {
     if inflated.len() > MAX_INFLATED_LEN {
         return Err(DecodeError::InflatedTooLarge);
     }
-    decode_body(&inflated)
+    decode_body(&inflated, dictionary)
 }
 
-fn decode_body(body: &[u8]) -> Result<Node> {
-    let mut reader = Reader { data: body, pos: 0 };
+fn decode_body(body: &[u8], dictionary: Dictionary) -> Result<Node> {
+    let mut reader = Reader {
+        data: body,
+        pos: 0,
+        dictionary,
+    };
     let node = reader.node(1)?;
     match body.len() - reader.pos {
         0 => Ok(node),
@@ -157,6 +167,8 @@ fn utf8(bytes: &[u8]) -> String {
 struct Reader<'a> {
     data: &'a [u8],
     pos: usize,
+    /// Which token tables the bytes were written with.
+    dictionary: Dictionary,
 }
 
 impl<'a> Reader<'a> {
@@ -306,19 +318,20 @@ impl<'a> Reader<'a> {
         let start = self.pos; // offset() of the tag byte
         match tag {
             tag::LIST_EMPTY => Ok(Value::Raw(&[])),
-            1..tag::DICTIONARY_0 => {
-                token::get(Token::Single(tag))
-                    .map(Value::Token)
-                    .ok_or(DecodeError::InvalidTag {
-                        tag,
-                        pos: start,
-                        expected: "a string",
-                    })
-            }
+            1..tag::DICTIONARY_0 => self
+                .dictionary
+                .get(Token::Single(tag))
+                .map(Value::Token)
+                .ok_or(DecodeError::InvalidTag {
+                    tag,
+                    pos: start,
+                    expected: "a string",
+                }),
             tag::DICTIONARY_0..=tag::DICTIONARY_3 => {
                 let dict = tag - tag::DICTIONARY_0;
                 let index = self.byte()?;
-                token::get(Token::Double { dict, index })
+                self.dictionary
+                    .get(Token::Double { dict, index })
                     .map(Value::Token)
                     .ok_or(DecodeError::InvalidToken {
                         dict,

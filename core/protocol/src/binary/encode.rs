@@ -4,7 +4,7 @@
 //! attribute values use JID tags; byte content is always BINARY_n.
 
 use super::tag;
-use super::token::{self, Token};
+use super::token::{Dictionary, Token};
 use crate::jid::{
     DEFAULT_USER_SERVER, HIDDEN_USER_SERVER, HOSTED_LID_SERVER, HOSTED_SERVER, INTEROP_SERVER, Jid,
     MESSENGER_SERVER,
@@ -24,18 +24,34 @@ const MAX_LIST: usize = u16::MAX as usize;
 /// Limits of the format: a node holds at most 32,767 attributes and 65,535 children, and a
 /// string or byte field at most `u32::MAX` bytes. A node past a limit is refused with an
 /// [`EncodeError`], never cut short. No real stanza comes near them (frames are capped at 16 MiB).
+///
+/// Tokens come from dictionary version 3; [`encode_with`] picks the version.
 pub fn encode(node: &Node) -> Result<Vec<u8>, EncodeError> {
+    encode_with(node, Dictionary::V3)
+}
+
+/// [`encode`] with the tokens of the given dictionary version.
+pub fn encode_with(node: &Node, dictionary: Dictionary) -> Result<Vec<u8>, EncodeError> {
     let mut out = Vec::with_capacity(64);
-    encode_into(node, &mut out)?;
+    encode_into_with(node, dictionary, &mut out)?;
     Ok(out)
 }
 
 /// Appends the serialized node (flags byte included) to `out`, so a buffer can be reused. On
-/// error `out` is left as it was.
+/// error `out` is left as it was. Tokens come from dictionary version 3.
 pub fn encode_into(node: &Node, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    encode_into_with(node, Dictionary::V3, out)
+}
+
+/// [`encode_into`] with the tokens of the given dictionary version.
+pub fn encode_into_with(
+    node: &Node,
+    dictionary: Dictionary,
+    out: &mut Vec<u8>,
+) -> Result<(), EncodeError> {
     let start = out.len();
     out.push(0);
-    let written = write_node(node, out);
+    let written = write_node(node, dictionary, out);
     if written.is_err() {
         out.truncate(start);
     }
@@ -69,7 +85,7 @@ pub enum EncodeError {
     },
 }
 
-fn write_node(node: &Node, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+fn write_node(node: &Node, dict: Dictionary, out: &mut Vec<u8>) -> Result<(), EncodeError> {
     let has_content = !matches!(node.content, Content::None);
     let size = 1 + 2 * node.attrs.len() + usize::from(has_content);
     if size > MAX_LIST {
@@ -79,12 +95,12 @@ fn write_node(node: &Node, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         });
     }
     write_list_start(size, out);
-    write_string(&node.tag, out)?;
+    write_string(&node.tag, dict, out)?;
     for (key, value) in &node.attrs {
-        write_string(key, out)?;
+        write_string(key, dict, out)?;
         match value {
-            AttrValue::Str(text) => write_string(text, out)?,
-            AttrValue::Jid(jid) => write_jid(jid, out)?,
+            AttrValue::Str(text) => write_string(text, dict, out)?,
+            AttrValue::Jid(jid) => write_jid(jid, dict, out)?,
         }
     }
     match &node.content {
@@ -93,7 +109,7 @@ fn write_node(node: &Node, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         // An empty string would be BINARY_8 0, which reads back as bytes; NIBBLE_8 0 stays a
         // string (whatsmeow writes the same).
         Content::Str(text) if text.is_empty() => out.extend_from_slice(&[tag::NIBBLE_8, 0]),
-        Content::Str(text) => write_string(text, out)?,
+        Content::Str(text) => write_string(text, dict, out)?,
         Content::Nodes(children) => {
             if children.len() > MAX_LIST {
                 return Err(EncodeError::TooManyChildren {
@@ -103,7 +119,7 @@ fn write_node(node: &Node, out: &mut Vec<u8>) -> Result<(), EncodeError> {
             }
             write_list_start(children.len(), out);
             for child in children {
-                write_node(child, out)?;
+                write_node(child, dict, out)?;
             }
         }
     }
@@ -165,12 +181,12 @@ fn packing_for(text: &str) -> Option<Packing> {
     }
 }
 
-fn write_string(text: &str, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+fn write_string(text: &str, dict: Dictionary, out: &mut Vec<u8>) -> Result<(), EncodeError> {
     if text.is_empty() {
         out.extend_from_slice(&[tag::BINARY_8, 0]);
         return Ok(());
     }
-    match token::index_of(text) {
+    match dict.index_of(text) {
         Some(Token::Single(byte)) => out.push(byte),
         Some(Token::Double { dict, index }) => {
             out.extend_from_slice(&[tag::DICTIONARY_0 + dict, index])
@@ -231,44 +247,44 @@ fn ad_domain(jid: &Jid) -> Option<u8> {
 /// JID_PAIR for plain JIDs, AD_JID for devices/agents/hosted servers, FB_JID for `msgr`,
 /// INTEROP_JID for `interop`. A JID none of them can carry exactly (e.g. an agent on a LID) is
 /// written as its text.
-fn write_jid(jid: &Jid, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+fn write_jid(jid: &Jid, dict: Dictionary, out: &mut Vec<u8>) -> Result<(), EncodeError> {
     let plain = jid.device == 0 && jid.agent == 0 && jid.integrator == 0;
     let hosted = jid.server == HOSTED_SERVER || jid.server == HOSTED_LID_SERVER;
     if jid.server == MESSENGER_SERVER && jid.agent == 0 && jid.integrator == 0 {
-        write_fb_jid(jid, out)
+        write_fb_jid(jid, dict, out)
     } else if jid.server == INTEROP_SERVER && jid.agent == 0 {
-        write_interop_jid(jid, out)
+        write_interop_jid(jid, dict, out)
     } else if let Some(domain) = ad_domain(jid).filter(|_| !plain || hosted) {
         out.extend_from_slice(&[tag::AD_JID, domain, jid.device as u8]);
-        write_string(&jid.user, out)
+        write_string(&jid.user, dict, out)
     } else if plain && !jid.server.is_empty() {
         out.push(tag::JID_PAIR);
         if jid.user.is_empty() {
             out.push(tag::LIST_EMPTY);
         } else {
-            write_string(&jid.user, out)?;
+            write_string(&jid.user, dict, out)?;
         }
-        write_string(&jid.server, out)
+        write_string(&jid.server, dict, out)
     } else if jid.agent == 0 && jid.integrator != 0 {
-        write_interop_jid(jid, out)
+        write_interop_jid(jid, dict, out)
     } else if jid.agent == 0 {
-        write_fb_jid(jid, out)
+        write_fb_jid(jid, dict, out)
     } else {
-        write_string(&jid.to_string(), out)
+        write_string(&jid.to_string(), dict, out)
     }
 }
 
-fn write_fb_jid(jid: &Jid, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+fn write_fb_jid(jid: &Jid, dict: Dictionary, out: &mut Vec<u8>) -> Result<(), EncodeError> {
     out.push(tag::FB_JID);
-    write_string(&jid.user, out)?;
+    write_string(&jid.user, dict, out)?;
     out.extend_from_slice(&jid.device.to_be_bytes());
-    write_string(&jid.server, out)
+    write_string(&jid.server, dict, out)
 }
 
-fn write_interop_jid(jid: &Jid, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+fn write_interop_jid(jid: &Jid, dict: Dictionary, out: &mut Vec<u8>) -> Result<(), EncodeError> {
     out.push(tag::INTEROP_JID);
-    write_string(&jid.user, out)?;
+    write_string(&jid.user, dict, out)?;
     out.extend_from_slice(&jid.device.to_be_bytes());
     out.extend_from_slice(&jid.integrator.to_be_bytes());
-    write_string(&jid.server, out)
+    write_string(&jid.server, dict, out)
 }

@@ -20,9 +20,11 @@ mod encode;
 mod tag;
 pub mod token;
 mod tokens;
+mod tokens_v2;
 
-pub use decode::{DecodeError, MAX_DEPTH, MAX_INFLATED_LEN, decode};
-pub use encode::{EncodeError, encode, encode_into};
+pub use decode::{DecodeError, MAX_DEPTH, MAX_INFLATED_LEN, decode, decode_with};
+pub use encode::{EncodeError, encode, encode_into, encode_into_with, encode_with};
+pub use token::Dictionary;
 
 #[cfg(test)]
 mod tests;

@@ -1,11 +1,14 @@
-//! Dictionary-version-3 token tables (protocol.md §4.3) with lookups in both directions.
+//! Token tables (protocol.md §4.3) of the two dictionary versions in use, with lookups in both
+//! directions.
 //!
 //! A token is a string that goes on the wire as one byte (`1..=235`) or as `DICTIONARY_n` plus an
-//! index byte. String→token lookups use a static open-addressing table built once.
+//! index byte. Which string a byte stands for depends on the [`Dictionary`] the connection
+//! announced in its intro header (`WA 06 03` = version 3, `WA 06 02` = version 2). String→token
+//! lookups use a static open-addressing table per version, built once.
 
 use std::sync::LazyLock;
 
-use super::tokens::{DOUBLE_BYTE, SINGLE_BYTE};
+use super::{tokens, tokens_v2};
 
 /// Where a token string lives in the dictionaries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -21,36 +24,80 @@ pub enum Token {
     },
 }
 
-/// Number of single-byte table entries (index 0 is unused), i.e. the first dictionary tag byte.
-pub const SINGLE_BYTE_COUNT: usize = SINGLE_BYTE.len();
+/// A dictionary version: which token tables a connection's nodes are written with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Dictionary {
+    /// Version 2, still used by older clients (Baileys 6 sends the intro `WA 06 02`).
+    V2,
+    /// Version 3, the current one (intro `WA 06 03`) and the default everywhere.
+    #[default]
+    V3,
+}
 
-/// The string a token stands for; `None` for `Single(0)`, a byte past the table or a dictionary
-/// number above 3.
-pub fn get(token: Token) -> Option<&'static str> {
-    match token {
-        Token::Single(0) => None,
-        Token::Single(byte) => SINGLE_BYTE.get(usize::from(byte)).copied(),
-        Token::Double { dict, index } => DOUBLE_BYTE
-            .get(usize::from(dict))
-            .and_then(|table| table.get(usize::from(index)))
-            .copied(),
+impl Dictionary {
+    /// The dictionary announced by an intro header's version byte (the last of `WA 06 0n`).
+    pub fn from_version(byte: u8) -> Option<Dictionary> {
+        match byte {
+            2 => Some(Dictionary::V2),
+            3 => Some(Dictionary::V3),
+            _ => None,
+        }
+    }
+
+    /// The intro header's version byte for this dictionary.
+    pub fn version(self) -> u8 {
+        match self {
+            Dictionary::V2 => 2,
+            Dictionary::V3 => 3,
+        }
+    }
+
+    /// The string a token stands for; `None` for `Single(0)`, a byte past the table or a
+    /// dictionary number above 3.
+    pub fn get(self, token: Token) -> Option<&'static str> {
+        let (single, double) = self.tables();
+        match token {
+            Token::Single(0) => None,
+            Token::Single(byte) => single.get(usize::from(byte)).copied(),
+            Token::Double { dict, index } => double
+                .get(usize::from(dict))
+                .and_then(|table| table.get(usize::from(index)))
+                .copied(),
+        }
+    }
+
+    /// The token for a string, if the string is in this version's dictionaries. The empty string
+    /// is no token.
+    pub fn index_of(self, text: &str) -> Option<Token> {
+        match self {
+            Dictionary::V2 => LOOKUP_V2.find(self, text),
+            Dictionary::V3 => LOOKUP_V3.find(self, text),
+        }
+    }
+
+    fn tables(self) -> (&'static Single, &'static Double) {
+        match self {
+            Dictionary::V2 => (&tokens_v2::SINGLE_BYTE, &tokens_v2::DOUBLE_BYTE),
+            Dictionary::V3 => (&tokens::SINGLE_BYTE, &tokens::DOUBLE_BYTE),
+        }
     }
 }
 
-/// The token for a string, if the string is in the dictionaries. The empty string is no token.
-pub fn index_of(text: &str) -> Option<Token> {
-    LOOKUP.find(text)
+type Single = [&'static str; SINGLE_BYTE_COUNT];
+type Double = [[&'static str; 256]; 4];
+
+/// Number of single-byte table entries (index 0 is unused), i.e. the first dictionary tag byte.
+pub const SINGLE_BYTE_COUNT: usize = tokens::SINGLE_BYTE.len();
+
+/// The string a dictionary-version-3 token stands for (see [`Dictionary::get`]).
+pub fn get(token: Token) -> Option<&'static str> {
+    Dictionary::V3.get(token)
 }
 
-/// Longest token in bytes: longer strings skip the lookup.
-static MAX_TOKEN_LEN: LazyLock<usize> = LazyLock::new(|| {
-    SINGLE_BYTE
-        .iter()
-        .chain(DOUBLE_BYTE.iter().flatten())
-        .map(|t| t.len())
-        .max()
-        .unwrap_or(0)
-});
+/// The dictionary-version-3 token for a string (see [`Dictionary::index_of`]).
+pub fn index_of(text: &str) -> Option<Token> {
+    Dictionary::V3.index_of(text)
+}
 
 /// Slots in the lookup table: a power of two about four times the number of tokens, so probe
 /// runs stay short.
@@ -61,9 +108,12 @@ const SLOTS: usize = 4096;
 /// double-byte ones.
 struct Lookup {
     slots: Box<[u16; SLOTS]>,
+    /// Longest token in bytes: longer strings skip the lookup.
+    max_len: usize,
 }
 
-static LOOKUP: LazyLock<Lookup> = LazyLock::new(Lookup::build);
+static LOOKUP_V2: LazyLock<Lookup> = LazyLock::new(|| Lookup::build(Dictionary::V2));
+static LOOKUP_V3: LazyLock<Lookup> = LazyLock::new(|| Lookup::build(Dictionary::V3));
 
 /// FNV-1a over the bytes: cheap, and good enough for ~1,260 fixed keys.
 fn hash(bytes: &[u8]) -> usize {
@@ -88,20 +138,23 @@ fn decode_code(code: u16) -> Token {
 }
 
 impl Lookup {
-    fn build() -> Lookup {
+    fn build(dictionary: Dictionary) -> Lookup {
+        let (single, double) = dictionary.tables();
         let mut slots = Box::new([0u16; SLOTS]);
-        let singles = SINGLE_BYTE
+        let singles = single
             .iter()
             .enumerate()
             .skip(1)
             .map(|(i, t)| (*t, i as u16));
-        let doubles = DOUBLE_BYTE.iter().enumerate().flat_map(|(dict, table)| {
+        let doubles = double.iter().enumerate().flat_map(|(dict, table)| {
             table
                 .iter()
                 .enumerate()
                 .map(move |(i, t)| (*t, (((dict as u16) + 1) << 8) | i as u16))
         });
+        let mut max_len = 0;
         for (text, code) in singles.chain(doubles) {
+            max_len = max_len.max(text.len());
             let mut slot = hash(text.as_bytes()) % SLOTS;
             // The table is never full (SLOTS > token count), so this finds a free slot.
             for _ in 0..SLOTS {
@@ -114,11 +167,11 @@ impl Lookup {
                 }
             }
         }
-        Lookup { slots }
+        Lookup { slots, max_len }
     }
 
-    fn find(&self, text: &str) -> Option<Token> {
-        if text.is_empty() || text.len() > *MAX_TOKEN_LEN {
+    fn find(&self, dictionary: Dictionary, text: &str) -> Option<Token> {
+        if text.is_empty() || text.len() > self.max_len {
             return None;
         }
         let mut slot = hash(text.as_bytes()) % SLOTS;
@@ -126,7 +179,7 @@ impl Lookup {
             let stored = *self.slots.get(slot)?;
             let code = stored.checked_sub(1)?;
             let token = decode_code(code);
-            if get(token) == Some(text) {
+            if dictionary.get(token) == Some(text) {
                 return Some(token);
             }
             slot = (slot + 1) % SLOTS;
@@ -141,8 +194,41 @@ mod tests {
     #[test]
     fn table_sizes() {
         assert_eq!(SINGLE_BYTE_COUNT, 236);
-        assert_eq!(SINGLE_BYTE[0], "");
-        assert_eq!(DOUBLE_BYTE.len(), 4);
+        assert_eq!(tokens::SINGLE_BYTE[0], "");
+        assert_eq!(tokens_v2::SINGLE_BYTE.len(), SINGLE_BYTE_COUNT);
+        assert_eq!(tokens_v2::SINGLE_BYTE[0], "");
+    }
+
+    #[test]
+    fn versions_from_the_intro_byte() {
+        assert_eq!(Dictionary::from_version(2), Some(Dictionary::V2));
+        assert_eq!(Dictionary::from_version(3), Some(Dictionary::V3));
+        assert_eq!(Dictionary::from_version(1), None);
+        assert_eq!(Dictionary::from_version(4), None);
+        for dictionary in [Dictionary::V2, Dictionary::V3] {
+            assert_eq!(
+                Dictionary::from_version(dictionary.version()),
+                Some(dictionary)
+            );
+        }
+        assert_eq!(Dictionary::default(), Dictionary::V3);
+    }
+
+    /// Indices of version 2 as Baileys 6.17.16 numbers them: the common stanza words sit at
+    /// other bytes than in version 3.
+    #[test]
+    fn known_indices_of_version_2() {
+        let v2 = Dictionary::V2;
+        for (text, byte) in [
+            ("xmlstreamstart", 1),
+            ("s.whatsapp.net", 3),
+            ("type", 4),
+            ("iq", 30),
+        ] {
+            assert_eq!(v2.index_of(text), Some(Token::Single(byte)), "{text}");
+            assert_eq!(v2.get(Token::Single(byte)), Some(text));
+        }
+        assert_ne!(v2.index_of("iq"), index_of("iq"));
     }
 
     #[test]
@@ -217,14 +303,19 @@ mod tests {
 
     #[test]
     fn every_token_round_trips() {
-        for byte in 1..=235u8 {
-            let text = get(Token::Single(byte)).unwrap();
-            assert_eq!(index_of(text), Some(Token::Single(byte)));
-        }
-        for dict in 0..4u8 {
-            for index in 0..=255u8 {
-                let token = Token::Double { dict, index };
-                assert_eq!(index_of(get(token).unwrap()), Some(token));
+        for dictionary in [Dictionary::V2, Dictionary::V3] {
+            for byte in 1..=235u8 {
+                let text = dictionary.get(Token::Single(byte)).unwrap();
+                assert_eq!(dictionary.index_of(text), Some(Token::Single(byte)));
+            }
+            for dict in 0..4u8 {
+                for index in 0..=255u8 {
+                    let token = Token::Double { dict, index };
+                    assert_eq!(
+                        dictionary.index_of(dictionary.get(token).unwrap()),
+                        Some(token)
+                    );
+                }
             }
         }
     }

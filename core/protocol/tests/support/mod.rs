@@ -9,7 +9,8 @@ pub mod baileys;
 pub mod random;
 pub mod stanzas;
 
-use openwa_protocol::binary::token::{self, Token};
+use openwa_protocol::binary::Dictionary;
+use openwa_protocol::binary::token::Token;
 use openwa_protocol::{AttrValue, Content, Jid, Node};
 use proptest::prelude::*;
 
@@ -27,17 +28,17 @@ pub enum Profile {
     BaileysEncodes,
 }
 
-/// Every token string of the dictionaries.
-pub fn all_tokens() -> Vec<&'static str> {
-    let singles = (1..=235u8).filter_map(|b| token::get(Token::Single(b)));
+/// Every token string of one dictionary version.
+pub fn all_tokens(dictionary: Dictionary) -> Vec<&'static str> {
+    let singles = (1..=235u8).filter_map(|b| dictionary.get(Token::Single(b)));
     let doubles = (0..4u8)
         .flat_map(|dict| (0..=255u8).map(move |index| Token::Double { dict, index }))
-        .filter_map(token::get);
+        .filter_map(|token| dictionary.get(token));
     singles.chain(doubles).collect()
 }
 
 fn token_string() -> impl Strategy<Value = String> {
-    prop::sample::select(all_tokens()).prop_map(str::to_owned)
+    prop::sample::select(all_tokens(Dictionary::V3)).prop_map(str::to_owned)
 }
 
 /// Names JavaScript objects inherit: Baileys' `TOKEN_MAP[name]` finds them and writes garbage.

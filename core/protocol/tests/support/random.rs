@@ -2,6 +2,7 @@
 //! module, for tests that need thousands of nodes (proptest's value trees are slow to build in
 //! debug builds). Same rules per [`Profile`]; no shrinking.
 
+use openwa_protocol::binary::Dictionary;
 use openwa_protocol::{AttrValue, Content, Jid, Node};
 use rand::seq::SliceRandom;
 use rand::{Rng, RngCore};
@@ -38,7 +39,8 @@ impl RngCore for SplitMix64 {
     }
 }
 
-/// Generates nodes with one RNG and the token list loaded once.
+/// Generates nodes with one RNG and the token list of one dictionary version loaded once (string
+/// content is canonical for that version only).
 pub struct NodeGen<R: Rng> {
     rng: R,
     profile: Profile,
@@ -55,12 +57,17 @@ const TEXT: &[char] = &[
 ];
 
 impl<R: Rng> NodeGen<R> {
-    /// A generator for `profile`.
+    /// A generator for `profile` with dictionary-version-3 tokens.
     pub fn new(rng: R, profile: Profile) -> Self {
+        Self::with_dictionary(rng, profile, Dictionary::V3)
+    }
+
+    /// A generator for `profile` whose tokens come from `dictionary`.
+    pub fn with_dictionary(rng: R, profile: Profile, dictionary: Dictionary) -> Self {
         NodeGen {
             rng,
             profile,
-            tokens: all_tokens(),
+            tokens: all_tokens(dictionary),
         }
     }
 
