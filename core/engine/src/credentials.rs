@@ -90,6 +90,21 @@ impl Credentials {
         }
     }
 
+    /// Our keys as the Signal store adapter serves them.
+    #[allow(dead_code)] // used through `SessionShared::signal_store`
+    pub fn signal_keys(&self) -> crate::signal_store::LocalKeys {
+        crate::signal_store::LocalKeys {
+            identity: self.identity_key.clone(),
+            registration_id: self.registration_id,
+            signed_pre_key: openwa_protocol::signal::SignedPreKeyRecord {
+                id: self.signed_prekey.id,
+                key_pair: self.signed_prekey.key.clone(),
+                signature: self.signed_prekey.signature,
+                timestamp: 0,
+            },
+        }
+    }
+
     /// The keys the registration ClientPayload announces.
     pub fn registration_keys(&self) -> openwa_protocol::payload::RegistrationKeys {
         openwa_protocol::payload::RegistrationKeys {

@@ -16,6 +16,9 @@ pub mod manager;
 pub(crate) mod persist;
 pub mod qr;
 pub(crate) mod session;
+// Used by the send and receive pipelines, which land next.
+#[allow(dead_code)]
+pub(crate) mod signal_store;
 pub mod transport;
 
 pub use bus::{EventLog, EventStream, MemoryEventLog};
@@ -34,5 +37,9 @@ pub use session::{Session, SessionInfo};
 
 #[cfg(test)]
 mod e2e_tests;
+/// The store's two-backend test harness (fresh SQLite file / PostgreSQL database per test).
+#[cfg(test)]
+#[path = "../../store/tests/common/mod.rs"]
+mod store_testdb;
 #[cfg(test)]
 mod testing;

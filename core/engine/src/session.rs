@@ -20,6 +20,7 @@ use crate::credentials::Credentials;
 use crate::error::{Error, ErrorCode};
 use crate::event::{ConnectionState, EventKind, StateReason};
 use crate::ids::parse_phone_number;
+use crate::signal_store::SignalStore;
 use crate::transport::TransportError;
 use crate::transport::ws::connect_websocket;
 
@@ -59,9 +60,31 @@ pub struct SessionShared {
     backoff: Backoff,
     store: Option<Arc<openwa_store::Store>>,
     connect_gate: Arc<tokio::sync::Semaphore>,
+    /// The Signal store adapter, built from the credentials on first use.
+    signal: Mutex<Option<SignalStore>>,
 }
 
 impl SessionShared {
+    /// The session's Signal store adapter (see `signal_store`), for the current credentials.
+    #[allow(dead_code)] // used by the send and receive pipelines, which land next
+    pub fn signal_store(&self) -> SignalStore {
+        let mut slot = match self.signal.lock() {
+            Ok(slot) => slot,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        slot.get_or_insert_with(|| {
+            let keys = self.with_credentials(Credentials::signal_keys);
+            SignalStore::new(&self.id, self.store.clone(), keys)
+        })
+        .clone()
+    }
+
+    /// The database, when the manager has a persistent one.
+    #[allow(dead_code)] // used by the send and receive pipelines, which land next
+    pub fn database(&self) -> Option<&Arc<openwa_store::Store>> {
+        self.store.as_ref()
+    }
+
     /// Writes the credentials to the store (no-op for the memory backend). Failures are
     /// logged: the connection goes on with the credentials in memory.
     pub async fn persist_credentials(&self) {
@@ -138,6 +161,10 @@ impl SessionShared {
     async fn reset_credentials(&self) {
         let fresh = Credentials::generate(&mut rand::rngs::OsRng);
         self.update_credentials(|c| *c = fresh);
+        // The Signal state belonged to the old identity.
+        if let Ok(mut signal) = self.signal.lock() {
+            *signal = None;
+        }
         self.persist_credentials().await;
     }
 
@@ -341,6 +368,7 @@ impl Session {
                 backoff: parts.backoff,
                 store: parts.store,
                 connect_gate: parts.connect_gate,
+                signal: Mutex::new(None),
             }),
             runner: tokio::sync::Mutex::new(None),
         }

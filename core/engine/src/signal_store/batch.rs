@@ -1,0 +1,367 @@
+//! [`SignalBatch`]: one unit of Signal work with buffered writes (see the module docs of
+//! `signal_store`).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use openwa_protocol::crypto::KeyPair;
+use openwa_protocol::signal::{
+    Direction, IdentityChange, IdentityKey, IdentityKeyStore, PreKeyRecord, PreKeyStore,
+    ProtocolAddress, SenderKeyName, SenderKeyRecord, SenderKeyStore, SessionRecord, SessionStore,
+    SignedPreKeyRecord, SignedPreKeyStore, StoreError,
+};
+use openwa_store::{InsertOutcome, MessageRecord, SenderKeyChange, SignalChanges, StoreTx};
+
+use super::{SignalStore, address_key, identity_record};
+use crate::error::Error;
+
+/// Writes of one batch, not yet committed.
+#[derive(Default)]
+pub(super) struct Overlay {
+    pub sessions: BTreeMap<String, SessionRecord>,
+    pub identities: BTreeMap<String, IdentityKey>,
+    pub sender_keys: BTreeMap<(String, String), SenderKeyRecord>,
+    pub new_pre_keys: BTreeMap<u32, PreKeyRecord>,
+    pub consumed_pre_keys: BTreeSet<u32>,
+    pub signed_pre_keys: BTreeMap<u32, SignedPreKeyRecord>,
+}
+
+impl Overlay {
+    fn is_empty(&self) -> bool {
+        self.sessions.is_empty()
+            && self.identities.is_empty()
+            && self.sender_keys.is_empty()
+            && self.new_pre_keys.is_empty()
+            && self.consumed_pre_keys.is_empty()
+            && self.signed_pre_keys.is_empty()
+    }
+
+    /// The store's change set for these writes.
+    fn signal_changes(&self) -> SignalChanges {
+        SignalChanges {
+            sessions: self
+                .sessions
+                .iter()
+                .map(|(address, record)| (address.clone(), record.serialize()))
+                .collect(),
+            sender_keys: self
+                .sender_keys
+                .iter()
+                .map(|((group_id, sender), record)| SenderKeyChange {
+                    group_id: group_id.clone(),
+                    sender: sender.clone(),
+                    record: record.serialize(),
+                })
+                .collect(),
+            identities: self
+                .identities
+                .iter()
+                .map(|(address, identity)| (address.clone(), identity_record(identity)))
+                .collect(),
+            consumed_prekeys: self.consumed_pre_keys.iter().copied().collect(),
+        }
+    }
+}
+
+/// What [`SignalBatch::commit_incoming`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IncomingCommit {
+    /// The message was stored before (a redelivery): report nothing new.
+    pub duplicate: bool,
+    /// Seq of the event appended with the message (new message with an event only).
+    pub event_seq: Option<u64>,
+}
+
+/// One unit of Signal work of a session: implements every Signal store trait, buffers its
+/// writes, and changes nothing unless committed. Holds the session's Signal lock while alive.
+pub struct SignalBatch {
+    store: SignalStore,
+    overlay: Mutex<Overlay>,
+    _guard: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl std::fmt::Debug for SignalBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignalBatch")
+            .field("session_id", &self.store.session_id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SignalBatch {
+    pub(super) fn new(store: SignalStore, guard: tokio::sync::OwnedMutexGuard<()>) -> Self {
+        SignalBatch {
+            store,
+            overlay: Mutex::new(Overlay::default()),
+            _guard: guard,
+        }
+    }
+
+    fn overlay(&self) -> MutexGuard<'_, Overlay> {
+        match self.overlay.lock() {
+            Ok(overlay) => overlay,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// The adapter this batch belongs to.
+    pub fn signal_store(&self) -> &SignalStore {
+        &self.store
+    }
+
+    /// Whether the batch wrote anything.
+    pub fn is_empty(&self) -> bool {
+        self.overlay().is_empty()
+    }
+
+    /// The buffered writes as the store's change set (what a commit will write).
+    pub fn changes(&self) -> SignalChanges {
+        self.overlay().signal_changes()
+    }
+
+    async fn key(&self, address: &ProtocolAddress) -> Result<String, StoreError> {
+        let resolved = self
+            .store
+            .resolve(address)
+            .await
+            .map_err(|e| StoreError::new(e.message))?;
+        Ok(address_key(&resolved))
+    }
+
+    async fn sender_key_name(&self, name: &SenderKeyName) -> Result<(String, String), StoreError> {
+        Ok((name.group_id.clone(), self.key(&name.sender).await?))
+    }
+
+    /// Commits the buffered writes alone, atomically.
+    pub async fn commit(self) -> Result<(), Error> {
+        match self.store.database().cloned() {
+            Some(database) => {
+                let tx = database.begin().await?;
+                self.commit_in(tx).await
+            }
+            None => {
+                self.absorb();
+                Ok(())
+            }
+        }
+    }
+
+    /// Adds the buffered writes to `tx` (which may already hold e.g. the outgoing message) and
+    /// commits it: all of it is durable, or none.
+    pub async fn commit_in(self, mut tx: StoreTx) -> Result<(), Error> {
+        self.write_to(&mut tx).await?;
+        tx.commit().await?;
+        self.absorb();
+        Ok(())
+    }
+
+    /// "Persist, then ack" for an incoming message: stores `message`, the buffered Signal
+    /// writes and, for a message not seen before, `event` (kind, JSON payload) in one
+    /// transaction. The Signal writes are kept for a redelivered message too (decrypting it
+    /// advanced the ratchet). Without a database only the Signal writes are kept.
+    pub async fn commit_incoming(
+        self,
+        message: &MessageRecord,
+        event: Option<(&str, &serde_json::Value)>,
+    ) -> Result<IncomingCommit, Error> {
+        let Some(database) = self.store.database().cloned() else {
+            self.absorb();
+            return Ok(IncomingCommit {
+                duplicate: false,
+                event_seq: None,
+            });
+        };
+        let mut tx = database.begin().await?;
+        let outcome = tx.insert_message(message).await?;
+        let duplicate = outcome == InsertOutcome::Duplicate;
+        let event_seq = match event {
+            Some((kind, payload)) if !duplicate => {
+                Some(tx.append_event(&message.session_id, kind, payload).await?)
+            }
+            _ => None,
+        };
+        self.commit_in(tx).await?;
+        Ok(IncomingCommit {
+            duplicate,
+            event_seq,
+        })
+    }
+
+    async fn write_to(&self, tx: &mut StoreTx) -> Result<(), Error> {
+        let session = self.store.session_id().to_owned();
+        let (changes, pre_keys, signed) = {
+            let overlay = self.overlay();
+            let pre_keys: Vec<(u32, Vec<u8>)> = overlay
+                .new_pre_keys
+                .iter()
+                .map(|(id, record)| (*id, record.serialize()))
+                .collect();
+            let signed: Vec<(u32, Vec<u8>)> = overlay
+                .signed_pre_keys
+                .iter()
+                .map(|(id, record)| (*id, record.serialize()))
+                .collect();
+            (overlay.signal_changes(), pre_keys, signed)
+        };
+        if !pre_keys.is_empty() {
+            tx.put_prekeys(&session, &pre_keys).await?;
+        }
+        for (id, record) in &signed {
+            tx.put_signed_prekey(&session, *id, record).await?;
+        }
+        tx.apply_signal_changes(&session, &changes).await?;
+        Ok(())
+    }
+
+    fn absorb(self) {
+        let overlay = std::mem::take(&mut *self.overlay());
+        self.store.absorb(overlay);
+    }
+}
+
+#[async_trait]
+impl IdentityKeyStore for SignalBatch {
+    async fn identity_key_pair(&self) -> Result<KeyPair, StoreError> {
+        Ok(self.store.local_keys().identity.clone())
+    }
+
+    async fn local_registration_id(&self) -> Result<u32, StoreError> {
+        Ok(self.store.local_keys().registration_id)
+    }
+
+    /// WhatsApp clients trust every identity (a change is reported, never refused).
+    async fn is_trusted_identity(
+        &self,
+        _address: &ProtocolAddress,
+        _identity: &IdentityKey,
+        _direction: Direction,
+    ) -> Result<bool, StoreError> {
+        Ok(true)
+    }
+
+    async fn save_identity(
+        &self,
+        address: &ProtocolAddress,
+        identity: &IdentityKey,
+    ) -> Result<IdentityChange, StoreError> {
+        let key = self.key(address).await?;
+        let previous = self.identity_at(&key).await?;
+        let change = match previous {
+            None => IdentityChange::New,
+            Some(previous) if previous == *identity => return Ok(IdentityChange::Unchanged),
+            Some(previous) => IdentityChange::Replaced { previous },
+        };
+        self.overlay().identities.insert(key, *identity);
+        Ok(change)
+    }
+
+    async fn identity(&self, address: &ProtocolAddress) -> Result<Option<IdentityKey>, StoreError> {
+        let key = self.key(address).await?;
+        self.identity_at(&key).await
+    }
+}
+
+impl SignalBatch {
+    async fn identity_at(&self, key: &str) -> Result<Option<IdentityKey>, StoreError> {
+        if let Some(identity) = self.overlay().identities.get(key) {
+            return Ok(Some(*identity));
+        }
+        self.store.committed_identity(key).await
+    }
+}
+
+#[async_trait]
+impl PreKeyStore for SignalBatch {
+    async fn load_pre_key(&self, id: u32) -> Result<Option<PreKeyRecord>, StoreError> {
+        {
+            let overlay = self.overlay();
+            if overlay.consumed_pre_keys.contains(&id) {
+                return Ok(None);
+            }
+            if let Some(record) = overlay.new_pre_keys.get(&id) {
+                return Ok(Some(record.clone()));
+            }
+        }
+        self.store.committed_pre_key(id).await
+    }
+
+    async fn store_pre_key(&self, record: &PreKeyRecord) -> Result<(), StoreError> {
+        let mut overlay = self.overlay();
+        overlay.consumed_pre_keys.remove(&record.id);
+        overlay.new_pre_keys.insert(record.id, record.clone());
+        Ok(())
+    }
+
+    async fn remove_pre_key(&self, id: u32) -> Result<(), StoreError> {
+        let mut overlay = self.overlay();
+        overlay.new_pre_keys.remove(&id);
+        overlay.consumed_pre_keys.insert(id);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl SignedPreKeyStore for SignalBatch {
+    async fn load_signed_pre_key(&self, id: u32) -> Result<Option<SignedPreKeyRecord>, StoreError> {
+        if let Some(record) = self.overlay().signed_pre_keys.get(&id) {
+            return Ok(Some(record.clone()));
+        }
+        self.store.committed_signed_pre_key(id).await
+    }
+
+    async fn store_signed_pre_key(&self, record: &SignedPreKeyRecord) -> Result<(), StoreError> {
+        self.overlay()
+            .signed_pre_keys
+            .insert(record.id, record.clone());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl SessionStore for SignalBatch {
+    async fn load_session(
+        &self,
+        address: &ProtocolAddress,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        let key = self.key(address).await?;
+        if let Some(record) = self.overlay().sessions.get(&key) {
+            return Ok(Some(record.clone()));
+        }
+        self.store.committed_session(&key).await
+    }
+
+    async fn store_session(
+        &self,
+        address: &ProtocolAddress,
+        record: &SessionRecord,
+    ) -> Result<(), StoreError> {
+        let key = self.key(address).await?;
+        self.overlay().sessions.insert(key, record.clone());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl SenderKeyStore for SignalBatch {
+    async fn load_sender_key(
+        &self,
+        name: &SenderKeyName,
+    ) -> Result<Option<SenderKeyRecord>, StoreError> {
+        let name = self.sender_key_name(name).await?;
+        if let Some(record) = self.overlay().sender_keys.get(&name) {
+            return Ok(Some(record.clone()));
+        }
+        self.store.committed_sender_key(&name).await
+    }
+
+    async fn store_sender_key(
+        &self,
+        name: &SenderKeyName,
+        record: &SenderKeyRecord,
+    ) -> Result<(), StoreError> {
+        let name = self.sender_key_name(name).await?;
+        self.overlay().sender_keys.insert(name, record.clone());
+        Ok(())
+    }
+}

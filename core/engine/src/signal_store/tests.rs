@@ -1,0 +1,372 @@
+//! The adapter on SQLite and PostgreSQL (a fresh database per test), and in memory.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use openwa_protocol::crypto::KeyPair;
+use openwa_protocol::signal::{
+    self, IdentityChange, IdentityKeyStore, InMemorySignalStore, MessageType, PreKeyBundle,
+    PreKeyRecord, PreKeyStore, ProtocolAddress, SessionStore, SignedPreKeyRecord, TrustPolicy,
+};
+use openwa_store::{MessageRecord, MessageStatus, Store};
+use rand::rngs::OsRng;
+
+use super::{LocalKeys, SignalStore};
+use crate::store_testdb::{Kind, TestDb};
+
+const SESSION: &str = "alice";
+
+fn local_keys() -> LocalKeys {
+    let identity = KeyPair::generate(&mut OsRng);
+    let signed_pre_key = SignedPreKeyRecord::generate(1, &identity, 1_700_000_000, &mut OsRng);
+    LocalKeys {
+        identity,
+        registration_id: 77,
+        signed_pre_key,
+    }
+}
+
+/// Runs `body` on a fresh database of `kind`, removing it afterwards even on failure.
+async fn on_db<F, Fut>(kind: Kind, body: F)
+where
+    F: FnOnce(Arc<TestDb>, Arc<Store>) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let db = Arc::new(TestDb::create(kind).await);
+    let store = Arc::new(db.open().await);
+    store.create_session(SESSION, "new").await.unwrap();
+    let task = tokio::spawn(body(Arc::clone(&db), store));
+    crate::store_testdb::finish(db, task.await).await;
+}
+
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::on_db(crate::store_testdb::Kind::Sqlite, super::$name).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::on_db(crate::store_testdb::Kind::Postgres, super::$name).await;
+                }
+            )*
+        }
+    };
+}
+
+both_backends!(
+    pkmsg_then_msg_survive_a_reopen,
+    an_uncommitted_batch_changes_nothing,
+    learning_a_mapping_moves_pn_sessions_to_the_lid,
+    incoming_commit_is_atomic_and_deduplicated,
+);
+
+/// Bob: an in-memory Signal peer.
+struct Peer {
+    store: InMemorySignalStore,
+    address: ProtocolAddress,
+}
+
+impl Peer {
+    fn new(name: &str) -> Peer {
+        Peer {
+            store: InMemorySignalStore::new(
+                KeyPair::generate(&mut OsRng),
+                5,
+                TrustPolicy::AlwaysTrust,
+            ),
+            address: ProtocolAddress::new(name, 0),
+        }
+    }
+
+    /// Starts a session with Alice from her bundle (one one-time prekey, stored on her side).
+    async fn start_with(&self, alice: &SignalStore, prekey_id: u32) {
+        let prekey = PreKeyRecord::generate(prekey_id, &mut OsRng);
+        let batch = alice.begin().await;
+        batch.store_pre_key(&prekey).await.unwrap();
+        batch.commit().await.unwrap();
+        let keys = alice.local_keys();
+        let bundle = PreKeyBundle::new(
+            keys.registration_id,
+            1,
+            &keys.identity,
+            &keys.signed_pre_key,
+            Some(&prekey),
+        );
+        signal::process_bundle(&self.store, &alice_address(), &bundle, &mut OsRng)
+            .await
+            .unwrap();
+    }
+
+    async fn encrypt(&self, text: &[u8]) -> (MessageType, Vec<u8>) {
+        signal::encrypt(&self.store, &alice_address(), text)
+            .await
+            .unwrap()
+    }
+}
+
+fn alice_address() -> ProtocolAddress {
+    ProtocolAddress::new("100000000000001_1", 1)
+}
+
+async fn decrypt(
+    alice: &SignalStore,
+    from: &ProtocolAddress,
+    (kind, bytes): &(MessageType, Vec<u8>),
+) -> Result<(Vec<u8>, super::SignalBatch), signal::SignalError> {
+    let batch = alice.begin().await;
+    let out = signal::decrypt(&batch, from, *kind, bytes, &mut OsRng).await?;
+    Ok((out.plaintext, batch))
+}
+
+async fn pkmsg_then_msg_survive_a_reopen(db: Arc<TestDb>, store: Arc<Store>) {
+    let keys = local_keys();
+    let alice = SignalStore::new(SESSION, Some(Arc::clone(&store)), keys.clone());
+    let bob = Peer::new("200000000000002_1");
+    bob.start_with(&alice, 31).await;
+
+    let first = bob.encrypt(b"one").await;
+    assert_eq!(first.0, MessageType::PreKey);
+    let (plain, batch) = decrypt(&alice, &bob.address, &first).await.unwrap();
+    assert_eq!(plain, b"one");
+    let changes = batch.changes();
+    assert_eq!(changes.consumed_prekeys, vec![31]);
+    assert_eq!(changes.sessions.len(), 1);
+    assert_eq!(changes.identities.len(), 1);
+    batch.commit().await.unwrap();
+    assert!(store.get_prekey(SESSION, 31).await.unwrap().is_none());
+
+    // Alice answers, so Bob switches to `msg`.
+    let batch = alice.begin().await;
+    let reply = signal::encrypt(&batch, &bob.address, b"pong")
+        .await
+        .unwrap();
+    batch.commit().await.unwrap();
+    signal::decrypt(&bob.store, &alice_address(), reply.0, &reply.1, &mut OsRng)
+        .await
+        .unwrap();
+    let second = bob.encrypt(b"two").await;
+    assert_eq!(second.0, MessageType::Whisper);
+
+    // A new process: same database, empty cache.
+    store.close().await;
+    let reopened = Arc::new(db.open().await);
+    let alice = SignalStore::new(SESSION, Some(Arc::clone(&reopened)), keys);
+    let (plain, batch) = decrypt(&alice, &bob.address, &second).await.unwrap();
+    assert_eq!(plain, b"two");
+    batch.commit().await.unwrap();
+    // The same message again is a duplicate, not a second plaintext.
+    assert!(matches!(
+        decrypt(&alice, &bob.address, &second).await,
+        Err(signal::SignalError::DuplicateMessage { .. })
+    ));
+    reopened.close().await;
+}
+
+async fn an_uncommitted_batch_changes_nothing(_db: Arc<TestDb>, store: Arc<Store>) {
+    let alice = SignalStore::new(SESSION, Some(Arc::clone(&store)), local_keys());
+    let bob = Peer::new("200000000000002_1");
+    bob.start_with(&alice, 5).await;
+    let first = bob.encrypt(b"hello").await;
+    {
+        let (plain, batch) = decrypt(&alice, &bob.address, &first).await.unwrap();
+        assert_eq!(plain, b"hello");
+        assert!(!batch.is_empty());
+        // Dropped: a crash between decrypt and commit.
+    }
+    assert!(store.get_prekey(SESSION, 5).await.unwrap().is_some());
+    assert!(
+        store
+            .get_signal_session(SESSION, &bob.address.to_string())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // The redelivered message still decrypts (the prekey was not consumed, state not advanced).
+    let (plain, batch) = decrypt(&alice, &bob.address, &first).await.unwrap();
+    assert_eq!(plain, b"hello");
+    batch.commit().await.unwrap();
+    assert!(
+        store
+            .get_signal_session(SESSION, &bob.address.to_string())
+            .await
+            .unwrap()
+            .is_some()
+    );
+    store.close().await;
+}
+
+async fn learning_a_mapping_moves_pn_sessions_to_the_lid(db: Arc<TestDb>, store: Arc<Store>) {
+    let keys = local_keys();
+    let alice = SignalStore::new(SESSION, Some(Arc::clone(&store)), keys.clone());
+    let pn = ProtocolAddress::new("15550000002", 3);
+    let lid = ProtocolAddress::new("200000000000002_1", 3);
+    let bob = Peer {
+        address: pn.clone(),
+        ..Peer::new("x")
+    };
+    bob.start_with(&alice, 9).await;
+    let first = bob.encrypt(b"via pn").await;
+    let (_, batch) = decrypt(&alice, &pn, &first).await.unwrap();
+    batch.commit().await.unwrap();
+    assert!(
+        store
+            .get_signal_session(SESSION, "15550000002.3")
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    assert!(
+        alice
+            .learn_mapping("15550000002", "200000000000002")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !alice
+            .learn_mapping("15550000002", "200000000000002")
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .get_signal_session(SESSION, "15550000002.3")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .get_signal_session(SESSION, "200000000000002_1.3")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .get_identity(SESSION, "200000000000002_1.3")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        store
+            .lid_for_pn(SESSION, "15550000002")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("200000000000002")
+    );
+
+    // Both forms reach the same session, also after a restart.
+    let second = bob.encrypt(b"next").await;
+    store.close().await;
+    let reopened = Arc::new(db.open().await);
+    let alice = SignalStore::new(SESSION, Some(Arc::clone(&reopened)), keys);
+    assert_eq!(alice.resolve(&pn).await.unwrap(), lid);
+    let batch = alice.begin().await;
+    assert!(batch.load_session(&lid).await.unwrap().is_some());
+    assert_eq!(
+        batch.load_session(&pn).await.unwrap(),
+        batch.load_session(&lid).await.unwrap()
+    );
+    let out = signal::decrypt(&batch, &lid, second.0, &second.1, &mut OsRng)
+        .await
+        .unwrap();
+    assert_eq!(out.plaintext, b"next");
+    assert_eq!(out.identity, IdentityChange::Unchanged);
+    batch.commit().await.unwrap();
+    reopened.close().await;
+}
+
+fn message(id: &str) -> MessageRecord {
+    MessageRecord {
+        session_id: SESSION.into(),
+        chat: "15550000002@s.whatsapp.net".into(),
+        id: id.into(),
+        sender: "15550000002@s.whatsapp.net".into(),
+        from_me: false,
+        timestamp: 1_700_000_000,
+        msg_type: "text".into(),
+        body: Some("hello".into()),
+        payload: None,
+        status: MessageStatus::Delivered,
+    }
+}
+
+async fn incoming_commit_is_atomic_and_deduplicated(_db: Arc<TestDb>, store: Arc<Store>) {
+    let alice = SignalStore::new(SESSION, Some(Arc::clone(&store)), local_keys());
+    let bob = Peer::new("200000000000002_1");
+    bob.start_with(&alice, 11).await;
+    let first = bob.encrypt(b"hello").await;
+    let payload = serde_json::json!({"type": "message_received"});
+    let (_, batch) = decrypt(&alice, &bob.address, &first).await.unwrap();
+    let outcome = batch
+        .commit_incoming(&message("M1"), Some(("message_received", &payload)))
+        .await
+        .unwrap();
+    assert!(!outcome.duplicate);
+    let seq = outcome.event_seq.unwrap();
+    assert!(
+        store
+            .get_message(SESSION, "15550000002@s.whatsapp.net", "M1")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(store.get_prekey(SESSION, 11).await.unwrap().is_none());
+
+    // A redelivery: the Signal writes are kept, no second event.
+    let second = bob.encrypt(b"again").await;
+    let (_, batch) = decrypt(&alice, &bob.address, &second).await.unwrap();
+    let outcome = batch
+        .commit_incoming(&message("M1"), Some(("message_received", &payload)))
+        .await
+        .unwrap();
+    assert!(outcome.duplicate);
+    assert_eq!(outcome.event_seq, None);
+    assert_eq!(store.last_event_seq().await.unwrap(), seq);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn memory_adapter_keeps_committed_state_only() {
+    let alice = SignalStore::new(SESSION, None, local_keys());
+    let bob = Peer::new("200000000000002_1");
+    bob.start_with(&alice, 3).await;
+    let first = bob.encrypt(b"a").await;
+    drop(decrypt(&alice, &bob.address, &first).await.unwrap());
+    let (plain, batch) = decrypt(&alice, &bob.address, &first).await.unwrap();
+    assert_eq!(plain, b"a");
+    batch.commit().await.unwrap();
+    assert!(matches!(
+        decrypt(&alice, &bob.address, &first).await,
+        Err(signal::SignalError::DuplicateMessage { .. } | signal::SignalError::UnknownPreKey(3))
+    ));
+
+    // A mapping moves the session in memory too.
+    let pn = ProtocolAddress::new("15550000002", 0);
+    let batch = alice.begin().await;
+    let record = batch.load_session(&bob.address).await.unwrap().unwrap();
+    batch.store_session(&pn, &record).await.unwrap();
+    batch.commit().await.unwrap();
+    assert!(alice.learn_mapping("15550000002", "300").await.unwrap());
+    let batch = alice.begin().await;
+    assert_eq!(batch.load_session(&pn).await.unwrap(), Some(record.clone()));
+    assert_eq!(
+        batch
+            .load_session(&ProtocolAddress::new("300_1", 0))
+            .await
+            .unwrap(),
+        Some(record)
+    );
+    assert!(batch.identity(&pn).await.unwrap().is_none());
+    assert!(alice.learn_mapping("bad", "300").await.is_err());
+}
