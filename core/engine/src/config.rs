@@ -186,6 +186,11 @@ pub struct SessionOptions {
     pub browser: BrowserInfo,
     /// Push name announced to contacts, if any.
     pub push_name: Option<String>,
+    /// Extra certificates (PEM, one or more `CERTIFICATE` blocks) trusted for `wss://` in
+    /// addition to the platform's roots: a private CA, or the simulator's self-signed
+    /// certificate (`tls_cert_path` / `GET /admin/tls-cert`). `None`: platform roots only.
+    #[serde(default)]
+    pub tls_extra_roots_pem: Option<String>,
     /// Proxy URL: `http://[user:pass@]host:port` (HTTP CONNECT) or
     /// `socks5://[user:pass@]host:port` (SOCKS5, remote DNS).
     pub proxy: Option<String>,
@@ -204,6 +209,7 @@ impl Default for SessionOptions {
             trust_root: WHATSAPP_TRUST_ROOT.to_vec(),
             browser: BrowserInfo::default(),
             push_name: None,
+            tls_extra_roots_pem: None,
             proxy: None,
             connect_timeout_secs: 20,
             request_timeout_secs: 60,
@@ -222,6 +228,10 @@ impl SessionOptions {
             )));
         }
         self.trust_root_key()?;
+        if let Some(pem) = &self.tls_extra_roots_pem {
+            crate::transport::tls::parse_certificates(pem)
+                .map_err(|why| Error::invalid_argument(format!("tls_extra_roots_pem: {why}")))?;
+        }
         if let Some(proxy) = &self.proxy {
             ProxyConfig::parse(proxy)?;
         }
@@ -366,6 +376,10 @@ mod tests {
             },
             SessionOptions {
                 request_timeout_secs: 0,
+                ..Default::default()
+            },
+            SessionOptions {
+                tls_extra_roots_pem: Some("not a certificate".into()),
                 ..Default::default()
             },
         ];

@@ -206,7 +206,8 @@ pub enum StateReason {
     ClientOutdated,
     /// Any other stream error or login failure; `detail` has the code. Retried with backoff.
     ServerError,
-    /// The Noise handshake failed (bad certificate or trust root). Not retried.
+    /// The Noise handshake failed (bad certificate or trust root), or the server's TLS
+    /// certificate is not trusted. Not retried.
     HandshakeFailed,
 }
 

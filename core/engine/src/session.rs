@@ -238,7 +238,12 @@ impl SessionShared {
         let connect = async {
             // Bounds how many sessions of the manager handshake at once (restore storms).
             let _permit = self.connect_gate.acquire().await;
-            let ws = connect_websocket(&self.options.server_url, proxy.as_ref()).await?;
+            let ws = connect_websocket(
+                &self.options.server_url,
+                proxy.as_ref(),
+                self.options.tls_extra_roots_pem.as_deref(),
+            )
+            .await?;
             handshake(ws, &root, &noise_key, &payload, now, &mut rand::rngs::OsRng).await
         };
         match tokio::time::timeout(self.options.connect_timeout(), connect).await {

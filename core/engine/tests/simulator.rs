@@ -2,24 +2,18 @@
 //! with a simulated phone, login, and removal of the device by the phone.
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
-use std::sync::Arc;
-use std::time::Duration;
+mod common;
 
+use std::sync::Arc;
+
+use common::{link_by_qr, next_state, sim_options, simulator};
 use openwa::{
-    ConnectionState, EventKind, EventStream, ManagerConfig, Session, SessionManager,
-    SessionOptions, StateReason,
+    ConnectionState, ManagerConfig, Session, SessionManager, SessionOptions, StateReason,
 };
 use openwa_simulator::{Simulator, SimulatorConfig, SimulatorHandle};
 
-const WAIT: Duration = Duration::from_secs(20);
-
 async fn start() -> (SimulatorHandle, Arc<SessionManager>) {
-    let sim = Simulator::start(SimulatorConfig {
-        tls_listen: None,
-        ..SimulatorConfig::default()
-    })
-    .await
-    .unwrap();
+    let sim = simulator().await;
     let manager = SessionManager::open(ManagerConfig::default())
         .await
         .unwrap();
@@ -27,25 +21,10 @@ async fn start() -> (SimulatorHandle, Arc<SessionManager>) {
 }
 
 async fn session(sim: &SimulatorHandle, manager: &SessionManager, id: &str) -> Arc<Session> {
-    let options = SessionOptions {
-        server_url: sim.info.ws_url.clone(),
-        trust_root: sim.root_public_key().to_vec(),
-        ..SessionOptions::default()
-    };
-    manager.create_session(id, Some(options)).await.unwrap()
-}
-
-async fn next_matching(events: &EventStream, pred: impl Fn(&EventKind) -> bool) -> EventKind {
-    tokio::time::timeout(WAIT, async {
-        loop {
-            let event = events.next().await.unwrap();
-            if pred(&event.kind) {
-                return event.kind;
-            }
-        }
-    })
-    .await
-    .unwrap()
+    manager
+        .create_session(id, Some(sim_options(sim)))
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -54,18 +33,7 @@ async fn qr_pairing_login_and_device_removal_with_the_simulator() {
     sim.create_account("15550000001", "Alice").unwrap();
     let session = session(&sim, &manager, "alice").await;
     let events = session.events();
-    session.connect().await.unwrap();
-
-    let EventKind::Qr { code, .. } =
-        next_matching(&events, |k| matches!(k, EventKind::Qr { .. })).await
-    else {
-        unreachable!()
-    };
-    let linked = sim.sim().link_qr("15550000001", &code).await.unwrap();
-    session
-        .wait_for_state(ConnectionState::Connected, 20_000)
-        .await
-        .unwrap();
+    let linked = link_by_qr(&sim, &session, "15550000001").await;
     let info = session.info();
     assert_eq!(info.jid.as_deref(), Some(linked.jid.as_str()));
     assert!(session.is_paired());
@@ -80,24 +48,75 @@ async fn qr_pairing_login_and_device_removal_with_the_simulator() {
     sim.sim()
         .remove_device("15550000001", linked.device)
         .unwrap();
-    let kind = next_matching(&events, |k| {
-        matches!(
-            k,
-            EventKind::ConnectionState {
-                state: ConnectionState::LoggedOut,
-                ..
-            }
-        )
-    })
-    .await;
-    assert!(matches!(
-        kind,
-        EventKind::ConnectionState {
-            reason: StateReason::DeviceRemoved,
-            ..
-        }
-    ));
+    let (reason, _) = next_state(&events, ConnectionState::LoggedOut).await;
+    assert_eq!(reason, StateReason::DeviceRemoved);
     assert!(!session.is_paired());
+    manager.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn pairing_and_login_over_wss_trusting_the_simulator_certificate() {
+    let sim = Simulator::start(SimulatorConfig::default()).await.unwrap();
+    let manager = SessionManager::open(ManagerConfig::default())
+        .await
+        .unwrap();
+    sim.create_account("15550000003", "Carol").unwrap();
+    let wss_url = sim.info.wss_url.clone().unwrap();
+    let options = SessionOptions {
+        server_url: wss_url.clone(),
+        trust_root: sim.root_public_key().to_vec(),
+        tls_extra_roots_pem: Some(sim.tls_cert_pem().to_owned()),
+        ..SessionOptions::default()
+    };
+    let session = manager
+        .create_session("carol", Some(options.clone()))
+        .await
+        .unwrap();
+    // Pairing, the 515 restart and the login all run over TLS.
+    let linked = link_by_qr(&sim, &session, "15550000003").await;
+    assert_eq!(session.info().jid.as_deref(), Some(linked.jid.as_str()));
+
+    // Another certificate (or none: the platform roots do not know the simulator's) is refused
+    // with a typed error and not retried.
+    let other_cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()])
+        .unwrap()
+        .cert
+        .pem();
+    for (id, extra) in [("wrong", Some(other_cert)), ("platform", None)] {
+        let untrusting = manager
+            .create_session(
+                id,
+                Some(SessionOptions {
+                    tls_extra_roots_pem: extra,
+                    ..options.clone()
+                }),
+            )
+            .await
+            .unwrap();
+        let events = untrusting.events();
+        untrusting.connect().await.unwrap();
+        let (reason, detail) = next_state(&events, ConnectionState::Disconnected).await;
+        assert_eq!(reason, StateReason::HandshakeFailed, "{id}");
+        assert!(
+            detail
+                .as_deref()
+                .unwrap()
+                .starts_with("TLS certificate not trusted"),
+            "{id}: {detail:?}"
+        );
+    }
+    // The transport error itself is typed, and maps to the `crypto` error code.
+    let err = openwa::transport::ws::connect_websocket(&wss_url, None, None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            openwa::transport::TransportError::UntrustedCertificate(_)
+        ),
+        "{err}"
+    );
+    assert_eq!(openwa::Error::from(err).code, openwa::ErrorCode::Crypto);
     manager.close().await.unwrap();
 }
 

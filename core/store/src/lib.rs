@@ -18,6 +18,7 @@ mod error;
 mod migrate;
 mod ops;
 mod store;
+pub mod testing;
 mod tx;
 mod types;
 

@@ -122,7 +122,9 @@ impl Disconnect {
                 Some("stream ended by the server".into()),
                 Next::AfterBackoff,
             ),
-            Disconnect::Transport(TransportError::Noise(err)) => v(
+            Disconnect::Transport(
+                err @ (TransportError::Noise(_) | TransportError::UntrustedCertificate(_)),
+            ) => v(
                 Disconnected,
                 StateReason::HandshakeFailed,
                 Some(err.to_string()),
@@ -243,6 +245,7 @@ mod tests {
             Disconnect::StreamEnd,
             Disconnect::Transport(TransportError::Closed),
             Disconnect::Transport(TransportError::Timeout("connect")),
+            Disconnect::Transport(TransportError::UntrustedCertificate("x".into())),
             Disconnect::Transport(TransportError::Noise(
                 openwa_protocol::noise::NoiseError::Decrypt { stage: "x" },
             )),
@@ -320,6 +323,14 @@ mod tests {
             (cert.reason, cert.next),
             (StateReason::HandshakeFailed, Next::Stop)
         );
+        let tls =
+            Disconnect::Transport(TransportError::UntrustedCertificate("UnknownIssuer".into()))
+                .verdict();
+        assert_eq!(
+            (tls.reason, tls.next, tls.delete_credentials),
+            (StateReason::HandshakeFailed, Next::Stop, false)
+        );
+        assert!(tls.detail.unwrap().contains("TLS certificate not trusted"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The network path to the chat server: TCP (direct or through a proxy), TLS, WebSocket.
 
 pub mod proxy;
+pub mod tls;
 pub mod ws;
 
 use crate::error::{Error, ErrorCode};
@@ -17,9 +18,13 @@ pub enum TransportError {
     /// The proxy refused or broke the tunnel.
     #[error("proxy: {0}")]
     Proxy(String),
-    /// TLS setup failed (no root certificates, bad server name…).
+    /// TLS setup or the TLS handshake failed (bad extra certificate, protocol error…).
     #[error("TLS: {0}")]
     Tls(String),
+    /// The server's TLS certificate does not chain to a trusted root (platform roots plus the
+    /// session's extra trusted certificates), or is expired or for another name.
+    #[error("TLS certificate not trusted: {0}")]
+    UntrustedCertificate(String),
     /// The WebSocket handshake or a WebSocket operation failed.
     #[error("WebSocket: {0}")]
     WebSocket(String),
@@ -45,7 +50,7 @@ impl From<TransportError> for Error {
         let code = match &err {
             TransportError::InvalidUrl(_) => ErrorCode::InvalidArgument,
             TransportError::Timeout(_) => ErrorCode::Timeout,
-            TransportError::Noise(_) => ErrorCode::Crypto,
+            TransportError::Noise(_) | TransportError::UntrustedCertificate(_) => ErrorCode::Crypto,
             TransportError::Protocol(_) => ErrorCode::Protocol,
             TransportError::Encode(_) => ErrorCode::InvalidArgument,
             _ => ErrorCode::Network,

@@ -1,16 +1,16 @@
 //! WebSocket client: `ws://` (simulator) or `wss://` with rustls and the platform's root
-//! certificates, optionally through a proxy, sending WhatsApp Web's `Origin` header.
-
-use std::sync::{Arc, OnceLock};
+//! certificates (plus any extra trusted certificates, see [`super::tls`]), optionally through a
+//! proxy, sending WhatsApp Web's `Origin` header.
 
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::TransportError;
 use super::proxy::connect_via_proxy;
+use super::tls::{client_config, connect_tls};
 use crate::config::{ProxyConfig, WEB_ORIGIN};
 
 /// The WebSocket type the connection driver uses.
@@ -19,10 +19,12 @@ pub type WsStream = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// Largest WebSocket message accepted (a Noise frame is at most 16 MiB plus its 3-byte header).
 pub const MAX_MESSAGE_SIZE: usize = (1 << 24) + 16;
 
-/// Opens the WebSocket to `url` (directly or through `proxy`).
+/// Opens the WebSocket to `url` (directly or through `proxy`). For `wss://`, the server's TLS
+/// certificate must chain to a platform root or to one of the certificates of `extra_roots_pem`.
 pub async fn connect_websocket(
     url: &str,
     proxy: Option<&ProxyConfig>,
+    extra_roots_pem: Option<&str>,
 ) -> Result<WsStream, TransportError> {
     let mut request = url
         .into_client_request()
@@ -54,57 +56,20 @@ pub async fn connect_websocket(
         None => TcpStream::connect((host.as_str(), port)).await?,
     };
     tcp.set_nodelay(true).ok();
-    let connector = if secure {
-        Connector::Rustls(tls_config()?)
+    let stream = if secure {
+        let tls = client_config(extra_roots_pem)?;
+        MaybeTlsStream::Rustls(connect_tls(tcp, &host, tls).await?)
     } else {
-        Connector::Plain
+        MaybeTlsStream::Plain(tcp)
     };
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_MESSAGE_SIZE))
         .max_frame_size(Some(MAX_MESSAGE_SIZE));
-    let (stream, _response) = tokio_tungstenite::client_async_tls_with_config(
-        request,
-        tcp,
-        Some(config),
-        Some(connector),
-    )
-    .await
-    .map_err(|e| TransportError::WebSocket(e.to_string()))?;
+    let (stream, _response) =
+        tokio_tungstenite::client_async_with_config(request, stream, Some(config))
+            .await
+            .map_err(|e| TransportError::WebSocket(e.to_string()))?;
     Ok(stream)
-}
-
-/// The shared rustls client configuration: platform roots (webpki roots if the platform has
-/// none), ring crypto, TLS 1.2 and 1.3.
-pub fn tls_config() -> Result<Arc<rustls::ClientConfig>, TransportError> {
-    static CONFIG: OnceLock<Result<Arc<rustls::ClientConfig>, String>> = OnceLock::new();
-    CONFIG
-        .get_or_init(|| build_tls_config().map(Arc::new))
-        .clone()
-        .map_err(TransportError::Tls)
-}
-
-fn root_store() -> rustls::RootCertStore {
-    let mut roots = rustls::RootCertStore::empty();
-    let native = rustls_native_certs::load_native_certs();
-    for cert in native.certs {
-        // Individual unparsable platform certificates are skipped, as browsers do.
-        let _ = roots.add(cert);
-    }
-    if roots.is_empty() {
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    }
-    roots
-}
-
-fn build_tls_config() -> Result<rustls::ClientConfig, String> {
-    let roots = root_store();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(config)
 }
 
 #[cfg(test)]
@@ -152,7 +117,7 @@ mod tests {
     #[tokio::test]
     async fn plain_websocket_with_origin_header() {
         let (port, seen) = ws_server().await;
-        let mut ws = connect_websocket(&format!("ws://127.0.0.1:{port}/ws/chat"), None)
+        let mut ws = connect_websocket(&format!("ws://127.0.0.1:{port}/ws/chat"), None, None)
             .await
             .unwrap();
         ws.send(Message::binary(vec![0x57, 0x41, 6, 3]))
@@ -189,9 +154,13 @@ mod tests {
             port: proxy_port,
             credentials: None,
         };
-        let mut ws = connect_websocket(&format!("ws://localhost:{ws_port}/ws/chat"), Some(&proxy))
-            .await
-            .unwrap();
+        let mut ws = connect_websocket(
+            &format!("ws://localhost:{ws_port}/ws/chat"),
+            Some(&proxy),
+            None,
+        )
+        .await
+        .unwrap();
         ws.send(Message::binary(vec![1, 2, 3])).await.unwrap();
         assert_eq!(
             ws.next().await.unwrap().unwrap().into_data().as_ref(),
@@ -202,17 +171,17 @@ mod tests {
     #[tokio::test]
     async fn bad_urls_and_refused_connections() {
         assert!(matches!(
-            connect_websocket("http://127.0.0.1:1/", None).await,
+            connect_websocket("http://127.0.0.1:1/", None, None).await,
             Err(TransportError::InvalidUrl(_))
         ));
         assert!(matches!(
-            connect_websocket("not a url", None).await,
+            connect_websocket("not a url", None, None).await,
             Err(TransportError::InvalidUrl(_))
         ));
         let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = closed.local_addr().unwrap().port();
         drop(closed);
-        let err = connect_websocket(&format!("ws://127.0.0.1:{port}/ws/chat"), None)
+        let err = connect_websocket(&format!("ws://127.0.0.1:{port}/ws/chat"), None, None)
             .await
             .unwrap_err();
         assert!(matches!(err, TransportError::Io(_)), "{err}");
@@ -228,15 +197,9 @@ mod tests {
             let (mut socket, _) = listener.accept().await.unwrap();
             let _ = socket.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n").await;
         });
-        let err = connect_websocket(&format!("wss://localhost:{port}/ws/chat"), None)
+        let err = connect_websocket(&format!("wss://localhost:{port}/ws/chat"), None, None)
             .await
             .unwrap_err();
-        assert!(matches!(err, TransportError::WebSocket(_)), "{err}");
-    }
-
-    #[test]
-    fn tls_config_has_roots() {
-        assert!(!root_store().is_empty());
-        tls_config().unwrap();
+        assert!(matches!(err, TransportError::Tls(_)), "{err}");
     }
 }

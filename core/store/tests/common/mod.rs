@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use openwa_store::testing::TempPgDatabase;
 use openwa_store::{Database, KeySource, Store, StoreConfig, StoreKey};
 use rand::Rng;
 use sqlx::Connection;
@@ -17,12 +18,6 @@ pub enum Kind {
     Postgres,
 }
 
-/// Admin URL of the PostgreSQL server the tests use (trust auth on this machine kind).
-pub fn pg_admin_url() -> String {
-    std::env::var("OPENWA_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
 /// A fresh database for one test.
 #[derive(Debug)]
 pub struct TestDb {
@@ -30,7 +25,7 @@ pub struct TestDb {
     pub url: String,
     pub key: StoreKey,
     pub dir: PathBuf,
-    pg_name: Option<String>,
+    pg: Option<TempPgDatabase>,
 }
 
 fn random_suffix() -> String {
@@ -38,36 +33,18 @@ fn random_suffix() -> String {
     format!("{}_{n:016x}", std::process::id())
 }
 
-async fn pg_admin() -> sqlx::PgConnection {
-    let url = pg_admin_url();
-    match sqlx::PgConnection::connect(&url).await {
-        Ok(conn) => conn,
-        Err(e) => panic!(
-            "PostgreSQL is not reachable at {url}: {e}. The store tests need it: start it with \
-             `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start` (or set \
-             OPENWA_TEST_PG_URL to an admin URL with trust auth)."
-        ),
-    }
-}
-
 impl TestDb {
     pub async fn create(kind: Kind) -> TestDb {
         let suffix = random_suffix();
         let dir = std::env::temp_dir().join(format!("openwa-store-test-{suffix}"));
         std::fs::create_dir_all(&dir).unwrap();
-        let (url, pg_name) = match kind {
+        let (url, pg) = match kind {
             Kind::Sqlite => (format!("sqlite://{}", dir.join("store.db").display()), None),
             Kind::Postgres => {
-                let name = format!("openwa_test_{suffix}");
-                let mut admin = pg_admin().await;
-                sqlx::query(&format!("CREATE DATABASE {name}"))
-                    .execute(&mut admin)
+                let db = TempPgDatabase::create("openwa_test", &suffix)
                     .await
-                    .unwrap();
-                let _ = admin.close().await;
-                let admin_url = pg_admin_url();
-                let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap();
-                (format!("{base}/{name}"), Some(name))
+                    .unwrap_or_else(|e| panic!("{e}"));
+                (db.url.clone(), Some(db))
             }
         };
         TestDb {
@@ -75,7 +52,7 @@ impl TestDb {
             url,
             key: StoreKey::generate(),
             dir,
-            pg_name,
+            pg,
         }
     }
 
@@ -100,13 +77,8 @@ impl TestDb {
     }
 
     pub async fn destroy(&self) {
-        if let Some(name) = &self.pg_name {
-            let mut admin = pg_admin().await;
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&mut admin)
-                .await
-                .unwrap();
-            let _ = admin.close().await;
+        if let Some(pg) = &self.pg {
+            pg.drop_database().await.unwrap();
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
@@ -210,12 +182,7 @@ impl Raw {
 /// Removes the test database whatever happened, then re-raises the test body's panic, if any.
 pub async fn finish(db: Arc<TestDb>, result: Result<(), tokio::task::JoinError>) {
     db.destroy().await;
-    if let Err(e) = result {
-        match e.try_into_panic() {
-            Ok(panic) => std::panic::resume_unwind(panic),
-            Err(e) => panic!("test task failed: {e}"),
-        }
-    }
+    openwa_store::testing::resume_panic(result);
 }
 
 /// Instantiates every listed case once per backend: `sqlite::NAME` and `postgres::NAME`.

@@ -1,0 +1,198 @@
+//! Shared helpers of the engine's integration tests: the in-process simulator, session options
+//! pointing at it, event matching, and throw-away SQLite / PostgreSQL stores.
+#![allow(dead_code, clippy::unwrap_used, clippy::panic)] // test helpers outside #[test] functions
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use openwa::{
+    AtRestKey, ConnectionState, EventKind, EventStream, ManagerConfig, Session, SessionManager,
+    SessionOptions, StateReason, StoreBackend, StoreConfig,
+};
+use openwa_simulator::PairedDevice;
+use openwa_simulator::{Simulator, SimulatorConfig, SimulatorHandle};
+use openwa_store::testing::TempPgDatabase;
+
+/// How long a test waits for one expected event.
+pub const WAIT: Duration = Duration::from_secs(30);
+
+/// The in-process simulator with its plain `ws://` endpoint only.
+pub async fn simulator() -> SimulatorHandle {
+    Simulator::start(SimulatorConfig {
+        tls_listen: None,
+        ..SimulatorConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
+/// Session options pointing at `sim` over `ws://`.
+pub fn sim_options(sim: &SimulatorHandle) -> SessionOptions {
+    SessionOptions {
+        server_url: sim.info.ws_url.clone(),
+        trust_root: sim.root_public_key().to_vec(),
+        ..SessionOptions::default()
+    }
+}
+
+/// The next event of `events` whose kind matches `pred` (panics after [`WAIT`]).
+pub async fn next_matching(events: &EventStream, pred: impl Fn(&EventKind) -> bool) -> EventKind {
+    tokio::time::timeout(WAIT, async {
+        loop {
+            let event = events.next().await.unwrap();
+            if pred(&event.kind) {
+                return event.kind;
+            }
+        }
+    })
+    .await
+    .unwrap()
+}
+
+/// The QR string of the next `Qr` event.
+pub async fn next_qr(events: &EventStream) -> String {
+    match next_matching(events, |k| matches!(k, EventKind::Qr { .. })).await {
+        EventKind::Qr { code, .. } => code,
+        _ => unreachable!(),
+    }
+}
+
+/// Connects `session` (unpaired), links it to the account `phone` by QR and waits until it is
+/// connected.
+pub async fn link_by_qr(sim: &SimulatorHandle, session: &Session, phone: &str) -> PairedDevice {
+    let events = session.events();
+    session.connect().await.unwrap();
+    let linked = sim
+        .sim()
+        .link_qr(phone, &next_qr(&events).await)
+        .await
+        .unwrap();
+    session
+        .wait_for_state(ConnectionState::Connected, 120_000)
+        .await
+        .unwrap();
+    linked
+}
+
+/// Waits for the next change to `state`; returns its reason and detail.
+pub async fn next_state(
+    events: &EventStream,
+    state: ConnectionState,
+) -> (StateReason, Option<String>) {
+    let kind = next_matching(
+        events,
+        |k| matches!(k, EventKind::ConnectionState { state: s, .. } if *s == state),
+    )
+    .await;
+    match kind {
+        EventKind::ConnectionState { reason, detail, .. } => (reason, detail),
+        _ => unreachable!(),
+    }
+}
+
+/// Which database a persistence test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh store for one test: a SQLite file in a temp dir, or a PostgreSQL database with a
+/// random name. Call [`TestStore::destroy`] at the end (the PostgreSQL database is dropped).
+#[derive(Debug)]
+pub struct TestStore {
+    pub backend: Backend,
+    pub dir: PathBuf,
+    pg: Option<TempPgDatabase>,
+}
+
+impl TestStore {
+    pub async fn create(backend: Backend) -> TestStore {
+        let suffix = format!("{}_{:016x}", std::process::id(), rand::random::<u64>());
+        let dir = std::env::temp_dir().join(format!("openwa-engine-test-{suffix}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pg = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(
+                TempPgDatabase::create("openwa_engine_test", &suffix)
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}")),
+            ),
+        };
+        TestStore { backend, dir, pg }
+    }
+
+    /// The store configuration (the at-rest key lives in a key file in the temp dir).
+    pub fn config(&self) -> StoreConfig {
+        let backend = match &self.pg {
+            Some(pg) => StoreBackend::Postgres {
+                url: pg.url.clone(),
+            },
+            None => StoreBackend::Sqlite {
+                path: self.dir.join("openwa.db"),
+            },
+        };
+        StoreConfig {
+            backend,
+            at_rest_key: Some(AtRestKey::File {
+                path: self.dir.join("openwa.key"),
+            }),
+        }
+    }
+
+    /// A manager on this store whose sessions default to `options`.
+    pub async fn open_manager(&self, options: SessionOptions) -> Arc<SessionManager> {
+        SessionManager::open(ManagerConfig {
+            store: self.config(),
+            default_session_options: options,
+            ..ManagerConfig::default()
+        })
+        .await
+        .unwrap()
+    }
+
+    pub async fn destroy(&self) {
+        if let Some(pg) = &self.pg {
+            pg.drop_database().await.unwrap();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Runs `body` on a fresh store of `backend` and removes the store whatever happened (the
+/// body's panic is re-raised afterwards).
+pub async fn with_store<F, Fut>(backend: Backend, body: F)
+where
+    F: FnOnce(Arc<TestStore>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let store = Arc::new(TestStore::create(backend).await);
+    let result = tokio::spawn(body(store.clone())).await;
+    store.destroy().await;
+    openwa_store::testing::resume_panic(result);
+}
+
+/// Instantiates each listed `async fn NAME(Arc<TestStore>)` once per backend:
+/// `sqlite::NAME` and `postgres::NAME`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    $crate::common::with_store($crate::common::Backend::Sqlite, super::$name).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    $crate::common::with_store($crate::common::Backend::Postgres, super::$name).await;
+                }
+            )*
+        }
+    };
+}

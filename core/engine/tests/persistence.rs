@@ -1,0 +1,111 @@
+//! Persistence of sessions against the in-process simulator, on SQLite and on PostgreSQL: a
+//! restarted manager resumes a paired session without a new QR; a logout or a removal by the
+//! phone deletes the stored credentials, so the next run starts unpaired.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{TestStore, link_by_qr, next_state, sim_options, simulator};
+use openwa::{ConnectionState, EventKind, Session, SessionManager, StateReason};
+use openwa_simulator::{PairedDevice, SimulatorHandle};
+
+const PHONE: &str = "15550001001";
+
+/// Creates session `id` on `manager` and links it to `PHONE` by QR.
+async fn pair(
+    sim: &SimulatorHandle,
+    manager: &SessionManager,
+    id: &str,
+) -> (Arc<Session>, PairedDevice) {
+    let session = manager.create_session(id, None).await.unwrap();
+    let linked = link_by_qr(sim, &session, PHONE).await;
+    (session, linked)
+}
+
+async fn restart_resumes_without_a_qr_then_logout(store: Arc<TestStore>) {
+    let sim = simulator().await;
+    sim.create_account(PHONE, "Alice").unwrap();
+    let manager = store.open_manager(sim_options(&sim)).await;
+    let (alice, linked) = pair(&sim, &manager, "alice").await;
+    manager.create_session("bob", None).await.unwrap();
+    let before_restart = manager.last_seq();
+    manager.close().await.unwrap();
+    drop((alice, manager));
+
+    // Second run: alice logs in by herself, as the same device, without a QR.
+    let manager = store.open_manager(sim_options(&sim)).await;
+    let alice = manager.get("alice").await.unwrap();
+    alice
+        .wait_for_state(ConnectionState::Connected, 30_000)
+        .await
+        .unwrap();
+    assert_eq!(alice.info().jid.as_deref(), Some(linked.jid.as_str()));
+    let bob = manager.get("bob").await.unwrap();
+    assert!(!bob.is_paired());
+    assert_eq!(bob.state(), ConnectionState::Disconnected);
+    let replay = manager.events_since(before_restart, 10_000).await.unwrap();
+    assert!(replay.iter().any(|e| e.session_id == "alice"
+        && matches!(
+            e.kind,
+            EventKind::ConnectionState {
+                state: ConnectionState::Connected,
+                reason: StateReason::LoggedIn,
+                ..
+            }
+        )));
+    assert!(
+        !replay
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::Qr { .. }))
+    );
+    let devices = sim.devices(PHONE).unwrap();
+    assert_eq!(devices.iter().filter(|d| d.device != 0).count(), 1);
+
+    // Logout unlinks the device on the phone and deletes the stored credentials.
+    alice.logout().await.unwrap();
+    assert_eq!(alice.state(), ConnectionState::LoggedOut);
+    assert!(
+        !sim.devices(PHONE)
+            .unwrap()
+            .iter()
+            .any(|d| d.device == linked.device)
+    );
+    manager.close().await.unwrap();
+    drop((alice, bob, manager));
+
+    let manager = store.open_manager(sim_options(&sim)).await;
+    let alice = manager.get("alice").await.unwrap();
+    assert!(!alice.is_paired());
+    assert_eq!(alice.info().jid, None);
+    assert_eq!(alice.state(), ConnectionState::Disconnected);
+    manager.close().await.unwrap();
+}
+
+async fn device_removed_by_the_phone_is_remembered(store: Arc<TestStore>) {
+    let sim = simulator().await;
+    sim.create_account(PHONE, "Alice").unwrap();
+    let manager = store.open_manager(sim_options(&sim)).await;
+    let (alice, linked) = pair(&sim, &manager, "alice").await;
+    let events = alice.events();
+    sim.sim().remove_device(PHONE, linked.device).unwrap();
+    let (reason, _) = next_state(&events, ConnectionState::LoggedOut).await;
+    assert_eq!(reason, StateReason::DeviceRemoved);
+    manager.close().await.unwrap();
+    drop((alice, manager));
+
+    // The next run neither logs in nor asks for a QR by itself; connecting pairs afresh.
+    let manager = store.open_manager(sim_options(&sim)).await;
+    let alice = manager.get("alice").await.unwrap();
+    assert!(!alice.is_paired());
+    assert_eq!(alice.state(), ConnectionState::Disconnected);
+    let relinked = link_by_qr(&sim, &alice, PHONE).await;
+    assert_ne!(relinked.device, linked.device);
+    manager.close().await.unwrap();
+}
+
+on_both_backends!(
+    restart_resumes_without_a_qr_then_logout,
+    device_removed_by_the_phone_is_remembered
+);
