@@ -495,7 +495,7 @@ impl Sim {
         let id = node.attr_str("id").unwrap_or_default();
         let pending = PendingStanza {
             id,
-            class: node.tag.clone(),
+            class: node.tag.to_string(),
             node: (&node).into(),
         };
         let live = self.write(|state| {

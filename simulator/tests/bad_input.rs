@@ -115,7 +115,7 @@ async fn bad_clients_are_closed_and_good_ones_unaffected() {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(answer.map(|n| n.tag), Some("failure".to_owned()));
+        assert_eq!(answer.map(|n| n.tag).as_deref(), Some("failure"));
         round += 1;
         still_works(&mut good, round).await;
 

@@ -69,7 +69,7 @@ pub fn parse_phone_number(input: &str) -> Result<String, Error> {
     if !(7..=15).contains(&jid.user.len()) || !jid.user.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad_id(input, "a phone number has 7 to 15 digits"));
     }
-    Ok(jid.user)
+    Ok(jid.user.into())
 }
 
 /// The kind of chat a parsed id names.

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use compact_str::CompactString;
+
 /// The server of the phone-number (PN) namespace, also the server JID itself.
 pub const DEFAULT_USER_SERVER: &str = "s.whatsapp.net";
 /// The linked-identity (LID) namespace.
@@ -50,7 +52,7 @@ pub enum JidError {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Jid {
     /// The user part (phone number, LID number, group id…); empty for server JIDs.
-    pub user: String,
+    pub user: CompactString,
     /// Legacy agent byte (AD_JID domain values other than the known servers).
     pub agent: u8,
     /// Device id; 0 is the primary device.
@@ -58,12 +60,12 @@ pub struct Jid {
     /// Integrator id (interop JIDs only).
     pub integrator: u16,
     /// The server, e.g. `s.whatsapp.net`, `lid`, `g.us`.
-    pub server: String,
+    pub server: CompactString,
 }
 
 impl Jid {
     /// A user-level JID (no device).
-    pub fn new(user: impl Into<String>, server: impl Into<String>) -> Self {
+    pub fn new(user: impl Into<CompactString>, server: impl Into<CompactString>) -> Self {
         Jid {
             user: user.into(),
             server: server.into(),
@@ -72,7 +74,11 @@ impl Jid {
     }
 
     /// A device JID.
-    pub fn with_device(user: impl Into<String>, server: impl Into<String>, device: u16) -> Self {
+    pub fn with_device(
+        user: impl Into<CompactString>,
+        server: impl Into<CompactString>,
+        device: u16,
+    ) -> Self {
         Jid {
             device,
             ..Jid::new(user, server)
@@ -80,7 +86,7 @@ impl Jid {
     }
 
     /// A JID with no user part, e.g. `s.whatsapp.net` or `g.us`.
-    pub fn server_jid(server: impl Into<String>) -> Self {
+    pub fn server_jid(server: impl Into<CompactString>) -> Self {
         Jid::new("", server)
     }
 
@@ -90,12 +96,12 @@ impl Jid {
     }
 
     /// A phone-number user, `15551234567@s.whatsapp.net`.
-    pub fn pn(user: impl Into<String>) -> Self {
+    pub fn pn(user: impl Into<CompactString>) -> Self {
         Jid::new(user, DEFAULT_USER_SERVER)
     }
 
     /// A LID user, `987654321@lid`.
-    pub fn lid(user: impl Into<String>) -> Self {
+    pub fn lid(user: impl Into<CompactString>) -> Self {
         Jid::new(user, HIDDEN_USER_SERVER)
     }
 
@@ -170,7 +176,7 @@ impl Jid {
     /// `user_<domain>` (LID → `user_1`).
     pub fn signal_address_user(&self) -> String {
         match self.domain_type() {
-            Some(0) | None => self.user.clone(),
+            Some(0) | None => self.user.to_string(),
             Some(domain) => format!("{}_{}", self.user, domain),
         }
     }
@@ -235,9 +241,9 @@ impl FromStr for Jid {
                 jid.agent = agent
                     .parse::<u8>()
                     .map_err(|_| JidError::BadAgent(s.to_owned()))?;
-                jid.user = user.to_owned();
+                jid.user = user.into();
             }
-            _ => jid.user = user_agent.to_owned(),
+            _ => jid.user = user_agent.into(),
         }
         Ok(jid)
     }

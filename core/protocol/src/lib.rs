@@ -18,5 +18,6 @@ pub mod proto;
 pub mod signal;
 pub mod stanza;
 
+pub use compact_str::CompactString;
 pub use jid::{Jid, JidError};
 pub use node::{AttrValue, Content, Node};

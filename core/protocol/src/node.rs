@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use compact_str::CompactString;
+
 use crate::jid::Jid;
 
 /// An attribute value. JID-valued attributes must be encoded with JID tags (protocol.md §0.1),
@@ -10,7 +12,7 @@ use crate::jid::Jid;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AttrValue {
     /// A plain string.
-    Str(String),
+    Str(CompactString),
     /// A JID, encoded as JID_PAIR / AD_JID.
     Jid(Jid),
 }
@@ -19,7 +21,7 @@ impl AttrValue {
     /// The value as text (a JID is formatted).
     pub fn to_text(&self) -> String {
         match self {
-            AttrValue::Str(s) => s.clone(),
+            AttrValue::Str(s) => s.to_string(),
             AttrValue::Jid(j) => j.to_string(),
         }
     }
@@ -35,12 +37,24 @@ impl AttrValue {
 
 impl From<&str> for AttrValue {
     fn from(s: &str) -> Self {
-        AttrValue::Str(s.to_owned())
+        AttrValue::Str(s.into())
     }
 }
 
 impl From<String> for AttrValue {
     fn from(s: String) -> Self {
+        AttrValue::Str(s.into())
+    }
+}
+
+impl From<&String> for AttrValue {
+    fn from(s: &String) -> Self {
+        AttrValue::Str(s.as_str().into())
+    }
+}
+
+impl From<CompactString> for AttrValue {
+    fn from(s: CompactString) -> Self {
         AttrValue::Str(s)
     }
 }
@@ -66,25 +80,29 @@ pub enum Content {
     /// Raw bytes (BINARY_n on the wire): keys, ids, protobufs, server-sent text.
     Bytes(Vec<u8>),
     /// A string (token, packed, or JID on the wire).
-    Str(String),
+    Str(CompactString),
     /// Child nodes.
     Nodes(Vec<Node>),
 }
 
 /// A binary node. Attributes keep their insertion order; lookups are by key.
+///
+/// Tags, attribute keys and string values are [`CompactString`]s: dictionary tokens are kept as
+/// `&'static str` and strings up to 24 bytes inline, so decoding most of a stanza allocates only
+/// the attribute and child lists and the byte contents.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct Node {
     /// The tag, e.g. `iq`, `message`.
-    pub tag: String,
+    pub tag: CompactString,
     /// Attributes in insertion order.
-    pub attrs: Vec<(String, AttrValue)>,
+    pub attrs: Vec<(CompactString, AttrValue)>,
     /// The content.
     pub content: Content,
 }
 
 impl Node {
     /// A node with no attributes and no content.
-    pub fn new(tag: impl Into<String>) -> Self {
+    pub fn new(tag: impl Into<CompactString>) -> Self {
         Node {
             tag: tag.into(),
             attrs: Vec::new(),
@@ -94,14 +112,18 @@ impl Node {
 
     /// Builder: sets (or replaces) an attribute.
     #[must_use]
-    pub fn attr(mut self, key: impl Into<String>, value: impl Into<AttrValue>) -> Self {
+    pub fn attr(mut self, key: impl Into<CompactString>, value: impl Into<AttrValue>) -> Self {
         self.set_attr(key, value);
         self
     }
 
     /// Builder: sets an attribute only when `value` is `Some`.
     #[must_use]
-    pub fn attr_opt(self, key: impl Into<String>, value: Option<impl Into<AttrValue>>) -> Self {
+    pub fn attr_opt(
+        self,
+        key: impl Into<CompactString>,
+        value: Option<impl Into<AttrValue>>,
+    ) -> Self {
         match value {
             Some(v) => self.attr(key, v),
             None => self,
@@ -130,13 +152,13 @@ impl Node {
 
     /// Builder: a string as content.
     #[must_use]
-    pub fn text(mut self, text: impl Into<String>) -> Self {
+    pub fn text(mut self, text: impl Into<CompactString>) -> Self {
         self.content = Content::Str(text.into());
         self
     }
 
     /// Sets (or replaces) an attribute in place.
-    pub fn set_attr(&mut self, key: impl Into<String>, value: impl Into<AttrValue>) {
+    pub fn set_attr(&mut self, key: impl Into<CompactString>, value: impl Into<AttrValue>) {
         let key = key.into();
         let value = value.into();
         match self.attrs.iter_mut().find(|(k, _)| *k == key) {

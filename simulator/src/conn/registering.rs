@@ -172,7 +172,7 @@ where
             if hello.companion_server_auth_key_pub != conn.client_static {
                 return Ok(header.error(&IqError::new(400, "noise-key-mismatch")));
             }
-            let phone = hello.phone.user.clone();
+            let phone = hello.phone.user.to_string();
             if sim.read(|s| s.account(&phone).is_err()) {
                 return Ok(header.error(&IqError::not_found()));
             }

@@ -214,7 +214,7 @@ impl State {
                 self.accounts.values().find(|a| a.lid == jid.user)
             }
             openwa_protocol::jid::DEFAULT_USER_SERVER
-            | openwa_protocol::jid::LEGACY_USER_SERVER => self.accounts.get(&jid.user),
+            | openwa_protocol::jid::LEGACY_USER_SERVER => self.accounts.get(jid.user.as_str()),
             _ => None,
         }
     }

@@ -42,22 +42,22 @@ pub struct StoredNode {
 impl From<&Node> for StoredNode {
     fn from(node: &Node) -> Self {
         StoredNode {
-            tag: node.tag.clone(),
+            tag: node.tag.to_string(),
             attrs: node
                 .attrs
                 .iter()
                 .map(|(k, v)| {
                     let value = match v {
-                        AttrValue::Str(s) => StoredAttr::Str(s.clone()),
+                        AttrValue::Str(s) => StoredAttr::Str(s.to_string()),
                         AttrValue::Jid(j) => StoredAttr::Jid(j.to_string()),
                     };
-                    (k.clone(), value)
+                    (k.to_string(), value)
                 })
                 .collect(),
             content: match &node.content {
                 Content::None => StoredContent::None,
                 Content::Bytes(b) => StoredContent::Bytes(b.clone()),
-                Content::Str(s) => StoredContent::Str(s.clone()),
+                Content::Str(s) => StoredContent::Str(s.to_string()),
                 Content::Nodes(nodes) => {
                     StoredContent::Nodes(nodes.iter().map(StoredNode::from).collect())
                 }
@@ -70,25 +70,25 @@ impl StoredNode {
     /// Back to a [`Node`]; a stored JID that no longer parses is kept as a string.
     pub fn to_node(&self) -> Node {
         Node {
-            tag: self.tag.clone(),
+            tag: self.tag.as_str().into(),
             attrs: self
                 .attrs
                 .iter()
                 .map(|(k, v)| {
                     let value = match v {
-                        StoredAttr::Str(s) => AttrValue::Str(s.clone()),
+                        StoredAttr::Str(s) => AttrValue::from(s),
                         StoredAttr::Jid(s) => match s.parse::<Jid>() {
                             Ok(jid) => AttrValue::Jid(jid),
-                            Err(_) => AttrValue::Str(s.clone()),
+                            Err(_) => AttrValue::from(s),
                         },
                     };
-                    (k.clone(), value)
+                    (k.as_str().into(), value)
                 })
                 .collect(),
             content: match &self.content {
                 StoredContent::None => Content::None,
                 StoredContent::Bytes(b) => Content::Bytes(b.clone()),
-                StoredContent::Str(s) => Content::Str(s.clone()),
+                StoredContent::Str(s) => Content::Str(s.as_str().into()),
                 StoredContent::Nodes(nodes) => {
                     Content::Nodes(nodes.iter().map(StoredNode::to_node).collect())
                 }

@@ -223,10 +223,7 @@ impl Driver {
         node.attrs.retain(|(key, _)| key.as_str() != "id");
         node.attrs.insert(
             0,
-            (
-                "id".to_owned(),
-                openwa_protocol::AttrValue::from(id.as_str()),
-            ),
+            ("id".into(), openwa_protocol::AttrValue::from(id.as_str())),
         );
         self.pending.insert(
             id,

@@ -2,8 +2,9 @@
 //! input: every length is checked against the bytes that remain before anything is allocated,
 //! nesting is limited, and compressed input inflates to at most [`MAX_INFLATED_LEN`] bytes.
 
-use std::borrow::Cow;
 use std::io::Read;
+
+use compact_str::{CompactString, ToCompactString};
 
 use super::tag;
 use super::token::{Dictionary, Token};
@@ -140,27 +141,20 @@ fn decode_body(body: &[u8], dictionary: Dictionary) -> Result<Node> {
 enum Value<'a> {
     Token(&'static str),
     Raw(&'a [u8]),
-    Packed(String),
+    Packed(CompactString),
     Jid(Jid),
 }
 
 impl Value<'_> {
-    fn into_string(self) -> String {
+    /// The value as an owned string: tokens stay `&'static str`, short strings go inline, and
+    /// invalid UTF-8 is replaced with U+FFFD (as Baileys does) rather than failing the stanza.
+    fn into_string(self) -> CompactString {
         match self {
-            Value::Token(text) => text.to_owned(),
-            Value::Raw(bytes) => utf8(bytes),
+            Value::Token(text) => CompactString::const_new(text),
+            Value::Raw(bytes) => CompactString::from_utf8_lossy(bytes),
             Value::Packed(text) => text,
-            Value::Jid(jid) => jid.to_string(),
+            Value::Jid(jid) => jid.to_compact_string(),
         }
-    }
-}
-
-/// Text from raw bytes; invalid UTF-8 is replaced with U+FFFD (as Baileys does) rather than
-/// failing the whole stanza.
-fn utf8(bytes: &[u8]) -> String {
-    match String::from_utf8_lossy(bytes) {
-        Cow::Borrowed(text) => text.to_owned(),
-        Cow::Owned(text) => text,
     }
 }
 
@@ -296,7 +290,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A string that may not be a JID: tags, attribute keys, a JID's own parts.
-    fn plain_string(&mut self) -> Result<String> {
+    fn plain_string(&mut self) -> Result<CompactString> {
         let start = self.offset();
         let tag = self.byte()?;
         // Refuse JID tags before reading them: a JID's parts are plain strings, so reading a
@@ -403,12 +397,12 @@ impl<'a> Reader<'a> {
     }
 
     /// NIBBLE_8 / HEX_8: a length byte (`pairs | 0x80 if odd`), then two codes per byte.
-    fn packed(&mut self, tag: u8) -> Result<String> {
+    fn packed(&mut self, tag: u8) -> Result<CompactString> {
         let len_byte = self.byte()?;
         let odd = len_byte & 0x80 != 0;
         let bytes_start = self.offset();
         let bytes = self.take(usize::from(len_byte & 0x7F))?;
-        let mut text = String::with_capacity(bytes.len() * 2);
+        let mut text = CompactString::with_capacity(bytes.len() * 2);
         let last = bytes.len().checked_sub(1);
         for (i, &byte) in bytes.iter().enumerate() {
             let pad_allowed = odd && Some(i) == last;

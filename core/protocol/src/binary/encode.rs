@@ -90,7 +90,7 @@ fn write_node(node: &Node, dict: Dictionary, out: &mut Vec<u8>) -> Result<(), En
     let size = 1 + 2 * node.attrs.len() + usize::from(has_content);
     if size > MAX_LIST {
         return Err(EncodeError::TooManyAttributes {
-            tag: node.tag.clone(),
+            tag: node.tag.to_string(),
             count: node.attrs.len(),
         });
     }
@@ -113,7 +113,7 @@ fn write_node(node: &Node, dict: Dictionary, out: &mut Vec<u8>) -> Result<(), En
         Content::Nodes(children) => {
             if children.len() > MAX_LIST {
                 return Err(EncodeError::TooManyChildren {
-                    tag: node.tag.clone(),
+                    tag: node.tag.to_string(),
                     count: children.len(),
                 });
             }

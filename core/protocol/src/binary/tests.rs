@@ -5,6 +5,7 @@ use std::io::Write;
 use super::*;
 use crate::jid::Jid;
 use crate::node::{AttrValue, Content, Node};
+use compact_str::CompactString;
 
 fn hex(text: &str) -> Vec<u8> {
     hex::decode(text.replace(' ', "")).unwrap()
@@ -170,7 +171,7 @@ fn content_kinds_round_trip() {
         Content::None,
         Content::Bytes(vec![]),
         Content::Bytes(b"hello".to_vec()),
-        Content::Str(String::new()),
+        Content::Str(CompactString::default()),
         Content::Str("text".into()),
         Content::Str("12345".into()),
         Content::Str("3EB0".into()),
@@ -309,7 +310,7 @@ fn liberal_empty_strings() {
             .unwrap()
             .content
     };
-    assert_eq!(content("FF 00"), Content::Str(String::new()));
+    assert_eq!(content("FF 00"), Content::Str(CompactString::default()));
     assert_eq!(content("FC 00"), Content::Bytes(vec![]));
     assert_eq!(content("00"), Content::Nodes(vec![]));
 }
@@ -541,7 +542,9 @@ fn nodes_past_the_format_limits_are_refused_not_cut() {
     assert_eq!(decode(&encode(&fits).unwrap()).unwrap(), fits);
 
     let mut many_attrs = Node::new("a");
-    many_attrs.attrs = (0..32_768).map(|i| (format!("k{i}"), "v".into())).collect();
+    many_attrs.attrs = (0..32_768)
+        .map(|i| (format!("k{i}").into(), "v".into()))
+        .collect();
     assert!(matches!(
         encode(&many_attrs),
         Err(crate::binary::EncodeError::TooManyAttributes { count: 32_768, .. })

@@ -47,7 +47,7 @@ impl ChatState {
     pub fn from_node(node: &Node) -> Result<Self, StanzaError> {
         node.expect_tag("chatstate")?;
         let child = node.first_child().ok_or(StanzaError::MissingChild {
-            tag: node.tag.clone(),
+            tag: node.tag.to_string(),
             child: "composing",
         })?;
         let state = match child.tag.as_str() {

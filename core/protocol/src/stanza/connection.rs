@@ -235,7 +235,7 @@ impl Ib {
     pub fn from_node(node: &Node) -> Result<Self, StanzaError> {
         node.expect_tag("ib")?;
         let child = node.first_child().ok_or(StanzaError::MissingChild {
-            tag: node.tag.clone(),
+            tag: node.tag.to_string(),
             child: "offline",
         })?;
         let count = || child.opt_num_attr("count").map(Option::unwrap_or_default);
@@ -283,7 +283,7 @@ impl IqSpec for SetPassive {
             Some("active") => Ok(SetPassive { passive: false }),
             Some(other) => Err(bad_attr(iq, "xmlns", format!("passive with <{other}>"))),
             None => Err(StanzaError::MissingChild {
-                tag: iq.tag.clone(),
+                tag: iq.tag.to_string(),
                 child: "active",
             }),
         }

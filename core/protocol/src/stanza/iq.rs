@@ -229,7 +229,7 @@ pub trait IqSpec: Sized {
     /// The request iq with its `id`.
     fn request_with_id(&self, id: &str) -> Node {
         let mut iq = self.request();
-        iq.attrs.insert(0, ("id".to_owned(), AttrValue::from(id)));
+        iq.attrs.insert(0, ("id".into(), AttrValue::from(id)));
         iq
     }
 

@@ -85,7 +85,7 @@ impl IqSpec for MediaConnRequest {
             .collect::<Result<_, StanzaError>>()?;
         if hosts.is_empty() {
             return Err(StanzaError::MissingChild {
-                tag: conn.tag.clone(),
+                tag: conn.tag.to_string(),
                 child: "host",
             });
         }

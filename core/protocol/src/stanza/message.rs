@@ -136,7 +136,7 @@ impl DeviceEnc {
             .iter()
             .find(|c| c.tag == "enc" || c.tag == "plaintext")
             .ok_or(StanzaError::MissingChild {
-                tag: node.tag.clone(),
+                tag: node.tag.to_string(),
                 child: "enc",
             })?;
         Ok(DeviceEnc {

@@ -261,7 +261,7 @@ impl GroupNotification {
 
     fn read(node: &Node) -> Result<Self, StanzaError> {
         let change = node.first_child().ok_or(StanzaError::MissingChild {
-            tag: node.tag.clone(),
+            tag: node.tag.to_string(),
             child: "add",
         })?;
         Ok(GroupNotification {
@@ -335,7 +335,7 @@ impl DevicesNotification {
             .iter()
             .find(|c| matches!(c.tag.as_str(), "add" | "remove" | "update"))
             .ok_or(StanzaError::MissingChild {
-                tag: node.tag.clone(),
+                tag: node.tag.to_string(),
                 child: "update",
             })?;
         Ok(DevicesNotification {

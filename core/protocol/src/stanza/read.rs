@@ -46,7 +46,7 @@ impl NodeRead for Node {
         } else {
             Err(StanzaError::UnexpectedTag {
                 expected: tag,
-                found: self.tag.clone(),
+                found: self.tag.to_string(),
             })
         }
     }
@@ -98,7 +98,7 @@ impl NodeRead for Node {
     fn req_child(&self, tag: &'static str) -> Result<&Node, StanzaError> {
         self.get_child(tag)
             .ok_or_else(|| StanzaError::MissingChild {
-                tag: self.tag.clone(),
+                tag: self.tag.to_string(),
                 child: tag,
             })
     }
@@ -151,7 +151,7 @@ impl NodeRead for Node {
 /// The error for an absent attribute.
 pub(crate) fn missing_attr(node: &Node, attr: &'static str) -> StanzaError {
     StanzaError::MissingAttr {
-        tag: node.tag.clone(),
+        tag: node.tag.to_string(),
         attr,
     }
 }
@@ -159,7 +159,7 @@ pub(crate) fn missing_attr(node: &Node, attr: &'static str) -> StanzaError {
 /// The error for an unacceptable attribute value.
 pub(crate) fn bad_attr(node: &Node, attr: &'static str, value: impl Into<String>) -> StanzaError {
     StanzaError::BadAttr {
-        tag: node.tag.clone(),
+        tag: node.tag.to_string(),
         attr,
         value: value.into(),
     }
@@ -168,7 +168,7 @@ pub(crate) fn bad_attr(node: &Node, attr: &'static str, value: impl Into<String>
 /// The error for unacceptable content.
 pub(crate) fn bad_content(node: &Node, reason: impl Into<String>) -> StanzaError {
     StanzaError::BadContent {
-        tag: node.tag.clone(),
+        tag: node.tag.to_string(),
         reason: reason.into(),
     }
 }

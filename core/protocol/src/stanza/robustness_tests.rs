@@ -464,7 +464,7 @@ fn mutate(node: &mut Node, target: usize, op: u8, pick: usize) {
             }
         }
         3 => node.content = Content::Bytes(value.as_bytes().to_vec()),
-        4 => node.content = Content::Str(value.to_owned()),
+        4 => node.content = Content::Str(value.into()),
         5 => node.content = Content::None,
         6 => {
             if let Content::Nodes(children) = &mut node.content
@@ -473,7 +473,7 @@ fn mutate(node: &mut Node, target: usize, op: u8, pick: usize) {
                 children.push(child);
             }
         }
-        _ => node.tag = value.to_owned(),
+        _ => node.tag = value.into(),
     }
 }
 

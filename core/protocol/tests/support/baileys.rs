@@ -100,7 +100,7 @@ pub fn content_view(content: &Content, children: impl Fn(&Node) -> Value) -> Val
     match content {
         Content::None => Value::Null,
         Content::Bytes(bytes) => json!({ "bytes": hex::encode(bytes) }),
-        Content::Str(text) => json!({ "text": text }),
+        Content::Str(text) => json!({ "text": text.as_str() }),
         Content::Nodes(nodes) => json!({ "nodes": nodes.iter().map(children).collect::<Vec<_>>() }),
     }
 }
@@ -112,15 +112,15 @@ pub fn expected_baileys_view(node: &Node) -> Value {
         .iter()
         .map(|(key, value)| {
             let text = match value {
-                AttrValue::Str(text) => text.clone(),
+                AttrValue::Str(text) => text.to_string(),
                 AttrValue::Jid(jid) => baileys_decoded_jid(jid),
             };
-            (key.clone(), text)
+            (key.to_string(), text)
         })
         .collect();
     attrs.sort();
     json!({
-        "tag": node.tag,
+        "tag": node.tag.as_str(),
         "attrs": attrs,
         "content": content_view(&node.content, expected_baileys_view),
     })
@@ -152,14 +152,14 @@ pub fn baileys_description(node: &Node) -> Value {
         .iter()
         .map(|(key, value)| {
             let text = match value {
-                AttrValue::Str(text) => text.clone(),
+                AttrValue::Str(text) => text.to_string(),
                 AttrValue::Jid(jid) => baileys_encodable_jid(jid),
             };
-            (key.clone(), text)
+            (key.to_string(), text)
         })
         .collect();
     json!({
-        "tag": node.tag,
+        "tag": node.tag.as_str(),
         "attrs": attrs,
         "content": content_view(&node.content, baileys_description),
     })

@@ -11,7 +11,7 @@ pub mod stanzas;
 
 use openwa_protocol::binary::Dictionary;
 use openwa_protocol::binary::token::Token;
-use openwa_protocol::{AttrValue, Content, Jid, Node};
+use openwa_protocol::{AttrValue, CompactString, Content, Jid, Node};
 use proptest::prelude::*;
 
 /// Who must be able to handle the generated nodes.
@@ -185,13 +185,14 @@ pub fn any_jid(profile: Profile) -> BoxedStrategy<Jid> {
 
 fn attr_value(profile: Profile) -> impl Strategy<Value = AttrValue> {
     prop_oneof![
-        3 => any_string(profile).prop_map(AttrValue::Str),
+        3 => any_string(profile).prop_map(AttrValue::from),
         2 => any_jid(profile).prop_map(AttrValue::Jid),
     ]
 }
 
-fn attrs(profile: Profile) -> BoxedStrategy<Vec<(String, AttrValue)>> {
-    let pairs = prop::collection::vec((any_string(profile), attr_value(profile)), 0..6);
+fn attrs(profile: Profile) -> BoxedStrategy<Vec<(CompactString, AttrValue)>> {
+    let key = any_string(profile).prop_map(CompactString::from);
+    let pairs = prop::collection::vec((key, attr_value(profile)), 0..6);
     match profile {
         Profile::Ours => pairs.boxed(),
         // JavaScript objects keep one value per key.
@@ -209,7 +210,7 @@ fn leaf_content(profile: Profile) -> impl Strategy<Value = Content> {
     prop_oneof![
         3 => Just(Content::None),
         3 => prop::collection::vec(any::<u8>(), 0..300).prop_map(Content::Bytes),
-        2 => content_string(profile).prop_map(Content::Str),
+        2 => content_string(profile).prop_map(|text| Content::Str(text.into())),
         1 => Just(Content::Nodes(Vec::new())),
     ]
 }
@@ -217,7 +218,7 @@ fn leaf_content(profile: Profile) -> impl Strategy<Value = Content> {
 fn leaf(profile: Profile) -> impl Strategy<Value = Node> {
     (tag_string(profile), attrs(profile), leaf_content(profile)).prop_map(
         |(tag, attrs, content)| Node {
-            tag,
+            tag: tag.into(),
             attrs,
             content,
         },
@@ -232,9 +233,9 @@ pub fn any_node(profile: Profile) -> BoxedStrategy<Node> {
         prop::option::of(content_string(profile)),
     )
         .prop_map(|(tag, text)| Node {
-            tag,
+            tag: tag.into(),
             attrs: Vec::new(),
-            content: text.map_or(Content::None, Content::Str),
+            content: text.map_or(Content::None, |text| Content::Str(text.into())),
         });
     leaf(profile)
         .prop_recursive(4, 64, 6, move |inner| {
@@ -244,7 +245,7 @@ pub fn any_node(profile: Profile) -> BoxedStrategy<Node> {
             ];
             (tag_string(profile), attrs(profile), children).prop_map(|(tag, attrs, children)| {
                 Node {
-                    tag,
+                    tag: tag.into(),
                     attrs,
                     content: Content::Nodes(children),
                 }

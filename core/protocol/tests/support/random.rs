@@ -3,7 +3,7 @@
 //! debug builds). Same rules per [`Profile`]; no shrinking.
 
 use openwa_protocol::binary::Dictionary;
-use openwa_protocol::{AttrValue, Content, Jid, Node};
+use openwa_protocol::{AttrValue, CompactString, Content, Jid, Node};
 use rand::seq::SliceRandom;
 use rand::{Rng, RngCore};
 
@@ -218,15 +218,15 @@ impl<R: Rng> NodeGen<R> {
         }
     }
 
-    fn attrs(&mut self) -> Vec<(String, AttrValue)> {
+    fn attrs(&mut self) -> Vec<(CompactString, AttrValue)> {
         let count = self.rng.gen_range(0..6);
-        let mut attrs: Vec<(String, AttrValue)> = Vec::with_capacity(count);
+        let mut attrs: Vec<(CompactString, AttrValue)> = Vec::with_capacity(count);
         for _ in 0..count {
-            let key = self.string();
+            let key = CompactString::from(self.string());
             let value = if self.rng.gen_bool(0.4) {
                 AttrValue::Jid(self.jid())
             } else {
-                AttrValue::Str(self.string())
+                AttrValue::from(self.string())
             };
             if self.profile == Profile::Ours || attrs.iter().all(|(k, _)| *k != key) {
                 attrs.push((key, value));
@@ -247,7 +247,7 @@ impl<R: Rng> NodeGen<R> {
                 self.rng.fill_bytes(&mut bytes);
                 Content::Bytes(bytes)
             }
-            6 | 7 => Content::Str(self.content_string()),
+            6 | 7 => Content::Str(self.content_string().into()),
             _ => Content::Nodes(Vec::new()),
         }
     }
@@ -276,7 +276,7 @@ impl<R: Rng> NodeGen<R> {
             Content::Nodes((0..count).map(|_| self.node(depth - 1)).collect())
         };
         Node {
-            tag,
+            tag: tag.into(),
             attrs,
             content,
         }

@@ -301,7 +301,7 @@ impl IqSpec for UpdateParticipants {
 
     fn decode_request(iq: &Node) -> Result<Self, StanzaError> {
         let action = iq.first_child().ok_or(StanzaError::MissingChild {
-            tag: iq.tag.clone(),
+            tag: iq.tag.to_string(),
             child: "add",
         })?;
         let kind = ParticipantAction::from(action.tag.as_str());
@@ -328,7 +328,7 @@ impl IqSpec for UpdateParticipants {
 
     fn decode_response(iq: &Node) -> Result<Vec<ParticipantResult>, StanzaError> {
         let action = iq.first_child().ok_or(StanzaError::MissingChild {
-            tag: iq.tag.clone(),
+            tag: iq.tag.to_string(),
             child: "add",
         })?;
         action
