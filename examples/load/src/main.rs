@@ -1,0 +1,278 @@
+//! `openwa-load`: runs N sessions of one `SessionManager` against an `openwa-sim` process and
+//! measures, per N: pairing throughput (real QR pairing, in parallel), the restore time of a
+//! fresh process (manager open → every session connected) and the resident memory per idle
+//! connected session of that process. Figures go to docs/BENCHMARKS.md.
+//!
+//! ```sh
+//! cargo build --release -p openwa-simulator -p openwa-load
+//! target/release/openwa-load --sessions 1,100,1000
+//! ```
+#![allow(clippy::print_stdout)] // a command-line program: its output is the report
+
+mod rss;
+mod sim;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use openwa::{
+    AtRestKey, ConnectionState, EventKind, ManagerConfig, SessionManager, SessionOptions,
+    StoreBackend, StoreConfig,
+};
+
+use sim::SimProcess;
+
+/// Any failure of the tool (it reports and exits).
+pub type Failure = Box<dyn std::error::Error + Send + Sync>;
+
+const USAGE: &str = "\
+usage: openwa-load [--sessions N,N,...] [--parallel N] [--restore-parallelism N]
+                   [--sim PATH] [--dir DIR] [--idle-secs N]
+
+  --sessions             session counts to measure (default 1,100,1000)
+  --parallel             pairings in flight at once (default 64)
+  --restore-parallelism  the manager's restore_parallelism (default 64)
+  --sim                  openwa-sim binary (default: next to this binary)
+  --dir                  work directory for the databases (default: a temp dir)
+  --idle-secs            idle time before RSS is read (default 5)";
+
+/// Parsed flags.
+#[derive(Debug, Clone)]
+struct Args {
+    sessions: Vec<usize>,
+    parallel: usize,
+    restore_parallelism: usize,
+    sim: PathBuf,
+    dir: PathBuf,
+    idle: Duration,
+}
+
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, Failure> {
+    let exe = std::env::current_exe()?;
+    let mut parsed = Args {
+        sessions: vec![1, 100, 1000],
+        parallel: 64,
+        restore_parallelism: 64,
+        sim: exe.with_file_name("openwa-sim"),
+        dir: std::env::temp_dir().join(format!("openwa-load-{}", std::process::id())),
+        idle: Duration::from_secs(5),
+    };
+    while let Some(flag) = args.next() {
+        let value = args
+            .next()
+            .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
+        match flag.as_str() {
+            "--sessions" => {
+                parsed.sessions = value.split(',').map(str::parse).collect::<Result<_, _>>()?;
+            }
+            "--parallel" => parsed.parallel = value.parse()?,
+            "--restore-parallelism" => parsed.restore_parallelism = value.parse()?,
+            "--sim" => parsed.sim = PathBuf::from(value),
+            "--dir" => parsed.dir = PathBuf::from(value),
+            "--idle-secs" => parsed.idle = Duration::from_secs(value.parse()?),
+            _ => return Err(format!("unknown flag {flag}\n{USAGE}").into()),
+        }
+    }
+    Ok(parsed)
+}
+
+fn manager_config(
+    dir: &std::path::Path,
+    options: SessionOptions,
+    parallelism: usize,
+) -> ManagerConfig {
+    ManagerConfig {
+        store: StoreConfig {
+            backend: StoreBackend::Sqlite {
+                path: dir.join("openwa.db"),
+            },
+            at_rest_key: Some(AtRestKey::File {
+                path: dir.join("openwa.key"),
+            }),
+        },
+        restore_parallelism: parallelism,
+        event_buffer: 65_536,
+        default_session_options: options,
+    }
+}
+
+fn options(sim: &SimProcess) -> Result<SessionOptions, Failure> {
+    Ok(SessionOptions {
+        server_url: sim.ws_url.clone(),
+        trust_root: hex::decode(&sim.root_public_key)?,
+        ..SessionOptions::default()
+    })
+}
+
+fn phone(i: usize) -> String {
+    format!("1666{i:07}")
+}
+
+/// Creates session `i`, pairs it by QR through the admin API and waits until it is connected.
+async fn pair_one(sim: &SimProcess, manager: &SessionManager, i: usize) -> Result<(), Failure> {
+    let session = manager.create_session(&format!("s{i}"), None).await?;
+    let events = session.events();
+    session.connect().await?;
+    let qr = loop {
+        let event = events.next().await.ok_or("event stream closed")?;
+        if let EventKind::Qr { code, .. } = event.kind {
+            break code;
+        }
+    };
+    sim.post(
+        &format!("/admin/accounts/{}/link", phone(i)),
+        &serde_json::json!({ "qr": qr }),
+    )
+    .await?;
+    session
+        .wait_for_state(ConnectionState::Connected, 600_000)
+        .await?;
+    Ok(())
+}
+
+/// Provisions `n` paired sessions in `dir`; returns the pairing time.
+async fn provision(
+    args: &Args,
+    sim: &SimProcess,
+    dir: &std::path::Path,
+    n: usize,
+) -> Result<Duration, Failure> {
+    let accounts = futures_util::stream::iter(0..n)
+        .map(|i| async move {
+            sim.post(
+                "/admin/accounts",
+                &serde_json::json!({ "phone": phone(i), "name": format!("Load {i}") }),
+            )
+            .await
+        })
+        .buffer_unordered(args.parallel)
+        .collect::<Vec<_>>()
+        .await;
+    accounts.into_iter().collect::<Result<Vec<()>, _>>()?;
+    let manager =
+        SessionManager::open(manager_config(dir, options(sim)?, args.restore_parallelism)).await?;
+    let started = Instant::now();
+    let paired = futures_util::stream::iter(0..n)
+        .map(|i| pair_one(sim, &manager, i))
+        .buffer_unordered(args.parallel)
+        .collect::<Vec<_>>()
+        .await;
+    let elapsed = started.elapsed();
+    paired.into_iter().collect::<Result<Vec<()>, _>>()?;
+    manager.close().await?;
+    Ok(elapsed)
+}
+
+/// Child mode: opens the manager on `dir`, waits until all `n` sessions are connected, idles,
+/// and prints one JSON line with the restore time and the RSS before/after.
+async fn restore_child(
+    dir: PathBuf,
+    n: usize,
+    parallelism: usize,
+    idle: Duration,
+) -> Result<(), Failure> {
+    let rss_before = rss::rss_kib()?;
+    let started = Instant::now();
+    // The options are stored per session; the defaults here are unused.
+    let manager =
+        SessionManager::open(manager_config(&dir, SessionOptions::default(), parallelism)).await?;
+    loop {
+        let connected = manager
+            .list()
+            .await?
+            .iter()
+            .filter(|s| s.state == ConnectionState::Connected)
+            .count();
+        if connected >= n {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let restore = started.elapsed();
+    tokio::time::sleep(idle).await;
+    let rss_after = rss::rss_kib()?;
+    let sessions = manager.list().await?;
+    let still_connected = sessions
+        .iter()
+        .filter(|s| s.state == ConnectionState::Connected)
+        .count();
+    println!(
+        "{}",
+        serde_json::json!({
+            "sessions": n,
+            "restore_ms": restore.as_millis() as u64,
+            "rss_before_kib": rss_before,
+            "rss_after_kib": rss_after,
+            "connected_after_idle": still_connected,
+        })
+    );
+    manager.close().await?;
+    Ok(())
+}
+
+async fn measure(args: &Args, n: usize) -> Result<(), Failure> {
+    let sim = Arc::new(SimProcess::start(&args.sim).await?);
+    let dir = args.dir.join(format!("n{n}"));
+    std::fs::create_dir_all(&dir)?;
+    let pairing = provision(args, &sim, &dir, n).await?;
+    let output = tokio::process::Command::new(std::env::current_exe()?)
+        .arg("restore")
+        .arg(&dir)
+        .arg(n.to_string())
+        .arg(args.restore_parallelism.to_string())
+        .arg(args.idle.as_secs().to_string())
+        .output()
+        .await?;
+    if !output.status.success() {
+        return Err(format!(
+            "restore child failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+        .into());
+    }
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    let before = report["rss_before_kib"].as_u64().unwrap_or(0);
+    let after = report["rss_after_kib"].as_u64().unwrap_or(0);
+    let per_session = after.saturating_sub(before) as f64 / n as f64;
+    println!(
+        "| {n} | {:.1} s ({:.0}/s) | {} ms | {} → {} KiB | {per_session:.1} KiB | {} |",
+        pairing.as_secs_f64(),
+        n as f64 / pairing.as_secs_f64(),
+        report["restore_ms"],
+        before,
+        after,
+        report["connected_after_idle"],
+    );
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Failure> {
+    let mut argv = std::env::args().skip(1).peekable();
+    if argv.peek().map(String::as_str) == Some("restore") {
+        argv.next();
+        let mut next = || argv.next().ok_or("restore DIR N PARALLELISM IDLE_SECS");
+        let dir = PathBuf::from(next()?);
+        let n = next()?.parse()?;
+        let parallelism = next()?.parse()?;
+        let idle = Duration::from_secs(next()?.parse()?);
+        return restore_child(dir, n, parallelism, idle).await;
+    }
+    if argv.peek().map(String::as_str) == Some("--help") {
+        println!("{USAGE}");
+        return Ok(());
+    }
+    let args = parse_args(argv)?;
+    println!(
+        "| sessions | pairing (parallel {}) | restore (parallelism {}) | process RSS before → after restore | RSS per idle connected session | connected after idle |",
+        args.parallel, args.restore_parallelism
+    );
+    println!("|---|---|---|---|---|---|");
+    for n in args.sessions.clone() {
+        measure(&args, n).await?;
+    }
+    Ok(())
+}
