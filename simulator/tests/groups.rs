@@ -534,7 +534,7 @@ async fn group_iqs_answer_like_whatsapp_and_notify_every_member_device() {
     let kinds: Vec<String> = queued
         .iter()
         .filter(|n| n.attr_str("type").as_deref() == Some("w:gp2"))
-        .map(|n| n.first_child().unwrap().tag.clone())
+        .map(|n| n.first_child().unwrap().tag.to_string())
         .collect();
     assert_eq!(kinds.first().map(String::as_str), Some("create"));
     assert_eq!(kinds.last().map(String::as_str), Some("remove"));
