@@ -309,18 +309,25 @@ impl Sim {
         Ok(())
     }
 
-    /// Creates a group owned by `creator`.
+    /// Creates a group owned by `creator` (as its phone would) and notifies the members.
     pub fn create_group(
         &self,
         creator: &str,
         subject: &str,
         participants: &[String],
     ) -> Result<GroupInfo, StateError> {
-        self.write(|state| {
-            state
-                .create_group(creator, subject, participants, now_secs(), &mut OsRng)
-                .map(GroupInfo::from)
-        })
+        let actor = crate::groups::notify::Actor {
+            phone: creator.to_owned(),
+            push_name: self.read(|s| s.accounts.get(creator).map(|a| a.name.clone())),
+        };
+        let created = crate::groups::create_group(
+            self,
+            &actor,
+            subject,
+            participants,
+            crate::groups::CreateOptions::default(),
+        )?;
+        self.read(|s| s.group(&created.jid.user).map(GroupInfo::from))
     }
 
     /// Applies a fault.
@@ -547,12 +554,13 @@ impl Sim {
             }
         };
         let t = now_secs();
+        let mut ack = Ack::message_accepted(message.id.clone(), message.to.clone(), t);
         if message.to.is_group() {
-            crate::groups::route_group_message(self, me, &message, t);
+            ack.phash = crate::groups::route_group_message(self, me, &message, t);
         } else {
             self.route_direct(me, &message, t);
         }
-        Ack::message_accepted(message.id.clone(), message.to.clone(), t).to_node()
+        ack.to_node()
     }
 
     fn route_direct(&self, me: &DeviceRef, message: &OutgoingMessage, t: u64) {

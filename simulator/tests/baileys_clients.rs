@@ -272,3 +272,141 @@ async fn baileys7_to_baileys7_text_both_ways_through_the_simulator() {
     let _ = std::fs::remove_dir_all(&auth_a);
     let _ = std::fs::remove_dir_all(&auth_b);
 }
+
+impl Baileys {
+    /// Calls one of Baileys' group functions and returns its result.
+    async fn group(&mut self, op: &str, args: Value) -> Value {
+        self.send(json!({"cmd": "group", "op": op, "args": args}))
+            .await;
+        self.wait_for(op, |e| e["event"] == "group" && e["op"] == op)
+            .await["result"]
+            .clone()
+    }
+}
+
+fn participant_ids(metadata: &Value) -> Vec<(String, String, Value)> {
+    let mut ids: Vec<_> = metadata["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["id"].as_str().unwrap().to_owned(),
+                p["phoneNumber"].as_str().unwrap_or_default().to_owned(),
+                p["admin"].clone(),
+            )
+        })
+        .collect();
+    ids.sort_by(|a, b| a.0.cmp(&b.0));
+    ids
+}
+
+#[tokio::test]
+async fn baileys7_group_create_metadata_changes_and_messages_both_ways() {
+    require_node_modules();
+    let sim = start_sim().await;
+    sim.create_account("15550000007").await;
+    sim.create_account("15550000008").await;
+    let (auth_a, auth_b) = (temp_auth_dir("ga"), temp_auth_dir("gb"));
+    let (mut alice, _) = pair_by_qr(&sim, "15550000007", &auth_a).await;
+    let (mut bob, _) = pair_by_qr(&sim, "15550000008", &auth_b).await;
+
+    // Alice creates the group: Baileys parses the answer, Bob learns of it by notification.
+    let created = alice
+        .group(
+            "groupCreate",
+            json!(["Interop", ["15550000008@s.whatsapp.net"]]),
+        )
+        .await;
+    let group = created["id"].as_str().unwrap().to_owned();
+    assert!(group.ends_with("@g.us"), "{created}");
+    assert_eq!(created["subject"], "Interop");
+    assert_eq!(created["addressingMode"], "lid");
+    let upsert = bob
+        .wait_for("groups.upsert", |e| {
+            e["event"] == "group_event" && e["kind"] == "groups.upsert"
+        })
+        .await;
+    assert_eq!(upsert["data"][0]["id"], group.as_str(), "{upsert}");
+    assert_eq!(upsert["data"][0]["subject"], "Interop", "{upsert}");
+
+    // Metadata as each member sees it matches what creation returned.
+    let seen_by_alice = alice.group("groupMetadata", json!([group])).await;
+    let seen_by_bob = bob.group("groupMetadata", json!([group])).await;
+    let expected = participant_ids(&created);
+    assert_eq!(expected.len(), 2, "{created}");
+    assert_eq!(participant_ids(&seen_by_alice), expected);
+    assert_eq!(participant_ids(&seen_by_bob), expected);
+    assert!(
+        expected.iter().any(|(id, pn, admin)| id.ends_with("@lid")
+            && pn == "15550000007@s.whatsapp.net"
+            && admin == "superadmin"),
+        "{expected:?}"
+    );
+    assert_eq!(seen_by_bob["owner"], created["owner"]);
+
+    // Group messages both ways: Baileys does the sender keys, the simulator routes.
+    alice
+        .send(json!({"cmd": "send_text", "to": group, "text": "hello group"}))
+        .await;
+    let sent = alice.wait_event("sent").await;
+    let got = bob
+        .wait_for("alice's group message", |e| {
+            e["event"] == "message" && e["id"] == sent["id"]
+        })
+        .await;
+    assert_eq!(got["text"], "hello group", "{got}");
+    assert_eq!(got["from"], group.as_str(), "{got}");
+    bob.send(json!({"cmd": "send_text", "to": group, "text": "hi from bob"}))
+        .await;
+    let sent = bob.wait_event("sent").await;
+    let got = alice
+        .wait_for("bob's group message", |e| {
+            e["event"] == "message" && e["id"] == sent["id"]
+        })
+        .await;
+    assert_eq!(got["text"], "hi from bob", "{got}");
+    assert_eq!(got["from"], group.as_str(), "{got}");
+
+    // A subject change and a promotion reach the other member as Baileys events.
+    alice
+        .group("groupUpdateSubject", json!([group, "Renamed"]))
+        .await;
+    let update = bob
+        .wait_for("groups.update", |e| {
+            e["event"] == "group_event"
+                && e["kind"] == "groups.update"
+                && e["data"][0]["subject"] == "Renamed"
+        })
+        .await;
+    assert_eq!(update["data"][0]["id"], group.as_str(), "{update}");
+    let bob_lid = expected
+        .iter()
+        .find(|(_, pn, _)| pn == "15550000008@s.whatsapp.net")
+        .map(|(id, _, _)| id.clone())
+        .unwrap();
+    let results = alice
+        .group(
+            "groupParticipantsUpdate",
+            json!([group, [bob_lid], "promote"]),
+        )
+        .await;
+    assert_eq!(results[0]["status"], "200", "{results}");
+    let promoted = bob
+        .wait_for("group-participants.update", |e| {
+            e["event"] == "group_event"
+                && e["kind"] == "group-participants.update"
+                && e["data"]["action"] == "promote"
+        })
+        .await;
+    assert_eq!(promoted["data"]["id"], group.as_str(), "{promoted}");
+    let code = bob.group("groupInviteCode", json!([group])).await;
+    assert_eq!(code.as_str().map(str::len), Some(22), "{code}");
+    let listed = bob.group("groupFetchAllParticipating", json!([])).await;
+    assert_eq!(listed[&group]["subject"], "Renamed", "{listed}");
+
+    alice.quit().await;
+    bob.quit().await;
+    let _ = std::fs::remove_dir_all(&auth_a);
+    let _ = std::fs::remove_dir_all(&auth_b);
+}

@@ -3,9 +3,16 @@
 // usage: node baileys-client.mjs <ws_url> <auth_dir>
 // stdin: one JSON command per line:
 //   {"cmd":"pair_code","phone":"15550000001"}         ask to pair by code (answers {"event":"pair_code"})
-//   {"cmd":"send_text","to":"<jid>","text":"hi"}      send a 1:1 text (answers {"event":"sent","id"})
+//   {"cmd":"send_text","to":"<jid>","text":"hi"}      send a text to a user or group (answers {"event":"sent","id"})
+//   {"cmd":"group","op":"groupCreate","args":[...]}   call one of Baileys' group functions
+//                                                     (groupCreate, groupMetadata, groupParticipantsUpdate,
+//                                                     groupUpdateSubject, groupUpdateDescription,
+//                                                     groupSettingUpdate, groupInviteCode, groupRevokeInvite,
+//                                                     groupAcceptInvite, groupGetInviteInfo, groupLeave,
+//                                                     groupFetchAllParticipating…); answers {"event":"group","op","result"}
 //   {"cmd":"quit"}                                    close the socket and exit 0
-// stdout: one JSON event per line: qr, open, close, message, receipt, sent, pair_code, error.
+// stdout: one JSON event per line: qr, open, close, message, receipt, sent, pair_code, group,
+// group_event (groups.upsert / groups.update / group-participants.update), error.
 // The socket is re-created after every close except 401 (logged out), as in Baileys' examples
 // (at most 5 times in a row).
 import { createInterface } from 'node:readline';
@@ -61,6 +68,9 @@ function connect() {
       emit({ event: 'message', type, id: m.key.id, from: m.key.remoteJid, from_me: !!m.key.fromMe, participant: m.key.participant ?? null, text, stub: m.messageStubType ?? null });
     }
   });
+  for (const kind of ['groups.upsert', 'groups.update', 'group-participants.update']) {
+    sock.ev.on(kind, (data) => emit({ event: 'group_event', kind, data }));
+  }
   sock.ev.on('messages.update', (updates) => {
     for (const u of updates) {
       if (u.update?.status !== undefined) emit({ event: 'receipt', id: u.key.id, chat: u.key.remoteJid, status: u.update.status });
@@ -88,6 +98,12 @@ for await (const line of lines) {
     } else if (command.cmd === 'pair_code') {
       const code = await sock.requestPairingCode(command.phone);
       emit({ event: 'pair_code', code });
+    } else if (command.cmd === 'group') {
+      if (typeof command.op !== 'string' || !command.op.startsWith('group') || typeof sock[command.op] !== 'function') {
+        throw new Error(`not a group function: ${command.op}`);
+      }
+      const result = await sock[command.op](...(command.args ?? []));
+      emit({ event: 'group', op: command.op, result: result ?? null });
     } else if (command.cmd === 'send_text') {
       const sent = await sock.sendMessage(command.to, { text: command.text });
       emit({ event: 'sent', id: sent?.key?.id ?? null });

@@ -366,6 +366,11 @@ impl State {
             locked: false,
             ephemeral: 0,
             invite_code: invite_code(rng),
+            revoked_invites: Vec::new(),
+            all_members_add: false,
+            approval_required: false,
+            announce_version: 0,
+            create_key: None,
         };
         Ok(self.groups.entry(id).or_insert(group))
     }
@@ -375,6 +380,14 @@ impl State {
         let user = id.split_once('@').map_or(id, |(user, _)| user);
         self.groups
             .get(user)
+            .ok_or_else(|| StateError::NoSuchGroup(id.to_owned()))
+    }
+
+    /// The group with this id (user part) or JID string, mutable.
+    pub fn group_mut(&mut self, id: &str) -> Result<&mut Group, StateError> {
+        let user = id.split_once('@').map_or(id, |(user, _)| user);
+        self.groups
+            .get_mut(user)
             .ok_or_else(|| StateError::NoSuchGroup(id.to_owned()))
     }
 }

@@ -224,6 +224,21 @@ pub struct Group {
     pub ephemeral: u32,
     /// Current invite code.
     pub invite_code: String,
+    /// Invite codes revoked so far (joining with one is 410 gone).
+    #[serde(default)]
+    pub revoked_invites: Vec<String>,
+    /// Non-admins may add members (`member_add_mode` `all_member_add`).
+    #[serde(default)]
+    pub all_members_add: bool,
+    /// Joining by link needs an admin's approval (`membership_approval_mode`).
+    #[serde(default)]
+    pub approval_required: bool,
+    /// Bumped on every announcement change (`v_id`).
+    #[serde(default)]
+    pub announce_version: u64,
+    /// The creator's create key, echoed in the `create` notification.
+    #[serde(default)]
+    pub create_key: Option<String>,
 }
 
 impl Group {
@@ -235,6 +250,17 @@ impl Group {
     /// The participant with this phone, if a member.
     pub fn participant(&self, phone: &str) -> Option<&Participant> {
         self.participants.iter().find(|p| p.phone == phone)
+    }
+
+    /// The participant with this phone, mutable.
+    pub fn participant_mut(&mut self, phone: &str) -> Option<&mut Participant> {
+        self.participants.iter_mut().find(|p| p.phone == phone)
+    }
+
+    /// Whether `phone` is an admin or the super admin.
+    pub fn is_admin(&self, phone: &str) -> bool {
+        self.participant(phone)
+            .is_some_and(|p| matches!(p.role, Role::Admin | Role::SuperAdmin))
     }
 }
 

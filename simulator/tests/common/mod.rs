@@ -133,3 +133,4 @@ pub async fn https(
 pub async fn start() -> SimulatorHandle {
     Simulator::start(SimulatorConfig::default()).await.unwrap()
 }
+pub mod session;

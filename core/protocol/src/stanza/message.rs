@@ -459,6 +459,25 @@ impl MessageChildren {
     }
 }
 
+/// The participant hash (`phash`) of a device list, whatsmeow's form (protocol.md §8.4):
+/// `"2:"` + unpadded base64 of the first 6 bytes of SHA-256 over the sorted
+/// `user.agent:device@server` strings. Advisory: Baileys computes it differently.
+pub fn participant_hash(devices: &[Jid]) -> String {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let mut strings: Vec<String> = devices
+        .iter()
+        .map(|d| format!("{}.{}:{}@{}", d.user, d.agent, d.device, d.server))
+        .collect();
+    strings.sort();
+    let digest = Sha256::digest(strings.concat().as_bytes());
+    let head = digest.get(..6).unwrap_or_default();
+    format!(
+        "2:{}",
+        base64::engine::general_purpose::STANDARD_NO_PAD.encode(head)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -685,6 +704,29 @@ mod tests {
         assert_eq!(
             Enc::new(EncKind::Skmsg, [1]).to_node().content,
             Content::Bytes(vec![1])
+        );
+    }
+
+    #[test]
+    fn participant_hash_is_order_independent_and_whatsmeow_shaped() {
+        let a = Jid::with_device("100000000000001", "lid", 0);
+        let b = Jid::with_device("100000000000002", "lid", 3);
+        let hash = participant_hash(&[a.clone(), b.clone()]);
+        assert_eq!(hash, participant_hash(&[b.clone(), a.clone()]));
+        assert!(hash.starts_with("2:"));
+        // 6 bytes → 8 base64 characters, no padding.
+        assert_eq!(hash.len(), 10);
+        assert_ne!(hash, participant_hash(&[a]));
+        // The whatsmeow string form: sha256("100000000000002.0:3@lid")[..6].
+        use base64::Engine;
+        use sha2::{Digest, Sha256};
+        let expected = Sha256::digest(b"100000000000002.0:3@lid");
+        assert_eq!(
+            participant_hash(&[b]),
+            format!(
+                "2:{}",
+                base64::engine::general_purpose::STANDARD_NO_PAD.encode(&expected[..6])
+            )
         );
     }
 }

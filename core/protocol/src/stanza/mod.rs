@@ -64,7 +64,9 @@ pub use group::{GroupInfo, GroupParticipant, ParticipantRole};
 pub use iq::{IqError, IqHeader, IqSpec, IqType, Origin};
 pub use keepalive::Ping;
 pub use media_conn::{MediaConn, MediaConnRequest, MediaHost};
-pub use message::{DeviceEnc, Enc, EncKind, IncomingMessage, MessageType, OutgoingMessage};
+pub use message::{
+    DeviceEnc, Enc, EncKind, IncomingMessage, MessageType, OutgoingMessage, participant_hash,
+};
 pub use notification::{
     DeviceChange, DevicesNotification, GroupChange, GroupNotification, MembershipChange,
     Notification, NotificationBody, NotifiedDevice,

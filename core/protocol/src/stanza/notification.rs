@@ -111,8 +111,16 @@ string_enum! {
 /// What changed in a group.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GroupChange {
-    /// `<create><group …/></create>`: the group was created (or the user added at creation).
-    Create(Box<GroupInfo>),
+    /// `<create [key] [reason]><group …/></create>`: the group was created (or the user added
+    /// at creation).
+    Create {
+        /// The new group.
+        info: Box<GroupInfo>,
+        /// The creator's create key (lets the creator deduplicate its own create).
+        key: Option<String>,
+        /// Why the user is in it (e.g. `invite`).
+        reason: Option<String>,
+    },
     /// `<add|remove|promote|demote|leave [reason]><participant …/></…>`.
     Membership {
         /// Which change.
@@ -130,6 +138,8 @@ pub enum GroupChange {
         subject_time: Option<u64>,
         /// By whom.
         subject_owner: Option<Jid>,
+        /// Their PN (`s_o_pn`).
+        subject_owner_pn: Option<Jid>,
     },
     /// `<description id><body/></description>` or `<description id><delete/></description>`.
     Description {
@@ -138,12 +148,22 @@ pub enum GroupChange {
         /// The new text; `None` when it was deleted.
         body: Option<String>,
     },
-    /// `<announcement/>` (true) or `<not_announcement/>` (false).
-    Announcement(bool),
+    /// `<announcement v_id/>` or `<not_announcement v_id/>` (whatsmeow requires `v_id`).
+    Announcement {
+        /// Only admins can send.
+        on: bool,
+        /// The announcement version id.
+        version_id: Option<String>,
+    },
     /// `<locked/>` (true) or `<unlocked/>` (false).
     Locked(bool),
     /// `<ephemeral expiration/>` or `<not_ephemeral/>` (`None`).
     Ephemeral(Option<u32>),
+    /// `<member_add_mode>BYTES</member_add_mode>`: who may add members (`admin_add`,
+    /// `all_member_add`).
+    MemberAddMode(String),
+    /// `<membership_approval_mode><group_join state="on|off"/></membership_approval_mode>`.
+    MembershipApproval(bool),
     /// `<invite code/>`: the invite link changed.
     Invite {
         /// The new code.
@@ -156,7 +176,10 @@ pub enum GroupChange {
 impl GroupChange {
     fn to_node(&self) -> Node {
         match self {
-            GroupChange::Create(info) => Node::new("create").child(info.to_node()),
+            GroupChange::Create { info, key, reason } => Node::new("create")
+                .attr_opt("key", key.as_deref())
+                .attr_opt("reason", reason.as_deref())
+                .child(info.to_node()),
             GroupChange::Membership {
                 change,
                 reason,
@@ -168,21 +191,26 @@ impl GroupChange {
                 subject,
                 subject_time,
                 subject_owner,
+                subject_owner_pn,
             } => Node::new("subject")
                 .attr("subject", subject.as_str())
                 .attr_opt("s_t", subject_time.map(|t| t.to_string()))
-                .attr_opt("s_o", subject_owner.as_ref()),
+                .attr_opt("s_o", subject_owner.as_ref())
+                .attr_opt("s_o_pn", subject_owner_pn.as_ref()),
             GroupChange::Description { id, body } => Node::new("description")
                 .attr("id", id.as_str())
                 .child(match body {
                     Some(text) => bytes_node("body", text.as_bytes()),
                     None => Node::new("delete"),
                 }),
-            GroupChange::Announcement(on) => Node::new(if *on {
+            GroupChange::Announcement { on, version_id } => Node::new(if *on {
                 "announcement"
             } else {
                 "not_announcement"
-            }),
+            })
+            .attr_opt("v_id", version_id.as_deref()),
+            GroupChange::MemberAddMode(mode) => bytes_node("member_add_mode", mode.as_bytes()),
+            GroupChange::MembershipApproval(on) => membership_approval_node(*on),
             GroupChange::Locked(on) => Node::new(if *on { "locked" } else { "unlocked" }),
             GroupChange::Ephemeral(Some(seconds)) => {
                 Node::new("ephemeral").attr("expiration", seconds.to_string())
@@ -195,9 +223,11 @@ impl GroupChange {
 
     fn from_node(node: &Node) -> Result<Self, StanzaError> {
         Ok(match node.tag.as_str() {
-            "create" => {
-                GroupChange::Create(Box::new(GroupInfo::from_node(node.req_child("group")?)?))
-            }
+            "create" => GroupChange::Create {
+                info: Box::new(GroupInfo::from_node(node.req_child("group")?)?),
+                key: node.attr_str("key"),
+                reason: node.attr_str("reason"),
+            },
             "add" | "remove" | "promote" | "demote" | "leave" => GroupChange::Membership {
                 change: node.tag.as_str().into(),
                 reason: node.attr_str("reason"),
@@ -210,6 +240,7 @@ impl GroupChange {
                 subject: node.attr_str("subject").unwrap_or_default(),
                 subject_time: node.opt_num_attr("s_t")?,
                 subject_owner: node.opt_jid_attr("s_o")?,
+                subject_owner_pn: node.opt_jid_attr("s_o_pn")?,
             },
             "description" => GroupChange::Description {
                 id: node.attr_str("id").unwrap_or_default(),
@@ -218,8 +249,16 @@ impl GroupChange {
                     None => None,
                 },
             },
-            "announcement" => GroupChange::Announcement(true),
-            "not_announcement" => GroupChange::Announcement(false),
+            "announcement" | "not_announcement" => GroupChange::Announcement {
+                on: node.tag == "announcement",
+                version_id: node.attr_str("v_id"),
+            },
+            "member_add_mode" => GroupChange::MemberAddMode(node.req_text()?),
+            "membership_approval_mode" => GroupChange::MembershipApproval(
+                node.get_child("group_join")
+                    .and_then(|j| j.attr_str("state"))
+                    .is_some_and(|state| state == "on"),
+            ),
             "locked" => GroupChange::Locked(true),
             "unlocked" => GroupChange::Locked(false),
             "ephemeral" => GroupChange::Ephemeral(Some(node.num_attr("expiration")?)),
@@ -230,6 +269,13 @@ impl GroupChange {
             _ => GroupChange::Other(node.clone()),
         })
     }
+}
+
+/// `<membership_approval_mode><group_join state="on|off"/></membership_approval_mode>`, as in
+/// the set IQ, the change notification and (when on) the `<group>` node.
+pub fn membership_approval_node(on: bool) -> Node {
+    Node::new("membership_approval_mode")
+        .child(Node::new("group_join").attr("state", if on { "on" } else { "off" }))
 }
 
 /// The body of a `w:gp2` notification: who did what.
@@ -391,7 +437,11 @@ mod tests {
             ..GroupParticipant::member(Jid::lid("100000000000001"))
         });
         let changes = vec![
-            GroupChange::Create(Box::new(info)),
+            GroupChange::Create {
+                info: Box::new(info),
+                key: Some("K1".into()),
+                reason: None,
+            },
             GroupChange::Membership {
                 change: MembershipChange::Add,
                 reason: Some("invite".into()),
@@ -409,6 +459,7 @@ mod tests {
                 subject: "New".into(),
                 subject_time: Some(5),
                 subject_owner: Some(Jid::lid("100000000000001")),
+                subject_owner_pn: Some(Jid::pn("15550000001")),
             },
             GroupChange::Description {
                 id: "D".into(),
@@ -418,14 +469,23 @@ mod tests {
                 id: "D".into(),
                 body: None,
             },
-            GroupChange::Announcement(true),
-            GroupChange::Announcement(false),
+            GroupChange::Announcement {
+                on: true,
+                version_id: Some("1".into()),
+            },
+            GroupChange::Announcement {
+                on: false,
+                version_id: None,
+            },
+            GroupChange::MemberAddMode("all_member_add".into()),
+            GroupChange::MembershipApproval(true),
+            GroupChange::MembershipApproval(false),
             GroupChange::Locked(true),
             GroupChange::Locked(false),
             GroupChange::Ephemeral(Some(86_400)),
             GroupChange::Ephemeral(None),
             GroupChange::Invite { code: "C".into() },
-            GroupChange::Other(Node::new("membership_approval_mode")),
+            GroupChange::Other(Node::new("created_membership_requests")),
         ];
         for change in changes {
             let notification = group_notification(change);

@@ -217,7 +217,7 @@ fn samples() -> Vec<Node> {
         .request_with_id("1"),
         SetDescription {
             group: group(),
-            id: "D".into(),
+            id: Some("D".into()),
             prev: None,
             body: Some("B".into()),
         }
@@ -250,7 +250,11 @@ fn samples() -> Vec<Node> {
                 participant_pn: None,
                 addressing_mode: Some(AddressingMode::Lid),
                 notify: None,
-                change: GroupChange::Create(Box::new(info)),
+                change: GroupChange::Create {
+                    info: Box::new(info),
+                    key: None,
+                    reason: None,
+                },
             }),
         }
         .to_node(),

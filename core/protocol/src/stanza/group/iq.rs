@@ -385,13 +385,14 @@ impl IqSpec for SetSubject {
 }
 
 /// `<iq to=GROUP type="set"><description id [prev]><body>BYTES</body></description>` (or
-/// `delete="true"` without body).
+/// `delete="true"` without body). Baileys deletes without `id` and whatsmeow's
+/// `SetGroupDescription` sets without one; the server then picks the id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SetDescription {
     /// The group.
     pub group: Jid,
     /// The new description id.
-    pub id: String,
+    pub id: Option<String>,
     /// The previous description id.
     pub prev: Option<String>,
     /// The text; `None` deletes the description.
@@ -409,7 +410,7 @@ impl IqSpec for SetDescription {
 
     fn request_children(&self) -> Vec<Node> {
         let node = Node::new("description")
-            .attr("id", self.id.as_str())
+            .attr_opt("id", self.id.as_deref())
             .attr_opt("prev", self.prev.as_deref());
         vec![match &self.body {
             Some(body) => node.child(bytes_node("body", body.as_bytes())),
@@ -422,7 +423,7 @@ impl IqSpec for SetDescription {
         let deleted = description.opt_bool_attr("delete")?.unwrap_or(false);
         Ok(SetDescription {
             group: target_group(iq)?,
-            id: description.text_attr("id")?,
+            id: description.attr_str("id"),
             prev: description.attr_str("prev"),
             body: if deleted {
                 None
@@ -544,6 +545,82 @@ impl IqSpec for SetEphemeral {
         Ok(SetEphemeral {
             group: target_group(iq)?,
             expiration,
+        })
+    }
+
+    empty_response!();
+}
+
+/// `<iq to=GROUP type="set"><member_add_mode>BYTES</member_add_mode></iq>`: who may add members
+/// (`admin_add` or `all_member_add`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetMemberAddMode {
+    /// The group.
+    pub group: Jid,
+    /// The mode.
+    pub mode: String,
+}
+
+impl IqSpec for SetMemberAddMode {
+    type Response = ();
+    const XMLNS: &'static str = "w:g2";
+    const TYPE: IqType = IqType::Set;
+
+    fn peer(&self) -> Jid {
+        self.group.clone()
+    }
+
+    fn request_children(&self) -> Vec<Node> {
+        vec![bytes_node("member_add_mode", self.mode.as_bytes())]
+    }
+
+    fn decode_request(iq: &Node) -> Result<Self, StanzaError> {
+        Ok(SetMemberAddMode {
+            group: target_group(iq)?,
+            mode: iq.req_child("member_add_mode")?.req_text()?,
+        })
+    }
+
+    empty_response!();
+}
+
+/// `<iq to=GROUP type="set"><membership_approval_mode><group_join state="on|off"/>…</iq>`:
+/// whether joining by link needs an admin's approval.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetMembershipApproval {
+    /// The group.
+    pub group: Jid,
+    /// Approval required.
+    pub on: bool,
+}
+
+impl IqSpec for SetMembershipApproval {
+    type Response = ();
+    const XMLNS: &'static str = "w:g2";
+    const TYPE: IqType = IqType::Set;
+
+    fn peer(&self) -> Jid {
+        self.group.clone()
+    }
+
+    fn request_children(&self) -> Vec<Node> {
+        vec![crate::stanza::notification::membership_approval_node(
+            self.on,
+        )]
+    }
+
+    fn decode_request(iq: &Node) -> Result<Self, StanzaError> {
+        let join = iq
+            .req_child("membership_approval_mode")?
+            .req_child("group_join")?;
+        let state = join.text_attr("state")?;
+        Ok(SetMembershipApproval {
+            group: target_group(iq)?,
+            on: match state.as_str() {
+                "on" => true,
+                "off" => false,
+                _ => return Err(bad_attr(join, "state", state)),
+            },
         })
     }
 
@@ -873,13 +950,14 @@ mod tests {
         );
         let description = SetDescription {
             group: group(),
-            id: "D2".into(),
+            id: Some("D2".into()),
             prev: Some("D1".into()),
             body: Some("hello".into()),
         };
         assert_iq_round_trip(&description, &());
         let delete = SetDescription {
             body: None,
+            id: None,
             ..description
         };
         assert_iq_round_trip(&delete, &());
@@ -905,6 +983,16 @@ mod tests {
                 },
                 &(),
             );
+        }
+        assert_iq_round_trip(
+            &SetMemberAddMode {
+                group: group(),
+                mode: "all_member_add".into(),
+            },
+            &(),
+        );
+        for on in [true, false] {
+            assert_iq_round_trip(&SetMembershipApproval { group: group(), on }, &());
         }
         for expiration in [Some(604_800), None] {
             assert_iq_round_trip(

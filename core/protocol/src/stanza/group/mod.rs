@@ -9,6 +9,6 @@ pub use info::{GroupDescription, GroupInfo, GroupParticipant, ParticipantRole, g
 pub use iq::{
     AddRequest, CreateGroup, GetGroupInfo, GetInviteCode, GetInviteInfo, GetParticipatingGroups,
     GroupSetting, JoinGroupWithCode, LeaveGroups, ParticipantAction, ParticipantResult,
-    RevokeInviteCode, SetDescription, SetEphemeral, SetGroupSetting, SetSubject,
-    UpdateParticipants,
+    RevokeInviteCode, SetDescription, SetEphemeral, SetGroupSetting, SetMemberAddMode,
+    SetMembershipApproval, SetSubject, UpdateParticipants,
 };

@@ -1,0 +1,76 @@
+//! Group message fan-out with sender keys (protocol.md §10): the server routes, the clients do
+//! the sender-key crypto.
+
+use openwa_protocol::Jid;
+use openwa_protocol::jid::{DEFAULT_USER_SERVER, HIDDEN_USER_SERVER};
+use openwa_protocol::stanza::{AddressingMode, IncomingMessage, OutgoingMessage, participant_hash};
+
+use super::member_devices;
+use crate::sim::{DeviceRef, Sim};
+
+/// Fans a group message out to every current member device except the sender's: that
+/// device's own `<enc>` from `<participants>` (the SKDM), if any, then the shared `skmsg`.
+/// Non-members' messages are dropped. Returns the server's participant hash (every member
+/// device by LID, whatsmeow's form) when the sender sent a `phash`, for the ack: a client
+/// whose hash differs refetches the group.
+pub fn route_group_message(
+    sim: &Sim,
+    me: &DeviceRef,
+    message: &OutgoingMessage,
+    t: u64,
+) -> Option<String> {
+    let group = message.to.to_non_ad();
+    let members: Option<Vec<(String, String, u16)>> = sim.read(|s| {
+        let g = s.group(&group.user).ok()?;
+        g.participant(&me.phone)?;
+        Some(
+            member_devices(s, g)
+                .into_iter()
+                .filter_map(|(phone, device)| {
+                    let lid = s.accounts.get(&phone)?.lid.clone();
+                    Some((phone, lid, device))
+                })
+                .collect(),
+        )
+    });
+    let Some(members) = members else {
+        tracing::info!(%group, phone = %me.phone, "group message from a non-member dropped");
+        return None;
+    };
+    let phash = message.phash.as_ref().map(|_| {
+        let devices: Vec<Jid> = members
+            .iter()
+            .map(|(_, lid, device)| Jid::with_device(lid, HIDDEN_USER_SERVER, *device))
+            .collect();
+        participant_hash(&devices)
+    });
+    let notify = me.push_name.clone();
+    for (phone, lid, device) in members {
+        if phone == me.phone && device == me.device {
+            continue;
+        }
+        let lid_jid = Jid::with_device(&lid, HIDDEN_USER_SERVER, device);
+        let pn_jid = Jid::with_device(&phone, DEFAULT_USER_SERVER, device);
+        let mut encs: Vec<_> = message
+            .participants
+            .iter()
+            .filter(|p| p.jid == lid_jid || p.jid == pn_jid)
+            .map(|p| p.enc.clone())
+            .collect();
+        encs.extend(message.direct.iter().cloned());
+        if encs.is_empty() {
+            continue;
+        }
+        let mut incoming =
+            IncomingMessage::new(message.id.clone(), group.clone(), t, message.kind.clone());
+        incoming.participant = Some(me.lid_jid());
+        incoming.participant_pn = Some(me.pn_jid());
+        incoming.addressing_mode = Some(AddressingMode::Lid);
+        incoming.notify = notify.clone();
+        incoming.edit = message.edit.clone();
+        incoming.encs = encs;
+        incoming.device_identity = message.device_identity.clone();
+        sim.deliver(&phone, device, incoming.to_node());
+    }
+    phash
+}

@@ -1,0 +1,59 @@
+//! `w:gp2` notifications (protocol.md §10): after every group change, one notification to every
+//! device of every member (the actor's own devices included, as WhatsApp does), queued for
+//! offline devices like any other stanza.
+
+use openwa_protocol::stanza::{
+    AddressingMode, GroupChange, GroupNotification, Notification, NotificationBody,
+};
+
+use super::member_devices;
+use super::view::user_jids;
+use crate::sim::Sim;
+use crate::util::now_secs;
+
+/// Who made a change: their phone and push name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// The actor's phone number.
+    pub phone: String,
+    /// Push name (`notify`).
+    pub push_name: Option<String>,
+}
+
+/// Tells the members of group `group_id` (and the accounts in `also`, e.g. removed members)
+/// about `change` made by `actor`.
+pub fn notify(sim: &Sim, group_id: &str, actor: &Actor, change: GroupChange, also: &[String]) {
+    let prepared = sim.read(|state| {
+        let group = state.group(group_id).ok()?;
+        let mut targets = member_devices(state, group);
+        for phone in also {
+            if let Some(account) = state.accounts.get(phone) {
+                targets.extend(account.devices.keys().map(|d| (phone.clone(), *d)));
+            }
+        }
+        targets.sort();
+        targets.dedup();
+        let jids = user_jids(state, &actor.phone);
+        Some((group.jid(), targets, jids))
+    });
+    let Some((group, targets, jids)) = prepared else {
+        return;
+    };
+    let (lid, pn) = jids.unzip();
+    let notification = Notification {
+        id: sim.next_stanza_id(),
+        from: group,
+        t: Some(now_secs()),
+        body: NotificationBody::Group(GroupNotification {
+            participant: lid,
+            participant_pn: pn,
+            addressing_mode: Some(AddressingMode::Lid),
+            notify: actor.push_name.clone(),
+            change,
+        }),
+    };
+    let node = notification.to_node();
+    for (phone, device) in targets {
+        sim.deliver(&phone, device, node.clone());
+    }
+}
