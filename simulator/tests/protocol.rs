@@ -926,7 +926,7 @@ async fn dictionary_2_and_3_clients_talk_through_one_simulator() {
     a.send(&text_message(
         "3EB0C1",
         &Jid::pn("15550000002"),
-        &[bob.jid.clone()],
+        std::slice::from_ref(&bob.jid),
     ))
     .await
     .unwrap();
@@ -960,7 +960,7 @@ async fn dictionary_2_and_3_clients_talk_through_one_simulator() {
     b.send(&text_message(
         "3EB0C2",
         &Jid::pn("15550000001"),
-        &[alice.jid.clone()],
+        std::slice::from_ref(&alice.jid),
     ))
     .await
     .unwrap();
@@ -976,7 +976,7 @@ async fn dictionary_2_and_3_clients_talk_through_one_simulator() {
     b.send(&text_message(
         "3EB0C3",
         &Jid::pn("15550000001"),
-        &[alice.jid.clone()],
+        std::slice::from_ref(&alice.jid),
     ))
     .await
     .unwrap();
