@@ -4,9 +4,12 @@
 
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
+use openwa_protocol::binary::Dictionary;
 use openwa_protocol::crypto::KeyPair;
 use openwa_protocol::crypto::keys::with_type;
-use openwa_protocol::noise::{FrameDecoder, FrameEncoder, Initiator, Transport, TrustRoot};
+use openwa_protocol::noise::{
+    FrameDecoder, FrameEncoder, Initiator, Transport, TrustRoot, intro_header,
+};
 use openwa_protocol::pairing::QrCode;
 use openwa_protocol::pairing::adv;
 use openwa_protocol::payload::{self, ClientConfig, RegistrationKeys};
@@ -95,6 +98,7 @@ pub struct Client<S> {
     decoder: FrameDecoder,
     encoder: FrameEncoder,
     transport: Transport,
+    dictionary: Dictionary,
 }
 
 impl<S> std::fmt::Debug for Client<S> {
@@ -119,17 +123,23 @@ pub async fn connect_ws(ws_url: &str) -> Result<WebSocketStream<TcpStream>, Conn
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
-    /// Runs the Noise handshake over `ws`, trusting `root`, sending `client_payload`.
+    /// Runs the Noise handshake over `ws`, trusting `root`, sending `client_payload`, speaking
+    /// `dictionary` (announced in the intro header, which is also the Noise prologue).
     pub async fn handshake(
         ws: WebSocketStream<S>,
         root: [u8; 32],
         noise: &KeyPair,
         client_payload: &[u8],
+        dictionary: Dictionary,
     ) -> Result<Self, ConnError> {
         let (mut sink, mut source) = ws.split();
-        let mut encoder = FrameEncoder::client();
+        let mut encoder = FrameEncoder::client_with(dictionary.version(), None)
+            .map_err(|_| ConnError::FrameTooLarge)?;
         let mut decoder = FrameDecoder::client();
-        let (initiator, hello) = Initiator::start(KeyPair::generate(&mut OsRng));
+        let (initiator, hello) = Initiator::start_with_prologue(
+            &intro_header(dictionary),
+            KeyPair::generate(&mut OsRng),
+        );
         let framed = encoder
             .encode(&hello)
             .map_err(|_| ConnError::FrameTooLarge)?;
@@ -150,12 +160,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
             decoder,
             encoder,
             transport,
+            dictionary,
         })
     }
 
     /// Sends one node.
     pub async fn send(&mut self, node: &Node) -> Result<(), ConnError> {
-        let ciphertext = self.transport.encrypt(&binary::encode(node)?)?;
+        let ciphertext = self
+            .transport
+            .encrypt(&binary::encode_with(node, self.dictionary)?)?;
         let framed = self
             .encoder
             .encode(&ciphertext)
@@ -187,7 +200,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
             return Ok(None);
         };
         let plaintext = self.transport.decrypt(&frame)?;
-        Ok(Some(binary::decode(&plaintext)?))
+        Ok(Some(binary::decode_with(&plaintext, self.dictionary)?))
     }
 
     /// Receives until a node matches `want` (others are discarded); `None` if the server closed.
@@ -228,9 +241,20 @@ pub async fn register(
     keys: &CompanionKeys,
     config: &ClientConfig,
 ) -> Result<(Client<TcpStream>, Vec<String>), ConnError> {
+    register_with(ws_url, root, keys, config, Dictionary::V3).await
+}
+
+/// [`register`] speaking the given dictionary version.
+pub async fn register_with(
+    ws_url: &str,
+    root: [u8; 32],
+    keys: &CompanionKeys,
+    config: &ClientConfig,
+    dictionary: Dictionary,
+) -> Result<(Client<TcpStream>, Vec<String>), ConnError> {
     let ws = connect_ws(ws_url).await?;
     let payload = payload::registration_payload(config, &keys.registration()).encode_to_vec();
-    let mut client = Client::handshake(ws, root, &keys.noise, &payload).await?;
+    let mut client = Client::handshake(ws, root, &keys.noise, &payload, dictionary).await?;
     let iq = client
         .recv()
         .await?
@@ -294,6 +318,17 @@ pub async fn login(
     paired: &Paired,
     config: &ClientConfig,
 ) -> Result<(Client<TcpStream>, Node), ConnError> {
+    login_with(ws_url, root, paired, config, Dictionary::V3).await
+}
+
+/// [`login`] speaking the given dictionary version.
+pub async fn login_with(
+    ws_url: &str,
+    root: [u8; 32],
+    paired: &Paired,
+    config: &ClientConfig,
+    dictionary: Dictionary,
+) -> Result<(Client<TcpStream>, Node), ConnError> {
     let ws = connect_ws(ws_url).await?;
     let username: u64 = paired
         .jid
@@ -302,7 +337,7 @@ pub async fn login(
         .map_err(|_| ConnError::Protocol("non-numeric user".into()))?;
     let payload =
         payload::login_payload(config, username, u32::from(paired.jid.device)).encode_to_vec();
-    let mut client = Client::handshake(ws, root, &paired.keys.noise, &payload).await?;
+    let mut client = Client::handshake(ws, root, &paired.keys.noise, &payload, dictionary).await?;
     let first = client
         .recv()
         .await?

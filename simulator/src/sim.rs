@@ -614,6 +614,14 @@ impl Sim {
 
     /// Forwards a client's `<receipt>` to the original sender (protocol.md §9.3); a receipt also
     /// acknowledges the messages it names. Returns nothing to send back.
+    ///
+    /// In 1:1 chats the forwarded receipt comes `from` the receiver's user JID without device:
+    /// Baileys keys the status update (`messages.update`) by that `from`, so a device JID there
+    /// would name a chat that does not exist. A receipt addressed to a user rather than one of
+    /// its devices (Baileys sends it to the chat) reaches the phone and every companion. An
+    /// `inactive` receipt (a client that is not marked available acknowledges delivery with it)
+    /// goes to the sender as a plain delivery receipt: the message was delivered, and Baileys
+    /// shows no status for the `inactive` type.
     pub fn route_receipt(&self, me: &DeviceRef, node: &Node) -> Option<Node> {
         let receipt = match Receipt::from_node(node) {
             Ok(receipt) => receipt,
@@ -628,24 +636,37 @@ impl Sim {
         let to = receipt.peer.jid().clone();
         let mut forwarded = node.clone();
         forwarded.remove_attr("to");
+        if receipt.kind.as_str() == "inactive" {
+            forwarded.remove_attr("type");
+        }
         let target = if to.is_group() {
             let sender = receipt.participant.clone()?;
             forwarded.set_attr("from", to.to_non_ad());
             forwarded.set_attr("participant", me.jid_like(&sender));
             sender
         } else {
-            forwarded.set_attr("from", me.jid_like(&to));
+            forwarded.set_attr("from", me.jid_like(&to).to_non_ad());
             to
         };
         if forwarded.get_attr("t").is_none() {
             forwarded.set_attr("t", now_secs().to_string());
         }
-        let phone = self.read(|s| s.account_for_jid(&target).map(|a| a.phone.clone()))?;
-        if target.device == 0 {
-            self.phone_receipt(&phone, &receipt, me);
+        let (phone, companions) = self.read(|s| {
+            s.account_for_jid(&target).map(|a| {
+                let companions: Vec<u16> = a.devices.keys().copied().filter(|d| *d != 0).collect();
+                (a.phone.clone(), companions)
+            })
+        })?;
+        if target.device != 0 {
+            self.deliver(&phone, target.device, forwarded);
             return None;
         }
-        self.deliver(&phone, target.device, forwarded);
+        self.phone_receipt(&phone, &receipt, me);
+        for device in companions {
+            if phone != me.phone || device != me.device {
+                self.deliver(&phone, device, forwarded.clone());
+            }
+        }
         None
     }
 
@@ -730,7 +751,7 @@ impl Sim {
     /// A receipt for a message the simulated phone sent.
     fn phone_receipt(&self, phone: &str, receipt: &Receipt, from: &DeviceRef) {
         let kind = receipt.kind.as_str().to_owned();
-        let kind = if kind.is_empty() {
+        let kind = if kind.is_empty() || kind == "inactive" {
             "delivery".to_owned()
         } else {
             kind

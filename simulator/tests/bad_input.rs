@@ -9,6 +9,7 @@ mod common;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use openwa_protocol::binary::Dictionary;
 use openwa_protocol::crypto::KeyPair;
 use openwa_protocol::payload::{ClientConfig, login_payload};
 use openwa_protocol::{Jid, Node};
@@ -109,7 +110,9 @@ async fn bad_clients_are_closed_and_good_ones_unaffected() {
         let ws = client::connect_ws(&sim.info.ws_url).await.unwrap();
         let noise = KeyPair::generate(&mut rand_core::OsRng);
         let payload = login_payload(&config, 15550000001, 1).encode_to_vec();
-        let mut bad = Client::handshake(ws, root, &noise, &payload).await.unwrap();
+        let mut bad = Client::handshake(ws, root, &noise, &payload, Dictionary::V3)
+            .await
+            .unwrap();
         // Unknown key: the server answers <failure> and closes.
         let answer = tokio::time::timeout(WAIT, bad.recv())
             .await
@@ -183,10 +186,10 @@ async fn bad_clients_are_closed_and_good_ones_unaffected() {
     .unwrap();
     ws.close(None).await.unwrap();
     expect_closed(&mut ws).await;
-    // 7. A dictionary version this server does not speak.
+    // 7. A dictionary version this server does not speak (it speaks 2 and 3).
     let mut ws = client::connect_ws(&sim.info.ws_url).await.unwrap();
     ws.send(Message::Binary(
-        vec![0x57, 0x41, 0x06, 0x02, 0, 0, 1, 0].into(),
+        vec![0x57, 0x41, 0x06, 0x04, 0, 0, 1, 0].into(),
     ))
     .await
     .unwrap();

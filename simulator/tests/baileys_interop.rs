@@ -1,7 +1,9 @@
-//! Unmodified Baileys 7 (npm `baileys@7.0.0-rc14`, run by `tests/interop/sim-baileys.mjs`)
-//! against the `openwa-sim` binary as a separate process: QR pairing through the admin API,
-//! restart and login with stored credentials, a text message to a simulated phone, and the same
-//! message decrypted by a second (offline, then reconnecting) Baileys client.
+//! Unmodified Baileys (npm `baileys@7.0.0-rc14` and `baileys@6.17.16`, run by
+//! `tests/interop/sim-baileys.mjs`) against the `openwa-sim` binary as a separate process: QR
+//! pairing through the admin API, restart and login with stored credentials, a text message to a
+//! simulated phone, and the same message decrypted by a second (offline, then reconnecting)
+//! Baileys client. With Baileys 6 the receiver is a Baileys 7 client: a dictionary-v2 and a v3
+//! client talk to each other through the simulator.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -26,10 +28,16 @@ impl Drop for SimProcess {
     }
 }
 
-/// Runs one scenario; returns the JSON lines it printed. Panics if it did not exit 0.
-fn baileys(scenario: &str, args: Value) -> Vec<Value> {
+/// npm package names of the two Baileys versions (see `tests/interop/baileys-pkg.mjs`).
+const BAILEYS6: &str = "baileys";
+const BAILEYS7: &str = "baileys7";
+
+/// Runs one scenario with Baileys package `pkg`; returns the JSON lines it printed. Panics if it
+/// did not exit 0.
+fn baileys(pkg: &str, scenario: &str, args: Value) -> Vec<Value> {
     let script = interop_dir().join("sim-baileys.mjs");
     let output = Command::new("node")
+        .env("BAILEYS_PKG", pkg)
         .arg(&script)
         .arg(scenario)
         .arg(args.to_string())
@@ -51,11 +59,23 @@ fn baileys(scenario: &str, args: Value) -> Vec<Value> {
 
 #[tokio::test]
 async fn baileys7_pairs_by_qr_logs_in_again_and_messages_a_phone() {
-    assert!(
-        interop_dir().join("node_modules/baileys7").exists(),
-        "tests/interop/node_modules is missing: run `npm ci --prefix tests/interop` (scripts/test does it)"
-    );
-    let dir = std::env::temp_dir().join(format!("openwa-sim-baileys-{}", std::process::id()));
+    pair_login_and_message(BAILEYS7, BAILEYS7).await;
+}
+
+#[tokio::test]
+async fn baileys6_pairs_by_qr_logs_in_again_and_messages_a_phone_and_baileys7() {
+    pair_login_and_message(BAILEYS6, BAILEYS7).await;
+}
+
+/// Alice runs Baileys package `alice_pkg`, Bob `bob_pkg`.
+async fn pair_login_and_message(alice_pkg: &'static str, bob_pkg: &'static str) {
+    for pkg in [alice_pkg, bob_pkg] {
+        assert!(
+            interop_dir().join("node_modules").join(pkg).exists(),
+            "tests/interop/node_modules is missing: run `npm ci --prefix tests/interop` (scripts/test does it)"
+        );
+    }
+    let dir = std::env::temp_dir().join(format!("openwa-sim-{alice_pkg}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let mut child = Command::new(env!("CARGO_BIN_EXE_openwa-sim"))
         .args(["--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"])
@@ -89,7 +109,7 @@ async fn baileys7_pairs_by_qr_logs_in_again_and_messages_a_phone() {
     let ws_for_pair = ws.clone();
     let auth_for_pair = auth.clone();
     let paired = tokio::task::spawn_blocking(move || {
-        baileys("pair", json!({"ws": ws_for_pair, "admin": admin_for_pair, "phone": "15550000001", "auth": auth_for_pair}))
+        baileys(alice_pkg, "pair", json!({"ws": ws_for_pair, "admin": admin_for_pair, "phone": "15550000001", "auth": auth_for_pair}))
     })
     .await
     .unwrap();
@@ -114,7 +134,11 @@ async fn baileys7_pairs_by_qr_logs_in_again_and_messages_a_phone() {
     let ws_for_login = ws.clone();
     let auth_for_login = auth.clone();
     let login = tokio::task::spawn_blocking(move || {
-        baileys("login", json!({"ws": ws_for_login, "auth": auth_for_login}))
+        baileys(
+            alice_pkg,
+            "login",
+            json!({"ws": ws_for_login, "auth": auth_for_login}),
+        )
     })
     .await
     .unwrap();
@@ -129,6 +153,7 @@ async fn baileys7_pairs_by_qr_logs_in_again_and_messages_a_phone() {
     let (ws_b, admin_b, auth_b) = (ws.clone(), admin.clone(), bob_auth.clone());
     let bob = tokio::task::spawn_blocking(move || {
         baileys(
+            bob_pkg,
             "pair",
             json!({"ws": ws_b, "admin": admin_b, "phone": "15550000002", "auth": auth_b}),
         )
@@ -139,7 +164,7 @@ async fn baileys7_pairs_by_qr_logs_in_again_and_messages_a_phone() {
 
     let ws_for_send = ws.clone();
     let sent = tokio::task::spawn_blocking(move || {
-        baileys("send", json!({"ws": ws_for_send, "auth": auth, "to": "15550000002@s.whatsapp.net", "text": "hello phone"}))
+        baileys(alice_pkg, "send", json!({"ws": ws_for_send, "auth": auth, "to": "15550000002@s.whatsapp.net", "text": "hello phone"}))
     })
     .await
     .unwrap();
@@ -165,6 +190,7 @@ async fn baileys7_pairs_by_qr_logs_in_again_and_messages_a_phone() {
     let ws_for_receive = ws.clone();
     let got = tokio::task::spawn_blocking(move || {
         baileys(
+            bob_pkg,
             "receive",
             json!({"ws": ws_for_receive, "auth": bob_auth, "text": "hello phone"}),
         )

@@ -7,8 +7,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::session::{ask, iq, online, pair, root, within};
+use common::session::{ask, iq, online, online_with, pair, pair_with, root, within};
 use common::{http, start};
+use openwa_protocol::binary::Dictionary;
 use openwa_protocol::payload::ClientConfig;
 use openwa_protocol::stanza::{
     FetchPreKeys, IqSpec, KeyRequest, PreKeyCount, UploadPreKeys, UsyncQuery,
@@ -732,7 +733,8 @@ async fn direct_messages_receipts_and_offline_queue() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(delivery.attr_jid("from"), Some(bob.jid.clone()));
+    // From Bob's user JID: Baileys keys the status update by it.
+    assert_eq!(delivery.attr_jid("from"), Some(bob_pn.clone()));
     assert_eq!(delivery.attr_str("type"), None);
     let read = within("read receipt", a.recv_until(|n| n.tag == "receipt"))
         .await
@@ -788,5 +790,96 @@ async fn live_delivery_to_an_online_device_addressed_by_lid() {
     assert_eq!(got.attr_jid("from"), alice.lid.clone());
     assert_eq!(got.attr_jid("sender_pn"), Some(alice.jid.clone()));
     assert_eq!(got.attr_str("offline"), None);
+    sim.shutdown().await.unwrap();
+}
+
+/// A dictionary-v2 client (`WA 06 02`, as Baileys 6 sends) and a v3 client on one simulator:
+/// pairing, login, IQs, a live message each way, a receipt, and a stanza queued while the v2
+/// client was offline. Every node is re-encoded with the receiving connection's dictionary.
+#[tokio::test]
+async fn dictionary_2_and_3_clients_talk_through_one_simulator() {
+    let sim = start().await;
+    sim.create_account("15550000001", "Alice").unwrap();
+    sim.create_account("15550000002", "Bob").unwrap();
+    let alice = pair_with(&sim, "15550000001", Dictionary::V2).await;
+    let bob = pair(&sim, "15550000002").await;
+    let (mut a, _) = online_with(&sim, &alice, Dictionary::V2).await;
+    let (mut b, _) = online(&sim, &bob).await;
+
+    let pong = ask(&mut a, iq("p2", "w:p", "get", vec![Node::new("ping")])).await;
+    assert_eq!(pong.attr_str("type").as_deref(), Some("result"), "{pong}");
+
+    a.send(&text_message(
+        "3EB0C1",
+        &Jid::pn("15550000002"),
+        std::slice::from_ref(&bob.jid),
+    ))
+    .await
+    .unwrap();
+    let got = within("v2 -> v3", b.recv_until(|n| n.tag == "message"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.attr_jid("from"), Some(alice.jid.clone()));
+    assert_eq!(
+        got.get_child("enc").unwrap().content_bytes(),
+        Some(format!("cipher for {}", bob.jid).as_bytes())
+    );
+    // As Baileys sends it when not marked available: to the chat (no device), type inactive.
+    // The sender's companions get a plain delivery receipt from the receiver's user JID.
+    b.send(
+        &Node::new("receipt")
+            .attr("id", "3EB0C1")
+            .attr("to", Jid::pn("15550000001"))
+            .attr("type", "inactive"),
+    )
+    .await
+    .unwrap();
+    let receipt = within("receipt to v2", a.recv_until(|n| n.tag == "receipt"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(receipt.attr_str("id").as_deref(), Some("3EB0C1"));
+    assert_eq!(receipt.attr_str("type"), None, "{receipt}");
+    assert_eq!(receipt.attr_jid("from"), Some(Jid::pn("15550000002")));
+
+    b.send(&text_message(
+        "3EB0C2",
+        &Jid::pn("15550000001"),
+        std::slice::from_ref(&alice.jid),
+    ))
+    .await
+    .unwrap();
+    let got = within("v3 -> v2", a.recv_until(|n| n.tag == "message"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.attr_jid("from"), Some(bob.jid.clone()));
+    assert_eq!(got.attr_str("type").as_deref(), Some("text"));
+
+    // Queued while the v2 client is away, delivered (v2-encoded) when it returns.
+    drop(a);
+    b.send(&text_message(
+        "3EB0C3",
+        &Jid::pn("15550000001"),
+        std::slice::from_ref(&alice.jid),
+    ))
+    .await
+    .unwrap();
+    within(
+        "server ack",
+        b.recv_until(|n| n.tag == "ack" && n.attr_str("id").as_deref() == Some("3EB0C3")),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let (_a, queued) = online_with(&sim, &alice, Dictionary::V2).await;
+    let queued = messages(queued);
+    assert!(
+        queued
+            .iter()
+            .any(|n| n.attr_str("id").as_deref() == Some("3EB0C3")),
+        "{queued:?}"
+    );
     sim.shutdown().await.unwrap();
 }

@@ -1,9 +1,11 @@
-// Drives one unmodified Baileys 7 client against a WhatsApp-compatible server (the simulator).
+// Drives one unmodified Baileys client against a WhatsApp-compatible server (the simulator):
+// 7.0.0-rc14 by default, 6.17.16 with BAILEYS_PKG=baileys (see baileys-pkg.mjs).
 //
 // usage: node baileys-client.mjs <ws_url> <auth_dir>
 // stdin: one JSON command per line:
 //   {"cmd":"pair_code","phone":"15550000001"}         ask to pair by code (answers {"event":"pair_code"})
 //   {"cmd":"send_text","to":"<jid>","text":"hi"}      send a text to a user or group (answers {"event":"sent","id"})
+//   {"cmd":"read","chat":"<jid>","id":"<id>"}       mark a received message read (answers {"event":"read"})
 //   {"cmd":"group","op":"groupCreate","args":[...]}   call one of Baileys' group functions
 //                                                     (groupCreate, groupMetadata, groupParticipantsUpdate,
 //                                                     groupUpdateSubject, groupUpdateDescription,
@@ -11,13 +13,17 @@
 //                                                     groupAcceptInvite, groupGetInviteInfo, groupLeave,
 //                                                     groupFetchAllParticipating…); answers {"event":"group","op","result"}
 //   {"cmd":"quit"}                                    close the socket and exit 0
-// stdout: one JSON event per line: qr, open, close, message, receipt, sent, pair_code, group,
+// stdout: one JSON event per line: qr, open, close, message, receipt, sent, pair_code, read, group,
 // group_event (groups.upsert / groups.update / group-participants.update), error.
+// A status (3 delivered, 4 read) arrives as a `receipt` event (`messages.update`), or inside the
+// sender's own `message` event when Baileys folded the update into a still-buffered upsert.
 // The socket is re-created after every close except 401 (logged out), as in Baileys' examples
 // (at most 5 times in a row).
 import { createInterface } from 'node:readline';
-import makeWASocket, { useMultiFileAuthState, Browsers } from 'baileys7';
+import { baileys } from './baileys-pkg.mjs';
 import pino from 'pino';
+
+const { makeWASocket, useMultiFileAuthState, Browsers } = baileys;
 
 const [wsUrl, authDir] = process.argv.slice(2);
 if (!wsUrl || !authDir) {
@@ -26,7 +32,8 @@ if (!wsUrl || !authDir) {
 }
 
 const emit = (event) => process.stdout.write(`${JSON.stringify(event)}\n`);
-const logger = pino({ level: 'silent' });
+// BAILEYS_LOG=debug (or trace) prints Baileys' own log on stderr.
+const logger = pino({ level: process.env.BAILEYS_LOG ?? 'silent' }, pino.destination(2));
 const { state, saveCreds } = await useMultiFileAuthState(authDir);
 let sock;
 let quitting = false;
@@ -65,7 +72,7 @@ function connect() {
   sock.ev.on('messages.upsert', ({ messages, type }) => {
     for (const m of messages) {
       const text = m.message?.conversation ?? m.message?.extendedTextMessage?.text ?? null;
-      emit({ event: 'message', type, id: m.key.id, from: m.key.remoteJid, from_me: !!m.key.fromMe, participant: m.key.participant ?? null, text, stub: m.messageStubType ?? null });
+      emit({ event: 'message', type, id: m.key.id, from: m.key.remoteJid, from_me: !!m.key.fromMe, participant: m.key.participant ?? null, text, stub: m.messageStubType ?? null, status: m.status ?? null });
     }
   });
   for (const kind of ['groups.upsert', 'groups.update', 'group-participants.update']) {
@@ -107,6 +114,9 @@ for await (const line of lines) {
     } else if (command.cmd === 'send_text') {
       const sent = await sock.sendMessage(command.to, { text: command.text });
       emit({ event: 'sent', id: sent?.key?.id ?? null });
+    } else if (command.cmd === 'read') {
+      await sock.readMessages([{ remoteJid: command.chat, id: command.id, fromMe: false }]);
+      emit({ event: 'read', id: command.id });
     } else {
       emit({ event: 'error', message: `unknown command ${command.cmd}` });
     }

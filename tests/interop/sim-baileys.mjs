@@ -1,11 +1,14 @@
-// Drives an unmodified Baileys 7 (npm `baileys7` = baileys@7.0.0-rc14) against openwa-sim.
+// Drives an unmodified Baileys against openwa-sim: 7.0.0-rc14 (npm alias `baileys7`) by default,
+// 6.17.16 (`baileys`) with BAILEYS_PKG=baileys (see baileys-pkg.mjs).
 // Usage: node sim-baileys.mjs <scenario> <json-args>
 //   pair    {ws, admin, phone, auth}                 QR pairing through the admin API, 515, login
 //   login   {ws, auth}                               log in with stored credentials
 //   send    {ws, auth, to, text}                     log in, send a text message (prints its id)
 //   receive {ws, auth, text}                         log in, wait for a text message with that body
 // Prints one JSON line per milestone on stdout and exits 0 when the scenario completed.
-import makeWASocket, { useMultiFileAuthState, DisconnectReason } from 'baileys7'
+import { baileys } from './baileys-pkg.mjs'
+
+const { makeWASocket, useMultiFileAuthState, DisconnectReason } = baileys
 
 const [scenario, rawArgs] = process.argv.slice(2)
 const args = JSON.parse(rawArgs ?? '{}')

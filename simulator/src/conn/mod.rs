@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use openwa_protocol::binary::Dictionary;
 use openwa_protocol::crypto::KeyPair;
 use openwa_protocol::noise::Responder;
 use openwa_protocol::payload::{self, ClientKind};
@@ -30,8 +31,13 @@ pub const WS_PATH: &str = "/ws/chat";
 pub const MAX_WS_MESSAGE: usize = (1 << 24) + 64;
 /// How long a client may take to upgrade and complete the Noise handshake.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(20);
-/// Dictionary version whose token tables the codec implements (`WA 06 03`).
-pub const SUPPORTED_DICT_VERSION: u8 = 3;
+/// How long the server waits after a dictionary-v2 client's ClientFinish before its first node.
+///
+/// Baileys 6 (the v2 client in use) switches its Noise state to transport mode only after the
+/// WebSocket write of its ClientFinish has completed; a node that arrives earlier is taken for a
+/// handshake frame and every later frame fails to decrypt. Real servers are a network round trip
+/// away, so it never sees that; over loopback it does. The pause stands in for that round trip.
+pub const V2_FIRST_NODE_DELAY: Duration = Duration::from_millis(100);
 
 #[allow(clippy::result_large_err)] // the signature tungstenite requires
 fn check_path(request: &Request, response: Response) -> Result<Response, ErrorResponse> {
@@ -96,10 +102,10 @@ where
             tokio_tungstenite::accept_hdr_async_with_config(stream, check_path, Some(ws_config()))
                 .await?;
         let mut wire = Wire::new(ws);
-        let finished = handshake(sim, &mut wire).await?;
-        Ok::<_, ConnError>((wire, finished))
+        let handshaken = handshake(sim, &mut wire).await?;
+        Ok::<_, ConnError>((wire, handshaken))
     };
-    let (mut wire, finished) = tokio::select! {
+    let (mut wire, (finished, dictionary)) = tokio::select! {
         result = tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake) => match result {
             Ok(result) => result?,
             Err(_) => return Err(ConnError::Timeout("the Noise handshake")),
@@ -107,7 +113,10 @@ where
         Some(Command::Drop) = commands.recv() => return Ok(()),
     };
     let kind = payload::parse_client_payload(&finished.client_payload)?;
-    wire.set_transport(finished.transport);
+    wire.set_transport(finished.transport, dictionary);
+    if dictionary == Dictionary::V2 {
+        tokio::time::sleep(V2_FIRST_NODE_DELAY).await;
+    }
     let conn = Conn {
         wire,
         handle,
@@ -121,11 +130,13 @@ where
     }
 }
 
-/// Runs the Noise XX responder (protocol.md §2.3) with the simulator's certificate chain.
+/// Runs the Noise XX responder (protocol.md §2.3) with the simulator's certificate chain. The
+/// prologue is the intro header the client sent; its version (2 or 3) picks the dictionary the
+/// connection's nodes use.
 async fn handshake<S>(
     sim: &Sim,
     wire: &mut Wire<S>,
-) -> Result<openwa_protocol::noise::ClientFinished, ConnError>
+) -> Result<(openwa_protocol::noise::ClientFinished, Dictionary), ConnError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -138,14 +149,13 @@ where
         .intro()
         .cloned()
         .ok_or_else(|| ConnError::Protocol("no intro header".into()))?;
-    if intro.dict_version != SUPPORTED_DICT_VERSION {
-        return Err(ConnError::Protocol(format!(
-            "unsupported dictionary version {} (this simulator speaks {SUPPORTED_DICT_VERSION})",
+    let dictionary = intro.dictionary().ok_or_else(|| {
+        ConnError::Protocol(format!(
+            "unsupported dictionary version {} (this simulator speaks 2 and 3)",
             intro.dict_version
-        )));
-    }
-    let prologue = [0x57, 0x41, 0x06, intro.dict_version];
-    let responder = Responder::read_client_hello(&prologue, &hello)?;
+        ))
+    })?;
+    let responder = Responder::read_client_hello(&intro.header(), &hello)?;
     let (awaiting, server_hello) = responder.write_server_hello(
         &sim.noise_static,
         &sim.cert_chain,
@@ -156,7 +166,7 @@ where
         .next_frame()
         .await?
         .ok_or_else(|| ConnError::Protocol("closed before ClientFinish".into()))?;
-    Ok(awaiting.read_client_finish(&finish)?)
+    Ok((awaiting.read_client_finish(&finish)?, dictionary))
 }
 
 /// What a connection loop does with one command; `true` means "close now".

@@ -1,8 +1,10 @@
 //! One client's byte pipe: WebSocket messages → frames (intro stripped) → Noise transport →
-//! binary nodes, and back.
+//! binary nodes, and back. Nodes are read and written with the dictionary version the client
+//! announced in its intro header.
 
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
+use openwa_protocol::binary::Dictionary;
 use openwa_protocol::noise::{FrameDecoder, FrameEncoder, FrameError, NoiseError, Transport};
 use openwa_protocol::{Node, binary};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -51,6 +53,7 @@ pub struct Wire<S> {
     decoder: FrameDecoder,
     encoder: FrameEncoder,
     transport: Option<Transport>,
+    dictionary: Dictionary,
 }
 
 impl<S> std::fmt::Debug for Wire<S> {
@@ -69,6 +72,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Wire<S> {
             decoder: FrameDecoder::server(),
             encoder: FrameEncoder::server(),
             transport: None,
+            dictionary: Dictionary::V3,
         }
     }
 
@@ -77,9 +81,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Wire<S> {
         &self.decoder
     }
 
-    /// Installs the transport once the handshake is complete.
-    pub fn set_transport(&mut self, transport: Transport) {
+    /// Installs the transport once the handshake is complete, with the dictionary version the
+    /// client's intro announced.
+    pub fn set_transport(&mut self, transport: Transport, dictionary: Dictionary) {
         self.transport = Some(transport);
+        self.dictionary = dictionary;
+    }
+
+    /// The dictionary version nodes are read and written with.
+    pub fn dictionary(&self) -> Dictionary {
+        self.dictionary
     }
 
     /// The next frame payload; `None` when the client closed the socket. Cancel-safe.
@@ -118,7 +129,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Wire<S> {
             .as_mut()
             .ok_or_else(|| ConnError::Protocol("node before handshake".into()))?;
         let plaintext = transport.decrypt(frame)?;
-        Ok(binary::decode(&plaintext)?)
+        Ok(binary::decode_with(&plaintext, self.dictionary)?)
     }
 
     /// Encodes, encrypts and sends one node.
@@ -127,7 +138,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Wire<S> {
             .transport
             .as_mut()
             .ok_or_else(|| ConnError::Protocol("node before handshake".into()))?;
-        let ciphertext = transport.encrypt(&binary::encode(node)?)?;
+        let ciphertext = transport.encrypt(&binary::encode_with(node, self.dictionary)?)?;
         self.send_frame(&ciphertext).await
     }
 

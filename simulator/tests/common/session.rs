@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use openwa_protocol::binary::Dictionary;
 use openwa_protocol::payload::ClientConfig;
 use openwa_protocol::{Jid, Node};
 use openwa_simulator::SimulatorHandle;
@@ -29,9 +30,15 @@ pub fn root(sim: &SimulatorHandle) -> [u8; 32] {
 
 /// Registers a companion and links it to `phone` through the admin HTTP endpoint.
 pub async fn pair(sim: &SimulatorHandle, phone: &str) -> Paired {
+    pair_with(sim, phone, Dictionary::V3).await
+}
+
+/// [`pair`] with a client speaking `dictionary`.
+pub async fn pair_with(sim: &SimulatorHandle, phone: &str, dictionary: Dictionary) -> Paired {
     let keys = CompanionKeys::generate();
+    let config = ClientConfig::default();
     let (mut client, refs) =
-        client::register(&sim.info.ws_url, root(sim), &keys, &ClientConfig::default())
+        client::register_with(&sim.info.ws_url, root(sim), &keys, &config, dictionary)
             .await
             .unwrap();
     assert_eq!(refs.len(), 6);
@@ -60,14 +67,20 @@ pub async fn pair(sim: &SimulatorHandle, phone: &str) -> Paired {
 /// Logs in and sends `<active/>`; returns the client after `<ib><offline/>` and the queued
 /// stanzas delivered before it.
 pub async fn online(sim: &SimulatorHandle, paired: &Paired) -> (Client<TcpStream>, Vec<Node>) {
-    let (mut client, first) = client::login(
-        &sim.info.ws_url,
-        root(sim),
-        paired,
-        &ClientConfig::default(),
-    )
-    .await
-    .unwrap();
+    online_with(sim, paired, Dictionary::V3).await
+}
+
+/// [`online`] with a client speaking `dictionary`.
+pub async fn online_with(
+    sim: &SimulatorHandle,
+    paired: &Paired,
+    dictionary: Dictionary,
+) -> (Client<TcpStream>, Vec<Node>) {
+    let config = ClientConfig::default();
+    let (mut client, first) =
+        client::login_with(&sim.info.ws_url, root(sim), paired, &config, dictionary)
+            .await
+            .unwrap();
     assert_eq!(first.tag, "success", "{first}");
     client
         .send(&iq("active-1", "passive", "set", vec![Node::new("active")]))

@@ -4,6 +4,8 @@
 //! WebSocket message boundaries mean nothing: [`FrameDecoder`] buffers arbitrary chunks and yields
 //! complete frames; [`FrameEncoder`] writes frames and prepends the intro to the first one only.
 
+use crate::binary::Dictionary;
+
 /// Largest payload a 3-byte length can describe (`2^24 - 1`); longer payloads are rejected.
 pub const MAX_FRAME_LEN: usize = (1 << 24) - 1;
 
@@ -13,6 +15,12 @@ pub const DICT_VERSION: u8 = 3;
 /// The intro header a current client sends first: `"WA"`, magic 6, dictionary version 3. It is
 /// also the Noise prologue.
 pub const WA_INTRO: [u8; 4] = [0x57, 0x41, 0x06, DICT_VERSION];
+
+/// The intro header announcing `dictionary` (`57 41 06 02` or `57 41 06 03`). The header a
+/// client actually sent is the Noise prologue of its handshake.
+pub fn intro_header(dictionary: Dictionary) -> [u8; 4] {
+    [WA_INTRO[0], WA_INTRO[1], WA_INTRO[2], dictionary.version()]
+}
 
 /// The first four bytes of an edge-routing preamble: `"ED"`, 0, 1.
 pub const EDGE_ROUTING_MAGIC: [u8; 4] = [0x45, 0x44, 0x00, 0x01];
@@ -46,6 +54,18 @@ pub struct Intro {
     pub dict_version: u8,
     /// Edge-routing bytes from the optional `ED 00 01` preamble.
     pub routing_info: Option<Vec<u8>>,
+}
+
+impl Intro {
+    /// The dictionary version announced, if the codec has its tables (2 or 3).
+    pub fn dictionary(&self) -> Option<Dictionary> {
+        Dictionary::from_version(self.dict_version)
+    }
+
+    /// The 4-byte header as the client sent it (without routing bytes): the Noise prologue.
+    pub fn header(&self) -> [u8; 4] {
+        [WA_INTRO[0], WA_INTRO[1], WA_INTRO[2], self.dict_version]
+    }
 }
 
 #[derive(Debug)]

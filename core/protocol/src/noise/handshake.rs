@@ -160,7 +160,13 @@ impl Initiator {
     /// Starts a handshake with the prologue `57 41 06 03` and the given ephemeral key pair;
     /// returns the serialized `HandshakeMessage { clientHello }` to frame and send.
     pub fn start(ephemeral: KeyPair) -> (Self, Vec<u8>) {
-        let mut state = SymmetricState::new(&WA_INTRO);
+        Self::start_with_prologue(&WA_INTRO, ephemeral)
+    }
+
+    /// [`Initiator::start`] with another prologue: the intro header the client's frame encoder
+    /// sends (e.g. [`intro_header`](super::intro_header)`(Dictionary::V2)` = `57 41 06 02`).
+    pub fn start_with_prologue(prologue: &[u8], ephemeral: KeyPair) -> (Self, Vec<u8>) {
+        let mut state = SymmetricState::new(prologue);
         state.mix_hash(&ephemeral.public);
         let message = HandshakeMessage {
             client_hello: Some(ClientHello {
@@ -538,6 +544,52 @@ mod tests {
         // k1 and k2 differ: a frame cannot be reflected back to its sender.
         let up = client.encrypt(b"x").unwrap();
         assert!(client.decrypt(&up).is_err());
+    }
+
+    /// The prologue is the intro the client sent: a `WA 06 02` client completes the handshake
+    /// with a responder that uses the received header, and fails against one that assumes 03.
+    #[test]
+    fn prologue_is_the_intro_the_client_sent() {
+        use crate::binary::Dictionary;
+        use crate::noise::frame::{FrameDecoder, intro_header};
+
+        let mut s = setup();
+        let v2 = intro_header(Dictionary::V2);
+        assert_eq!(v2, [0x57, 0x41, 0x06, 0x02]);
+        let (initiator, hello) = Initiator::start_with_prologue(&v2, KeyPair::generate(&mut s.rng));
+        let mut first = FrameEncoder::client_with(2, None).unwrap();
+        let mut decoder = FrameDecoder::server();
+        decoder.push(&first.encode(&hello).unwrap());
+        assert_eq!(decoder.next_frame().unwrap(), Some(hello.clone()));
+        let intro = decoder.intro().unwrap();
+        assert_eq!(intro.dictionary(), Some(Dictionary::V2));
+        let prologue = intro.header();
+        assert_eq!(prologue, v2);
+
+        let wrong = Responder::read_client_hello(&WA_INTRO, &hello).unwrap();
+        let (_, wrong_hello) = wrong
+            .write_server_hello(&s.server_static, &s.chain, KeyPair::generate(&mut s.rng))
+            .unwrap();
+        let (retry, _) = Initiator::start_with_prologue(&v2, initiator.ephemeral.clone());
+        assert!(
+            retry
+                .read_server_hello(&wrong_hello, &TrustRoot::new(s.root.public), NOW)
+                .is_err()
+        );
+
+        let responder = Responder::read_client_hello(&prologue, &hello).unwrap();
+        let (responder, server_hello) = responder
+            .write_server_hello(&s.server_static, &s.chain, KeyPair::generate(&mut s.rng))
+            .unwrap();
+        let ready = initiator
+            .read_server_hello(&server_hello, &TrustRoot::new(s.root.public), NOW)
+            .unwrap();
+        let (finish, mut client) = ready.finish(&s.client_static, b"v2").unwrap();
+        let done = responder.read_client_finish(&finish).unwrap();
+        assert_eq!(done.client_payload, b"v2");
+        let mut server = done.transport;
+        let up = client.encrypt(b"ping").unwrap();
+        assert_eq!(server.decrypt(&up).unwrap(), b"ping");
     }
 
     #[test]

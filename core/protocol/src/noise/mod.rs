@@ -16,7 +16,7 @@ pub use cert::{
 };
 pub use frame::{
     DICT_VERSION, FrameDecoder, FrameEncoder, FrameError, Intro, MAX_FRAME_LEN, PayloadTooLarge,
-    WA_INTRO,
+    WA_INTRO, intro_header,
 };
 pub use handshake::{
     ClientFinished, Initiator, InitiatorReady, NOISE_PROTOCOL_NAME, Responder,
