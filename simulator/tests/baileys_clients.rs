@@ -394,8 +394,8 @@ async fn baileys7_group_create_metadata_changes_and_messages_both_ways() {
     sim.create_account("15550000007").await;
     sim.create_account("15550000008").await;
     let (auth_a, auth_b) = (temp_auth_dir("ga"), temp_auth_dir("gb"));
-    let (mut alice, _) = pair_by_qr(&sim, "15550000007", &auth_a).await;
-    let (mut bob, _) = pair_by_qr(&sim, "15550000008", &auth_b).await;
+    let (mut alice, _) = pair_by_qr(&sim, BAILEYS7, "15550000007", &auth_a).await;
+    let (mut bob, _) = pair_by_qr(&sim, BAILEYS7, "15550000008", &auth_b).await;
 
     // Alice creates the group: Baileys parses the answer, Bob learns of it by notification.
     let created = alice
