@@ -14,6 +14,8 @@ pub mod media_host;
 pub mod pairing;
 pub mod sim;
 pub mod state;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod tls;
 mod util;
 

@@ -9,38 +9,17 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
+use openwa_simulator::testing::{
+    self, BAILEYS6, BAILEYS7, Baileys, STEP, has_status, require_node_modules, temp_auth_dir,
+};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
 use tokio::time::timeout;
-
-const STEP: Duration = Duration::from_secs(40);
-
-fn interop_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/interop")
-}
-
-/// npm package names of the two Baileys versions (see `tests/interop/baileys-pkg.mjs`).
-const BAILEYS6: &str = "baileys";
-const BAILEYS7: &str = "baileys7";
-
-fn require_node_modules() {
-    for pkg in [BAILEYS6, BAILEYS7] {
-        let baileys = interop_dir()
-            .join("node_modules")
-            .join(pkg)
-            .join("package.json");
-        assert!(
-            baileys.exists(),
-            "{} is missing: run `npm ci --prefix tests/interop` first",
-            baileys.display()
-        );
-    }
-}
 
 /// The `openwa-sim` binary, killed on drop.
 struct SimProcess {
@@ -95,127 +74,10 @@ impl SimProcess {
     }
 }
 
-/// One Baileys client process, killed on drop.
-struct Baileys {
-    _child: Child,
-    stdin: ChildStdin,
-    events: Lines<BufReader<ChildStdout>>,
-    seen: Vec<Value>,
-}
-
-impl Baileys {
-    /// Starts the driver with Baileys package `pkg`.
-    async fn start(pkg: &str, ws_url: &str, auth_dir: &Path) -> Self {
-        let mut child = Command::new("node")
-            .env("BAILEYS_PKG", pkg)
-            .arg(interop_dir().join("baileys-client.mjs"))
-            .arg(ws_url)
-            .arg(auth_dir)
-            .current_dir(interop_dir())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("spawn node");
-        let stdin = child.stdin.take().unwrap();
-        let events = BufReader::new(child.stdout.take().unwrap()).lines();
-        Self {
-            _child: child,
-            stdin,
-            events,
-            seen: Vec::new(),
-        }
-    }
-
-    async fn send(&mut self, command: Value) {
-        let line = format!("{command}\n");
-        self.stdin.write_all(line.as_bytes()).await.unwrap();
-        self.stdin.flush().await.unwrap();
-    }
-
-    /// Waits for the first event matching `pred`, failing on driver errors.
-    async fn wait_for(&mut self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
-        let deadline = tokio::time::Instant::now() + STEP;
-        loop {
-            let line = tokio::time::timeout_at(deadline, self.events.next_line())
-                .await
-                .unwrap_or_else(|_| panic!("timed out waiting for {what}; saw {:?}", self.seen))
-                .unwrap()
-                .unwrap_or_else(|| panic!("driver exited waiting for {what}; saw {:?}", self.seen));
-            let event: Value = serde_json::from_str(&line)
-                .unwrap_or_else(|e| panic!("driver printed non-JSON ({e}): {line}"));
-            assert_ne!(
-                event["event"], "error",
-                "driver error waiting for {what}: {event}"
-            );
-            self.seen.push(event.clone());
-            if pred(&event) {
-                return event;
-            }
-        }
-    }
-
-    async fn wait_event(&mut self, name: &str) -> Value {
-        self.wait_for(name, |e| e["event"] == name).await
-    }
-
-    async fn quit(mut self) {
-        self.send(json!({"cmd": "quit"})).await;
-        let _ = timeout(STEP, self._child.wait()).await;
-    }
-}
-
-fn temp_auth_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "openwa-baileys-{tag}-{}-{}",
-        std::process::id(),
-        rand::random::<u64>()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Whether a driver event reports status `status` (3 delivered, 4 read) for message `id`: a
-/// `messages.update`, or the sender's own upsert when Baileys folded the update into it.
-fn has_status(event: &Value, id: &Value, status: u64) -> bool {
-    let kind = &event["event"];
-    let own_upsert = kind == "message" && event["from_me"] == true;
-    (kind == "receipt" || own_upsert) && event["id"] == *id && event["status"] == status
-}
-
 /// Pairs a fresh Baileys (package `pkg`) by QR with `phone`; returns the running client and its
 /// device JID.
 async fn pair_by_qr(sim: &SimProcess, pkg: &str, phone: &str, auth: &Path) -> (Baileys, String) {
-    let mut client = Baileys::start(pkg, &sim.ws_url, auth).await;
-    let qr = client.wait_event("qr").await;
-    let qr = qr["qr"].as_str().unwrap().to_owned();
-    // Baileys 7 wraps the QR data in a wa.me link; Baileys 6 shows it bare.
-    let data = qr
-        .strip_prefix("https://wa.me/settings/linked_devices#")
-        .unwrap_or(&qr);
-    assert!(
-        data.starts_with("2@") && data.split(',').count() >= 4,
-        "{qr}"
-    );
-    let (status, linked) = sim
-        .admin(
-            "POST",
-            &format!("/admin/accounts/{phone}/link"),
-            Some(json!({"qr": qr})),
-        )
-        .await;
-    assert_eq!(status, 200, "{linked}");
-    let restart = client
-        .wait_for("close 515", |e| e["event"] == "close")
-        .await;
-    assert_eq!(restart["status"], 515, "{restart}");
-    let open = client.wait_event("open").await;
-    assert_eq!(open["jid"], linked["jid"], "{open}");
-    // Baileys 6 learns its LID only at the next login.
-    if !open["lid"].is_null() || pkg != BAILEYS6 {
-        assert_eq!(open["lid"], linked["lid"], "{open}");
-    }
+    let (client, linked) = testing::pair_by_qr(&sim.ws_url, &sim.admin_url, pkg, phone, auth).await;
     (client, linked["jid"].as_str().unwrap().to_owned())
 }
 
@@ -361,17 +223,6 @@ async fn text_both_ways(alice_pkg: &str, bob_pkg: &str) {
     bob.quit().await;
     let _ = std::fs::remove_dir_all(&auth_a);
     let _ = std::fs::remove_dir_all(&auth_b);
-}
-
-impl Baileys {
-    /// Calls one of Baileys' group functions and returns its result.
-    async fn group(&mut self, op: &str, args: Value) -> Value {
-        self.send(json!({"cmd": "group", "op": op, "args": args}))
-            .await;
-        self.wait_for(op, |e| e["event"] == "group" && e["op"] == op)
-            .await["result"]
-            .clone()
-    }
 }
 
 fn participant_ids(metadata: &Value) -> Vec<(String, String, Value)> {

@@ -1,0 +1,209 @@
+//! One unmodified Baileys client (npm `baileys@7.0.0-rc14` as `baileys7`, or `baileys@6.17.16` as
+//! `baileys`), driven line by line through `tests/interop/baileys-client.mjs`.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use tokio::time::timeout;
+
+use super::http::http;
+
+/// How long one driver step (an event, an admin call) may take.
+pub const STEP: Duration = Duration::from_secs(40);
+
+/// npm package name of Baileys 6.17.16 (see `tests/interop/baileys-pkg.mjs`).
+pub const BAILEYS6: &str = "baileys";
+/// npm package name (alias) of Baileys 7.0.0-rc14.
+pub const BAILEYS7: &str = "baileys7";
+
+/// `tests/interop` of this repository.
+pub fn interop_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/interop")
+}
+
+/// Fails with the install command when the interop node packages are missing.
+pub fn require_node_modules() {
+    for pkg in [BAILEYS6, BAILEYS7] {
+        let manifest = interop_dir()
+            .join("node_modules")
+            .join(pkg)
+            .join("package.json");
+        assert!(
+            manifest.exists(),
+            "{} is missing: run `npm ci --prefix tests/interop` first",
+            manifest.display()
+        );
+    }
+}
+
+/// A fresh directory for one client's Baileys credentials.
+pub fn temp_auth_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "openwa-baileys-{tag}-{}-{}",
+        std::process::id(),
+        rand::random::<u64>()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Whether a driver event reports status `status` (3 delivered, 4 read) for message `id`: a
+/// `messages.update`, or the sender's own upsert when Baileys folded the update into it.
+pub fn has_status(event: &Value, id: &Value, status: u64) -> bool {
+    let kind = &event["event"];
+    let own_upsert = kind == "message" && event["from_me"] == true;
+    (kind == "receipt" || own_upsert) && event["id"] == *id && event["status"] == status
+}
+
+/// One Baileys client process, killed on drop.
+#[derive(Debug)]
+pub struct Baileys {
+    child: Child,
+    stdin: ChildStdin,
+    events: Lines<BufReader<ChildStdout>>,
+    seen: Vec<Value>,
+}
+
+impl Baileys {
+    /// Starts the driver with Baileys package `pkg` against `ws_url`, keeping credentials in
+    /// `auth_dir`.
+    pub async fn start(pkg: &str, ws_url: &str, auth_dir: &Path) -> Self {
+        let mut child = Command::new("node")
+            .env("BAILEYS_PKG", pkg)
+            .arg(interop_dir().join("baileys-client.mjs"))
+            .arg(ws_url)
+            .arg(auth_dir)
+            .current_dir(interop_dir())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn node");
+        let stdin = child.stdin.take().unwrap();
+        let events = BufReader::new(child.stdout.take().unwrap()).lines();
+        Self {
+            child,
+            stdin,
+            events,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Sends one driver command (see the head of `baileys-client.mjs`).
+    pub async fn send(&mut self, command: Value) {
+        let line = format!("{command}\n");
+        self.stdin.write_all(line.as_bytes()).await.unwrap();
+        self.stdin.flush().await.unwrap();
+    }
+
+    /// Waits for the first event matching `pred`, failing on driver errors.
+    pub async fn wait_for(&mut self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = tokio::time::Instant::now() + STEP;
+        loop {
+            let line = tokio::time::timeout_at(deadline, self.events.next_line())
+                .await
+                .unwrap_or_else(|_| panic!("timed out waiting for {what}; saw {:?}", self.seen))
+                .unwrap()
+                .unwrap_or_else(|| panic!("driver exited waiting for {what}; saw {:?}", self.seen));
+            let event: Value = serde_json::from_str(&line)
+                .unwrap_or_else(|e| panic!("driver printed non-JSON ({e}): {line}"));
+            assert_ne!(
+                event["event"], "error",
+                "driver error waiting for {what}: {event}"
+            );
+            self.seen.push(event.clone());
+            if pred(&event) {
+                return event;
+            }
+        }
+    }
+
+    /// Waits for the next event named `name`.
+    pub async fn wait_event(&mut self, name: &str) -> Value {
+        self.wait_for(name, |e| e["event"] == name).await
+    }
+
+    /// Sends a text to `to` (a user or group JID); returns the message id Baileys gave it.
+    pub async fn send_text(&mut self, to: &str, text: &str) -> String {
+        self.send(json!({"cmd": "send_text", "to": to, "text": text}))
+            .await;
+        let sent = self.wait_event("sent").await;
+        sent["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Waits for a received (not own) message with id `id`; returns the event.
+    pub async fn wait_message(&mut self, id: &str) -> Value {
+        self.wait_for(&format!("message {id}"), |e| {
+            e["event"] == "message" && e["id"] == id && e["from_me"] != true
+        })
+        .await
+    }
+
+    /// Calls one of Baileys' group functions and returns its result.
+    pub async fn group(&mut self, op: &str, args: Value) -> Value {
+        self.send(json!({"cmd": "group", "op": op, "args": args}))
+            .await;
+        self.wait_for(op, |e| e["event"] == "group" && e["op"] == op)
+            .await["result"]
+            .clone()
+    }
+
+    /// Every event seen so far, oldest first.
+    pub fn seen(&self) -> &[Value] {
+        &self.seen
+    }
+
+    /// Closes the socket and waits for the driver to exit.
+    pub async fn quit(mut self) {
+        self.send(json!({"cmd": "quit"})).await;
+        let _ = timeout(STEP, self.child.wait()).await;
+    }
+}
+
+/// Pairs a fresh Baileys (package `pkg`) by QR with the simulator account `phone` (the phone
+/// scans through the admin API at `admin_url`); returns the running client and the linked
+/// device's JIDs from the admin answer (`jid`, `lid`).
+pub async fn pair_by_qr(
+    ws_url: &str,
+    admin_url: &str,
+    pkg: &str,
+    phone: &str,
+    auth: &Path,
+) -> (Baileys, Value) {
+    let mut client = Baileys::start(pkg, ws_url, auth).await;
+    let qr = client.wait_event("qr").await;
+    let qr = qr["qr"].as_str().unwrap().to_owned();
+    // Baileys 7 wraps the QR data in a wa.me link; Baileys 6 shows it bare.
+    let data = qr
+        .strip_prefix("https://wa.me/settings/linked_devices#")
+        .unwrap_or(&qr);
+    assert!(
+        data.starts_with("2@") && data.split(',').count() >= 4,
+        "{qr}"
+    );
+    let path = format!("/admin/accounts/{phone}/link");
+    let response = timeout(
+        STEP,
+        http(admin_url, "POST", &path, Some(json!({"qr": qr}))),
+    )
+    .await
+    .expect("link request in time");
+    let linked = response.json();
+    assert_eq!(response.status, 200, "{linked}");
+    let restart = client
+        .wait_for("close 515", |e| e["event"] == "close")
+        .await;
+    assert_eq!(restart["status"], 515, "{restart}");
+    let open = client.wait_event("open").await;
+    assert_eq!(open["jid"], linked["jid"], "{open}");
+    // Baileys 6 learns its LID only at the next login.
+    if !open["lid"].is_null() || pkg != BAILEYS6 {
+        assert_eq!(open["lid"], linked["lid"], "{open}");
+    }
+    (client, linked)
+}
