@@ -169,6 +169,9 @@ where
     Ok((awaiting.read_client_finish(&finish)?, dictionary))
 }
 
+/// How long the server waits for a client to close its side after a stream error.
+pub const STREAM_END_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// What a connection loop does with one command; `true` means "close now".
 pub async fn apply_common_command<S>(
     sim: &Sim,
@@ -188,6 +191,7 @@ where
         }
         Command::SendAndClose(node) => {
             wire.send_node(&node).await?;
+            wire.linger(STREAM_END_GRACE).await;
             Ok(true)
         }
         Command::Drop => Ok(true),

@@ -388,6 +388,7 @@ where
             if let Some(done) = done {
                 let _ = done.send(Ok(paired));
             }
+            conn.wire.linger(super::STREAM_END_GRACE).await;
             Ok(Flow::Close)
         }
         Err(reason) => {

@@ -2,6 +2,8 @@
 //! binary nodes, and back. Nodes are read and written with the dictionary version the client
 //! announced in its intro header.
 
+use std::time::Duration;
+
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use openwa_protocol::binary::Dictionary;
@@ -140,6 +142,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Wire<S> {
             .ok_or_else(|| ConnError::Protocol("node before handshake".into()))?;
         let ciphertext = transport.encrypt(&binary::encode_with(node, self.dictionary)?)?;
         self.send_frame(&ciphertext).await
+    }
+
+    /// Ends the stream after a final node (a stream error): waits up to `grace` for the client
+    /// to close its side, discarding whatever it still sends, then closes ours.
+    ///
+    /// Clients handle the stream error asynchronously; dropping the socket right after it lets
+    /// the close overtake the error (Baileys then reports 428 "connection terminated" instead of
+    /// 515 or 401), which WhatsApp's server does not provoke.
+    pub async fn linger(&mut self, grace: Duration) {
+        let _ = tokio::time::timeout(grace, async {
+            while let Ok(Some(_)) = self.next_frame().await {}
+        })
+        .await;
+        let _ = self.sink.close().await;
     }
 
     /// Closes the WebSocket politely (errors ignored: the peer may be gone).
