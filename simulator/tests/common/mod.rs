@@ -12,4 +12,5 @@ pub use openwa_simulator::testing::{HttpResponse, http, https, tls_client_config
 pub async fn start() -> SimulatorHandle {
     Simulator::start(SimulatorConfig::default()).await.unwrap()
 }
+pub mod dev;
 pub mod session;
