@@ -113,6 +113,8 @@ pub fn handle(sim: &Sim, me: &DeviceRef, iq: &Node, header: &IqHeader) -> IqOutc
         }
         ("blocklist", "get", _) => header.result(vec![Node::new("list")]),
         ("w:g2", _, _) => crate::groups::iq::handle(sim, me, iq, header),
+        ("w:mex", "get", "query") => crate::newsletters::mex::handle(sim, me, iq, header),
+        ("newsletter", _, _) => crate::newsletters::posts::handle_iq(sim, iq, header),
         ("md", "set", "remove-companion-device") => {
             return remove_companion(sim, me, iq, header);
         }

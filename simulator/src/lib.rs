@@ -11,6 +11,7 @@ pub mod faults;
 pub mod groups;
 pub mod iq;
 pub mod media_host;
+pub mod newsletters;
 pub mod pairing;
 pub mod sim;
 pub mod state;

@@ -543,6 +543,12 @@ impl Sim {
 
     /// Fans a client's `<message>` out (protocol.md §8.5); returns the server ack for the sender.
     pub fn route_message(&self, me: &DeviceRef, node: &Node) -> Node {
+        if node
+            .attr_jid("to")
+            .is_some_and(|to| to.server == openwa_protocol::jid::NEWSLETTER_SERVER)
+        {
+            return crate::newsletters::posts::route(self, me, node);
+        }
         let id = node.attr_str("id").unwrap_or_default();
         let message = match OutgoingMessage::from_node(node) {
             Ok(message) => message,

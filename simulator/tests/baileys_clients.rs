@@ -349,3 +349,50 @@ async fn baileys7_group_create_metadata_changes_and_messages_both_ways() {
     let _ = std::fs::remove_dir_all(&auth_a);
     let _ = std::fs::remove_dir_all(&auth_b);
 }
+
+/// Newsletters: Alice (Baileys 7) creates one, Bob (Baileys 7) finds it by invite code and
+/// follows it, Alice posts a text that Bob receives, and both see the same metadata.
+#[tokio::test]
+async fn baileys7_newsletter_create_follow_and_post() {
+    require_node_modules();
+    let sim = start_sim().await;
+    sim.create_account("15550000021").await;
+    sim.create_account("15550000022").await;
+    let (auth_a, auth_b) = (temp_auth_dir("na"), temp_auth_dir("nb"));
+    let (mut alice, _) = pair_by_qr(&sim, BAILEYS7, "15550000021", &auth_a).await;
+    let (mut bob, _) = pair_by_qr(&sim, BAILEYS7, "15550000022", &auth_b).await;
+
+    let created = alice
+        .group(
+            "newsletterCreate",
+            json!(["Sim news", "from the simulator"]),
+        )
+        .await;
+    let jid = created["id"].as_str().unwrap().to_owned();
+    assert!(jid.ends_with("@newsletter"), "{created}");
+    assert_eq!(created["name"], "Sim news", "{created}");
+    assert_eq!(created["description"], "from the simulator", "{created}");
+    let invite = created["invite"].as_str().unwrap().to_owned();
+
+    let found = bob
+        .group("newsletterMetadata", json!(["invite", invite]))
+        .await;
+    assert_eq!(found["id"], jid.as_str(), "{found}");
+    bob.group("newsletterFollow", json!([jid])).await;
+    let seen = alice.group("newsletterMetadata", json!(["jid", jid])).await;
+    assert_eq!(seen["thread_metadata"]["subscribers_count"], "1", "{seen}");
+
+    let id = alice.send_text(&jid, "first post").await;
+    let got = bob
+        .wait_for("the newsletter post", |e| {
+            e["event"] == "message" && e["from"] == jid.as_str()
+        })
+        .await;
+    assert_eq!(got["text"], "first post", "{got}");
+    assert_eq!(got["id"], id.as_str(), "{got}");
+
+    alice.quit().await;
+    bob.quit().await;
+    let _ = std::fs::remove_dir_all(&auth_a);
+    let _ = std::fs::remove_dir_all(&auth_b);
+}

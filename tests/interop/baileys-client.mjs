@@ -11,7 +11,9 @@
 //                                                     groupUpdateSubject, groupUpdateDescription,
 //                                                     groupSettingUpdate, groupInviteCode, groupRevokeInvite,
 //                                                     groupAcceptInvite, groupGetInviteInfo, groupLeave,
-//                                                     groupFetchAllParticipating…); answers {"event":"group","op","result"}
+//                                                     groupFetchAllParticipating…) or newsletter function
+//                                                     (newsletterCreate, newsletterFollow, newsletterMetadata…);
+//                                                     answers {"event":"group","op","result"}
 //   {"cmd":"quit"}                                    close the socket and exit 0
 // stdout: one JSON event per line: qr, open, close, message, receipt, sent, pair_code, read, group,
 // group_event (groups.upsert / groups.update / group-participants.update), error.
@@ -106,8 +108,9 @@ for await (const line of lines) {
       const code = await sock.requestPairingCode(command.phone);
       emit({ event: 'pair_code', code });
     } else if (command.cmd === 'group') {
-      if (typeof command.op !== 'string' || !command.op.startsWith('group') || typeof sock[command.op] !== 'function') {
-        throw new Error(`not a group function: ${command.op}`);
+      const allowed = typeof command.op === 'string' && (command.op.startsWith('group') || command.op.startsWith('newsletter'));
+      if (!allowed || typeof sock[command.op] !== 'function') {
+        throw new Error(`not a group or newsletter function: ${command.op}`);
       }
       const result = await sock[command.op](...(command.args ?? []));
       emit({ event: 'group', op: command.op, result: result ?? null });

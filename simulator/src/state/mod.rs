@@ -14,8 +14,8 @@ use rand_core::CryptoRngCore;
 use serde::{Deserialize, Serialize};
 
 pub use model::{
-    Account, Description, Device, Group, Participant, PendingStanza, PhoneKeys, PreKey,
-    ReceivedMessage, Role, SentMessage, SignedPreKey, StoredKeyPair, device_key,
+    Account, Description, Device, Group, Newsletter, NewsletterPost, Participant, PendingStanza,
+    PhoneKeys, PreKey, ReceivedMessage, Role, SentMessage, SignedPreKey, StoredKeyPair, device_key,
 };
 
 /// How many one-time prekeys the simulated phone keeps published.
@@ -97,6 +97,12 @@ pub struct State {
     pub groups_created: u64,
     /// Counter for server-generated stanza ids.
     pub stanza_counter: u64,
+    /// Newsletters by id (user part of the newsletter JID).
+    #[serde(default)]
+    pub newsletters: BTreeMap<String, Newsletter>,
+    /// Newsletters created so far (drives newsletter ids).
+    #[serde(default)]
+    pub newsletters_created: u64,
 }
 
 fn valid_phone(phone: &str) -> bool {
@@ -131,6 +137,8 @@ impl State {
             accounts_created: 0,
             groups_created: 0,
             stanza_counter: 0,
+            newsletters: BTreeMap::new(),
+            newsletters_created: 0,
         }
     }
 

@@ -1,7 +1,7 @@
 //! The simulated network's data: accounts, their devices and keys, groups, and the per-device
 //! queues of stanzas waiting for delivery or acknowledgement.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use openwa_protocol::Jid;
 use openwa_protocol::crypto::KeyPair;
@@ -309,4 +309,45 @@ mod opt_hex32 {
             .map(Some)
             .map_err(|_| D::Error::custom("expected 32 bytes of hex"))
     }
+}
+
+/// A newsletter (channel, `ID@newsletter`): one owner posts, followers receive in the clear.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Newsletter {
+    /// The user part of the newsletter JID.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Description (may be empty).
+    pub description: String,
+    /// Creation time (seconds).
+    pub created: u64,
+    /// Invite code (the `whatsapp.com/channel/CODE` link).
+    pub invite: String,
+    /// The owner (phone); the only one who may post and edit.
+    pub owner: String,
+    /// Followers (phones), the owner not included.
+    pub followers: BTreeSet<String>,
+    /// Followers who muted it.
+    pub muted: BTreeSet<String>,
+    /// Posts, oldest first; `server_id` counts from 1.
+    pub posts: Vec<NewsletterPost>,
+}
+
+/// One post in a [`Newsletter`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewsletterPost {
+    /// Sequence number in the newsletter.
+    pub server_id: u64,
+    /// The message id the owner gave it.
+    pub id: String,
+    /// Server time (seconds).
+    pub t: u64,
+    /// Stanza type (`text`, `media`…).
+    pub kind: String,
+    /// Serialized `Message`.
+    pub plaintext: Vec<u8>,
+    /// Reactions by phone.
+    #[serde(default)]
+    pub reactions: BTreeMap<String, String>,
 }

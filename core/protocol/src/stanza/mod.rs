@@ -27,7 +27,8 @@
 //! - [`media_conn`] — media upload credentials;
 //! - [`presence`], [`chatstate`] — availability and typing;
 //! - [`account`] — post-login queries: A/B props, privacy settings, block list;
-//! - [`app_state`] — app-state sync requests and (empty) answers.
+//! - [`app_state`] — app-state sync requests and (empty) answers;
+//! - [`newsletter`] — `w:mex` newsletter queries, live updates, history and plaintext posts.
 
 pub mod account;
 pub mod ack;
@@ -41,6 +42,7 @@ pub mod iq;
 pub mod keepalive;
 pub mod media_conn;
 pub mod message;
+pub mod newsletter;
 pub mod notification;
 pub mod pairing;
 pub mod prekeys;
@@ -67,6 +69,7 @@ pub use media_conn::{MediaConn, MediaConnRequest, MediaHost};
 pub use message::{
     DeviceEnc, Enc, EncKind, IncomingMessage, MessageType, OutgoingMessage, participant_hash,
 };
+pub use newsletter::{FetchPosts, LiveUpdates, MexQuery, OutgoingPost, Post, PostBody};
 pub use notification::{
     DeviceChange, DevicesNotification, GroupChange, GroupNotification, MembershipChange,
     Notification, NotificationBody, NotifiedDevice,
