@@ -92,7 +92,13 @@ pub fn handle(sim: &Sim, me: &DeviceRef, iq: &Node, header: &IqHeader) -> IqOutc
         },
         ("usync", "get", "usync") => match UsyncQuery::parse_request(iq) {
             Ok((_, query)) => {
-                let users = sim.read(|s| usync(s, &query));
+                let users = sim.write(|s| {
+                    let users = usync(s, &query);
+                    if query.protocols.devices {
+                        watch_devices(s, me, &users);
+                    }
+                    users
+                });
                 UsyncQuery::response(header, &users)
             }
             Err(_) => bad(),
@@ -219,6 +225,16 @@ fn digest(state: &State, me: &DeviceRef) -> Option<KeyDigest> {
 }
 
 /// Device lists, LIDs and contact lookups (protocol.md §8.1).
+/// `me` now keeps the device lists it was given: it is told when they change.
+fn watch_devices(state: &mut State, me: &DeviceRef, users: &[UsyncUserResult]) {
+    for user in users {
+        let watched = state.account_for_jid(&user.jid).map(|a| a.phone.clone());
+        if let Some(watched) = watched {
+            state.add_watcher(&watched, &me.phone);
+        }
+    }
+}
+
 fn usync(state: &State, query: &UsyncQuery) -> Vec<UsyncUserResult> {
     query
         .users

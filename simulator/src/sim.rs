@@ -571,6 +571,13 @@ impl Sim {
 
     fn route_direct(&self, me: &DeviceRef, message: &OutgoingMessage, t: u64) {
         let chat = message.to.to_non_ad();
+        // Both sides of a chat keep each other's device lists from now on.
+        self.write(|s| {
+            if let Some(peer) = s.account_for_jid(&chat).map(|a| a.phone.clone()) {
+                s.add_watcher(&peer, &me.phone);
+                s.add_watcher(&me.phone, &peer);
+            }
+        });
         let from = me.jid_like(&chat);
         let notify = me
             .push_name
@@ -694,12 +701,14 @@ impl Sim {
         }
     }
 
-    /// Tells every linked companion that `phone`'s device list changed (protocol.md §13.8).
+    /// Tells the companions that keep `phone`'s device list (its own, and those of the accounts
+    /// that asked for it or chat with it) that it changed (protocol.md §13.8).
     pub fn device_list_changed(&self, phone: &str) {
         let (targets, lid) = self.read(|s| {
-            let targets: Vec<(String, u16)> = s
-                .accounts
-                .values()
+            let watchers = s.watchers.get(phone);
+            let targets: Vec<(String, u16)> = std::iter::once(phone)
+                .chain(watchers.into_iter().flatten().map(String::as_str))
+                .filter_map(|p| s.accounts.get(p))
                 .flat_map(|a| {
                     a.devices
                         .keys()

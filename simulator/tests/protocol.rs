@@ -663,6 +663,16 @@ async fn direct_messages_receipts_and_offline_queue() {
     sim.create_account("15550000002", "Bob").unwrap();
     let alice = pair(&sim, "15550000001").await;
     let bob = pair(&sim, "15550000002").await;
+    // Bob asks for Alice's devices once, so he is told when her device list changes.
+    let (mut b, _) = online(&sim, &bob).await;
+    let lookup = UsyncQuery::devices("s1", vec![Jid::pn("15550000001")]).request_with_id("u1");
+    let devices = ask(&mut b, lookup).await;
+    assert_eq!(
+        devices.attr_str("type").as_deref(),
+        Some("result"),
+        "{devices}"
+    );
+    drop(b);
     let alice2 = pair(&sim, "15550000001").await;
     let (mut a, _) = online(&sim, &alice).await;
 
@@ -882,4 +892,44 @@ async fn dictionary_2_and_3_clients_talk_through_one_simulator() {
         "{queued:?}"
     );
     sim.shutdown().await.unwrap();
+}
+
+/// `devices` notifications reach the account's own companions and the accounts that asked for
+/// its devices or chat with it, not the whole network.
+#[tokio::test]
+async fn device_list_changes_reach_watchers_only() {
+    let sim = start().await;
+    for (phone, name) in [
+        ("15550000031", "Ann"),
+        ("15550000032", "Ben"),
+        ("15550000033", "Cy"),
+    ] {
+        sim.create_account(phone, name).unwrap();
+    }
+    let ann = pair(&sim, "15550000031").await;
+    let ben = pair(&sim, "15550000032").await;
+    let cy = pair(&sim, "15550000033").await;
+    let (mut own, _) = online(&sim, &ann).await;
+    let (mut watcher, _) = online(&sim, &ben).await;
+    let (stranger, _) = online(&sim, &cy).await;
+    let lookup = UsyncQuery::devices("s1", vec![Jid::pn("15550000031")]).request_with_id("u1");
+    ask(&mut watcher, lookup).await;
+
+    pair(&sim, "15550000031").await;
+    let is_devices = |n: &Node| {
+        n.tag == "notification"
+            && n.attr_str("type").as_deref() == Some("devices")
+            && n.attr_jid("from") == Some(Jid::pn("15550000031"))
+    };
+    within("own companion told", own.recv_until(is_devices))
+        .await
+        .unwrap()
+        .unwrap();
+    within("watcher told", watcher.recv_until(is_devices))
+        .await
+        .unwrap()
+        .unwrap();
+    let mut stranger = common::dev::Dev::new(stranger, Vec::new());
+    let seen = stranger.drain().await;
+    assert!(!seen.iter().any(is_devices), "{seen:?}");
 }

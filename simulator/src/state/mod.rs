@@ -5,7 +5,7 @@ pub mod model;
 pub mod persist;
 pub mod stored_node;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use openwa_protocol::Jid;
 use openwa_protocol::crypto::KeyPair;
@@ -103,6 +103,13 @@ pub struct State {
     /// Newsletters created so far (drives newsletter ids).
     #[serde(default)]
     pub newsletters_created: u64,
+    /// Who keeps each account's device list (phone → phones that asked for its devices or
+    /// exchanged messages with it): the accounts told when it links or unlinks a device.
+    #[serde(default)]
+    pub watchers: BTreeMap<String, BTreeSet<String>>,
+    /// Phone of each LID user (derived from `accounts`, rebuilt on load).
+    #[serde(skip)]
+    lid_index: HashMap<String, String>,
 }
 
 fn valid_phone(phone: &str) -> bool {
@@ -139,6 +146,8 @@ impl State {
             stanza_counter: 0,
             newsletters: BTreeMap::new(),
             newsletters_created: 0,
+            watchers: BTreeMap::new(),
+            lid_index: HashMap::new(),
         }
     }
 
@@ -198,7 +207,29 @@ impl State {
             inbox: Vec::new(),
             outbox: Vec::new(),
         };
+        self.lid_index
+            .insert(account.lid.clone(), account.phone.clone());
         Ok(self.accounts.entry(phone.to_owned()).or_insert(account))
+    }
+
+    /// Rebuilds the derived indexes (after loading a saved state).
+    pub fn reindex(&mut self) {
+        self.lid_index = self
+            .accounts
+            .values()
+            .map(|a| (a.lid.clone(), a.phone.clone()))
+            .collect();
+    }
+
+    /// Records that `watcher` keeps `watched`'s device list (it asked for it, or they talk).
+    pub fn add_watcher(&mut self, watched: &str, watcher: &str) {
+        if watched == watcher || !self.accounts.contains_key(watched) {
+            return;
+        }
+        let watchers = self.watchers.entry(watched.to_owned()).or_default();
+        if !watchers.contains(watcher) {
+            watchers.insert(watcher.to_owned());
+        }
     }
 
     /// The account with this phone number.
@@ -218,9 +249,10 @@ impl State {
     /// The account a user JID (PN, LID or legacy `c.us`, any device) belongs to.
     pub fn account_for_jid(&self, jid: &Jid) -> Option<&Account> {
         match jid.server.as_str() {
-            openwa_protocol::jid::HIDDEN_USER_SERVER => {
-                self.accounts.values().find(|a| a.lid == jid.user)
-            }
+            openwa_protocol::jid::HIDDEN_USER_SERVER => self
+                .lid_index
+                .get(jid.user.as_str())
+                .and_then(|phone| self.accounts.get(phone)),
             openwa_protocol::jid::DEFAULT_USER_SERVER
             | openwa_protocol::jid::LEGACY_USER_SERVER => self.accounts.get(jid.user.as_str()),
             _ => None,

@@ -53,16 +53,18 @@ pub fn load(dir: &Path) -> Result<Option<State>, PersistError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(io_error(&path)(e)),
     };
-    let state: State = serde_json::from_slice(&bytes).map_err(|source| PersistError::Format {
-        path: path.clone(),
-        source,
-    })?;
+    let mut state: State =
+        serde_json::from_slice(&bytes).map_err(|source| PersistError::Format {
+            path: path.clone(),
+            source,
+        })?;
     if state.version != STATE_VERSION {
         return Err(PersistError::Version {
             path,
             version: state.version,
         });
     }
+    state.reindex();
     Ok(Some(state))
 }
 
