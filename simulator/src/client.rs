@@ -66,6 +66,23 @@ impl CompanionKeys {
         }
     }
 
+    /// The body of `POST /admin/accounts/{phone}/devices`, which links these keys without
+    /// pairing.
+    pub fn provision_request(&self) -> crate::provision::ProvisionRequest {
+        let registration = self.registration();
+        crate::provision::ProvisionRequest {
+            noise_key: self.noise.public,
+            identity_key: registration.identity_key,
+            registration_id: registration.registration_id,
+            signed_prekey: crate::state::SignedPreKey {
+                id: registration.signed_prekey_id,
+                public: registration.signed_prekey,
+                signature: registration.signed_prekey_signature,
+            },
+            platform: None,
+        }
+    }
+
     /// The QR string for one of the refs of `pair-device`.
     pub fn qr(&self, reference: &str) -> Result<String, ConnError> {
         QrCode::new(

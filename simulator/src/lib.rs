@@ -13,6 +13,7 @@ pub mod iq;
 pub mod media_host;
 pub mod newsletters;
 pub mod pairing;
+pub mod provision;
 pub mod sim;
 pub mod state;
 #[cfg(feature = "testing")]

@@ -404,3 +404,75 @@ async fn tls_certificate_is_served_and_matches_the_ready_info() {
     );
     sim.shutdown().await.unwrap();
 }
+
+/// `POST /admin/accounts/{phone}/devices` links a companion with the given keys; it logs in at
+/// once with them. A bad signature, an unknown account and broken JSON are refused.
+#[tokio::test]
+async fn devices_provisioned_without_pairing_log_in() {
+    use openwa_protocol::payload::ClientConfig;
+    use openwa_simulator::client::{self, CompanionKeys, Paired};
+
+    let sim = start().await;
+    let admin = &sim.info.admin_url;
+    sim.create_account("15550000041", "P").unwrap();
+    let keys = CompanionKeys::generate();
+    let body = serde_json::to_value(keys.provision_request()).unwrap();
+    let linked = http(
+        admin,
+        "POST",
+        "/admin/accounts/15550000041/devices",
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(
+        linked.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&linked.body)
+    );
+    let linked = linked.json();
+    assert_eq!(linked["device"], 1);
+    assert_eq!(linked["jid"], "15550000041:1@s.whatsapp.net");
+    let paired = Paired {
+        keys: keys.clone(),
+        jid: linked["jid"].as_str().unwrap().parse().unwrap(),
+        lid: linked["lid"].as_str().unwrap().parse().ok(),
+    };
+    let (_client, first) = client::login(
+        &sim.info.ws_url,
+        sim.root_public_key(),
+        &paired,
+        &ClientConfig::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(first.tag, "success", "{first}");
+
+    let mut forged = body.clone();
+    forged["signed_prekey"]["signature"] = json!("00".repeat(64));
+    let refused = http(
+        admin,
+        "POST",
+        "/admin/accounts/15550000041/devices",
+        Some(forged),
+    )
+    .await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.json()["error"], "bad_request");
+    let unknown = http(
+        admin,
+        "POST",
+        "/admin/accounts/19999999999/devices",
+        Some(body),
+    )
+    .await;
+    assert_eq!(unknown.status, 404);
+    let broken = http(
+        admin,
+        "POST",
+        "/admin/accounts/15550000041/devices",
+        Some(json!({"noise_key": "zz"})),
+    )
+    .await;
+    assert_eq!(broken.status, 400);
+}

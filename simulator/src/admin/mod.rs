@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::faults::FaultRequest;
+use crate::provision::{ProvisionError, ProvisionRequest, provision};
 use crate::sim::{LinkError, Sim};
 use crate::state::StateError;
 
@@ -123,7 +124,10 @@ pub fn router(sim: Arc<Sim>, tls_cert_pem: String) -> Router {
         .route("/admin/accounts", post(create_account).get(list_accounts))
         .route("/admin/accounts/{phone}/link", post(link_qr))
         .route("/admin/accounts/{phone}/link-code", post(link_code))
-        .route("/admin/accounts/{phone}/devices", get(list_devices))
+        .route(
+            "/admin/accounts/{phone}/devices",
+            get(list_devices).post(provision_device),
+        )
         .route(
             "/admin/accounts/{phone}/devices/{device}",
             delete(remove_device),
@@ -206,6 +210,21 @@ async fn link_code(
 
 async fn list_devices(State(sim): State<Arc<Sim>>, Path(phone): Path<String>) -> ApiResult {
     ok(sim.devices(&phone)?)
+}
+
+async fn provision_device(
+    State(sim): State<Arc<Sim>>,
+    Path(phone): Path<String>,
+    body: Result<Json<ProvisionRequest>, JsonRejection>,
+) -> ApiResult {
+    let Json(body) = body?;
+    match provision(&sim, &phone, body) {
+        Ok(linked) => created(linked),
+        Err(ProvisionError::BadSignature) => Err(AdminError::BadRequest(
+            ProvisionError::BadSignature.to_string(),
+        )),
+        Err(ProvisionError::State(e)) => Err(e.into()),
+    }
 }
 
 async fn remove_device(
