@@ -19,6 +19,10 @@ pub type WsStream = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// Largest WebSocket message accepted (a Noise frame is at most 16 MiB plus its 3-byte header).
 pub const MAX_MESSAGE_SIZE: usize = (1 << 24) + 16;
 
+/// Bytes read from the socket at a time: tungstenite's default (128 KiB) is allocated per
+/// connection and would be most of an idle session's memory; larger messages still arrive whole.
+const READ_BUFFER: usize = 8 * 1024;
+
 /// Opens the WebSocket to `url` (directly or through `proxy`). For `wss://`, the server's TLS
 /// certificate must chain to a platform root or to one of the certificates of `extra_roots_pem`.
 pub async fn connect_websocket(
@@ -63,6 +67,7 @@ pub async fn connect_websocket(
         MaybeTlsStream::Plain(tcp)
     };
     let config = WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER)
         .max_message_size(Some(MAX_MESSAGE_SIZE))
         .max_frame_size(Some(MAX_MESSAGE_SIZE));
     let (stream, _response) =
