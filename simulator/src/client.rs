@@ -135,7 +135,9 @@ pub async fn connect_ws(ws_url: &str) -> Result<WebSocketStream<TcpStream>, Conn
         .await
         .map_err(|e| ConnError::Protocol(format!("connect {host}: {e}")))?;
     let _ = tcp.set_nodelay(true);
-    let (ws, _) = tokio_tungstenite::client_async(ws_url, tcp).await?;
+    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+        .read_buffer_size(crate::conn::WS_READ_BUFFER);
+    let (ws, _) = tokio_tungstenite::client_async_with_config(ws_url, tcp, Some(config)).await?;
     Ok(ws)
 }
 

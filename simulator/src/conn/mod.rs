@@ -49,8 +49,14 @@ fn check_path(request: &Request, response: Response) -> Result<Response, ErrorRe
     Err(error)
 }
 
+/// Bytes read from a socket at a time. tungstenite's default (128 KiB) is allocated per
+/// connection and dominates an idle connection's memory; stanzas are far smaller, and larger
+/// messages still arrive whole, in several reads.
+pub const WS_READ_BUFFER: usize = 8 * 1024;
+
 fn ws_config() -> WebSocketConfig {
     WebSocketConfig::default()
+        .read_buffer_size(WS_READ_BUFFER)
         .max_message_size(Some(MAX_WS_MESSAGE))
         .max_frame_size(Some(MAX_WS_MESSAGE))
 }
