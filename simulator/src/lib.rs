@@ -9,6 +9,7 @@ pub mod client;
 pub mod conn;
 pub mod faults;
 pub mod groups;
+pub mod http_client;
 pub mod iq;
 pub mod media_host;
 pub mod newsletters;
