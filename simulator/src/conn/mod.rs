@@ -192,7 +192,7 @@ where
             if let Some(delay) = sim.faults.delay() {
                 tokio::time::sleep(delay).await;
             }
-            wire.send_node(&node).await?;
+            wire.queue_node(&node).await?;
             Ok(false)
         }
         Command::SendAndClose(node) => {

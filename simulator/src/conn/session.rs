@@ -76,7 +76,8 @@ where
     }
 }
 
-/// Sends a reply, after the `delay_ms` fault if one is set.
+/// Queues a reply (it goes out when the connection next waits for the client), after the
+/// `delay_ms` fault if one is set.
 async fn send_reply<S>(sim: &Sim, conn: &mut Conn<S>, node: &Node) -> Result<(), ConnError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -84,7 +85,7 @@ where
     if let Some(delay) = sim.faults.delay() {
         tokio::time::sleep(delay).await;
     }
-    conn.wire.send_node(node).await
+    conn.wire.queue_node(node).await
 }
 
 /// Handles one stanza from the client; `true` means "close now".

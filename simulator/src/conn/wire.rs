@@ -56,6 +56,8 @@ pub struct Wire<S> {
     encoder: FrameEncoder,
     transport: Option<Transport>,
     dictionary: Dictionary,
+    /// Frames were queued with [`Wire::queue_node`] and not flushed yet.
+    unflushed: bool,
 }
 
 impl<S> std::fmt::Debug for Wire<S> {
@@ -75,6 +77,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Wire<S> {
             encoder: FrameEncoder::server(),
             transport: None,
             dictionary: Dictionary::V3,
+            unflushed: false,
         }
     }
 
@@ -101,6 +104,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Wire<S> {
             if let Some(frame) = self.decoder.next_frame()? {
                 return Ok(Some(frame));
             }
+            // About to wait for the client: what was queued goes out first, in one write.
+            if self.unflushed {
+                self.sink.flush().await?;
+                self.unflushed = false;
+            }
             match self.source.next().await {
                 None | Some(Ok(Message::Close(_))) => return Ok(None),
                 Some(Err(e)) => return Err(e.into()),
@@ -121,6 +129,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Wire<S> {
             .encode(payload)
             .map_err(|_| ConnError::FrameTooLarge)?;
         self.sink.send(Message::Binary(framed.into())).await?;
+        self.unflushed = false;
         Ok(())
     }
 
@@ -134,14 +143,34 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Wire<S> {
         Ok(binary::decode_with(&plaintext, self.dictionary)?)
     }
 
-    /// Encodes, encrypts and sends one node.
+    /// Encodes, encrypts and sends one node (with everything queued before it).
     pub async fn send_node(&mut self, node: &Node) -> Result<(), ConnError> {
+        let framed = self.seal(node)?;
+        self.sink.send(Message::Binary(framed.into())).await?;
+        self.unflushed = false;
+        Ok(())
+    }
+
+    /// Encodes and encrypts one node and queues it without writing: queued nodes go out
+    /// together when the connection next waits for the client ([`Wire::next_frame`]) or sends
+    /// with [`Wire::send_node`]. Several stanzas routed to a busy connection then cost one
+    /// write instead of one each.
+    pub async fn queue_node(&mut self, node: &Node) -> Result<(), ConnError> {
+        let framed = self.seal(node)?;
+        self.sink.feed(Message::Binary(framed.into())).await?;
+        self.unflushed = true;
+        Ok(())
+    }
+
+    fn seal(&mut self, node: &Node) -> Result<Vec<u8>, ConnError> {
         let transport = self
             .transport
             .as_mut()
             .ok_or_else(|| ConnError::Protocol("node before handshake".into()))?;
         let ciphertext = transport.encrypt(&binary::encode_with(node, self.dictionary)?)?;
-        self.send_frame(&ciphertext).await
+        self.encoder
+            .encode(&ciphertext)
+            .map_err(|_| ConnError::FrameTooLarge)
     }
 
     /// Ends the stream after a final node (a stream error): waits up to `grace` for the client
