@@ -14,6 +14,7 @@ pub mod iq;
 pub mod media_host;
 pub mod newsletters;
 pub mod pairing;
+pub mod process;
 pub mod provision;
 pub mod sim;
 pub mod state;

@@ -10,60 +10,39 @@
 mod common;
 
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
 use openwa_simulator::testing::{
     self, BAILEYS6, BAILEYS7, Baileys, STEP, has_status, require_node_modules, temp_auth_dir,
 };
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
 use tokio::time::timeout;
 
-/// The `openwa-sim` binary, killed on drop.
+/// The `openwa-sim` binary as a process of its own (killed on drop).
 struct SimProcess {
-    _child: Child,
+    process: openwa_simulator::process::SimProcess,
     ws_url: String,
     admin_url: String,
 }
 
 async fn start_sim() -> SimProcess {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_openwa-sim"))
-        .args(["--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"])
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn openwa-sim");
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let line = timeout(STEP, lines.next_line())
+    let binary = Path::new(env!("CARGO_BIN_EXE_openwa-sim"));
+    let process = openwa_simulator::process::SimProcess::start(binary, &[])
         .await
-        .expect("openwa-sim ready line in time")
-        .unwrap()
-        .expect("openwa-sim printed its ready line");
-    let ready: Value = serde_json::from_str(&line).expect("ready line is JSON");
+        .expect("openwa-sim starts");
     SimProcess {
-        _child: child,
-        ws_url: ready["ws_url"].as_str().unwrap().to_owned(),
-        admin_url: ready["admin_url"].as_str().unwrap().to_owned(),
+        ws_url: process.ready.ws_url.clone(),
+        admin_url: process.ready.admin_url.clone(),
+        process,
     }
 }
 
 impl SimProcess {
     async fn admin(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-        let response = timeout(STEP, common::http(&self.admin_url, method, path, body))
+        timeout(STEP, self.process.admin(method, path, body.as_ref()))
             .await
-            .expect("admin request in time");
-        let value = if response.body.is_empty() {
-            Value::Null
-        } else {
-            response.json()
-        };
-        (response.status, value)
+            .expect("admin request in time")
+            .expect("admin request")
     }
 
     async fn create_account(&self, phone: &str) {

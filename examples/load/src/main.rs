@@ -10,7 +10,6 @@
 #![allow(clippy::print_stdout)] // a command-line program: its output is the report
 
 mod rss;
-mod sim;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -22,7 +21,7 @@ use openwa::{
     StoreBackend, StoreConfig,
 };
 
-use sim::SimProcess;
+use openwa_simulator::process::SimProcess;
 
 /// Any failure of the tool (it reports and exits).
 pub type Failure = Box<dyn std::error::Error + Send + Sync>;
@@ -100,8 +99,8 @@ fn manager_config(
 
 fn options(sim: &SimProcess) -> Result<SessionOptions, Failure> {
     Ok(SessionOptions {
-        server_url: sim.ws_url.clone(),
-        trust_root: hex::decode(&sim.root_public_key)?,
+        server_url: sim.ready.ws_url.clone(),
+        trust_root: sim.root_public_key()?.to_vec(),
         ..SessionOptions::default()
     })
 }
@@ -121,11 +120,9 @@ async fn pair_one(sim: &SimProcess, manager: &SessionManager, i: usize) -> Resul
             break code;
         }
     };
-    sim.post(
-        &format!("/admin/accounts/{}/link", phone(i)),
-        &serde_json::json!({ "qr": qr }),
-    )
-    .await?;
+    let path = format!("/admin/accounts/{}/link", phone(i));
+    sim.admin_ok("POST", &path, Some(&serde_json::json!({ "qr": qr })))
+        .await?;
     session
         .wait_for_state(ConnectionState::Connected, 600_000)
         .await?;
@@ -141,11 +138,10 @@ async fn provision(
 ) -> Result<Duration, Failure> {
     let accounts = futures_util::stream::iter(0..n)
         .map(|i| async move {
-            sim.post(
-                "/admin/accounts",
-                &serde_json::json!({ "phone": phone(i), "name": format!("Load {i}") }),
-            )
-            .await
+            let account = serde_json::json!({ "phone": phone(i), "name": format!("Load {i}") });
+            sim.admin_ok("POST", "/admin/accounts", Some(&account))
+                .await
+                .map(drop)
         })
         .buffer_unordered(args.parallel)
         .collect::<Vec<_>>()
@@ -213,7 +209,7 @@ async fn restore_child(
 }
 
 async fn measure(args: &Args, n: usize) -> Result<(), Failure> {
-    let sim = Arc::new(SimProcess::start(&args.sim).await?);
+    let sim = Arc::new(SimProcess::start(&args.sim, &[]).await?);
     let dir = args.dir.join(format!("n{n}"));
     std::fs::create_dir_all(&dir)?;
     let pairing = provision(args, &sim, &dir, n).await?;

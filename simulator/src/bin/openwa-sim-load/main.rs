@@ -121,7 +121,7 @@ fn main() -> ExitCode {
 }
 
 async fn run(options: Options) -> Result<serde_json::Value, String> {
-    let sim = setup::SimProcess::start(options.sim.as_deref()).await?;
+    let sim = setup::start_sim(options.sim.as_deref()).await?;
     let rss_empty = procfs::rss_kib(sim.pid())?;
     eprintln!("simulator pid {} up, RSS {rss_empty} KiB", sim.pid());
 

@@ -1,8 +1,7 @@
 //! Starting the simulator process, linking companions through its admin API and logging them
 //! in.
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::path::Path;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -11,11 +10,9 @@ use openwa_protocol::payload::ClientConfig;
 use openwa_protocol::stanza::{IqSpec, Ping, SetPassive};
 use openwa_protocol::{Jid, Node};
 use openwa_simulator::client::{self, Client, CompanionKeys, Paired};
-use openwa_simulator::http_client;
+use openwa_simulator::process::SimProcess;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::TcpStream;
-use tokio::process::{Child, Command};
 
 /// How long one login, IQ or admin call may take.
 const STEP: Duration = Duration::from_secs(60);
@@ -23,96 +20,24 @@ const STEP: Duration = Duration::from_secs(60);
 /// A logged-in companion.
 pub type Conn = Client<TcpStream>;
 
-/// The `openwa-sim` process, killed on drop.
-#[derive(Debug)]
-pub struct SimProcess {
-    child: Child,
-    pid: u32,
-    /// `ws://…/ws/chat`.
-    pub ws_url: String,
-    /// `http://…` of the admin API.
-    pub admin_url: String,
-    /// The Noise trust root.
-    pub root: [u8; 32],
+/// Starts `binary` (or the `openwa-sim` next to this executable).
+pub async fn start_sim(binary: Option<&Path>) -> Result<SimProcess, String> {
+    let binary = match binary {
+        Some(path) => path.to_owned(),
+        None => std::env::current_exe()
+            .map_err(|e| format!("current exe: {e}"))?
+            .with_file_name("openwa-sim"),
+    };
+    SimProcess::start(&binary, &[])
+        .await
+        .map_err(|e| e.to_string())
 }
 
-fn sibling_sim() -> Result<PathBuf, String> {
-    let me = std::env::current_exe().map_err(|e| format!("current exe: {e}"))?;
-    Ok(me.with_file_name("openwa-sim"))
-}
-
-impl SimProcess {
-    /// Starts `binary` (or the `openwa-sim` next to this executable) on loopback ports.
-    pub async fn start(binary: Option<&Path>) -> Result<SimProcess, String> {
-        let binary = match binary {
-            Some(path) => path.to_owned(),
-            None => sibling_sim()?,
-        };
-        let mut child = Command::new(&binary)
-            .args(["--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"])
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| format!("{}: {e}", binary.display()))?;
-        let pid = child.id().ok_or("openwa-sim exited at once")?;
-        let stdout = child.stdout.take().ok_or("no stdout from openwa-sim")?;
-        let line = tokio::time::timeout(STEP, BufReader::new(stdout).lines().next_line())
-            .await
-            .map_err(|_| "openwa-sim did not print its ready line")?
-            .map_err(|e| format!("reading openwa-sim: {e}"))?
-            .ok_or("openwa-sim exited before its ready line")?;
-        let ready: Value =
-            serde_json::from_str(&line).map_err(|e| format!("ready line {line:?}: {e}"))?;
-        let text = |key: &str| {
-            ready[key]
-                .as_str()
-                .map(str::to_owned)
-                .ok_or_else(|| format!("ready line has no {key}: {line}"))
-        };
-        let root = hex::decode(text("root_public_key")?)
-            .ok()
-            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
-            .ok_or("bad root_public_key")?;
-        Ok(SimProcess {
-            child,
-            pid,
-            ws_url: text("ws_url")?,
-            admin_url: text("admin_url")?,
-            root,
-        })
-    }
-
-    /// The process id.
-    pub fn pid(&self) -> u32 {
-        self.pid
-    }
-
-    async fn admin(&self, method: &str, path: &str, body: &Value) -> Result<Value, String> {
-        let response = tokio::time::timeout(
-            STEP,
-            http_client::request(&self.admin_url, method, path, Some(body)),
-        )
+async fn admin(sim: &SimProcess, method: &str, path: &str, body: &Value) -> Result<Value, String> {
+    tokio::time::timeout(STEP, sim.admin_ok(method, path, Some(body)))
         .await
         .map_err(|_| format!("{method} {path}: timed out"))?
-        .map_err(|e| format!("{method} {path}: {e}"))?;
-        if !(200..300).contains(&response.status) {
-            return Err(format!(
-                "{method} {path}: {} {}",
-                response.status,
-                String::from_utf8_lossy(&response.body)
-            ));
-        }
-        serde_json::from_slice(&response.body).map_err(|e| format!("{method} {path}: {e}"))
-    }
-}
-
-impl Drop for SimProcess {
-    fn drop(&mut self) {
-        let _ = self.child.start_kill();
-    }
+        .map_err(|e| e.to_string())
 }
 
 /// The phone number of the `index`-th load account.
@@ -129,13 +54,11 @@ pub async fn provision(
     let linked: Vec<Result<(usize, Paired), String>> = stream::iter(0..count)
         .map(|index| async move {
             let phone = phone(index);
-            sim.admin("POST", "/admin/accounts", &json!({ "phone": phone }))
-                .await?;
+            admin(sim, "POST", "/admin/accounts", &json!({ "phone": phone })).await?;
             let keys = CompanionKeys::generate();
             let body = serde_json::to_value(keys.provision_request()).map_err(|e| e.to_string())?;
-            let device = sim
-                .admin("POST", &format!("/admin/accounts/{phone}/devices"), &body)
-                .await?;
+            let path = format!("/admin/accounts/{phone}/devices");
+            let device = admin(sim, "POST", &path, &body).await?;
             let parse = |key: &str| device[key].as_str().and_then(|j| j.parse::<Jid>().ok());
             let jid = parse("jid").ok_or_else(|| format!("bad device answer {device}"))?;
             Ok((
@@ -162,11 +85,13 @@ pub async fn connect_all(
     parallel: usize,
 ) -> Result<Vec<Conn>, String> {
     let config = ClientConfig::default();
+    let root = sim.root_public_key().map_err(|e| e.to_string())?;
+    let ws_url = sim.ready.ws_url.as_str();
     let connected: Vec<Result<(usize, Conn), String>> = stream::iter(devices.iter().enumerate())
         .map(|(index, paired)| {
             let config = &config;
             async move {
-                let login = client::login(&sim.ws_url, sim.root, paired, config);
+                let login = client::login(ws_url, root, paired, config);
                 let (mut conn, first) = tokio::time::timeout(STEP, login)
                     .await
                     .map_err(|_| format!("login of {} timed out", paired.jid))?
