@@ -16,6 +16,7 @@ pub mod newsletters;
 pub mod pairing;
 pub mod process;
 pub mod provision;
+pub mod phone;
 pub mod sim;
 pub mod state;
 #[cfg(feature = "testing")]
