@@ -92,7 +92,12 @@ async fn text_between_phones_with_delivery_and_read_receipts() {
     assert_eq!(receipt_kinds(&entry(&sim, A, &id).await), vec!["read"]);
 
     // Bob answers on the session Alice started: a plain `msg`, and Alice decrypts it.
-    let reply = send(&sim, B, json!({"to": format!("{A}@s.whatsapp.net"), "text": "hi Alice"})).await;
+    let reply = send(
+        &sim,
+        B,
+        json!({"to": format!("{A}@s.whatsapp.net"), "text": "hi Alice"}),
+    )
+    .await;
     let got = entry(&sim, A, &reply["id"]).await;
     assert_eq!(got["text"], "hi Alice");
     assert_eq!(got["enc"], "msg");
@@ -131,7 +136,10 @@ async fn image_and_document_between_phones_decrypt_to_the_same_bytes() {
     let media = http(
         &sim.info.admin_url,
         "GET",
-        &format!("/admin/accounts/{B}/messages/{}/media", sent["id"].as_str().unwrap()),
+        &format!(
+            "/admin/accounts/{B}/messages/{}/media",
+            sent["id"].as_str().unwrap()
+        ),
         None,
     )
     .await;
@@ -151,7 +159,10 @@ async fn image_and_document_between_phones_decrypt_to_the_same_bytes() {
     let media = http(
         &sim.info.admin_url,
         "GET",
-        &format!("/admin/accounts/{B}/messages/{}/media", sent["id"].as_str().unwrap()),
+        &format!(
+            "/admin/accounts/{B}/messages/{}/media",
+            sent["id"].as_str().unwrap()
+        ),
         None,
     )
     .await;
@@ -282,10 +293,22 @@ async fn phone_endpoints_reject_bad_requests() {
     let id = sent["id"].as_str().unwrap();
     let (status, _) = post(format!("/admin/accounts/{A}/messages/{id}/read"), None).await;
     assert_eq!(status, 400);
-    let media = http(admin, "GET", &format!("/admin/accounts/{B}/messages/{id}/media"), None).await;
+    let media = http(
+        admin,
+        "GET",
+        &format!("/admin/accounts/{B}/messages/{id}/media"),
+        None,
+    )
+    .await;
     assert_eq!(media.status, 404);
     // `since` filters the timeline.
-    let after = http(admin, "GET", &format!("/admin/accounts/{B}/messages?since=1"), None).await;
+    let after = http(
+        admin,
+        "GET",
+        &format!("/admin/accounts/{B}/messages?since=1"),
+        None,
+    )
+    .await;
     assert_eq!(after.json(), json!([]));
     sim.shutdown().await.unwrap();
 }

@@ -302,9 +302,10 @@ async fn send_message(
     let Json(body) = body?;
     let (to, content) = body.into_body()?;
     let sim2 = sim.clone();
-    let sent = tokio::task::spawn_blocking(move || crate::phone::send::send(&sim2, &phone, &to, content))
-        .await
-        .map_err(|e| AdminError::Internal(format!("send task failed: {e}")))??;
+    let sent =
+        tokio::task::spawn_blocking(move || crate::phone::send::send(&sim2, &phone, &to, content))
+            .await
+            .map_err(|e| AdminError::Internal(format!("send task failed: {e}")))??;
     created(sent)
 }
 

@@ -254,7 +254,10 @@ mod tests {
         assert_eq!(message, inner);
         assert_eq!(destination.as_deref(), Some("1555@s.whatsapp.net"));
         let content = describe(&message).unwrap();
-        assert_eq!((content.kind, content.text.as_deref()), ("text", Some("hello")));
+        assert_eq!(
+            (content.kind, content.text.as_deref()),
+            ("text", Some("hello"))
+        );
     }
 
     #[test]

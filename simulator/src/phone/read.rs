@@ -13,13 +13,8 @@ pub const MAX_MEDIA: u64 = crate::media_host::MAX_UPLOAD as u64;
 
 fn entry(sim: &Sim, phone: &str, id: &str) -> Result<TimelineEntry, PhoneError> {
     sim.read(|s| {
-        s.account(phone).map(|a| {
-            a.timeline
-                .iter()
-                .rev()
-                .find(|m| m.id == id)
-                .cloned()
-        })
+        s.account(phone)
+            .map(|a| a.timeline.iter().rev().find(|m| m.id == id).cloned())
     })?
     .ok_or_else(|| PhoneError::NotFound(format!("no message {id} on {phone}'s timeline")))
 }

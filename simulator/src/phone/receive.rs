@@ -8,9 +8,7 @@ use openwa_protocol::Node;
 use openwa_protocol::message::unpad;
 use openwa_protocol::proto::e2e;
 use openwa_protocol::signal::{self, MessageType, ProtocolAddress, SenderKeyName};
-use openwa_protocol::stanza::{
-    EncKind, IncomingMessage, Peer, Receipt, ReceiptType, RetryRequest,
-};
+use openwa_protocol::stanza::{EncKind, IncomingMessage, Peer, Receipt, ReceiptType, RetryRequest};
 use prost::Message as _;
 use rand_core::OsRng;
 
@@ -69,7 +67,12 @@ pub fn receive(sim: &Sim, phone: &str, node: &Node) {
         let chat = match (&group, from_me) {
             (Some(group), _) => group.to_string(),
             (None, true) => destination
-                .or_else(|| message.recipient.as_ref().map(|r| r.to_non_ad().to_string()))
+                .or_else(|| {
+                    message
+                        .recipient
+                        .as_ref()
+                        .map(|r| r.to_non_ad().to_string())
+                })
                 .unwrap_or_else(|| Jid::pn(phone).to_string()),
             (None, false) => Jid::pn(peer.as_str()).to_string(),
         };
@@ -84,7 +87,14 @@ pub fn receive(sim: &Sim, phone: &str, node: &Node) {
         });
     }
     if !from_me {
-        send_receipt(sim, phone, &message, &sender, group.as_ref(), Kind::Delivery);
+        send_receipt(
+            sim,
+            phone,
+            &message,
+            &sender,
+            group.as_ref(),
+            Kind::Delivery,
+        );
     }
 }
 
@@ -118,9 +128,8 @@ fn decrypt_enc(
             .plaintext
         }
         EncKind::Skmsg => {
-            let group = group.ok_or_else(|| {
-                PhoneError::BadRequest("a skmsg outside a group chat".to_owned())
-            })?;
+            let group = group
+                .ok_or_else(|| PhoneError::BadRequest("a skmsg outside a group chat".to_owned()))?;
             let name = SenderKeyName::new(group.to_string(), address.clone());
             run(signal::group::decrypt(&store, &name, &enc.ciphertext))?
         }

@@ -62,8 +62,7 @@ fn answer_retry(
                 .cloned()
         })
     })?;
-    let sent =
-        sent.ok_or_else(|| PhoneError::NotFound(format!("no sent message {}", retry.id)))?;
+    let sent = sent.ok_or_else(|| PhoneError::NotFound(format!("no sent message {}", retry.id)))?;
     let chat: Jid = sent
         .chat
         .parse()
@@ -96,7 +95,9 @@ fn answer_retry(
                     pre_key: keys.prekey.as_ref().map(|k| (k.id, k.public)),
                 };
                 let store = phone_store(account, phone)?;
-                run(signal::process_bundle(&store, &address, &bundle, &mut OsRng))?;
+                run(signal::process_bundle(
+                    &store, &address, &bundle, &mut OsRng,
+                ))?;
             }
             None => {
                 // Start over from a fresh bundle: the peer could not use the old session.

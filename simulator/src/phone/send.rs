@@ -82,8 +82,8 @@ pub fn send(sim: &Sim, phone: &str, to: &str, body: Body) -> Result<Sent, PhoneE
     let chat = resolve_chat(sim, phone, to)?;
     let now = now_secs();
     let message = build(sim, phone, &chat, body, now)?;
-    let content = describe(&message)
-        .ok_or_else(|| PhoneError::BadRequest("nothing to send".to_owned()))?;
+    let content =
+        describe(&message).ok_or_else(|| PhoneError::BadRequest("nothing to send".to_owned()))?;
     let id = generate_message_id(now, Some(phone), &mut OsRng);
     let kind = match content.kind {
         "image" | "document" => MessageType::Media,
@@ -102,8 +102,7 @@ pub fn send(sim: &Sim, phone: &str, to: &str, body: Body) -> Result<Sent, PhoneE
         enc
     };
     if chat.is_group() {
-        let (participants, skmsg) =
-            sim.write(|s| encrypt_group(s, phone, &chat, &plaintext))?;
+        let (participants, skmsg) = sim.write(|s| encrypt_group(s, phone, &chat, &plaintext))?;
         outgoing.participants = participants
             .into_iter()
             .map(|p| DeviceEnc {
@@ -405,7 +404,9 @@ fn encrypt_group(
     let (distribution, skmsg) = {
         let account = state.account_mut(phone)?;
         let store = phone_store(account, phone)?;
-        let distribution = run(signal::group::create_distribution(&store, &name, &mut OsRng))?;
+        let distribution = run(signal::group::create_distribution(
+            &store, &name, &mut OsRng,
+        ))?;
         let padded = pad(plaintext, &mut OsRng);
         let skmsg = run(signal::group::encrypt(&store, &name, &padded, &mut OsRng))?;
         (distribution, skmsg)

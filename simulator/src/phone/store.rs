@@ -153,13 +153,15 @@ impl IdentityKeyStore for PhoneStore<'_> {
             .signal
             .identities
             .insert(address.to_string(), HexBytes(identity.0.to_vec()));
-        Ok(match previous.and_then(|p| <[u8; 32]>::try_from(p.0).ok()) {
-            None => IdentityChange::New,
-            Some(previous) if previous == identity.0 => IdentityChange::Unchanged,
-            Some(previous) => IdentityChange::Replaced {
-                previous: IdentityKey(previous),
+        Ok(
+            match previous.and_then(|p| <[u8; 32]>::try_from(p.0).ok()) {
+                None => IdentityChange::New,
+                Some(previous) if previous == identity.0 => IdentityChange::Unchanged,
+                Some(previous) => IdentityChange::Replaced {
+                    previous: IdentityKey(previous),
+                },
             },
-        })
+        )
     }
 
     async fn identity(&self, address: &ProtocolAddress) -> Result<Option<IdentityKey>, StoreError> {

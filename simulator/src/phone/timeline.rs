@@ -88,12 +88,7 @@ fn rank(kind: &str) -> u8 {
 
 /// Records a receipt from `device` on the phone's own message `id`; a receipt never
 /// downgrades (a late delivery after a read keeps `read`). False if no such sent message.
-pub fn record_receipt(
-    timeline: &mut [TimelineEntry],
-    id: &str,
-    device: &str,
-    kind: &str,
-) -> bool {
+pub fn record_receipt(timeline: &mut [TimelineEntry], id: &str, device: &str, kind: &str) -> bool {
     let Some(entry) = timeline.iter_mut().rev().find(|m| m.id == id && m.from_me) else {
         return false;
     };
