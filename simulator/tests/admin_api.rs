@@ -361,6 +361,8 @@ async fn openapi_documents_every_route_and_unknown_paths_are_json_404() {
         "/admin/accounts/{phone}/devices",
         "/admin/accounts/{phone}/devices/{device}",
         "/admin/accounts/{phone}/messages",
+        "/admin/accounts/{phone}/messages/{id}/read",
+        "/admin/accounts/{phone}/messages/{id}/media",
         "/admin/accounts/{phone}/groups",
         "/admin/faults",
     ] {
@@ -371,7 +373,8 @@ async fn openapi_documents_every_route_and_unknown_paths_are_json_404() {
     for (path, methods) in paths {
         let concrete = path
             .replace("{phone}", "15550000001")
-            .replace("{device}", "5");
+            .replace("{device}", "5")
+            .replace("{id}", "3EB0X");
         for method in methods.as_object().unwrap().keys() {
             let response = http(admin, &method.to_uppercase(), &concrete, Some(json!({}))).await;
             let fallback = response.status == 404

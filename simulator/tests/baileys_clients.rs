@@ -464,6 +464,13 @@ async fn baileys7_and_a_phone_text_image_and_receipts_both_ways() {
     assert_eq!(got["text"], "hello phone", "{got}");
     assert_eq!(got["chat"], user_jid, "{got}");
     assert_eq!(got["enc"], "pkmsg", "{got}");
+    // Bob's own phone got the device-sent copy.
+    let copy = sim
+        .wait_timeline(user, "the device-sent copy", |e| e["id"] == id.as_str())
+        .await;
+    assert_eq!(copy["from_me"], true, "{copy}");
+    assert_eq!(copy["chat"], phone_jid, "{copy}");
+    assert_eq!(copy["text"], "hello phone", "{copy}");
     let id_value = json!(id);
     wait_status(&mut bob, &id_value, 3).await;
     let (status, read) = sim
@@ -504,6 +511,23 @@ async fn baileys7_and_a_phone_text_image_and_receipts_both_ways() {
                 .any(|v| v == "read")
     })
     .await;
+
+    // Bob's own phone sends: Bob sees it as his own message in that chat.
+    let id = sim
+        .phone_send(user, json!({"to": phone, "text": "sent on my phone"}))
+        .await;
+    let own = bob
+        .wait_for("own phone's message", |e| {
+            e["event"] == "message" && e["id"] == id.as_str()
+        })
+        .await;
+    assert_eq!(own["from_me"], true, "{own}");
+    assert_eq!(own["from"], phone_jid, "{own}");
+    assert_eq!(own["text"], "sent on my phone", "{own}");
+    let got = sim
+        .wait_timeline(phone, "the text of Bob's phone", |e| e["id"] == id.as_str())
+        .await;
+    assert_eq!(got["text"], "sent on my phone", "{got}");
 
     // Phone -> Baileys: an image Baileys downloads from the media host and decrypts.
     let image: Vec<u8> = (0..20_000u32).map(|i| (i * 31 % 253) as u8).collect();

@@ -202,6 +202,76 @@ async fn group_of_three_phones_every_member_sends_and_the_others_receive() {
     sim.shutdown().await.unwrap();
 }
 
+#[tokio::test]
+async fn a_phone_that_cannot_decrypt_asks_for_a_retry_and_the_sender_resends_on_a_new_session() {
+    let sim = start().await;
+    sim.create_account(A, "Alice").unwrap();
+    sim.create_account(B, "Bob").unwrap();
+    let first = send(&sim, A, json!({"to": B, "text": "one"})).await;
+    assert_eq!(entry(&sim, B, &first["id"]).await["enc"], "pkmsg");
+    let reply = send(&sim, B, json!({"to": A, "text": "two"})).await;
+    assert_eq!(entry(&sim, A, &reply["id"]).await["enc"], "msg");
+
+    // Bob's phone loses its session with Alice's: her next `msg` cannot be decrypted.
+    sim.sim().write(|s| {
+        let signal = &mut s.accounts.get_mut(B).unwrap().signal;
+        assert_eq!(signal.sessions.len(), 1);
+        signal.sessions.clear();
+    });
+    let lost = send(&sim, A, json!({"to": B, "text": "three"})).await;
+    // Bob asked for a retry; Alice re-encrypted on a fresh session from Bob's bundle (a pkmsg),
+    // which Bob decrypts: the message is on his timeline once, under its original id.
+    let got: Vec<Value> = timeline(&sim, B)
+        .await
+        .into_iter()
+        .filter(|m| m["id"] == lost["id"])
+        .collect();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0]["text"], "three");
+    assert_eq!(got[0]["enc"], "pkmsg");
+    // And the conversation goes on.
+    let next = send(&sim, B, json!({"to": A, "text": "four"})).await;
+    assert_eq!(entry(&sim, A, &next["id"]).await["text"], "four");
+    sim.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn retries_stop_after_five_attempts_when_decryption_keeps_failing() {
+    let sim = start().await;
+    sim.create_account(A, "Alice").unwrap();
+    sim.create_account(B, "Bob").unwrap();
+    let first = send(&sim, A, json!({"to": B, "text": "one"})).await;
+    assert_eq!(entry(&sim, B, &first["id"]).await["text"], "one");
+    // Bob's phone loses its session and the private halves of its published one-time prekeys:
+    // neither Alice's `msg` nor her resends on fresh sessions can be decrypted.
+    let prekeys_before = sim.sim().write(|s| {
+        let account = s.accounts.get_mut(B).unwrap();
+        account.signal.sessions.clear();
+        account.phone_keys.prekeys.clear();
+        account.devices[&0].prekeys.len()
+    });
+    let lost = send(&sim, A, json!({"to": B, "text": "lost"})).await;
+    assert!(
+        timeline(&sim, B)
+            .await
+            .iter()
+            .all(|m| m["id"] != lost["id"]),
+        "Bob cannot have decrypted it"
+    );
+    // Five retry receipts, each answered with a new session (one one-time prekey each), then
+    // Bob gives up.
+    let (published, private) = sim.sim().read(|s| {
+        let account = &s.accounts[B];
+        (
+            account.devices[&0].prekeys.len(),
+            account.phone_keys.prekeys.len(),
+        )
+    });
+    assert_eq!(published, prekeys_before);
+    assert_eq!(private, 5);
+    sim.shutdown().await.unwrap();
+}
+
 async fn start_with_state(dir: &std::path::Path) -> SimulatorHandle {
     Simulator::start(SimulatorConfig {
         state_dir: Some(dir.to_owned()),

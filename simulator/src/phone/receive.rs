@@ -56,8 +56,19 @@ pub fn receive(sim: &Sim, phone: &str, node: &Node) {
             }
             Ok(None) => {}
             Err(e) => {
-                tracing::info!(%phone, id = %message.id, %sender, kind = enc.kind.as_str(), error = %e, "phone could not decrypt; asking for a retry");
-                send_receipt(sim, phone, &message, &sender, group.as_ref(), Kind::Retry);
+                // A resend carries the retry count it answers; ask again up to MAX_RETRIES.
+                let count = enc.count.unwrap_or(0) + 1;
+                tracing::info!(%phone, id = %message.id, %sender, kind = enc.kind.as_str(), count, error = %e, "phone could not decrypt");
+                if count <= MAX_RETRIES {
+                    send_receipt(
+                        sim,
+                        phone,
+                        &message,
+                        &sender,
+                        group.as_ref(),
+                        Kind::Retry(count),
+                    );
+                }
                 return;
             }
         }
@@ -150,11 +161,15 @@ fn decrypt_enc(
     Ok(Some(message))
 }
 
+/// Most retry receipts the phone sends for one message (clients stop at 5 too).
+pub const MAX_RETRIES: u32 = 5;
+
 /// Which receipt the phone answers with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Delivery,
-    Retry,
+    /// A retry receipt with this attempt count.
+    Retry(u32),
 }
 
 /// Sends a delivery or retry receipt for `message` back through the router: 1:1 to the
@@ -180,18 +195,18 @@ fn send_receipt(
     };
     let (peer, participant) = match group {
         Some(group) => (group.clone(), Some(sender.clone())),
-        None if kind == Kind::Retry => (sender.clone(), None),
+        None if matches!(kind, Kind::Retry(_)) => (sender.clone(), None),
         None => (sender.to_non_ad(), None),
     };
     let receipt_kind = match kind {
         Kind::Delivery => ReceiptType::Delivery,
-        Kind::Retry => ReceiptType::Retry,
+        Kind::Retry(_) => ReceiptType::Retry,
     };
     let mut receipt = Receipt::new(message.id.clone(), Peer::To(peer), receipt_kind);
     receipt.participant = participant;
-    if kind == Kind::Retry {
+    if let Kind::Retry(count) = kind {
         receipt.retry = Some(RetryRequest {
-            count: 1,
+            count,
             id: message.id.clone(),
             t: Some(message.t),
             error: None,

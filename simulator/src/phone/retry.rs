@@ -51,6 +51,12 @@ fn answer_retry(
         .retry
         .as_ref()
         .ok_or_else(|| PhoneError::BadRequest("retry receipt without <retry>".to_owned()))?;
+    if retry.count > super::receive::MAX_RETRIES {
+        return Err(PhoneError::BadRequest(format!(
+            "retry count {} is over the limit",
+            retry.count
+        )));
+    }
     let me = sim.read(|s| phone_ref(s, phone))?;
     let sent = sim.read(|s| {
         s.account(phone).map(|a| {
