@@ -16,6 +16,14 @@ const A: &str = "15550000001";
 const B: &str = "15550000002";
 const C: &str = "15550000003";
 
+/// An in-memory simulator with the accounts of Alice (A) and Bob (B).
+async fn start_alice_and_bob() -> SimulatorHandle {
+    let sim = start().await;
+    sim.create_account(A, "Alice").unwrap();
+    sim.create_account(B, "Bob").unwrap();
+    sim
+}
+
 async fn send(sim: &SimulatorHandle, from: &str, body: Value) -> Value {
     let response = http(
         &sim.info.admin_url,
@@ -49,6 +57,14 @@ async fn entry(sim: &SimulatorHandle, phone: &str, id: &Value) -> Value {
         .unwrap_or_else(|| panic!("{phone} has no message {id}"))
 }
 
+async fn media_of(sim: &SimulatorHandle, phone: &str, id: &Value) -> common::HttpResponse {
+    let path = format!(
+        "/admin/accounts/{phone}/messages/{}/media",
+        id.as_str().unwrap()
+    );
+    http(&sim.info.admin_url, "GET", &path, None).await
+}
+
 fn receipt_kinds(entry: &Value) -> Vec<String> {
     entry["receipts"]
         .as_object()
@@ -60,9 +76,7 @@ fn receipt_kinds(entry: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn text_between_phones_with_delivery_and_read_receipts() {
-    let sim = start().await;
-    sim.create_account(A, "Alice").unwrap();
-    sim.create_account(B, "Bob").unwrap();
+    let sim = start_alice_and_bob().await;
 
     let sent = send(&sim, A, json!({"to": B, "text": "hello Bob"})).await;
     let id = sent["id"].clone();
@@ -118,9 +132,7 @@ async fn text_between_phones_with_delivery_and_read_receipts() {
 
 #[tokio::test]
 async fn image_and_document_between_phones_decrypt_to_the_same_bytes() {
-    let sim = start().await;
-    sim.create_account(A, "Alice").unwrap();
-    sim.create_account(B, "Bob").unwrap();
+    let sim = start_alice_and_bob().await;
     let image: Vec<u8> = (0..5000u32).map(|i| (i * 7 % 251) as u8).collect();
     let sent = send(
         &sim,
@@ -133,16 +145,7 @@ async fn image_and_document_between_phones_decrypt_to_the_same_bytes() {
     assert_eq!(got["text"], "a picture");
     assert_eq!(got["media"]["mimetype"], "image/png");
     assert_eq!(got["media"]["file_length"], image.len());
-    let media = http(
-        &sim.info.admin_url,
-        "GET",
-        &format!(
-            "/admin/accounts/{B}/messages/{}/media",
-            sent["id"].as_str().unwrap()
-        ),
-        None,
-    )
-    .await;
+    let media = media_of(&sim, B, &sent["id"]).await;
     assert_eq!(media.status, 200);
     assert_eq!(media.body, image);
 
@@ -156,16 +159,7 @@ async fn image_and_document_between_phones_decrypt_to_the_same_bytes() {
     let got = entry(&sim, B, &sent["id"]).await;
     assert_eq!(got["type"], "document");
     assert_eq!(got["media"]["file_name"], "r.pdf");
-    let media = http(
-        &sim.info.admin_url,
-        "GET",
-        &format!(
-            "/admin/accounts/{B}/messages/{}/media",
-            sent["id"].as_str().unwrap()
-        ),
-        None,
-    )
-    .await;
+    let media = media_of(&sim, B, &sent["id"]).await;
     assert_eq!(media.body, doc);
     sim.shutdown().await.unwrap();
 }
@@ -204,9 +198,7 @@ async fn group_of_three_phones_every_member_sends_and_the_others_receive() {
 
 #[tokio::test]
 async fn a_phone_that_cannot_decrypt_asks_for_a_retry_and_the_sender_resends_on_a_new_session() {
-    let sim = start().await;
-    sim.create_account(A, "Alice").unwrap();
-    sim.create_account(B, "Bob").unwrap();
+    let sim = start_alice_and_bob().await;
     let first = send(&sim, A, json!({"to": B, "text": "one"})).await;
     assert_eq!(entry(&sim, B, &first["id"]).await["enc"], "pkmsg");
     let reply = send(&sim, B, json!({"to": A, "text": "two"})).await;
@@ -237,9 +229,7 @@ async fn a_phone_that_cannot_decrypt_asks_for_a_retry_and_the_sender_resends_on_
 
 #[tokio::test]
 async fn retries_stop_after_five_attempts_when_decryption_keeps_failing() {
-    let sim = start().await;
-    sim.create_account(A, "Alice").unwrap();
-    sim.create_account(B, "Bob").unwrap();
+    let sim = start_alice_and_bob().await;
     let first = send(&sim, A, json!({"to": B, "text": "one"})).await;
     assert_eq!(entry(&sim, B, &first["id"]).await["text"], "one");
     // Bob's phone loses its session and the private halves of its published one-time prekeys:
@@ -310,9 +300,7 @@ async fn sessions_survive_a_restart_with_state() {
 
 #[tokio::test]
 async fn phone_endpoints_reject_bad_requests() {
-    let sim = start().await;
-    sim.create_account(A, "Alice").unwrap();
-    sim.create_account(B, "Bob").unwrap();
+    let sim = start_alice_and_bob().await;
     let admin = &sim.info.admin_url;
     let post = |path: String, body: Option<Value>| async move {
         let response = http(admin, "POST", &path, body).await;

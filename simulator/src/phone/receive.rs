@@ -44,6 +44,7 @@ pub fn receive(sim: &Sim, phone: &str, node: &Node) {
     let mut found = None;
     let mut destination = None;
     let mut via = "";
+    let mut failed = None;
     for enc in &message.encs {
         match sim.write(|s| decrypt_enc(s, phone, &address, group.as_ref(), enc)) {
             Ok(Some(decrypted)) => {
@@ -59,21 +60,19 @@ pub fn receive(sim: &Sim, phone: &str, node: &Node) {
                 // A resend carries the retry count it answers; ask again up to MAX_RETRIES.
                 let count = enc.count.unwrap_or(0) + 1;
                 tracing::info!(%phone, id = %message.id, %sender, kind = enc.kind.as_str(), count, error = %e, "phone could not decrypt");
-                if count <= MAX_RETRIES {
-                    send_receipt(
-                        sim,
-                        phone,
-                        &message,
-                        &sender,
-                        group.as_ref(),
-                        Kind::Retry(count),
-                    );
-                }
-                return;
+                failed = Some(count);
+                break;
             }
         }
     }
     let from_me = peer == phone;
+    let answer = match failed {
+        Some(count) => (count <= MAX_RETRIES).then_some(Kind::Retry(count)),
+        None => (!from_me).then_some(Kind::Delivery),
+    };
+    if failed.is_some() {
+        found = None;
+    }
     if let Some(content) = found {
         let chat = match (&group, from_me) {
             (Some(group), _) => group.to_string(),
@@ -97,15 +96,8 @@ pub fn receive(sim: &Sim, phone: &str, node: &Node) {
             }
         });
     }
-    if !from_me {
-        send_receipt(
-            sim,
-            phone,
-            &message,
-            &sender,
-            group.as_ref(),
-            Kind::Delivery,
-        );
+    if let Some(kind) = answer {
+        send_receipt(sim, phone, &message, &sender, group.as_ref(), kind);
     }
 }
 
