@@ -672,6 +672,8 @@ impl Sim {
         })?;
         if target.device != 0 {
             self.deliver(&phone, target.device, forwarded);
+            // The phone keeps the statuses of what its companions sent too.
+            crate::phone::retry::record_status(self, &phone, &receipt, me);
             return None;
         }
         self.phone_receipt(&phone, &receipt, me);

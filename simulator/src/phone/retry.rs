@@ -25,6 +25,13 @@ pub fn on_receipt(sim: &Sim, phone: &str, receipt: &Receipt, from: &DeviceRef) {
         }
         return;
     }
+    record_status(sim, phone, receipt, from);
+}
+
+/// Notes a delivery/read/played receipt from `from` on the timeline entries of `phone` it
+/// names (messages the phone sent, or device-sent copies of its companions' messages); other
+/// receipt types are ignored.
+pub fn record_status(sim: &Sim, phone: &str, receipt: &Receipt, from: &DeviceRef) {
     let kind = match receipt.kind {
         ReceiptType::Delivery | ReceiptType::Inactive => "delivery",
         ReceiptType::Read | ReceiptType::ReadSelf => "read",
