@@ -14,9 +14,9 @@ pub mod iq;
 pub mod media_host;
 pub mod newsletters;
 pub mod pairing;
+pub mod phone;
 pub mod process;
 pub mod provision;
-pub mod phone;
 pub mod sim;
 pub mod state;
 #[cfg(feature = "testing")]
