@@ -557,6 +557,34 @@ async fn baileys7_and_a_phone_text_image_and_receipts_both_ways() {
         "{downloaded}"
     );
 
+    // Baileys -> phone: an image Baileys encrypts and uploads; the phone's copy decrypts to the
+    // same bytes.
+    let picture: Vec<u8> = (0..9_000u32).map(|i| (i * 17 % 241) as u8).collect();
+    bob.send(json!({"cmd": "send_image", "to": phone_jid, "data": STANDARD.encode(&picture), "mimetype": "image/jpeg", "caption": "for the phone"}))
+        .await;
+    let id = bob.wait_event("sent").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let got = sim
+        .wait_timeline(phone, "Baileys' image", |e| e["id"] == id.as_str())
+        .await;
+    assert_eq!(got["type"], "image", "{got}");
+    assert_eq!(got["text"], "for the phone", "{got}");
+    let media = timeout(
+        STEP,
+        common::http(
+            &sim.admin_url,
+            "GET",
+            &format!("/admin/accounts/{phone}/messages/{id}/media"),
+            None,
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(media.status, 200);
+    assert_eq!(media.body, picture);
+
     bob.quit().await;
     let _ = std::fs::remove_dir_all(&auth);
 }

@@ -6,6 +6,8 @@
 //   {"cmd":"pair_code","phone":"15550000001"}         ask to pair by code (answers {"event":"pair_code"})
 //   {"cmd":"send_text","to":"<jid>","text":"hi"}      send a text to a user or group (answers {"event":"sent","id"})
 //   {"cmd":"read","chat":"<jid>","id":"<id>"}       mark a received message read (answers {"event":"read"})
+//   {"cmd":"send_image","to":"<jid>","data":"<base64>","mimetype":"image/jpeg","caption":"…"}
+//                                                     upload and send an image (answers {"event":"sent","id"})
 //   {"cmd":"download","id":"<id>"}                  download and decrypt the media of a received message
 //                                                     (answers {"event":"download","id","sha256","length"})
 //   {"cmd":"group","op":"groupCreate","args":[...]}   call one of Baileys' group functions
@@ -135,6 +137,10 @@ for await (const line of lines) {
       emit({ event: 'group', op: command.op, result: result ?? null });
     } else if (command.cmd === 'send_text') {
       const sent = await sock.sendMessage(command.to, { text: command.text });
+      emit({ event: 'sent', id: sent?.key?.id ?? null });
+    } else if (command.cmd === 'send_image') {
+      const image = Buffer.from(command.data, 'base64');
+      const sent = await sock.sendMessage(command.to, { image, mimetype: command.mimetype, caption: command.caption });
       emit({ event: 'sent', id: sent?.key?.id ?? null });
     } else if (command.cmd === 'download') {
       const m = received.get(command.id);

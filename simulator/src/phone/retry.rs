@@ -38,6 +38,18 @@ pub fn record_status(sim: &Sim, phone: &str, receipt: &Receipt, from: &DeviceRef
         ReceiptType::Played | ReceiptType::PlayedSelf => "played",
         _ => return,
     };
+    // Most receipts name no timeline entry (companion-to-companion traffic): look before
+    // taking the state for writing.
+    let named = sim.read(|s| {
+        s.accounts.get(phone).is_some_and(|a| {
+            receipt
+                .ids()
+                .any(|id| a.timeline.iter().rev().any(|m| m.from_me && m.id == id))
+        })
+    });
+    if !named {
+        return;
+    }
     let device = from.pn_jid().to_string();
     sim.write(|s| {
         if let Ok(account) = s.account_mut(phone) {

@@ -95,32 +95,38 @@ pub fn send(sim: &Sim, phone: &str, to: &str, body: Body) -> Result<Sent, PhoneE
     let plaintext = message.encode_to_vec();
     record_sent(sim, phone, &id, &chat, content, &plaintext, now)?;
 
-    let mut outgoing = OutgoingMessage::new(id.clone(), chat.clone(), kind);
+    let encrypted = if chat.is_group() {
+        sim.write(|s| encrypt_group(s, phone, &chat, &plaintext))
+            .map(|(participants, skmsg)| (participants, Some(skmsg)))
+    } else {
+        sim.write(|s| encrypt_direct(s, phone, &chat, &message))
+            .map(|participants| (participants, None))
+    };
+    let (participants, skmsg) = match encrypted {
+        Ok(parts) => parts,
+        Err(e) => {
+            forget_sent(sim, phone, &id);
+            return Err(e);
+        }
+    };
     let decorate = |mut enc: Enc| {
         enc.mediatype = mediatype.clone();
         enc.decrypt_fail = hide.then(|| "hide".to_owned());
         enc
     };
-    if chat.is_group() {
-        let (participants, skmsg) = sim.write(|s| encrypt_group(s, phone, &chat, &plaintext))?;
-        outgoing.participants = participants
-            .into_iter()
-            .map(|p| DeviceEnc {
-                jid: p.jid,
-                enc: p.enc,
-            })
-            .collect();
+    let mut outgoing = OutgoingMessage::new(id.clone(), chat.clone(), kind);
+    // In groups the SKDMs go as they are and the skmsg carries the content attributes.
+    let group = skmsg.is_some();
+    outgoing.participants = participants
+        .into_iter()
+        .map(|p| DeviceEnc {
+            jid: p.jid,
+            enc: if group { p.enc } else { decorate(p.enc) },
+        })
+        .collect();
+    if let Some(skmsg) = skmsg {
         outgoing.direct = vec![decorate(skmsg)];
         outgoing.addressing_mode = Some(AddressingMode::Lid);
-    } else {
-        let participants = sim.write(|s| encrypt_direct(s, phone, &chat, &message))?;
-        outgoing.participants = participants
-            .into_iter()
-            .map(|p| DeviceEnc {
-                jid: p.jid,
-                enc: decorate(p.enc),
-            })
-            .collect();
     }
     sim.route_message(&me, &outgoing.to_node());
     Ok(Sent {
@@ -262,6 +268,16 @@ fn record_sent(
         }
         Ok(())
     })
+}
+
+/// Takes back what [`record_sent`] recorded, for a message that could not be encrypted.
+fn forget_sent(sim: &Sim, phone: &str, id: &str) {
+    sim.write(|s| {
+        if let Ok(account) = s.account_mut(phone) {
+            account.timeline.retain(|m| !(m.from_me && m.id == id));
+            account.signal.sent.retain(|p| p.id != id);
+        }
+    });
 }
 
 /// Every device of the peer of a 1:1 `chat` and the phone's own companions.
