@@ -196,6 +196,9 @@ pub struct Sim {
     pub media_host: String,
     state_dir: Option<PathBuf>,
     dirty: Notify,
+    flushing: Mutex<()>,
+    /// Phones welcome the companions they link ([`crate::SimulatorConfig::share_app_state_key`]).
+    pub share_app_state_key: std::sync::atomic::AtomicBool,
 }
 
 impl Sim {
@@ -222,6 +225,8 @@ impl Sim {
             media_host,
             state_dir,
             dirty: Notify::new(),
+            share_app_state_key: std::sync::atomic::AtomicBool::new(false),
+            flushing: Mutex::new(()),
         }
     }
 
@@ -242,6 +247,8 @@ impl Sim {
         let Some(dir) = &self.state_dir else {
             return Ok(());
         };
+        // One writer at a time: the save loop and shutdown share the temporary file.
+        let _writing = lock(&self.flushing);
         let bytes = self.read(persist::serialize);
         persist::write(dir, &bytes)
     }

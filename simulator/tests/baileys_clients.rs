@@ -139,14 +139,12 @@ async fn baileys6_to_baileys7_text_both_ways_through_the_simulator() {
 /// Alice (package `alice_pkg`) and Bob (`bob_pkg`) exchange texts; each sender's Baileys shows
 /// the delivery status of its message (3) and Alice's also the read status (4) once Bob reads it.
 ///
-/// Baileys 6 keeps its events buffered after login until the phone shares an app-state sync key
-/// (which the simulated phone does not send yet), so a Baileys 6 Alice is checked through Bob:
-/// Bob receives her message, and Bob's message to her gets a delivery receipt from her companion
-/// device, which her client sends only after decrypting it (seen on Bob's phone's timeline, which
-/// keeps each device's receipt; her phone's own receipt gives Bob's Baileys the status at once).
+/// Baileys 6 surfaces events only once the phone shared its app-state sync key, which the
+/// simulated phone sends every companion it links. Bob's message to Alice also gets a delivery
+/// receipt from her companion device (seen on Bob's phone's timeline, which keeps each device's
+/// receipt; her phone's own receipt gives Bob's Baileys the status at once).
 async fn text_both_ways(alice_pkg: &str, bob_pkg: &str) {
     require_node_modules();
-    let alice_events = alice_pkg != BAILEYS6;
     let sim = start_sim().await;
     sim.create_account("15550000005").await;
     sim.create_account("15550000006").await;
@@ -172,37 +170,33 @@ async fn text_both_ways(alice_pkg: &str, bob_pkg: &str) {
         .await;
     assert_eq!(got["text"], "hi bob", "{got}");
     assert_eq!(got["from_me"], false, "{got}");
-    if alice_events {
-        // Bob's client sent a delivery receipt; Alice's Baileys shows it.
-        wait_status(&mut alice, &sent["id"], 3).await;
-        let delivered = alice
-            .seen()
-            .iter()
-            .find(|e| has_status(e, &sent["id"], 3))
-            .unwrap()
-            .clone();
-        let chat = delivered["chat"].as_str().or(delivered["from"].as_str());
-        assert_eq!(chat, Some("15550000006@s.whatsapp.net"), "{delivered}");
-        // Bob reads it; Alice sees status 4 (READ).
-        bob.send(json!({"cmd": "read", "chat": got["from"], "id": got["id"]}))
-            .await;
-        alice
-            .wait_for("read status of alice's message", |e| {
-                has_status(e, &sent["id"], 4)
-            })
-            .await;
-    }
+    // Bob's devices sent delivery receipts; Alice's Baileys shows the status.
+    wait_status(&mut alice, &sent["id"], 3).await;
+    let delivered = alice
+        .seen()
+        .iter()
+        .find(|e| has_status(e, &sent["id"], 3))
+        .unwrap()
+        .clone();
+    let chat = delivered["chat"].as_str().or(delivered["from"].as_str());
+    assert_eq!(chat, Some("15550000006@s.whatsapp.net"), "{delivered}");
+    // Bob reads it; Alice sees status 4 (READ).
+    bob.send(json!({"cmd": "read", "chat": got["from"], "id": got["id"]}))
+        .await;
+    alice
+        .wait_for("read status of alice's message", |e| {
+            has_status(e, &sent["id"], 4)
+        })
+        .await;
     bob.send(json!({"cmd": "send_text", "to": "15550000005@s.whatsapp.net", "text": "hi alice"}))
         .await;
     let sent = bob.wait_event("sent").await;
-    if alice_events {
-        let got = alice
-            .wait_for("bob's message", |e| {
-                e["event"] == "message" && e["id"] == sent["id"]
-            })
-            .await;
-        assert_eq!(got["text"], "hi alice", "{got}");
-    }
+    let got = alice
+        .wait_for("bob's message", |e| {
+            e["event"] == "message" && e["id"] == sent["id"]
+        })
+        .await;
+    assert_eq!(got["text"], "hi alice", "{got}");
     // Alice's phone acknowledges at once too, so the status can precede Baileys' `sent`.
     wait_status(&mut bob, &sent["id"], 3).await;
     // Alice's companion (not only her phone) decrypted it: Bob's phone keeps the device-sent

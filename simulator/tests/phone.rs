@@ -262,6 +262,41 @@ async fn retries_stop_after_five_attempts_when_decryption_keeps_failing() {
     sim.shutdown().await.unwrap();
 }
 
+#[tokio::test]
+async fn a_linked_companion_gets_the_app_state_key_and_a_history_notification_from_its_phone() {
+    let sim = Simulator::start(SimulatorConfig {
+        share_app_state_key: true,
+        ..SimulatorConfig::default()
+    })
+    .await
+    .unwrap();
+    sim.create_account(A, "Alice").unwrap();
+    let companion = common::session::pair(&sim, A).await;
+    let (_client, queued) = common::session::online(&sim, &companion).await;
+    let peer: Vec<_> = queued
+        .iter()
+        .filter(|n| n.tag == "message" && n.attr_str("category").as_deref() == Some("peer"))
+        .collect();
+    assert_eq!(peer.len(), 2, "{queued:?}");
+    for message in peer {
+        assert_eq!(
+            message.attr_str("from").as_deref(),
+            Some(format!("{A}@s.whatsapp.net").as_str())
+        );
+        let enc = message.get_child("enc").unwrap();
+        // A session the phone started from the companion's registration keys.
+        assert_eq!(enc.attr_str("type").as_deref(), Some("pkmsg"));
+    }
+    // Off by default in-process: another account's companion gets nothing from its phone.
+    let quiet = start().await;
+    quiet.create_account(B, "Bob").unwrap();
+    let companion = common::session::pair(&quiet, B).await;
+    let (_client, queued) = common::session::online(&quiet, &companion).await;
+    assert!(queued.iter().all(|n| n.tag != "message"), "{queued:?}");
+    quiet.shutdown().await.unwrap();
+    sim.shutdown().await.unwrap();
+}
+
 async fn start_with_state(dir: &std::path::Path) -> SimulatorHandle {
     Simulator::start(SimulatorConfig {
         state_dir: Some(dir.to_owned()),

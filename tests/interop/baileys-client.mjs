@@ -89,7 +89,8 @@ function connect() {
   sock.ev.on('messages.upsert', ({ messages, type }) => {
     for (const m of messages) {
       const media = m.message?.imageMessage ?? m.message?.documentMessage ?? null;
-      const text = m.message?.conversation ?? m.message?.extendedTextMessage?.text ?? media?.caption ?? null;
+      // `||`, not `??`: Baileys 6's protobuf classes read unset strings as "".
+      const text = m.message?.conversation || m.message?.extendedTextMessage?.text || media?.caption || null;
       const kind = Object.keys(m.message ?? {}).find((k) => k !== 'messageContextInfo' && k !== 'senderKeyDistributionMessage') ?? null;
       if (m.key.id) {
         received.set(m.key.id, m);

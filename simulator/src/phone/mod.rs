@@ -11,6 +11,7 @@ pub mod retry;
 pub mod send;
 pub mod store;
 pub mod timeline;
+pub mod welcome;
 
 use openwa_protocol::Jid;
 use openwa_protocol::jid::DEFAULT_USER_SERVER;

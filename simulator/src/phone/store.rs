@@ -42,6 +42,9 @@ pub struct PhoneSignal {
     /// What the phone sent lately (the unpadded `Message`), oldest first, for retry receipts.
     #[serde(default)]
     pub sent: VecDeque<SentPayload>,
+    /// The account's app-state sync key, shared with every companion it links.
+    #[serde(default)]
+    pub app_state_key: Option<super::welcome::AppStateKey>,
 }
 
 /// A message the phone sent, kept to re-encrypt it for a device that asks for a retry.
