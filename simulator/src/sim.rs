@@ -680,7 +680,7 @@ impl Sim {
         if target.device != 0 {
             self.deliver(&phone, target.device, forwarded);
             // The phone keeps the statuses of what its companions sent too.
-            crate::phone::retry::record_status(self, &phone, &receipt, me);
+            crate::phone::receipts::record_status(self, &phone, &receipt, me);
             return None;
         }
         self.phone_receipt(&phone, &receipt, me);
@@ -744,9 +744,9 @@ impl Sim {
         crate::phone::receive::receive(self, phone, node);
     }
 
-    /// A receipt for a message the simulated phone sent (see [`crate::phone::retry`]).
+    /// A receipt for a message the simulated phone sent (see [`crate::phone::receipts`]).
     fn phone_receipt(&self, phone: &str, receipt: &Receipt, from: &DeviceRef) {
-        crate::phone::retry::on_receipt(self, phone, receipt, from);
+        crate::phone::receipts::on_receipt(self, phone, receipt, from);
     }
 }
 

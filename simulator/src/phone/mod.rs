@@ -1,13 +1,15 @@
 //! The simulated phones: device 0 of every account, a full Signal participant run by the
 //! simulator. It publishes its prekeys like any device ([`crate::state::PhoneKeys`]), keeps
 //! sessions and sender keys ([`store`]), decrypts what is routed to it into a timeline
-//! ([`receive`], [`timeline`]), answers with delivery or retry receipts, and sends text, media
-//! and reactions to users and groups on request of the admin API ([`send`], [`read`]).
+//! ([`receive`], [`timeline`]), answers with delivery or retry receipts, notes the receipts for
+//! what it sent and answers retry requests ([`receipts`]), sends text, media and reactions to
+//! users and groups on request of the admin API ([`send`], [`read`]), and gives the companions
+//! it links its app-state sync key ([`welcome`]).
 
 pub mod content;
 pub mod read;
+pub mod receipts;
 pub mod receive;
-pub mod retry;
 pub mod send;
 pub mod store;
 pub mod timeline;
