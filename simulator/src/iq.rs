@@ -174,7 +174,7 @@ fn apply_upload(state: &mut State, me: &DeviceRef, upload: UploadPreKeys) {
 }
 
 /// A device's bundle, popping one one-time prekey (protocol.md §7.2).
-fn bundle_for(state: &mut State, jid: &Jid) -> Result<PreKeyBundle, IqError> {
+pub(crate) fn bundle_for(state: &mut State, jid: &Jid) -> Result<PreKeyBundle, IqError> {
     let phone = state
         .account_for_jid(jid)
         .map(|a| a.phone.clone())

@@ -14,6 +14,7 @@ pub mod iq;
 pub mod media_host;
 pub mod newsletters;
 pub mod pairing;
+pub mod phone;
 pub mod process;
 pub mod provision;
 pub mod sim;
@@ -52,6 +53,11 @@ pub struct SimulatorConfig {
     /// Directory for persistent state (accounts, devices, prekeys, queued stanzas, keys, TLS
     /// certificate); in-memory only when `None`.
     pub state_dir: Option<PathBuf>,
+    /// Whether each phone sends the companions it links its app-state sync key and a
+    /// history-sync notification, as WhatsApp phones do (Baileys 6 surfaces events only after
+    /// it got the key). Off by default here, so raw-protocol tests see only the stanzas they
+    /// cause; the `openwa-sim` binary turns it on.
+    pub share_app_state_key: bool,
 }
 
 impl Default for SimulatorConfig {
@@ -64,6 +70,7 @@ impl Default for SimulatorConfig {
             admin: any,
             media: any,
             state_dir: None,
+            share_app_state_key: false,
         }
     }
 }
@@ -158,6 +165,10 @@ impl Simulator {
             config.state_dir.clone(),
             media_host.clone(),
         ));
+        sim.share_app_state_key.store(
+            config.share_app_state_key,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         if fresh {
             sim.write(|_| ());
         }

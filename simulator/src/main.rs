@@ -16,12 +16,15 @@ const USAGE: &str =
   --media ADDR       HTTPS media host (default: 127.0.0.1:0)
   --tls-listen ADDR  wss:// chat endpoint (default: off)
   --state DIR        keep accounts, devices, prekeys and queued stanzas in DIR
+  --app-state-key-share on|off
+                     phones send linked companions their app-state sync key (default: on)
 
 Logs go to stderr (RUST_LOG controls the level, default info).";
 
 fn parse_args(args: &[String]) -> Result<SimulatorConfig, String> {
     let mut config = SimulatorConfig {
         tls_listen: None,
+        share_app_state_key: true,
         ..SimulatorConfig::default()
     };
     let (mut listen, mut admin) = (None, None);
@@ -42,6 +45,13 @@ fn parse_args(args: &[String]) -> Result<SimulatorConfig, String> {
             "--media" => config.media = addr()?,
             "--tls-listen" => config.tls_listen = Some(addr()?),
             "--state" => config.state_dir = Some(PathBuf::from(value)),
+            "--app-state-key-share" => {
+                config.share_app_state_key = match value.as_str() {
+                    "on" => true,
+                    "off" => false,
+                    _ => return Err(format!("{flag} takes on or off, not {value}")),
+                }
+            }
             other => return Err(format!("unknown option {other}")),
         }
     }

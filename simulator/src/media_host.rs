@@ -99,14 +99,23 @@ async fn upload(
             "token is not the SHA-256 of the body",
         );
     }
-    let id = hex::encode(&expected);
-    if !sim.media.put(&id, body) {
+    let Some((url, direct_path)) = store_blob(&sim, &expected, body) else {
         return error(StatusCode::INSUFFICIENT_STORAGE, "media store full");
+    };
+    tracing::debug!(%mms_type, %direct_path, "media uploaded");
+    axum::Json(serde_json::json!({ "url": url, "direct_path": direct_path })).into_response()
+}
+
+/// Stores an encrypted blob whose SHA-256 is `enc_sha256`; returns its URL and direct path,
+/// or `None` when the store is full. Used by uploads and by the simulated phones.
+pub fn store_blob(sim: &Sim, enc_sha256: &[u8], blob: Bytes) -> Option<(String, String)> {
+    let id = hex::encode(enc_sha256);
+    if !sim.media.put(&id, blob) {
+        return None;
     }
-    tracing::debug!(%mms_type, %id, "media uploaded");
     let direct_path = format!("/v/t62.7118-24/{id}?ccb=9-4&oh=sim&oe=0");
     let url = format!("https://{}{direct_path}", sim.media_host);
-    axum::Json(serde_json::json!({ "url": url, "direct_path": direct_path })).into_response()
+    Some((url, direct_path))
 }
 
 async fn download(

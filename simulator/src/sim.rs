@@ -196,6 +196,9 @@ pub struct Sim {
     pub media_host: String,
     state_dir: Option<PathBuf>,
     dirty: Notify,
+    flushing: Mutex<()>,
+    /// Phones welcome the companions they link ([`crate::SimulatorConfig::share_app_state_key`]).
+    pub share_app_state_key: std::sync::atomic::AtomicBool,
 }
 
 impl Sim {
@@ -222,6 +225,8 @@ impl Sim {
             media_host,
             state_dir,
             dirty: Notify::new(),
+            share_app_state_key: std::sync::atomic::AtomicBool::new(false),
+            flushing: Mutex::new(()),
         }
     }
 
@@ -242,6 +247,8 @@ impl Sim {
         let Some(dir) = &self.state_dir else {
             return Ok(());
         };
+        // One writer at a time: the save loop and shutdown share the temporary file.
+        let _writing = lock(&self.flushing);
         let bytes = self.read(persist::serialize);
         persist::write(dir, &bytes)
     }
@@ -672,6 +679,8 @@ impl Sim {
         })?;
         if target.device != 0 {
             self.deliver(&phone, target.device, forwarded);
+            // The phone keeps the statuses of what its companions sent too.
+            crate::phone::receipts::record_status(self, &phone, &receipt, me);
             return None;
         }
         self.phone_receipt(&phone, &receipt, me);
@@ -730,57 +739,14 @@ impl Sim {
         }
     }
 
-    /// The simulated phone receives a stanza (messages are recorded; nothing is decrypted yet).
+    /// The simulated phone receives a stanza (see [`crate::phone::receive`]).
     fn phone_receive(&self, phone: &str, node: &Node) {
-        if node.tag != "message" {
-            return;
-        }
-        let Ok(message) = IncomingMessage::from_node(node) else {
-            return;
-        };
-        let chat = match (&message.participant, &message.recipient) {
-            (Some(_), _) => message.from.to_non_ad(),
-            (None, Some(recipient)) => recipient.to_non_ad(),
-            (None, None) => message.from.to_non_ad(),
-        };
-        let sender = message
-            .participant
-            .clone()
-            .unwrap_or_else(|| message.from.clone());
-        self.write(|s| {
-            if let Some(account) = s.accounts.get_mut(phone) {
-                let seq = account.inbox.last().map_or(1, |m| m.seq + 1);
-                account.inbox.push(crate::state::ReceivedMessage {
-                    seq,
-                    id: message.id.clone(),
-                    chat: chat.to_string(),
-                    sender: sender.to_string(),
-                    kind: "encrypted".into(),
-                    text: None,
-                    timestamp: message.t,
-                });
-            }
-        });
+        crate::phone::receive::receive(self, phone, node);
     }
 
-    /// A receipt for a message the simulated phone sent.
+    /// A receipt for a message the simulated phone sent (see [`crate::phone::receipts`]).
     fn phone_receipt(&self, phone: &str, receipt: &Receipt, from: &DeviceRef) {
-        let kind = receipt.kind.as_str().to_owned();
-        let kind = if kind.is_empty() || kind == "inactive" {
-            "delivery".to_owned()
-        } else {
-            kind
-        };
-        self.write(|s| {
-            if let Some(account) = s.accounts.get_mut(phone) {
-                for id in receipt.ids() {
-                    if let Some(sent) = account.outbox.iter_mut().find(|m| m.id == id) {
-                        sent.receipts
-                            .insert(from.pn_jid().to_string(), kind.clone());
-                    }
-                }
-            }
-        });
+        crate::phone::receipts::on_receipt(self, phone, receipt, from);
     }
 }
 

@@ -187,17 +187,22 @@ async fn messages_list_filters_by_since() {
     assert_eq!(empty.status, 200);
     assert_eq!(empty.json(), json!([]));
     sim.sim().write(|s| {
-        let inbox = &mut s.accounts.get_mut("15550000001").unwrap().inbox;
+        let timeline = &mut s.accounts.get_mut("15550000001").unwrap().timeline;
         for seq in 1..=3 {
-            inbox.push(openwa_simulator::state::ReceivedMessage {
-                seq,
-                id: format!("ID{seq}"),
-                chat: "15550000002@s.whatsapp.net".into(),
-                sender: "15550000002:1@s.whatsapp.net".into(),
-                kind: "text".into(),
-                text: Some(format!("hello {seq}")),
-                timestamp: 1,
-            });
+            let content = openwa_simulator::phone::content::describe(
+                &openwa_simulator::phone::content::text(&format!("hello {seq}")),
+            )
+            .unwrap();
+            openwa_simulator::phone::timeline::push(
+                timeline,
+                openwa_simulator::phone::TimelineEntry::new(
+                    &format!("ID{seq}"),
+                    "15550000002@s.whatsapp.net",
+                    "15550000002:1@s.whatsapp.net",
+                    content,
+                    1,
+                ),
+            );
         }
     });
     let since = http(
@@ -356,6 +361,8 @@ async fn openapi_documents_every_route_and_unknown_paths_are_json_404() {
         "/admin/accounts/{phone}/devices",
         "/admin/accounts/{phone}/devices/{device}",
         "/admin/accounts/{phone}/messages",
+        "/admin/accounts/{phone}/messages/{id}/read",
+        "/admin/accounts/{phone}/messages/{id}/media",
         "/admin/accounts/{phone}/groups",
         "/admin/faults",
     ] {
@@ -366,7 +373,8 @@ async fn openapi_documents_every_route_and_unknown_paths_are_json_404() {
     for (path, methods) in paths {
         let concrete = path
             .replace("{phone}", "15550000001")
-            .replace("{device}", "5");
+            .replace("{device}", "5")
+            .replace("{id}", "3EB0X");
         for method in methods.as_object().unwrap().keys() {
             let response = http(admin, &method.to_uppercase(), &concrete, Some(json!({}))).await;
             let fallback = response.status == 404

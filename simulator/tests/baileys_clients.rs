@@ -3,6 +3,9 @@
 //! as a separate process: pairing by code with a clean 515 restart, and two Baileys clients
 //! (7 with 7, and 6 with 7: dictionary v2 with v3) messaging each other through the simulator
 //! with delivery receipts.
+//! Simulated phones as Signal peers of Baileys 7: text both ways, an image from a phone
+//! downloaded and decrypted by Baileys, delivery and read receipts both ways, and a group of a
+//! phone and two Baileys clients where every member's message reaches the two others.
 //! (QR pairing, re-login and a message to a simulated phone: `baileys_interop.rs`.)
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -12,10 +15,13 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use openwa_simulator::testing::{
     self, BAILEYS6, BAILEYS7, Baileys, STEP, has_status, require_node_modules, temp_auth_dir,
 };
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use tokio::time::timeout;
 
 /// The `openwa-sim` binary as a process of its own (killed on drop).
@@ -23,6 +29,7 @@ struct SimProcess {
     process: openwa_simulator::process::SimProcess,
     ws_url: String,
     admin_url: String,
+    tls_cert_path: String,
 }
 
 async fn start_sim() -> SimProcess {
@@ -33,6 +40,7 @@ async fn start_sim() -> SimProcess {
     SimProcess {
         ws_url: process.ready.ws_url.clone(),
         admin_url: process.ready.admin_url.clone(),
+        tls_cert_path: process.ready.tls_cert_path.clone(),
         process,
     }
 }
@@ -131,13 +139,12 @@ async fn baileys6_to_baileys7_text_both_ways_through_the_simulator() {
 /// Alice (package `alice_pkg`) and Bob (`bob_pkg`) exchange texts; each sender's Baileys shows
 /// the delivery status of its message (3) and Alice's also the read status (4) once Bob reads it.
 ///
-/// Baileys 6 keeps its events buffered after login until the phone shares an app-state sync key
-/// (which the simulated phone does not send yet), so a Baileys 6 Alice is checked through Bob:
-/// Bob receives her message, and Bob's message to her gets a delivery status, which her client
-/// sends only after decrypting it.
+/// Baileys 6 surfaces events only once the phone shared its app-state sync key, which the
+/// simulated phone sends every companion it links. Bob's message to Alice also gets a delivery
+/// receipt from her companion device (seen on Bob's phone's timeline, which keeps each device's
+/// receipt; her phone's own receipt gives Bob's Baileys the status at once).
 async fn text_both_ways(alice_pkg: &str, bob_pkg: &str) {
     require_node_modules();
-    let alice_events = alice_pkg != BAILEYS6;
     let sim = start_sim().await;
     sim.create_account("15550000005").await;
     sim.create_account("15550000006").await;
@@ -163,37 +170,40 @@ async fn text_both_ways(alice_pkg: &str, bob_pkg: &str) {
         .await;
     assert_eq!(got["text"], "hi bob", "{got}");
     assert_eq!(got["from_me"], false, "{got}");
-    if alice_events {
-        // Bob's client sent a delivery receipt; Alice's Baileys shows it.
-        let delivered = alice
-            .wait_for("delivery status of alice's message", |e| {
-                has_status(e, &sent["id"], 3)
-            })
-            .await;
-        let chat = delivered["chat"].as_str().or(delivered["from"].as_str());
-        assert_eq!(chat, Some("15550000006@s.whatsapp.net"), "{delivered}");
-        // Bob reads it; Alice sees status 4 (READ).
-        bob.send(json!({"cmd": "read", "chat": got["from"], "id": got["id"]}))
-            .await;
-        alice
-            .wait_for("read status of alice's message", |e| {
-                has_status(e, &sent["id"], 4)
-            })
-            .await;
-    }
+    // Bob's devices sent delivery receipts; Alice's Baileys shows the status.
+    wait_status(&mut alice, &sent["id"], 3).await;
+    let delivered = alice
+        .seen()
+        .iter()
+        .find(|e| has_status(e, &sent["id"], 3))
+        .unwrap()
+        .clone();
+    let chat = delivered["chat"].as_str().or(delivered["from"].as_str());
+    assert_eq!(chat, Some("15550000006@s.whatsapp.net"), "{delivered}");
+    // Bob reads it; Alice sees status 4 (READ).
+    bob.send(json!({"cmd": "read", "chat": got["from"], "id": got["id"]}))
+        .await;
+    alice
+        .wait_for("read status of alice's message", |e| {
+            has_status(e, &sent["id"], 4)
+        })
+        .await;
     bob.send(json!({"cmd": "send_text", "to": "15550000005@s.whatsapp.net", "text": "hi alice"}))
         .await;
     let sent = bob.wait_event("sent").await;
-    if alice_events {
-        let got = alice
-            .wait_for("bob's message", |e| {
-                e["event"] == "message" && e["id"] == sent["id"]
-            })
-            .await;
-        assert_eq!(got["text"], "hi alice", "{got}");
-    }
-    bob.wait_for("delivery status of bob's message", |e| {
-        has_status(e, &sent["id"], 3)
+    let got = alice
+        .wait_for("bob's message", |e| {
+            e["event"] == "message" && e["id"] == sent["id"]
+        })
+        .await;
+    assert_eq!(got["text"], "hi alice", "{got}");
+    // Alice's phone acknowledges at once too, so the status can precede Baileys' `sent`.
+    wait_status(&mut bob, &sent["id"], 3).await;
+    // Alice's companion (not only her phone) decrypted it: Bob's phone keeps the device-sent
+    // copy of his message with the receipts of each of Alice's devices.
+    let id = sent["id"].as_str().unwrap();
+    sim.wait_timeline("15550000006", "the receipt of Alice's companion", |e| {
+        e["id"] == id && e["receipts"]["15550000005:1@s.whatsapp.net"] == "delivery"
     })
     .await;
     alice.quit().await;
@@ -374,4 +384,260 @@ async fn baileys7_newsletter_create_follow_and_post() {
     bob.quit().await;
     let _ = std::fs::remove_dir_all(&auth_a);
     let _ = std::fs::remove_dir_all(&auth_b);
+}
+
+/// Waits for status `status` of message `id`, which may have arrived already (a receipt can
+/// overtake Baileys' own `sent` answer).
+async fn wait_status(client: &mut Baileys, id: &Value, status: u64) {
+    if !client.seen().iter().any(|e| has_status(e, id, status)) {
+        client
+            .wait_for(&format!("status {status}"), |e| has_status(e, id, status))
+            .await;
+    }
+}
+
+impl SimProcess {
+    /// Polls the phone's timeline until an entry matches `pred`.
+    async fn wait_timeline(&self, phone: &str, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = tokio::time::Instant::now() + STEP;
+        loop {
+            let (status, entries) = self
+                .admin("GET", &format!("/admin/accounts/{phone}/messages"), None)
+                .await;
+            assert_eq!(status, 200, "{entries}");
+            if let Some(found) = entries.as_array().unwrap().iter().find(|e| pred(e)) {
+                return found.clone();
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out waiting for {what} on {phone}'s timeline: {entries}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Sends as the phone; returns the message id.
+    async fn phone_send(&self, phone: &str, body: Value) -> String {
+        let (status, sent) = self
+            .admin(
+                "POST",
+                &format!("/admin/accounts/{phone}/messages"),
+                Some(body),
+            )
+            .await;
+        assert_eq!(status, 201, "{sent}");
+        sent["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Pairs Baileys 7, trusting the simulator's certificate for media downloads.
+    async fn pair_trusting(&self, phone: &str, auth: &Path) -> Baileys {
+        let env = [("NODE_EXTRA_CA_CERTS", self.tls_cert_path.as_str())];
+        let (client, _) = testing::pair_by_qr_with_env(
+            &self.ws_url,
+            &self.admin_url,
+            BAILEYS7,
+            phone,
+            auth,
+            &env,
+        )
+        .await;
+        client
+    }
+}
+
+#[tokio::test]
+async fn baileys7_and_a_phone_text_image_and_receipts_both_ways() {
+    require_node_modules();
+    let sim = start_sim().await;
+    let (phone, user) = ("15550000011", "15550000012");
+    sim.create_account(phone).await;
+    sim.create_account(user).await;
+    let auth = temp_auth_dir("phone-peer");
+    let mut bob = sim.pair_trusting(user, &auth).await;
+    let phone_jid = format!("{phone}@s.whatsapp.net");
+    let user_jid = format!("{user}@s.whatsapp.net");
+
+    // Baileys -> phone: decrypted on the phone's timeline; delivery, then read after the phone
+    // reads it.
+    let id = bob.send_text(&phone_jid, "hello phone").await;
+    let got = sim
+        .wait_timeline(phone, "Baileys' text", |e| e["id"] == id.as_str())
+        .await;
+    assert_eq!(got["text"], "hello phone", "{got}");
+    assert_eq!(got["chat"], user_jid, "{got}");
+    assert_eq!(got["enc"], "pkmsg", "{got}");
+    // Bob's own phone got the device-sent copy.
+    let copy = sim
+        .wait_timeline(user, "the device-sent copy", |e| e["id"] == id.as_str())
+        .await;
+    assert_eq!(copy["from_me"], true, "{copy}");
+    assert_eq!(copy["chat"], phone_jid, "{copy}");
+    assert_eq!(copy["text"], "hello phone", "{copy}");
+    let id_value = json!(id);
+    wait_status(&mut bob, &id_value, 3).await;
+    let (status, read) = sim
+        .admin(
+            "POST",
+            &format!("/admin/accounts/{phone}/messages/{id}/read"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{read}");
+    wait_status(&mut bob, &id_value, 4).await;
+
+    // Phone -> Baileys: a text, delivered and then read by Baileys.
+    let id = sim
+        .phone_send(phone, json!({"to": user, "text": "hello Baileys"}))
+        .await;
+    let got = bob.wait_message(&id).await;
+    assert_eq!(got["text"], "hello Baileys", "{got}");
+    assert_eq!(got["from"], phone_jid, "{got}");
+    sim.wait_timeline(phone, "delivery from Baileys", |e| {
+        e["id"] == id.as_str()
+            && e["receipts"]
+                .as_object()
+                .unwrap()
+                .values()
+                .any(|v| v == "delivery")
+    })
+    .await;
+    bob.send(json!({"cmd": "read", "chat": phone_jid, "id": id}))
+        .await;
+    bob.wait_event("read").await;
+    sim.wait_timeline(phone, "read by Baileys", |e| {
+        e["id"] == id.as_str()
+            && e["receipts"]
+                .as_object()
+                .unwrap()
+                .values()
+                .any(|v| v == "read")
+    })
+    .await;
+
+    // Bob's own phone sends: Bob sees it as his own message in that chat.
+    let id = sim
+        .phone_send(user, json!({"to": phone, "text": "sent on my phone"}))
+        .await;
+    let own = bob
+        .wait_for("own phone's message", |e| {
+            e["event"] == "message" && e["id"] == id.as_str()
+        })
+        .await;
+    assert_eq!(own["from_me"], true, "{own}");
+    assert_eq!(own["from"], phone_jid, "{own}");
+    assert_eq!(own["text"], "sent on my phone", "{own}");
+    let got = sim
+        .wait_timeline(phone, "the text of Bob's phone", |e| e["id"] == id.as_str())
+        .await;
+    assert_eq!(got["text"], "sent on my phone", "{got}");
+
+    // Phone -> Baileys: an image Baileys downloads from the media host and decrypts.
+    let image: Vec<u8> = (0..20_000u32).map(|i| (i * 31 % 253) as u8).collect();
+    let id = sim
+        .phone_send(
+            phone,
+            json!({"to": user_jid, "image": {"data": STANDARD.encode(&image), "mimetype": "image/jpeg", "caption": "look"}}),
+        )
+        .await;
+    let got = bob.wait_message(&id).await;
+    assert_eq!(got["kind"], "imageMessage", "{got}");
+    assert_eq!(got["text"], "look", "{got}");
+    bob.send(json!({"cmd": "download", "id": id})).await;
+    let downloaded = bob.wait_event("download").await;
+    assert_eq!(downloaded["length"], image.len(), "{downloaded}");
+    assert_eq!(
+        downloaded["sha256"],
+        hex::encode(Sha256::digest(&image)),
+        "{downloaded}"
+    );
+
+    // Baileys -> phone: an image Baileys encrypts and uploads; the phone's copy decrypts to the
+    // same bytes.
+    let picture: Vec<u8> = (0..9_000u32).map(|i| (i * 17 % 241) as u8).collect();
+    bob.send(json!({"cmd": "send_image", "to": phone_jid, "data": STANDARD.encode(&picture), "mimetype": "image/jpeg", "caption": "for the phone"}))
+        .await;
+    let id = bob.wait_event("sent").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let got = sim
+        .wait_timeline(phone, "Baileys' image", |e| e["id"] == id.as_str())
+        .await;
+    assert_eq!(got["type"], "image", "{got}");
+    assert_eq!(got["text"], "for the phone", "{got}");
+    let media = timeout(
+        STEP,
+        common::http(
+            &sim.admin_url,
+            "GET",
+            &format!("/admin/accounts/{phone}/messages/{id}/media"),
+            None,
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(media.status, 200);
+    assert_eq!(media.body, picture);
+
+    bob.quit().await;
+    let _ = std::fs::remove_dir_all(&auth);
+}
+
+#[tokio::test]
+async fn baileys7_group_of_a_phone_and_two_clients_every_member_reaches_the_others() {
+    require_node_modules();
+    let sim = start_sim().await;
+    let (phone, b, c) = ("15550000021", "15550000022", "15550000023");
+    for p in [phone, b, c] {
+        sim.create_account(p).await;
+    }
+    let (auth_b, auth_c) = (temp_auth_dir("pg-b"), temp_auth_dir("pg-c"));
+    let mut bob = sim.pair_trusting(b, &auth_b).await;
+    let mut carol = sim.pair_trusting(c, &auth_c).await;
+
+    let (status, created) = sim
+        .admin(
+            "POST",
+            &format!("/admin/accounts/{phone}/groups"),
+            Some(json!({"subject": "Phone and two", "participants": [b, c]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let group = created["jid"].as_str().unwrap().to_owned();
+    for client in [&mut bob, &mut carol] {
+        client
+            .wait_for("groups.upsert", |e| {
+                e["event"] == "group_event" && e["kind"] == "groups.upsert"
+            })
+            .await;
+    }
+
+    // The phone sends: both clients decrypt its sender key message.
+    let id = sim
+        .phone_send(phone, json!({"to": group, "text": "from the phone"}))
+        .await;
+    for client in [&mut bob, &mut carol] {
+        let got = client.wait_message(&id).await;
+        assert_eq!(got["text"], "from the phone", "{got}");
+        assert_eq!(got["from"], group.as_str(), "{got}");
+    }
+    // Each client sends: the other client and the phone receive it.
+    let id = bob.send_text(&group, "from bob").await;
+    assert_eq!(carol.wait_message(&id).await["text"], "from bob");
+    let got = sim
+        .wait_timeline(phone, "bob's group message", |e| e["id"] == id.as_str())
+        .await;
+    assert_eq!(got["text"], "from bob", "{got}");
+    assert_eq!(got["chat"], group.as_str(), "{got}");
+    let id = carol.send_text(&group, "from carol").await;
+    assert_eq!(bob.wait_message(&id).await["text"], "from carol");
+    let got = sim
+        .wait_timeline(phone, "carol's group message", |e| e["id"] == id.as_str())
+        .await;
+    assert_eq!(got["text"], "from carol", "{got}");
+
+    bob.quit().await;
+    carol.quit().await;
+    let _ = std::fs::remove_dir_all(&auth_b);
+    let _ = std::fs::remove_dir_all(&auth_c);
 }

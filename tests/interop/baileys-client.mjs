@@ -6,6 +6,10 @@
 //   {"cmd":"pair_code","phone":"15550000001"}         ask to pair by code (answers {"event":"pair_code"})
 //   {"cmd":"send_text","to":"<jid>","text":"hi"}      send a text to a user or group (answers {"event":"sent","id"})
 //   {"cmd":"read","chat":"<jid>","id":"<id>"}       mark a received message read (answers {"event":"read"})
+//   {"cmd":"send_image","to":"<jid>","data":"<base64>","mimetype":"image/jpeg","caption":"…"}
+//                                                     upload and send an image (answers {"event":"sent","id"})
+//   {"cmd":"download","id":"<id>"}                  download and decrypt the media of a received message
+//                                                     (answers {"event":"download","id","sha256","length"})
 //   {"cmd":"group","op":"groupCreate","args":[...]}   call one of Baileys' group functions
 //                                                     (groupCreate, groupMetadata, groupParticipantsUpdate,
 //                                                     groupUpdateSubject, groupUpdateDescription,
@@ -16,7 +20,9 @@
 //                                                     answers {"event":"group","op","result"}
 //   {"cmd":"quit"}                                    close the socket and exit 0
 // stdout: one JSON event per line: qr, open, close, message, receipt, sent, pair_code, read, group,
-// group_event (groups.upsert / groups.update / group-participants.update), error.
+// group_event (groups.upsert / groups.update / group-participants.update), download, error.
+// A `message` event carries `kind` (conversation, imageMessage, …), `text` (text or caption) and,
+// for media, `mimetype`. Media downloads trust NODE_EXTRA_CA_CERTS (the simulator's certificate).
 // A status (3 delivered, 4 read) arrives as a `receipt` event (`messages.update`), or inside the
 // sender's own `message` event when Baileys folded the update into a still-buffered upsert.
 // The socket is re-created after every close except 401 (logged out), as in Baileys' examples
@@ -25,7 +31,11 @@ import { createInterface } from 'node:readline';
 import { baileys } from './baileys-pkg.mjs';
 import pino from 'pino';
 
-const { makeWASocket, useMultiFileAuthState, Browsers } = baileys;
+import { createHash } from 'node:crypto';
+
+const { makeWASocket, useMultiFileAuthState, Browsers, downloadMediaMessage } = baileys;
+// Received messages by id, for `download` (the most recent 200).
+const received = new Map();
 
 const [wsUrl, authDir] = process.argv.slice(2);
 if (!wsUrl || !authDir) {
@@ -34,6 +44,11 @@ if (!wsUrl || !authDir) {
 }
 
 const emit = (event) => process.stdout.write(`${JSON.stringify(event)}\n`);
+// stdout carries only events: libsignal logs session changes with console.log ("Closing
+// session: …"), so console output goes to stderr.
+for (const level of ['log', 'info', 'debug', 'warn']) {
+  console[level] = (...args) => process.stderr.write(`${args.map(String).join(' ')}\n`);
+}
 // BAILEYS_LOG=debug (or trace) prints Baileys' own log on stderr.
 const logger = pino({ level: process.env.BAILEYS_LOG ?? 'silent' }, pino.destination(2));
 const { state, saveCreds } = await useMultiFileAuthState(authDir);
@@ -73,8 +88,15 @@ function connect() {
   });
   sock.ev.on('messages.upsert', ({ messages, type }) => {
     for (const m of messages) {
-      const text = m.message?.conversation ?? m.message?.extendedTextMessage?.text ?? null;
-      emit({ event: 'message', type, id: m.key.id, from: m.key.remoteJid, from_me: !!m.key.fromMe, participant: m.key.participant ?? null, text, stub: m.messageStubType ?? null, status: m.status ?? null });
+      const media = m.message?.imageMessage ?? m.message?.documentMessage ?? null;
+      // `||`, not `??`: Baileys 6's protobuf classes read unset strings as "".
+      const text = m.message?.conversation || m.message?.extendedTextMessage?.text || media?.caption || null;
+      const kind = Object.keys(m.message ?? {}).find((k) => k !== 'messageContextInfo' && k !== 'senderKeyDistributionMessage') ?? null;
+      if (m.key.id) {
+        received.set(m.key.id, m);
+        if (received.size > 200) received.delete(received.keys().next().value);
+      }
+      emit({ event: 'message', type, id: m.key.id, from: m.key.remoteJid, from_me: !!m.key.fromMe, participant: m.key.participant ?? null, text, kind, mimetype: media?.mimetype ?? null, stub: m.messageStubType ?? null, status: m.status ?? null });
     }
   });
   for (const kind of ['groups.upsert', 'groups.update', 'group-participants.update']) {
@@ -117,6 +139,15 @@ for await (const line of lines) {
     } else if (command.cmd === 'send_text') {
       const sent = await sock.sendMessage(command.to, { text: command.text });
       emit({ event: 'sent', id: sent?.key?.id ?? null });
+    } else if (command.cmd === 'send_image') {
+      const image = Buffer.from(command.data, 'base64');
+      const sent = await sock.sendMessage(command.to, { image, mimetype: command.mimetype, caption: command.caption });
+      emit({ event: 'sent', id: sent?.key?.id ?? null });
+    } else if (command.cmd === 'download') {
+      const m = received.get(command.id);
+      if (!m) throw new Error(`no received message ${command.id}`);
+      const buffer = await downloadMediaMessage(m, 'buffer', {});
+      emit({ event: 'download', id: command.id, sha256: createHash('sha256').update(buffer).digest('hex'), length: buffer.length });
     } else if (command.cmd === 'read') {
       await sock.readMessages([{ remoteJid: command.chat, id: command.id, fromMe: false }]);
       emit({ event: 'read', id: command.id });

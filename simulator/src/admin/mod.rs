@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::faults::FaultRequest;
+use crate::phone::PhoneError;
 use crate::provision::{ProvisionError, ProvisionRequest, provision};
 use crate::sim::{LinkError, Sim};
 use crate::state::StateError;
@@ -39,6 +40,9 @@ pub enum AdminError {
     /// The companion did not answer in time (504).
     #[error("{0}")]
     Timeout(String),
+    /// The simulator failed (500), e.g. a phone could not encrypt.
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl AdminError {
@@ -49,6 +53,7 @@ impl AdminError {
             AdminError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             AdminError::PairingFailed(_) => (StatusCode::UNPROCESSABLE_ENTITY, "pairing_failed"),
             AdminError::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "timeout"),
+            AdminError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
 }
@@ -87,6 +92,22 @@ impl From<LinkError> for AdminError {
             LinkError::NotFound(_) => AdminError::NotFound(e.to_string()),
             LinkError::Failed(_) => AdminError::PairingFailed(e.to_string()),
             LinkError::Timeout(_) => AdminError::Timeout(e.to_string()),
+        }
+    }
+}
+
+impl From<PhoneError> for AdminError {
+    fn from(e: PhoneError) -> Self {
+        match e {
+            PhoneError::State(state) => state.into(),
+            PhoneError::UnknownRecipient(_) | PhoneError::NotFound(_) => {
+                AdminError::NotFound(e.to_string())
+            }
+            PhoneError::BadRequest(_) => AdminError::BadRequest(e.to_string()),
+            PhoneError::Signal(_)
+            | PhoneError::Padding(_)
+            | PhoneError::Protobuf(_)
+            | PhoneError::Media(_) => AdminError::Internal(e.to_string()),
         }
     }
 }
@@ -132,7 +153,18 @@ pub fn router(sim: Arc<Sim>, tls_cert_pem: String) -> Router {
             "/admin/accounts/{phone}/devices/{device}",
             delete(remove_device),
         )
-        .route("/admin/accounts/{phone}/messages", get(list_messages))
+        .route(
+            "/admin/accounts/{phone}/messages",
+            get(list_messages).post(send_message),
+        )
+        .route(
+            "/admin/accounts/{phone}/messages/{id}/read",
+            post(read_message),
+        )
+        .route(
+            "/admin/accounts/{phone}/messages/{id}/media",
+            get(message_media),
+        )
         .route("/admin/accounts/{phone}/groups", post(create_group))
         .route(
             "/admin/faults",
@@ -252,7 +284,7 @@ async fn list_messages(
     let messages = sim.read(|state| {
         state.account(&phone).map(|account| {
             account
-                .inbox
+                .timeline
                 .iter()
                 .filter(|m| m.seq > since)
                 .cloned()
@@ -260,6 +292,37 @@ async fn list_messages(
         })
     })?;
     ok(messages)
+}
+
+async fn send_message(
+    State(sim): State<Arc<Sim>>,
+    Path(phone): Path<String>,
+    body: Result<Json<SendMessage>, JsonRejection>,
+) -> ApiResult {
+    let Json(body) = body?;
+    let (to, content) = body.into_body()?;
+    let sim2 = sim.clone();
+    let sent =
+        tokio::task::spawn_blocking(move || crate::phone::send::send(&sim2, &phone, &to, content))
+            .await
+            .map_err(|e| AdminError::Internal(format!("send task failed: {e}")))??;
+    created(sent)
+}
+
+async fn read_message(
+    State(sim): State<Arc<Sim>>,
+    Path((phone, id)): Path<(String, String)>,
+) -> ApiResult {
+    ok(crate::phone::read::mark_read(&sim, &phone, &id)?)
+}
+
+async fn message_media(
+    State(sim): State<Arc<Sim>>,
+    Path((phone, id)): Path<(String, String)>,
+) -> ApiResult {
+    let (mimetype, bytes) = crate::phone::read::media(&sim, &phone, &id)?;
+    let mimetype = mimetype.unwrap_or_else(|| "application/octet-stream".to_owned());
+    Ok(([(axum::http::header::CONTENT_TYPE, mimetype)], bytes).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -286,6 +349,9 @@ async fn create_group(
         .collect();
     created(sim.create_group(&phone, &body.subject, &participants)?)
 }
+
+mod send_body;
+use send_body::SendMessage;
 
 async fn apply_fault(
     State(sim): State<Arc<Sim>>,

@@ -382,6 +382,13 @@ where
             tracing::info!(conn = conn.handle.id, device = %paired.jid, "companion paired; sending 515");
             sim.forget_pairing(conn.handle.id);
             sim.device_list_changed(&wait.phone);
+            if sim
+                .share_app_state_key
+                .load(std::sync::atomic::Ordering::Relaxed)
+                && let Err(e) = crate::phone::welcome::welcome(sim, &wait.phone, wait.device.id)
+            {
+                tracing::warn!(device = %paired.jid, error = %e, "the phone could not share its app-state key");
+            }
             conn.wire
                 .send_node(&StreamError::RestartRequired.to_node())
                 .await?;

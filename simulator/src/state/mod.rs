@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 pub use model::{
     Account, Description, Device, Group, Newsletter, NewsletterPost, Participant, PendingStanza,
-    PhoneKeys, PreKey, ReceivedMessage, Role, SentMessage, SignedPreKey, StoredKeyPair, device_key,
+    PhoneKeys, PreKey, Role, SignedPreKey, StoredKeyPair, device_key,
 };
 
 /// How many one-time prekeys the simulated phone keeps published.
@@ -204,8 +204,8 @@ impl State {
             devices: BTreeMap::from([(0, phone_device)]),
             next_device_id: 1,
             next_key_index: 1,
-            inbox: Vec::new(),
-            outbox: Vec::new(),
+            timeline: Vec::new(),
+            signal: crate::phone::PhoneSignal::default(),
         };
         self.lid_index
             .insert(account.lid.clone(), account.phone.clone());

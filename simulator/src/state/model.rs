@@ -97,37 +97,6 @@ pub struct PhoneKeys {
     pub next_prekey_id: u32,
 }
 
-/// A message the simulated phone received (decrypted), for `GET /admin/accounts/{phone}/messages`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReceivedMessage {
-    /// Position in the phone's inbox (1-based, increasing).
-    pub seq: u64,
-    /// Message id.
-    pub id: String,
-    /// Chat JID (the peer for 1:1, the group for groups).
-    pub chat: String,
-    /// Sender JID.
-    pub sender: String,
-    /// Content kind: text, image, document, reaction, unknown.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// Text, caption or reaction emoji.
-    pub text: Option<String>,
-    /// Unix time.
-    pub timestamp: u64,
-}
-
-/// A message the simulated phone sent, with the receipts it got back.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SentMessage {
-    /// Message id.
-    pub id: String,
-    /// Chat JID.
-    pub chat: String,
-    /// Receipts by device JID: "delivery", "read", "played".
-    pub receipts: BTreeMap<String, String>,
-}
-
 /// An account of the simulated network.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
@@ -145,10 +114,12 @@ pub struct Account {
     pub next_device_id: u16,
     /// Next ADV key index.
     pub next_key_index: u32,
-    /// What the phone received.
-    pub inbox: Vec<ReceivedMessage>,
-    /// What the phone sent.
-    pub outbox: Vec<SentMessage>,
+    /// What the phone received and sent (`GET /admin/accounts/{phone}/messages`).
+    #[serde(default)]
+    pub timeline: Vec<crate::phone::TimelineEntry>,
+    /// The phone's Signal sessions, peer identities and sender keys.
+    #[serde(default)]
+    pub signal: crate::phone::PhoneSignal,
 }
 
 impl Account {

@@ -72,8 +72,20 @@ impl Baileys {
     /// Starts the driver with Baileys package `pkg` against `ws_url`, keeping credentials in
     /// `auth_dir`.
     pub async fn start(pkg: &str, ws_url: &str, auth_dir: &Path) -> Self {
+        Self::start_with_env(pkg, ws_url, auth_dir, &[]).await
+    }
+
+    /// [`Baileys::start`] with extra environment variables for the driver (e.g.
+    /// `NODE_EXTRA_CA_CERTS` = the simulator's certificate, for media downloads).
+    pub async fn start_with_env(
+        pkg: &str,
+        ws_url: &str,
+        auth_dir: &Path,
+        env: &[(&str, &str)],
+    ) -> Self {
         let mut child = Command::new("node")
             .env("BAILEYS_PKG", pkg)
+            .envs(env.iter().copied())
             .arg(interop_dir().join("baileys-client.mjs"))
             .arg(ws_url)
             .arg(auth_dir)
@@ -175,7 +187,19 @@ pub async fn pair_by_qr(
     phone: &str,
     auth: &Path,
 ) -> (Baileys, Value) {
-    let mut client = Baileys::start(pkg, ws_url, auth).await;
+    pair_by_qr_with_env(ws_url, admin_url, pkg, phone, auth, &[]).await
+}
+
+/// [`pair_by_qr`] with extra environment variables for the driver.
+pub async fn pair_by_qr_with_env(
+    ws_url: &str,
+    admin_url: &str,
+    pkg: &str,
+    phone: &str,
+    auth: &Path,
+    env: &[(&str, &str)],
+) -> (Baileys, Value) {
+    let mut client = Baileys::start_with_env(pkg, ws_url, auth, env).await;
     let qr = client.wait_event("qr").await;
     let qr = qr["qr"].as_str().unwrap().to_owned();
     // Baileys 7 wraps the QR data in a wa.me link; Baileys 6 shows it bare.

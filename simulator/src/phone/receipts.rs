@@ -1,0 +1,160 @@
+//! Receipts for what the phone sent: delivery/read/played statuses go on the timeline entry;
+//! a retry receipt makes the phone re-encrypt the message for the asking device, from the keys
+//! in the receipt or from a fresh bundle (a new `pkmsg` session).
+
+use openwa_protocol::Jid;
+use openwa_protocol::message::pad;
+use openwa_protocol::proto::e2e;
+use openwa_protocol::signal::{self, IdentityKey};
+use openwa_protocol::stanza::{EncKind, MessageType, OutgoingMessage, Receipt, ReceiptType};
+use prost::Message as _;
+use rand_core::OsRng;
+
+use super::content::describe;
+use super::send::{Target, device_sent, encrypt_for, phone_store};
+use super::store::run;
+use super::timeline::record_receipt;
+use super::{PhoneError, peer_address, phone_ref};
+use crate::sim::{DeviceRef, Sim};
+
+/// Handles a receipt `from` sent for messages of the phone of `phone`.
+pub fn on_receipt(sim: &Sim, phone: &str, receipt: &Receipt, from: &DeviceRef) {
+    if receipt.kind == ReceiptType::Retry {
+        if let Err(e) = answer_retry(sim, phone, receipt, from) {
+            tracing::info!(%phone, id = %receipt.id, error = %e, "phone could not answer a retry receipt");
+        }
+        return;
+    }
+    record_status(sim, phone, receipt, from);
+}
+
+/// Notes a delivery/read/played receipt from `from` on the timeline entries of `phone` it
+/// names (messages the phone sent, or device-sent copies of its companions' messages); other
+/// receipt types are ignored.
+pub fn record_status(sim: &Sim, phone: &str, receipt: &Receipt, from: &DeviceRef) {
+    let kind = match receipt.kind {
+        ReceiptType::Delivery | ReceiptType::Inactive => "delivery",
+        ReceiptType::Read | ReceiptType::ReadSelf => "read",
+        ReceiptType::Played | ReceiptType::PlayedSelf => "played",
+        _ => return,
+    };
+    // Most receipts name no timeline entry (companion-to-companion traffic): look before
+    // taking the state for writing.
+    let named = sim.read(|s| {
+        s.accounts.get(phone).is_some_and(|a| {
+            receipt
+                .ids()
+                .any(|id| a.timeline.iter().rev().any(|m| m.from_me && m.id == id))
+        })
+    });
+    if !named {
+        return;
+    }
+    let device = from.pn_jid().to_string();
+    sim.write(|s| {
+        if let Ok(account) = s.account_mut(phone) {
+            for id in receipt.ids() {
+                record_receipt(&mut account.timeline, id, &device, kind);
+            }
+        }
+    });
+}
+
+fn answer_retry(
+    sim: &Sim,
+    phone: &str,
+    receipt: &Receipt,
+    from: &DeviceRef,
+) -> Result<(), PhoneError> {
+    let retry = receipt
+        .retry
+        .as_ref()
+        .ok_or_else(|| PhoneError::BadRequest("retry receipt without <retry>".to_owned()))?;
+    if retry.count > super::receive::MAX_RETRIES {
+        return Err(PhoneError::BadRequest(format!(
+            "retry count {} is over the limit",
+            retry.count
+        )));
+    }
+    let me = sim.read(|s| phone_ref(s, phone))?;
+    let sent = sim.read(|s| {
+        s.account(phone).map(|a| {
+            a.signal
+                .sent
+                .iter()
+                .rev()
+                .find(|p| p.id == retry.id)
+                .cloned()
+        })
+    })?;
+    let sent = sent.ok_or_else(|| PhoneError::NotFound(format!("no sent message {}", retry.id)))?;
+    let chat: Jid = sent
+        .chat
+        .parse()
+        .map_err(|e| PhoneError::BadRequest(format!("stored chat {}: {e}", sent.chat)))?;
+    if chat.is_group() {
+        return Err(PhoneError::BadRequest(
+            "retries of group messages are not answered".to_owned(),
+        ));
+    }
+    let message = e2e::Message::decode(sent.message.0.as_slice())?;
+    let own = from.phone == phone;
+    let payload = if own {
+        device_sent(&chat, &message).encode_to_vec()
+    } else {
+        sent.message.0.clone()
+    };
+    let target_jid = from.pn_jid();
+    let encrypted = sim.write(|s| {
+        let address = peer_address(&from.phone, from.device);
+        let account = s.account_mut(phone)?;
+        match &retry.keys {
+            Some(keys) => {
+                let bundle = signal::PreKeyBundle {
+                    registration_id: retry.registration_id,
+                    device_id: u32::from(from.device),
+                    identity_key: IdentityKey(keys.identity),
+                    signed_pre_key_id: keys.signed.id,
+                    signed_pre_key: keys.signed.public,
+                    signed_pre_key_signature: keys.signed.signature,
+                    pre_key: keys.prekey.as_ref().map(|k| (k.id, k.public)),
+                };
+                let store = phone_store(account, phone)?;
+                run(signal::process_bundle(
+                    &store, &address, &bundle, &mut OsRng,
+                ))?;
+            }
+            None => {
+                // Start over from a fresh bundle: the peer could not use the old session.
+                account.signal.sessions.remove(&address.to_string());
+            }
+        }
+        let target = Target {
+            phone: from.phone.clone(),
+            device: from.device,
+            jid: target_jid.clone(),
+            own,
+        };
+        encrypt_for(s, phone, vec![(target, pad(&payload, &mut OsRng))])
+    })?;
+    let Some(mut encrypted) = encrypted.into_iter().next() else {
+        return Err(PhoneError::NotFound(format!(
+            "no session or bundle for {target_jid}"
+        )));
+    };
+    let kind = match describe(&message).map(|c| c.kind) {
+        Some("image" | "document") => MessageType::Media,
+        Some("reaction") => MessageType::Reaction,
+        _ => MessageType::Text,
+    };
+    encrypted.enc.count = Some(retry.count);
+    let mut outgoing = OutgoingMessage::new(retry.id.clone(), target_jid, kind);
+    outgoing.t = retry.t;
+    if own {
+        outgoing.recipient = Some(chat);
+    }
+    outgoing.direct = vec![encrypted.enc];
+    tracing::debug!(%phone, id = %retry.id, pkmsg = outgoing.direct.iter().any(|e| e.kind == EncKind::Pkmsg), "phone answers a retry");
+    sim.route_message(&me, &outgoing.to_node());
+    Ok(())
+}

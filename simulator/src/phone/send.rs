@@ -1,0 +1,484 @@
+//! Sending as the phone: build the `Message`, encrypt it for every device of the recipient
+//! (and, wrapped in a `DeviceSentMessage`, for the phone's own companions), or for a group: a
+//! sender key distribution to every member device plus one `skmsg`; then route the stanza like
+//! any client's.
+
+use openwa_protocol::Jid;
+use openwa_protocol::jid::HIDDEN_USER_SERVER;
+use openwa_protocol::media::{self, MediaType};
+use openwa_protocol::message::{generate_message_id, pad};
+use openwa_protocol::proto::e2e;
+use openwa_protocol::signal::{self, IdentityKey, SenderKeyName};
+use openwa_protocol::stanza::{
+    AddressingMode, DeviceEnc, Enc, EncKind, MessageType, OutgoingMessage,
+};
+use prost::Message as _;
+use rand_core::{OsRng, RngCore};
+
+use super::content::{self, Content, MediaRef, describe};
+use super::store::{PhoneStore, run};
+use super::timeline::{TimelineEntry, push};
+use super::{PhoneError, peer_address, phone_ref, pn_device};
+use crate::sim::Sim;
+use crate::state::{State, StateError};
+use crate::util::now_secs;
+
+/// Most sent messages kept for answering retry receipts.
+pub const MAX_SENT_PAYLOADS: usize = 1_000;
+
+/// What to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    /// A text message.
+    Text(String),
+    /// An image or a document: encrypted and uploaded to the media host first.
+    Media {
+        /// `image` or `document`.
+        document: bool,
+        /// The file.
+        data: Vec<u8>,
+        /// MIME type.
+        mimetype: String,
+        /// Caption.
+        caption: Option<String>,
+        /// File name (documents).
+        file_name: Option<String>,
+    },
+    /// A reaction to message `id` of the chat (empty emoji removes it).
+    Reaction {
+        /// The message reacted to.
+        id: String,
+        /// The emoji.
+        emoji: String,
+    },
+}
+
+/// A message the phone sent.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Sent {
+    /// Message id.
+    pub id: String,
+    /// The chat it went to.
+    pub chat: String,
+    /// Unix time.
+    pub timestamp: u64,
+}
+
+/// One device a message is encrypted for.
+pub(crate) struct Target {
+    /// Its account.
+    pub(crate) phone: String,
+    /// Its device id.
+    pub(crate) device: u16,
+    /// The JID put in `<to jid>`.
+    pub(crate) jid: Jid,
+    /// An own companion (gets a `DeviceSentMessage`).
+    pub(crate) own: bool,
+}
+
+/// Sends `body` from the phone of `phone` to `to` (a phone number, user JID or group JID).
+pub fn send(sim: &Sim, phone: &str, to: &str, body: Body) -> Result<Sent, PhoneError> {
+    let me = sim.read(|s| phone_ref(s, phone))?;
+    let chat = resolve_chat(sim, phone, to)?;
+    let now = now_secs();
+    let message = build(sim, phone, &chat, body, now)?;
+    let content =
+        describe(&message).ok_or_else(|| PhoneError::BadRequest("nothing to send".to_owned()))?;
+    let id = generate_message_id(now, Some(phone), &mut OsRng);
+    let kind = match content.kind {
+        "image" | "document" => MessageType::Media,
+        "reaction" => MessageType::Reaction,
+        _ => MessageType::Text,
+    };
+    let mediatype = content.media.as_ref().map(|m| m.media_type.clone());
+    let hide = content.kind == "reaction";
+    let plaintext = message.encode_to_vec();
+    record_sent(sim, phone, &id, &chat, content, &plaintext, now)?;
+
+    let encrypted = if chat.is_group() {
+        sim.write(|s| encrypt_group(s, phone, &chat, &plaintext))
+            .map(|(participants, skmsg)| (participants, Some(skmsg)))
+    } else {
+        sim.write(|s| encrypt_direct(s, phone, &chat, &message))
+            .map(|participants| (participants, None))
+    };
+    let (participants, skmsg) = match encrypted {
+        Ok(parts) => parts,
+        Err(e) => {
+            forget_sent(sim, phone, &id);
+            return Err(e);
+        }
+    };
+    let decorate = |mut enc: Enc| {
+        enc.mediatype = mediatype.clone();
+        enc.decrypt_fail = hide.then(|| "hide".to_owned());
+        enc
+    };
+    let mut outgoing = OutgoingMessage::new(id.clone(), chat.clone(), kind);
+    // In groups the SKDMs go as they are and the skmsg carries the content attributes.
+    let group = skmsg.is_some();
+    outgoing.participants = participants
+        .into_iter()
+        .map(|p| DeviceEnc {
+            jid: p.jid,
+            enc: if group { p.enc } else { decorate(p.enc) },
+        })
+        .collect();
+    if let Some(skmsg) = skmsg {
+        outgoing.direct = vec![decorate(skmsg)];
+        outgoing.addressing_mode = Some(AddressingMode::Lid);
+    }
+    sim.route_message(&me, &outgoing.to_node());
+    Ok(Sent {
+        id,
+        chat: chat.to_string(),
+        timestamp: now,
+    })
+}
+
+/// The chat JID for `to`: a group the phone is in, or an account's PN user JID.
+fn resolve_chat(sim: &Sim, phone: &str, to: &str) -> Result<Jid, PhoneError> {
+    let to = to.trim().trim_start_matches('+');
+    let jid: Jid = if to.contains('@') {
+        to.parse()
+            .map_err(|e| PhoneError::BadRequest(format!("bad recipient {to:?}: {e}")))?
+    } else {
+        Jid::pn(to)
+    };
+    sim.read(|s| {
+        if jid.is_group() {
+            let group = s.group(&jid.user)?;
+            if group.participant(phone).is_none() {
+                return Err(PhoneError::BadRequest(format!(
+                    "{phone} is not a member of {}",
+                    group.jid()
+                )));
+            }
+            return Ok(group.jid());
+        }
+        s.account_for_jid(&jid)
+            .map(|a| Jid::pn(a.phone.clone()))
+            .ok_or_else(|| PhoneError::UnknownRecipient(to.to_owned()))
+    })
+}
+
+/// The `Message` protobuf for `body` (uploading media first).
+fn build(
+    sim: &Sim,
+    phone: &str,
+    chat: &Jid,
+    body: Body,
+    now: u64,
+) -> Result<e2e::Message, PhoneError> {
+    match body {
+        Body::Text(text) if text.is_empty() => {
+            Err(PhoneError::BadRequest("text must not be empty".to_owned()))
+        }
+        Body::Text(text) => Ok(content::text(&text)),
+        Body::Reaction { id, emoji } => {
+            let target = sim.read(|s| {
+                s.account(phone).map(|a| {
+                    a.timeline
+                        .iter()
+                        .rev()
+                        .find(|m| m.id == id && m.chat == chat.to_string())
+                        .map(|m| (m.from_me, m.sender.clone()))
+                })
+            })?;
+            let (from_me, sender) = target.ok_or_else(|| {
+                PhoneError::NotFound(format!("no message {id} in {chat} on {phone}'s timeline"))
+            })?;
+            let participant = (chat.is_group() && !from_me).then_some(sender);
+            let now_ms = i64::try_from(now.saturating_mul(1000)).unwrap_or(i64::MAX);
+            Ok(content::reaction(
+                &chat.to_string(),
+                &id,
+                from_me,
+                participant,
+                &emoji,
+                now_ms,
+            ))
+        }
+        Body::Media {
+            document,
+            data,
+            mimetype,
+            caption,
+            file_name,
+        } => {
+            if data.is_empty() {
+                return Err(PhoneError::BadRequest("media data is empty".to_owned()));
+            }
+            let media_type = if document {
+                MediaType::Document
+            } else {
+                MediaType::Image
+            };
+            let mut media_key = [0u8; 32];
+            OsRng.fill_bytes(&mut media_key);
+            let encrypted = media::encrypt(&media_key, media_type, &data);
+            let (url, direct_path) = crate::media_host::store_blob(
+                sim,
+                &encrypted.info.file_enc_sha256,
+                encrypted.blob.into(),
+            )
+            .ok_or_else(|| PhoneError::Media("the media store is full".to_owned()))?;
+            let media = MediaRef {
+                media_type: if document { "document" } else { "image" }.to_owned(),
+                mimetype: Some(mimetype),
+                file_name,
+                file_length: Some(encrypted.info.file_length),
+                file_sha256: Some(hex::encode(encrypted.info.file_sha256)),
+                file_enc_sha256: Some(hex::encode(encrypted.info.file_enc_sha256)),
+                media_key: Some(hex::encode(media_key)),
+                direct_path: Some(direct_path),
+                url: Some(url),
+            };
+            let timestamp = i64::try_from(now).unwrap_or(i64::MAX);
+            Ok(content::media(&media, caption, timestamp))
+        }
+    }
+}
+
+/// Puts the sent message on the timeline (before routing: receipts can come back at once) and
+/// keeps its plaintext for retry receipts.
+fn record_sent(
+    sim: &Sim,
+    phone: &str,
+    id: &str,
+    chat: &Jid,
+    content: Content,
+    plaintext: &[u8],
+    now: u64,
+) -> Result<(), PhoneError> {
+    sim.write(|s| {
+        let account = s.account_mut(phone)?;
+        let sender = pn_device(phone, 0).to_string();
+        let mut entry = TimelineEntry::new(id, &chat.to_string(), &sender, content, now);
+        entry.from_me = true;
+        push(&mut account.timeline, entry);
+        let sent = &mut account.signal.sent;
+        sent.push_back(super::store::SentPayload {
+            id: id.to_owned(),
+            chat: chat.to_string(),
+            message: super::store::HexBytes(plaintext.to_vec()),
+        });
+        while sent.len() > MAX_SENT_PAYLOADS {
+            sent.pop_front();
+        }
+        Ok(())
+    })
+}
+
+/// Takes back what [`record_sent`] recorded, for a message that could not be encrypted.
+fn forget_sent(sim: &Sim, phone: &str, id: &str) {
+    sim.write(|s| {
+        if let Ok(account) = s.account_mut(phone) {
+            account.timeline.retain(|m| !(m.from_me && m.id == id));
+            account.signal.sent.retain(|p| p.id != id);
+        }
+    });
+}
+
+/// Every device of the peer of a 1:1 `chat` and the phone's own companions.
+fn direct_targets(state: &State, phone: &str, chat: &Jid) -> Result<Vec<Target>, PhoneError> {
+    let peer = state
+        .account_for_jid(chat)
+        .ok_or_else(|| PhoneError::UnknownRecipient(chat.to_string()))?;
+    let mut targets: Vec<Target> = peer
+        .devices
+        .keys()
+        .filter(|d| peer.phone != phone || **d != 0)
+        .map(|d| Target {
+            phone: peer.phone.clone(),
+            device: *d,
+            jid: pn_device(&peer.phone, *d),
+            own: peer.phone == phone,
+        })
+        .collect();
+    if peer.phone != phone {
+        let own = state.account(phone)?;
+        targets.extend(own.devices.keys().filter(|d| **d != 0).map(|d| Target {
+            phone: phone.to_owned(),
+            device: *d,
+            jid: pn_device(phone, *d),
+            own: true,
+        }));
+    }
+    Ok(targets)
+}
+
+/// A device's payload: which device and its `<enc>`.
+pub(crate) struct Encrypted {
+    pub(crate) jid: Jid,
+    pub(crate) enc: Enc,
+}
+
+/// Encrypts `message` for every device of a 1:1 chat (own companions get it device-sent).
+fn encrypt_direct(
+    state: &mut State,
+    phone: &str,
+    chat: &Jid,
+    message: &e2e::Message,
+) -> Result<Vec<Encrypted>, PhoneError> {
+    let targets = direct_targets(state, phone, chat)?;
+    let plain = message.encode_to_vec();
+    let device_sent = device_sent(chat, message).encode_to_vec();
+    let payloads: Vec<(Target, Vec<u8>)> = targets
+        .into_iter()
+        .map(|t| {
+            let bytes = if t.own { &device_sent } else { &plain };
+            let padded = pad(bytes, &mut OsRng);
+            (t, padded)
+        })
+        .collect();
+    encrypt_for(state, phone, payloads)
+}
+
+/// Encrypts each payload for its device, starting sessions from the devices' bundles (popping
+/// one-time prekeys as a fetch would) where the phone has none.
+pub(crate) fn encrypt_for(
+    state: &mut State,
+    phone: &str,
+    payloads: Vec<(Target, Vec<u8>)>,
+) -> Result<Vec<Encrypted>, PhoneError> {
+    let missing: Vec<usize> = {
+        let account = state.account_mut(phone)?;
+        let store = phone_store(account, phone)?;
+        let mut missing = Vec::new();
+        for (i, (t, _)) in payloads.iter().enumerate() {
+            let address = peer_address(&t.phone, t.device);
+            if !run(signal::has_session(&store, &address))? {
+                missing.push(i);
+            }
+        }
+        missing
+    };
+    let mut bundles = Vec::new();
+    for i in missing {
+        let Some((t, _)) = payloads.get(i) else {
+            continue;
+        };
+        let Ok(bundle) = crate::iq::bundle_for(state, &t.jid) else {
+            tracing::info!(target_device = %t.jid, "no prekey bundle for a device; skipped");
+            continue;
+        };
+        bundles.push((i, signal_bundle(&bundle, t.device)));
+    }
+    let account = state.account_mut(phone)?;
+    let store = phone_store(account, phone)?;
+    for (i, bundle) in &bundles {
+        if let Some((t, _)) = payloads.get(*i) {
+            let address = peer_address(&t.phone, t.device);
+            run(signal::process_bundle(&store, &address, bundle, &mut OsRng))?;
+        }
+    }
+    let mut out = Vec::with_capacity(payloads.len());
+    for (t, padded) in payloads {
+        let address = peer_address(&t.phone, t.device);
+        if !run(signal::has_session(&store, &address))? {
+            continue;
+        }
+        let (kind, bytes) = run(signal::encrypt(&store, &address, &padded))?;
+        let kind = match kind {
+            signal::MessageType::PreKey => EncKind::Pkmsg,
+            signal::MessageType::Whisper => EncKind::Msg,
+        };
+        out.push(Encrypted {
+            jid: t.jid,
+            enc: Enc::new(kind, bytes),
+        });
+    }
+    Ok(out)
+}
+
+/// Encrypts a group message: the phone's sender key distribution for every member device
+/// (pkmsg/msg) and the message itself as one `skmsg`.
+fn encrypt_group(
+    state: &mut State,
+    phone: &str,
+    group: &Jid,
+    plaintext: &[u8],
+) -> Result<(Vec<Encrypted>, Enc), PhoneError> {
+    let targets: Vec<Target> = {
+        let g = state.group(&group.user)?;
+        crate::groups::member_devices(state, g)
+            .into_iter()
+            .filter(|(p, d)| !(p == phone && *d == 0))
+            .filter_map(|(p, d)| {
+                let lid = state.accounts.get(&p)?.lid.clone();
+                Some(Target {
+                    jid: Jid::with_device(&lid, HIDDEN_USER_SERVER, d),
+                    own: p == phone,
+                    phone: p,
+                    device: d,
+                })
+            })
+            .collect()
+    };
+    let name = SenderKeyName::new(group.to_string(), peer_address(phone, 0));
+    let (distribution, skmsg) = {
+        let account = state.account_mut(phone)?;
+        let store = phone_store(account, phone)?;
+        let distribution = run(signal::group::create_distribution(
+            &store, &name, &mut OsRng,
+        ))?;
+        let padded = pad(plaintext, &mut OsRng);
+        let skmsg = run(signal::group::encrypt(&store, &name, &padded, &mut OsRng))?;
+        (distribution, skmsg)
+    };
+    let skdm = e2e::Message {
+        sender_key_distribution_message: Some(e2e::SenderKeyDistributionMessage {
+            group_id: Some(group.to_string()),
+            axolotl_sender_key_distribution_message: Some(distribution.serialized().to_vec()),
+        }),
+        ..Default::default()
+    }
+    .encode_to_vec();
+    let payloads = targets
+        .into_iter()
+        .map(|t| (t, pad(&skdm, &mut OsRng)))
+        .collect();
+    let participants = encrypt_for(state, phone, payloads)?;
+    Ok((participants, Enc::new(EncKind::Skmsg, skmsg)))
+}
+
+/// `message` wrapped for the phone's own companions.
+pub(crate) fn device_sent(chat: &Jid, message: &e2e::Message) -> e2e::Message {
+    e2e::Message {
+        device_sent_message: Some(Box::new(e2e::DeviceSentMessage {
+            destination_jid: Some(chat.to_string()),
+            message: Some(Box::new(message.clone())),
+            phash: None,
+        })),
+        ..Default::default()
+    }
+}
+
+pub(crate) fn phone_store<'a>(
+    account: &'a mut crate::state::Account,
+    phone: &str,
+) -> Result<PhoneStore<'a>, PhoneError> {
+    PhoneStore::new(account).ok_or_else(|| {
+        PhoneError::State(StateError::NoSuchDevice {
+            phone: phone.to_owned(),
+            device: 0,
+        })
+    })
+}
+
+/// The Signal bundle of a device from the server's bundle answer.
+pub(crate) fn signal_bundle(
+    bundle: &openwa_protocol::stanza::PreKeyBundle,
+    device: u16,
+) -> signal::PreKeyBundle {
+    signal::PreKeyBundle {
+        registration_id: bundle.registration_id,
+        device_id: u32::from(device),
+        identity_key: IdentityKey(bundle.identity),
+        signed_pre_key_id: bundle.signed.id,
+        signed_pre_key: bundle.signed.public,
+        signed_pre_key_signature: bundle.signed.signature,
+        pre_key: bundle.prekey.as_ref().map(|k| (k.id, k.public)),
+    }
+}
