@@ -13,6 +13,7 @@ pub mod error;
 pub mod event;
 pub mod ids;
 pub mod manager;
+pub(crate) mod messaging;
 pub(crate) mod persist;
 pub mod qr;
 pub(crate) mod session;
@@ -32,6 +33,7 @@ pub use event::{
 };
 pub use ids::{ChatKind, parse_chat_id, parse_phone_number};
 pub use manager::SessionManager;
+pub use messaging::MessagePage;
 pub use qr::{qr_png, qr_terminal};
 pub use session::{Session, SessionInfo};
 

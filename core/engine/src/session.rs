@@ -66,7 +66,6 @@ pub struct SessionShared {
 
 impl SessionShared {
     /// The session's Signal store adapter (see `signal_store`), for the current credentials.
-    #[allow(dead_code)] // used by the send and receive pipelines, which land next
     pub fn signal_store(&self) -> SignalStore {
         let mut slot = match self.signal.lock() {
             Ok(slot) => slot,
@@ -80,7 +79,6 @@ impl SessionShared {
     }
 
     /// The database, when the manager has a persistent one.
-    #[allow(dead_code)] // used by the send and receive pipelines, which land next
     pub fn database(&self) -> Option<&Arc<openwa_store::Store>> {
         self.store.as_ref()
     }
@@ -174,7 +172,8 @@ impl SessionShared {
         }
     }
 
-    fn commands(&self) -> Result<mpsc::Sender<Command>, Error> {
+    /// The live connection's command queue, or `NotConnected`.
+    pub(crate) fn commands(&self) -> Result<mpsc::Sender<Command>, Error> {
         self.commands
             .lock()
             .ok()
@@ -536,8 +535,7 @@ impl Session {
         self.shared.persist_credentials().await;
     }
 
-    /// The shared state (tests).
-    #[cfg(test)]
+    /// The shared state.
     pub(crate) fn shared(&self) -> &Arc<SessionShared> {
         &self.shared
     }

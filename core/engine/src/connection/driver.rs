@@ -11,7 +11,7 @@ use std::time::Duration;
 use openwa_protocol::message::RequestIdGenerator;
 use openwa_protocol::pairing::code::CompanionCodePairing;
 use openwa_protocol::pairing::{QrCode, adv};
-use openwa_protocol::stanza::ack::Ack;
+use openwa_protocol::stanza::ack::{Ack, AckClass};
 use openwa_protocol::stanza::{
     Failure, IqError, IqHeader, IqSpec, LinkCodeCompanionFinish, LinkCodeCompanionHello,
     LinkCodePrimaryHello, PairDevice, PairDeviceSign, PairSuccess, Ping, SetPassive, StreamError,
@@ -27,7 +27,7 @@ use super::channel::NodeChannel;
 use super::policy::Disconnect;
 use crate::credentials::PairedDevice;
 use crate::error::{Error, ErrorCode};
-use crate::event::{ConnectionState, EventKind, ReceiptKind, StateReason};
+use crate::event::{ConnectionState, EventKind, StateReason};
 use crate::session::{RunSignal, SessionShared};
 use crate::transport::TransportError;
 
@@ -73,6 +73,15 @@ pub enum Command {
         /// Where the answer goes.
         reply: oneshot::Sender<Result<Node, Error>>,
     },
+    /// Send a `<message>` and wait for its server ack (see `messaging::ack`).
+    SendMessage {
+        /// The stanza, with its `id`.
+        node: Node,
+        /// Who waits for the ack.
+        pending: crate::messaging::ack::PendingSend,
+    },
+    /// Send a stanza that needs no answer (receipts, retry resends).
+    SendNode(Node),
     /// Start pairing by code for a phone number; answers with the formatted code.
     PairCode {
         /// Digits of the phone number.
@@ -112,6 +121,8 @@ pub struct Driver {
     timings: DriverTimings,
     ids: RequestIdGenerator,
     pending: HashMap<String, Pending>,
+    /// Sent messages waiting for their `<ack class="message">`, by message id.
+    sends: HashMap<String, crate::messaging::ack::PendingSend>,
     qr: Option<QrRotation>,
     code_pairing: Option<(CompanionCodePairing, Jid)>,
     keepalive_at: Instant,
@@ -139,6 +150,7 @@ impl Driver {
             timings,
             ids: RequestIdGenerator::new(&mut rand::rngs::OsRng),
             pending: HashMap::new(),
+            sends: HashMap::new(),
             qr: None,
             code_pairing: None,
             keepalive_at,
@@ -161,6 +173,10 @@ impl Driver {
                 pending.waiter,
                 Error::new(ErrorCode::NotConnected, "the connection closed"),
             );
+        }
+        for (_, send) in self.sends.drain() {
+            let closed = Error::new(ErrorCode::NotConnected, "the connection closed");
+            crate::messaging::ack::complete(&self.shared, send, Err(closed)).await;
         }
         outcome
     }
@@ -204,6 +220,9 @@ impl Driver {
         }
         for pending in self.pending.values() {
             deadline = deadline.min(pending.deadline);
+        }
+        for send in self.sends.values() {
+            deadline = deadline.min(send.deadline);
         }
         deadline
     }
@@ -258,6 +277,18 @@ impl Driver {
                 }
             }
         }
+        let late: Vec<String> = self
+            .sends
+            .iter()
+            .filter(|(_, s)| s.deadline <= now)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in late {
+            if let Some(send) = self.sends.remove(&id) {
+                let timeout = Error::new(ErrorCode::Timeout, format!("no ack for message {id}"));
+                crate::messaging::ack::complete(&self.shared, send, Err(timeout)).await;
+            }
+        }
         if self.keepalive_at <= now {
             self.keepalive_at = now + jittered(&self.timings);
             let timeout = self.timings.keepalive_timeout;
@@ -280,6 +311,11 @@ impl Driver {
                 self.send_iq(channel, node, timeout, Waiter::Caller(reply))
                     .await
             }
+            Command::SendMessage { node, pending } => {
+                self.sends.insert(pending.message.id.clone(), pending);
+                Self::send(channel, &node).await
+            }
+            Command::SendNode(node) => Self::send(channel, &node).await,
             Command::PairCode { phone, reply } => {
                 self.start_code_pairing(channel, phone, reply).await
             }
@@ -303,6 +339,7 @@ impl Driver {
             "notification" => self.on_notification(channel, &node).await,
             "receipt" => self.on_receipt(channel, &node).await,
             "call" => self.ack(channel, &node).await,
+            "ack" => self.on_ack(&node).await,
             // Messages are acknowledged by the message pipeline (persist, then ack); anything
             // else (ib, presence, chatstate, ack) needs no answer.
             _ => Ok(()),
@@ -560,6 +597,10 @@ impl Driver {
 
     async fn on_notification<C: NodeChannel>(&mut self, channel: &mut C, node: &Node) -> Step {
         self.ack(channel, node).await?;
+        if node.attr_str("type").as_deref() == Some("devices") {
+            crate::messaging::devices::on_devices_notification(&self.shared, node).await;
+            return Ok(());
+        }
         if node.attr_str("type").as_deref() != Some("link_code_companion_reg") {
             return Ok(());
         }
@@ -606,24 +647,21 @@ impl Driver {
 
     async fn on_receipt<C: NodeChannel>(&mut self, channel: &mut C, node: &Node) -> Step {
         self.ack(channel, node).await?;
-        let chat = node.attr_str("from").unwrap_or_default();
-        let sender = node.attr_str("participant").unwrap_or_else(|| chat.clone());
-        let mut ids: Vec<String> = node.attr_str("id").into_iter().collect();
-        if let Some(list) = node.get_child("list") {
-            ids.extend(
-                list.children_by_tag("item")
-                    .filter_map(|i| i.attr_str("id")),
-            );
+        crate::messaging::receipts::on_receipt(&self.shared, node).await;
+        Ok(())
+    }
+
+    /// A server ack: completes the pending send of that message id, if any.
+    async fn on_ack(&mut self, node: &Node) -> Step {
+        let Ok(ack) = Ack::from_node(node) else {
+            return Ok(());
+        };
+        if ack.class != AckClass::Message {
+            return Ok(());
         }
-        self.shared
-            .emit(EventKind::Receipt {
-                chat,
-                sender,
-                message_ids: ids,
-                receipt: ReceiptKind::from_attr(node.attr_str("type").as_deref()),
-                timestamp: node.attr_u64("t").unwrap_or(0),
-            })
-            .await;
+        if let Some(send) = self.sends.remove(&ack.id) {
+            crate::messaging::ack::complete(&self.shared, send, Ok(ack)).await;
+        }
         Ok(())
     }
 }

@@ -1,0 +1,178 @@
+//! The server's `<ack class="message">` for a message we sent: the typed error of a nack, the
+//! `sent` status and the `MessageSent` event of an accepted message.
+
+use std::time::Duration;
+
+use openwa_protocol::stanza::ack::Ack;
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+
+use crate::error::{Error, ErrorCode};
+use crate::event::{EventKind, Message, MessageStatus};
+use crate::session::SessionShared;
+
+/// A sent message waiting for its server ack (kept by the connection driver).
+#[derive(Debug)]
+pub struct PendingSend {
+    /// The message as stored (status `pending`).
+    pub message: Message,
+    /// When to give up waiting.
+    pub deadline: Instant,
+    /// Where the outcome goes.
+    pub reply: oneshot::Sender<Result<Message, Error>>,
+}
+
+impl PendingSend {
+    /// A waiter for `message` that times out after `timeout`.
+    pub fn new(
+        message: Message,
+        timeout: Duration,
+        reply: oneshot::Sender<Result<Message, Error>>,
+    ) -> Self {
+        PendingSend {
+            message,
+            deadline: Instant::now() + timeout,
+            reply,
+        }
+    }
+}
+
+/// The typed error of a nack (`<ack class="message" error=CODE>`). Codes follow what WhatsApp
+/// servers answer: 479/487/400/406 the stanza was invalid, 401 the device is logged out, 403
+/// the peer refused it (blocked, privacy), 404 the recipient does not exist, 408/504 timeouts,
+/// 421 the device list or phash was stale (retry after refreshing devices), 429/463 rate or
+/// privacy-token limits, 5xx server trouble.
+pub fn nack_error(code: u16) -> Error {
+    let (api, retryable, what) = match code {
+        400 | 406 | 479 | 487 => (ErrorCode::Protocol, false, "the server refused the stanza"),
+        401 => (ErrorCode::LoggedOut, false, "the device is logged out"),
+        403 => (
+            ErrorCode::ServerError,
+            false,
+            "the recipient refused the message",
+        ),
+        404 => (ErrorCode::NotFound, false, "the recipient does not exist"),
+        408 | 504 => (ErrorCode::Timeout, true, "the server timed out"),
+        421 => (
+            ErrorCode::ServerError,
+            true,
+            "the device list changed, retry",
+        ),
+        429 | 463 => (ErrorCode::RateLimited, true, "rate limited"),
+        500..=599 => (ErrorCode::ServerError, true, "server error"),
+        _ => (
+            ErrorCode::ServerError,
+            false,
+            "the server refused the message",
+        ),
+    };
+    Error::new(api, format!("{what} (ack error {code})"))
+        .with_details(code.to_string())
+        .with_retryable(retryable)
+}
+
+/// What an ack means for the message: accepted (server time), or a typed error.
+pub fn ack_outcome(ack: &Ack) -> Result<Option<u64>, Error> {
+    match ack.error {
+        Some(code) => Err(nack_error(code)),
+        None => Ok(ack.t),
+    }
+}
+
+/// Finishes a pending send: on success the status becomes `sent` (store + `MessageSent`
+/// event), on a nack `failed` (store + `MessageStatus` event); a lost connection or a timeout
+/// leaves it `pending` (the outcome is unknown: a later receipt can still move it forward).
+/// Called by the driver, in stanza order, so `MessageSent` precedes the message's receipts.
+pub async fn complete(shared: &SessionShared, pending: PendingSend, outcome: Result<Ack, Error>) {
+    let PendingSend { message, reply, .. } = pending;
+    let result = match outcome.and_then(|ack| ack_outcome(&ack)) {
+        Ok(_) => {
+            let message = Message {
+                status: MessageStatus::Sent,
+                ..message
+            };
+            set_status(shared, &message.chat, &message.id, MessageStatus::Sent).await;
+            shared
+                .emit(EventKind::MessageSent {
+                    message: message.clone(),
+                })
+                .await;
+            Ok(message)
+        }
+        Err(err) => {
+            let nacked = err.details.is_some();
+            if nacked && set_status(shared, &message.chat, &message.id, MessageStatus::Failed).await
+            {
+                shared
+                    .emit(EventKind::MessageStatus {
+                        chat: message.chat.clone(),
+                        message_id: message.id.clone(),
+                        status: MessageStatus::Failed,
+                    })
+                    .await;
+            }
+            Err(err)
+        }
+    };
+    let _ = reply.send(result);
+}
+
+/// Moves a stored message's status forward; returns whether it changed.
+pub(crate) async fn set_status(
+    shared: &SessionShared,
+    chat: &str,
+    id: &str,
+    status: MessageStatus,
+) -> bool {
+    let Some(store) = shared.database() else {
+        return false;
+    };
+    match store
+        .update_message_status(&shared.id, chat, id, super::history::to_store(status))
+        .await
+    {
+        Ok(changed) => changed,
+        Err(err) => {
+            tracing::warn!(session = %shared.id, %err, "message status not stored");
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openwa_protocol::stanza::ack::AckClass;
+
+    #[test]
+    fn nacks_map_to_stable_codes() {
+        let cases = [
+            (479, ErrorCode::Protocol, false),
+            (487, ErrorCode::Protocol, false),
+            (401, ErrorCode::LoggedOut, false),
+            (403, ErrorCode::ServerError, false),
+            (404, ErrorCode::NotFound, false),
+            (408, ErrorCode::Timeout, true),
+            (421, ErrorCode::ServerError, true),
+            (429, ErrorCode::RateLimited, true),
+            (463, ErrorCode::RateLimited, true),
+            (503, ErrorCode::ServerError, true),
+            (499, ErrorCode::ServerError, false),
+        ];
+        for (code, api, retryable) in cases {
+            let err = nack_error(code);
+            assert_eq!(err.code, api, "{code}");
+            assert_eq!(err.retryable, retryable, "{code}");
+            assert_eq!(err.details.as_deref(), Some(code.to_string().as_str()));
+        }
+    }
+
+    #[test]
+    fn an_ack_without_error_is_acceptance_with_the_server_time() {
+        let mut ack = Ack::new("3EB0AA", AckClass::Message);
+        ack.t = Some(1_700_000_000);
+        assert_eq!(ack_outcome(&ack), Ok(Some(1_700_000_000)));
+        ack.error = Some(479);
+        assert_eq!(ack_outcome(&ack).unwrap_err().code, ErrorCode::Protocol);
+    }
+}

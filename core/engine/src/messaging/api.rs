@@ -1,0 +1,52 @@
+//! The messaging methods of [`Session`].
+
+use crate::error::Error;
+use crate::event::Message;
+use crate::session::Session;
+
+use super::history::{self, MessagePage};
+
+impl Session {
+    /// Sends a text to a 1:1 chat (`chat`: a PN or LID JID, or a phone number) and returns it
+    /// once the server acknowledged it (status `sent`; a `MessageSent` event is emitted, then
+    /// `MessageStatus` events as receipts arrive). The message is stored before it leaves.
+    /// Fails at once with `not_connected` when the session is not connected (nothing is
+    /// queued); `not_found` when the user has no devices; a nack maps to a typed error whose
+    /// `details` hold the server code; `timeout` when no ack came within the request timeout.
+    pub async fn send_text(&self, chat: &str, text: &str) -> Result<Message, Error> {
+        super::send::send_text(self.shared(), chat, text).await
+    }
+
+    /// Sends read receipts for received messages of `chat` (one receipt per sender, several
+    /// ids in one stanza). Needs a live connection.
+    pub async fn mark_read(&self, chat: &str, message_ids: Vec<String>) -> Result<(), Error> {
+        let chat = crate::ids::parse_chat_id(chat)?;
+        super::read::mark_read(self.shared(), &chat, &message_ids).await
+    }
+
+    /// A page of a chat's stored history, newest first: `cursor` is `None` for the newest
+    /// page, then the previous page's `next_cursor`; `limit` is 1..=500. Needs a persistent
+    /// store (`unsupported` with the memory backend).
+    pub async fn messages(
+        &self,
+        chat: &str,
+        cursor: Option<String>,
+        limit: u32,
+    ) -> Result<MessagePage, Error> {
+        let chat = crate::ids::parse_chat_id(chat)?.to_string();
+        history::page(self.shared(), &chat, cursor.as_deref(), limit).await
+    }
+
+    /// One stored message of a chat (`not_found` when unknown).
+    pub async fn message(&self, chat: &str, message_id: &str) -> Result<Message, Error> {
+        let chat = crate::ids::parse_chat_id(chat)?.to_string();
+        history::lookup(self.shared(), &chat, message_id)
+            .await?
+            .ok_or_else(|| {
+                Error::new(
+                    crate::error::ErrorCode::NotFound,
+                    format!("no message {message_id} in {chat}"),
+                )
+            })
+    }
+}

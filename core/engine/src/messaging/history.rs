@@ -1,0 +1,158 @@
+//! Message history from the store: pages of a chat (newest first, opaque cursors) and single
+//! messages; conversions between the store's records and the API's [`Message`].
+
+use openwa_store::{MessageCursor as StoreCursor, MessageRecord, PageDirection};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ErrorCode};
+use crate::event::{Message, MessageStatus};
+use crate::session::SessionShared;
+
+/// Largest page `messages()` returns.
+pub const MAX_PAGE: u32 = 500;
+
+/// One page of a chat's history, newest message first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessagePage {
+    /// The messages, newest first.
+    pub messages: Vec<Message>,
+    /// Pass it to `messages()` for the next (older) page; `None` at the oldest message.
+    pub next_cursor: Option<String>,
+}
+
+/// The store's status of an API status.
+pub fn to_store(status: MessageStatus) -> openwa_store::MessageStatus {
+    use openwa_store::MessageStatus as S;
+    match status {
+        MessageStatus::Failed => S::Failed,
+        MessageStatus::Pending => S::Pending,
+        MessageStatus::Sent => S::Sent,
+        MessageStatus::Delivered => S::Delivered,
+        MessageStatus::Read => S::Read,
+        MessageStatus::Played => S::Played,
+    }
+}
+
+/// The API status of a stored status.
+pub fn from_store(status: openwa_store::MessageStatus) -> MessageStatus {
+    use openwa_store::MessageStatus as S;
+    match status {
+        S::Failed => MessageStatus::Failed,
+        S::Pending => MessageStatus::Pending,
+        S::Sent => MessageStatus::Sent,
+        S::Delivered => MessageStatus::Delivered,
+        S::Read => MessageStatus::Read,
+        S::Played => MessageStatus::Played,
+    }
+}
+
+/// The API form of a stored message.
+pub fn to_message(record: MessageRecord) -> Message {
+    Message {
+        id: record.id,
+        chat: record.chat,
+        sender: record.sender,
+        sender_alt: None,
+        from_me: record.from_me,
+        timestamp: u64::try_from(record.timestamp).unwrap_or(0),
+        push_name: None,
+        text: record.body,
+        status: from_store(record.status),
+    }
+}
+
+/// Cursor text: `<timestamp>:<id>`.
+pub fn encode_cursor(cursor: &StoreCursor) -> String {
+    format!("{}:{}", cursor.timestamp, cursor.id)
+}
+
+/// Parses a cursor made by [`encode_cursor`].
+pub fn decode_cursor(text: &str) -> Result<StoreCursor, Error> {
+    let bad = || Error::invalid_argument(format!("not a message cursor: {text}"));
+    let (timestamp, id) = text.split_once(':').ok_or_else(bad)?;
+    let timestamp = timestamp.parse::<i64>().map_err(|_| bad())?;
+    if id.is_empty() {
+        return Err(bad());
+    }
+    Ok(StoreCursor {
+        timestamp,
+        id: id.to_owned(),
+    })
+}
+
+fn store(shared: &SessionShared) -> Result<&openwa_store::Store, Error> {
+    shared.database().map(|s| s.as_ref()).ok_or_else(|| {
+        Error::new(
+            ErrorCode::Unsupported,
+            "message history needs a persistent store (SQLite or PostgreSQL)",
+        )
+    })
+}
+
+/// A page of `chat` (canonical JID) older than `cursor`, at most `limit` messages.
+pub async fn page(
+    shared: &SessionShared,
+    chat: &str,
+    cursor: Option<&str>,
+    limit: u32,
+) -> Result<MessagePage, Error> {
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(Error::invalid_argument(format!(
+            "limit must be 1..={MAX_PAGE}, not {limit}"
+        )));
+    }
+    let cursor = cursor.map(decode_cursor).transpose()?;
+    let page = store(shared)?
+        .message_page(&shared.id, chat, &PageDirection::Older(cursor), limit)
+        .await?;
+    Ok(MessagePage {
+        messages: page.messages.into_iter().map(to_message).collect(),
+        next_cursor: page.next.as_ref().map(encode_cursor),
+    })
+}
+
+/// One stored message of `chat`, if known.
+pub async fn lookup(
+    shared: &SessionShared,
+    chat: &str,
+    id: &str,
+) -> Result<Option<Message>, Error> {
+    Ok(store(shared)?
+        .get_message(&shared.id, chat, id)
+        .await?
+        .map(to_message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_bad_ones_are_invalid_arguments() {
+        let cursor = StoreCursor {
+            timestamp: 1_700_000_000,
+            id: "3EB0:odd".into(),
+        };
+        assert_eq!(decode_cursor(&encode_cursor(&cursor)).unwrap(), cursor);
+        for bad in ["", "abc", "12:", "x:3EB0"] {
+            assert_eq!(
+                decode_cursor(bad).unwrap_err().code,
+                ErrorCode::InvalidArgument
+            );
+        }
+    }
+
+    #[test]
+    fn statuses_convert_both_ways() {
+        for status in [
+            MessageStatus::Failed,
+            MessageStatus::Pending,
+            MessageStatus::Sent,
+            MessageStatus::Delivered,
+            MessageStatus::Read,
+            MessageStatus::Played,
+        ] {
+            assert_eq!(from_store(to_store(status)), status);
+        }
+    }
+}

@@ -1,0 +1,33 @@
+//! 1:1 messaging: sending (device fan-out, Signal encryption, persist-then-send, server ack),
+//! receipts from peers (status updates, retry resends), read receipts and message history.
+//!
+//! | module | job |
+//! |---|---|
+//! | `devices` | usync device lists (cached in the store, dropped by `devices` notifications) and the fan-out decision |
+//! | `encrypt` | bundle fetch for devices without a session, per-device encryption, device-sent wrapper |
+//! | `send` | `send_text`: build, persist (message + outgoing record + Signal changes in one transaction), send, await the ack |
+//! | `ack` | the server's `<ack class="message">`: typed errors and the `sent` status |
+//! | `receipts` | peer `<receipt>`s: status transitions, `Receipt`/`MessageStatus` events, retry resends |
+//! | `read` | `mark_read`: read receipts grouped by sender |
+//! | `history` | `messages` pages and `message` lookup from the store |
+
+pub(crate) mod ack;
+pub(crate) mod devices;
+pub(crate) mod encrypt;
+pub(crate) mod history;
+pub(crate) mod read;
+pub(crate) mod receipts;
+pub(crate) mod send;
+
+pub(crate) mod api;
+
+pub use history::MessagePage;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Seconds since the Unix epoch.
+pub(crate) fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}

@@ -1,0 +1,274 @@
+//! `send_text`: device lists, sessions, encryption, **persist, then send**, server ack.
+//!
+//! The outgoing message (status `pending`), its plaintext for retry resends and the Signal
+//! changes of its encryption are written in one transaction before the stanza leaves, so a
+//! crash never loses a ratchet step the peer may already have seen. A session that is not
+//! connected fails at once with `not_connected` (nothing is queued); once the stanza was
+//! handed to the connection, the call returns when the server's ack arrives, or with
+//! `timeout` / `not_connected` after the request timeout or a dropped connection (the message
+//! then stays `pending`: the server may have it, and a later receipt still moves it forward).
+
+use std::sync::Arc;
+
+use openwa_protocol::Jid;
+use openwa_protocol::message::{generate_message_id, pad};
+use openwa_protocol::proto::e2e;
+use openwa_protocol::stanza::{MessageType, OutgoingMessage};
+use openwa_store::MessageRecord;
+use prost::Message as _;
+use tokio::sync::oneshot;
+
+use super::ack::{PendingSend, set_status};
+use super::devices::{device_lists, fan_out};
+use super::encrypt::{encrypt_all, fetch_bundles, without_session};
+use crate::connection::driver::Command;
+use crate::error::{Error, ErrorCode};
+use crate::event::{EventKind, Message, MessageStatus};
+use crate::session::SessionShared;
+
+/// Our own ids, from the credentials.
+#[derive(Debug, Clone)]
+pub struct Own {
+    /// Device JID on the PN namespace.
+    pub device: Jid,
+    /// Device JID on the LID namespace, when known.
+    pub lid: Option<Jid>,
+    /// Serialized ADVSignedDeviceIdentity for `<device-identity>`.
+    pub account: Vec<u8>,
+}
+
+impl Own {
+    /// Our own ids, or `NotPaired`.
+    pub fn of(shared: &SessionShared) -> Result<Own, Error> {
+        shared
+            .with_credentials(|c| {
+                c.paired.as_ref().map(|p| Own {
+                    device: p.jid.clone(),
+                    lid: p.lid.clone(),
+                    account: p.account.clone(),
+                })
+            })
+            .ok_or_else(|| Error::new(ErrorCode::NotPaired, "the session is not paired"))
+    }
+
+    /// Our device-less user in the namespace of `chat` (LID chats use our LID when known).
+    pub fn user_for(&self, chat: &Jid) -> Jid {
+        match &self.lid {
+            Some(lid) if chat.is_lid() => lid.to_non_ad(),
+            _ => self.device.to_non_ad(),
+        }
+    }
+}
+
+/// A 1:1 chat JID from user input (PN or LID user, or a phone number); other chats are not
+/// supported yet.
+pub fn direct_chat(chat: &str) -> Result<Jid, Error> {
+    let jid = crate::ids::parse_chat_id(chat)?;
+    if jid.is_pn() || jid.is_lid() {
+        Ok(jid.to_non_ad())
+    } else {
+        Err(Error::new(
+            ErrorCode::Unsupported,
+            format!("sending to {jid} is not supported yet (1:1 chats only)"),
+        ))
+    }
+}
+
+/// The `Message` protobuf of a text.
+pub fn text_message(text: &str) -> e2e::Message {
+    e2e::Message {
+        conversation: Some(text.to_owned()),
+        ..e2e::Message::default()
+    }
+}
+
+/// The copy of `message` for our own other devices: wrapped in a DeviceSentMessage naming the
+/// chat.
+pub fn device_sent(message: &e2e::Message, chat: &Jid) -> e2e::Message {
+    e2e::Message {
+        device_sent_message: Some(Box::new(e2e::DeviceSentMessage {
+            destination_jid: Some(chat.to_string()),
+            message: Some(Box::new(message.clone())),
+            phash: None,
+        })),
+        ..e2e::Message::default()
+    }
+}
+
+/// Sends `text` to the 1:1 chat `chat`; returns the message with status `sent`.
+pub async fn send_text(
+    shared: &Arc<SessionShared>,
+    chat: &str,
+    text: &str,
+) -> Result<Message, Error> {
+    if text.is_empty() {
+        return Err(Error::invalid_argument("the text is empty"));
+    }
+    let chat = direct_chat(chat)?;
+    let own = Own::of(shared)?;
+    shared.commands()?;
+    let proto = text_message(text);
+    let id = generate_message_id(
+        super::now_secs(),
+        Some(own.device.user.as_str()),
+        &mut rand::rngs::OsRng,
+    );
+    send_message(shared, &own, &chat, id, &proto, Some(text)).await
+}
+
+/// Encrypts `proto` for every device of `chat` and ours, persists, sends, awaits the ack.
+async fn send_message(
+    shared: &Arc<SessionShared>,
+    own: &Own,
+    chat: &Jid,
+    id: String,
+    proto: &e2e::Message,
+    text: Option<&str>,
+) -> Result<Message, Error> {
+    let own_user = own.user_for(chat);
+    let lists = device_lists(shared, &[chat.clone(), own_user.clone()]).await?;
+    let recipient_devices = lists.get(&chat.to_string()).cloned().unwrap_or_default();
+    if recipient_devices.is_empty() {
+        return Err(Error::new(
+            ErrorCode::NotFound,
+            format!("{chat} has no devices (not on WhatsApp?)"),
+        ));
+    }
+    let own_devices = lists
+        .get(&own_user.to_string())
+        .cloned()
+        .unwrap_or_default();
+    let targets = fan_out(
+        chat,
+        &recipient_devices,
+        &own_user,
+        &own_devices,
+        own.device.device,
+    );
+
+    let signal = shared.signal_store();
+    let missing = without_session(&signal, &targets).await?;
+    let bundles = fetch_bundles(shared, &missing).await?;
+
+    let plaintext = proto.encode_to_vec();
+    let for_peer = pad(&plaintext, &mut rand::rngs::OsRng);
+    let for_own = pad(
+        &device_sent(proto, chat).encode_to_vec(),
+        &mut rand::rngs::OsRng,
+    );
+    let batch = signal.begin().await;
+    let encrypted = encrypt_all(&batch, &targets, &bundles, &for_peer, &for_own).await;
+    if !encrypted
+        .participants
+        .iter()
+        .any(|p| p.jid.user == chat.user && p.jid.server == chat.server)
+        && targets.iter().any(|t| !t.own)
+    {
+        return Err(Error::new(
+            ErrorCode::Crypto,
+            format!("no device of {chat} could be encrypted for"),
+        ));
+    }
+    let timestamp = super::now_secs();
+    let mut stanza = OutgoingMessage::new(id.clone(), chat.clone(), MessageType::Text);
+    stanza.participants = encrypted.participants;
+    stanza.device_identity = encrypted.any_pkmsg.then(|| own.account.clone());
+
+    let message = Message {
+        id: id.clone(),
+        chat: chat.to_string(),
+        sender: own_user.to_string(),
+        sender_alt: None,
+        from_me: true,
+        timestamp,
+        push_name: None,
+        text: text.map(str::to_owned),
+        status: MessageStatus::Pending,
+    };
+    match shared.database() {
+        Some(store) => {
+            let mut tx = store.begin().await?;
+            tx.insert_message(&MessageRecord {
+                session_id: shared.id.clone(),
+                chat: message.chat.clone(),
+                id: id.clone(),
+                sender: message.sender.clone(),
+                from_me: true,
+                timestamp: i64::try_from(timestamp).unwrap_or(i64::MAX),
+                msg_type: "text".into(),
+                body: message.text.clone(),
+                payload: Some(plaintext.clone()),
+                status: openwa_store::MessageStatus::Pending,
+            })
+            .await?;
+            tx.put_outgoing(&shared.id, &message.chat, &id, &plaintext)
+                .await?;
+            batch.commit_in(tx).await?;
+        }
+        None => batch.commit().await?,
+    }
+
+    let (reply, answer) = oneshot::channel();
+    let pending = PendingSend::new(message.clone(), shared.options.request_timeout(), reply);
+    let queued = match shared.commands() {
+        Ok(commands) => commands
+            .send(Command::SendMessage {
+                node: stanza.to_node(),
+                pending,
+            })
+            .await
+            .is_ok(),
+        Err(_) => false,
+    };
+    if !queued {
+        // It never left: the message failed.
+        if set_status(shared, &message.chat, &id, MessageStatus::Failed).await {
+            shared
+                .emit(EventKind::MessageStatus {
+                    chat: message.chat.clone(),
+                    message_id: id,
+                    status: MessageStatus::Failed,
+                })
+                .await;
+        }
+        return Err(Error::new(ErrorCode::NotConnected, "the connection closed"));
+    }
+    answer
+        .await
+        .map_err(|_| Error::new(ErrorCode::NotConnected, "the connection closed"))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_user_chats_are_supported() {
+        assert_eq!(
+            direct_chat("+1 555 000 0002").unwrap().to_string(),
+            "15550000002@s.whatsapp.net"
+        );
+        assert_eq!(direct_chat("987654@lid").unwrap().to_string(), "987654@lid");
+        assert_eq!(
+            direct_chat("120363000000000001@g.us").unwrap_err().code,
+            ErrorCode::Unsupported
+        );
+        assert_eq!(
+            direct_chat("not a chat").unwrap_err().code,
+            ErrorCode::InvalidArgument
+        );
+    }
+
+    #[test]
+    fn own_devices_get_the_message_wrapped_with_the_chat() {
+        let chat = Jid::pn("15550000002");
+        let wrapped = device_sent(&text_message("hi"), &chat);
+        let inner = wrapped.device_sent_message.unwrap();
+        assert_eq!(
+            inner.destination_jid.as_deref(),
+            Some("15550000002@s.whatsapp.net")
+        );
+        assert_eq!(inner.message.unwrap().conversation.as_deref(), Some("hi"));
+        assert!(wrapped.conversation.is_none());
+    }
+}
