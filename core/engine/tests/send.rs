@@ -1,0 +1,153 @@
+//! Sending with the engine to an unmodified Baileys 7 through the in-process simulator: texts
+//! arrive (first and later messages, to the PN and to the LID of the same account, over one
+//! Signal session), Baileys' receipts become `delivered` / `read`, history pages and statuses
+//! come from the store (SQLite and PostgreSQL), and a send while disconnected fails at once.
+#![allow(clippy::unwrap_used, clippy::panic)] // test helpers outside #[test] functions
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{TestStore, link_by_qr, next_matching, sim_options, simulator};
+use openwa::{ErrorCode, EventKind, EventStream, MessageStatus, StoreBackend};
+use openwa_simulator::testing::{BAILEYS7, pair_by_qr, require_node_modules, temp_auth_dir};
+use openwa_store::{Database, KeySource, Store, StoreConfig};
+use serde_json::json;
+
+const ALICE: &str = "15550000101";
+const BOB: &str = "15550000102";
+
+/// Waits for `MessageStatus status` of message `id`.
+async fn wait_status(events: &EventStream, id: &str, status: MessageStatus) {
+    next_matching(events, |k| {
+        matches!(k, EventKind::MessageStatus { message_id, status: s, .. }
+            if message_id == id && *s == status)
+    })
+    .await;
+}
+
+/// A second handle on the test's database (to look at the Signal sessions).
+async fn open_raw(store: &TestStore) -> Store {
+    let database = match store.config().backend {
+        StoreBackend::Sqlite { path } => Database::Sqlite(path),
+        StoreBackend::Postgres { url } => Database::Postgres(url),
+        StoreBackend::Memory => unreachable!(),
+    };
+    Store::open(StoreConfig::new(
+        database,
+        KeySource::File(store.dir.join("openwa.key")),
+    ))
+    .await
+    .unwrap()
+}
+
+async fn send_receipts_history_with_baileys(store: Arc<TestStore>) {
+    require_node_modules();
+    let sim = simulator().await;
+    sim.create_account(ALICE, "Alice").unwrap();
+    let bob_account = sim.create_account(BOB, "Bob").unwrap();
+    let manager = store.open_manager(sim_options(&sim)).await;
+    let session = manager.create_session("alice", None).await.unwrap();
+    let events = session.events();
+    link_by_qr(&sim, &session, ALICE).await;
+
+    let auth = temp_auth_dir("esend");
+    let (mut bob, _linked) =
+        pair_by_qr(&sim.info.ws_url, &sim.info.admin_url, BAILEYS7, BOB, &auth).await;
+
+    // First message: a new session (pkmsg), by phone number.
+    let first = session.send_text(&format!("+{BOB}"), "hello bob").await.unwrap();
+    assert_eq!(first.status, MessageStatus::Sent);
+    assert_eq!(first.chat, format!("{BOB}@s.whatsapp.net"));
+    assert!(first.from_me);
+    let sent = next_matching(&events, |k| matches!(k, EventKind::MessageSent { .. })).await;
+    assert!(matches!(sent, EventKind::MessageSent { message } if message.id == first.id));
+    let got = bob.wait_message(&first.id).await;
+    assert_eq!(got["text"], "hello bob", "{got}");
+    wait_status(&events, &first.id, MessageStatus::Delivered).await;
+
+    // Bob reads it.
+    bob.send(json!({"cmd": "read", "chat": got["from"], "id": first.id}))
+        .await;
+    bob.wait_event("read").await;
+    wait_status(&events, &first.id, MessageStatus::Read).await;
+
+    // A second message on the same session.
+    let second = session.send_text(BOB, "second").await.unwrap();
+    let got = bob.wait_message(&second.id).await;
+    assert_eq!(got["text"], "second", "{got}");
+    wait_status(&events, &second.id, MessageStatus::Delivered).await;
+
+    // The same account by its LID: same devices, same Signal session.
+    let lid_chat = bob_account.lid.clone();
+    let third = session.send_text(&lid_chat, "via lid").await.unwrap();
+    assert_eq!(third.chat, lid_chat);
+    let got = bob.wait_message(&third.id).await;
+    assert_eq!(got["text"], "via lid", "{got}");
+    let raw = open_raw(&store).await;
+    let lid_user = lid_chat.trim_end_matches("@lid");
+    assert_eq!(raw.lid_for_pn("alice", BOB).await.unwrap().as_deref(), Some(lid_user));
+    let pn_sessions = raw
+        .list_signal_session_addresses("alice", &format!("{BOB}."))
+        .await
+        .unwrap();
+    assert!(pn_sessions.is_empty(), "PN-keyed sessions left: {pn_sessions:?}");
+    let lid_sessions = raw
+        .list_signal_session_addresses("alice", &format!("{lid_user}_1."))
+        .await
+        .unwrap();
+    let bob_devices = sim.devices(BOB).unwrap();
+    assert_eq!(
+        lid_sessions.len(),
+        bob_devices.len(),
+        "one session per device of Bob: {lid_sessions:?}"
+    );
+    raw.close().await;
+
+    // History with statuses, in pages of one. (Messages of the same second are ordered by
+    // id, so the test does not assume which of the two comes first.)
+    let chat = format!("{BOB}@s.whatsapp.net");
+    let page = session.messages(&chat, None, 1).await.unwrap();
+    assert_eq!(page.messages.len(), 1);
+    assert!(page.next_cursor.is_some());
+    let older = session
+        .messages(&chat, page.next_cursor.clone(), 1)
+        .await
+        .unwrap();
+    assert_eq!(older.messages.len(), 1);
+    assert_eq!(older.next_cursor, None);
+    let mut paged: Vec<_> = page.messages.iter().chain(&older.messages).collect();
+    assert!(paged[0].timestamp >= paged[1].timestamp);
+    paged.sort_by_key(|m| m.id != first.id);
+    assert_eq!(paged[0].id, first.id);
+    assert_eq!(paged[0].status, MessageStatus::Read);
+    assert_eq!(paged[0].text.as_deref(), Some("hello bob"));
+    assert_eq!(paged[1].id, second.id);
+    assert_eq!(paged[1].status, MessageStatus::Delivered);
+    assert_eq!(paged[1].text.as_deref(), Some("second"));
+    let all = session.messages(&chat, None, 10).await.unwrap();
+    assert_eq!(all.messages.len(), 2);
+    let looked_up = session.message(BOB, &first.id).await.unwrap();
+    assert_eq!(looked_up.text.as_deref(), Some("hello bob"));
+    assert_eq!(looked_up.status, MessageStatus::Read);
+    assert_eq!(
+        session.message(BOB, "3EB0NOPE").await.unwrap_err().code,
+        ErrorCode::NotFound
+    );
+    let by_lid = session.messages(&lid_chat, None, 10).await.unwrap();
+    assert_eq!(by_lid.messages.len(), 1);
+    assert_eq!(by_lid.messages[0].id, third.id);
+
+    // Disconnected: a typed error at once, nothing hangs.
+    session.disconnect().await.unwrap();
+    let err = session.send_text(BOB, "nobody listens").await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotConnected);
+    assert!(err.retryable);
+    assert_eq!(session.messages(&chat, None, 10).await.unwrap().messages.len(), 2);
+
+    bob.quit().await;
+    manager.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(auth);
+}
+
+on_both_backends!(send_receipts_history_with_baileys);
