@@ -10,6 +10,8 @@ use std::sync::Arc;
 
 use common::{TestStore, link_by_qr, next_matching, sim_options, simulator};
 use openwa::{ErrorCode, EventKind, EventStream, MessageStatus, StoreBackend};
+use openwa_protocol::Jid;
+use openwa_protocol::stanza::{Peer, Receipt, ReceiptType, RetryRequest};
 use openwa_simulator::testing::{BAILEYS7, pair_by_qr, require_node_modules, temp_auth_dir};
 use openwa_store::{Database, KeySource, Store, StoreConfig};
 use serde_json::json;
@@ -52,11 +54,14 @@ async fn send_receipts_history_with_baileys(store: Arc<TestStore>) {
     link_by_qr(&sim, &session, ALICE).await;
 
     let auth = temp_auth_dir("esend");
-    let (mut bob, _linked) =
+    let (mut bob, linked) =
         pair_by_qr(&sim.info.ws_url, &sim.info.admin_url, BAILEYS7, BOB, &auth).await;
 
     // First message: a new session (pkmsg), by phone number.
-    let first = session.send_text(&format!("+{BOB}"), "hello bob").await.unwrap();
+    let first = session
+        .send_text(&format!("+{BOB}"), "hello bob")
+        .await
+        .unwrap();
     assert_eq!(first.status, MessageStatus::Sent);
     assert_eq!(first.chat, format!("{BOB}@s.whatsapp.net"));
     assert!(first.from_me);
@@ -86,12 +91,18 @@ async fn send_receipts_history_with_baileys(store: Arc<TestStore>) {
     assert_eq!(got["text"], "via lid", "{got}");
     let raw = open_raw(&store).await;
     let lid_user = lid_chat.trim_end_matches("@lid");
-    assert_eq!(raw.lid_for_pn("alice", BOB).await.unwrap().as_deref(), Some(lid_user));
+    assert_eq!(
+        raw.lid_for_pn("alice", BOB).await.unwrap().as_deref(),
+        Some(lid_user)
+    );
     let pn_sessions = raw
         .list_signal_session_addresses("alice", &format!("{BOB}."))
         .await
         .unwrap();
-    assert!(pn_sessions.is_empty(), "PN-keyed sessions left: {pn_sessions:?}");
+    assert!(
+        pn_sessions.is_empty(),
+        "PN-keyed sessions left: {pn_sessions:?}"
+    );
     let lid_sessions = raw
         .list_signal_session_addresses("alice", &format!("{lid_user}_1."))
         .await
@@ -102,7 +113,38 @@ async fn send_receipts_history_with_baileys(store: Arc<TestStore>) {
         bob_devices.len(),
         "one session per device of Bob: {lid_sessions:?}"
     );
-    raw.close().await;
+
+    // Bob's Baileys device could not decrypt (says its retry receipt): the stored message is
+    // re-encrypted for that device alone and arrives again.
+    let bob_device: Jid = linked["jid"].as_str().unwrap().parse().unwrap();
+    let mut retry = Receipt::new(
+        second.id.clone(),
+        Peer::From(bob_device.clone()),
+        ReceiptType::Retry,
+    );
+    retry.t = Some(second.timestamp);
+    retry.retry = Some(RetryRequest {
+        count: 1,
+        id: second.id.clone(),
+        t: Some(second.timestamp),
+        error: None,
+        registration_id: 1,
+        keys: None,
+    });
+    let alice_device = session.info().jid.unwrap().parse::<Jid>().unwrap().device;
+    sim.sim().deliver(ALICE, alice_device, retry.to_node());
+    let again = bob
+        .wait_for("the resent message", |e| {
+            e["event"] == "message" && e["id"] == second.id && e["from_me"] != true
+        })
+        .await;
+    assert_eq!(again["text"], "second", "{again}");
+    let arrivals = bob
+        .seen()
+        .iter()
+        .filter(|e| e["event"] == "message" && e["id"] == second.id && e["from_me"] != true)
+        .count();
+    assert_eq!(arrivals, 2, "{:?}", bob.seen());
 
     // History with statuses, in pages of one. (Messages of the same second are ordered by
     // id, so the test does not assume which of the two comes first.)
@@ -138,12 +180,51 @@ async fn send_receipts_history_with_baileys(store: Arc<TestStore>) {
     assert_eq!(by_lid.messages.len(), 1);
     assert_eq!(by_lid.messages[0].id, third.id);
 
+    // A `devices` notification drops Bob's cached device list; the next send fetches it again.
+    let bob_key = format!("{BOB}@s.whatsapp.net");
+    assert!(
+        raw.get_device_list("alice", &bob_key)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    sim.sim().device_list_changed(BOB);
+    let dropped = tokio::time::timeout(common::WAIT, async {
+        while raw
+            .get_device_list("alice", &bob_key)
+            .await
+            .unwrap()
+            .is_some()
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(dropped.is_ok(), "the device list stayed cached");
+    let fourth = session.send_text(BOB, "after devices").await.unwrap();
+    assert_eq!(bob.wait_message(&fourth.id).await["text"], "after devices");
+    assert!(
+        raw.get_device_list("alice", &bob_key)
+            .await
+            .unwrap()
+            .is_some()
+    );
+
     // Disconnected: a typed error at once, nothing hangs.
     session.disconnect().await.unwrap();
     let err = session.send_text(BOB, "nobody listens").await.unwrap_err();
     assert_eq!(err.code, ErrorCode::NotConnected);
     assert!(err.retryable);
-    assert_eq!(session.messages(&chat, None, 10).await.unwrap().messages.len(), 2);
+    assert_eq!(
+        session
+            .messages(&chat, None, 10)
+            .await
+            .unwrap()
+            .messages
+            .len(),
+        3
+    );
+    raw.close().await;
 
     bob.quit().await;
     manager.close().await.unwrap();
