@@ -23,7 +23,7 @@ use crate::event::{ConnectionState, EventKind, StateReason};
 use crate::testing::{FakeServer, ServerConn, expect_event, expect_state};
 use crate::{ErrorCode, Session, SessionManager};
 
-async fn manager(timings: DriverTimings) -> Arc<SessionManager> {
+pub(crate) async fn manager(timings: DriverTimings) -> Arc<SessionManager> {
     SessionManager::open_with(
         ManagerConfig::default(),
         timings,
@@ -36,7 +36,7 @@ async fn manager(timings: DriverTimings) -> Arc<SessionManager> {
     .unwrap()
 }
 
-fn options(server: &FakeServer) -> SessionOptions {
+pub(crate) fn options(server: &FakeServer) -> SessionOptions {
     SessionOptions {
         server_url: server.url.clone(),
         trust_root: server.root.to_vec(),
@@ -54,7 +54,7 @@ fn own_lid() -> Jid {
 }
 
 /// Marks a session as paired without going through pairing.
-fn make_paired(session: &Session) {
+pub(crate) fn make_paired(session: &Session) {
     session.shared().update_credentials(|c| {
         c.paired = Some(PairedDevice {
             jid: own_jid(),
@@ -68,7 +68,7 @@ fn make_paired(session: &Session) {
 }
 
 /// Accepts the next connection as a login of the paired device and sends `<success>`.
-async fn accept_login(server: &mut FakeServer) -> ServerConn {
+pub(crate) async fn accept_login(server: &mut FakeServer) -> ServerConn {
     let mut conn = server.next_conn().await;
     match &conn.kind {
         ClientKind::Login(login) => {
@@ -753,7 +753,7 @@ async fn receipts_become_events_and_are_acked() {
     assert_eq!(
         event.kind,
         EventKind::Receipt {
-            chat: "15550000002:1@s.whatsapp.net".into(),
+            chat: "15550000002@s.whatsapp.net".into(),
             sender: "15550000002:1@s.whatsapp.net".into(),
             message_ids: vec!["3EB0A".into(), "3EB0B".into()],
             receipt: crate::ReceiptKind::Read,

@@ -17,6 +17,8 @@ pub(crate) mod encrypt;
 pub(crate) mod history;
 pub(crate) mod read;
 pub(crate) mod receipts;
+#[cfg(test)]
+mod scripted_tests;
 pub(crate) mod send;
 
 pub(crate) mod api;
