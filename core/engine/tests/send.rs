@@ -12,7 +12,9 @@ use common::{TestStore, link_by_qr, next_matching, sim_options, simulator};
 use openwa::{ErrorCode, EventKind, EventStream, MessageStatus, StoreBackend};
 use openwa_protocol::Jid;
 use openwa_protocol::stanza::{Peer, Receipt, ReceiptType, RetryRequest};
-use openwa_simulator::testing::{BAILEYS7, pair_by_qr, require_node_modules, temp_auth_dir};
+use openwa_simulator::testing::{
+    BAILEYS7, has_status, pair_by_qr, require_node_modules, temp_auth_dir,
+};
 use openwa_store::{Database, KeySource, Store, StoreConfig};
 use serde_json::json;
 
@@ -179,6 +181,17 @@ async fn send_receipts_history_with_baileys(store: Arc<TestStore>) {
     let by_lid = session.messages(&lid_chat, None, 10).await.unwrap();
     assert_eq!(by_lid.messages.len(), 1);
     assert_eq!(by_lid.messages[0].id, third.id);
+
+    // Alice marks a message from Bob read: Bob sees status 4 (read).
+    let from_bob = bob
+        .send_text(&format!("{ALICE}@s.whatsapp.net"), "read me")
+        .await;
+    session
+        .mark_read(&format!("+{BOB}"), vec![from_bob.clone()])
+        .await
+        .unwrap();
+    let id = json!(from_bob);
+    bob.wait_for("read status", |e| has_status(e, &id, 4)).await;
 
     // A `devices` notification drops Bob's cached device list; the next send fetches it again.
     let bob_key = format!("{BOB}@s.whatsapp.net");

@@ -256,13 +256,7 @@ impl Driver {
 
     async fn on_timer<C: NodeChannel>(&mut self, channel: &mut C) -> Step {
         let now = Instant::now();
-        let expired: Vec<String> = self
-            .pending
-            .iter()
-            .filter(|(_, p)| p.deadline <= now)
-            .map(|(id, _)| id.clone())
-            .collect();
-        for id in expired {
+        for id in due(&self.pending, now, |p| p.deadline) {
             if let Some(pending) = self.pending.remove(&id) {
                 if matches!(pending.waiter, Waiter::Keepalive) {
                     self.keepalive_failures += 1;
@@ -277,13 +271,7 @@ impl Driver {
                 }
             }
         }
-        let late: Vec<String> = self
-            .sends
-            .iter()
-            .filter(|(_, s)| s.deadline <= now)
-            .map(|(id, _)| id.clone())
-            .collect();
-        for id in late {
+        for id in due(&self.sends, now, |s| s.deadline) {
             if let Some(send) = self.sends.remove(&id) {
                 let timeout = Error::new(ErrorCode::Timeout, format!("no ack for message {id}"));
                 crate::messaging::ack::complete(&self.shared, send, Err(timeout)).await;
@@ -687,6 +675,19 @@ fn iq_result(node: Node) -> Result<Node, Error> {
         Error::new(api_code, format!("server answered error {code} {text}"))
             .with_details(code.to_string()),
     )
+}
+
+/// The keys of `waiting` whose deadline has passed.
+fn due<T>(
+    waiting: &HashMap<String, T>,
+    now: Instant,
+    deadline: impl Fn(&T) -> Instant,
+) -> Vec<String> {
+    waiting
+        .iter()
+        .filter(|(_, w)| deadline(w) <= now)
+        .map(|(id, _)| id.clone())
+        .collect()
 }
 
 fn fail_waiter(waiter: Waiter, error: Error) {

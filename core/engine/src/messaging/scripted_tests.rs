@@ -9,11 +9,17 @@ use openwa_protocol::stanza::{
 };
 use openwa_protocol::{Jid, Node};
 
+use std::sync::Arc;
+
+use tokio::task::JoinHandle;
+
+use crate::config::SessionOptions;
 use crate::connection::driver::DriverTimings;
 use crate::e2e_tests::{accept_login, make_paired, manager, options};
-use crate::error::ErrorCode;
-use crate::event::{EventKind, MessageStatus};
+use crate::error::{Error, ErrorCode};
+use crate::event::{EventKind, Message, MessageStatus};
 use crate::testing::{FakeServer, ServerConn, expect_event};
+use crate::{Session, SessionManager};
 
 const PEER: &str = "15550000002";
 
@@ -88,24 +94,34 @@ fn message_ack(id: &str, error: Option<&str>) -> Node {
         .attr_opt("error", error)
 }
 
+/// A paired session of a fresh manager, logged in to `server` with `opts`.
+async fn logged_in(
+    server: &mut FakeServer,
+    opts: SessionOptions,
+) -> (Arc<SessionManager>, Arc<Session>, ServerConn) {
+    let manager = manager(DriverTimings::default()).await;
+    let session = manager.create_session("sam", Some(opts)).await.unwrap();
+    make_paired(&session);
+    session.connect().await.unwrap();
+    let conn = accept_login(server).await;
+    (manager, session, conn)
+}
+
+/// `send_text(PEER, text)` in the background.
+fn send(session: &Arc<Session>, text: &'static str) -> JoinHandle<Result<Message, Error>> {
+    let session = session.clone();
+    tokio::spawn(async move { session.send_text(PEER, text).await })
+}
+
 #[tokio::test]
 async fn sends_fan_out_once_and_map_the_ack() {
     let mut server = FakeServer::start().await;
-    let manager = manager(DriverTimings::default()).await;
-    let session = manager
-        .create_session("sam", Some(options(&server)))
-        .await
-        .unwrap();
-    make_paired(&session);
+    let opts = options(&server);
+    let (_manager, session, mut conn) = logged_in(&mut server, opts).await;
     let events = session.events();
-    session.connect().await.unwrap();
-    let mut conn = accept_login(&mut server).await;
 
     // First send: usync, one bundle fetch for both devices, a nack.
-    let sending = tokio::spawn({
-        let session = session.clone();
-        async move { session.send_text(PEER, "hi").await }
-    });
+    let sending = send(&session, "hi");
     answer_usync(&mut conn).await;
     let mut fetched = answer_bundles(&mut conn).await;
     fetched.sort_by_key(|j| j.to_string());
@@ -127,10 +143,7 @@ async fn sends_fan_out_once_and_map_the_ack() {
     assert!(err.retryable);
 
     // Second send: the sessions exist, so no bundle fetch; accepted.
-    let sending = tokio::spawn({
-        let session = session.clone();
-        async move { session.send_text(PEER, "again").await }
-    });
+    let sending = send(&session, "again");
     answer_usync(&mut conn).await;
     let node = conn.recv_tag("message").await;
     let stanza = OutgoingMessage::from_node(&node).unwrap();
@@ -151,17 +164,10 @@ async fn sends_fan_out_once_and_map_the_ack() {
 #[tokio::test]
 async fn a_missing_ack_ends_in_a_timeout_not_a_hang() {
     let mut server = FakeServer::start().await;
-    let manager = manager(DriverTimings::default()).await;
     let mut opts = options(&server);
     opts.request_timeout_secs = 1;
-    let session = manager.create_session("tim", Some(opts)).await.unwrap();
-    make_paired(&session);
-    session.connect().await.unwrap();
-    let mut conn = accept_login(&mut server).await;
-    let sending = tokio::spawn({
-        let session = session.clone();
-        async move { session.send_text(PEER, "anyone?").await }
-    });
+    let (_manager, session, mut conn) = logged_in(&mut server, opts).await;
+    let sending = send(&session, "anyone?");
     answer_usync(&mut conn).await;
     answer_bundles(&mut conn).await;
     conn.recv_tag("message").await;

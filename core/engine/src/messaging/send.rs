@@ -23,7 +23,7 @@ use super::devices::{device_lists, fan_out};
 use super::encrypt::{encrypt_all, fetch_bundles, without_session};
 use crate::connection::driver::Command;
 use crate::error::{Error, ErrorCode};
-use crate::event::{EventKind, Message, MessageStatus};
+use crate::event::{ConnectionState, EventKind, Message, MessageStatus};
 use crate::session::SessionShared;
 
 /// Our own ids, from the credentials.
@@ -106,7 +106,12 @@ pub async fn send_text(
     }
     let chat = direct_chat(chat)?;
     let own = Own::of(shared)?;
-    shared.commands()?;
+    if shared.state() != ConnectionState::Connected {
+        return Err(Error::new(
+            ErrorCode::NotConnected,
+            "the session is not connected",
+        ));
+    }
     let proto = text_message(text);
     let id = generate_message_id(
         super::now_secs(),
