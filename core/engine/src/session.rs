@@ -62,6 +62,8 @@ pub struct SessionShared {
     connect_gate: Arc<tokio::sync::Semaphore>,
     /// The Signal store adapter, built from the credentials on first use.
     signal: Mutex<Option<SignalStore>>,
+    /// Messaging state kept in memory when there is no database.
+    pub(crate) memory: crate::messaging::memory::MemoryState,
 }
 
 impl SessionShared {
@@ -373,6 +375,7 @@ impl Session {
                 store: parts.store,
                 connect_gate: parts.connect_gate,
                 signal: Mutex::new(None),
+                memory: Default::default(),
             }),
             runner: tokio::sync::Mutex::new(None),
         }

@@ -125,7 +125,7 @@ pub(crate) async fn set_status(
     status: MessageStatus,
 ) -> bool {
     let Some(store) = shared.database() else {
-        return false;
+        return shared.memory.advance(chat, id, status);
     };
     match store
         .update_message_status(&shared.id, chat, id, super::history::to_store(status))

@@ -80,16 +80,16 @@ pub async fn device_lists(
     for user in users {
         let key = cache_key(user);
         let cached = match shared.database() {
-            Some(store) => store.get_device_list(&shared.id, &key).await?,
-            None => None,
-        };
-        match cached {
-            Some(list) => {
-                let ids = list
-                    .devices
+            Some(store) => store.get_device_list(&shared.id, &key).await?.map(|list| {
+                list.devices
                     .iter()
                     .filter_map(|d| u16::try_from(*d).ok())
-                    .collect();
+                    .collect()
+            }),
+            None => shared.memory.devices(&key),
+        };
+        match cached {
+            Some(ids) => {
                 lists.insert(key, ids);
             }
             None if !missing.contains(&user.to_non_ad()) => missing.push(user.to_non_ad()),
@@ -119,15 +119,18 @@ pub async fn device_lists(
             .as_ref()
             .map(usable_devices)
             .unwrap_or_default();
-        if let Some(store) = shared.database() {
-            let list = openwa_store::DeviceList {
-                devices: ids.iter().map(|d| u32::from(*d)).collect(),
-                hash: None,
-                updated_at: i64::try_from(crate::messaging::now_secs())
-                    .unwrap_or(i64::MAX)
-                    .saturating_mul(1000),
-            };
-            store.put_device_list(&shared.id, &key, &list).await?;
+        match shared.database() {
+            Some(store) => {
+                let list = openwa_store::DeviceList {
+                    devices: ids.iter().map(|d| u32::from(*d)).collect(),
+                    hash: None,
+                    updated_at: i64::try_from(crate::messaging::now_secs())
+                        .unwrap_or(i64::MAX)
+                        .saturating_mul(1000),
+                };
+                store.put_device_list(&shared.id, &key, &list).await?;
+            }
+            None => shared.memory.put_devices(&key, ids.clone()),
         }
         lists.insert(key, ids);
     }
@@ -139,11 +142,12 @@ pub async fn device_lists(
 
 /// Drops the cached device list of one user (its PN and LID forms).
 pub async fn forget(shared: &SessionShared, users: &[Jid]) {
-    let Some(store) = shared.database() else {
-        return;
-    };
     for user in users {
-        if let Err(err) = store.delete_device_list(&shared.id, &cache_key(user)).await {
+        let key = cache_key(user);
+        shared.memory.forget_devices(&key);
+        if let Some(store) = shared.database()
+            && let Err(err) = store.delete_device_list(&shared.id, &key).await
+        {
             tracing::warn!(session = %shared.id, %err, "device list not invalidated");
         }
     }

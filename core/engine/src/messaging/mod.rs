@@ -9,12 +9,14 @@
 //! | `ack` | the server's `<ack class="message">`: typed errors and the `sent` status |
 //! | `receipts` | peer `<receipt>`s: status transitions, `Receipt`/`MessageStatus` events, retry resends |
 //! | `read` | `mark_read`: read receipts grouped by sender |
+//! | `memory` | device lists, statuses and plaintexts of recent sends when the session has no database |
 //! | `history` | `messages` pages and `message` lookup from the store |
 
 pub(crate) mod ack;
 pub(crate) mod devices;
 pub(crate) mod encrypt;
 pub(crate) mod history;
+pub(crate) mod memory;
 pub(crate) mod read;
 pub(crate) mod receipts;
 #[cfg(test)]

@@ -121,6 +121,15 @@ pub async fn on_receipt(shared: &Arc<SessionShared>, node: &openwa_protocol::Nod
     }
 }
 
+/// The kept plaintext of a sent message (store, or memory without one).
+async fn outgoing(shared: &SessionShared, chat: &Jid, id: &str) -> Result<Option<Vec<u8>>, Error> {
+    let chat = chat.to_string();
+    match shared.database() {
+        Some(store) => Ok(store.get_outgoing(&shared.id, &chat, id).await?),
+        None => Ok(shared.memory.outgoing(&chat, id)),
+    }
+}
+
 /// Re-encrypts the stored outgoing message for the device that asked and sends it alone
 /// (`<enc count>`), building a new session from the receipt's keys when it carries them.
 async fn answer_retry(shared: &SessionShared, receipt: &Receipt, chat: &Jid) -> Result<(), Error> {
@@ -131,19 +140,12 @@ async fn answer_retry(shared: &SessionShared, receipt: &Receipt, chat: &Jid) -> 
         tracing::info!(session = %shared.id, id = %retry.id, "retry limit reached");
         return Ok(());
     }
-    let Some(store) = shared.database() else {
-        return Ok(());
-    };
-    let mut plaintext = store
-        .get_outgoing(&shared.id, &chat.to_string(), &receipt.id)
-        .await?;
+    let mut plaintext = outgoing(shared, chat, &receipt.id).await?;
     let mut chat = chat.clone();
     if plaintext.is_none()
         && let Some(alt) = alt_chat(shared, &chat).await
     {
-        plaintext = store
-            .get_outgoing(&shared.id, &alt.to_string(), &receipt.id)
-            .await?;
+        plaintext = outgoing(shared, &alt, &receipt.id).await?;
         chat = alt;
     }
     let Some(plaintext) = plaintext else {

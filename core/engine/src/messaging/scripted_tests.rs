@@ -1,13 +1,22 @@
 //! Sending against the scripted server (`crate::testing`): the exact stanzas (usync, one
 //! bundle fetch, `<participants>` with the device-sent copy for our phone, `device-identity`),
-//! a nack as a typed error, an acked send, and a missing ack bounded by the request timeout.
+//! a nack as a typed error, an acked send (device lists and sessions reused), receipts moving
+//! statuses forward only, a retry answered from fresh keys, and a missing ack bounded by the
+//! request timeout.
 
 use openwa_protocol::crypto::KeyPair;
+use openwa_protocol::message::unpad;
+use openwa_protocol::signal::{
+    InMemorySignalStore, MessageType as SignalType, PreKeyRecord, PreKeyStore, ProtocolAddress,
+    SignedPreKeyRecord, SignedPreKeyStore, TrustPolicy, decrypt,
+};
 use openwa_protocol::stanza::{
-    DeviceEntry, DeviceList, FetchPreKeys, IqHeader, IqSpec, OutgoingMessage, PreKeyBundle,
-    SignedPreKey, UserPreKeys, UsyncQuery, UsyncUserResult,
+    DeviceEntry, DeviceList, FetchPreKeys, IqHeader, IqSpec, OutgoingMessage, Peer, PreKey,
+    PreKeyBundle, Receipt, ReceiptType, RetryKeys, RetryRequest, SignedPreKey, UserPreKeys,
+    UsyncQuery, UsyncUserResult,
 };
 use openwa_protocol::{Jid, Node};
+use prost::Message as _;
 
 use std::sync::Arc;
 
@@ -23,18 +32,56 @@ use crate::{Session, SessionManager};
 
 const PEER: &str = "15550000002";
 
-fn bundle(identity: &KeyPair) -> PreKeyBundle {
-    let mut rng = rand::rngs::OsRng;
-    let signed = KeyPair::generate(&mut rng);
-    PreKeyBundle {
-        registration_id: 4242,
-        identity: identity.public,
-        signed: SignedPreKey {
-            id: 1,
-            public: signed.public,
-            signature: identity.sign(&signed.public_with_type(), &mut rng),
-        },
-        prekey: None,
+/// The keys every device of the scripted server hands out (no one-time prekey).
+struct ServerKeys {
+    identity: KeyPair,
+    signed: SignedPreKeyRecord,
+    one_time: Option<PreKeyRecord>,
+}
+
+impl ServerKeys {
+    fn new() -> Self {
+        let identity = KeyPair::generate(&mut rand::rngs::OsRng);
+        let signed = SignedPreKeyRecord::generate(1, &identity, 0, &mut rand::rngs::OsRng);
+        ServerKeys {
+            identity,
+            signed,
+            one_time: None,
+        }
+    }
+
+    fn bundle(&self) -> PreKeyBundle {
+        PreKeyBundle {
+            registration_id: 4242,
+            identity: self.identity.public,
+            signed: SignedPreKey {
+                id: self.signed.id,
+                public: self.signed.key_pair.public,
+                signature: self.signed.signature,
+            },
+            prekey: None,
+        }
+    }
+
+    /// Decrypts a pkmsg made from [`ServerKeys::bundle`] and decodes the `Message`.
+    async fn open(&self, ciphertext: &[u8]) -> openwa_protocol::proto::e2e::Message {
+        let device =
+            InMemorySignalStore::new(self.identity.clone(), 4242, TrustPolicy::AlwaysTrust);
+        device.store_signed_pre_key(&self.signed).await.unwrap();
+        if let Some(one_time) = &self.one_time {
+            device.store_pre_key(one_time).await.unwrap();
+        }
+        let from = ProtocolAddress::new("15551234567", 7);
+        let decrypted = decrypt(
+            &device,
+            &from,
+            SignalType::PreKey,
+            ciphertext,
+            &mut rand::rngs::OsRng,
+        )
+        .await
+        .unwrap();
+        openwa_protocol::proto::e2e::Message::decode(unpad(&decrypted.plaintext).unwrap()).unwrap()
     }
 }
 
@@ -67,17 +114,17 @@ async fn answer_usync(conn: &mut ServerConn) {
         .await;
 }
 
-/// Answers the bundle fetch for every requested device; returns the requested JIDs.
-async fn answer_bundles(conn: &mut ServerConn) -> Vec<Jid> {
+/// Answers the bundle fetch for every requested device with `keys`; returns the requested
+/// JIDs.
+async fn answer_bundles(conn: &mut ServerConn, keys: &ServerKeys) -> Vec<Jid> {
     let iq = conn.recv_iq_with("key").await;
     let request = FetchPreKeys::decode_request(&iq).unwrap();
-    let identity = KeyPair::generate(&mut rand::rngs::OsRng);
     let users: Vec<UserPreKeys> = request
         .users
         .iter()
         .map(|u| UserPreKeys {
             jid: u.jid.clone(),
-            bundle: Ok(bundle(&identity)),
+            bundle: Ok(keys.bundle()),
         })
         .collect();
     conn.send(&FetchPreKeys::response(&IqHeader::of(&iq).unwrap(), &users))
@@ -123,7 +170,8 @@ async fn sends_fan_out_once_and_map_the_ack() {
     // First send: usync, one bundle fetch for both devices, a nack.
     let sending = send(&session, "hi");
     answer_usync(&mut conn).await;
-    let mut fetched = answer_bundles(&mut conn).await;
+    let keys = ServerKeys::new();
+    let mut fetched = answer_bundles(&mut conn, &keys).await;
     fetched.sort_by_key(|j| j.to_string());
     assert_eq!(fetched, vec![Jid::pn(PEER), Jid::pn("15551234567")]);
     let stanza = OutgoingMessage::from_node(&conn.recv_tag("message").await).unwrap();
@@ -136,16 +184,30 @@ async fn sends_fan_out_once_and_map_the_ack() {
             .all(|p| p.enc.kind.as_str() == "pkmsg")
     );
     assert!(stanza.device_identity.is_some());
+    // The peer's phone gets the text, our phone the device-sent copy naming the chat.
+    let peer = keys
+        .open(&stanza.enc_for(&Jid::pn(PEER)).unwrap().ciphertext)
+        .await;
+    assert_eq!(peer.conversation.as_deref(), Some("hi"));
+    let ours = keys
+        .open(&stanza.enc_for(&Jid::pn("15551234567")).unwrap().ciphertext)
+        .await;
+    let copy = *ours.device_sent_message.unwrap();
+    assert_eq!(
+        copy.destination_jid.as_deref(),
+        Some("15550000002@s.whatsapp.net")
+    );
+    assert_eq!(copy.message.unwrap().conversation.as_deref(), Some("hi"));
     conn.send(&message_ack(&stanza.id, Some("421"))).await;
     let err = sending.await.unwrap().unwrap_err();
     assert_eq!(err.code, ErrorCode::ServerError);
     assert_eq!(err.details.as_deref(), Some("421"));
     assert!(err.retryable);
 
-    // Second send: the sessions exist, so no bundle fetch; accepted.
+    // Second send: device lists cached, sessions built: the message is the next stanza.
     let sending = send(&session, "again");
-    answer_usync(&mut conn).await;
-    let node = conn.recv_tag("message").await;
+    let node = conn.recv().await.unwrap();
+    assert_eq!(node.tag, "message", "{node:?}");
     let stanza = OutgoingMessage::from_node(&node).unwrap();
     assert_eq!(stanza.participants.len(), 2);
     conn.send(&message_ack(&stanza.id, None)).await;
@@ -169,9 +231,94 @@ async fn a_missing_ack_ends_in_a_timeout_not_a_hang() {
     let (_manager, session, mut conn) = logged_in(&mut server, opts).await;
     let sending = send(&session, "anyone?");
     answer_usync(&mut conn).await;
-    answer_bundles(&mut conn).await;
+    answer_bundles(&mut conn, &ServerKeys::new()).await;
     conn.recv_tag("message").await;
     let err = sending.await.unwrap().unwrap_err();
     assert_eq!(err.code, ErrorCode::Timeout);
+    session.disconnect().await.unwrap();
+}
+
+/// A receipt from the peer's phone about `id`.
+fn receipt(id: &str, kind: ReceiptType, t: u64) -> Receipt {
+    let mut receipt = Receipt::new(id, Peer::From(Jid::pn(PEER)), kind);
+    receipt.t = Some(t);
+    receipt
+}
+
+async fn next_status(events: &crate::EventStream) -> MessageStatus {
+    let event = expect_event(events, "message_status", |e| {
+        matches!(e.kind, EventKind::MessageStatus { .. })
+    })
+    .await;
+    match event.kind {
+        EventKind::MessageStatus { status, .. } => status,
+        _ => unreachable!(),
+    }
+}
+
+#[tokio::test]
+async fn receipts_move_statuses_forward_and_retries_resend_with_the_new_keys() {
+    let mut server = FakeServer::start().await;
+    let opts = options(&server);
+    let (_manager, session, mut conn) = logged_in(&mut server, opts).await;
+    let events = session.events();
+    let sending = send(&session, "hi");
+    answer_usync(&mut conn).await;
+    answer_bundles(&mut conn, &ServerKeys::new()).await;
+    let stanza = OutgoingMessage::from_node(&conn.recv_tag("message").await).unwrap();
+    conn.send(&message_ack(&stanza.id, None)).await;
+    let sent = sending.await.unwrap().unwrap();
+
+    // delivered, read; a late delivery changes nothing (the next status event is `played`).
+    for (kind, expected) in [
+        (ReceiptType::Delivery, Some(MessageStatus::Delivered)),
+        (ReceiptType::Read, Some(MessageStatus::Read)),
+        (ReceiptType::Delivery, None),
+        (ReceiptType::Played, Some(MessageStatus::Played)),
+    ] {
+        conn.send(&receipt(&sent.id, kind, 1_700_000_200).to_node())
+            .await;
+        let ack = conn.recv_tag("ack").await;
+        assert_eq!(ack.attr_str("class").as_deref(), Some("receipt"));
+        if let Some(expected) = expected {
+            assert_eq!(next_status(&events).await, expected);
+        }
+    }
+
+    // The phone lost its session and sends fresh keys: the message is re-encrypted for it
+    // from a new session, and decrypts with those keys.
+    let mut rng = rand::rngs::OsRng;
+    let keys = ServerKeys {
+        one_time: Some(PreKeyRecord::generate(5, &mut rng)),
+        ..ServerKeys::new()
+    };
+    let one_time = keys.one_time.as_ref().unwrap();
+    let mut retry = receipt(&sent.id, ReceiptType::Retry, 1_700_000_300);
+    retry.retry = Some(RetryRequest {
+        count: 2,
+        id: sent.id.clone(),
+        t: Some(sent.timestamp),
+        error: None,
+        registration_id: 4242,
+        keys: Some(RetryKeys {
+            identity: keys.identity.public,
+            prekey: Some(PreKey {
+                id: one_time.id,
+                public: one_time.key_pair.public,
+            }),
+            signed: keys.bundle().signed,
+            device_identity: None,
+        }),
+    });
+    conn.send(&retry.to_node()).await;
+    let resent = OutgoingMessage::from_node(&conn.recv_tag("message").await).unwrap();
+    assert_eq!(resent.id, sent.id);
+    assert_eq!(resent.to, Jid::pn(PEER));
+    assert!(resent.participants.is_empty());
+    let enc = &resent.direct[0];
+    assert_eq!(enc.count, Some(2));
+    assert_eq!(enc.kind.as_str(), "pkmsg");
+    let message = keys.open(&enc.ciphertext).await;
+    assert_eq!(message.conversation.as_deref(), Some("hi"));
     session.disconnect().await.unwrap();
 }

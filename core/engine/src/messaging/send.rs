@@ -210,7 +210,10 @@ async fn send_message(
                 .await?;
             batch.commit_in(tx).await?;
         }
-        None => batch.commit().await?,
+        None => {
+            batch.commit().await?;
+            shared.memory.put_sent(&message.chat, &id, plaintext);
+        }
     }
 
     let (reply, answer) = oneshot::channel();
