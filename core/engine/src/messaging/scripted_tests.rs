@@ -132,6 +132,15 @@ async fn answer_bundles(conn: &mut ServerConn, keys: &ServerKeys) -> Vec<Jid> {
     request.users.into_iter().map(|u| u.jid).collect()
 }
 
+/// Plays the server's part of a first send (usync, bundle fetch with `keys`); returns the
+/// devices whose bundles were asked for and the message stanza.
+async fn first_send(conn: &mut ServerConn, keys: &ServerKeys) -> (Vec<Jid>, OutgoingMessage) {
+    answer_usync(conn).await;
+    let fetched = answer_bundles(conn, keys).await;
+    let stanza = OutgoingMessage::from_node(&conn.recv_tag("message").await).unwrap();
+    (fetched, stanza)
+}
+
 fn message_ack(id: &str, error: Option<&str>) -> Node {
     Node::new("ack")
         .attr("id", id)
@@ -141,17 +150,34 @@ fn message_ack(id: &str, error: Option<&str>) -> Node {
         .attr_opt("error", error)
 }
 
-/// A paired session of a fresh manager, logged in to `server` with `opts`.
-async fn logged_in(
-    server: &mut FakeServer,
-    opts: SessionOptions,
-) -> (Arc<SessionManager>, Arc<Session>, ServerConn) {
+/// What a scripted test runs against: the server, a manager, and one paired session logged
+/// in over `conn`.
+struct Setup {
+    _server: FakeServer,
+    _manager: Arc<SessionManager>,
+    session: Arc<Session>,
+    conn: ServerConn,
+}
+
+/// A paired session logged in to a fresh scripted server, waiting `request_timeout_secs` for
+/// answers.
+async fn logged_in(request_timeout_secs: u32) -> Setup {
+    let mut server = FakeServer::start().await;
+    let opts = SessionOptions {
+        request_timeout_secs,
+        ..options(&server)
+    };
     let manager = manager(DriverTimings::default()).await;
     let session = manager.create_session("sam", Some(opts)).await.unwrap();
     make_paired(&session);
     session.connect().await.unwrap();
-    let conn = accept_login(server).await;
-    (manager, session, conn)
+    let conn = accept_login(&mut server).await;
+    Setup {
+        _server: server,
+        _manager: manager,
+        session,
+        conn,
+    }
 }
 
 /// `send_text(PEER, text)` in the background.
@@ -162,19 +188,20 @@ fn send(session: &Arc<Session>, text: &'static str) -> JoinHandle<Result<Message
 
 #[tokio::test]
 async fn sends_fan_out_once_and_map_the_ack() {
-    let mut server = FakeServer::start().await;
-    let opts = options(&server);
-    let (_manager, session, mut conn) = logged_in(&mut server, opts).await;
+    let Setup {
+        _server,
+        _manager,
+        session,
+        mut conn,
+    } = logged_in(5).await;
     let events = session.events();
 
     // First send: usync, one bundle fetch for both devices, a nack.
     let sending = send(&session, "hi");
-    answer_usync(&mut conn).await;
     let keys = ServerKeys::new();
-    let mut fetched = answer_bundles(&mut conn, &keys).await;
+    let (mut fetched, stanza) = first_send(&mut conn, &keys).await;
     fetched.sort_by_key(|j| j.to_string());
     assert_eq!(fetched, vec![Jid::pn(PEER), Jid::pn("15551234567")]);
-    let stanza = OutgoingMessage::from_node(&conn.recv_tag("message").await).unwrap();
     assert_eq!(stanza.to, Jid::pn(PEER));
     assert_eq!(stanza.participants.len(), 2);
     assert!(
@@ -225,14 +252,14 @@ async fn sends_fan_out_once_and_map_the_ack() {
 
 #[tokio::test]
 async fn a_missing_ack_ends_in_a_timeout_not_a_hang() {
-    let mut server = FakeServer::start().await;
-    let mut opts = options(&server);
-    opts.request_timeout_secs = 1;
-    let (_manager, session, mut conn) = logged_in(&mut server, opts).await;
+    let Setup {
+        _server,
+        _manager,
+        session,
+        mut conn,
+    } = logged_in(1).await;
     let sending = send(&session, "anyone?");
-    answer_usync(&mut conn).await;
-    answer_bundles(&mut conn, &ServerKeys::new()).await;
-    conn.recv_tag("message").await;
+    first_send(&mut conn, &ServerKeys::new()).await;
     let err = sending.await.unwrap().unwrap_err();
     assert_eq!(err.code, ErrorCode::Timeout);
     session.disconnect().await.unwrap();
@@ -258,14 +285,15 @@ async fn next_status(events: &crate::EventStream) -> MessageStatus {
 
 #[tokio::test]
 async fn receipts_move_statuses_forward_and_retries_resend_with_the_new_keys() {
-    let mut server = FakeServer::start().await;
-    let opts = options(&server);
-    let (_manager, session, mut conn) = logged_in(&mut server, opts).await;
+    let Setup {
+        _server,
+        _manager,
+        session,
+        mut conn,
+    } = logged_in(5).await;
     let events = session.events();
     let sending = send(&session, "hi");
-    answer_usync(&mut conn).await;
-    answer_bundles(&mut conn, &ServerKeys::new()).await;
-    let stanza = OutgoingMessage::from_node(&conn.recv_tag("message").await).unwrap();
+    let (_, stanza) = first_send(&mut conn, &ServerKeys::new()).await;
     conn.send(&message_ack(&stanza.id, None)).await;
     let sent = sending.await.unwrap().unwrap();
 
