@@ -1,6 +1,6 @@
 //! Device lists for sending: usync (`devices` + `lid`) for the users whose list is not cached,
-//! the cache in the store (dropped by `devices` notifications), PN→LID mappings learned from
-//! the answers, and the fan-out decision.
+//! the cache (in memory, backed by the store; both dropped by `devices` notifications), PN→LID
+//! mappings learned from the answers, and the fan-out decision.
 
 use std::collections::HashMap;
 
@@ -79,14 +79,23 @@ pub async fn device_lists(
     let mut missing = Vec::new();
     for user in users {
         let key = cache_key(user);
-        let cached = match shared.database() {
-            Some(store) => store.get_device_list(&shared.id, &key).await?.map(|list| {
-                list.devices
-                    .iter()
-                    .filter_map(|d| u16::try_from(*d).ok())
-                    .collect()
-            }),
-            None => shared.memory.devices(&key),
+        // Memory first (filled from the store or usync), then the store.
+        let cached = match (shared.memory.devices(&key), shared.database()) {
+            (Some(ids), _) => Some(ids),
+            (None, Some(store)) => {
+                let stored: Option<Vec<u16>> =
+                    store.get_device_list(&shared.id, &key).await?.map(|list| {
+                        list.devices
+                            .iter()
+                            .filter_map(|d| u16::try_from(*d).ok())
+                            .collect()
+                    });
+                if let Some(ids) = &stored {
+                    shared.memory.put_devices(&key, ids.clone());
+                }
+                stored
+            }
+            (None, None) => None,
         };
         match cached {
             Some(ids) => {
@@ -119,19 +128,17 @@ pub async fn device_lists(
             .as_ref()
             .map(usable_devices)
             .unwrap_or_default();
-        match shared.database() {
-            Some(store) => {
-                let list = openwa_store::DeviceList {
-                    devices: ids.iter().map(|d| u32::from(*d)).collect(),
-                    hash: None,
-                    updated_at: i64::try_from(crate::messaging::now_secs())
-                        .unwrap_or(i64::MAX)
-                        .saturating_mul(1000),
-                };
-                store.put_device_list(&shared.id, &key, &list).await?;
-            }
-            None => shared.memory.put_devices(&key, ids.clone()),
+        if let Some(store) = shared.database() {
+            let list = openwa_store::DeviceList {
+                devices: ids.iter().map(|d| u32::from(*d)).collect(),
+                hash: None,
+                updated_at: i64::try_from(crate::messaging::now_secs())
+                    .unwrap_or(i64::MAX)
+                    .saturating_mul(1000),
+            };
+            store.put_device_list(&shared.id, &key, &list).await?;
         }
+        shared.memory.put_devices(&key, ids.clone());
         lists.insert(key, ids);
     }
     for user in &missing {

@@ -1,6 +1,6 @@
-//! What the messaging layer keeps in memory when the session has no database (memory
-//! backend): device lists, and the status and plaintext of recent sent messages (bounded), so
-//! status events still only move forward and retry receipts can still be answered.
+//! What the messaging layer keeps in memory: device lists (always, in front of the store), and
+//! when the session has no database the status and plaintext of recent sent messages
+//! (bounded), so status events still only move forward and retry receipts can be answered.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
