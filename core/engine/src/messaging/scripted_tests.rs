@@ -241,6 +241,8 @@ async fn sends_fan_out_once_and_map_the_ack() {
     let sent = sending.await.unwrap().unwrap();
     assert_eq!(sent.id, stanza.id);
     assert_eq!(sent.status, MessageStatus::Sent);
+    assert_eq!(sent.sender, "15551234567@s.whatsapp.net");
+    assert_eq!(sent.sender_alt.as_deref(), Some("987654321@lid"));
     expect_event(
         &events,
         "message_sent",

@@ -51,6 +51,15 @@ impl Own {
             .ok_or_else(|| Error::new(ErrorCode::NotPaired, "the session is not paired"))
     }
 
+    /// Our other device-less id: the LID for our PN user, the PN for our LID user.
+    pub fn alt_of(&self, user: &Jid) -> Option<Jid> {
+        if user.is_lid() {
+            Some(self.device.to_non_ad())
+        } else {
+            self.lid.as_ref().map(Jid::to_non_ad)
+        }
+    }
+
     /// Our device-less user in the namespace of `chat` (LID chats use our LID when known).
     pub fn user_for(&self, chat: &Jid) -> Jid {
         match &self.lid {
@@ -183,7 +192,7 @@ async fn send_message(
         id: id.clone(),
         chat: chat.to_string(),
         sender: own_user.to_string(),
-        sender_alt: None,
+        sender_alt: own.alt_of(&own_user).map(|j| j.to_string()),
         from_me: true,
         timestamp,
         push_name: None,
