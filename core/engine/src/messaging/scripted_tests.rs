@@ -352,3 +352,20 @@ async fn receipts_move_statuses_forward_and_retries_resend_with_the_new_keys() {
     assert_eq!(message.conversation.as_deref(), Some("hi"));
     session.disconnect().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_dropped_connection_fails_the_waiting_send() {
+    let Setup {
+        _server,
+        _manager,
+        session,
+        mut conn,
+    } = logged_in(5).await;
+    let sending = send(&session, "lost?");
+    first_send(&mut conn, &ServerKeys::new()).await;
+    drop(conn);
+    let err = sending.await.unwrap().unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotConnected);
+    assert!(err.retryable);
+    session.disconnect().await.unwrap();
+}
