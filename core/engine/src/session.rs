@@ -62,7 +62,7 @@ pub struct SessionShared {
     connect_gate: Arc<tokio::sync::Semaphore>,
     /// The Signal store adapter, built from the credentials on first use.
     signal: Mutex<Option<SignalStore>>,
-    /// Messaging state kept in memory when there is no database.
+    /// Messaging state kept in memory (device lists; recent sends without a database).
     pub(crate) memory: crate::messaging::memory::MemoryState,
 }
 

@@ -85,6 +85,7 @@ pub fn ack_outcome(ack: &Ack) -> Result<Option<u64>, Error> {
 /// Called by the driver, in stanza order, so `MessageSent` precedes the message's receipts.
 pub async fn complete(shared: &SessionShared, pending: PendingSend, outcome: Result<Ack, Error>) {
     let PendingSend { message, reply, .. } = pending;
+    let nacked = matches!(&outcome, Ok(ack) if ack.error.is_some());
     let result = match outcome.and_then(|ack| ack_outcome(&ack)) {
         Ok(_) => {
             let message = Message {
@@ -100,7 +101,6 @@ pub async fn complete(shared: &SessionShared, pending: PendingSend, outcome: Res
             Ok(message)
         }
         Err(err) => {
-            let nacked = err.details.is_some();
             if nacked && set_status(shared, &message.chat, &message.id, MessageStatus::Failed).await
             {
                 shared

@@ -230,6 +230,7 @@ async fn sends_fan_out_once_and_map_the_ack() {
     assert_eq!(err.code, ErrorCode::ServerError);
     assert_eq!(err.details.as_deref(), Some("421"));
     assert!(err.retryable);
+    assert_eq!(next_status(&events).await, MessageStatus::Failed);
 
     // Second send: device lists cached, sessions built: the message is the next stanza.
     let sending = send(&session, "again");
