@@ -37,6 +37,9 @@ impl PendingSend {
     }
 }
 
+/// The nack code for a device list or phash that no longer matches the server's.
+pub const STALE_DEVICES: u16 = 421;
+
 /// The typed error of a nack (`<ack class="message" error=CODE>`). Codes follow what WhatsApp
 /// servers answer: 479/487/400/406 the stanza was invalid, 401 the device is logged out, 403
 /// the peer refused it (blocked, privacy), 404 the recipient does not exist, 408/504 timeouts,
@@ -86,6 +89,12 @@ pub fn ack_outcome(ack: &Ack) -> Result<Option<u64>, Error> {
 pub async fn complete(shared: &SessionShared, pending: PendingSend, outcome: Result<Ack, Error>) {
     let PendingSend { message, reply, .. } = pending;
     let nacked = matches!(&outcome, Ok(ack) if ack.error.is_some());
+    if matches!(&outcome, Ok(ack) if ack.error == Some(STALE_DEVICES))
+        && let Ok(chat) = message.chat.parse::<openwa_protocol::Jid>()
+    {
+        // The server saw another device list: ask usync again on the next send.
+        super::devices::forget(shared, &[chat]).await;
+    }
     let result = match outcome.and_then(|ack| ack_outcome(&ack)) {
         Ok(_) => {
             let message = Message {

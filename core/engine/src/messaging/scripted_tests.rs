@@ -232,8 +232,10 @@ async fn sends_fan_out_once_and_map_the_ack() {
     assert!(err.retryable);
     assert_eq!(next_status(&events).await, MessageStatus::Failed);
 
-    // Second send: device lists cached, sessions built: the message is the next stanza.
+    // Second send: the 421 dropped the peer's device list (usync again); sessions exist, so
+    // no bundle fetch.
     let sending = send(&session, "again");
+    answer_usync(&mut conn).await;
     let node = conn.recv().await.unwrap();
     assert_eq!(node.tag, "message", "{node:?}");
     let stanza = OutgoingMessage::from_node(&node).unwrap();
@@ -250,6 +252,14 @@ async fn sends_fan_out_once_and_map_the_ack() {
         |e| matches!(&e.kind, EventKind::MessageSent { message } if message.id == stanza.id),
     )
     .await;
+
+    // Third send: device lists cached and sessions built: the message is the next stanza.
+    let sending = send(&session, "third");
+    let node = conn.recv().await.unwrap();
+    assert_eq!(node.tag, "message", "{node:?}");
+    let id = node.attr_str("id").unwrap();
+    conn.send(&message_ack(&id, None)).await;
+    assert_eq!(sending.await.unwrap().unwrap().id, id);
     session.disconnect().await.unwrap();
 }
 
