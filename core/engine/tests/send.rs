@@ -13,7 +13,7 @@ use openwa::{ErrorCode, EventKind, EventStream, MessageStatus, StoreBackend};
 use openwa_protocol::Jid;
 use openwa_protocol::stanza::{Peer, Receipt, ReceiptType, RetryRequest};
 use openwa_simulator::testing::{
-    BAILEYS7, has_status, pair_by_qr, require_node_modules, temp_auth_dir,
+    BAILEYS6, BAILEYS7, has_status, pair_by_qr, require_node_modules, temp_auth_dir,
 };
 use openwa_store::{Database, KeySource, Store, StoreConfig};
 use serde_json::json;
@@ -245,3 +245,42 @@ async fn send_receipts_history_with_baileys(store: Arc<TestStore>) {
 }
 
 on_both_backends!(send_receipts_history_with_baileys);
+
+/// Baileys 6 (dictionary v2 on its connection) decrypts the engine's texts: its delivery
+/// receipt, which it sends only after decrypting, becomes `delivered`, and its read receipt
+/// `read`. (A freshly paired Baileys 6 buffers its own events until the phone shares an
+/// app-state key, which the simulated phone does not do yet, so its side is not observed.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn baileys6_decrypts_texts_and_reports_statuses() {
+    common::with_store(common::Backend::Sqlite, |store| async move {
+        require_node_modules();
+        let sim = simulator().await;
+        sim.create_account("15550000111", "Alice").unwrap();
+        sim.create_account("15550000112", "Bob").unwrap();
+        let manager = store.open_manager(sim_options(&sim)).await;
+        let session = manager.create_session("alice", None).await.unwrap();
+        let events = session.events();
+        link_by_qr(&sim, &session, "15550000111").await;
+        let auth = temp_auth_dir("esend6");
+        let (mut bob, _) = pair_by_qr(
+            &sim.info.ws_url,
+            &sim.info.admin_url,
+            BAILEYS6,
+            "15550000112",
+            &auth,
+        )
+        .await;
+        for text in ["first for baileys 6", "second for baileys 6"] {
+            let sent = session.send_text("15550000112", text).await.unwrap();
+            wait_status(&events, &sent.id, MessageStatus::Delivered).await;
+            bob.send(json!({"cmd": "read", "chat": "15550000111@s.whatsapp.net", "id": sent.id}))
+                .await;
+            bob.wait_event("read").await;
+            wait_status(&events, &sent.id, MessageStatus::Read).await;
+        }
+        bob.quit().await;
+        manager.close().await.unwrap();
+        let _ = std::fs::remove_dir_all(auth);
+    })
+    .await;
+}
