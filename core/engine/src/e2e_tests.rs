@@ -834,7 +834,7 @@ fn sqlite_config(dir: &std::path::Path, server: &FakeServer) -> ManagerConfig {
     }
 }
 
-async fn open_sqlite(dir: &std::path::Path, server: &FakeServer) -> Arc<SessionManager> {
+pub(crate) async fn open_sqlite(dir: &std::path::Path, server: &FakeServer) -> Arc<SessionManager> {
     SessionManager::open_with(
         sqlite_config(dir, server),
         DriverTimings::default(),

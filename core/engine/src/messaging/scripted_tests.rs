@@ -1,8 +1,9 @@
 //! Sending against the scripted server (`crate::testing`): the exact stanzas (usync, one
 //! bundle fetch, `<participants>` with the device-sent copy for our phone, `device-identity`),
 //! a nack as a typed error, an acked send (device lists and sessions reused), receipts moving
-//! statuses forward only, a retry answered from fresh keys, and a missing ack bounded by the
-//! request timeout.
+//! statuses forward only, a retry answered from fresh keys, a missing ack bounded by the
+//! request timeout, a dropped connection, and sessions, device lists and history that survive
+//! a restart (SQLite).
 
 use openwa_protocol::crypto::KeyPair;
 use openwa_protocol::message::unpad;
@@ -24,7 +25,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::SessionOptions;
 use crate::connection::driver::DriverTimings;
-use crate::e2e_tests::{accept_login, make_paired, manager, options};
+use crate::e2e_tests::{accept_login, make_paired, manager, open_sqlite, options};
 use crate::error::{Error, ErrorCode};
 use crate::event::{EventKind, Message, MessageStatus};
 use crate::testing::{FakeServer, ServerConn, expect_event};
@@ -379,4 +380,55 @@ async fn a_dropped_connection_fails_the_waiting_send() {
     assert_eq!(err.code, ErrorCode::NotConnected);
     assert!(err.retryable);
     session.disconnect().await.unwrap();
+}
+
+#[tokio::test]
+async fn sessions_device_lists_and_history_survive_a_restart() {
+    let dir = std::env::temp_dir().join(format!(
+        "openwa-engine-send-restart-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut server = FakeServer::start().await;
+    let manager = open_sqlite(&dir, &server).await;
+    let session = manager.create_session("sam", None).await.unwrap();
+    make_paired(&session);
+    session.persist_credentials().await;
+    session.connect().await.unwrap();
+    let mut conn = accept_login(&mut server).await;
+    let sending = send(&session, "before");
+    let (_, stanza) = first_send(&mut conn, &ServerKeys::new()).await;
+    conn.send(&message_ack(&stanza.id, None)).await;
+    let before = sending.await.unwrap().unwrap();
+    manager.close().await.unwrap();
+    drop(conn);
+
+    // After the restart: no usync, no bundle fetch — the message is the next stanza.
+    let manager = open_sqlite(&dir, &server).await;
+    let session = manager.get("sam").await.unwrap();
+    let mut conn = accept_login(&mut server).await;
+    let sending = send(&session, "after");
+    let node = conn.recv().await.unwrap();
+    assert_eq!(node.tag, "message", "{node:?}");
+    let stanza = OutgoingMessage::from_node(&node).unwrap();
+    assert_eq!(stanza.participants.len(), 2);
+    conn.send(&message_ack(&stanza.id, None)).await;
+    let after = sending.await.unwrap().unwrap();
+
+    let page = session.messages(PEER, None, 10).await.unwrap();
+    let mut ids: Vec<(&str, MessageStatus)> = page
+        .messages
+        .iter()
+        .map(|m| (m.id.as_str(), m.status))
+        .collect();
+    ids.sort_unstable();
+    let mut expected = vec![
+        (before.id.as_str(), MessageStatus::Sent),
+        (after.id.as_str(), MessageStatus::Sent),
+    ];
+    expected.sort_unstable();
+    assert_eq!(ids, expected);
+    manager.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
 }
