@@ -142,6 +142,17 @@ async fn first_send(conn: &mut ServerConn, keys: &ServerKeys) -> (Vec<Jid>, Outg
     (fetched, stanza)
 }
 
+/// Asserts the client's next stanza is a message to both devices (nothing before it) and
+/// accepts it; returns it.
+async fn accept_next_message(conn: &mut ServerConn) -> OutgoingMessage {
+    let node = conn.recv().await.unwrap();
+    assert_eq!(node.tag, "message", "{node:?}");
+    let stanza = OutgoingMessage::from_node(&node).unwrap();
+    assert_eq!(stanza.participants.len(), 2);
+    conn.send(&message_ack(&stanza.id, None)).await;
+    stanza
+}
+
 fn message_ack(id: &str, error: Option<&str>) -> Node {
     Node::new("ack")
         .attr("id", id)
@@ -237,11 +248,7 @@ async fn sends_fan_out_once_and_map_the_ack() {
     // no bundle fetch.
     let sending = send(&session, "again");
     answer_usync(&mut conn).await;
-    let node = conn.recv().await.unwrap();
-    assert_eq!(node.tag, "message", "{node:?}");
-    let stanza = OutgoingMessage::from_node(&node).unwrap();
-    assert_eq!(stanza.participants.len(), 2);
-    conn.send(&message_ack(&stanza.id, None)).await;
+    let stanza = accept_next_message(&mut conn).await;
     let sent = sending.await.unwrap().unwrap();
     assert_eq!(sent.id, stanza.id);
     assert_eq!(sent.status, MessageStatus::Sent);
@@ -256,11 +263,8 @@ async fn sends_fan_out_once_and_map_the_ack() {
 
     // Third send: device lists cached and sessions built: the message is the next stanza.
     let sending = send(&session, "third");
-    let node = conn.recv().await.unwrap();
-    assert_eq!(node.tag, "message", "{node:?}");
-    let id = node.attr_str("id").unwrap();
-    conn.send(&message_ack(&id, None)).await;
-    assert_eq!(sending.await.unwrap().unwrap().id, id);
+    let stanza = accept_next_message(&mut conn).await;
+    assert_eq!(sending.await.unwrap().unwrap().id, stanza.id);
     session.disconnect().await.unwrap();
 }
 
@@ -409,11 +413,7 @@ async fn sessions_device_lists_and_history_survive_a_restart() {
     let session = manager.get("sam").await.unwrap();
     let mut conn = accept_login(&mut server).await;
     let sending = send(&session, "after");
-    let node = conn.recv().await.unwrap();
-    assert_eq!(node.tag, "message", "{node:?}");
-    let stanza = OutgoingMessage::from_node(&node).unwrap();
-    assert_eq!(stanza.participants.len(), 2);
-    conn.send(&message_ack(&stanza.id, None)).await;
+    accept_next_message(&mut conn).await;
     let after = sending.await.unwrap().unwrap();
 
     let page = session.messages(PEER, None, 10).await.unwrap();
