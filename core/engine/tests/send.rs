@@ -12,11 +12,13 @@ use common::{TestStore, link_by_qr, next_matching, sim_options, simulator};
 use openwa::{ErrorCode, EventKind, EventStream, MessageStatus, StoreBackend};
 use openwa_protocol::Jid;
 use openwa_protocol::stanza::{Peer, Receipt, ReceiptType, RetryRequest};
+use openwa_simulator::testing::http;
 use openwa_simulator::testing::{
     BAILEYS6, BAILEYS7, has_status, pair_by_qr, require_node_modules, temp_auth_dir,
 };
+use openwa_simulator::{Simulator, SimulatorConfig, SimulatorHandle};
 use openwa_store::{Database, KeySource, Store, StoreConfig};
-use serde_json::json;
+use serde_json::{Value, json};
 
 const ALICE: &str = "15550000101";
 const BOB: &str = "15550000102";
@@ -28,6 +30,17 @@ async fn wait_status(events: &EventStream, id: &str, status: MessageStatus) {
             if message_id == id && *s == status)
     })
     .await;
+}
+
+/// The entry for message `id` on the simulated phone of `phone` (admin API timeline).
+async fn phone_entry(sim: &SimulatorHandle, phone: &str, id: &str) -> Value {
+    let path = format!("/admin/accounts/{phone}/messages");
+    let timeline = http(&sim.info.admin_url, "GET", &path, None).await.json();
+    timeline
+        .as_array()
+        .and_then(|entries| entries.iter().find(|e| e["id"] == id))
+        .cloned()
+        .unwrap_or_else(|| panic!("no {id} on {phone}'s phone: {timeline}"))
 }
 
 /// A second handle on the test's database (to look at the Signal sessions).
@@ -71,6 +84,20 @@ async fn send_receipts_history_with_baileys(store: Arc<TestStore>) {
     assert!(matches!(sent, EventKind::MessageSent { message } if message.id == first.id));
     let got = bob.wait_message(&first.id).await;
     assert_eq!(got["text"], "hello bob", "{got}");
+    // The simulated phones decrypt too: Bob's phone has the text, Alice's phone the
+    // device-sent copy, filed under the chat with Bob.
+    let on_bob_phone = phone_entry(&sim, BOB, &first.id).await;
+    assert_eq!(on_bob_phone["text"], "hello bob", "{on_bob_phone}");
+    assert_eq!(on_bob_phone["from_me"], false, "{on_bob_phone}");
+    assert_eq!(on_bob_phone["enc"], "pkmsg", "{on_bob_phone}");
+    let on_alice_phone = phone_entry(&sim, ALICE, &first.id).await;
+    assert_eq!(on_alice_phone["text"], "hello bob", "{on_alice_phone}");
+    assert_eq!(on_alice_phone["from_me"], true, "{on_alice_phone}");
+    assert_eq!(
+        on_alice_phone["chat"],
+        format!("{BOB}@s.whatsapp.net"),
+        "{on_alice_phone}"
+    );
     wait_status(&events, &first.id, MessageStatus::Delivered).await;
 
     // Bob reads it.
@@ -246,15 +273,20 @@ async fn send_receipts_history_with_baileys(store: Arc<TestStore>) {
 
 on_both_backends!(send_receipts_history_with_baileys);
 
-/// Baileys 6 (dictionary v2 on its connection) decrypts the engine's texts: its delivery
-/// receipt, which it sends only after decrypting, becomes `delivered`, and its read receipt
-/// `read`. (A freshly paired Baileys 6 buffers its own events until the phone shares an
-/// app-state key, which the simulated phone does not do yet, so its side is not observed.)
+/// Baileys 6 (dictionary v2 on its connection) receives the engine's texts and reports
+/// delivered and read. (The simulated phone shares its app-state key here: a freshly paired
+/// Baileys 6 buffers its events until it has one.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn baileys6_decrypts_texts_and_reports_statuses() {
+async fn baileys6_receives_texts_and_reports_statuses() {
     common::with_store(common::Backend::Sqlite, |store| async move {
         require_node_modules();
-        let sim = simulator().await;
+        let sim = Simulator::start(SimulatorConfig {
+            tls_listen: None,
+            share_app_state_key: true,
+            ..SimulatorConfig::default()
+        })
+        .await
+        .unwrap();
         sim.create_account("15550000111", "Alice").unwrap();
         sim.create_account("15550000112", "Bob").unwrap();
         let manager = store.open_manager(sim_options(&sim)).await;
@@ -272,8 +304,10 @@ async fn baileys6_decrypts_texts_and_reports_statuses() {
         .await;
         for text in ["first for baileys 6", "second for baileys 6"] {
             let sent = session.send_text("15550000112", text).await.unwrap();
+            let got = bob.wait_message(&sent.id).await;
+            assert_eq!(got["text"], text, "{got}");
             wait_status(&events, &sent.id, MessageStatus::Delivered).await;
-            bob.send(json!({"cmd": "read", "chat": "15550000111@s.whatsapp.net", "id": sent.id}))
+            bob.send(json!({"cmd": "read", "chat": got["from"], "id": sent.id}))
                 .await;
             bob.wait_event("read").await;
             wait_status(&events, &sent.id, MessageStatus::Read).await;
