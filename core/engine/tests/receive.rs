@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use common::{TestStore, WAIT, link_by_qr, next_matching, sim_options, simulator};
 use openwa::{ConnectionState, Event, EventKind, EventStream, Message, Session, SessionManager};
+use openwa_protocol::signal::SignedPreKeyRecord;
 use openwa_protocol::stanza::{Enc, EncKind, IncomingMessage, MessageType};
 use openwa_protocol::{Jid, Node};
 use openwa_simulator::testing::{BAILEYS7, Baileys, has_status, pair_by_qr, require_node_modules, temp_auth_dir};
@@ -314,7 +315,67 @@ async fn prekeys_refill_and_digest_mismatch(store: Arc<TestStore>) {
     manager.close().await.unwrap();
 }
 
+/// The id of the signed prekey the simulator holds for the device.
+fn server_signed_prekey(sim: &SimulatorHandle, phone: &str, device: u16) -> u32 {
+    sim.sim().read(|s| s.accounts[phone].devices[&device].signed_prekey.id)
+}
+
+async fn signed_prekey_rotates_and_the_old_one_keeps_decrypting(store: Arc<TestStore>) {
+    let Setup {
+        sim,
+        manager,
+        session,
+        engine,
+        mut baileys,
+        ..
+    } = setup(&store).await;
+    let events = session.events();
+    let first = baileys.send_text(&chat_jid(ENGINE), "before rotation").await;
+    assert_eq!(next_message(&events).await.id, first);
+    assert_eq!(server_signed_prekey(&sim, ENGINE, engine.device), 1);
+
+    // The engine recorded when it first saw signed prekey 1; pretend that was 8 days ago.
+    let raw = raw_store(&store).await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let stored = loop {
+        if let Some(bytes) = raw.get_signed_prekey("alice", 1).await.unwrap() {
+            break bytes;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "signed prekey never recorded");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut record = SignedPreKeyRecord::deserialize(&stored).unwrap();
+    assert!(record.timestamp > 0);
+    record.timestamp -= 8 * 24 * 3600;
+    raw.put_signed_prekey("alice", 1, &record.serialize())
+        .await
+        .unwrap();
+
+    // The next login rotates: the server gets key 2, the credentials keep it, key 1 stays.
+    session.disconnect().await.unwrap();
+    session.connect().await.unwrap();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while server_signed_prekey(&sim, ENGINE, engine.device) != 2 {
+        assert!(tokio::time::Instant::now() < deadline, "signed prekey not rotated");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let device = raw.get_device("alice").await.unwrap().unwrap();
+    assert_eq!(device.signed_prekey.id, 2);
+    assert!(raw.get_signed_prekey("alice", 1).await.unwrap().is_some());
+    assert!(raw.get_signed_prekey("alice", 2).await.unwrap().is_some());
+
+    // Baileys' session was built on key 1 (and it still sends pkmsg naming it): it decrypts.
+    let second = baileys.send_text(&chat_jid(ENGINE), "after rotation").await;
+    let message = next_message(&events).await;
+    assert_eq!(message.id, second);
+    assert_eq!(message.text.as_deref(), Some("after rotation"));
+    raw.close().await;
+    baileys.quit().await;
+    manager.close().await.unwrap();
+}
+
 on_both_backends!(
+    signed_prekey_rotates_and_the_old_one_keeps_decrypting,
     texts_arrive_stored_delivered_once_and_in_order,
     group_messages_decrypt_with_sender_keys,
     prekeys_refill_and_digest_mismatch,
