@@ -16,7 +16,9 @@ use openwa::{ConnectionState, Event, EventKind, EventStream, Message, Session, S
 use openwa_protocol::signal::SignedPreKeyRecord;
 use openwa_protocol::stanza::{Enc, EncKind, IncomingMessage, MessageType};
 use openwa_protocol::{Jid, Node};
-use openwa_simulator::testing::{BAILEYS7, Baileys, has_status, pair_by_qr, require_node_modules, temp_auth_dir};
+use openwa_simulator::testing::{
+    BAILEYS7, Baileys, has_status, pair_by_qr, require_node_modules, temp_auth_dir,
+};
 use openwa_simulator::{PairedDevice, SimulatorHandle};
 use openwa_store::{Database, KeySource, PageDirection, Store, StoreConfig};
 
@@ -72,12 +74,19 @@ async fn wait_server_prekeys(sim: &SimulatorHandle, phone: &str, device: u16, co
 async fn wait_queue_empty(sim: &SimulatorHandle, device: u16) {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let pending: Vec<String> =
-            sim.sim().read(|s| s.pending_for(ENGINE, device).into_iter().map(|p| p.id).collect());
+        let pending: Vec<String> = sim.sim().read(|s| {
+            s.pending_for(ENGINE, device)
+                .into_iter()
+                .map(|p| p.id)
+                .collect()
+        });
         if pending.is_empty() {
             return;
         }
-        assert!(tokio::time::Instant::now() < deadline, "never acknowledged: {pending:?}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never acknowledged: {pending:?}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -91,7 +100,10 @@ async fn wait_local_prekeys(raw: &Store, expected: (u64, u64)) {
         if now == expected {
             return;
         }
-        assert!(tokio::time::Instant::now() < deadline, "local prekeys {now:?}, expected {expected:?}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "local prekeys {now:?}, expected {expected:?}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -135,7 +147,8 @@ async fn setup(store: &TestStore) -> Setup {
     let engine = link_by_qr(&sim, &session, ENGINE).await;
     wait_server_prekeys(&sim, ENGINE, engine.device, 812).await;
     let auth = temp_auth_dir("erecv");
-    let (baileys, _) = pair_by_qr(&sim.info.ws_url, &sim.info.admin_url, BAILEYS7, PEER, &auth).await;
+    let (baileys, _) =
+        pair_by_qr(&sim.info.ws_url, &sim.info.admin_url, BAILEYS7, PEER, &auth).await;
     Setup {
         sim,
         manager,
@@ -187,7 +200,11 @@ async fn texts_arrive_stored_delivered_once_and_in_order(store: Arc<TestStore>) 
 
     // The one-time prekey it used is gone from the engine's store.
     let raw = raw_store(&store).await;
-    let stored = raw.get_message("alice", &chat_jid(PEER), &first).await.unwrap().unwrap();
+    let stored = raw
+        .get_message("alice", &chat_jid(PEER), &first)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.body.as_deref(), Some("hello engine"));
     assert_eq!(stored.msg_type, "text");
     assert!(!stored.from_me);
@@ -204,8 +221,16 @@ async fn texts_arrive_stored_delivered_once_and_in_order(store: Arc<TestStore>) 
         let devices = sim.devices(PEER).unwrap();
         devices.iter().find(|d| d.device != 0).unwrap().device
     });
-    sim.sim().deliver(ENGINE, engine.device, garbage_message(&first, &baileys_device));
-    sim.sim().deliver(ENGINE, engine.device, garbage_message("BAD1", &baileys_device));
+    sim.sim().deliver(
+        ENGINE,
+        engine.device,
+        garbage_message(&first, &baileys_device),
+    );
+    sim.sim().deliver(
+        ENGINE,
+        engine.device,
+        garbage_message("BAD1", &baileys_device),
+    );
     let third = baileys.send_text(&chat_jid(ENGINE), "third").await;
     assert_eq!(next_message(&events).await.id, third);
     wait_queue_empty(&sim, engine.device).await;
@@ -214,7 +239,11 @@ async fn texts_arrive_stored_delivered_once_and_in_order(store: Arc<TestStore>) 
     session.disconnect().await.unwrap();
     let mut offline = Vec::new();
     for n in 0..3 {
-        offline.push(baileys.send_text(&chat_jid(ENGINE), &format!("offline {n}")).await);
+        offline.push(
+            baileys
+                .send_text(&chat_jid(ENGINE), &format!("offline {n}"))
+                .await,
+        );
     }
     session.connect().await.unwrap();
     for expected in &offline {
@@ -223,7 +252,9 @@ async fn texts_arrive_stored_delivered_once_and_in_order(store: Arc<TestStore>) 
     }
     for expected in &offline {
         let id = serde_json::Value::from(expected.clone());
-        baileys.wait_for("offline delivered", |e| has_status(e, &id, 3)).await;
+        baileys
+            .wait_for("offline delivered", |e| has_status(e, &id, 3))
+            .await;
     }
 
     // Exactly once each, in the event log and in the chat history.
@@ -254,7 +285,10 @@ async fn group_messages_decrypt_with_sender_keys(store: Arc<TestStore>) {
     } = setup(&store).await;
     let events = session.events();
     let created = baileys
-        .group("groupCreate", serde_json::json!(["Receive", [chat_jid(ENGINE)]]))
+        .group(
+            "groupCreate",
+            serde_json::json!(["Receive", [chat_jid(ENGINE)]]),
+        )
         .await;
     let group = created["id"].as_str().unwrap().to_owned();
     for text in ["group one", "group two"] {
@@ -283,7 +317,13 @@ async fn prekeys_refill_and_digest_mismatch(store: Arc<TestStore>) {
 
     // The server ran low (bundle fetches) and says so: the engine refills.
     sim.sim().write(|s| {
-        let device = s.accounts.get_mut(ENGINE).unwrap().devices.get_mut(&engine.device).unwrap();
+        let device = s
+            .accounts
+            .get_mut(ENGINE)
+            .unwrap()
+            .devices
+            .get_mut(&engine.device)
+            .unwrap();
         device.prekeys.truncate(2);
     });
     let notification = Node::new("notification")
@@ -297,7 +337,13 @@ async fn prekeys_refill_and_digest_mismatch(store: Arc<TestStore>) {
     // The server's keys no longer match ours: after the next login the engine notices (digest)
     // and uploads again.
     sim.sim().write(|s| {
-        let device = s.accounts.get_mut(ENGINE).unwrap().devices.get_mut(&engine.device).unwrap();
+        let device = s
+            .accounts
+            .get_mut(ENGINE)
+            .unwrap()
+            .devices
+            .get_mut(&engine.device)
+            .unwrap();
         if let Some(key) = device.prekeys.front_mut() {
             key.public = [9; 32];
         }
@@ -317,7 +363,8 @@ async fn prekeys_refill_and_digest_mismatch(store: Arc<TestStore>) {
 
 /// The id of the signed prekey the simulator holds for the device.
 fn server_signed_prekey(sim: &SimulatorHandle, phone: &str, device: u16) -> u32 {
-    sim.sim().read(|s| s.accounts[phone].devices[&device].signed_prekey.id)
+    sim.sim()
+        .read(|s| s.accounts[phone].devices[&device].signed_prekey.id)
 }
 
 async fn signed_prekey_rotates_and_the_old_one_keeps_decrypting(store: Arc<TestStore>) {
@@ -330,7 +377,9 @@ async fn signed_prekey_rotates_and_the_old_one_keeps_decrypting(store: Arc<TestS
         ..
     } = setup(&store).await;
     let events = session.events();
-    let first = baileys.send_text(&chat_jid(ENGINE), "before rotation").await;
+    let first = baileys
+        .send_text(&chat_jid(ENGINE), "before rotation")
+        .await;
     assert_eq!(next_message(&events).await.id, first);
     assert_eq!(server_signed_prekey(&sim, ENGINE, engine.device), 1);
 
@@ -341,7 +390,10 @@ async fn signed_prekey_rotates_and_the_old_one_keeps_decrypting(store: Arc<TestS
         if let Some(bytes) = raw.get_signed_prekey("alice", 1).await.unwrap() {
             break bytes;
         }
-        assert!(tokio::time::Instant::now() < deadline, "signed prekey never recorded");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "signed prekey never recorded"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let mut record = SignedPreKeyRecord::deserialize(&stored).unwrap();
@@ -356,7 +408,10 @@ async fn signed_prekey_rotates_and_the_old_one_keeps_decrypting(store: Arc<TestS
     session.connect().await.unwrap();
     let deadline = tokio::time::Instant::now() + WAIT;
     while server_signed_prekey(&sim, ENGINE, engine.device) != 2 {
-        assert!(tokio::time::Instant::now() < deadline, "signed prekey not rotated");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "signed prekey not rotated"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let device = raw.get_device("alice").await.unwrap().unwrap();

@@ -60,8 +60,13 @@ async fn a_crash_between_decrypt_and_commit_loses_nothing() {
     let (mut baileys, _) =
         pair_by_qr(&sim.info.ws_url, &sim.info.admin_url, BAILEYS7, PEER, &auth).await;
     let events = session.events();
-    let first = baileys.send_text(&format!("{ENGINE}@s.whatsapp.net"), "one").await;
-    next_matching(&events, |k| message_text(k).is_some_and(|(id, _)| id == first)).await;
+    let first = baileys
+        .send_text(&format!("{ENGINE}@s.whatsapp.net"), "one")
+        .await;
+    next_matching(&events, |k| {
+        message_text(k).is_some_and(|(id, _)| id == first)
+    })
+    .await;
     let before = manager.last_seq();
     manager.close().await.unwrap();
     drop((session, manager));
@@ -80,8 +85,13 @@ async fn a_crash_between_decrypt_and_commit_loses_nothing() {
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let second = baileys.send_text(&format!("{ENGINE}@s.whatsapp.net"), "two").await;
-    let status = tokio::time::timeout(WAIT, child.wait()).await.unwrap().unwrap();
+    let second = baileys
+        .send_text(&format!("{ENGINE}@s.whatsapp.net"), "two")
+        .await;
+    let status = tokio::time::timeout(WAIT, child.wait())
+        .await
+        .unwrap()
+        .unwrap();
     // SIGABRT (6): the fault point, not some other failure of the child.
     assert_eq!(
         std::os::unix::process::ExitStatusExt::signal(&status),
@@ -94,7 +104,11 @@ async fn a_crash_between_decrypt_and_commit_loses_nothing() {
             .map(|p| p.id)
             .collect()
     });
-    assert_eq!(pending, vec![second.clone()], "the message stays unacknowledged");
+    assert_eq!(
+        pending,
+        vec![second.clone()],
+        "the message stays unacknowledged"
+    );
 
     // Restart without the fault: the redelivered message decrypts, once; later ones too.
     let manager = store.open_manager(sim_options(&sim)).await;
@@ -102,7 +116,9 @@ async fn a_crash_between_decrypt_and_commit_loses_nothing() {
     let events = session.events();
     let got = next_matching(&events, |k| message_text(k).is_some()).await;
     assert_eq!(message_text(&got), Some((second.as_str(), Some("two"))));
-    let third = baileys.send_text(&format!("{ENGINE}@s.whatsapp.net"), "three").await;
+    let third = baileys
+        .send_text(&format!("{ENGINE}@s.whatsapp.net"), "three")
+        .await;
     let got = next_matching(&events, |k| message_text(k).is_some()).await;
     assert_eq!(message_text(&got), Some((third.as_str(), Some("three"))));
     let logged: Vec<String> = manager

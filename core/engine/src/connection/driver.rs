@@ -14,8 +14,8 @@ use openwa_protocol::pairing::{QrCode, adv};
 use openwa_protocol::stanza::ack::Ack;
 use openwa_protocol::stanza::{
     Failure, IqError, IqHeader, IqSpec, LinkCodeCompanionFinish, LinkCodeCompanionHello,
-    LinkCodePrimaryHello, Notification, NotificationBody, PairDevice, PairDeviceSign, PairSuccess, Ping, SetPassive, StreamError,
-    Success,
+    LinkCodePrimaryHello, Notification, NotificationBody, PairDevice, PairDeviceSign, PairSuccess,
+    Ping, SetPassive, StreamError, Success,
 };
 use openwa_protocol::{Jid, Node};
 use prost::Message as _;

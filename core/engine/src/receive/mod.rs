@@ -156,7 +156,8 @@ async fn decrypt(shared: &SessionShared, message: &IncomingMessage, sender: &Jid
                 .map(|d| d.plaintext)
             }
             EncKind::Skmsg => {
-                let name = SenderKeyName::new(message.from.to_non_ad().to_string(), address.clone());
+                let name =
+                    SenderKeyName::new(message.from.to_non_ad().to_string(), address.clone());
                 signal::group::decrypt(&out.batch, &name, &enc.ciphertext).await
             }
             _ => continue,
@@ -250,7 +251,9 @@ async fn persist(
         .bus()
         .emit_logged(&shared.id, kind, || async move {
             crate::fault::point("receive_before_commit");
-            let commit = batch.commit_incoming(&record, Some((name, &payload))).await?;
+            let commit = batch
+                .commit_incoming(&record, Some((name, &payload)))
+                .await?;
             let logged = match commit.event_seq {
                 Some(seq) => Logged::At(seq),
                 None if commit.duplicate || persistent => Logged::Skipped,
@@ -285,7 +288,12 @@ async fn failed(
             None
         };
         let registration_id = shared.with_credentials(|c| c.registration_id);
-        out.push(receipts::retry_receipt(message, count, registration_id, keys));
+        out.push(receipts::retry_receipt(
+            message,
+            count,
+            registration_id,
+            keys,
+        ));
     }
     out.extend(receipts::message_ack(node, None));
     out
@@ -330,8 +338,7 @@ fn is_own_account(shared: &SessionShared, jid: &Jid) -> bool {
     shared.with_credentials(|c| {
         c.paired.as_ref().is_some_and(|p| {
             (p.jid.user == jid.user && p.jid.server == jid.server)
-                || p
-                    .lid
+                || p.lid
                     .as_ref()
                     .is_some_and(|l| l.user == jid.user && l.server == jid.server)
         })
@@ -355,9 +362,18 @@ fn revealed_mappings(message: &IncomingMessage) -> Vec<(String, String)> {
     let pairs = [
         (Some(&message.from), message.sender_lid.as_ref()),
         (Some(&message.from), message.sender_pn.as_ref()),
-        (message.participant.as_ref(), message.participant_lid.as_ref()),
-        (message.participant.as_ref(), message.participant_pn.as_ref()),
-        (message.recipient.as_ref(), message.peer_recipient_pn.as_ref()),
+        (
+            message.participant.as_ref(),
+            message.participant_lid.as_ref(),
+        ),
+        (
+            message.participant.as_ref(),
+            message.participant_pn.as_ref(),
+        ),
+        (
+            message.recipient.as_ref(),
+            message.peer_recipient_pn.as_ref(),
+        ),
     ];
     pairs
         .into_iter()
@@ -391,15 +407,25 @@ async fn alternate_id(
     sender: &Jid,
 ) -> Option<String> {
     let from_stanza = if sender.is_pn() {
-        message.sender_lid.as_ref().or(message.participant_lid.as_ref())
+        message
+            .sender_lid
+            .as_ref()
+            .or(message.participant_lid.as_ref())
     } else {
-        message.sender_pn.as_ref().or(message.participant_pn.as_ref())
+        message
+            .sender_pn
+            .as_ref()
+            .or(message.participant_pn.as_ref())
     };
     if let Some(alt) = from_stanza {
         return Some(alt.to_non_ad().to_string());
     }
     if sender.is_pn() {
-        let lid = shared.signal_store().lid_for_pn(&sender.user).await.ok()??;
+        let lid = shared
+            .signal_store()
+            .lid_for_pn(&sender.user)
+            .await
+            .ok()??;
         return Some(Jid::lid(lid).to_string());
     }
     if let (Some(store), true) = (shared.database(), sender.is_lid()) {
@@ -447,7 +473,13 @@ mod tests {
 
         let mut own = dm.clone();
         own.recipient = Some("15550000009@s.whatsapp.net".parse().unwrap());
-        assert_eq!(chat_of(&own, true).to_string(), "15550000009@s.whatsapp.net");
-        assert_eq!(chat_of(&own, false).to_string(), "15550000002@s.whatsapp.net");
+        assert_eq!(
+            chat_of(&own, true).to_string(),
+            "15550000009@s.whatsapp.net"
+        );
+        assert_eq!(
+            chat_of(&own, false).to_string(),
+            "15550000002@s.whatsapp.net"
+        );
     }
 }

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use openwa_protocol::Node;
-use openwa_protocol::stanza::{Ack, AckClass, Peer, Receipt, ReceiptType, RetryKeys, RetryRequest};
 use openwa_protocol::stanza::IncomingMessage;
+use openwa_protocol::stanza::{Ack, AckClass, Peer, Receipt, ReceiptType, RetryKeys, RetryRequest};
 
 /// Retry receipts per message before the engine gives up (both reference clients stop at 5).
 pub const MAX_RETRIES: u32 = 5;
@@ -157,7 +157,12 @@ mod tests {
         assert_eq!(receipt.kind, ReceiptType::Retry);
         let retry = receipt.retry.unwrap();
         assert_eq!(
-            (retry.count, retry.id.as_str(), retry.t, retry.registration_id),
+            (
+                retry.count,
+                retry.id.as_str(),
+                retry.t,
+                retry.registration_id
+            ),
             (1, "3EB0AA", Some(1_700_000_000), 4242)
         );
         assert!(retry.keys.is_none());
@@ -206,6 +211,9 @@ mod tests {
         assert_eq!(ack.id, "3EB0AA");
         assert_eq!(ack.class, AckClass::Message);
         assert_eq!(ack.error, Some(500));
-        assert_eq!(ack.to, Some("15550000002:3@s.whatsapp.net".parse().unwrap()));
+        assert_eq!(
+            ack.to,
+            Some("15550000002:3@s.whatsapp.net".parse().unwrap())
+        );
     }
 }
