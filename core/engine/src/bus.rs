@@ -147,19 +147,10 @@ impl EventBus {
     /// Logs and publishes one event of `session_id`; returns it with its seq. If the log
     /// refuses it, nothing is published.
     pub async fn emit(&self, session_id: &str, kind: EventKind) -> Result<Event, Error> {
-        let _order = self.order.lock().await;
-        let timestamp_ms = now_ms();
-        let seq = self.log.append(session_id, &kind, timestamp_ms).await?;
-        let event = Event {
-            session_id: session_id.to_owned(),
-            seq,
-            timestamp_ms,
-            kind,
-        };
-        self.last_seq.store(seq, Ordering::SeqCst);
-        // No receivers is fine: the event is in the log.
-        let _ = self.sender.send(event.clone());
-        Ok(event)
+        let ((), event) = self
+            .emit_logged(session_id, kind, || async { Ok(((), Logged::Deferred)) })
+            .await?;
+        event.ok_or_else(|| Error::internal("a deferred event is always published"))
     }
 
     /// Publishes an event that `log` writes to the log itself, inside the caller's own store
@@ -192,6 +183,7 @@ impl EventBus {
             kind,
         };
         self.last_seq.fetch_max(seq, Ordering::SeqCst);
+        // No receivers is fine: the event is in the log.
         let _ = self.sender.send(event.clone());
         Ok((out, Some(event)))
     }

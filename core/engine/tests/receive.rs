@@ -54,26 +54,39 @@ fn server_prekeys(sim: &SimulatorHandle, phone: &str, device: u16) -> usize {
     })
 }
 
-/// Waits until the simulator holds `count` prekeys for the device.
-async fn wait_server_prekeys(sim: &SimulatorHandle, phone: &str, device: u16, count: usize) {
+/// Polls `probe` until it answers `Ok`; after [`WAIT`] fails with `what` and the last `Err`
+/// (what was observed instead).
+async fn eventually<T, V, F, Fut>(what: &str, mut probe: F) -> T
+where
+    V: std::fmt::Debug,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, V>>,
+{
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let now = server_prekeys(sim, phone, device);
-        if now == count {
-            return;
+        match probe().await {
+            Ok(done) => return done,
+            Err(seen) => assert!(
+                tokio::time::Instant::now() < deadline,
+                "{what}: still {seen:?}"
+            ),
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the server holds {now} prekeys, expected {count}"
-        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
+/// Waits until the simulator holds `count` prekeys for the device.
+async fn wait_server_prekeys(sim: &SimulatorHandle, phone: &str, device: u16, count: usize) {
+    eventually(&format!("{count} prekeys on the server"), || async {
+        let now = server_prekeys(sim, phone, device);
+        if now == count { Ok(()) } else { Err(now) }
+    })
+    .await;
+}
+
 /// Waits until the simulator holds nothing unacknowledged for the engine's device.
 async fn wait_queue_empty(sim: &SimulatorHandle, device: u16) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
+    eventually("every stanza acknowledged", || async {
         let pending: Vec<String> = sim.sim().read(|s| {
             s.pending_for(ENGINE, device)
                 .into_iter()
@@ -81,31 +94,22 @@ async fn wait_queue_empty(sim: &SimulatorHandle, device: u16) {
                 .collect()
         });
         if pending.is_empty() {
-            return;
+            Ok(())
+        } else {
+            Err(pending)
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "never acknowledged: {pending:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await;
 }
 
 /// Waits until the engine's store holds `expected` prekeys (total, uploaded): the engine marks
 /// them uploaded right after the server's answer.
 async fn wait_local_prekeys(raw: &Store, expected: (u64, u64)) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
+    eventually(&format!("{expected:?} local prekeys"), || async {
         let now = raw.prekey_counts("alice").await.unwrap();
-        if now == expected {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "local prekeys {now:?}, expected {expected:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        if now == expected { Ok(()) } else { Err(now) }
+    })
+    .await;
 }
 
 /// The next `MessageReceived` of `events`.
@@ -316,16 +320,7 @@ async fn prekeys_refill_and_digest_mismatch(store: Arc<TestStore>) {
     wait_local_prekeys(&raw, (812, 812)).await;
 
     // The server ran low (bundle fetches) and says so: the engine refills.
-    sim.sim().write(|s| {
-        let device = s
-            .accounts
-            .get_mut(ENGINE)
-            .unwrap()
-            .devices
-            .get_mut(&engine.device)
-            .unwrap();
-        device.prekeys.truncate(2);
-    });
+    edit_server_device(&sim, engine.device, |device| device.prekeys.truncate(2));
     let notification = Node::new("notification")
         .attr("from", Jid::server())
         .attr("id", "enc-1")
@@ -336,14 +331,7 @@ async fn prekeys_refill_and_digest_mismatch(store: Arc<TestStore>) {
 
     // The server's keys no longer match ours: after the next login the engine notices (digest)
     // and uploads again.
-    sim.sim().write(|s| {
-        let device = s
-            .accounts
-            .get_mut(ENGINE)
-            .unwrap()
-            .devices
-            .get_mut(&engine.device)
-            .unwrap();
+    edit_server_device(&sim, engine.device, |device| {
         if let Some(key) = device.prekeys.front_mut() {
             key.public = [9; 32];
         }
@@ -359,6 +347,25 @@ async fn prekeys_refill_and_digest_mismatch(store: Arc<TestStore>) {
 
     raw.close().await;
     manager.close().await.unwrap();
+}
+
+/// Changes what the simulator holds for the engine's device (as if the server lost or changed
+/// keys).
+fn edit_server_device(
+    sim: &SimulatorHandle,
+    device: u16,
+    edit: impl FnOnce(&mut openwa_simulator::state::model::Device),
+) {
+    sim.sim().write(|s| {
+        edit(
+            s.accounts
+                .get_mut(ENGINE)
+                .unwrap()
+                .devices
+                .get_mut(&device)
+                .unwrap(),
+        )
+    });
 }
 
 /// The id of the signed prekey the simulator holds for the device.
@@ -385,17 +392,10 @@ async fn signed_prekey_rotates_and_the_old_one_keeps_decrypting(store: Arc<TestS
 
     // The engine recorded when it first saw signed prekey 1; pretend that was 8 days ago.
     let raw = raw_store(&store).await;
-    let deadline = tokio::time::Instant::now() + WAIT;
-    let stored = loop {
-        if let Some(bytes) = raw.get_signed_prekey("alice", 1).await.unwrap() {
-            break bytes;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "signed prekey never recorded"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let stored = eventually("signed prekey 1 recorded", || async {
+        raw.get_signed_prekey("alice", 1).await.unwrap().ok_or(())
+    })
+    .await;
     let mut record = SignedPreKeyRecord::deserialize(&stored).unwrap();
     assert!(record.timestamp > 0);
     record.timestamp -= 8 * 24 * 3600;
@@ -406,14 +406,13 @@ async fn signed_prekey_rotates_and_the_old_one_keeps_decrypting(store: Arc<TestS
     // The next login rotates: the server gets key 2, the credentials keep it, key 1 stays.
     session.disconnect().await.unwrap();
     session.connect().await.unwrap();
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while server_signed_prekey(&sim, ENGINE, engine.device) != 2 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "signed prekey not rotated"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually("signed prekey 2 on the server", || async {
+        match server_signed_prekey(&sim, ENGINE, engine.device) {
+            2 => Ok(()),
+            other => Err(other),
+        }
+    })
+    .await;
     let device = raw.get_device("alice").await.unwrap().unwrap();
     assert_eq!(device.signed_prekey.id, 2);
     assert!(raw.get_signed_prekey("alice", 1).await.unwrap().is_some());
