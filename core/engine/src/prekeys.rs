@@ -5,6 +5,7 @@
 //! than [`SIGNED_PREKEY_ROTATION`]; the previous one stays stored so a `pkmsg` built on it
 //! still decrypts. Every key is persisted before it is uploaded.
 
+use std::collections::HashSet;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -184,8 +185,12 @@ async fn digest_matches(shared: &SessionShared) -> Result<bool, Error> {
     local_digest_matches(shared, &digest).await
 }
 
-/// Whether `digest` describes our registration id, identity, signed prekey and one-time
-/// prekeys (every listed id known locally, and the SHA-1 over them equal).
+/// Whether `digest` describes our keys: registration id, identity and signed prekey equal, and
+/// every listed one-time prekey one we uploaded and still hold. With a database the SHA-1 over
+/// the prekeys' public keys is not recomputed: that would decrypt every stored prekey and derive
+/// its public key on every login (hundreds per session), which a restore of many sessions cannot
+/// afford; the id check catches a server that lost or replaced our keys. Without a database the
+/// keys are in memory and the hash is checked too.
 pub async fn local_digest_matches(
     shared: &SessionShared,
     digest: &KeyDigest,
@@ -202,6 +207,14 @@ pub async fn local_digest_matches(
         || digest.signed != signed
     {
         return Ok(false);
+    }
+    if let Some(store) = shared.database() {
+        let held: HashSet<u32> = store
+            .uploaded_prekey_ids(&shared.id)
+            .await?
+            .into_iter()
+            .collect();
+        return Ok(digest.prekey_ids.iter().all(|id| held.contains(id)));
     }
     let mut hash = Sha1::new();
     hash.update(identity);

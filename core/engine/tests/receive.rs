@@ -112,6 +112,17 @@ async fn wait_local_prekeys(raw: &Store, expected: (u64, u64)) {
     .await;
 }
 
+/// Waits until Baileys shows message `id` as delivered (status 3); the receipt may have
+/// arrived before Baileys reported the send.
+async fn wait_delivered(baileys: &mut Baileys, id: &str) {
+    let id = serde_json::Value::from(id);
+    if !baileys.seen().iter().any(|e| has_status(e, &id, 3)) {
+        baileys
+            .wait_for("delivered", |e| has_status(e, &id, 3))
+            .await;
+    }
+}
+
 /// The next `MessageReceived` of `events`.
 async fn next_message(events: &EventStream) -> Message {
     match next_matching(events, |k| matches!(k, EventKind::MessageReceived { .. })).await {
@@ -197,10 +208,7 @@ async fn texts_arrive_stored_delivered_once_and_in_order(store: Arc<TestStore>) 
     assert_eq!(message.sender_alt.as_deref(), Some(baileys_lid.as_str()));
     assert_eq!(message.message_type, "text");
     assert!(!message.from_me);
-    let id = serde_json::Value::from(first.clone());
-    baileys
-        .wait_for("delivered", |e| has_status(e, &id, 3))
-        .await;
+    wait_delivered(&mut baileys, &first).await;
 
     // The one-time prekey it used is gone from the engine's store.
     let raw = raw_store(&store).await;
@@ -255,10 +263,7 @@ async fn texts_arrive_stored_delivered_once_and_in_order(store: Arc<TestStore>) 
         assert_eq!(&message.id, expected);
     }
     for expected in &offline {
-        let id = serde_json::Value::from(expected.clone());
-        baileys
-            .wait_for("offline delivered", |e| has_status(e, &id, 3))
-            .await;
+        wait_delivered(&mut baileys, expected).await;
     }
 
     // Exactly once each, in the event log and in the chat history.
@@ -329,11 +334,11 @@ async fn prekeys_refill_and_digest_mismatch(store: Arc<TestStore>) {
     sim.sim().deliver(ENGINE, engine.device, notification);
     wait_server_prekeys(&sim, ENGINE, engine.device, 52).await;
 
-    // The server's keys no longer match ours: after the next login the engine notices (digest)
-    // and uploads again.
+    // The server's keys no longer match ours (it lists a prekey we never issued): after the
+    // next login the engine notices (digest) and uploads again.
     edit_server_device(&sim, engine.device, |device| {
         if let Some(key) = device.prekeys.front_mut() {
-            key.public = [9; 32];
+            key.id = 0xAB_CDEF;
         }
     });
     session.disconnect().await.unwrap();
@@ -424,6 +429,50 @@ async fn signed_prekey_rotates_and_the_old_one_keeps_decrypting(store: Arc<TestS
     assert_eq!(message.id, second);
     assert_eq!(message.text.as_deref(), Some("after rotation"));
     raw.close().await;
+    baileys.quit().await;
+    manager.close().await.unwrap();
+}
+
+/// Without a database (memory backend) the same pipeline runs: initial prekeys, a first
+/// message from Baileys, a second one on the same session, and a refill.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_backend_receives_and_keeps_prekeys() {
+    require_node_modules();
+    let sim = simulator().await;
+    sim.create_account(ENGINE, "Engine").unwrap();
+    sim.create_account(PEER, "Peer").unwrap();
+    let manager = SessionManager::open(openwa::ManagerConfig {
+        default_session_options: sim_options(&sim),
+        ..openwa::ManagerConfig::default()
+    })
+    .await
+    .unwrap();
+    let session = manager.create_session("alice", None).await.unwrap();
+    let engine = link_by_qr(&sim, &session, ENGINE).await;
+    wait_server_prekeys(&sim, ENGINE, engine.device, 812).await;
+    let auth = temp_auth_dir("erecv-memory");
+    let (mut baileys, _) =
+        pair_by_qr(&sim.info.ws_url, &sim.info.admin_url, BAILEYS7, PEER, &auth).await;
+    let events = session.events();
+    for text in ["memory one", "memory two"] {
+        let id = baileys.send_text(&chat_jid(ENGINE), text).await;
+        let message = next_message(&events).await;
+        assert_eq!(
+            (message.id.as_str(), message.text.as_deref()),
+            (id.as_str(), Some(text))
+        );
+        wait_delivered(&mut baileys, &id).await;
+    }
+    let left = server_prekeys(&sim, ENGINE, engine.device);
+    edit_server_device(&sim, engine.device, |device| device.prekeys.truncate(1));
+    let notification = Node::new("notification")
+        .attr("from", Jid::server())
+        .attr("id", "enc-2")
+        .attr("type", "encrypt")
+        .child(Node::new("count").attr("value", "1"));
+    sim.sim().deliver(ENGINE, engine.device, notification);
+    wait_server_prekeys(&sim, ENGINE, engine.device, 51).await;
+    assert_eq!(left, 811, "one prekey was handed out for Baileys' session");
     baileys.quit().await;
     manager.close().await.unwrap();
 }
