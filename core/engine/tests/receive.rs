@@ -433,6 +433,50 @@ async fn signed_prekey_rotates_and_the_old_one_keeps_decrypting(store: Arc<TestS
     manager.close().await.unwrap();
 }
 
+/// A message another device of our own account (a Baileys companion on the same phone
+/// number) sends to someone else reaches the engine as a device-sent copy: unwrapped, marked
+/// from us, filed under the recipient's chat, and answered with a `sender` receipt.
+async fn own_device_messages_unwrap_as_sent_by_us(store: Arc<TestStore>) {
+    require_node_modules();
+    let sim = simulator().await;
+    sim.create_account(ENGINE, "Engine").unwrap();
+    sim.create_account(PEER, "Peer").unwrap();
+    let manager = store.open_manager(sim_options(&sim)).await;
+    let session = manager.create_session("alice", None).await.unwrap();
+    let engine = link_by_qr(&sim, &session, ENGINE).await;
+    wait_server_prekeys(&sim, ENGINE, engine.device, 812).await;
+    let auth = temp_auth_dir("erecv-own");
+    let (mut companion, _) = pair_by_qr(
+        &sim.info.ws_url,
+        &sim.info.admin_url,
+        BAILEYS7,
+        ENGINE,
+        &auth,
+    )
+    .await;
+    let events = session.events();
+    let id = companion
+        .send_text(&chat_jid(PEER), "from my other device")
+        .await;
+    let message = next_message(&events).await;
+    assert_eq!(message.id, id);
+    assert!(message.from_me);
+    assert_eq!(message.chat, chat_jid(PEER));
+    assert_eq!(message.sender, chat_jid(ENGINE));
+    assert_eq!(message.text.as_deref(), Some("from my other device"));
+    let raw = raw_store(&store).await;
+    let stored = raw
+        .get_message("alice", &chat_jid(PEER), &id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stored.from_me);
+    wait_queue_empty(&sim, engine.device).await;
+    raw.close().await;
+    companion.quit().await;
+    manager.close().await.unwrap();
+}
+
 /// Without a database (memory backend) the same pipeline runs: initial prekeys, a first
 /// message from Baileys, a second one on the same session, and a refill.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -478,6 +522,7 @@ async fn memory_backend_receives_and_keeps_prekeys() {
 }
 
 on_both_backends!(
+    own_device_messages_unwrap_as_sent_by_us,
     signed_prekey_rotates_and_the_old_one_keeps_decrypting,
     texts_arrive_stored_delivered_once_and_in_order,
     group_messages_decrypt_with_sender_keys,
