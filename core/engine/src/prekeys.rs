@@ -1,6 +1,7 @@
 //! Prekey maintenance (protocol.md §7.2): after every login the engine asks the server how many
-//! one-time prekeys it still holds and uploads the initial batch (nothing ever uploaded) or a
-//! refill (fewer than [`MIN_PREKEY_COUNT`]); otherwise it compares the server's key digest with
+//! one-time prekeys it still holds and uploads the initial batch when it holds none (a new
+//! device, or one whose keys the server dropped; Baileys does the same) or a refill when it
+//! holds fewer than [`MIN_PREKEY_COUNT`]; otherwise it compares the server's key digest with
 //! the local keys and re-uploads on a mismatch. The signed prekey is rotated when it is older
 //! than [`SIGNED_PREKEY_ROTATION`]; the previous one stays stored so a `pkmsg` built on it
 //! still decrypts. Every key is persisted before it is uploaded.
@@ -20,8 +21,8 @@ use crate::credentials::SignedPreKeyPair;
 use crate::error::{Error, ErrorCode};
 use crate::session::SessionShared;
 
-/// One-time prekeys uploaded when the server holds none and nothing was ever uploaded
-/// (Baileys' `INITIAL_PREKEY_COUNT`; whatsmeow uploads the same number on first login).
+/// One-time prekeys uploaded when the server holds none (Baileys' `INITIAL_PREKEY_COUNT`;
+/// whatsmeow uploads the same number on first login).
 pub const INITIAL_PREKEY_COUNT: u32 = 812;
 /// Below this many one-time prekeys on the server, the engine uploads more (both clients: 5).
 pub const MIN_PREKEY_COUNT: u64 = 5;
@@ -41,8 +42,6 @@ pub struct PreKeyState {
 struct MemoryState {
     /// Ids handed out so far.
     allocated: u32,
-    /// Whether any prekey was ever uploaded.
-    uploaded_any: bool,
     /// Creation time of the current signed prekey, once known.
     signed_created_at: Option<(u32, u64)>,
 }
@@ -80,8 +79,7 @@ pub async fn maintain(shared: &SessionShared) -> Result<Maintenance, Error> {
     let mut done = Maintenance::default();
     let response = shared.iq(PreKeyCount.request()).await?;
     done.server_count = PreKeyCount::parse_response(&response).map_err(protocol_error)?;
-    let uploaded_before = uploaded_any(shared).await?;
-    if done.server_count == 0 && !uploaded_before {
+    if done.server_count == 0 {
         done.uploaded = upload(shared, INITIAL_PREKEY_COUNT).await?;
     } else if done.server_count < MIN_PREKEY_COUNT {
         done.uploaded = upload(shared, REFILL_PREKEY_COUNT).await?;
@@ -99,13 +97,6 @@ pub async fn on_low_count(shared: &SessionShared, count: u64) -> Result<u32, Err
         return Ok(0);
     }
     upload(shared, REFILL_PREKEY_COUNT).await
-}
-
-async fn uploaded_any(shared: &SessionShared) -> Result<bool, Error> {
-    match shared.database() {
-        Some(store) => Ok(store.prekey_counts(&shared.id).await?.1 > 0),
-        None => Ok(shared.prekey_state().with(|s| s.uploaded_any)),
-    }
 }
 
 /// Generates `count` fresh one-time prekeys and persists them (not marked uploaded).
@@ -158,9 +149,8 @@ async fn upload(shared: &SessionShared, count: u32) -> Result<u32, Error> {
     };
     shared.iq(request.request()).await?;
     let ids: Vec<u32> = records.iter().map(|r| r.id).collect();
-    match shared.database() {
-        Some(store) => store.mark_prekeys_uploaded(&shared.id, &ids).await?,
-        None => shared.prekey_state().with(|s| s.uploaded_any = true),
+    if let Some(store) = shared.database() {
+        store.mark_prekeys_uploaded(&shared.id, &ids).await?;
     }
     tracing::debug!(session = %shared.id, count = ids.len(), "prekeys uploaded");
     Ok(u32::try_from(ids.len()).unwrap_or(u32::MAX))

@@ -1,7 +1,7 @@
 //! The answers to a `<message>` (protocol.md §7.6, §9.3, §9.4): the delivery receipt after the
 //! message is stored, a retry receipt when it could not be decrypted, a plain ack otherwise.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 use openwa_protocol::Node;
@@ -10,6 +10,10 @@ use openwa_protocol::stanza::{Ack, AckClass, Peer, Receipt, ReceiptType, RetryKe
 
 /// Retry receipts per message before the engine gives up (both reference clients stop at 5).
 pub const MAX_RETRIES: u32 = 5;
+
+/// Messages whose retries are tracked at once; beyond that the oldest counts are dropped (a
+/// flood of undecryptable messages must not grow memory without bound).
+pub const TRACKED_RETRIES: usize = 4096;
 
 /// From this attempt on, a retry receipt carries our keys so the sender can start a fresh
 /// session.
@@ -74,11 +78,18 @@ pub fn message_ack(stanza: &Node, error: Option<u16>) -> Option<Node> {
 /// Retry attempts per message id (kept across reconnects, forgotten once the message decrypts).
 #[derive(Debug, Default)]
 pub struct RetryCounter {
-    counts: Mutex<HashMap<String, u32>>,
+    counts: Mutex<Retries>,
+}
+
+#[derive(Debug, Default)]
+struct Retries {
+    counts: HashMap<String, u32>,
+    /// Ids in the order they were first seen, for dropping the oldest.
+    order: VecDeque<String>,
 }
 
 impl RetryCounter {
-    fn with<T>(&self, f: impl FnOnce(&mut HashMap<String, u32>) -> T) -> T {
+    fn with<T>(&self, f: impl FnOnce(&mut Retries) -> T) -> T {
         match self.counts.lock() {
             Ok(mut counts) => f(&mut counts),
             Err(poisoned) => f(&mut poisoned.into_inner()),
@@ -87,8 +98,16 @@ impl RetryCounter {
 
     /// The next attempt number for `id`, or `None` once [`MAX_RETRIES`] were sent.
     pub fn next(&self, id: &str) -> Option<u32> {
-        self.with(|counts| {
-            let count = counts.entry(id.to_owned()).or_insert(0);
+        self.with(|retries| {
+            if !retries.counts.contains_key(id) {
+                while retries.order.len() >= TRACKED_RETRIES {
+                    if let Some(oldest) = retries.order.pop_front() {
+                        retries.counts.remove(&oldest);
+                    }
+                }
+                retries.order.push_back(id.to_owned());
+            }
+            let count = retries.counts.entry(id.to_owned()).or_insert(0);
             if *count >= MAX_RETRIES {
                 return None;
             }
@@ -99,7 +118,11 @@ impl RetryCounter {
 
     /// Forgets `id` (it decrypted, or the sender gave up).
     pub fn forget(&self, id: &str) {
-        self.with(|counts| counts.remove(id));
+        self.with(|retries| {
+            if retries.counts.remove(id).is_some() {
+                retries.order.retain(|known| known != id);
+            }
+        });
     }
 }
 
@@ -201,6 +224,18 @@ mod tests {
         assert_eq!(counter.next("b"), Some(1));
         counter.forget("a");
         assert_eq!(counter.next("a"), Some(1));
+    }
+
+    #[test]
+    fn retry_counter_is_bounded() {
+        let counter = RetryCounter::default();
+        for i in 0..=TRACKED_RETRIES {
+            assert_eq!(counter.next(&i.to_string()), Some(1));
+        }
+        // The oldest id was dropped (it starts over); the newest is still counted.
+        assert_eq!(counter.next("0"), Some(1));
+        assert_eq!(counter.next(&TRACKED_RETRIES.to_string()), Some(2));
+        assert!(counter.with(|r| r.counts.len() <= TRACKED_RETRIES));
     }
 
     #[test]
