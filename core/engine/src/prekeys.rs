@@ -28,6 +28,11 @@ pub const INITIAL_PREKEY_COUNT: u32 = 812;
 pub const MIN_PREKEY_COUNT: u64 = 5;
 /// How many prekeys a refill uploads (whatsmeow's `WantedPreKeyCount`).
 pub const REFILL_PREKEY_COUNT: u32 = 50;
+/// How often the key digest is compared after a login: at most once a day per session, so a
+/// restart of many sessions does not ask the server for every digest at once.
+pub const DIGEST_CHECK_INTERVAL: Duration = Duration::from_secs(24 * 3600);
+/// Where the time of the last digest check is kept (per-session key-value table).
+const DIGEST_CHECKED_KEY: &str = "prekeys.digest_checked_at";
 /// Age after which the signed prekey is replaced.
 pub const SIGNED_PREKEY_ROTATION: Duration = Duration::from_secs(7 * 24 * 3600);
 
@@ -44,6 +49,8 @@ struct MemoryState {
     allocated: u32,
     /// Creation time of the current signed prekey, once known.
     signed_created_at: Option<(u32, u64)>,
+    /// When the key digest was last compared.
+    digest_checked_at: Option<u64>,
 }
 
 impl PreKeyState {
@@ -83,9 +90,12 @@ pub async fn maintain(shared: &SessionShared) -> Result<Maintenance, Error> {
         done.uploaded = upload(shared, INITIAL_PREKEY_COUNT).await?;
     } else if done.server_count < MIN_PREKEY_COUNT {
         done.uploaded = upload(shared, REFILL_PREKEY_COUNT).await?;
-    } else if !digest_matches(shared).await? {
-        done.digest_mismatch = true;
-        done.uploaded = upload(shared, REFILL_PREKEY_COUNT).await?;
+    } else if digest_due(shared, now_secs()).await? {
+        if !digest_matches(shared).await? {
+            done.digest_mismatch = true;
+            done.uploaded = upload(shared, REFILL_PREKEY_COUNT).await?;
+        }
+        digest_checked(shared, now_secs()).await?;
     }
     done.rotated = rotate_if_due(shared, now_secs()).await?;
     Ok(done)
@@ -162,6 +172,33 @@ fn wire_signed(signed: &SignedPreKeyPair) -> SignedPreKey {
         public: signed.key.public,
         signature: signed.signature,
     }
+}
+
+/// Whether the last digest check is older than [`DIGEST_CHECK_INTERVAL`] (or never happened).
+async fn digest_due(shared: &SessionShared, now: u64) -> Result<bool, Error> {
+    let last = match shared.database() {
+        Some(store) => store
+            .get_kv(&shared.id, DIGEST_CHECKED_KEY)
+            .await?
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .and_then(|text| text.parse::<u64>().ok()),
+        None => shared.prekey_state().with(|s| s.digest_checked_at),
+    };
+    Ok(last.is_none_or(|at| now.saturating_sub(at) >= DIGEST_CHECK_INTERVAL.as_secs()))
+}
+
+async fn digest_checked(shared: &SessionShared, now: u64) -> Result<(), Error> {
+    match shared.database() {
+        Some(store) => {
+            store
+                .put_kv(&shared.id, DIGEST_CHECKED_KEY, now.to_string().as_bytes())
+                .await?
+        }
+        None => shared
+            .prekey_state()
+            .with(|s| s.digest_checked_at = Some(now)),
+    }
+    Ok(())
 }
 
 /// Asks the server for its key digest and checks it against the local keys.

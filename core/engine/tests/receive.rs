@@ -349,6 +349,14 @@ async fn prekeys_refill_and_digest_mismatch(store: Arc<TestStore>) {
         .unwrap();
     wait_server_prekeys(&sim, ENGINE, engine.device, 102).await;
     wait_local_prekeys(&raw, (912, 912)).await;
+    // The check is remembered: the next one is due in a day, not at every login.
+    eventually("digest check recorded", || async {
+        raw.get_kv("alice", "prekeys.digest_checked_at")
+            .await
+            .unwrap()
+            .ok_or(())
+    })
+    .await;
 
     raw.close().await;
     manager.close().await.unwrap();

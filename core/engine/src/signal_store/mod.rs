@@ -298,11 +298,15 @@ impl SignalStore {
         for (name, record) in changes.sender_keys {
             cache.sender_keys.insert(name, Some(record));
         }
-        for (id, record) in changes.new_pre_keys {
-            cache.pre_keys.insert(id, Some(record));
-        }
-        for id in changes.consumed_pre_keys {
-            cache.pre_keys.insert(id, None);
+        // One-time prekeys are read once, by the pkmsg that consumes them: with a database they
+        // are not cached (hundreds per session would stay in memory for nothing).
+        if self.shared.store.is_none() {
+            for (id, record) in changes.new_pre_keys {
+                cache.pre_keys.insert(id, Some(record));
+            }
+            for id in changes.consumed_pre_keys {
+                cache.pre_keys.insert(id, None);
+            }
         }
         for (id, record) in changes.signed_pre_keys {
             cache.signed_pre_keys.insert(id, Some(record));
