@@ -334,8 +334,19 @@ async fn prekeys_refill_and_digest_mismatch(store: Arc<TestStore>) {
     sim.sim().deliver(ENGINE, engine.device, notification);
     wait_server_prekeys(&sim, ENGINE, engine.device, 52).await;
 
-    // The server's keys no longer match ours (it lists a prekey we never issued): after the
-    // next login the engine notices (digest) and uploads again.
+    // The server's keys no longer match ours (it lists a prekey we never issued): at the next
+    // login after the daily digest check is due again (the initial upload counted as one), the
+    // engine notices and uploads again.
+    eventually("initial upload counted as a digest check", || async {
+        raw.get_kv("alice", "prekeys.digest_checked_at")
+            .await
+            .unwrap()
+            .ok_or(())
+    })
+    .await;
+    raw.delete_kv("alice", "prekeys.digest_checked_at")
+        .await
+        .unwrap();
     edit_server_device(&sim, engine.device, |device| {
         if let Some(key) = device.prekeys.front_mut() {
             key.id = 0xAB_CDEF;

@@ -79,6 +79,12 @@ impl Content {
         }
     }
 
+    /// Whether this is a control message (`protocolMessage`: history-sync and app-state key
+    /// notices, revokes, edits…) rather than chat content.
+    pub fn is_control(&self) -> bool {
+        self.message.protocol_message.is_some()
+    }
+
     /// Whether the message carries nothing but a sender-key distribution (and context info).
     pub fn is_only_key_distribution(&self) -> bool {
         let mut rest = self.message.clone();
@@ -255,6 +261,12 @@ mod tests {
         };
         let content = unwrap(skdm.clone());
         assert!(content.is_only_key_distribution());
+        assert!(!content.is_control());
+        let control = e2e::Message {
+            protocol_message: Some(Box::default()),
+            ..Default::default()
+        };
+        assert!(unwrap(control).is_control());
         let mut with_text = skdm;
         with_text.conversation = Some("x".into());
         assert!(!unwrap(with_text).is_only_key_distribution());

@@ -77,6 +77,17 @@ pub async fn on_message(shared: &SessionShared, node: &Node) -> Vec<Node> {
     }
     let decryption = decrypt(shared, &message, &sender).await;
     match decryption.content {
+        // Protocol messages (history-sync and app-state key notices, revokes, edits) and peer
+        // messages are not chat messages: keep the Signal state, report nothing yet.
+        Some(content) if content.is_control() || message.category.as_deref() == Some("peer") => {
+            match decryption.batch.commit().await {
+                Ok(()) => vec![receipts::delivery_receipt(&message, from_me)],
+                Err(err) => {
+                    tracing::warn!(session = %shared.id, %err, "signal state not persisted; not acked");
+                    Vec::new()
+                }
+            }
+        }
         Some(content) => {
             let stored = persist(
                 shared,
