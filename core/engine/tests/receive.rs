@@ -123,6 +123,17 @@ async fn wait_delivered(baileys: &mut Baileys, id: &str) {
     }
 }
 
+/// Waits until the engine recorded a key-digest check.
+async fn wait_digest_recorded(raw: &Store) {
+    eventually("digest check recorded", || async {
+        raw.get_kv("alice", "prekeys.digest_checked_at")
+            .await
+            .unwrap()
+            .ok_or(())
+    })
+    .await;
+}
+
 /// The next `MessageReceived` of `events`.
 async fn next_message(events: &EventStream) -> Message {
     match next_matching(events, |k| matches!(k, EventKind::MessageReceived { .. })).await {
@@ -325,25 +336,13 @@ async fn prekeys_refill_and_digest_mismatch(store: Arc<TestStore>) {
     wait_local_prekeys(&raw, (812, 812)).await;
 
     // The server ran low (bundle fetches) and says so: the engine refills.
-    edit_server_device(&sim, engine.device, |device| device.prekeys.truncate(2));
-    let notification = Node::new("notification")
-        .attr("from", Jid::server())
-        .attr("id", "enc-1")
-        .attr("type", "encrypt")
-        .child(Node::new("count").attr("value", "2"));
-    sim.sim().deliver(ENGINE, engine.device, notification);
+    server_runs_low(&sim, engine.device, 2);
     wait_server_prekeys(&sim, ENGINE, engine.device, 52).await;
 
     // The server's keys no longer match ours (it lists a prekey we never issued): at the next
     // login after the daily digest check is due again (the initial upload counted as one), the
     // engine notices and uploads again.
-    eventually("initial upload counted as a digest check", || async {
-        raw.get_kv("alice", "prekeys.digest_checked_at")
-            .await
-            .unwrap()
-            .ok_or(())
-    })
-    .await;
+    wait_digest_recorded(&raw).await;
     raw.delete_kv("alice", "prekeys.digest_checked_at")
         .await
         .unwrap();
@@ -361,13 +360,7 @@ async fn prekeys_refill_and_digest_mismatch(store: Arc<TestStore>) {
     wait_server_prekeys(&sim, ENGINE, engine.device, 102).await;
     wait_local_prekeys(&raw, (912, 912)).await;
     // The check is remembered: the next one is due in a day, not at every login.
-    eventually("digest check recorded", || async {
-        raw.get_kv("alice", "prekeys.digest_checked_at")
-            .await
-            .unwrap()
-            .ok_or(())
-    })
-    .await;
+    wait_digest_recorded(&raw).await;
 
     raw.close().await;
     manager.close().await.unwrap();
@@ -390,6 +383,18 @@ fn edit_server_device(
                 .unwrap(),
         )
     });
+}
+
+/// The simulator keeps only `left` of the engine's prekeys and tells the engine with an
+/// `encrypt` notification, as the server does when it runs low.
+fn server_runs_low(sim: &SimulatorHandle, device: u16, left: usize) {
+    edit_server_device(sim, device, |d| d.prekeys.truncate(left));
+    let notification = Node::new("notification")
+        .attr("from", Jid::server())
+        .attr("id", format!("enc-{left}"))
+        .attr("type", "encrypt")
+        .child(Node::new("count").attr("value", left.to_string()));
+    sim.sim().deliver(ENGINE, device, notification);
 }
 
 /// The id of the signed prekey the simulator holds for the device.
@@ -527,13 +532,7 @@ async fn memory_backend_receives_and_keeps_prekeys() {
         wait_delivered(&mut baileys, &id).await;
     }
     let left = server_prekeys(&sim, ENGINE, engine.device);
-    edit_server_device(&sim, engine.device, |device| device.prekeys.truncate(1));
-    let notification = Node::new("notification")
-        .attr("from", Jid::server())
-        .attr("id", "enc-2")
-        .attr("type", "encrypt")
-        .child(Node::new("count").attr("value", "1"));
-    sim.sim().deliver(ENGINE, engine.device, notification);
+    server_runs_low(&sim, engine.device, 1);
     wait_server_prekeys(&sim, ENGINE, engine.device, 51).await;
     assert_eq!(left, 811, "one prekey was handed out for Baileys' session");
     baileys.quit().await;
