@@ -501,6 +501,55 @@ async fn own_device_messages_unwrap_as_sent_by_us(store: Arc<TestStore>) {
     manager.close().await.unwrap();
 }
 
+/// A message the engine cannot decrypt (its Signal session with the sender is gone and the
+/// one-time prekey the sender still names was used up) is answered with a retry receipt;
+/// Baileys re-encrypts it for the engine's device on a fresh session and the message arrives,
+/// once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_receipts_get_an_undecryptable_message_resent() {
+    let store = Arc::new(TestStore::create(common::Backend::Sqlite).await);
+    let Setup {
+        sim,
+        manager,
+        session,
+        mut baileys,
+        ..
+    } = setup(&store).await;
+    let events = session.events();
+    let first = baileys.send_text(&chat_jid(ENGINE), "first").await;
+    assert_eq!(next_message(&events).await.id, first);
+    manager.close().await.unwrap();
+    drop((session, manager));
+
+    // Lose every Signal session of the engine (as a broken store would).
+    let raw = raw_store(&store).await;
+    for address in raw
+        .list_signal_session_addresses("alice", "")
+        .await
+        .unwrap()
+    {
+        raw.delete_signal_session("alice", &address).await.unwrap();
+    }
+    let manager = store.open_manager(sim_options(&sim)).await;
+    let session = manager.get("alice").await.unwrap();
+    let events = session.events();
+    session
+        .wait_for_state(ConnectionState::Connected, 30_000)
+        .await
+        .unwrap();
+    let second = baileys.send_text(&chat_jid(ENGINE), "second").await;
+    let message = next_message(&events).await;
+    assert_eq!(message.id, second);
+    assert_eq!(message.text.as_deref(), Some("second"));
+    wait_delivered(&mut baileys, &second).await;
+    let third = baileys.send_text(&chat_jid(ENGINE), "third").await;
+    assert_eq!(next_message(&events).await.id, third);
+    raw.close().await;
+    baileys.quit().await;
+    manager.close().await.unwrap();
+    store.destroy().await;
+}
+
 /// Without a database (memory backend) the same pipeline runs: initial prekeys, a first
 /// message from Baileys, a second one on the same session, and a refill.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
