@@ -666,6 +666,11 @@ impl Sim {
             sender
         } else {
             forwarded.set_attr("from", me.jid_like(&to).to_non_ad());
+            // A retry receipt must name the device that failed to decrypt: the sender
+            // re-encrypts for that device only (and builds its session from the keys inside).
+            if receipt.kind.as_str() == "retry" {
+                forwarded.set_attr("participant", me.jid_like(&to));
+            }
             to
         };
         if forwarded.get_attr("t").is_none() {

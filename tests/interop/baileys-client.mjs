@@ -53,6 +53,9 @@ for (const level of ['log', 'info', 'debug', 'warn']) {
 const logger = pino({ level: process.env.BAILEYS_LOG ?? 'silent' }, pino.destination(2));
 const { state, saveCreds } = await useMultiFileAuthState(authDir);
 let sock;
+// Messages this client sent, by id: Baileys asks `getMessage` for them when a recipient sends a
+// retry receipt, and re-encrypts them.
+const sentMessages = new Map();
 let quitting = false;
 let reconnects = 0;
 
@@ -67,6 +70,7 @@ function connect() {
     syncFullHistory: false,
     shouldSyncHistoryMessage: () => false,
     connectTimeoutMs: 20_000,
+    getMessage: async (key) => sentMessages.get(key.id),
   });
   const current = sock;
   sock.ev.on('creds.update', saveCreds);
@@ -138,6 +142,7 @@ for await (const line of lines) {
       emit({ event: 'group', op: command.op, result: result ?? null });
     } else if (command.cmd === 'send_text') {
       const sent = await sock.sendMessage(command.to, { text: command.text });
+      if (sent?.key?.id && sent.message) sentMessages.set(sent.key.id, sent.message);
       emit({ event: 'sent', id: sent?.key?.id ?? null });
     } else if (command.cmd === 'send_image') {
       const image = Buffer.from(command.data, 'base64');

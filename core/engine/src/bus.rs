@@ -147,19 +147,45 @@ impl EventBus {
     /// Logs and publishes one event of `session_id`; returns it with its seq. If the log
     /// refuses it, nothing is published.
     pub async fn emit(&self, session_id: &str, kind: EventKind) -> Result<Event, Error> {
+        let ((), event) = self
+            .emit_logged(session_id, kind, || async { Ok(((), Logged::Deferred)) })
+            .await?;
+        event.ok_or_else(|| Error::internal("a deferred event is always published"))
+    }
+
+    /// Publishes an event that `log` writes to the log itself, inside the caller's own store
+    /// transaction (an incoming message, its Signal state and its event commit together). The
+    /// bus's order lock is held across `log`, so seq order and delivery order stay the same.
+    /// `log` answers with its result and what became of the event; with
+    /// [`Logged::Deferred`] (no database) the bus appends it to its own log here.
+    pub async fn emit_logged<T, F, Fut>(
+        &self,
+        session_id: &str,
+        kind: EventKind,
+        log: F,
+    ) -> Result<(T, Option<Event>), Error>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<(T, Logged), Error>>,
+    {
         let _order = self.order.lock().await;
         let timestamp_ms = now_ms();
-        let seq = self.log.append(session_id, &kind, timestamp_ms).await?;
+        let (out, logged) = log().await?;
+        let seq = match logged {
+            Logged::At(seq) => seq,
+            Logged::Deferred => self.log.append(session_id, &kind, timestamp_ms).await?,
+            Logged::Skipped => return Ok((out, None)),
+        };
         let event = Event {
             session_id: session_id.to_owned(),
             seq,
             timestamp_ms,
             kind,
         };
-        self.last_seq.store(seq, Ordering::SeqCst);
+        self.last_seq.fetch_max(seq, Ordering::SeqCst);
         // No receivers is fine: the event is in the log.
         let _ = self.sender.send(event.clone());
-        Ok(event)
+        Ok((out, Some(event)))
     }
 
     /// A new subscription to every event published from now on; `session` limits it to one
@@ -183,6 +209,17 @@ impl EventBus {
     pub fn last_seq(&self) -> u64 {
         self.last_seq.load(Ordering::SeqCst)
     }
+}
+
+/// What became of an event logged by the caller (see [`EventBus::emit_logged`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Logged {
+    /// Written to the log with this seq: publish it.
+    At(u64),
+    /// Not written because the caller has no database: the bus appends and publishes it.
+    Deferred,
+    /// Deliberately not logged (e.g. a redelivered message): publish nothing.
+    Skipped,
 }
 
 /// A subscription to events. `next()` never blocks the engine: it only waits for new events.

@@ -297,6 +297,11 @@ pub struct Message {
     pub push_name: Option<String>,
     /// The text (conversation or extended-text), if it is a text message.
     pub text: Option<String>,
+    /// What the message is: `text`, `image`, `video`, `audio`, `document`, `sticker`,
+    /// `contact`, `location`, `reaction`, `protocol`, or `unknown` for content this version
+    /// does not decode.
+    #[serde(default)]
+    pub message_type: String,
     /// Current status (meaningful for messages we sent).
     pub status: MessageStatus,
 }
@@ -338,6 +343,7 @@ mod tests {
             timestamp: 1_700_000_000,
             push_name: Some("Bob".into()),
             text: Some("hi".into()),
+            message_type: "text".into(),
             status: MessageStatus::Delivered,
         };
         let kinds = vec![

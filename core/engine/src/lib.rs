@@ -11,11 +11,14 @@ pub(crate) mod connection;
 pub(crate) mod credentials;
 pub mod error;
 pub mod event;
+pub(crate) mod fault;
 pub mod ids;
 pub mod manager;
 pub(crate) mod messaging;
 pub(crate) mod persist;
+pub(crate) mod prekeys;
 pub mod qr;
+pub(crate) mod receive;
 pub(crate) mod session;
 // Used by the send and receive pipelines, which land next.
 #[allow(dead_code)]

@@ -64,6 +64,10 @@ pub struct SessionShared {
     signal: Mutex<Option<SignalStore>>,
     /// Messaging state kept in memory (device lists; recent sends without a database).
     pub(crate) memory: crate::messaging::memory::MemoryState,
+    /// Prekey bookkeeping without a database (see `prekeys`).
+    prekeys: crate::prekeys::PreKeyState,
+    /// Receive-pipeline state that outlives a connection (retry counts).
+    receive: crate::receive::ReceiveState,
 }
 
 impl SessionShared {
@@ -96,6 +100,21 @@ impl SessionShared {
         if let Err(err) = store.put_device(&self.id, &device).await {
             tracing::error!(session = %self.id, %err, "credentials not persisted");
         }
+    }
+
+    /// The manager's event bus.
+    pub(crate) fn bus(&self) -> &EventBus {
+        &self.bus
+    }
+
+    /// Prekey bookkeeping used without a database.
+    pub(crate) fn prekey_state(&self) -> &crate::prekeys::PreKeyState {
+        &self.prekeys
+    }
+
+    /// State of the receive pipeline.
+    pub(crate) fn receive_state(&self) -> &crate::receive::ReceiveState {
+        &self.receive
     }
 
     /// Logs and publishes an event of this session. A failing event log is reported in the
@@ -376,6 +395,8 @@ impl Session {
                 connect_gate: parts.connect_gate,
                 signal: Mutex::new(None),
                 memory: Default::default(),
+                prekeys: crate::prekeys::PreKeyState::default(),
+                receive: crate::receive::ReceiveState::default(),
             }),
             runner: tokio::sync::Mutex::new(None),
         }

@@ -276,6 +276,8 @@ delegate! {
     write mark_prekeys_uploaded(session_id: &str, ids: &[u32]) -> ();
     /// See [`StoreTx::unuploaded_prekey_ids`].
     read unuploaded_prekey_ids(session_id: &str, max: u32) -> Vec<u32>;
+    /// See [`StoreTx::uploaded_prekey_ids`].
+    read uploaded_prekey_ids(session_id: &str) -> Vec<u32>;
     /// See [`StoreTx::prekey_counts`].
     read prekey_counts(session_id: &str) -> (u64, u64);
 

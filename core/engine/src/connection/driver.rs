@@ -14,8 +14,8 @@ use openwa_protocol::pairing::{QrCode, adv};
 use openwa_protocol::stanza::ack::{Ack, AckClass};
 use openwa_protocol::stanza::{
     Failure, IqError, IqHeader, IqSpec, LinkCodeCompanionFinish, LinkCodeCompanionHello,
-    LinkCodePrimaryHello, PairDevice, PairDeviceSign, PairSuccess, Ping, SetPassive, StreamError,
-    Success,
+    LinkCodePrimaryHello, Notification, NotificationBody, PairDevice, PairDeviceSign, PairSuccess,
+    Ping, SetPassive, StreamError, Success,
 };
 use openwa_protocol::{Jid, Node};
 use prost::Message as _;
@@ -328,8 +328,14 @@ impl Driver {
             "receipt" => self.on_receipt(channel, &node).await,
             "call" => self.ack(channel, &node).await,
             "ack" => self.on_ack(&node).await,
-            // Messages are acknowledged by the message pipeline (persist, then ack); anything
-            // else (ib, presence, chatstate, ack) needs no answer.
+            // Persist, then ack: the pipeline answers only once the message is stored.
+            "message" => {
+                for reply in crate::receive::on_message(&self.shared, &node).await {
+                    Self::send(channel, &reply).await?;
+                }
+                Ok(())
+            }
+            // Anything else (ib, presence, chatstate) needs no answer.
             _ => Ok(()),
         }
     }
@@ -421,6 +427,13 @@ impl Driver {
         self.shared
             .set_state(ConnectionState::Connected, StateReason::LoggedIn, None)
             .await;
+        let shared = Arc::clone(&self.shared);
+        tokio::spawn(async move {
+            match crate::prekeys::maintain(&shared).await {
+                Ok(done) => tracing::debug!(session = %shared.id, ?done, "prekeys checked"),
+                Err(err) => tracing::warn!(session = %shared.id, %err, "prekey maintenance failed"),
+            }
+        });
         let active = SetPassive { passive: false }.request();
         let timeout = self.shared.options.request_timeout();
         self.send_iq(channel, active, timeout, Waiter::Ignore).await
@@ -586,9 +599,16 @@ impl Driver {
 
     async fn on_notification<C: NodeChannel>(&mut self, channel: &mut C, node: &Node) -> Step {
         self.ack(channel, node).await?;
-        if node.attr_str("type").as_deref() == Some("devices") {
-            crate::messaging::devices::on_devices_notification(&self.shared, node).await;
-            return Ok(());
+        match node.attr_str("type").as_deref() {
+            Some("devices") => {
+                crate::messaging::devices::on_devices_notification(&self.shared, node).await;
+                return Ok(());
+            }
+            Some("encrypt") => {
+                self.on_encrypt_notification(node);
+                return Ok(());
+            }
+            _ => {}
         }
         if node.attr_str("type").as_deref() != Some("link_code_companion_reg") {
             return Ok(());
@@ -632,6 +652,23 @@ impl Driver {
         let timeout = self.shared.options.request_timeout();
         self.send_iq(channel, request, timeout, Waiter::Ignore)
             .await
+    }
+
+    /// The server is low on our one-time prekeys: refill in the background.
+    fn on_encrypt_notification(&self, node: &Node) {
+        let Ok(Notification {
+            body: NotificationBody::EncryptCount(count),
+            ..
+        }) = Notification::from_node(node)
+        else {
+            return;
+        };
+        let shared = Arc::clone(&self.shared);
+        tokio::spawn(async move {
+            if let Err(err) = crate::prekeys::on_low_count(&shared, count).await {
+                tracing::warn!(session = %shared.id, %err, "prekey refill failed");
+            }
+        });
     }
 
     async fn on_receipt<C: NodeChannel>(&mut self, channel: &mut C, node: &Node) -> Step {

@@ -196,6 +196,7 @@ async fn send_message(
         from_me: true,
         timestamp,
         push_name: None,
+        message_type: "text".into(),
         text: text.map(str::to_owned),
         status: MessageStatus::Pending,
     };

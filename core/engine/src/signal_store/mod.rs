@@ -75,7 +75,8 @@ struct Cache {
 struct Shared {
     session_id: String,
     store: Option<Arc<Store>>,
-    keys: LocalKeys,
+    /// Our keys; the signed prekey changes when it is rotated.
+    keys: std::sync::RwLock<LocalKeys>,
     cache: Mutex<Cache>,
     /// Held by the one live batch.
     lock: Arc<tokio::sync::Mutex<()>>,
@@ -126,7 +127,7 @@ impl SignalStore {
             shared: Arc::new(Shared {
                 session_id: session_id.to_owned(),
                 store,
-                keys,
+                keys: std::sync::RwLock::new(keys),
                 cache: Mutex::new(Cache::default()),
                 lock: Arc::new(tokio::sync::Mutex::new(())),
             }),
@@ -144,8 +145,21 @@ impl SignalStore {
     }
 
     /// Our own keys.
-    pub fn local_keys(&self) -> &LocalKeys {
-        &self.shared.keys
+    pub fn local_keys(&self) -> LocalKeys {
+        match self.shared.keys.read() {
+            Ok(keys) => keys.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Makes `record` the current signed prekey (after a rotation; the previous one must be
+    /// stored so messages built on it still decrypt).
+    pub fn set_signed_pre_key(&self, record: SignedPreKeyRecord) {
+        let mut keys = match self.shared.keys.write() {
+            Ok(keys) => keys,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        keys.signed_pre_key = record;
     }
 
     /// Starts a batch; waits while another batch of this session is live.
@@ -284,11 +298,15 @@ impl SignalStore {
         for (name, record) in changes.sender_keys {
             cache.sender_keys.insert(name, Some(record));
         }
-        for (id, record) in changes.new_pre_keys {
-            cache.pre_keys.insert(id, Some(record));
-        }
-        for id in changes.consumed_pre_keys {
-            cache.pre_keys.insert(id, None);
+        // One-time prekeys are read once, by the pkmsg that consumes them: with a database they
+        // are not cached (hundreds per session would stay in memory for nothing).
+        if self.shared.store.is_none() {
+            for (id, record) in changes.new_pre_keys {
+                cache.pre_keys.insert(id, Some(record));
+            }
+            for id in changes.consumed_pre_keys {
+                cache.pre_keys.insert(id, None);
+            }
         }
         for (id, record) in changes.signed_pre_keys {
             cache.signed_pre_keys.insert(id, Some(record));
@@ -390,8 +408,9 @@ impl SignalStore {
         &self,
         id: u32,
     ) -> Result<Option<SignedPreKeyRecord>, openwa_protocol::signal::StoreError> {
-        if self.shared.keys.signed_pre_key.id == id {
-            return Ok(Some(self.shared.keys.signed_pre_key.clone()));
+        let current = self.local_keys().signed_pre_key;
+        if current.id == id {
+            return Ok(Some(current));
         }
         if let Some(known) = self.cache().signed_pre_keys.get(&id) {
             return Ok(known.clone());

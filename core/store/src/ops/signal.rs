@@ -232,13 +232,28 @@ impl StoreTx {
         session_id: &str,
         max: u32,
     ) -> Result<Vec<u32>, StoreError> {
-        let max = limit(max)?;
+        self.prekey_ids(session_id, false, limit(max)?).await
+    }
+
+    /// Ids of every uploaded prekey still held, lowest id first (what the server may list in
+    /// its key digest).
+    pub async fn uploaded_prekey_ids(&mut self, session_id: &str) -> Result<Vec<u32>, StoreError> {
+        self.prekey_ids(session_id, true, i64::MAX).await
+    }
+
+    async fn prekey_ids(
+        &mut self,
+        session_id: &str,
+        uploaded: bool,
+        max: i64,
+    ) -> Result<Vec<u32>, StoreError> {
         let ids: Vec<i64> = on_conn!(self.conn(), |c| {
             sqlx::query_scalar(
-                "SELECT key_id FROM signal_prekeys WHERE session_id = $1 AND uploaded = 0 \
-                 ORDER BY key_id LIMIT $2",
+                "SELECT key_id FROM signal_prekeys WHERE session_id = $1 AND uploaded = $2 \
+                 ORDER BY key_id LIMIT $3",
             )
             .bind(session_id)
+            .bind(i64::from(uploaded))
             .bind(max)
             .fetch_all(&mut *c)
             .await?

@@ -241,10 +241,12 @@ pub async fn prekeys_and_id_allocation(db: Arc<TestDb>) {
     store.mark_prekeys_uploaded(S, &[1, 2, 3]).await.unwrap();
     assert_eq!(store.prekey_counts(S).await.unwrap(), (5, 3));
     assert_eq!(store.unuploaded_prekey_ids(S, 10).await.unwrap(), [4, 5]);
+    assert_eq!(store.uploaded_prekey_ids(S).await.unwrap(), [1, 2, 3]);
     assert!(store.get_prekey(S, 2).await.unwrap().unwrap().uploaded);
     assert!(store.remove_prekey(S, 2).await.unwrap());
     assert!(!store.remove_prekey(S, 2).await.unwrap());
     assert_eq!(store.prekey_counts(S).await.unwrap(), (4, 2));
+    assert_eq!(store.uploaded_prekey_ids(S).await.unwrap(), [1, 3]);
 }
 
 pub async fn prekey_ids_wrap_around(db: Arc<TestDb>) {

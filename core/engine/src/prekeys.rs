@@ -1,0 +1,373 @@
+//! Prekey maintenance (protocol.md §7.2): after every login the engine asks the server how many
+//! one-time prekeys it still holds and uploads the initial batch when it holds none (a new
+//! device, or one whose keys the server dropped; Baileys does the same) or a refill when it
+//! holds fewer than [`MIN_PREKEY_COUNT`]; otherwise it compares the server's key digest with
+//! the local keys and re-uploads on a mismatch. The signed prekey is rotated when it is older
+//! than [`SIGNED_PREKEY_ROTATION`]; the previous one stays stored so a `pkmsg` built on it
+//! still decrypts. Every key is persisted before it is uploaded.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use openwa_protocol::signal::{PreKeyRecord, PreKeyStore, SignedPreKeyRecord, SignedPreKeyStore};
+use openwa_protocol::stanza::{
+    GetKeyDigest, IqSpec, KeyDigest, PreKey, PreKeyCount, RotateSignedPreKey, SignedPreKey,
+    UploadPreKeys,
+};
+use sha1::{Digest, Sha1};
+
+use crate::credentials::SignedPreKeyPair;
+use crate::error::{Error, ErrorCode};
+use crate::session::SessionShared;
+
+/// One-time prekeys uploaded when the server holds none (Baileys' `INITIAL_PREKEY_COUNT`;
+/// whatsmeow uploads the same number on first login).
+pub const INITIAL_PREKEY_COUNT: u32 = 812;
+/// Below this many one-time prekeys on the server, the engine uploads more (both clients: 5).
+pub const MIN_PREKEY_COUNT: u64 = 5;
+/// How many prekeys a refill uploads (whatsmeow's `WantedPreKeyCount`).
+pub const REFILL_PREKEY_COUNT: u32 = 50;
+/// How often the key digest is compared after a login: at most once a day per session, so a
+/// restart of many sessions does not ask the server for every digest at once.
+pub const DIGEST_CHECK_INTERVAL: Duration = Duration::from_secs(24 * 3600);
+/// Where the time of the last digest check is kept (per-session key-value table).
+const DIGEST_CHECKED_KEY: &str = "prekeys.digest_checked_at";
+/// Age after which the signed prekey is replaced.
+pub const SIGNED_PREKEY_ROTATION: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// Prekey bookkeeping of a session that is not in a database (memory backend); with a database
+/// the same facts live in the store.
+#[derive(Debug, Default)]
+pub struct PreKeyState {
+    inner: Mutex<MemoryState>,
+}
+
+#[derive(Debug, Default)]
+struct MemoryState {
+    /// Ids handed out so far.
+    allocated: u32,
+    /// Creation time of the current signed prekey, once known.
+    signed_created_at: Option<(u32, u64)>,
+    /// When the key digest was last compared.
+    digest_checked_at: Option<u64>,
+}
+
+impl PreKeyState {
+    fn with<T>(&self, f: impl FnOnce(&mut MemoryState) -> T) -> T {
+        match self.inner.lock() {
+            Ok(mut state) => f(&mut state),
+            Err(poisoned) => f(&mut poisoned.into_inner()),
+        }
+    }
+}
+
+/// What [`maintain`] did (for logs and tests).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Maintenance {
+    /// The server's count before any upload.
+    pub server_count: u64,
+    /// How many prekeys were uploaded.
+    pub uploaded: u32,
+    /// Whether the digest did not match the local keys.
+    pub digest_mismatch: bool,
+    /// Whether the signed prekey was rotated.
+    pub rotated: bool,
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The post-login routine: count, upload/refill, digest check, signed-prekey rotation.
+pub async fn maintain(shared: &SessionShared) -> Result<Maintenance, Error> {
+    let mut done = Maintenance::default();
+    let response = shared.iq(PreKeyCount.request()).await?;
+    done.server_count = PreKeyCount::parse_response(&response).map_err(protocol_error)?;
+    if done.server_count == 0 {
+        done.uploaded = upload(shared, INITIAL_PREKEY_COUNT).await?;
+        // The server now holds exactly what we sent: the next digest check can wait a day.
+        digest_checked(shared, now_secs()).await?;
+    } else if done.server_count < MIN_PREKEY_COUNT {
+        done.uploaded = upload(shared, REFILL_PREKEY_COUNT).await?;
+    } else if digest_due(shared, now_secs()).await? {
+        if !digest_matches(shared).await? {
+            done.digest_mismatch = true;
+            done.uploaded = upload(shared, REFILL_PREKEY_COUNT).await?;
+        }
+        digest_checked(shared, now_secs()).await?;
+    }
+    done.rotated = rotate_if_due(shared, now_secs()).await?;
+    Ok(done)
+}
+
+/// Handles the server's `encrypt` notification: refills when `count` is under the minimum.
+pub async fn on_low_count(shared: &SessionShared, count: u64) -> Result<u32, Error> {
+    if count >= MIN_PREKEY_COUNT {
+        return Ok(0);
+    }
+    upload(shared, REFILL_PREKEY_COUNT).await
+}
+
+/// Generates `count` fresh one-time prekeys and persists them (not marked uploaded).
+pub async fn fresh_prekeys(shared: &SessionShared, count: u32) -> Result<Vec<PreKeyRecord>, Error> {
+    let ids = match shared.database() {
+        Some(store) => store.allocate_prekey_ids(&shared.id, count).await?,
+        None => shared.prekey_state().with(|s| {
+            let start = s.allocated;
+            s.allocated = s.allocated.wrapping_add(count);
+            (0..count)
+                .map(|i| (start.wrapping_add(i) % 0xFF_FFFF) + 1)
+                .collect()
+        }),
+    };
+    let mut rng = rand::rngs::OsRng;
+    let records: Vec<PreKeyRecord> = ids
+        .into_iter()
+        .map(|id| PreKeyRecord::generate(id, &mut rng))
+        .collect();
+    let batch = shared.signal_store().begin().await;
+    for record in &records {
+        batch.store_pre_key(record).await.map_err(store_failure)?;
+    }
+    batch.commit().await?;
+    Ok(records)
+}
+
+/// Persists `count` new prekeys, uploads them with the current signed prekey, then marks them
+/// uploaded. Returns how many were uploaded.
+async fn upload(shared: &SessionShared, count: u32) -> Result<u32, Error> {
+    let records = fresh_prekeys(shared, count).await?;
+    let (registration_id, identity, signed) = shared.with_credentials(|c| {
+        (
+            c.registration_id,
+            c.identity_key.public,
+            wire_signed(&c.signed_prekey),
+        )
+    });
+    let request = UploadPreKeys {
+        registration_id,
+        identity,
+        prekeys: records
+            .iter()
+            .map(|r| PreKey {
+                id: r.id,
+                public: r.key_pair.public,
+            })
+            .collect(),
+        signed,
+    };
+    shared.iq(request.request()).await?;
+    let ids: Vec<u32> = records.iter().map(|r| r.id).collect();
+    if let Some(store) = shared.database() {
+        store.mark_prekeys_uploaded(&shared.id, &ids).await?;
+    }
+    tracing::debug!(session = %shared.id, count = ids.len(), "prekeys uploaded");
+    Ok(u32::try_from(ids.len()).unwrap_or(u32::MAX))
+}
+
+fn wire_signed(signed: &SignedPreKeyPair) -> SignedPreKey {
+    SignedPreKey {
+        id: signed.id,
+        public: signed.key.public,
+        signature: signed.signature,
+    }
+}
+
+/// Whether the last digest check is older than [`DIGEST_CHECK_INTERVAL`] (or never happened).
+async fn digest_due(shared: &SessionShared, now: u64) -> Result<bool, Error> {
+    let last = match shared.database() {
+        Some(store) => store
+            .get_kv(&shared.id, DIGEST_CHECKED_KEY)
+            .await?
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .and_then(|text| text.parse::<u64>().ok()),
+        None => shared.prekey_state().with(|s| s.digest_checked_at),
+    };
+    Ok(last.is_none_or(|at| now.saturating_sub(at) >= DIGEST_CHECK_INTERVAL.as_secs()))
+}
+
+async fn digest_checked(shared: &SessionShared, now: u64) -> Result<(), Error> {
+    match shared.database() {
+        Some(store) => {
+            store
+                .put_kv(&shared.id, DIGEST_CHECKED_KEY, now.to_string().as_bytes())
+                .await?
+        }
+        None => shared
+            .prekey_state()
+            .with(|s| s.digest_checked_at = Some(now)),
+    }
+    Ok(())
+}
+
+/// Asks the server for its key digest and checks it against the local keys.
+async fn digest_matches(shared: &SessionShared) -> Result<bool, Error> {
+    let digest = match shared.iq(GetKeyDigest.request()).await {
+        Ok(response) => GetKeyDigest::parse_response(&response).map_err(protocol_error)?,
+        // No digest on the server: the keys must be uploaded again (Baileys does the same).
+        Err(err) if err.code == ErrorCode::NotFound => return Ok(false),
+        Err(err) => return Err(err),
+    };
+    local_digest_matches(shared, &digest).await
+}
+
+/// Whether `digest` describes our keys: registration id, identity and signed prekey equal, and
+/// every listed one-time prekey one we uploaded and still hold. With a database the SHA-1 over
+/// the prekeys' public keys is not recomputed: that would decrypt every stored prekey and derive
+/// its public key on every login (hundreds per session), which a restore of many sessions cannot
+/// afford; the id check catches a server that lost or replaced our keys. Without a database the
+/// keys are in memory and the hash is checked too.
+pub async fn local_digest_matches(
+    shared: &SessionShared,
+    digest: &KeyDigest,
+) -> Result<bool, Error> {
+    let (registration_id, identity, signed) = shared.with_credentials(|c| {
+        (
+            c.registration_id,
+            c.identity_key.public,
+            wire_signed(&c.signed_prekey),
+        )
+    });
+    if digest.registration_id != registration_id
+        || digest.identity != identity
+        || digest.signed != signed
+    {
+        return Ok(false);
+    }
+    if let Some(store) = shared.database() {
+        let held: HashSet<u32> = store
+            .uploaded_prekey_ids(&shared.id)
+            .await?
+            .into_iter()
+            .collect();
+        return Ok(digest.prekey_ids.iter().all(|id| held.contains(id)));
+    }
+    let mut hash = Sha1::new();
+    hash.update(identity);
+    hash.update(signed.public);
+    hash.update(signed.signature);
+    let batch = shared.signal_store().begin().await;
+    for id in &digest.prekey_ids {
+        match batch.load_pre_key(*id).await.map_err(store_failure)? {
+            Some(record) => hash.update(record.key_pair.public),
+            None => return Ok(false),
+        }
+    }
+    drop(batch);
+    Ok(hash.finalize().as_slice() == digest.hash.as_slice())
+}
+
+/// Rotates the signed prekey when it is older than [`SIGNED_PREKEY_ROTATION`] at `now`
+/// (seconds). The first time a signed prekey is seen its creation time is recorded as `now`.
+pub async fn rotate_if_due(shared: &SessionShared, now: u64) -> Result<bool, Error> {
+    let current = shared.with_credentials(|c| c.signed_prekey.clone());
+    let created = match signed_created_at(shared, current.id).await? {
+        Some(created) => created,
+        None => {
+            record_signed(shared, &as_record(&current, now)).await?;
+            now
+        }
+    };
+    if now.saturating_sub(created) < SIGNED_PREKEY_ROTATION.as_secs() {
+        return Ok(false);
+    }
+    rotate(shared, now).await?;
+    Ok(true)
+}
+
+/// Replaces the signed prekey: the new one is stored next to the previous one (which keeps
+/// serving in-flight `pkmsg`), the credentials are persisted, then the server is told.
+pub async fn rotate(shared: &SessionShared, now: u64) -> Result<SignedPreKeyRecord, Error> {
+    let (identity, current) =
+        shared.with_credentials(|c| (c.identity_key.clone(), c.signed_prekey.clone()));
+    let next_id = (current.id % 0xFF_FFFF) + 1;
+    let record = SignedPreKeyRecord::generate(next_id, &identity, now, &mut rand::rngs::OsRng);
+    {
+        let batch = shared.signal_store().begin().await;
+        if batch
+            .load_signed_pre_key(current.id)
+            .await
+            .map_err(store_failure)?
+            .is_none_or(|r| r.timestamp == 0)
+        {
+            batch
+                .store_signed_pre_key(&as_record(&current, now))
+                .await
+                .map_err(store_failure)?;
+        }
+        batch
+            .store_signed_pre_key(&record)
+            .await
+            .map_err(store_failure)?;
+        batch.commit().await?;
+    }
+    let pair = SignedPreKeyPair {
+        id: record.id,
+        key: record.key_pair.clone(),
+        signature: record.signature,
+    };
+    shared.update_credentials(|c| c.signed_prekey = pair.clone());
+    shared.persist_credentials().await;
+    shared.signal_store().set_signed_pre_key(record.clone());
+    if shared.database().is_none() {
+        shared
+            .prekey_state()
+            .with(|s| s.signed_created_at = Some((record.id, now)));
+    }
+    let request = RotateSignedPreKey {
+        signed: wire_signed(&pair),
+    };
+    shared.iq(request.request()).await?;
+    Ok(record)
+}
+
+fn as_record(signed: &SignedPreKeyPair, timestamp: u64) -> SignedPreKeyRecord {
+    SignedPreKeyRecord {
+        id: signed.id,
+        key_pair: signed.key.clone(),
+        signature: signed.signature,
+        timestamp,
+    }
+}
+
+async fn signed_created_at(shared: &SessionShared, id: u32) -> Result<Option<u64>, Error> {
+    match shared.database() {
+        Some(store) => {
+            let Some(bytes) = store.get_signed_prekey(&shared.id, id).await? else {
+                return Ok(None);
+            };
+            let record = SignedPreKeyRecord::deserialize(&bytes)?;
+            Ok((record.timestamp != 0).then_some(record.timestamp))
+        }
+        None => Ok(shared.prekey_state().with(|s| {
+            s.signed_created_at
+                .and_then(|(known, at)| (known == id).then_some(at))
+        })),
+    }
+}
+
+async fn record_signed(shared: &SessionShared, record: &SignedPreKeyRecord) -> Result<(), Error> {
+    if shared.database().is_none() {
+        shared
+            .prekey_state()
+            .with(|s| s.signed_created_at = Some((record.id, record.timestamp)));
+        return Ok(());
+    }
+    let batch = shared.signal_store().begin().await;
+    batch
+        .store_signed_pre_key(record)
+        .await
+        .map_err(store_failure)?;
+    batch.commit().await
+}
+
+fn protocol_error(err: openwa_protocol::stanza::StanzaError) -> Error {
+    Error::new(ErrorCode::ServerError, format!("unexpected answer: {err}"))
+}
+
+fn store_failure(err: openwa_protocol::signal::StoreError) -> Error {
+    Error::internal(format!("signal store: {err}"))
+}
