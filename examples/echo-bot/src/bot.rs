@@ -105,12 +105,22 @@ async fn serve(manager: &SessionManager, args: &Args) -> Result<(), BotError> {
             EventKind::MessageReceived { message } if !message.from_me => {
                 if let Some(text) = &message.text {
                     println!("Received from {}: {text}", message.sender);
+                    echo(&session, &message.chat, text).await;
                 }
             }
             _ => {}
         }
     }
     Ok(())
+}
+
+/// Answers `text` in `chat` with the same text. A failed send is reported and the bot goes on
+/// (the next message gets its echo again).
+async fn echo(session: &Session, chat: &str, text: &str) {
+    match session.send_text(chat, text).await {
+        Ok(sent) => println!("Echoed to {chat}: {}", sent.id),
+        Err(err) => eprintln!("echo-bot: could not echo to {chat}: {err}"),
+    }
 }
 
 fn announce_connected(session: &Session) {

@@ -6,8 +6,9 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
+use openwa_simulator::testing::http;
 use openwa_simulator::{Simulator, SimulatorConfig, SimulatorHandle};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -63,27 +64,9 @@ impl Bot {
 
 /// POSTs a JSON body to the simulator's admin API; returns the status and the body.
 async fn admin_post(sim: &SimulatorHandle, path: &str, body: &serde_json::Value) -> (u16, String) {
-    let host = sim.info.admin_url.trim_start_matches("http://");
-    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
-    let body = body.to_string();
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
-    let status = response
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap();
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
+    let response = http(&sim.info.admin_url, "POST", path, Some(body.clone())).await;
+    let text = String::from_utf8_lossy(&response.body).into_owned();
+    (response.status, text)
 }
 
 fn temp_dir() -> std::path::PathBuf {
@@ -152,6 +135,68 @@ async fn links_by_pairing_code() {
     assert_eq!(status, 200, "{body}");
     let (jid, _) = bot.expect("Connected as ").await;
     assert!(jid.starts_with("15550002002:"), "{jid}");
+    bot.stop().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The bot answers every text with the same text: a simulated phone of another account writes to
+/// the bot's account, and the echo lands on that phone's timeline.
+#[tokio::test]
+async fn answers_every_text_with_the_same_text() {
+    let sim = Simulator::start(SimulatorConfig::default()).await.unwrap();
+    sim.create_account("15550002003", "Bot").unwrap();
+    sim.create_account("15550002004", "Carol").unwrap();
+    let dir = temp_dir();
+    let mut bot = Bot::start(&sim, &dir.join("bot.db"), &[]);
+    let (qr, _) = bot.expect("QR: ").await;
+    let (status, body) = admin_post(
+        &sim,
+        "/admin/accounts/15550002003/link",
+        &serde_json::json!({ "qr": qr }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    bot.expect("Connected as ").await;
+
+    for text in ["hello bot", "second message"] {
+        let (status, body) = admin_post(
+            &sim,
+            "/admin/accounts/15550002004/messages",
+            &serde_json::json!({ "to": "15550002003", "text": text }),
+        )
+        .await;
+        assert!(status == 200 || status == 201, "{status} {body}");
+        let (received, _) = bot.expect("Received from ").await;
+        assert!(received.ends_with(&format!(": {text}")), "{received}");
+        bot.expect("Echoed to ").await;
+        // Carol's phone decrypts the echo.
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let timeline = http(
+                &sim.info.admin_url,
+                "GET",
+                "/admin/accounts/15550002004/messages",
+                None,
+            )
+            .await
+            .json();
+            let echoed = timeline.as_array().unwrap().iter().any(|m| {
+                m["text"] == text
+                    && m["from_me"] == false
+                    && m["sender"]
+                        .as_str()
+                        .is_some_and(|s| s.starts_with("15550002003:"))
+            });
+            if echoed {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no echo of {text:?}: {timeline}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
     bot.stop().await;
     std::fs::remove_dir_all(&dir).unwrap();
 }
