@@ -150,9 +150,13 @@ impl ServerConn {
                 .expect("client sent nothing in time")?;
             self.transport.decrypt_in_place(&mut frame).unwrap();
             let node = openwa_protocol::binary::decode(&frame).unwrap();
-            // Prekey maintenance after login (`xmlns="encrypt"`) is not part of these scripts:
-            // it is left unanswered (the simulator tests cover it).
-            if node.tag == "iq" && node.attr_str("xmlns").as_deref() == Some("encrypt") {
+            // Prekey maintenance after login (`xmlns="encrypt"` count, upload, digest, rotate) is
+            // not part of these scripts: it is left unanswered (the simulator tests cover it).
+            // Bundle fetches (`<key>`) belong to sending and are returned.
+            if node.tag == "iq"
+                && node.attr_str("xmlns").as_deref() == Some("encrypt")
+                && node.get_child("key").is_none()
+            {
                 continue;
             }
             return Some(node);
