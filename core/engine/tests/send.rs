@@ -255,15 +255,14 @@ async fn send_receipts_history_with_baileys(store: Arc<TestStore>) {
     let err = session.send_text(BOB, "nobody listens").await.unwrap_err();
     assert_eq!(err.code, ErrorCode::NotConnected);
     assert!(err.retryable);
-    assert_eq!(
-        session
-            .messages(&chat, None, 10)
-            .await
-            .unwrap()
-            .messages
-            .len(),
-        3
-    );
+    // The chat's history holds both directions: three texts sent by PN and Bob's "read me",
+    // which the receive pipeline filed under the same chat.
+    let history = session.messages(&chat, None, 10).await.unwrap().messages;
+    assert_eq!(history.len(), 4, "{history:?}");
+    let received: Vec<_> = history.iter().filter(|m| !m.from_me).collect();
+    assert_eq!(received.len(), 1, "{history:?}");
+    assert_eq!(received[0].id, from_bob);
+    assert_eq!(received[0].text.as_deref(), Some("read me"));
     raw.close().await;
 
     bob.quit().await;
