@@ -428,24 +428,30 @@ impl<'a> Reader<'a> {
         let bytes_start = self.offset();
         let bytes = self.take(usize::from(len_byte & 0x7F))?;
         // At most 127 bytes → 254 ASCII characters, unpacked on the stack and copied once.
+        let table = if tag == tag::HEX_8 { &HEX } else { &NIBBLE };
         let mut text = [0u8; 2 * 0x7F];
-        let mut len = 0;
-        let last = bytes.len().checked_sub(1);
-        for (i, (&byte, out)) in bytes.iter().zip(text.chunks_exact_mut(2)).enumerate() {
-            let pos = bytes_start + i;
-            let pad_allowed = odd && Some(i) == last;
+        for (&byte, out) in bytes.iter().zip(text.chunks_exact_mut(2)) {
             if let [high, low] = out {
-                *high = unpack(tag, byte >> 4, pos)?;
-                len += 1;
-                // The dropped padding of an odd string may be anything.
-                if !pad_allowed {
-                    *low = unpack(tag, byte & 0x0F, pos)?;
-                    len += 1;
-                }
+                *high = unpack(table, byte >> 4);
+                *low = unpack(table, byte & 0x0F);
             }
         }
+        let mut len = 2 * bytes.len();
+        // The dropped padding of an odd string may be any code.
+        if odd && len > 0 {
+            len -= 1;
+        }
+        let text = text.get(..len).unwrap_or_default();
+        if let Some(bad) = text.iter().position(|&c| c == INVALID) {
+            let byte = bytes.get(bad / 2).copied().unwrap_or_default();
+            let nibble = if bad % 2 == 0 { byte >> 4 } else { byte & 0x0F };
+            return fail(DecodeError::InvalidNibble {
+                nibble,
+                pos: bytes_start + bad / 2,
+            });
+        }
         // Every unpacked byte is ASCII.
-        Ok(text_lossy(text.get(..len).unwrap_or_default()))
+        Ok(text_lossy(text))
     }
 }
 
@@ -468,13 +474,16 @@ fn text_lossy(bytes: &[u8]) -> CompactString {
     }
 }
 
-/// One 4-bit code of a packed string as its ASCII character.
-fn unpack(tag: u8, code: u8, pos: usize) -> Inner<u8> {
-    match (tag, code) {
-        (_, 0..=9) => Ok(b'0' + code),
-        (tag::HEX_8, 10..=15) => Ok(b'A' + code - 10),
-        (_, 10) => Ok(b'-'),
-        (_, 11) => Ok(b'.'),
-        _ => fail(DecodeError::InvalidNibble { nibble: code, pos }),
-    }
+/// Marks a 4-bit code that stands for no character in an unpacking table.
+const INVALID: u8 = 0xFF;
+
+/// NIBBLE_8 codes: digits, `-`, `.`; 12–15 are invalid (15 is only the padding of odd strings).
+const NIBBLE: [u8; 16] = *b"0123456789-.\xFF\xFF\xFF\xFF";
+
+/// HEX_8 codes: digits and `A`–`F`.
+const HEX: [u8; 16] = *b"0123456789ABCDEF";
+
+/// The character of a 4-bit code ([`INVALID`] for none).
+fn unpack(table: &[u8; 16], code: u8) -> u8 {
+    table.get(usize::from(code)).copied().unwrap_or(INVALID)
 }
