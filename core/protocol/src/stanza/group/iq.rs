@@ -36,6 +36,20 @@ macro_rules! empty_response {
     };
 }
 
+/// The part of an [`IqSpec`] shared by every group IQ addressed to the group itself (its
+/// `group` field): `to_group!(TYPE, RESPONSE)`.
+macro_rules! to_group {
+    ($type:expr, $response:ty) => {
+        type Response = $response;
+        const XMLNS: &'static str = "w:g2";
+        const TYPE: IqType = $type;
+
+        fn peer(&self) -> Jid {
+            self.group.clone()
+        }
+    };
+}
+
 /// A `set` IQ to a group whose one child carries a text as bytes, answered with an empty result:
 /// `NAME { /// doc  field } => "child"` defines `NAME { group, field: String }`.
 macro_rules! group_text_iq {
@@ -50,13 +64,7 @@ macro_rules! group_text_iq {
         }
 
         impl IqSpec for $name {
-            type Response = ();
-            const XMLNS: &'static str = "w:g2";
-            const TYPE: IqType = IqType::Set;
-
-            fn peer(&self) -> Jid {
-                self.group.clone()
-            }
+            to_group!(IqType::Set, ());
 
             fn request_children(&self) -> Vec<Node> {
                 vec![bytes_node($child, self.$field.as_bytes())]
@@ -86,13 +94,7 @@ macro_rules! invite_code_iq {
         }
 
         impl IqSpec for $name {
-            type Response = String;
-            const XMLNS: &'static str = "w:g2";
-            const TYPE: IqType = $type;
-
-            fn peer(&self) -> Jid {
-                self.group.clone()
-            }
+            to_group!($type, String);
 
             fn request_children(&self) -> Vec<Node> {
                 vec![Node::new("invite")]
@@ -124,13 +126,7 @@ pub struct GetGroupInfo {
 }
 
 impl IqSpec for GetGroupInfo {
-    type Response = GroupInfo;
-    const XMLNS: &'static str = "w:g2";
-    const TYPE: IqType = IqType::Get;
-
-    fn peer(&self) -> Jid {
-        self.group.clone()
-    }
+    to_group!(IqType::Get, GroupInfo);
 
     fn request_children(&self) -> Vec<Node> {
         vec![Node::new("query").attr("request", "interactive")]
@@ -362,13 +358,7 @@ pub struct UpdateParticipants {
 }
 
 impl IqSpec for UpdateParticipants {
-    type Response = Vec<ParticipantResult>;
-    const XMLNS: &'static str = "w:g2";
-    const TYPE: IqType = IqType::Set;
-
-    fn peer(&self) -> Jid {
-        self.group.clone()
-    }
+    to_group!(IqType::Set, Vec<ParticipantResult>);
 
     fn request_children(&self) -> Vec<Node> {
         let participants = self
@@ -456,13 +446,7 @@ pub struct SetDescription {
 }
 
 impl IqSpec for SetDescription {
-    type Response = ();
-    const XMLNS: &'static str = "w:g2";
-    const TYPE: IqType = IqType::Set;
-
-    fn peer(&self) -> Jid {
-        self.group.clone()
-    }
+    to_group!(IqType::Set, ());
 
     fn request_children(&self) -> Vec<Node> {
         let node = Node::new("description")
@@ -538,13 +522,7 @@ pub struct SetGroupSetting {
 }
 
 impl IqSpec for SetGroupSetting {
-    type Response = ();
-    const XMLNS: &'static str = "w:g2";
-    const TYPE: IqType = IqType::Set;
-
-    fn peer(&self) -> Jid {
-        self.group.clone()
-    }
+    to_group!(IqType::Set, ());
 
     fn request_children(&self) -> Vec<Node> {
         vec![Node::new(self.setting.as_str())]
@@ -575,13 +553,7 @@ pub struct SetEphemeral {
 }
 
 impl IqSpec for SetEphemeral {
-    type Response = ();
-    const XMLNS: &'static str = "w:g2";
-    const TYPE: IqType = IqType::Set;
-
-    fn peer(&self) -> Jid {
-        self.group.clone()
-    }
+    to_group!(IqType::Set, ());
 
     fn request_children(&self) -> Vec<Node> {
         vec![match self.expiration {
@@ -627,13 +599,7 @@ pub struct SetMembershipApproval {
 }
 
 impl IqSpec for SetMembershipApproval {
-    type Response = ();
-    const XMLNS: &'static str = "w:g2";
-    const TYPE: IqType = IqType::Set;
-
-    fn peer(&self) -> Jid {
-        self.group.clone()
-    }
+    to_group!(IqType::Set, ());
 
     fn request_children(&self) -> Vec<Node> {
         vec![crate::stanza::notification::membership_approval_node(
