@@ -24,14 +24,12 @@
 
 mod support;
 
-use std::io::Write;
-
-use openwa_protocol::binary::{decode, encode};
+use openwa_protocol::binary::{Dictionary, encode};
 use openwa_protocol::{Jid, Node};
 use serde_json::json;
 use support::Profile;
 use support::baileys::{
-    baileys_description, expected_baileys_view, in_js_key_order, interop_dir, run_oracle,
+    baileys_description, check_against_baileys, expected_baileys_view, interop_dir, run_oracle,
     sorted_view,
 };
 use support::random::{NodeGen, SplitMix64};
@@ -71,12 +69,6 @@ fn worked_examples() -> Vec<Node> {
     ]
 }
 
-fn zlib(encoded: &[u8]) -> Vec<u8> {
-    let mut z = flate2::write::ZlibEncoder::new(vec![2u8], flate2::Compression::default());
-    z.write_all(encoded.get(1..).unwrap()).unwrap();
-    z.finish().unwrap()
-}
-
 #[test]
 fn baileys_and_openwa_agree_on_random_nodes() {
     let mut ours_encoded = worked_examples();
@@ -91,55 +83,8 @@ fn baileys_and_openwa_agree_on_random_nodes() {
         NODES_PER_DIRECTION,
         0xE4C0_DE00,
     ));
-    let compressed: Vec<Node> = ours_encoded.iter().take(50).cloned().collect();
-
-    let mut requests = Vec::new();
-    for node in &ours_encoded {
-        requests.push(json!({ "op": "decode", "hex": hex::encode(encode(node).unwrap()) }));
-    }
-    for node in &compressed {
-        requests.push(json!({ "op": "decode", "hex": hex::encode(zlib(&encode(node).unwrap())) }));
-    }
-    for node in &baileys_encoded {
-        requests.push(json!({ "op": "encode", "node": baileys_description(node) }));
-    }
-    let replies = run_oracle(requests);
-    let (decoded_by_baileys, encoded_by_baileys) =
-        replies.split_at(ours_encoded.len() + compressed.len());
-
-    for (node, reply) in ours_encoded
-        .iter()
-        .chain(&compressed)
-        .zip(decoded_by_baileys)
-    {
-        assert_eq!(
-            reply["ok"], true,
-            "Baileys failed to decode {node}: {reply}"
-        );
-        assert_eq!(
-            sorted_view(&reply["node"]),
-            expected_baileys_view(node),
-            "Baileys decoded our encoding of {node} differently"
-        );
-    }
-    for (node, reply) in baileys_encoded.iter().zip(encoded_by_baileys) {
-        assert_eq!(
-            reply["ok"], true,
-            "Baileys failed to encode {node}: {reply}"
-        );
-        let bytes = hex::decode(reply["hex"].as_str().unwrap()).unwrap();
-        let expected = in_js_key_order(node);
-        assert_eq!(
-            decode(&bytes).as_ref(),
-            Ok(&expected),
-            "we decoded Baileys' encoding of {node} differently"
-        );
-        assert_eq!(
-            hex::encode(&bytes),
-            hex::encode(encode(&expected).unwrap()),
-            "Baileys and we encode {node} differently"
-        );
-    }
+    let compressed = ours_encoded.get(..50).unwrap();
+    check_against_baileys(Dictionary::V3, &ours_encoded, compressed, &baileys_encoded);
 }
 
 /// The benchmark stanzas as `tests/interop/binary-bench.mjs` reads them: name, JSON description

@@ -20,11 +20,8 @@ mod support;
 
 use openwa_protocol::binary::{Dictionary, decode_with, encode_with};
 use openwa_protocol::{AttrValue, Content, Jid, Node};
-use serde_json::json;
 use support::Profile;
-use support::baileys::{
-    baileys_description, expected_baileys_view, in_js_key_order, run_oracle, sorted_view,
-};
+use support::baileys::check_against_baileys;
 use support::random::{NodeGen, SplitMix64};
 
 const NODES_PER_DIRECTION: usize = 2_000;
@@ -99,46 +96,7 @@ fn baileys6_and_openwa_agree_on_random_nodes_with_dictionary_2() {
         true,
     ));
 
-    let mut requests = Vec::new();
-    for node in &ours_encoded {
-        let hex = hex::encode(encode_with(node, V2).unwrap());
-        requests.push(json!({ "op": "decode", "v": 2, "hex": hex }));
-    }
-    for node in &baileys_encoded {
-        requests.push(json!({ "op": "encode", "v": 2, "node": baileys_description(node) }));
-    }
-    let replies = run_oracle(requests);
-    let (decoded_by_baileys, encoded_by_baileys) = replies.split_at(ours_encoded.len());
-
-    for (node, reply) in ours_encoded.iter().zip(decoded_by_baileys) {
-        assert_eq!(
-            reply["ok"], true,
-            "Baileys 6 failed to decode {node}: {reply}"
-        );
-        assert_eq!(
-            sorted_view(&reply["node"]),
-            expected_baileys_view(node),
-            "Baileys 6 decoded our version-2 encoding of {node} differently"
-        );
-    }
-    for (node, reply) in baileys_encoded.iter().zip(encoded_by_baileys) {
-        assert_eq!(
-            reply["ok"], true,
-            "Baileys 6 failed to encode {node}: {reply}"
-        );
-        let bytes = hex::decode(reply["hex"].as_str().unwrap()).unwrap();
-        let expected = in_js_key_order(node);
-        assert_eq!(
-            decode_with(&bytes, V2).as_ref(),
-            Ok(&expected),
-            "we decoded Baileys 6's encoding of {node} differently"
-        );
-        assert_eq!(
-            hex::encode(&bytes),
-            hex::encode(encode_with(&expected, V2).unwrap()),
-            "Baileys 6 and we encode {node} differently"
-        );
-    }
+    check_against_baileys(V2, &ours_encoded, &[], &baileys_encoded);
 }
 
 /// The ping of protocol.md §4.6 in version 2: `iq` is byte 30 there, not 25.

@@ -1,7 +1,14 @@
-//! Throw-away PostgreSQL databases for the tests of this crate and of the crates built on it:
-//! each test creates a database with a random name on the server of [`pg_admin_url`] and drops
-//! it at the end.
+//! Test support for this crate and the crates built on it: throw-away PostgreSQL databases
+//! (a random name on the server of [`pg_admin_url`], dropped at the end), a temporary place for
+//! one test's store on either backend ([`TempStore`]), and [`on_both_backends!`](crate::on_both_backends),
+//! which runs each test body once on SQLite and once on PostgreSQL and cleans up even when the
+//! body panics.
 
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rand_core::{OsRng, RngCore};
 use sqlx::Connection;
 
 use crate::error::StoreError;
@@ -85,4 +92,110 @@ pub fn resume_panic<T>(result: Result<T, tokio::task::JoinError>) -> T {
             Err(err) => std::panic::resume_unwind(Box::new(format!("test task failed: {err}"))),
         },
     }
+}
+
+/// The database a two-backend test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file in the test's temporary directory.
+    Sqlite,
+    /// A fresh PostgreSQL database ([`TempPgDatabase`]).
+    Postgres,
+}
+
+/// A place for one test's store: a fresh temporary directory (for the SQLite file, key files,
+/// anything else) and, on PostgreSQL, a fresh database. [`TempStore::destroy`] removes both.
+#[derive(Debug)]
+pub struct TempStore {
+    /// The backend.
+    pub backend: Backend,
+    /// The temporary directory, created empty.
+    pub dir: PathBuf,
+    /// The PostgreSQL database (`None` on SQLite).
+    pub pg: Option<TempPgDatabase>,
+}
+
+impl TempStore {
+    /// Creates the directory `{prefix}_{suffix}` under the system temp dir and, on PostgreSQL,
+    /// the database of the same name; `prefix` is lowercase letters, digits and `_`, the suffix
+    /// is the process id and a random number.
+    pub async fn create(backend: Backend, prefix: &str) -> Result<TempStore, StoreError> {
+        let suffix = format!("{}_{:016x}", std::process::id(), OsRng.next_u64());
+        let dir = std::env::temp_dir().join(format!("{prefix}_{suffix}"));
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            StoreError::Config(format!("cannot create test dir {}: {e}", dir.display()))
+        })?;
+        let pg = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(TempPgDatabase::create(prefix, &suffix).await?),
+        };
+        Ok(TempStore { backend, dir, pg })
+    }
+
+    /// The database URL: the SQLite file `file` in the directory, or the PostgreSQL database.
+    pub fn url(&self, file: &str) -> String {
+        match &self.pg {
+            Some(pg) => pg.url.clone(),
+            None => format!("sqlite://{}", self.dir.join(file).display()),
+        }
+    }
+
+    /// Drops the PostgreSQL database and removes the directory.
+    pub async fn destroy(&self) -> Result<(), StoreError> {
+        if let Some(pg) = &self.pg {
+            pg.drop_database().await?;
+        }
+        // Already gone is fine: the directory is only scratch space.
+        let _ = std::fs::remove_dir_all(&self.dir);
+        Ok(())
+    }
+}
+
+/// What a two-backend test body receives: created before the body runs, destroyed after it
+/// whatever happened (see [`run_on`]).
+pub trait Fixture: Send + Sync + Sized + 'static {
+    /// A fresh fixture on `backend`.
+    fn create(backend: Backend) -> impl Future<Output = Self> + Send;
+    /// Removes what [`Fixture::create`] made.
+    fn destroy(&self) -> impl Future<Output = ()> + Send;
+}
+
+/// Runs `body` in its own task on a fresh fixture of `backend`, destroys the fixture, then
+/// re-raises the body's panic, if any.
+pub async fn run_on<F, B, Fut>(backend: Backend, body: B)
+where
+    F: Fixture,
+    B: FnOnce(Arc<F>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let fixture = Arc::new(F::create(backend).await);
+    let result = tokio::spawn(body(Arc::clone(&fixture))).await;
+    fixture.destroy().await;
+    resume_panic(result);
+}
+
+/// Instantiates each listed `async fn NAME(Arc<F>)` (in the calling module, `F` a [`Fixture`])
+/// once per backend as the tests `sqlite::NAME` and `postgres::NAME`. The calling crate needs
+/// `tokio` (with the `macros` feature).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    $crate::testing::run_on($crate::testing::Backend::Sqlite, super::$name).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    $crate::testing::run_on($crate::testing::Backend::Postgres, super::$name)
+                        .await;
+                }
+            )*
+        }
+    };
 }

@@ -15,7 +15,8 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Kind, Raw, TestDb};
+use common::{Backend, Raw, TestDb};
+use openwa_store::testing::run_on;
 use openwa_store::{PageDirection, Store};
 use rand::Rng;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -149,7 +150,7 @@ async fn verify(db: &TestDb, store: &Store, acked_ever: &BTreeSet<u64>) -> u64 {
             .unwrap();
         assert_eq!(item_of(&prekey.record), last);
     }
-    if db.kind == Kind::Sqlite {
+    if db.kind == Backend::Sqlite {
         let mut raw = db.raw().await;
         if let Raw::Sqlite(conn) = &mut raw {
             let check: String = sqlx::query_scalar("PRAGMA integrity_check")
@@ -181,14 +182,10 @@ async fn crash_rounds(db: Arc<TestDb>, rounds: u32) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_survives_sigkill() {
-    let db = Arc::new(TestDb::create(Kind::Sqlite).await);
-    let body = tokio::spawn(crash_rounds(Arc::clone(&db), 12));
-    common::finish(db, body.await).await;
+    run_on(Backend::Sqlite, |db| crash_rounds(db, 12)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_survives_sigkill() {
-    let db = Arc::new(TestDb::create(Kind::Postgres).await);
-    let body = tokio::spawn(crash_rounds(Arc::clone(&db), 8));
-    common::finish(db, body.await).await;
+    run_on(Backend::Postgres, |db| crash_rounds(db, 8)).await;
 }

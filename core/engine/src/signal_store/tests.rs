@@ -1,6 +1,5 @@
 //! The adapter on SQLite and PostgreSQL (a fresh database per test), and in memory.
 
-use std::future::Future;
 use std::sync::Arc;
 
 use openwa_protocol::crypto::KeyPair;
@@ -12,7 +11,7 @@ use openwa_store::{MessageRecord, MessageStatus, Store};
 use rand::rngs::OsRng;
 
 use super::{LocalKeys, SignalStore};
-use crate::store_testdb::{Kind, TestDb};
+use crate::store_testdb::TestDb;
 
 const SESSION: &str = "alice";
 
@@ -26,41 +25,14 @@ fn local_keys() -> LocalKeys {
     }
 }
 
-/// Runs `body` on a fresh database of `kind`, removing it afterwards even on failure.
-async fn on_db<F, Fut>(kind: Kind, body: F)
-where
-    F: FnOnce(Arc<TestDb>, Arc<Store>) -> Fut + Send + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let db = Arc::new(TestDb::create(kind).await);
+/// The store of `db`, opened, with the session [`SESSION`] created.
+async fn open_with_session(db: &TestDb) -> Arc<Store> {
     let store = Arc::new(db.open().await);
     store.create_session(SESSION, "new").await.unwrap();
-    let task = tokio::spawn(body(Arc::clone(&db), store));
-    crate::store_testdb::finish(db, task.await).await;
+    store
 }
 
-macro_rules! both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::on_db(crate::store_testdb::Kind::Sqlite, super::$name).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::on_db(crate::store_testdb::Kind::Postgres, super::$name).await;
-                }
-            )*
-        }
-    };
-}
-
-both_backends!(
+openwa_store::on_both_backends!(
     pkmsg_then_msg_survive_a_reopen,
     an_uncommitted_batch_changes_nothing,
     learning_a_mapping_moves_pn_sessions_to_the_lid,
@@ -125,7 +97,8 @@ async fn decrypt(
     Ok((out.plaintext, batch))
 }
 
-async fn pkmsg_then_msg_survive_a_reopen(db: Arc<TestDb>, store: Arc<Store>) {
+async fn pkmsg_then_msg_survive_a_reopen(db: Arc<TestDb>) {
+    let store = open_with_session(&db).await;
     let keys = local_keys();
     let alice = SignalStore::new(SESSION, Some(Arc::clone(&store)), keys.clone());
     let bob = Peer::new("200000000000002_1");
@@ -169,7 +142,8 @@ async fn pkmsg_then_msg_survive_a_reopen(db: Arc<TestDb>, store: Arc<Store>) {
     reopened.close().await;
 }
 
-async fn an_uncommitted_batch_changes_nothing(_db: Arc<TestDb>, store: Arc<Store>) {
+async fn an_uncommitted_batch_changes_nothing(db: Arc<TestDb>) {
+    let store = open_with_session(&db).await;
     let alice = SignalStore::new(SESSION, Some(Arc::clone(&store)), local_keys());
     let bob = Peer::new("200000000000002_1");
     bob.start_with(&alice, 5).await;
@@ -202,7 +176,8 @@ async fn an_uncommitted_batch_changes_nothing(_db: Arc<TestDb>, store: Arc<Store
     store.close().await;
 }
 
-async fn learning_a_mapping_moves_pn_sessions_to_the_lid(db: Arc<TestDb>, store: Arc<Store>) {
+async fn learning_a_mapping_moves_pn_sessions_to_the_lid(db: Arc<TestDb>) {
+    let store = open_with_session(&db).await;
     let keys = local_keys();
     let alice = SignalStore::new(SESSION, Some(Arc::clone(&store)), keys.clone());
     let pn = ProtocolAddress::new("15550000002", 3);
@@ -301,7 +276,8 @@ fn message(id: &str) -> MessageRecord {
     }
 }
 
-async fn incoming_commit_is_atomic_and_deduplicated(_db: Arc<TestDb>, store: Arc<Store>) {
+async fn incoming_commit_is_atomic_and_deduplicated(db: Arc<TestDb>) {
+    let store = open_with_session(&db).await;
     let alice = SignalStore::new(SESSION, Some(Arc::clone(&store)), local_keys());
     let bob = Peer::new("200000000000002_1");
     bob.start_with(&alice, 11).await;

@@ -12,7 +12,9 @@ use openwa::{
 };
 use openwa_simulator::PairedDevice;
 use openwa_simulator::{Simulator, SimulatorConfig, SimulatorHandle};
-use openwa_store::testing::TempPgDatabase;
+use openwa_store::testing::{Fixture, TempStore};
+
+pub use openwa_store::testing::Backend;
 
 /// How long a test waits for one expected event.
 pub const WAIT: Duration = Duration::from_secs(30);
@@ -91,41 +93,31 @@ pub async fn next_state(
     }
 }
 
-/// Which database a persistence test runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
 /// A fresh store for one test: a SQLite file in a temp dir, or a PostgreSQL database with a
-/// random name. Call [`TestStore::destroy`] at the end (the PostgreSQL database is dropped).
+/// random name (see [`TempStore`]). Call [`TestStore::destroy`] at the end (the PostgreSQL
+/// database is dropped), or let [`on_both_backends!`] do it.
 #[derive(Debug)]
 pub struct TestStore {
     pub backend: Backend,
     pub dir: PathBuf,
-    pg: Option<TempPgDatabase>,
+    temp: TempStore,
 }
 
 impl TestStore {
     pub async fn create(backend: Backend) -> TestStore {
-        let suffix = format!("{}_{:016x}", std::process::id(), rand::random::<u64>());
-        let dir = std::env::temp_dir().join(format!("openwa-engine-test-{suffix}"));
-        std::fs::create_dir_all(&dir).unwrap();
-        let pg = match backend {
-            Backend::Sqlite => None,
-            Backend::Postgres => Some(
-                TempPgDatabase::create("openwa_engine_test", &suffix)
-                    .await
-                    .unwrap_or_else(|e| panic!("{e}")),
-            ),
-        };
-        TestStore { backend, dir, pg }
+        let temp = TempStore::create(backend, "openwa_engine_test")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        TestStore {
+            backend,
+            dir: temp.dir.clone(),
+            temp,
+        }
     }
 
     /// The store configuration (the at-rest key lives in a key file in the temp dir).
     pub fn config(&self) -> StoreConfig {
-        let backend = match &self.pg {
+        let backend = match &self.temp.pg {
             Some(pg) => StoreBackend::Postgres {
                 url: pg.url.clone(),
             },
@@ -153,10 +145,17 @@ impl TestStore {
     }
 
     pub async fn destroy(&self) {
-        if let Some(pg) = &self.pg {
-            pg.drop_database().await.unwrap();
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
+        self.temp.destroy().await.unwrap();
+    }
+}
+
+impl Fixture for TestStore {
+    async fn create(backend: Backend) -> TestStore {
+        TestStore::create(backend).await
+    }
+
+    async fn destroy(&self) {
+        TestStore::destroy(self).await;
     }
 }
 
@@ -167,32 +166,14 @@ where
     F: FnOnce(Arc<TestStore>) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
-    let store = Arc::new(TestStore::create(backend).await);
-    let result = tokio::spawn(body(store.clone())).await;
-    store.destroy().await;
-    openwa_store::testing::resume_panic(result);
+    openwa_store::testing::run_on(backend, body).await;
 }
 
-/// Instantiates each listed `async fn NAME(Arc<TestStore>)` once per backend:
-/// `sqlite::NAME` and `postgres::NAME`.
+/// `openwa_store::on_both_backends!` under the name these tests have always called: each listed
+/// `async fn NAME(Arc<TestStore>)` runs once per backend as `sqlite::NAME` and `postgres::NAME`.
 #[macro_export]
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    $crate::common::with_store($crate::common::Backend::Sqlite, super::$name).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    $crate::common::with_store($crate::common::Backend::Postgres, super::$name).await;
-                }
-            )*
-        }
+        openwa_store::on_both_backends!($($name),*);
     };
 }

@@ -7,7 +7,7 @@ use std::io::Read;
 use compact_str::{CompactString, ToCompactString};
 
 use super::tag;
-use super::token::{Dictionary, Token};
+use super::token::{Dictionary, DoubleTable, SingleTable};
 use crate::jid::{DEFAULT_USER_SERVER, HIDDEN_USER_SERVER, HOSTED_LID_SERVER, HOSTED_SERVER, Jid};
 use crate::node::{AttrValue, Content, Node};
 
@@ -97,6 +97,16 @@ pub enum DecodeError {
 
 type Result<T> = std::result::Result<T, DecodeError>;
 
+/// The reader's own result: the error boxed, so that the hot functions return their values in
+/// registers instead of through a large `Result` in memory.
+type Inner<T> = std::result::Result<T, Box<DecodeError>>;
+
+/// A failed read (kept out of the hot path).
+#[cold]
+fn fail<T>(error: DecodeError) -> Inner<T> {
+    Err(Box::new(error))
+}
+
 /// Parses one serialized node: the flags byte (`flags & 2` = zlib-compressed rest), then exactly
 /// one node and nothing after it. Tokens are read with dictionary version 3; [`decode_with`] picks
 /// the version.
@@ -122,12 +132,14 @@ pub fn decode_with(input: &[u8], dictionary: Dictionary) -> Result<Node> {
 }
 
 fn decode_body(body: &[u8], dictionary: Dictionary) -> Result<Node> {
+    let (single, double) = dictionary.tables();
     let mut reader = Reader {
         data: body,
         pos: 0,
-        dictionary,
+        single,
+        double,
     };
-    let node = reader.node(1)?;
+    let node = reader.node(1).map_err(|e| *e)?;
     match body.len() - reader.pos {
         0 => Ok(node),
         count => Err(DecodeError::TrailingBytes {
@@ -137,32 +149,21 @@ fn decode_body(body: &[u8], dictionary: Dictionary) -> Result<Node> {
     }
 }
 
-/// A string-like value as read from the wire, before it is owned.
-enum Value<'a> {
-    Token(&'static str),
-    Raw(&'a [u8]),
-    Packed(CompactString),
-    Jid(Jid),
-}
-
-impl Value<'_> {
-    /// The value as an owned string: tokens stay `&'static str`, short strings go inline, and
-    /// invalid UTF-8 is replaced with U+FFFD (as Baileys does) rather than failing the stanza.
-    fn into_string(self) -> CompactString {
-        match self {
-            Value::Token(text) => CompactString::const_new(text),
-            Value::Raw(bytes) => CompactString::from_utf8_lossy(bytes),
-            Value::Packed(text) => text,
-            Value::Jid(jid) => jid.to_compact_string(),
-        }
-    }
+/// True for the four tags that start a JID.
+fn is_jid_tag(tag: u8) -> bool {
+    matches!(
+        tag,
+        tag::JID_PAIR | tag::AD_JID | tag::FB_JID | tag::INTEROP_JID
+    )
 }
 
 struct Reader<'a> {
     data: &'a [u8],
     pos: usize,
-    /// Which token tables the bytes were written with.
-    dictionary: Dictionary,
+    /// The single-byte tokens of the dictionary the bytes were written with.
+    single: &'static SingleTable,
+    /// Its double-byte tokens.
+    double: &'static DoubleTable,
 }
 
 impl<'a> Reader<'a> {
@@ -175,39 +176,52 @@ impl<'a> Reader<'a> {
         self.data.len() - self.pos
     }
 
-    fn byte(&mut self) -> Result<u8> {
-        let byte = *self.data.get(self.pos).ok_or(DecodeError::UnexpectedEnd {
+    /// The input ended `needed` bytes too early.
+    #[cold]
+    fn end<T>(&self, needed: usize) -> Inner<T> {
+        fail(DecodeError::UnexpectedEnd {
             pos: self.offset(),
-            needed: 1,
-        })?;
-        self.pos += 1;
-        Ok(byte)
+            needed,
+        })
     }
 
-    fn take(&mut self, len: usize) -> Result<&'a [u8]> {
-        let end_error = DecodeError::UnexpectedEnd {
-            pos: self.offset(),
-            needed: len.saturating_sub(self.remaining()),
-        };
-        let end = self.pos.checked_add(len).ok_or(end_error.clone())?;
-        let bytes = self.data.get(self.pos..end).ok_or(end_error)?;
-        self.pos = end;
-        Ok(bytes)
+    fn byte(&mut self) -> Inner<u8> {
+        match self.data.get(self.pos) {
+            Some(&byte) => {
+                self.pos += 1;
+                Ok(byte)
+            }
+            None => self.end(1),
+        }
     }
 
-    fn array<const N: usize>(&mut self) -> Result<[u8; N]> {
+    fn take(&mut self, len: usize) -> Inner<&'a [u8]> {
+        let bytes = self
+            .pos
+            .checked_add(len)
+            .and_then(|end| self.data.get(self.pos..end));
+        match bytes {
+            Some(bytes) => {
+                self.pos += len;
+                Ok(bytes)
+            }
+            None => self.end(len.saturating_sub(self.remaining())),
+        }
+    }
+
+    fn array<const N: usize>(&mut self) -> Inner<[u8; N]> {
         let bytes = self.take(N)?;
         let mut array = [0u8; N];
         array.copy_from_slice(bytes);
         Ok(array)
     }
 
-    fn u16(&mut self) -> Result<u16> {
+    fn u16(&mut self) -> Inner<u16> {
         self.array().map(u16::from_be_bytes)
     }
 
     /// Length that follows a BINARY_n tag.
-    fn binary_len(&mut self, tag: u8) -> Result<usize> {
+    fn binary_len(&mut self, tag: u8) -> Inner<usize> {
         Ok(match tag {
             tag::BINARY_8 => usize::from(self.byte()?),
             tag::BINARY_20 => {
@@ -219,7 +233,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Size that follows a list tag, or `None` if the tag is not a list.
-    fn list_size(&mut self, tag: u8) -> Result<Option<usize>> {
+    fn list_size(&mut self, tag: u8) -> Inner<Option<usize>> {
         Ok(match tag {
             tag::LIST_EMPTY => Some(0),
             tag::LIST_8 => Some(usize::from(self.byte()?)),
@@ -228,19 +242,21 @@ impl<'a> Reader<'a> {
         })
     }
 
-    fn node(&mut self, depth: usize) -> Result<Node> {
+    fn node(&mut self, depth: usize) -> Inner<Node> {
         let start = self.offset();
         if depth > MAX_DEPTH {
-            return Err(DecodeError::TooDeep { pos: start });
+            return fail(DecodeError::TooDeep { pos: start });
         }
         let header = self.byte()?;
-        let size = self.list_size(header)?.ok_or(DecodeError::InvalidTag {
-            tag: header,
-            pos: start,
-            expected: "a list header starting a node",
-        })?;
+        let Some(size) = self.list_size(header)? else {
+            return fail(DecodeError::InvalidTag {
+                tag: header,
+                pos: start,
+                expected: "a list header starting a node",
+            });
+        };
         if size == 0 {
-            return Err(DecodeError::EmptyNode { pos: start });
+            return fail(DecodeError::EmptyNode { pos: start });
         }
         let tag = self.plain_string()?;
         let attr_count = (size - 1) / 2;
@@ -263,7 +279,7 @@ impl<'a> Reader<'a> {
         })
     }
 
-    fn content(&mut self, depth: usize) -> Result<Content> {
+    fn content(&mut self, depth: usize) -> Inner<Content> {
         let tag = self.byte()?;
         if let Some(count) = self.list_size(tag)? {
             // A node takes at least three bytes (header, size, tag).
@@ -277,90 +293,70 @@ impl<'a> Reader<'a> {
             let len = self.binary_len(tag)?;
             return Ok(Content::Bytes(self.take(len)?.to_vec()));
         }
-        Ok(Content::Str(self.value(tag)?.into_string()))
+        if is_jid_tag(tag) {
+            return Ok(Content::Str(self.jid(tag)?.to_compact_string()));
+        }
+        self.text(tag).map(Content::Str)
     }
 
     /// An attribute value: a string, or a JID when it came with a JID tag.
-    fn attr_value(&mut self) -> Result<AttrValue> {
+    fn attr_value(&mut self) -> Inner<AttrValue> {
         let tag = self.byte()?;
-        Ok(match self.value(tag)? {
-            Value::Jid(jid) => AttrValue::Jid(jid),
-            other => AttrValue::Str(other.into_string()),
-        })
+        if is_jid_tag(tag) {
+            return self.jid(tag).map(AttrValue::Jid);
+        }
+        self.text(tag).map(AttrValue::Str)
     }
 
     /// A string that may not be a JID: tags, attribute keys, a JID's own parts.
-    fn plain_string(&mut self) -> Result<CompactString> {
+    fn plain_string(&mut self) -> Inner<CompactString> {
         let start = self.offset();
         let tag = self.byte()?;
         // Refuse JID tags before reading them: a JID's parts are plain strings, so reading a
         // nested JID here would recurse once per input byte (a stack overflow on crafted input).
-        if matches!(
-            tag,
-            tag::JID_PAIR | tag::AD_JID | tag::FB_JID | tag::INTEROP_JID
-        ) {
-            return Err(DecodeError::InvalidJid { pos: start });
+        if is_jid_tag(tag) {
+            return fail(DecodeError::InvalidJid { pos: start });
         }
-        match self.value(tag)? {
-            Value::Jid(_) => Err(DecodeError::InvalidJid { pos: start }),
-            other => Ok(other.into_string()),
-        }
+        self.text(tag)
     }
 
-    /// Any string-like value after its tag byte (the tag has been read).
-    fn value(&mut self, tag: u8) -> Result<Value<'a>> {
+    /// A string value after its tag byte (the tag has been read and is not a JID tag): tokens
+    /// stay `&'static str`, short strings go inline, and invalid UTF-8 is replaced with U+FFFD
+    /// (as Baileys does) rather than failing the stanza.
+    fn text(&mut self, tag: u8) -> Inner<CompactString> {
         let start = self.pos; // offset() of the tag byte
         match tag {
-            tag::LIST_EMPTY => Ok(Value::Raw(&[])),
-            1..tag::DICTIONARY_0 => self
-                .dictionary
-                .get(Token::Single(tag))
-                .map(Value::Token)
-                .ok_or(DecodeError::InvalidTag {
+            tag::LIST_EMPTY => Ok(CompactString::default()),
+            1..tag::DICTIONARY_0 => match self.single.get(usize::from(tag)) {
+                Some(token) => Ok(token_string(token)),
+                None => fail(DecodeError::InvalidTag {
                     tag,
                     pos: start,
                     expected: "a string",
                 }),
+            },
             tag::DICTIONARY_0..=tag::DICTIONARY_3 => {
                 let dict = tag - tag::DICTIONARY_0;
                 let index = self.byte()?;
-                self.dictionary
-                    .get(Token::Double { dict, index })
-                    .map(Value::Token)
-                    .ok_or(DecodeError::InvalidToken {
+                let token = self
+                    .double
+                    .get(usize::from(dict))
+                    .and_then(|table| table.get(usize::from(index)));
+                match token {
+                    Some(token) => Ok(token_string(token)),
+                    None => fail(DecodeError::InvalidToken {
                         dict,
                         index,
                         pos: start,
-                    })
+                    }),
+                }
             }
             tag::BINARY_8 | tag::BINARY_20 | tag::BINARY_32 => {
                 let len = self.binary_len(tag)?;
-                self.take(len).map(Value::Raw)
+                self.take(len).map(text_lossy)
             }
-            tag::NIBBLE_8 | tag::HEX_8 => self.packed(tag).map(Value::Packed),
-            tag::JID_PAIR => self.jid_pair(start).map(Value::Jid),
-            tag::AD_JID => self.ad_jid().map(Value::Jid),
-            tag::FB_JID => {
-                let user = self.plain_string()?;
-                let device = self.u16()?;
-                let server = self.plain_string()?;
-                Ok(Value::Jid(Jid {
-                    device,
-                    ..Jid::new(user, server)
-                }))
-            }
-            tag::INTEROP_JID => {
-                let user = self.plain_string()?;
-                let device = self.u16()?;
-                let integrator = self.u16()?;
-                let server = self.plain_string()?;
-                Ok(Value::Jid(Jid {
-                    device,
-                    integrator,
-                    ..Jid::new(user, server)
-                }))
-            }
-            _ => Err(DecodeError::InvalidTag {
+            tag::NIBBLE_8 | tag::HEX_8 => self.packed(tag),
+            _ => fail(DecodeError::InvalidTag {
                 tag,
                 pos: start,
                 expected: "a string",
@@ -368,18 +364,47 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn jid_pair(&mut self, start: usize) -> Result<Jid> {
+    /// A JID after its tag byte (one of the four JID tags).
+    fn jid(&mut self, tag: u8) -> Inner<Jid> {
+        let start = self.pos; // offset() of the tag byte
+        match tag {
+            tag::JID_PAIR => self.jid_pair(start),
+            tag::AD_JID => self.ad_jid(),
+            tag::FB_JID => {
+                let user = self.plain_string()?;
+                let device = self.u16()?;
+                let server = self.plain_string()?;
+                Ok(Jid {
+                    device,
+                    ..Jid::new(user, server)
+                })
+            }
+            _ => {
+                let user = self.plain_string()?;
+                let device = self.u16()?;
+                let integrator = self.u16()?;
+                let server = self.plain_string()?;
+                Ok(Jid {
+                    device,
+                    integrator,
+                    ..Jid::new(user, server)
+                })
+            }
+        }
+    }
+
+    fn jid_pair(&mut self, start: usize) -> Inner<Jid> {
         let user = self.plain_string()?;
         let server = self.plain_string()?;
         if server.is_empty() {
-            return Err(DecodeError::InvalidJid { pos: start });
+            return fail(DecodeError::InvalidJid { pos: start });
         }
         Ok(Jid::new(user, server))
     }
 
     /// AD_JID: domain byte (0/1/128/129 = server, anything else = agent on s.whatsapp.net),
     /// device byte (0 = no device), user.
-    fn ad_jid(&mut self) -> Result<Jid> {
+    fn ad_jid(&mut self) -> Inner<Jid> {
         let [domain, device] = self.array()?;
         let user = self.plain_string()?;
         let (server, agent) = match domain {
@@ -392,42 +417,73 @@ impl<'a> Reader<'a> {
         Ok(Jid {
             agent,
             device: u16::from(device),
-            ..Jid::new(user, server)
+            ..Jid::new(user, token_string(server))
         })
     }
 
     /// NIBBLE_8 / HEX_8: a length byte (`pairs | 0x80 if odd`), then two codes per byte.
-    fn packed(&mut self, tag: u8) -> Result<CompactString> {
+    fn packed(&mut self, tag: u8) -> Inner<CompactString> {
         let len_byte = self.byte()?;
         let odd = len_byte & 0x80 != 0;
         let bytes_start = self.offset();
         let bytes = self.take(usize::from(len_byte & 0x7F))?;
-        let mut text = CompactString::with_capacity(bytes.len() * 2);
-        let last = bytes.len().checked_sub(1);
-        for (i, &byte) in bytes.iter().enumerate() {
-            let pad_allowed = odd && Some(i) == last;
-            let pos = bytes_start + i;
-            text.push(unpack(tag, byte >> 4, pos, false)?);
-            match unpack(tag, byte & 0x0F, pos, pad_allowed) {
-                Ok(c) if !pad_allowed => text.push(c),
-                Ok(_) => {}
-                Err(e) => return Err(e),
+        // At most 127 bytes → 254 ASCII characters, unpacked on the stack and copied once.
+        let table = if tag == tag::HEX_8 { &HEX } else { &NIBBLE };
+        let mut text = [0u8; 2 * 0x7F];
+        for (&byte, out) in bytes.iter().zip(text.chunks_exact_mut(2)) {
+            if let [high, low] = out {
+                *high = unpack(table, byte >> 4);
+                *low = unpack(table, byte & 0x0F);
             }
         }
-        Ok(text)
+        let mut len = 2 * bytes.len();
+        // The dropped padding of an odd string may be any code.
+        if odd && len > 0 {
+            len -= 1;
+        }
+        let text = text.get(..len).unwrap_or_default();
+        if let Some(bad) = text.iter().position(|&c| c == INVALID) {
+            let byte = bytes.get(bad / 2).copied().unwrap_or_default();
+            let nibble = if bad % 2 == 0 { byte >> 4 } else { byte & 0x0F };
+            return fail(DecodeError::InvalidNibble {
+                nibble,
+                pos: bytes_start + bad / 2,
+            });
+        }
+        // Every unpacked byte is ASCII.
+        Ok(text_lossy(text))
     }
 }
 
-/// One 4-bit code of a packed string. With `is_pad` the code is the dropped padding of an odd
-/// string and may be anything.
-fn unpack(tag: u8, code: u8, pos: usize, is_pad: bool) -> Result<char> {
-    let c = match (tag, code) {
-        (_, 0..=9) => b'0' + code,
-        (tag::HEX_8, 10..=15) => b'A' + code - 10,
-        (_, 10) => b'-',
-        (_, 11) => b'.',
-        _ if is_pad => b'\0',
-        _ => return Err(DecodeError::InvalidNibble { nibble: code, pos }),
-    };
-    Ok(char::from(c))
+/// A token as a string: short ones are copied inline with one `memcpy` (`const_new` copies them
+/// byte by byte), long ones keep pointing at the static table.
+fn token_string(token: &'static str) -> CompactString {
+    if token.len() <= std::mem::size_of::<CompactString>() {
+        CompactString::new(token)
+    } else {
+        CompactString::const_new(token)
+    }
+}
+
+/// Bytes as a string, invalid UTF-8 replaced with U+FFFD. Valid input (the common case) takes the
+/// fast path: one validation and one copy (compact_str's own lossy conversion goes char by char).
+fn text_lossy(bytes: &[u8]) -> CompactString {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => CompactString::new(text),
+        Err(_) => CompactString::from(String::from_utf8_lossy(bytes)),
+    }
+}
+
+/// Marks a 4-bit code that stands for no character in an unpacking table.
+const INVALID: u8 = 0xFF;
+
+/// NIBBLE_8 codes: digits, `-`, `.`; 12–15 are invalid (15 is only the padding of odd strings).
+const NIBBLE: [u8; 16] = *b"0123456789-.\xFF\xFF\xFF\xFF";
+
+/// HEX_8 codes: digits and `A`–`F`.
+const HEX: [u8; 16] = *b"0123456789ABCDEF";
+
+/// The character of a 4-bit code ([`INVALID`] for none).
+fn unpack(table: &[u8; 16], code: u8) -> u8 {
+    table.get(usize::from(code)).copied().unwrap_or(INVALID)
 }

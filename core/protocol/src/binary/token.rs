@@ -75,7 +75,8 @@ impl Dictionary {
         }
     }
 
-    fn tables(self) -> (&'static Single, &'static Double) {
+    /// The single- and double-byte token tables of this version.
+    pub(crate) fn tables(self) -> (&'static SingleTable, &'static DoubleTable) {
         match self {
             Dictionary::V2 => (&tokens_v2::SINGLE_BYTE, &tokens_v2::DOUBLE_BYTE),
             Dictionary::V3 => (&tokens::SINGLE_BYTE, &tokens::DOUBLE_BYTE),
@@ -83,8 +84,10 @@ impl Dictionary {
     }
 }
 
-type Single = [&'static str; SINGLE_BYTE_COUNT];
-type Double = [[&'static str; 256]; 4];
+/// Single-byte tokens by tag byte (entry 0 unused).
+pub(crate) type SingleTable = [&'static str; SINGLE_BYTE_COUNT];
+/// Double-byte tokens: four dictionaries of 256.
+pub(crate) type DoubleTable = [[&'static str; 256]; 4];
 
 /// Number of single-byte table entries (index 0 is unused), i.e. the first dictionary tag byte.
 pub const SINGLE_BYTE_COUNT: usize = tokens::SINGLE_BYTE.len();

@@ -6,6 +6,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
+use openwa_protocol::binary::{Dictionary, decode_with, encode_with};
 use openwa_protocol::{AttrValue, Content, Jid, Node};
 use serde_json::{Value, json};
 
@@ -184,5 +185,84 @@ pub fn in_js_key_order(node: &Node) -> Node {
         tag: node.tag.clone(),
         attrs,
         content,
+    }
+}
+
+/// Which Baileys a dictionary version is checked against, for failure messages.
+fn baileys_name(dictionary: Dictionary) -> &'static str {
+    match dictionary {
+        Dictionary::V2 => "Baileys 6",
+        Dictionary::V3 => "Baileys 7",
+    }
+}
+
+/// zlib-compresses encoded node bytes behind the compressed flags byte 2.
+fn zlib(encoded: &[u8]) -> Vec<u8> {
+    let mut z = flate2::write::ZlibEncoder::new(vec![2u8], flate2::Compression::default());
+    z.write_all(encoded.get(1..).unwrap()).unwrap();
+    z.finish().unwrap()
+}
+
+/// Both directions of the differential test against the Baileys that speaks `dictionary`
+/// (version 3: Baileys 7, version 2: Baileys 6), through one oracle process:
+/// - `ours`, and `compressed` zlib-compressed, are encoded by us; Baileys must decode each to
+///   the view we expect ([`expected_baileys_view`]);
+/// - `theirs` are encoded by Baileys from their description; we must decode its bytes to the
+///   node (attributes in JavaScript key order), and its bytes must equal our encoding.
+pub fn check_against_baileys(
+    dictionary: Dictionary,
+    ours: &[Node],
+    compressed: &[Node],
+    theirs: &[Node],
+) {
+    let v = dictionary.version();
+    let baileys = baileys_name(dictionary);
+    let ours_bytes = ours
+        .iter()
+        .map(|node| encode_with(node, dictionary).unwrap())
+        .chain(
+            compressed
+                .iter()
+                .map(|node| zlib(&encode_with(node, dictionary).unwrap())),
+        );
+    let mut requests: Vec<Value> = ours_bytes
+        .map(|bytes| json!({ "op": "decode", "v": v, "hex": hex::encode(bytes) }))
+        .collect();
+    requests.extend(
+        theirs
+            .iter()
+            .map(|node| json!({ "op": "encode", "v": v, "node": baileys_description(node) })),
+    );
+    let replies = run_oracle(requests);
+    let (decoded_by_baileys, encoded_by_baileys) = replies.split_at(ours.len() + compressed.len());
+
+    for (node, reply) in ours.iter().chain(compressed).zip(decoded_by_baileys) {
+        assert_eq!(
+            reply["ok"], true,
+            "{baileys} failed to decode {node}: {reply}"
+        );
+        assert_eq!(
+            sorted_view(&reply["node"]),
+            expected_baileys_view(node),
+            "{baileys} decoded our encoding of {node} differently"
+        );
+    }
+    for (node, reply) in theirs.iter().zip(encoded_by_baileys) {
+        assert_eq!(
+            reply["ok"], true,
+            "{baileys} failed to encode {node}: {reply}"
+        );
+        let bytes = hex::decode(reply["hex"].as_str().unwrap()).unwrap();
+        let expected = in_js_key_order(node);
+        assert_eq!(
+            decode_with(&bytes, dictionary).as_ref(),
+            Ok(&expected),
+            "we decoded {baileys}'s encoding of {node} differently"
+        );
+        assert_eq!(
+            hex::encode(&bytes),
+            hex::encode(encode_with(&expected, dictionary).unwrap()),
+            "{baileys} and we encode {node} differently"
+        );
     }
 }

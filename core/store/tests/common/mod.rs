@@ -3,56 +3,31 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::PathBuf;
-use std::sync::Arc;
-
-use openwa_store::testing::TempPgDatabase;
+use openwa_store::testing::{Fixture, TempStore};
 use openwa_store::{Database, KeySource, Store, StoreConfig, StoreKey};
-use rand::Rng;
 use sqlx::Connection;
 
-/// Which backend a test runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Sqlite,
-    Postgres,
-}
+pub use openwa_store::testing::Backend;
 
-/// A fresh database for one test.
+/// A fresh database for one test, with its at-rest key.
 #[derive(Debug)]
 pub struct TestDb {
-    pub kind: Kind,
+    pub kind: Backend,
     pub url: String,
     pub key: StoreKey,
-    pub dir: PathBuf,
-    pg: Option<TempPgDatabase>,
-}
-
-fn random_suffix() -> String {
-    let n: u64 = rand::thread_rng().r#gen();
-    format!("{}_{n:016x}", std::process::id())
+    pub temp: TempStore,
 }
 
 impl TestDb {
-    pub async fn create(kind: Kind) -> TestDb {
-        let suffix = random_suffix();
-        let dir = std::env::temp_dir().join(format!("openwa-store-test-{suffix}"));
-        std::fs::create_dir_all(&dir).unwrap();
-        let (url, pg) = match kind {
-            Kind::Sqlite => (format!("sqlite://{}", dir.join("store.db").display()), None),
-            Kind::Postgres => {
-                let db = TempPgDatabase::create("openwa_test", &suffix)
-                    .await
-                    .unwrap_or_else(|e| panic!("{e}"));
-                (db.url.clone(), Some(db))
-            }
-        };
+    pub async fn create(kind: Backend) -> TestDb {
+        let temp = TempStore::create(kind, "openwa_test")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         TestDb {
             kind,
-            url,
+            url: temp.url("store.db"),
             key: StoreKey::generate(),
-            dir,
-            pg,
+            temp,
         }
     }
 
@@ -71,16 +46,23 @@ impl TestDb {
     /// A direct connection to the database, bypassing the store (to read and damage raw rows).
     pub async fn raw(&self) -> Raw {
         match self.kind {
-            Kind::Sqlite => Raw::Sqlite(sqlx::SqliteConnection::connect(&self.url).await.unwrap()),
-            Kind::Postgres => Raw::Postgres(sqlx::PgConnection::connect(&self.url).await.unwrap()),
+            Backend::Sqlite => {
+                Raw::Sqlite(sqlx::SqliteConnection::connect(&self.url).await.unwrap())
+            }
+            Backend::Postgres => {
+                Raw::Postgres(sqlx::PgConnection::connect(&self.url).await.unwrap())
+            }
         }
     }
+}
 
-    pub async fn destroy(&self) {
-        if let Some(pg) = &self.pg {
-            pg.drop_database().await.unwrap();
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
+impl Fixture for TestDb {
+    async fn create(backend: Backend) -> TestDb {
+        TestDb::create(backend).await
+    }
+
+    async fn destroy(&self) {
+        self.temp.destroy().await.unwrap();
     }
 }
 
@@ -177,41 +159,4 @@ impl Raw {
             Raw::Postgres(c) => c.close().await.unwrap(),
         }
     }
-}
-
-/// Removes the test database whatever happened, then re-raises the test body's panic, if any.
-pub async fn finish(db: Arc<TestDb>, result: Result<(), tokio::task::JoinError>) {
-    db.destroy().await;
-    openwa_store::testing::resume_panic(result);
-}
-
-/// Instantiates every listed case once per backend: `sqlite::NAME` and `postgres::NAME`.
-#[macro_export]
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = std::sync::Arc::new(
-                        $crate::common::TestDb::create($crate::common::Kind::Sqlite).await,
-                    );
-                    let body = tokio::spawn($crate::cases::$name(std::sync::Arc::clone(&db)));
-                    $crate::common::finish(db, body.await).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = std::sync::Arc::new(
-                        $crate::common::TestDb::create($crate::common::Kind::Postgres).await,
-                    );
-                    let body = tokio::spawn($crate::cases::$name(std::sync::Arc::clone(&db)));
-                    $crate::common::finish(db, body.await).await;
-                }
-            )*
-        }
-    };
 }

@@ -935,7 +935,7 @@ pub async fn tampered_or_swapped_values_are_corrupt(db: Arc<TestDb>) {
 }
 
 pub async fn key_file_is_created_and_reused(db: Arc<TestDb>) {
-    let path = db.dir.join("keys").join("store.key");
+    let path = db.temp.dir.join("keys").join("store.key");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     let config = || {
         StoreConfig::new(

@@ -6,6 +6,9 @@ mod cases;
 #[path = "../common/mod.rs"]
 mod common;
 
+use cases::*;
+use openwa_store::on_both_backends;
+
 on_both_backends!(
     sessions_lifecycle,
     session_scoped_writes_need_the_session,

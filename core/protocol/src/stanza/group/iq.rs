@@ -36,6 +36,88 @@ macro_rules! empty_response {
     };
 }
 
+/// The part of an [`IqSpec`] shared by every group IQ addressed to the group itself (its
+/// `group` field): `to_group!(TYPE, RESPONSE)`.
+macro_rules! to_group {
+    ($type:expr, $response:ty) => {
+        type Response = $response;
+        const XMLNS: &'static str = "w:g2";
+        const TYPE: IqType = $type;
+
+        fn peer(&self) -> Jid {
+            self.group.clone()
+        }
+    };
+}
+
+/// A `set` IQ to a group whose one child carries a text as bytes, answered with an empty result:
+/// `NAME { /// doc  field } => "child"` defines `NAME { group, field: String }`.
+macro_rules! group_text_iq {
+    ($(#[$doc:meta])* $name:ident { $(#[$field_doc:meta])* $field:ident } => $child:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $name {
+            /// The group.
+            pub group: Jid,
+            $(#[$field_doc])*
+            pub $field: String,
+        }
+
+        impl IqSpec for $name {
+            to_group!(IqType::Set, ());
+
+            fn request_children(&self) -> Vec<Node> {
+                vec![bytes_node($child, self.$field.as_bytes())]
+            }
+
+            fn decode_request(iq: &Node) -> Result<Self, StanzaError> {
+                Ok($name {
+                    group: target_group(iq)?,
+                    $field: iq.req_child($child)?.req_text()?,
+                })
+            }
+
+            empty_response!();
+        }
+    };
+}
+
+/// An IQ to a group with one `<invite/>` child, answered with `<invite code/>`: `NAME, TYPE`
+/// defines `NAME { group }` (get reads the code, set revokes it and returns the new one).
+macro_rules! invite_code_iq {
+    ($(#[$doc:meta])* $name:ident, $type:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $name {
+            /// The group.
+            pub group: Jid,
+        }
+
+        impl IqSpec for $name {
+            to_group!($type, String);
+
+            fn request_children(&self) -> Vec<Node> {
+                vec![Node::new("invite")]
+            }
+
+            fn decode_request(iq: &Node) -> Result<Self, StanzaError> {
+                iq.req_child("invite")?;
+                Ok($name {
+                    group: target_group(iq)?,
+                })
+            }
+
+            fn response_children(code: &String) -> Vec<Node> {
+                invite_code_children(code)
+            }
+
+            fn decode_response(iq: &Node) -> Result<String, StanzaError> {
+                decode_invite_code(iq)
+            }
+        }
+    };
+}
+
 /// `<iq to=GROUP type="get"><query request="interactive"/></iq>` → `<group …>`: metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GetGroupInfo {
@@ -44,13 +126,7 @@ pub struct GetGroupInfo {
 }
 
 impl IqSpec for GetGroupInfo {
-    type Response = GroupInfo;
-    const XMLNS: &'static str = "w:g2";
-    const TYPE: IqType = IqType::Get;
-
-    fn peer(&self) -> Jid {
-        self.group.clone()
-    }
+    to_group!(IqType::Get, GroupInfo);
 
     fn request_children(&self) -> Vec<Node> {
         vec![Node::new("query").attr("request", "interactive")]
@@ -282,13 +358,7 @@ pub struct UpdateParticipants {
 }
 
 impl IqSpec for UpdateParticipants {
-    type Response = Vec<ParticipantResult>;
-    const XMLNS: &'static str = "w:g2";
-    const TYPE: IqType = IqType::Set;
-
-    fn peer(&self) -> Jid {
-        self.group.clone()
-    }
+    to_group!(IqType::Set, Vec<ParticipantResult>);
 
     fn request_children(&self) -> Vec<Node> {
         let participants = self
@@ -352,37 +422,13 @@ impl UpdateParticipants {
     }
 }
 
-/// `<iq to=GROUP type="set"><subject>BYTES</subject></iq>`: renames the group.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SetSubject {
-    /// The group.
-    pub group: Jid,
-    /// The new subject.
-    pub subject: String,
-}
-
-impl IqSpec for SetSubject {
-    type Response = ();
-    const XMLNS: &'static str = "w:g2";
-    const TYPE: IqType = IqType::Set;
-
-    fn peer(&self) -> Jid {
-        self.group.clone()
-    }
-
-    fn request_children(&self) -> Vec<Node> {
-        vec![bytes_node("subject", self.subject.as_bytes())]
-    }
-
-    fn decode_request(iq: &Node) -> Result<Self, StanzaError> {
-        Ok(SetSubject {
-            group: target_group(iq)?,
-            subject: iq.req_child("subject")?.req_text()?,
-        })
-    }
-
-    empty_response!();
-}
+group_text_iq!(
+    /// `<iq to=GROUP type="set"><subject>BYTES</subject></iq>`: renames the group.
+    SetSubject {
+        /// The new subject.
+        subject
+    } => "subject"
+);
 
 /// `<iq to=GROUP type="set"><description id [prev]><body>BYTES</body></description>` (or
 /// `delete="true"` without body). Baileys deletes without `id` and whatsmeow's
@@ -400,13 +446,7 @@ pub struct SetDescription {
 }
 
 impl IqSpec for SetDescription {
-    type Response = ();
-    const XMLNS: &'static str = "w:g2";
-    const TYPE: IqType = IqType::Set;
-
-    fn peer(&self) -> Jid {
-        self.group.clone()
-    }
+    to_group!(IqType::Set, ());
 
     fn request_children(&self) -> Vec<Node> {
         let node = Node::new("description")
@@ -482,13 +522,7 @@ pub struct SetGroupSetting {
 }
 
 impl IqSpec for SetGroupSetting {
-    type Response = ();
-    const XMLNS: &'static str = "w:g2";
-    const TYPE: IqType = IqType::Set;
-
-    fn peer(&self) -> Jid {
-        self.group.clone()
-    }
+    to_group!(IqType::Set, ());
 
     fn request_children(&self) -> Vec<Node> {
         vec![Node::new(self.setting.as_str())]
@@ -519,13 +553,7 @@ pub struct SetEphemeral {
 }
 
 impl IqSpec for SetEphemeral {
-    type Response = ();
-    const XMLNS: &'static str = "w:g2";
-    const TYPE: IqType = IqType::Set;
-
-    fn peer(&self) -> Jid {
-        self.group.clone()
-    }
+    to_group!(IqType::Set, ());
 
     fn request_children(&self) -> Vec<Node> {
         vec![match self.expiration {
@@ -551,38 +579,14 @@ impl IqSpec for SetEphemeral {
     empty_response!();
 }
 
-/// `<iq to=GROUP type="set"><member_add_mode>BYTES</member_add_mode></iq>`: who may add members
-/// (`admin_add` or `all_member_add`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SetMemberAddMode {
-    /// The group.
-    pub group: Jid,
-    /// The mode.
-    pub mode: String,
-}
-
-impl IqSpec for SetMemberAddMode {
-    type Response = ();
-    const XMLNS: &'static str = "w:g2";
-    const TYPE: IqType = IqType::Set;
-
-    fn peer(&self) -> Jid {
-        self.group.clone()
-    }
-
-    fn request_children(&self) -> Vec<Node> {
-        vec![bytes_node("member_add_mode", self.mode.as_bytes())]
-    }
-
-    fn decode_request(iq: &Node) -> Result<Self, StanzaError> {
-        Ok(SetMemberAddMode {
-            group: target_group(iq)?,
-            mode: iq.req_child("member_add_mode")?.req_text()?,
-        })
-    }
-
-    empty_response!();
-}
+group_text_iq!(
+    /// `<iq to=GROUP type="set"><member_add_mode>BYTES</member_add_mode></iq>`: who may add
+    /// members (`admin_add` or `all_member_add`).
+    SetMemberAddMode {
+        /// The mode.
+        mode
+    } => "member_add_mode"
+);
 
 /// `<iq to=GROUP type="set"><membership_approval_mode><group_join state="on|off"/>…</iq>`:
 /// whether joining by link needs an admin's approval.
@@ -595,13 +599,7 @@ pub struct SetMembershipApproval {
 }
 
 impl IqSpec for SetMembershipApproval {
-    type Response = ();
-    const XMLNS: &'static str = "w:g2";
-    const TYPE: IqType = IqType::Set;
-
-    fn peer(&self) -> Jid {
-        self.group.clone()
-    }
+    to_group!(IqType::Set, ());
 
     fn request_children(&self) -> Vec<Node> {
         vec![crate::stanza::notification::membership_approval_node(
@@ -635,79 +633,17 @@ fn decode_invite_code(iq: &Node) -> Result<String, StanzaError> {
     iq.req_child("invite")?.text_attr("code")
 }
 
-/// `<iq to=GROUP type="get"><invite/></iq>` → `<invite code/>`; the link is
-/// `https://chat.whatsapp.com/CODE`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GetInviteCode {
-    /// The group.
-    pub group: Jid,
-}
+invite_code_iq!(
+    /// `<iq to=GROUP type="get"><invite/></iq>` → `<invite code/>`; the link is
+    /// `https://chat.whatsapp.com/CODE`.
+    GetInviteCode, IqType::Get
+);
 
-impl IqSpec for GetInviteCode {
-    type Response = String;
-    const XMLNS: &'static str = "w:g2";
-    const TYPE: IqType = IqType::Get;
-
-    fn peer(&self) -> Jid {
-        self.group.clone()
-    }
-
-    fn request_children(&self) -> Vec<Node> {
-        vec![Node::new("invite")]
-    }
-
-    fn decode_request(iq: &Node) -> Result<Self, StanzaError> {
-        iq.req_child("invite")?;
-        Ok(GetInviteCode {
-            group: target_group(iq)?,
-        })
-    }
-
-    fn response_children(code: &String) -> Vec<Node> {
-        invite_code_children(code)
-    }
-
-    fn decode_response(iq: &Node) -> Result<String, StanzaError> {
-        decode_invite_code(iq)
-    }
-}
-
-/// `<iq to=GROUP type="set"><invite/></iq>` → `<invite code/>`: revokes the link, returns the
-/// new code.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RevokeInviteCode {
-    /// The group.
-    pub group: Jid,
-}
-
-impl IqSpec for RevokeInviteCode {
-    type Response = String;
-    const XMLNS: &'static str = "w:g2";
-    const TYPE: IqType = IqType::Set;
-
-    fn peer(&self) -> Jid {
-        self.group.clone()
-    }
-
-    fn request_children(&self) -> Vec<Node> {
-        vec![Node::new("invite")]
-    }
-
-    fn decode_request(iq: &Node) -> Result<Self, StanzaError> {
-        iq.req_child("invite")?;
-        Ok(RevokeInviteCode {
-            group: target_group(iq)?,
-        })
-    }
-
-    fn response_children(code: &String) -> Vec<Node> {
-        invite_code_children(code)
-    }
-
-    fn decode_response(iq: &Node) -> Result<String, StanzaError> {
-        decode_invite_code(iq)
-    }
-}
+invite_code_iq!(
+    /// `<iq to=GROUP type="set"><invite/></iq>` → `<invite code/>`: revokes the link, returns the
+    /// new code.
+    RevokeInviteCode, IqType::Set
+);
 
 /// `<iq to="g.us" type="set"><invite code/></iq>` → `<group jid/>`: joins by link.
 #[derive(Debug, Clone, PartialEq, Eq)]
