@@ -9,6 +9,7 @@
 //! ```
 #![allow(clippy::print_stdout)] // a command-line program: its output is the report
 
+mod messages;
 mod rss;
 
 use std::path::PathBuf;
@@ -28,14 +29,16 @@ pub type Failure = Box<dyn std::error::Error + Send + Sync>;
 
 const USAGE: &str = "\
 usage: openwa-load [--sessions N,N,...] [--parallel N] [--restore-parallelism N]
-                   [--sim PATH] [--dir DIR] [--idle-secs N]
+                   [--sim PATH] [--dir DIR] [--idle-secs N] [--message-secs N]
 
   --sessions             session counts to measure (default 1,100,1000)
   --parallel             pairings in flight at once (default 64)
   --restore-parallelism  the manager's restore_parallelism (default 64)
   --sim                  openwa-sim binary (default: next to this binary)
   --dir                  work directory for the databases (default: a temp dir)
-  --idle-secs            idle time before RSS is read (default 5)";
+  --idle-secs            idle time before RSS is read (default 5)
+  --message-secs         then let half the sessions send texts to the other half for N
+                         seconds and report messages/s (default 0: no message phase)";
 
 /// Parsed flags.
 #[derive(Debug, Clone)]
@@ -46,6 +49,7 @@ struct Args {
     sim: PathBuf,
     dir: PathBuf,
     idle: Duration,
+    message_secs: u64,
 }
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, Failure> {
@@ -57,6 +61,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, Failure> {
         sim: exe.with_file_name("openwa-sim"),
         dir: std::env::temp_dir().join(format!("openwa-load-{}", std::process::id())),
         idle: Duration::from_secs(5),
+        message_secs: 0,
     };
     while let Some(flag) = args.next() {
         let value = args
@@ -71,6 +76,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, Failure> {
             "--sim" => parsed.sim = PathBuf::from(value),
             "--dir" => parsed.dir = PathBuf::from(value),
             "--idle-secs" => parsed.idle = Duration::from_secs(value.parse()?),
+            "--message-secs" => parsed.message_secs = value.parse()?,
             _ => return Err(format!("unknown flag {flag}\n{USAGE}").into()),
         }
     }
@@ -168,6 +174,7 @@ async fn restore_child(
     n: usize,
     parallelism: usize,
     idle: Duration,
+    message_secs: u64,
 ) -> Result<(), Failure> {
     let rss_before = rss::rss_kib()?;
     let started = Instant::now();
@@ -194,16 +201,24 @@ async fn restore_child(
         .iter()
         .filter(|s| s.state == ConnectionState::Connected)
         .count();
-    println!(
-        "{}",
-        serde_json::json!({
-            "sessions": n,
-            "restore_ms": restore.as_millis() as u64,
-            "rss_before_kib": rss_before,
-            "rss_after_kib": rss_after,
-            "connected_after_idle": still_connected,
-        })
-    );
+    let mut report = serde_json::json!({
+        "sessions": n,
+        "restore_ms": restore.as_millis() as u64,
+        "rss_before_kib": rss_before,
+        "rss_after_kib": rss_after,
+        "connected_after_idle": still_connected,
+    });
+    if message_secs > 0 && n >= 2 {
+        let outcome = messages::run(&manager, n, Duration::from_secs(message_secs), phone).await?;
+        report["messages"] = serde_json::json!({
+            "sent": outcome.sent,
+            "received": outcome.received,
+            "failed": outcome.failed,
+            "seconds": outcome.seconds,
+            "sent_per_second": outcome.sent as f64 / outcome.seconds,
+        });
+    }
+    println!("{report}");
     manager.close().await?;
     Ok(())
 }
@@ -219,6 +234,7 @@ async fn measure(args: &Args, n: usize) -> Result<(), Failure> {
         .arg(n.to_string())
         .arg(args.restore_parallelism.to_string())
         .arg(args.idle.as_secs().to_string())
+        .arg(args.message_secs.to_string())
         .output()
         .await?;
     if !output.status.success() {
@@ -241,6 +257,9 @@ async fn measure(args: &Args, n: usize) -> Result<(), Failure> {
         after,
         report["connected_after_idle"],
     );
+    if let Some(messages) = report.get("messages") {
+        println!("messages with {n} sessions: {messages}");
+    }
     std::fs::remove_dir_all(&dir)?;
     Ok(())
 }
@@ -250,12 +269,16 @@ async fn main() -> Result<(), Failure> {
     let mut argv = std::env::args().skip(1).peekable();
     if argv.peek().map(String::as_str) == Some("restore") {
         argv.next();
-        let mut next = || argv.next().ok_or("restore DIR N PARALLELISM IDLE_SECS");
+        let mut next = || {
+            argv.next()
+                .ok_or("restore DIR N PARALLELISM IDLE_SECS MESSAGE_SECS")
+        };
         let dir = PathBuf::from(next()?);
         let n = next()?.parse()?;
         let parallelism = next()?.parse()?;
         let idle = Duration::from_secs(next()?.parse()?);
-        return restore_child(dir, n, parallelism, idle).await;
+        let message_secs = next()?.parse()?;
+        return restore_child(dir, n, parallelism, idle, message_secs).await;
     }
     if argv.peek().map(String::as_str) == Some("--help") {
         println!("{USAGE}");
