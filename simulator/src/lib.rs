@@ -15,6 +15,7 @@ pub mod media_host;
 pub mod newsletters;
 pub mod pairing;
 pub mod phone;
+pub mod presence;
 pub mod process;
 pub mod provision;
 pub mod sim;

@@ -199,6 +199,8 @@ pub struct Sim {
     flushing: Mutex<()>,
     /// Phones welcome the companions they link ([`crate::SimulatorConfig::share_app_state_key`]).
     pub share_app_state_key: std::sync::atomic::AtomicBool,
+    /// Who is online and who listens (live only).
+    pub presence: crate::presence::Presences,
 }
 
 impl Sim {
@@ -227,6 +229,7 @@ impl Sim {
             dirty: Notify::new(),
             share_app_state_key: std::sync::atomic::AtomicBool::new(false),
             flushing: Mutex::new(()),
+            presence: Default::default(),
         }
     }
 

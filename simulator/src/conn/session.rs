@@ -56,6 +56,8 @@ where
     };
     conn.wire.send_node(&success.to_node()).await?;
     tracing::info!(conn = conn.handle.id, %phone, device, "logged in");
+    // However the connection ends, the device is unavailable afterwards.
+    let _online = crate::presence::Online::new(sim, &me);
 
     loop {
         tokio::select! {
@@ -114,7 +116,8 @@ where
             Err(e) => tracing::debug!(conn = conn.handle.id, error = %e, "unparsable ack ignored"),
         },
         "chatstate" => sim.route_chatstate(me, &node),
-        "presence" | "ib" => {}
+        "presence" => crate::presence::on_presence(sim, me, &node),
+        "ib" => {}
         other => tracing::debug!(conn = conn.handle.id, tag = other, "ignoring stanza"),
     }
     Ok(false)
