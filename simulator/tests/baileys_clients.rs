@@ -641,3 +641,40 @@ async fn baileys7_group_of_a_phone_and_two_clients_every_member_reaches_the_othe
     let _ = std::fs::remove_dir_all(&auth_b);
     let _ = std::fs::remove_dir_all(&auth_c);
 }
+
+/// Baileys 6.17.16 (dictionary v2) and a simulated phone: text both ways, with the delivery
+/// status on each side.
+#[tokio::test]
+async fn baileys6_and_a_phone_text_both_ways_with_receipts() {
+    require_node_modules();
+    let sim = start_sim().await;
+    let (phone, user) = ("15550000061", "15550000062");
+    sim.create_account(phone).await;
+    sim.create_account(user).await;
+    let auth = temp_auth_dir("phone-peer6");
+    let (mut bob, _) =
+        testing::pair_by_qr(&sim.ws_url, &sim.admin_url, BAILEYS6, user, &auth).await;
+    let phone_jid = format!("{phone}@s.whatsapp.net");
+
+    let id = bob.send_text(&phone_jid, "hello phone from 6").await;
+    let got = sim
+        .wait_timeline(phone, "Baileys 6's text", |e| e["id"] == id.as_str())
+        .await;
+    assert_eq!(got["text"], "hello phone from 6", "{got}");
+    wait_status(&mut bob, &json!(id), 3).await;
+
+    let id = sim
+        .phone_send(phone, json!({"to": user, "text": "hello Baileys 6"}))
+        .await;
+    let got = bob.wait_message(&id).await;
+    assert_eq!(got["text"], "hello Baileys 6", "{got}");
+    sim.wait_timeline(phone, "delivery from Baileys 6", |e| {
+        e["id"] == id.as_str()
+            && e["receipts"]
+                .as_object()
+                .is_some_and(|r| r.values().any(|v| v == "delivery"))
+    })
+    .await;
+    bob.quit().await;
+    let _ = std::fs::remove_dir_all(&auth);
+}
