@@ -17,6 +17,7 @@ pub mod pairing;
 pub mod phone;
 pub mod presence;
 pub mod process;
+pub mod procfs;
 pub mod provision;
 pub mod sim;
 pub mod state;

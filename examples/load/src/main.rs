@@ -10,7 +10,6 @@
 #![allow(clippy::print_stdout)] // a command-line program: its output is the report
 
 mod messages;
-mod rss;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -23,6 +22,7 @@ use openwa::{
 };
 
 use openwa_simulator::process::SimProcess;
+use openwa_simulator::procfs;
 
 /// Any failure of the tool (it reports and exits).
 pub type Failure = Box<dyn std::error::Error + Send + Sync>;
@@ -30,6 +30,7 @@ pub type Failure = Box<dyn std::error::Error + Send + Sync>;
 const USAGE: &str = "\
 usage: openwa-load [--sessions N,N,...] [--parallel N] [--restore-parallelism N]
                    [--sim PATH] [--dir DIR] [--idle-secs N] [--message-secs N]
+                   [--memory-messages]
 
   --sessions             session counts to measure (default 1,100,1000)
   --parallel             pairings in flight at once (default 64)
@@ -38,7 +39,9 @@ usage: openwa-load [--sessions N,N,...] [--parallel N] [--restore-parallelism N]
   --dir                  work directory for the databases (default: a temp dir)
   --idle-secs            idle time before RSS is read (default 5)
   --message-secs         then let half the sessions send texts to the other half for N
-                         seconds and report messages/s (default 0: no message phase)";
+                         seconds and report messages/s (default 0: no message phase)
+  --memory-messages      run the message phase on a manager with the memory store instead
+                         (no database, no restore child): the engine's own cost per message";
 
 /// Parsed flags.
 #[derive(Debug, Clone)]
@@ -50,6 +53,7 @@ struct Args {
     dir: PathBuf,
     idle: Duration,
     message_secs: u64,
+    memory_messages: bool,
 }
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, Failure> {
@@ -62,8 +66,13 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, Failure> {
         dir: std::env::temp_dir().join(format!("openwa-load-{}", std::process::id())),
         idle: Duration::from_secs(5),
         message_secs: 0,
+        memory_messages: false,
     };
     while let Some(flag) = args.next() {
+        if flag == "--memory-messages" {
+            parsed.memory_messages = true;
+            continue;
+        }
         let value = args
             .next()
             .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
@@ -176,7 +185,7 @@ async fn restore_child(
     idle: Duration,
     message_secs: u64,
 ) -> Result<(), Failure> {
-    let rss_before = rss::rss_kib()?;
+    let rss_before = procfs::rss_kib_self()?;
     let started = Instant::now();
     // The options are stored per session; the defaults here are unused.
     let manager =
@@ -195,7 +204,7 @@ async fn restore_child(
     }
     let restore = started.elapsed();
     tokio::time::sleep(idle).await;
-    let rss_after = rss::rss_kib()?;
+    let rss_after = procfs::rss_kib_self()?;
     let sessions = manager.list().await?;
     let still_connected = sessions
         .iter()
@@ -223,7 +232,61 @@ async fn restore_child(
     Ok(())
 }
 
+/// The message phase on a memory-store manager paired in this process.
+async fn memory_messages(args: &Args, n: usize) -> Result<(), Failure> {
+    let sim = SimProcess::start(&args.sim, &[]).await?;
+    let accounts = futures_util::stream::iter(0..n)
+        .map(|i| {
+            let sim = &sim;
+            async move {
+                let account = serde_json::json!({ "phone": phone(i) });
+                sim.admin_ok("POST", "/admin/accounts", Some(&account))
+                    .await
+                    .map(drop)
+            }
+        })
+        .buffer_unordered(args.parallel)
+        .collect::<Vec<_>>()
+        .await;
+    accounts.into_iter().collect::<Result<Vec<()>, _>>()?;
+    let manager = SessionManager::open(ManagerConfig {
+        store: StoreConfig {
+            backend: StoreBackend::Memory,
+            at_rest_key: None,
+        },
+        event_buffer: 65_536,
+        default_session_options: options(&sim)?,
+        ..ManagerConfig::default()
+    })
+    .await?;
+    let paired = futures_util::stream::iter(0..n)
+        .map(|i| pair_one(&sim, &manager, i))
+        .buffer_unordered(args.parallel)
+        .collect::<Vec<_>>()
+        .await;
+    paired.into_iter().collect::<Result<Vec<()>, _>>()?;
+    let cpu_before = procfs::cpu_seconds_self()?;
+    let outcome = messages::run(&manager, n, Duration::from_secs(args.message_secs), phone).await?;
+    let cpu = procfs::cpu_seconds_self()? - cpu_before;
+    println!(
+        "memory store, {n} sessions: {}",
+        serde_json::json!({
+            "sent": outcome.sent,
+            "received": outcome.received,
+            "failed": outcome.failed,
+            "seconds": outcome.seconds,
+            "sent_per_second": outcome.sent as f64 / outcome.seconds,
+            "engine_cpu_seconds": cpu,
+        })
+    );
+    manager.close().await?;
+    Ok(())
+}
+
 async fn measure(args: &Args, n: usize) -> Result<(), Failure> {
+    if args.memory_messages {
+        return memory_messages(args, n).await;
+    }
     let sim = Arc::new(SimProcess::start(&args.sim, &[]).await?);
     let dir = args.dir.join(format!("n{n}"));
     std::fs::create_dir_all(&dir)?;

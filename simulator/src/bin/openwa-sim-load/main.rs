@@ -8,12 +8,13 @@
 //! `cargo run --release -p openwa-simulator --bin openwa-sim-load -- --clients 10000`.
 
 mod chat;
-mod procfs;
 mod setup;
 
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
+
+use openwa_simulator::procfs;
 
 const USAGE: &str = "usage: openwa-sim-load [--clients N] [--pairs P] [--window W] [--seconds S]
                        [--payload BYTES] [--parallel K] [--sim PATH]

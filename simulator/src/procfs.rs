@@ -1,15 +1,23 @@
-//! Resident memory and CPU time of a process, from Linux's `/proc`.
+//! Resident memory and CPU time of a process, from Linux's `/proc` (for the load tools).
 
 /// Resident set size of `pid` in KiB (`VmRSS` of `/proc/PID/status`).
 pub fn rss_kib(pid: u32) -> Result<u64, String> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .map_err(|e| format!("/proc/{pid}/status: {e}"))?;
+    status_rss(&format!("/proc/{pid}/status"))
+}
+
+/// Resident set size of this process in KiB.
+pub fn rss_kib_self() -> Result<u64, String> {
+    status_rss("/proc/self/status")
+}
+
+fn status_rss(path: &str) -> Result<u64, String> {
+    let status = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
     status
         .lines()
         .find_map(|line| line.strip_prefix("VmRSS:"))
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|kib| kib.parse().ok())
-        .ok_or_else(|| format!("no VmRSS for {pid}"))
+        .ok_or_else(|| format!("no VmRSS in {path}"))
 }
 
 /// User + system CPU seconds of `pid` so far.
