@@ -144,13 +144,8 @@ async fn pair_one(sim: &SimProcess, manager: &SessionManager, i: usize) -> Resul
     Ok(())
 }
 
-/// Provisions `n` paired sessions in `dir`; returns the pairing time.
-async fn provision(
-    args: &Args,
-    sim: &SimProcess,
-    dir: &std::path::Path,
-    n: usize,
-) -> Result<Duration, Failure> {
+/// Creates the simulator accounts of sessions `0..n`.
+async fn create_accounts(args: &Args, sim: &SimProcess, n: usize) -> Result<(), Failure> {
     let accounts = futures_util::stream::iter(0..n)
         .map(|i| async move {
             let account = serde_json::json!({ "phone": phone(i), "name": format!("Load {i}") });
@@ -162,6 +157,17 @@ async fn provision(
         .collect::<Vec<_>>()
         .await;
     accounts.into_iter().collect::<Result<Vec<()>, _>>()?;
+    Ok(())
+}
+
+/// Provisions `n` paired sessions in `dir`; returns the pairing time.
+async fn provision(
+    args: &Args,
+    sim: &SimProcess,
+    dir: &std::path::Path,
+    n: usize,
+) -> Result<Duration, Failure> {
+    create_accounts(args, sim, n).await?;
     let manager =
         SessionManager::open(manager_config(dir, options(sim)?, args.restore_parallelism)).await?;
     let started = Instant::now();
@@ -235,20 +241,7 @@ async fn restore_child(
 /// The message phase on a memory-store manager paired in this process.
 async fn memory_messages(args: &Args, n: usize) -> Result<(), Failure> {
     let sim = SimProcess::start(&args.sim, &[]).await?;
-    let accounts = futures_util::stream::iter(0..n)
-        .map(|i| {
-            let sim = &sim;
-            async move {
-                let account = serde_json::json!({ "phone": phone(i) });
-                sim.admin_ok("POST", "/admin/accounts", Some(&account))
-                    .await
-                    .map(drop)
-            }
-        })
-        .buffer_unordered(args.parallel)
-        .collect::<Vec<_>>()
-        .await;
-    accounts.into_iter().collect::<Result<Vec<()>, _>>()?;
+    create_accounts(args, &sim, n).await?;
     let manager = SessionManager::open(ManagerConfig {
         store: StoreConfig {
             backend: StoreBackend::Memory,
