@@ -251,10 +251,57 @@ impl FromStr for Jid {
 
 impl fmt::Display for Jid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.user.is_empty() {
-            return f.write_str(&self.server);
+        self.borrowed().fmt(f)
+    }
+}
+
+impl Jid {
+    /// The JID borrowed.
+    pub fn borrowed(&self) -> JidRef<'_> {
+        JidRef {
+            user: &self.user,
+            agent: self.agent,
+            device: self.device,
+            integrator: self.integrator,
+            server: &self.server,
         }
-        f.write_str(&self.user)?;
+    }
+}
+
+/// A borrowed JID, e.g. one in a [`NodeRef`](crate::binary::NodeRef): its parts as decoded.
+/// Formats like [`Jid`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct JidRef<'a> {
+    /// The user part; empty for server JIDs.
+    pub user: &'a str,
+    /// Legacy agent byte.
+    pub agent: u8,
+    /// Device id; 0 is the primary device.
+    pub device: u16,
+    /// Integrator id (interop JIDs only).
+    pub integrator: u16,
+    /// The server.
+    pub server: &'a str,
+}
+
+impl JidRef<'_> {
+    /// The owned JID.
+    pub fn to_jid(&self) -> Jid {
+        Jid {
+            agent: self.agent,
+            device: self.device,
+            integrator: self.integrator,
+            ..Jid::new(self.user, self.server)
+        }
+    }
+}
+
+impl fmt::Display for JidRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.user.is_empty() {
+            return f.write_str(self.server);
+        }
+        f.write_str(self.user)?;
         if self.agent != 0 {
             write!(f, ".{}", self.agent)?;
         }

@@ -19,5 +19,5 @@ pub mod signal;
 pub mod stanza;
 
 pub use compact_str::CompactString;
-pub use jid::{Jid, JidError};
+pub use jid::{Jid, JidError, JidRef};
 pub use node::{AttrValue, Content, Node};

@@ -2,6 +2,7 @@
 //! input: every length is checked against the bytes that remain before anything is allocated,
 //! nesting is limited, and compressed input inflates to at most [`MAX_INFLATED_LEN`] bytes.
 
+use std::borrow::Cow;
 use std::io::Read;
 
 use compact_str::{CompactString, ToCompactString};
@@ -90,6 +91,10 @@ pub enum DecodeError {
     /// The compressed payload is not a valid zlib stream.
     #[error("invalid zlib payload: {0}")]
     Inflate(String),
+    /// A compressed frame given to [`decode_ref`](super::decode_ref), which reads only
+    /// uncompressed frames: inflate it with [`inflate`](super::inflate) first.
+    #[error("compressed frame: inflate it before decoding a borrowed view")]
+    Compressed,
     /// The compressed payload inflates past [`MAX_INFLATED_LEN`].
     #[error("compressed node inflates past {MAX_INFLATED_LEN} bytes")]
     InflatedTooLarge,
@@ -99,7 +104,7 @@ type Result<T> = std::result::Result<T, DecodeError>;
 
 /// The reader's own result: the error boxed, so that the hot functions return their values in
 /// registers instead of through a large `Result` in memory.
-type Inner<T> = std::result::Result<T, Box<DecodeError>>;
+pub(super) type Inner<T> = std::result::Result<T, Box<DecodeError>>;
 
 /// A failed read (kept out of the hot path).
 #[cold]
@@ -120,6 +125,26 @@ pub fn decode_with(input: &[u8], dictionary: Dictionary) -> Result<Node> {
     if flags & 2 == 0 {
         return decode_body(body, dictionary);
     }
+    decode_body(&inflate_body(body)?, dictionary)
+}
+
+/// A serialized node with its zlib payload inflated: uncompressed input is returned as is,
+/// compressed input as a new frame (flags byte without the compression bit, then the inflated
+/// payload), so that byte offsets in errors stay those of [`decode`].
+pub fn inflate(input: &[u8]) -> Result<Cow<'_, [u8]>> {
+    let (&flags, body) = input.split_first().ok_or(DecodeError::Empty)?;
+    if flags & 2 == 0 {
+        return Ok(Cow::Borrowed(input));
+    }
+    let inflated = inflate_body(body)?;
+    let mut frame = Vec::with_capacity(inflated.len() + 1);
+    frame.push(flags & !2);
+    frame.extend_from_slice(&inflated);
+    Ok(Cow::Owned(frame))
+}
+
+/// Inflates a compressed payload, at most [`MAX_INFLATED_LEN`] bytes.
+fn inflate_body(body: &[u8]) -> Result<Vec<u8>> {
     let mut inflated = Vec::new();
     flate2::read::ZlibDecoder::new(body)
         .take(MAX_INFLATED_LEN as u64 + 1)
@@ -128,25 +153,52 @@ pub fn decode_with(input: &[u8], dictionary: Dictionary) -> Result<Node> {
     if inflated.len() > MAX_INFLATED_LEN {
         return Err(DecodeError::InflatedTooLarge);
     }
-    decode_body(&inflated, dictionary)
+    Ok(inflated)
 }
 
 fn decode_body(body: &[u8], dictionary: Dictionary) -> Result<Node> {
-    let (single, double) = dictionary.tables();
-    let mut reader = Reader {
-        data: body,
-        pos: 0,
-        single,
-        double,
-    };
-    let node = reader.node(1).map_err(|e| *e)?;
-    match body.len() - reader.pos {
-        0 => Ok(node),
-        count => Err(DecodeError::TrailingBytes {
-            pos: reader.offset(),
-            count,
-        }),
+    let mut reader = Reader::new(body, dictionary);
+    let node = owned_node(&mut reader, 1).map_err(|e| *e)?;
+    reader.finish()?;
+    Ok(node)
+}
+
+/// One node and its subtree, owned.
+fn owned_node(reader: &mut Reader<'_>, depth: usize) -> Inner<Node> {
+    let size = reader.node_header(depth)?;
+    let tag = reader.plain_string()?.to_compact();
+    let attr_count = (size - 1) / 2;
+    // Each attribute takes at least two bytes: never reserve more than the input can hold.
+    let mut attrs = Vec::with_capacity(attr_count.min(reader.remaining() / 2));
+    for _ in 0..attr_count {
+        let key = reader.plain_string()?.to_compact();
+        let value = match reader.attr_value()? {
+            RawValue::Str(text) => AttrValue::Str(text.to_compact()),
+            RawValue::Jid(jid) => AttrValue::Jid(jid.to_jid()),
+        };
+        attrs.push((key, value));
     }
+    let content = if size % 2 == 0 {
+        match reader.content()? {
+            RawContent::Nodes(count) => {
+                let mut children = Vec::with_capacity(count.min(reader.remaining() / 3));
+                for _ in 0..count {
+                    children.push(owned_node(reader, depth + 1)?);
+                }
+                Content::Nodes(children)
+            }
+            RawContent::Bytes(bytes) => Content::Bytes(bytes.to_vec()),
+            RawContent::Str(text) => Content::Str(text.to_compact()),
+            RawContent::Jid(jid) => Content::Str(jid.to_jid().to_compact_string()),
+        }
+    } else {
+        Content::None
+    };
+    Ok(Node {
+        tag,
+        attrs,
+        content,
+    })
 }
 
 /// True for the four tags that start a JID.
@@ -157,7 +209,107 @@ fn is_jid_tag(tag: u8) -> bool {
     )
 }
 
-struct Reader<'a> {
+/// A string as read, before it becomes owned or borrowed: a token, the raw bytes of a BINARY_n
+/// string (maybe invalid UTF-8), or validated nibble/hex-packed bytes.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum RawStr<'a> {
+    /// A dictionary token (or the empty string of LIST_EMPTY).
+    Token(&'static str),
+    /// BINARY_n bytes.
+    Bytes(&'a [u8]),
+    /// NIBBLE_8 / HEX_8 bytes whose codes are all valid.
+    Packed(Packed<'a>),
+}
+
+impl<'a> RawStr<'a> {
+    fn is_empty(&self) -> bool {
+        match self {
+            RawStr::Token(token) => token.is_empty(),
+            RawStr::Bytes(bytes) => bytes.is_empty(),
+            RawStr::Packed(packed) => packed.len() == 0,
+        }
+    }
+
+    /// The string as a [`CompactString`].
+    pub(super) fn to_compact(self) -> CompactString {
+        match self {
+            RawStr::Token(token) => token_string(token),
+            RawStr::Bytes(bytes) => text_lossy(bytes),
+            RawStr::Packed(packed) => {
+                let mut text = [0u8; 2 * tag::PACKED_MAX];
+                text_lossy(packed.unpack(&mut text))
+            }
+        }
+    }
+}
+
+/// Validated NIBBLE_8 / HEX_8 bytes.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Packed<'a> {
+    bytes: &'a [u8],
+    table: &'static [u8; 16],
+    odd: bool,
+}
+
+impl Packed<'_> {
+    /// Characters it unpacks to.
+    pub(super) fn len(&self) -> usize {
+        2 * self.bytes.len() - usize::from(self.odd && !self.bytes.is_empty())
+    }
+
+    /// Unpacks into `out` (at most 254 characters, all ASCII) and returns the characters.
+    pub(super) fn unpack<'o>(&self, out: &'o mut [u8; 2 * tag::PACKED_MAX]) -> &'o [u8] {
+        for (&byte, pair) in self.bytes.iter().zip(out.chunks_exact_mut(2)) {
+            if let [high, low] = pair {
+                *high = unpack(self.table, byte >> 4);
+                *low = unpack(self.table, byte & 0x0F);
+            }
+        }
+        out.get(..self.len()).unwrap_or_default()
+    }
+}
+
+/// A JID as read, its parts not yet converted.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct RawJid<'a> {
+    pub(super) user: RawStr<'a>,
+    pub(super) agent: u8,
+    pub(super) device: u16,
+    pub(super) integrator: u16,
+    pub(super) server: RawStr<'a>,
+}
+
+impl RawJid<'_> {
+    /// The owned JID.
+    pub(super) fn to_jid(self) -> Jid {
+        Jid {
+            agent: self.agent,
+            device: self.device,
+            integrator: self.integrator,
+            ..Jid::new(self.user.to_compact(), self.server.to_compact())
+        }
+    }
+}
+
+/// An attribute value as read.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum RawValue<'a> {
+    Str(RawStr<'a>),
+    Jid(RawJid<'a>),
+}
+
+/// A node's content as read; for child nodes, their count (the nodes follow).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum RawContent<'a> {
+    Nodes(usize),
+    Bytes(&'a [u8]),
+    Str(RawStr<'a>),
+    Jid(RawJid<'a>),
+}
+
+/// The cursor over a node's bytes (after the flags byte), shared by the owned decoder and the
+/// borrowed view: it reads headers, strings and JIDs; the callers build their trees.
+pub(super) struct Reader<'a> {
     data: &'a [u8],
     pos: usize,
     /// The single-byte tokens of the dictionary the bytes were written with.
@@ -167,13 +319,34 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    pub(super) fn new(data: &'a [u8], dictionary: Dictionary) -> Self {
+        let (single, double) = dictionary.tables();
+        Reader {
+            data,
+            pos: 0,
+            single,
+            double,
+        }
+    }
+
+    /// Checks that the root node ended the input.
+    pub(super) fn finish(&self) -> Result<()> {
+        match self.remaining() {
+            0 => Ok(()),
+            count => Err(DecodeError::TrailingBytes {
+                pos: self.offset(),
+                count,
+            }),
+        }
+    }
+
     /// Offset of the cursor counting the flags byte.
     fn offset(&self) -> usize {
         self.pos + 1
     }
 
-    fn remaining(&self) -> usize {
-        self.data.len() - self.pos
+    pub(super) fn remaining(&self) -> usize {
+        self.data.len().saturating_sub(self.pos)
     }
 
     /// The input ended `needed` bytes too early.
@@ -242,7 +415,9 @@ impl<'a> Reader<'a> {
         })
     }
 
-    fn node(&mut self, depth: usize) -> Inner<Node> {
+    /// A node's list header at nesting `depth`: its size (≥ 1). The tag follows, then
+    /// `(size - 1) / 2` attributes, then content if the size is even.
+    pub(super) fn node_header(&mut self, depth: usize) -> Inner<usize> {
         let start = self.offset();
         if depth > MAX_DEPTH {
             return fail(DecodeError::TooDeep { pos: start });
@@ -258,58 +433,36 @@ impl<'a> Reader<'a> {
         if size == 0 {
             return fail(DecodeError::EmptyNode { pos: start });
         }
-        let tag = self.plain_string()?;
-        let attr_count = (size - 1) / 2;
-        // Each attribute takes at least two bytes: never reserve more than the input can hold.
-        let mut attrs = Vec::with_capacity(attr_count.min(self.remaining() / 2));
-        for _ in 0..attr_count {
-            let key = self.plain_string()?;
-            let value = self.attr_value()?;
-            attrs.push((key, value));
-        }
-        let content = if size % 2 == 0 {
-            self.content(depth)?
-        } else {
-            Content::None
-        };
-        Ok(Node {
-            tag,
-            attrs,
-            content,
-        })
+        Ok(size)
     }
 
-    fn content(&mut self, depth: usize) -> Inner<Content> {
+    /// A node's content (the node's size was even).
+    pub(super) fn content(&mut self) -> Inner<RawContent<'a>> {
         let tag = self.byte()?;
         if let Some(count) = self.list_size(tag)? {
-            // A node takes at least three bytes (header, size, tag).
-            let mut children = Vec::with_capacity(count.min(self.remaining() / 3));
-            for _ in 0..count {
-                children.push(self.node(depth + 1)?);
-            }
-            return Ok(Content::Nodes(children));
+            return Ok(RawContent::Nodes(count));
         }
         if matches!(tag, tag::BINARY_8 | tag::BINARY_20 | tag::BINARY_32) {
             let len = self.binary_len(tag)?;
-            return Ok(Content::Bytes(self.take(len)?.to_vec()));
+            return self.take(len).map(RawContent::Bytes);
         }
         if is_jid_tag(tag) {
-            return Ok(Content::Str(self.jid(tag)?.to_compact_string()));
+            return self.jid(tag).map(RawContent::Jid);
         }
-        self.text(tag).map(Content::Str)
+        self.text(tag).map(RawContent::Str)
     }
 
     /// An attribute value: a string, or a JID when it came with a JID tag.
-    fn attr_value(&mut self) -> Inner<AttrValue> {
+    pub(super) fn attr_value(&mut self) -> Inner<RawValue<'a>> {
         let tag = self.byte()?;
         if is_jid_tag(tag) {
-            return self.jid(tag).map(AttrValue::Jid);
+            return self.jid(tag).map(RawValue::Jid);
         }
-        self.text(tag).map(AttrValue::Str)
+        self.text(tag).map(RawValue::Str)
     }
 
     /// A string that may not be a JID: tags, attribute keys, a JID's own parts.
-    fn plain_string(&mut self) -> Inner<CompactString> {
+    pub(super) fn plain_string(&mut self) -> Inner<RawStr<'a>> {
         let start = self.offset();
         let tag = self.byte()?;
         // Refuse JID tags before reading them: a JID's parts are plain strings, so reading a
@@ -320,15 +473,13 @@ impl<'a> Reader<'a> {
         self.text(tag)
     }
 
-    /// A string value after its tag byte (the tag has been read and is not a JID tag): tokens
-    /// stay `&'static str`, short strings go inline, and invalid UTF-8 is replaced with U+FFFD
-    /// (as Baileys does) rather than failing the stanza.
-    fn text(&mut self, tag: u8) -> Inner<CompactString> {
+    /// A string value after its tag byte (the tag has been read and is not a JID tag).
+    fn text(&mut self, tag: u8) -> Inner<RawStr<'a>> {
         let start = self.pos; // offset() of the tag byte
         match tag {
-            tag::LIST_EMPTY => Ok(CompactString::default()),
+            tag::LIST_EMPTY => Ok(RawStr::Token("")),
             1..tag::DICTIONARY_0 => match self.single.get(usize::from(tag)) {
-                Some(token) => Ok(token_string(token)),
+                Some(token) => Ok(RawStr::Token(token)),
                 None => fail(DecodeError::InvalidTag {
                     tag,
                     pos: start,
@@ -343,7 +494,7 @@ impl<'a> Reader<'a> {
                     .get(usize::from(dict))
                     .and_then(|table| table.get(usize::from(index)));
                 match token {
-                    Some(token) => Ok(token_string(token)),
+                    Some(token) => Ok(RawStr::Token(token)),
                     None => fail(DecodeError::InvalidToken {
                         dict,
                         index,
@@ -353,9 +504,9 @@ impl<'a> Reader<'a> {
             }
             tag::BINARY_8 | tag::BINARY_20 | tag::BINARY_32 => {
                 let len = self.binary_len(tag)?;
-                self.take(len).map(text_lossy)
+                self.take(len).map(RawStr::Bytes)
             }
-            tag::NIBBLE_8 | tag::HEX_8 => self.packed(tag),
+            tag::NIBBLE_8 | tag::HEX_8 => self.packed(tag).map(RawStr::Packed),
             _ => fail(DecodeError::InvalidTag {
                 tag,
                 pos: start,
@@ -365,18 +516,25 @@ impl<'a> Reader<'a> {
     }
 
     /// A JID after its tag byte (one of the four JID tags).
-    fn jid(&mut self, tag: u8) -> Inner<Jid> {
+    fn jid(&mut self, tag: u8) -> Inner<RawJid<'a>> {
         let start = self.pos; // offset() of the tag byte
         match tag {
-            tag::JID_PAIR => self.jid_pair(start),
+            tag::JID_PAIR => {
+                let user = self.plain_string()?;
+                let server = self.plain_string()?;
+                if server.is_empty() {
+                    return fail(DecodeError::InvalidJid { pos: start });
+                }
+                Ok(RawJid::new(user, server))
+            }
             tag::AD_JID => self.ad_jid(),
             tag::FB_JID => {
                 let user = self.plain_string()?;
                 let device = self.u16()?;
                 let server = self.plain_string()?;
-                Ok(Jid {
+                Ok(RawJid {
                     device,
-                    ..Jid::new(user, server)
+                    ..RawJid::new(user, server)
                 })
             }
             _ => {
@@ -384,27 +542,18 @@ impl<'a> Reader<'a> {
                 let device = self.u16()?;
                 let integrator = self.u16()?;
                 let server = self.plain_string()?;
-                Ok(Jid {
+                Ok(RawJid {
                     device,
                     integrator,
-                    ..Jid::new(user, server)
+                    ..RawJid::new(user, server)
                 })
             }
         }
     }
 
-    fn jid_pair(&mut self, start: usize) -> Inner<Jid> {
-        let user = self.plain_string()?;
-        let server = self.plain_string()?;
-        if server.is_empty() {
-            return fail(DecodeError::InvalidJid { pos: start });
-        }
-        Ok(Jid::new(user, server))
-    }
-
     /// AD_JID: domain byte (0/1/128/129 = server, anything else = agent on s.whatsapp.net),
     /// device byte (0 = no device), user.
-    fn ad_jid(&mut self) -> Inner<Jid> {
+    fn ad_jid(&mut self) -> Inner<RawJid<'a>> {
         let [domain, device] = self.array()?;
         let user = self.plain_string()?;
         let (server, agent) = match domain {
@@ -414,44 +563,49 @@ impl<'a> Reader<'a> {
             tag::DOMAIN_HOSTED_LID => (HOSTED_LID_SERVER, 0),
             agent => (DEFAULT_USER_SERVER, agent),
         };
-        Ok(Jid {
+        Ok(RawJid {
             agent,
             device: u16::from(device),
-            ..Jid::new(user, token_string(server))
+            ..RawJid::new(user, RawStr::Token(server))
         })
     }
 
-    /// NIBBLE_8 / HEX_8: a length byte (`pairs | 0x80 if odd`), then two codes per byte.
-    fn packed(&mut self, tag: u8) -> Inner<CompactString> {
+    /// NIBBLE_8 / HEX_8: a length byte (`pairs | 0x80 if odd`), then two codes per byte. Every
+    /// code that ends up in the string is checked here.
+    fn packed(&mut self, tag: u8) -> Inner<Packed<'a>> {
         let len_byte = self.byte()?;
-        let odd = len_byte & 0x80 != 0;
         let bytes_start = self.offset();
         let bytes = self.take(usize::from(len_byte & 0x7F))?;
-        // At most 127 bytes → 254 ASCII characters, unpacked on the stack and copied once.
-        let table = if tag == tag::HEX_8 { &HEX } else { &NIBBLE };
-        let mut text = [0u8; 2 * 0x7F];
-        for (&byte, out) in bytes.iter().zip(text.chunks_exact_mut(2)) {
-            if let [high, low] = out {
-                *high = unpack(table, byte >> 4);
-                *low = unpack(table, byte & 0x0F);
-            }
-        }
-        let mut len = 2 * bytes.len();
+        let packed = Packed {
+            bytes,
+            table: if tag == tag::HEX_8 { &HEX } else { &NIBBLE },
+            odd: len_byte & 0x80 != 0,
+        };
         // The dropped padding of an odd string may be any code.
-        if odd && len > 0 {
-            len -= 1;
-        }
-        let text = text.get(..len).unwrap_or_default();
-        if let Some(bad) = text.iter().position(|&c| c == INVALID) {
-            let byte = bytes.get(bad / 2).copied().unwrap_or_default();
-            let nibble = if bad % 2 == 0 { byte >> 4 } else { byte & 0x0F };
+        let codes = bytes.iter().flat_map(|&byte| [byte >> 4, byte & 0x0F]);
+        if let Some((index, nibble)) = codes
+            .take(packed.len())
+            .enumerate()
+            .find(|&(_, code)| unpack(packed.table, code) == INVALID)
+        {
             return fail(DecodeError::InvalidNibble {
                 nibble,
-                pos: bytes_start + bad / 2,
+                pos: bytes_start + index / 2,
             });
         }
-        // Every unpacked byte is ASCII.
-        Ok(text_lossy(text))
+        Ok(packed)
+    }
+}
+
+impl<'a> RawJid<'a> {
+    fn new(user: RawStr<'a>, server: RawStr<'a>) -> Self {
+        RawJid {
+            user,
+            agent: 0,
+            device: 0,
+            integrator: 0,
+            server,
+        }
     }
 }
 
@@ -465,8 +619,9 @@ fn token_string(token: &'static str) -> CompactString {
     }
 }
 
-/// Bytes as a string, invalid UTF-8 replaced with U+FFFD. Valid input (the common case) takes the
-/// fast path: one validation and one copy (compact_str's own lossy conversion goes char by char).
+/// Bytes as a string, invalid UTF-8 replaced with U+FFFD (as Baileys does) rather than failing
+/// the stanza. Valid input (the common case) takes the fast path: one validation and one copy
+/// (compact_str's own lossy conversion goes char by char).
 fn text_lossy(bytes: &[u8]) -> CompactString {
     match std::str::from_utf8(bytes) {
         Ok(text) => CompactString::new(text),

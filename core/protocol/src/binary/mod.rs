@@ -21,10 +21,14 @@ mod tag;
 pub mod token;
 mod tokens;
 mod tokens_v2;
+mod view;
 
-pub use decode::{DecodeError, MAX_DEPTH, MAX_INFLATED_LEN, decode, decode_with};
+pub use decode::{DecodeError, MAX_DEPTH, MAX_INFLATED_LEN, decode, decode_with, inflate};
 pub use encode::{EncodeError, encode, encode_into, encode_into_with, encode_with};
 pub use token::Dictionary;
+pub use view::{AttrRef, Attrs, Children, DecodedRef, NodeRef, decode_ref, decode_ref_with};
+
+pub use crate::jid::JidRef;
 
 #[cfg(test)]
 mod tests;

@@ -7,6 +7,25 @@ use crate::jid::Jid;
 use crate::node::{AttrValue, Content, Node};
 use compact_str::CompactString;
 
+/// The owned decoder, checked against the borrowed view on every input these tests use: the
+/// same node (through `to_owned_node`) or the same error, the view reading compressed input
+/// after [`inflate`].
+fn decode(bytes: &[u8]) -> Result<Node, DecodeError> {
+    let owned = super::decode(bytes);
+    let viewed =
+        inflate(bytes).and_then(|frame| decode_ref(&frame).map(|d| d.root().to_owned_node()));
+    assert_eq!(
+        viewed,
+        owned,
+        "decode_ref differs from decode on {}",
+        hex::encode(bytes)
+    );
+    if bytes.first().is_some_and(|flags| flags & 2 != 0) {
+        assert_eq!(decode_ref(bytes).err(), Some(DecodeError::Compressed));
+    }
+    owned
+}
+
 fn hex(text: &str) -> Vec<u8> {
     hex::decode(text.replace(' ', "")).unwrap()
 }
@@ -557,5 +576,57 @@ fn nodes_past_the_format_limits_are_refused_not_cut() {
         buffer,
         [1, 2, 3],
         "a failed encode leaves the buffer as it was"
+    );
+}
+
+#[test]
+fn borrowed_view_accessors() {
+    let jid = Jid::with_device("15551234567", "s.whatsapp.net", 3);
+    let node = Node::new("message")
+        .attr("id", "3EB0ABCDEF0123456789")
+        .attr("to", jid.clone())
+        .attr("t", "1700000000")
+        .children(vec![
+            Node::new("enc").attr("v", "2").bytes(vec![1, 2, 3]),
+            Node::new("body").text("hello"),
+            Node::new("enc").attr("v", "3"),
+        ]);
+    let bytes = encode(&node).unwrap();
+    let decoded = decode_ref(&bytes).unwrap();
+    let root = decoded.root();
+    assert_eq!(decoded.node_count(), 4);
+    assert_eq!(root.tag(), "message");
+    assert_eq!(
+        root.attr("id").and_then(|v| v.as_str()),
+        Some("3EB0ABCDEF0123456789")
+    );
+    assert_eq!(
+        root.attr("t").map(|v| v.to_string()).as_deref(),
+        Some("1700000000")
+    );
+    let to = root.attr("to").and_then(|v| v.as_jid()).unwrap();
+    assert_eq!(to.to_jid(), jid);
+    assert_eq!(to.to_string(), jid.to_string());
+    assert_eq!(root.attr("missing"), None);
+    let keys: Vec<&str> = root.attrs().map(|(key, _)| key).collect();
+    assert_eq!(keys, ["id", "to", "t"]);
+    let tags: Vec<&str> = root.children().map(|child| child.tag()).collect();
+    assert_eq!(tags, ["enc", "body", "enc"]);
+    let enc = root.child("enc").unwrap();
+    assert_eq!(enc.content_bytes(), Some(&[1u8, 2, 3][..]));
+    assert_eq!(
+        root.child("body").and_then(|b| b.content_str()),
+        Some("hello")
+    );
+    assert_eq!(root.child("nothing").map(|n| n.tag()), None);
+    assert_eq!(root.content_bytes(), None);
+    assert_eq!(
+        root.children().nth(2).map(|n| n.children().count()),
+        Some(0)
+    );
+    assert_eq!(root.to_owned_node(), decode(&bytes).unwrap());
+    assert_eq!(
+        enc.to_owned_node(),
+        Node::new("enc").attr("v", "2").bytes(vec![1, 2, 3])
     );
 }
