@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use openwa_protocol::binary::{decode, encode, encode_into};
+use openwa_protocol::binary::{decode, decode_ref, encode, encode_into};
 use std::hint::black_box;
 
 #[path = "../tests/support/stanzas.rs"]
@@ -28,6 +28,10 @@ fn codec(c: &mut Criterion) {
         });
         group.bench_with_input(BenchmarkId::new("decode", name), &bytes, |b, bytes| {
             b.iter(|| decode(black_box(bytes)).unwrap())
+        });
+        // The borrowed view: decoded into its arena, then dropped (nothing read from it).
+        group.bench_with_input(BenchmarkId::new("decode_ref", name), &bytes, |b, bytes| {
+            b.iter(|| decode_ref(black_box(bytes)).unwrap().node_count())
         });
     }
     group.finish();

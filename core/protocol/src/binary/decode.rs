@@ -163,24 +163,48 @@ fn decode_body(body: &[u8], dictionary: Dictionary) -> Result<Node> {
     Ok(node)
 }
 
+/// Builds the strings of the owned tree.
+struct Owned;
+
+impl Strings<'_> for Owned {
+    type Str = CompactString;
+
+    fn token(&mut self, token: &'static str) -> CompactString {
+        token_string(token)
+    }
+
+    fn bytes(&mut self, bytes: &[u8]) -> CompactString {
+        text_lossy(bytes)
+    }
+
+    fn packed(&mut self, text: &[u8]) -> CompactString {
+        text_lossy(text)
+    }
+
+    fn is_empty(&self, text: &CompactString) -> bool {
+        text.is_empty()
+    }
+}
+
 /// One node and its subtree, owned.
 fn owned_node(reader: &mut Reader<'_>, depth: usize) -> Inner<Node> {
     let size = reader.node_header(depth)?;
-    let tag = reader.plain_string()?.to_compact();
+    let tag = reader.plain_string(&mut Owned)?;
     let attr_count = (size - 1) / 2;
     // Each attribute takes at least two bytes: never reserve more than the input can hold.
     let mut attrs = Vec::with_capacity(attr_count.min(reader.remaining() / 2));
     for _ in 0..attr_count {
-        let key = reader.plain_string()?.to_compact();
-        let value = match reader.attr_value()? {
-            RawValue::Str(text) => AttrValue::Str(text.to_compact()),
-            RawValue::Jid(jid) => AttrValue::Jid(jid.to_jid()),
+        let key = reader.plain_string(&mut Owned)?;
+        let value = match reader.attr_value(&mut Owned)? {
+            RawValue::Str(text) => AttrValue::Str(text),
+            RawValue::Jid(jid) => AttrValue::Jid(jid.into_jid()),
         };
         attrs.push((key, value));
     }
     let content = if size % 2 == 0 {
-        match reader.content()? {
+        match reader.content(&mut Owned)? {
             RawContent::Nodes(count) => {
+                // A node takes at least three bytes (header, size, tag).
                 let mut children = Vec::with_capacity(count.min(reader.remaining() / 3));
                 for _ in 0..count {
                     children.push(owned_node(reader, depth + 1)?);
@@ -188,8 +212,8 @@ fn owned_node(reader: &mut Reader<'_>, depth: usize) -> Inner<Node> {
                 Content::Nodes(children)
             }
             RawContent::Bytes(bytes) => Content::Bytes(bytes.to_vec()),
-            RawContent::Str(text) => Content::Str(text.to_compact()),
-            RawContent::Jid(jid) => Content::Str(jid.to_jid().to_compact_string()),
+            RawContent::Str(text) => Content::Str(text),
+            RawContent::Jid(jid) => Content::Str(jid.into_jid().to_compact_string()),
         }
     } else {
         Content::None
@@ -209,102 +233,69 @@ fn is_jid_tag(tag: u8) -> bool {
     )
 }
 
-/// A string as read, before it becomes owned or borrowed: a token, the raw bytes of a BINARY_n
-/// string (maybe invalid UTF-8), or validated nibble/hex-packed bytes.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum RawStr<'a> {
+/// How a decoder stores the strings the [`Reader`] finds: the owned decoder makes
+/// [`CompactString`]s, the borrowed view keeps references into the frame.
+pub(super) trait Strings<'a> {
+    /// A stored string.
+    type Str;
     /// A dictionary token (or the empty string of LIST_EMPTY).
-    Token(&'static str),
-    /// BINARY_n bytes.
-    Bytes(&'a [u8]),
-    /// NIBBLE_8 / HEX_8 bytes whose codes are all valid.
-    Packed(Packed<'a>),
+    fn token(&mut self, token: &'static str) -> Self::Str;
+    /// The bytes of a BINARY_n string, maybe invalid UTF-8 (to be replaced with U+FFFD).
+    fn bytes(&mut self, bytes: &'a [u8]) -> Self::Str;
+    /// An unpacked nibble/hex string (ASCII).
+    fn packed(&mut self, text: &[u8]) -> Self::Str;
+    /// Whether a stored string is empty.
+    fn is_empty(&self, text: &Self::Str) -> bool;
 }
 
-impl<'a> RawStr<'a> {
-    fn is_empty(&self) -> bool {
-        match self {
-            RawStr::Token(token) => token.is_empty(),
-            RawStr::Bytes(bytes) => bytes.is_empty(),
-            RawStr::Packed(packed) => packed.len() == 0,
-        }
-    }
-
-    /// The string as a [`CompactString`].
-    pub(super) fn to_compact(self) -> CompactString {
-        match self {
-            RawStr::Token(token) => token_string(token),
-            RawStr::Bytes(bytes) => text_lossy(bytes),
-            RawStr::Packed(packed) => {
-                let mut text = [0u8; 2 * tag::PACKED_MAX];
-                text_lossy(packed.unpack(&mut text))
-            }
-        }
-    }
-}
-
-/// Validated NIBBLE_8 / HEX_8 bytes.
+/// A JID as read, its parts stored by a [`Strings`].
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Packed<'a> {
-    bytes: &'a [u8],
-    table: &'static [u8; 16],
-    odd: bool,
-}
-
-impl Packed<'_> {
-    /// Characters it unpacks to.
-    pub(super) fn len(&self) -> usize {
-        2 * self.bytes.len() - usize::from(self.odd && !self.bytes.is_empty())
-    }
-
-    /// Unpacks into `out` (at most 254 characters, all ASCII) and returns the characters.
-    pub(super) fn unpack<'o>(&self, out: &'o mut [u8; 2 * tag::PACKED_MAX]) -> &'o [u8] {
-        for (&byte, pair) in self.bytes.iter().zip(out.chunks_exact_mut(2)) {
-            if let [high, low] = pair {
-                *high = unpack(self.table, byte >> 4);
-                *low = unpack(self.table, byte & 0x0F);
-            }
-        }
-        out.get(..self.len()).unwrap_or_default()
-    }
-}
-
-/// A JID as read, its parts not yet converted.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct RawJid<'a> {
-    pub(super) user: RawStr<'a>,
+pub(super) struct RawJid<S> {
+    pub(super) user: S,
     pub(super) agent: u8,
     pub(super) device: u16,
     pub(super) integrator: u16,
-    pub(super) server: RawStr<'a>,
+    pub(super) server: S,
 }
 
-impl RawJid<'_> {
+impl<S> RawJid<S> {
+    fn new(user: S, server: S) -> Self {
+        RawJid {
+            user,
+            agent: 0,
+            device: 0,
+            integrator: 0,
+            server,
+        }
+    }
+}
+
+impl RawJid<CompactString> {
     /// The owned JID.
-    pub(super) fn to_jid(self) -> Jid {
+    pub(super) fn into_jid(self) -> Jid {
         Jid {
             agent: self.agent,
             device: self.device,
             integrator: self.integrator,
-            ..Jid::new(self.user.to_compact(), self.server.to_compact())
+            ..Jid::new(self.user, self.server)
         }
     }
 }
 
 /// An attribute value as read.
 #[derive(Debug, Clone, Copy)]
-pub(super) enum RawValue<'a> {
-    Str(RawStr<'a>),
-    Jid(RawJid<'a>),
+pub(super) enum RawValue<S> {
+    Str(S),
+    Jid(RawJid<S>),
 }
 
 /// A node's content as read; for child nodes, their count (the nodes follow).
 #[derive(Debug, Clone, Copy)]
-pub(super) enum RawContent<'a> {
+pub(super) enum RawContent<'a, S> {
     Nodes(usize),
     Bytes(&'a [u8]),
-    Str(RawStr<'a>),
-    Jid(RawJid<'a>),
+    Str(S),
+    Jid(RawJid<S>),
 }
 
 /// The cursor over a node's bytes (after the flags byte), shared by the owned decoder and the
@@ -437,7 +428,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A node's content (the node's size was even).
-    pub(super) fn content(&mut self) -> Inner<RawContent<'a>> {
+    pub(super) fn content<B: Strings<'a>>(&mut self, b: &mut B) -> Inner<RawContent<'a, B::Str>> {
         let tag = self.byte()?;
         if let Some(count) = self.list_size(tag)? {
             return Ok(RawContent::Nodes(count));
@@ -447,22 +438,22 @@ impl<'a> Reader<'a> {
             return self.take(len).map(RawContent::Bytes);
         }
         if is_jid_tag(tag) {
-            return self.jid(tag).map(RawContent::Jid);
+            return self.jid(tag, b).map(RawContent::Jid);
         }
-        self.text(tag).map(RawContent::Str)
+        self.text(tag, b).map(RawContent::Str)
     }
 
     /// An attribute value: a string, or a JID when it came with a JID tag.
-    pub(super) fn attr_value(&mut self) -> Inner<RawValue<'a>> {
+    pub(super) fn attr_value<B: Strings<'a>>(&mut self, b: &mut B) -> Inner<RawValue<B::Str>> {
         let tag = self.byte()?;
         if is_jid_tag(tag) {
-            return self.jid(tag).map(RawValue::Jid);
+            return self.jid(tag, b).map(RawValue::Jid);
         }
-        self.text(tag).map(RawValue::Str)
+        self.text(tag, b).map(RawValue::Str)
     }
 
     /// A string that may not be a JID: tags, attribute keys, a JID's own parts.
-    pub(super) fn plain_string(&mut self) -> Inner<RawStr<'a>> {
+    pub(super) fn plain_string<B: Strings<'a>>(&mut self, b: &mut B) -> Inner<B::Str> {
         let start = self.offset();
         let tag = self.byte()?;
         // Refuse JID tags before reading them: a JID's parts are plain strings, so reading a
@@ -470,16 +461,16 @@ impl<'a> Reader<'a> {
         if is_jid_tag(tag) {
             return fail(DecodeError::InvalidJid { pos: start });
         }
-        self.text(tag)
+        self.text(tag, b)
     }
 
     /// A string value after its tag byte (the tag has been read and is not a JID tag).
-    fn text(&mut self, tag: u8) -> Inner<RawStr<'a>> {
+    fn text<B: Strings<'a>>(&mut self, tag: u8, b: &mut B) -> Inner<B::Str> {
         let start = self.pos; // offset() of the tag byte
         match tag {
-            tag::LIST_EMPTY => Ok(RawStr::Token("")),
+            tag::LIST_EMPTY => Ok(b.token("")),
             1..tag::DICTIONARY_0 => match self.single.get(usize::from(tag)) {
-                Some(token) => Ok(RawStr::Token(token)),
+                Some(token) => Ok(b.token(token)),
                 None => fail(DecodeError::InvalidTag {
                     tag,
                     pos: start,
@@ -494,7 +485,7 @@ impl<'a> Reader<'a> {
                     .get(usize::from(dict))
                     .and_then(|table| table.get(usize::from(index)));
                 match token {
-                    Some(token) => Ok(RawStr::Token(token)),
+                    Some(token) => Ok(b.token(token)),
                     None => fail(DecodeError::InvalidToken {
                         dict,
                         index,
@@ -504,9 +495,9 @@ impl<'a> Reader<'a> {
             }
             tag::BINARY_8 | tag::BINARY_20 | tag::BINARY_32 => {
                 let len = self.binary_len(tag)?;
-                self.take(len).map(RawStr::Bytes)
+                self.take(len).map(|bytes| b.bytes(bytes))
             }
-            tag::NIBBLE_8 | tag::HEX_8 => self.packed(tag).map(RawStr::Packed),
+            tag::NIBBLE_8 | tag::HEX_8 => self.packed(tag, b),
             _ => fail(DecodeError::InvalidTag {
                 tag,
                 pos: start,
@@ -516,32 +507,32 @@ impl<'a> Reader<'a> {
     }
 
     /// A JID after its tag byte (one of the four JID tags).
-    fn jid(&mut self, tag: u8) -> Inner<RawJid<'a>> {
+    fn jid<B: Strings<'a>>(&mut self, tag: u8, b: &mut B) -> Inner<RawJid<B::Str>> {
         let start = self.pos; // offset() of the tag byte
         match tag {
             tag::JID_PAIR => {
-                let user = self.plain_string()?;
-                let server = self.plain_string()?;
-                if server.is_empty() {
+                let user = self.plain_string(b)?;
+                let server = self.plain_string(b)?;
+                if b.is_empty(&server) {
                     return fail(DecodeError::InvalidJid { pos: start });
                 }
                 Ok(RawJid::new(user, server))
             }
-            tag::AD_JID => self.ad_jid(),
+            tag::AD_JID => self.ad_jid(b),
             tag::FB_JID => {
-                let user = self.plain_string()?;
+                let user = self.plain_string(b)?;
                 let device = self.u16()?;
-                let server = self.plain_string()?;
+                let server = self.plain_string(b)?;
                 Ok(RawJid {
                     device,
                     ..RawJid::new(user, server)
                 })
             }
             _ => {
-                let user = self.plain_string()?;
+                let user = self.plain_string(b)?;
                 let device = self.u16()?;
                 let integrator = self.u16()?;
-                let server = self.plain_string()?;
+                let server = self.plain_string(b)?;
                 Ok(RawJid {
                     device,
                     integrator,
@@ -553,9 +544,9 @@ impl<'a> Reader<'a> {
 
     /// AD_JID: domain byte (0/1/128/129 = server, anything else = agent on s.whatsapp.net),
     /// device byte (0 = no device), user.
-    fn ad_jid(&mut self) -> Inner<RawJid<'a>> {
+    fn ad_jid<B: Strings<'a>>(&mut self, b: &mut B) -> Inner<RawJid<B::Str>> {
         let [domain, device] = self.array()?;
-        let user = self.plain_string()?;
+        let user = self.plain_string(b)?;
         let (server, agent) = match domain {
             tag::DOMAIN_WHATSAPP => (DEFAULT_USER_SERVER, 0),
             tag::DOMAIN_LID => (HIDDEN_USER_SERVER, 0),
@@ -566,46 +557,40 @@ impl<'a> Reader<'a> {
         Ok(RawJid {
             agent,
             device: u16::from(device),
-            ..RawJid::new(user, RawStr::Token(server))
+            ..RawJid::new(user, b.token(server))
         })
     }
 
-    /// NIBBLE_8 / HEX_8: a length byte (`pairs | 0x80 if odd`), then two codes per byte. Every
-    /// code that ends up in the string is checked here.
-    fn packed(&mut self, tag: u8) -> Inner<Packed<'a>> {
+    /// NIBBLE_8 / HEX_8: a length byte (`pairs | 0x80 if odd`), then two codes per byte.
+    fn packed<B: Strings<'a>>(&mut self, tag: u8, b: &mut B) -> Inner<B::Str> {
         let len_byte = self.byte()?;
+        let odd = len_byte & 0x80 != 0;
         let bytes_start = self.offset();
         let bytes = self.take(usize::from(len_byte & 0x7F))?;
-        let packed = Packed {
-            bytes,
-            table: if tag == tag::HEX_8 { &HEX } else { &NIBBLE },
-            odd: len_byte & 0x80 != 0,
-        };
+        // At most 127 bytes → 254 ASCII characters, unpacked on the stack.
+        let table = if tag == tag::HEX_8 { &HEX } else { &NIBBLE };
+        let mut text = [0u8; 2 * tag::PACKED_MAX];
+        for (&byte, out) in bytes.iter().zip(text.chunks_exact_mut(2)) {
+            if let [high, low] = out {
+                *high = unpack(table, byte >> 4);
+                *low = unpack(table, byte & 0x0F);
+            }
+        }
+        let mut len = 2 * bytes.len();
         // The dropped padding of an odd string may be any code.
-        let codes = bytes.iter().flat_map(|&byte| [byte >> 4, byte & 0x0F]);
-        if let Some((index, nibble)) = codes
-            .take(packed.len())
-            .enumerate()
-            .find(|&(_, code)| unpack(packed.table, code) == INVALID)
-        {
+        if odd && len > 0 {
+            len -= 1;
+        }
+        let text = text.get(..len).unwrap_or_default();
+        if let Some(bad) = text.iter().position(|&c| c == INVALID) {
+            let byte = bytes.get(bad / 2).copied().unwrap_or_default();
+            let nibble = if bad % 2 == 0 { byte >> 4 } else { byte & 0x0F };
             return fail(DecodeError::InvalidNibble {
                 nibble,
-                pos: bytes_start + index / 2,
+                pos: bytes_start + bad / 2,
             });
         }
-        Ok(packed)
-    }
-}
-
-impl<'a> RawJid<'a> {
-    fn new(user: RawStr<'a>, server: RawStr<'a>) -> Self {
-        RawJid {
-            user,
-            agent: 0,
-            device: 0,
-            integrator: 0,
-            server,
-        }
+        Ok(b.packed(text))
     }
 }
 

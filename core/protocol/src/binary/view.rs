@@ -22,12 +22,11 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 
 use compact_str::CompactString;
 
-use super::decode::{DecodeError, Inner, RawContent, RawJid, RawStr, RawValue, Reader};
-use super::tag;
+use super::decode::{DecodeError, Inner, RawContent, RawJid, RawValue, Reader, Strings};
 use super::token::Dictionary;
 use crate::jid::JidRef;
 use crate::node::{AttrValue, Content, Node};
@@ -69,22 +68,6 @@ enum Str<'a> {
     Buffer(u32, u32),
 }
 
-/// A JID in the arena.
-#[derive(Debug, Clone, Copy)]
-struct RawJidRef<'a> {
-    user: Str<'a>,
-    agent: u8,
-    device: u16,
-    integrator: u16,
-    server: Str<'a>,
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Value<'a> {
-    Str(Str<'a>),
-    Jid(RawJidRef<'a>),
-}
-
 #[derive(Debug, Clone, Copy)]
 enum Body<'a> {
     None,
@@ -115,7 +98,7 @@ struct RawNode<'a> {
 struct Arena<'a> {
     /// Nodes in document order; the root is the first.
     nodes: Vec<RawNode<'a>>,
-    attrs: Vec<(Str<'a>, Value<'a>)>,
+    attrs: Vec<(Str<'a>, RawValue<Str<'a>>)>,
     /// Strings that are not in the frame.
     text: String,
 }
@@ -130,16 +113,11 @@ impl<'a> Arena<'a> {
     /// Reads one node and its subtree; returns its index.
     fn node(&mut self, reader: &mut Reader<'a>, depth: usize) -> Inner<u32> {
         let size = reader.node_header(depth)?;
-        let tag = reader.plain_string()?;
-        let tag = self.string(tag);
+        let tag = reader.plain_string(self)?;
         let attrs_start = index(self.attrs.len());
         for _ in 0..(size - 1) / 2 {
-            let key = reader.plain_string()?;
-            let key = self.string(key);
-            let value = match reader.attr_value()? {
-                RawValue::Str(text) => Value::Str(self.string(text)),
-                RawValue::Jid(jid) => Value::Jid(self.jid(jid)),
-            };
+            let key = reader.plain_string(self)?;
+            let value = reader.attr_value(self)?;
             self.attrs.push((key, value));
         }
         let attrs_end = index(self.attrs.len());
@@ -152,7 +130,7 @@ impl<'a> Arena<'a> {
             next: NONE,
         });
         if size % 2 == 0 {
-            let body = match reader.content()? {
+            let body = match reader.content(self)? {
                 RawContent::Nodes(count) => {
                     let first = index(self.nodes.len());
                     let mut previous = NONE;
@@ -169,12 +147,11 @@ impl<'a> Arena<'a> {
                     }
                 }
                 RawContent::Bytes(bytes) => Body::Bytes(bytes),
-                RawContent::Str(text) => Body::Str(self.string(text)),
+                RawContent::Str(text) => Body::Str(text),
                 RawContent::Jid(jid) => {
-                    let start = self.text.len();
-                    // Formatting into a `String` cannot fail.
-                    let _ = write!(self.text, "{}", jid.to_jid());
-                    Body::Str(Str::Buffer(index(start), index(self.text.len())))
+                    // JID content is its text, as in the owned tree (rare: one allocation).
+                    let text = self.jid(jid).to_string();
+                    Body::Str(self.push(&text))
                 }
             };
             if let Some(node) = self.nodes.get_mut(me as usize) {
@@ -184,36 +161,20 @@ impl<'a> Arena<'a> {
         Ok(me)
     }
 
-    /// A string as stored: tokens and valid UTF-8 from the frame by reference, the rest copied.
-    fn string(&mut self, raw: RawStr<'a>) -> Str<'a> {
-        match raw {
-            RawStr::Token(token) => Str::Direct(token),
-            RawStr::Bytes(bytes) => match std::str::from_utf8(bytes) {
-                Ok(text) => Str::Direct(text),
-                Err(_) => self.push(&String::from_utf8_lossy(bytes)),
-            },
-            RawStr::Packed(packed) => {
-                let mut out = [0u8; 2 * tag::PACKED_MAX];
-                // Unpacked codes are ASCII.
-                let text = std::str::from_utf8(packed.unpack(&mut out)).unwrap_or_default();
-                self.push(text)
-            }
-        }
-    }
-
+    /// Copies a string into the text buffer.
     fn push(&mut self, text: &str) -> Str<'a> {
         let start = index(self.text.len());
         self.text.push_str(text);
         Str::Buffer(start, index(self.text.len()))
     }
 
-    fn jid(&mut self, raw: RawJid<'a>) -> RawJidRef<'a> {
-        RawJidRef {
-            user: self.string(raw.user),
-            agent: raw.agent,
-            device: raw.device,
-            integrator: raw.integrator,
-            server: self.string(raw.server),
+    fn jid(&self, jid: RawJid<Str<'a>>) -> JidRef<'_> {
+        JidRef {
+            user: self.str(jid.user),
+            agent: jid.agent,
+            device: jid.device,
+            integrator: jid.integrator,
+            server: self.str(jid.server),
         }
     }
 
@@ -224,6 +185,33 @@ impl<'a> Arena<'a> {
                 .text
                 .get(start as usize..end as usize)
                 .unwrap_or_default(),
+        }
+    }
+}
+
+impl<'a> Strings<'a> for Arena<'a> {
+    type Str = Str<'a>;
+
+    fn token(&mut self, token: &'static str) -> Str<'a> {
+        Str::Direct(token)
+    }
+
+    fn bytes(&mut self, bytes: &'a [u8]) -> Str<'a> {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Str::Direct(text),
+            Err(_) => self.push(&String::from_utf8_lossy(bytes)),
+        }
+    }
+
+    fn packed(&mut self, text: &[u8]) -> Str<'a> {
+        // Unpacked codes are ASCII.
+        self.push(std::str::from_utf8(text).unwrap_or_default())
+    }
+
+    fn is_empty(&self, text: &Str<'a>) -> bool {
+        match *text {
+            Str::Direct(text) => text.is_empty(),
+            Str::Buffer(start, end) => start == end,
         }
     }
 }
@@ -359,7 +347,7 @@ impl<'a> NodeRef<'a> {
 #[derive(Debug, Clone)]
 pub struct Attrs<'a> {
     arena: &'a Arena<'a>,
-    inner: std::slice::Iter<'a, (Str<'a>, Value<'a>)>,
+    inner: std::slice::Iter<'a, (Str<'a>, RawValue<Str<'a>>)>,
 }
 
 impl<'a> Iterator for Attrs<'a> {
@@ -369,14 +357,8 @@ impl<'a> Iterator for Attrs<'a> {
         let &(key, value) = self.inner.next()?;
         let arena = self.arena;
         let value = match value {
-            Value::Str(text) => AttrRef::Str(arena.str(text)),
-            Value::Jid(jid) => AttrRef::Jid(JidRef {
-                user: arena.str(jid.user),
-                agent: jid.agent,
-                device: jid.device,
-                integrator: jid.integrator,
-                server: arena.str(jid.server),
-            }),
+            RawValue::Str(text) => AttrRef::Str(arena.str(text)),
+            RawValue::Jid(jid) => AttrRef::Jid(arena.jid(jid)),
         };
         Some((arena.str(key), value))
     }
