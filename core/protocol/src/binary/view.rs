@@ -55,6 +55,7 @@ pub fn decode_ref_with(
         nodes: Vec::with_capacity(body.len() / 16 + 1),
         attrs: Vec::with_capacity(body.len() / 16 + 4),
         text: String::new(),
+        text_hint: body.len() / 4 + 64,
     };
     arena.node(&mut reader, 1).map_err(|e| *e)?;
     reader.finish()?;
@@ -103,6 +104,9 @@ struct Arena<'a> {
     attrs: Vec<(Str<'a>, RawValue<Str<'a>>)>,
     /// Strings that are not in the frame.
     text: String,
+    /// What the text buffer reserves when its first string arrives (a packed string unpacks
+    /// to at most twice its bytes).
+    text_hint: usize,
 }
 
 /// An index into the arena (the arena never holds more entries than the frame has bytes, and
@@ -165,6 +169,9 @@ impl<'a> Arena<'a> {
 
     /// Copies a string into the text buffer.
     fn push(&mut self, text: &str) -> Str<'a> {
+        if self.text.capacity() == 0 {
+            self.text.reserve(self.text_hint.max(text.len()));
+        }
         let start = index(self.text.len());
         self.text.push_str(text);
         Str::Buffer(start, index(self.text.len()))
