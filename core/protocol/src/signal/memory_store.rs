@@ -1,4 +1,4 @@
-//! A thread-safe in-memory [`SignalStore`] (tests, the simulator's phones).
+//! A thread-safe in-memory [`SignalStore`](super::store::SignalStore) (tests, the simulator's phones).
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
