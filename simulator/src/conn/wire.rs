@@ -124,10 +124,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Wire<S> {
 
     /// Sends one frame (handshake message or ciphertext).
     pub async fn send_frame(&mut self, payload: &[u8]) -> Result<(), ConnError> {
-        let framed = self
-            .encoder
-            .encode(payload)
-            .map_err(|_| ConnError::FrameTooLarge)?;
+        let framed = self.frame(payload)?;
         self.sink.send(Message::Binary(framed.into())).await?;
         self.unflushed = false;
         Ok(())
@@ -145,10 +142,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Wire<S> {
 
     /// Encodes, encrypts and sends one node (with everything queued before it).
     pub async fn send_node(&mut self, node: &Node) -> Result<(), ConnError> {
-        let framed = self.seal(node)?;
-        self.sink.send(Message::Binary(framed.into())).await?;
-        self.unflushed = false;
-        Ok(())
+        let ciphertext = self.seal(node)?;
+        self.send_frame(&ciphertext).await
     }
 
     /// Encodes and encrypts one node and queues it without writing: queued nodes go out
@@ -156,20 +151,26 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Wire<S> {
     /// with [`Wire::send_node`]. Several stanzas routed to a busy connection then cost one
     /// write instead of one each.
     pub async fn queue_node(&mut self, node: &Node) -> Result<(), ConnError> {
-        let framed = self.seal(node)?;
+        let ciphertext = self.seal(node)?;
+        let framed = self.frame(&ciphertext)?;
         self.sink.feed(Message::Binary(framed.into())).await?;
         self.unflushed = true;
         Ok(())
     }
 
+    /// Encodes and encrypts one node (the transport frame's payload).
     fn seal(&mut self, node: &Node) -> Result<Vec<u8>, ConnError> {
         let transport = self
             .transport
             .as_mut()
             .ok_or_else(|| ConnError::Protocol("node before handshake".into()))?;
-        let ciphertext = transport.encrypt(&binary::encode_with(node, self.dictionary)?)?;
+        Ok(transport.encrypt(&binary::encode_with(node, self.dictionary)?)?)
+    }
+
+    /// Adds the length header (and, first, the intro) to one frame payload.
+    fn frame(&mut self, payload: &[u8]) -> Result<Vec<u8>, ConnError> {
         self.encoder
-            .encode(&ciphertext)
+            .encode(payload)
             .map_err(|_| ConnError::FrameTooLarge)
     }
 
