@@ -126,11 +126,8 @@ impl<S> std::fmt::Debug for Client<S> {
 
 /// Opens a plain TCP WebSocket to `ws_url`.
 pub async fn connect_ws(ws_url: &str) -> Result<WebSocketStream<TcpStream>, ConnError> {
-    let host = ws_url
-        .split("://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .ok_or_else(|| ConnError::Protocol(format!("bad url {ws_url}")))?;
+    let host = crate::http_client::host_port(ws_url)
+        .map_err(|_| ConnError::Protocol(format!("bad url {ws_url}")))?;
     let tcp = TcpStream::connect(host)
         .await
         .map_err(|e| ConnError::Protocol(format!("connect {host}: {e}")))?;

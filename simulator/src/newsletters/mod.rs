@@ -24,6 +24,13 @@ pub fn find<'a>(state: &'a State, newsletter: &Jid) -> Option<&'a Newsletter> {
         .flatten()
 }
 
+/// The newsletter a JID names, if it exists, mutable.
+pub fn find_mut<'a>(state: &'a mut State, newsletter: &Jid) -> Option<&'a mut Newsletter> {
+    (newsletter.server == NEWSLETTER_SERVER)
+        .then(|| state.newsletters.get_mut(newsletter.user.as_str()))
+        .flatten()
+}
+
 /// Every companion device of the owner and the followers of `newsletter`: where posts go.
 pub fn audience(state: &State, newsletter: &Newsletter) -> Vec<(String, u16)> {
     std::iter::once(&newsletter.owner)

@@ -31,11 +31,7 @@ pub fn route(sim: &Sim, me: &DeviceRef, node: &Node) -> Node {
     };
     let t = now_secs();
     let outcome = sim.write(|s| {
-        let newsletter = s
-            .newsletters
-            .get_mut(post.to.user.as_str())
-            .filter(|_| post.to.server == openwa_protocol::jid::NEWSLETTER_SERVER)
-            .ok_or(NOT_FOUND)?;
+        let newsletter = super::find_mut(s, &post.to).ok_or(NOT_FOUND)?;
         match &post.body {
             PostBody::Message { kind, plaintext } => {
                 if newsletter.owner != me.phone {
@@ -51,8 +47,10 @@ pub fn route(sim: &Sim, me: &DeviceRef, node: &Node) -> Node {
                 };
                 let server_id = stored.server_id;
                 newsletter.posts.push(stored);
-                let newsletter = &s.newsletters[post.to.user.as_str()];
-                Ok((server_id, super::audience(s, newsletter)))
+                let audience = super::find(s, &post.to)
+                    .map(|newsletter| super::audience(s, newsletter))
+                    .unwrap_or_default();
+                Ok((server_id, audience))
             }
             PostBody::Reaction { server_id, code } => {
                 if newsletter.owner != me.phone && !newsletter.followers.contains(&me.phone) {
