@@ -59,17 +59,13 @@ pub fn provision(
         return Err(ProvisionError::BadSignature);
     }
     let now = now_secs();
-    let template = Device {
-        id: 0,
-        key_index: 0,
-        noise_key: Some(request.noise_key),
-        identity: request.identity_key,
-        registration_id: request.registration_id,
-        signed_prekey: request.signed_prekey,
-        prekeys: Default::default(),
-        platform: request.platform.unwrap_or_else(|| "openwa-sim-load".into()),
-        linked_at: now,
-    };
+    let template = Device::companion(
+        request.noise_key,
+        request.identity_key,
+        request.registration_id,
+        request.signed_prekey,
+        request.platform.unwrap_or_else(|| "openwa-sim-load".into()),
+    );
     let (device, lid) = sim.write(|s| {
         let device = s.add_companion(phone, template, now)?;
         Ok::<_, StateError>((device, s.account(phone)?.lid.clone()))

@@ -268,21 +268,18 @@ fn issue(
         .os
         .clone()
         .unwrap_or_else(|| "unknown".into());
-    let template = Device {
-        id: 0,
-        key_index: 0,
-        noise_key: Some(noise_key),
-        identity: registration.identity_key,
-        registration_id: registration.registration_id,
-        signed_prekey: SignedPreKey {
-            id: registration.signed_prekey_id,
-            public: registration.signed_prekey,
-            signature: registration.signed_prekey_signature,
-        },
-        prekeys: Default::default(),
-        platform,
-        linked_at: now,
+    let signed_prekey = SignedPreKey {
+        id: registration.signed_prekey_id,
+        public: registration.signed_prekey,
+        signature: registration.signed_prekey_signature,
     };
+    let template = Device::companion(
+        noise_key,
+        registration.identity_key,
+        registration.registration_id,
+        signed_prekey,
+        platform,
+    );
     let (device, account_key, lid) = sim
         .write(|s| {
             let device = s.add_companion(phone, template, now)?;

@@ -84,6 +84,30 @@ pub struct Device {
     pub linked_at: u64,
 }
 
+impl Device {
+    /// A companion not linked yet: its id, key index and link time are set by
+    /// [`super::State::add_companion`].
+    pub fn companion(
+        noise_key: [u8; 32],
+        identity: [u8; 32],
+        registration_id: u32,
+        signed_prekey: SignedPreKey,
+        platform: String,
+    ) -> Device {
+        Device {
+            id: 0,
+            key_index: 0,
+            noise_key: Some(noise_key),
+            identity,
+            registration_id,
+            signed_prekey,
+            prekeys: Default::default(),
+            platform,
+            linked_at: 0,
+        }
+    }
+}
+
 /// The private half of the simulated phone's Signal keys.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PhoneKeys {
