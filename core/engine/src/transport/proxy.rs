@@ -72,7 +72,25 @@ pub async fn http_connect<S: AsyncRead + AsyncWrite + Unpin>(
 }
 
 /// SOCKS5 handshake (RFC 1928, user/password auth RFC 1929), CONNECT by domain name or IP.
+/// A connection the proxy breaks off mid-handshake (some proxies close instead of answering a
+/// refused login) is a proxy error too.
 pub async fn socks5_connect<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    proxy: &ProxyConfig,
+    host: &str,
+    port: u16,
+) -> Result<(), TransportError> {
+    socks5_handshake(stream, proxy, host, port)
+        .await
+        .map_err(|err| match err {
+            TransportError::Io(e) => TransportError::Proxy(format!(
+                "SOCKS5: connection broken during the handshake: {e}"
+            )),
+            other => other,
+        })
+}
+
+async fn socks5_handshake<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     proxy: &ProxyConfig,
     host: &str,
