@@ -118,7 +118,15 @@ pub async fn on_message(shared: &SessionShared, node: &Node) -> Vec<Node> {
                 replayed,
                 ..
             } = decryption;
-            if distributed && let Err(err) = batch.commit().await {
+            // The batch ends here either way: a retry receipt with our keys starts a batch of
+            // its own (for the fresh prekey), which would wait forever behind this one.
+            let kept = if distributed {
+                batch.commit().await
+            } else {
+                drop(batch);
+                Ok(())
+            };
+            if let Err(err) = kept {
                 tracing::warn!(session = %shared.id, %err, "sender key not persisted; not acked");
                 return Vec::new();
             }
