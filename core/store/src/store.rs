@@ -328,10 +328,14 @@ delegate! {
     write insert_message(message: &MessageRecord) -> InsertOutcome;
     /// See [`StoreTx::get_message`].
     read get_message(session_id: &str, chat: &str, id: &str) -> Option<MessageRecord>;
+    /// See [`StoreTx::get_message_across`].
+    read get_message_across(session_id: &str, chats: &[String], id: &str) -> Option<MessageRecord>;
     /// See [`StoreTx::update_message_status`].
     write update_message_status(session_id: &str, chat: &str, id: &str, status: MessageStatus) -> bool;
     /// See [`StoreTx::message_page`].
     read message_page(session_id: &str, chat: &str, direction: &PageDirection, page_size: u32) -> MessagePage;
+    /// See [`StoreTx::message_page_across`].
+    read message_page_across(session_id: &str, chats: &[String], direction: &PageDirection, page_size: u32) -> MessagePage;
     /// See [`StoreTx::delete_message`].
     write delete_message(session_id: &str, chat: &str, id: &str) -> bool;
 
