@@ -358,17 +358,43 @@ async fn prekeys_refill_and_digest_mismatch(store: Arc<TestStore>) {
     wait_digest_recorded(&raw).await;
 
     // Once the server drops the foreign key, its digest matches (ids and SHA-1): nothing is
-    // uploaded at the next due check.
+    // uploaded at the next due check. The keys the server lists are stored as before schema 2
+    // (no public key kept): the engine derives those once from the records and keeps them.
     raw.delete_kv("alice", "prekeys.digest_checked_at")
         .await
         .unwrap();
     edit_server_device(&sim, engine.device, |device| {
         device.prekeys.retain(|key| key.id != 0xAB_CDEF);
     });
+    let listed: Vec<u32> = sim.sim().read(|s| {
+        s.accounts[ENGINE].devices[&engine.device]
+            .prekeys
+            .iter()
+            .map(|k| k.id)
+            .collect()
+    });
+    for id in &listed {
+        let stored = raw.get_prekey("alice", *id).await.unwrap().unwrap();
+        raw.remove_prekey("alice", *id).await.unwrap();
+        raw.put_prekeys("alice", &[(*id, stored.record)])
+            .await
+            .unwrap();
+    }
+    raw.mark_prekeys_uploaded("alice", &listed).await.unwrap();
+    let unrecorded = |publics: &[(u32, Option<Vec<u8>>)]| {
+        publics
+            .iter()
+            .filter(|(id, public)| listed.contains(id) && public.is_none())
+            .count()
+    };
+    let publics = raw.uploaded_prekey_publics("alice").await.unwrap();
+    assert_eq!(unrecorded(&publics), listed.len());
     relogin(&session).await;
     wait_digest_recorded(&raw).await;
     assert_eq!(server_prekeys(&sim, ENGINE, engine.device), 101);
     assert_eq!(raw.prekey_counts("alice").await.unwrap(), (912, 912));
+    let publics = raw.uploaded_prekey_publics("alice").await.unwrap();
+    assert_eq!(unrecorded(&publics), 0);
 
     // Every id is ours but one public key is not (only the SHA-1 differs): a mismatch too.
     raw.delete_kv("alice", "prekeys.digest_checked_at")
