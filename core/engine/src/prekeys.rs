@@ -160,17 +160,17 @@ async fn upload(shared: &SessionShared, count: u32) -> Result<u32, Error> {
         signed,
     };
     shared.iq(request.request()).await?;
-    let ids: Vec<u32> = records.iter().map(|r| r.id).collect();
     if let Some(store) = shared.database() {
-        store.mark_prekeys_uploaded(&shared.id, &ids).await?;
-        let publics: Vec<(u32, Vec<u8>)> = records
+        let uploaded: Vec<(u32, Vec<u8>)> = records
             .iter()
             .map(|r| (r.id, r.key_pair.public.to_vec()))
             .collect();
-        store.put_prekey_publics(&shared.id, &publics).await?;
+        store
+            .mark_prekeys_uploaded_with_publics(&shared.id, &uploaded)
+            .await?;
     }
-    tracing::debug!(session = %shared.id, count = ids.len(), "prekeys uploaded");
-    Ok(u32::try_from(ids.len()).unwrap_or(u32::MAX))
+    tracing::debug!(session = %shared.id, count = records.len(), "prekeys uploaded");
+    Ok(u32::try_from(records.len()).unwrap_or(u32::MAX))
 }
 
 fn wire_signed(signed: &SignedPreKeyPair) -> SignedPreKey {
@@ -299,7 +299,9 @@ async fn listed_publics(
     if let Some(store) = shared.database()
         && !derived.is_empty()
     {
-        store.put_prekey_publics(&shared.id, &derived).await?;
+        store
+            .mark_prekeys_uploaded_with_publics(&shared.id, &derived)
+            .await?;
     }
     Ok(Some(publics))
 }

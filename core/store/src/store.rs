@@ -274,8 +274,8 @@ delegate! {
     write remove_prekey(session_id: &str, id: u32) -> bool;
     /// See [`StoreTx::mark_prekeys_uploaded`].
     write mark_prekeys_uploaded(session_id: &str, ids: &[u32]) -> ();
-    /// See [`StoreTx::put_prekey_publics`].
-    write put_prekey_publics(session_id: &str, publics: &[(u32, Vec<u8>)]) -> ();
+    /// See [`StoreTx::mark_prekeys_uploaded_with_publics`].
+    write mark_prekeys_uploaded_with_publics(session_id: &str, prekeys: &[(u32, Vec<u8>)]) -> ();
     /// See [`StoreTx::uploaded_prekey_publics`].
     read uploaded_prekey_publics(session_id: &str) -> Vec<(u32, Option<Vec<u8>>)>;
     /// See [`StoreTx::unuploaded_prekey_ids`].

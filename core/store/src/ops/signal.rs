@@ -226,18 +226,19 @@ impl StoreTx {
         Ok(())
     }
 
-    /// Records the public keys of one-time prekeys, `(id, public)`, in clear (they are public),
-    /// so the server's key digest can be recomputed without opening the records. Ids not held
-    /// are ignored.
-    pub async fn put_prekey_publics(
+    /// Marks prekeys uploaded and records their public keys, `(id, public)`, in clear (they are
+    /// public), so the server's key digest can be checked without opening the records. Ids not
+    /// held are ignored.
+    pub async fn mark_prekeys_uploaded_with_publics(
         &mut self,
         session_id: &str,
-        publics: &[(u32, Vec<u8>)],
+        prekeys: &[(u32, Vec<u8>)],
     ) -> Result<(), StoreError> {
-        for (id, public) in publics {
+        for (id, public) in prekeys {
             on_conn!(self.conn(), |c| {
                 sqlx::query(
-                    "UPDATE signal_prekeys SET public_key = $1 WHERE session_id = $2 AND key_id = $3",
+                    "UPDATE signal_prekeys SET uploaded = 1, public_key = $1 \
+                     WHERE session_id = $2 AND key_id = $3",
                 )
                 .bind(public.as_slice())
                 .bind(session_id)

@@ -247,22 +247,26 @@ pub async fn prekeys_and_id_allocation(db: Arc<TestDb>) {
     assert!(!store.remove_prekey(S, 2).await.unwrap());
     assert_eq!(store.prekey_counts(S).await.unwrap(), (4, 2));
     assert_eq!(store.uploaded_prekey_ids(S).await.unwrap(), [1, 3]);
-    // Public keys are recorded in clear next to the records; only uploaded ones are listed.
+    // Public keys are recorded in clear next to the records (marked uploaded with them); only
+    // uploaded ones are listed, without one when it was marked without.
     assert_eq!(
         store.uploaded_prekey_publics(S).await.unwrap(),
         [(1, None), (3, None)]
     );
     let publics = vec![(1, vec![0xA1; 32]), (4, vec![0xA4; 32]), (99, vec![0; 32])];
-    store.put_prekey_publics(S, &publics).await.unwrap();
+    store
+        .mark_prekeys_uploaded_with_publics(S, &publics)
+        .await
+        .unwrap();
     assert_eq!(
         store.uploaded_prekey_publics(S).await.unwrap(),
-        [(1, Some(vec![0xA1; 32])), (3, None)]
+        [
+            (1, Some(vec![0xA1; 32])),
+            (3, None),
+            (4, Some(vec![0xA4; 32]))
+        ]
     );
-    store.mark_prekeys_uploaded(S, &[4]).await.unwrap();
-    assert_eq!(
-        store.uploaded_prekey_publics(S).await.unwrap()[2],
-        (4, Some(vec![0xA4; 32]))
-    );
+    assert_eq!(store.prekey_counts(S).await.unwrap(), (4, 3));
     assert!(
         store
             .uploaded_prekey_publics("bob")
