@@ -91,9 +91,9 @@ impl StoreTx {
         chats: &[String],
         id: &str,
     ) -> Result<Option<MessageRecord>, StoreError> {
+        let sql = format!("{COLUMNS} WHERE session_id = $1 AND chat = $2 AND id = $3");
         let mut found = None;
         for chat in chats {
-            let sql = format!("{COLUMNS} WHERE session_id = $1 AND chat = $2 AND id = $3");
             found = on_conn!(self.conn(), |c| {
                 let row = sqlx::query(&sql)
                     .bind(session_id)
