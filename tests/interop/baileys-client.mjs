@@ -20,7 +20,8 @@
 //                                                     answers {"event":"group","op","result"}
 //   {"cmd":"quit"}                                    close the socket and exit 0
 // stdout: one JSON event per line: qr, open, close, message, receipt, sent, pair_code, read, group,
-// group_event (groups.upsert / groups.update / group-participants.update), download, error.
+// group_event (groups.upsert / groups.update / group-participants.update), download,
+// retry_receipt (a retry receipt for this client: id, count, keys), error.
 // A `message` event carries `kind` (conversation, imageMessage, …), `text` (text or caption) and,
 // for media, `mimetype`. Media downloads trust NODE_EXTRA_CA_CERTS (the simulator's certificate).
 // A status (3 delivered, 4 read) arrives as a `receipt` event (`messages.update`), or inside the
@@ -106,6 +107,13 @@ function connect() {
   for (const kind of ['groups.upsert', 'groups.update', 'group-participants.update']) {
     sock.ev.on(kind, (data) => emit({ event: 'group_event', kind, data }));
   }
+  // Retry receipts addressed to this client: Baileys answers them by itself; they are reported
+  // so tests can see what the other side asked for (attempt count, whether keys came along).
+  sock.ws.on('CB:receipt,type:retry', (node) => {
+    const children = Array.isArray(node.content) ? node.content : [];
+    const retry = children.find((c) => c.tag === 'retry');
+    emit({ event: 'retry_receipt', id: node.attrs.id, count: Number(retry?.attrs.count ?? 0), keys: children.some((c) => c.tag === 'keys') });
+  });
   sock.ev.on('messages.update', (updates) => {
     for (const u of updates) {
       if (u.update?.status !== undefined) emit({ event: 'receipt', id: u.key.id, chat: u.key.remoteJid, status: u.update.status });

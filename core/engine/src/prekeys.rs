@@ -6,7 +6,7 @@
 //! than [`SIGNED_PREKEY_ROTATION`]; the previous one stays stored so a `pkmsg` built on it
 //! still decrypts. Every key is persisted before it is uploaded.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -160,12 +160,17 @@ async fn upload(shared: &SessionShared, count: u32) -> Result<u32, Error> {
         signed,
     };
     shared.iq(request.request()).await?;
-    let ids: Vec<u32> = records.iter().map(|r| r.id).collect();
     if let Some(store) = shared.database() {
-        store.mark_prekeys_uploaded(&shared.id, &ids).await?;
+        let uploaded: Vec<(u32, Vec<u8>)> = records
+            .iter()
+            .map(|r| (r.id, r.key_pair.public.to_vec()))
+            .collect();
+        store
+            .mark_prekeys_uploaded_with_publics(&shared.id, &uploaded)
+            .await?;
     }
-    tracing::debug!(session = %shared.id, count = ids.len(), "prekeys uploaded");
-    Ok(u32::try_from(ids.len()).unwrap_or(u32::MAX))
+    tracing::debug!(session = %shared.id, count = records.len(), "prekeys uploaded");
+    Ok(u32::try_from(records.len()).unwrap_or(u32::MAX))
 }
 
 fn wire_signed(signed: &SignedPreKeyPair) -> SignedPreKey {
@@ -214,12 +219,11 @@ async fn digest_matches(shared: &SessionShared) -> Result<bool, Error> {
     local_digest_matches(shared, &digest).await
 }
 
-/// Whether `digest` describes our keys: registration id, identity and signed prekey equal, and
-/// every listed one-time prekey one we uploaded and still hold. With a database the SHA-1 over
-/// the prekeys' public keys is not recomputed: that would decrypt every stored prekey and derive
-/// its public key on every login (hundreds per session), which a restore of many sessions cannot
-/// afford; the id check catches a server that lost or replaced our keys. Without a database the
-/// keys are in memory and the hash is checked too.
+/// Whether `digest` describes our keys: registration id, identity and signed prekey equal,
+/// every listed one-time prekey one we uploaded and still hold, and the SHA-1 over identity,
+/// signed prekey and the listed prekeys' public keys equal to the server's. With a database the
+/// public keys come in clear from the store (no record is decrypted); one uploaded before they
+/// were kept is derived from its record once and recorded.
 pub async fn local_digest_matches(
     shared: &SessionShared,
     digest: &KeyDigest,
@@ -237,27 +241,69 @@ pub async fn local_digest_matches(
     {
         return Ok(false);
     }
-    if let Some(store) = shared.database() {
-        let held: HashSet<u32> = store
-            .uploaded_prekey_ids(&shared.id)
-            .await?
-            .into_iter()
-            .collect();
-        return Ok(digest.prekey_ids.iter().all(|id| held.contains(id)));
-    }
+    let Some(publics) = listed_publics(shared, &digest.prekey_ids).await? else {
+        return Ok(false);
+    };
     let mut hash = Sha1::new();
     hash.update(identity);
     hash.update(signed.public);
     hash.update(signed.signature);
-    let batch = shared.signal_store().begin().await;
-    for id in &digest.prekey_ids {
-        match batch.load_pre_key(*id).await.map_err(store_failure)? {
-            Some(record) => hash.update(record.key_pair.public),
-            None => return Ok(false),
+    for public in &publics {
+        hash.update(public);
+    }
+    Ok(hash.finalize().as_slice() == digest.hash.as_slice())
+}
+
+/// The public keys of the listed prekeys, in the listed order; `None` when one of them is not
+/// an uploaded prekey we hold.
+async fn listed_publics(
+    shared: &SessionShared,
+    ids: &[u32],
+) -> Result<Option<Vec<Vec<u8>>>, Error> {
+    let recorded: Option<HashMap<u32, Option<Vec<u8>>>> = match shared.database() {
+        Some(store) => Some(
+            store
+                .uploaded_prekey_publics(&shared.id)
+                .await?
+                .into_iter()
+                .collect(),
+        ),
+        None => None,
+    };
+    let mut publics = Vec::with_capacity(ids.len());
+    let mut derived = Vec::new();
+    {
+        let batch = shared.signal_store().begin().await;
+        for id in ids {
+            let known = match &recorded {
+                Some(held) => match held.get(id) {
+                    Some(public) => public.clone(),
+                    None => return Ok(None),
+                },
+                None => None,
+            };
+            let public = match known {
+                Some(public) => public,
+                None => match batch.load_pre_key(*id).await.map_err(store_failure)? {
+                    Some(record) => {
+                        let public = record.key_pair.public.to_vec();
+                        derived.push((*id, public.clone()));
+                        public
+                    }
+                    None => return Ok(None),
+                },
+            };
+            publics.push(public);
         }
     }
-    drop(batch);
-    Ok(hash.finalize().as_slice() == digest.hash.as_slice())
+    if let Some(store) = shared.database()
+        && !derived.is_empty()
+    {
+        store
+            .mark_prekeys_uploaded_with_publics(&shared.id, &derived)
+            .await?;
+    }
+    Ok(Some(publics))
 }
 
 /// Rotates the signed prekey when it is older than [`SIGNED_PREKEY_ROTATION`] at `now`

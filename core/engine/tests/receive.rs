@@ -3,7 +3,7 @@
 //! `MessageReceived` events, are stored, and Baileys sees them delivered; redeliveries give no
 //! second event; messages sent while the engine is offline arrive in order, exactly once; group
 //! messages (sender keys) decrypt; prekeys are uploaded, refilled and re-uploaded on a digest
-//! mismatch.
+//! mismatch (foreign ids, or right ids with a wrong SHA-1), and a matching digest uploads nothing.
 #![allow(clippy::unwrap_used, clippy::panic)] // test helpers outside #[test] functions
 
 mod common;
@@ -351,19 +351,77 @@ async fn prekeys_refill_and_digest_mismatch(store: Arc<TestStore>) {
             key.id = 0xAB_CDEF;
         }
     });
+    relogin(&session).await;
+    wait_server_prekeys(&sim, ENGINE, engine.device, 102).await;
+    wait_local_prekeys(&raw, (912, 912)).await;
+    // The check is remembered: the next one is due in a day, not at every login.
+    wait_digest_recorded(&raw).await;
+
+    // Once the server drops the foreign key, its digest matches (ids and SHA-1): nothing is
+    // uploaded at the next due check. The keys the server lists are stored as before schema 2
+    // (no public key kept): the engine derives those once from the records and keeps them.
+    raw.delete_kv("alice", "prekeys.digest_checked_at")
+        .await
+        .unwrap();
+    edit_server_device(&sim, engine.device, |device| {
+        device.prekeys.retain(|key| key.id != 0xAB_CDEF);
+    });
+    let listed: Vec<u32> = sim.sim().read(|s| {
+        s.accounts[ENGINE].devices[&engine.device]
+            .prekeys
+            .iter()
+            .map(|k| k.id)
+            .collect()
+    });
+    for id in &listed {
+        let stored = raw.get_prekey("alice", *id).await.unwrap().unwrap();
+        raw.remove_prekey("alice", *id).await.unwrap();
+        raw.put_prekeys("alice", &[(*id, stored.record)])
+            .await
+            .unwrap();
+    }
+    raw.mark_prekeys_uploaded("alice", &listed).await.unwrap();
+    let unrecorded = |publics: &[(u32, Option<Vec<u8>>)]| {
+        publics
+            .iter()
+            .filter(|(id, public)| listed.contains(id) && public.is_none())
+            .count()
+    };
+    let publics = raw.uploaded_prekey_publics("alice").await.unwrap();
+    assert_eq!(unrecorded(&publics), listed.len());
+    relogin(&session).await;
+    wait_digest_recorded(&raw).await;
+    assert_eq!(server_prekeys(&sim, ENGINE, engine.device), 101);
+    assert_eq!(raw.prekey_counts("alice").await.unwrap(), (912, 912));
+    let publics = raw.uploaded_prekey_publics("alice").await.unwrap();
+    assert_eq!(unrecorded(&publics), 0);
+
+    // Every id is ours but one public key is not (only the SHA-1 differs): a mismatch too.
+    raw.delete_kv("alice", "prekeys.digest_checked_at")
+        .await
+        .unwrap();
+    edit_server_device(&sim, engine.device, |device| {
+        if let Some(key) = device.prekeys.back_mut() {
+            key.public[7] ^= 0x55;
+        }
+    });
+    relogin(&session).await;
+    wait_server_prekeys(&sim, ENGINE, engine.device, 151).await;
+    wait_local_prekeys(&raw, (962, 962)).await;
+    wait_digest_recorded(&raw).await;
+
+    raw.close().await;
+    manager.close().await.unwrap();
+}
+
+/// Disconnects and logs in again (prekey maintenance runs after the login).
+async fn relogin(session: &Session) {
     session.disconnect().await.unwrap();
     session.connect().await.unwrap();
     session
         .wait_for_state(ConnectionState::Connected, 30_000)
         .await
         .unwrap();
-    wait_server_prekeys(&sim, ENGINE, engine.device, 102).await;
-    wait_local_prekeys(&raw, (912, 912)).await;
-    // The check is remembered: the next one is due in a day, not at every login.
-    wait_digest_recorded(&raw).await;
-
-    raw.close().await;
-    manager.close().await.unwrap();
 }
 
 /// Changes what the simulator holds for the engine's device (as if the server lost or changed

@@ -1,7 +1,8 @@
 //! Sending with the engine to an unmodified Baileys 7 through the in-process simulator: texts
 //! arrive (first and later messages, to the PN and to the LID of the same account, over one
 //! Signal session), Baileys' receipts become `delivered` / `read`, history pages and statuses
-//! come from the store (SQLite and PostgreSQL), and a send while disconnected fails at once.
+//! come from the store (SQLite and PostgreSQL) with the account's PN and LID as one chat, and a
+//! send while disconnected fails at once.
 #![allow(clippy::unwrap_used, clippy::panic)] // test helpers outside #[test] functions
 
 mod common;
@@ -175,39 +176,61 @@ async fn send_receipts_history_with_baileys(store: Arc<TestStore>) {
         .count();
     assert_eq!(arrivals, 2, "{:?}", bob.seen());
 
-    // History with statuses, in pages of one. (Messages of the same second are ordered by
-    // id, so the test does not assume which of the two comes first.)
+    // History with statuses, in pages of one: Bob's PN and LID name one chat, so the texts
+    // sent by PN and the one sent by LID are one history, whichever JID is asked. (Messages of
+    // the same second are ordered by id, so the test does not assume which comes first.)
     let chat = format!("{BOB}@s.whatsapp.net");
-    let page = session.messages(&chat, None, 1).await.unwrap();
-    assert_eq!(page.messages.len(), 1);
-    assert!(page.next_cursor.is_some());
-    let older = session
-        .messages(&chat, page.next_cursor.clone(), 1)
-        .await
-        .unwrap();
-    assert_eq!(older.messages.len(), 1);
-    assert_eq!(older.next_cursor, None);
-    let mut paged: Vec<_> = page.messages.iter().chain(&older.messages).collect();
-    assert!(paged[0].timestamp >= paged[1].timestamp);
-    paged.sort_by_key(|m| m.id != first.id);
-    assert_eq!(paged[0].id, first.id);
-    assert_eq!(paged[0].status, MessageStatus::Read);
-    assert_eq!(paged[0].text.as_deref(), Some("hello bob"));
-    assert_eq!(paged[1].id, second.id);
-    assert_eq!(paged[1].status, MessageStatus::Delivered);
-    assert_eq!(paged[1].text.as_deref(), Some("second"));
-    let all = session.messages(&chat, None, 10).await.unwrap();
-    assert_eq!(all.messages.len(), 2);
-    let looked_up = session.message(BOB, &first.id).await.unwrap();
-    assert_eq!(looked_up.text.as_deref(), Some("hello bob"));
-    assert_eq!(looked_up.status, MessageStatus::Read);
+    let mut paged = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = session.messages(&chat, cursor, 1).await.unwrap();
+        assert_eq!(page.messages.len(), 1);
+        paged.extend(page.messages);
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(paged.len(), 3, "{paged:?}");
+    assert!(
+        paged
+            .windows(2)
+            .all(|w| (w[0].timestamp, &w[0].id) > (w[1].timestamp, &w[1].id)),
+        "not newest first: {paged:?}"
+    );
+    let find = |id: &str| paged.iter().find(|m| m.id == id).unwrap().clone();
+    let (one, two, three) = (find(&first.id), find(&second.id), find(&third.id));
+    assert_eq!(one.status, MessageStatus::Read);
+    assert_eq!(one.text.as_deref(), Some("hello bob"));
+    assert_eq!(two.status, MessageStatus::Delivered);
+    assert_eq!(two.text.as_deref(), Some("second"));
+    assert_eq!(three.text.as_deref(), Some("via lid"));
+    assert_eq!(
+        three.chat, lid_chat,
+        "each message keeps the JID it was sent to"
+    );
+    let by_lid = session.messages(&lid_chat, None, 10).await.unwrap();
+    let ids =
+        |messages: &[openwa::Message]| messages.iter().map(|m| m.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&by_lid.messages), ids(&paged));
+    for by in [BOB, lid_chat.as_str()] {
+        let looked_up = session.message(by, &first.id).await.unwrap();
+        assert_eq!(looked_up.text.as_deref(), Some("hello bob"));
+        assert_eq!(looked_up.status, MessageStatus::Read);
+        assert_eq!(
+            session
+                .message(by, &third.id)
+                .await
+                .unwrap()
+                .text
+                .as_deref(),
+            Some("via lid")
+        );
+    }
     assert_eq!(
         session.message(BOB, "3EB0NOPE").await.unwrap_err().code,
         ErrorCode::NotFound
     );
-    let by_lid = session.messages(&lid_chat, None, 10).await.unwrap();
-    assert_eq!(by_lid.messages.len(), 1);
-    assert_eq!(by_lid.messages[0].id, third.id);
 
     // Alice marks a message from Bob read: Bob sees status 4 (read).
     let from_bob = bob
@@ -255,10 +278,10 @@ async fn send_receipts_history_with_baileys(store: Arc<TestStore>) {
     let err = session.send_text(BOB, "nobody listens").await.unwrap_err();
     assert_eq!(err.code, ErrorCode::NotConnected);
     assert!(err.retryable);
-    // The chat's history holds both directions: three texts sent by PN and Bob's "read me",
-    // which the receive pipeline filed under the same chat.
+    // The chat's history holds both directions: four texts sent (three by PN, one by LID) and
+    // Bob's "read me", which the receive pipeline filed under the same chat.
     let history = session.messages(&chat, None, 10).await.unwrap().messages;
-    assert_eq!(history.len(), 4, "{history:?}");
+    assert_eq!(history.len(), 5, "{history:?}");
     let received: Vec<_> = history.iter().filter(|m| !m.from_me).collect();
     assert_eq!(received.len(), 1, "{history:?}");
     assert_eq!(received[0].id, from_bob);

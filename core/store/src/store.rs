@@ -274,6 +274,10 @@ delegate! {
     write remove_prekey(session_id: &str, id: u32) -> bool;
     /// See [`StoreTx::mark_prekeys_uploaded`].
     write mark_prekeys_uploaded(session_id: &str, ids: &[u32]) -> ();
+    /// See [`StoreTx::mark_prekeys_uploaded_with_publics`].
+    write mark_prekeys_uploaded_with_publics(session_id: &str, prekeys: &[(u32, Vec<u8>)]) -> ();
+    /// See [`StoreTx::uploaded_prekey_publics`].
+    read uploaded_prekey_publics(session_id: &str) -> Vec<(u32, Option<Vec<u8>>)>;
     /// See [`StoreTx::unuploaded_prekey_ids`].
     read unuploaded_prekey_ids(session_id: &str, max: u32) -> Vec<u32>;
     /// See [`StoreTx::uploaded_prekey_ids`].
@@ -324,10 +328,14 @@ delegate! {
     write insert_message(message: &MessageRecord) -> InsertOutcome;
     /// See [`StoreTx::get_message`].
     read get_message(session_id: &str, chat: &str, id: &str) -> Option<MessageRecord>;
+    /// See [`StoreTx::get_message_across`].
+    read get_message_across(session_id: &str, chats: &[String], id: &str) -> Option<MessageRecord>;
     /// See [`StoreTx::update_message_status`].
     write update_message_status(session_id: &str, chat: &str, id: &str, status: MessageStatus) -> bool;
     /// See [`StoreTx::message_page`].
     read message_page(session_id: &str, chat: &str, direction: &PageDirection, page_size: u32) -> MessagePage;
+    /// See [`StoreTx::message_page_across`].
+    read message_page_across(session_id: &str, chats: &[String], direction: &PageDirection, page_size: u32) -> MessagePage;
     /// See [`StoreTx::delete_message`].
     write delete_message(session_id: &str, chat: &str, id: &str) -> bool;
 

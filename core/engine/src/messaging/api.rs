@@ -25,21 +25,22 @@ impl Session {
     }
 
     /// A page of a chat's stored history, newest first: `cursor` is `None` for the newest
-    /// page, then the previous page's `next_cursor`; `limit` is 1..=500. Needs a persistent
-    /// store (`unsupported` with the memory backend).
+    /// page, then the previous page's `next_cursor`; `limit` is 1..=500. A contact's PN and LID
+    /// name one chat once their mapping is known (each message keeps the `chat` it was
+    /// addressed with). Needs a persistent store (`unsupported` with the memory backend).
     pub async fn messages(
         &self,
         chat: &str,
         cursor: Option<String>,
         limit: u32,
     ) -> Result<MessagePage, Error> {
-        let chat = crate::ids::parse_chat_id(chat)?.to_string();
+        let chat = crate::ids::parse_chat_id(chat)?;
         history::page(self.shared(), &chat, cursor.as_deref(), limit).await
     }
 
-    /// One stored message of a chat (`not_found` when unknown).
+    /// One stored message of a chat, by the contact's PN or LID (`not_found` when unknown).
     pub async fn message(&self, chat: &str, message_id: &str) -> Result<Message, Error> {
-        let chat = crate::ids::parse_chat_id(chat)?.to_string();
+        let chat = crate::ids::parse_chat_id(chat)?;
         history::lookup(self.shared(), &chat, message_id)
             .await?
             .ok_or_else(|| {

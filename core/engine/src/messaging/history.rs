@@ -1,12 +1,15 @@
 //! Message history from the store: pages of a chat (newest first, opaque cursors) and single
 //! messages; conversions between the store's records and the API's [`Message`].
 
+use openwa_protocol::Jid;
 use openwa_store::{MessageCursor as StoreCursor, MessageRecord, PageDirection};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorCode};
 use crate::event::{Message, MessageStatus};
 use crate::session::SessionShared;
+
+use super::addressing::chat_keys;
 
 /// Largest page `messages()` returns.
 pub const MAX_PAGE: u32 = 500;
@@ -90,10 +93,11 @@ fn store(shared: &SessionShared) -> Result<&openwa_store::Store, Error> {
     })
 }
 
-/// A page of `chat` (canonical JID) older than `cursor`, at most `limit` messages.
+/// A page of `chat` older than `cursor`, at most `limit` messages. A contact's chat holds its
+/// messages under both its PN and its LID JID when the mapping is known.
 pub async fn page(
     shared: &SessionShared,
-    chat: &str,
+    chat: &Jid,
     cursor: Option<&str>,
     limit: u32,
 ) -> Result<MessagePage, Error> {
@@ -103,8 +107,10 @@ pub async fn page(
         )));
     }
     let cursor = cursor.map(decode_cursor).transpose()?;
-    let page = store(shared)?
-        .message_page(&shared.id, chat, &PageDirection::Older(cursor), limit)
+    let store = store(shared)?;
+    let chats = chat_keys(shared, chat).await;
+    let page = store
+        .message_page_across(&shared.id, &chats, &PageDirection::Older(cursor), limit)
         .await?;
     Ok(MessagePage {
         messages: page.messages.into_iter().map(to_message).collect(),
@@ -112,14 +118,16 @@ pub async fn page(
     })
 }
 
-/// One stored message of `chat`, if known.
+/// One stored message of `chat` (under either form of a contact's chat), if known.
 pub async fn lookup(
     shared: &SessionShared,
-    chat: &str,
+    chat: &Jid,
     id: &str,
 ) -> Result<Option<Message>, Error> {
-    Ok(store(shared)?
-        .get_message(&shared.id, chat, id)
+    let store = store(shared)?;
+    let chats = chat_keys(shared, chat).await;
+    Ok(store
+        .get_message_across(&shared.id, &chats, id)
         .await?
         .map(to_message))
 }

@@ -11,8 +11,10 @@
 //! | `read` | `mark_read`: read receipts grouped by sender |
 //! | `memory` | device lists, statuses and plaintexts of recent sends when the session has no database |
 //! | `history` | `messages` pages and `message` lookup from the store |
+//! | `addressing` | a contact's PN and LID as one chat (both store keys of a chat) |
 
 pub(crate) mod ack;
+pub(crate) mod addressing;
 pub(crate) mod devices;
 pub(crate) mod encrypt;
 pub(crate) mod history;

@@ -11,6 +11,7 @@ use openwa_protocol::stanza::{Enc, MessageType, OutgoingMessage, Receipt, Receip
 use prost::Message as _;
 
 use super::ack::set_status;
+use super::addressing::{alt_chat, chat_keys};
 use super::devices::Target;
 use super::encrypt::{bundle_from_wire, enc_kind, fetch_bundles, without_session};
 use super::send::{Own, device_sent};
@@ -51,23 +52,6 @@ fn is_own(own: Option<&Own>, jid: &Jid) -> bool {
     })
 }
 
-/// The other-namespace form of a user chat (PN ⇄ LID), when the mapping is known.
-async fn alt_chat(shared: &SessionShared, chat: &Jid) -> Option<Jid> {
-    if chat.is_pn() {
-        let lid = shared.signal_store().lid_for_pn(&chat.user).await.ok()??;
-        return Some(Jid::lid(lid));
-    }
-    if chat.is_lid() {
-        let pn = shared
-            .database()?
-            .pn_for_lid(&shared.id, &chat.user)
-            .await
-            .ok()??;
-        return Some(Jid::pn(pn));
-    }
-    None
-}
-
 /// Handles one receipt stanza.
 pub async fn on_receipt(shared: &Arc<SessionShared>, node: &openwa_protocol::Node) {
     let receipt = match Receipt::from_node(node) {
@@ -103,14 +87,13 @@ pub async fn on_receipt(shared: &Arc<SessionShared>, node: &openwa_protocol::Nod
     let Some(status) = status_for(&receipt.kind, is_own(own.as_ref(), &sender)) else {
         return;
     };
-    let alt = alt_chat(shared, &chat).await;
+    let keys = chat_keys(shared, &chat).await;
     for id in ids {
-        for candidate in std::iter::once(&chat).chain(alt.as_ref()) {
-            let key = candidate.to_string();
-            if set_status(shared, &key, &id, status).await {
+        for key in &keys {
+            if set_status(shared, key, &id, status).await {
                 shared
                     .emit(EventKind::MessageStatus {
-                        chat: key,
+                        chat: key.clone(),
                         message_id: id.clone(),
                         status,
                     })

@@ -1,7 +1,8 @@
 //! Sending against the scripted server (`crate::testing`): the exact stanzas (usync, one
 //! bundle fetch, `<participants>` with the device-sent copy for our phone, `device-identity`),
 //! a nack as a typed error, an acked send (device lists and sessions reused), receipts moving
-//! statuses forward only, a retry answered from fresh keys, a missing ack bounded by the
+//! statuses forward only (also from the contact's LID once the mapping is known, memory store),
+//! a retry answered from fresh keys, a missing ack bounded by the
 //! request timeout, a dropped connection, and sessions, device lists and history that survive
 //! a restart (SQLite).
 
@@ -366,6 +367,51 @@ async fn receipts_move_statuses_forward_and_retries_resend_with_the_new_keys() {
     assert_eq!(enc.kind.as_str(), "pkmsg");
     let message = keys.open(&enc.ciphertext).await;
     assert_eq!(message.conversation.as_deref(), Some("hi"));
+    session.disconnect().await.unwrap();
+}
+
+/// Memory store: a message sent to the contact's PN, whose LID mapping is learned only
+/// afterwards, moves forward on a receipt from the LID (one chat under both JIDs).
+#[tokio::test]
+async fn a_receipt_from_the_lid_moves_a_message_sent_to_the_pn() {
+    let Setup {
+        _server,
+        _manager,
+        session,
+        mut conn,
+    } = logged_in(5).await;
+    let events = session.events();
+    let sending = send(&session, "hi");
+    let (_, stanza) = first_send(&mut conn, &ServerKeys::new()).await;
+    conn.send(&message_ack(&stanza.id, None)).await;
+    let sent = sending.await.unwrap().unwrap();
+    let lid = "200000000000002";
+    session
+        .shared()
+        .signal_store()
+        .learn_mapping(PEER, lid)
+        .await
+        .unwrap();
+    let mut delivered = Receipt::new(&sent.id, Peer::From(Jid::lid(lid)), ReceiptType::Delivery);
+    delivered.t = Some(1_700_000_200);
+    conn.send(&delivered.to_node()).await;
+    conn.recv_tag("ack").await;
+    let event = expect_event(&events, "message_status", |e| {
+        matches!(e.kind, EventKind::MessageStatus { .. })
+    })
+    .await;
+    match event.kind {
+        EventKind::MessageStatus {
+            chat,
+            message_id,
+            status,
+        } => {
+            assert_eq!(chat, Jid::pn(PEER).to_string());
+            assert_eq!(message_id, sent.id);
+            assert_eq!(status, MessageStatus::Delivered);
+        }
+        _ => unreachable!(),
+    }
     session.disconnect().await.unwrap();
 }
 

@@ -23,6 +23,7 @@ pub use receipts::RetryCounter;
 use crate::bus::Logged;
 use crate::error::Error;
 use crate::event::{EventKind, Message, MessageStatus};
+use crate::messaging::addressing::{alt_chat, chat_keys};
 use crate::session::SessionShared;
 use crate::signal_store::SignalBatch;
 
@@ -63,8 +64,10 @@ pub async fn on_message(shared: &SessionShared, node: &Node) -> Vec<Node> {
     learn_mappings(shared, &message).await;
     let chat = chat_of(&message, from_me);
     if let Some(store) = shared.database() {
+        // A redelivery may come addressed by the contact's other form (PN or LID).
+        let chats = chat_keys(shared, &chat).await;
         match store
-            .get_message(&shared.id, &chat.to_string(), &message.id)
+            .get_message_across(&shared.id, &chats, &message.id)
             .await
         {
             Ok(Some(_)) => return vec![receipts::delivery_receipt(&message, from_me)],
@@ -118,7 +121,15 @@ pub async fn on_message(shared: &SessionShared, node: &Node) -> Vec<Node> {
                 replayed,
                 ..
             } = decryption;
-            if distributed && let Err(err) = batch.commit().await {
+            // The batch ends here either way: a retry receipt with our keys starts a batch of
+            // its own (for the fresh prekey), which would wait forever behind this one.
+            let kept = if distributed {
+                batch.commit().await
+            } else {
+                drop(batch);
+                Ok(())
+            };
+            if let Err(err) = kept {
                 tracing::warn!(session = %shared.id, %err, "sender key not persisted; not acked");
                 return Vec::new();
             }
@@ -431,19 +442,7 @@ async fn alternate_id(
     if let Some(alt) = from_stanza {
         return Some(alt.to_non_ad().to_string());
     }
-    if sender.is_pn() {
-        let lid = shared
-            .signal_store()
-            .lid_for_pn(&sender.user)
-            .await
-            .ok()??;
-        return Some(Jid::lid(lid).to_string());
-    }
-    if let (Some(store), true) = (shared.database(), sender.is_lid()) {
-        let pn = store.pn_for_lid(&shared.id, &sender.user).await.ok()??;
-        return Some(Jid::pn(pn).to_string());
-    }
-    None
+    Some(alt_chat(shared, &sender.to_non_ad()).await?.to_string())
 }
 
 #[cfg(test)]

@@ -190,6 +190,29 @@ impl SignalStore {
         Ok(lid)
     }
 
+    /// The phone-number user of a LID user, if known: from the cached mappings, else the store.
+    pub async fn pn_for_lid(&self, lid_user: &str) -> Result<Option<String>, Error> {
+        let cached = self
+            .cache()
+            .lid_for_pn
+            .iter()
+            .find(|(_, lid)| lid.as_deref() == Some(lid_user))
+            .map(|(pn, _)| pn.clone());
+        if cached.is_some() {
+            return Ok(cached);
+        }
+        let Some(store) = &self.shared.store else {
+            return Ok(None);
+        };
+        let pn = store.pn_for_lid(&self.shared.session_id, lid_user).await?;
+        if let Some(pn) = &pn {
+            self.cache()
+                .lid_for_pn
+                .insert(pn.clone(), Some(lid_user.to_owned()));
+        }
+        Ok(pn)
+    }
+
     /// The address records of `address` live under: its LID form when `address` is a
     /// phone-number address with a known mapping, else itself.
     pub async fn resolve(&self, address: &ProtocolAddress) -> Result<ProtocolAddress, Error> {

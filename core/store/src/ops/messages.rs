@@ -79,16 +79,35 @@ impl StoreTx {
         chat: &str,
         id: &str,
     ) -> Result<Option<MessageRecord>, StoreError> {
+        self.get_message_across(session_id, &[chat.to_owned()], id)
+            .await
+    }
+
+    /// One message stored under any of `chats` (the forms of one chat, e.g. a contact's PN and
+    /// LID JIDs); the first listed chat wins if several hold the id.
+    pub async fn get_message_across(
+        &mut self,
+        session_id: &str,
+        chats: &[String],
+        id: &str,
+    ) -> Result<Option<MessageRecord>, StoreError> {
         let sql = format!("{COLUMNS} WHERE session_id = $1 AND chat = $2 AND id = $3");
-        on_conn!(self.conn(), |c| {
-            let row = sqlx::query(&sql)
-                .bind(session_id)
-                .bind(chat)
-                .bind(id)
-                .fetch_optional(&mut *c)
-                .await?;
-            row.as_ref().map(decode).transpose()
-        })
+        let mut found = None;
+        for chat in chats {
+            found = on_conn!(self.conn(), |c| {
+                let row = sqlx::query(&sql)
+                    .bind(session_id)
+                    .bind(chat)
+                    .bind(id)
+                    .fetch_optional(&mut *c)
+                    .await?;
+                row.as_ref().map(decode).transpose()?
+            });
+            if found.is_some() {
+                break;
+            }
+        }
+        Ok(found)
     }
 
     /// Moves a message's status forward: pending → sent → delivered → read → played, with
@@ -139,41 +158,56 @@ impl StoreTx {
         direction: &PageDirection,
         page_size: u32,
     ) -> Result<MessagePage, StoreError> {
+        self.message_page_across(session_id, &[chat.to_owned()], direction, page_size)
+            .await
+    }
+
+    /// A page of the messages stored under any of `chats` (the forms of one chat, e.g. a
+    /// contact's PN and LID JIDs) as one history, ordered by `(timestamp, id)` in the direction
+    /// asked. Each chat is read through the history index and the pieces merged.
+    pub async fn message_page_across(
+        &mut self,
+        session_id: &str,
+        chats: &[String],
+        direction: &PageDirection,
+        page_size: u32,
+    ) -> Result<MessagePage, StoreError> {
+        if chats.is_empty() {
+            return Err(StoreError::InvalidArgument("no chat given".into()));
+        }
         let fetch = limit(page_size)? + 1;
         let (cursor, cmp, order) = match direction {
             PageDirection::Older(cursor) => (cursor, "<", "DESC"),
             PageDirection::Newer(cursor) => (cursor, ">", "ASC"),
         };
+        // $1 session, $2 row limit, $3/$4 cursor (when given), then one parameter per chat.
+        let (after, first_chat) = match cursor {
+            None => (String::new(), 3),
+            Some(_) => (
+                format!(" AND (sent_at {cmp} $3 OR (sent_at = $3 AND id {cmp} $4))"),
+                5,
+            ),
+        };
+        let ordered = format!("ORDER BY sent_at {order}, id {order} LIMIT $2");
+        let pieces: Vec<String> = (0..chats.len())
+            .map(|i| {
+                format!(
+                    "SELECT * FROM ({COLUMNS} WHERE session_id = $1 AND chat = ${}{after} \
+                     {ordered}) AS chat{i}",
+                    first_chat + i
+                )
+            })
+            .collect();
+        let sql = format!("{} {ordered}", pieces.join(" UNION ALL "));
         let mut messages = on_conn!(self.conn(), |c| {
-            let rows = match cursor {
-                None => {
-                    let sql = format!(
-                        "{COLUMNS} WHERE session_id = $1 AND chat = $2 \
-                         ORDER BY sent_at {order}, id {order} LIMIT $3"
-                    );
-                    sqlx::query(&sql)
-                        .bind(session_id)
-                        .bind(chat)
-                        .bind(fetch)
-                        .fetch_all(&mut *c)
-                        .await?
-                }
-                Some(at) => {
-                    let sql = format!(
-                        "{COLUMNS} WHERE session_id = $1 AND chat = $2 \
-                         AND (sent_at {cmp} $3 OR (sent_at = $3 AND id {cmp} $4)) \
-                         ORDER BY sent_at {order}, id {order} LIMIT $5"
-                    );
-                    sqlx::query(&sql)
-                        .bind(session_id)
-                        .bind(chat)
-                        .bind(at.timestamp)
-                        .bind(&at.id)
-                        .bind(fetch)
-                        .fetch_all(&mut *c)
-                        .await?
-                }
-            };
+            let mut query = sqlx::query(&sql).bind(session_id).bind(fetch);
+            if let Some(at) = cursor {
+                query = query.bind(at.timestamp).bind(&at.id);
+            }
+            for chat in chats {
+                query = query.bind(chat);
+            }
+            let rows = query.fetch_all(&mut *c).await?;
             rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?
         });
         let more = messages.len() as i64 >= fetch;

@@ -226,6 +226,50 @@ impl StoreTx {
         Ok(())
     }
 
+    /// Marks prekeys uploaded and records their public keys, `(id, public)`, in clear (they are
+    /// public), so the server's key digest can be checked without opening the records. Ids not
+    /// held are ignored.
+    pub async fn mark_prekeys_uploaded_with_publics(
+        &mut self,
+        session_id: &str,
+        prekeys: &[(u32, Vec<u8>)],
+    ) -> Result<(), StoreError> {
+        for (id, public) in prekeys {
+            on_conn!(self.conn(), |c| {
+                sqlx::query(
+                    "UPDATE signal_prekeys SET uploaded = 1, public_key = $1 \
+                     WHERE session_id = $2 AND key_id = $3",
+                )
+                .bind(public.as_slice())
+                .bind(session_id)
+                .bind(i64::from(*id))
+                .execute(&mut *c)
+                .await?;
+            });
+        }
+        Ok(())
+    }
+
+    /// Every uploaded prekey still held with its recorded public key (`None` when it was never
+    /// recorded), lowest id first: what the server's key digest is checked against.
+    pub async fn uploaded_prekey_publics(
+        &mut self,
+        session_id: &str,
+    ) -> Result<Vec<(u32, Option<Vec<u8>>)>, StoreError> {
+        let rows: Vec<(i64, Option<Vec<u8>>)> = on_conn!(self.conn(), |c| {
+            sqlx::query_as(
+                "SELECT key_id, public_key FROM signal_prekeys \
+                 WHERE session_id = $1 AND uploaded = 1 ORDER BY key_id",
+            )
+            .bind(session_id)
+            .fetch_all(&mut *c)
+            .await?
+        });
+        rows.into_iter()
+            .map(|(id, public)| Ok((to_u32(PREKEYS, id)?, public)))
+            .collect()
+    }
+
     /// Ids of up to `max` prekeys not uploaded yet, lowest id first.
     pub async fn unuploaded_prekey_ids(
         &mut self,

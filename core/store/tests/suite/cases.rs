@@ -247,6 +247,33 @@ pub async fn prekeys_and_id_allocation(db: Arc<TestDb>) {
     assert!(!store.remove_prekey(S, 2).await.unwrap());
     assert_eq!(store.prekey_counts(S).await.unwrap(), (4, 2));
     assert_eq!(store.uploaded_prekey_ids(S).await.unwrap(), [1, 3]);
+    // Public keys are recorded in clear next to the records (marked uploaded with them); only
+    // uploaded ones are listed, without one when it was marked without.
+    assert_eq!(
+        store.uploaded_prekey_publics(S).await.unwrap(),
+        [(1, None), (3, None)]
+    );
+    let publics = vec![(1, vec![0xA1; 32]), (4, vec![0xA4; 32]), (99, vec![0; 32])];
+    store
+        .mark_prekeys_uploaded_with_publics(S, &publics)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.uploaded_prekey_publics(S).await.unwrap(),
+        [
+            (1, Some(vec![0xA1; 32])),
+            (3, None),
+            (4, Some(vec![0xA4; 32]))
+        ]
+    );
+    assert_eq!(store.prekey_counts(S).await.unwrap(), (4, 3));
+    assert!(
+        store
+            .uploaded_prekey_publics("bob")
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub async fn prekey_ids_wrap_around(db: Arc<TestDb>) {
@@ -1061,4 +1088,72 @@ pub async fn newer_schema_is_refused(db: Arc<TestDb>) {
     raw.close().await;
     let err = Store::open(db.config()).await.unwrap_err();
     assert!(matches!(err, StoreError::Migration(_)), "{err:?}");
+}
+
+pub async fn message_pagination_across_chats(db: Arc<TestDb>) {
+    let store = store_with_session(&db).await;
+    // One contact under two JIDs (PN and LID), timestamps interleaved and shared, plus
+    // another chat that must stay out.
+    let chats = ["bob@s.whatsapp.net".to_owned(), "900@lid".to_owned()];
+    let mut all = Vec::new();
+    for i in 0..13u32 {
+        let chat = &chats[(i % 2) as usize];
+        let m = message(chat, &format!("M{:02}", 20 - i), i64::from(i / 2));
+        store.insert_message(&m).await.unwrap();
+        all.push((m.timestamp, m.id));
+    }
+    store
+        .insert_message(&message("other@s.whatsapp.net", "X", 3))
+        .await
+        .unwrap();
+    all.sort();
+    type Direction = fn(Option<MessageCursor>) -> PageDirection;
+    let directions: [(Direction, Vec<(i64, String)>); 2] = [
+        (PageDirection::Newer, all.clone()),
+        (PageDirection::Older, all.iter().rev().cloned().collect()),
+    ];
+    for (direction, expected) in directions {
+        let mut seen = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = store
+                .message_page_across(S, &chats, &direction(cursor), 4)
+                .await
+                .unwrap();
+            assert!(page.messages.len() <= 4);
+            seen.extend(page.messages.iter().map(|m| (m.timestamp, m.id.clone())));
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(seen, expected);
+    }
+    // One JID alone is the plain per-chat history.
+    let pn_only = store
+        .message_page_across(S, &chats[..1], &PageDirection::Newer(None), 100)
+        .await
+        .unwrap();
+    assert_eq!(pn_only.messages.len(), 7);
+    assert!(pn_only.messages.iter().all(|m| m.chat == chats[0]));
+    // Lookups find a message under either JID; the first listed chat wins.
+    let lid_message = store
+        .get_message_across(S, &chats, "M19")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(lid_message.chat, "900@lid");
+    assert!(
+        store
+            .get_message_across(S, &chats[..1], "M19")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(matches!(
+        store
+            .message_page_across(S, &[], &PageDirection::Newer(None), 4)
+            .await,
+        Err(StoreError::InvalidArgument(_))
+    ));
 }

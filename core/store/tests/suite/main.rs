@@ -25,6 +25,7 @@ on_both_backends!(
     device_lists,
     messages_insert_dedup_and_status,
     message_pagination,
+    message_pagination_across_chats,
     outgoing_store,
     event_log_order_and_replay,
     key_value,
