@@ -193,16 +193,13 @@ async fn messages_list_filters_by_since() {
                 &openwa_simulator::phone::content::text(&format!("hello {seq}")),
             )
             .unwrap();
-            openwa_simulator::phone::timeline::push(
-                timeline,
-                openwa_simulator::phone::TimelineEntry::new(
-                    &format!("ID{seq}"),
-                    "15550000002@s.whatsapp.net",
-                    "15550000002:1@s.whatsapp.net",
-                    content,
-                    1,
-                ),
-            );
+            timeline.push(openwa_simulator::phone::TimelineEntry::new(
+                &format!("ID{seq}"),
+                "15550000002@s.whatsapp.net",
+                "15550000002:1@s.whatsapp.net",
+                content,
+                1,
+            ));
         }
     });
     let since = http(

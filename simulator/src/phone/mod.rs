@@ -26,7 +26,7 @@ use crate::state::{State, StateError};
 pub use content::{MediaRef, ReactionRef};
 pub use send::{Body, Sent};
 pub use store::{PhoneSignal, PhoneStore};
-pub use timeline::TimelineEntry;
+pub use timeline::{Timeline, TimelineEntry};
 
 /// Why a phone operation failed.
 #[derive(Debug, thiserror::Error)]

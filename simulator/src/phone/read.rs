@@ -14,7 +14,7 @@ pub const MAX_MEDIA: u64 = crate::media_host::MAX_UPLOAD as u64;
 fn entry(sim: &Sim, phone: &str, id: &str) -> Result<TimelineEntry, PhoneError> {
     sim.read(|s| {
         s.account(phone)
-            .map(|a| a.timeline.iter().rev().find(|m| m.id == id).cloned())
+            .map(|a| a.timeline.find(id, |_| true).cloned())
     })?
     .ok_or_else(|| PhoneError::NotFound(format!("no message {id} on {phone}'s timeline")))
 }
@@ -48,7 +48,7 @@ pub fn mark_read(sim: &Sim, phone: &str, id: &str) -> Result<TimelineEntry, Phon
     let own = me.pn_jid().to_string();
     sim.write(|s| {
         if let Ok(account) = s.account_mut(phone)
-            && let Some(m) = account.timeline.iter_mut().rev().find(|m| m.id == id)
+            && let Some(m) = account.timeline.find_mut(id, |_| true)
         {
             m.receipts.insert(own, "read".to_owned());
         }

@@ -13,7 +13,6 @@ use rand_core::OsRng;
 use super::content::describe;
 use super::send::{Target, device_sent, encrypt_for, phone_store};
 use super::store::run;
-use super::timeline::record_receipt;
 use super::{PhoneError, peer_address, phone_ref};
 use crate::sim::{DeviceRef, Sim};
 
@@ -44,7 +43,7 @@ pub fn record_status(sim: &Sim, phone: &str, receipt: &Receipt, from: &DeviceRef
         s.accounts.get(phone).is_some_and(|a| {
             receipt
                 .ids()
-                .any(|id| a.timeline.iter().rev().any(|m| m.from_me && m.id == id))
+                .any(|id| a.timeline.find(id, |m| m.from_me).is_some())
         })
     });
     if !named {
@@ -54,7 +53,7 @@ pub fn record_status(sim: &Sim, phone: &str, receipt: &Receipt, from: &DeviceRef
     sim.write(|s| {
         if let Ok(account) = s.account_mut(phone) {
             for id in receipt.ids() {
-                record_receipt(&mut account.timeline, id, &device, kind);
+                account.timeline.record_receipt(id, &device, kind);
             }
         }
     });

@@ -14,7 +14,7 @@ use rand_core::OsRng;
 
 use super::content::{describe, unwrap};
 use super::store::{PhoneStore, run};
-use super::timeline::{TimelineEntry, push};
+use super::timeline::TimelineEntry;
 use super::{PhoneError, peer_address, phone_ref, pn_device};
 use crate::sim::Sim;
 use crate::state::{State, StateError};
@@ -92,7 +92,7 @@ pub fn receive(sim: &Sim, phone: &str, node: &Node) {
         entry.enc = via.to_owned();
         sim.write(|s| {
             if let Ok(account) = s.account_mut(phone) {
-                push(&mut account.timeline, entry);
+                account.timeline.push(entry);
             }
         });
     }

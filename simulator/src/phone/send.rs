@@ -17,7 +17,7 @@ use rand_core::{OsRng, RngCore};
 
 use super::content::{self, Content, MediaRef, describe};
 use super::store::{PhoneStore, run};
-use super::timeline::{TimelineEntry, push};
+use super::timeline::TimelineEntry;
 use super::{PhoneError, peer_address, phone_ref, pn_device};
 use crate::sim::Sim;
 use crate::state::{State, StateError};
@@ -179,9 +179,7 @@ fn build(
             let target = sim.read(|s| {
                 s.account(phone).map(|a| {
                     a.timeline
-                        .iter()
-                        .rev()
-                        .find(|m| m.id == id && m.chat == chat.to_string())
+                        .find(&id, |m| m.chat == chat.to_string())
                         .map(|m| (m.from_me, m.sender.clone()))
                 })
             })?;
@@ -256,7 +254,7 @@ fn record_sent(
         let sender = pn_device(phone, 0).to_string();
         let mut entry = TimelineEntry::new(id, &chat.to_string(), &sender, content, now);
         entry.from_me = true;
-        push(&mut account.timeline, entry);
+        account.timeline.push(entry);
         let sent = &mut account.signal.sent;
         sent.push_back(super::store::SentPayload {
             id: id.to_owned(),
@@ -274,7 +272,7 @@ fn record_sent(
 fn forget_sent(sim: &Sim, phone: &str, id: &str) {
     sim.write(|s| {
         if let Ok(account) = s.account_mut(phone) {
-            account.timeline.retain(|m| !(m.from_me && m.id == id));
+            account.timeline.remove(id, |m| m.from_me);
             account.signal.sent.retain(|p| p.id != id);
         }
     });

@@ -1,6 +1,6 @@
 //! The phone's timeline: every message it received (decrypted) or sent, with receipts.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
@@ -65,16 +65,114 @@ impl TimelineEntry {
     }
 }
 
-/// Appends an entry with the next sequence number, dropping the oldest beyond the cap.
-pub fn push(timeline: &mut Vec<TimelineEntry>, mut entry: TimelineEntry) -> u64 {
-    entry.seq = timeline.last().map_or(1, |m| m.seq + 1);
-    let seq = entry.seq;
-    timeline.push(entry);
-    if timeline.len() > MAX_TIMELINE {
-        let excess = timeline.len() - MAX_TIMELINE;
-        timeline.drain(..excess);
+/// A phone's timeline: entries in `seq` order, capped at [`MAX_TIMELINE`], with an index by
+/// message id so receipts and lookups do not scan it. Stored as a plain list of entries.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(from = "Vec<TimelineEntry>")]
+pub struct Timeline {
+    entries: VecDeque<TimelineEntry>,
+    /// Message id → the seqs of its entries (a sent and a received message may share an id).
+    by_id: HashMap<String, Vec<u64>>,
+}
+
+impl From<Vec<TimelineEntry>> for Timeline {
+    fn from(entries: Vec<TimelineEntry>) -> Self {
+        let mut timeline = Timeline::default();
+        for entry in entries {
+            timeline.index(&entry);
+            timeline.entries.push_back(entry);
+        }
+        timeline
     }
-    seq
+}
+
+impl Serialize for Timeline {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.entries.serialize(serializer)
+    }
+}
+
+impl Timeline {
+    /// Appends an entry with the next sequence number, dropping the oldest beyond the cap.
+    pub fn push(&mut self, mut entry: TimelineEntry) -> u64 {
+        entry.seq = self.entries.back().map_or(1, |m| m.seq + 1);
+        let seq = entry.seq;
+        self.index(&entry);
+        self.entries.push_back(entry);
+        while self.entries.len() > MAX_TIMELINE {
+            if let Some(old) = self.entries.pop_front() {
+                self.unindex(&old);
+            }
+        }
+        seq
+    }
+
+    /// Every entry, oldest first.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &TimelineEntry> {
+        self.entries.iter()
+    }
+
+    /// The newest entry with message id `id` that satisfies `pred`.
+    pub fn find(&self, id: &str, pred: impl Fn(&TimelineEntry) -> bool) -> Option<&TimelineEntry> {
+        let position = self.position(id, pred)?;
+        self.entries.get(position)
+    }
+
+    /// Like [`Timeline::find`], for changing the entry.
+    pub fn find_mut(
+        &mut self,
+        id: &str,
+        pred: impl Fn(&TimelineEntry) -> bool,
+    ) -> Option<&mut TimelineEntry> {
+        let position = self.position(id, pred)?;
+        self.entries.get_mut(position)
+    }
+
+    /// Removes every entry with message id `id` that satisfies `pred`.
+    pub fn remove(&mut self, id: &str, pred: impl Fn(&TimelineEntry) -> bool) {
+        while let Some(position) = self.position(id, &pred) {
+            if let Some(old) = self.entries.remove(position) {
+                self.unindex(&old);
+            }
+        }
+    }
+
+    /// Records a receipt from `device` on the phone's own message `id`; a receipt never
+    /// downgrades (a late delivery after a read keeps `read`). False if no such sent message.
+    pub fn record_receipt(&mut self, id: &str, device: &str, kind: &str) -> bool {
+        let Some(entry) = self.find_mut(id, |m| m.from_me) else {
+            return false;
+        };
+        let current = entry.receipts.get(device).map_or(0, |k| rank(k));
+        if rank(kind) > current {
+            entry.receipts.insert(device.to_owned(), kind.to_owned());
+        }
+        true
+    }
+
+    fn position(&self, id: &str, pred: impl Fn(&TimelineEntry) -> bool) -> Option<usize> {
+        self.by_id.get(id)?.iter().rev().find_map(|seq| {
+            let position = self.entries.binary_search_by_key(seq, |m| m.seq).ok()?;
+            self.entries.get(position).filter(|m| pred(m))?;
+            Some(position)
+        })
+    }
+
+    fn index(&mut self, entry: &TimelineEntry) {
+        self.by_id
+            .entry(entry.id.clone())
+            .or_default()
+            .push(entry.seq);
+    }
+
+    fn unindex(&mut self, entry: &TimelineEntry) {
+        if let Some(seqs) = self.by_id.get_mut(&entry.id) {
+            seqs.retain(|seq| *seq != entry.seq);
+            if seqs.is_empty() {
+                self.by_id.remove(&entry.id);
+            }
+        }
+    }
 }
 
 fn rank(kind: &str) -> u8 {
@@ -84,19 +182,6 @@ fn rank(kind: &str) -> u8 {
         "played" => 3,
         _ => 0,
     }
-}
-
-/// Records a receipt from `device` on the phone's own message `id`; a receipt never
-/// downgrades (a late delivery after a read keeps `read`). False if no such sent message.
-pub fn record_receipt(timeline: &mut [TimelineEntry], id: &str, device: &str, kind: &str) -> bool {
-    let Some(entry) = timeline.iter_mut().rev().find(|m| m.id == id && m.from_me) else {
-        return false;
-    };
-    let current = entry.receipts.get(device).map_or(0, |k| rank(k));
-    if rank(kind) > current {
-        entry.receipts.insert(device.to_owned(), kind.to_owned());
-    }
-    true
 }
 
 #[cfg(test)]
@@ -117,12 +202,51 @@ mod tests {
 
     #[test]
     fn receipts_never_downgrade_and_seq_increases() {
-        let mut timeline = Vec::new();
-        assert_eq!(push(&mut timeline, entry("a")), 1);
-        assert_eq!(push(&mut timeline, entry("b")), 2);
-        assert!(record_receipt(&mut timeline, "a", "d:1", "read"));
-        assert!(record_receipt(&mut timeline, "a", "d:1", "delivery"));
-        assert_eq!(timeline[0].receipts["d:1"], "read");
-        assert!(!record_receipt(&mut timeline, "zz", "d:1", "read"));
+        let mut timeline = Timeline::default();
+        assert_eq!(timeline.push(entry("a")), 1);
+        assert_eq!(timeline.push(entry("b")), 2);
+        assert!(timeline.record_receipt("a", "d:1", "read"));
+        assert!(timeline.record_receipt("a", "d:1", "delivery"));
+        assert_eq!(
+            timeline.find("a", |_| true).unwrap().receipts["d:1"],
+            "read"
+        );
+        assert!(!timeline.record_receipt("zz", "d:1", "read"));
+    }
+
+    #[test]
+    fn the_index_follows_the_cap_removals_and_a_round_trip() {
+        let mut timeline = Timeline::default();
+        let mut received = entry("dup");
+        received.from_me = false;
+        timeline.push(received);
+        for i in 0..MAX_TIMELINE {
+            timeline.push(entry(&i.to_string()));
+        }
+        // The first entry fell off: no trace of it in the index.
+        assert!(timeline.find("dup", |_| true).is_none());
+        assert!(!timeline.by_id.contains_key("dup"));
+        assert_eq!(timeline.iter().count(), MAX_TIMELINE);
+        let newest = (MAX_TIMELINE - 1).to_string();
+        assert_eq!(
+            timeline.find(&newest, |m| m.from_me).unwrap().seq,
+            MAX_TIMELINE as u64 + 1
+        );
+
+        // A sent and a received entry sharing an id are told apart by the predicate.
+        let mut received = entry("7");
+        received.from_me = false;
+        let seq = timeline.push(received);
+        assert_eq!(timeline.find("7", |m| !m.from_me).unwrap().seq, seq);
+        assert!(timeline.find("7", |m| m.from_me).unwrap().seq < seq);
+        timeline.remove("7", |m| m.from_me);
+        assert!(timeline.find("7", |m| m.from_me).is_none());
+        assert_eq!(timeline.find("7", |_| true).unwrap().seq, seq);
+
+        // Stored as a plain list; loading rebuilds the index.
+        let json = serde_json::to_string(&timeline).unwrap();
+        assert!(json.starts_with('['));
+        let back: Timeline = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, timeline);
     }
 }

@@ -204,7 +204,7 @@ impl State {
             devices: BTreeMap::from([(0, phone_device)]),
             next_device_id: 1,
             next_key_index: 1,
-            timeline: Vec::new(),
+            timeline: Default::default(),
             signal: crate::phone::PhoneSignal::default(),
         };
         self.lid_index

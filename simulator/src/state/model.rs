@@ -30,9 +30,14 @@ impl From<&KeyPair> for StoredKeyPair {
 }
 
 impl StoredKeyPair {
-    /// The key pair (recomputes the public key from the private one).
+    /// The key pair as stored. Both halves were written from one [`KeyPair`], so the public key
+    /// is not derived again: that is a base-point multiplication, and the phones build their
+    /// Signal store (identity and signed prekey) for every message they decrypt.
     pub fn to_key_pair(&self) -> KeyPair {
-        KeyPair::from_private(self.private)
+        KeyPair {
+            private: self.private,
+            public: self.public,
+        }
     }
 }
 
@@ -140,7 +145,7 @@ pub struct Account {
     pub next_key_index: u32,
     /// What the phone received and sent (`GET /admin/accounts/{phone}/messages`).
     #[serde(default)]
-    pub timeline: Vec<crate::phone::TimelineEntry>,
+    pub timeline: crate::phone::Timeline,
     /// The phone's Signal sessions, peer identities and sender keys.
     #[serde(default)]
     pub signal: crate::phone::PhoneSignal,
