@@ -107,14 +107,12 @@ pub async fn on_receipt(shared: &Arc<SessionShared>, node: &openwa_protocol::Nod
     for id in ids {
         for candidate in std::iter::once(&chat).chain(alt.as_ref()) {
             let key = candidate.to_string();
-            if set_status(shared, &key, &id, status).await {
-                shared
-                    .emit(EventKind::MessageStatus {
-                        chat: key,
-                        message_id: id.clone(),
-                        status,
-                    })
-                    .await;
+            let event = EventKind::MessageStatus {
+                chat: key.clone(),
+                message_id: id.clone(),
+                status,
+            };
+            if set_status(shared, &key, &id, status, event, false).await {
                 break;
             }
         }
