@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::backend::{Database, Dialect, Pools, on_conn};
 use crate::crypto::{Cipher, Slot, StoreKey};
-use crate::tx::StoreTx;
+use crate::tx::{SeqCounter, StoreTx};
 use crate::writer::{WriteFuture, Writer};
 use crate::{
     DeviceCredentials, DeviceList, EventRecord, IdentityRecord, InsertOutcome, MessagePage,
@@ -149,10 +149,11 @@ impl Store {
 
     /// Starts a write transaction; see [`StoreTx`].
     pub async fn begin(&self) -> Result<StoreTx, StoreError> {
-        Ok(StoreTx {
-            handle: self.pools.begin().await?,
-            cipher: Arc::clone(&self.cipher),
-        })
+        Ok(StoreTx::new(
+            self.pools.begin().await?,
+            &self.cipher,
+            SeqCounter::PerAppend,
+        ))
     }
 
     /// Runs `work` as one unit of the next group commit (see the `writer` module docs): its
@@ -174,10 +175,11 @@ impl Store {
 
     /// A read connection (no transaction) wrapped as a `StoreTx` for the read methods.
     async fn reader(&self) -> Result<StoreTx, StoreError> {
-        Ok(StoreTx {
-            handle: self.pools.read().await?,
-            cipher: Arc::clone(&self.cipher),
-        })
+        Ok(StoreTx::new(
+            self.pools.read().await?,
+            &self.cipher,
+            SeqCounter::PerAppend,
+        ))
     }
 
     /// Closes every connection; later calls fail with [`StoreError::Unavailable`].

@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::StoreError;
 use crate::backend::{Pools, on_conn};
 use crate::crypto::Cipher;
-use crate::tx::StoreTx;
+use crate::tx::{SeqCounter, StoreTx};
 
 /// The future of one unit's work: writes on the group's transaction.
 pub type WriteFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
@@ -129,10 +129,7 @@ async fn run(pools: Pools, cipher: Arc<Cipher>, mut units: mpsc::UnboundedReceiv
 /// Runs and commits one group, then answers its units in order.
 async fn commit_group(pools: &Pools, cipher: &Arc<Cipher>, mut group: Vec<Box<dyn Unit>>) {
     let mut tx = match pools.begin().await {
-        Ok(handle) => StoreTx {
-            handle,
-            cipher: Arc::clone(cipher),
-        },
+        Ok(handle) => StoreTx::new(handle, cipher, SeqCounter::Unread),
         Err(err) => return fail_all(group, &err),
     };
     let mut outcomes = Vec::with_capacity(group.len());
@@ -144,6 +141,10 @@ async fn commit_group(pools: &Pools, cipher: &Arc<Cipher>, mut group: Vec<Box<dy
                 return fail_all(group, &err);
             }
         }
+    }
+    if let Err(err) = tx.flush_seqs().await {
+        let _ = tx.rollback().await;
+        return fail_all(group, &err);
     }
     if let Err(err) = tx.commit().await {
         return fail_all(group, &err);
@@ -169,8 +170,11 @@ async fn run_unit(
     on_conn!(tx.conn(), |c| {
         sqlx::Executor::execute(&mut *c, open).await?;
     });
+    let seqs = tx.seqs;
     let outcome = unit.run(tx).await;
     if outcome.is_err() {
+        // The savepoint takes back the unit's appends, so their seqs are free again.
+        tx.seqs = seqs;
         on_conn!(tx.conn(), |c| {
             sqlx::Executor::execute(&mut *c, "ROLLBACK TO SAVEPOINT unit").await?;
         });

@@ -1121,5 +1121,13 @@ pub async fn group_commit_isolates_failures_and_orders_hooks(db: Arc<TestDb>) {
         .map(|e| e.seq)
         .collect();
     assert_eq!(logged, (1..=n).collect::<Vec<_>>());
+    // The group's counter was written back: seqs continue after a reopen.
     store.close().await;
+    let reopened = db.open().await;
+    assert_eq!(reopened.last_event_seq().await.unwrap(), n);
+    assert_eq!(
+        reopened.append_event(S, "t", &json!(0)).await.unwrap(),
+        n + 1
+    );
+    reopened.close().await;
 }
