@@ -80,7 +80,7 @@ fn event_from_record(record: openwa_store::EventRecord) -> Result<Event, Error> 
 }
 
 /// An event to append inside a store unit, its payload already serialized.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct PendingEvent {
     session_id: String,
     kind: EventKind,
@@ -120,7 +120,7 @@ impl PendingEvent {
 /// Runs `work` as one unit of the store's group commit ([`Store::write`]) and returns its
 /// result once durable. The event `work` logged, if any, is published through `publisher` right
 /// after the commit, in seq order with every other logged event; pass the bus's publisher
-/// whenever `work` may log one.
+/// whenever `work` may log one. `work` may run twice (see [`Store::write`]).
 pub(crate) async fn write_unit<T, F>(
     store: &Store,
     publisher: Option<&Publisher>,
@@ -128,7 +128,7 @@ pub(crate) async fn write_unit<T, F>(
 ) -> Result<T, Error>
 where
     T: Send + 'static,
-    F: for<'a> FnOnce(&'a mut StoreTx) -> WriteFuture<'a, (T, Option<Event>)> + Send + 'static,
+    F: for<'a> Fn(&'a mut StoreTx) -> WriteFuture<'a, (T, Option<Event>)> + Send + 'static,
 {
     let publisher = publisher.cloned();
     let (out, _) = store
@@ -165,6 +165,7 @@ impl EventLog for StoreEventLog {
         Box::pin(async move {
             let pending = PendingEvent::at(session_id, kind, timestamp_ms)?;
             write_unit(&self.store, Some(publisher), move |tx| {
+                let pending = pending.clone();
                 Box::pin(async move {
                     let event = pending.append(tx).await?;
                     Ok((event.clone(), Some(event)))

@@ -157,8 +157,10 @@ impl Store {
     }
 
     /// Runs `work` as one unit of the next group commit (see the `writer` module docs): its
-    /// writes are committed together with other queued units, in a savepoint of their own, and
-    /// this returns once they are durable (or failed, then none of them happened). `on_commit`
+    /// writes are committed together with other queued units and this returns once they are
+    /// durable (or failed, then none of them happened; another unit's failure never fails this
+    /// one). `work` may run more than once (a group with a failing unit is retried with a
+    /// savepoint per unit), so it must only write to the transaction it is given. `on_commit`
     /// runs on the writer task right after the commit, before any later unit's hook, so hooks
     /// observe commits in commit order; keep it short and non-blocking.
     ///
@@ -167,7 +169,7 @@ impl Store {
     pub async fn write<T, F, H>(&self, work: F, on_commit: H) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: for<'a> FnOnce(&'a mut StoreTx) -> WriteFuture<'a, T> + Send + 'static,
+        F: for<'a> Fn(&'a mut StoreTx) -> WriteFuture<'a, T> + Send + 'static,
         H: FnOnce(&T) + Send + 'static,
     {
         self.writer.write(work, on_commit).await
@@ -202,6 +204,7 @@ impl Store {
         let event = event.map(|(kind, payload)| (kind.to_owned(), payload.clone()));
         self.write(
             move |tx| {
+                let (message, changes, event) = (message.clone(), changes.clone(), event.clone());
                 Box::pin(async move {
                     let outcome = tx.insert_message(&message).await?;
                     tx.apply_signal_changes(&message.session_id, &changes)

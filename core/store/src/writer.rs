@@ -2,8 +2,11 @@
 //! ([`crate::Store::write`]) and commits whatever has queued up together, in one transaction,
 //! so one commit (one fsync on SQLite) serves many units.
 //!
-//! Each unit runs inside its own savepoint: a unit that fails is rolled back alone and gets its
-//! own error, the others still commit. Once the commit has returned, the units are answered in
+//! A group first runs its units back to back. Should one fail, the transaction is rolled back
+//! and the group runs again with a savepoint per unit: the failing unit is rolled back alone and
+//! gets its own error, the others still commit (units are `Fn` so they can run twice; a unit's
+//! work must only write to the transaction). Failures are rare, so the common path spends no
+//! statement on savepoints. Once the commit has returned, the units are answered in
 //! the order they ran, and each unit's `on_commit` hook runs first, on the writer task: hooks
 //! therefore see commits in commit order (the engine publishes events from them, so publication
 //! order is seq order). If the transaction itself fails, every unit of the group gets that error.
@@ -27,14 +30,15 @@ const MAX_GROUP: usize = 512;
 
 /// A queued unit with its result type erased.
 trait Unit: Send {
-    /// Runs the unit's work on `tx`, keeping its result for [`Unit::finish`].
+    /// Runs the unit's work on `tx`, keeping its result for [`Unit::finish`]. Runs again if the
+    /// group is retried.
     fn run<'a>(&'a mut self, tx: &'a mut StoreTx) -> WriteFuture<'a, ()>;
     /// Answers the caller: `Ok` once the unit's writes are durable (after its hook ran).
     fn finish(self: Box<Self>, outcome: Result<(), StoreError>);
 }
 
 struct Job<T, F, H> {
-    work: Option<F>,
+    work: F,
     out: Option<T>,
     on_commit: H,
     reply: oneshot::Sender<Result<T, StoreError>>,
@@ -43,16 +47,13 @@ struct Job<T, F, H> {
 impl<T, F, H> Unit for Job<T, F, H>
 where
     T: Send + 'static,
-    F: for<'a> FnOnce(&'a mut StoreTx) -> WriteFuture<'a, T> + Send + 'static,
+    F: for<'a> Fn(&'a mut StoreTx) -> WriteFuture<'a, T> + Send + 'static,
     H: FnOnce(&T) + Send + 'static,
 {
     fn run<'a>(&'a mut self, tx: &'a mut StoreTx) -> WriteFuture<'a, ()> {
         Box::pin(async move {
-            let work = self
-                .work
-                .take()
-                .ok_or_else(|| StoreError::InvalidArgument("a unit runs once".to_owned()))?;
-            self.out = Some(work(tx).await?);
+            self.out = None;
+            self.out = Some((self.work)(tx).await?);
             Ok(())
         })
     }
@@ -93,12 +94,12 @@ impl Writer {
     pub(crate) async fn write<T, F, H>(&self, work: F, on_commit: H) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: for<'a> FnOnce(&'a mut StoreTx) -> WriteFuture<'a, T> + Send + 'static,
+        F: for<'a> Fn(&'a mut StoreTx) -> WriteFuture<'a, T> + Send + 'static,
         H: FnOnce(&T) + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
         let job = Job {
-            work: Some(work),
+            work,
             out: None,
             on_commit,
             reply,
@@ -126,37 +127,73 @@ async fn run(pools: Pools, cipher: Arc<Cipher>, mut units: mpsc::UnboundedReceiv
     }
 }
 
+/// How a group's attempt ended.
+enum Attempt {
+    /// Committed; one outcome per unit (errors only with savepoints).
+    Committed(Vec<Result<(), StoreError>>),
+    /// A unit failed without a savepoint (its error); the transaction is rolled back.
+    UnitFailed(StoreError),
+}
+
 /// Runs and commits one group, then answers its units in order.
 async fn commit_group(pools: &Pools, cipher: &Arc<Cipher>, mut group: Vec<Box<dyn Unit>>) {
-    let mut tx = match pools.begin().await {
-        Ok(handle) => StoreTx::new(handle, cipher, SeqCounter::Unread),
-        Err(err) => return fail_all(group, &err),
-    };
+    let mut result = attempt(pools, cipher, &mut group, false).await;
+    if let Ok(Attempt::UnitFailed(err)) = result {
+        result = match group.len() {
+            // Alone, the failing unit's rollback was the whole transaction's.
+            1 => Ok(Attempt::Committed(vec![Err(err)])),
+            _ => attempt(pools, cipher, &mut group, true).await,
+        };
+    }
+    match result {
+        Ok(Attempt::Committed(outcomes)) => {
+            for (unit, outcome) in group.into_iter().zip(outcomes) {
+                unit.finish(outcome);
+            }
+        }
+        Ok(Attempt::UnitFailed(err)) | Err(err) => fail_all(group, &err),
+    }
+}
+
+/// One transaction over the whole group: every unit, the event counter, the commit. With
+/// `isolated`, each unit runs in its own savepoint and a failing one is rolled back alone.
+async fn attempt(
+    pools: &Pools,
+    cipher: &Arc<Cipher>,
+    group: &mut [Box<dyn Unit>],
+    isolated: bool,
+) -> Result<Attempt, StoreError> {
+    let mut tx = StoreTx::new(pools.begin().await?, cipher, SeqCounter::Unread);
     let mut outcomes = Vec::with_capacity(group.len());
     for (i, unit) in group.iter_mut().enumerate() {
-        match run_unit(&mut tx, unit.as_mut(), i == 0).await {
+        let outcome = if isolated {
+            run_isolated(&mut tx, unit.as_mut(), i == 0).await
+        } else {
+            Ok(unit.run(&mut tx).await)
+        };
+        match outcome {
+            Ok(Err(err)) if !isolated => {
+                tx.rollback().await?;
+                return Ok(Attempt::UnitFailed(err));
+            }
             Ok(outcome) => outcomes.push(outcome),
             Err(err) => {
                 let _ = tx.rollback().await;
-                return fail_all(group, &err);
+                return Err(err);
             }
         }
     }
     if let Err(err) = tx.flush_seqs().await {
         let _ = tx.rollback().await;
-        return fail_all(group, &err);
+        return Err(err);
     }
-    if let Err(err) = tx.commit().await {
-        return fail_all(group, &err);
-    }
-    for (unit, outcome) in group.into_iter().zip(outcomes) {
-        unit.finish(outcome);
-    }
+    tx.commit().await?;
+    Ok(Attempt::Committed(outcomes))
 }
 
 /// Runs one unit in a fresh savepoint. The outer error means the transaction itself is broken
 /// (the savepoint statements failed); the inner one is the unit's own, already rolled back.
-async fn run_unit(
+async fn run_isolated(
     tx: &mut StoreTx,
     unit: &mut dyn Unit,
     first: bool,

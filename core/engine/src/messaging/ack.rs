@@ -179,6 +179,7 @@ pub(crate) async fn set_status(
     let (session, chat, id) = (shared.id.clone(), chat.to_owned(), id.to_owned());
     let status = super::history::to_store(status);
     let unit = write_unit(store, Some(shared.bus().publisher()), move |tx| {
+        let (session, chat, id, event) = (session.clone(), chat.clone(), id.clone(), event.clone());
         Box::pin(async move {
             let changed = tx
                 .update_message_status(&session, &chat, &id, status)

@@ -217,6 +217,7 @@ async fn send_message(
             // The message, its kept plaintext and the Signal state, durable before sending.
             batch
                 .commit_with(None, move |tx| {
+                    let record = record.clone();
                     Box::pin(async move {
                         tx.insert_message(&record).await?;
                         let plaintext = record.payload.as_deref().unwrap_or_default();

@@ -265,6 +265,7 @@ async fn persist(
     // A redelivered message (already stored) keeps its Signal writes and reports nothing.
     batch
         .commit_with(Some(shared.bus().publisher()), move |tx| {
+            let (record, event) = (record.clone(), event.clone());
             Box::pin(async move { store_incoming(tx, &record, event).await })
         })
         .await?;

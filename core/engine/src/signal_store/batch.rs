@@ -2,7 +2,7 @@
 //! `signal_store`).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use openwa_protocol::crypto::KeyPair;
@@ -160,21 +160,25 @@ impl SignalBatch {
     /// Commits `work` (e.g. the outgoing message, or an incoming message and its event) and then
     /// the buffered writes as one unit of the store's group commit: all of it is durable when
     /// this returns, or none. The event `work` logs is published through `publisher` once durable
-    /// (see `persist::write_unit`). Needs a database.
+    /// (see `persist::write_unit`; `work` may run twice). Needs a database.
     pub async fn commit_with<T, F>(self, publisher: Option<&Publisher>, work: F) -> Result<T, Error>
     where
         T: Send + 'static,
-        F: for<'a> FnOnce(&'a mut StoreTx) -> WriteFuture<'a, (T, Option<Event>)> + Send + 'static,
+        F: for<'a> Fn(&'a mut StoreTx) -> WriteFuture<'a, (T, Option<Event>)>
+            + Send
+            + Sync
+            + 'static,
     {
         let database = self
             .store
             .database()
             .cloned()
             .ok_or_else(|| Error::internal("no database to commit the Signal batch to"))?;
-        let pending = self.pending();
+        let (work, pending) = (Arc::new(work), Arc::new(self.pending()));
         let out = write_unit(&database, publisher, move |tx| {
+            let (work, pending) = (Arc::clone(&work), Arc::clone(&pending));
             Box::pin(async move {
-                let out = work(tx).await?;
+                let out = work(&mut *tx).await?;
                 pending.write_to(tx).await?;
                 Ok(out)
             })

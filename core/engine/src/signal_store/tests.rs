@@ -291,6 +291,7 @@ async fn commit_incoming(batch: super::SignalBatch, id: &str) -> bool {
     .unwrap();
     batch
         .commit_with(None, move |tx| {
+            let (record, event) = (record.clone(), event.clone());
             Box::pin(async move { store_incoming(tx, &record, event).await })
         })
         .await
