@@ -12,8 +12,8 @@
 //! - Atomicity: [`StoreTx`] (or [`Store::commit_incoming`]) commits a message together with the
 //!   Signal state change it caused, so the engine can persist first and acknowledge after.
 //! - Group commit: [`Store::write`] queues a unit of work for the store's one writer task, which
-//!   commits the units queued by every session together (a savepoint each), so one commit serves
-//!   many messages.
+//!   commits the units queued by every session together (a failing unit is rolled back alone),
+//!   so one commit serves many messages.
 
 mod backend;
 mod crypto;
