@@ -1,7 +1,9 @@
 //! The event bus: one bounded broadcast per manager, fed through the event log.
 //!
-//! [`EventBus::emit`] assigns the next `seq`, appends the event to the [`EventLog`] and only then
-//! publishes it, all under one lock, so log order, seq order and delivery order are the same.
+//! [`EventBus::emit`] hands the event to the [`EventLog`], which assigns the next `seq` and, once
+//! the event is durable, publishes it through the bus's [`Publisher`] — in seq order, so log
+//! order, seq order and delivery order are the same. No lock is held across I/O: the store's log
+//! publishes from its group-commit writer, in commit order; the memory log under its own lock.
 //! Publishing never waits: a subscriber that falls more than the buffer behind loses the oldest
 //! events and gets [`EventKind::Lagged`] instead, and can replay them from the log.
 
@@ -23,13 +25,16 @@ pub type LogFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send
 
 /// Durable, ordered storage of events (the store's event log implements it).
 pub trait EventLog: Send + Sync + fmt::Debug {
-    /// Appends one event and returns its seq, greater than every seq assigned before.
+    /// Appends one event with a seq greater than every seq assigned before and, once it is
+    /// durable, publishes it through `publisher`; concurrent appends publish in seq order.
+    /// Returns the event. An event that is not logged is not published.
     fn append<'a>(
         &'a self,
         session_id: &'a str,
-        kind: &'a EventKind,
+        kind: EventKind,
         timestamp_ms: u64,
-    ) -> LogFuture<'a, u64>;
+        publisher: &'a Publisher,
+    ) -> LogFuture<'a, Event>;
     /// Events with `seq > cursor`, oldest first, at most `limit`.
     fn since(&self, cursor: u64, limit: usize) -> LogFuture<'_, Vec<Event>>;
     /// The highest seq assigned so far (0 when none), so seqs continue after a restart.
@@ -65,25 +70,28 @@ impl MemoryEventLog {
             .map_err(|_| Error::internal("event log lock poisoned"))
     }
 
+    /// Appends and publishes under the log's lock, so publication follows seq order.
     fn append_now(
         &self,
         session_id: &str,
-        kind: &EventKind,
+        kind: EventKind,
         timestamp_ms: u64,
-    ) -> Result<u64, Error> {
+        publisher: &Publisher,
+    ) -> Result<Event, Error> {
         let mut inner = self.lock()?;
         inner.last_seq += 1;
         let event = Event {
             session_id: session_id.to_owned(),
             seq: inner.last_seq,
             timestamp_ms,
-            kind: kind.clone(),
+            kind,
         };
         if inner.events.len() == self.capacity {
             inner.events.pop_front();
         }
-        inner.events.push_back(event);
-        Ok(inner.last_seq)
+        inner.events.push_back(event.clone());
+        publisher.publish(&event);
+        Ok(event)
     }
 
     fn since_now(&self, cursor: u64, limit: usize) -> Result<Vec<Event>, Error> {
@@ -103,10 +111,11 @@ impl EventLog for MemoryEventLog {
     fn append<'a>(
         &'a self,
         session_id: &'a str,
-        kind: &'a EventKind,
+        kind: EventKind,
         timestamp_ms: u64,
-    ) -> LogFuture<'a, u64> {
-        let result = self.append_now(session_id, kind, timestamp_ms);
+        publisher: &'a Publisher,
+    ) -> LogFuture<'a, Event> {
+        let result = self.append_now(session_id, kind, timestamp_ms, publisher);
         Box::pin(async move { result })
     }
 
@@ -121,14 +130,28 @@ impl EventLog for MemoryEventLog {
     }
 }
 
+/// Hands durable events to the subscribers of one bus. Event logs call it in seq order (see
+/// [`EventLog::append`]). Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Publisher {
+    sender: broadcast::Sender<Event>,
+    last_seq: Arc<AtomicU64>,
+}
+
+impl Publisher {
+    /// Delivers `event` (already durable in the log) to every subscriber.
+    pub fn publish(&self, event: &Event) {
+        self.last_seq.fetch_max(event.seq, Ordering::SeqCst);
+        // No receivers is fine: the event is in the log.
+        let _ = self.sender.send(event.clone());
+    }
+}
+
 /// One manager's event bus.
 #[derive(Debug)]
 pub struct EventBus {
-    sender: broadcast::Sender<Event>,
+    publisher: Publisher,
     log: Arc<dyn EventLog>,
-    /// Held across append + publish so log order and delivery order are the same.
-    order: tokio::sync::Mutex<()>,
-    last_seq: AtomicU64,
 }
 
 impl EventBus {
@@ -137,55 +160,27 @@ impl EventBus {
         let last_seq = log.last_seq().await?;
         let (sender, _) = broadcast::channel(capacity.max(1));
         Ok(EventBus {
-            sender,
+            publisher: Publisher {
+                sender,
+                last_seq: Arc::new(AtomicU64::new(last_seq)),
+            },
             log,
-            order: tokio::sync::Mutex::new(()),
-            last_seq: AtomicU64::new(last_seq),
         })
     }
 
     /// Logs and publishes one event of `session_id`; returns it with its seq. If the log
     /// refuses it, nothing is published.
     pub async fn emit(&self, session_id: &str, kind: EventKind) -> Result<Event, Error> {
-        let ((), event) = self
-            .emit_logged(session_id, kind, || async { Ok(((), Logged::Deferred)) })
-            .await?;
-        event.ok_or_else(|| Error::internal("a deferred event is always published"))
+        self.log
+            .append(session_id, kind, now_ms(), &self.publisher)
+            .await
     }
 
-    /// Publishes an event that `log` writes to the log itself, inside the caller's own store
-    /// transaction (an incoming message, its Signal state and its event commit together). The
-    /// bus's order lock is held across `log`, so seq order and delivery order stay the same.
-    /// `log` answers with its result and what became of the event; with
-    /// [`Logged::Deferred`] (no database) the bus appends it to its own log here.
-    pub async fn emit_logged<T, F, Fut>(
-        &self,
-        session_id: &str,
-        kind: EventKind,
-        log: F,
-    ) -> Result<(T, Option<Event>), Error>
-    where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<(T, Logged), Error>>,
-    {
-        let _order = self.order.lock().await;
-        let timestamp_ms = now_ms();
-        let (out, logged) = log().await?;
-        let seq = match logged {
-            Logged::At(seq) => seq,
-            Logged::Deferred => self.log.append(session_id, &kind, timestamp_ms).await?,
-            Logged::Skipped => return Ok((out, None)),
-        };
-        let event = Event {
-            session_id: session_id.to_owned(),
-            seq,
-            timestamp_ms,
-            kind,
-        };
-        self.last_seq.fetch_max(seq, Ordering::SeqCst);
-        // No receivers is fine: the event is in the log.
-        let _ = self.sender.send(event.clone());
-        Ok((out, Some(event)))
+    /// The publisher of this bus, for events logged inside a caller's own store unit (an
+    /// incoming message, its Signal state and its event commit together; see
+    /// `persist::write_unit`).
+    pub(crate) fn publisher(&self) -> &Publisher {
+        &self.publisher
     }
 
     /// A new subscription to every event published from now on; `session` limits it to one
@@ -193,7 +188,7 @@ impl EventBus {
     pub fn subscribe(&self, session: Option<String>) -> EventStream {
         EventStream {
             inner: tokio::sync::Mutex::new(StreamInner {
-                receiver: self.sender.subscribe(),
+                receiver: self.publisher.sender.subscribe(),
                 session,
                 last_seq: self.last_seq(),
             }),
@@ -207,19 +202,8 @@ impl EventBus {
 
     /// The seq of the newest published event.
     pub fn last_seq(&self) -> u64 {
-        self.last_seq.load(Ordering::SeqCst)
+        self.publisher.last_seq.load(Ordering::SeqCst)
     }
-}
-
-/// What became of an event logged by the caller (see [`EventBus::emit_logged`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Logged {
-    /// Written to the log with this seq: publish it.
-    At(u64),
-    /// Not written because the caller has no database: the bus appends and publishes it.
-    Deferred,
-    /// Deliberately not logged (e.g. a redelivered message): publish nothing.
-    Skipped,
 }
 
 /// A subscription to events. `next()` never blocks the engine: it only waits for new events.
@@ -398,13 +382,14 @@ mod tests {
             fn append<'a>(
                 &'a self,
                 session_id: &'a str,
-                kind: &'a EventKind,
+                kind: EventKind,
                 timestamp_ms: u64,
-            ) -> LogFuture<'a, u64> {
+                publisher: &'a Publisher,
+            ) -> LogFuture<'a, Event> {
                 if self.fail.load(Ordering::SeqCst) {
                     return Box::pin(async { Err(Error::new(ErrorCode::Store, "disk full")) });
                 }
-                self.inner.append(session_id, kind, timestamp_ms)
+                self.inner.append(session_id, kind, timestamp_ms, publisher)
             }
             fn since(&self, cursor: u64, limit: usize) -> LogFuture<'_, Vec<Event>> {
                 self.inner.since(cursor, limit)
@@ -437,9 +422,11 @@ mod tests {
 
     #[tokio::test]
     async fn memory_log_is_bounded_and_ordered() {
-        let log = MemoryEventLog::new(3);
+        let log = Arc::new(MemoryEventLog::new(3));
+        let bus = EventBus::new(log.clone(), 16).await.unwrap();
         for expected in 1..=5 {
-            assert_eq!(log.append("a", &code(0), 0).await.unwrap(), expected);
+            let event = log.append("a", code(0), 0, bus.publisher()).await.unwrap();
+            assert_eq!(event.seq, expected);
         }
         let all = log.since(0, 10).await.unwrap();
         assert_eq!(all.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![3, 4, 5]);

@@ -25,7 +25,7 @@ pub(crate) mod session;
 pub(crate) mod signal_store;
 pub mod transport;
 
-pub use bus::{EventLog, EventStream, MemoryEventLog};
+pub use bus::{EventLog, EventStream, MemoryEventLog, Publisher};
 pub use config::{
     AtRestKey, BrowserInfo, DEFAULT_SERVER_URL, ManagerConfig, ProxyConfig, ProxyKind,
     SessionOptions, StoreBackend, StoreConfig, WHATSAPP_TRUST_ROOT,

@@ -6,12 +6,12 @@ use std::sync::Arc;
 use openwa_protocol::crypto::KeyPair;
 use openwa_protocol::proto::adv::AdvSignedDeviceIdentity;
 use openwa_store::{
-    Database, DeviceCredentials, KeySource, Store, StoreConfig as StoreOpenConfig, StoreError,
-    StoreKey,
+    Database, DeviceCredentials, InsertOutcome, KeySource, MessageRecord, Store,
+    StoreConfig as StoreOpenConfig, StoreError, StoreKey, StoreTx, WriteFuture,
 };
 use prost::Message as _;
 
-use crate::bus::{EventLog, LogFuture};
+use crate::bus::{EventLog, LogFuture, Publisher};
 use crate::config::{AtRestKey, StoreBackend, StoreConfig};
 use crate::credentials::{Credentials, PairedDevice, SignedPreKeyPair};
 use crate::error::{Error, ErrorCode};
@@ -79,19 +79,99 @@ fn event_from_record(record: openwa_store::EventRecord) -> Result<Event, Error> 
     })
 }
 
+/// An event to append inside a store unit, its payload already serialized.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingEvent {
+    session_id: String,
+    kind: EventKind,
+    payload: serde_json::Value,
+    timestamp_ms: u64,
+}
+
+impl PendingEvent {
+    /// An event of `session_id` stamped now.
+    pub(crate) fn new(session_id: &str, kind: EventKind) -> Result<Self, Error> {
+        Self::at(session_id, kind, crate::bus::now_ms())
+    }
+
+    fn at(session_id: &str, kind: EventKind, timestamp_ms: u64) -> Result<Self, Error> {
+        Ok(PendingEvent {
+            session_id: session_id.to_owned(),
+            payload: serde_json::to_value(&kind)?,
+            kind,
+            timestamp_ms,
+        })
+    }
+
+    /// Appends it to the log in `tx`; the answer is the event to publish once `tx` commits.
+    pub(crate) async fn append(self, tx: &mut StoreTx) -> Result<Event, StoreError> {
+        let seq = tx
+            .append_event(&self.session_id, self.kind.name(), &self.payload)
+            .await?;
+        Ok(Event {
+            session_id: self.session_id,
+            seq,
+            timestamp_ms: self.timestamp_ms,
+            kind: self.kind,
+        })
+    }
+}
+
+/// Runs `work` as one unit of the store's group commit ([`Store::write`]) and returns its
+/// result once durable. The event `work` logged, if any, is published through `publisher` right
+/// after the commit, in seq order with every other logged event; pass the bus's publisher
+/// whenever `work` may log one. `work` may run twice (see [`Store::write`]).
+pub(crate) async fn write_unit<T, F>(
+    store: &Store,
+    publisher: Option<&Publisher>,
+    work: F,
+) -> Result<T, Error>
+where
+    T: Send + 'static,
+    F: for<'a> Fn(&'a mut StoreTx) -> WriteFuture<'a, (T, Option<Event>)> + Send + 'static,
+{
+    let publisher = publisher.cloned();
+    let (out, _) = store
+        .write(work, move |(_, event): &(T, Option<Event>)| {
+            if let (Some(publisher), Some(event)) = (&publisher, event) {
+                publisher.publish(event);
+            }
+        })
+        .await?;
+    Ok(out)
+}
+
+/// "Persist, then ack" for an incoming message, as the body of a store unit: inserts `message`
+/// and, when it is new, appends `event`. Answers whether it was new, and the event to publish.
+pub(crate) async fn store_incoming(
+    tx: &mut StoreTx,
+    message: &MessageRecord,
+    event: PendingEvent,
+) -> Result<(bool, Option<Event>), StoreError> {
+    match tx.insert_message(message).await? {
+        InsertOutcome::Inserted => Ok((true, Some(event.append(tx).await?))),
+        InsertOutcome::Duplicate => Ok((false, None)),
+    }
+}
+
 impl EventLog for StoreEventLog {
     fn append<'a>(
         &'a self,
         session_id: &'a str,
-        kind: &'a EventKind,
-        _timestamp_ms: u64,
-    ) -> LogFuture<'a, u64> {
+        kind: EventKind,
+        timestamp_ms: u64,
+        publisher: &'a Publisher,
+    ) -> LogFuture<'a, Event> {
         Box::pin(async move {
-            let payload = serde_json::to_value(kind)?;
-            let mut tx = self.store.begin().await?;
-            let seq = tx.append_event(session_id, kind.name(), &payload).await?;
-            tx.commit().await?;
-            Ok(seq)
+            let pending = PendingEvent::at(session_id, kind, timestamp_ms)?;
+            write_unit(&self.store, Some(publisher), move |tx| {
+                let pending = pending.clone();
+                Box::pin(async move {
+                    let event = pending.append(tx).await?;
+                    Ok((event.clone(), Some(event)))
+                })
+            })
+            .await
         })
     }
 

@@ -1,4 +1,6 @@
-//! Load tool: event appends/s and message inserts/s on SQLite and PostgreSQL.
+//! Load tool: event appends/s and message inserts/s on SQLite and PostgreSQL, each its own
+//! transaction (`commit_incoming` goes through the group commit), and statements/s inside one
+//! transaction.
 //!
 //! `cargo run --release -p openwa-store --example store_load -- [COUNT] [TASKS]`
 //! SQLite goes to a temp dir; PostgreSQL to a fresh database on `OPENWA_TEST_PG_URL`
@@ -62,6 +64,27 @@ async fn run(name: &str, database: Database, count: usize, tasks: usize) -> Resu
         store.create_session(&format!("s{t}"), "connected").await?;
     }
     let mut out = std::io::stdout().lock();
+    // The cost of one statement on the connection (no commit per statement): `count` inserts in
+    // one group-commit unit, i.e. one transaction.
+    let start = Instant::now();
+    store
+        .write(
+            move |tx| {
+                Box::pin(async move {
+                    for i in 0..count {
+                        tx.insert_message(&message(0, 20_000, i)).await?;
+                    }
+                    Ok(())
+                })
+            },
+            |_| {},
+        )
+        .await?;
+    let rate = count as f64 / start.elapsed().as_secs_f64();
+    writeln!(
+        std::io::stdout().lock(),
+        "{name}: message insert, {count} in one transaction: {rate:.0}/s"
+    )?;
     for t in [1, tasks] {
         let s = store.clone();
         let rate = measure(t, count, move |task, i| {

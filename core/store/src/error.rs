@@ -42,6 +42,15 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// The group commit this write was part of failed as a whole (see [`crate::Store::write`]);
+    /// none of the group's writes happened.
+    #[error("group commit failed: {reason}")]
+    GroupFailed {
+        /// The error of the group's transaction.
+        reason: String,
+        /// Whether that error was transient.
+        retryable: bool,
+    },
     /// Any other database error.
     #[error("database error: {0}")]
     Backend(#[source] sqlx::Error),
@@ -52,6 +61,7 @@ impl StoreError {
     pub fn is_retryable(&self) -> bool {
         match self {
             StoreError::Unavailable(_) => true,
+            StoreError::GroupFailed { retryable, .. } => *retryable,
             StoreError::Backend(sqlx::Error::Database(db)) => {
                 // SQLite busy/locked, PostgreSQL serialization failure / deadlock.
                 matches!(db.code().as_deref(), Some("5" | "6" | "40001" | "40P01"))

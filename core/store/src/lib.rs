@@ -11,6 +11,9 @@
 //!   [`StoreError::WrongKey`] at [`Store::open`].
 //! - Atomicity: [`StoreTx`] (or [`Store::commit_incoming`]) commits a message together with the
 //!   Signal state change it caused, so the engine can persist first and acknowledge after.
+//! - Group commit: [`Store::write`] queues a unit of work for the store's one writer task, which
+//!   commits the units queued by every session together (a failing unit is rolled back alone),
+//!   so one commit serves many messages.
 
 mod backend;
 mod crypto;
@@ -21,6 +24,7 @@ mod store;
 pub mod testing;
 mod tx;
 mod types;
+mod writer;
 
 pub use backend::{Database, Dialect};
 pub use crypto::StoreKey;
@@ -34,6 +38,7 @@ pub use types::{
     MessageCursor, MessagePage, MessageRecord, MessageStatus, PageDirection, SessionRecord,
     SignedPreKey, StoredPreKey, TrustLevel,
 };
+pub use writer::WriteFuture;
 
 /// Wall-clock time in Unix milliseconds (0 if the clock is before 1970).
 pub(crate) fn now_millis() -> i64 {

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use crate::backend::{Database, Dialect, Pools, on_conn};
 use crate::crypto::{Cipher, Slot, StoreKey};
-use crate::tx::StoreTx;
+use crate::tx::{SeqCounter, StoreTx};
+use crate::writer::{WriteFuture, Writer};
 use crate::{
     DeviceCredentials, DeviceList, EventRecord, IdentityRecord, InsertOutcome, MessagePage,
     MessageRecord, MessageStatus, PageDirection, SessionRecord, StoreError, StoredPreKey, migrate,
@@ -88,6 +89,7 @@ pub struct IncomingOutcome {
 pub struct Store {
     pools: Pools,
     cipher: Arc<Cipher>,
+    writer: Writer,
 }
 
 impl Store {
@@ -100,7 +102,12 @@ impl Store {
         };
         let cipher = Arc::new(Cipher::new(&key));
         let pools = Pools::connect(&config.database, config.max_connections).await?;
-        let store = Store { pools, cipher };
+        let writer = Writer::spawn(pools.clone(), Arc::clone(&cipher));
+        let store = Store {
+            pools,
+            cipher,
+            writer,
+        };
         if let Err(e) = store.prepare().await {
             store.close().await;
             return Err(e);
@@ -142,18 +149,39 @@ impl Store {
 
     /// Starts a write transaction; see [`StoreTx`].
     pub async fn begin(&self) -> Result<StoreTx, StoreError> {
-        Ok(StoreTx {
-            handle: self.pools.begin().await?,
-            cipher: Arc::clone(&self.cipher),
-        })
+        Ok(StoreTx::new(
+            self.pools.begin().await?,
+            &self.cipher,
+            SeqCounter::PerAppend,
+        ))
+    }
+
+    /// Runs `work` as one unit of the next group commit (see the `writer` module docs): its
+    /// writes are committed together with other queued units and this returns once they are
+    /// durable (or failed, then none of them happened; another unit's failure never fails this
+    /// one). `work` may run more than once (a group with a failing unit is retried with a
+    /// savepoint per unit), so it must only write to the transaction it is given. `on_commit`
+    /// runs on the writer task right after the commit, before any later unit's hook, so hooks
+    /// observe commits in commit order; keep it short and non-blocking.
+    ///
+    /// Never call this while holding a [`StoreTx`] of this store: on SQLite both need the one
+    /// writer connection.
+    pub async fn write<T, F, H>(&self, work: F, on_commit: H) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'a> Fn(&'a mut StoreTx) -> WriteFuture<'a, T> + Send + 'static,
+        H: FnOnce(&T) + Send + 'static,
+    {
+        self.writer.write(work, on_commit).await
     }
 
     /// A read connection (no transaction) wrapped as a `StoreTx` for the read methods.
     async fn reader(&self) -> Result<StoreTx, StoreError> {
-        Ok(StoreTx {
-            handle: self.pools.read().await?,
-            cipher: Arc::clone(&self.cipher),
-        })
+        Ok(StoreTx::new(
+            self.pools.read().await?,
+            &self.cipher,
+            SeqCounter::PerAppend,
+        ))
     }
 
     /// Closes every connection; later calls fail with [`StoreError::Unavailable`].
@@ -171,21 +199,32 @@ impl Store {
         changes: &SignalChanges,
         event: Option<(&str, &serde_json::Value)>,
     ) -> Result<IncomingOutcome, StoreError> {
-        let mut tx = self.begin().await?;
-        let outcome = tx.insert_message(message).await?;
-        tx.apply_signal_changes(&message.session_id, changes)
-            .await?;
-        let event_seq = match (outcome, event) {
-            (InsertOutcome::Inserted, Some((kind, payload))) => {
-                Some(tx.append_event(&message.session_id, kind, payload).await?)
-            }
-            _ => None,
-        };
-        tx.commit().await?;
-        Ok(IncomingOutcome {
-            message: outcome,
-            event_seq,
-        })
+        let message = message.clone();
+        let changes = changes.clone();
+        let event = event.map(|(kind, payload)| (kind.to_owned(), payload.clone()));
+        self.write(
+            move |tx| {
+                let (message, changes, event) = (message.clone(), changes.clone(), event.clone());
+                Box::pin(async move {
+                    let outcome = tx.insert_message(&message).await?;
+                    tx.apply_signal_changes(&message.session_id, &changes)
+                        .await?;
+                    let event_seq = match (outcome, event) {
+                        (InsertOutcome::Inserted, Some((kind, payload))) => Some(
+                            tx.append_event(&message.session_id, &kind, &payload)
+                                .await?,
+                        ),
+                        _ => None,
+                    };
+                    Ok(IncomingOutcome {
+                        message: outcome,
+                        event_seq,
+                    })
+                })
+            },
+            |_| {},
+        )
+        .await
     }
 }
 

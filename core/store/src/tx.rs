@@ -19,9 +19,31 @@ use crate::crypto::Cipher;
 pub struct StoreTx {
     pub(crate) handle: Handle,
     pub(crate) cipher: Arc<Cipher>,
+    pub(crate) seqs: SeqCounter,
+}
+
+/// How a transaction takes event seqs from the `event_seq` counter row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SeqCounter {
+    /// Every append increments the row (one-off transactions).
+    PerAppend,
+    /// A group commit that has not appended yet: its first append increments (and locks) the
+    /// row, later ones count in memory, [`StoreTx::flush_seqs`] writes the last one back.
+    Unread,
+    /// A group commit's counter: the last seq handed out, and the value the row holds.
+    Held { last: i64, stored: i64 },
 }
 
 impl StoreTx {
+    /// A transaction on `handle`.
+    pub(crate) fn new(handle: Handle, cipher: &Arc<Cipher>, seqs: SeqCounter) -> Self {
+        StoreTx {
+            handle,
+            cipher: Arc::clone(cipher),
+            seqs,
+        }
+    }
+
     /// Makes every write of this transaction durable and visible, atomically.
     pub async fn commit(self) -> Result<(), StoreError> {
         self.handle.commit().await

@@ -9,6 +9,7 @@ use tokio::time::Instant;
 
 use crate::error::{Error, ErrorCode};
 use crate::event::{EventKind, Message, MessageStatus};
+use crate::persist::{PendingEvent, write_unit};
 use crate::session::SessionShared;
 
 /// A sent message waiting for its server ack (kept by the connection driver).
@@ -101,24 +102,29 @@ pub async fn complete(shared: &SessionShared, pending: PendingSend, outcome: Res
                 status: MessageStatus::Sent,
                 ..message
             };
-            set_status(shared, &message.chat, &message.id, MessageStatus::Sent).await;
-            shared
-                .emit(EventKind::MessageSent {
-                    message: message.clone(),
-                })
-                .await;
+            let sent = EventKind::MessageSent {
+                message: message.clone(),
+            };
+            set_status(
+                shared,
+                &message.chat,
+                &message.id,
+                MessageStatus::Sent,
+                sent,
+                true,
+            )
+            .await;
             Ok(message)
         }
         Err(err) => {
-            if nacked && set_status(shared, &message.chat, &message.id, MessageStatus::Failed).await
-            {
-                shared
-                    .emit(EventKind::MessageStatus {
-                        chat: message.chat.clone(),
-                        message_id: message.id.clone(),
-                        status: MessageStatus::Failed,
-                    })
-                    .await;
+            if nacked {
+                let failed = EventKind::MessageStatus {
+                    chat: message.chat.clone(),
+                    message_id: message.id.clone(),
+                    status: MessageStatus::Failed,
+                };
+                let status = MessageStatus::Failed;
+                set_status(shared, &message.chat, &message.id, status, failed, false).await;
             }
             Err(err)
         }
@@ -146,20 +152,46 @@ pub async fn prune_kept(shared: std::sync::Arc<SessionShared>) {
     }
 }
 
-/// Moves a stored message's status forward; returns whether it changed.
+/// Moves a stored message's status forward and logs `event` with it, in one store unit: when
+/// the status changed, or in any case with `always`. Returns whether the status changed.
 pub(crate) async fn set_status(
     shared: &SessionShared,
     chat: &str,
     id: &str,
     status: MessageStatus,
+    event: EventKind,
+    always: bool,
 ) -> bool {
     let Some(store) = shared.database() else {
-        return shared.memory.advance(chat, id, status);
+        let changed = shared.memory.advance(chat, id, status);
+        if changed || always {
+            shared.emit(event).await;
+        }
+        return changed;
     };
-    match store
-        .update_message_status(&shared.id, chat, id, super::history::to_store(status))
-        .await
-    {
+    let event = match PendingEvent::new(&shared.id, event) {
+        Ok(event) => event,
+        Err(err) => {
+            tracing::error!(session = %shared.id, %err, "status event not serializable");
+            return false;
+        }
+    };
+    let (session, chat, id) = (shared.id.clone(), chat.to_owned(), id.to_owned());
+    let status = super::history::to_store(status);
+    let unit = write_unit(store, Some(shared.bus().publisher()), move |tx| {
+        let (session, chat, id, event) = (session.clone(), chat.clone(), id.clone(), event.clone());
+        Box::pin(async move {
+            let changed = tx
+                .update_message_status(&session, &chat, &id, status)
+                .await?;
+            let event = match changed || always {
+                true => Some(event.append(tx).await?),
+                false => None,
+            };
+            Ok((changed, event))
+        })
+    });
+    match unit.await {
         Ok(changed) => changed,
         Err(err) => {
             tracing::warn!(session = %shared.id, %err, "message status not stored");

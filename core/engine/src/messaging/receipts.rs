@@ -90,14 +90,12 @@ pub async fn on_receipt(shared: &Arc<SessionShared>, node: &openwa_protocol::Nod
     let keys = chat_keys(shared, &chat).await;
     for id in ids {
         for key in &keys {
-            if set_status(shared, key, &id, status).await {
-                shared
-                    .emit(EventKind::MessageStatus {
-                        chat: key.clone(),
-                        message_id: id.clone(),
-                        status,
-                    })
-                    .await;
+            let event = EventKind::MessageStatus {
+                chat: key.clone(),
+                message_id: id.clone(),
+                status,
+            };
+            if set_status(shared, key, &id, status, event, false).await {
                 break;
             }
         }

@@ -201,9 +201,8 @@ async fn send_message(
         status: MessageStatus::Pending,
     };
     match shared.database() {
-        Some(store) => {
-            let mut tx = store.begin().await?;
-            tx.insert_message(&MessageRecord {
+        Some(_) => {
+            let record = MessageRecord {
                 session_id: shared.id.clone(),
                 chat: message.chat.clone(),
                 id: id.clone(),
@@ -214,11 +213,20 @@ async fn send_message(
                 body: message.text.clone(),
                 payload: Some(plaintext.clone()),
                 status: openwa_store::MessageStatus::Pending,
-            })
-            .await?;
-            tx.put_outgoing(&shared.id, &message.chat, &id, &plaintext)
+            };
+            // The message, its kept plaintext and the Signal state, durable before sending.
+            batch
+                .commit_with(None, move |tx| {
+                    let record = record.clone();
+                    Box::pin(async move {
+                        tx.insert_message(&record).await?;
+                        let plaintext = record.payload.as_deref().unwrap_or_default();
+                        tx.put_outgoing(&record.session_id, &record.chat, &record.id, plaintext)
+                            .await?;
+                        Ok(((), None))
+                    })
+                })
                 .await?;
-            batch.commit_in(tx).await?;
         }
         None => {
             batch.commit().await?;
@@ -240,15 +248,20 @@ async fn send_message(
     };
     if !queued {
         // It never left: the message failed.
-        if set_status(shared, &message.chat, &id, MessageStatus::Failed).await {
-            shared
-                .emit(EventKind::MessageStatus {
-                    chat: message.chat.clone(),
-                    message_id: id,
-                    status: MessageStatus::Failed,
-                })
-                .await;
-        }
+        let failed = EventKind::MessageStatus {
+            chat: message.chat.clone(),
+            message_id: id.clone(),
+            status: MessageStatus::Failed,
+        };
+        set_status(
+            shared,
+            &message.chat,
+            &id,
+            MessageStatus::Failed,
+            failed,
+            false,
+        )
+        .await;
         return Err(Error::new(ErrorCode::NotConnected, "the connection closed"));
     }
     answer

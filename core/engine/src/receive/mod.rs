@@ -20,10 +20,10 @@ use prost::Message as _;
 pub use content::Content;
 pub use receipts::RetryCounter;
 
-use crate::bus::Logged;
 use crate::error::Error;
 use crate::event::{EventKind, Message, MessageStatus};
 use crate::messaging::addressing::{alt_chat, chat_keys};
+use crate::persist::{PendingEvent, store_incoming};
 use crate::session::SessionShared;
 use crate::signal_store::SignalBatch;
 
@@ -266,22 +266,18 @@ async fn persist(
     let kind = EventKind::MessageReceived {
         message: event_message,
     };
-    let payload = serde_json::to_value(&kind)?;
-    let name = kind.name();
-    let persistent = shared.database().is_some();
-    shared
-        .bus()
-        .emit_logged(&shared.id, kind, || async move {
-            crate::fault::point("receive_before_commit");
-            let commit = batch
-                .commit_incoming(&record, Some((name, &payload)))
-                .await?;
-            let logged = match commit.event_seq {
-                Some(seq) => Logged::At(seq),
-                None if commit.duplicate || persistent => Logged::Skipped,
-                None => Logged::Deferred,
-            };
-            Ok(((), logged))
+    crate::fault::point("receive_before_commit");
+    if shared.database().is_none() {
+        batch.commit().await?;
+        shared.bus().emit(&shared.id, kind).await?;
+        return Ok(());
+    }
+    let event = PendingEvent::new(&shared.id, kind)?;
+    // A redelivered message (already stored) keeps its Signal writes and reports nothing.
+    batch
+        .commit_with(Some(shared.bus().publisher()), move |tx| {
+            let (record, event) = (record.clone(), event.clone());
+            Box::pin(async move { store_incoming(tx, &record, event).await })
         })
         .await?;
     Ok(())

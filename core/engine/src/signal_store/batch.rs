@@ -2,7 +2,7 @@
 //! `signal_store`).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use openwa_protocol::crypto::KeyPair;
@@ -11,10 +11,13 @@ use openwa_protocol::signal::{
     ProtocolAddress, SenderKeyName, SenderKeyRecord, SenderKeyStore, SessionRecord, SessionStore,
     SignedPreKeyRecord, SignedPreKeyStore, StoreError,
 };
-use openwa_store::{InsertOutcome, MessageRecord, SenderKeyChange, SignalChanges, StoreTx};
+use openwa_store::{SenderKeyChange, SignalChanges, StoreTx, WriteFuture};
 
 use super::{SignalStore, address_key, identity_record};
+use crate::bus::Publisher;
 use crate::error::Error;
+use crate::event::Event;
+use crate::persist::write_unit;
 
 /// Writes of one batch, not yet committed.
 #[derive(Default)]
@@ -64,13 +67,24 @@ impl Overlay {
     }
 }
 
-/// What [`SignalBatch::commit_incoming`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IncomingCommit {
-    /// The message was stored before (a redelivery): report nothing new.
-    pub duplicate: bool,
-    /// Seq of the event appended with the message (new message with an event only).
-    pub event_seq: Option<u64>,
+/// A batch's writes, serialized, ready to go into a store unit.
+struct PendingWrites {
+    session: String,
+    changes: SignalChanges,
+    pre_keys: Vec<(u32, Vec<u8>)>,
+    signed: Vec<(u32, Vec<u8>)>,
+}
+
+impl PendingWrites {
+    async fn write_to(&self, tx: &mut StoreTx) -> Result<(), openwa_store::StoreError> {
+        if !self.pre_keys.is_empty() {
+            tx.put_prekeys(&self.session, &self.pre_keys).await?;
+        }
+        for (id, record) in &self.signed {
+            tx.put_signed_prekey(&self.session, *id, record).await?;
+        }
+        tx.apply_signal_changes(&self.session, &self.changes).await
+    }
 }
 
 /// One unit of Signal work of a session: implements every Signal store trait, buffers its
@@ -135,83 +149,62 @@ impl SignalBatch {
 
     /// Commits the buffered writes alone, atomically.
     pub async fn commit(self) -> Result<(), Error> {
-        match self.store.database().cloned() {
-            Some(database) => {
-                let tx = database.begin().await?;
-                self.commit_in(tx).await
-            }
-            None => {
-                self.absorb();
-                Ok(())
-            }
-        }
-    }
-
-    /// Adds the buffered writes to `tx` (which may already hold e.g. the outgoing message) and
-    /// commits it: all of it is durable, or none.
-    pub async fn commit_in(self, mut tx: StoreTx) -> Result<(), Error> {
-        self.write_to(&mut tx).await?;
-        tx.commit().await?;
-        self.absorb();
-        Ok(())
-    }
-
-    /// "Persist, then ack" for an incoming message: stores `message`, the buffered Signal
-    /// writes and, for a message not seen before, `event` (kind, JSON payload) in one
-    /// transaction. The Signal writes are kept for a redelivered message too (decrypting it
-    /// advanced the ratchet). Without a database only the Signal writes are kept.
-    pub async fn commit_incoming(
-        self,
-        message: &MessageRecord,
-        event: Option<(&str, &serde_json::Value)>,
-    ) -> Result<IncomingCommit, Error> {
-        let Some(database) = self.store.database().cloned() else {
+        if self.store.database().is_none() {
             self.absorb();
-            return Ok(IncomingCommit {
-                duplicate: false,
-                event_seq: None,
-            });
-        };
-        let mut tx = database.begin().await?;
-        let outcome = tx.insert_message(message).await?;
-        let duplicate = outcome == InsertOutcome::Duplicate;
-        let event_seq = match event {
-            Some((kind, payload)) if !duplicate => {
-                Some(tx.append_event(&message.session_id, kind, payload).await?)
-            }
-            _ => None,
-        };
-        self.commit_in(tx).await?;
-        Ok(IncomingCommit {
-            duplicate,
-            event_seq,
-        })
+            return Ok(());
+        }
+        self.commit_with(None, |_| Box::pin(async { Ok(((), None)) }))
+            .await
     }
 
-    async fn write_to(&self, tx: &mut StoreTx) -> Result<(), Error> {
-        let session = self.store.session_id().to_owned();
-        let (changes, pre_keys, signed) = {
-            let overlay = self.overlay();
-            let pre_keys: Vec<(u32, Vec<u8>)> = overlay
+    /// Commits `work` (e.g. the outgoing message, or an incoming message and its event) and then
+    /// the buffered writes as one unit of the store's group commit: all of it is durable when
+    /// this returns, or none. The event `work` logs is published through `publisher` once durable
+    /// (see `persist::write_unit`; `work` may run twice). Needs a database.
+    pub async fn commit_with<T, F>(self, publisher: Option<&Publisher>, work: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: for<'a> Fn(&'a mut StoreTx) -> WriteFuture<'a, (T, Option<Event>)>
+            + Send
+            + Sync
+            + 'static,
+    {
+        let database = self
+            .store
+            .database()
+            .cloned()
+            .ok_or_else(|| Error::internal("no database to commit the Signal batch to"))?;
+        let (work, pending) = (Arc::new(work), Arc::new(self.pending()));
+        let out = write_unit(&database, publisher, move |tx| {
+            let (work, pending) = (Arc::clone(&work), Arc::clone(&pending));
+            Box::pin(async move {
+                let out = work(&mut *tx).await?;
+                pending.write_to(tx).await?;
+                Ok(out)
+            })
+        })
+        .await?;
+        self.absorb();
+        Ok(out)
+    }
+
+    /// The buffered writes in the store's form.
+    fn pending(&self) -> PendingWrites {
+        let overlay = self.overlay();
+        PendingWrites {
+            session: self.store.session_id().to_owned(),
+            changes: overlay.signal_changes(),
+            pre_keys: overlay
                 .new_pre_keys
                 .iter()
                 .map(|(id, record)| (*id, record.serialize()))
-                .collect();
-            let signed: Vec<(u32, Vec<u8>)> = overlay
+                .collect(),
+            signed: overlay
                 .signed_pre_keys
                 .iter()
                 .map(|(id, record)| (*id, record.serialize()))
-                .collect();
-            (overlay.signal_changes(), pre_keys, signed)
-        };
-        if !pre_keys.is_empty() {
-            tx.put_prekeys(&session, &pre_keys).await?;
+                .collect(),
         }
-        for (id, record) in &signed {
-            tx.put_signed_prekey(&session, *id, record).await?;
-        }
-        tx.apply_signal_changes(&session, &changes).await?;
-        Ok(())
     }
 
     fn absorb(self) {

@@ -7,10 +7,11 @@
 //! - reads go through a per-session in-memory cache of committed records (loaded from the
 //!   database on first use);
 //! - writes are **buffered** in the batch and reach the database only when the batch is
-//!   committed: alone ([`SignalBatch::commit`]), inside a caller's transaction together with
-//!   the outgoing message ([`SignalBatch::commit_in`]), or together with an incoming message and
-//!   its event ([`SignalBatch::commit_incoming`], "persist, then ack"). A batch dropped without
-//!   commit changes nothing, in the database or in the cache;
+//!   committed, always as one unit of the store's group commit: alone
+//!   ([`SignalBatch::commit`]), or together with the caller's writes
+//!   ([`SignalBatch::commit_with`]: the outgoing message, or an incoming message and its event —
+//!   "persist, then ack"). A batch dropped without commit changes nothing, in the database or in
+//!   the cache;
 //! - one batch at a time per session (the batch holds the session's Signal lock), so a session
 //!   record is never advanced by two operations at once.
 //!
@@ -34,8 +35,7 @@ use openwa_protocol::signal::{
 };
 use openwa_store::{IdentityRecord, Store, TrustLevel};
 
-#[allow(unused_imports)] // used by the receive pipeline
-pub use batch::{IncomingCommit, SignalBatch};
+pub use batch::SignalBatch;
 
 use crate::error::{Error, ErrorCode};
 

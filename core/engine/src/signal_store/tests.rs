@@ -11,6 +11,8 @@ use openwa_store::{MessageRecord, MessageStatus, Store};
 use rand::rngs::OsRng;
 
 use super::{LocalKeys, SignalStore};
+use crate::event::EventKind;
+use crate::persist::{PendingEvent, store_incoming};
 use crate::store_testdb::TestDb;
 
 const SESSION: &str = "alice";
@@ -276,20 +278,36 @@ fn message(id: &str) -> MessageRecord {
     }
 }
 
+/// Commits `batch` with the incoming message `id` and its event, as the receive pipeline does;
+/// answers whether the message was new.
+async fn commit_incoming(batch: super::SignalBatch, id: &str) -> bool {
+    let record = message(id);
+    let event = PendingEvent::new(
+        SESSION,
+        EventKind::PairingCode {
+            code: id.to_owned(),
+        },
+    )
+    .unwrap();
+    batch
+        .commit_with(None, move |tx| {
+            let (record, event) = (record.clone(), event.clone());
+            Box::pin(async move { store_incoming(tx, &record, event).await })
+        })
+        .await
+        .unwrap()
+}
+
 async fn incoming_commit_is_atomic_and_deduplicated(db: Arc<TestDb>) {
     let store = open_with_session(&db).await;
     let alice = SignalStore::new(SESSION, Some(Arc::clone(&store)), local_keys());
     let bob = Peer::new("200000000000002_1");
     bob.start_with(&alice, 11).await;
     let first = bob.encrypt(b"hello").await;
-    let payload = serde_json::json!({"type": "message_received"});
     let (_, batch) = decrypt(&alice, &bob.address, &first).await.unwrap();
-    let outcome = batch
-        .commit_incoming(&message("M1"), Some(("message_received", &payload)))
-        .await
-        .unwrap();
-    assert!(!outcome.duplicate);
-    let seq = outcome.event_seq.unwrap();
+    assert!(commit_incoming(batch, "M1").await, "new");
+    let seq = store.last_event_seq().await.unwrap();
+    assert_eq!(seq, 1);
     assert!(
         store
             .get_message(SESSION, "15550000002@s.whatsapp.net", "M1")
@@ -302,13 +320,15 @@ async fn incoming_commit_is_atomic_and_deduplicated(db: Arc<TestDb>) {
     // A redelivery: the Signal writes are kept, no second event.
     let second = bob.encrypt(b"again").await;
     let (_, batch) = decrypt(&alice, &bob.address, &second).await.unwrap();
-    let outcome = batch
-        .commit_incoming(&message("M1"), Some(("message_received", &payload)))
-        .await
-        .unwrap();
-    assert!(outcome.duplicate);
-    assert_eq!(outcome.event_seq, None);
+    assert!(!commit_incoming(batch, "M1").await, "duplicate");
     assert_eq!(store.last_event_seq().await.unwrap(), seq);
+    assert!(
+        matches!(
+            decrypt(&alice, &bob.address, &second).await,
+            Err(signal::SignalError::DuplicateMessage { .. })
+        ),
+        "the redelivery's ratchet step was kept"
+    );
     store.close().await;
 }
 

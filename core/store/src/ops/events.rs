@@ -3,9 +3,11 @@
 //! Sequence numbers come from a counter row that each appending transaction updates; the row lock
 //! is held until that transaction commits, so sequence numbers are assigned in commit order and a
 //! reader paging with `events_since` never skips an event that commits later with a smaller seq.
+//! A group commit updates the row once for its first event, counts the others in memory and
+//! writes the last seq back before it commits (one statement per event instead of two).
 
 use crate::backend::{RowExt, on_conn};
-use crate::tx::{StoreTx, limit};
+use crate::tx::{SeqCounter, StoreTx, limit};
 use crate::{EventRecord, StoreError, now_millis};
 
 const COLUMNS: &str = "SELECT seq, session_id, kind, payload, created_at FROM event_log";
@@ -38,12 +40,25 @@ impl StoreTx {
     ) -> Result<u64, StoreError> {
         let payload = payload.to_string();
         let now = now_millis();
+        let counted =
+            match self.seqs {
+                SeqCounter::Held { last, .. } => Some(last.checked_add(1).ok_or_else(|| {
+                    StoreError::corrupt("counters", format!("seq {last} overflows"))
+                })?),
+                SeqCounter::PerAppend | SeqCounter::Unread => None,
+            };
         let seq: i64 = on_conn!(self.conn(), |c| {
-            let seq: i64 = sqlx::query_scalar(
-                "UPDATE counters SET value = value + 1 WHERE name = 'event_seq' RETURNING value",
-            )
-            .fetch_one(&mut *c)
-            .await?;
+            let seq: i64 = match counted {
+                Some(seq) => seq,
+                None => {
+                    sqlx::query_scalar(
+                        "UPDATE counters SET value = value + 1 WHERE name = 'event_seq' \
+                         RETURNING value",
+                    )
+                    .fetch_one(&mut *c)
+                    .await?
+                }
+            };
             sqlx::query(
                 "INSERT INTO event_log (seq, session_id, kind, payload, created_at) \
                  VALUES ($1, $2, $3, $4, $5)",
@@ -57,7 +72,32 @@ impl StoreTx {
             .await?;
             seq
         });
+        self.seqs = match self.seqs {
+            SeqCounter::PerAppend => SeqCounter::PerAppend,
+            SeqCounter::Unread => SeqCounter::Held {
+                last: seq,
+                stored: seq,
+            },
+            SeqCounter::Held { stored, .. } => SeqCounter::Held { last: seq, stored },
+        };
         u64::try_from(seq).map_err(|_| StoreError::corrupt("counters", format!("seq {seq}")))
+    }
+
+    /// Writes a group commit's last handed-out seq back to the counter row (see
+    /// [`SeqCounter`]); nothing to do when it is already there.
+    pub(crate) async fn flush_seqs(&mut self) -> Result<(), StoreError> {
+        if let SeqCounter::Held { last, stored } = self.seqs
+            && last != stored
+        {
+            on_conn!(self.conn(), |c| {
+                sqlx::query("UPDATE counters SET value = $1 WHERE name = 'event_seq'")
+                    .bind(last)
+                    .execute(&mut *c)
+                    .await?;
+            });
+            self.seqs = SeqCounter::Held { last, stored: last };
+        }
+        Ok(())
     }
 
     /// Up to `max` events with `seq > after`, in seq order. Start with `after = 0`; continue with

@@ -1157,3 +1157,72 @@ pub async fn message_pagination_across_chats(db: Arc<TestDb>) {
         Err(StoreError::InvalidArgument(_))
     ));
 }
+
+/// Group commit: concurrent units commit together; a failing unit is rolled back alone and gets
+/// its own error; hooks run in commit order, so the seqs they see are strictly increasing.
+pub async fn group_commit_isolates_failures_and_orders_hooks(db: Arc<TestDb>) {
+    const UNITS: u64 = 60;
+    let store = store_with_session(&db).await;
+    let hooked = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut units = Vec::new();
+    for i in 0..UNITS {
+        let store = store.clone();
+        let hooked = Arc::clone(&hooked);
+        units.push(tokio::spawn(async move {
+            store
+                .write(
+                    move |tx| {
+                        Box::pin(async move {
+                            tx.put_kv(S, &format!("k{i}"), b"v").await?;
+                            let seq = tx.append_event(S, "t", &json!(i)).await?;
+                            if i % 7 == 3 {
+                                // Fails after writing: the unit's writes must vanish.
+                                tx.put_kv("no-such-session", "k", b"v").await?;
+                            }
+                            Ok(seq)
+                        })
+                    },
+                    move |seq: &u64| hooked.lock().unwrap().push(*seq),
+                )
+                .await
+        }));
+    }
+    let mut committed = BTreeSet::new();
+    for (i, unit) in (0..UNITS).zip(units) {
+        let result = unit.await.unwrap();
+        let kv = store.get_kv(S, &format!("k{i}")).await.unwrap();
+        if i % 7 == 3 {
+            assert!(
+                matches!(result, Err(StoreError::NotFound(_))),
+                "unit {i}: {result:?}"
+            );
+            assert_eq!(kv, None, "unit {i} rolled back");
+        } else {
+            committed.insert(result.unwrap());
+            assert_eq!(kv.as_deref(), Some(&b"v"[..]), "unit {i} committed");
+        }
+    }
+    let hooked = hooked.lock().unwrap().clone();
+    assert!(hooked.windows(2).all(|p| p[0] < p[1]), "hooks in seq order");
+    assert_eq!(hooked.iter().copied().collect::<BTreeSet<_>>(), committed);
+    // Rolled-back units consumed no seq: the committed ones are 1..=n, all in the log.
+    let n = committed.len() as u64;
+    assert_eq!(committed, (1..=n).collect::<BTreeSet<_>>());
+    let logged: Vec<u64> = store
+        .events_since(0, 1000)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(logged, (1..=n).collect::<Vec<_>>());
+    // The group's counter was written back: seqs continue after a reopen.
+    store.close().await;
+    let reopened = db.open().await;
+    assert_eq!(reopened.last_event_seq().await.unwrap(), n);
+    assert_eq!(
+        reopened.append_event(S, "t", &json!(0)).await.unwrap(),
+        n + 1
+    );
+    reopened.close().await;
+}

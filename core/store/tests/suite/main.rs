@@ -36,6 +36,7 @@ on_both_backends!(
     tampered_or_swapped_values_are_corrupt,
     key_file_is_created_and_reused,
     concurrent_event_appends_are_gapless,
+    group_commit_isolates_failures_and_orders_hooks,
     data_survives_reopen,
     newer_schema_is_refused,
 );
