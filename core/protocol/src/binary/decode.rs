@@ -18,6 +18,10 @@ pub const MAX_DEPTH: usize = 64;
 /// Largest payload a compressed node may inflate to (16 MiB, the frame size limit).
 pub const MAX_INFLATED_LEN: usize = 16 << 20;
 
+/// Longest frame (flags byte included) that [`decode_ref`](super::decode_ref) views: a flags
+/// byte and [`MAX_INFLATED_LEN`] bytes, more than the transport carries in one frame.
+pub const MAX_VIEW_LEN: usize = MAX_INFLATED_LEN + 1;
+
 /// Why bytes are not a binary node. Positions are byte offsets into the node bytes with the
 /// flags byte at offset 0 (for compressed input, offsets into flags byte + inflated payload).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -98,6 +102,13 @@ pub enum DecodeError {
     /// The compressed payload inflates past [`MAX_INFLATED_LEN`].
     #[error("compressed node inflates past {MAX_INFLATED_LEN} bytes")]
     InflatedTooLarge,
+    /// A frame longer than [`MAX_VIEW_LEN`] given to [`decode_ref`](super::decode_ref) or a
+    /// [`Decoder`](super::Decoder) (the owned [`decode`] takes any length).
+    #[error("frame of {len} bytes is too large for a borrowed view (at most {MAX_VIEW_LEN})")]
+    FrameTooLarge {
+        /// The frame's length.
+        len: usize,
+    },
 }
 
 type Result<T> = std::result::Result<T, DecodeError>;
@@ -169,7 +180,7 @@ struct Owned;
 impl Strings<'_> for Owned {
     type Str = CompactString;
 
-    fn token(&mut self, token: &'static str) -> CompactString {
+    fn token(&mut self, _code: TokenCode, token: &'static str) -> CompactString {
         token_string(token)
     }
 
@@ -233,16 +244,51 @@ fn is_jid_tag(tag: u8) -> bool {
     )
 }
 
+/// A token's number, for builders that store tokens by number: the tag byte of a single-byte
+/// token (0 is the empty string of LIST_EMPTY), `256 * (1 + dict) + index` for a double-byte
+/// one, [`SERVER_CODE`] + n for the n-th of [`AD_SERVERS`]. [`token_text`] turns it back.
+pub(super) type TokenCode = u16;
+
+/// The servers an AD_JID's domain byte names (domains 0, 1, 128 and 129).
+const AD_SERVERS: [&str; 4] = [
+    DEFAULT_USER_SERVER,
+    HIDDEN_USER_SERVER,
+    HOSTED_SERVER,
+    HOSTED_LID_SERVER,
+];
+
+/// The [`TokenCode`] of the first of [`AD_SERVERS`] (after the four double-byte dictionaries).
+const SERVER_CODE: TokenCode = 256 * 5;
+
+fn double_code(dict: u8, index: u8) -> TokenCode {
+    256 * (1 + TokenCode::from(dict)) + TokenCode::from(index)
+}
+
+/// The text of a [`TokenCode`] in a dictionary (the empty string for a number that is none).
+pub(super) fn token_text(dictionary: Dictionary, code: TokenCode) -> &'static str {
+    let (single, double) = dictionary.tables();
+    let index = usize::from(code % 256);
+    let text = match code / 256 {
+        0 => single.get(index),
+        table @ 1..=4 => double
+            .get(usize::from(table - 1))
+            .and_then(|table| table.get(index)),
+        _ => AD_SERVERS.get(usize::from(code - SERVER_CODE)),
+    };
+    text.copied().unwrap_or_default()
+}
+
 /// How a decoder stores the strings the [`Reader`] finds: the owned decoder makes
 /// [`CompactString`]s, the borrowed view keeps references into the frame.
 pub(super) trait Strings<'a> {
     /// A stored string.
     type Str;
-    /// A dictionary token (or the empty string of LIST_EMPTY).
-    fn token(&mut self, token: &'static str) -> Self::Str;
+    /// A dictionary token (or the empty string of LIST_EMPTY, or an AD_JID's server): its
+    /// number and its text.
+    fn token(&mut self, code: TokenCode, token: &'static str) -> Self::Str;
     /// The bytes of a BINARY_n string, maybe invalid UTF-8 (to be replaced with U+FFFD).
     fn bytes(&mut self, bytes: &'a [u8]) -> Self::Str;
-    /// An unpacked nibble/hex string (ASCII).
+    /// An unpacked nibble/hex string, checked to be ASCII.
     fn packed(&mut self, text: &[u8]) -> Self::Str;
     /// Whether a stored string is empty.
     fn is_empty(&self, text: &Self::Str) -> bool;
@@ -334,6 +380,11 @@ impl<'a> Reader<'a> {
     /// Offset of the cursor counting the flags byte.
     fn offset(&self) -> usize {
         self.pos + 1
+    }
+
+    /// Offset of the cursor in the bytes after the flags byte.
+    pub(super) fn position(&self) -> usize {
+        self.pos
     }
 
     pub(super) fn remaining(&self) -> usize {
@@ -468,9 +519,9 @@ impl<'a> Reader<'a> {
     fn text<B: Strings<'a>>(&mut self, tag: u8, b: &mut B) -> Inner<B::Str> {
         let start = self.pos; // offset() of the tag byte
         match tag {
-            tag::LIST_EMPTY => Ok(b.token("")),
+            tag::LIST_EMPTY => Ok(b.token(0, "")),
             1..tag::DICTIONARY_0 => match self.single.get(usize::from(tag)) {
-                Some(token) => Ok(b.token(token)),
+                Some(token) => Ok(b.token(TokenCode::from(tag), token)),
                 None => fail(DecodeError::InvalidTag {
                     tag,
                     pos: start,
@@ -485,7 +536,7 @@ impl<'a> Reader<'a> {
                     .get(usize::from(dict))
                     .and_then(|table| table.get(usize::from(index)));
                 match token {
-                    Some(token) => Ok(b.token(token)),
+                    Some(token) => Ok(b.token(double_code(dict, index), token)),
                     None => fail(DecodeError::InvalidToken {
                         dict,
                         index,
@@ -548,20 +599,26 @@ impl<'a> Reader<'a> {
         let [domain, device] = self.array()?;
         let user = self.plain_string(b)?;
         let (server, agent) = match domain {
-            tag::DOMAIN_WHATSAPP => (DEFAULT_USER_SERVER, 0),
-            tag::DOMAIN_LID => (HIDDEN_USER_SERVER, 0),
-            tag::DOMAIN_HOSTED => (HOSTED_SERVER, 0),
-            tag::DOMAIN_HOSTED_LID => (HOSTED_LID_SERVER, 0),
-            agent => (DEFAULT_USER_SERVER, agent),
+            tag::DOMAIN_WHATSAPP => (0, 0),
+            tag::DOMAIN_LID => (1, 0),
+            tag::DOMAIN_HOSTED => (2, 0),
+            tag::DOMAIN_HOSTED_LID => (3, 0),
+            agent => (0, agent),
         };
+        let text = AD_SERVERS
+            .get(usize::from(server))
+            .copied()
+            .unwrap_or_default();
         Ok(RawJid {
             agent,
             device: u16::from(device),
-            ..RawJid::new(user, b.token(server))
+            ..RawJid::new(user, b.token(SERVER_CODE + server, text))
         })
     }
 
-    /// NIBBLE_8 / HEX_8: a length byte (`pairs | 0x80 if odd`), then two codes per byte.
+    /// NIBBLE_8 / HEX_8: a length byte (`pairs | 0x80 if odd`), then two codes per byte. Kept
+    /// out of line: its stack buffer would otherwise weigh on every token read by [`Reader::text`].
+    #[inline(never)]
     fn packed<B: Strings<'a>>(&mut self, tag: u8, b: &mut B) -> Inner<B::Str> {
         let len_byte = self.byte()?;
         let odd = len_byte & 0x80 != 0;
@@ -576,22 +633,28 @@ impl<'a> Reader<'a> {
                 *low = unpack(table, byte & 0x0F);
             }
         }
-        let mut len = 2 * bytes.len();
         // The dropped padding of an odd string may be any code.
-        if odd && len > 0 {
-            len -= 1;
-        }
+        let len = 2 * bytes.len() - usize::from(odd && !bytes.is_empty());
         let text = text.get(..len).unwrap_or_default();
-        if let Some(bad) = text.iter().position(|&c| c == INVALID) {
-            let byte = bytes.get(bad / 2).copied().unwrap_or_default();
-            let nibble = if bad % 2 == 0 { byte >> 4 } else { byte & 0x0F };
-            return fail(DecodeError::InvalidNibble {
-                nibble,
-                pos: bytes_start + bad / 2,
-            });
+        // Valid codes are ASCII and INVALID is not: one pass without early exit finds out.
+        if text.iter().fold(0, |all, &c| all | c) >= 0x80 {
+            return invalid_nibble(text, bytes, bytes_start);
         }
         Ok(b.packed(text))
     }
+}
+
+/// The error for the first [`INVALID`] code of an unpacked string (`bytes` from offset
+/// `bytes_start`).
+#[cold]
+fn invalid_nibble<T>(text: &[u8], bytes: &[u8], bytes_start: usize) -> Inner<T> {
+    let bad = text.iter().position(|&c| c == INVALID).unwrap_or_default();
+    let byte = bytes.get(bad / 2).copied().unwrap_or_default();
+    let nibble = if bad % 2 == 0 { byte >> 4 } else { byte & 0x0F };
+    fail(DecodeError::InvalidNibble {
+        nibble,
+        pos: bytes_start + bad / 2,
+    })
 }
 
 /// A token as a string: short ones are copied inline with one `memcpy` (`const_new` copies them
