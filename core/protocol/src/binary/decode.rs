@@ -448,6 +448,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Size that follows a list tag, or `None` if the tag is not a list.
+    #[inline(always)]
     fn list_size(&mut self, tag: u8) -> Inner<Option<usize>> {
         Ok(match tag {
             tag::LIST_EMPTY => Some(0),
@@ -459,6 +460,7 @@ impl<'a> Reader<'a> {
 
     /// A node's list header at nesting `depth`: its size (≥ 1). The tag follows, then
     /// `(size - 1) / 2` attributes, then content if the size is even.
+    #[inline(always)]
     pub(super) fn node_header(&mut self, depth: usize) -> Inner<usize> {
         let start = self.offset();
         if depth > MAX_DEPTH {
@@ -479,6 +481,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A node's content (the node's size was even).
+    #[inline(always)]
     pub(super) fn content<B: Strings<'a>>(&mut self, b: &mut B) -> Inner<RawContent<'a, B::Str>> {
         let tag = self.byte()?;
         if let Some(count) = self.list_size(tag)? {
@@ -495,6 +498,7 @@ impl<'a> Reader<'a> {
     }
 
     /// An attribute value: a string, or a JID when it came with a JID tag.
+    #[inline(always)]
     pub(super) fn attr_value<B: Strings<'a>>(&mut self, b: &mut B) -> Inner<RawValue<B::Str>> {
         let tag = self.byte()?;
         if is_jid_tag(tag) {
@@ -504,18 +508,17 @@ impl<'a> Reader<'a> {
     }
 
     /// A string that may not be a JID: tags, attribute keys, a JID's own parts.
+    #[inline(always)]
     pub(super) fn plain_string<B: Strings<'a>>(&mut self, b: &mut B) -> Inner<B::Str> {
-        let start = self.offset();
         let tag = self.byte()?;
-        // Refuse JID tags before reading them: a JID's parts are plain strings, so reading a
-        // nested JID here would recurse once per input byte (a stack overflow on crafted input).
-        if is_jid_tag(tag) {
-            return fail(DecodeError::InvalidJid { pos: start });
-        }
+        // A JID tag fails in `text` before anything after it is read: a JID's parts are plain
+        // strings, so reading a nested JID here would recurse once per input byte (a stack
+        // overflow on crafted input).
         self.text(tag, b)
     }
 
-    /// A string value after its tag byte (the tag has been read and is not a JID tag).
+    /// A string value after its tag byte (the tag has been read; a JID tag is refused).
+    #[inline(always)]
     fn text<B: Strings<'a>>(&mut self, tag: u8, b: &mut B) -> Inner<B::Str> {
         let start = self.pos; // offset() of the tag byte
         match tag {
@@ -549,6 +552,8 @@ impl<'a> Reader<'a> {
                 self.take(len).map(|bytes| b.bytes(bytes))
             }
             tag::NIBBLE_8 | tag::HEX_8 => self.packed(tag, b),
+            // Only plain strings get here with a JID tag (values and content read JIDs first).
+            _ if is_jid_tag(tag) => fail(DecodeError::InvalidJid { pos: start }),
             _ => fail(DecodeError::InvalidTag {
                 tag,
                 pos: start,
