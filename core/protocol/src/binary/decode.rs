@@ -563,6 +563,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A JID after its tag byte (one of the four JID tags).
+    #[inline(always)]
     fn jid<B: Strings<'a>>(&mut self, tag: u8, b: &mut B) -> Inner<RawJid<B::Str>> {
         let start = self.pos; // offset() of the tag byte
         match tag {
@@ -630,12 +631,15 @@ impl<'a> Reader<'a> {
         let bytes_start = self.offset();
         let bytes = self.take(usize::from(len_byte & 0x7F))?;
         // At most 127 bytes → 254 ASCII characters, unpacked on the stack.
-        let table = if tag == tag::HEX_8 { &HEX } else { &NIBBLE };
+        let pairs = if tag == tag::HEX_8 {
+            &HEX_PAIRS
+        } else {
+            &NIBBLE_PAIRS
+        };
         let mut text = [0u8; 2 * tag::PACKED_MAX];
         for (&byte, out) in bytes.iter().zip(text.chunks_exact_mut(2)) {
-            if let [high, low] = out {
-                *high = unpack(table, byte >> 4);
-                *low = unpack(table, byte & 0x0F);
+            if let (Some(pair), [high, low]) = (pairs.get(usize::from(byte)), out) {
+                [*high, *low] = *pair;
             }
         }
         // The dropped padding of an odd string may be any code.
@@ -691,7 +695,20 @@ const NIBBLE: [u8; 16] = *b"0123456789-.\xFF\xFF\xFF\xFF";
 /// HEX_8 codes: digits and `A`–`F`.
 const HEX: [u8; 16] = *b"0123456789ABCDEF";
 
-/// The character of a 4-bit code ([`INVALID`] for none).
-fn unpack(table: &[u8; 16], code: u8) -> u8 {
-    table.get(usize::from(code)).copied().unwrap_or(INVALID)
+/// The two characters of every NIBBLE_8 byte.
+static NIBBLE_PAIRS: [[u8; 2]; 256] = pairs(&NIBBLE);
+
+/// The two characters of every HEX_8 byte.
+static HEX_PAIRS: [[u8; 2]; 256] = pairs(&HEX);
+
+/// The characters of a byte's two codes, for every byte (run at compile time only, where an
+/// index out of bounds would fail the build; both indices are below 16 anyway).
+const fn pairs(table: &[u8; 16]) -> [[u8; 2]; 256] {
+    let mut pairs = [[0; 2]; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        pairs[byte] = [table[byte >> 4], table[byte & 0x0F]];
+        byte += 1;
+    }
+    pairs
 }
