@@ -94,17 +94,38 @@ impl Decoder {
     }
 }
 
-/// A string of the tree in 8 bytes: a token (`len` = [`TOKEN`], `start` its [`TokenCode`]) or
-/// `text[start..start + len]` of the arena.
+/// A string of the tree in one 8-byte word: a token, or a range of the arena's text buffer.
+/// The low half is the token's [`TokenCode`] or the range's start, the high half [`TOKEN`] or
+/// the range's length. One word rather than two fields, so that it is written and read back
+/// whole (two 4-byte stores read as one 8-byte load stall the CPU).
 #[derive(Debug, Clone, Copy)]
-struct Str {
-    start: u32,
-    len: u32,
-}
+struct Str(u64);
 
-/// The `len` of a token [`Str`] (text strings are far shorter: frames are at most
+/// The high half of a token [`Str`] (text strings are far shorter: frames are at most
 /// [`MAX_VIEW_LEN`] bytes and a byte unpacks to at most a few characters).
 const TOKEN: u32 = u32::MAX;
+
+impl Str {
+    fn token(code: TokenCode) -> Str {
+        Str(u64::from(TOKEN) << 32 | u64::from(code))
+    }
+
+    fn text(start: u32, len: u32) -> Str {
+        Str(u64::from(len) << 32 | u64::from(start))
+    }
+
+    /// The token's number, if the string is a token.
+    fn code(self) -> Option<TokenCode> {
+        let code = TokenCode::try_from(self.0 & 0xFFFF_FFFF).unwrap_or(TokenCode::MAX);
+        (self.0 >> 32 == u64::from(TOKEN)).then_some(code)
+    }
+
+    /// The range of the text buffer (meaningless for a token).
+    fn range(self) -> std::ops::Range<usize> {
+        let start = (self.0 & 0xFFFF_FFFF) as usize;
+        start..start.saturating_add((self.0 >> 32) as usize)
+    }
+}
 
 /// A range of the frame's bytes after the flags byte.
 #[derive(Debug, Clone, Copy)]
@@ -255,10 +276,7 @@ impl Arena {
     fn push(&mut self, text: &[u8]) -> Str {
         let start = index(self.raw.len());
         self.raw.extend_from_slice(text);
-        Str {
-            start,
-            len: index(text.len()),
-        }
+        Str::text(start, index(text.len()))
     }
 
     fn jid(&self, jid: RawJid<Str>) -> JidRef<'_> {
@@ -267,26 +285,20 @@ impl Arena {
 
     /// The token of a [`Str`], if it is one.
     fn token(&self, text: Str) -> Option<&'static str> {
-        let code = TokenCode::try_from(text.start).unwrap_or(TokenCode::MAX);
-        (text.len == TOKEN).then(|| token_text(self.dictionary, code))
+        text.code().map(|code| token_text(self.dictionary, code))
     }
 
     /// A string of the decoded tree.
     fn str(&self, text: Str) -> &str {
-        self.token(text).unwrap_or_else(|| {
-            let start = text.start as usize;
-            self.text
-                .get(start..start.saturating_add(text.len as usize))
-                .unwrap_or_default()
-        })
+        self.token(text)
+            .unwrap_or_else(|| self.text.get(text.range()).unwrap_or_default())
     }
 
     /// A string read so far, while the frame is read (rare: JID content).
     fn raw_str(&self, text: Str) -> &str {
         self.token(text).unwrap_or_else(|| {
-            let start = text.start as usize;
             self.raw
-                .get(start..start.saturating_add(text.len as usize))
+                .get(text.range())
                 .and_then(|bytes| std::str::from_utf8(bytes).ok())
                 .unwrap_or_default()
         })
@@ -308,10 +320,7 @@ impl<'a> Strings<'a> for Arena {
     type Str = Str;
 
     fn token(&mut self, code: TokenCode, _token: &'static str) -> Str {
-        Str {
-            start: u32::from(code),
-            len: TOKEN,
-        }
+        Str::token(code)
     }
 
     fn bytes(&mut self, bytes: &'a [u8]) -> Str {
@@ -326,7 +335,8 @@ impl<'a> Strings<'a> for Arena {
     }
 
     fn is_empty(&self, text: &Str) -> bool {
-        self.token(*text).map_or(text.len == 0, str::is_empty)
+        self.token(*text)
+            .map_or(text.range().is_empty(), str::is_empty)
     }
 }
 
