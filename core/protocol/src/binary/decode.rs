@@ -498,7 +498,7 @@ impl<'a> Reader<'a> {
     }
 
     /// An attribute value: a string, or a JID when it came with a JID tag.
-    #[inline(always)]
+    #[inline]
     pub(super) fn attr_value<B: Strings<'a>>(&mut self, b: &mut B) -> Inner<RawValue<B::Str>> {
         let tag = self.byte()?;
         if is_jid_tag(tag) {
@@ -508,7 +508,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A string that may not be a JID: tags, attribute keys, a JID's own parts.
-    #[inline(always)]
+    #[inline]
     pub(super) fn plain_string<B: Strings<'a>>(&mut self, b: &mut B) -> Inner<B::Str> {
         let tag = self.byte()?;
         // A JID tag fails in `text` before anything after it is read: a JID's parts are plain
@@ -518,7 +518,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A string value after its tag byte (the tag has been read; a JID tag is refused).
-    #[inline(always)]
+    #[inline]
     fn text<B: Strings<'a>>(&mut self, tag: u8, b: &mut B) -> Inner<B::Str> {
         let start = self.pos; // offset() of the tag byte
         match tag {
@@ -563,7 +563,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A JID after its tag byte (one of the four JID tags).
-    #[inline(always)]
+    #[inline]
     fn jid<B: Strings<'a>>(&mut self, tag: u8, b: &mut B) -> Inner<RawJid<B::Str>> {
         let start = self.pos; // offset() of the tag byte
         match tag {
