@@ -1,10 +1,17 @@
 //! Borrowed node view on arbitrary bytes: it must never panic, it must accept and refuse exactly
 //! what the owned decoder does (same error), and its tree, owned again, must be the owned
-//! decoder's tree. Every accessor is walked so that none of them can panic either.
+//! decoder's tree. Every accessor is walked so that none of them can panic either. A reused
+//! `Decoder` (one per thread, kept across inputs) must give the same answer as a fresh view.
 #![no_main]
 
+use std::cell::RefCell;
+
 use libfuzzer_sys::fuzz_target;
-use openwa_protocol::binary::{NodeRef, decode, decode_ref, inflate};
+use openwa_protocol::binary::{Decoder, NodeRef, decode, decode_ref, inflate};
+
+thread_local! {
+    static DECODER: RefCell<Decoder> = RefCell::new(Decoder::new());
+}
 
 /// Reads everything the view offers; returns a count so nothing is optimised away.
 fn walk(node: NodeRef<'_>) -> usize {
@@ -36,4 +43,8 @@ fuzz_target!(|data: &[u8]| {
         }
         Err(error) => assert_eq!(Err(error), owned, "view refused differently"),
     }
+    DECODER.with_borrow_mut(|decoder| {
+        let reused = decoder.decode(&frame).map(|root| root.to_owned_node());
+        assert_eq!(reused, owned, "reused decoder differs from decode");
+    });
 });

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use openwa_protocol::binary::{decode, decode_ref, encode, encode_into};
+use openwa_protocol::binary::{Decoder, decode, decode_ref, encode, encode_into};
 use std::hint::black_box;
 
 #[path = "../tests/support/stanzas.rs"]
@@ -32,6 +32,11 @@ fn codec(c: &mut Criterion) {
         // The borrowed view: decoded into its arena, then dropped (nothing read from it).
         group.bench_with_input(BenchmarkId::new("decode_ref", name), &bytes, |b, bytes| {
             b.iter(|| decode_ref(black_box(bytes)).unwrap().node_count())
+        });
+        // The same view from a reused decoder, as a connection's read loop keeps one.
+        let mut decoder = Decoder::new();
+        group.bench_with_input(BenchmarkId::new("decoder", name), &bytes, |b, bytes| {
+            b.iter(|| decoder.decode(black_box(bytes)).unwrap().tag().len())
         });
     }
     group.finish();

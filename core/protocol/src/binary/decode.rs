@@ -18,6 +18,10 @@ pub const MAX_DEPTH: usize = 64;
 /// Largest payload a compressed node may inflate to (16 MiB, the frame size limit).
 pub const MAX_INFLATED_LEN: usize = 16 << 20;
 
+/// Longest frame (flags byte included) that [`decode_ref`](super::decode_ref) views: a flags
+/// byte and [`MAX_INFLATED_LEN`] bytes, more than the transport carries in one frame.
+pub const MAX_VIEW_LEN: usize = MAX_INFLATED_LEN + 1;
+
 /// Why bytes are not a binary node. Positions are byte offsets into the node bytes with the
 /// flags byte at offset 0 (for compressed input, offsets into flags byte + inflated payload).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -98,6 +102,13 @@ pub enum DecodeError {
     /// The compressed payload inflates past [`MAX_INFLATED_LEN`].
     #[error("compressed node inflates past {MAX_INFLATED_LEN} bytes")]
     InflatedTooLarge,
+    /// A frame longer than [`MAX_VIEW_LEN`] given to [`decode_ref`](super::decode_ref) or a
+    /// [`Decoder`](super::Decoder) (the owned [`decode`] takes any length).
+    #[error("frame of {len} bytes is too large for a borrowed view (at most {MAX_VIEW_LEN})")]
+    FrameTooLarge {
+        /// The frame's length.
+        len: usize,
+    },
 }
 
 type Result<T> = std::result::Result<T, DecodeError>;
@@ -169,7 +180,7 @@ struct Owned;
 impl Strings<'_> for Owned {
     type Str = CompactString;
 
-    fn token(&mut self, token: &'static str) -> CompactString {
+    fn token(&mut self, _code: TokenCode, token: &'static str) -> CompactString {
         token_string(token)
     }
 
@@ -233,16 +244,51 @@ fn is_jid_tag(tag: u8) -> bool {
     )
 }
 
+/// A token's number, for builders that store tokens by number: the tag byte of a single-byte
+/// token (0 is the empty string of LIST_EMPTY), `256 * (1 + dict) + index` for a double-byte
+/// one, [`SERVER_CODE`] + n for the n-th of [`AD_SERVERS`]. [`token_text`] turns it back.
+pub(super) type TokenCode = u16;
+
+/// The servers an AD_JID's domain byte names (domains 0, 1, 128 and 129).
+const AD_SERVERS: [&str; 4] = [
+    DEFAULT_USER_SERVER,
+    HIDDEN_USER_SERVER,
+    HOSTED_SERVER,
+    HOSTED_LID_SERVER,
+];
+
+/// The [`TokenCode`] of the first of [`AD_SERVERS`] (after the four double-byte dictionaries).
+const SERVER_CODE: TokenCode = 256 * 5;
+
+fn double_code(dict: u8, index: u8) -> TokenCode {
+    256 * (1 + TokenCode::from(dict)) + TokenCode::from(index)
+}
+
+/// The text of a [`TokenCode`] in a dictionary (the empty string for a number that is none).
+pub(super) fn token_text(dictionary: Dictionary, code: TokenCode) -> &'static str {
+    let (single, double) = dictionary.tables();
+    let index = usize::from(code % 256);
+    let text = match code / 256 {
+        0 => single.get(index),
+        table @ 1..=4 => double
+            .get(usize::from(table - 1))
+            .and_then(|table| table.get(index)),
+        _ => AD_SERVERS.get(usize::from(code - SERVER_CODE)),
+    };
+    text.copied().unwrap_or_default()
+}
+
 /// How a decoder stores the strings the [`Reader`] finds: the owned decoder makes
 /// [`CompactString`]s, the borrowed view keeps references into the frame.
 pub(super) trait Strings<'a> {
     /// A stored string.
     type Str;
-    /// A dictionary token (or the empty string of LIST_EMPTY).
-    fn token(&mut self, token: &'static str) -> Self::Str;
+    /// A dictionary token (or the empty string of LIST_EMPTY, or an AD_JID's server): its
+    /// number and its text.
+    fn token(&mut self, code: TokenCode, token: &'static str) -> Self::Str;
     /// The bytes of a BINARY_n string, maybe invalid UTF-8 (to be replaced with U+FFFD).
     fn bytes(&mut self, bytes: &'a [u8]) -> Self::Str;
-    /// An unpacked nibble/hex string (ASCII).
+    /// An unpacked nibble/hex string, checked to be ASCII.
     fn packed(&mut self, text: &[u8]) -> Self::Str;
     /// Whether a stored string is empty.
     fn is_empty(&self, text: &Self::Str) -> bool;
@@ -336,6 +382,11 @@ impl<'a> Reader<'a> {
         self.pos + 1
     }
 
+    /// Offset of the cursor in the bytes after the flags byte.
+    pub(super) fn position(&self) -> usize {
+        self.pos
+    }
+
     pub(super) fn remaining(&self) -> usize {
         self.data.len().saturating_sub(self.pos)
     }
@@ -397,6 +448,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Size that follows a list tag, or `None` if the tag is not a list.
+    #[inline(always)]
     fn list_size(&mut self, tag: u8) -> Inner<Option<usize>> {
         Ok(match tag {
             tag::LIST_EMPTY => Some(0),
@@ -408,6 +460,7 @@ impl<'a> Reader<'a> {
 
     /// A node's list header at nesting `depth`: its size (≥ 1). The tag follows, then
     /// `(size - 1) / 2` attributes, then content if the size is even.
+    #[inline(always)]
     pub(super) fn node_header(&mut self, depth: usize) -> Inner<usize> {
         let start = self.offset();
         if depth > MAX_DEPTH {
@@ -428,6 +481,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A node's content (the node's size was even).
+    #[inline(always)]
     pub(super) fn content<B: Strings<'a>>(&mut self, b: &mut B) -> Inner<RawContent<'a, B::Str>> {
         let tag = self.byte()?;
         if let Some(count) = self.list_size(tag)? {
@@ -444,6 +498,7 @@ impl<'a> Reader<'a> {
     }
 
     /// An attribute value: a string, or a JID when it came with a JID tag.
+    #[inline]
     pub(super) fn attr_value<B: Strings<'a>>(&mut self, b: &mut B) -> Inner<RawValue<B::Str>> {
         let tag = self.byte()?;
         if is_jid_tag(tag) {
@@ -453,24 +508,23 @@ impl<'a> Reader<'a> {
     }
 
     /// A string that may not be a JID: tags, attribute keys, a JID's own parts.
+    #[inline]
     pub(super) fn plain_string<B: Strings<'a>>(&mut self, b: &mut B) -> Inner<B::Str> {
-        let start = self.offset();
         let tag = self.byte()?;
-        // Refuse JID tags before reading them: a JID's parts are plain strings, so reading a
-        // nested JID here would recurse once per input byte (a stack overflow on crafted input).
-        if is_jid_tag(tag) {
-            return fail(DecodeError::InvalidJid { pos: start });
-        }
+        // A JID tag fails in `text` before anything after it is read: a JID's parts are plain
+        // strings, so reading a nested JID here would recurse once per input byte (a stack
+        // overflow on crafted input).
         self.text(tag, b)
     }
 
-    /// A string value after its tag byte (the tag has been read and is not a JID tag).
+    /// A string value after its tag byte (the tag has been read; a JID tag is refused).
+    #[inline]
     fn text<B: Strings<'a>>(&mut self, tag: u8, b: &mut B) -> Inner<B::Str> {
         let start = self.pos; // offset() of the tag byte
         match tag {
-            tag::LIST_EMPTY => Ok(b.token("")),
+            tag::LIST_EMPTY => Ok(b.token(0, "")),
             1..tag::DICTIONARY_0 => match self.single.get(usize::from(tag)) {
-                Some(token) => Ok(b.token(token)),
+                Some(token) => Ok(b.token(TokenCode::from(tag), token)),
                 None => fail(DecodeError::InvalidTag {
                     tag,
                     pos: start,
@@ -485,7 +539,7 @@ impl<'a> Reader<'a> {
                     .get(usize::from(dict))
                     .and_then(|table| table.get(usize::from(index)));
                 match token {
-                    Some(token) => Ok(b.token(token)),
+                    Some(token) => Ok(b.token(double_code(dict, index), token)),
                     None => fail(DecodeError::InvalidToken {
                         dict,
                         index,
@@ -498,6 +552,8 @@ impl<'a> Reader<'a> {
                 self.take(len).map(|bytes| b.bytes(bytes))
             }
             tag::NIBBLE_8 | tag::HEX_8 => self.packed(tag, b),
+            // Only plain strings get here with a JID tag (values and content read JIDs first).
+            _ if is_jid_tag(tag) => fail(DecodeError::InvalidJid { pos: start }),
             _ => fail(DecodeError::InvalidTag {
                 tag,
                 pos: start,
@@ -507,6 +563,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A JID after its tag byte (one of the four JID tags).
+    #[inline]
     fn jid<B: Strings<'a>>(&mut self, tag: u8, b: &mut B) -> Inner<RawJid<B::Str>> {
         let start = self.pos; // offset() of the tag byte
         match tag {
@@ -548,50 +605,65 @@ impl<'a> Reader<'a> {
         let [domain, device] = self.array()?;
         let user = self.plain_string(b)?;
         let (server, agent) = match domain {
-            tag::DOMAIN_WHATSAPP => (DEFAULT_USER_SERVER, 0),
-            tag::DOMAIN_LID => (HIDDEN_USER_SERVER, 0),
-            tag::DOMAIN_HOSTED => (HOSTED_SERVER, 0),
-            tag::DOMAIN_HOSTED_LID => (HOSTED_LID_SERVER, 0),
-            agent => (DEFAULT_USER_SERVER, agent),
+            tag::DOMAIN_WHATSAPP => (0, 0),
+            tag::DOMAIN_LID => (1, 0),
+            tag::DOMAIN_HOSTED => (2, 0),
+            tag::DOMAIN_HOSTED_LID => (3, 0),
+            agent => (0, agent),
         };
+        let text = AD_SERVERS
+            .get(usize::from(server))
+            .copied()
+            .unwrap_or_default();
         Ok(RawJid {
             agent,
             device: u16::from(device),
-            ..RawJid::new(user, b.token(server))
+            ..RawJid::new(user, b.token(SERVER_CODE + server, text))
         })
     }
 
-    /// NIBBLE_8 / HEX_8: a length byte (`pairs | 0x80 if odd`), then two codes per byte.
+    /// NIBBLE_8 / HEX_8: a length byte (`pairs | 0x80 if odd`), then two codes per byte. Kept
+    /// out of line: its stack buffer would otherwise weigh on every token read by [`Reader::text`].
+    #[inline(never)]
     fn packed<B: Strings<'a>>(&mut self, tag: u8, b: &mut B) -> Inner<B::Str> {
         let len_byte = self.byte()?;
         let odd = len_byte & 0x80 != 0;
         let bytes_start = self.offset();
         let bytes = self.take(usize::from(len_byte & 0x7F))?;
         // At most 127 bytes → 254 ASCII characters, unpacked on the stack.
-        let table = if tag == tag::HEX_8 { &HEX } else { &NIBBLE };
+        let pairs = if tag == tag::HEX_8 {
+            &HEX_PAIRS
+        } else {
+            &NIBBLE_PAIRS
+        };
         let mut text = [0u8; 2 * tag::PACKED_MAX];
         for (&byte, out) in bytes.iter().zip(text.chunks_exact_mut(2)) {
-            if let [high, low] = out {
-                *high = unpack(table, byte >> 4);
-                *low = unpack(table, byte & 0x0F);
+            if let (Some(pair), [high, low]) = (pairs.get(usize::from(byte)), out) {
+                [*high, *low] = *pair;
             }
         }
-        let mut len = 2 * bytes.len();
         // The dropped padding of an odd string may be any code.
-        if odd && len > 0 {
-            len -= 1;
-        }
+        let len = 2 * bytes.len() - usize::from(odd && !bytes.is_empty());
         let text = text.get(..len).unwrap_or_default();
-        if let Some(bad) = text.iter().position(|&c| c == INVALID) {
-            let byte = bytes.get(bad / 2).copied().unwrap_or_default();
-            let nibble = if bad % 2 == 0 { byte >> 4 } else { byte & 0x0F };
-            return fail(DecodeError::InvalidNibble {
-                nibble,
-                pos: bytes_start + bad / 2,
-            });
+        // Valid codes are ASCII and INVALID is not: one pass without early exit finds out.
+        if text.iter().fold(0, |all, &c| all | c) >= 0x80 {
+            return invalid_nibble(text, bytes, bytes_start);
         }
         Ok(b.packed(text))
     }
+}
+
+/// The error for the first [`INVALID`] code of an unpacked string (`bytes` from offset
+/// `bytes_start`).
+#[cold]
+fn invalid_nibble<T>(text: &[u8], bytes: &[u8], bytes_start: usize) -> Inner<T> {
+    let bad = text.iter().position(|&c| c == INVALID).unwrap_or_default();
+    let byte = bytes.get(bad / 2).copied().unwrap_or_default();
+    let nibble = if bad % 2 == 0 { byte >> 4 } else { byte & 0x0F };
+    fail(DecodeError::InvalidNibble {
+        nibble,
+        pos: bytes_start + bad / 2,
+    })
 }
 
 /// A token as a string: short ones are copied inline with one `memcpy` (`const_new` copies them
@@ -623,7 +695,20 @@ const NIBBLE: [u8; 16] = *b"0123456789-.\xFF\xFF\xFF\xFF";
 /// HEX_8 codes: digits and `A`–`F`.
 const HEX: [u8; 16] = *b"0123456789ABCDEF";
 
-/// The character of a 4-bit code ([`INVALID`] for none).
-fn unpack(table: &[u8; 16], code: u8) -> u8 {
-    table.get(usize::from(code)).copied().unwrap_or(INVALID)
+/// The two characters of every NIBBLE_8 byte.
+static NIBBLE_PAIRS: [[u8; 2]; 256] = pairs(&NIBBLE);
+
+/// The two characters of every HEX_8 byte.
+static HEX_PAIRS: [[u8; 2]; 256] = pairs(&HEX);
+
+/// The characters of a byte's two codes, for every byte (run at compile time only, where an
+/// index out of bounds would fail the build; both indices are below 16 anyway).
+const fn pairs(table: &[u8; 16]) -> [[u8; 2]; 256] {
+    let mut pairs = [[0; 2]; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        pairs[byte] = [table[byte >> 4], table[byte & 0x0F]];
+        byte += 1;
+    }
+    pairs
 }

@@ -23,10 +23,14 @@ mod tokens;
 mod tokens_v2;
 mod view;
 
-pub use decode::{DecodeError, MAX_DEPTH, MAX_INFLATED_LEN, decode, decode_with, inflate};
+pub use decode::{
+    DecodeError, MAX_DEPTH, MAX_INFLATED_LEN, MAX_VIEW_LEN, decode, decode_with, inflate,
+};
 pub use encode::{EncodeError, encode, encode_into, encode_into_with, encode_with};
 pub use token::Dictionary;
-pub use view::{AttrRef, Attrs, Children, DecodedRef, NodeRef, decode_ref, decode_ref_with};
+pub use view::{
+    AttrRef, Attrs, Children, DecodedRef, Decoder, NodeRef, decode_ref, decode_ref_with,
+};
 
 pub use crate::jid::JidRef;
 

@@ -9,7 +9,7 @@ use compact_str::CompactString;
 
 /// The owned decoder, checked against the borrowed view on every input these tests use: the
 /// same node (through `to_owned_node`) or the same error, the view reading compressed input
-/// after [`inflate`].
+/// after [`inflate`], both one-shot and from a [`Decoder`] that has read another frame first.
 fn decode(bytes: &[u8]) -> Result<Node, DecodeError> {
     let owned = super::decode(bytes);
     let viewed =
@@ -18,6 +18,16 @@ fn decode(bytes: &[u8]) -> Result<Node, DecodeError> {
         viewed,
         owned,
         "decode_ref differs from decode on {}",
+        hex::encode(bytes)
+    );
+    let mut decoder = Decoder::new();
+    let previous = encode(&Node::new("iq").attr("id", "3EB0AB").attr("t", "1700000000")).unwrap();
+    assert!(decoder.decode(&previous).is_ok());
+    let reused = inflate(bytes).and_then(|frame| decoder.decode(&frame).map(|r| r.to_owned_node()));
+    assert_eq!(
+        reused,
+        owned,
+        "a reused Decoder differs from decode on {}",
         hex::encode(bytes)
     );
     if bytes.first().is_some_and(|flags| flags & 2 != 0) {
@@ -629,4 +639,18 @@ fn borrowed_view_accessors() {
         enc.to_owned_node(),
         Node::new("enc").attr("v", "2").bytes(vec![1, 2, 3])
     );
+}
+
+/// The view refuses frames longer than [`MAX_VIEW_LEN`] (its handles are 32-bit); the owned
+/// decoder reads on and finds what is wrong with the bytes.
+#[test]
+fn borrowed_view_refuses_oversized_frames() {
+    let frame = vec![0u8; MAX_VIEW_LEN + 1];
+    let too_large = Some(DecodeError::FrameTooLarge { len: frame.len() });
+    assert_eq!(decode_ref(&frame).err(), too_large);
+    assert_eq!(Decoder::new().decode(&frame).err(), too_large);
+    assert!(matches!(
+        super::decode(&frame),
+        Err(DecodeError::EmptyNode { pos: 1 })
+    ));
 }
