@@ -20,28 +20,13 @@ use openwa_simulator::testing::{
     BAILEYS7, Baileys, has_status, pair_by_qr, require_node_modules, temp_auth_dir,
 };
 use openwa_simulator::{PairedDevice, SimulatorHandle};
-use openwa_store::{Database, KeySource, PageDirection, Store, StoreConfig};
+use openwa_store::{PageDirection, Store};
 
 const ENGINE: &str = "15550002001";
 const PEER: &str = "15550002002";
 
 fn chat_jid(phone: &str) -> String {
     format!("{phone}@s.whatsapp.net")
-}
-
-/// A second handle on the manager's database, to look at what the engine stored.
-async fn raw_store(store: &TestStore) -> Store {
-    let config = store.config();
-    let database = match config.backend {
-        openwa::StoreBackend::Sqlite { path } => Database::Sqlite(path),
-        openwa::StoreBackend::Postgres { url } => Database::Postgres(url),
-        openwa::StoreBackend::Memory => panic!("no database"),
-    };
-    let key = match config.at_rest_key {
-        Some(openwa::AtRestKey::File { path }) => KeySource::File(path),
-        _ => panic!("tests use key files"),
-    };
-    Store::open(StoreConfig::new(database, key)).await.unwrap()
 }
 
 /// How many one-time prekeys the simulator holds for `phone`'s device `device`.
@@ -222,7 +207,7 @@ async fn texts_arrive_stored_delivered_once_and_in_order(store: Arc<TestStore>) 
     wait_delivered(&mut baileys, &first).await;
 
     // The one-time prekey it used is gone from the engine's store.
-    let raw = raw_store(&store).await;
+    let raw = store.open_raw().await;
     let stored = raw
         .get_message("alice", &chat_jid(PEER), &first)
         .await
@@ -332,7 +317,7 @@ async fn prekeys_refill_and_digest_mismatch(store: Arc<TestStore>) {
     let session = manager.create_session("alice", None).await.unwrap();
     let engine = link_by_qr(&sim, &session, ENGINE).await;
     wait_server_prekeys(&sim, ENGINE, engine.device, 812).await;
-    let raw = raw_store(&store).await;
+    let raw = store.open_raw().await;
     wait_local_prekeys(&raw, (812, 812)).await;
 
     // The server ran low (bundle fetches) and says so: the engine refills.
@@ -478,7 +463,7 @@ async fn signed_prekey_rotates_and_the_old_one_keeps_decrypting(store: Arc<TestS
     assert_eq!(server_signed_prekey(&sim, ENGINE, engine.device), 1);
 
     // The engine recorded when it first saw signed prekey 1; pretend that was 8 days ago.
-    let raw = raw_store(&store).await;
+    let raw = store.open_raw().await;
     let stored = eventually("signed prekey 1 recorded", || async {
         raw.get_signed_prekey("alice", 1).await.unwrap().ok_or(())
     })
@@ -546,7 +531,7 @@ async fn own_device_messages_unwrap_as_sent_by_us(store: Arc<TestStore>) {
     assert_eq!(message.chat, chat_jid(PEER));
     assert_eq!(message.sender, chat_jid(ENGINE));
     assert_eq!(message.text.as_deref(), Some("from my other device"));
-    let raw = raw_store(&store).await;
+    let raw = store.open_raw().await;
     let stored = raw
         .get_message("alice", &chat_jid(PEER), &id)
         .await
@@ -580,7 +565,7 @@ async fn retry_receipts_get_an_undecryptable_message_resent() {
     drop((session, manager));
 
     // Lose every Signal session of the engine (as a broken store would).
-    let raw = raw_store(&store).await;
+    let raw = store.open_raw().await;
     for address in raw
         .list_signal_session_addresses("alice", "")
         .await

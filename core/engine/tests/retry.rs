@@ -17,15 +17,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use common::{TestStore, link_by_qr, next_matching, sim_options, simulator};
-use openwa::{
-    ConnectionState, EventKind, EventStream, MessageStatus, ReceiptKind, SessionManager,
-    StoreBackend,
-};
+use openwa::{ConnectionState, EventKind, EventStream, MessageStatus, ReceiptKind, SessionManager};
 use openwa_simulator::SimulatorHandle;
 use openwa_simulator::testing::{
     BAILEYS7, Baileys, pair_by_qr, require_node_modules, temp_auth_dir,
 };
-use openwa_store::{Database, KeySource, PageDirection, Store, StoreConfig};
+use openwa_store::PageDirection;
 use serde_json::Value;
 
 const ENGINE: &str = "15550003001";
@@ -38,21 +35,6 @@ fn pn_chat(phone: &str) -> String {
 /// The user part of a LID JID.
 fn lid_user(lid: &str) -> &str {
     lid.trim_end_matches("@lid")
-}
-
-/// A second handle on the test's database, to change what the engine holds while it is stopped.
-async fn open_raw(store: &TestStore) -> Store {
-    let database = match store.config().backend {
-        StoreBackend::Sqlite { path } => Database::Sqlite(path),
-        StoreBackend::Postgres { url } => Database::Postgres(url),
-        StoreBackend::Memory => unreachable!(),
-    };
-    Store::open(StoreConfig::new(
-        database,
-        KeySource::File(store.dir.join("openwa.key")),
-    ))
-    .await
-    .unwrap()
 }
 
 /// Simulator with both accounts, the engine session "alice" linked to `ENGINE`, Baileys 7 linked
@@ -121,7 +103,7 @@ async fn engine_asks_baileys_again_and_gets_the_message_once(store: Arc<TestStor
     // prekeys.
     manager.close().await.unwrap();
     drop((events, session, manager));
-    let raw = open_raw(&store).await;
+    let raw = store.open_raw().await;
     let mut lost = 0;
     for prefix in [format!("{PEER}."), format!("{}_1.", lid_user(&peer_lid))] {
         for address in raw
@@ -182,7 +164,7 @@ async fn engine_asks_baileys_again_and_gets_the_message_once(store: Arc<TestStor
         })
         .collect();
     assert_eq!(arrivals, [lost_id.as_str(), next.as_str()]);
-    let raw = open_raw(&store).await;
+    let raw = store.open_raw().await;
     let history = raw
         .message_page("alice", &pn_chat(PEER), &PageDirection::Newer(None), 100)
         .await

@@ -10,7 +10,7 @@ mod common;
 use std::sync::Arc;
 
 use common::{TestStore, link_by_qr, next_matching, sim_options, simulator};
-use openwa::{ErrorCode, EventKind, EventStream, MessageStatus, StoreBackend};
+use openwa::{ErrorCode, EventKind, EventStream, MessageStatus};
 use openwa_protocol::Jid;
 use openwa_protocol::stanza::{Peer, Receipt, ReceiptType, RetryRequest};
 use openwa_simulator::testing::http;
@@ -18,7 +18,6 @@ use openwa_simulator::testing::{
     BAILEYS6, BAILEYS7, has_status, pair_by_qr, require_node_modules, temp_auth_dir,
 };
 use openwa_simulator::{Simulator, SimulatorConfig, SimulatorHandle};
-use openwa_store::{Database, KeySource, Store, StoreConfig};
 use serde_json::{Value, json};
 
 const ALICE: &str = "15550000101";
@@ -42,21 +41,6 @@ async fn phone_entry(sim: &SimulatorHandle, phone: &str, id: &str) -> Value {
         .and_then(|entries| entries.iter().find(|e| e["id"] == id))
         .cloned()
         .unwrap_or_else(|| panic!("no {id} on {phone}'s phone: {timeline}"))
-}
-
-/// A second handle on the test's database (to look at the Signal sessions).
-async fn open_raw(store: &TestStore) -> Store {
-    let database = match store.config().backend {
-        StoreBackend::Sqlite { path } => Database::Sqlite(path),
-        StoreBackend::Postgres { url } => Database::Postgres(url),
-        StoreBackend::Memory => unreachable!(),
-    };
-    Store::open(StoreConfig::new(
-        database,
-        KeySource::File(store.dir.join("openwa.key")),
-    ))
-    .await
-    .unwrap()
 }
 
 async fn send_receipts_history_with_baileys(store: Arc<TestStore>) {
@@ -119,7 +103,7 @@ async fn send_receipts_history_with_baileys(store: Arc<TestStore>) {
     assert_eq!(third.chat, lid_chat);
     let got = bob.wait_message(&third.id).await;
     assert_eq!(got["text"], "via lid", "{got}");
-    let raw = open_raw(&store).await;
+    let raw = store.open_raw().await;
     let lid_user = lid_chat.trim_end_matches("@lid");
     assert_eq!(
         raw.lid_for_pn("alice", BOB).await.unwrap().as_deref(),

@@ -133,6 +133,20 @@ impl TestStore {
         }
     }
 
+    /// A second handle on this database (the engine's store crate directly), to look at or
+    /// change what the engine holds, e.g. while its manager is stopped.
+    pub async fn open_raw(&self) -> openwa_store::Store {
+        let database = match self.config().backend {
+            StoreBackend::Sqlite { path } => openwa_store::Database::Sqlite(path),
+            StoreBackend::Postgres { url } => openwa_store::Database::Postgres(url),
+            StoreBackend::Memory => panic!("a TestStore always has a database"),
+        };
+        let key = openwa_store::KeySource::File(self.dir.join("openwa.key"));
+        openwa_store::Store::open(openwa_store::StoreConfig::new(database, key))
+            .await
+            .unwrap()
+    }
+
     /// A manager on this store whose sessions default to `options`.
     pub async fn open_manager(&self, options: SessionOptions) -> Arc<SessionManager> {
         SessionManager::open(ManagerConfig {
