@@ -573,13 +573,7 @@ async fn retry_receipts_get_an_undecryptable_message_resent() {
     {
         raw.delete_signal_session("alice", &address).await.unwrap();
     }
-    let manager = store.open_manager(sim_options(&sim)).await;
-    let session = manager.get("alice").await.unwrap();
-    let events = session.events();
-    session
-        .wait_for_state(ConnectionState::Connected, 30_000)
-        .await
-        .unwrap();
+    let (manager, _session, events) = store.resume(sim_options(&sim), "alice").await;
     let second = baileys.send_text(&chat_jid(ENGINE), "second").await;
     let message = next_message(&events).await;
     assert_eq!(message.id, second);

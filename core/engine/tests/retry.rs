@@ -17,7 +17,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use common::{TestStore, link_by_qr, next_matching, sim_options, simulator};
-use openwa::{ConnectionState, EventKind, EventStream, MessageStatus, ReceiptKind, SessionManager};
+use openwa::{EventKind, EventStream, MessageStatus, ReceiptKind, SessionManager};
 use openwa_simulator::SimulatorHandle;
 use openwa_simulator::testing::{
     BAILEYS7, Baileys, pair_by_qr, require_node_modules, temp_auth_dir,
@@ -121,13 +121,7 @@ async fn engine_asks_baileys_again_and_gets_the_message_once(store: Arc<TestStor
     }
     raw.close().await;
 
-    let manager = store.open_manager(sim_options(&sim)).await;
-    let session = manager.get("alice").await.unwrap();
-    let events = session.events();
-    session
-        .wait_for_state(ConnectionState::Connected, 30_000)
-        .await
-        .unwrap();
+    let (manager, _session, events) = store.resume(sim_options(&sim), "alice").await;
     let since = manager.last_seq();
 
     // Attempt 1 asks for a plain resend; Baileys' resend (a new session on a server bundle)

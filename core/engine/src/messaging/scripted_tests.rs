@@ -143,6 +143,18 @@ async fn first_send(conn: &mut ServerConn, keys: &ServerKeys) -> (Vec<Jid>, Outg
     (fetched, stanza)
 }
 
+/// Sends `text` as the session's first message (usync, bundle fetch) and acks it; returns it.
+async fn send_first_acked(
+    session: &Arc<Session>,
+    conn: &mut ServerConn,
+    text: &'static str,
+) -> Message {
+    let sending = send(session, text);
+    let (_, stanza) = first_send(conn, &ServerKeys::new()).await;
+    conn.send(&message_ack(&stanza.id, None)).await;
+    sending.await.unwrap().unwrap()
+}
+
 /// Asserts the client's next stanza is a message to both devices (nothing before it) and
 /// accepts it; returns it.
 async fn accept_next_message(conn: &mut ServerConn) -> OutgoingMessage {
@@ -311,10 +323,7 @@ async fn receipts_move_statuses_forward_and_retries_resend_with_the_new_keys() {
         mut conn,
     } = logged_in(5).await;
     let events = session.events();
-    let sending = send(&session, "hi");
-    let (_, stanza) = first_send(&mut conn, &ServerKeys::new()).await;
-    conn.send(&message_ack(&stanza.id, None)).await;
-    let sent = sending.await.unwrap().unwrap();
+    let sent = send_first_acked(&session, &mut conn, "hi").await;
 
     // delivered, read; a late delivery changes nothing (the next status event is `played`).
     for (kind, expected) in [
@@ -381,10 +390,7 @@ async fn a_receipt_from_the_lid_moves_a_message_sent_to_the_pn() {
         mut conn,
     } = logged_in(5).await;
     let events = session.events();
-    let sending = send(&session, "hi");
-    let (_, stanza) = first_send(&mut conn, &ServerKeys::new()).await;
-    conn.send(&message_ack(&stanza.id, None)).await;
-    let sent = sending.await.unwrap().unwrap();
+    let sent = send_first_acked(&session, &mut conn, "hi").await;
     let lid = "200000000000002";
     session
         .shared()
@@ -447,10 +453,7 @@ async fn sessions_device_lists_and_history_survive_a_restart() {
     session.persist_credentials().await;
     session.connect().await.unwrap();
     let mut conn = accept_login(&mut server).await;
-    let sending = send(&session, "before");
-    let (_, stanza) = first_send(&mut conn, &ServerKeys::new()).await;
-    conn.send(&message_ack(&stanza.id, None)).await;
-    let before = sending.await.unwrap().unwrap();
+    let before = send_first_acked(&session, &mut conn, "before").await;
     manager.close().await.unwrap();
     drop(conn);
 

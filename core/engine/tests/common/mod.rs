@@ -147,6 +147,23 @@ impl TestStore {
             .unwrap()
     }
 
+    /// A manager on this store again (after a restart): waits until session `id` has logged in;
+    /// the event stream was subscribed before the login.
+    pub async fn resume(
+        &self,
+        options: SessionOptions,
+        id: &str,
+    ) -> (Arc<SessionManager>, Arc<Session>, EventStream) {
+        let manager = self.open_manager(options).await;
+        let session = manager.get(id).await.unwrap();
+        let events = session.events();
+        session
+            .wait_for_state(ConnectionState::Connected, 30_000)
+            .await
+            .unwrap();
+        (manager, session, events)
+    }
+
     /// A manager on this store whose sessions default to `options`.
     pub async fn open_manager(&self, options: SessionOptions) -> Arc<SessionManager> {
         SessionManager::open(ManagerConfig {
