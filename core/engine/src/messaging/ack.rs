@@ -184,9 +184,10 @@ pub(crate) async fn set_status(
             let changed = tx
                 .update_message_status(&session, &chat, &id, status)
                 .await?;
-            let event = match changed || always {
-                true => Some(event.append(tx).await?),
-                false => None,
+            let event = if changed || always {
+                Some(event.append(tx).await?)
+            } else {
+                None
             };
             Ok((changed, event))
         })
