@@ -1,21 +1,19 @@
-//! Connection pools of the two backends, and the one connection handle every query runs on.
+//! The two backends behind one small execution API.
 //!
-//! Every query is written once, with `$1`-style parameters that SQLite and PostgreSQL both accept,
-//! and run through [`on_conn!`], which compiles the same body for each backend.
+//! Every query is written once, with `$1`-style parameters, and run through [`Handle`]'s
+//! `execute`/`fetch_*` methods with [`Arg`] values; rows come back as [`Row`]. SQLite runs on
+//! `rusqlite` (see [`crate::lite`]): a statement is a direct call on the calling thread, with
+//! no hop to a driver thread, so a group commit runs all its statements back to back on the
+//! writer thread. PostgreSQL runs on `sqlx` (see [`crate::pg`]).
 
 use std::path::PathBuf;
-use std::str::FromStr;
-use std::time::Duration;
 
 use sqlx::pool::PoolConnection;
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions, PgRow};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
-};
-use sqlx::{PgPool, Postgres, Row, Sqlite, SqlitePool, Transaction};
+use sqlx::postgres::{PgConnection, PgPool, PgRow};
+use sqlx::{Postgres, Transaction};
 
-use crate::StoreError;
+use crate::lite::{Lite, LiteRead, LiteRow, LiteTx};
+use crate::{StoreError, lite, pg};
 
 /// Which database the store lives in.
 #[derive(Clone)]
@@ -74,69 +72,26 @@ pub enum Dialect {
     Postgres,
 }
 
-/// The pools behind a store. SQLite gets one writer connection (so writers never race for the
-/// database lock) and several read-only readers; PostgreSQL one pool for both.
+/// The connections behind a store. SQLite has one writer connection (so writers never race for
+/// the database lock) and a pool of read-only readers; PostgreSQL one pool for both.
 #[derive(Debug, Clone)]
 pub(crate) enum Pools {
-    Sqlite {
-        writer: SqlitePool,
-        reader: SqlitePool,
-    },
+    Sqlite(Lite),
     Postgres(PgPool),
 }
 
 impl Pools {
     pub(crate) async fn connect(db: &Database, max_connections: u32) -> Result<Self, StoreError> {
         let max_connections = max_connections.max(1);
-        match db {
-            Database::Sqlite(path) => {
-                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(parent).map_err(|e| {
-                        StoreError::Config(format!("cannot create {}: {e}", parent.display()))
-                    })?;
-                }
-                let base = SqliteConnectOptions::new()
-                    .filename(path)
-                    .busy_timeout(Duration::from_secs(10))
-                    .foreign_keys(true);
-                let writer_options = base
-                    .clone()
-                    .create_if_missing(true)
-                    .journal_mode(SqliteJournalMode::Wal)
-                    // FULL: a commit is on disk before it returns, so "persist, then ack" holds
-                    // across power loss too, not only process crashes.
-                    .synchronous(SqliteSynchronous::Full);
-                let writer = SqlitePoolOptions::new()
-                    .max_connections(1)
-                    .acquire_timeout(Duration::from_secs(30))
-                    .connect_with(writer_options)
-                    .await
-                    .map_err(StoreError::from)?;
-                let reader = SqlitePoolOptions::new()
-                    .max_connections(max_connections)
-                    .acquire_timeout(Duration::from_secs(30))
-                    .connect_with(base.read_only(true))
-                    .await
-                    .map_err(StoreError::from)?;
-                Ok(Pools::Sqlite { writer, reader })
-            }
-            Database::Postgres(url) => {
-                let options = PgConnectOptions::from_str(url)
-                    .map_err(|e| StoreError::Config(format!("bad PostgreSQL URL: {e}")))?;
-                let pool = PgPoolOptions::new()
-                    .max_connections(max_connections)
-                    .acquire_timeout(Duration::from_secs(30))
-                    .connect_with(options)
-                    .await
-                    .map_err(StoreError::from)?;
-                Ok(Pools::Postgres(pool))
-            }
-        }
+        Ok(match db {
+            Database::Sqlite(path) => Pools::Sqlite(Lite::open(path, max_connections)?),
+            Database::Postgres(url) => Pools::Postgres(pg::connect(url, max_connections).await?),
+        })
     }
 
     pub(crate) fn dialect(&self) -> Dialect {
         match self {
-            Pools::Sqlite { .. } => Dialect::Sqlite,
+            Pools::Sqlite(_) => Dialect::Sqlite,
             Pools::Postgres(_) => Dialect::Postgres,
         }
     }
@@ -144,7 +99,7 @@ impl Pools {
     /// Starts a write transaction.
     pub(crate) async fn begin(&self) -> Result<Handle, StoreError> {
         Ok(match self {
-            Pools::Sqlite { writer, .. } => Handle::SqliteTx(writer.begin().await?),
+            Pools::Sqlite(lite) => Handle::SqliteTx(lite.begin().await?),
             Pools::Postgres(pool) => Handle::PostgresTx(pool.begin().await?),
         })
     }
@@ -152,110 +107,207 @@ impl Pools {
     /// A connection for reads (autocommit, no transaction).
     pub(crate) async fn read(&self) -> Result<Handle, StoreError> {
         Ok(match self {
-            Pools::Sqlite { reader, .. } => Handle::SqliteRead(reader.acquire().await?),
+            Pools::Sqlite(lite) => Handle::SqliteRead(lite.read().await?),
             Pools::Postgres(pool) => Handle::PostgresRead(pool.acquire().await?),
         })
     }
 
     pub(crate) async fn close(&self) {
         match self {
-            Pools::Sqlite { writer, reader } => {
-                reader.close().await;
-                writer.close().await;
-            }
+            Pools::Sqlite(lite) => lite.close().await,
             Pools::Postgres(pool) => pool.close().await,
         }
     }
 }
 
-/// A pooled connection, inside a transaction or not.
+/// A connection, inside a transaction or not.
 #[derive(Debug)]
 pub(crate) enum Handle {
-    SqliteTx(Transaction<'static, Sqlite>),
+    SqliteTx(LiteTx),
     PostgresTx(Transaction<'static, Postgres>),
-    SqliteRead(PoolConnection<Sqlite>),
+    SqliteRead(LiteRead),
     PostgresRead(PoolConnection<Postgres>),
 }
 
+/// The connection under a handle, for one statement.
+enum Target<'c> {
+    Sqlite(&'c mut rusqlite::Connection),
+    Postgres(&'c mut PgConnection),
+}
+
 impl Handle {
-    pub(crate) fn conn(&mut self) -> Conn<'_> {
-        match self {
-            Handle::SqliteTx(tx) => Conn::Sqlite(tx),
-            Handle::PostgresTx(tx) => Conn::Postgres(tx),
-            Handle::SqliteRead(c) => Conn::Sqlite(c),
-            Handle::PostgresRead(c) => Conn::Postgres(c),
+    fn target(&mut self) -> Result<Target<'_>, StoreError> {
+        Ok(match self {
+            Handle::SqliteTx(tx) => Target::Sqlite(tx.conn()?),
+            Handle::SqliteRead(read) => Target::Sqlite(read.conn()?),
+            Handle::PostgresTx(tx) => Target::Postgres(tx),
+            Handle::PostgresRead(conn) => Target::Postgres(conn),
+        })
+    }
+
+    /// Runs one statement; answers how many rows it changed.
+    pub(crate) async fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<u64, StoreError> {
+        match self.target()? {
+            Target::Sqlite(c) => lite::execute(c, sql, args),
+            Target::Postgres(c) => pg::execute(c, sql, args).await,
+        }
+    }
+
+    /// Runs one query; answers its rows.
+    pub(crate) async fn fetch_all(
+        &mut self,
+        sql: &str,
+        args: &[Arg<'_>],
+    ) -> Result<Vec<Row>, StoreError> {
+        match self.target()? {
+            Target::Sqlite(c) => lite::fetch(c, sql, args, usize::MAX),
+            Target::Postgres(c) => pg::fetch_all(c, sql, args).await,
+        }
+    }
+
+    /// Runs one query; answers its first row, if any.
+    pub(crate) async fn fetch_optional(
+        &mut self,
+        sql: &str,
+        args: &[Arg<'_>],
+    ) -> Result<Option<Row>, StoreError> {
+        match self.target()? {
+            Target::Sqlite(c) => Ok(lite::fetch(c, sql, args, 1)?.pop()),
+            Target::Postgres(c) => pg::fetch_optional(c, sql, args).await,
+        }
+    }
+
+    /// Runs several `;`-separated statements without parameters (migrations, savepoints).
+    pub(crate) async fn execute_batch(&mut self, sql: &str) -> Result<(), StoreError> {
+        match self.target()? {
+            Target::Sqlite(c) => lite::execute_batch(c, sql),
+            Target::Postgres(c) => pg::execute_batch(c, sql).await,
         }
     }
 
     /// Commits a transaction; a no-op for a read connection.
     pub(crate) async fn commit(self) -> Result<(), StoreError> {
         match self {
-            Handle::SqliteTx(tx) => tx.commit().await?,
-            Handle::PostgresTx(tx) => tx.commit().await?,
-            Handle::SqliteRead(_) | Handle::PostgresRead(_) => {}
+            Handle::SqliteTx(tx) => tx.commit(),
+            Handle::PostgresTx(tx) => Ok(tx.commit().await?),
+            Handle::SqliteRead(_) | Handle::PostgresRead(_) => Ok(()),
         }
-        Ok(())
     }
 
     /// Rolls a transaction back; a no-op for a read connection.
     pub(crate) async fn rollback(self) -> Result<(), StoreError> {
         match self {
-            Handle::SqliteTx(tx) => tx.rollback().await?,
-            Handle::PostgresTx(tx) => tx.rollback().await?,
-            Handle::SqliteRead(_) | Handle::PostgresRead(_) => {}
+            Handle::SqliteTx(tx) => tx.rollback(),
+            Handle::PostgresTx(tx) => Ok(tx.rollback().await?),
+            Handle::SqliteRead(_) | Handle::PostgresRead(_) => Ok(()),
         }
-        Ok(())
     }
 }
 
-/// A borrowed connection of either backend.
+/// A statement parameter. Only the portable column types exist: 64-bit integers, text and bytes
+/// (a `None` binds a NULL of that type).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Arg<'a> {
+    Int(i64),
+    Text(Option<&'a str>),
+    Bytes(Option<&'a [u8]>),
+}
+
+impl From<i64> for Arg<'_> {
+    fn from(value: i64) -> Self {
+        Arg::Int(value)
+    }
+}
+
+impl<'a> From<&'a str> for Arg<'a> {
+    fn from(value: &'a str) -> Self {
+        Arg::Text(Some(value))
+    }
+}
+
+impl<'a> From<&'a String> for Arg<'a> {
+    fn from(value: &'a String) -> Self {
+        Arg::Text(Some(value))
+    }
+}
+
+impl<'a> From<Option<&'a str>> for Arg<'a> {
+    fn from(value: Option<&'a str>) -> Self {
+        Arg::Text(value)
+    }
+}
+
+impl<'a> From<&'a [u8]> for Arg<'a> {
+    fn from(value: &'a [u8]) -> Self {
+        Arg::Bytes(Some(value))
+    }
+}
+
+impl<'a> From<&'a Vec<u8>> for Arg<'a> {
+    fn from(value: &'a Vec<u8>) -> Self {
+        Arg::Bytes(Some(value))
+    }
+}
+
+impl<'a> From<Option<&'a [u8]>> for Arg<'a> {
+    fn from(value: Option<&'a [u8]>) -> Self {
+        Arg::Bytes(value)
+    }
+}
+
+/// `args![a, b, …]`: a statement's parameters `$1, $2, …`, each converted with `Arg::from`.
+macro_rules! args {
+    ($($arg:expr),* $(,)?) => {
+        &[$($crate::backend::Arg::from($arg)),*]
+    };
+}
+pub(crate) use args;
+
+/// One result row of either backend, read by column name.
 #[derive(Debug)]
-pub(crate) enum Conn<'c> {
-    Sqlite(&'c mut SqliteConnection),
-    Postgres(&'c mut PgConnection),
+pub(crate) enum Row {
+    Sqlite(LiteRow),
+    Postgres(PgRow),
 }
 
-/// Runs the same body against whichever backend `$conn` is; `$c` is the `&mut` connection.
-macro_rules! on_conn {
-    ($conn:expr, |$c:ident| $body:expr) => {
-        match $conn {
-            $crate::backend::Conn::Sqlite($c) => $body,
-            $crate::backend::Conn::Postgres($c) => $body,
+impl Row {
+    /// A non-NULL integer column.
+    pub(crate) fn int(&self, col: &str) -> Result<i64, StoreError> {
+        match self {
+            Row::Sqlite(row) => row.int(col),
+            Row::Postgres(row) => pg::get(row, col),
         }
-    };
-}
-pub(crate) use on_conn;
+    }
 
-/// Typed column access shared by both backends' rows. Only the portable column types are used:
-/// 64-bit integers, text and bytes.
-pub(crate) trait RowExt {
-    fn int(&self, col: &str) -> Result<i64, StoreError>;
-    fn text(&self, col: &str) -> Result<String, StoreError>;
-    fn opt_text(&self, col: &str) -> Result<Option<String>, StoreError>;
-    fn bytes(&self, col: &str) -> Result<Vec<u8>, StoreError>;
-    fn opt_bytes(&self, col: &str) -> Result<Option<Vec<u8>>, StoreError>;
-}
-
-macro_rules! impl_row_ext {
-    ($row:ty) => {
-        impl RowExt for $row {
-            fn int(&self, col: &str) -> Result<i64, StoreError> {
-                Ok(self.try_get::<i64, _>(col)?)
-            }
-            fn text(&self, col: &str) -> Result<String, StoreError> {
-                Ok(self.try_get::<String, _>(col)?)
-            }
-            fn opt_text(&self, col: &str) -> Result<Option<String>, StoreError> {
-                Ok(self.try_get::<Option<String>, _>(col)?)
-            }
-            fn bytes(&self, col: &str) -> Result<Vec<u8>, StoreError> {
-                Ok(self.try_get::<Vec<u8>, _>(col)?)
-            }
-            fn opt_bytes(&self, col: &str) -> Result<Option<Vec<u8>>, StoreError> {
-                Ok(self.try_get::<Option<Vec<u8>>, _>(col)?)
-            }
+    /// A non-NULL text column.
+    pub(crate) fn text(&self, col: &str) -> Result<String, StoreError> {
+        match self {
+            Row::Sqlite(row) => row.text(col),
+            Row::Postgres(row) => pg::get(row, col),
         }
-    };
+    }
+
+    /// A nullable text column.
+    pub(crate) fn opt_text(&self, col: &str) -> Result<Option<String>, StoreError> {
+        match self {
+            Row::Sqlite(row) => row.opt_text(col),
+            Row::Postgres(row) => pg::get(row, col),
+        }
+    }
+
+    /// A non-NULL byte column.
+    pub(crate) fn bytes(&self, col: &str) -> Result<Vec<u8>, StoreError> {
+        match self {
+            Row::Sqlite(row) => row.bytes(col),
+            Row::Postgres(row) => pg::get(row, col),
+        }
+    }
+
+    /// A nullable byte column.
+    pub(crate) fn opt_bytes(&self, col: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        match self {
+            Row::Sqlite(row) => row.opt_bytes(col),
+            Row::Postgres(row) => pg::get(row, col),
+        }
+    }
 }
-impl_row_ext!(SqliteRow);
-impl_row_ext!(PgRow);

@@ -29,7 +29,7 @@ pub enum StoreError {
     Config(String),
     /// The database cannot be reached (connection refused, pool exhausted, I/O error).
     #[error("database unavailable: {0}")]
-    Unavailable(#[source] sqlx::Error),
+    Unavailable(#[source] BackendError),
     /// A schema migration failed, or the database has a newer schema than this build knows.
     #[error("schema migration failed: {0}")]
     Migration(String),
@@ -53,7 +53,7 @@ pub enum StoreError {
     },
     /// Any other database error.
     #[error("database error: {0}")]
-    Backend(#[source] sqlx::Error),
+    Backend(#[source] BackendError),
 }
 
 impl StoreError {
@@ -62,9 +62,9 @@ impl StoreError {
         match self {
             StoreError::Unavailable(_) => true,
             StoreError::GroupFailed { retryable, .. } => *retryable,
-            StoreError::Backend(sqlx::Error::Database(db)) => {
+            StoreError::Backend(err) => {
                 // SQLite busy/locked, PostgreSQL serialization failure / deadlock.
-                matches!(db.code().as_deref(), Some("5" | "6" | "40001" | "40P01"))
+                matches!(err.code(), Some("5" | "6" | "40001" | "40P01"))
             }
             _ => false,
         }
@@ -86,22 +86,112 @@ impl From<sqlx::Error> for StoreError {
             | sqlx::Error::Tls(_)
             | sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
-            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(err),
+            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(BackendError::new(err, None)),
             sqlx::Error::Database(ref db) => match db.kind() {
                 sqlx::error::ErrorKind::UniqueViolation => {
                     StoreError::Conflict(db.message().to_owned())
                 }
-                sqlx::error::ErrorKind::ForeignKeyViolation => StoreError::NotFound(format!(
-                    "referenced row missing (create the session first): {}",
-                    db.message()
-                )),
-                _ => StoreError::Backend(err),
+                sqlx::error::ErrorKind::ForeignKeyViolation => missing_reference(db.message()),
+                _ => {
+                    let code = db.code().map(|c| c.into_owned());
+                    StoreError::Backend(BackendError::new(err, code))
+                }
             },
             sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => StoreError::Corrupt {
                 table: "?",
                 reason: err.to_string(),
             },
-            other => StoreError::Backend(other),
+            other => StoreError::Backend(BackendError::new(other, None)),
         }
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(err: rusqlite::Error) -> Self {
+        use rusqlite::ffi;
+        match err {
+            rusqlite::Error::SqliteFailure(code, ref message) => {
+                let message = message.clone().unwrap_or_else(|| code.to_string());
+                match code.extended_code {
+                    ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                        StoreError::Conflict(message)
+                    }
+                    ffi::SQLITE_CONSTRAINT_FOREIGNKEY => missing_reference(&message),
+                    extended => {
+                        // The primary result code (the low byte), as sqlx reported it.
+                        let primary = (extended & 0xff).to_string();
+                        match code.code {
+                            rusqlite::ErrorCode::CannotOpen
+                            | rusqlite::ErrorCode::SystemIoFailure
+                            | rusqlite::ErrorCode::DiskFull
+                            | rusqlite::ErrorCode::PermissionDenied => {
+                                StoreError::Unavailable(BackendError::new(err, Some(primary)))
+                            }
+                            _ => StoreError::Backend(BackendError::new(err, Some(primary))),
+                        }
+                    }
+                }
+            }
+            rusqlite::Error::FromSqlConversionFailure(..)
+            | rusqlite::Error::IntegralValueOutOfRange(..)
+            | rusqlite::Error::Utf8Error(..)
+            | rusqlite::Error::InvalidColumnType(..) => StoreError::Corrupt {
+                table: "?",
+                reason: err.to_string(),
+            },
+            other => StoreError::Backend(BackendError::new(other, None)),
+        }
+    }
+}
+
+fn missing_reference(message: &str) -> StoreError {
+    StoreError::NotFound(format!(
+        "referenced row missing (create the session first): {message}"
+    ))
+}
+
+/// A database driver's own error (SQLite's or PostgreSQL's), with the database's error code
+/// when it gave one.
+#[derive(Debug)]
+pub struct BackendError {
+    code: Option<String>,
+    source: Box<dyn std::error::Error + Send + Sync + 'static>,
+}
+
+impl BackendError {
+    pub(crate) fn new(
+        source: impl std::error::Error + Send + Sync + 'static,
+        code: Option<String>,
+    ) -> Self {
+        BackendError {
+            code,
+            source: Box::new(source),
+        }
+    }
+
+    /// An error with only a message (e.g. "the store is closed").
+    pub(crate) fn message(text: &str) -> Self {
+        BackendError {
+            code: None,
+            source: text.into(),
+        }
+    }
+
+    /// The database's error code: SQLite's primary result code ("5" busy, "6" locked) or
+    /// PostgreSQL's SQLSTATE ("40001", …).
+    pub fn code(&self) -> Option<&str> {
+        self.code.as_deref()
+    }
+}
+
+impl std::fmt::Display for BackendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.source.fmt(f)
+    }
+}
+
+impl std::error::Error for BackendError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.source()
     }
 }

@@ -18,8 +18,10 @@
 mod backend;
 mod crypto;
 mod error;
+mod lite;
 mod migrate;
 mod ops;
+mod pg;
 mod store;
 pub mod testing;
 mod tx;
@@ -28,7 +30,7 @@ mod writer;
 
 pub use backend::{Database, Dialect};
 pub use crypto::StoreKey;
-pub use error::StoreError;
+pub use error::{BackendError, StoreError};
 pub use migrate::SCHEMA_VERSION;
 pub use ops::MAX_PREKEY_ID;
 pub use store::{IncomingOutcome, KeySource, SenderKeyChange, SignalChanges, Store, StoreConfig};

@@ -1,7 +1,7 @@
 //! Schema migrations: one SQL source per version, rendered for the dialect at run time.
 
 use crate::StoreError;
-use crate::backend::{Dialect, Handle, on_conn};
+use crate::backend::{Dialect, Handle, args};
 
 /// A schema version: its number, name and portable SQL.
 struct Migration {
@@ -47,46 +47,39 @@ fn render(sql: &str, dialect: Dialect) -> String {
 pub(crate) async fn run(handle: &mut Handle, dialect: Dialect) -> Result<(), StoreError> {
     let create = "CREATE TABLE IF NOT EXISTS openwa_migrations (\
         version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
-    on_conn!(handle.conn(), |c| {
-        if dialect == Dialect::Postgres {
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind(PG_MIGRATION_LOCK)
-                .execute(&mut *c)
-                .await?;
-        }
-        sqlx::query(create).execute(&mut *c).await?;
-        let current: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM openwa_migrations")
-            .fetch_one(&mut *c)
+    if dialect == Dialect::Postgres {
+        handle
+            .fetch_optional("SELECT pg_advisory_xact_lock($1)", args![PG_MIGRATION_LOCK])
             .await?;
-        let current = current.unwrap_or(0);
-        if current > SCHEMA_VERSION {
-            return Err(StoreError::Migration(format!(
-                "database schema version {current} is newer than this build's {SCHEMA_VERSION}"
-            )));
-        }
-        for migration in MIGRATIONS.iter().filter(|m| m.version > current) {
-            // Through the Executor trait (a boxed future): `RawSql::execute` returns an opaque
-            // future whose `Send` proof fails for callers that spawn.
-            let sql = render(migration.sql, dialect);
-            sqlx::Executor::execute(&mut *c, sqlx::raw_sql(&sql))
-                .await
-                .map_err(|e| {
-                    StoreError::Migration(format!(
-                        "{} ({}): {e}",
-                        migration.version, migration.name
-                    ))
-                })?;
-            sqlx::query(
+    }
+    handle.execute(create, args![]).await?;
+    let current = handle
+        .fetch_optional(
+            "SELECT COALESCE(MAX(version), 0) AS version FROM openwa_migrations",
+            args![],
+        )
+        .await?
+        .map(|row| row.int("version"))
+        .transpose()?
+        .unwrap_or(0);
+    if current > SCHEMA_VERSION {
+        return Err(StoreError::Migration(format!(
+            "database schema version {current} is newer than this build's {SCHEMA_VERSION}"
+        )));
+    }
+    for migration in MIGRATIONS.iter().filter(|m| m.version > current) {
+        let sql = render(migration.sql, dialect);
+        handle.execute_batch(&sql).await.map_err(|e| {
+            StoreError::Migration(format!("{} ({}): {e}", migration.version, migration.name))
+        })?;
+        handle
+            .execute(
                 "INSERT INTO openwa_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+                args![migration.version, migration.name, crate::now_millis()],
             )
-            .bind(migration.version)
-            .bind(migration.name)
-            .bind(crate::now_millis())
-            .execute(&mut *c)
             .await?;
-        }
-        Ok(())
-    })
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::backend::{Database, Dialect, Pools, on_conn};
+use crate::backend::{Database, Dialect, Pools, args};
 use crate::crypto::{Cipher, Slot, StoreKey};
 use crate::tx::{SeqCounter, StoreTx};
 use crate::writer::{WriteFuture, Writer};
@@ -102,7 +102,7 @@ impl Store {
         };
         let cipher = Arc::new(Cipher::new(&key));
         let pools = Pools::connect(&config.database, config.max_connections).await?;
-        let writer = Writer::spawn(pools.clone(), Arc::clone(&cipher));
+        let writer = Writer::spawn(pools.clone(), Arc::clone(&cipher))?;
         let store = Store {
             pools,
             cipher,
@@ -119,11 +119,14 @@ impl Store {
     async fn prepare(&self) -> Result<(), StoreError> {
         let mut handle = self.pools.begin().await?;
         migrate::run(&mut handle, self.pools.dialect()).await?;
-        let stored: Option<Vec<u8>> = on_conn!(handle.conn(), |c| {
-            sqlx::query_scalar("SELECT value FROM store_meta WHERE name = 'key_check'")
-                .fetch_optional(&mut *c)
-                .await?
-        });
+        let stored = handle
+            .fetch_optional(
+                "SELECT value FROM store_meta WHERE name = 'key_check'",
+                args![],
+            )
+            .await?
+            .map(|row| row.bytes("value"))
+            .transpose()?;
         match stored {
             Some(value) => match self.cipher.open(KEY_CHECK_SLOT, &value) {
                 Ok(plain) if plain == KEY_CHECK => {}
@@ -131,12 +134,12 @@ impl Store {
             },
             None => {
                 let value = self.cipher.seal(KEY_CHECK_SLOT, KEY_CHECK)?;
-                on_conn!(handle.conn(), |c| {
-                    sqlx::query("INSERT INTO store_meta (name, value) VALUES ('key_check', $1)")
-                        .bind(value.as_slice())
-                        .execute(&mut *c)
-                        .await?;
-                });
+                handle
+                    .execute(
+                        "INSERT INTO store_meta (name, value) VALUES ('key_check', $1)",
+                        args![value.as_slice()],
+                    )
+                    .await?;
             }
         }
         handle.commit().await

@@ -36,7 +36,7 @@ async fn execute(sql: &str) -> Result<(), StoreError> {
     sqlx::query(sql)
         .execute(&mut admin)
         .await
-        .map_err(StoreError::Backend)?;
+        .map_err(StoreError::from)?;
     let _ = admin.close().await;
     Ok(())
 }

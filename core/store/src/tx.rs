@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::StoreError;
-use crate::backend::{Conn, Handle};
+use crate::backend::{Arg, Handle, Row};
 use crate::crypto::Cipher;
 
 /// A database transaction (or, internally, a read connection). Nothing it writes is visible to
@@ -54,8 +54,43 @@ impl StoreTx {
         self.handle.rollback().await
     }
 
-    pub(crate) fn conn(&mut self) -> Conn<'_> {
-        self.handle.conn()
+    /// Runs one statement; answers how many rows it changed.
+    pub(crate) async fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<u64, StoreError> {
+        self.handle.execute(sql, args).await
+    }
+
+    /// Runs one query; answers its first row, if any.
+    pub(crate) async fn fetch_optional(
+        &mut self,
+        sql: &str,
+        args: &[Arg<'_>],
+    ) -> Result<Option<Row>, StoreError> {
+        self.handle.fetch_optional(sql, args).await
+    }
+
+    /// Runs one query that always answers a row (an aggregate, a `RETURNING`).
+    pub(crate) async fn fetch_one(
+        &mut self,
+        sql: &str,
+        args: &[Arg<'_>],
+    ) -> Result<Row, StoreError> {
+        self.fetch_optional(sql, args)
+            .await?
+            .ok_or_else(|| StoreError::NotFound("row".to_owned()))
+    }
+
+    /// Runs one query; answers its rows.
+    pub(crate) async fn fetch_all(
+        &mut self,
+        sql: &str,
+        args: &[Arg<'_>],
+    ) -> Result<Vec<Row>, StoreError> {
+        self.handle.fetch_all(sql, args).await
+    }
+
+    /// Runs `;`-separated statements without parameters.
+    pub(crate) async fn execute_batch(&mut self, sql: &str) -> Result<(), StoreError> {
+        self.handle.execute_batch(sql).await
     }
 }
 

@@ -10,16 +10,24 @@
 //! the order they ran, and each unit's `on_commit` hook runs first, on the writer task: hooks
 //! therefore see commits in commit order (the engine publishes events from them, so publication
 //! order is seq order). If the transaction itself fails, every unit of the group gets that error.
+//!
+//! Where the writer runs: on SQLite, a dedicated thread that owns its turn on the writer
+//! connection. Every statement of a SQLite unit completes synchronously, so a whole group (its
+//! statements, its commit and fsync) runs there without a thread switch, and without blocking a
+//! runtime worker; the thread does not depend on any tokio runtime. On PostgreSQL, whose
+//! statements are network round trips, a tokio task on the runtime that opened the store.
 
 use std::future::Future;
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
 
 use tokio::sync::{mpsc, oneshot};
 
 use crate::StoreError;
-use crate::backend::{Pools, on_conn};
+use crate::backend::Pools;
 use crate::crypto::Cipher;
+use crate::error::BackendError;
 use crate::tx::{SeqCounter, StoreTx};
 
 /// The future of one unit's work: writes on the group's transaction.
@@ -83,11 +91,26 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer task of a store (on the current tokio runtime).
-    pub(crate) fn spawn(pools: Pools, cipher: Arc<Cipher>) -> Writer {
+    /// Starts the writer of a store: a thread for SQLite, a task on the current tokio runtime
+    /// for PostgreSQL.
+    pub(crate) fn spawn(pools: Pools, cipher: Arc<Cipher>) -> Result<Writer, StoreError> {
         let (queue, units) = mpsc::unbounded_channel();
-        tokio::spawn(run(pools, cipher, units));
-        Writer { queue }
+        match pools {
+            Pools::Sqlite(_) => {
+                std::thread::Builder::new()
+                    .name("openwa-store-writer".to_owned())
+                    .spawn(move || block_on(run(pools, cipher, units)))
+                    .map_err(|e| {
+                        StoreError::Unavailable(BackendError::message(&format!(
+                            "cannot start the writer thread: {e}"
+                        )))
+                    })?;
+            }
+            Pools::Postgres(_) => {
+                tokio::spawn(run(pools, cipher, units));
+            }
+        }
+        Ok(Writer { queue })
     }
 
     /// Queues one unit and waits until it is committed (or failed).
@@ -104,12 +127,12 @@ impl Writer {
             on_commit,
             reply,
         };
-        self.queue
-            .send(Box::new(job))
-            .map_err(|_| StoreError::Unavailable(sqlx::Error::PoolClosed))?;
-        answer
-            .await
-            .map_err(|_| StoreError::Unavailable(sqlx::Error::WorkerCrashed))?
+        self.queue.send(Box::new(job)).map_err(|_| {
+            StoreError::Unavailable(BackendError::message("the writer has stopped"))
+        })?;
+        answer.await.map_err(|_| {
+            StoreError::Unavailable(BackendError::message("the writer stopped before answering"))
+        })?
     }
 }
 
@@ -204,17 +227,13 @@ async fn run_isolated(
     } else {
         "RELEASE SAVEPOINT unit; SAVEPOINT unit"
     };
-    on_conn!(tx.conn(), |c| {
-        sqlx::Executor::execute(&mut *c, open).await?;
-    });
+    tx.execute_batch(open).await?;
     let seqs = tx.seqs;
     let outcome = unit.run(tx).await;
     if outcome.is_err() {
         // The savepoint takes back the unit's appends, so their seqs are free again.
         tx.seqs = seqs;
-        on_conn!(tx.conn(), |c| {
-            sqlx::Executor::execute(&mut *c, "ROLLBACK TO SAVEPOINT unit").await?;
-        });
+        tx.execute_batch("ROLLBACK TO SAVEPOINT unit").await?;
     }
     Ok(outcome)
 }
@@ -226,5 +245,28 @@ fn fail_all(group: Vec<Box<dyn Unit>>, err: &StoreError) {
             reason: err.to_string(),
             retryable: err.is_retryable(),
         }));
+    }
+}
+
+/// Runs a future to completion on the current thread, parking while it waits (for its turn on
+/// the writer connection, or for the next unit). The SQLite writer thread's executor.
+fn block_on<F: Future>(future: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = pin!(future);
+    loop {
+        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+        std::thread::park();
     }
 }

@@ -153,9 +153,8 @@ async fn verify(db: &TestDb, store: &Store, acked_ever: &BTreeSet<u64>) -> u64 {
     if db.kind == Backend::Sqlite {
         let mut raw = db.raw().await;
         if let Raw::Sqlite(conn) = &mut raw {
-            let check: String = sqlx::query_scalar("PRAGMA integrity_check")
-                .fetch_one(&mut *conn)
-                .await
+            let check: String = conn
+                .query_row("PRAGMA integrity_check", [], |row| row.get(0))
                 .unwrap();
             assert_eq!(check, "ok");
         }

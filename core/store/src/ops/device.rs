@@ -1,6 +1,6 @@
 //! Device credentials: the keys and account identity of a session's linked device.
 
-use crate::backend::{RowExt, on_conn};
+use crate::backend::args;
 use crate::crypto::Slot;
 use crate::tx::{StoreTx, to_array, to_u32};
 use crate::{DeviceCredentials, KeyPair, SignedPreKey, StoreError, now_millis};
@@ -32,8 +32,7 @@ impl StoreTx {
         )?;
         let adv_secret = seal("adv_secret", &device.adv_secret)?;
         let now = now_millis();
-        on_conn!(self.conn(), |c| {
-            sqlx::query(
+        self.execute(
                 "INSERT INTO device_credentials (session_id, registration_id, noise_public, \
                  noise_private, identity_public, identity_private, signed_prekey_id, \
                  signed_prekey_public, signed_prekey_private, signed_prekey_signature, adv_secret, \
@@ -51,27 +50,27 @@ impl StoreTx {
                  pn_jid = excluded.pn_jid, lid_jid = excluded.lid_jid, \
                  push_name = excluded.push_name, platform = excluded.platform, \
                  updated_at = excluded.updated_at",
-            )
-            .bind(session_id)
-            .bind(i64::from(device.registration_id))
-            .bind(device.noise_key.public.as_slice())
-            .bind(noise_private.as_slice())
-            .bind(device.identity_key.public.as_slice())
-            .bind(identity_private.as_slice())
-            .bind(i64::from(device.signed_prekey.id))
-            .bind(device.signed_prekey.key_pair.public.as_slice())
-            .bind(spk_private.as_slice())
-            .bind(device.signed_prekey.signature.as_slice())
-            .bind(adv_secret.as_slice())
-            .bind(device.account.as_deref())
-            .bind(device.pn_jid.as_deref())
-            .bind(device.lid_jid.as_deref())
-            .bind(device.push_name.as_deref())
-            .bind(device.platform.as_deref())
-            .bind(now)
-            .execute(&mut *c)
-            .await?;
-        });
+            args![
+                session_id,
+                i64::from(device.registration_id),
+                device.noise_key.public.as_slice(),
+                noise_private.as_slice(),
+                device.identity_key.public.as_slice(),
+                identity_private.as_slice(),
+                i64::from(device.signed_prekey.id),
+                device.signed_prekey.key_pair.public.as_slice(),
+                spk_private.as_slice(),
+                device.signed_prekey.signature.as_slice(),
+                adv_secret.as_slice(),
+                device.account.as_deref(),
+                device.pn_jid.as_deref(),
+                device.lid_jid.as_deref(),
+                device.push_name.as_deref(),
+                device.platform.as_deref(),
+                now,
+            ],
+        )
+        .await?;
         Ok(())
     }
 
@@ -80,32 +79,32 @@ impl StoreTx {
         &mut self,
         session_id: &str,
     ) -> Result<Option<DeviceCredentials>, StoreError> {
-        let row = on_conn!(self.conn(), |c| {
-            let row = sqlx::query("SELECT * FROM device_credentials WHERE session_id = $1")
-                .bind(session_id)
-                .fetch_optional(&mut *c)
-                .await?;
-            match row {
-                None => None,
-                Some(r) => Some(RawDevice {
-                    registration_id: r.int("registration_id")?,
-                    noise_public: r.bytes("noise_public")?,
-                    noise_private: r.bytes("noise_private")?,
-                    identity_public: r.bytes("identity_public")?,
-                    identity_private: r.bytes("identity_private")?,
-                    signed_prekey_id: r.int("signed_prekey_id")?,
-                    signed_prekey_public: r.bytes("signed_prekey_public")?,
-                    signed_prekey_private: r.bytes("signed_prekey_private")?,
-                    signed_prekey_signature: r.bytes("signed_prekey_signature")?,
-                    adv_secret: r.bytes("adv_secret")?,
-                    account: r.opt_bytes("account")?,
-                    pn_jid: r.opt_text("pn_jid")?,
-                    lid_jid: r.opt_text("lid_jid")?,
-                    push_name: r.opt_text("push_name")?,
-                    platform: r.opt_text("platform")?,
-                }),
-            }
-        });
+        let row = self
+            .fetch_optional(
+                "SELECT * FROM device_credentials WHERE session_id = $1",
+                args![session_id],
+            )
+            .await?;
+        let row = match row {
+            None => None,
+            Some(r) => Some(RawDevice {
+                registration_id: r.int("registration_id")?,
+                noise_public: r.bytes("noise_public")?,
+                noise_private: r.bytes("noise_private")?,
+                identity_public: r.bytes("identity_public")?,
+                identity_private: r.bytes("identity_private")?,
+                signed_prekey_id: r.int("signed_prekey_id")?,
+                signed_prekey_public: r.bytes("signed_prekey_public")?,
+                signed_prekey_private: r.bytes("signed_prekey_private")?,
+                signed_prekey_signature: r.bytes("signed_prekey_signature")?,
+                adv_secret: r.bytes("adv_secret")?,
+                account: r.opt_bytes("account")?,
+                pn_jid: r.opt_text("pn_jid")?,
+                lid_jid: r.opt_text("lid_jid")?,
+                push_name: r.opt_text("push_name")?,
+                platform: r.opt_text("platform")?,
+            }),
+        };
         let Some(raw) = row else { return Ok(None) };
         let open = |column: &str, stored: &[u8]| {
             self.cipher
@@ -140,13 +139,12 @@ impl StoreTx {
 
     /// Deletes a session's device credentials (logout). Returns whether they existed.
     pub async fn delete_device(&mut self, session_id: &str) -> Result<bool, StoreError> {
-        let affected = on_conn!(self.conn(), |c| {
-            sqlx::query("DELETE FROM device_credentials WHERE session_id = $1")
-                .bind(session_id)
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        });
+        let affected = self
+            .execute(
+                "DELETE FROM device_credentials WHERE session_id = $1",
+                args![session_id],
+            )
+            .await?;
         Ok(affected > 0)
     }
 }

@@ -6,13 +6,13 @@
 //! A group commit updates the row once for its first event, counts the others in memory and
 //! writes the last seq back before it commits (one statement per event instead of two).
 
-use crate::backend::{RowExt, on_conn};
+use crate::backend::{Row, args};
 use crate::tx::{SeqCounter, StoreTx, limit};
 use crate::{EventRecord, StoreError, now_millis};
 
 const COLUMNS: &str = "SELECT seq, session_id, kind, payload, created_at FROM event_log";
 
-fn decode(row: &impl RowExt) -> Result<EventRecord, StoreError> {
+fn decode(row: &Row) -> Result<EventRecord, StoreError> {
     let seq = row.int("seq")?;
     let payload = row.text("payload")?;
     Ok(EventRecord {
@@ -47,31 +47,23 @@ impl StoreTx {
                 })?),
                 SeqCounter::PerAppend | SeqCounter::Unread => None,
             };
-        let seq: i64 = on_conn!(self.conn(), |c| {
-            let seq: i64 = match counted {
-                Some(seq) => seq,
-                None => {
-                    sqlx::query_scalar(
-                        "UPDATE counters SET value = value + 1 WHERE name = 'event_seq' \
-                         RETURNING value",
-                    )
-                    .fetch_one(&mut *c)
-                    .await?
-                }
-            };
-            sqlx::query(
-                "INSERT INTO event_log (seq, session_id, kind, payload, created_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(seq)
-            .bind(session_id)
-            .bind(kind)
-            .bind(payload)
-            .bind(now)
-            .execute(&mut *c)
-            .await?;
-            seq
-        });
+        let seq = match counted {
+            Some(seq) => seq,
+            None => self
+                .fetch_one(
+                    "UPDATE counters SET value = value + 1 WHERE name = 'event_seq' \
+                     RETURNING value",
+                    args![],
+                )
+                .await?
+                .int("value")?,
+        };
+        self.execute(
+            "INSERT INTO event_log (seq, session_id, kind, payload, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+            args![seq, session_id, kind, &payload, now],
+        )
+        .await?;
         self.seqs = match self.seqs {
             SeqCounter::PerAppend => SeqCounter::PerAppend,
             SeqCounter::Unread => SeqCounter::Held {
@@ -89,12 +81,11 @@ impl StoreTx {
         if let SeqCounter::Held { last, stored } = self.seqs
             && last != stored
         {
-            on_conn!(self.conn(), |c| {
-                sqlx::query("UPDATE counters SET value = $1 WHERE name = 'event_seq'")
-                    .bind(last)
-                    .execute(&mut *c)
-                    .await?;
-            });
+            self.execute(
+                "UPDATE counters SET value = $1 WHERE name = 'event_seq'",
+                args![last],
+            )
+            .await?;
             self.seqs = SeqCounter::Held { last, stored: last };
         }
         Ok(())
@@ -109,14 +100,8 @@ impl StoreTx {
     ) -> Result<Vec<EventRecord>, StoreError> {
         let sql = format!("{COLUMNS} WHERE seq > $1 ORDER BY seq LIMIT $2");
         let (after, max) = (cursor(after)?, limit(max)?);
-        on_conn!(self.conn(), |c| {
-            let rows = sqlx::query(&sql)
-                .bind(after)
-                .bind(max)
-                .fetch_all(&mut *c)
-                .await?;
-            rows.iter().map(decode).collect()
-        })
+        let rows = self.fetch_all(&sql, args![after, max]).await?;
+        rows.iter().map(decode).collect()
     }
 
     /// Like [`StoreTx::events_since`], for one session's events only.
@@ -128,36 +113,26 @@ impl StoreTx {
     ) -> Result<Vec<EventRecord>, StoreError> {
         let sql = format!("{COLUMNS} WHERE session_id = $1 AND seq > $2 ORDER BY seq LIMIT $3");
         let (after, max) = (cursor(after)?, limit(max)?);
-        on_conn!(self.conn(), |c| {
-            let rows = sqlx::query(&sql)
-                .bind(session_id)
-                .bind(after)
-                .bind(max)
-                .fetch_all(&mut *c)
-                .await?;
-            rows.iter().map(decode).collect()
-        })
+        let rows = self.fetch_all(&sql, args![session_id, after, max]).await?;
+        rows.iter().map(decode).collect()
     }
 
     /// The highest seq ever assigned (0 before the first event), even if pruned since.
     pub async fn last_event_seq(&mut self) -> Result<u64, StoreError> {
-        let seq: i64 = on_conn!(self.conn(), |c| {
-            sqlx::query_scalar("SELECT value FROM counters WHERE name = 'event_seq'")
-                .fetch_one(&mut *c)
-                .await?
-        });
+        let seq = self
+            .fetch_one(
+                "SELECT value FROM counters WHERE name = 'event_seq'",
+                args![],
+            )
+            .await?
+            .int("value")?;
         u64::try_from(seq).map_err(|_| StoreError::corrupt("counters", format!("seq {seq}")))
     }
 
     /// Deletes events with `seq <= up_to` (retention). Returns how many.
     pub async fn prune_events(&mut self, up_to: u64) -> Result<u64, StoreError> {
         let up_to = cursor(up_to)?;
-        Ok(on_conn!(self.conn(), |c| {
-            sqlx::query("DELETE FROM event_log WHERE seq <= $1")
-                .bind(up_to)
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        }))
+        self.execute("DELETE FROM event_log WHERE seq <= $1", args![up_to])
+            .await
     }
 }

@@ -1,6 +1,6 @@
 //! A small per-session key/value table for miscellaneous state.
 
-use crate::backend::on_conn;
+use crate::backend::args;
 use crate::tx::StoreTx;
 use crate::{StoreError, now_millis};
 
@@ -13,19 +13,13 @@ impl StoreTx {
         value: &[u8],
     ) -> Result<(), StoreError> {
         let now = now_millis();
-        on_conn!(self.conn(), |c| {
-            sqlx::query(
-                "INSERT INTO session_kv (session_id, name, value, updated_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (session_id, name) DO UPDATE SET value = excluded.value, \
-                 updated_at = excluded.updated_at",
-            )
-            .bind(session_id)
-            .bind(name)
-            .bind(value)
-            .bind(now)
-            .execute(&mut *c)
-            .await?;
-        });
+        self.execute(
+            "INSERT INTO session_kv (session_id, name, value, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (session_id, name) DO UPDATE SET value = excluded.value, \
+             updated_at = excluded.updated_at",
+            args![session_id, name, value, now],
+        )
+        .await?;
         Ok(())
     }
 
@@ -35,25 +29,23 @@ impl StoreTx {
         session_id: &str,
         name: &str,
     ) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(on_conn!(self.conn(), |c| {
-            sqlx::query_scalar("SELECT value FROM session_kv WHERE session_id = $1 AND name = $2")
-                .bind(session_id)
-                .bind(name)
-                .fetch_optional(&mut *c)
-                .await?
-        }))
+        self.fetch_optional(
+            "SELECT value FROM session_kv WHERE session_id = $1 AND name = $2",
+            args![session_id, name],
+        )
+        .await?
+        .map(|row| row.bytes("value"))
+        .transpose()
     }
 
     /// Deletes a per-session value. Returns whether it existed.
     pub async fn delete_kv(&mut self, session_id: &str, name: &str) -> Result<bool, StoreError> {
-        let n = on_conn!(self.conn(), |c| {
-            sqlx::query("DELETE FROM session_kv WHERE session_id = $1 AND name = $2")
-                .bind(session_id)
-                .bind(name)
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        });
+        let n = self
+            .execute(
+                "DELETE FROM session_kv WHERE session_id = $1 AND name = $2",
+                args![session_id, name],
+            )
+            .await?;
         Ok(n > 0)
     }
 }

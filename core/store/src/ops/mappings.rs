@@ -1,6 +1,6 @@
 //! Addressing caches: PN↔LID mappings and per-user device lists.
 
-use crate::backend::{RowExt, on_conn};
+use crate::backend::args;
 use crate::tx::{StoreTx, to_u32};
 use crate::{DeviceList, StoreError, now_millis};
 
@@ -14,23 +14,16 @@ impl StoreTx {
         pn: &str,
     ) -> Result<(), StoreError> {
         let now = now_millis();
-        on_conn!(self.conn(), |c| {
-            sqlx::query("DELETE FROM lid_mappings WHERE session_id = $1 AND (lid = $2 OR pn = $3)")
-                .bind(session_id)
-                .bind(lid)
-                .bind(pn)
-                .execute(&mut *c)
-                .await?;
-            sqlx::query(
-                "INSERT INTO lid_mappings (session_id, lid, pn, updated_at) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(session_id)
-            .bind(lid)
-            .bind(pn)
-            .bind(now)
-            .execute(&mut *c)
-            .await?;
-        });
+        self.execute(
+            "DELETE FROM lid_mappings WHERE session_id = $1 AND (lid = $2 OR pn = $3)",
+            args![session_id, lid, pn],
+        )
+        .await?;
+        self.execute(
+            "INSERT INTO lid_mappings (session_id, lid, pn, updated_at) VALUES ($1, $2, $3, $4)",
+            args![session_id, lid, pn, now],
+        )
+        .await?;
         Ok(())
     }
 
@@ -40,13 +33,13 @@ impl StoreTx {
         session_id: &str,
         pn: &str,
     ) -> Result<Option<String>, StoreError> {
-        Ok(on_conn!(self.conn(), |c| {
-            sqlx::query_scalar("SELECT lid FROM lid_mappings WHERE session_id = $1 AND pn = $2")
-                .bind(session_id)
-                .bind(pn)
-                .fetch_optional(&mut *c)
-                .await?
-        }))
+        self.fetch_optional(
+            "SELECT lid FROM lid_mappings WHERE session_id = $1 AND pn = $2",
+            args![session_id, pn],
+        )
+        .await?
+        .map(|row| row.text("lid"))
+        .transpose()
     }
 
     /// The phone-number user of a LID user, if known.
@@ -55,13 +48,13 @@ impl StoreTx {
         session_id: &str,
         lid: &str,
     ) -> Result<Option<String>, StoreError> {
-        Ok(on_conn!(self.conn(), |c| {
-            sqlx::query_scalar("SELECT pn FROM lid_mappings WHERE session_id = $1 AND lid = $2")
-                .bind(session_id)
-                .bind(lid)
-                .fetch_optional(&mut *c)
-                .await?
-        }))
+        self.fetch_optional(
+            "SELECT pn FROM lid_mappings WHERE session_id = $1 AND lid = $2",
+            args![session_id, lid],
+        )
+        .await?
+        .map(|row| row.text("pn"))
+        .transpose()
     }
 
     /// Caches the device list of a user (insert or replace).
@@ -73,21 +66,20 @@ impl StoreTx {
     ) -> Result<(), StoreError> {
         let devices = serde_json::to_string(&list.devices)
             .map_err(|e| StoreError::InvalidArgument(e.to_string()))?;
-        on_conn!(self.conn(), |c| {
-            sqlx::query(
-                "INSERT INTO device_lists (session_id, user_id, devices, list_hash, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (session_id, user_id) DO UPDATE SET \
-                 devices = excluded.devices, list_hash = excluded.list_hash, \
-                 updated_at = excluded.updated_at",
-            )
-            .bind(session_id)
-            .bind(user)
-            .bind(devices)
-            .bind(list.hash.as_deref())
-            .bind(list.updated_at)
-            .execute(&mut *c)
-            .await?;
-        });
+        self.execute(
+            "INSERT INTO device_lists (session_id, user_id, devices, list_hash, updated_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (session_id, user_id) DO UPDATE SET \
+             devices = excluded.devices, list_hash = excluded.list_hash, \
+             updated_at = excluded.updated_at",
+            args![
+                session_id,
+                user,
+                &devices,
+                list.hash.as_deref(),
+                list.updated_at
+            ],
+        )
+        .await?;
         Ok(())
     }
 
@@ -97,27 +89,21 @@ impl StoreTx {
         session_id: &str,
         user: &str,
     ) -> Result<Option<DeviceList>, StoreError> {
-        let row = on_conn!(self.conn(), |c| {
-            let row = sqlx::query(
+        let row = self
+            .fetch_optional(
                 "SELECT devices, list_hash, updated_at FROM device_lists \
                  WHERE session_id = $1 AND user_id = $2",
+                args![session_id, user],
             )
-            .bind(session_id)
-            .bind(user)
-            .fetch_optional(&mut *c)
             .await?;
-            match row {
-                None => None,
-                Some(r) => Some((
-                    r.text("devices")?,
-                    r.opt_text("list_hash")?,
-                    r.int("updated_at")?,
-                )),
-            }
-        });
-        let Some((devices, hash, updated_at)) = row else {
+        let Some(row) = row else {
             return Ok(None);
         };
+        let (devices, hash, updated_at) = (
+            row.text("devices")?,
+            row.opt_text("list_hash")?,
+            row.int("updated_at")?,
+        );
         let devices: Vec<i64> = serde_json::from_str(&devices)
             .map_err(|e| StoreError::corrupt("device_lists", e.to_string()))?;
         let devices = devices
@@ -137,14 +123,12 @@ impl StoreTx {
         session_id: &str,
         user: &str,
     ) -> Result<bool, StoreError> {
-        let n = on_conn!(self.conn(), |c| {
-            sqlx::query("DELETE FROM device_lists WHERE session_id = $1 AND user_id = $2")
-                .bind(session_id)
-                .bind(user)
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        });
+        let n = self
+            .execute(
+                "DELETE FROM device_lists WHERE session_id = $1 AND user_id = $2",
+                args![session_id, user],
+            )
+            .await?;
         Ok(n > 0)
     }
 }

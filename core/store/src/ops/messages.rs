@@ -1,7 +1,7 @@
 //! Messages (incoming and outgoing, with status and per-chat history) and the outgoing-message
 //! store used to re-encrypt on a peer's retry receipt.
 
-use crate::backend::{RowExt, on_conn};
+use crate::backend::{Arg, Row, args};
 use crate::crypto::Slot;
 use crate::tx::{StoreTx, limit};
 use crate::{
@@ -13,7 +13,7 @@ const COLUMNS: &str = "SELECT session_id, chat, id, sender, from_me, sent_at, ms
                        payload, status FROM messages";
 const OUTGOING: &str = "outgoing_messages";
 
-fn decode(row: &impl RowExt) -> Result<MessageRecord, StoreError> {
+fn decode(row: &Row) -> Result<MessageRecord, StoreError> {
     let code = row.int("status")?;
     Ok(MessageRecord {
         session_id: row.text("session_id")?,
@@ -43,28 +43,27 @@ impl StoreTx {
         message: &MessageRecord,
     ) -> Result<InsertOutcome, StoreError> {
         let now = now_millis();
-        let n = on_conn!(self.conn(), |c| {
-            sqlx::query(
+        let n = self
+            .execute(
                 "INSERT INTO messages (session_id, chat, id, sender, from_me, sent_at, msg_type, \
                  body, payload, status, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
                  ON CONFLICT (session_id, chat, id) DO NOTHING",
+                args![
+                    &message.session_id,
+                    &message.chat,
+                    &message.id,
+                    &message.sender,
+                    i64::from(message.from_me),
+                    message.timestamp,
+                    &message.msg_type,
+                    message.body.as_deref(),
+                    message.payload.as_deref(),
+                    message.status.code(),
+                    now,
+                ],
             )
-            .bind(&message.session_id)
-            .bind(&message.chat)
-            .bind(&message.id)
-            .bind(&message.sender)
-            .bind(i64::from(message.from_me))
-            .bind(message.timestamp)
-            .bind(&message.msg_type)
-            .bind(message.body.as_deref())
-            .bind(message.payload.as_deref())
-            .bind(message.status.code())
-            .bind(now)
-            .execute(&mut *c)
-            .await?
-            .rows_affected()
-        });
+            .await?;
         Ok(if n > 0 {
             InsertOutcome::Inserted
         } else {
@@ -94,15 +93,10 @@ impl StoreTx {
         let sql = format!("{COLUMNS} WHERE session_id = $1 AND chat = $2 AND id = $3");
         let mut found = None;
         for chat in chats {
-            found = on_conn!(self.conn(), |c| {
-                let row = sqlx::query(&sql)
-                    .bind(session_id)
-                    .bind(chat)
-                    .bind(id)
-                    .fetch_optional(&mut *c)
-                    .await?;
-                row.as_ref().map(decode).transpose()?
-            });
+            let row = self
+                .fetch_optional(&sql, args![session_id, chat, id])
+                .await?;
+            found = row.as_ref().map(decode).transpose()?;
             if found.is_some() {
                 break;
             }
@@ -136,17 +130,9 @@ impl StoreTx {
             allowed.join(", ")
         );
         let now = now_millis();
-        let n = on_conn!(self.conn(), |c| {
-            sqlx::query(&sql)
-                .bind(status.code())
-                .bind(now)
-                .bind(session_id)
-                .bind(chat)
-                .bind(id)
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        });
+        let n = self
+            .execute(&sql, args![status.code(), now, session_id, chat, id])
+            .await?;
         Ok(n > 0)
     }
 
@@ -199,17 +185,13 @@ impl StoreTx {
             })
             .collect();
         let sql = format!("{} {ordered}", pieces.join(" UNION ALL "));
-        let mut messages = on_conn!(self.conn(), |c| {
-            let mut query = sqlx::query(&sql).bind(session_id).bind(fetch);
-            if let Some(at) = cursor {
-                query = query.bind(at.timestamp).bind(&at.id);
-            }
-            for chat in chats {
-                query = query.bind(chat);
-            }
-            let rows = query.fetch_all(&mut *c).await?;
-            rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?
-        });
+        let mut params: Vec<Arg<'_>> = vec![session_id.into(), fetch.into()];
+        if let Some(at) = cursor {
+            params.extend([Arg::from(at.timestamp), Arg::from(&at.id)]);
+        }
+        params.extend(chats.iter().map(Arg::from));
+        let rows = self.fetch_all(&sql, &params).await?;
+        let mut messages = rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
         let more = messages.len() as i64 >= fetch;
         if more {
             messages.pop();
@@ -222,6 +204,10 @@ impl StoreTx {
         } else {
             None
         };
+        // One message stored under two forms of the chat (say, once under the PN and once under
+        // the LID) is listed once.
+        let mut seen = std::collections::HashSet::new();
+        messages.retain(|m| seen.insert((m.id.clone(), m.from_me)));
         Ok(MessagePage { messages, next })
     }
 
@@ -232,15 +218,12 @@ impl StoreTx {
         chat: &str,
         id: &str,
     ) -> Result<bool, StoreError> {
-        let n = on_conn!(self.conn(), |c| {
-            sqlx::query("DELETE FROM messages WHERE session_id = $1 AND chat = $2 AND id = $3")
-                .bind(session_id)
-                .bind(chat)
-                .bind(id)
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        });
+        let n = self
+            .execute(
+                "DELETE FROM messages WHERE session_id = $1 AND chat = $2 AND id = $3",
+                args![session_id, chat, id],
+            )
+            .await?;
         Ok(n > 0)
     }
 
@@ -265,20 +248,13 @@ impl StoreTx {
             plaintext,
         )?;
         let now = now_millis();
-        on_conn!(self.conn(), |c| {
-            sqlx::query(
-                "INSERT INTO outgoing_messages (session_id, chat, id, payload, created_at) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (session_id, chat, id) DO UPDATE SET \
-                 payload = excluded.payload, created_at = excluded.created_at",
-            )
-            .bind(session_id)
-            .bind(chat)
-            .bind(id)
-            .bind(sealed.as_slice())
-            .bind(now)
-            .execute(&mut *c)
-            .await?;
-        });
+        self.execute(
+            "INSERT INTO outgoing_messages (session_id, chat, id, payload, created_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (session_id, chat, id) DO UPDATE SET \
+             payload = excluded.payload, created_at = excluded.created_at",
+            args![session_id, chat, id, sealed.as_slice(), now],
+        )
+        .await?;
         Ok(())
     }
 
@@ -289,17 +265,15 @@ impl StoreTx {
         chat: &str,
         id: &str,
     ) -> Result<Option<Vec<u8>>, StoreError> {
-        let sealed: Option<Vec<u8>> = on_conn!(self.conn(), |c| {
-            sqlx::query_scalar(
+        let sealed = self
+            .fetch_optional(
                 "SELECT payload FROM outgoing_messages \
                  WHERE session_id = $1 AND chat = $2 AND id = $3",
+                args![session_id, chat, id],
             )
-            .bind(session_id)
-            .bind(chat)
-            .bind(id)
-            .fetch_optional(&mut *c)
             .await?
-        });
+            .map(|row| row.bytes("payload"))
+            .transpose()?;
         let key = outgoing_slot_key(chat, id);
         sealed
             .map(|s| {
@@ -322,17 +296,12 @@ impl StoreTx {
         chat: &str,
         id: &str,
     ) -> Result<bool, StoreError> {
-        let n = on_conn!(self.conn(), |c| {
-            sqlx::query(
+        let n = self
+            .execute(
                 "DELETE FROM outgoing_messages WHERE session_id = $1 AND chat = $2 AND id = $3",
+                args![session_id, chat, id],
             )
-            .bind(session_id)
-            .bind(chat)
-            .bind(id)
-            .execute(&mut *c)
-            .await?
-            .rows_affected()
-        });
+            .await?;
         Ok(n > 0)
     }
 
@@ -342,13 +311,10 @@ impl StoreTx {
         session_id: &str,
         before_millis: i64,
     ) -> Result<u64, StoreError> {
-        Ok(on_conn!(self.conn(), |c| {
-            sqlx::query("DELETE FROM outgoing_messages WHERE session_id = $1 AND created_at < $2")
-                .bind(session_id)
-                .bind(before_millis)
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        }))
+        self.execute(
+            "DELETE FROM outgoing_messages WHERE session_id = $1 AND created_at < $2",
+            args![session_id, before_millis],
+        )
+        .await
     }
 }

@@ -1,7 +1,7 @@
 //! Signal protocol state: identities, one-time and signed prekeys, sessions and sender keys.
 //! Records are opaque bytes serialized by the Signal module; the private ones are encrypted.
 
-use crate::backend::{RowExt, on_conn};
+use crate::backend::args;
 use crate::crypto::Slot;
 use crate::tx::{StoreTx, limit, to_u32};
 use crate::{IdentityRecord, StoreError, StoredPreKey, TrustLevel, now_millis};
@@ -30,21 +30,20 @@ impl StoreTx {
         identity: &IdentityRecord,
     ) -> Result<(), StoreError> {
         let now = now_millis();
-        on_conn!(self.conn(), |c| {
-            sqlx::query(
-                "INSERT INTO signal_identities (session_id, address, identity_key, trust, updated_at) \
+        self.execute(
+            "INSERT INTO signal_identities (session_id, address, identity_key, trust, updated_at) \
                  VALUES ($1, $2, $3, $4, $5) ON CONFLICT (session_id, address) DO UPDATE SET \
                  identity_key = excluded.identity_key, trust = excluded.trust, \
                  updated_at = excluded.updated_at",
-            )
-            .bind(session_id)
-            .bind(address)
-            .bind(identity.identity_key.as_slice())
-            .bind(identity.trust.code())
-            .bind(now)
-            .execute(&mut *c)
-            .await?;
-        });
+            args![
+                session_id,
+                address,
+                identity.identity_key.as_slice(),
+                identity.trust.code(),
+                now
+            ],
+        )
+        .await?;
         Ok(())
     }
 
@@ -54,29 +53,22 @@ impl StoreTx {
         session_id: &str,
         address: &str,
     ) -> Result<Option<IdentityRecord>, StoreError> {
-        on_conn!(self.conn(), |c| {
-            let row = sqlx::query(
+        let row = self
+            .fetch_optional(
                 "SELECT identity_key, trust FROM signal_identities \
                  WHERE session_id = $1 AND address = $2",
+                args![session_id, address],
             )
-            .bind(session_id)
-            .bind(address)
-            .fetch_optional(&mut *c)
             .await?;
-            match row {
-                None => Ok(None),
-                Some(r) => {
-                    let code = r.int("trust")?;
-                    let trust = TrustLevel::from_code(code).ok_or_else(|| {
-                        StoreError::corrupt("signal_identities", format!("trust code {code}"))
-                    })?;
-                    Ok(Some(IdentityRecord {
-                        identity_key: r.bytes("identity_key")?,
-                        trust,
-                    }))
-                }
-            }
-        })
+        let Some(r) = row else { return Ok(None) };
+        let code = r.int("trust")?;
+        let trust = TrustLevel::from_code(code).ok_or_else(|| {
+            StoreError::corrupt("signal_identities", format!("trust code {code}"))
+        })?;
+        Ok(Some(IdentityRecord {
+            identity_key: r.bytes("identity_key")?,
+            trust,
+        }))
     }
 
     /// Deletes a remote identity. Returns whether it existed.
@@ -85,14 +77,12 @@ impl StoreTx {
         session_id: &str,
         address: &str,
     ) -> Result<bool, StoreError> {
-        let n = on_conn!(self.conn(), |c| {
-            sqlx::query("DELETE FROM signal_identities WHERE session_id = $1 AND address = $2")
-                .bind(session_id)
-                .bind(address)
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        });
+        let n = self
+            .execute(
+                "DELETE FROM signal_identities WHERE session_id = $1 AND address = $2",
+                args![session_id, address],
+            )
+            .await?;
         Ok(n > 0)
     }
 
@@ -138,19 +128,13 @@ impl StoreTx {
                 },
                 record,
             )?;
-            on_conn!(self.conn(), |c| {
-                sqlx::query(
-                    "INSERT INTO signal_prekeys (session_id, key_id, record, uploaded, created_at) \
+            self.execute(
+                "INSERT INTO signal_prekeys (session_id, key_id, record, uploaded, created_at) \
                      VALUES ($1, $2, $3, 0, $4) ON CONFLICT (session_id, key_id) DO UPDATE SET \
                      record = excluded.record, uploaded = 0, created_at = excluded.created_at",
-                )
-                .bind(session_id)
-                .bind(i64::from(*id))
-                .bind(sealed.as_slice())
-                .bind(now)
-                .execute(&mut *c)
-                .await?;
-            });
+                args![session_id, i64::from(*id), sealed.as_slice(), now],
+            )
+            .await?;
         }
         Ok(())
     }
@@ -161,22 +145,16 @@ impl StoreTx {
         session_id: &str,
         id: u32,
     ) -> Result<Option<StoredPreKey>, StoreError> {
-        let row = on_conn!(self.conn(), |c| {
-            let row = sqlx::query(
+        let row = self
+            .fetch_optional(
                 "SELECT record, uploaded FROM signal_prekeys WHERE session_id = $1 AND key_id = $2",
+                args![session_id, i64::from(id)],
             )
-            .bind(session_id)
-            .bind(i64::from(id))
-            .fetch_optional(&mut *c)
             .await?;
-            match row {
-                None => None,
-                Some(r) => Some((r.bytes("record")?, r.int("uploaded")?)),
-            }
-        });
-        let Some((sealed, uploaded)) = row else {
+        let Some(row) = row else {
             return Ok(None);
         };
+        let (sealed, uploaded) = (row.bytes("record")?, row.int("uploaded")?);
         let key = id.to_string();
         let record = self.cipher.open(
             Slot {
@@ -195,14 +173,12 @@ impl StoreTx {
 
     /// Removes a one-time prekey (after a peer used it). Returns whether it existed.
     pub async fn remove_prekey(&mut self, session_id: &str, id: u32) -> Result<bool, StoreError> {
-        let n = on_conn!(self.conn(), |c| {
-            sqlx::query("DELETE FROM signal_prekeys WHERE session_id = $1 AND key_id = $2")
-                .bind(session_id)
-                .bind(i64::from(id))
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        });
+        let n = self
+            .execute(
+                "DELETE FROM signal_prekeys WHERE session_id = $1 AND key_id = $2",
+                args![session_id, i64::from(id)],
+            )
+            .await?;
         Ok(n > 0)
     }
 
@@ -213,15 +189,11 @@ impl StoreTx {
         ids: &[u32],
     ) -> Result<(), StoreError> {
         for id in ids {
-            on_conn!(self.conn(), |c| {
-                sqlx::query(
-                    "UPDATE signal_prekeys SET uploaded = 1 WHERE session_id = $1 AND key_id = $2",
-                )
-                .bind(session_id)
-                .bind(i64::from(*id))
-                .execute(&mut *c)
-                .await?;
-            });
+            self.execute(
+                "UPDATE signal_prekeys SET uploaded = 1 WHERE session_id = $1 AND key_id = $2",
+                args![session_id, i64::from(*id)],
+            )
+            .await?;
         }
         Ok(())
     }
@@ -235,17 +207,12 @@ impl StoreTx {
         prekeys: &[(u32, Vec<u8>)],
     ) -> Result<(), StoreError> {
         for (id, public) in prekeys {
-            on_conn!(self.conn(), |c| {
-                sqlx::query(
-                    "UPDATE signal_prekeys SET uploaded = 1, public_key = $1 \
+            self.execute(
+                "UPDATE signal_prekeys SET uploaded = 1, public_key = $1 \
                      WHERE session_id = $2 AND key_id = $3",
-                )
-                .bind(public.as_slice())
-                .bind(session_id)
-                .bind(i64::from(*id))
-                .execute(&mut *c)
-                .await?;
-            });
+                args![public.as_slice(), session_id, i64::from(*id)],
+            )
+            .await?;
         }
         Ok(())
     }
@@ -256,17 +223,20 @@ impl StoreTx {
         &mut self,
         session_id: &str,
     ) -> Result<Vec<(u32, Option<Vec<u8>>)>, StoreError> {
-        let rows: Vec<(i64, Option<Vec<u8>>)> = on_conn!(self.conn(), |c| {
-            sqlx::query_as(
+        let rows = self
+            .fetch_all(
                 "SELECT key_id, public_key FROM signal_prekeys \
                  WHERE session_id = $1 AND uploaded = 1 ORDER BY key_id",
+                args![session_id],
             )
-            .bind(session_id)
-            .fetch_all(&mut *c)
-            .await?
-        });
-        rows.into_iter()
-            .map(|(id, public)| Ok((to_u32(PREKEYS, id)?, public)))
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    to_u32(PREKEYS, row.int("key_id")?)?,
+                    row.opt_bytes("public_key")?,
+                ))
+            })
             .collect()
     }
 
@@ -291,32 +261,29 @@ impl StoreTx {
         uploaded: bool,
         max: i64,
     ) -> Result<Vec<u32>, StoreError> {
-        let ids: Vec<i64> = on_conn!(self.conn(), |c| {
-            sqlx::query_scalar(
+        let ids: Vec<i64> = self
+            .fetch_all(
                 "SELECT key_id FROM signal_prekeys WHERE session_id = $1 AND uploaded = $2 \
                  ORDER BY key_id LIMIT $3",
+                args![session_id, i64::from(uploaded), max],
             )
-            .bind(session_id)
-            .bind(i64::from(uploaded))
-            .bind(max)
-            .fetch_all(&mut *c)
             .await?
-        });
+            .iter()
+            .map(|row| row.int("key_id"))
+            .collect::<Result<Vec<_>, _>>()?;
         ids.into_iter().map(|id| to_u32(PREKEYS, id)).collect()
     }
 
     /// How many prekeys the session holds, and how many of them are uploaded.
     pub async fn prekey_counts(&mut self, session_id: &str) -> Result<(u64, u64), StoreError> {
-        let (total, uploaded): (i64, i64) = on_conn!(self.conn(), |c| {
-            let r = sqlx::query(
+        let r = self
+            .fetch_one(
                 "SELECT COUNT(*) AS total, COUNT(CASE WHEN uploaded = 1 THEN 1 END) AS up \
                  FROM signal_prekeys WHERE session_id = $1",
+                args![session_id],
             )
-            .bind(session_id)
-            .fetch_one(&mut *c)
             .await?;
-            (r.int("total")?, r.int("up")?)
-        });
+        let (total, uploaded) = (r.int("total")?, r.int("up")?);
         Ok((
             u64::try_from(total).unwrap_or(0),
             u64::try_from(uploaded).unwrap_or(0),
@@ -342,19 +309,13 @@ impl StoreTx {
             record,
         )?;
         let now = now_millis();
-        on_conn!(self.conn(), |c| {
-            sqlx::query(
-                "INSERT INTO signal_signed_prekeys (session_id, key_id, record, created_at) \
+        self.execute(
+            "INSERT INTO signal_signed_prekeys (session_id, key_id, record, created_at) \
                  VALUES ($1, $2, $3, $4) ON CONFLICT (session_id, key_id) DO UPDATE SET \
                  record = excluded.record, created_at = excluded.created_at",
-            )
-            .bind(session_id)
-            .bind(i64::from(id))
-            .bind(sealed.as_slice())
-            .bind(now)
-            .execute(&mut *c)
-            .await?;
-        });
+            args![session_id, i64::from(id), sealed.as_slice(), now],
+        )
+        .await?;
         Ok(())
     }
 
@@ -364,15 +325,14 @@ impl StoreTx {
         session_id: &str,
         id: u32,
     ) -> Result<Option<Vec<u8>>, StoreError> {
-        let sealed: Option<Vec<u8>> = on_conn!(self.conn(), |c| {
-            sqlx::query_scalar(
+        let sealed: Option<Vec<u8>> = self
+            .fetch_optional(
                 "SELECT record FROM signal_signed_prekeys WHERE session_id = $1 AND key_id = $2",
+                args![session_id, i64::from(id)],
             )
-            .bind(session_id)
-            .bind(i64::from(id))
-            .fetch_optional(&mut *c)
             .await?
-        });
+            .map(|row| row.bytes("record"))
+            .transpose()?;
         let key = id.to_string();
         sealed
             .map(|s| {
@@ -393,17 +353,16 @@ impl StoreTx {
         &mut self,
         session_id: &str,
     ) -> Result<Vec<(u32, Vec<u8>)>, StoreError> {
-        let rows: Vec<(i64, Vec<u8>)> = on_conn!(self.conn(), |c| {
-            sqlx::query_as(
+        let rows = self
+            .fetch_all(
                 "SELECT key_id, record FROM signal_signed_prekeys WHERE session_id = $1 \
                  ORDER BY key_id",
+                args![session_id],
             )
-            .bind(session_id)
-            .fetch_all(&mut *c)
-            .await?
-        });
-        rows.into_iter()
-            .map(|(id, sealed)| {
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let (id, sealed) = (row.int("key_id")?, row.bytes("record")?);
                 let key = id.to_string();
                 let record = self.cipher.open(
                     Slot {
@@ -424,14 +383,12 @@ impl StoreTx {
         session_id: &str,
         id: u32,
     ) -> Result<bool, StoreError> {
-        let n = on_conn!(self.conn(), |c| {
-            sqlx::query("DELETE FROM signal_signed_prekeys WHERE session_id = $1 AND key_id = $2")
-                .bind(session_id)
-                .bind(i64::from(id))
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        });
+        let n = self
+            .execute(
+                "DELETE FROM signal_signed_prekeys WHERE session_id = $1 AND key_id = $2",
+                args![session_id, i64::from(id)],
+            )
+            .await?;
         Ok(n > 0)
     }
 
@@ -453,19 +410,13 @@ impl StoreTx {
             record,
         )?;
         let now = now_millis();
-        on_conn!(self.conn(), |c| {
-            sqlx::query(
-                "INSERT INTO signal_sessions (session_id, address, record, updated_at) \
+        self.execute(
+            "INSERT INTO signal_sessions (session_id, address, record, updated_at) \
                  VALUES ($1, $2, $3, $4) ON CONFLICT (session_id, address) DO UPDATE SET \
                  record = excluded.record, updated_at = excluded.updated_at",
-            )
-            .bind(session_id)
-            .bind(address)
-            .bind(sealed.as_slice())
-            .bind(now)
-            .execute(&mut *c)
-            .await?;
-        });
+            args![session_id, address, sealed.as_slice(), now],
+        )
+        .await?;
         Ok(())
     }
 
@@ -475,15 +426,14 @@ impl StoreTx {
         session_id: &str,
         address: &str,
     ) -> Result<Option<Vec<u8>>, StoreError> {
-        let sealed: Option<Vec<u8>> = on_conn!(self.conn(), |c| {
-            sqlx::query_scalar(
+        let sealed: Option<Vec<u8>> = self
+            .fetch_optional(
                 "SELECT record FROM signal_sessions WHERE session_id = $1 AND address = $2",
+                args![session_id, address],
             )
-            .bind(session_id)
-            .bind(address)
-            .fetch_optional(&mut *c)
             .await?
-        });
+            .map(|row| row.bytes("record"))
+            .transpose()?;
         sealed
             .map(|s| {
                 self.cipher.open(
@@ -505,14 +455,15 @@ impl StoreTx {
         session_id: &str,
         prefix: &str,
     ) -> Result<Vec<String>, StoreError> {
-        let all: Vec<String> = on_conn!(self.conn(), |c| {
-            sqlx::query_scalar(
+        let all: Vec<String> = self
+            .fetch_all(
                 "SELECT address FROM signal_sessions WHERE session_id = $1 ORDER BY address",
+                args![session_id],
             )
-            .bind(session_id)
-            .fetch_all(&mut *c)
             .await?
-        });
+            .iter()
+            .map(|row| row.text("address"))
+            .collect::<Result<Vec<_>, _>>()?;
         // Filtered here: LIKE escaping and collation differ between the two dialects.
         Ok(all.into_iter().filter(|a| a.starts_with(prefix)).collect())
     }
@@ -523,14 +474,12 @@ impl StoreTx {
         session_id: &str,
         address: &str,
     ) -> Result<bool, StoreError> {
-        let n = on_conn!(self.conn(), |c| {
-            sqlx::query("DELETE FROM signal_sessions WHERE session_id = $1 AND address = $2")
-                .bind(session_id)
-                .bind(address)
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        });
+        let n = self
+            .execute(
+                "DELETE FROM signal_sessions WHERE session_id = $1 AND address = $2",
+                args![session_id, address],
+            )
+            .await?;
         Ok(n > 0)
     }
 
@@ -554,20 +503,13 @@ impl StoreTx {
             record,
         )?;
         let now = now_millis();
-        on_conn!(self.conn(), |c| {
-            sqlx::query(
-                "INSERT INTO signal_sender_keys (session_id, group_id, sender, record, updated_at) \
+        self.execute(
+            "INSERT INTO signal_sender_keys (session_id, group_id, sender, record, updated_at) \
                  VALUES ($1, $2, $3, $4, $5) ON CONFLICT (session_id, group_id, sender) DO UPDATE \
                  SET record = excluded.record, updated_at = excluded.updated_at",
-            )
-            .bind(session_id)
-            .bind(group_id)
-            .bind(sender)
-            .bind(sealed.as_slice())
-            .bind(now)
-            .execute(&mut *c)
-            .await?;
-        });
+            args![session_id, group_id, sender, sealed.as_slice(), now],
+        )
+        .await?;
         Ok(())
     }
 
@@ -578,17 +520,15 @@ impl StoreTx {
         group_id: &str,
         sender: &str,
     ) -> Result<Option<Vec<u8>>, StoreError> {
-        let sealed: Option<Vec<u8>> = on_conn!(self.conn(), |c| {
-            sqlx::query_scalar(
+        let sealed: Option<Vec<u8>> = self
+            .fetch_optional(
                 "SELECT record FROM signal_sender_keys \
                  WHERE session_id = $1 AND group_id = $2 AND sender = $3",
+                args![session_id, group_id, sender],
             )
-            .bind(session_id)
-            .bind(group_id)
-            .bind(sender)
-            .fetch_optional(&mut *c)
             .await?
-        });
+            .map(|row| row.bytes("record"))
+            .transpose()?;
         let key = sender_key_slot_key(group_id, sender);
         sealed
             .map(|s| {
@@ -612,18 +552,12 @@ impl StoreTx {
         group_id: &str,
         sender: Option<&str>,
     ) -> Result<u64, StoreError> {
-        Ok(on_conn!(self.conn(), |c| {
-            sqlx::query(
-                "DELETE FROM signal_sender_keys WHERE session_id = $1 AND group_id = $2 \
+        self.execute(
+            "DELETE FROM signal_sender_keys WHERE session_id = $1 AND group_id = $2 \
                  AND ($3 IS NULL OR sender = $3)",
-            )
-            .bind(session_id)
-            .bind(group_id)
-            .bind(sender)
-            .execute(&mut *c)
-            .await?
-            .rows_affected()
-        }))
+            args![session_id, group_id, sender],
+        )
+        .await
     }
 
     // ---- per-session counters ---------------------------------------------------------------
@@ -635,17 +569,13 @@ impl StoreTx {
         name: &str,
         by: i64,
     ) -> Result<i64, StoreError> {
-        on_conn!(self.conn(), |c| {
-            Ok(sqlx::query_scalar(
-                "INSERT INTO session_counters (session_id, name, value) VALUES ($1, $2, $3) \
+        self.fetch_one(
+            "INSERT INTO session_counters (session_id, name, value) VALUES ($1, $2, $3) \
                  ON CONFLICT (session_id, name) DO UPDATE \
                  SET value = session_counters.value + excluded.value RETURNING value",
-            )
-            .bind(session_id)
-            .bind(name)
-            .bind(by)
-            .fetch_one(&mut *c)
-            .await?)
-        })
+            args![session_id, name, by],
+        )
+        .await?
+        .int("value")
     }
 }

@@ -47,7 +47,11 @@ impl TestDb {
     pub async fn raw(&self) -> Raw {
         match self.kind {
             Backend::Sqlite => {
-                Raw::Sqlite(sqlx::SqliteConnection::connect(&self.url).await.unwrap())
+                let path = self.url.trim_start_matches("sqlite://");
+                let conn = rusqlite::Connection::open(path).unwrap();
+                conn.busy_timeout(std::time::Duration::from_secs(10))
+                    .unwrap();
+                Raw::Sqlite(conn)
             }
             Backend::Postgres => {
                 Raw::Postgres(sqlx::PgConnection::connect(&self.url).await.unwrap())
@@ -69,10 +73,17 @@ impl Fixture for TestDb {
 /// A boxed `Send` future (keeps the test futures' `Send` proofs simple).
 pub type Boxed<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
-/// A raw connection of either backend.
+/// A raw connection of either backend: SQLite through rusqlite, PostgreSQL through sqlx.
 pub enum Raw {
-    Sqlite(sqlx::SqliteConnection),
+    Sqlite(rusqlite::Connection),
     Postgres(sqlx::PgConnection),
+}
+
+/// SQLite numbers `$N` parameters by first appearance; `?N` binds exactly parameter N.
+fn lite_sql(sql: &str) -> String {
+    (1..=9).rev().fold(sql.to_owned(), |sql, n| {
+        sql.replace(&format!("${n}"), &format!("?{n}"))
+    })
 }
 
 impl Raw {
@@ -80,13 +91,11 @@ impl Raw {
     pub fn blob<'a>(&'a mut self, sql: &'a str, args: &'a [&'a str]) -> Boxed<'a, Vec<u8>> {
         Box::pin(async move {
             match self {
-                Raw::Sqlite(c) => {
-                    let mut q = sqlx::query_scalar::<_, Vec<u8>>(sql);
-                    for a in args {
-                        q = q.bind(*a);
-                    }
-                    q.fetch_one(c).await.unwrap()
-                }
+                Raw::Sqlite(c) => c
+                    .query_row(&lite_sql(sql), rusqlite::params_from_iter(args), |r| {
+                        r.get(0)
+                    })
+                    .unwrap(),
                 Raw::Postgres(c) => {
                     let mut q = sqlx::query_scalar::<_, Vec<u8>>(sql);
                     for a in args {
@@ -102,13 +111,11 @@ impl Raw {
     pub fn text<'a>(&'a mut self, sql: &'a str, args: &'a [&'a str]) -> Boxed<'a, String> {
         Box::pin(async move {
             match self {
-                Raw::Sqlite(c) => {
-                    let mut q = sqlx::query_scalar::<_, String>(sql);
-                    for a in args {
-                        q = q.bind(*a);
-                    }
-                    q.fetch_one(c).await.unwrap()
-                }
+                Raw::Sqlite(c) => c
+                    .query_row(&lite_sql(sql), rusqlite::params_from_iter(args), |r| {
+                        r.get(0)
+                    })
+                    .unwrap(),
                 Raw::Postgres(c) => {
                     let mut q = sqlx::query_scalar::<_, String>(sql);
                     for a in args {
@@ -130,14 +137,16 @@ impl Raw {
         Box::pin(async move {
             match self {
                 Raw::Sqlite(c) => {
-                    let mut q = sqlx::query(sql);
+                    let mut values: Vec<rusqlite::types::Value> = Vec::new();
                     if let Some(b) = blob {
-                        q = q.bind(b);
+                        values.push(b.to_vec().into());
                     }
-                    for a in args {
-                        q = q.bind(*a);
-                    }
-                    q.execute(c).await.unwrap().rows_affected()
+                    values.extend(
+                        args.iter()
+                            .map(|a| rusqlite::types::Value::from(a.to_string())),
+                    );
+                    c.execute(&lite_sql(sql), rusqlite::params_from_iter(values))
+                        .unwrap() as u64
                 }
                 Raw::Postgres(c) => {
                     let mut q = sqlx::query(sql);
@@ -155,7 +164,7 @@ impl Raw {
 
     pub async fn close(self) {
         match self {
-            Raw::Sqlite(c) => c.close().await.unwrap(),
+            Raw::Sqlite(c) => c.close().map_err(|(_, e)| e).unwrap(),
             Raw::Postgres(c) => c.close().await.unwrap(),
         }
     }
