@@ -160,22 +160,27 @@ impl Store {
     }
 
     /// Runs `work` as one unit of the next group commit (see the `writer` module docs): its
-    /// writes are committed together with other queued units and this returns once they are
-    /// durable (or failed, then none of them happened; another unit's failure never fails this
-    /// one). `work` may run more than once (a group with a failing unit is retried with a
+    /// writes are committed together with other queued units and the answered future resolves
+    /// once they are durable (or failed, then none of them happened; another unit's failure
+    /// never fails this one). The unit is queued by this call, not when the future is first
+    /// polled: units are committed, and their hooks run, in the order of the calls. `work` may run more than once (a group with a failing unit is retried with a
     /// savepoint per unit), so it must only write to the transaction it is given. `on_commit`
     /// runs on the writer task right after the commit, before any later unit's hook, so hooks
     /// observe commits in commit order; keep it short and non-blocking.
     ///
     /// Never call this while holding a [`StoreTx`] of this store: on SQLite both need the one
     /// writer connection.
-    pub async fn write<T, F, H>(&self, work: F, on_commit: H) -> Result<T, StoreError>
+    pub fn write<T, F, H>(
+        &self,
+        work: F,
+        on_commit: H,
+    ) -> impl std::future::Future<Output = Result<T, StoreError>> + Send + 'static + use<T, F, H>
     where
         T: Send + 'static,
         F: for<'a> Fn(&'a mut StoreTx) -> WriteFuture<'a, T> + Send + 'static,
         H: FnOnce(&T) + Send + 'static,
     {
-        self.writer.write(work, on_commit).await
+        self.writer.write(work, on_commit)
     }
 
     /// A read connection (no transaction) wrapped as a `StoreTx` for the read methods.

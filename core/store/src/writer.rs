@@ -113,8 +113,13 @@ impl Writer {
         Ok(Writer { queue })
     }
 
-    /// Queues one unit and waits until it is committed (or failed).
-    pub(crate) async fn write<T, F, H>(&self, work: F, on_commit: H) -> Result<T, StoreError>
+    /// Queues one unit now, and answers a future that resolves once it is committed (or
+    /// failed).
+    pub(crate) fn write<T, F, H>(
+        &self,
+        work: F,
+        on_commit: H,
+    ) -> impl Future<Output = Result<T, StoreError>> + Send + 'static + use<T, F, H>
     where
         T: Send + 'static,
         F: for<'a> Fn(&'a mut StoreTx) -> WriteFuture<'a, T> + Send + 'static,
@@ -127,12 +132,18 @@ impl Writer {
             on_commit,
             reply,
         };
-        self.queue.send(Box::new(job)).map_err(|_| {
-            StoreError::Unavailable(BackendError::message("the writer has stopped"))
-        })?;
-        answer.await.map_err(|_| {
-            StoreError::Unavailable(BackendError::message("the writer stopped before answering"))
-        })?
+        let queued = self
+            .queue
+            .send(Box::new(job))
+            .map_err(|_| StoreError::Unavailable(BackendError::message("the writer has stopped")));
+        async move {
+            queued?;
+            answer.await.map_err(|_| {
+                StoreError::Unavailable(BackendError::message(
+                    "the writer stopped before answering",
+                ))
+            })?
+        }
     }
 }
 

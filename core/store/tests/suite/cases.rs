@@ -1226,3 +1226,30 @@ pub async fn group_commit_isolates_failures_and_orders_hooks(db: Arc<TestDb>) {
     );
     reopened.close().await;
 }
+
+/// `Store::write` queues its unit when called, not when its future is first polled: units
+/// commit, take event seqs and run their hooks in call order, however the futures are awaited.
+pub async fn writes_are_queued_in_call_order(db: Arc<TestDb>) {
+    let store = store_with_session(&db).await;
+    let hooked = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let pending: Vec<_> = (0..20u64)
+        .map(|i| {
+            let hooked = Arc::clone(&hooked);
+            store.write(
+                move |tx| Box::pin(async move { tx.append_event(S, "t", &json!(i)).await }),
+                move |seq: &u64| hooked.lock().unwrap().push((i, *seq)),
+            )
+        })
+        .collect();
+    // Awaited last first: the order must still be the order of the calls.
+    let mut seqs = Vec::new();
+    for unit in pending.into_iter().rev() {
+        seqs.push(unit.await.unwrap());
+    }
+    seqs.reverse();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    let hooked = hooked.lock().unwrap().clone();
+    let expected: Vec<(u64, u64)> = (0..20).zip(seqs).collect();
+    assert_eq!(hooked, expected);
+    store.close().await;
+}

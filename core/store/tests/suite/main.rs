@@ -37,6 +37,7 @@ on_both_backends!(
     key_file_is_created_and_reused,
     concurrent_event_appends_are_gapless,
     group_commit_isolates_failures_and_orders_hooks,
+    writes_are_queued_in_call_order,
     data_survives_reopen,
     newer_schema_is_refused,
 );
