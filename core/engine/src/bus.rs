@@ -27,14 +27,15 @@ pub type LogFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send
 pub trait EventLog: Send + Sync + fmt::Debug {
     /// Appends one event with a seq greater than every seq assigned before and, once it is
     /// durable, publishes it through `publisher`; concurrent appends publish in seq order.
-    /// Returns the event. An event that is not logged is not published.
+    /// The append is queued by the call itself (appends are logged in call order); the future
+    /// answers the event. An event that is not logged is not published.
     fn append<'a>(
         &'a self,
         session_id: &'a str,
         kind: EventKind,
         timestamp_ms: u64,
         publisher: &'a Publisher,
-    ) -> LogFuture<'a, Event>;
+    ) -> LogFuture<'static, Event>;
     /// Events with `seq > cursor`, oldest first, at most `limit`.
     fn since(&self, cursor: u64, limit: usize) -> LogFuture<'_, Vec<Event>>;
     /// The highest seq assigned so far (0 when none), so seqs continue after a restart.
@@ -114,7 +115,7 @@ impl EventLog for MemoryEventLog {
         kind: EventKind,
         timestamp_ms: u64,
         publisher: &'a Publisher,
-    ) -> LogFuture<'a, Event> {
+    ) -> LogFuture<'static, Event> {
         let result = self.append_now(session_id, kind, timestamp_ms, publisher);
         Box::pin(async move { result })
     }
@@ -168,12 +169,11 @@ impl EventBus {
         })
     }
 
-    /// Logs and publishes one event of `session_id`; returns it with its seq. If the log
+    /// Logs and publishes one event of `session_id`; the future answers it with its seq. The
+    /// event is queued by this call, so events are logged in the order of the calls. If the log
     /// refuses it, nothing is published.
-    pub async fn emit(&self, session_id: &str, kind: EventKind) -> Result<Event, Error> {
-        self.log
-            .append(session_id, kind, now_ms(), &self.publisher)
-            .await
+    pub fn emit(&self, session_id: &str, kind: EventKind) -> LogFuture<'static, Event> {
+        self.log.append(session_id, kind, now_ms(), &self.publisher)
     }
 
     /// The publisher of this bus, for events logged inside a caller's own store unit (an
@@ -385,7 +385,7 @@ mod tests {
                 kind: EventKind,
                 timestamp_ms: u64,
                 publisher: &'a Publisher,
-            ) -> LogFuture<'a, Event> {
+            ) -> LogFuture<'static, Event> {
                 if self.fail.load(Ordering::SeqCst) {
                     return Box::pin(async { Err(Error::new(ErrorCode::Store, "disk full")) });
                 }

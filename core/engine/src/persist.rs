@@ -1,6 +1,7 @@
 //! The bridge to `openwa-store`: opening it from the API configuration, the persistent event
 //! log, and converting credentials to and from their stored form.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use openwa_protocol::crypto::KeyPair;
@@ -117,28 +118,29 @@ impl PendingEvent {
     }
 }
 
-/// Runs `work` as one unit of the store's group commit ([`Store::write`]) and returns its
-/// result once durable. The event `work` logged, if any, is published through `publisher` right
+/// Queues `work` as one unit of the store's group commit ([`Store::write`]) now, and answers a
+/// future of its result once durable. The event `work` logged, if any, is published through `publisher` right
 /// after the commit, in seq order with every other logged event; pass the bus's publisher
 /// whenever `work` may log one. `work` may run twice (see [`Store::write`]).
-pub(crate) async fn write_unit<T, F>(
+pub(crate) fn write_unit<T, F>(
     store: &Store,
     publisher: Option<&Publisher>,
     work: F,
-) -> Result<T, Error>
+) -> impl Future<Output = Result<T, Error>> + Send + 'static + use<T, F>
 where
     T: Send + 'static,
     F: for<'a> Fn(&'a mut StoreTx) -> WriteFuture<'a, (T, Option<Event>)> + Send + 'static,
 {
     let publisher = publisher.cloned();
-    let (out, _) = store
-        .write(work, move |(_, event): &(T, Option<Event>)| {
-            if let (Some(publisher), Some(event)) = (&publisher, event) {
-                publisher.publish(event);
-            }
-        })
-        .await?;
-    Ok(out)
+    let unit = store.write(work, move |(_, event): &(T, Option<Event>)| {
+        if let (Some(publisher), Some(event)) = (&publisher, event) {
+            publisher.publish(event);
+        }
+    });
+    async move {
+        let (out, _) = unit.await?;
+        Ok(out)
+    }
 }
 
 /// "Persist, then ack" for an incoming message, as the body of a store unit: inserts `message`
@@ -161,9 +163,8 @@ impl EventLog for StoreEventLog {
         kind: EventKind,
         timestamp_ms: u64,
         publisher: &'a Publisher,
-    ) -> LogFuture<'a, Event> {
-        Box::pin(async move {
-            let pending = PendingEvent::at(session_id, kind, timestamp_ms)?;
+    ) -> LogFuture<'static, Event> {
+        let unit = PendingEvent::at(session_id, kind, timestamp_ms).map(|pending| {
             write_unit(&self.store, Some(publisher), move |tx| {
                 let pending = pending.clone();
                 Box::pin(async move {
@@ -171,8 +172,8 @@ impl EventLog for StoreEventLog {
                     Ok((event.clone(), Some(event)))
                 })
             })
-            .await
-        })
+        });
+        Box::pin(async move { unit?.await })
     }
 
     fn since(&self, cursor: u64, limit: usize) -> LogFuture<'_, Vec<Event>> {

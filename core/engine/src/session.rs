@@ -1,5 +1,6 @@
 //! A session: one WhatsApp device, its credentials, its connection runner and its events.
 
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -117,11 +118,16 @@ impl SessionShared {
         &self.receive
     }
 
-    /// Logs and publishes an event of this session. A failing event log is reported in the
+    /// Logs and publishes an event of this session: queued by this call (events are logged in
+    /// call order), logged when the future resolves. A failing event log is reported in the
     /// tracing output; the engine keeps running.
-    pub async fn emit(&self, kind: EventKind) {
-        if let Err(err) = self.bus.emit(&self.id, kind).await {
-            tracing::error!(session = %self.id, %err, "event not logged");
+    pub fn emit(&self, kind: EventKind) -> impl Future<Output = ()> + Send + 'static + use<> {
+        let logged = self.bus.emit(&self.id, kind);
+        let session = self.id.clone();
+        async move {
+            if let Err(err) = logged.await {
+                tracing::error!(%session, %err, "event not logged");
+            }
         }
     }
 

@@ -176,7 +176,9 @@ impl Driver {
         }
         for (_, send) in self.sends.drain() {
             let closed = Error::new(ErrorCode::NotConnected, "the connection closed");
-            crate::messaging::ack::complete(&self.shared, send, Err(closed)).await;
+            crate::messaging::ack::complete(&self.shared, send, Err(closed))
+                .await
+                .await;
         }
         outcome
     }
@@ -274,7 +276,9 @@ impl Driver {
         for id in due(&self.sends, now, |s| s.deadline) {
             if let Some(send) = self.sends.remove(&id) {
                 let timeout = Error::new(ErrorCode::Timeout, format!("no ack for message {id}"));
-                crate::messaging::ack::complete(&self.shared, send, Err(timeout)).await;
+                crate::messaging::ack::complete(&self.shared, send, Err(timeout))
+                    .await
+                    .await;
             }
         }
         if self.keepalive_at <= now {
@@ -330,9 +334,20 @@ impl Driver {
             "ack" => self.on_ack(&node).await,
             // Persist, then ack: the pipeline answers only once the message is stored.
             "message" => {
-                for reply in crate::receive::on_message(&self.shared, &node).await {
-                    Self::send(channel, &reply).await?;
-                }
+                let replies = crate::receive::on_message(&self.shared, &node).await;
+                let shared = Arc::clone(&self.shared);
+                tokio::spawn(async move {
+                    let replies = replies.await;
+                    if replies.is_empty() {
+                        return;
+                    }
+                    if let Ok(commands) = shared.commands() {
+                        for reply in replies {
+                            // A closed driver drops the answer: the server redelivers.
+                            let _ = commands.send(Command::SendNode(reply)).await;
+                        }
+                    }
+                });
                 Ok(())
             }
             // Anything else (ib, presence, chatstate) needs no answer.
@@ -686,7 +701,9 @@ impl Driver {
             return Ok(());
         }
         if let Some(send) = self.sends.remove(&ack.id) {
-            crate::messaging::ack::complete(&self.shared, send, Ok(ack)).await;
+            // The status change is queued in stanza order; its commit is awaited apart.
+            let done = crate::messaging::ack::complete(&self.shared, send, Ok(ack)).await;
+            tokio::spawn(done);
         }
         Ok(())
     }

@@ -1,6 +1,9 @@
 //! The server's `<ack class="message">` for a message we sent: the typed error of a nack, the
 //! `sent` status and the `MessageSent` event of an accepted message.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use openwa_protocol::stanza::ack::Ack;
@@ -86,8 +89,14 @@ pub fn ack_outcome(ack: &Ack) -> Result<Option<u64>, Error> {
 /// Finishes a pending send: on success the status becomes `sent` (store + `MessageSent`
 /// event), on a nack `failed` (store + `MessageStatus` event); a lost connection or a timeout
 /// leaves it `pending` (the outcome is unknown: a later receipt can still move it forward).
-/// Called by the driver, in stanza order, so `MessageSent` precedes the message's receipts.
-pub async fn complete(shared: &SessionShared, pending: PendingSend, outcome: Result<Ack, Error>) {
+/// Called by the driver, in stanza order: the status change is queued before this returns, so
+/// `MessageSent` precedes the message's receipts. The answered future waits until it is durable
+/// and then answers the sender; the driver runs it apart, so it never waits for a commit.
+pub async fn complete(
+    shared: &SessionShared,
+    pending: PendingSend,
+    outcome: Result<Ack, Error>,
+) -> impl Future<Output = ()> + Send + 'static {
     let PendingSend { message, reply, .. } = pending;
     let nacked = matches!(&outcome, Ok(ack) if ack.error.is_some());
     if matches!(&outcome, Ok(ack) if ack.error == Some(STALE_DEVICES))
@@ -96,7 +105,7 @@ pub async fn complete(shared: &SessionShared, pending: PendingSend, outcome: Res
         // The server saw another device list: ask usync again on the next send.
         super::devices::forget(shared, &[chat]).await;
     }
-    let result = match outcome.and_then(|ack| ack_outcome(&ack)) {
+    let (result, stored) = match outcome.and_then(|ack| ack_outcome(&ack)) {
         Ok(_) => {
             let message = Message {
                 status: MessageStatus::Sent,
@@ -105,31 +114,29 @@ pub async fn complete(shared: &SessionShared, pending: PendingSend, outcome: Res
             let sent = EventKind::MessageSent {
                 message: message.clone(),
             };
-            set_status(
-                shared,
-                &message.chat,
-                &message.id,
-                MessageStatus::Sent,
-                sent,
-                true,
-            )
-            .await;
-            Ok(message)
+            let target = vec![(message.chat.clone(), sent)];
+            let stored = queue_status(shared, target, &message.id, MessageStatus::Sent, true);
+            (Ok(message), Some(stored))
         }
         Err(err) => {
-            if nacked {
+            let stored = nacked.then(|| {
                 let failed = EventKind::MessageStatus {
                     chat: message.chat.clone(),
                     message_id: message.id.clone(),
                     status: MessageStatus::Failed,
                 };
-                let status = MessageStatus::Failed;
-                set_status(shared, &message.chat, &message.id, status, failed, false).await;
-            }
-            Err(err)
+                let target = vec![(message.chat.clone(), failed)];
+                queue_status(shared, target, &message.id, MessageStatus::Failed, false)
+            });
+            (Err(err), stored)
         }
     };
-    let _ = reply.send(result);
+    async move {
+        if let Some(stored) = stored {
+            stored.await;
+        }
+        let _ = reply.send(result);
+    }
 }
 
 /// How long the plaintext of a sent message is kept for retry receipts.
@@ -162,43 +169,78 @@ pub(crate) async fn set_status(
     event: EventKind,
     always: bool,
 ) -> bool {
+    queue_status(shared, vec![(chat.to_owned(), event)], id, status, always).await
+}
+
+/// A queued status change: resolves to whether the status changed.
+pub(crate) type StatusFuture = Pin<Box<dyn Future<Output = bool> + Send + 'static>>;
+
+/// Queues, as one store unit, the status change of message `id` under the first of `chats`
+/// (the forms of one chat, each with the event to log for it) where it moves forward, logging
+/// that chat's event; with `always`, the first chat's event is logged even if nothing changed.
+/// Queued by this call (units commit in call order); the future answers whether it changed.
+pub(crate) fn queue_status(
+    shared: &SessionShared,
+    chats: Vec<(String, EventKind)>,
+    id: &str,
+    status: MessageStatus,
+    always: bool,
+) -> StatusFuture {
     let Some(store) = shared.database() else {
-        let changed = shared.memory.advance(chat, id, status);
-        if changed || always {
-            shared.emit(event).await;
+        let mut logged = None;
+        let mut changed = false;
+        for (chat, event) in chats {
+            changed = shared.memory.advance(&chat, id, status);
+            if changed || always {
+                logged = Some(shared.emit(event));
+                break;
+            }
         }
-        return changed;
+        return Box::pin(async move {
+            if let Some(logged) = logged {
+                logged.await;
+            }
+            changed
+        });
     };
-    let event = match PendingEvent::new(&shared.id, event) {
-        Ok(event) => event,
+    let chats = chats
+        .into_iter()
+        .map(|(chat, event)| Ok((chat, PendingEvent::new(&shared.id, event)?)))
+        .collect::<Result<Vec<_>, Error>>();
+    let chats = match chats {
+        Ok(chats) => Arc::new(chats),
         Err(err) => {
             tracing::error!(session = %shared.id, %err, "status event not serializable");
-            return false;
+            return Box::pin(async { false });
         }
     };
-    let (session, chat, id) = (shared.id.clone(), chat.to_owned(), id.to_owned());
+    let (session, id) = (shared.id.clone(), id.to_owned());
     let status = super::history::to_store(status);
     let unit = write_unit(store, Some(shared.bus().publisher()), move |tx| {
-        let (session, chat, id, event) = (session.clone(), chat.clone(), id.clone(), event.clone());
+        let (session, id, chats) = (session.clone(), id.clone(), Arc::clone(&chats));
         Box::pin(async move {
-            let changed = tx
-                .update_message_status(&session, &chat, &id, status)
-                .await?;
-            let event = if changed || always {
-                Some(event.append(tx).await?)
-            } else {
-                None
-            };
-            Ok((changed, event))
+            for (chat, event) in chats.iter() {
+                let changed = tx
+                    .update_message_status(&session, chat, &id, status)
+                    .await?;
+                if changed || always {
+                    let event = event.clone().append(tx).await?;
+                    return Ok((changed, Some(event)));
+                }
+            }
+            Ok((false, None))
         })
     });
-    match unit.await {
-        Ok(changed) => changed,
-        Err(err) => {
-            tracing::warn!(session = %shared.id, %err, "message status not stored");
-            false
+    let session = shared.id.clone();
+    Box::pin(async move {
+        match unit.await {
+            Ok(changed) => changed,
+            Err(err) => {
+                tracing::warn!(%session, %err, "message status not stored");
+                false
+            }
         }
-    }
+    })
 }
 
 #[cfg(test)]

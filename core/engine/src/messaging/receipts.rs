@@ -10,7 +10,7 @@ use openwa_protocol::signal::{ProtocolAddress, encrypt, process_bundle};
 use openwa_protocol::stanza::{Enc, MessageType, OutgoingMessage, Receipt, ReceiptType};
 use prost::Message as _;
 
-use super::ack::set_status;
+use super::ack::{StatusFuture, queue_status};
 use super::addressing::{alt_chat, chat_keys};
 use super::devices::Target;
 use super::encrypt::{bundle_from_wire, enc_kind, fetch_bundles, without_session};
@@ -65,19 +65,18 @@ pub async fn on_receipt(shared: &Arc<SessionShared>, node: &openwa_protocol::Nod
     let from = receipt.peer.jid().clone();
     let sender = receipt.participant.clone().unwrap_or_else(|| from.clone());
     let ids: Vec<String> = receipt.ids().map(str::to_owned).collect();
-    shared
-        .emit(EventKind::Receipt {
-            chat: chat.to_string(),
-            sender: sender.to_string(),
-            message_ids: ids.clone(),
-            receipt: ReceiptKind::from_attr(node.attr_str("type").as_deref()),
-            timestamp: receipt.t.unwrap_or(0),
-        })
-        .await;
+    let logged = shared.emit(EventKind::Receipt {
+        chat: chat.to_string(),
+        sender: sender.to_string(),
+        message_ids: ids.clone(),
+        receipt: ReceiptKind::from_attr(node.attr_str("type").as_deref()),
+        timestamp: receipt.t.unwrap_or(0),
+    });
     let own = Own::of(shared).ok();
     if receipt.kind == ReceiptType::Retry {
         let shared = shared.clone();
         tokio::spawn(async move {
+            logged.await;
             if let Err(err) = answer_retry(&shared, &receipt, &chat).await {
                 tracing::warn!(session = %shared.id, %err, "retry receipt not answered");
             }
@@ -85,21 +84,35 @@ pub async fn on_receipt(shared: &Arc<SessionShared>, node: &openwa_protocol::Nod
         return;
     }
     let Some(status) = status_for(&receipt.kind, is_own(own.as_ref(), &sender)) else {
+        tokio::spawn(logged);
         return;
     };
     let keys = chat_keys(shared, &chat).await;
-    for id in ids {
-        for key in &keys {
-            let event = EventKind::MessageStatus {
-                chat: key.clone(),
-                message_id: id.clone(),
-                status,
-            };
-            if set_status(shared, key, &id, status, event, false).await {
-                break;
-            }
+    let stored: Vec<StatusFuture> = ids
+        .into_iter()
+        .map(|id| {
+            let chats = keys
+                .iter()
+                .map(|key| {
+                    let event = EventKind::MessageStatus {
+                        chat: key.clone(),
+                        message_id: id.clone(),
+                        status,
+                    };
+                    (key.clone(), event)
+                })
+                .collect();
+            queue_status(shared, chats, &id, status, false)
+        })
+        .collect();
+    // Queued in stanza order; the driver goes on without waiting for the commits (the receipt
+    // was acked before it was handled, so nothing waits on its persistence).
+    tokio::spawn(async move {
+        logged.await;
+        for status in stored {
+            status.await;
         }
-    }
+    });
 }
 
 /// The kept plaintext of a sent message (store, or memory without one).

@@ -6,6 +6,10 @@
 //! event; a message that does not decrypt gets a retry receipt (with our keys from the second
 //! attempt on) and an ack; nothing here ends the connection or drops a session.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
 mod content;
 mod receipts;
 
@@ -18,6 +22,14 @@ use openwa_store::MessageRecord;
 use prost::Message as _;
 
 pub use content::Content;
+
+/// The answers to a message stanza, ready once the stanza's writes are durable ("persist, then
+/// ack"); the driver sends them without holding up the next stanza.
+pub type Replies = Pin<Box<dyn Future<Output = Vec<Node>> + Send + 'static>>;
+
+fn ready(replies: Vec<Node>) -> Replies {
+    Box::pin(std::future::ready(replies))
+}
 pub use receipts::RetryCounter;
 
 use crate::error::Error;
@@ -48,12 +60,12 @@ struct Decryption {
 /// Handles one `<message>` stanza; returns the nodes to send back, in order. An empty answer
 /// means the message could not be persisted: it is not acknowledged, so the server delivers it
 /// again.
-pub async fn on_message(shared: &SessionShared, node: &Node) -> Vec<Node> {
+pub async fn on_message(shared: &Arc<SessionShared>, node: &Node) -> Replies {
     let message = match IncomingMessage::from_node(node) {
         Ok(message) => message,
         Err(err) => {
             tracing::debug!(session = %shared.id, %err, "unparsable message stanza");
-            return receipts::message_ack(node, Some(487)).into_iter().collect();
+            return ready(receipts::message_ack(node, Some(487)).into_iter().collect());
         }
     };
     let sender = message
@@ -70,16 +82,16 @@ pub async fn on_message(shared: &SessionShared, node: &Node) -> Vec<Node> {
             .get_message_across(&shared.id, &chats, &message.id)
             .await
         {
-            Ok(Some(_)) => return vec![receipts::delivery_receipt(&message, from_me)],
+            Ok(Some(_)) => return ready(vec![receipts::delivery_receipt(&message, from_me)]),
             Ok(None) => {}
             Err(err) => {
                 tracing::warn!(session = %shared.id, %err, "message lookup failed; not acked");
-                return Vec::new();
+                return ready(Vec::new());
             }
         }
     }
     let decryption = decrypt(shared, &message, &sender).await;
-    match decryption.content {
+    let replies = match decryption.content {
         // Protocol messages (history-sync and app-state key notices, revokes, edits) and peer
         // messages are not chat messages: keep the Signal state, report nothing yet.
         Some(content) if content.is_control() || message.category.as_deref() == Some("peer") => {
@@ -92,6 +104,8 @@ pub async fn on_message(shared: &SessionShared, node: &Node) -> Vec<Node> {
             }
         }
         Some(content) => {
+            // Queued now, in stanza order; the receipt waits for the commit, the next stanza
+            // does not.
             let stored = persist(
                 shared,
                 decryption.batch,
@@ -102,16 +116,29 @@ pub async fn on_message(shared: &SessionShared, node: &Node) -> Vec<Node> {
                 content,
             )
             .await;
-            match stored {
-                Ok(()) => {
-                    shared.receive_state().retries.forget(&message.id);
-                    vec![receipts::delivery_receipt(&message, from_me)]
+            let (shared, receipt) = (
+                Arc::clone(shared),
+                receipts::delivery_receipt(&message, from_me),
+            );
+            let id = message.id.clone();
+            return Box::pin(async move {
+                match stored {
+                    Ok(durable) => match durable.await {
+                        Ok(()) => {
+                            shared.receive_state().retries.forget(&id);
+                            vec![receipt]
+                        }
+                        Err(err) => {
+                            tracing::warn!(session = %shared.id, %err, %id, "message not persisted; not acked");
+                            Vec::new()
+                        }
+                    },
+                    Err(err) => {
+                        tracing::warn!(session = %shared.id, %err, %id, "message not persisted; not acked");
+                        Vec::new()
+                    }
                 }
-                Err(err) => {
-                    tracing::warn!(session = %shared.id, %err, id = %message.id, "message not persisted; not acked");
-                    Vec::new()
-                }
-            }
+            });
         }
         None => {
             let Decryption {
@@ -131,7 +158,7 @@ pub async fn on_message(shared: &SessionShared, node: &Node) -> Vec<Node> {
             };
             if let Err(err) = kept {
                 tracing::warn!(session = %shared.id, %err, "sender key not persisted; not acked");
-                return Vec::new();
+                return ready(Vec::new());
             }
             match failure {
                 Some(reason) => failed(shared, node, &message, &reason).await,
@@ -142,7 +169,8 @@ pub async fn on_message(shared: &SessionShared, node: &Node) -> Vec<Node> {
                 None => receipts::message_ack(node, None).into_iter().collect(),
             }
         }
-    }
+    };
+    ready(replies)
 }
 
 /// Decrypts every `<enc>` in order with one batch.
@@ -237,7 +265,7 @@ async fn persist(
     chat: &Jid,
     from_me: bool,
     content: Content,
-) -> Result<(), Error> {
+) -> Result<Durable, Error> {
     let sender_user = sender.to_non_ad();
     let event_message = Message {
         id: message.id.clone(),
@@ -270,18 +298,19 @@ async fn persist(
     if shared.database().is_none() {
         batch.commit().await?;
         shared.bus().emit(&shared.id, kind).await?;
-        return Ok(());
+        return Ok(Box::pin(std::future::ready(Ok(()))));
     }
     let event = PendingEvent::new(&shared.id, kind)?;
     // A redelivered message (already stored) keeps its Signal writes and reports nothing.
-    batch
-        .commit_with(Some(shared.bus().publisher()), move |tx| {
-            let (record, event) = (record.clone(), event.clone());
-            Box::pin(async move { store_incoming(tx, &record, event).await })
-        })
-        .await?;
-    Ok(())
+    let stored = batch.commit_with(Some(shared.bus().publisher()), move |tx| {
+        let (record, event) = (record.clone(), event.clone());
+        Box::pin(async move { store_incoming(tx, &record, event).await })
+    });
+    Ok(Box::pin(async move { stored.await.map(|_| ()) }))
 }
+
+/// A queued store write: resolves once durable.
+type Durable = Pin<Box<dyn Future<Output = Result<(), Error>> + Send + 'static>>;
 
 /// The answer to a message that did not decrypt: a retry receipt while attempts remain, and an
 /// ack.
