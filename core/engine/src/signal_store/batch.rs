@@ -2,6 +2,7 @@
 //! `signal_store`).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
@@ -161,7 +162,18 @@ impl SignalBatch {
     /// the buffered writes as one unit of the store's group commit: all of it is durable when
     /// this returns, or none. The event `work` logs is published through `publisher` once durable
     /// (see `persist::write_unit`; `work` may run twice). Needs a database.
-    pub async fn commit_with<T, F>(self, publisher: Option<&Publisher>, work: F) -> Result<T, Error>
+    ///
+    /// The session's next batch does not wait for the commit: the unit is queued first, the
+    /// writes go into the cache and the Signal lock is released, so the next batch builds on
+    /// them and its own unit is queued behind this one (units commit in queue order, so the
+    /// durable state is always a prefix of the queued ones). Should the unit fail, the lock is
+    /// taken again until every unit queued meanwhile has settled, and the cache is dropped so the
+    /// next batch reads the durable state.
+    pub fn commit_with<T, F>(
+        self,
+        publisher: Option<&Publisher>,
+        work: F,
+    ) -> impl Future<Output = Result<T, Error>> + Send + 'static + use<T, F>
     where
         T: Send + 'static,
         F: for<'a> Fn(&'a mut StoreTx) -> WriteFuture<'a, (T, Option<Event>)>
@@ -169,23 +181,32 @@ impl SignalBatch {
             + Sync
             + 'static,
     {
-        let database = self
-            .store
-            .database()
-            .cloned()
-            .ok_or_else(|| Error::internal("no database to commit the Signal batch to"))?;
-        let (work, pending) = (Arc::new(work), Arc::new(self.pending()));
-        let out = write_unit(&database, publisher, move |tx| {
-            let (work, pending) = (Arc::clone(&work), Arc::clone(&pending));
-            Box::pin(async move {
-                let out = work(&mut *tx).await?;
-                pending.write_to(tx).await?;
-                Ok(out)
+        let store = self.store.clone();
+        let unit = store.database().map(|database| {
+            let (work, pending) = (Arc::new(work), Arc::new(self.pending()));
+            write_unit(database, publisher, move |tx| {
+                let (work, pending) = (Arc::clone(&work), Arc::clone(&pending));
+                Box::pin(async move {
+                    let out = work(&mut *tx).await?;
+                    pending.write_to(tx).await?;
+                    Ok(out)
+                })
             })
-        })
-        .await?;
-        self.absorb();
-        Ok(out)
+        });
+        if unit.is_some() {
+            self.absorb();
+        }
+        async move {
+            let unit =
+                unit.ok_or_else(|| Error::internal("no database to commit the Signal batch to"))?;
+            match unit.await {
+                Ok(out) => Ok(out),
+                Err(err) => {
+                    store.recover_after_failed_unit().await;
+                    Err(err)
+                }
+            }
+        }
     }
 
     /// The buffered writes in the store's form.

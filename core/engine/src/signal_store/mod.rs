@@ -162,6 +162,31 @@ impl SignalStore {
         keys.signed_pre_key = record;
     }
 
+    /// After a batch's unit failed: with the Signal lock held (no new batch starts), waits until
+    /// every unit queued before now has settled, then drops the cached records, so the next batch
+    /// reads the durable state (which may include later batches' units that did commit).
+    pub(crate) async fn recover_after_failed_unit(&self) {
+        let _guard = Arc::clone(&self.shared.lock).lock_owned().await;
+        self.settle_queued().await;
+        let mut cache = self.cache();
+        cache.sessions.clear();
+        cache.identities.clear();
+        cache.sender_keys.clear();
+        cache.pre_keys.clear();
+        cache.signed_pre_keys.clear();
+    }
+
+    /// Waits until every store unit queued before this call has committed or failed (the
+    /// writer commits units in queue order, so an empty unit queued now is a barrier).
+    async fn settle_queued(&self) {
+        if let Some(store) = &self.shared.store {
+            let barrier = store.write(|_| Box::pin(async { Ok(()) }), |_| {});
+            if let Err(err) = barrier.await {
+                tracing::warn!(session = %self.shared.session_id, %err, "store barrier failed");
+            }
+        }
+    }
+
     /// Starts a batch; waits while another batch of this session is live.
     pub async fn begin(&self) -> SignalBatch {
         let guard = Arc::clone(&self.shared.lock).lock_owned().await;
@@ -239,6 +264,8 @@ impl SignalStore {
         if self.lid_for_pn(pn_user).await?.as_deref() == Some(lid_user) {
             return Ok(false);
         }
+        // The migration reads and moves the durable records: let earlier batches' units land.
+        self.settle_queued().await;
         let lid = lid_name(lid_user);
         match &self.shared.store {
             Some(store) => {

@@ -39,6 +39,7 @@ openwa_store::on_both_backends!(
     an_uncommitted_batch_changes_nothing,
     learning_a_mapping_moves_pn_sessions_to_the_lid,
     incoming_commit_is_atomic_and_deduplicated,
+    a_failed_unit_drops_the_written_ahead_state,
 );
 
 /// Bob: an in-memory Signal peer.
@@ -365,4 +366,40 @@ async fn memory_adapter_keeps_committed_state_only() {
     );
     assert!(batch.identity(&pn).await.unwrap().is_none());
     assert!(alice.learn_mapping("bad", "300").await.is_err());
+}
+
+/// A batch's writes reach the cache when its unit is queued (the next batch builds on them
+/// before the commit). If the unit then fails, the cache is dropped: the next batch reads the
+/// durable state, so the message whose unit failed decrypts again when redelivered.
+async fn a_failed_unit_drops_the_written_ahead_state(db: Arc<TestDb>) {
+    let store = open_with_session(&db).await;
+    let alice = SignalStore::new(SESSION, Some(Arc::clone(&store)), local_keys());
+    let bob = Peer::new("200000000000002_1");
+    bob.start_with(&alice, 9).await;
+    let first = bob.encrypt(b"one").await;
+    let (_, batch) = decrypt(&alice, &bob.address, &first).await.unwrap();
+    batch.commit().await.unwrap();
+
+    let second = bob.encrypt(b"two").await;
+    let (plain, batch) = decrypt(&alice, &bob.address, &second).await.unwrap();
+    assert_eq!(plain, b"two");
+    let refused = batch
+        .commit_with(None, |_| {
+            Box::pin(async {
+                Err::<((), Option<crate::event::Event>), _>(
+                    openwa_store::StoreError::InvalidArgument("refused by the test".into()),
+                )
+            })
+        })
+        .await;
+    assert!(refused.is_err());
+    // Without the recovery the cache would hold the advanced ratchet: a duplicate.
+    let (plain, batch) = decrypt(&alice, &bob.address, &second).await.unwrap();
+    assert_eq!(plain, b"two");
+    batch.commit().await.unwrap();
+    assert!(matches!(
+        decrypt(&alice, &bob.address, &second).await,
+        Err(signal::SignalError::DuplicateMessage { .. })
+    ));
+    store.close().await;
 }
