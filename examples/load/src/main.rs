@@ -30,7 +30,7 @@ pub type Failure = Box<dyn std::error::Error + Send + Sync>;
 const USAGE: &str = "\
 usage: openwa-load [--sessions N,N,...] [--parallel N] [--restore-parallelism N]
                    [--sim PATH] [--dir DIR] [--idle-secs N] [--message-secs N]
-                   [--memory-messages]
+                   [--window N] [--memory-messages]
 
   --sessions             session counts to measure (default 1,100,1000)
   --parallel             pairings in flight at once (default 64)
@@ -40,6 +40,8 @@ usage: openwa-load [--sessions N,N,...] [--parallel N] [--restore-parallelism N]
   --idle-secs            idle time before RSS is read (default 5)
   --message-secs         then let half the sessions send texts to the other half for N
                          seconds and report messages/s (default 0: no message phase)
+  --window               sends in flight per sending session in the message phase (default 1:
+                         each waits for the previous one's server ack)
   --memory-messages      run the message phase on a manager with the memory store instead
                          (no database, no restore child): the engine's own cost per message";
 
@@ -53,6 +55,7 @@ struct Args {
     dir: PathBuf,
     idle: Duration,
     message_secs: u64,
+    window: usize,
     memory_messages: bool,
 }
 
@@ -66,6 +69,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, Failure> {
         dir: std::env::temp_dir().join(format!("openwa-load-{}", std::process::id())),
         idle: Duration::from_secs(5),
         message_secs: 0,
+        window: 1,
         memory_messages: false,
     };
     while let Some(flag) = args.next() {
@@ -86,6 +90,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, Failure> {
             "--dir" => parsed.dir = PathBuf::from(value),
             "--idle-secs" => parsed.idle = Duration::from_secs(value.parse()?),
             "--message-secs" => parsed.message_secs = value.parse()?,
+            "--window" => parsed.window = value.parse()?,
             _ => return Err(format!("unknown flag {flag}\n{USAGE}").into()),
         }
     }
@@ -190,6 +195,7 @@ async fn restore_child(
     parallelism: usize,
     idle: Duration,
     message_secs: u64,
+    window: usize,
 ) -> Result<(), Failure> {
     let rss_before = procfs::rss_kib_self()?;
     let started = Instant::now();
@@ -224,7 +230,14 @@ async fn restore_child(
         "connected_after_idle": still_connected,
     });
     if message_secs > 0 && n >= 2 {
-        let outcome = messages::run(&manager, n, Duration::from_secs(message_secs), phone).await?;
+        let outcome = messages::run(
+            &manager,
+            n,
+            window,
+            Duration::from_secs(message_secs),
+            phone,
+        )
+        .await?;
         report["messages"] = serde_json::json!({
             "sent": outcome.sent,
             "received": outcome.received,
@@ -259,7 +272,14 @@ async fn memory_messages(args: &Args, n: usize) -> Result<(), Failure> {
         .await;
     paired.into_iter().collect::<Result<Vec<()>, _>>()?;
     let cpu_before = procfs::cpu_seconds_self()?;
-    let outcome = messages::run(&manager, n, Duration::from_secs(args.message_secs), phone).await?;
+    let outcome = messages::run(
+        &manager,
+        n,
+        args.window,
+        Duration::from_secs(args.message_secs),
+        phone,
+    )
+    .await?;
     let cpu = procfs::cpu_seconds_self()? - cpu_before;
     println!(
         "memory store, {n} sessions: {}",
@@ -291,6 +311,7 @@ async fn measure(args: &Args, n: usize) -> Result<(), Failure> {
         .arg(args.restore_parallelism.to_string())
         .arg(args.idle.as_secs().to_string())
         .arg(args.message_secs.to_string())
+        .arg(args.window.to_string())
         .output()
         .await?;
     if !output.status.success() {
@@ -327,14 +348,15 @@ async fn main() -> Result<(), Failure> {
         argv.next();
         let mut next = || {
             argv.next()
-                .ok_or("restore DIR N PARALLELISM IDLE_SECS MESSAGE_SECS")
+                .ok_or("restore DIR N PARALLELISM IDLE_SECS MESSAGE_SECS WINDOW")
         };
         let dir = PathBuf::from(next()?);
         let n = next()?.parse()?;
         let parallelism = next()?.parse()?;
         let idle = Duration::from_secs(next()?.parse()?);
         let message_secs = next()?.parse()?;
-        return restore_child(dir, n, parallelism, idle, message_secs).await;
+        let window = next()?.parse()?;
+        return restore_child(dir, n, parallelism, idle, message_secs, window).await;
     }
     if argv.peek().map(String::as_str) == Some("--help") {
         println!("{USAGE}");

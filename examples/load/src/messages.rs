@@ -1,6 +1,7 @@
 //! The message phase of the restore child: in each pair of sessions the first sends texts to the
-//! second's account (`send_text` waits for the server ack), for a fixed time; the second receives
-//! them through the receive pipeline (persist, then receipt), in the same manager.
+//! second's account (`send_text` waits for the server ack), for a fixed time, with `window` sends
+//! in flight at once; the second receives them through the receive pipeline (persist, then
+//! receipt), in the same manager.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -23,10 +24,12 @@ pub struct Outcome {
     pub seconds: f64,
 }
 
-/// Runs `n / 2` senders for `duration`; session `s{2i}` writes to account `phone(2i + 1)`.
+/// Runs `n / 2` sending sessions for `duration`, each with `window` sends in flight; session
+/// `s{2i}` writes to account `phone(2i + 1)`.
 pub async fn run(
     manager: &Arc<SessionManager>,
     n: usize,
+    window: usize,
     duration: Duration,
     phone: fn(usize) -> String,
 ) -> Result<Outcome, Failure> {
@@ -48,7 +51,8 @@ pub async fn run(
         })
     };
     let mut senders = Vec::new();
-    for pair in 0..n / 2 {
+    for (pair, lane) in (0..n / 2).flat_map(|pair| (0..window.max(1)).map(move |lane| (pair, lane)))
+    {
         let session = manager.get(&format!("s{}", 2 * pair)).await?;
         let to = phone(2 * pair + 1);
         let (running, sent, failed) = (running.clone(), sent.clone(), failed.clone());
@@ -56,7 +60,10 @@ pub async fn run(
             let mut k = 0u64;
             while running.load(Ordering::Relaxed) {
                 k += 1;
-                match session.send_text(&to, &format!("load message {k}")).await {
+                match session
+                    .send_text(&to, &format!("load message {lane}.{k}"))
+                    .await
+                {
                     Ok(_) => sent.fetch_add(1, Ordering::Relaxed),
                     Err(_) => failed.fetch_add(1, Ordering::Relaxed),
                 };
