@@ -161,14 +161,16 @@ fn apply_upload(state: &mut State, me: &DeviceRef, upload: UploadPreKeys) {
     device.identity = upload.identity;
     device.signed_prekey = signed_from_stanza(&upload.signed);
     for key in upload.prekeys {
-        if device.prekeys.len() >= MAX_PREKEYS {
-            break;
-        }
-        if device.prekeys.iter().all(|k| k.id != key.id) {
-            device.prekeys.push_back(PreKey {
-                id: key.id,
-                public: key.public,
-            });
+        let fresh = PreKey {
+            id: key.id,
+            public: key.public,
+        };
+        // Like the real server, an id uploaded again replaces the key held under it (a client
+        // re-uploads after a digest mismatch); new ids are appended up to the cap.
+        if let Some(held) = device.prekeys.iter_mut().find(|k| k.id == key.id) {
+            *held = fresh;
+        } else if device.prekeys.len() < MAX_PREKEYS {
+            device.prekeys.push_back(fresh);
         }
     }
 }

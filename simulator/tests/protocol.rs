@@ -493,6 +493,32 @@ async fn prekeys_upload_count_fetch_digest_rotate() {
     assert_eq!(digest.prekey_ids, vec![2, 3, 4, 5]);
     assert_eq!(digest.hash.len(), 20);
 
+    // Uploading id 3 again replaces its key (no second entry, and the digest changes).
+    let reupload = UploadPreKeys {
+        prekeys: vec![PreKey {
+            id: 3,
+            public: [99; 32],
+        }],
+        ..upload
+    };
+    ask(&mut a, reupload.request_with_id("up2")).await;
+    let after =
+        GetKeyDigest::parse_response(&ask(&mut a, GetKeyDigest.request_with_id("d2")).await)
+            .unwrap();
+    assert_eq!(after.prekey_ids, vec![2, 3, 4, 5]);
+    assert_ne!(after.hash, digest.hash);
+    let fetch_companion = || FetchPreKeys {
+        users: vec![KeyRequest::new(alice.jid.clone())],
+    };
+    for (n, expected) in [(2u32, [2u8; 32]), (3, [99; 32])] {
+        let answer = FetchPreKeys::parse_response(
+            &ask(&mut b, fetch_companion().request_with_id(&format!("g{n}"))).await,
+        )
+        .unwrap();
+        let prekey = answer[0].bundle.as_ref().unwrap().prekey.unwrap();
+        assert_eq!((prekey.id, prekey.public), (n, expected));
+    }
+
     let rotate = RotateSignedPreKey {
         signed: SignedPreKey {
             id: 2,
