@@ -100,6 +100,23 @@ async fn decrypt(
     Ok((out.plaintext, batch))
 }
 
+/// `message` decrypts to `text` and commits; the same message again is a duplicate, not a
+/// second plaintext.
+async fn decrypts_once(
+    alice: &SignalStore,
+    from: &ProtocolAddress,
+    message: &(MessageType, Vec<u8>),
+    text: &[u8],
+) {
+    let (plain, batch) = decrypt(alice, from, message).await.unwrap();
+    assert_eq!(plain, text);
+    batch.commit().await.unwrap();
+    assert!(matches!(
+        decrypt(alice, from, message).await,
+        Err(signal::SignalError::DuplicateMessage { .. })
+    ));
+}
+
 async fn pkmsg_then_msg_survive_a_reopen(db: Arc<TestDb>) {
     let store = open_with_session(&db).await;
     let keys = local_keys();
@@ -134,14 +151,7 @@ async fn pkmsg_then_msg_survive_a_reopen(db: Arc<TestDb>) {
     store.close().await;
     let reopened = Arc::new(db.open().await);
     let alice = SignalStore::new(SESSION, Some(Arc::clone(&reopened)), keys);
-    let (plain, batch) = decrypt(&alice, &bob.address, &second).await.unwrap();
-    assert_eq!(plain, b"two");
-    batch.commit().await.unwrap();
-    // The same message again is a duplicate, not a second plaintext.
-    assert!(matches!(
-        decrypt(&alice, &bob.address, &second).await,
-        Err(signal::SignalError::DuplicateMessage { .. })
-    ));
+    decrypts_once(&alice, &bob.address, &second, b"two").await;
     reopened.close().await;
 }
 
@@ -394,12 +404,6 @@ async fn a_failed_unit_drops_the_written_ahead_state(db: Arc<TestDb>) {
         .await;
     assert!(refused.is_err());
     // Without the recovery the cache would hold the advanced ratchet: a duplicate.
-    let (plain, batch) = decrypt(&alice, &bob.address, &second).await.unwrap();
-    assert_eq!(plain, b"two");
-    batch.commit().await.unwrap();
-    assert!(matches!(
-        decrypt(&alice, &bob.address, &second).await,
-        Err(signal::SignalError::DuplicateMessage { .. })
-    ));
+    decrypts_once(&alice, &bob.address, &second, b"two").await;
     store.close().await;
 }
