@@ -32,9 +32,9 @@ impl StoreTx {
         let now = now_millis();
         self.execute(
             "INSERT INTO signal_identities (session_id, address, identity_key, trust, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (session_id, address) DO UPDATE SET \
-                 identity_key = excluded.identity_key, trust = excluded.trust, \
-                 updated_at = excluded.updated_at",
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (session_id, address) DO UPDATE SET \
+             identity_key = excluded.identity_key, trust = excluded.trust, \
+             updated_at = excluded.updated_at",
             args![
                 session_id,
                 address,
@@ -130,8 +130,8 @@ impl StoreTx {
             )?;
             self.execute(
                 "INSERT INTO signal_prekeys (session_id, key_id, record, uploaded, created_at) \
-                     VALUES ($1, $2, $3, 0, $4) ON CONFLICT (session_id, key_id) DO UPDATE SET \
-                     record = excluded.record, uploaded = 0, created_at = excluded.created_at",
+                 VALUES ($1, $2, $3, 0, $4) ON CONFLICT (session_id, key_id) DO UPDATE SET \
+                 record = excluded.record, uploaded = 0, created_at = excluded.created_at",
                 args![session_id, i64::from(*id), sealed.as_slice(), now],
             )
             .await?;
@@ -209,7 +209,7 @@ impl StoreTx {
         for (id, public) in prekeys {
             self.execute(
                 "UPDATE signal_prekeys SET uploaded = 1, public_key = $1 \
-                     WHERE session_id = $2 AND key_id = $3",
+                 WHERE session_id = $2 AND key_id = $3",
                 args![public.as_slice(), session_id, i64::from(*id)],
             )
             .await?;
@@ -311,8 +311,8 @@ impl StoreTx {
         let now = now_millis();
         self.execute(
             "INSERT INTO signal_signed_prekeys (session_id, key_id, record, created_at) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (session_id, key_id) DO UPDATE SET \
-                 record = excluded.record, created_at = excluded.created_at",
+             VALUES ($1, $2, $3, $4) ON CONFLICT (session_id, key_id) DO UPDATE SET \
+             record = excluded.record, created_at = excluded.created_at",
             args![session_id, i64::from(id), sealed.as_slice(), now],
         )
         .await?;
@@ -412,8 +412,8 @@ impl StoreTx {
         let now = now_millis();
         self.execute(
             "INSERT INTO signal_sessions (session_id, address, record, updated_at) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (session_id, address) DO UPDATE SET \
-                 record = excluded.record, updated_at = excluded.updated_at",
+             VALUES ($1, $2, $3, $4) ON CONFLICT (session_id, address) DO UPDATE SET \
+             record = excluded.record, updated_at = excluded.updated_at",
             args![session_id, address, sealed.as_slice(), now],
         )
         .await?;
@@ -505,8 +505,8 @@ impl StoreTx {
         let now = now_millis();
         self.execute(
             "INSERT INTO signal_sender_keys (session_id, group_id, sender, record, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (session_id, group_id, sender) DO UPDATE \
-                 SET record = excluded.record, updated_at = excluded.updated_at",
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (session_id, group_id, sender) DO UPDATE \
+             SET record = excluded.record, updated_at = excluded.updated_at",
             args![session_id, group_id, sender, sealed.as_slice(), now],
         )
         .await?;
@@ -554,7 +554,7 @@ impl StoreTx {
     ) -> Result<u64, StoreError> {
         self.execute(
             "DELETE FROM signal_sender_keys WHERE session_id = $1 AND group_id = $2 \
-                 AND ($3 IS NULL OR sender = $3)",
+             AND ($3 IS NULL OR sender = $3)",
             args![session_id, group_id, sender],
         )
         .await
@@ -571,8 +571,8 @@ impl StoreTx {
     ) -> Result<i64, StoreError> {
         self.fetch_one(
             "INSERT INTO session_counters (session_id, name, value) VALUES ($1, $2, $3) \
-                 ON CONFLICT (session_id, name) DO UPDATE \
-                 SET value = session_counters.value + excluded.value RETURNING value",
+             ON CONFLICT (session_id, name) DO UPDATE \
+             SET value = session_counters.value + excluded.value RETURNING value",
             args![session_id, name, by],
         )
         .await?
