@@ -8,6 +8,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::StreamExt as _;
+use futures_util::stream::FuturesUnordered;
 use openwa_protocol::message::RequestIdGenerator;
 use openwa_protocol::pairing::code::CompanionCodePairing;
 use openwa_protocol::pairing::{QrCode, adv};
@@ -30,6 +32,9 @@ use crate::error::{Error, ErrorCode};
 use crate::event::{ConnectionState, EventKind, StateReason};
 use crate::session::{RunSignal, SessionShared};
 use crate::transport::TransportError;
+
+/// How long a closing driver waits for the answers of messages still being committed.
+const REPLY_FLUSH: Duration = Duration::from_secs(5);
 
 /// Timings of one connection (shortened in tests).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,6 +128,8 @@ pub struct Driver {
     pending: HashMap<String, Pending>,
     /// Sent messages waiting for their `<ack class="message">`, by message id.
     sends: HashMap<String, crate::messaging::ack::PendingSend>,
+    /// Answers to incoming messages queued by the last step, to be sent once durable.
+    replies: Vec<crate::receive::Replies>,
     qr: Option<QrRotation>,
     code_pairing: Option<(CompanionCodePairing, Jid)>,
     keepalive_at: Instant,
@@ -151,6 +158,7 @@ impl Driver {
             ids: RequestIdGenerator::new(&mut rand::rngs::OsRng),
             pending: HashMap::new(),
             sends: HashMap::new(),
+            replies: Vec::new(),
             qr: None,
             code_pairing: None,
             keepalive_at,
@@ -166,7 +174,11 @@ impl Driver {
         commands: &mut mpsc::Receiver<Command>,
         stop: &mut watch::Receiver<RunSignal>,
     ) -> Disconnect {
-        let outcome = self.run_loop(&mut channel, commands, stop).await;
+        let mut in_flight = FuturesUnordered::new();
+        let outcome = self
+            .run_loop(&mut channel, commands, stop, &mut in_flight)
+            .await;
+        self.flush_replies(&mut channel, in_flight).await;
         channel.close().await;
         for (_, pending) in self.pending.drain() {
             fail_waiter(
@@ -183,18 +195,43 @@ impl Driver {
         outcome
     }
 
+    /// Sends the answers of messages still committing when the loop ended (a clean close acks
+    /// what is stored), for at most [`REPLY_FLUSH`]; anything left is redelivered by the server.
+    async fn flush_replies<C: NodeChannel>(
+        &mut self,
+        channel: &mut C,
+        mut in_flight: FuturesUnordered<crate::receive::Replies>,
+    ) {
+        in_flight.extend(self.replies.drain(..));
+        let flush = async {
+            while let Some(replies) = in_flight.next().await {
+                for reply in &replies {
+                    if channel.send(reply).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        };
+        let _ = tokio::time::timeout(REPLY_FLUSH, flush).await;
+    }
+
     async fn run_loop<C: NodeChannel>(
         &mut self,
         channel: &mut C,
         commands: &mut mpsc::Receiver<Command>,
         stop: &mut watch::Receiver<RunSignal>,
+        in_flight: &mut FuturesUnordered<crate::receive::Replies>,
     ) -> Disconnect {
         loop {
             if *stop.borrow() != RunSignal::Run {
                 return Disconnect::Requested;
             }
+            in_flight.extend(self.replies.drain(..));
             let deadline = self.next_deadline();
             let step = tokio::select! {
+                Some(replies) = in_flight.next(), if !in_flight.is_empty() => {
+                    Self::send_all(channel, &replies).await
+                },
                 changed = stop.changed() => match changed {
                     Ok(()) => Ok(()),
                     Err(_) => Err(Disconnect::Requested),
@@ -231,6 +268,13 @@ impl Driver {
 
     async fn send<C: NodeChannel>(channel: &mut C, node: &Node) -> Step {
         channel.send(node).await.map_err(Disconnect::Transport)
+    }
+
+    async fn send_all<C: NodeChannel>(channel: &mut C, nodes: &[Node]) -> Step {
+        for node in nodes {
+            Self::send(channel, node).await?;
+        }
+        Ok(())
     }
 
     async fn send_iq<C: NodeChannel>(
@@ -333,21 +377,11 @@ impl Driver {
             "call" => self.ack(channel, &node).await,
             "ack" => self.on_ack(&node).await,
             // Persist, then ack: the pipeline answers only once the message is stored.
+            // Persist, then ack: decrypted and queued in arrival order; the answers go out
+            // from the run loop once the message is durable, without holding up the next stanza.
             "message" => {
                 let replies = crate::receive::on_message(&self.shared, &node).await;
-                let shared = Arc::clone(&self.shared);
-                tokio::spawn(async move {
-                    let replies = replies.await;
-                    if replies.is_empty() {
-                        return;
-                    }
-                    if let Ok(commands) = shared.commands() {
-                        for reply in replies {
-                            // A closed driver drops the answer: the server redelivers.
-                            let _ = commands.send(Command::SendNode(reply)).await;
-                        }
-                    }
-                });
+                self.replies.push(replies);
                 Ok(())
             }
             // Anything else (ib, presence, chatstate) needs no answer.
