@@ -119,22 +119,27 @@ impl PendingEvent {
 }
 
 /// Queues `work` as one unit of the store's group commit ([`Store::write`]) now, and answers a
-/// future of its result once durable. The event `work` logged, if any, is published through `publisher` right
+/// future of its result once durable. `work` answers its result and the events it logged (an
+/// `Option<Event>` or a `Vec<Event>`). The event `work` logged, if any, is published through `publisher` right
 /// after the commit, in seq order with every other logged event; pass the bus's publisher
 /// whenever `work` may log one. `work` may run twice (see [`Store::write`]).
-pub(crate) fn write_unit<T, F>(
+pub(crate) fn write_unit<T, E, F>(
     store: &Store,
     publisher: Option<&Publisher>,
     work: F,
-) -> impl Future<Output = Result<T, Error>> + Send + 'static + use<T, F>
+) -> impl Future<Output = Result<T, Error>> + Send + 'static + use<T, E, F>
 where
     T: Send + 'static,
-    F: for<'a> Fn(&'a mut StoreTx) -> WriteFuture<'a, (T, Option<Event>)> + Send + 'static,
+    E: Send + 'static,
+    for<'e> &'e E: IntoIterator<Item = &'e Event>,
+    F: for<'a> Fn(&'a mut StoreTx) -> WriteFuture<'a, (T, E)> + Send + 'static,
 {
     let publisher = publisher.cloned();
-    let unit = store.write(work, move |(_, event): &(T, Option<Event>)| {
-        if let (Some(publisher), Some(event)) = (&publisher, event) {
-            publisher.publish(event);
+    let unit = store.write(work, move |(_, events): &(T, E)| {
+        if let Some(publisher) = &publisher {
+            for event in events {
+                publisher.publish(event);
+            }
         }
     });
     async move {

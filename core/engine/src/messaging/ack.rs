@@ -10,8 +10,10 @@ use openwa_protocol::stanza::ack::Ack;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
+use openwa_store::{StoreError, StoreTx};
+
 use crate::error::{Error, ErrorCode};
-use crate::event::{EventKind, Message, MessageStatus};
+use crate::event::{Event, EventKind, Message, MessageStatus};
 use crate::persist::{PendingEvent, write_unit};
 use crate::session::SessionShared;
 
@@ -175,10 +177,54 @@ pub(crate) async fn set_status(
 /// A queued status change: resolves to whether the status changed.
 pub(crate) type StatusFuture = Pin<Box<dyn Future<Output = bool> + Send + 'static>>;
 
-/// Queues, as one store unit, the status change of message `id` under the first of `chats`
-/// (the forms of one chat, each with the event to log for it) where it moves forward, logging
-/// that chat's event; with `always`, the first chat's event is logged even if nothing changed.
-/// Queued by this call (units commit in call order); the future answers whether it changed.
+/// A status change to apply inside a store unit: message `id` moves forward under the first of
+/// `chats` (the forms of one chat, each with the event to log for it) where it can, and that
+/// chat's event is logged; with `always`, the first chat's event is logged even if nothing
+/// changed.
+struct StatusChange {
+    session: String,
+    id: String,
+    chats: Vec<(String, PendingEvent)>,
+    status: openwa_store::MessageStatus,
+    always: bool,
+}
+
+impl StatusChange {
+    fn new(
+        session: &str,
+        chats: Vec<(String, EventKind)>,
+        id: &str,
+        status: MessageStatus,
+        always: bool,
+    ) -> Result<Self, Error> {
+        Ok(StatusChange {
+            session: session.to_owned(),
+            id: id.to_owned(),
+            chats: chats
+                .into_iter()
+                .map(|(chat, event)| Ok((chat, PendingEvent::new(session, event)?)))
+                .collect::<Result<_, Error>>()?,
+            status: super::history::to_store(status),
+            always,
+        })
+    }
+
+    /// Applies it in `tx`: whether the status changed, and the event to publish.
+    async fn apply(&self, tx: &mut StoreTx) -> Result<(bool, Option<Event>), StoreError> {
+        for (chat, event) in &self.chats {
+            let changed = tx
+                .update_message_status(&self.session, chat, &self.id, self.status)
+                .await?;
+            if changed || self.always {
+                return Ok((changed, Some(event.clone().append(tx).await?)));
+            }
+        }
+        Ok((false, None))
+    }
+}
+
+/// Queues one status change as a store unit (see [`StatusChange`]): queued by this call (units
+/// commit in call order); the future answers whether the status changed.
 pub(crate) fn queue_status(
     shared: &SessionShared,
     chats: Vec<(String, EventKind)>,
@@ -203,33 +249,16 @@ pub(crate) fn queue_status(
             changed
         });
     };
-    let chats = chats
-        .into_iter()
-        .map(|(chat, event)| Ok((chat, PendingEvent::new(&shared.id, event)?)))
-        .collect::<Result<Vec<_>, Error>>();
-    let chats = match chats {
-        Ok(chats) => Arc::new(chats),
+    let change = match StatusChange::new(&shared.id, chats, id, status, always) {
+        Ok(change) => Arc::new(change),
         Err(err) => {
             tracing::error!(session = %shared.id, %err, "status event not serializable");
             return Box::pin(async { false });
         }
     };
-    let (session, id) = (shared.id.clone(), id.to_owned());
-    let status = super::history::to_store(status);
     let unit = write_unit(store, Some(shared.bus().publisher()), move |tx| {
-        let (session, id, chats) = (session.clone(), id.clone(), Arc::clone(&chats));
-        Box::pin(async move {
-            for (chat, event) in chats.iter() {
-                let changed = tx
-                    .update_message_status(&session, chat, &id, status)
-                    .await?;
-                if changed || always {
-                    let event = event.clone().append(tx).await?;
-                    return Ok((changed, Some(event)));
-                }
-            }
-            Ok((false, None))
-        })
+        let change = Arc::clone(&change);
+        Box::pin(async move { change.apply(tx).await })
     });
     let session = shared.id.clone();
     Box::pin(async move {
@@ -239,6 +268,67 @@ pub(crate) fn queue_status(
                 tracing::warn!(%session, %err, "message status not stored");
                 false
             }
+        }
+    })
+}
+
+/// Queues a receipt's `Receipt` event and the status change of each of its messages (`(id,
+/// chats)`, see [`StatusChange`]) as one store unit, queued by this call; the future resolves
+/// once it is durable (failures are logged).
+pub(crate) fn queue_receipt(
+    shared: &SessionShared,
+    receipt: EventKind,
+    messages: Vec<(String, Vec<(String, EventKind)>)>,
+    status: Option<MessageStatus>,
+) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>> {
+    let Some(store) = shared.database() else {
+        let logged = shared.emit(receipt);
+        let changes: Vec<StatusFuture> = match status {
+            Some(status) => messages
+                .into_iter()
+                .map(|(id, chats)| queue_status(shared, chats, &id, status, false))
+                .collect(),
+            None => Vec::new(),
+        };
+        return Box::pin(async move {
+            logged.await;
+            for change in changes {
+                change.await;
+            }
+        });
+    };
+    let planned = PendingEvent::new(&shared.id, receipt).and_then(|receipt| {
+        let changes = match status {
+            Some(status) => messages
+                .into_iter()
+                .map(|(id, chats)| StatusChange::new(&shared.id, chats, &id, status, false))
+                .collect::<Result<Vec<_>, Error>>()?,
+            None => Vec::new(),
+        };
+        Ok(Arc::new((receipt, changes)))
+    });
+    let planned = match planned {
+        Ok(planned) => planned,
+        Err(err) => {
+            tracing::error!(session = %shared.id, %err, "receipt event not serializable");
+            return Box::pin(async {});
+        }
+    };
+    let unit = write_unit(store, Some(shared.bus().publisher()), move |tx| {
+        let planned = Arc::clone(&planned);
+        Box::pin(async move {
+            let (receipt, changes) = &*planned;
+            let mut events = vec![receipt.clone().append(tx).await?];
+            for change in changes {
+                events.extend(change.apply(tx).await?.1);
+            }
+            Ok(((), events))
+        })
+    });
+    let session = shared.id.clone();
+    Box::pin(async move {
+        if let Err(err) = unit.await {
+            tracing::warn!(%session, %err, "receipt not stored");
         }
     })
 }

@@ -10,7 +10,7 @@ use openwa_protocol::signal::{ProtocolAddress, encrypt, process_bundle};
 use openwa_protocol::stanza::{Enc, MessageType, OutgoingMessage, Receipt, ReceiptType};
 use prost::Message as _;
 
-use super::ack::{StatusFuture, queue_status};
+use super::ack::queue_receipt;
 use super::addressing::{alt_chat, chat_keys};
 use super::devices::Target;
 use super::encrypt::{bundle_from_wire, enc_kind, fetch_bundles, without_session};
@@ -65,15 +65,16 @@ pub async fn on_receipt(shared: &Arc<SessionShared>, node: &openwa_protocol::Nod
     let from = receipt.peer.jid().clone();
     let sender = receipt.participant.clone().unwrap_or_else(|| from.clone());
     let ids: Vec<String> = receipt.ids().map(str::to_owned).collect();
-    let logged = shared.emit(EventKind::Receipt {
+    let event = EventKind::Receipt {
         chat: chat.to_string(),
         sender: sender.to_string(),
         message_ids: ids.clone(),
         receipt: ReceiptKind::from_attr(node.attr_str("type").as_deref()),
         timestamp: receipt.t.unwrap_or(0),
-    });
+    };
     let own = Own::of(shared).ok();
     if receipt.kind == ReceiptType::Retry {
+        let logged = queue_receipt(shared, event, Vec::new(), None);
         let shared = shared.clone();
         tokio::spawn(async move {
             logged.await;
@@ -83,36 +84,32 @@ pub async fn on_receipt(shared: &Arc<SessionShared>, node: &openwa_protocol::Nod
         });
         return;
     }
-    let Some(status) = status_for(&receipt.kind, is_own(own.as_ref(), &sender)) else {
-        tokio::spawn(logged);
-        return;
+    let status = status_for(&receipt.kind, is_own(own.as_ref(), &sender));
+    let keys = match status {
+        Some(_) => chat_keys(shared, &chat).await,
+        None => Vec::new(),
     };
-    let keys = chat_keys(shared, &chat).await;
-    let stored: Vec<StatusFuture> = ids
+    let messages = ids
         .into_iter()
         .map(|id| {
             let chats = keys
                 .iter()
-                .map(|key| {
+                .filter_map(|key| {
                     let event = EventKind::MessageStatus {
                         chat: key.clone(),
                         message_id: id.clone(),
-                        status,
+                        status: status?,
                     };
-                    (key.clone(), event)
+                    Some((key.clone(), event))
                 })
                 .collect();
-            queue_status(shared, chats, &id, status, false)
+            (id, chats)
         })
         .collect();
-    // Queued in stanza order; the driver goes on without waiting for the commits (the receipt
-    // was acked before it was handled, so nothing waits on its persistence).
-    tokio::spawn(async move {
-        logged.await;
-        for status in stored {
-            status.await;
-        }
-    });
+    // The receipt's event and status changes are one unit, queued in stanza order; the driver
+    // goes on without waiting for the commit (the receipt was acked before it was handled, so
+    // nothing waits on its persistence).
+    tokio::spawn(queue_receipt(shared, event, messages, status));
 }
 
 /// The kept plaintext of a sent message (store, or memory without one).
