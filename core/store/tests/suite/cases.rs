@@ -1156,6 +1156,16 @@ pub async fn message_pagination_across_chats(db: Arc<TestDb>) {
             .await,
         Err(StoreError::InvalidArgument(_))
     ));
+    // The same message stored under both forms of the chat is listed once.
+    let copy = message(&chats[0], "M19", lid_message.timestamp);
+    store.insert_message(&copy).await.unwrap();
+    let merged = store
+        .message_page_across(S, &chats, &PageDirection::Newer(None), 100)
+        .await
+        .unwrap();
+    let ids: Vec<&str> = merged.messages.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids.iter().filter(|id| **id == "M19").count(), 1, "{ids:?}");
+    assert_eq!(ids.len(), 13);
 }
 
 /// Group commit: concurrent units commit together; a failing unit is rolled back alone and gets
