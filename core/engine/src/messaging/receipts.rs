@@ -85,27 +85,24 @@ pub async fn on_receipt(shared: &Arc<SessionShared>, node: &openwa_protocol::Nod
         return;
     }
     let status = status_for(&receipt.kind, is_own(own.as_ref(), &sender));
-    let keys = match status {
-        Some(_) => chat_keys(shared, &chat).await,
-        None => Vec::new(),
-    };
-    let messages = ids
-        .into_iter()
-        .map(|id| {
+    let mut messages = Vec::new();
+    if let Some(status) = status {
+        let keys = chat_keys(shared, &chat).await;
+        for id in ids {
             let chats = keys
                 .iter()
-                .filter_map(|key| {
+                .map(|key| {
                     let event = EventKind::MessageStatus {
                         chat: key.clone(),
                         message_id: id.clone(),
-                        status: status?,
+                        status,
                     };
-                    Some((key.clone(), event))
+                    (key.clone(), event)
                 })
                 .collect();
-            (id, chats)
-        })
-        .collect();
+            messages.push((id, chats));
+        }
+    }
     // The receipt's event and status changes are one unit, queued in stanza order; the driver
     // goes on without waiting for the commit (the receipt was acked before it was handled, so
     // nothing waits on its persistence).

@@ -22,14 +22,6 @@ use openwa_store::MessageRecord;
 use prost::Message as _;
 
 pub use content::Content;
-
-/// The answers to a message stanza, ready once the stanza's writes are durable ("persist, then
-/// ack"); the driver sends them without holding up the next stanza.
-pub type Replies = Pin<Box<dyn Future<Output = Vec<Node>> + Send + 'static>>;
-
-fn ready(replies: Vec<Node>) -> Replies {
-    Box::pin(std::future::ready(replies))
-}
 pub use receipts::RetryCounter;
 
 use crate::error::Error;
@@ -57,9 +49,17 @@ struct Decryption {
     replayed: bool,
 }
 
-/// Handles one `<message>` stanza; returns the nodes to send back, in order. An empty answer
-/// means the message could not be persisted: it is not acknowledged, so the server delivers it
-/// again.
+/// The answers to a message stanza, ready once the stanza's writes are durable ("persist, then
+/// ack"); the driver sends them without holding up the next stanza.
+pub type Replies = Pin<Box<dyn Future<Output = Vec<Node>> + Send + 'static>>;
+
+fn ready(replies: Vec<Node>) -> Replies {
+    Box::pin(std::future::ready(replies))
+}
+
+/// Handles one `<message>` stanza up to queuing its writes; the answered future yields the
+/// nodes to send back, in order, once they are durable. An empty answer means the message could
+/// not be persisted: it is not acknowledged, so the server delivers it again.
 pub async fn on_message(shared: &Arc<SessionShared>, node: &Node) -> Replies {
     let message = match IncomingMessage::from_node(node) {
         Ok(message) => message,
@@ -122,17 +122,15 @@ pub async fn on_message(shared: &Arc<SessionShared>, node: &Node) -> Replies {
             );
             let id = message.id.clone();
             return Box::pin(async move {
-                match stored {
-                    Ok(durable) => match durable.await {
-                        Ok(()) => {
-                            shared.receive_state().retries.forget(&id);
-                            vec![receipt]
-                        }
-                        Err(err) => {
-                            tracing::warn!(session = %shared.id, %err, %id, "message not persisted; not acked");
-                            Vec::new()
-                        }
-                    },
+                let durable = match stored {
+                    Ok(durable) => durable.await,
+                    Err(err) => Err(err),
+                };
+                match durable {
+                    Ok(()) => {
+                        shared.receive_state().retries.forget(&id);
+                        vec![receipt]
+                    }
                     Err(err) => {
                         tracing::warn!(session = %shared.id, %err, %id, "message not persisted; not acked");
                         Vec::new()
