@@ -8,6 +8,11 @@ use std::process::ExitCode;
 
 use openwa_simulator::{Simulator, SimulatorConfig};
 
+/// mimalloc: every connection task allocates and frees per stanza, across worker threads, which
+/// glibc's arenas serialize (see docs/BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const USAGE: &str =
     "usage: openwa-sim --listen ADDR --admin ADDR [--media ADDR] [--tls-listen ADDR] [--state DIR]
 

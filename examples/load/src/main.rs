@@ -11,6 +11,11 @@
 
 mod messages;
 
+/// mimalloc: the engine's tokio workers and the store's writer thread allocate and free across
+/// threads all the time, which glibc's arenas serialize (see docs/BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -10,6 +10,11 @@
 mod chat;
 mod setup;
 
+/// mimalloc: the load generator's connection tasks allocate and free per stanza across worker
+/// threads, which glibc's arenas serialize (see docs/BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
