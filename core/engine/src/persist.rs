@@ -85,7 +85,7 @@ fn event_from_record(record: openwa_store::EventRecord) -> Result<Event, Error> 
 pub(crate) struct PendingEvent {
     session_id: String,
     kind: EventKind,
-    payload: serde_json::Value,
+    payload: String,
     timestamp_ms: u64,
 }
 
@@ -98,7 +98,7 @@ impl PendingEvent {
     fn at(session_id: &str, kind: EventKind, timestamp_ms: u64) -> Result<Self, Error> {
         Ok(PendingEvent {
             session_id: session_id.to_owned(),
-            payload: serde_json::to_value(&kind)?,
+            payload: serde_json::to_string(&kind)?,
             kind,
             timestamp_ms,
         })
@@ -107,7 +107,7 @@ impl PendingEvent {
     /// Appends it to the log in `tx`; the answer is the event to publish once `tx` commits.
     pub(crate) async fn append(self, tx: &mut StoreTx) -> Result<Event, StoreError> {
         let seq = tx
-            .append_event(&self.session_id, self.kind.name(), &self.payload)
+            .append_event_json(&self.session_id, self.kind.name(), &self.payload)
             .await?;
         Ok(Event {
             session_id: self.session_id,

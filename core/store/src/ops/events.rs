@@ -38,7 +38,19 @@ impl StoreTx {
         kind: &str,
         payload: &serde_json::Value,
     ) -> Result<u64, StoreError> {
-        let payload = payload.to_string();
+        self.append_event_json(session_id, kind, &payload.to_string())
+            .await
+    }
+
+    /// [`StoreTx::append_event`] with the payload already serialized: `payload` must be one JSON
+    /// value (it is stored as given and parsed when read back). Callers that build the payload
+    /// from their own types serialize it once, outside the writer.
+    pub async fn append_event_json(
+        &mut self,
+        session_id: &str,
+        kind: &str,
+        payload: &str,
+    ) -> Result<u64, StoreError> {
         let now = now_millis();
         let counted =
             match self.seqs {
@@ -61,7 +73,7 @@ impl StoreTx {
         self.execute(
             "INSERT INTO event_log (seq, session_id, kind, payload, created_at) \
              VALUES ($1, $2, $3, $4, $5)",
-            args![seq, session_id, kind, &payload, now],
+            args![seq, session_id, kind, payload, now],
         )
         .await?;
         self.seqs = match self.seqs {

@@ -688,6 +688,17 @@ pub async fn event_log_order_and_replay(db: Arc<TestDb>) {
     assert_eq!(store.events_since(0, 100).await.unwrap()[0].seq, 6);
     // Seqs keep increasing after pruning.
     assert_eq!(store.append_event(S, "x", &json!(null)).await.unwrap(), 11);
+    // A payload serialized by the caller is stored as given and read back as the same value.
+    let mut tx = store.begin().await.unwrap();
+    let seq = tx
+        .append_event_json(S, "y", r#"{"text":"h\u00e9llo","n":[1,2]}"#)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(seq, 12);
+    let last = store.events_since(11, 10).await.unwrap();
+    assert_eq!(last[0].payload, json!({ "n": [1, 2], "text": "héllo" }));
+    assert_eq!(last[0].kind, "y");
 }
 
 pub async fn key_value(db: Arc<TestDb>) {
