@@ -242,6 +242,20 @@ async fn texts_arrive_stored_delivered_once_and_in_order(store: Arc<TestStore>) 
     let third = baileys.send_text(&chat_jid(ENGINE), "third").await;
     assert_eq!(next_message(&events).await.id, third);
     wait_queue_empty(&sim, engine.device).await;
+    // The engine answers in stanza order: by the time BAD1's retry receipt reaches Baileys, one
+    // for the redelivered stored message would have come first. It was answered as delivered.
+    let retry_for =
+        |e: &serde_json::Value, id: &str| e["event"] == "retry_receipt" && e["id"] == id;
+    if !baileys.seen().iter().any(|e| retry_for(e, "BAD1")) {
+        baileys
+            .wait_for("the retry receipt for BAD1", |e| retry_for(e, "BAD1"))
+            .await;
+    }
+    assert!(
+        !baileys.seen().iter().any(|e| retry_for(e, &first)),
+        "a stored message was asked for again: {:?}",
+        baileys.seen()
+    );
 
     // Sent while the engine is offline: delivered after it reconnects, in order, once each.
     session.disconnect().await.unwrap();

@@ -75,21 +75,6 @@ pub async fn on_message(shared: &Arc<SessionShared>, node: &Node) -> Replies {
     let from_me = is_own_account(shared, &sender);
     learn_mappings(shared, &message).await;
     let chat = chat_of(&message, from_me);
-    if let Some(store) = shared.database() {
-        // A redelivery may come addressed by the contact's other form (PN or LID).
-        let chats = chat_keys(shared, &chat).await;
-        match store
-            .get_message_across(&shared.id, &chats, &message.id)
-            .await
-        {
-            Ok(Some(_)) => return ready(vec![receipts::delivery_receipt(&message, from_me)]),
-            Ok(None) => {}
-            Err(err) => {
-                tracing::warn!(session = %shared.id, %err, "message lookup failed; not acked");
-                return ready(Vec::new());
-            }
-        }
-    }
     let decryption = decrypt(shared, &message, &sender).await;
     let replies = match decryption.content {
         // Protocol messages (history-sync and app-state key notices, revokes, edits) and peer
@@ -146,6 +131,18 @@ pub async fn on_message(shared: &Arc<SessionShared>, node: &Node) -> Replies {
                 replayed,
                 ..
             } = decryption;
+            // A redelivery of a stored message no longer decrypts (its keys were used when it
+            // was stored, in the same commit): answer it as delivered again, with no new event.
+            if failure.is_some() || replayed {
+                match stored_before(shared, &message, &chat).await {
+                    Ok(true) => return ready(vec![receipts::delivery_receipt(&message, from_me)]),
+                    Ok(false) => {}
+                    Err(err) => {
+                        tracing::warn!(session = %shared.id, %err, "message lookup failed; not acked");
+                        return ready(Vec::new());
+                    }
+                }
+            }
             // The batch ends here either way: a retry receipt with our keys starts a batch of
             // its own (for the fresh prekey), which would wait forever behind this one.
             let kept = if distributed {
@@ -169,6 +166,23 @@ pub async fn on_message(shared: &Arc<SessionShared>, node: &Node) -> Replies {
         }
     };
     ready(replies)
+}
+
+/// Whether the message is in the store already, under any form of its chat (a redelivery may
+/// come addressed by the contact's other form, PN or LID). Always false on the memory store.
+async fn stored_before(
+    shared: &SessionShared,
+    message: &IncomingMessage,
+    chat: &Jid,
+) -> Result<bool, Error> {
+    let Some(store) = shared.database() else {
+        return Ok(false);
+    };
+    let chats = chat_keys(shared, chat).await;
+    let found = store
+        .get_message_across(&shared.id, &chats, &message.id)
+        .await?;
+    Ok(found.is_some())
 }
 
 /// Decrypts every `<enc>` in order with one batch.
