@@ -232,6 +232,10 @@ impl Simulator {
             shutdown: shutdown_tx,
             tasks,
             tls_cert_pem: tls.cert_pem,
+            _temp_cert: config
+                .state_dir
+                .is_none()
+                .then(|| RemovedOnDrop(tls.cert_path.clone())),
         })
     }
 }
@@ -296,6 +300,18 @@ pub struct SimulatorHandle {
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     tls_cert_pem: String,
+    /// The certificate file generated in the temp dir (no state dir), removed with the handle.
+    _temp_cert: Option<RemovedOnDrop>,
+}
+
+/// A file removed when this is dropped.
+#[derive(Debug)]
+struct RemovedOnDrop(PathBuf);
+
+impl Drop for RemovedOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 impl SimulatorHandle {

@@ -165,7 +165,7 @@ async fn setup(store: &TestStore) -> Setup {
         manager,
         session,
         engine,
-        baileys,
+        baileys: baileys.owning(auth),
         baileys_lid: peer.lid,
     }
 }

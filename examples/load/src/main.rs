@@ -376,5 +376,10 @@ async fn main() -> Result<(), Failure> {
     for n in args.sessions.clone() {
         measure(&args, n).await?;
     }
+    // Each count's directory is gone; the default parent in the temp dir goes too (an empty
+    // directory only: `remove_dir` leaves one with anything else in it).
+    if args.dir.starts_with(std::env::temp_dir()) {
+        let _ = std::fs::remove_dir(&args.dir);
+    }
     Ok(())
 }

@@ -41,14 +41,38 @@ pub fn require_node_modules() {
 }
 
 /// A fresh directory for one client's Baileys credentials.
-pub fn temp_auth_dir(tag: &str) -> PathBuf {
+pub fn temp_auth_dir(tag: &str) -> TempDir {
     let dir = std::env::temp_dir().join(format!(
         "openwa-baileys-{tag}-{}-{}",
         std::process::id(),
         rand::random::<u64>()
     ));
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    TempDir(dir)
+}
+
+/// A directory of the temp dir, removed with its contents when dropped (also when the test
+/// fails). Derefs to its path.
+#[derive(Debug)]
+pub struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Whether a driver event reports status `status` (3 delivered, 4 read) for message `id`: a
@@ -66,6 +90,8 @@ pub struct Baileys {
     stdin: ChildStdin,
     events: Lines<BufReader<ChildStdout>>,
     seen: Vec<Value>,
+    /// Its credentials directory, when this client owns it (see [`Baileys::owning`]).
+    auth: Option<TempDir>,
 }
 
 impl Baileys {
@@ -103,7 +129,15 @@ impl Baileys {
             stdin,
             events,
             seen: Vec::new(),
+            auth: None,
         }
+    }
+
+    /// Keeps `dir` (this client's credentials directory) until the client quits or is dropped,
+    /// for helpers that return the client but not the directory.
+    pub fn owning(mut self, dir: TempDir) -> Self {
+        self.auth = Some(dir);
+        self
     }
 
     /// Sends one driver command (see the head of `baileys-client.mjs`).

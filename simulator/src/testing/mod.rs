@@ -10,7 +10,7 @@ mod baileys;
 mod http;
 
 pub use baileys::{
-    BAILEYS6, BAILEYS7, Baileys, STEP, has_status, interop_dir, pair_by_qr, pair_by_qr_with_env,
-    require_node_modules, temp_auth_dir,
+    BAILEYS6, BAILEYS7, Baileys, STEP, TempDir, has_status, interop_dir, pair_by_qr,
+    pair_by_qr_with_env, require_node_modules, temp_auth_dir,
 };
 pub use http::{HttpResponse, http, https, tls_client_config, tls_connect};
