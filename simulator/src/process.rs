@@ -141,11 +141,7 @@ impl Drop for SimProcess {
     fn drop(&mut self) {
         let _ = self.child.start_kill();
         // A killed simulator cannot remove the certificate it generated in the temp dir.
-        if self
-            .ready
-            .tls_cert_path
-            .starts_with(std::env::temp_dir().to_string_lossy().as_ref())
-        {
+        if Path::new(&self.ready.tls_cert_path).starts_with(std::env::temp_dir()) {
             let _ = std::fs::remove_file(&self.ready.tls_cert_path);
         }
     }
