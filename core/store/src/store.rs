@@ -386,14 +386,6 @@ delegate! {
     /// See [`StoreTx::delete_message`].
     write delete_message(session_id: &str, chat: &str, id: &str) -> bool;
 
-    /// See [`StoreTx::put_outgoing`].
-    write put_outgoing(session_id: &str, chat: &str, id: &str, plaintext: &[u8]) -> ();
-    /// See [`StoreTx::get_outgoing`].
-    read get_outgoing(session_id: &str, chat: &str, id: &str) -> Option<Vec<u8>>;
-    /// See [`StoreTx::delete_outgoing`].
-    write delete_outgoing(session_id: &str, chat: &str, id: &str) -> bool;
-    /// See [`StoreTx::prune_outgoing`].
-    write prune_outgoing(session_id: &str, before_millis: i64) -> u64;
 
     /// See [`StoreTx::append_event`].
     write append_event(session_id: &str, kind: &str, payload: &serde_json::Value) -> u64;

@@ -472,7 +472,6 @@ impl Driver {
             self.shared.persist_credentials().await;
         }
         self.logged_in = true;
-        tokio::spawn(crate::messaging::ack::prune_kept(self.shared.clone()));
         self.shared
             .set_state(ConnectionState::Connected, StateReason::LoggedIn, None)
             .await;

@@ -141,26 +141,6 @@ pub async fn complete(
     }
 }
 
-/// How long the plaintext of a sent message is kept for retry receipts.
-pub const KEEP_FOR_RETRIES: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
-
-/// Deletes kept plaintexts older than [`KEEP_FOR_RETRIES`] (run after each login).
-pub async fn prune_kept(shared: std::sync::Arc<SessionShared>) {
-    let Some(store) = shared.database() else {
-        return;
-    };
-    let now_ms = i64::try_from(super::now_secs().saturating_mul(1000)).unwrap_or(i64::MAX);
-    let keep_ms = i64::try_from(KEEP_FOR_RETRIES.as_millis()).unwrap_or(i64::MAX);
-    match store
-        .prune_outgoing(&shared.id, now_ms.saturating_sub(keep_ms))
-        .await
-    {
-        Ok(0) => {}
-        Ok(pruned) => tracing::debug!(session = %shared.id, pruned, "old sent plaintexts pruned"),
-        Err(err) => tracing::warn!(session = %shared.id, %err, "sent plaintexts not pruned"),
-    }
-}
-
 /// Moves a stored message's status forward and logs `event` with it, in one store unit: when
 /// the status changed, or in any case with `always`. Returns whether the status changed.
 pub(crate) async fn set_status(

@@ -109,11 +109,16 @@ pub async fn on_receipt(shared: &Arc<SessionShared>, node: &openwa_protocol::Nod
     tokio::spawn(queue_receipt(shared, event, messages, status));
 }
 
-/// The kept plaintext of a sent message (store, or memory without one).
+/// The plaintext of a message this account sent: the stored message's payload (or the memory
+/// store's copy without a database).
 async fn outgoing(shared: &SessionShared, chat: &Jid, id: &str) -> Result<Option<Vec<u8>>, Error> {
     let chat = chat.to_string();
     match shared.database() {
-        Some(store) => Ok(store.get_outgoing(&shared.id, &chat, id).await?),
+        Some(store) => Ok(store
+            .get_message(&shared.id, &chat, id)
+            .await?
+            .filter(|message| message.from_me)
+            .and_then(|message| message.payload)),
         None => Ok(shared.memory.outgoing(&chat, id)),
     }
 }

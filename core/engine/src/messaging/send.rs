@@ -1,7 +1,8 @@
 //! `send_text`: device lists, sessions, encryption, **persist, then send**, server ack.
 //!
-//! The outgoing message (status `pending`), its plaintext for retry resends and the Signal
-//! changes of its encryption are written in one transaction before the stanza leaves, so a
+//! The outgoing message (status `pending`; its payload is the plaintext a retry receipt gets
+//! re-encrypted) and the Signal changes of its encryption are written in one transaction before
+//! the stanza leaves, so a
 //! crash never loses a ratchet step the peer may already have seen. A session that is not
 //! connected fails at once with `not_connected` (nothing is queued); once the stanza was
 //! handed to the connection, the call returns when the server's ack arrives, or with
@@ -214,15 +215,13 @@ async fn send_message(
                 payload: Some(plaintext.clone()),
                 status: openwa_store::MessageStatus::Pending,
             };
-            // The message, its kept plaintext and the Signal state, durable before sending.
+            // The message (its payload is what a retry re-encrypts) and the Signal state,
+            // durable before sending.
             batch
                 .commit_with(None, move |tx| {
                     let record = record.clone();
                     Box::pin(async move {
                         tx.insert_message(&record).await?;
-                        let plaintext = record.payload.as_deref().unwrap_or_default();
-                        tx.put_outgoing(&record.session_id, &record.chat, &record.id, plaintext)
-                            .await?;
                         Ok(((), None))
                     })
                 })

@@ -1,8 +1,7 @@
-//! Messages (incoming and outgoing, with status and per-chat history) and the outgoing-message
-//! store used to re-encrypt on a peer's retry receipt.
+//! Messages (incoming and outgoing, with status and per-chat history). An outgoing message's
+//! `payload` (its serialized plaintext) is what the engine re-encrypts on a peer's retry receipt.
 
 use crate::backend::{Arg, Row, args};
-use crate::crypto::Slot;
 use crate::tx::{StoreTx, limit};
 use crate::{
     InsertOutcome, MessageCursor, MessagePage, MessageRecord, MessageStatus, PageDirection,
@@ -11,7 +10,6 @@ use crate::{
 
 const COLUMNS: &str = "SELECT session_id, chat, id, sender, from_me, sent_at, msg_type, body, \
                        payload, status FROM messages";
-const OUTGOING: &str = "outgoing_messages";
 
 fn decode(row: &Row) -> Result<MessageRecord, StoreError> {
     let code = row.int("status")?;
@@ -28,11 +26,6 @@ fn decode(row: &Row) -> Result<MessageRecord, StoreError> {
         status: MessageStatus::from_code(code)
             .ok_or_else(|| StoreError::corrupt("messages", format!("status code {code}")))?,
     })
-}
-
-/// AAD key of an outgoing message: chat and id, length-prefixed so they cannot be re-split.
-fn outgoing_slot_key(chat: &str, id: &str) -> String {
-    format!("{}:{chat}{id}", chat.len())
 }
 
 impl StoreTx {
@@ -225,96 +218,5 @@ impl StoreTx {
             )
             .await?;
         Ok(n > 0)
-    }
-
-    // ---- outgoing-message store ---------------------------------------------------------------
-
-    /// Keeps the plaintext of a sent message (serialized protobuf) for re-encryption when a peer
-    /// asks for a retry. Encrypted at rest. Insert or replace.
-    pub async fn put_outgoing(
-        &mut self,
-        session_id: &str,
-        chat: &str,
-        id: &str,
-        plaintext: &[u8],
-    ) -> Result<(), StoreError> {
-        let key = outgoing_slot_key(chat, id);
-        let sealed = self.cipher.seal(
-            Slot {
-                table: OUTGOING,
-                session: session_id,
-                key: &key,
-            },
-            plaintext,
-        )?;
-        let now = now_millis();
-        self.execute(
-            "INSERT INTO outgoing_messages (session_id, chat, id, payload, created_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (session_id, chat, id) DO UPDATE SET \
-             payload = excluded.payload, created_at = excluded.created_at",
-            args![session_id, chat, id, sealed.as_slice(), now],
-        )
-        .await?;
-        Ok(())
-    }
-
-    /// The kept plaintext of a sent message, decrypted.
-    pub async fn get_outgoing(
-        &mut self,
-        session_id: &str,
-        chat: &str,
-        id: &str,
-    ) -> Result<Option<Vec<u8>>, StoreError> {
-        let sealed = self
-            .fetch_optional(
-                "SELECT payload FROM outgoing_messages \
-                 WHERE session_id = $1 AND chat = $2 AND id = $3",
-                args![session_id, chat, id],
-            )
-            .await?
-            .map(|row| row.bytes("payload"))
-            .transpose()?;
-        let key = outgoing_slot_key(chat, id);
-        sealed
-            .map(|s| {
-                self.cipher.open(
-                    Slot {
-                        table: OUTGOING,
-                        session: session_id,
-                        key: &key,
-                    },
-                    &s,
-                )
-            })
-            .transpose()
-    }
-
-    /// Deletes a kept outgoing message. Returns whether it existed.
-    pub async fn delete_outgoing(
-        &mut self,
-        session_id: &str,
-        chat: &str,
-        id: &str,
-    ) -> Result<bool, StoreError> {
-        let n = self
-            .execute(
-                "DELETE FROM outgoing_messages WHERE session_id = $1 AND chat = $2 AND id = $3",
-                args![session_id, chat, id],
-            )
-            .await?;
-        Ok(n > 0)
-    }
-
-    /// Deletes kept outgoing messages stored before `before_millis` (Unix ms). Returns how many.
-    pub async fn prune_outgoing(
-        &mut self,
-        session_id: &str,
-        before_millis: i64,
-    ) -> Result<u64, StoreError> {
-        self.execute(
-            "DELETE FROM outgoing_messages WHERE session_id = $1 AND created_at < $2",
-            args![session_id, before_millis],
-        )
-        .await
     }
 }

@@ -10,7 +10,7 @@ use openwa_store::{
 };
 use serde_json::json;
 
-use crate::common::TestDb;
+use crate::common::{Backend, TestDb};
 
 const S: &str = "alice";
 
@@ -625,30 +625,49 @@ pub async fn message_pagination(db: Arc<TestDb>) {
     ));
 }
 
-pub async fn outgoing_store(db: Arc<TestDb>) {
+pub async fn schema_2_loses_its_outgoing_copy(db: Arc<TestDb>) {
     let store = store_with_session(&db).await;
-    let chat = "bob@s.whatsapp.net";
-    let plain = b"\x0a\x05hello outgoing message";
-    store.put_outgoing(S, chat, "M1", plain).await.unwrap();
-    store.put_outgoing(S, chat, "M2", b"two").await.unwrap();
-    assert_eq!(
-        store.get_outgoing(S, chat, "M1").await.unwrap().as_deref(),
-        Some(&plain[..])
-    );
+    store.close().await;
+    // Back to version 2: the table of kept outgoing plaintexts, with a row in it.
     let mut raw = db.raw().await;
-    let stored = raw
-        .blob(
-            "SELECT payload FROM outgoing_messages WHERE session_id = $1 AND id = $2",
-            &[S, "M1"],
-        )
+    raw.exec("DELETE FROM openwa_migrations WHERE version = 3", None, &[])
         .await;
-    assert!(!contains(&stored, b"hello"));
+    raw.exec(
+        "CREATE TABLE outgoing_messages (session_id TEXT NOT NULL, chat TEXT NOT NULL, \
+         id TEXT NOT NULL, payload TEXT NOT NULL, created_at BIGINT NOT NULL, \
+         PRIMARY KEY (session_id, chat, id))",
+        None,
+        &[],
+    )
+    .await;
+    raw.exec(
+        "INSERT INTO outgoing_messages VALUES ($1, $2, $3, 'sealed', 0)",
+        None,
+        &[S, "bob@s.whatsapp.net", "M1"],
+    )
+    .await;
     raw.close().await;
-    assert!(store.delete_outgoing(S, chat, "M1").await.unwrap());
-    assert!(store.get_outgoing(S, chat, "M1").await.unwrap().is_none());
-    assert_eq!(store.prune_outgoing(S, 0).await.unwrap(), 0);
-    assert_eq!(store.prune_outgoing(S, i64::MAX).await.unwrap(), 1);
-    assert!(store.get_outgoing(S, chat, "M2").await.unwrap().is_none());
+    let store = db.open().await;
+    store.close().await;
+    let mut raw = db.raw().await;
+    let catalog = match db.kind {
+        Backend::Sqlite => {
+            "SELECT CAST(COUNT(*) AS TEXT) FROM sqlite_master WHERE name = $1 AND type = 'table'"
+        }
+        Backend::Postgres => {
+            "SELECT CAST(COUNT(*) AS TEXT) FROM information_schema.tables WHERE table_name = $1"
+        }
+    };
+    assert_eq!(raw.text(catalog, &["outgoing_messages"]).await, "0");
+    assert_eq!(
+        raw.text(
+            "SELECT CAST(MAX(version) AS TEXT) FROM openwa_migrations",
+            &[]
+        )
+        .await,
+        "3"
+    );
+    raw.close().await;
 }
 
 pub async fn event_log_order_and_replay(db: Arc<TestDb>) {

@@ -26,7 +26,7 @@ on_both_backends!(
     messages_insert_dedup_and_status,
     message_pagination,
     message_pagination_across_chats,
-    outgoing_store,
+    schema_2_loses_its_outgoing_copy,
     event_log_order_and_replay,
     key_value,
     transactions_are_atomic,
