@@ -5,7 +5,8 @@
 //! - Data, scoped by session id: device credentials, Signal state (identities, prekeys, signed
 //!   prekeys, sessions, sender keys) as opaque records, PN↔LID mappings, device-list cache,
 //!   messages with status and per-chat pagination (an outgoing message's payload is what a
-//!   retry re-encrypts), a per-session key/value table; plus the global event log with a strictly increasing `seq`.
+//!   retry re-encrypts), a per-session key/value table; plus the global event log with a
+//!   strictly increasing `seq`.
 //! - Encryption at rest: every secret is AES-256-GCM encrypted under a configured key (or a key
 //!   file created 0600), bound to its table, session and key. A wrong key is
 //!   [`StoreError::WrongKey`] at [`Store::open`].

@@ -2,12 +2,12 @@
 //!
 //! The outgoing message (status `pending`; its payload is the plaintext a retry receipt gets
 //! re-encrypted) and the Signal changes of its encryption are written in one transaction before
-//! the stanza leaves, so a
-//! crash never loses a ratchet step the peer may already have seen. A session that is not
-//! connected fails at once with `not_connected` (nothing is queued); once the stanza was
-//! handed to the connection, the call returns when the server's ack arrives, or with
-//! `timeout` / `not_connected` after the request timeout or a dropped connection (the message
-//! then stays `pending`: the server may have it, and a later receipt still moves it forward).
+//! the stanza leaves, so a crash never loses a ratchet step the peer may already have seen. A
+//! session that is not connected fails at once with `not_connected` (nothing is queued); once
+//! the stanza was handed to the connection, the call returns when the server's ack arrives, or
+//! with `timeout` / `not_connected` after the request timeout or a dropped connection (the
+//! message then stays `pending`: the server may have it, and a later receipt still moves it
+//! forward).
 
 use std::sync::Arc;
 
