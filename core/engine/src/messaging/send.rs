@@ -212,14 +212,17 @@ async fn send_message(
                 timestamp: i64::try_from(timestamp).unwrap_or(i64::MAX),
                 msg_type: "text".into(),
                 body: message.text.clone(),
-                payload: Some(plaintext.clone()),
+                payload: Some(plaintext),
                 status: openwa_store::MessageStatus::Pending,
             };
+            // Shared, not copied, each time the unit runs (it runs again if its group is
+            // retried).
+            let record = Arc::new(record);
             // The message (its payload is what a retry re-encrypts) and the Signal state,
             // durable before sending.
             batch
                 .commit_with(None, move |tx| {
-                    let record = record.clone();
+                    let record = Arc::clone(&record);
                     Box::pin(async move {
                         tx.insert_message(&record).await?;
                         Ok(((), None))

@@ -313,9 +313,11 @@ async fn persist(
         return Ok(Box::pin(std::future::ready(Ok(()))));
     }
     let event = PendingEvent::new(&shared.id, kind)?;
+    // Shared, not copied, each time the unit runs (it runs again if its group is retried).
+    let record = Arc::new(record);
     // A redelivered message (already stored) keeps its Signal writes and reports nothing.
     let stored = batch.commit_with(Some(shared.bus().publisher()), move |tx| {
-        let (record, event) = (record.clone(), event.clone());
+        let (record, event) = (Arc::clone(&record), event.clone());
         Box::pin(async move { store_incoming(tx, &record, event).await })
     });
     Ok(Box::pin(async move { stored.await.map(|_| ()) }))
