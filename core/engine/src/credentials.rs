@@ -91,7 +91,7 @@ impl Credentials {
     }
 
     /// Our keys as the Signal store adapter serves them.
-    #[allow(dead_code)] // used through `SessionShared::signal_store`
+    #[allow(dead_code)] // used through `SessionContext::signal_store`
     pub fn signal_keys(&self) -> crate::signal_store::LocalKeys {
         crate::signal_store::LocalKeys {
             identity: self.identity_key.clone(),

@@ -8,10 +8,12 @@
 pub mod bus;
 pub mod config;
 pub(crate) mod connection;
+pub(crate) mod context;
 pub(crate) mod credentials;
 pub mod error;
 pub mod event;
 pub(crate) mod fault;
+pub(crate) mod features;
 pub mod ids;
 pub mod manager;
 pub(crate) mod messaging;
@@ -23,6 +25,7 @@ pub(crate) mod session;
 // Used by the send and receive pipelines, which land next.
 #[allow(dead_code)]
 pub(crate) mod signal_store;
+pub(crate) mod tasks;
 pub mod transport;
 
 pub use bus::{EventLog, EventStream, MemoryEventLog, Publisher};

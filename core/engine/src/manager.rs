@@ -4,17 +4,21 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use openwa_store::Store;
+use tokio::runtime::Handle;
 use tokio::sync::Semaphore;
 
 use crate::bus::{EventBus, EventLog, EventStream, MemoryEventLog};
 use crate::config::{ManagerConfig, SessionOptions};
 use crate::connection::driver::DriverTimings;
 use crate::connection::policy::Backoff;
+use crate::connection::runner::RunnerParts;
+use crate::context::SessionContext;
+use crate::credentials::Credentials;
 use crate::error::{Error, ErrorCode};
 use crate::event::Event;
 use crate::persist::{StoreEventLog, from_device, open_store};
-use crate::session::SessionParts;
 use crate::session::{Session, SessionInfo};
+use crate::tasks::Tasks;
 
 /// Longest session id.
 pub const MAX_SESSION_ID_LEN: usize = 64;
@@ -31,10 +35,9 @@ pub struct SessionManager {
     config: ManagerConfig,
     bus: Arc<EventBus>,
     sessions: Mutex<BTreeMap<String, Arc<Session>>>,
-    timings: DriverTimings,
-    backoff: Backoff,
+    runner: RunnerParts,
     store: Option<Arc<Store>>,
-    connect_gate: Arc<Semaphore>,
+    runtime: Handle,
 }
 
 /// Key of a session's options in the store's per-session key-value table.
@@ -60,14 +63,19 @@ impl SessionManager {
             None => Arc::new(MemoryEventLog::new(MEMORY_LOG_CAPACITY)),
         };
         let bus = Arc::new(EventBus::new(log, config.event_buffer).await?);
-        let manager = Arc::new(SessionManager {
+        let runner = RunnerParts {
+            timings,
+            backoff,
             connect_gate: Arc::new(Semaphore::new(config.restore_parallelism)),
+            router: Arc::new(crate::features::router()),
+        };
+        let manager = Arc::new(SessionManager {
             config,
             bus,
             sessions: Mutex::new(BTreeMap::new()),
-            timings,
-            backoff,
+            runner,
             store,
+            runtime: Handle::current(),
         });
         manager.restore().await?;
         Ok(manager)
@@ -89,7 +97,7 @@ impl SessionManager {
                 .await?
                 .map(from_device)
                 .transpose()?;
-            let session = Arc::new(Session::new(self.parts(&record.id, options), credentials));
+            let session = Arc::new(self.new_session(&record.id, options, credentials));
             restored.push(session);
         }
         {
@@ -106,16 +114,23 @@ impl SessionManager {
         Ok(())
     }
 
-    fn parts(&self, id: &str, options: SessionOptions) -> SessionParts {
-        SessionParts {
-            id: id.to_owned(),
+    fn new_session(
+        &self,
+        id: &str,
+        options: SessionOptions,
+        credentials: Option<Credentials>,
+    ) -> Session {
+        let credentials =
+            credentials.unwrap_or_else(|| Credentials::generate(&mut rand::rngs::OsRng));
+        let ctx = SessionContext::new(
+            id.to_owned(),
             options,
-            bus: self.bus.clone(),
-            timings: self.timings,
-            backoff: self.backoff,
-            store: self.store.clone(),
-            connect_gate: self.connect_gate.clone(),
-        }
+            self.bus.clone(),
+            self.store.clone(),
+            credentials,
+            Tasks::new(self.runtime.clone()),
+        );
+        Session::new(ctx, self.runner.clone())
     }
 
     fn sessions(&self) -> Result<std::sync::MutexGuard<'_, BTreeMap<String, Arc<Session>>>, Error> {
@@ -137,7 +152,7 @@ impl SessionManager {
         if self.sessions()?.contains_key(id) {
             return Err(already_exists(id));
         }
-        let session = Arc::new(Session::new(self.parts(id, options.clone()), None));
+        let session = Arc::new(self.new_session(id, options.clone(), None));
         if let Some(store) = &self.store {
             store
                 .create_session(id, "disconnected")
@@ -178,6 +193,7 @@ impl SessionManager {
     pub async fn delete(&self, id: &str) -> Result<(), Error> {
         let session = self.get(id).await?;
         session.disconnect().await?;
+        session.close_tasks().await;
         if let Some(store) = &self.store {
             store.delete_device(id).await?;
             store.delete_session(id).await?;
@@ -206,8 +222,11 @@ impl SessionManager {
     /// Disconnects every session and closes the store.
     pub async fn close(&self) -> Result<(), Error> {
         let sessions: Vec<Arc<Session>> = self.sessions()?.values().cloned().collect();
-        for session in sessions {
+        for session in &sessions {
             session.disconnect().await?;
+        }
+        for session in &sessions {
+            session.close_tasks().await;
         }
         if let Some(store) = &self.store {
             store.close().await;

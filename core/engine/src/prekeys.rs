@@ -7,19 +7,22 @@
 //! still decrypts. Every key is persisted before it is uploaded.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use openwa_protocol::Node;
 use openwa_protocol::signal::{PreKeyRecord, PreKeyStore, SignedPreKeyRecord, SignedPreKeyStore};
 use openwa_protocol::stanza::{
     GetKeyDigest, IqSpec, KeyDigest, PreKey, PreKeyCount, RotateSignedPreKey, SignedPreKey,
     UploadPreKeys,
 };
+use openwa_protocol::stanza::{Notification, NotificationBody};
 use sha1::{Digest, Sha1};
 
+use crate::connection::router::{Feature, Handled, HandlerFuture, Route};
+use crate::context::SessionContext;
 use crate::credentials::SignedPreKeyPair;
 use crate::error::{Error, ErrorCode};
-use crate::session::SessionShared;
 
 /// One-time prekeys uploaded when the server holds none (Baileys' `INITIAL_PREKEY_COUNT`;
 /// whatsmeow uploads the same number on first login).
@@ -62,6 +65,48 @@ impl PreKeyState {
     }
 }
 
+/// Prekey upkeep as a feature: checked after every login, refilled when the server says it is
+/// low (`<notification type="encrypt">` with a count).
+#[derive(Debug)]
+pub(crate) struct PreKeys;
+
+impl Feature for PreKeys {
+    fn routes(&self) -> &'static [Route] {
+        static ROUTES: &[Route] = &[Route::typed("notification", "encrypt")];
+        ROUTES
+    }
+
+    fn handle<'a>(
+        &'a self,
+        ctx: &'a Arc<SessionContext>,
+        node: &'a Node,
+    ) -> HandlerFuture<'a, Handled> {
+        if let Ok(Notification {
+            body: NotificationBody::EncryptCount(count),
+            ..
+        }) = Notification::from_node(node)
+        {
+            let task = Arc::clone(ctx);
+            ctx.spawn(async move {
+                if let Err(err) = on_low_count(&task, count).await {
+                    tracing::warn!(session = %task.id, %err, "prekey refill failed");
+                }
+            });
+        }
+        Box::pin(async { Handled::Done })
+    }
+
+    fn on_connected(&self, ctx: &Arc<SessionContext>) {
+        let task = Arc::clone(ctx);
+        ctx.spawn(async move {
+            match maintain(&task).await {
+                Ok(done) => tracing::debug!(session = %task.id, ?done, "prekeys checked"),
+                Err(err) => tracing::warn!(session = %task.id, %err, "prekey maintenance failed"),
+            }
+        });
+    }
+}
+
 /// What [`maintain`] did (for logs and tests).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Maintenance {
@@ -82,7 +127,7 @@ fn now_secs() -> u64 {
 }
 
 /// The post-login routine: count, upload/refill, digest check, signed-prekey rotation.
-pub async fn maintain(shared: &SessionShared) -> Result<Maintenance, Error> {
+pub async fn maintain(shared: &SessionContext) -> Result<Maintenance, Error> {
     let mut done = Maintenance::default();
     let response = shared.iq(PreKeyCount.request()).await?;
     done.server_count = PreKeyCount::parse_response(&response).map_err(protocol_error)?;
@@ -104,7 +149,7 @@ pub async fn maintain(shared: &SessionShared) -> Result<Maintenance, Error> {
 }
 
 /// Handles the server's `encrypt` notification: refills when `count` is under the minimum.
-pub async fn on_low_count(shared: &SessionShared, count: u64) -> Result<u32, Error> {
+pub async fn on_low_count(shared: &SessionContext, count: u64) -> Result<u32, Error> {
     if count >= MIN_PREKEY_COUNT {
         return Ok(0);
     }
@@ -112,10 +157,13 @@ pub async fn on_low_count(shared: &SessionShared, count: u64) -> Result<u32, Err
 }
 
 /// Generates `count` fresh one-time prekeys and persists them (not marked uploaded).
-pub async fn fresh_prekeys(shared: &SessionShared, count: u32) -> Result<Vec<PreKeyRecord>, Error> {
+pub async fn fresh_prekeys(
+    shared: &SessionContext,
+    count: u32,
+) -> Result<Vec<PreKeyRecord>, Error> {
     let ids = match shared.database() {
         Some(store) => store.allocate_prekey_ids(&shared.id, count).await?,
-        None => shared.prekey_state().with(|s| {
+        None => shared.feature::<PreKeyState>().with(|s| {
             let start = s.allocated;
             s.allocated = s.allocated.wrapping_add(count);
             (0..count)
@@ -138,7 +186,7 @@ pub async fn fresh_prekeys(shared: &SessionShared, count: u32) -> Result<Vec<Pre
 
 /// Persists `count` new prekeys, uploads them with the current signed prekey, then marks them
 /// uploaded. Returns how many were uploaded.
-async fn upload(shared: &SessionShared, count: u32) -> Result<u32, Error> {
+async fn upload(shared: &SessionContext, count: u32) -> Result<u32, Error> {
     let records = fresh_prekeys(shared, count).await?;
     let (registration_id, identity, signed) = shared.with_credentials(|c| {
         (
@@ -182,19 +230,21 @@ fn wire_signed(signed: &SignedPreKeyPair) -> SignedPreKey {
 }
 
 /// Whether the last digest check is older than [`DIGEST_CHECK_INTERVAL`] (or never happened).
-async fn digest_due(shared: &SessionShared, now: u64) -> Result<bool, Error> {
+async fn digest_due(shared: &SessionContext, now: u64) -> Result<bool, Error> {
     let last = match shared.database() {
         Some(store) => store
             .get_kv(&shared.id, DIGEST_CHECKED_KEY)
             .await?
             .and_then(|bytes| String::from_utf8(bytes).ok())
             .and_then(|text| text.parse::<u64>().ok()),
-        None => shared.prekey_state().with(|s| s.digest_checked_at),
+        None => shared
+            .feature::<PreKeyState>()
+            .with(|s| s.digest_checked_at),
     };
     Ok(last.is_none_or(|at| now.saturating_sub(at) >= DIGEST_CHECK_INTERVAL.as_secs()))
 }
 
-async fn digest_checked(shared: &SessionShared, now: u64) -> Result<(), Error> {
+async fn digest_checked(shared: &SessionContext, now: u64) -> Result<(), Error> {
     match shared.database() {
         Some(store) => {
             store
@@ -202,14 +252,14 @@ async fn digest_checked(shared: &SessionShared, now: u64) -> Result<(), Error> {
                 .await?
         }
         None => shared
-            .prekey_state()
+            .feature::<PreKeyState>()
             .with(|s| s.digest_checked_at = Some(now)),
     }
     Ok(())
 }
 
 /// Asks the server for its key digest and checks it against the local keys.
-async fn digest_matches(shared: &SessionShared) -> Result<bool, Error> {
+async fn digest_matches(shared: &SessionContext) -> Result<bool, Error> {
     let digest = match shared.iq(GetKeyDigest.request()).await {
         Ok(response) => GetKeyDigest::parse_response(&response).map_err(protocol_error)?,
         // No digest on the server: the keys must be uploaded again (Baileys does the same).
@@ -225,7 +275,7 @@ async fn digest_matches(shared: &SessionShared) -> Result<bool, Error> {
 /// public keys come in clear from the store (no record is decrypted); one uploaded before they
 /// were kept is derived from its record once and recorded.
 pub async fn local_digest_matches(
-    shared: &SessionShared,
+    shared: &SessionContext,
     digest: &KeyDigest,
 ) -> Result<bool, Error> {
     let (registration_id, identity, signed) = shared.with_credentials(|c| {
@@ -257,7 +307,7 @@ pub async fn local_digest_matches(
 /// The public keys of the listed prekeys, in the listed order; `None` when one of them is not
 /// an uploaded prekey we hold.
 async fn listed_publics(
-    shared: &SessionShared,
+    shared: &SessionContext,
     ids: &[u32],
 ) -> Result<Option<Vec<Vec<u8>>>, Error> {
     let recorded: Option<HashMap<u32, Option<Vec<u8>>>> = match shared.database() {
@@ -308,7 +358,7 @@ async fn listed_publics(
 
 /// Rotates the signed prekey when it is older than [`SIGNED_PREKEY_ROTATION`] at `now`
 /// (seconds). The first time a signed prekey is seen its creation time is recorded as `now`.
-pub async fn rotate_if_due(shared: &SessionShared, now: u64) -> Result<bool, Error> {
+pub async fn rotate_if_due(shared: &SessionContext, now: u64) -> Result<bool, Error> {
     let current = shared.with_credentials(|c| c.signed_prekey.clone());
     let created = match signed_created_at(shared, current.id).await? {
         Some(created) => created,
@@ -326,7 +376,7 @@ pub async fn rotate_if_due(shared: &SessionShared, now: u64) -> Result<bool, Err
 
 /// Replaces the signed prekey: the new one is stored next to the previous one (which keeps
 /// serving in-flight `pkmsg`), the credentials are persisted, then the server is told.
-pub async fn rotate(shared: &SessionShared, now: u64) -> Result<SignedPreKeyRecord, Error> {
+pub async fn rotate(shared: &SessionContext, now: u64) -> Result<SignedPreKeyRecord, Error> {
     let (identity, current) =
         shared.with_credentials(|c| (c.identity_key.clone(), c.signed_prekey.clone()));
     let next_id = (current.id % 0xFF_FFFF) + 1;
@@ -360,7 +410,7 @@ pub async fn rotate(shared: &SessionShared, now: u64) -> Result<SignedPreKeyReco
     shared.signal_store().set_signed_pre_key(record.clone());
     if shared.database().is_none() {
         shared
-            .prekey_state()
+            .feature::<PreKeyState>()
             .with(|s| s.signed_created_at = Some((record.id, now)));
     }
     let request = RotateSignedPreKey {
@@ -379,7 +429,7 @@ fn as_record(signed: &SignedPreKeyPair, timestamp: u64) -> SignedPreKeyRecord {
     }
 }
 
-async fn signed_created_at(shared: &SessionShared, id: u32) -> Result<Option<u64>, Error> {
+async fn signed_created_at(shared: &SessionContext, id: u32) -> Result<Option<u64>, Error> {
     match shared.database() {
         Some(store) => {
             let Some(bytes) = store.get_signed_prekey(&shared.id, id).await? else {
@@ -388,17 +438,17 @@ async fn signed_created_at(shared: &SessionShared, id: u32) -> Result<Option<u64
             let record = SignedPreKeyRecord::deserialize(&bytes)?;
             Ok((record.timestamp != 0).then_some(record.timestamp))
         }
-        None => Ok(shared.prekey_state().with(|s| {
+        None => Ok(shared.feature::<PreKeyState>().with(|s| {
             s.signed_created_at
                 .and_then(|(known, at)| (known == id).then_some(at))
         })),
     }
 }
 
-async fn record_signed(shared: &SessionShared, record: &SignedPreKeyRecord) -> Result<(), Error> {
+async fn record_signed(shared: &SessionContext, record: &SignedPreKeyRecord) -> Result<(), Error> {
     if shared.database().is_none() {
         shared
-            .prekey_state()
+            .feature::<PreKeyState>()
             .with(|s| s.signed_created_at = Some((record.id, record.timestamp)));
         return Ok(());
     }

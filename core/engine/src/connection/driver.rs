@@ -13,11 +13,11 @@ use futures_util::stream::FuturesUnordered;
 use openwa_protocol::message::RequestIdGenerator;
 use openwa_protocol::pairing::code::CompanionCodePairing;
 use openwa_protocol::pairing::{QrCode, adv};
-use openwa_protocol::stanza::ack::{Ack, AckClass};
+use openwa_protocol::stanza::ack::Ack;
 use openwa_protocol::stanza::{
     Failure, IqError, IqHeader, IqSpec, LinkCodeCompanionFinish, LinkCodeCompanionHello,
-    LinkCodePrimaryHello, Notification, NotificationBody, PairDevice, PairDeviceSign, PairSuccess,
-    Ping, SetPassive, StreamError, Success,
+    LinkCodePrimaryHello, PairDevice, PairDeviceSign, PairSuccess, Ping, SetPassive, StreamError,
+    Success,
 };
 use openwa_protocol::{Jid, Node};
 use prost::Message as _;
@@ -26,11 +26,14 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
 use super::channel::NodeChannel;
+use super::command::Command;
+use super::command::RunSignal;
 use super::policy::Disconnect;
+use super::router::{Handled, Replies, Router};
+use crate::context::SessionContext;
 use crate::credentials::PairedDevice;
 use crate::error::{Error, ErrorCode};
 use crate::event::{ConnectionState, EventKind, StateReason};
-use crate::session::{RunSignal, SessionShared};
 use crate::transport::TransportError;
 
 /// How long a closing driver waits for the answers of messages still being committed.
@@ -66,36 +69,6 @@ impl Default for DriverTimings {
     }
 }
 
-/// Requests from the session to its live connection.
-#[derive(Debug)]
-pub enum Command {
-    /// Send an IQ (an `id` is assigned) and answer with the response node.
-    Iq {
-        /// The request, without `id`.
-        node: Node,
-        /// How long to wait for the answer.
-        timeout: Duration,
-        /// Where the answer goes.
-        reply: oneshot::Sender<Result<Node, Error>>,
-    },
-    /// Send a `<message>` and wait for its server ack (see `messaging::ack`).
-    SendMessage {
-        /// The stanza, with its `id`.
-        node: Node,
-        /// Who waits for the ack.
-        pending: crate::messaging::ack::PendingSend,
-    },
-    /// Send a stanza that needs no answer (receipts, retry resends).
-    SendNode(Node),
-    /// Start pairing by code for a phone number; answers with the formatted code.
-    PairCode {
-        /// Digits of the phone number.
-        phone: String,
-        /// Where the code goes.
-        reply: oneshot::Sender<Result<String, Error>>,
-    },
-}
-
 /// Who waits for an IQ answer.
 #[derive(Debug)]
 enum Waiter {
@@ -121,15 +94,14 @@ struct QrRotation {
 }
 
 /// One connection's state machine.
-pub struct Driver {
-    shared: Arc<SessionShared>,
+pub(crate) struct Driver {
+    shared: Arc<SessionContext>,
+    router: Arc<Router>,
     timings: DriverTimings,
     ids: RequestIdGenerator,
     pending: HashMap<String, Pending>,
-    /// Sent messages waiting for their `<ack class="message">`, by message id.
-    sends: HashMap<String, crate::messaging::ack::PendingSend>,
-    /// Answers to incoming messages queued by the last step, to be sent once durable.
-    replies: Vec<crate::receive::Replies>,
+    /// Answers queued by the last step, to be sent once durable.
+    replies: Vec<Replies>,
     qr: Option<QrRotation>,
     code_pairing: Option<(CompanionCodePairing, Jid)>,
     keepalive_at: Instant,
@@ -150,14 +122,18 @@ type Step = Result<(), Disconnect>;
 
 impl Driver {
     /// A driver for a freshly opened channel of `shared`'s session.
-    pub fn new(shared: Arc<SessionShared>, timings: DriverTimings) -> Self {
+    pub(crate) fn new(
+        shared: Arc<SessionContext>,
+        router: Arc<Router>,
+        timings: DriverTimings,
+    ) -> Self {
         let keepalive_at = Instant::now() + jittered(&timings);
         Driver {
             shared,
+            router,
             timings,
             ids: RequestIdGenerator::new(&mut rand::rngs::OsRng),
             pending: HashMap::new(),
-            sends: HashMap::new(),
             replies: Vec::new(),
             qr: None,
             code_pairing: None,
@@ -168,7 +144,7 @@ impl Driver {
     }
 
     /// Runs until the connection ends; returns why.
-    pub async fn run<C: NodeChannel>(
+    pub(crate) async fn run<C: NodeChannel>(
         mut self,
         mut channel: C,
         commands: &mut mpsc::Receiver<Command>,
@@ -186,12 +162,6 @@ impl Driver {
                 Error::new(ErrorCode::NotConnected, "the connection closed"),
             );
         }
-        for (_, send) in self.sends.drain() {
-            let closed = Error::new(ErrorCode::NotConnected, "the connection closed");
-            crate::messaging::ack::complete(&self.shared, send, Err(closed))
-                .await
-                .await;
-        }
         outcome
     }
 
@@ -200,7 +170,7 @@ impl Driver {
     async fn flush_replies<C: NodeChannel>(
         &mut self,
         channel: &mut C,
-        mut in_flight: FuturesUnordered<crate::receive::Replies>,
+        mut in_flight: FuturesUnordered<Replies>,
     ) {
         in_flight.extend(self.replies.drain(..));
         let flush = async {
@@ -220,7 +190,7 @@ impl Driver {
         channel: &mut C,
         commands: &mut mpsc::Receiver<Command>,
         stop: &mut watch::Receiver<RunSignal>,
-        in_flight: &mut FuturesUnordered<crate::receive::Replies>,
+        in_flight: &mut FuturesUnordered<Replies>,
     ) -> Disconnect {
         loop {
             if *stop.borrow() != RunSignal::Run {
@@ -259,9 +229,6 @@ impl Driver {
         }
         for pending in self.pending.values() {
             deadline = deadline.min(pending.deadline);
-        }
-        for send in self.sends.values() {
-            deadline = deadline.min(send.deadline);
         }
         deadline
     }
@@ -317,14 +284,6 @@ impl Driver {
                 }
             }
         }
-        for id in due(&self.sends, now, |s| s.deadline) {
-            if let Some(send) = self.sends.remove(&id) {
-                let timeout = Error::new(ErrorCode::Timeout, format!("no ack for message {id}"));
-                crate::messaging::ack::complete(&self.shared, send, Err(timeout))
-                    .await
-                    .await;
-            }
-        }
         if self.keepalive_at <= now {
             self.keepalive_at = now + jittered(&self.timings);
             let timeout = self.timings.keepalive_timeout;
@@ -346,10 +305,6 @@ impl Driver {
             } => {
                 self.send_iq(channel, node, timeout, Waiter::Caller(reply))
                     .await
-            }
-            Command::SendMessage { node, pending } => {
-                self.sends.insert(pending.message.id.clone(), pending);
-                Self::send(channel, &node).await
             }
             Command::SendNode(node) => Self::send(channel, &node).await,
             Command::PairCode { phone, reply } => {
@@ -373,19 +328,28 @@ impl Driver {
             ))),
             "xmlstreamend" => Err(Disconnect::StreamEnd),
             "notification" => self.on_notification(channel, &node).await,
-            "receipt" => self.on_receipt(channel, &node).await,
-            "call" => self.ack(channel, &node).await,
-            "ack" => self.on_ack(&node).await,
-            // Persist, then ack: the pipeline answers only once the message is stored.
-            // Persist, then ack: decrypted and queued in arrival order; the answers go out
-            // from the run loop once the message is durable, without holding up the next stanza.
-            "message" => {
-                let replies = crate::receive::on_message(&self.shared, &node).await;
+            "receipt" | "call" => {
+                self.ack(channel, &node).await?;
+                self.route(&node).await
+            }
+            // Messages, acks and anything else a feature registered for. Persist, then ack:
+            // a handler queues its writes in arrival order and answers once they are durable,
+            // without holding up the next stanza.
+            _ => self.route(&node).await,
+        }
+    }
+
+    /// Hands `node` to the feature registered for it (stanzas nobody handles need no answer).
+    async fn route(&mut self, node: &Node) -> Step {
+        let Some(feature) = self.router.find(node).cloned() else {
+            return Ok(());
+        };
+        match feature.handle(&self.shared, node).await {
+            Handled::Done => Ok(()),
+            Handled::Deferred(replies) => {
                 self.replies.push(replies);
                 Ok(())
             }
-            // Anything else (ib, presence, chatstate) needs no answer.
-            _ => Ok(()),
         }
     }
 
@@ -475,13 +439,9 @@ impl Driver {
         self.shared
             .set_state(ConnectionState::Connected, StateReason::LoggedIn, None)
             .await;
-        let shared = Arc::clone(&self.shared);
-        tokio::spawn(async move {
-            match crate::prekeys::maintain(&shared).await {
-                Ok(done) => tracing::debug!(session = %shared.id, ?done, "prekeys checked"),
-                Err(err) => tracing::warn!(session = %shared.id, %err, "prekey maintenance failed"),
-            }
-        });
+        for feature in self.router.features() {
+            feature.on_connected(&self.shared);
+        }
         let active = SetPassive { passive: false }.request();
         let timeout = self.shared.options.request_timeout();
         self.send_iq(channel, active, timeout, Waiter::Ignore).await
@@ -647,19 +607,8 @@ impl Driver {
 
     async fn on_notification<C: NodeChannel>(&mut self, channel: &mut C, node: &Node) -> Step {
         self.ack(channel, node).await?;
-        match node.attr_str("type").as_deref() {
-            Some("devices") => {
-                crate::messaging::devices::on_devices_notification(&self.shared, node).await;
-                return Ok(());
-            }
-            Some("encrypt") => {
-                self.on_encrypt_notification(node);
-                return Ok(());
-            }
-            _ => {}
-        }
         if node.attr_str("type").as_deref() != Some("link_code_companion_reg") {
-            return Ok(());
+            return self.route(node).await;
         }
         let Some(inner) = node.get_child("link_code_companion_reg") else {
             return Ok(());
@@ -700,45 +649,6 @@ impl Driver {
         let timeout = self.shared.options.request_timeout();
         self.send_iq(channel, request, timeout, Waiter::Ignore)
             .await
-    }
-
-    /// The server is low on our one-time prekeys: refill in the background.
-    fn on_encrypt_notification(&self, node: &Node) {
-        let Ok(Notification {
-            body: NotificationBody::EncryptCount(count),
-            ..
-        }) = Notification::from_node(node)
-        else {
-            return;
-        };
-        let shared = Arc::clone(&self.shared);
-        tokio::spawn(async move {
-            if let Err(err) = crate::prekeys::on_low_count(&shared, count).await {
-                tracing::warn!(session = %shared.id, %err, "prekey refill failed");
-            }
-        });
-    }
-
-    async fn on_receipt<C: NodeChannel>(&mut self, channel: &mut C, node: &Node) -> Step {
-        self.ack(channel, node).await?;
-        crate::messaging::receipts::on_receipt(&self.shared, node).await;
-        Ok(())
-    }
-
-    /// A server ack: completes the pending send of that message id, if any.
-    async fn on_ack(&mut self, node: &Node) -> Step {
-        let Ok(ack) = Ack::from_node(node) else {
-            return Ok(());
-        };
-        if ack.class != AckClass::Message {
-            return Ok(());
-        }
-        if let Some(send) = self.sends.remove(&ack.id) {
-            // The status change is queued in stanza order; its commit is awaited apart.
-            let done = crate::messaging::ack::complete(&self.shared, send, Ok(ack)).await;
-            tokio::spawn(done);
-        }
-        Ok(())
     }
 }
 

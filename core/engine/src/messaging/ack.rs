@@ -1,45 +1,81 @@
 //! The server's `<ack class="message">` for a message we sent: the typed error of a nack, the
 //! `sent` status and the `MessageSent` event of an accepted message.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::Mutex;
 
-use openwa_protocol::stanza::ack::Ack;
+use openwa_protocol::Node;
+use openwa_protocol::stanza::ack::{Ack, AckClass};
 use tokio::sync::oneshot;
-use tokio::time::Instant;
 
 use openwa_store::{StoreError, StoreTx};
 
+use crate::context::SessionContext;
 use crate::error::{Error, ErrorCode};
 use crate::event::{Event, EventKind, Message, MessageStatus};
 use crate::persist::{PendingEvent, write_unit};
-use crate::session::SessionShared;
 
-/// A sent message waiting for its server ack (kept by the connection driver).
+/// A sent message waiting for its server ack.
 #[derive(Debug)]
 pub struct PendingSend {
     /// The message as stored (status `pending`).
     pub message: Message,
-    /// When to give up waiting.
-    pub deadline: Instant,
     /// Where the outcome goes.
     pub reply: oneshot::Sender<Result<Message, Error>>,
 }
 
-impl PendingSend {
-    /// A waiter for `message` that times out after `timeout`.
-    pub fn new(
-        message: Message,
-        timeout: Duration,
-        reply: oneshot::Sender<Result<Message, Error>>,
-    ) -> Self {
-        PendingSend {
-            message,
-            deadline: Instant::now() + timeout,
-            reply,
+/// The session's sends waiting for their `<ack class="message">`, by message id.
+#[derive(Debug, Default)]
+pub struct PendingAcks {
+    sends: Mutex<HashMap<String, PendingSend>>,
+}
+
+impl PendingAcks {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, PendingSend>> {
+        match self.sends.lock() {
+            Ok(sends) => sends,
+            Err(poisoned) => poisoned.into_inner(),
         }
+    }
+
+    /// Registers a send before its stanza leaves.
+    pub fn insert(&self, pending: PendingSend) {
+        self.lock().insert(pending.message.id.clone(), pending);
+    }
+
+    /// Takes the send of message `id`, if it is still waiting.
+    pub fn take(&self, id: &str) -> Option<PendingSend> {
+        self.lock().remove(id)
+    }
+
+    fn take_all(&self) -> Vec<PendingSend> {
+        self.lock().drain().map(|(_, send)| send).collect()
+    }
+}
+
+/// A server ack: completes the pending send of that message id, if any. The status change is
+/// queued here, in stanza order; its commit is awaited apart.
+pub async fn on_ack(shared: &Arc<SessionContext>, node: &Node) {
+    let Ok(ack) = Ack::from_node(node) else {
+        return;
+    };
+    if ack.class != AckClass::Message {
+        return;
+    }
+    if let Some(send) = shared.feature::<PendingAcks>().take(&ack.id) {
+        let done = complete(shared, send, Ok(ack)).await;
+        shared.spawn(done);
+    }
+}
+
+/// The connection closed: every send still waiting gets `not_connected` (it stays `pending`).
+pub async fn fail_pending(shared: &Arc<SessionContext>) {
+    for send in shared.feature::<PendingAcks>().take_all() {
+        let closed = Error::new(ErrorCode::NotConnected, "the connection closed");
+        complete(shared, send, Err(closed)).await.await;
     }
 }
 
@@ -95,7 +131,7 @@ pub fn ack_outcome(ack: &Ack) -> Result<Option<u64>, Error> {
 /// `MessageSent` precedes the message's receipts. The answered future waits until it is durable
 /// and then answers the sender; the driver runs it apart, so it never waits for a commit.
 pub async fn complete(
-    shared: &SessionShared,
+    shared: &SessionContext,
     pending: PendingSend,
     outcome: Result<Ack, Error>,
 ) -> impl Future<Output = ()> + Send + 'static {
@@ -144,7 +180,7 @@ pub async fn complete(
 /// Moves a stored message's status forward and logs `event` with it, in one store unit: when
 /// the status changed, or in any case with `always`. Returns whether the status changed.
 pub(crate) async fn set_status(
-    shared: &SessionShared,
+    shared: &SessionContext,
     chat: &str,
     id: &str,
     status: MessageStatus,
@@ -206,7 +242,7 @@ impl StatusChange {
 /// Queues one status change as a store unit (see [`StatusChange`]): queued by this call (units
 /// commit in call order); the future answers whether the status changed.
 pub(crate) fn queue_status(
-    shared: &SessionShared,
+    shared: &SessionContext,
     chats: Vec<(String, EventKind)>,
     id: &str,
     status: MessageStatus,
@@ -216,7 +252,9 @@ pub(crate) fn queue_status(
         let mut logged = None;
         let mut changed = false;
         for (chat, event) in chats {
-            changed = shared.memory.advance(&chat, id, status);
+            changed = shared
+                .feature::<super::memory::MemoryState>()
+                .advance(&chat, id, status);
             if changed || always {
                 logged = Some(shared.emit(event));
                 break;
@@ -256,7 +294,7 @@ pub(crate) fn queue_status(
 /// chats)`, see [`StatusChange`]) as one store unit, queued by this call; the future resolves
 /// once it is durable (failures are logged).
 pub(crate) fn queue_receipt(
-    shared: &SessionShared,
+    shared: &SessionContext,
     receipt: EventKind,
     messages: Vec<(String, Vec<(String, EventKind)>)>,
     status: Option<MessageStatus>,

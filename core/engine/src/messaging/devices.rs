@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use openwa_protocol::stanza::{DeviceList, IqSpec, UsyncQuery};
 use openwa_protocol::{Jid, Node};
 
+use crate::context::SessionContext;
 use crate::error::Error;
-use crate::session::SessionShared;
 
 /// One device a message goes to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,7 +72,7 @@ fn cache_key(user: &Jid) -> String {
 /// The usable device ids of each of `users` (device-less JIDs), from the store's cache or
 /// one usync query for the others. Mappings from the answer's `lid` are persisted.
 pub async fn device_lists(
-    shared: &SessionShared,
+    shared: &SessionContext,
     users: &[Jid],
 ) -> Result<HashMap<String, Vec<u16>>, Error> {
     let mut lists = HashMap::new();
@@ -80,7 +80,10 @@ pub async fn device_lists(
     for user in users {
         let key = cache_key(user);
         // Memory first (filled from the store or usync), then the store.
-        let cached = match (shared.memory.devices(&key), shared.database()) {
+        let cached = match (
+            shared.feature::<super::memory::MemoryState>().devices(&key),
+            shared.database(),
+        ) {
             (Some(ids), _) => Some(ids),
             (None, Some(store)) => {
                 let stored: Option<Vec<u16>> =
@@ -91,7 +94,9 @@ pub async fn device_lists(
                             .collect()
                     });
                 if let Some(ids) = &stored {
-                    shared.memory.put_devices(&key, ids.clone());
+                    shared
+                        .feature::<super::memory::MemoryState>()
+                        .put_devices(&key, ids.clone());
                 }
                 stored
             }
@@ -138,7 +143,9 @@ pub async fn device_lists(
             };
             store.put_device_list(&shared.id, &key, &list).await?;
         }
-        shared.memory.put_devices(&key, ids.clone());
+        shared
+            .feature::<super::memory::MemoryState>()
+            .put_devices(&key, ids.clone());
         lists.insert(key, ids);
     }
     for user in &missing {
@@ -148,10 +155,12 @@ pub async fn device_lists(
 }
 
 /// Drops the cached device list of one user (its PN and LID forms).
-pub async fn forget(shared: &SessionShared, users: &[Jid]) {
+pub async fn forget(shared: &SessionContext, users: &[Jid]) {
     for user in users {
         let key = cache_key(user);
-        shared.memory.forget_devices(&key);
+        shared
+            .feature::<super::memory::MemoryState>()
+            .forget_devices(&key);
         if let Some(store) = shared.database()
             && let Err(err) = store.delete_device_list(&shared.id, &key).await
         {
@@ -162,7 +171,7 @@ pub async fn forget(shared: &SessionShared, users: &[Jid]) {
 
 /// A `devices` notification (already acked): the user's device list changed, so its cached
 /// list is dropped (the next send queries it again); a `lid` attribute teaches the mapping.
-pub async fn on_devices_notification(shared: &SessionShared, node: &Node) {
+pub async fn on_devices_notification(shared: &SessionContext, node: &Node) {
     let Some(from) = node.attr_jid("from") else {
         return;
     };

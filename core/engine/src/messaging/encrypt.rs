@@ -14,8 +14,8 @@ use openwa_protocol::stanza::{
 };
 
 use super::devices::Target;
+use crate::context::SessionContext;
 use crate::error::{Error, ErrorCode};
-use crate::session::SessionShared;
 use crate::signal_store::{SignalBatch, SignalStore};
 
 /// A Signal bundle from the wire parts the server (bundle fetch) or a retry receipt (`<keys>`)
@@ -61,7 +61,7 @@ pub async fn without_session(signal: &SignalStore, targets: &[Target]) -> Result
 /// Fetches the bundles of `devices` in one IQ. Devices the server has no bundle for are left
 /// out (logged).
 pub async fn fetch_bundles(
-    shared: &SessionShared,
+    shared: &SessionContext,
     devices: &[Jid],
 ) -> Result<HashMap<Jid, PreKeyBundle>, Error> {
     let mut bundles = HashMap::new();

@@ -5,9 +5,9 @@ use openwa_protocol::Jid;
 use openwa_store::{MessageCursor as StoreCursor, MessageRecord, PageDirection};
 use serde::{Deserialize, Serialize};
 
+use crate::context::SessionContext;
 use crate::error::{Error, ErrorCode};
 use crate::event::{Message, MessageStatus};
-use crate::session::SessionShared;
 
 use super::addressing::chat_keys;
 
@@ -84,7 +84,7 @@ pub fn decode_cursor(text: &str) -> Result<StoreCursor, Error> {
     })
 }
 
-fn store(shared: &SessionShared) -> Result<&openwa_store::Store, Error> {
+fn store(shared: &SessionContext) -> Result<&openwa_store::Store, Error> {
     shared.database().map(|s| s.as_ref()).ok_or_else(|| {
         Error::new(
             ErrorCode::Unsupported,
@@ -96,7 +96,7 @@ fn store(shared: &SessionShared) -> Result<&openwa_store::Store, Error> {
 /// A page of `chat` older than `cursor`, at most `limit` messages. A contact's chat holds its
 /// messages under both its PN and its LID JID when the mapping is known.
 pub async fn page(
-    shared: &SessionShared,
+    shared: &SessionContext,
     chat: &Jid,
     cursor: Option<&str>,
     limit: u32,
@@ -120,7 +120,7 @@ pub async fn page(
 
 /// One stored message of `chat` (under either form of a contact's chat), if known.
 pub async fn lookup(
-    shared: &SessionShared,
+    shared: &SessionContext,
     chat: &Jid,
     id: &str,
 ) -> Result<Option<Message>, Error> {

@@ -29,7 +29,47 @@ pub(crate) mod api;
 
 pub use history::MessagePage;
 
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use openwa_protocol::Node;
+
+use crate::connection::router::{Feature, Handled, HandlerFuture, Route};
+use crate::context::SessionContext;
+
+/// Messaging as a feature: server acks of our sends, receipts from peers, device-list changes.
+#[derive(Debug)]
+pub(crate) struct Messaging;
+
+impl Feature for Messaging {
+    fn routes(&self) -> &'static [Route] {
+        static ROUTES: &[Route] = &[
+            Route::tag("ack"),
+            Route::tag("receipt"),
+            Route::typed("notification", "devices"),
+        ];
+        ROUTES
+    }
+
+    fn handle<'a>(
+        &'a self,
+        ctx: &'a Arc<SessionContext>,
+        node: &'a Node,
+    ) -> HandlerFuture<'a, Handled> {
+        Box::pin(async move {
+            match node.tag.as_str() {
+                "ack" => ack::on_ack(ctx, node).await,
+                "receipt" => receipts::on_receipt(ctx, node).await,
+                _ => devices::on_devices_notification(ctx, node).await,
+            }
+            Handled::Done
+        })
+    }
+
+    fn on_closed<'a>(&'a self, ctx: &'a Arc<SessionContext>) -> HandlerFuture<'a, ()> {
+        Box::pin(ack::fail_pending(ctx))
+    }
+}
 
 /// Seconds since the Unix epoch.
 pub(crate) fn now_secs() -> u64 {

@@ -4,9 +4,9 @@
 use openwa_protocol::Jid;
 use openwa_protocol::stanza::{Peer, Receipt, ReceiptType};
 
-use crate::connection::driver::Command;
+use crate::connection::command::Command;
+use crate::context::SessionContext;
 use crate::error::{Error, ErrorCode};
-use crate::session::SessionShared;
 
 /// The read receipts for `messages` (id, group participant) of `chat`, grouped by sender in
 /// first-seen order; the first id of each group is the `id` attribute, the rest go in `<list>`.
@@ -39,7 +39,7 @@ pub fn read_receipts(chat: &Jid, messages: &[(String, Option<Jid>)], t: u64) -> 
 }
 
 /// Sends read receipts for `ids` of `chat` (canonical JID).
-pub async fn mark_read(shared: &SessionShared, chat: &Jid, ids: &[String]) -> Result<(), Error> {
+pub async fn mark_read(shared: &SessionContext, chat: &Jid, ids: &[String]) -> Result<(), Error> {
     if ids.is_empty() || ids.iter().any(String::is_empty) {
         return Err(Error::invalid_argument("message ids must be non-empty"));
     }

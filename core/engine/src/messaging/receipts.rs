@@ -15,10 +15,10 @@ use super::addressing::{alt_chat, chat_keys};
 use super::devices::Target;
 use super::encrypt::{bundle_from_wire, enc_kind, fetch_bundles, without_session};
 use super::send::{Own, device_sent};
-use crate::connection::driver::Command;
+use crate::connection::command::Command;
+use crate::context::SessionContext;
 use crate::error::{Error, ErrorCode};
 use crate::event::{EventKind, MessageStatus, ReceiptKind};
-use crate::session::SessionShared;
 
 /// Retry receipts with a higher `count` are not answered (clients give up after 5).
 pub const MAX_RETRY_COUNT: u32 = 5;
@@ -53,7 +53,7 @@ fn is_own(own: Option<&Own>, jid: &Jid) -> bool {
 }
 
 /// Handles one receipt stanza.
-pub async fn on_receipt(shared: &Arc<SessionShared>, node: &openwa_protocol::Node) {
+pub async fn on_receipt(shared: &Arc<SessionContext>, node: &openwa_protocol::Node) {
     let receipt = match Receipt::from_node(node) {
         Ok(receipt) => receipt,
         Err(err) => {
@@ -76,7 +76,7 @@ pub async fn on_receipt(shared: &Arc<SessionShared>, node: &openwa_protocol::Nod
     if receipt.kind == ReceiptType::Retry {
         let logged = queue_receipt(shared, event, Vec::new(), None);
         let shared = shared.clone();
-        tokio::spawn(async move {
+        shared.clone().spawn(async move {
             logged.await;
             if let Err(err) = answer_retry(&shared, &receipt, &chat).await {
                 tracing::warn!(session = %shared.id, %err, "retry receipt not answered");
@@ -106,12 +106,12 @@ pub async fn on_receipt(shared: &Arc<SessionShared>, node: &openwa_protocol::Nod
     // The receipt's event and status changes are one unit, queued in stanza order; the driver
     // goes on without waiting for the commit (the receipt was acked before it was handled, so
     // nothing waits on its persistence).
-    tokio::spawn(queue_receipt(shared, event, messages, status));
+    shared.spawn(queue_receipt(shared, event, messages, status));
 }
 
 /// The plaintext of a message this account sent: the stored message's payload (or the memory
 /// store's copy without a database).
-async fn outgoing(shared: &SessionShared, chat: &Jid, id: &str) -> Result<Option<Vec<u8>>, Error> {
+async fn outgoing(shared: &SessionContext, chat: &Jid, id: &str) -> Result<Option<Vec<u8>>, Error> {
     let chat = chat.to_string();
     match shared.database() {
         Some(store) => Ok(store
@@ -119,13 +119,15 @@ async fn outgoing(shared: &SessionShared, chat: &Jid, id: &str) -> Result<Option
             .await?
             .filter(|message| message.from_me)
             .and_then(|message| message.payload)),
-        None => Ok(shared.memory.outgoing(&chat, id)),
+        None => Ok(shared
+            .feature::<super::memory::MemoryState>()
+            .outgoing(&chat, id)),
     }
 }
 
 /// Re-encrypts the stored outgoing message for the device that asked and sends it alone
 /// (`<enc count>`), building a new session from the receipt's keys when it carries them.
-async fn answer_retry(shared: &SessionShared, receipt: &Receipt, chat: &Jid) -> Result<(), Error> {
+async fn answer_retry(shared: &SessionContext, receipt: &Receipt, chat: &Jid) -> Result<(), Error> {
     let Some(retry) = &receipt.retry else {
         return Ok(());
     };

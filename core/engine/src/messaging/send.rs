@@ -19,13 +19,12 @@ use openwa_store::MessageRecord;
 use prost::Message as _;
 use tokio::sync::oneshot;
 
-use super::ack::{PendingSend, set_status};
+use super::ack::{PendingAcks, PendingSend, complete, set_status};
 use super::devices::{device_lists, fan_out};
 use super::encrypt::{encrypt_all, fetch_bundles, without_session};
-use crate::connection::driver::Command;
+use crate::context::SessionContext;
 use crate::error::{Error, ErrorCode};
 use crate::event::{ConnectionState, EventKind, Message, MessageStatus};
-use crate::session::SessionShared;
 
 /// Our own ids, from the credentials.
 #[derive(Debug, Clone)]
@@ -40,7 +39,7 @@ pub struct Own {
 
 impl Own {
     /// Our own ids, or `NotPaired`.
-    pub fn of(shared: &SessionShared) -> Result<Own, Error> {
+    pub fn of(shared: &SessionContext) -> Result<Own, Error> {
         shared
             .with_credentials(|c| {
                 c.paired.as_ref().map(|p| Own {
@@ -107,7 +106,7 @@ pub fn device_sent(message: &e2e::Message, chat: &Jid) -> e2e::Message {
 
 /// Sends `text` to the 1:1 chat `chat`; returns the message with status `sent`.
 pub async fn send_text(
-    shared: &Arc<SessionShared>,
+    shared: &Arc<SessionContext>,
     chat: &str,
     text: &str,
 ) -> Result<Message, Error> {
@@ -133,7 +132,7 @@ pub async fn send_text(
 
 /// Encrypts `proto` for every device of `chat` and ours, persists, sends, awaits the ack.
 async fn send_message(
-    shared: &Arc<SessionShared>,
+    shared: &Arc<SessionContext>,
     own: &Own,
     chat: &Jid,
     id: String,
@@ -232,23 +231,20 @@ async fn send_message(
         }
         None => {
             batch.commit().await?;
-            shared.memory.put_sent(&message.chat, &id, plaintext);
+            shared
+                .feature::<super::memory::MemoryState>()
+                .put_sent(&message.chat, &id, plaintext);
         }
     }
 
-    let (reply, answer) = oneshot::channel();
-    let pending = PendingSend::new(message.clone(), shared.options.request_timeout(), reply);
-    let queued = match shared.commands() {
-        Ok(commands) => commands
-            .send(Command::SendMessage {
-                node: stanza.to_node(),
-                pending,
-            })
-            .await
-            .is_ok(),
-        Err(_) => false,
-    };
-    if !queued {
+    let (reply, mut answer) = oneshot::channel();
+    let acks = shared.feature::<PendingAcks>();
+    acks.insert(PendingSend {
+        message: message.clone(),
+        reply,
+    });
+    if shared.send_node(stanza.to_node()).await.is_err() {
+        acks.take(&id);
         // It never left: the message failed.
         let failed = EventKind::MessageStatus {
             chat: message.chat.clone(),
@@ -266,9 +262,18 @@ async fn send_message(
         .await;
         return Err(Error::new(ErrorCode::NotConnected, "the connection closed"));
     }
-    answer
-        .await
-        .map_err(|_| Error::new(ErrorCode::NotConnected, "the connection closed"))?
+    let closed = |_| Error::new(ErrorCode::NotConnected, "the connection closed");
+    match tokio::time::timeout(shared.options.request_timeout(), &mut answer).await {
+        Ok(outcome) => outcome.map_err(closed)?,
+        Err(_) => {
+            // No ack in time: unless the ack is being handled right now, the send ends here.
+            if let Some(send) = acks.take(&id) {
+                let timeout = Error::new(ErrorCode::Timeout, format!("no ack for message {id}"));
+                complete(shared, send, Err(timeout)).await.await;
+            }
+            answer.await.map_err(closed)?
+        }
+    }
 }
 
 #[cfg(test)]

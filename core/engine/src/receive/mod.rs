@@ -24,11 +24,12 @@ use prost::Message as _;
 pub use content::Content;
 pub use receipts::RetryCounter;
 
+use crate::connection::router::{Feature, Handled, HandlerFuture, Replies, Route};
+use crate::context::SessionContext;
 use crate::error::Error;
 use crate::event::{EventKind, Message, MessageStatus};
 use crate::messaging::addressing::{alt_chat, chat_keys};
 use crate::persist::{PendingEvent, store_incoming};
-use crate::session::SessionShared;
 use crate::signal_store::SignalBatch;
 
 /// Receive state of a session that outlives one connection.
@@ -49,9 +50,24 @@ struct Decryption {
     replayed: bool,
 }
 
-/// The answers to a message stanza, ready once the stanza's writes are durable ("persist, then
-/// ack"); the driver sends them without holding up the next stanza.
-pub type Replies = Pin<Box<dyn Future<Output = Vec<Node>> + Send + 'static>>;
+/// The receive pipeline as a feature: it handles every `<message>` stanza.
+#[derive(Debug)]
+pub(crate) struct Receive;
+
+impl Feature for Receive {
+    fn routes(&self) -> &'static [Route] {
+        static ROUTES: &[Route] = &[Route::tag("message")];
+        ROUTES
+    }
+
+    fn handle<'a>(
+        &'a self,
+        ctx: &'a Arc<SessionContext>,
+        node: &'a Node,
+    ) -> HandlerFuture<'a, Handled> {
+        Box::pin(async move { Handled::Deferred(on_message(ctx, node).await) })
+    }
+}
 
 fn ready(replies: Vec<Node>) -> Replies {
     Box::pin(std::future::ready(replies))
@@ -60,7 +76,7 @@ fn ready(replies: Vec<Node>) -> Replies {
 /// Handles one `<message>` stanza up to queuing its writes; the answered future yields the
 /// nodes to send back, in order, once they are durable. An empty answer means the message could
 /// not be persisted: it is not acknowledged, so the server delivers it again.
-pub async fn on_message(shared: &Arc<SessionShared>, node: &Node) -> Replies {
+pub async fn on_message(shared: &Arc<SessionContext>, node: &Node) -> Replies {
     let message = match IncomingMessage::from_node(node) {
         Ok(message) => message,
         Err(err) => {
@@ -113,7 +129,7 @@ pub async fn on_message(shared: &Arc<SessionShared>, node: &Node) -> Replies {
                 };
                 match durable {
                     Ok(()) => {
-                        shared.receive_state().retries.forget(&id);
+                        shared.feature::<ReceiveState>().retries.forget(&id);
                         vec![receipt]
                     }
                     Err(err) => {
@@ -171,7 +187,7 @@ pub async fn on_message(shared: &Arc<SessionShared>, node: &Node) -> Replies {
 /// Whether the message is in the store already, under any form of its chat (a redelivery may
 /// come addressed by the contact's other form, PN or LID). Always false on the memory store.
 async fn stored_before(
-    shared: &SessionShared,
+    shared: &SessionContext,
     message: &IncomingMessage,
     chat: &Jid,
 ) -> Result<bool, Error> {
@@ -186,7 +202,7 @@ async fn stored_before(
 }
 
 /// Decrypts every `<enc>` in order with one batch.
-async fn decrypt(shared: &SessionShared, message: &IncomingMessage, sender: &Jid) -> Decryption {
+async fn decrypt(shared: &SessionContext, message: &IncomingMessage, sender: &Jid) -> Decryption {
     let batch = shared.signal_store().begin().await;
     let address = ProtocolAddress::from_jid(sender);
     let mut out = Decryption {
@@ -270,7 +286,7 @@ async fn decrypt(shared: &SessionShared, message: &IncomingMessage, sender: &Jid
 
 /// Stores the message, the Signal changes and the event together, then publishes the event.
 async fn persist(
-    shared: &SessionShared,
+    shared: &SessionContext,
     batch: SignalBatch,
     message: &IncomingMessage,
     sender: &Jid,
@@ -329,14 +345,14 @@ type Durable = Pin<Box<dyn Future<Output = Result<(), Error>> + Send + 'static>>
 /// The answer to a message that did not decrypt: a retry receipt while attempts remain, and an
 /// ack.
 async fn failed(
-    shared: &SessionShared,
+    shared: &SessionContext,
     node: &Node,
     message: &IncomingMessage,
     reason: &str,
 ) -> Vec<Node> {
     tracing::info!(session = %shared.id, id = %message.id, from = %message.from, %reason, "message did not decrypt");
     let mut out = Vec::new();
-    if let Some(count) = shared.receive_state().retries.next(&message.id) {
+    if let Some(count) = shared.feature::<ReceiveState>().retries.next(&message.id) {
         let keys = if count >= receipts::KEYS_FROM_RETRY {
             match retry_keys(shared).await {
                 Ok(keys) => Some(keys),
@@ -362,7 +378,7 @@ async fn failed(
 
 /// Our keys for a retry receipt: identity, a fresh one-time prekey, the signed prekey and
 /// our device identity.
-async fn retry_keys(shared: &SessionShared) -> Result<RetryKeys, Error> {
+async fn retry_keys(shared: &SessionContext) -> Result<RetryKeys, Error> {
     let prekey = crate::prekeys::fresh_prekeys(shared, 1)
         .await?
         .into_iter()
@@ -395,7 +411,7 @@ async fn retry_keys(shared: &SessionShared) -> Result<RetryKeys, Error> {
 }
 
 /// Whether `jid` is a device of our own account (PN or LID).
-fn is_own_account(shared: &SessionShared, jid: &Jid) -> bool {
+fn is_own_account(shared: &SessionContext, jid: &Jid) -> bool {
     shared.with_credentials(|c| {
         c.paired.as_ref().is_some_and(|p| {
             (p.jid.user == jid.user && p.jid.server == jid.server)
@@ -451,7 +467,7 @@ fn revealed_mappings(message: &IncomingMessage) -> Vec<(String, String)> {
         .collect()
 }
 
-async fn learn_mappings(shared: &SessionShared, message: &IncomingMessage) {
+async fn learn_mappings(shared: &SessionContext, message: &IncomingMessage) {
     let signal = shared.signal_store();
     for (pn, lid) in revealed_mappings(message) {
         if let Err(err) = signal.learn_mapping(&pn, &lid).await {
@@ -463,7 +479,7 @@ async fn learn_mappings(shared: &SessionShared, message: &IncomingMessage) {
 /// The sender's other id: the LID of a phone-number sender or the reverse, from the stanza or
 /// the stored mappings.
 async fn alternate_id(
-    shared: &SessionShared,
+    shared: &SessionContext,
     message: &IncomingMessage,
     sender: &Jid,
 ) -> Option<String> {
