@@ -1,7 +1,9 @@
 //! `openwa-store`: the persistent state of every OpenWA session, in one database.
 //!
-//! - Backends: SQLite (embedded default, WAL, one writer + pooled readers) and PostgreSQL, behind
-//!   one API ([`Store`], [`StoreTx`]) and one set of migrations.
+//! - Backends: SQLite (embedded default, WAL, one writer + pooled readers), memory (the same
+//!   SQLite code on a database in process memory, gone when the store closes) and PostgreSQL
+//!   (the `postgres` feature, on by default), behind one API ([`Store`], [`StoreTx`]) and one
+//!   set of migrations.
 //! - Data, scoped by session id: device credentials, Signal state (identities, prekeys, signed
 //!   prekeys, sessions, sender keys) as opaque records, PN↔LID mappings, device-list cache,
 //!   messages with status and per-chat pagination (an outgoing message's payload is what a
@@ -22,8 +24,10 @@ mod error;
 mod lite;
 mod migrate;
 mod ops;
+#[cfg(feature = "postgres")]
 mod pg;
 mod store;
+#[cfg(feature = "testing")]
 pub mod testing;
 mod tx;
 mod types;

@@ -145,6 +145,17 @@ impl Store {
         handle.commit().await
     }
 
+    /// The URI of a memory store's database (for [`crate::testing::memory_uri`]).
+    #[cfg(feature = "testing")]
+    pub(crate) fn memory_target(&self) -> Option<String> {
+        match &self.pools {
+            Pools::Sqlite(lite) if lite.is_memory() => {
+                Some(lite.target().to_string_lossy().into_owned())
+            }
+            _ => None,
+        }
+    }
+
     /// The backend's SQL dialect.
     pub fn dialect(&self) -> Dialect {
         self.pools.dialect()

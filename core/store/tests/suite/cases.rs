@@ -651,9 +651,10 @@ pub async fn schema_2_loses_its_outgoing_copy(db: Arc<TestDb>) {
     store.close().await;
     let mut raw = db.raw().await;
     let catalog = match db.kind {
-        Backend::Sqlite => {
+        Backend::Memory | Backend::Sqlite => {
             "SELECT CAST(COUNT(*) AS TEXT) FROM sqlite_master WHERE name = $1 AND type = 'table'"
         }
+        #[cfg(feature = "postgres")]
         Backend::Postgres => {
             "SELECT CAST(COUNT(*) AS TEXT) FROM information_schema.tables WHERE table_name = $1"
         }
@@ -1256,6 +1257,11 @@ pub async fn group_commit_isolates_failures_and_orders_hooks(db: Arc<TestDb>) {
         .map(|e| e.seq)
         .collect();
     assert_eq!(logged, (1..=n).collect::<Vec<_>>());
+    if db.kind == Backend::Memory {
+        // Nothing to reopen: a memory store's data ends with it.
+        store.close().await;
+        return;
+    }
     // The group's counter was written back: seqs continue after a reopen.
     store.close().await;
     let reopened = db.open().await;
@@ -1292,4 +1298,93 @@ pub async fn writes_are_queued_in_call_order(db: Arc<TestDb>) {
     let expected: Vec<(u64, u64)> = (0..20).zip(seqs).collect();
     assert_eq!(hooked, expected);
     store.close().await;
+}
+
+/// Counts the tables of the memory database `uri` through a connection of its own (which
+/// creates an empty database of that name if none exists any more).
+fn memory_tables(uri: &str) -> i64 {
+    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
+        | rusqlite::OpenFlags::SQLITE_OPEN_CREATE
+        | rusqlite::OpenFlags::SQLITE_OPEN_URI;
+    let conn = rusqlite::Connection::open_with_flags(uri, flags).unwrap();
+    let n = conn
+        .query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get(0))
+        .unwrap();
+    conn.close().unwrap();
+    n
+}
+
+/// A memory store writes nothing to disk, and its data is gone once it is closed, or dropped.
+pub async fn memory_data_ends_with_the_store(db: Arc<TestDb>) {
+    let store = store_with_session(&db).await;
+    let uri = openwa_store::testing::memory_uri(&store).unwrap();
+    let name = uri
+        .trim_start_matches("file:")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    // A write transaction in progress: memdb keeps even the rollback journal in memory.
+    let mut tx = store.begin().await.unwrap();
+    tx.put_signal_session(S, "bob.0", b"r").await.unwrap();
+    for file in [
+        name.clone(),
+        format!("{name}-journal"),
+        format!("{name}-wal"),
+    ] {
+        assert!(!std::path::Path::new(&file).exists(), "{file} exists");
+    }
+    tx.commit().await.unwrap();
+    assert!(memory_tables(&uri) > 0);
+    store.close().await;
+    assert_eq!(memory_tables(&uri), 0);
+    assert!(
+        std::fs::read_dir(&db.temp.dir).unwrap().next().is_none(),
+        "files in the test dir"
+    );
+
+    // Dropped without close: the writer thread ends and takes the last connection with it.
+    let store = db.open().await;
+    store.create_session(S, "new").await.unwrap();
+    let uri = openwa_store::testing::memory_uri(&store).unwrap();
+    drop(store);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while memory_tables(&uri) != 0 {
+        assert!(std::time::Instant::now() < deadline, "memory database kept");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    // Opening again is a new, empty store.
+    let store = db.open().await;
+    assert!(store.list_sessions().await.unwrap().is_empty());
+    store.close().await;
+}
+
+/// Two memory stores open at once never see each other's data, even under one key.
+pub async fn memory_stores_are_isolated(db: Arc<TestDb>) {
+    let one = store_with_session(&db).await;
+    let two = store_with_session(&db).await;
+    assert_ne!(
+        openwa_store::testing::memory_uri(&one),
+        openwa_store::testing::memory_uri(&two)
+    );
+    one.put_kv(S, "k", b"one").await.unwrap();
+    two.put_kv(S, "k", b"two").await.unwrap();
+    one.create_session("only-one", "new").await.unwrap();
+    assert_eq!(
+        one.get_kv(S, "k").await.unwrap().as_deref(),
+        Some(&b"one"[..])
+    );
+    assert_eq!(
+        two.get_kv(S, "k").await.unwrap().as_deref(),
+        Some(&b"two"[..])
+    );
+    assert!(two.get_session("only-one").await.unwrap().is_none());
+    assert_eq!(one.append_event(S, "e", &json!(1)).await.unwrap(), 1);
+    assert_eq!(two.append_event(S, "e", &json!(1)).await.unwrap(), 1);
+    one.close().await;
+    assert_eq!(
+        two.get_kv(S, "k").await.unwrap().as_deref(),
+        Some(&b"two"[..])
+    );
+    two.close().await;
 }
