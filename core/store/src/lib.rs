@@ -26,6 +26,7 @@ mod migrate;
 mod ops;
 #[cfg(feature = "postgres")]
 mod pg;
+mod session;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -38,6 +39,7 @@ pub use crypto::StoreKey;
 pub use error::{BackendError, StoreError};
 pub use migrate::SCHEMA_VERSION;
 pub use ops::MAX_PREKEY_ID;
+pub use session::{SessionStore, SessionTx};
 pub use store::{IncomingOutcome, KeySource, SenderKeyChange, SignalChanges, Store, StoreConfig};
 pub use tx::StoreTx;
 pub use types::{

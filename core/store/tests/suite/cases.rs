@@ -1388,3 +1388,88 @@ pub async fn memory_stores_are_isolated(db: Arc<TestDb>) {
     );
     two.close().await;
 }
+
+/// `Store::session` scopes every call to one session; its writes are the store's.
+pub async fn session_handle_scopes_calls(db: Arc<TestDb>) {
+    let store = db.open().await;
+    let alice = store.session(S);
+    let bob = store.session("bob");
+    assert_eq!(alice.id(), S);
+    assert_eq!(alice.create("new").await.unwrap().id, S);
+    bob.create("new").await.unwrap();
+    alice.set_state("connected").await.unwrap();
+    assert_eq!(alice.record().await.unwrap().unwrap().state, "connected");
+
+    alice.put_device(&device(1)).await.unwrap();
+    assert_eq!(alice.get_device().await.unwrap(), Some(device(1)));
+    assert_eq!(store.get_device(S).await.unwrap(), Some(device(1)));
+    assert!(bob.get_device().await.unwrap().is_none());
+    alice.put_kv("k", b"v").await.unwrap();
+    assert_eq!(alice.get_kv("k").await.unwrap().as_deref(), Some(&b"v"[..]));
+    assert!(bob.get_kv("k").await.unwrap().is_none());
+    alice
+        .put_lid_mapping("1@lid", "2@s.whatsapp.net")
+        .await
+        .unwrap();
+    assert_eq!(
+        alice.pn_for_lid("1@lid").await.unwrap().as_deref(),
+        Some("2@s.whatsapp.net")
+    );
+    assert_eq!(alice.allocate_prekey_ids(2).await.unwrap(), [1, 2]);
+    assert_eq!(bob.allocate_prekey_ids(1).await.unwrap(), [1]);
+
+    // A message of another session is refused.
+    let mut foreign = message("c", "m0", 1);
+    foreign.session_id = "bob".to_owned();
+    assert!(matches!(
+        alice.insert_message(&foreign).await,
+        Err(StoreError::InvalidArgument(_))
+    ));
+    assert_eq!(
+        alice.insert_message(&message("c", "m1", 1)).await.unwrap(),
+        InsertOutcome::Inserted
+    );
+
+    // A group-commit unit scoped to the session.
+    let seq = alice
+        .write(
+            |mut tx| {
+                Box::pin(async move {
+                    tx.put_signal_session("carol.0", b"r").await?;
+                    tx.insert_message(&message("c", "m2", 2)).await?;
+                    tx.append_event("sent", &json!({"id": "m2"})).await
+                })
+            },
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        alice
+            .get_signal_session("carol.0")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(&b"r"[..])
+    );
+    assert!(alice.get_message("c", "m2").await.unwrap().is_some());
+    let events = alice.session_events_since(0, 10).await.unwrap();
+    assert_eq!(events.last().map(|e| e.seq), Some(seq));
+    assert!(bob.session_events_since(0, 10).await.unwrap().is_empty());
+
+    // A transaction begun on the store, seen by the session.
+    let mut tx = store.begin().await.unwrap();
+    alice.scope(&mut tx).put_kv("k2", b"v2").await.unwrap();
+    bob.scope(&mut tx).put_kv("k2", b"b2").await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        alice.get_kv("k2").await.unwrap().as_deref(),
+        Some(&b"v2"[..])
+    );
+    assert_eq!(bob.get_kv("k2").await.unwrap().as_deref(), Some(&b"b2"[..]));
+
+    assert!(alice.delete().await.unwrap());
+    assert!(alice.record().await.unwrap().is_none());
+    assert!(bob.record().await.unwrap().is_some());
+    store.close().await;
+}

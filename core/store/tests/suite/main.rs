@@ -36,6 +36,7 @@ on_every_backend! {
         concurrent_event_appends_are_gapless,
         group_commit_isolates_failures_and_orders_hooks,
         writes_are_queued_in_call_order,
+        session_handle_scopes_calls,
     ],
     // Data that outlives the store (a reopen, a schema edited between two opens): a memory
     // store's data ends when it closes.
