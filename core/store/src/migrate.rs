@@ -27,10 +27,15 @@ const MIGRATIONS: &[Migration] = &[
         name: "drop_outgoing_copy",
         sql: include_str!("../migrations/0003_drop_outgoing_copy.sql"),
     },
+    Migration {
+        version: 4,
+        name: "event_version",
+        sql: include_str!("../migrations/0004_event_version.sql"),
+    },
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Arbitrary constant key of the PostgreSQL advisory lock serializing concurrent migrators.
 const PG_MIGRATION_LOCK: i64 = 0x6f70_656e_7761_0001;

@@ -272,6 +272,12 @@ scoped! {
 
     /// See [`StoreTx::append_event`].
     append_event(kind: &str, payload: &serde_json::Value) -> u64;
+    /// See [`StoreTx::append_event_json`].
+    append_event_json(kind: &str, payload: &str) -> u64;
+    /// See [`StoreTx::append_versioned_event_json`].
+    append_versioned_event_json(kind: &str, version: u32, payload: &str) -> u64;
+    /// See [`StoreTx::events_since_for_session`].
+    events_since_for_session(after: u64, max: u32) -> Vec<EventRecord>;
     /// See [`StoreTx::session_events_since`].
     session_events_since(after: u64, max: u32) -> Vec<EventRecord>;
 
@@ -290,14 +296,5 @@ impl SessionTx<'_> {
         changes: &SignalChanges,
     ) -> Result<(), StoreError> {
         self.tx.apply_signal_changes(&self.id, changes).await
-    }
-
-    /// See [`StoreTx::append_event_json`].
-    pub async fn append_event_json(
-        &mut self,
-        kind: &str,
-        payload: &str,
-    ) -> Result<u64, StoreError> {
-        self.tx.append_event_json(&self.id, kind, payload).await
     }
 }

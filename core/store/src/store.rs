@@ -400,8 +400,14 @@ delegate! {
 
     /// See [`StoreTx::append_event`].
     write append_event(session_id: &str, kind: &str, payload: &serde_json::Value) -> u64;
+    /// See [`StoreTx::append_event_json`].
+    write append_event_json(session_id: &str, kind: &str, payload: &str) -> u64;
+    /// See [`StoreTx::append_versioned_event_json`].
+    write append_versioned_event_json(session_id: &str, kind: &str, version: u32, payload: &str) -> u64;
     /// See [`StoreTx::events_since`].
     read events_since(after: u64, max: u32) -> Vec<EventRecord>;
+    /// See [`StoreTx::events_since_for_session`].
+    read events_since_for_session(session_id: &str, after: u64, max: u32) -> Vec<EventRecord>;
     /// See [`StoreTx::session_events_since`].
     read session_events_since(session_id: &str, after: u64, max: u32) -> Vec<EventRecord>;
     /// See [`StoreTx::last_event_seq`].

@@ -273,6 +273,9 @@ pub struct EventRecord {
     pub session_id: String,
     /// Event kind label.
     pub kind: String,
+    /// Format version of the payload, as given when appended (1 for events appended without
+    /// one, and for every event older than the version column).
+    pub version: u32,
     /// JSON payload.
     pub payload: serde_json::Value,
     /// When it was appended, Unix milliseconds.

@@ -628,9 +628,16 @@ pub async fn message_pagination(db: Arc<TestDb>) {
 pub async fn schema_2_loses_its_outgoing_copy(db: Arc<TestDb>) {
     let store = store_with_session(&db).await;
     store.close().await;
-    // Back to version 2: the table of kept outgoing plaintexts, with a row in it.
+    // Back to version 2: the table of kept outgoing plaintexts, with a row in it, and no event
+    // versions.
     let mut raw = db.raw().await;
-    raw.exec("DELETE FROM openwa_migrations WHERE version = 3", None, &[])
+    raw.exec(
+        "DELETE FROM openwa_migrations WHERE version >= 3",
+        None,
+        &[],
+    )
+    .await;
+    raw.exec("ALTER TABLE event_log DROP COLUMN version", None, &[])
         .await;
     raw.exec(
         "CREATE TABLE outgoing_messages (session_id TEXT NOT NULL, chat TEXT NOT NULL, \
@@ -666,7 +673,7 @@ pub async fn schema_2_loses_its_outgoing_copy(db: Arc<TestDb>) {
             &[]
         )
         .await,
-        "3"
+        openwa_store::SCHEMA_VERSION.to_string()
     );
     raw.close().await;
 }
@@ -1471,5 +1478,120 @@ pub async fn session_handle_scopes_calls(db: Arc<TestDb>) {
     assert!(alice.delete().await.unwrap());
     assert!(alice.record().await.unwrap().is_none());
     assert!(bob.record().await.unwrap().is_some());
+    store.close().await;
+}
+
+/// A schema-3 database (events without a version) migrates with its events readable, as
+/// version 1, and seqs continuing.
+pub async fn schema_3_events_read_as_version_1(db: Arc<TestDb>) {
+    let store = store_with_session(&db).await;
+    assert_eq!(
+        store
+            .append_event(S, "old", &json!({"n": 1}))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .append_event(S, "old", &json!({"n": 2}))
+            .await
+            .unwrap(),
+        2
+    );
+    store.close().await;
+    let mut raw = db.raw().await;
+    raw.exec(
+        "DELETE FROM openwa_migrations WHERE version >= 4",
+        None,
+        &[],
+    )
+    .await;
+    raw.exec("ALTER TABLE event_log DROP COLUMN version", None, &[])
+        .await;
+    raw.close().await;
+    let store = db.open().await;
+    let events = store.events_since(0, 10).await.unwrap();
+    assert_eq!(events.len(), 2);
+    for (i, event) in events.iter().enumerate() {
+        assert_eq!(event.seq, i as u64 + 1);
+        assert_eq!(event.version, 1);
+        assert_eq!(event.kind, "old");
+        assert_eq!(event.payload, json!({"n": i + 1}));
+    }
+    let seq = store
+        .append_versioned_event_json(S, "new", 2, r#"{"n":3}"#)
+        .await
+        .unwrap();
+    assert_eq!(seq, 3);
+    let new = store.events_since_for_session(S, 2, 10).await.unwrap();
+    assert_eq!((new.len(), new[0].version), (1, 2));
+    store.close().await;
+    let mut raw = db.raw().await;
+    assert_eq!(
+        raw.text(
+            "SELECT CAST(MAX(version) AS TEXT) FROM openwa_migrations",
+            &[]
+        )
+        .await,
+        openwa_store::SCHEMA_VERSION.to_string()
+    );
+    raw.close().await;
+}
+
+/// Events carry their payload version; one session's events replay on their own, also after
+/// the session is deleted.
+pub async fn event_versions_and_session_replay(db: Arc<TestDb>) {
+    let store = db.open().await;
+    store.create_session("a", "new").await.unwrap();
+    store.create_session("b", "new").await.unwrap();
+    let a = store.session("a");
+    assert_eq!(a.append_event("k", &json!(1)).await.unwrap(), 1);
+    assert_eq!(
+        store
+            .append_versioned_event_json("b", "k", 7, "[2]")
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(store.append_event_json("a", "k", "3").await.unwrap(), 3);
+    let mut tx = store.begin().await.unwrap();
+    let seq = tx
+        .append_versioned_event_json("a", "k", u32::MAX, "{}")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(seq, 4);
+    let seqs = |events: &[openwa_store::EventRecord]| -> Vec<(u64, u32)> {
+        events.iter().map(|e| (e.seq, e.version)).collect()
+    };
+    let all = store.events_since(0, 10).await.unwrap();
+    assert_eq!(seqs(&all), [(1, 1), (2, 7), (3, 1), (4, u32::MAX)]);
+    assert_eq!(all[1].payload, json!([2]));
+    let a_events = store.events_since_for_session("a", 0, 10).await.unwrap();
+    assert_eq!(seqs(&a_events), [(1, 1), (3, 1), (4, u32::MAX)]);
+    // Paging: the cursor is the last seq received.
+    let page = store.events_since_for_session("a", 0, 2).await.unwrap();
+    assert_eq!(seqs(&page), [(1, 1), (3, 1)]);
+    let page = store.events_since_for_session("a", 3, 2).await.unwrap();
+    assert_eq!(seqs(&page), [(4, u32::MAX)]);
+    assert_eq!(
+        seqs(&a.events_since_for_session(1, 10).await.unwrap()),
+        [(3, 1), (4, u32::MAX)]
+    );
+    assert!(matches!(
+        store.events_since_for_session("a", 0, 0).await,
+        Err(StoreError::InvalidArgument(_))
+    ));
+    // Deleting a session keeps its events.
+    assert!(store.delete_session("a").await.unwrap());
+    assert_eq!(
+        seqs(&store.events_since_for_session("a", 0, 10).await.unwrap()),
+        [(1, 1), (3, 1), (4, u32::MAX)]
+    );
+    assert_eq!(
+        seqs(&store.events_since_for_session("b", 0, 10).await.unwrap()),
+        [(2, 7)]
+    );
     store.close().await;
 }

@@ -37,11 +37,13 @@ on_every_backend! {
         group_commit_isolates_failures_and_orders_hooks,
         writes_are_queued_in_call_order,
         session_handle_scopes_calls,
+        event_versions_and_session_replay,
     ],
     // Data that outlives the store (a reopen, a schema edited between two opens): a memory
     // store's data ends when it closes.
     persistent: [
         schema_2_loses_its_outgoing_copy,
+        schema_3_events_read_as_version_1,
         wrong_key_is_a_typed_error,
         key_file_is_created_and_reused,
         data_survives_reopen,
