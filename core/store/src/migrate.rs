@@ -32,10 +32,15 @@ const MIGRATIONS: &[Migration] = &[
         name: "event_version",
         sql: include_str!("../migrations/0004_event_version.sql"),
     },
+    Migration {
+        version: 5,
+        name: "event_consumers",
+        sql: include_str!("../migrations/0005_event_consumers.sql"),
+    },
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Arbitrary constant key of the PostgreSQL advisory lock serializing concurrent migrators.
 const PG_MIGRATION_LOCK: i64 = 0x6f70_656e_7761_0001;

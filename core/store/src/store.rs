@@ -415,6 +415,15 @@ delegate! {
     /// See [`StoreTx::prune_events`].
     write prune_events(up_to: u64) -> u64;
 
+    /// See [`StoreTx::consumer_position`].
+    read consumer_position(name: &str) -> Option<(Option<String>, u64)>;
+    /// See [`StoreTx::register_consumer`].
+    write register_consumer(name: &str, session: Option<&str>, start: u64) -> u64;
+    /// See [`StoreTx::ack_consumer`]; durable when it returns.
+    write ack_consumer(name: &str, seq: u64) -> u64;
+    /// See [`StoreTx::delete_consumer`].
+    write delete_consumer(name: &str) -> bool;
+
     /// See [`StoreTx::put_kv`].
     write put_kv(session_id: &str, name: &str, value: &[u8]) -> ();
     /// See [`StoreTx::get_kv`].

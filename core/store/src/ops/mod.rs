@@ -1,5 +1,6 @@
 //! The store's operations, one module per table family, all as methods of [`crate::StoreTx`].
 
+mod consumers;
 mod device;
 mod events;
 mod kv;

@@ -625,20 +625,33 @@ pub async fn message_pagination(db: Arc<TestDb>) {
     ));
 }
 
+/// Takes a database back to schema version `to` (at least 2): undoes every later migration
+/// except 3's (dropping the table of kept outgoing copies is the caller's to recreate).
+async fn downgrade(raw: &mut crate::common::Raw, to: i64) {
+    let undo: &[(i64, &str)] = &[
+        (5, "DROP TABLE event_consumers"),
+        (4, "ALTER TABLE event_log DROP COLUMN version"),
+    ];
+    for (version, sql) in undo {
+        if *version > to {
+            raw.exec(sql, None, &[]).await;
+        }
+    }
+    raw.exec(
+        &format!("DELETE FROM openwa_migrations WHERE version > {to}"),
+        None,
+        &[],
+    )
+    .await;
+}
+
 pub async fn schema_2_loses_its_outgoing_copy(db: Arc<TestDb>) {
     let store = store_with_session(&db).await;
     store.close().await;
     // Back to version 2: the table of kept outgoing plaintexts, with a row in it, and no event
     // versions.
     let mut raw = db.raw().await;
-    raw.exec(
-        "DELETE FROM openwa_migrations WHERE version >= 3",
-        None,
-        &[],
-    )
-    .await;
-    raw.exec("ALTER TABLE event_log DROP COLUMN version", None, &[])
-        .await;
+    downgrade(&mut raw, 2).await;
     raw.exec(
         "CREATE TABLE outgoing_messages (session_id TEXT NOT NULL, chat TEXT NOT NULL, \
          id TEXT NOT NULL, payload TEXT NOT NULL, created_at BIGINT NOT NULL, \
@@ -1501,14 +1514,7 @@ pub async fn schema_3_events_read_as_version_1(db: Arc<TestDb>) {
     );
     store.close().await;
     let mut raw = db.raw().await;
-    raw.exec(
-        "DELETE FROM openwa_migrations WHERE version >= 4",
-        None,
-        &[],
-    )
-    .await;
-    raw.exec("ALTER TABLE event_log DROP COLUMN version", None, &[])
-        .await;
+    downgrade(&mut raw, 3).await;
     raw.close().await;
     let store = db.open().await;
     let events = store.events_since(0, 10).await.unwrap();
@@ -1592,6 +1598,116 @@ pub async fn event_versions_and_session_replay(db: Arc<TestDb>) {
     assert_eq!(
         seqs(&store.events_since_for_session("b", 0, 10).await.unwrap()),
         [(2, 7)]
+    );
+    store.close().await;
+}
+
+/// Consumers: registration is idempotent and keeps the scope, acks only move forward.
+pub async fn event_consumers(db: Arc<TestDb>) {
+    let store = store_with_session(&db).await;
+    assert_eq!(store.consumer_position("webhook").await.unwrap(), None);
+    assert_eq!(
+        store.register_consumer("webhook", None, 0).await.unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .register_consumer("alice-ui", Some(S), 5)
+            .await
+            .unwrap(),
+        5
+    );
+    assert_eq!(
+        store.consumer_position("alice-ui").await.unwrap(),
+        Some((Some(S.to_owned()), 5))
+    );
+    // Again, with another start: the position stays.
+    assert_eq!(store.ack_consumer("webhook", 3).await.unwrap(), 3);
+    assert_eq!(
+        store.register_consumer("webhook", None, 0).await.unwrap(),
+        3
+    );
+    assert_eq!(
+        store.register_consumer("webhook", None, 9).await.unwrap(),
+        3
+    );
+    // Another scope under the same name is refused and changes nothing.
+    for scope in [Some(S), Some("bob")] {
+        assert!(matches!(
+            store.register_consumer("webhook", scope, 0).await,
+            Err(StoreError::Conflict(_))
+        ));
+    }
+    assert!(matches!(
+        store.register_consumer("alice-ui", None, 0).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.consumer_position("webhook").await.unwrap(),
+        Some((None, 3))
+    );
+    // Acks never go backwards.
+    assert_eq!(store.ack_consumer("webhook", 10).await.unwrap(), 10);
+    assert_eq!(store.ack_consumer("webhook", 7).await.unwrap(), 10);
+    assert_eq!(store.ack_consumer("webhook", 10).await.unwrap(), 10);
+    assert_eq!(store.ack_consumer("webhook", 11).await.unwrap(), 11);
+    assert_eq!(
+        store.consumer_position("webhook").await.unwrap(),
+        Some((None, 11))
+    );
+    assert!(matches!(
+        store.ack_consumer("nobody", 1).await,
+        Err(StoreError::NotFound(_))
+    ));
+    // In a unit of work, with the events it processed.
+    let position = store
+        .write(
+            |tx| {
+                Box::pin(async move {
+                    let seq = tx.append_event(S, "k", &json!(1)).await?;
+                    tx.ack_consumer("alice-ui", seq + 100).await
+                })
+            },
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(position, 101);
+    // A consumer outlives its session.
+    store.delete_session(S).await.unwrap();
+    assert_eq!(
+        store.consumer_position("alice-ui").await.unwrap(),
+        Some((Some(S.to_owned()), 101))
+    );
+    assert!(store.delete_consumer("alice-ui").await.unwrap());
+    assert!(!store.delete_consumer("alice-ui").await.unwrap());
+    assert_eq!(store.consumer_position("alice-ui").await.unwrap(), None);
+    // Registered again: from its new start.
+    assert_eq!(
+        store.register_consumer("alice-ui", None, 2).await.unwrap(),
+        2
+    );
+    store.close().await;
+}
+
+/// An acknowledged position is durable: it survives a reopen, and still never goes back.
+pub async fn consumer_ack_survives_reopen(db: Arc<TestDb>) {
+    let store = db.open().await;
+    store.register_consumer("c", None, 0).await.unwrap();
+    store.ack_consumer("c", 42).await.unwrap();
+    store.close().await;
+    let store = db.open().await;
+    assert_eq!(
+        store.consumer_position("c").await.unwrap(),
+        Some((None, 42))
+    );
+    assert_eq!(store.register_consumer("c", None, 0).await.unwrap(), 42);
+    assert_eq!(store.ack_consumer("c", 41).await.unwrap(), 42);
+    store.close().await;
+    let store = db.open().await;
+    assert_eq!(
+        store.consumer_position("c").await.unwrap(),
+        Some((None, 42))
     );
     store.close().await;
 }

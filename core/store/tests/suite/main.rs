@@ -38,6 +38,7 @@ on_every_backend! {
         writes_are_queued_in_call_order,
         session_handle_scopes_calls,
         event_versions_and_session_replay,
+        event_consumers,
     ],
     // Data that outlives the store (a reopen, a schema edited between two opens): a memory
     // store's data ends when it closes.
@@ -47,6 +48,7 @@ on_every_backend! {
         wrong_key_is_a_typed_error,
         key_file_is_created_and_reused,
         data_survives_reopen,
+        consumer_ack_survives_reopen,
         newer_schema_is_refused,
     ],
     memory: [
