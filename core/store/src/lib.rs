@@ -38,14 +38,14 @@ pub use backend::{Database, Dialect};
 pub use crypto::StoreKey;
 pub use error::{BackendError, StoreError};
 pub use migrate::SCHEMA_VERSION;
-pub use ops::MAX_PREKEY_ID;
+pub use ops::{MAX_PREKEY_ID, MAX_SEND_KEY_LEN};
 pub use session::{SessionStore, SessionTx};
 pub use store::{IncomingOutcome, KeySource, SenderKeyChange, SignalChanges, Store, StoreConfig};
 pub use tx::StoreTx;
 pub use types::{
     DeviceCredentials, DeviceList, EventRecord, IdentityRecord, InsertOutcome, KeyPair,
-    MessageCursor, MessagePage, MessageRecord, MessageStatus, PageDirection, SessionRecord,
-    SignedPreKey, StoredPreKey, TrustLevel,
+    MessageCursor, MessagePage, MessageRecord, MessageStatus, PageDirection, SendKeyClaim,
+    SessionRecord, SignedPreKey, StoredPreKey, TrustLevel,
 };
 pub use writer::WriteFuture;
 

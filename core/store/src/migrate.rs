@@ -37,10 +37,15 @@ const MIGRATIONS: &[Migration] = &[
         name: "event_consumers",
         sql: include_str!("../migrations/0005_event_consumers.sql"),
     },
+    Migration {
+        version: 6,
+        name: "send_keys",
+        sql: include_str!("../migrations/0006_send_keys.sql"),
+    },
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// Arbitrary constant key of the PostgreSQL advisory lock serializing concurrent migrators.
 const PG_MIGRATION_LOCK: i64 = 0x6f70_656e_7761_0001;

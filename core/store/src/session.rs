@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use crate::{
     DeviceCredentials, DeviceList, EventRecord, IdentityRecord, IncomingOutcome, InsertOutcome,
-    MessagePage, MessageRecord, MessageStatus, PageDirection, SessionRecord, SignalChanges, Store,
-    StoreError, StoreTx, StoredPreKey, WriteFuture,
+    MessagePage, MessageRecord, MessageStatus, PageDirection, SendKeyClaim, SessionRecord,
+    SignalChanges, Store, StoreError, StoreTx, StoredPreKey, WriteFuture,
 };
 
 /// One session's view of a [`Store`]: the store and the session id. Cheap to clone.
@@ -280,6 +280,11 @@ scoped! {
     events_since_for_session(after: u64, max: u32) -> Vec<EventRecord>;
     /// See [`StoreTx::session_events_since`].
     session_events_since(after: u64, max: u32) -> Vec<EventRecord>;
+
+    /// See [`StoreTx::claim_send_key`].
+    claim_send_key(key: &str, chat: &str, message_id: &str) -> SendKeyClaim;
+    /// See [`StoreTx::send_key`].
+    send_key(key: &str) -> Option<(String, String)>;
 
     /// See [`StoreTx::put_kv`].
     put_kv(name: &str, value: &[u8]) -> ();

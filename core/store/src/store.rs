@@ -9,7 +9,8 @@ use crate::tx::{SeqCounter, StoreTx};
 use crate::writer::{WriteFuture, Writer};
 use crate::{
     DeviceCredentials, DeviceList, EventRecord, IdentityRecord, InsertOutcome, MessagePage,
-    MessageRecord, MessageStatus, PageDirection, SessionRecord, StoreError, StoredPreKey, migrate,
+    MessageRecord, MessageStatus, PageDirection, SendKeyClaim, SessionRecord, StoreError,
+    StoredPreKey, migrate,
 };
 
 /// Where the encryption key comes from.
@@ -423,6 +424,13 @@ delegate! {
     write ack_consumer(name: &str, seq: u64) -> u64;
     /// See [`StoreTx::delete_consumer`].
     write delete_consumer(name: &str) -> bool;
+
+    /// See [`StoreTx::claim_send_key`].
+    write claim_send_key(session_id: &str, key: &str, chat: &str, message_id: &str) -> SendKeyClaim;
+    /// See [`StoreTx::send_key`].
+    read send_key(session_id: &str, key: &str) -> Option<(String, String)>;
+    /// See [`StoreTx::prune_send_keys`].
+    write prune_send_keys(older_than_ms: i64) -> u64;
 
     /// See [`StoreTx::put_kv`].
     write put_kv(session_id: &str, name: &str, value: &[u8]) -> ();

@@ -281,3 +281,17 @@ pub struct EventRecord {
     /// When it was appended, Unix milliseconds.
     pub created_at: i64,
 }
+
+/// What [`crate::StoreTx::claim_send_key`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendKeyClaim {
+    /// The key was free and is now bound to the given message.
+    Claimed,
+    /// The key was already bound to this message (the given one was not recorded).
+    Existing {
+        /// Chat JID of the first message.
+        chat: String,
+        /// Id of the first message.
+        message_id: String,
+    },
+}

@@ -6,7 +6,9 @@ mod events;
 mod kv;
 mod mappings;
 mod messages;
+mod send_keys;
 mod sessions;
 mod signal;
 
+pub use send_keys::MAX_SEND_KEY_LEN;
 pub use signal::MAX_PREKEY_ID;

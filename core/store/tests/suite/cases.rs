@@ -629,6 +629,7 @@ pub async fn message_pagination(db: Arc<TestDb>) {
 /// except 3's (dropping the table of kept outgoing copies is the caller's to recreate).
 async fn downgrade(raw: &mut crate::common::Raw, to: i64) {
     let undo: &[(i64, &str)] = &[
+        (6, "DROP TABLE send_keys"),
         (5, "DROP TABLE event_consumers"),
         (4, "ALTER TABLE event_log DROP COLUMN version"),
     ];
@@ -1708,6 +1709,129 @@ pub async fn consumer_ack_survives_reopen(db: Arc<TestDb>) {
     assert_eq!(
         store.consumer_position("c").await.unwrap(),
         Some((None, 42))
+    );
+    store.close().await;
+}
+
+/// Idempotency keys: the first claim binds the key, later ones answer the first message; the
+/// claim commits (or not) with the message it was made with.
+pub async fn send_keys(db: Arc<TestDb>) {
+    use openwa_store::{MAX_SEND_KEY_LEN, SendKeyClaim};
+    let store = store_with_session(&db).await;
+    store.create_session("bob", "new").await.unwrap();
+    assert_eq!(store.send_key(S, "k1").await.unwrap(), None);
+    assert_eq!(
+        store.claim_send_key(S, "k1", "c@s", "M1").await.unwrap(),
+        SendKeyClaim::Claimed
+    );
+    let first = SendKeyClaim::Existing {
+        chat: "c@s".to_owned(),
+        message_id: "M1".to_owned(),
+    };
+    assert_eq!(
+        store.claim_send_key(S, "k1", "d@s", "M2").await.unwrap(),
+        first
+    );
+    assert_eq!(
+        store.send_key(S, "k1").await.unwrap(),
+        Some(("c@s".to_owned(), "M1".to_owned()))
+    );
+    // Keys are per session.
+    let bob = store.session("bob");
+    assert_eq!(
+        bob.claim_send_key("k1", "e@s", "M3").await.unwrap(),
+        SendKeyClaim::Claimed
+    );
+    assert_eq!(
+        bob.send_key("k1").await.unwrap(),
+        Some(("e@s".to_owned(), "M3".to_owned()))
+    );
+
+    // Stored with the outgoing message: a retried send finds the first message and stores
+    // nothing.
+    let send = |key: &'static str, id: &'static str| {
+        store.write(
+            move |tx| {
+                Box::pin(async move {
+                    let claim = tx.claim_send_key(S, key, "c@s", id).await?;
+                    if claim == SendKeyClaim::Claimed {
+                        tx.insert_message(&message("c@s", id, 1)).await?;
+                    }
+                    Ok(claim)
+                })
+            },
+            |_| {},
+        )
+    };
+    assert_eq!(send("k2", "M10").await.unwrap(), SendKeyClaim::Claimed);
+    assert_eq!(
+        send("k2", "M11").await.unwrap(),
+        SendKeyClaim::Existing {
+            chat: "c@s".to_owned(),
+            message_id: "M10".to_owned()
+        }
+    );
+    assert!(store.get_message(S, "c@s", "M10").await.unwrap().is_some());
+    assert!(store.get_message(S, "c@s", "M11").await.unwrap().is_none());
+    // A unit that fails after claiming leaves the key free.
+    let failed = store
+        .write(
+            |tx| {
+                Box::pin(async move {
+                    tx.claim_send_key(S, "k3", "c@s", "M20").await?;
+                    tx.insert_message(&message("c@s", "M20", 1)).await?;
+                    Err::<(), _>(StoreError::InvalidArgument("boom".to_owned()))
+                })
+            },
+            |_| {},
+        )
+        .await;
+    assert!(failed.is_err());
+    assert_eq!(store.send_key(S, "k3").await.unwrap(), None);
+    assert!(store.get_message(S, "c@s", "M20").await.unwrap().is_none());
+
+    // Lengths, in bytes.
+    let longest = "é".repeat(MAX_SEND_KEY_LEN / 2);
+    assert_eq!(longest.len(), MAX_SEND_KEY_LEN);
+    assert_eq!(
+        store
+            .claim_send_key(S, &longest, "c@s", "M30")
+            .await
+            .unwrap(),
+        SendKeyClaim::Claimed
+    );
+    for bad in [String::new(), format!("{longest}x"), "k".repeat(1000)] {
+        assert!(matches!(
+            store.claim_send_key(S, &bad, "c@s", "M31").await,
+            Err(StoreError::InvalidArgument(_))
+        ));
+        assert!(matches!(
+            store.send_key(S, &bad).await,
+            Err(StoreError::InvalidArgument(_))
+        ));
+    }
+    // The session must exist; deleting it deletes its keys.
+    assert!(matches!(
+        store.claim_send_key("ghost", "k", "c@s", "M").await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(store.delete_session("bob").await.unwrap());
+    store.create_session("bob", "new").await.unwrap();
+    assert_eq!(bob.send_key("k1").await.unwrap(), None);
+
+    // Pruning by age.
+    assert_eq!(store.prune_send_keys(0).await.unwrap(), 0);
+    assert!(store.send_key(S, "k1").await.unwrap().is_some());
+    let later = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+        + 60_000;
+    assert_eq!(store.prune_send_keys(later).await.unwrap(), 3);
+    assert_eq!(store.send_key(S, "k1").await.unwrap(), None);
+    assert_eq!(
+        store.claim_send_key(S, "k1", "f@s", "M40").await.unwrap(),
+        SendKeyClaim::Claimed
     );
     store.close().await;
 }

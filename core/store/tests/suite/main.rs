@@ -39,6 +39,7 @@ on_every_backend! {
         session_handle_scopes_calls,
         event_versions_and_session_replay,
         event_consumers,
+        send_keys,
     ],
     // Data that outlives the store (a reopen, a schema edited between two opens): a memory
     // store's data ends when it closes.
