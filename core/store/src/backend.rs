@@ -8,36 +8,52 @@
 
 use std::path::PathBuf;
 
+#[cfg(feature = "postgres")]
 use sqlx::pool::PoolConnection;
+#[cfg(feature = "postgres")]
 use sqlx::postgres::{PgConnection, PgPool, PgRow};
+#[cfg(feature = "postgres")]
 use sqlx::{Postgres, Transaction};
 
 use crate::lite::{Lite, LiteRead, LiteRow, LiteTx};
-use crate::{StoreError, lite, pg};
+#[cfg(feature = "postgres")]
+use crate::pg;
+use crate::{StoreError, lite};
 
 /// Which database the store lives in.
 #[derive(Clone)]
 pub enum Database {
+    /// A database in this process's memory only (SQLite on an in-memory VFS): nothing touches
+    /// the disk, everything is gone once the store is closed or dropped, and every store opened
+    /// with it has its own database. Values are still encrypted under the store's key.
+    Memory,
     /// An SQLite file (created if missing), opened in WAL mode.
     Sqlite(PathBuf),
-    /// A PostgreSQL connection URL, e.g. `postgres://user@127.0.0.1:5432/openwa`.
+    /// A PostgreSQL connection URL, e.g. `postgres://user@127.0.0.1:5432/openwa` (only in
+    /// builds with the `postgres` feature).
+    #[cfg(feature = "postgres")]
     Postgres(String),
 }
 
 impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            Database::Memory => f.write_str("Memory"),
             Database::Sqlite(path) => f.debug_tuple("Sqlite").field(path).finish(),
             // The URL may carry a password.
+            #[cfg(feature = "postgres")]
             Database::Postgres(_) => f.write_str("Postgres(<url>)"),
         }
     }
 }
 
 impl Database {
-    /// Parses `sqlite://PATH` / `sqlite:PATH` or `postgres://…` / `postgresql://…`.
+    /// Parses `memory:` / `sqlite::memory:` (a memory database), `sqlite://PATH` /
+    /// `sqlite:PATH`, or `postgres://…` / `postgresql://…`.
     pub fn from_url(url: &str) -> Result<Self, StoreError> {
-        if let Some(path) = url
+        if matches!(url, "memory:" | "sqlite::memory:" | "sqlite://:memory:") {
+            Ok(Database::Memory)
+        } else if let Some(path) = url
             .strip_prefix("sqlite://")
             .or_else(|| url.strip_prefix("sqlite:"))
         {
@@ -46,10 +62,17 @@ impl Database {
             }
             Ok(Database::Sqlite(PathBuf::from(path)))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(Database::Postgres(url.to_owned()))
+            #[cfg(feature = "postgres")]
+            return Ok(Database::Postgres(url.to_owned()));
+            #[cfg(not(feature = "postgres"))]
+            return Err(StoreError::Config(
+                "this build of openwa-store lacks PostgreSQL (the `postgres` feature); use \
+                 sqlite:// or memory:"
+                    .to_owned(),
+            ));
         } else {
             Err(StoreError::Config(
-                "database URL must start with sqlite:// or postgres://".to_owned(),
+                "database URL must be memory: or start with sqlite:// or postgres://".to_owned(),
             ))
         }
     }
@@ -57,7 +80,8 @@ impl Database {
     /// The SQL dialect of this database.
     pub fn dialect(&self) -> Dialect {
         match self {
-            Database::Sqlite(_) => Dialect::Sqlite,
+            Database::Memory | Database::Sqlite(_) => Dialect::Sqlite,
+            #[cfg(feature = "postgres")]
             Database::Postgres(_) => Dialect::Postgres,
         }
     }
@@ -72,11 +96,13 @@ pub enum Dialect {
     Postgres,
 }
 
-/// The connections behind a store. SQLite has one writer connection (so writers never race for
-/// the database lock) and a pool of read-only readers; PostgreSQL one pool for both.
+/// The connections behind a store. SQLite (file or memory) has one writer connection (so
+/// writers never race for the database lock) and a pool of read-only readers; PostgreSQL one
+/// pool for both.
 #[derive(Debug, Clone)]
 pub(crate) enum Pools {
     Sqlite(Lite),
+    #[cfg(feature = "postgres")]
     Postgres(PgPool),
 }
 
@@ -84,7 +110,9 @@ impl Pools {
     pub(crate) async fn connect(db: &Database, max_connections: u32) -> Result<Self, StoreError> {
         let max_connections = max_connections.max(1);
         Ok(match db {
+            Database::Memory => Pools::Sqlite(Lite::memory(max_connections)?),
             Database::Sqlite(path) => Pools::Sqlite(Lite::open(path, max_connections)?),
+            #[cfg(feature = "postgres")]
             Database::Postgres(url) => Pools::Postgres(pg::connect(url, max_connections).await?),
         })
     }
@@ -92,6 +120,7 @@ impl Pools {
     pub(crate) fn dialect(&self) -> Dialect {
         match self {
             Pools::Sqlite(_) => Dialect::Sqlite,
+            #[cfg(feature = "postgres")]
             Pools::Postgres(_) => Dialect::Postgres,
         }
     }
@@ -100,6 +129,7 @@ impl Pools {
     pub(crate) async fn begin(&self) -> Result<Handle, StoreError> {
         Ok(match self {
             Pools::Sqlite(lite) => Handle::SqliteTx(lite.begin().await?),
+            #[cfg(feature = "postgres")]
             Pools::Postgres(pool) => Handle::PostgresTx(pool.begin().await?),
         })
     }
@@ -108,6 +138,7 @@ impl Pools {
     pub(crate) async fn read(&self) -> Result<Handle, StoreError> {
         Ok(match self {
             Pools::Sqlite(lite) => Handle::SqliteRead(lite.read().await?),
+            #[cfg(feature = "postgres")]
             Pools::Postgres(pool) => Handle::PostgresRead(pool.acquire().await?),
         })
     }
@@ -115,6 +146,7 @@ impl Pools {
     pub(crate) async fn close(&self) {
         match self {
             Pools::Sqlite(lite) => lite.close().await,
+            #[cfg(feature = "postgres")]
             Pools::Postgres(pool) => pool.close().await,
         }
     }
@@ -124,14 +156,17 @@ impl Pools {
 #[derive(Debug)]
 pub(crate) enum Handle {
     SqliteTx(LiteTx),
+    #[cfg(feature = "postgres")]
     PostgresTx(Transaction<'static, Postgres>),
     SqliteRead(LiteRead),
+    #[cfg(feature = "postgres")]
     PostgresRead(PoolConnection<Postgres>),
 }
 
 /// The connection under a handle, for one statement.
 enum Target<'c> {
     Sqlite(&'c mut rusqlite::Connection),
+    #[cfg(feature = "postgres")]
     Postgres(&'c mut PgConnection),
 }
 
@@ -140,7 +175,9 @@ impl Handle {
         Ok(match self {
             Handle::SqliteTx(tx) => Target::Sqlite(tx.conn()?),
             Handle::SqliteRead(read) => Target::Sqlite(read.conn()?),
+            #[cfg(feature = "postgres")]
             Handle::PostgresTx(tx) => Target::Postgres(tx),
+            #[cfg(feature = "postgres")]
             Handle::PostgresRead(conn) => Target::Postgres(conn),
         })
     }
@@ -149,6 +186,7 @@ impl Handle {
     pub(crate) async fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<u64, StoreError> {
         match self.target()? {
             Target::Sqlite(c) => lite::execute(c, sql, args),
+            #[cfg(feature = "postgres")]
             Target::Postgres(c) => pg::execute(c, sql, args).await,
         }
     }
@@ -161,6 +199,7 @@ impl Handle {
     ) -> Result<Vec<Row>, StoreError> {
         match self.target()? {
             Target::Sqlite(c) => lite::fetch(c, sql, args, usize::MAX),
+            #[cfg(feature = "postgres")]
             Target::Postgres(c) => pg::fetch_all(c, sql, args).await,
         }
     }
@@ -173,6 +212,7 @@ impl Handle {
     ) -> Result<Option<Row>, StoreError> {
         match self.target()? {
             Target::Sqlite(c) => Ok(lite::fetch(c, sql, args, 1)?.pop()),
+            #[cfg(feature = "postgres")]
             Target::Postgres(c) => pg::fetch_optional(c, sql, args).await,
         }
     }
@@ -181,6 +221,7 @@ impl Handle {
     pub(crate) async fn execute_batch(&mut self, sql: &str) -> Result<(), StoreError> {
         match self.target()? {
             Target::Sqlite(c) => lite::execute_batch(c, sql),
+            #[cfg(feature = "postgres")]
             Target::Postgres(c) => pg::execute_batch(c, sql).await,
         }
     }
@@ -189,8 +230,11 @@ impl Handle {
     pub(crate) async fn commit(self) -> Result<(), StoreError> {
         match self {
             Handle::SqliteTx(tx) => tx.commit(),
+            #[cfg(feature = "postgres")]
             Handle::PostgresTx(tx) => Ok(tx.commit().await?),
-            Handle::SqliteRead(_) | Handle::PostgresRead(_) => Ok(()),
+            Handle::SqliteRead(_) => Ok(()),
+            #[cfg(feature = "postgres")]
+            Handle::PostgresRead(_) => Ok(()),
         }
     }
 
@@ -198,8 +242,11 @@ impl Handle {
     pub(crate) async fn rollback(self) -> Result<(), StoreError> {
         match self {
             Handle::SqliteTx(tx) => tx.rollback(),
+            #[cfg(feature = "postgres")]
             Handle::PostgresTx(tx) => Ok(tx.rollback().await?),
-            Handle::SqliteRead(_) | Handle::PostgresRead(_) => Ok(()),
+            Handle::SqliteRead(_) => Ok(()),
+            #[cfg(feature = "postgres")]
+            Handle::PostgresRead(_) => Ok(()),
         }
     }
 }
@@ -267,6 +314,7 @@ pub(crate) use args;
 #[derive(Debug)]
 pub(crate) enum Row {
     Sqlite(LiteRow),
+    #[cfg(feature = "postgres")]
     Postgres(PgRow),
 }
 
@@ -275,6 +323,7 @@ impl Row {
     pub(crate) fn int(&self, col: &str) -> Result<i64, StoreError> {
         match self {
             Row::Sqlite(row) => row.int(col),
+            #[cfg(feature = "postgres")]
             Row::Postgres(row) => pg::get(row, col),
         }
     }
@@ -283,6 +332,7 @@ impl Row {
     pub(crate) fn text(&self, col: &str) -> Result<String, StoreError> {
         match self {
             Row::Sqlite(row) => row.text(col),
+            #[cfg(feature = "postgres")]
             Row::Postgres(row) => pg::get(row, col),
         }
     }
@@ -291,6 +341,7 @@ impl Row {
     pub(crate) fn opt_text(&self, col: &str) -> Result<Option<String>, StoreError> {
         match self {
             Row::Sqlite(row) => row.opt_text(col),
+            #[cfg(feature = "postgres")]
             Row::Postgres(row) => pg::get(row, col),
         }
     }
@@ -299,6 +350,7 @@ impl Row {
     pub(crate) fn bytes(&self, col: &str) -> Result<Vec<u8>, StoreError> {
         match self {
             Row::Sqlite(row) => row.bytes(col),
+            #[cfg(feature = "postgres")]
             Row::Postgres(row) => pg::get(row, col),
         }
     }
@@ -307,6 +359,7 @@ impl Row {
     pub(crate) fn opt_bytes(&self, col: &str) -> Result<Option<Vec<u8>>, StoreError> {
         match self {
             Row::Sqlite(row) => row.opt_bytes(col),
+            #[cfg(feature = "postgres")]
             Row::Postgres(row) => pg::get(row, col),
         }
     }

@@ -1,7 +1,9 @@
 //! `openwa-store`: the persistent state of every OpenWA session, in one database.
 //!
-//! - Backends: SQLite (embedded default, WAL, one writer + pooled readers) and PostgreSQL, behind
-//!   one API ([`Store`], [`StoreTx`]) and one set of migrations.
+//! - Backends: SQLite (embedded default, WAL, one writer + pooled readers), memory (the same
+//!   SQLite code on a database in process memory, gone when the store closes) and PostgreSQL
+//!   (the `postgres` feature, on by default), behind one API ([`Store`], [`StoreTx`]) and one
+//!   set of migrations.
 //! - Data, scoped by session id: device credentials, Signal state (identities, prekeys, signed
 //!   prekeys, sessions, sender keys) as opaque records, PN↔LID mappings, device-list cache,
 //!   messages with status and per-chat pagination (an outgoing message's payload is what a
@@ -22,8 +24,11 @@ mod error;
 mod lite;
 mod migrate;
 mod ops;
+#[cfg(feature = "postgres")]
 mod pg;
+mod session;
 mod store;
+#[cfg(feature = "testing")]
 pub mod testing;
 mod tx;
 mod types;
@@ -33,13 +38,14 @@ pub use backend::{Database, Dialect};
 pub use crypto::StoreKey;
 pub use error::{BackendError, StoreError};
 pub use migrate::SCHEMA_VERSION;
-pub use ops::MAX_PREKEY_ID;
+pub use ops::{MAX_PREKEY_ID, MAX_SEND_KEY_LEN};
+pub use session::{SessionStore, SessionTx};
 pub use store::{IncomingOutcome, KeySource, SenderKeyChange, SignalChanges, Store, StoreConfig};
 pub use tx::StoreTx;
 pub use types::{
     DeviceCredentials, DeviceList, EventRecord, IdentityRecord, InsertOutcome, KeyPair,
-    MessageCursor, MessagePage, MessageRecord, MessageStatus, PageDirection, SessionRecord,
-    SignedPreKey, StoredPreKey, TrustLevel,
+    MessageCursor, MessagePage, MessageRecord, MessageStatus, PageDirection, SendKeyClaim,
+    SessionRecord, SignedPreKey, StoredPreKey, TrustLevel,
 };
 pub use writer::WriteFuture;
 

@@ -5,11 +5,20 @@
 //! statement costs a few microseconds), so there is no hand-off to a driver thread per
 //! statement. The writer connection sits behind an async mutex: the group-commit thread
 //! ([`crate::writer`]) and [`crate::Store::begin`] take turns on it.
+//!
+//! The memory backend ([`Lite::memory`]) is the same code on a database that lives only in this
+//! process's memory: SQLite's `memdb` VFS under a random name starting with `/`, which the VFS
+//! shares among the connections of one process that open that name (the store's writer and
+//! readers). Nothing goes to disk: memdb keeps the rollback journal in memory (it cannot do
+//! WAL) and temporary tables go to memory too. The database is freed when its last connection
+//! closes, i.e. when the store is closed or dropped; a new random name per store keeps two
+//! memory stores apart.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use rand_core::{OsRng, RngCore};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, Statement};
 use tokio::sync::{OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
@@ -34,7 +43,12 @@ pub(crate) struct Lite {
 
 #[derive(Debug)]
 struct Readers {
-    path: PathBuf,
+    /// What the readers open: the file's path, or the memory database's URI.
+    target: PathBuf,
+    /// How they open it (read-only).
+    flags: OpenFlags,
+    /// Statements each new reader runs first.
+    setup: &'static str,
     idle: Mutex<Vec<Connection>>,
     permits: Arc<Semaphore>,
 }
@@ -65,15 +79,67 @@ impl Lite {
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
              PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 10000;",
         )?;
-        let permits = usize::try_from(max_readers).unwrap_or(1).max(1);
-        Ok(Lite {
+        Ok(Lite::new(
+            writer,
+            Readers::new(
+                path.to_owned(),
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                "",
+                max_readers,
+            ),
+        ))
+    }
+
+    /// Creates a fresh database in this process's memory, under a new random name (see the
+    /// module docs), with its writer connection; readers are opened on first use.
+    pub(crate) fn memory(max_readers: u32) -> Result<Lite, StoreError> {
+        let uri = format!(
+            "file:/openwa-mem-{:016x}{:016x}?vfs=memdb",
+            OsRng.next_u64(),
+            OsRng.next_u64()
+        );
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let writer = connect(Path::new(&uri), flags)?;
+        // memdb forces the rollback journal into memory; say so, and keep temporary tables and
+        // indices (sorts) in memory too, so that no statement ever creates a file.
+        writer.execute_batch(
+            "PRAGMA journal_mode = MEMORY; PRAGMA temp_store = MEMORY; \
+             PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768;",
+        )?;
+        Ok(Lite::new(
+            writer,
+            Readers::new(
+                PathBuf::from(uri),
+                OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | OpenFlags::SQLITE_OPEN_URI
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                // Sorts and temporary indices in memory too.
+                "PRAGMA temp_store = MEMORY;",
+                max_readers,
+            ),
+        ))
+    }
+
+    fn new(writer: Connection, readers: Readers) -> Lite {
+        Lite {
             writer: Arc::new(tokio::sync::Mutex::new(Some(writer))),
-            readers: Arc::new(Readers {
-                path: path.to_owned(),
-                idle: Mutex::new(Vec::new()),
-                permits: Arc::new(Semaphore::new(permits)),
-            }),
-        })
+            readers: Arc::new(readers),
+        }
+    }
+
+    /// What the connections open: the database file's path, or a memory database's URI.
+    #[cfg(feature = "testing")]
+    pub(crate) fn target(&self) -> &Path {
+        &self.readers.target
+    }
+
+    /// Whether this is a memory database.
+    #[cfg(feature = "testing")]
+    pub(crate) fn is_memory(&self) -> bool {
+        self.readers.flags.contains(OpenFlags::SQLITE_OPEN_URI)
     }
 
     /// Starts a write transaction on the writer connection, waiting for its turn.
@@ -100,10 +166,11 @@ impl Lite {
             .pop();
         let conn = match idle {
             Some(conn) => conn,
-            None => connect(
-                &self.readers.path,
-                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )?,
+            None => {
+                let conn = connect(&self.readers.target, self.readers.flags)?;
+                conn.execute_batch(self.readers.setup)?;
+                conn
+            }
         };
         Ok(LiteRead {
             conn: Some(conn),
@@ -124,16 +191,29 @@ impl Lite {
     }
 }
 
-fn connect(path: &Path, flags: OpenFlags) -> Result<Connection, StoreError> {
-    let conn = Connection::open_with_flags(path, flags).map_err(|e| {
+fn connect(target: &Path, flags: OpenFlags) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(target, flags).map_err(|e| {
         StoreError::Unavailable(BackendError::message(&format!(
             "cannot open {}: {e}",
-            path.display()
+            target.display()
         )))
     })?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
+}
+
+impl Readers {
+    fn new(target: PathBuf, flags: OpenFlags, setup: &'static str, max: u32) -> Readers {
+        let permits = usize::try_from(max).unwrap_or(1).max(1);
+        Readers {
+            target,
+            flags,
+            setup,
+            idle: Mutex::new(Vec::new()),
+            permits: Arc::new(Semaphore::new(permits)),
+        }
+    }
 }
 
 /// A write transaction on the writer connection; rolled back if dropped before its commit.

@@ -27,10 +27,25 @@ const MIGRATIONS: &[Migration] = &[
         name: "drop_outgoing_copy",
         sql: include_str!("../migrations/0003_drop_outgoing_copy.sql"),
     },
+    Migration {
+        version: 4,
+        name: "event_version",
+        sql: include_str!("../migrations/0004_event_version.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "event_consumers",
+        sql: include_str!("../migrations/0005_event_consumers.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "send_keys",
+        sql: include_str!("../migrations/0006_send_keys.sql"),
+    },
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// Arbitrary constant key of the PostgreSQL advisory lock serializing concurrent migrators.
 const PG_MIGRATION_LOCK: i64 = 0x6f70_656e_7761_0001;

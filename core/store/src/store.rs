@@ -9,7 +9,8 @@ use crate::tx::{SeqCounter, StoreTx};
 use crate::writer::{WriteFuture, Writer};
 use crate::{
     DeviceCredentials, DeviceList, EventRecord, IdentityRecord, InsertOutcome, MessagePage,
-    MessageRecord, MessageStatus, PageDirection, SessionRecord, StoreError, StoredPreKey, migrate,
+    MessageRecord, MessageStatus, PageDirection, SendKeyClaim, SessionRecord, StoreError,
+    StoredPreKey, migrate,
 };
 
 /// Where the encryption key comes from.
@@ -143,6 +144,17 @@ impl Store {
             }
         }
         handle.commit().await
+    }
+
+    /// The URI of a memory store's database (for [`crate::testing::memory_uri`]).
+    #[cfg(feature = "testing")]
+    pub(crate) fn memory_target(&self) -> Option<String> {
+        match &self.pools {
+            Pools::Sqlite(lite) if lite.is_memory() => {
+                Some(lite.target().to_string_lossy().into_owned())
+            }
+            _ => None,
+        }
     }
 
     /// The backend's SQL dialect.
@@ -389,14 +401,36 @@ delegate! {
 
     /// See [`StoreTx::append_event`].
     write append_event(session_id: &str, kind: &str, payload: &serde_json::Value) -> u64;
+    /// See [`StoreTx::append_event_json`].
+    write append_event_json(session_id: &str, kind: &str, payload: &str) -> u64;
+    /// See [`StoreTx::append_versioned_event_json`].
+    write append_versioned_event_json(session_id: &str, kind: &str, version: u32, payload: &str) -> u64;
     /// See [`StoreTx::events_since`].
     read events_since(after: u64, max: u32) -> Vec<EventRecord>;
+    /// See [`StoreTx::events_since_for_session`].
+    read events_since_for_session(session_id: &str, after: u64, max: u32) -> Vec<EventRecord>;
     /// See [`StoreTx::session_events_since`].
     read session_events_since(session_id: &str, after: u64, max: u32) -> Vec<EventRecord>;
     /// See [`StoreTx::last_event_seq`].
     read last_event_seq() -> u64;
     /// See [`StoreTx::prune_events`].
     write prune_events(up_to: u64) -> u64;
+
+    /// See [`StoreTx::consumer_position`].
+    read consumer_position(name: &str) -> Option<(Option<String>, u64)>;
+    /// See [`StoreTx::register_consumer`].
+    write register_consumer(name: &str, session: Option<&str>, start: u64) -> u64;
+    /// See [`StoreTx::ack_consumer`]; durable when it returns.
+    write ack_consumer(name: &str, seq: u64) -> u64;
+    /// See [`StoreTx::delete_consumer`].
+    write delete_consumer(name: &str) -> bool;
+
+    /// See [`StoreTx::claim_send_key`].
+    write claim_send_key(session_id: &str, key: &str, chat: &str, message_id: &str) -> SendKeyClaim;
+    /// See [`StoreTx::send_key`].
+    read send_key(session_id: &str, key: &str) -> Option<(String, String)>;
+    /// See [`StoreTx::prune_send_keys`].
+    write prune_send_keys(older_than_ms: i64) -> u64;
 
     /// See [`StoreTx::put_kv`].
     write put_kv(session_id: &str, name: &str, value: &[u8]) -> ();

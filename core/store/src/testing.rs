@@ -1,18 +1,20 @@
-//! Test support for this crate and the crates built on it: throw-away PostgreSQL databases
-//! (a random name on the server of [`pg_admin_url`], dropped at the end), a temporary place for
-//! one test's store on either backend ([`TempStore`]), and [`on_both_backends!`](crate::on_both_backends),
-//! which runs each test body once on SQLite and once on PostgreSQL and cleans up even when the
-//! body panics.
+//! Test support for this crate and the crates built on it (compiled with the `testing` feature
+//! only): throw-away PostgreSQL databases (a random name on the server of [`pg_admin_url`],
+//! dropped at the end), a temporary place for one test's store on any backend ([`TempStore`]),
+//! and [`on_every_backend!`](crate::on_every_backend), which runs each test body once per
+//! backend (memory, SQLite, PostgreSQL) and cleans up even when the body panics.
 
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use rand_core::{OsRng, RngCore};
+#[cfg(feature = "postgres")]
 use sqlx::Connection;
 
 use crate::error::StoreError;
 
+#[cfg(feature = "postgres")]
 /// Admin URL of the PostgreSQL server tests use: `OPENWA_TEST_PG_URL`, or
 /// `postgres://postgres@127.0.0.1:5432/postgres` (trust auth).
 pub fn pg_admin_url() -> String {
@@ -20,6 +22,7 @@ pub fn pg_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
+#[cfg(feature = "postgres")]
 async fn admin() -> Result<sqlx::PgConnection, StoreError> {
     let url = pg_admin_url();
     sqlx::PgConnection::connect(&url).await.map_err(|e| {
@@ -31,6 +34,7 @@ async fn admin() -> Result<sqlx::PgConnection, StoreError> {
     })
 }
 
+#[cfg(feature = "postgres")]
 async fn execute(sql: &str) -> Result<(), StoreError> {
     let mut admin = admin().await?;
     sqlx::query(sql)
@@ -41,6 +45,7 @@ async fn execute(sql: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
+#[cfg(feature = "postgres")]
 /// A PostgreSQL database created for one test; [`TempPgDatabase::drop_database`] removes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TempPgDatabase {
@@ -50,6 +55,7 @@ pub struct TempPgDatabase {
     pub url: String,
 }
 
+#[cfg(feature = "postgres")]
 impl TempPgDatabase {
     /// Creates `{prefix}_{suffix}`; `suffix` must be unique (process id and a random number).
     /// Both must be lowercase letters, digits and `_`.
@@ -94,12 +100,15 @@ pub fn resume_panic<T>(result: Result<T, tokio::task::JoinError>) -> T {
     }
 }
 
-/// The database a two-backend test runs on.
+/// The database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
+    /// A memory database ([`crate::Database::Memory`]).
+    Memory,
     /// A SQLite file in the test's temporary directory.
     Sqlite,
-    /// A fresh PostgreSQL database ([`TempPgDatabase`]).
+    /// A fresh PostgreSQL database ([`TempPgDatabase`]; with the `postgres` feature).
+    #[cfg(feature = "postgres")]
     Postgres,
 }
 
@@ -111,7 +120,8 @@ pub struct TempStore {
     pub backend: Backend,
     /// The temporary directory, created empty.
     pub dir: PathBuf,
-    /// The PostgreSQL database (`None` on SQLite).
+    /// The PostgreSQL database (`None` on the other backends).
+    #[cfg(feature = "postgres")]
     pub pg: Option<TempPgDatabase>,
 }
 
@@ -125,23 +135,37 @@ impl TempStore {
         std::fs::create_dir_all(&dir).map_err(|e| {
             StoreError::Config(format!("cannot create test dir {}: {e}", dir.display()))
         })?;
+        #[cfg(feature = "postgres")]
         let pg = match backend {
-            Backend::Sqlite => None,
+            Backend::Memory | Backend::Sqlite => None,
             Backend::Postgres => Some(TempPgDatabase::create(prefix, &suffix).await?),
         };
-        Ok(TempStore { backend, dir, pg })
+        Ok(TempStore {
+            backend,
+            dir,
+            #[cfg(feature = "postgres")]
+            pg,
+        })
     }
 
-    /// The database URL: the SQLite file `file` in the directory, or the PostgreSQL database.
+    /// The database URL: `memory:`, the SQLite file `file` in the directory, or the PostgreSQL
+    /// database.
     pub fn url(&self, file: &str) -> String {
-        match &self.pg {
-            Some(pg) => pg.url.clone(),
-            None => format!("sqlite://{}", self.dir.join(file).display()),
+        match self.backend {
+            Backend::Memory => "memory:".to_owned(),
+            Backend::Sqlite => format!("sqlite://{}", self.dir.join(file).display()),
+            #[cfg(feature = "postgres")]
+            Backend::Postgres => self
+                .pg
+                .as_ref()
+                .map(|pg| pg.url.clone())
+                .unwrap_or_default(),
         }
     }
 
     /// Drops the PostgreSQL database and removes the directory.
     pub async fn destroy(&self) -> Result<(), StoreError> {
+        #[cfg(feature = "postgres")]
         if let Some(pg) = &self.pg {
             pg.drop_database().await?;
         }
@@ -151,7 +175,14 @@ impl TempStore {
     }
 }
 
-/// What a two-backend test body receives: created before the body runs, destroyed after it
+/// The SQLite URI of a memory store's database (`None` for other backends), so a test can open
+/// its own connection to it (with `SQLITE_OPEN_URI`) while the store is open, e.g. to read or
+/// damage raw rows.
+pub fn memory_uri(store: &crate::Store) -> Option<String> {
+    store.memory_target()
+}
+
+/// What a test body receives: created before the body runs, destroyed after it
 /// whatever happened (see [`run_on`]).
 pub trait Fixture: Send + Sync + Sized + 'static {
     /// A fresh fixture on `backend`.
@@ -174,28 +205,61 @@ where
     resume_panic(result);
 }
 
-/// Instantiates each listed `async fn NAME(Arc<F>)` (in the calling module, `F` a [`Fixture`])
-/// once per backend as the tests `sqlite::NAME` and `postgres::NAME`. The calling crate needs
-/// `tokio` (with the `macros` feature).
+/// Instantiates test bodies `async fn NAME(Arc<F>)` (in the calling module, `F` a [`Fixture`])
+/// as tests `memory::NAME`, `sqlite::NAME` and `postgres::NAME`:
+///
+/// ```ignore
+/// on_every_backend! {
+///     all: [a, b],        // on every backend
+///     persistent: [c],    // SQLite and PostgreSQL only (e.g. data surviving a reopen)
+///     memory: [d],        // the memory backend only
+/// }
+/// ```
+///
+/// Every section is optional. The calling crate needs `tokio` (with the `macros` feature).
 #[macro_export]
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    $crate::testing::run_on($crate::testing::Backend::Sqlite, super::$name).await;
-                }
-            )*
+macro_rules! on_every_backend {
+    (
+        $(all: [$($all:ident),* $(,)?] $(,)?)?
+        $(persistent: [$($persistent:ident),* $(,)?] $(,)?)?
+        $(memory: [$($memory:ident),* $(,)?] $(,)?)?
+    ) => {
+        mod memory {
+            $($($crate::on_every_backend!(@test Memory $all);)*)?
+            $($($crate::on_every_backend!(@test Memory $memory);)*)?
         }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    $crate::testing::run_on($crate::testing::Backend::Postgres, super::$name)
-                        .await;
-                }
-            )*
+        mod sqlite {
+            $($($crate::on_every_backend!(@test Sqlite $all);)*)?
+            $($($crate::on_every_backend!(@test Sqlite $persistent);)*)?
+        }
+        $crate::__on_postgres!($($($all)*)? $($($persistent)*)?);
+    };
+    (@test $backend:ident $name:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            $crate::testing::run_on($crate::testing::Backend::$backend, super::$name).await;
         }
     };
+}
+
+/// The `postgres` module of [`on_every_backend!`](crate::on_every_backend): present only when
+/// this crate is built with PostgreSQL.
+#[cfg(feature = "postgres")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __on_postgres {
+    ($($name:ident)*) => {
+        mod postgres {
+            $($crate::on_every_backend!(@test Postgres $name);)*
+        }
+    };
+}
+
+/// The `postgres` module of [`on_every_backend!`](crate::on_every_backend): present only when
+/// this crate is built with PostgreSQL.
+#[cfg(not(feature = "postgres"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __on_postgres {
+    ($($name:ident)*) => {};
 }

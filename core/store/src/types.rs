@@ -273,8 +273,25 @@ pub struct EventRecord {
     pub session_id: String,
     /// Event kind label.
     pub kind: String,
+    /// Format version of the payload, as given when appended (1 for events appended without
+    /// one, and for every event older than the version column).
+    pub version: u32,
     /// JSON payload.
     pub payload: serde_json::Value,
     /// When it was appended, Unix milliseconds.
     pub created_at: i64,
+}
+
+/// What [`crate::StoreTx::claim_send_key`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendKeyClaim {
+    /// The key was free and is now bound to the given message.
+    Claimed,
+    /// The key was already bound to this message (the given one was not recorded).
+    Existing {
+        /// Chat JID of the first message.
+        chat: String,
+        /// Id of the first message.
+        message_id: String,
+    },
 }

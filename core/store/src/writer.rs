@@ -106,6 +106,7 @@ impl Writer {
                         )))
                     })?;
             }
+            #[cfg(feature = "postgres")]
             Pools::Postgres(_) => {
                 tokio::spawn(run(pools, cipher, units));
             }

@@ -7,10 +7,10 @@
 //! writes the last seq back before it commits (one statement per event instead of two).
 
 use crate::backend::{Row, args};
-use crate::tx::{SeqCounter, StoreTx, limit};
+use crate::tx::{SeqCounter, StoreTx, limit, to_u32};
 use crate::{EventRecord, StoreError, now_millis};
 
-const COLUMNS: &str = "SELECT seq, session_id, kind, payload, created_at FROM event_log";
+const COLUMNS: &str = "SELECT seq, session_id, kind, version, payload, created_at FROM event_log";
 
 fn decode(row: &Row) -> Result<EventRecord, StoreError> {
     let seq = row.int("seq")?;
@@ -20,6 +20,7 @@ fn decode(row: &Row) -> Result<EventRecord, StoreError> {
             .map_err(|_| StoreError::corrupt("event_log", format!("seq {seq}")))?,
         session_id: row.text("session_id")?,
         kind: row.text("kind")?,
+        version: to_u32("event_log", row.int("version")?)?,
         payload: serde_json::from_str(&payload)
             .map_err(|e| StoreError::corrupt("event_log", e.to_string()))?,
         created_at: row.int("created_at")?,
@@ -44,11 +45,25 @@ impl StoreTx {
 
     /// [`StoreTx::append_event`] with the payload already serialized: `payload` must be one JSON
     /// value (it is stored as given and parsed when read back). Callers that build the payload
-    /// from their own types serialize it once, outside the writer.
+    /// from their own types serialize it once, outside the writer. The payload's format
+    /// version is 1; see [`StoreTx::append_versioned_event_json`].
     pub async fn append_event_json(
         &mut self,
         session_id: &str,
         kind: &str,
+        payload: &str,
+    ) -> Result<u64, StoreError> {
+        self.append_versioned_event_json(session_id, kind, 1, payload)
+            .await
+    }
+
+    /// [`StoreTx::append_event_json`] with the payload's format `version`, handed back as
+    /// [`EventRecord::version`] so readers can decode payloads written by older builds.
+    pub async fn append_versioned_event_json(
+        &mut self,
+        session_id: &str,
+        kind: &str,
+        version: u32,
         payload: &str,
     ) -> Result<u64, StoreError> {
         let now = now_millis();
@@ -71,9 +86,9 @@ impl StoreTx {
                 .int("value")?,
         };
         self.execute(
-            "INSERT INTO event_log (seq, session_id, kind, payload, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-            args![seq, session_id, kind, payload, now],
+            "INSERT INTO event_log (seq, session_id, kind, version, payload, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            args![seq, session_id, kind, i64::from(version), payload, now],
         )
         .await?;
         self.seqs = match self.seqs {
@@ -116,8 +131,10 @@ impl StoreTx {
         rows.iter().map(decode).collect()
     }
 
-    /// Like [`StoreTx::events_since`], for one session's events only.
-    pub async fn session_events_since(
+    /// Like [`StoreTx::events_since`], for one session's events only (replay of one session;
+    /// the events of a deleted session stay readable). `after` is a global seq: start with 0,
+    /// continue with the last seq received.
+    pub async fn events_since_for_session(
         &mut self,
         session_id: &str,
         after: u64,
@@ -127,6 +144,16 @@ impl StoreTx {
         let (after, max) = (cursor(after)?, limit(max)?);
         let rows = self.fetch_all(&sql, args![session_id, after, max]).await?;
         rows.iter().map(decode).collect()
+    }
+
+    /// The same as [`StoreTx::events_since_for_session`] (its former name).
+    pub async fn session_events_since(
+        &mut self,
+        session_id: &str,
+        after: u64,
+        max: u32,
+    ) -> Result<Vec<EventRecord>, StoreError> {
+        self.events_since_for_session(session_id, after, max).await
     }
 
     /// The highest seq ever assigned (0 before the first event), even if pruned since.

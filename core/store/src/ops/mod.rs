@@ -1,11 +1,14 @@
 //! The store's operations, one module per table family, all as methods of [`crate::StoreTx`].
 
+mod consumers;
 mod device;
 mod events;
 mod kv;
 mod mappings;
 mod messages;
+mod send_keys;
 mod sessions;
 mod signal;
 
+pub use send_keys::MAX_SEND_KEY_LEN;
 pub use signal::MAX_PREKEY_ID;

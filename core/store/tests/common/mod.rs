@@ -1,10 +1,14 @@
-//! Test harness: the same test body runs against SQLite (a temp dir) and PostgreSQL (a fresh
-//! database with a random name, dropped afterwards even when the test fails).
+//! Test harness: the same test body runs against a memory store, SQLite (a temp dir) and
+//! PostgreSQL (a fresh database with a random name, dropped afterwards even when the test
+//! fails).
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use openwa_store::testing::{Fixture, TempStore};
+use std::sync::Mutex;
+
+use openwa_store::testing::{Fixture, TempStore, memory_uri};
 use openwa_store::{Database, KeySource, Store, StoreConfig, StoreKey};
+#[cfg(feature = "postgres")]
 use sqlx::Connection;
 
 pub use openwa_store::testing::Backend;
@@ -16,6 +20,9 @@ pub struct TestDb {
     pub url: String,
     pub key: StoreKey,
     pub temp: TempStore,
+    /// On the memory backend, the database of the store [`TestDb::open`] opened last (what
+    /// [`TestDb::raw`] connects to).
+    pub memory: Mutex<Option<String>>,
 }
 
 impl TestDb {
@@ -28,6 +35,7 @@ impl TestDb {
             url: temp.url("store.db"),
             key: StoreKey::generate(),
             temp,
+            memory: Mutex::new(None),
         }
     }
 
@@ -40,12 +48,30 @@ impl TestDb {
     }
 
     pub async fn open(&self) -> Store {
-        Store::open(self.config()).await.unwrap()
+        let store = Store::open(self.config()).await.unwrap();
+        *self.memory.lock().unwrap() = memory_uri(&store);
+        store
     }
 
     /// A direct connection to the database, bypassing the store (to read and damage raw rows).
+    /// On the memory backend, to the database of the store last opened by [`TestDb::open`],
+    /// which must still be open.
     pub async fn raw(&self) -> Raw {
         match self.kind {
+            Backend::Memory => {
+                let uri = self
+                    .memory
+                    .lock()
+                    .unwrap()
+                    .clone()
+                    .expect("no memory store");
+                let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
+                    | rusqlite::OpenFlags::SQLITE_OPEN_URI;
+                let conn = rusqlite::Connection::open_with_flags(uri, flags).unwrap();
+                conn.busy_timeout(std::time::Duration::from_secs(10))
+                    .unwrap();
+                Raw::Sqlite(conn)
+            }
             Backend::Sqlite => {
                 let path = self.url.trim_start_matches("sqlite://");
                 let conn = rusqlite::Connection::open(path).unwrap();
@@ -53,6 +79,7 @@ impl TestDb {
                     .unwrap();
                 Raw::Sqlite(conn)
             }
+            #[cfg(feature = "postgres")]
             Backend::Postgres => {
                 Raw::Postgres(sqlx::PgConnection::connect(&self.url).await.unwrap())
             }
@@ -76,6 +103,7 @@ pub type Boxed<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + 
 /// A raw connection of either backend: SQLite through rusqlite, PostgreSQL through sqlx.
 pub enum Raw {
     Sqlite(rusqlite::Connection),
+    #[cfg(feature = "postgres")]
     Postgres(sqlx::PgConnection),
 }
 
@@ -96,6 +124,7 @@ impl Raw {
                         r.get(0)
                     })
                     .unwrap(),
+                #[cfg(feature = "postgres")]
                 Raw::Postgres(c) => {
                     let mut q = sqlx::query_scalar::<_, Vec<u8>>(sql);
                     for a in args {
@@ -116,6 +145,7 @@ impl Raw {
                         r.get(0)
                     })
                     .unwrap(),
+                #[cfg(feature = "postgres")]
                 Raw::Postgres(c) => {
                     let mut q = sqlx::query_scalar::<_, String>(sql);
                     for a in args {
@@ -148,6 +178,7 @@ impl Raw {
                     c.execute(&lite_sql(sql), rusqlite::params_from_iter(values))
                         .unwrap() as u64
                 }
+                #[cfg(feature = "postgres")]
                 Raw::Postgres(c) => {
                     let mut q = sqlx::query(sql);
                     if let Some(b) = blob {
@@ -165,6 +196,7 @@ impl Raw {
     pub async fn close(self) {
         match self {
             Raw::Sqlite(c) => c.close().map_err(|(_, e)| e).unwrap(),
+            #[cfg(feature = "postgres")]
             Raw::Postgres(c) => c.close().await.unwrap(),
         }
     }

@@ -625,13 +625,34 @@ pub async fn message_pagination(db: Arc<TestDb>) {
     ));
 }
 
+/// Takes a database back to schema version `to` (at least 2): undoes every later migration
+/// except 3's (dropping the table of kept outgoing copies is the caller's to recreate).
+async fn downgrade(raw: &mut crate::common::Raw, to: i64) {
+    let undo: &[(i64, &str)] = &[
+        (6, "DROP TABLE send_keys"),
+        (5, "DROP TABLE event_consumers"),
+        (4, "ALTER TABLE event_log DROP COLUMN version"),
+    ];
+    for (version, sql) in undo {
+        if *version > to {
+            raw.exec(sql, None, &[]).await;
+        }
+    }
+    raw.exec(
+        &format!("DELETE FROM openwa_migrations WHERE version > {to}"),
+        None,
+        &[],
+    )
+    .await;
+}
+
 pub async fn schema_2_loses_its_outgoing_copy(db: Arc<TestDb>) {
     let store = store_with_session(&db).await;
     store.close().await;
-    // Back to version 2: the table of kept outgoing plaintexts, with a row in it.
+    // Back to version 2: the table of kept outgoing plaintexts, with a row in it, and no event
+    // versions.
     let mut raw = db.raw().await;
-    raw.exec("DELETE FROM openwa_migrations WHERE version = 3", None, &[])
-        .await;
+    downgrade(&mut raw, 2).await;
     raw.exec(
         "CREATE TABLE outgoing_messages (session_id TEXT NOT NULL, chat TEXT NOT NULL, \
          id TEXT NOT NULL, payload TEXT NOT NULL, created_at BIGINT NOT NULL, \
@@ -651,9 +672,10 @@ pub async fn schema_2_loses_its_outgoing_copy(db: Arc<TestDb>) {
     store.close().await;
     let mut raw = db.raw().await;
     let catalog = match db.kind {
-        Backend::Sqlite => {
+        Backend::Memory | Backend::Sqlite => {
             "SELECT CAST(COUNT(*) AS TEXT) FROM sqlite_master WHERE name = $1 AND type = 'table'"
         }
+        #[cfg(feature = "postgres")]
         Backend::Postgres => {
             "SELECT CAST(COUNT(*) AS TEXT) FROM information_schema.tables WHERE table_name = $1"
         }
@@ -665,7 +687,7 @@ pub async fn schema_2_loses_its_outgoing_copy(db: Arc<TestDb>) {
             &[]
         )
         .await,
-        "3"
+        openwa_store::SCHEMA_VERSION.to_string()
     );
     raw.close().await;
 }
@@ -1256,6 +1278,11 @@ pub async fn group_commit_isolates_failures_and_orders_hooks(db: Arc<TestDb>) {
         .map(|e| e.seq)
         .collect();
     assert_eq!(logged, (1..=n).collect::<Vec<_>>());
+    if db.kind == Backend::Memory {
+        // Nothing to reopen: a memory store's data ends with it.
+        store.close().await;
+        return;
+    }
     // The group's counter was written back: seqs continue after a reopen.
     store.close().await;
     let reopened = db.open().await;
@@ -1291,5 +1318,520 @@ pub async fn writes_are_queued_in_call_order(db: Arc<TestDb>) {
     let hooked = hooked.lock().unwrap().clone();
     let expected: Vec<(u64, u64)> = (0..20).zip(seqs).collect();
     assert_eq!(hooked, expected);
+    store.close().await;
+}
+
+/// Counts the tables of the memory database `uri` through a connection of its own (which
+/// creates an empty database of that name if none exists any more).
+fn memory_tables(uri: &str) -> i64 {
+    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
+        | rusqlite::OpenFlags::SQLITE_OPEN_CREATE
+        | rusqlite::OpenFlags::SQLITE_OPEN_URI;
+    let conn = rusqlite::Connection::open_with_flags(uri, flags).unwrap();
+    let n = conn
+        .query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get(0))
+        .unwrap();
+    conn.close().unwrap();
+    n
+}
+
+/// A memory store writes nothing to disk, and its data is gone once it is closed, or dropped.
+pub async fn memory_data_ends_with_the_store(db: Arc<TestDb>) {
+    let store = store_with_session(&db).await;
+    let uri = openwa_store::testing::memory_uri(&store).unwrap();
+    let name = uri
+        .trim_start_matches("file:")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    // A write transaction in progress: memdb keeps even the rollback journal in memory.
+    let mut tx = store.begin().await.unwrap();
+    tx.put_signal_session(S, "bob.0", b"r").await.unwrap();
+    for file in [
+        name.clone(),
+        format!("{name}-journal"),
+        format!("{name}-wal"),
+    ] {
+        assert!(!std::path::Path::new(&file).exists(), "{file} exists");
+    }
+    tx.commit().await.unwrap();
+    assert!(memory_tables(&uri) > 0);
+    store.close().await;
+    assert_eq!(memory_tables(&uri), 0);
+    assert!(
+        std::fs::read_dir(&db.temp.dir).unwrap().next().is_none(),
+        "files in the test dir"
+    );
+
+    // Dropped without close: the writer thread ends and takes the last connection with it.
+    let store = db.open().await;
+    store.create_session(S, "new").await.unwrap();
+    let uri = openwa_store::testing::memory_uri(&store).unwrap();
+    drop(store);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while memory_tables(&uri) != 0 {
+        assert!(std::time::Instant::now() < deadline, "memory database kept");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    // Opening again is a new, empty store.
+    let store = db.open().await;
+    assert!(store.list_sessions().await.unwrap().is_empty());
+    store.close().await;
+}
+
+/// Two memory stores open at once never see each other's data, even under one key.
+pub async fn memory_stores_are_isolated(db: Arc<TestDb>) {
+    let one = store_with_session(&db).await;
+    let two = store_with_session(&db).await;
+    assert_ne!(
+        openwa_store::testing::memory_uri(&one),
+        openwa_store::testing::memory_uri(&two)
+    );
+    one.put_kv(S, "k", b"one").await.unwrap();
+    two.put_kv(S, "k", b"two").await.unwrap();
+    one.create_session("only-one", "new").await.unwrap();
+    assert_eq!(
+        one.get_kv(S, "k").await.unwrap().as_deref(),
+        Some(&b"one"[..])
+    );
+    assert_eq!(
+        two.get_kv(S, "k").await.unwrap().as_deref(),
+        Some(&b"two"[..])
+    );
+    assert!(two.get_session("only-one").await.unwrap().is_none());
+    assert_eq!(one.append_event(S, "e", &json!(1)).await.unwrap(), 1);
+    assert_eq!(two.append_event(S, "e", &json!(1)).await.unwrap(), 1);
+    one.close().await;
+    assert_eq!(
+        two.get_kv(S, "k").await.unwrap().as_deref(),
+        Some(&b"two"[..])
+    );
+    two.close().await;
+}
+
+/// `Store::session` scopes every call to one session; its writes are the store's.
+pub async fn session_handle_scopes_calls(db: Arc<TestDb>) {
+    let store = db.open().await;
+    let alice = store.session(S);
+    let bob = store.session("bob");
+    assert_eq!(alice.id(), S);
+    assert_eq!(alice.create("new").await.unwrap().id, S);
+    bob.create("new").await.unwrap();
+    alice.set_state("connected").await.unwrap();
+    assert_eq!(alice.record().await.unwrap().unwrap().state, "connected");
+
+    alice.put_device(&device(1)).await.unwrap();
+    assert_eq!(alice.get_device().await.unwrap(), Some(device(1)));
+    assert_eq!(store.get_device(S).await.unwrap(), Some(device(1)));
+    assert!(bob.get_device().await.unwrap().is_none());
+    alice.put_kv("k", b"v").await.unwrap();
+    assert_eq!(alice.get_kv("k").await.unwrap().as_deref(), Some(&b"v"[..]));
+    assert!(bob.get_kv("k").await.unwrap().is_none());
+    alice
+        .put_lid_mapping("1@lid", "2@s.whatsapp.net")
+        .await
+        .unwrap();
+    assert_eq!(
+        alice.pn_for_lid("1@lid").await.unwrap().as_deref(),
+        Some("2@s.whatsapp.net")
+    );
+    assert_eq!(alice.allocate_prekey_ids(2).await.unwrap(), [1, 2]);
+    assert_eq!(bob.allocate_prekey_ids(1).await.unwrap(), [1]);
+
+    // A message of another session is refused.
+    let mut foreign = message("c", "m0", 1);
+    foreign.session_id = "bob".to_owned();
+    assert!(matches!(
+        alice.insert_message(&foreign).await,
+        Err(StoreError::InvalidArgument(_))
+    ));
+    assert_eq!(
+        alice.insert_message(&message("c", "m1", 1)).await.unwrap(),
+        InsertOutcome::Inserted
+    );
+
+    // A group-commit unit scoped to the session.
+    let seq = alice
+        .write(
+            |mut tx| {
+                Box::pin(async move {
+                    tx.put_signal_session("carol.0", b"r").await?;
+                    tx.insert_message(&message("c", "m2", 2)).await?;
+                    tx.append_event("sent", &json!({"id": "m2"})).await
+                })
+            },
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        alice
+            .get_signal_session("carol.0")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(&b"r"[..])
+    );
+    assert!(alice.get_message("c", "m2").await.unwrap().is_some());
+    let events = alice.session_events_since(0, 10).await.unwrap();
+    assert_eq!(events.last().map(|e| e.seq), Some(seq));
+    assert!(bob.session_events_since(0, 10).await.unwrap().is_empty());
+
+    // A transaction begun on the store, seen by the session.
+    let mut tx = store.begin().await.unwrap();
+    alice.scope(&mut tx).put_kv("k2", b"v2").await.unwrap();
+    bob.scope(&mut tx).put_kv("k2", b"b2").await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        alice.get_kv("k2").await.unwrap().as_deref(),
+        Some(&b"v2"[..])
+    );
+    assert_eq!(bob.get_kv("k2").await.unwrap().as_deref(), Some(&b"b2"[..]));
+
+    assert!(alice.delete().await.unwrap());
+    assert!(alice.record().await.unwrap().is_none());
+    assert!(bob.record().await.unwrap().is_some());
+    store.close().await;
+}
+
+/// A schema-3 database (events without a version) migrates with its events readable, as
+/// version 1, and seqs continuing.
+pub async fn schema_3_events_read_as_version_1(db: Arc<TestDb>) {
+    let store = store_with_session(&db).await;
+    assert_eq!(
+        store
+            .append_event(S, "old", &json!({"n": 1}))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .append_event(S, "old", &json!({"n": 2}))
+            .await
+            .unwrap(),
+        2
+    );
+    store.close().await;
+    let mut raw = db.raw().await;
+    downgrade(&mut raw, 3).await;
+    raw.close().await;
+    let store = db.open().await;
+    let events = store.events_since(0, 10).await.unwrap();
+    assert_eq!(events.len(), 2);
+    for (i, event) in events.iter().enumerate() {
+        assert_eq!(event.seq, i as u64 + 1);
+        assert_eq!(event.version, 1);
+        assert_eq!(event.kind, "old");
+        assert_eq!(event.payload, json!({"n": i + 1}));
+    }
+    let seq = store
+        .append_versioned_event_json(S, "new", 2, r#"{"n":3}"#)
+        .await
+        .unwrap();
+    assert_eq!(seq, 3);
+    let new = store.events_since_for_session(S, 2, 10).await.unwrap();
+    assert_eq!((new.len(), new[0].version), (1, 2));
+    store.close().await;
+    let mut raw = db.raw().await;
+    assert_eq!(
+        raw.text(
+            "SELECT CAST(MAX(version) AS TEXT) FROM openwa_migrations",
+            &[]
+        )
+        .await,
+        openwa_store::SCHEMA_VERSION.to_string()
+    );
+    raw.close().await;
+}
+
+/// Events carry their payload version; one session's events replay on their own, also after
+/// the session is deleted.
+pub async fn event_versions_and_session_replay(db: Arc<TestDb>) {
+    let store = db.open().await;
+    store.create_session("a", "new").await.unwrap();
+    store.create_session("b", "new").await.unwrap();
+    let a = store.session("a");
+    assert_eq!(a.append_event("k", &json!(1)).await.unwrap(), 1);
+    assert_eq!(
+        store
+            .append_versioned_event_json("b", "k", 7, "[2]")
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(store.append_event_json("a", "k", "3").await.unwrap(), 3);
+    let mut tx = store.begin().await.unwrap();
+    let seq = tx
+        .append_versioned_event_json("a", "k", u32::MAX, "{}")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(seq, 4);
+    let seqs = |events: &[openwa_store::EventRecord]| -> Vec<(u64, u32)> {
+        events.iter().map(|e| (e.seq, e.version)).collect()
+    };
+    let all = store.events_since(0, 10).await.unwrap();
+    assert_eq!(seqs(&all), [(1, 1), (2, 7), (3, 1), (4, u32::MAX)]);
+    assert_eq!(all[1].payload, json!([2]));
+    let a_events = store.events_since_for_session("a", 0, 10).await.unwrap();
+    assert_eq!(seqs(&a_events), [(1, 1), (3, 1), (4, u32::MAX)]);
+    // Paging: the cursor is the last seq received.
+    let page = store.events_since_for_session("a", 0, 2).await.unwrap();
+    assert_eq!(seqs(&page), [(1, 1), (3, 1)]);
+    let page = store.events_since_for_session("a", 3, 2).await.unwrap();
+    assert_eq!(seqs(&page), [(4, u32::MAX)]);
+    assert_eq!(
+        seqs(&a.events_since_for_session(1, 10).await.unwrap()),
+        [(3, 1), (4, u32::MAX)]
+    );
+    assert!(matches!(
+        store.events_since_for_session("a", 0, 0).await,
+        Err(StoreError::InvalidArgument(_))
+    ));
+    // Deleting a session keeps its events.
+    assert!(store.delete_session("a").await.unwrap());
+    assert_eq!(
+        seqs(&store.events_since_for_session("a", 0, 10).await.unwrap()),
+        [(1, 1), (3, 1), (4, u32::MAX)]
+    );
+    assert_eq!(
+        seqs(&store.events_since_for_session("b", 0, 10).await.unwrap()),
+        [(2, 7)]
+    );
+    store.close().await;
+}
+
+/// Consumers: registration is idempotent and keeps the scope, acks only move forward.
+pub async fn event_consumers(db: Arc<TestDb>) {
+    let store = store_with_session(&db).await;
+    assert_eq!(store.consumer_position("webhook").await.unwrap(), None);
+    assert_eq!(
+        store.register_consumer("webhook", None, 0).await.unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .register_consumer("alice-ui", Some(S), 5)
+            .await
+            .unwrap(),
+        5
+    );
+    assert_eq!(
+        store.consumer_position("alice-ui").await.unwrap(),
+        Some((Some(S.to_owned()), 5))
+    );
+    // Again, with another start: the position stays.
+    assert_eq!(store.ack_consumer("webhook", 3).await.unwrap(), 3);
+    assert_eq!(
+        store.register_consumer("webhook", None, 0).await.unwrap(),
+        3
+    );
+    assert_eq!(
+        store.register_consumer("webhook", None, 9).await.unwrap(),
+        3
+    );
+    // Another scope under the same name is refused and changes nothing.
+    for scope in [Some(S), Some("bob")] {
+        assert!(matches!(
+            store.register_consumer("webhook", scope, 0).await,
+            Err(StoreError::Conflict(_))
+        ));
+    }
+    assert!(matches!(
+        store.register_consumer("alice-ui", None, 0).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.consumer_position("webhook").await.unwrap(),
+        Some((None, 3))
+    );
+    // Acks never go backwards.
+    assert_eq!(store.ack_consumer("webhook", 10).await.unwrap(), 10);
+    assert_eq!(store.ack_consumer("webhook", 7).await.unwrap(), 10);
+    assert_eq!(store.ack_consumer("webhook", 10).await.unwrap(), 10);
+    assert_eq!(store.ack_consumer("webhook", 11).await.unwrap(), 11);
+    assert_eq!(
+        store.consumer_position("webhook").await.unwrap(),
+        Some((None, 11))
+    );
+    assert!(matches!(
+        store.ack_consumer("nobody", 1).await,
+        Err(StoreError::NotFound(_))
+    ));
+    // In a unit of work, with the events it processed.
+    let position = store
+        .write(
+            |tx| {
+                Box::pin(async move {
+                    let seq = tx.append_event(S, "k", &json!(1)).await?;
+                    tx.ack_consumer("alice-ui", seq + 100).await
+                })
+            },
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(position, 101);
+    // A consumer outlives its session.
+    store.delete_session(S).await.unwrap();
+    assert_eq!(
+        store.consumer_position("alice-ui").await.unwrap(),
+        Some((Some(S.to_owned()), 101))
+    );
+    assert!(store.delete_consumer("alice-ui").await.unwrap());
+    assert!(!store.delete_consumer("alice-ui").await.unwrap());
+    assert_eq!(store.consumer_position("alice-ui").await.unwrap(), None);
+    // Registered again: from its new start.
+    assert_eq!(
+        store.register_consumer("alice-ui", None, 2).await.unwrap(),
+        2
+    );
+    store.close().await;
+}
+
+/// An acknowledged position is durable: it survives a reopen, and still never goes back.
+pub async fn consumer_ack_survives_reopen(db: Arc<TestDb>) {
+    let store = db.open().await;
+    store.register_consumer("c", None, 0).await.unwrap();
+    store.ack_consumer("c", 42).await.unwrap();
+    store.close().await;
+    let store = db.open().await;
+    assert_eq!(
+        store.consumer_position("c").await.unwrap(),
+        Some((None, 42))
+    );
+    assert_eq!(store.register_consumer("c", None, 0).await.unwrap(), 42);
+    assert_eq!(store.ack_consumer("c", 41).await.unwrap(), 42);
+    store.close().await;
+    let store = db.open().await;
+    assert_eq!(
+        store.consumer_position("c").await.unwrap(),
+        Some((None, 42))
+    );
+    store.close().await;
+}
+
+/// Idempotency keys: the first claim binds the key, later ones answer the first message; the
+/// claim commits (or not) with the message it was made with.
+pub async fn send_keys(db: Arc<TestDb>) {
+    use openwa_store::{MAX_SEND_KEY_LEN, SendKeyClaim};
+    let store = store_with_session(&db).await;
+    store.create_session("bob", "new").await.unwrap();
+    assert_eq!(store.send_key(S, "k1").await.unwrap(), None);
+    assert_eq!(
+        store.claim_send_key(S, "k1", "c@s", "M1").await.unwrap(),
+        SendKeyClaim::Claimed
+    );
+    let first = SendKeyClaim::Existing {
+        chat: "c@s".to_owned(),
+        message_id: "M1".to_owned(),
+    };
+    assert_eq!(
+        store.claim_send_key(S, "k1", "d@s", "M2").await.unwrap(),
+        first
+    );
+    assert_eq!(
+        store.send_key(S, "k1").await.unwrap(),
+        Some(("c@s".to_owned(), "M1".to_owned()))
+    );
+    // Keys are per session.
+    let bob = store.session("bob");
+    assert_eq!(
+        bob.claim_send_key("k1", "e@s", "M3").await.unwrap(),
+        SendKeyClaim::Claimed
+    );
+    assert_eq!(
+        bob.send_key("k1").await.unwrap(),
+        Some(("e@s".to_owned(), "M3".to_owned()))
+    );
+
+    // Stored with the outgoing message: a retried send finds the first message and stores
+    // nothing.
+    let send = |key: &'static str, id: &'static str| {
+        store.write(
+            move |tx| {
+                Box::pin(async move {
+                    let claim = tx.claim_send_key(S, key, "c@s", id).await?;
+                    if claim == SendKeyClaim::Claimed {
+                        tx.insert_message(&message("c@s", id, 1)).await?;
+                    }
+                    Ok(claim)
+                })
+            },
+            |_| {},
+        )
+    };
+    assert_eq!(send("k2", "M10").await.unwrap(), SendKeyClaim::Claimed);
+    assert_eq!(
+        send("k2", "M11").await.unwrap(),
+        SendKeyClaim::Existing {
+            chat: "c@s".to_owned(),
+            message_id: "M10".to_owned()
+        }
+    );
+    assert!(store.get_message(S, "c@s", "M10").await.unwrap().is_some());
+    assert!(store.get_message(S, "c@s", "M11").await.unwrap().is_none());
+    // A unit that fails after claiming leaves the key free.
+    let failed = store
+        .write(
+            |tx| {
+                Box::pin(async move {
+                    tx.claim_send_key(S, "k3", "c@s", "M20").await?;
+                    tx.insert_message(&message("c@s", "M20", 1)).await?;
+                    Err::<(), _>(StoreError::InvalidArgument("boom".to_owned()))
+                })
+            },
+            |_| {},
+        )
+        .await;
+    assert!(failed.is_err());
+    assert_eq!(store.send_key(S, "k3").await.unwrap(), None);
+    assert!(store.get_message(S, "c@s", "M20").await.unwrap().is_none());
+
+    // Lengths, in bytes.
+    let longest = "é".repeat(MAX_SEND_KEY_LEN / 2);
+    assert_eq!(longest.len(), MAX_SEND_KEY_LEN);
+    assert_eq!(
+        store
+            .claim_send_key(S, &longest, "c@s", "M30")
+            .await
+            .unwrap(),
+        SendKeyClaim::Claimed
+    );
+    for bad in [String::new(), format!("{longest}x"), "k".repeat(1000)] {
+        assert!(matches!(
+            store.claim_send_key(S, &bad, "c@s", "M31").await,
+            Err(StoreError::InvalidArgument(_))
+        ));
+        assert!(matches!(
+            store.send_key(S, &bad).await,
+            Err(StoreError::InvalidArgument(_))
+        ));
+    }
+    // The session must exist; deleting it deletes its keys.
+    assert!(matches!(
+        store.claim_send_key("ghost", "k", "c@s", "M").await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(store.delete_session("bob").await.unwrap());
+    store.create_session("bob", "new").await.unwrap();
+    assert_eq!(bob.send_key("k1").await.unwrap(), None);
+
+    // Pruning by age.
+    assert_eq!(store.prune_send_keys(0).await.unwrap(), 0);
+    assert!(store.send_key(S, "k1").await.unwrap().is_some());
+    let later = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+        + 60_000;
+    assert_eq!(store.prune_send_keys(later).await.unwrap(), 3);
+    assert_eq!(store.send_key(S, "k1").await.unwrap(), None);
+    assert_eq!(
+        store.claim_send_key(S, "k1", "f@s", "M40").await.unwrap(),
+        SendKeyClaim::Claimed
+    );
     store.close().await;
 }
