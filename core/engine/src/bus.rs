@@ -7,7 +7,7 @@
 //! Publishing never waits: a subscriber that falls more than the buffer behind loses the oldest
 //! events and gets [`EventKind::Lagged`] instead, and can replay them from the log.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -38,6 +38,13 @@ pub trait EventLog: Send + Sync + fmt::Debug {
     ) -> LogFuture<'static, Event>;
     /// Events with `seq > cursor`, oldest first, at most `limit`.
     fn since(&self, cursor: u64, limit: usize) -> LogFuture<'_, Vec<Event>>;
+    /// Events of `session` with `seq > cursor`, oldest first, at most `limit`.
+    fn since_session<'a>(
+        &'a self,
+        session: &'a str,
+        cursor: u64,
+        limit: usize,
+    ) -> LogFuture<'a, Vec<Event>>;
     /// The highest seq assigned so far (0 when none), so seqs continue after a restart.
     fn last_seq(&self) -> LogFuture<'_, u64>;
 }
@@ -95,13 +102,19 @@ impl MemoryEventLog {
         Ok(event)
     }
 
-    fn since_now(&self, cursor: u64, limit: usize) -> Result<Vec<Event>, Error> {
+    fn since_now(
+        &self,
+        session: Option<&str>,
+        cursor: u64,
+        limit: usize,
+    ) -> Result<Vec<Event>, Error> {
         let inner = self.lock()?;
         let start = inner.events.partition_point(|e| e.seq <= cursor);
         Ok(inner
             .events
             .iter()
             .skip(start)
+            .filter(|e| session.is_none_or(|s| s == e.session_id))
             .take(limit)
             .cloned()
             .collect())
@@ -121,7 +134,17 @@ impl EventLog for MemoryEventLog {
     }
 
     fn since(&self, cursor: u64, limit: usize) -> LogFuture<'_, Vec<Event>> {
-        let result = self.since_now(cursor, limit);
+        let result = self.since_now(None, cursor, limit);
+        Box::pin(async move { result })
+    }
+
+    fn since_session<'a>(
+        &'a self,
+        session: &'a str,
+        cursor: u64,
+        limit: usize,
+    ) -> LogFuture<'a, Vec<Event>> {
+        let result = self.since_now(Some(session), cursor, limit);
         Box::pin(async move { result })
     }
 
@@ -131,11 +154,15 @@ impl EventLog for MemoryEventLog {
     }
 }
 
-/// Hands durable events to the subscribers of one bus. Event logs call it in seq order (see
-/// [`EventLog::append`]). Cheap to clone.
+/// Hands durable events to the subscribers of one bus: every event to the manager-wide channel,
+/// and each session's events to that session's own channel (made when a stream of that session
+/// first subscribes), so a busy session never makes another session's stream lag. Event logs
+/// call it in seq order (see [`EventLog::append`]). Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Publisher {
     sender: broadcast::Sender<Event>,
+    sessions: Arc<Mutex<HashMap<String, broadcast::Sender<Event>>>>,
+    capacity: usize,
     last_seq: Arc<AtomicU64>,
 }
 
@@ -143,8 +170,31 @@ impl Publisher {
     /// Delivers `event` (already durable in the log) to every subscriber.
     pub fn publish(&self, event: &Event) {
         self.last_seq.fetch_max(event.seq, Ordering::SeqCst);
+        if let Ok(mut sessions) = self.sessions.lock()
+            && let Some(channel) = sessions.get(&event.session_id)
+        {
+            if channel.receiver_count() == 0 {
+                sessions.remove(&event.session_id);
+            } else {
+                let _ = channel.send(event.clone());
+            }
+        }
         // No receivers is fine: the event is in the log.
         let _ = self.sender.send(event.clone());
+    }
+
+    fn subscribe(&self, session: Option<&str>) -> broadcast::Receiver<Event> {
+        let Some(session) = session else {
+            return self.sender.subscribe();
+        };
+        let mut sessions = match self.sessions.lock() {
+            Ok(sessions) => sessions,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        sessions
+            .entry(session.to_owned())
+            .or_insert_with(|| broadcast::channel(self.capacity).0)
+            .subscribe()
     }
 }
 
@@ -156,13 +206,16 @@ pub struct EventBus {
 }
 
 impl EventBus {
-    /// A bus with a broadcast buffer of `capacity` events, continuing the log's seqs.
+    /// A bus with broadcast buffers of `capacity` events, continuing the log's seqs.
     pub async fn new(log: Arc<dyn EventLog>, capacity: usize) -> Result<Self, Error> {
         let last_seq = log.last_seq().await?;
-        let (sender, _) = broadcast::channel(capacity.max(1));
+        let capacity = capacity.max(1);
+        let (sender, _) = broadcast::channel(capacity);
         Ok(EventBus {
             publisher: Publisher {
                 sender,
+                sessions: Arc::new(Mutex::new(HashMap::new())),
+                capacity,
                 last_seq: Arc::new(AtomicU64::new(last_seq)),
             },
             log,
@@ -183,21 +236,39 @@ impl EventBus {
         &self.publisher
     }
 
-    /// A new subscription to every event published from now on; `session` limits it to one
-    /// session.
+    /// A live subscription to every event published from now on (`session`: that session's
+    /// only). A subscriber that falls behind gets [`EventKind::Lagged`].
     pub fn subscribe(&self, session: Option<String>) -> EventStream {
-        EventStream {
-            inner: tokio::sync::Mutex::new(StreamInner {
-                receiver: self.publisher.sender.subscribe(),
-                session,
-                last_seq: self.last_seq(),
-            }),
-        }
+        let receiver = self.publisher.subscribe(session.as_deref());
+        EventStream::new(receiver, session, self.last_seq(), None)
+    }
+
+    /// A stream of the events after `cursor` (`session`: that session's only): it replays them
+    /// from the log, then continues live, with no gap and no duplicate. It never lags: when it
+    /// falls behind the live buffer it reads the log again.
+    pub fn subscribe_from(&self, session: Option<String>, cursor: u64) -> EventStream {
+        // Subscribe before reading the log: whatever is published meanwhile is either in the
+        // log page or in the receiver (or both; seqs tell the duplicates apart).
+        let receiver = self.publisher.subscribe(session.as_deref());
+        let replay = Replay {
+            log: self.log.clone(),
+        };
+        EventStream::new(receiver, session, cursor, Some(replay))
     }
 
     /// Replays logged events after `cursor`, oldest first, at most `limit`.
     pub async fn since(&self, cursor: u64, limit: usize) -> Result<Vec<Event>, Error> {
         self.log.since(cursor, limit).await
+    }
+
+    /// Replays logged events of `session` after `cursor`, oldest first, at most `limit`.
+    pub async fn since_session(
+        &self,
+        session: &str,
+        cursor: u64,
+        limit: usize,
+    ) -> Result<Vec<Event>, Error> {
+        self.log.since_session(session, cursor, limit).await
     }
 
     /// The seq of the newest published event.
@@ -206,37 +277,124 @@ impl EventBus {
     }
 }
 
+/// Where a resumable stream reads what it has not seen live.
+#[derive(Debug, Clone)]
+struct Replay {
+    log: Arc<dyn EventLog>,
+}
+
+/// Events a resumable stream reads from the log at a time.
+const REPLAY_PAGE: usize = 256;
+
+/// Where a durable consumer's position is kept (see `SessionManager::consumer`).
+pub(crate) type AckFn = Box<dyn Fn(u64) -> LogFuture<'static, ()> + Send + Sync + 'static>;
+
 /// A subscription to events. `next()` never blocks the engine: it only waits for new events.
-#[derive(Debug)]
 pub struct EventStream {
     inner: tokio::sync::Mutex<StreamInner>,
+    ack: Option<AckFn>,
+}
+
+impl fmt::Debug for EventStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStream")
+            .field("durable", &self.ack.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug)]
 struct StreamInner {
     receiver: broadcast::Receiver<Event>,
     session: Option<String>,
+    /// The seq of the last event delivered (or the cursor the stream started from).
     last_seq: u64,
+    /// Set for resumable streams.
+    replay: Option<Replay>,
+    /// Whether the log may hold events this stream has not delivered.
+    behind: bool,
+    /// Events read from the log, not delivered yet.
+    buffer: VecDeque<Event>,
 }
 
 impl EventStream {
-    /// The next event; `None` once the manager is closed. If this subscriber fell behind, the
-    /// next event is `Lagged { missed }` whose `seq` is the cursor for `events_since`.
+    fn new(
+        receiver: broadcast::Receiver<Event>,
+        session: Option<String>,
+        last_seq: u64,
+        replay: Option<Replay>,
+    ) -> Self {
+        let behind = replay.is_some();
+        EventStream {
+            inner: tokio::sync::Mutex::new(StreamInner {
+                receiver,
+                session,
+                last_seq,
+                replay,
+                behind,
+                buffer: VecDeque::new(),
+            }),
+            ack: None,
+        }
+    }
+
+    /// Makes this stream a durable consumer's: `ack` stores its position.
+    pub(crate) fn with_ack(mut self, ack: AckFn) -> Self {
+        self.ack = Some(ack);
+        self
+    }
+
+    /// The next event; `None` once the manager is closed. A live stream (`events()`) that fell
+    /// behind gets `Lagged { missed }` whose `seq` is the cursor for `events_since`; a stream
+    /// started from a cursor (`events_from`, a consumer) reads what it missed from the log.
     pub async fn next(&self) -> Option<Event> {
         let mut inner = self.inner.lock().await;
         loop {
+            if let Some(event) = inner.buffer.pop_front() {
+                inner.last_seq = event.seq;
+                return Some(event);
+            }
+            if inner.behind
+                && let Some(replay) = inner.replay.clone()
+            {
+                let page = match &inner.session {
+                    Some(session) => {
+                        replay
+                            .log
+                            .since_session(session, inner.last_seq, REPLAY_PAGE)
+                            .await
+                    }
+                    None => replay.log.since(inner.last_seq, REPLAY_PAGE).await,
+                };
+                match page {
+                    Ok(page) => {
+                        inner.behind = page.len() == REPLAY_PAGE;
+                        inner.buffer.extend(page);
+                    }
+                    Err(err) => {
+                        tracing::warn!(%err, "event replay failed; retrying");
+                        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                    }
+                }
+                continue;
+            }
             match inner.receiver.recv().await {
+                Ok(event) if event.seq <= inner.last_seq => {}
                 Ok(event) => {
-                    inner.last_seq = event.seq;
                     if inner
                         .session
                         .as_ref()
                         .is_none_or(|s| *s == event.session_id)
                     {
+                        inner.last_seq = event.seq;
                         return Some(event);
                     }
                 }
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    if inner.replay.is_some() {
+                        inner.behind = true;
+                        continue;
+                    }
                     return Some(Event {
                         session_id: inner.session.clone().unwrap_or_default(),
                         seq: inner.last_seq,
@@ -246,6 +404,23 @@ impl EventStream {
                 }
                 Err(broadcast::error::RecvError::Closed) => return None,
             }
+        }
+    }
+
+    /// The next event if one is ready now, without waiting.
+    pub fn try_next(&self) -> Option<Event> {
+        futures_util::FutureExt::now_or_never(self.next()).flatten()
+    }
+
+    /// Stores a durable consumer's position: after a restart (or a crash), the consumer resumes
+    /// after `seq`. Positions only move forward. Only a consumer's stream
+    /// (`SessionManager::consumer`) has a position: any other gets `invalid_argument`.
+    pub async fn ack(&self, seq: u64) -> Result<(), Error> {
+        match &self.ack {
+            Some(ack) => ack(seq).await,
+            None => Err(Error::invalid_argument(
+                "only a durable consumer's stream can be acknowledged",
+            )),
         }
     }
 }
@@ -393,6 +568,14 @@ mod tests {
             }
             fn since(&self, cursor: u64, limit: usize) -> LogFuture<'_, Vec<Event>> {
                 self.inner.since(cursor, limit)
+            }
+            fn since_session<'a>(
+                &'a self,
+                session: &'a str,
+                cursor: u64,
+                limit: usize,
+            ) -> LogFuture<'a, Vec<Event>> {
+                self.inner.since_session(session, cursor, limit)
             }
             fn last_seq(&self) -> LogFuture<'_, u64> {
                 self.inner.last_seq()

@@ -111,8 +111,18 @@ pub enum EventKind {
     /// never waits for a slow consumer). Replay them with `events_since(seq)`; the stream
     /// continues with newer events.
     Lagged {
-        /// How many events were skipped (for a per-session stream: events of all sessions).
+        /// How many events were skipped.
         missed: u64,
+    },
+    /// A logged event this build cannot read (written by a newer version, or damaged). Replay
+    /// reports it in its place and goes on with the next event.
+    Unreadable {
+        /// The event's type name as logged.
+        name: String,
+        /// The payload format version it was logged with.
+        version: u32,
+        /// Why it could not be read.
+        error: String,
     },
 }
 
@@ -129,6 +139,7 @@ impl EventKind {
             EventKind::MessageStatus { .. } => "message_status",
             EventKind::Receipt { .. } => "receipt",
             EventKind::Lagged { .. } => "lagged",
+            EventKind::Unreadable { .. } => "unreadable",
         }
     }
 }

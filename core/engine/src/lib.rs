@@ -19,6 +19,7 @@ pub mod manager;
 pub(crate) mod messaging;
 pub(crate) mod persist;
 pub(crate) mod prekeys;
+#[cfg(feature = "qr")]
 pub mod qr;
 pub(crate) mod receive;
 pub(crate) mod session;
@@ -40,6 +41,8 @@ pub use event::{
 pub use ids::{ChatKind, parse_chat_id, parse_phone_number};
 pub use manager::SessionManager;
 pub use messaging::MessagePage;
+pub use messaging::send::SendOptions;
+#[cfg(feature = "qr")]
 pub use qr::{qr_png, qr_terminal};
 pub use session::{Session, SessionInfo};
 

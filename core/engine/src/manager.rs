@@ -214,6 +214,48 @@ impl SessionManager {
         self.bus.since(cursor, limit).await
     }
 
+    /// Every event of every session after `cursor`: replayed from the log, then live, with no
+    /// gap and no duplicate (pass the last seq you processed; 0 for the whole log).
+    pub fn events_from(&self, cursor: u64) -> EventStream {
+        self.bus.subscribe_from(None, cursor)
+    }
+
+    /// A named durable consumer of the events of every session (`session: None`) or of one
+    /// session. Its stream starts right after the consumer's stored position — at the start of
+    /// the log for a new consumer — replays the log and continues live; `EventStream::ack(seq)`
+    /// stores the position, so after a restart or a crash the consumer resumes after the last
+    /// acknowledged event. A name is bound to its scope: opening it with another one is
+    /// `invalid_argument`. Needs a persistent store (`unsupported` with the memory backend).
+    pub async fn consumer(&self, name: &str, session: Option<&str>) -> Result<EventStream, Error> {
+        if name.is_empty() || name.len() > MAX_SESSION_ID_LEN {
+            return Err(Error::invalid_argument(format!(
+                "a consumer name is 1-{MAX_SESSION_ID_LEN} bytes"
+            )));
+        }
+        let Some(store) = &self.store else {
+            return Err(Error::new(
+                ErrorCode::Unsupported,
+                "durable consumers need a persistent store",
+            ));
+        };
+        if let Some(session) = session {
+            self.get(session).await?;
+        }
+        let position = store.register_consumer(name, session, 0).await?;
+        let (store, name) = (store.clone(), name.to_owned());
+        let ack: crate::bus::AckFn = Box::new(move |seq| {
+            let (store, name) = (store.clone(), name.clone());
+            Box::pin(async move {
+                store.ack_consumer(&name, seq).await?;
+                Ok(())
+            })
+        });
+        Ok(self
+            .bus
+            .subscribe_from(session.map(str::to_owned), position)
+            .with_ack(ack))
+    }
+
     /// The seq of the newest event (a cursor for `events_since`).
     pub fn last_seq(&self) -> u64 {
         self.bus.last_seq()

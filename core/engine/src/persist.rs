@@ -36,7 +36,15 @@ pub async fn open_store(config: &StoreConfig) -> Result<Option<Arc<Store>>, Erro
     let database = match &config.backend {
         StoreBackend::Memory => return Ok(None),
         StoreBackend::Sqlite { path } => Database::Sqlite(path.clone()),
+        #[cfg(feature = "postgres")]
         StoreBackend::Postgres { url } => Database::Postgres(url.clone()),
+        #[cfg(not(feature = "postgres"))]
+        StoreBackend::Postgres { .. } => {
+            return Err(Error::new(
+                ErrorCode::Unsupported,
+                "this build of openwa has no PostgreSQL backend (cargo feature `postgres`)",
+            ));
+        }
     };
     let key = match &config.at_rest_key {
         Some(AtRestKey::Bytes { key }) => {
@@ -70,14 +78,31 @@ impl StoreEventLog {
     }
 }
 
-fn event_from_record(record: openwa_store::EventRecord) -> Result<Event, Error> {
-    let kind: EventKind = serde_json::from_value(record.payload)?;
-    Ok(Event {
+/// The format version of the event payloads this build writes (the JSON of [`EventKind`]).
+/// A build reads every version up to its own; a newer one, or a payload that does not decode,
+/// is replayed as [`EventKind::Unreadable`] instead of blocking the replay.
+pub(crate) const EVENT_FORMAT_VERSION: u32 = 1;
+
+fn event_from_record(record: openwa_store::EventRecord) -> Event {
+    let decoded = if record.version > EVENT_FORMAT_VERSION {
+        Err(format!(
+            "payload format {} is newer than this build reads ({EVENT_FORMAT_VERSION})",
+            record.version
+        ))
+    } else {
+        serde_json::from_value::<EventKind>(record.payload).map_err(|e| e.to_string())
+    };
+    let kind = decoded.unwrap_or_else(|error| EventKind::Unreadable {
+        name: record.kind,
+        version: record.version,
+        error,
+    });
+    Event {
         session_id: record.session_id,
         seq: record.seq,
         timestamp_ms: u64::try_from(record.created_at).unwrap_or(0),
         kind,
-    })
+    }
 }
 
 /// An event to append inside a store unit, its payload already serialized.
@@ -107,7 +132,12 @@ impl PendingEvent {
     /// Appends it to the log in `tx`; the answer is the event to publish once `tx` commits.
     pub(crate) async fn append(self, tx: &mut StoreTx) -> Result<Event, StoreError> {
         let seq = tx
-            .append_event_json(&self.session_id, self.kind.name(), &self.payload)
+            .append_versioned_event_json(
+                &self.session_id,
+                self.kind.name(),
+                EVENT_FORMAT_VERSION,
+                &self.payload,
+            )
             .await?;
         Ok(Event {
             session_id: self.session_id,
@@ -185,7 +215,23 @@ impl EventLog for StoreEventLog {
         Box::pin(async move {
             let limit = u32::try_from(limit).unwrap_or(u32::MAX);
             let records = self.store.events_since(cursor, limit).await?;
-            records.into_iter().map(event_from_record).collect()
+            Ok(records.into_iter().map(event_from_record).collect())
+        })
+    }
+
+    fn since_session<'a>(
+        &'a self,
+        session: &'a str,
+        cursor: u64,
+        limit: usize,
+    ) -> LogFuture<'a, Vec<Event>> {
+        Box::pin(async move {
+            let limit = u32::try_from(limit).unwrap_or(u32::MAX);
+            let records = self
+                .store
+                .events_since_for_session(session, cursor, limit)
+                .await?;
+            Ok(records.into_iter().map(event_from_record).collect())
         })
     }
 

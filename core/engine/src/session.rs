@@ -89,6 +89,24 @@ impl Session {
         self.shared.bus().subscribe(Some(self.shared.id.clone()))
     }
 
+    /// Events of this session after `cursor`: replayed from the log, then live, with no gap and
+    /// no duplicate. Other sessions' traffic never makes it lag.
+    pub fn events_from(&self, cursor: u64) -> EventStream {
+        self.shared
+            .bus()
+            .subscribe_from(Some(self.shared.id.clone()), cursor)
+    }
+
+    /// Logged events of this session with `seq > cursor`, oldest first, at most `limit`
+    /// (capped at `MAX_REPLAY_PAGE`).
+    pub async fn events_since(&self, cursor: u64, limit: u32) -> Result<Vec<crate::Event>, Error> {
+        let limit = usize::try_from(limit.min(crate::manager::MAX_REPLAY_PAGE)).unwrap_or(0);
+        self.shared
+            .bus()
+            .since_session(&self.shared.id, cursor, limit)
+            .await
+    }
+
     /// Starts connecting (and reconnecting) in the background; returns at once. Progress
     /// arrives as `ConnectionState` events: `connecting`, then `waiting_for_qr` (+ `Qr` events)
     /// for an unpaired session or `connected` for a paired one. Calling it while already

@@ -54,7 +54,10 @@ async fn conversation_with_a_phone(store: Arc<TestStore>) {
     let events = session.events();
 
     // Engine first: a pkmsg, then (after the phone's answer) a msg.
-    let first = session.send_text(PHONE, "hello phone").await.unwrap();
+    let first = session
+        .send_text(PHONE, "hello phone", openwa::SendOptions::default())
+        .await
+        .unwrap();
     let entry = on_phone(&sim, &first.id).await;
     assert_eq!(entry["text"], "hello phone", "{entry}");
     assert_eq!(entry["enc"], "pkmsg", "{entry}");
@@ -73,7 +76,7 @@ async fn conversation_with_a_phone(store: Arc<TestStore>) {
     assert_eq!(message.chat, format!("{PHONE}@s.whatsapp.net"));
 
     let second = session
-        .send_text(PHONE, "second from engine")
+        .send_text(PHONE, "second from engine", openwa::SendOptions::default())
         .await
         .unwrap();
     let entry = on_phone(&sim, &second.id).await;

@@ -115,7 +115,10 @@ async fn messages_survive_drops_restarts_errors_delays_and_refused_logins() {
         .wait_for_state(ConnectionState::Connected, 60_000)
         .await
         .unwrap();
-    let answer = session.send_text(PHONE, "still here").await.unwrap();
+    let answer = session
+        .send_text(PHONE, "still here", openwa::SendOptions::default())
+        .await
+        .unwrap();
     let path = format!("/admin/accounts/{PHONE}/messages");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {

@@ -200,7 +200,10 @@ async fn baileys_asks_the_engine_again_and_gets_the_text_once(store: Arc<TestSto
     let (sim, manager, mut baileys, _, engine_lid) = setup(&store, &auth).await;
     let session = manager.get("alice").await.unwrap();
     let events = session.events();
-    let first = session.send_text(PEER, "first contact").await.unwrap();
+    let first = session
+        .send_text(PEER, "first contact", openwa::SendOptions::default())
+        .await
+        .unwrap();
     assert_eq!(
         baileys.wait_message(&first.id).await["text"],
         "first contact"
@@ -214,7 +217,10 @@ async fn baileys_asks_the_engine_again_and_gets_the_text_once(store: Arc<TestSto
 
     // Baileys cannot decrypt and asks again; from its second attempt its keys come along, the
     // engine starts a new session from them and the text arrives.
-    let lost = session.send_text(PEER, "after the loss").await.unwrap();
+    let lost = session
+        .send_text(PEER, "after the loss", openwa::SendOptions::default())
+        .await
+        .unwrap();
     let got = baileys
         .wait_for("the text", |e| {
             e["event"] == "message" && e["id"] == lost.id && e["text"] == "after the loss"
@@ -239,7 +245,10 @@ async fn baileys_asks_the_engine_again_and_gets_the_text_once(store: Arc<TestSto
     }
 
     // The next message needs no retry, and the lost one arrived with its text once.
-    let next = session.send_text(PEER, "and on").await.unwrap();
+    let next = session
+        .send_text(PEER, "and on", openwa::SendOptions::default())
+        .await
+        .unwrap();
     assert_eq!(baileys.wait_message(&next.id).await["text"], "and on");
     next_matching(&events, |k| {
         matches!(k, EventKind::MessageStatus { message_id, status, .. }

@@ -59,7 +59,11 @@ async fn send_receipts_history_with_baileys(store: Arc<TestStore>) {
 
     // First message: a new session (pkmsg), by phone number.
     let first = session
-        .send_text(&format!("+{BOB}"), "hello bob")
+        .send_text(
+            &format!("+{BOB}"),
+            "hello bob",
+            openwa::SendOptions::default(),
+        )
         .await
         .unwrap();
     assert_eq!(first.status, MessageStatus::Sent);
@@ -92,14 +96,20 @@ async fn send_receipts_history_with_baileys(store: Arc<TestStore>) {
     wait_status(&events, &first.id, MessageStatus::Read).await;
 
     // A second message on the same session.
-    let second = session.send_text(BOB, "second").await.unwrap();
+    let second = session
+        .send_text(BOB, "second", openwa::SendOptions::default())
+        .await
+        .unwrap();
     let got = bob.wait_message(&second.id).await;
     assert_eq!(got["text"], "second", "{got}");
     wait_status(&events, &second.id, MessageStatus::Delivered).await;
 
     // The same account by its LID: same devices, same Signal session.
     let lid_chat = bob_account.lid.clone();
-    let third = session.send_text(&lid_chat, "via lid").await.unwrap();
+    let third = session
+        .send_text(&lid_chat, "via lid", openwa::SendOptions::default())
+        .await
+        .unwrap();
     assert_eq!(third.chat, lid_chat);
     let got = bob.wait_message(&third.id).await;
     assert_eq!(got["text"], "via lid", "{got}");
@@ -248,7 +258,10 @@ async fn send_receipts_history_with_baileys(store: Arc<TestStore>) {
     })
     .await;
     assert!(dropped.is_ok(), "the device list stayed cached");
-    let fourth = session.send_text(BOB, "after devices").await.unwrap();
+    let fourth = session
+        .send_text(BOB, "after devices", openwa::SendOptions::default())
+        .await
+        .unwrap();
     assert_eq!(bob.wait_message(&fourth.id).await["text"], "after devices");
     assert!(
         raw.get_device_list("alice", &bob_key)
@@ -259,7 +272,10 @@ async fn send_receipts_history_with_baileys(store: Arc<TestStore>) {
 
     // Disconnected: a typed error at once, nothing hangs.
     session.disconnect().await.unwrap();
-    let err = session.send_text(BOB, "nobody listens").await.unwrap_err();
+    let err = session
+        .send_text(BOB, "nobody listens", openwa::SendOptions::default())
+        .await
+        .unwrap_err();
     assert_eq!(err.code, ErrorCode::NotConnected);
     assert!(err.retryable);
     // The chat's history holds both directions: four texts sent (three by PN, one by LID) and
@@ -309,7 +325,10 @@ async fn baileys6_receives_texts_and_reports_statuses() {
         )
         .await;
         for text in ["first for baileys 6", "second for baileys 6"] {
-            let sent = session.send_text("15550000112", text).await.unwrap();
+            let sent = session
+                .send_text("15550000112", text, openwa::SendOptions::default())
+                .await
+                .unwrap();
             let got = bob.wait_message(&sent.id).await;
             assert_eq!(got["text"], text, "{got}");
             wait_status(&events, &sent.id, MessageStatus::Delivered).await;

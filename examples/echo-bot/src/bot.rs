@@ -117,7 +117,10 @@ async fn serve(manager: &SessionManager, args: &Args) -> Result<(), BotError> {
 /// Answers `text` in `chat` with the same text. A failed send is reported and the bot goes on
 /// (the next message gets its echo again).
 async fn echo(session: &Session, chat: &str, text: &str) {
-    match session.send_text(chat, text).await {
+    match session
+        .send_text(chat, text, openwa::SendOptions::default())
+        .await
+    {
         Ok(sent) => println!("Echoed to {chat}: {}", sent.id),
         Err(err) => eprintln!("echo-bot: could not echo to {chat}: {err}"),
     }

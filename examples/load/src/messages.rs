@@ -61,7 +61,11 @@ pub async fn run(
             while running.load(Ordering::Relaxed) {
                 k += 1;
                 match session
-                    .send_text(&to, &format!("load message {lane}.{k}"))
+                    .send_text(
+                        &to,
+                        &format!("load message {lane}.{k}"),
+                        openwa::SendOptions::default(),
+                    )
                     .await
                 {
                     Ok(_) => sent.fetch_add(1, Ordering::Relaxed),

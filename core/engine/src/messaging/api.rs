@@ -13,8 +13,16 @@ impl Session {
     /// Fails at once with `not_connected` when the session is not connected (nothing is
     /// queued); `not_found` when the user has no devices; a nack maps to a typed error whose
     /// `details` hold the server code; `timeout` when no ack came within the request timeout.
-    pub async fn send_text(&self, chat: &str, text: &str) -> Result<Message, Error> {
-        super::send::send_text(self.shared(), chat, text).await
+    ///
+    /// With `options.idempotency_key`, a repeated send with the same key returns the first
+    /// send's message and never creates a second one, also across a restart or a crash.
+    pub async fn send_text(
+        &self,
+        chat: &str,
+        text: &str,
+        options: super::send::SendOptions,
+    ) -> Result<Message, Error> {
+        super::send::send_text(self.shared(), chat, text, options).await
     }
 
     /// Sends read receipts for received messages of `chat` (one receipt per sender, several

@@ -208,7 +208,11 @@ async fn logged_in(request_timeout_secs: u32) -> Setup {
 /// `send_text(PEER, text)` in the background.
 fn send(session: &Arc<Session>, text: &'static str) -> JoinHandle<Result<Message, Error>> {
     let session = session.clone();
-    tokio::spawn(async move { session.send_text(PEER, text).await })
+    tokio::spawn(async move {
+        session
+            .send_text(PEER, text, crate::SendOptions::default())
+            .await
+    })
 }
 
 #[tokio::test]

@@ -15,7 +15,7 @@ use openwa_protocol::Jid;
 use openwa_protocol::message::{generate_message_id, pad};
 use openwa_protocol::proto::e2e;
 use openwa_protocol::stanza::{MessageType, OutgoingMessage};
-use openwa_store::MessageRecord;
+use openwa_store::{MessageRecord, SendKeyClaim, StoreError};
 use prost::Message as _;
 use tokio::sync::oneshot;
 
@@ -104,30 +104,116 @@ pub fn device_sent(message: &e2e::Message, chat: &Jid) -> e2e::Message {
     }
 }
 
+/// Longest idempotency key, in bytes.
+pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 256;
+
+/// Options of a send.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SendOptions {
+    /// Makes the send idempotent: a later send with the same key (in this session, also after
+    /// a restart or a crash) returns the message the first one stored and creates no second
+    /// message; if that message never got the server's ack, it is sent again under the same
+    /// id, which recipients treat as the same message. 1-256 bytes; needs a persistent store.
+    pub idempotency_key: Option<String>,
+}
+
 /// Sends `text` to the 1:1 chat `chat`; returns the message with status `sent`.
 pub async fn send_text(
     shared: &Arc<SessionContext>,
     chat: &str,
     text: &str,
+    options: SendOptions,
 ) -> Result<Message, Error> {
     if text.is_empty() {
         return Err(Error::invalid_argument("the text is empty"));
     }
     let chat = direct_chat(chat)?;
-    let own = Own::of(shared)?;
-    if shared.state() != ConnectionState::Connected {
-        return Err(Error::new(
-            ErrorCode::NotConnected,
-            "the session is not connected",
-        ));
+    let key = options.idempotency_key;
+    if let Some(key) = &key {
+        if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY_LEN {
+            return Err(Error::invalid_argument(format!(
+                "an idempotency key is 1-{MAX_IDEMPOTENCY_KEY_LEN} bytes"
+            )));
+        }
+        if let Some(earlier) = earlier_send(shared, key).await? {
+            if earlier.status != openwa_store::MessageStatus::Pending {
+                return Ok(super::history::to_message(earlier));
+            }
+            // Stored, but the server never acknowledged it: send it again, same id.
+            let own = Own::of(shared)?;
+            ensure_connected(shared)?;
+            let chat: Jid = earlier.chat.parse().map_err(|_| {
+                Error::internal(format!("stored chat {:?} is not a JID", earlier.chat))
+            })?;
+            let proto = e2e::Message::decode(earlier.payload.as_deref().unwrap_or_default())
+                .map_err(|e| Error::internal(format!("stored message does not decode: {e}")))?;
+            let body = earlier.body.clone();
+            return send_message(
+                shared,
+                &own,
+                &chat,
+                earlier.id,
+                &proto,
+                body.as_deref(),
+                &Some(key.clone()),
+            )
+            .await;
+        }
     }
+    let own = Own::of(shared)?;
+    ensure_connected(shared)?;
     let proto = text_message(text);
     let id = generate_message_id(
         super::now_secs(),
         Some(own.device.user.as_str()),
         &mut rand::rngs::OsRng,
     );
-    send_message(shared, &own, &chat, id, &proto, Some(text)).await
+    let key = key.as_deref();
+    let sent = send_message(
+        shared,
+        &own,
+        &chat,
+        id,
+        &proto,
+        Some(text),
+        &key.map(str::to_owned),
+    )
+    .await;
+    match (sent, key) {
+        // Another send with the same key stored its message first: that one is the answer.
+        (Err(err), Some(key)) if err.code == ErrorCode::AlreadyExists => {
+            match earlier_send(shared, key).await? {
+                Some(earlier) => Ok(super::history::to_message(earlier)),
+                None => Err(err),
+            }
+        }
+        (sent, _) => sent,
+    }
+}
+
+fn ensure_connected(shared: &SessionContext) -> Result<(), Error> {
+    if shared.state() == ConnectionState::Connected {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorCode::NotConnected,
+            "the session is not connected",
+        ))
+    }
+}
+
+/// The message an earlier send with idempotency `key` stored, if any.
+async fn earlier_send(shared: &SessionContext, key: &str) -> Result<Option<MessageRecord>, Error> {
+    let Some(store) = shared.database() else {
+        return Err(Error::new(
+            ErrorCode::Unsupported,
+            "idempotency keys need a persistent store",
+        ));
+    };
+    let Some((chat, id)) = store.send_key(&shared.id, key).await? else {
+        return Ok(None);
+    };
+    Ok(store.get_message(&shared.id, &chat, &id).await?)
 }
 
 /// Encrypts `proto` for every device of `chat` and ours, persists, sends, awaits the ack.
@@ -138,6 +224,7 @@ async fn send_message(
     id: String,
     proto: &e2e::Message,
     text: Option<&str>,
+    key: &Option<String>,
 ) -> Result<Message, Error> {
     let own_user = own.user_for(chat);
     let lists = device_lists(shared, &[chat.clone(), own_user.clone()]).await?;
@@ -217,12 +304,25 @@ async fn send_message(
             // Shared, not copied, each time the unit runs (it runs again if its group is
             // retried).
             let record = Arc::new(record);
-            // The message (its payload is what a retry re-encrypts) and the Signal state,
-            // durable before sending.
+            let key = key.clone();
+            // The message (its payload is what a retry re-encrypts), its idempotency key and
+            // the Signal state, durable before sending.
             batch
                 .commit_with(None, move |tx| {
-                    let record = Arc::clone(&record);
+                    let (record, key) = (Arc::clone(&record), key.clone());
                     Box::pin(async move {
+                        if let Some(key) = &key {
+                            let claim = tx
+                                .claim_send_key(&record.session_id, key, &record.chat, &record.id)
+                                .await?;
+                            if let SendKeyClaim::Existing { message_id, .. } = claim
+                                && message_id != record.id
+                            {
+                                return Err(StoreError::Conflict(format!(
+                                    "idempotency key {key:?} is taken"
+                                )));
+                            }
+                        }
                         tx.insert_message(&record).await?;
                         Ok(((), None))
                     })

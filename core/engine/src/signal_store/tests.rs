@@ -34,13 +34,13 @@ async fn open_with_session(db: &TestDb) -> Arc<Store> {
     store
 }
 
-openwa_store::on_both_backends!(
+openwa_store::on_every_backend!(persistent: [
     pkmsg_then_msg_survive_a_reopen,
     an_uncommitted_batch_changes_nothing,
     learning_a_mapping_moves_pn_sessions_to_the_lid,
     incoming_commit_is_atomic_and_deduplicated,
     a_failed_unit_drops_the_written_ahead_state,
-);
+]);
 
 /// Bob: an in-memory Signal peer.
 struct Peer {

@@ -205,6 +205,6 @@ where
 #[macro_export]
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
-        openwa_store::on_both_backends!($($name),*);
+        openwa_store::on_every_backend!(persistent: [$($name),*]);
     };
 }
