@@ -364,3 +364,49 @@ impl Row {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_parse_to_their_backend() {
+        for url in ["memory:", "sqlite::memory:", "sqlite://:memory:"] {
+            assert!(
+                matches!(Database::from_url(url), Ok(Database::Memory)),
+                "{url}"
+            );
+        }
+        assert!(matches!(
+            Database::from_url("sqlite:///tmp/x.db"),
+            Ok(Database::Sqlite(path)) if path == std::path::Path::new("/tmp/x.db")
+        ));
+        assert_eq!(Database::Memory.dialect(), Dialect::Sqlite);
+        for url in ["sqlite://", "mysql://x", "memory"] {
+            assert!(
+                matches!(Database::from_url(url), Err(StoreError::Config(_))),
+                "{url}"
+            );
+        }
+    }
+
+    #[cfg(feature = "postgres")]
+    #[test]
+    fn postgres_urls_parse_with_the_feature() {
+        for url in ["postgres://u@h/db", "postgresql://u@h/db"] {
+            let db = Database::from_url(url);
+            assert!(matches!(db, Ok(Database::Postgres(_))), "{url}");
+        }
+    }
+
+    #[cfg(not(feature = "postgres"))]
+    #[test]
+    fn postgres_urls_are_a_config_error_without_the_feature() {
+        for url in ["postgres://u@h/db", "postgresql://u@h/db"] {
+            match Database::from_url(url) {
+                Err(StoreError::Config(message)) => assert!(message.contains("PostgreSQL")),
+                other => panic!("{url}: {other:?}"),
+            }
+        }
+    }
+}

@@ -1835,3 +1835,31 @@ pub async fn send_keys(db: Arc<TestDb>) {
     );
     store.close().await;
 }
+
+/// A read while another task's write transaction is open succeeds and sees committed state
+/// only: SQLite and PostgreSQL read alongside the transaction (the old value), a memory store
+/// reads on its writer connection once the transaction is over (the new value).
+pub async fn reads_during_an_open_transaction(db: Arc<TestDb>) {
+    let store = store_with_session(&db).await;
+    store.put_kv(S, "k", b"old").await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    tx.put_kv(S, "k", b"new").await.unwrap();
+    let reader = {
+        let store = store.clone();
+        tokio::spawn(async move { store.get_kv(S, "k").await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    tx.commit().await.unwrap();
+    let seen = reader.await.unwrap().unwrap().unwrap();
+    let expected: &[u8] = if db.kind == Backend::Memory {
+        b"new"
+    } else {
+        b"old"
+    };
+    assert_eq!(seen, expected);
+    assert_eq!(
+        store.get_kv(S, "k").await.unwrap().as_deref(),
+        Some(&b"new"[..])
+    );
+    store.close().await;
+}
