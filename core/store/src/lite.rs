@@ -451,3 +451,61 @@ impl LiteRow {
         self.opt_bytes(col)?.ok_or_else(|| wrong_type(col, "bytes"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(conn: &Connection, sql: &str) -> String {
+        conn.query_row(sql, [], |row| row.get(0)).unwrap()
+    }
+
+    #[tokio::test]
+    async fn memory_databases_keep_their_journal_in_memory_and_refuse_wal() {
+        let lite = Lite::memory(4).unwrap();
+        let mut tx = lite.begin().await.unwrap();
+        let conn = tx.conn().unwrap();
+        assert_eq!(text(conn, "PRAGMA journal_mode"), "memory");
+        conn.execute_batch("CREATE TABLE t (x BIGINT)").unwrap();
+        tx.commit().unwrap();
+        let mut read = lite.read().await.unwrap();
+        let conn = read.conn().unwrap();
+        // memdb has no shared memory for a WAL index: the mode stays.
+        assert_eq!(text(conn, "PRAGMA journal_mode = WAL"), "memory");
+        let temp_store: i64 = conn
+            .query_row("PRAGMA temp_store", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(temp_store, 2, "temp_store = MEMORY");
+        drop(read);
+        lite.close().await;
+    }
+
+    #[tokio::test]
+    async fn memory_databases_are_private_and_freed_at_close() {
+        let one = Lite::memory(1).unwrap();
+        let two = Lite::memory(1).unwrap();
+        assert_ne!(one.readers.target, two.readers.target);
+        let mut tx = one.begin().await.unwrap();
+        tx.conn()
+            .unwrap()
+            .execute_batch("CREATE TABLE t (x BIGINT)")
+            .unwrap();
+        tx.commit().unwrap();
+        let count = |lite: &Lite| {
+            let conn = connect(
+                &lite.readers.target,
+                OpenFlags::SQLITE_OPEN_READ_WRITE
+                    | OpenFlags::SQLITE_OPEN_CREATE
+                    | OpenFlags::SQLITE_OPEN_URI,
+            )
+            .unwrap();
+            text(&conn, "SELECT CAST(COUNT(*) AS TEXT) FROM sqlite_master")
+        };
+        assert_eq!(count(&one), "1");
+        assert_eq!(count(&two), "0");
+        one.close().await;
+        assert_eq!(count(&one), "0");
+        assert!(matches!(one.read().await, Err(StoreError::Unavailable(_))));
+        two.close().await;
+    }
+}

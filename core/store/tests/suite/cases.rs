@@ -1863,3 +1863,40 @@ pub async fn reads_during_an_open_transaction(db: Arc<TestDb>) {
     );
     store.close().await;
 }
+
+/// Concurrent claims of one key: exactly one wins, every other answers the winner's message.
+pub async fn concurrent_send_key_claims(db: Arc<TestDb>) {
+    use openwa_store::SendKeyClaim;
+    let store = store_with_session(&db).await;
+    let claims: Vec<_> = (0..8)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let id = format!("M{i}");
+                let claim = store.claim_send_key(S, "k", "c@s", &id).await.unwrap();
+                (id, claim)
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for claim in claims {
+        results.push(claim.await.unwrap());
+    }
+    let winners: Vec<&String> = results
+        .iter()
+        .filter(|(_, claim)| *claim == SendKeyClaim::Claimed)
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    let winner = winners[0].clone();
+    for (_, claim) in &results {
+        if let SendKeyClaim::Existing { message_id, .. } = claim {
+            assert_eq!(*message_id, winner);
+        }
+    }
+    assert_eq!(
+        store.send_key(S, "k").await.unwrap(),
+        Some(("c@s".to_owned(), winner))
+    );
+    store.close().await;
+}
