@@ -25,7 +25,10 @@ use crate::{StoreError, lite};
 pub enum Database {
     /// A database in this process's memory only (SQLite on an in-memory VFS): nothing touches
     /// the disk, everything is gone once the store is closed or dropped, and every store opened
-    /// with it has its own database. Values are still encrypted under the store's key.
+    /// with it has its own database. Values are still encrypted under the store's key. Reads
+    /// take turns with write transactions on one connection (see [`crate::StoreTx`]). SQLite
+    /// caps such a database at 1 GiB; a write beyond that fails as
+    /// [`StoreError::Unavailable`] (database full).
     Memory,
     /// An SQLite file (created if missing), opened in WAL mode.
     Sqlite(PathBuf),
