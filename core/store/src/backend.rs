@@ -25,7 +25,10 @@ use crate::{StoreError, lite};
 pub enum Database {
     /// A database in this process's memory only (SQLite on an in-memory VFS): nothing touches
     /// the disk, everything is gone once the store is closed or dropped, and every store opened
-    /// with it has its own database. Values are still encrypted under the store's key.
+    /// with it has its own database. Values are still encrypted under the store's key. Reads
+    /// take turns with write transactions on one connection (see [`crate::StoreTx`]). SQLite
+    /// caps such a database at 1 GiB; a write beyond that fails as
+    /// [`StoreError::Unavailable`] (database full).
     Memory,
     /// An SQLite file (created if missing), opened in WAL mode.
     Sqlite(PathBuf),
@@ -361,6 +364,52 @@ impl Row {
             Row::Sqlite(row) => row.opt_bytes(col),
             #[cfg(feature = "postgres")]
             Row::Postgres(row) => pg::get(row, col),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_parse_to_their_backend() {
+        for url in ["memory:", "sqlite::memory:", "sqlite://:memory:"] {
+            assert!(
+                matches!(Database::from_url(url), Ok(Database::Memory)),
+                "{url}"
+            );
+        }
+        assert!(matches!(
+            Database::from_url("sqlite:///tmp/x.db"),
+            Ok(Database::Sqlite(path)) if path == std::path::Path::new("/tmp/x.db")
+        ));
+        assert_eq!(Database::Memory.dialect(), Dialect::Sqlite);
+        for url in ["sqlite://", "mysql://x", "memory"] {
+            assert!(
+                matches!(Database::from_url(url), Err(StoreError::Config(_))),
+                "{url}"
+            );
+        }
+    }
+
+    #[cfg(feature = "postgres")]
+    #[test]
+    fn postgres_urls_parse_with_the_feature() {
+        for url in ["postgres://u@h/db", "postgresql://u@h/db"] {
+            let db = Database::from_url(url);
+            assert!(matches!(db, Ok(Database::Postgres(_))), "{url}");
+        }
+    }
+
+    #[cfg(not(feature = "postgres"))]
+    #[test]
+    fn postgres_urls_are_a_config_error_without_the_feature() {
+        for url in ["postgres://u@h/db", "postgresql://u@h/db"] {
+            match Database::from_url(url) {
+                Err(StoreError::Config(message)) => assert!(message.contains("PostgreSQL")),
+                other => panic!("{url}: {other:?}"),
+            }
         }
     }
 }

@@ -7,8 +7,13 @@
 //! - Data, scoped by session id: device credentials, Signal state (identities, prekeys, signed
 //!   prekeys, sessions, sender keys) as opaque records, PN↔LID mappings, device-list cache,
 //!   messages with status and per-chat pagination (an outgoing message's payload is what a
-//!   retry re-encrypts), a per-session key/value table; plus the global event log with a
-//!   strictly increasing `seq`.
+//!   retry re-encrypts), idempotency keys of sends, a per-session key/value table; plus the
+//!   global event log with a strictly increasing `seq` and a payload format version per event,
+//!   and durable named consumers of that log (a position that only moves forward).
+//! - Session handles: [`Store::session`] gives a [`SessionStore`] whose methods need no session
+//!   id; [`SessionTx`] is the same for a transaction.
+//! - Features: `postgres` (default) builds the PostgreSQL backend; `testing` builds
+//!   the `testing` module, the fixtures of the store's test suite.
 //! - Encryption at rest: every secret is AES-256-GCM encrypted under a configured key (or a key
 //!   file created 0600), bound to its table, session and key. A wrong key is
 //!   [`StoreError::WrongKey`] at [`Store::open`].

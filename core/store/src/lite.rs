@@ -7,12 +7,20 @@
 //! ([`crate::writer`]) and [`crate::Store::begin`] take turns on it.
 //!
 //! The memory backend ([`Lite::memory`]) is the same code on a database that lives only in this
-//! process's memory: SQLite's `memdb` VFS under a random name starting with `/`, which the VFS
-//! shares among the connections of one process that open that name (the store's writer and
-//! readers). Nothing goes to disk: memdb keeps the rollback journal in memory (it cannot do
-//! WAL) and temporary tables go to memory too. The database is freed when its last connection
-//! closes, i.e. when the store is closed or dropped; a new random name per store keeps two
-//! memory stores apart.
+//! process's memory: SQLite's `memdb` VFS under a random name starting with `/` (a name the VFS
+//! would share among the connections of this process that open it; a new random name per
+//! store keeps two memory stores apart). Nothing goes to disk: memdb keeps the rollback journal
+//! in memory, and temporary tables go to memory too. The database is freed when its last
+//! connection closes, i.e. when the store is closed or dropped.
+//!
+//! A memory store reads on its writer connection, between write transactions, instead of
+//! through reader connections: memdb cannot do WAL, and its locks refuse a reader (`SQLITE_BUSY`)
+//! for as long as any write transaction is open, which the group commit keeps open most of the
+//! time under load. Reader connections would spend that time in SQLite's busy handler, sleeping
+//! on the calling (runtime) thread; a read on the writer instead awaits its turn on the async
+//! mutex, like [`crate::Store::begin`]. The consequence: on a memory store, a task holding a
+//! [`crate::StoreTx`] must not read through [`crate::Store`] until it commits (it would wait for
+//! itself); read through the transaction instead.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -42,13 +50,15 @@ pub(crate) struct Lite {
 }
 
 #[derive(Debug)]
-struct Readers {
+pub(crate) struct Readers {
     /// What the readers open: the file's path, or the memory database's URI.
     target: PathBuf,
     /// How they open it (read-only).
     flags: OpenFlags,
     /// Statements each new reader runs first.
     setup: &'static str,
+    /// Reads run on the writer connection (a memory store; see the module docs).
+    on_writer: bool,
     idle: Mutex<Vec<Connection>>,
     permits: Arc<Semaphore>,
 }
@@ -81,12 +91,15 @@ impl Lite {
         )?;
         Ok(Lite::new(
             writer,
-            Readers::new(
-                path.to_owned(),
-                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                "",
-                max_readers,
-            ),
+            Readers {
+                on_writer: false,
+                ..Readers::new(
+                    path.to_owned(),
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                    "",
+                    max_readers,
+                )
+            },
         ))
     }
 
@@ -109,17 +122,22 @@ impl Lite {
             "PRAGMA journal_mode = MEMORY; PRAGMA temp_store = MEMORY; \
              PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768;",
         )?;
+        // No reader connections: reads take turns on the writer (see the module docs). The
+        // reader settings stay right should that change.
         Ok(Lite::new(
             writer,
-            Readers::new(
-                PathBuf::from(uri),
-                OpenFlags::SQLITE_OPEN_READ_ONLY
-                    | OpenFlags::SQLITE_OPEN_URI
-                    | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                // Sorts and temporary indices in memory too.
-                "PRAGMA temp_store = MEMORY;",
-                max_readers,
-            ),
+            Readers {
+                on_writer: true,
+                ..Readers::new(
+                    PathBuf::from(uri),
+                    OpenFlags::SQLITE_OPEN_READ_ONLY
+                        | OpenFlags::SQLITE_OPEN_URI
+                        | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                    // Sorts and temporary indices in memory too.
+                    "PRAGMA temp_store = MEMORY;",
+                    max_readers,
+                )
+            },
         ))
     }
 
@@ -152,8 +170,16 @@ impl Lite {
         Ok(LiteTx { guard })
     }
 
-    /// A reader connection from the pool.
+    /// A reader connection from the pool (for a memory store, the writer connection once no
+    /// write transaction holds it).
     pub(crate) async fn read(&self) -> Result<LiteRead, StoreError> {
+        if self.readers.on_writer {
+            let guard = Arc::clone(&self.writer).lock_owned().await;
+            if guard.is_none() {
+                return Err(closed());
+            }
+            return Ok(LiteRead::Writer(guard));
+        }
         let permit = Arc::clone(&self.readers.permits)
             .acquire_owned()
             .await
@@ -172,7 +198,7 @@ impl Lite {
                 conn
             }
         };
-        Ok(LiteRead {
+        Ok(LiteRead::Pooled {
             conn: Some(conn),
             readers: Arc::clone(&self.readers),
             _permit: permit,
@@ -210,6 +236,7 @@ impl Readers {
             target,
             flags,
             setup,
+            on_writer: false,
             idle: Mutex::new(Vec::new()),
             permits: Arc::new(Semaphore::new(permits)),
         }
@@ -250,26 +277,34 @@ impl Drop for LiteTx {
     }
 }
 
-/// A pooled read-only connection; back to the pool when dropped.
+/// A connection for reads: a pooled read-only connection (back to the pool when dropped), or a
+/// memory store's writer connection outside any transaction.
 #[derive(Debug)]
-pub(crate) struct LiteRead {
-    conn: Option<Connection>,
-    readers: Arc<Readers>,
-    _permit: OwnedSemaphorePermit,
+pub(crate) enum LiteRead {
+    Pooled {
+        conn: Option<Connection>,
+        readers: Arc<Readers>,
+        _permit: OwnedSemaphorePermit,
+    },
+    Writer(OwnedMutexGuard<Option<Connection>>),
 }
 
 impl LiteRead {
     pub(crate) fn conn(&mut self) -> Result<&mut Connection, StoreError> {
-        self.conn.as_mut().ok_or_else(closed)
+        match self {
+            LiteRead::Pooled { conn, .. } => conn.as_mut().ok_or_else(closed),
+            LiteRead::Writer(guard) => guard.as_mut().ok_or_else(closed),
+        }
     }
 }
 
 impl Drop for LiteRead {
     fn drop(&mut self) {
-        if let Some(conn) = self.conn.take()
-            && !self.readers.permits.is_closed()
+        if let LiteRead::Pooled { conn, readers, .. } = self
+            && let Some(conn) = conn.take()
+            && !readers.permits.is_closed()
         {
-            self.readers
+            readers
                 .idle
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -414,5 +449,63 @@ impl LiteRow {
 
     pub(crate) fn bytes(&self, col: &str) -> Result<Vec<u8>, StoreError> {
         self.opt_bytes(col)?.ok_or_else(|| wrong_type(col, "bytes"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(conn: &Connection, sql: &str) -> String {
+        conn.query_row(sql, [], |row| row.get(0)).unwrap()
+    }
+
+    #[tokio::test]
+    async fn memory_databases_keep_their_journal_in_memory_and_refuse_wal() {
+        let lite = Lite::memory(4).unwrap();
+        let mut tx = lite.begin().await.unwrap();
+        let conn = tx.conn().unwrap();
+        assert_eq!(text(conn, "PRAGMA journal_mode"), "memory");
+        conn.execute_batch("CREATE TABLE t (x BIGINT)").unwrap();
+        tx.commit().unwrap();
+        let mut read = lite.read().await.unwrap();
+        let conn = read.conn().unwrap();
+        // memdb has no shared memory for a WAL index: the mode stays.
+        assert_eq!(text(conn, "PRAGMA journal_mode = WAL"), "memory");
+        let temp_store: i64 = conn
+            .query_row("PRAGMA temp_store", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(temp_store, 2, "temp_store = MEMORY");
+        drop(read);
+        lite.close().await;
+    }
+
+    #[tokio::test]
+    async fn memory_databases_are_private_and_freed_at_close() {
+        let one = Lite::memory(1).unwrap();
+        let two = Lite::memory(1).unwrap();
+        assert_ne!(one.readers.target, two.readers.target);
+        let mut tx = one.begin().await.unwrap();
+        tx.conn()
+            .unwrap()
+            .execute_batch("CREATE TABLE t (x BIGINT)")
+            .unwrap();
+        tx.commit().unwrap();
+        let count = |lite: &Lite| {
+            let conn = connect(
+                &lite.readers.target,
+                OpenFlags::SQLITE_OPEN_READ_WRITE
+                    | OpenFlags::SQLITE_OPEN_CREATE
+                    | OpenFlags::SQLITE_OPEN_URI,
+            )
+            .unwrap();
+            text(&conn, "SELECT CAST(COUNT(*) AS TEXT) FROM sqlite_master")
+        };
+        assert_eq!(count(&one), "1");
+        assert_eq!(count(&two), "0");
+        one.close().await;
+        assert_eq!(count(&one), "0");
+        assert!(matches!(one.read().await, Err(StoreError::Unavailable(_))));
+        two.close().await;
     }
 }

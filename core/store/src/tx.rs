@@ -14,7 +14,9 @@ use crate::crypto::Cipher;
 /// in one `StoreTx`, commit, and only then send the receipt.
 ///
 /// On SQLite there is one writer connection: keep transactions short and never hold one across
-/// network I/O, or other writers wait.
+/// network I/O, or other writers wait. A memory store also reads on that connection: while
+/// holding a `StoreTx` of a memory store, read through the `StoreTx`, not through
+/// [`crate::Store`] (which would wait for this transaction to end).
 #[derive(Debug)]
 pub struct StoreTx {
     pub(crate) handle: Handle,

@@ -1835,3 +1835,68 @@ pub async fn send_keys(db: Arc<TestDb>) {
     );
     store.close().await;
 }
+
+/// A read while another task's write transaction is open succeeds and sees committed state
+/// only: SQLite and PostgreSQL read alongside the transaction (the old value), a memory store
+/// reads on its writer connection once the transaction is over (the new value).
+pub async fn reads_during_an_open_transaction(db: Arc<TestDb>) {
+    let store = store_with_session(&db).await;
+    store.put_kv(S, "k", b"old").await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    tx.put_kv(S, "k", b"new").await.unwrap();
+    let reader = {
+        let store = store.clone();
+        tokio::spawn(async move { store.get_kv(S, "k").await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    tx.commit().await.unwrap();
+    let seen = reader.await.unwrap().unwrap().unwrap();
+    let expected: &[u8] = if db.kind == Backend::Memory {
+        b"new"
+    } else {
+        b"old"
+    };
+    assert_eq!(seen, expected);
+    assert_eq!(
+        store.get_kv(S, "k").await.unwrap().as_deref(),
+        Some(&b"new"[..])
+    );
+    store.close().await;
+}
+
+/// Concurrent claims of one key: exactly one wins, every other answers the winner's message.
+pub async fn concurrent_send_key_claims(db: Arc<TestDb>) {
+    use openwa_store::SendKeyClaim;
+    let store = store_with_session(&db).await;
+    let claims: Vec<_> = (0..8)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let id = format!("M{i}");
+                let claim = store.claim_send_key(S, "k", "c@s", &id).await.unwrap();
+                (id, claim)
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for claim in claims {
+        results.push(claim.await.unwrap());
+    }
+    let winners: Vec<&String> = results
+        .iter()
+        .filter(|(_, claim)| *claim == SendKeyClaim::Claimed)
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    let winner = winners[0].clone();
+    for (_, claim) in &results {
+        if let SendKeyClaim::Existing { message_id, .. } = claim {
+            assert_eq!(*message_id, winner);
+        }
+    }
+    assert_eq!(
+        store.send_key(S, "k").await.unwrap(),
+        Some(("c@s".to_owned(), winner))
+    );
+    store.close().await;
+}

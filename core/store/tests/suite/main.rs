@@ -40,6 +40,8 @@ on_every_backend! {
         event_versions_and_session_replay,
         event_consumers,
         send_keys,
+        concurrent_send_key_claims,
+        reads_during_an_open_transaction,
     ],
     // Data that outlives the store (a reopen, a schema edited between two opens): a memory
     // store's data ends when it closes.
