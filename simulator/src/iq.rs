@@ -1,4 +1,4 @@
-//! Answers to the IQs of a logged-in companion (protocol.md §7–§8, Appendix A item 5). Every IQ
+//! Answers to the IQs of a logged-in companion (docs/PROTOCOL.md, Login to Device lists, Simulator checklist item 5). Every IQ
 //! gets an answer: the ones not implemented get `501 feature-not-implemented`.
 
 use openwa_protocol::Jid;
@@ -175,7 +175,7 @@ fn apply_upload(state: &mut State, me: &DeviceRef, upload: UploadPreKeys) {
     }
 }
 
-/// A device's bundle, popping one one-time prekey (protocol.md §7.2).
+/// A device's bundle, popping one one-time prekey (docs/PROTOCOL.md, Prekeys).
 pub(crate) fn bundle_for(state: &mut State, jid: &Jid) -> Result<PreKeyBundle, IqError> {
     let phone = state
         .account_for_jid(jid)
@@ -226,7 +226,7 @@ fn digest(state: &State, me: &DeviceRef) -> Option<KeyDigest> {
     })
 }
 
-/// Device lists, LIDs and contact lookups (protocol.md §8.1).
+/// Device lists, LIDs and contact lookups (docs/PROTOCOL.md, Device lists).
 /// `me` now keeps the device lists it was given: it is told when they change.
 fn watch_devices(state: &mut State, me: &DeviceRef, users: &[UsyncUserResult]) {
     for user in users {
@@ -326,7 +326,7 @@ fn privacy() -> Node {
     )
 }
 
-/// Every requested app-state collection, empty at its requested version (protocol.md §13.5).
+/// Every requested app-state collection, empty at its requested version (docs/PROTOCOL.md, App state).
 fn app_state_sync(iq: &Node) -> Node {
     let collections = iq
         .get_child("sync")

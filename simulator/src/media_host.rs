@@ -1,4 +1,4 @@
-//! The HTTPS media host (protocol.md §12): encrypted blob upload at `/mms/<type>/<token>` and
+//! The HTTPS media host (docs/PROTOCOL.md, Media): encrypted blob upload at `/mms/<type>/<token>` and
 //! download at the returned direct path. Blobs are kept in memory, up to a total size.
 
 use std::collections::HashMap;

@@ -1,4 +1,4 @@
-//! Presence (protocol.md §13.1): a device says it is available or unavailable, a contact
+//! Presence (docs/PROTOCOL.md, Presence and chat state): a device says it is available or unavailable, a contact
 //! subscribes to an account's presence, and the server pushes `<presence from=USER [type] [last]>`
 //! to every subscribed device when the account comes online (any device available) or goes
 //! offline (none left; `last` = when). A device whose connection ends counts as unavailable.

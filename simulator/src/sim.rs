@@ -429,7 +429,7 @@ impl Sim {
     }
 
     /// The phone of `phone` scans `qr`: the waiting companion gets `pair-success`; resolves when
-    /// it answered (protocol.md §6.1).
+    /// it answered (docs/PROTOCOL.md, Pairing).
     pub async fn link_qr(&self, phone: &str, qr: &str) -> Result<PairedDevice, LinkError> {
         let qr =
             QrCode::parse(qr).map_err(|e| LinkError::BadInput(format!("bad QR string: {e}")))?;
@@ -460,7 +460,7 @@ impl Sim {
         await_outcome(outcome).await
     }
 
-    /// The phone of `phone` confirms the pairing code the companion shows (protocol.md §6.4);
+    /// The phone of `phone` confirms the pairing code the companion shows (docs/PROTOCOL.md, Pairing code);
     /// resolves when the companion completed pairing.
     pub async fn link_code(&self, phone: &str, code: &str) -> Result<PairedDevice, LinkError> {
         let code = openwa_protocol::pairing::PairCode::parse(code)
@@ -551,7 +551,7 @@ impl Sim {
         self.write(|s| s.acknowledge(&me.phone, me.device, id, class));
     }
 
-    /// Fans a client's `<message>` out (protocol.md §8.5); returns the server ack for the sender.
+    /// Fans a client's `<message>` out (docs/PROTOCOL.md, Message stanzas); returns the server ack for the sender.
     pub fn route_message(&self, me: &DeviceRef, node: &Node) -> Node {
         if node
             .attr_jid("to")
@@ -635,7 +635,7 @@ impl Sim {
         }
     }
 
-    /// Forwards a client's `<receipt>` to the original sender (protocol.md §9.3); a receipt also
+    /// Forwards a client's `<receipt>` to the original sender (docs/PROTOCOL.md, Receipts); a receipt also
     /// acknowledges the messages it names. Returns nothing to send back.
     ///
     /// In 1:1 chats the forwarded receipt comes `from` the receiver's user JID without device:
@@ -719,7 +719,7 @@ impl Sim {
     }
 
     /// Tells the companions that keep `phone`'s device list (its own, and those of the accounts
-    /// that asked for it or chat with it) that it changed (protocol.md §13.8).
+    /// that asked for it or chat with it) that it changed (docs/PROTOCOL.md, Device notifications).
     pub fn device_list_changed(&self, phone: &str) {
         let (targets, lid) = self.read(|s| {
             let watchers = s.watchers.get(phone);
@@ -769,7 +769,7 @@ async fn await_outcome(
     }
 }
 
-/// `<stream:error code="401"><conflict type="device_removed"/></stream:error>` (protocol.md §7.4).
+/// `<stream:error code="401"><conflict type="device_removed"/></stream:error>` (docs/PROTOCOL.md, Logout and stream errors).
 pub fn device_removed() -> Node {
     Node::new("stream:error")
         .attr("code", "401")

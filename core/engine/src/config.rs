@@ -14,7 +14,7 @@ pub const DEFAULT_SERVER_URL: &str = "wss://web.whatsapp.com/ws/chat";
 /// The `Origin` header WhatsApp Web sends.
 pub const WEB_ORIGIN: &str = "https://web.whatsapp.com";
 
-/// WhatsApp's Noise root public key ("WhatsAppLongTerm1", serial 0), protocol.md §2.5.
+/// WhatsApp's Noise root public key ("WhatsAppLongTerm1", serial 0), docs/PROTOCOL.md, Certificate chain.
 pub const WHATSAPP_TRUST_ROOT: [u8; 32] = [
     0x14, 0x23, 0x75, 0x57, 0x4d, 0x0a, 0x58, 0x71, 0x66, 0xaa, 0xe7, 0x1e, 0xbe, 0x51, 0x64, 0x37,
     0xc4, 0xa2, 0x8b, 0x73, 0xe3, 0x69, 0x5c, 0x6c, 0xe1, 0xf7, 0xf9, 0x54, 0x5d, 0xa8, 0xee, 0x6b,
@@ -154,7 +154,7 @@ impl Default for BrowserInfo {
 }
 
 impl BrowserInfo {
-    /// The platform id used in QR strings and pair-code requests (protocol.md §6.1).
+    /// The platform id used in QR strings and pair-code requests (docs/PROTOCOL.md, Pairing).
     pub fn platform_id(&self) -> &'static str {
         match self.browser.to_ascii_lowercase().as_str() {
             "chrome" => "1",

@@ -1,4 +1,4 @@
-//! Prekey maintenance (protocol.md §7.2): after every login the engine asks the server how many
+//! Prekey maintenance (docs/PROTOCOL.md, Prekeys): after every login the engine asks the server how many
 //! one-time prekeys it still holds and uploads the initial batch when it holds none (a new
 //! device, or one whose keys the server dropped; Baileys does the same) or a refill when it
 //! holds fewer than [`MIN_PREKEY_COUNT`]; otherwise it compares the server's key digest with

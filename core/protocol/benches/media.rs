@@ -1,4 +1,4 @@
-//! Media encryption and decryption throughput (protocol.md §12) for 64 KiB and 4 MiB files.
+//! Media encryption and decryption throughput (docs/PROTOCOL.md, Media) for 64 KiB and 4 MiB files.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use openwa_protocol::media::{self, ExpectedDigests, MediaType};

@@ -1,4 +1,4 @@
-//! WhatsApp ids (protocol.md §5): `user[.agent][:device]@server`.
+//! WhatsApp ids (docs/PROTOCOL.md, JIDs): `user[.agent][:device]@server`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -161,7 +161,7 @@ impl Jid {
         self.user.is_empty()
     }
 
-    /// The AD_JID domain byte for this server (protocol.md §4.5), if it has one.
+    /// The AD_JID domain byte for this server (docs/PROTOCOL.md, Binary nodes), if it has one.
     pub fn domain_type(&self) -> Option<u8> {
         match self.server.as_str() {
             DEFAULT_USER_SERVER => Some(0),
@@ -172,7 +172,7 @@ impl Jid {
         }
     }
 
-    /// The Signal protocol address name for this JID (protocol.md §5): the user for PN, else
+    /// The Signal protocol address name for this JID (docs/PROTOCOL.md, JIDs): the user for PN, else
     /// `user_<domain>` (LID → `user_1`).
     pub fn signal_address_user(&self) -> String {
         match self.domain_type() {

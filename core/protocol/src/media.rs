@@ -1,4 +1,4 @@
-//! Media encryption, decryption and verification (protocol.md §12).
+//! Media encryption, decryption and verification (docs/PROTOCOL.md, Media).
 //!
 //! A 32-byte media key expands with HKDF into an IV, an AES-256-CBC key and a MAC key. The
 //! uploaded blob is `AES-256-CBC(PKCS#7(file)) ‖ HMAC-SHA256(macKey, IV ‖ ciphertext)[..10]`.

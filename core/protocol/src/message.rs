@@ -1,5 +1,5 @@
-//! Message plaintext helpers: padding (protocol.md §8.3), message ids (§8.4), registration ids
-//! and iq request ids (§7.6).
+//! Message plaintext helpers: padding and message ids (docs/PROTOCOL.md, Message stanzas), registration ids
+//! and iq request ids (IQs and acks).
 
 use std::num::NonZeroU8;
 

@@ -1,4 +1,4 @@
-//! The binary-node tree every stanza is made of (protocol.md §4): a tag, attributes whose values
+//! The binary-node tree every stanza is made of (docs/PROTOCOL.md, Binary nodes): a tag, attributes whose values
 //! are plain strings or JIDs, and content that is nothing, raw bytes, a string or child nodes.
 
 use std::fmt;
@@ -7,7 +7,7 @@ use compact_str::CompactString;
 
 use crate::jid::Jid;
 
-/// An attribute value. JID-valued attributes must be encoded with JID tags (protocol.md §0.1),
+/// An attribute value. JID-valued attributes must be encoded with JID tags (docs/PROTOCOL.md, Compatibility rules),
 /// so the distinction is kept in the type.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AttrValue {

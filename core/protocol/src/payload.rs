@@ -1,4 +1,4 @@
-//! The login / registration `ClientPayload` (protocol.md §3), the plaintext of the ClientFinish
+//! The login / registration `ClientPayload` (docs/PROTOCOL.md, Client payload), the plaintext of the ClientFinish
 //! payload: builders for the client and a classifier for the server.
 
 use md5::{Digest, Md5};
@@ -163,7 +163,7 @@ pub struct RegistrationKeys {
     pub signed_prekey_signature: [u8; 64],
 }
 
-/// The payload of a device with no stored identity that wants to pair (protocol.md §3).
+/// The payload of a device with no stored identity that wants to pair (docs/PROTOCOL.md, Client payload).
 pub fn registration_payload(config: &ClientConfig, keys: &RegistrationKeys) -> ClientPayload {
     let [_, id_hi, id_mid, id_lo] = keys.signed_prekey_id.to_be_bytes();
     let build_hash: [u8; 16] = Md5::digest(config.version_string().as_bytes()).into();
@@ -184,7 +184,7 @@ pub fn registration_payload(config: &ClientConfig, keys: &RegistrationKeys) -> C
     }
 }
 
-/// The payload of a paired device logging in as `username:device` (protocol.md §3).
+/// The payload of a paired device logging in as `username:device` (docs/PROTOCOL.md, Client payload).
 pub fn login_payload(config: &ClientConfig, username: u64, device: u32) -> ClientPayload {
     ClientPayload {
         username: Some(username),
@@ -371,7 +371,7 @@ mod tests {
     use rand::SeedableRng;
     use rand::rngs::StdRng;
 
-    /// protocol.md §3: Baileys' `generateLoginNode` for `15551234567:3@s.whatsapp.net`.
+    /// docs/PROTOCOL.md, Client payload: Baileys' `generateLoginNode` for `15551234567:3@s.whatsapp.net`.
     #[test]
     fn login_vector_byte_for_byte() {
         let bytes = login_payload(&ClientConfig::default(), 15_551_234_567, 3).encode_to_vec();

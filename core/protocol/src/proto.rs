@@ -1,4 +1,4 @@
-//! Protobuf types generated at build time from `proto/*.proto` (protocol.md §14).
+//! Protobuf types generated at build time from `proto/*.proto` (docs/PROTOCOL.md, Protobuf).
 //!
 //! proto2 presence is kept: every `optional` field is an `Option`, so a field set to zero is
 //! still written on the wire where peers check for it.

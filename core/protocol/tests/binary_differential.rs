@@ -42,7 +42,7 @@ fn generate(profile: Profile, count: usize, seed: u64) -> Vec<Node> {
     (0..count).map(|_| generator.node(4)).collect()
 }
 
-/// The worked examples of protocol.md §4.6, which both sides must agree on too.
+/// The worked examples of docs/PROTOCOL.md, Binary nodes, which both sides must agree on too.
 fn worked_examples() -> Vec<Node> {
     vec![
         Node::new("iq")

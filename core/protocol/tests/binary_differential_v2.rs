@@ -99,7 +99,7 @@ fn baileys6_and_openwa_agree_on_random_nodes_with_dictionary_2() {
     check_against_baileys(V2, &ours_encoded, &[], &baileys_encoded);
 }
 
-/// The ping of protocol.md §4.6 in version 2: `iq` is byte 30 there, not 25.
+/// The ping of docs/PROTOCOL.md, Binary nodes, in version 2: `iq` is byte 30 there, not 25.
 #[test]
 fn version_2_ping_bytes() {
     let ping = &worked_examples()[0];

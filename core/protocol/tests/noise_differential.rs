@@ -105,7 +105,7 @@ fn bytes(value: &Value) -> Vec<u8> {
     hex::decode(value.as_str().unwrap()).unwrap()
 }
 
-/// Binary nodes produced by Baileys' encoder (protocol.md §4.6), which Baileys must decode from
+/// Binary nodes produced by Baileys' encoder (docs/PROTOCOL.md, Binary nodes), which Baileys must decode from
 /// our transport frames and re-encode to the same bytes.
 fn server_nodes() -> Vec<Vec<u8>> {
     let keepalive = hex::decode("00F80A19085511FA000304291657F801F80156").unwrap();

@@ -136,7 +136,7 @@ where
     }
 }
 
-/// Runs the Noise XX responder (protocol.md §2.3) with the simulator's certificate chain. The
+/// Runs the Noise XX responder (docs/PROTOCOL.md, Noise handshake) with the simulator's certificate chain. The
 /// prologue is the intro header the client sent; its version (2 or 3) picks the dictionary the
 /// connection's nodes use.
 async fn handshake<S>(

@@ -23,7 +23,7 @@ use crate::sim::Sim;
 use crate::state::{Device, SignedPreKey};
 use crate::util::now_secs;
 
-/// How many QR refs a registering connection gets (protocol.md §6.1: ≥ 6).
+/// How many QR refs a registering connection gets (docs/PROTOCOL.md, Pairing: ≥ 6).
 pub const REF_COUNT: usize = 6;
 
 /// A pair-success that was sent and awaits the companion's signature.
@@ -254,7 +254,7 @@ where
 }
 
 /// The phone's side of pairing: allocates the companion's device id and key index and issues
-/// its signed identity (protocol.md §6.2–6.3).
+/// its signed identity (docs/PROTOCOL.md, Pairing).
 fn issue(
     sim: &Sim,
     phone: &str,

@@ -1,4 +1,4 @@
-//! Group message fan-out with sender keys (protocol.md §10): the server routes, the clients do
+//! Group message fan-out with sender keys (docs/PROTOCOL.md, Groups): the server routes, the clients do
 //! the sender-key crypto.
 
 use openwa_protocol::Jid;

@@ -1,4 +1,4 @@
-//! The `w:g2` IQs (protocol.md §10), answered like WhatsApp: metadata, participating list,
+//! The `w:g2` IQs (docs/PROTOCOL.md, Groups), answered like WhatsApp: metadata, participating list,
 //! create, add/remove/promote/demote with per-participant results, subject, description,
 //! settings, invite code get/revoke, join by code (and preview), leave. Each change is followed
 //! by a `w:gp2` notification to the members ([`super::notify`]).

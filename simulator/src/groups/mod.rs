@@ -1,4 +1,4 @@
-//! Groups (protocol.md §10), always in LID addressing mode: the `w:g2` IQs ([`iq`]), the
+//! Groups (docs/PROTOCOL.md, Groups), always in LID addressing mode: the `w:g2` IQs ([`iq`]), the
 //! `w:gp2` change notifications pushed to members ([`notify`]), the `<group>` metadata view
 //! ([`view`]) and message fan-out with sender keys ([`fanout`]).
 

@@ -1,4 +1,4 @@
-//! `w:gp2` notifications (protocol.md §10): after every group change, one notification to every
+//! `w:gp2` notifications (docs/PROTOCOL.md, Groups): after every group change, one notification to every
 //! device of every member (the actor's own devices included, as WhatsApp does), queued for
 //! offline devices like any other stanza.
 

@@ -46,7 +46,7 @@ pub struct TimelineEntry {
 }
 
 impl TimelineEntry {
-    /// A new entry (its `seq` is set by [`push`]).
+    /// A new entry (its `seq` is set by [`Timeline::push`]).
     pub fn new(id: &str, chat: &str, sender: &str, content: Content, timestamp: u64) -> Self {
         TimelineEntry {
             seq: 0,

@@ -69,7 +69,7 @@ pub struct PreKey {
 pub struct Device {
     /// Device id.
     pub id: u16,
-    /// ADV key index (0 for the phone, ≥ 1 for companions; protocol.md §0.1 item 6).
+    /// ADV key index (0 for the phone, ≥ 1 for companions; docs/PROTOCOL.md, Compatibility rules item 6).
     pub key_index: u32,
     /// The companion's Noise static public key (its login credential); `None` for the phone.
     #[serde(default, with = "opt_hex32")]

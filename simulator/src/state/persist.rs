@@ -68,7 +68,7 @@ pub fn load(dir: &Path) -> Result<Option<State>, PersistError> {
     Ok(Some(state))
 }
 
-/// Serializes the state (call under the state lock, then [`write`] without it).
+/// Serializes the state (call under the state lock, then [`write()`] without it).
 pub fn serialize(state: &State) -> Vec<u8> {
     // Serializing plain data structures with string keys cannot fail.
     serde_json::to_vec(state).unwrap_or_default()

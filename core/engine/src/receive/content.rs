@@ -1,5 +1,5 @@
 //! Plaintext → message content: strip the padding, decode the `Message` protobuf and unwrap the
-//! wrappers WhatsApp puts around the real content (protocol.md §8.3, §9.2).
+//! wrappers WhatsApp puts around the real content (docs/PROTOCOL.md, Message stanzas).
 
 use openwa_protocol::message::{PaddingError, unpad};
 use openwa_protocol::proto::e2e;

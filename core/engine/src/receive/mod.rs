@@ -1,4 +1,4 @@
-//! The receive pipeline for `<message>` stanzas (protocol.md §9): learn the PN↔LID mappings the
+//! The receive pipeline for `<message>` stanzas (docs/PROTOCOL.md, Message stanzas): learn the PN↔LID mappings the
 //! stanza reveals, decrypt every `<enc>` (`pkmsg`/`msg` first, so a sender-key distribution is
 //! processed before the group's `skmsg`), unpad, decode and unwrap the content, then **persist
 //! first** (message + Signal state + `MessageReceived` event in one transaction) and only then
@@ -434,7 +434,7 @@ fn chat_of(message: &IncomingMessage, from_me: bool) -> Jid {
     }
 }
 
-/// The PN/LID pairs a stanza reveals (protocol.md §9.1).
+/// The PN/LID pairs a stanza reveals (docs/PROTOCOL.md, Message stanzas).
 fn revealed_mappings(message: &IncomingMessage) -> Vec<(String, String)> {
     let pairs = [
         (Some(&message.from), message.sender_lid.as_ref()),

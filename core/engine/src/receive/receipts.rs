@@ -1,4 +1,4 @@
-//! The answers to a `<message>` (protocol.md §7.6, §9.3, §9.4): the delivery receipt after the
+//! The answers to a `<message>` (docs/PROTOCOL.md, IQs and acks, Receipts): the delivery receipt after the
 //! message is stored, a retry receipt when it could not be decrypted, a plain ack otherwise.
 
 use std::collections::{HashMap, VecDeque};

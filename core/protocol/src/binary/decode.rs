@@ -1,4 +1,4 @@
-//! Bytes → node (protocol.md §4), liberal in what it accepts (§0.1 item 9) and bounded on any
+//! Bytes → node (docs/PROTOCOL.md, Binary nodes), liberal in what it accepts (Compatibility rules item 9) and bounded on any
 //! input: every length is checked against the bytes that remain before anything is allocated,
 //! nesting is limited, and compressed input inflates to at most [`MAX_INFLATED_LEN`] bytes.
 

@@ -1,4 +1,4 @@
-//! Node → bytes (protocol.md §4.4–§4.5).
+//! Node → bytes (docs/PROTOCOL.md, Binary nodes).
 //!
 //! Strings use the shortest form in the order token, nibble-packed, hex-packed, raw bytes. JID
 //! attribute values use JID tags; byte content is always BINARY_n.

@@ -1,4 +1,4 @@
-//! Binary node codec ("WABinary", protocol.md §4): token tables, encoder, decoder.
+//! Binary node codec ("WABinary", docs/PROTOCOL.md, Binary nodes): token tables, encoder, decoder.
 //!
 //! ```
 //! use openwa_protocol::{Jid, Node, binary};

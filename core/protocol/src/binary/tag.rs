@@ -1,4 +1,4 @@
-//! Tag bytes of the binary node format (protocol.md §4.2).
+//! Tag bytes of the binary node format (docs/PROTOCOL.md, Binary nodes).
 
 /// Empty list, null, or empty string.
 pub(crate) const LIST_EMPTY: u8 = 0;

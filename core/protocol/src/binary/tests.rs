@@ -1,4 +1,4 @@
-//! Byte-exact examples (protocol.md §4.6), liberal forms (§0.1 item 9) and bad input.
+//! Byte-exact examples (docs/PROTOCOL.md, Binary nodes), liberal forms (Compatibility rules item 9) and bad input.
 
 use std::io::Write;
 

@@ -1,4 +1,4 @@
-//! Token tables (protocol.md §4.3) of the two dictionary versions in use, with lookups in both
+//! Token tables (docs/PROTOCOL.md, Binary nodes) of the two dictionary versions in use, with lookups in both
 //! directions.
 //!
 //! A token is a string that goes on the wire as one byte (`1..=235`) or as `DICTIONARY_n` plus an

@@ -1,4 +1,4 @@
-//! Curve25519 key pairs as WhatsApp and Signal use them (protocol.md §11.1).
+//! Curve25519 key pairs as WhatsApp and Signal use them (docs/PROTOCOL.md, Signal).
 
 use rand_core::CryptoRngCore;
 use x25519_dalek::{PublicKey, StaticSecret};
@@ -64,7 +64,7 @@ impl KeyPair {
             .to_bytes()
     }
 
-    /// XEdDSA signature of `message` (protocol.md §11.2).
+    /// XEdDSA signature of `message` (docs/PROTOCOL.md, Signal).
     pub fn sign(&self, message: &[u8], rng: &mut impl CryptoRngCore) -> [u8; 64] {
         let mut random = [0u8; 64];
         rng.fill_bytes(&mut random);
@@ -100,7 +100,7 @@ mod tests {
 
     #[test]
     fn protocol_md_public_keys() {
-        // protocol.md §2.7: private keys of repeated bytes.
+        // docs/PROTOCOL.md, Noise handshake, test vector: private keys of repeated bytes.
         let client_eph = KeyPair::from_private([0x11; 32]);
         assert_eq!(
             hex::encode(client_eph.public),

@@ -1,4 +1,4 @@
-//! XEdDSA signatures with Curve25519 keys, as Signal computes them (protocol.md §11.2).
+//! XEdDSA signatures with Curve25519 keys, as Signal computes them (docs/PROTOCOL.md, Signal).
 
 use curve25519_dalek::constants::ED25519_BASEPOINT_TABLE;
 use curve25519_dalek::edwards::EdwardsPoint;

@@ -1,4 +1,4 @@
-//! The server's Noise certificate chain (protocol.md §2.5): building one (simulator) and checking
+//! The server's Noise certificate chain (docs/PROTOCOL.md, Certificate chain): building one (simulator) and checking
 //! one against a configurable trust root (engine), with every check whatsmeow makes.
 
 use prost::Message;

@@ -1,4 +1,4 @@
-//! Frame codec (protocol.md §1): `len (3 bytes, big-endian) ‖ payload`, plus the client's
+//! Frame codec (docs/PROTOCOL.md, Transport): `len (3 bytes, big-endian) ‖ payload`, plus the client's
 //! one-time intro header `57 41 06 <dict>` (optionally preceded by an edge-routing preamble).
 //!
 //! WebSocket message boundaries mean nothing: [`FrameDecoder`] buffers arbitrary chunks and yields
@@ -9,7 +9,7 @@ use crate::binary::Dictionary;
 /// Largest payload a 3-byte length can describe (`2^24 - 1`); longer payloads are rejected.
 pub const MAX_FRAME_LEN: usize = (1 << 24) - 1;
 
-/// Dictionary version this crate speaks (protocol.md §1, §4.3).
+/// Dictionary version this crate speaks (docs/PROTOCOL.md, Transport and Binary nodes).
 pub const DICT_VERSION: u8 = 3;
 
 /// The intro header a current client sends first: `"WA"`, magic 6, dictionary version 3. It is

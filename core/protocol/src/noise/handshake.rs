@@ -1,4 +1,4 @@
-//! Noise `XX_25519_AESGCM_SHA256` as WhatsApp runs it (protocol.md §2.1–§2.3): symmetric state,
+//! Noise `XX_25519_AESGCM_SHA256` as WhatsApp runs it (docs/PROTOCOL.md, Noise handshake): symmetric state,
 //! and the initiator (client) and responder (server) state machines. Each state is a type; a
 //! method consumes it and returns the next one, so steps cannot be run out of order.
 
@@ -18,7 +18,7 @@ use crate::proto::wa6::handshake_message::{ClientFinish, ClientHello, ServerHell
 /// The protocol name padded with four NULs to 32 bytes; it is used directly as `h0` and `ck0`.
 pub const NOISE_PROTOCOL_NAME: &[u8; 32] = b"Noise_XX_25519_AESGCM_SHA256\0\0\0\0";
 
-/// `h`, `ck`, and the single handshake key `k` with its counter (protocol.md §2.1).
+/// `h`, `ck`, and the single handshake key `k` with its counter (docs/PROTOCOL.md, Noise handshake).
 #[derive(Clone)]
 pub(crate) struct SymmetricState {
     pub(crate) h: [u8; 32],
@@ -406,7 +406,7 @@ mod tests {
         hex::decode(s).unwrap()
     }
 
-    /// protocol.md §2.7, step by step, on both sides.
+    /// docs/PROTOCOL.md, Noise handshake, test vector, step by step, on both sides.
     #[test]
     fn protocol_md_test_vector() {
         let e_c = KeyPair::from_private([0x11; 32]);

@@ -1,4 +1,4 @@
-//! Noise XX handshake (initiator and responder), framing and transport (protocol.md §1–§2).
+//! Noise XX handshake (initiator and responder), framing and transport (docs/PROTOCOL.md, Transport and Noise handshake).
 //!
 //! Sans-io: every function takes bytes and returns bytes; keys, time and randomness come from the
 //! caller. A client runs [`FrameEncoder::client`] + [`Initiator`]; a server runs

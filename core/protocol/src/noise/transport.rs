@@ -1,4 +1,4 @@
-//! Post-handshake transport encryption (protocol.md §2.4): one AES-256-GCM key and one 32-bit
+//! Post-handshake transport encryption (docs/PROTOCOL.md, Noise handshake): one AES-256-GCM key and one 32-bit
 //! counter per direction, nonce = 8 zero bytes ‖ counter (big-endian), empty AAD.
 
 use aes_gcm::aead::{AeadInPlace, KeyInit};

@@ -1,5 +1,5 @@
 //! ADV device identities: what the phone signs for a new companion and what the companion checks
-//! and countersigns (protocol.md §6.2, §6.3).
+//! and countersigns (docs/PROTOCOL.md, Pairing).
 //!
 //! Phone side: [`issue_device_identity`] builds the `<device-identity>` content of
 //! `<pair-success>`; [`verify_companion_reply`] checks the companion's `<pair-device-sign>` reply.
@@ -241,7 +241,7 @@ pub struct AcceptedPairing {
 
 /// Companion side: verifies the `<device-identity>` content of `<pair-success>` and countersigns.
 ///
-/// Steps (protocol.md §6.3): constant-time HMAC check with the adv secret; decode; account
+/// Steps (docs/PROTOCOL.md, Pairing): constant-time HMAC check with the adv secret; decode; account
 /// signature check against the key carried in the message (and, if `expected_account_key` is
 /// given, that the key is that one); device signature with the companion identity key.
 pub fn accept_pair_success(

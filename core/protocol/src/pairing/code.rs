@@ -1,4 +1,4 @@
-//! Pairing by phone-number code ("link code", protocol.md §6.4), companion and phone sides.
+//! Pairing by phone-number code ("link code", docs/PROTOCOL.md, Pairing code), companion and phone sides.
 //!
 //! Flow: the companion shows an 8-character [`PairCode`] and sends its ephemeral public key
 //! wrapped under a key derived from the code ([`CompanionCodePairing::start`]). The phone, given

@@ -1,4 +1,4 @@
-//! Companion pairing: ADV identities, the QR string and pairing-code crypto (protocol.md §6).
+//! Companion pairing: ADV identities, the QR string and pairing-code crypto (docs/PROTOCOL.md, Pairing).
 //!
 //! Every exchange is implemented from both ends: the companion side (used by the engine) and the
 //! primary-phone side (used by the simulator's simulated phones).

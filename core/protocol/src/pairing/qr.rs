@@ -1,4 +1,4 @@
-//! The QR string a companion shows and a phone scans (protocol.md §6.1):
+//! The QR string a companion shows and a phone scans (docs/PROTOCOL.md, Pairing):
 //! `https://wa.me/settings/linked_devices#ref,noise,identity,adv,platform`.
 
 use base64::Engine;

@@ -22,7 +22,7 @@ impl ProtocolAddress {
         }
     }
 
-    /// The address WhatsApp uses for a device JID (protocol.md §11, `Jid::signal_address`).
+    /// The address WhatsApp uses for a device JID (docs/PROTOCOL.md, JIDs; `Jid::signal_address`).
     pub fn from_jid(jid: &Jid) -> Self {
         ProtocolAddress::new(jid.signal_address_user(), u32::from(jid.device))
     }

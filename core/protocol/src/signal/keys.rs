@@ -1,4 +1,4 @@
-//! Identity keys, prekeys and prekey bundles (protocol.md §7.2, §11.1).
+//! Identity keys, prekeys and prekey bundles (docs/PROTOCOL.md, Prekeys and Signal).
 
 use prost::Message;
 use rand_core::CryptoRngCore;
@@ -165,7 +165,7 @@ pub(crate) fn key_pair_from(private: Option<&[u8]>) -> Result<KeyPair, SignalErr
         .ok_or(SignalError::InvalidRecord("private key"))
 }
 
-/// What a peer publishes so others can start a session with it (protocol.md §7.2).
+/// What a peer publishes so others can start a session with it (docs/PROTOCOL.md, Prekeys).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PreKeyBundle {
     /// The peer's registration id.

@@ -1,4 +1,4 @@
-//! The Signal protocol as WhatsApp uses it (protocol.md §11): X3DH session setup, the double
+//! The Signal protocol as WhatsApp uses it (docs/PROTOCOL.md, Signal): X3DH session setup, the double
 //! ratchet, sender keys for groups, wire formats byte-compatible with libsignal, storage records
 //! and store traits.
 //!

@@ -1,4 +1,4 @@
-//! Key derivation of the double ratchet and sender key chains (protocol.md §11.5, §11.6).
+//! Key derivation of the double ratchet and sender key chains (docs/PROTOCOL.md, Signal).
 
 use aes::Aes256;
 use cbc::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit, block_padding::Pkcs7};

@@ -1,4 +1,4 @@
-//! Sender keys for group messages (protocol.md §11.6).
+//! Sender keys for group messages (docs/PROTOCOL.md, Signal).
 //!
 //! A [`SenderKeyRecord`] holds the states of one sender in one group (newest first, at most
 //! [`MAX_SENDER_KEY_STATES`]). Our own record has the private signing key; records learned

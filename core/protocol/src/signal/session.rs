@@ -1,4 +1,4 @@
-//! Double-ratchet session states and the per-address session record (protocol.md §11.5).
+//! Double-ratchet session states and the per-address session record (docs/PROTOCOL.md, Signal).
 //!
 //! [`SessionRecord`] holds the current state and up to [`MAX_ARCHIVED_STATES`] archived ones.
 //! Its operations work on a copy of the state they touch and write it back only on success,

@@ -1,4 +1,4 @@
-//! Signal wire messages, byte-compatible with libsignal (protocol.md §11.3).
+//! Signal wire messages, byte-compatible with libsignal (docs/PROTOCOL.md, Signal).
 //!
 //! Each is `0x33 ‖ protobuf`, followed by an 8-byte MAC (SignalMessage) or a 64-byte XEdDSA
 //! signature (SenderKeyMessage). Decoders keep the exact received bytes, because MACs and

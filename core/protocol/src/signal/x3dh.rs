@@ -1,4 +1,4 @@
-//! X3DH session setup, initiator and responder sides (protocol.md §11.4).
+//! X3DH session setup, initiator and responder sides (docs/PROTOCOL.md, Signal).
 
 use std::collections::VecDeque;
 

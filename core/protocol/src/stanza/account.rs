@@ -1,4 +1,4 @@
-//! Account queries a client sends right after login (protocol.md §7.1, Appendix A step 5):
+//! Account queries a client sends right after login (docs/PROTOCOL.md, Login; Simulator checklist item 5):
 //! A/B props (`abt`), privacy settings (`privacy`) and the block list (`blocklist`). A simulator
 //! can answer them with defaults; Baileys waits for the answers before it reports "open".
 

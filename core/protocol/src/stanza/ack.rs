@@ -1,4 +1,4 @@
-//! `<ack>` stanzas (protocol.md §7.6): the client acknowledges every stanza the server pushes
+//! `<ack>` stanzas (docs/PROTOCOL.md, IQs and acks): the client acknowledges every stanza the server pushes
 //! (except messages it answers with a delivery receipt), and the server acknowledges each
 //! `<message>` a client sends.
 

@@ -10,7 +10,7 @@ string_enum! {
     pub enum AddressingMode {
         /// Phone-number JIDs.
         Pn = "pn",
-        /// LID JIDs (the default for new groups, protocol.md §10).
+        /// LID JIDs (the default for new groups, docs/PROTOCOL.md, Groups).
         Lid = "lid",
     }
 }

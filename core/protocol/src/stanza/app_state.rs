@@ -1,4 +1,4 @@
-//! App-state sync, `xmlns="w:sync:app:state"` (protocol.md §13.5): the client asks for patches of
+//! App-state sync, `xmlns="w:sync:app:state"` (docs/PROTOCOL.md, App state): the client asks for patches of
 //! its five collections; a minimal server answers every collection as empty
 //! (`<collection name version="0"/>`).
 

@@ -1,4 +1,4 @@
-//! `<chatstate>` typing indicators (protocol.md §13.2): sent by a client to a chat, relayed by
+//! `<chatstate>` typing indicators (docs/PROTOCOL.md, Presence and chat state): sent by a client to a chat, relayed by
 //! the server to the chat's other devices (in groups with `participant` = the typist).
 
 use super::addressing::Peer;

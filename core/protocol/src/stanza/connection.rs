@@ -1,5 +1,5 @@
-//! Connection-level stanzas sent by the server after the Noise handshake (protocol.md §7.1,
-//! §7.5, §1): `<success>`, `<failure>`, `<stream:error>`, `<xmlstreamend/>`, and the `<ib>`
+//! Connection-level stanzas sent by the server after the Noise handshake (docs/PROTOCOL.md, Login,
+//! Logout and stream errors, Transport): `<success>`, `<failure>`, `<stream:error>`, `<xmlstreamend/>`, and the `<ib>`
 //! informational pushes; plus the client's `passive`/`active` IQ.
 
 use super::error::StanzaError;
@@ -9,7 +9,7 @@ use crate::jid::Jid;
 use crate::node::Node;
 
 /// `<success t lid/>`: the server accepted a login (never sent to a registering connection,
-/// which gets `<pair-device>` instead, §0.1 item 7).
+/// which gets `<pair-device>` instead, Compatibility rules item 7).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Success {
     /// Server time, unix seconds (clients derive their clock offset from it).
@@ -183,7 +183,7 @@ impl StreamEnd {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ib {
     /// S→C `<ib><offline count/></ib>`: the offline queue is flushed; clients stop buffering
-    /// events (send it after answering `passive`/`active`, §0.1 item 8).
+    /// events (send it after answering `passive`/`active`, Compatibility rules item 8).
     Offline {
         /// How many offline stanzas were delivered.
         count: u64,
@@ -200,7 +200,7 @@ pub enum Ib {
         count: u64,
     },
     /// S→C `<ib><edge_routing><routing_info>BYTES</routing_info></edge_routing></ib>`: bytes the
-    /// client puts in its `ED 00 01` preamble next time (§1).
+    /// client puts in its `ED 00 01` preamble next time (Transport).
     EdgeRouting {
         /// Opaque routing bytes.
         routing_info: Vec<u8>,

@@ -1,4 +1,4 @@
-//! The `<iq>` envelope (protocol.md §7.1, §7.6): request/response pairs matched by `id`.
+//! The `<iq>` envelope (docs/PROTOCOL.md, Login, IQs and acks): request/response pairs matched by `id`.
 //!
 //! Every IQ exchange is described once by an [`IqSpec`]: the requester builds the request and
 //! parses the response, the answering side parses the request and builds the response. The engine

@@ -1,4 +1,4 @@
-//! Keep-alive (protocol.md §7.3): `<iq to="s.whatsapp.net" type="get" xmlns="w:p"><ping/></iq>`,
+//! Keep-alive (docs/PROTOCOL.md, Keepalive): `<iq to="s.whatsapp.net" type="get" xmlns="w:p"><ping/></iq>`,
 //! sent by the client every 20–30 s; the server answers with an empty result.
 
 use super::error::StanzaError;
@@ -40,7 +40,7 @@ mod tests {
 
     #[test]
     fn ping_matches_the_keep_alive_example() {
-        // protocol.md §4.6 (a).
+        // docs/PROTOCOL.md, Binary nodes, example (a).
         assert_eq!(
             Ping.request_with_id("1"),
             Node::new("iq")

@@ -1,4 +1,4 @@
-//! Media upload credentials, `xmlns="w:m"` (protocol.md §12): `<media_conn/>` → auth token and
+//! Media upload credentials, `xmlns="w:m"` (docs/PROTOCOL.md, Media): `<media_conn/>` → auth token and
 //! hosts for the HTTPS upload/download endpoints.
 
 use super::error::StanzaError;

@@ -1,4 +1,4 @@
-//! `<message>` stanzas (protocol.md §8.4–§8.5, §9.1, §9.4, §10): what a client sends (one
+//! `<message>` stanzas (docs/PROTOCOL.md, Message stanzas, Receipts, Groups): what a client sends (one
 //! `<enc>` per device inside `<participants>`, or direct `<enc>`s for group skmsg and retries)
 //! and what the server delivers to each device.
 
@@ -159,7 +159,7 @@ pub struct OutgoingMessage {
     pub kind: MessageType,
     /// `edit` (1 edit, 2 pin, 7 revoke, 8 admin revoke…).
     pub edit: Option<String>,
-    /// `phash`, the advisory participant hash (§8.4).
+    /// `phash`, the advisory participant hash (docs/PROTOCOL.md, Message stanzas).
     pub phash: Option<String>,
     /// `addressing_mode` (groups).
     pub addressing_mode: Option<AddressingMode>,
@@ -459,7 +459,7 @@ impl MessageChildren {
     }
 }
 
-/// The participant hash (`phash`) of a device list, whatsmeow's form (protocol.md §8.4):
+/// The participant hash (`phash`) of a device list, whatsmeow's form (docs/PROTOCOL.md, Message stanzas):
 /// `"2:"` + unpadded base64 of the first 6 bytes of SHA-256 over the sorted
 /// `user.agent:device@server` strings. Advisory: Baileys computes it differently.
 pub fn participant_hash(devices: &[Jid]) -> String {
@@ -493,7 +493,7 @@ mod tests {
 
     #[test]
     fn enc_matches_the_byte_example_shape() {
-        // protocol.md §4.6 (d): <enc v="2" type="msg">33 0A 21</enc>
+        // docs/PROTOCOL.md, Binary nodes, example (d): <enc v="2" type="msg">33 0A 21</enc>
         let enc = Enc::new(EncKind::Msg, [0x33, 0x0a, 0x21]);
         assert_eq!(
             enc.to_node(),

@@ -1,13 +1,13 @@
-//! Typed stanza builders and parsers: pure request/response specs, no I/O (protocol.md §6–§10,
-//! §13).
+//! Typed stanza builders and parsers: pure request/response specs, no I/O (docs/PROTOCOL.md, Pairing
+//! onwards).
 //!
 //! Every stanza is a Rust value with `to_node` and `from_node` (`TryFrom<&Node>` for the
 //! top-level ones); every IQ exchange is an [`IqSpec`] giving both directions: the client builds
 //! the request and parses the response, the server parses the request and builds the response.
-//! Parsers are liberal (§0.1 item 9): attribute order is irrelevant, JIDs may arrive as strings,
+//! Parsers are liberal (Compatibility rules item 9): attribute order is irrelevant, JIDs may arrive as strings,
 //! text content as bytes or strings, and optional attributes may be absent. Builders are strict:
 //! JID-valued attributes are [`AttrValue::Jid`](crate::AttrValue::Jid) and byte content is
-//! [`Content::Bytes`](crate::Content::Bytes) (§0.1 items 1–2). Ids and timestamps are always
+//! [`Content::Bytes`](crate::Content::Bytes) (Compatibility rules items 1–2). Ids and timestamps are always
 //! parameters: nothing here reads a clock or an RNG.
 //!
 //! Modules, by concern:

@@ -1,4 +1,4 @@
-//! `<notification>` stanzas the server pushes (protocol.md §10, §13.8, §7.2, §6.4): group
+//! `<notification>` stanzas the server pushes (docs/PROTOCOL.md, Groups, Device notifications, Prekeys, Pairing code): group
 //! changes (`w:gp2`), device-list changes (`devices`), the prekey low-count warning
 //! (`encrypt`), and the primary's link-code hello. Clients ack each one with
 //! [`Ack::for_stanza`](super::ack::Ack::for_stanza), whatever its type.

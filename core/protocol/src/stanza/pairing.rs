@@ -1,4 +1,4 @@
-//! Pairing stanzas (protocol.md §6): the server's `<pair-device>` refs and `<pair-success>`
+//! Pairing stanzas (docs/PROTOCOL.md, Pairing): the server's `<pair-device>` refs and `<pair-success>`
 //! (both server-originated IQs), the companion's `<pair-device-sign>` answer, and the two
 //! `link_code_companion_reg` stages of phone-number-code pairing plus the primary's hello that
 //! the server pushes in a notification.
@@ -59,7 +59,7 @@ impl IqSpec for PairDevice {
 pub struct PairSuccess {
     /// Server time (iq attribute `t`), unix seconds.
     pub t: Option<u64>,
-    /// Serialized `ADVSignedDeviceIdentityHMAC` (§6.2).
+    /// Serialized `ADVSignedDeviceIdentityHMAC` (docs/PROTOCOL.md, Pairing).
     pub device_identity: Vec<u8>,
     /// The companion's own PN device JID (`<device jid>`).
     pub device: Jid,

@@ -1,4 +1,4 @@
-//! Signal prekey IQs, `xmlns="encrypt"` (protocol.md §7.2): upload, server count, bundle fetch,
+//! Signal prekey IQs, `xmlns="encrypt"` (docs/PROTOCOL.md, Prekeys): upload, server count, bundle fetch,
 //! digest, signed-prekey rotation. (The server's low-count push is
 //! `NotificationBody::EncryptCount`.)
 //!
@@ -174,7 +174,7 @@ impl IqSpec for PreKeyCount {
 /// One device in a bundle fetch: `<user jid=DEVICE_JID [reason="identity"]/>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyRequest {
-    /// The device JID (LID for Baileys, §8.2).
+    /// The device JID (LID for Baileys, Message stanzas).
     pub jid: Jid,
     /// `identity` when re-fetching after an identity change.
     pub reason: Option<String>,
@@ -258,7 +258,7 @@ impl UserPreKeys {
 node_conversions!(UserPreKeys);
 
 /// C→S `<iq xmlns="encrypt" type="get"><key><user jid/>…</key></iq>`: fetches bundles for
-/// devices without a session (§8.2). Answered with `<list><user …/>…</list>`.
+/// devices without a session (Message stanzas). Answered with `<list><user …/>…</list>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchPreKeys {
     /// The devices.
@@ -463,7 +463,7 @@ mod tests {
 
     #[test]
     fn count_matches_the_prekey_count_example() {
-        // protocol.md §4.6 (b), attribute order aside.
+        // docs/PROTOCOL.md, Binary nodes, example (b), attribute order aside.
         let (header, PreKeyCount) = PreKeyCount::parse_request(
             &Node::new("iq")
                 .attr("id", "abc")
@@ -511,7 +511,7 @@ mod tests {
             },
         ];
         assert_iq_round_trip(&spec, &response);
-        // §4.6 (f): <key><user jid="987654321:2@lid" reason="identity"/></key>
+        // docs/PROTOCOL.md, Binary nodes, example (f): <key><user jid="987654321:2@lid" reason="identity"/></key>
         let user = spec.request().get_path(&["key", "user"]).cloned().unwrap();
         assert!(matches!(
             user.get_attr("jid"),

@@ -1,4 +1,4 @@
-//! `<presence>` (protocol.md §13.1): own availability and subscriptions (client → server, no
+//! `<presence>` (docs/PROTOCOL.md, Presence and chat state): own availability and subscriptions (client → server, no
 //! reply) and contacts' availability (server → client).
 
 use super::error::StanzaError;

@@ -1,4 +1,4 @@
-//! Liberal readers used by every parser (protocol.md §0.1 item 9): attributes may be strings or
+//! Liberal readers used by every parser (docs/PROTOCOL.md, Compatibility rules item 9): attributes may be strings or
 //! JIDs, text content may be bytes or a string, and a missing or bad item is a typed error.
 
 use std::str::FromStr;
@@ -182,7 +182,7 @@ pub(crate) fn be_bytes(value: u32, width: usize) -> Vec<u8> {
         .to_vec()
 }
 
-/// A node whose content is raw bytes (BINARY_n on the wire, protocol.md §0.1 item 2).
+/// A node whose content is raw bytes (BINARY_n on the wire, docs/PROTOCOL.md, Compatibility rules item 2).
 pub(crate) fn bytes_node(tag: &str, bytes: impl Into<Vec<u8>>) -> Node {
     Node::new(tag).bytes(bytes)
 }

@@ -1,4 +1,4 @@
-//! `<receipt>` stanzas (protocol.md §9.3–§9.4, §13.3): sent by the receiving client
+//! `<receipt>` stanzas (docs/PROTOCOL.md, Receipts): sent by the receiving client
 //! (`to` = the message's sender) and forwarded by the server to the sender (`from` = the
 //! recipient device or group). Several message ids travel in `<list><item id/></list>`; retry
 //! receipts carry `<retry>`, `<registration>` and, from the second attempt, `<keys>`.
@@ -232,7 +232,7 @@ mod tests {
 
     #[test]
     fn read_receipt_matches_the_byte_example() {
-        // protocol.md §4.6 (c).
+        // docs/PROTOCOL.md, Binary nodes, example (c).
         let receipt = Receipt::new(
             "3EB0C431D5E3C4E1",
             Peer::To(device("15551234567", 3)),

@@ -1,4 +1,4 @@
-//! User sync, `xmlns="usync"` (protocol.md §8.1): device lists (with key indexes), PN→LID
+//! User sync, `xmlns="usync"` (docs/PROTOCOL.md, Device lists): device lists (with key indexes), PN→LID
 //! mapping and contact lookups, for a list of users.
 
 use super::error::StanzaError;
@@ -194,7 +194,7 @@ impl IqSpec for UsyncQuery {
 pub struct DeviceEntry {
     /// Device id (0 = primary phone).
     pub id: u16,
-    /// The companion's ADV key index; companions need one ≥ 1 (§0.1 item 6), device 0 has none.
+    /// The companion's ADV key index; companions need one ≥ 1 (docs/PROTOCOL.md, Compatibility rules item 6), device 0 has none.
     pub key_index: Option<u32>,
     /// A hosted (Cloud API) device.
     pub is_hosted: bool,

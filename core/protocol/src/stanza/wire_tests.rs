@@ -1,4 +1,4 @@
-//! Stanzas through the binary codec, against the byte examples of protocol.md §4.6 (produced by
+//! Stanzas through the binary codec, against the byte examples of docs/PROTOCOL.md, Binary nodes (produced by
 //! Baileys' encoder). Where our attribute order equals the example's, the bytes must be equal;
 //! otherwise the example's bytes must decode and parse to the same value.
 

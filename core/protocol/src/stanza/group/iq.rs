@@ -1,4 +1,4 @@
-//! Group IQs (`xmlns="w:g2"`), sent by a client to the group JID or to `g.us` (protocol.md §10).
+//! Group IQs (`xmlns="w:g2"`), sent by a client to the group JID or to `g.us` (docs/PROTOCOL.md, Groups).
 //! The server also pushes a `w:gp2` notification to the members after each change.
 
 use super::info::{GroupInfo, ParticipantRole, group_jid};
@@ -768,7 +768,7 @@ mod tests {
 
     #[test]
     fn metadata_query_matches_the_group_query_example() {
-        // protocol.md §4.6 (e) and Appendix C.2 step 1.
+        // docs/PROTOCOL.md, Binary nodes, example (e), and Example flows, group step 1.
         let spec = GetGroupInfo { group: group() };
         assert_eq!(
             spec.request_with_id("x1"),

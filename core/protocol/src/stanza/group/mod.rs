@@ -1,4 +1,4 @@
-//! Groups, `xmlns="w:g2"` (protocol.md §10): the `<group>` metadata node and the group IQs.
+//! Groups, `xmlns="w:g2"` (docs/PROTOCOL.md, Groups): the `<group>` metadata node and the group IQs.
 //! (Change notifications pushed to members are in
 //! [`notification`](super::notification).)
 
