@@ -19,7 +19,7 @@ use super::content::{self, Content, MediaRef, describe};
 use super::store::{PhoneStore, run};
 use super::timeline::TimelineEntry;
 use super::{PhoneError, peer_address, phone_ref, pn_device};
-use crate::sim::Sim;
+use crate::hub::Hub;
 use crate::state::{State, StateError};
 use crate::util::now_secs;
 
@@ -77,11 +77,11 @@ pub(crate) struct Target {
 }
 
 /// Sends `body` from the phone of `phone` to `to` (a phone number, user JID or group JID).
-pub fn send(sim: &Sim, phone: &str, to: &str, body: Body) -> Result<Sent, PhoneError> {
-    let me = sim.read(|s| phone_ref(s, phone))?;
-    let chat = resolve_chat(sim, phone, to)?;
+pub fn send(hub: &Hub, phone: &str, to: &str, body: Body) -> Result<Sent, PhoneError> {
+    let me = hub.read(|s| phone_ref(s, phone))?;
+    let chat = resolve_chat(hub, phone, to)?;
     let now = now_secs();
-    let message = build(sim, phone, &chat, body, now)?;
+    let message = build(hub, phone, &chat, body, now)?;
     let content =
         describe(&message).ok_or_else(|| PhoneError::BadRequest("nothing to send".to_owned()))?;
     let id = generate_message_id(now, Some(phone), &mut OsRng);
@@ -93,19 +93,19 @@ pub fn send(sim: &Sim, phone: &str, to: &str, body: Body) -> Result<Sent, PhoneE
     let mediatype = content.media.as_ref().map(|m| m.media_type.clone());
     let hide = content.kind == "reaction";
     let plaintext = message.encode_to_vec();
-    record_sent(sim, phone, &id, &chat, content, &plaintext, now)?;
+    record_sent(hub, phone, &id, &chat, content, &plaintext, now)?;
 
     let encrypted = if chat.is_group() {
-        sim.write(|s| encrypt_group(s, phone, &chat, &plaintext))
+        hub.write(|s| encrypt_group(s, phone, &chat, &plaintext))
             .map(|(participants, skmsg)| (participants, Some(skmsg)))
     } else {
-        sim.write(|s| encrypt_direct(s, phone, &chat, &message))
+        hub.write(|s| encrypt_direct(s, phone, &chat, &message))
             .map(|participants| (participants, None))
     };
     let (participants, skmsg) = match encrypted {
         Ok(parts) => parts,
         Err(e) => {
-            forget_sent(sim, phone, &id);
+            forget_sent(hub, phone, &id);
             return Err(e);
         }
     };
@@ -128,7 +128,7 @@ pub fn send(sim: &Sim, phone: &str, to: &str, body: Body) -> Result<Sent, PhoneE
         outgoing.direct = vec![decorate(skmsg)];
         outgoing.addressing_mode = Some(AddressingMode::Lid);
     }
-    sim.route_message(&me, &outgoing.to_node());
+    hub.dispatch(&me, &outgoing.to_node());
     Ok(Sent {
         id,
         chat: chat.to_string(),
@@ -137,7 +137,7 @@ pub fn send(sim: &Sim, phone: &str, to: &str, body: Body) -> Result<Sent, PhoneE
 }
 
 /// The chat JID for `to`: a group the phone is in, or an account's PN user JID.
-fn resolve_chat(sim: &Sim, phone: &str, to: &str) -> Result<Jid, PhoneError> {
+fn resolve_chat(hub: &Hub, phone: &str, to: &str) -> Result<Jid, PhoneError> {
     let to = to.trim().trim_start_matches('+');
     let jid: Jid = if to.contains('@') {
         to.parse()
@@ -145,7 +145,7 @@ fn resolve_chat(sim: &Sim, phone: &str, to: &str) -> Result<Jid, PhoneError> {
     } else {
         Jid::pn(to)
     };
-    sim.read(|s| {
+    hub.read(|s| {
         if jid.is_group() {
             let group = s.group(&jid.user)?;
             if group.participant(phone).is_none() {
@@ -164,7 +164,7 @@ fn resolve_chat(sim: &Sim, phone: &str, to: &str) -> Result<Jid, PhoneError> {
 
 /// The `Message` protobuf for `body` (uploading media first).
 fn build(
-    sim: &Sim,
+    hub: &Hub,
     phone: &str,
     chat: &Jid,
     body: Body,
@@ -176,7 +176,7 @@ fn build(
         }
         Body::Text(text) => Ok(content::text(&text)),
         Body::Reaction { id, emoji } => {
-            let target = sim.read(|s| {
+            let target = hub.read(|s| {
                 s.account(phone).map(|a| {
                     a.timeline
                         .find(&id, |m| m.chat == chat.to_string())
@@ -216,7 +216,7 @@ fn build(
             OsRng.fill_bytes(&mut media_key);
             let encrypted = media::encrypt(&media_key, media_type, &data);
             let (url, direct_path) = crate::media_host::store_blob(
-                sim,
+                hub,
                 &encrypted.info.file_enc_sha256,
                 encrypted.blob.into(),
             )
@@ -241,7 +241,7 @@ fn build(
 /// Puts the sent message on the timeline (before routing: receipts can come back at once) and
 /// keeps its plaintext for retry receipts.
 fn record_sent(
-    sim: &Sim,
+    hub: &Hub,
     phone: &str,
     id: &str,
     chat: &Jid,
@@ -249,17 +249,17 @@ fn record_sent(
     plaintext: &[u8],
     now: u64,
 ) -> Result<(), PhoneError> {
-    sim.write(|s| {
+    hub.write(|s| {
         let account = s.account_mut(phone)?;
         let sender = pn_device(phone, 0).to_string();
         let mut entry = TimelineEntry::new(id, &chat.to_string(), &sender, content, now);
         entry.from_me = true;
         account.timeline.push(entry);
         let sent = &mut account.signal.sent;
-        sent.push_back(super::store::SentPayload {
+        sent.push_back(super::records::SentPayload {
             id: id.to_owned(),
             chat: chat.to_string(),
-            message: super::store::HexBytes(plaintext.to_vec()),
+            message: super::records::HexBytes(plaintext.to_vec()),
         });
         while sent.len() > MAX_SENT_PAYLOADS {
             sent.pop_front();
@@ -269,8 +269,8 @@ fn record_sent(
 }
 
 /// Takes back what [`record_sent`] recorded, for a message that could not be encrypted.
-fn forget_sent(sim: &Sim, phone: &str, id: &str) {
-    sim.write(|s| {
+fn forget_sent(hub: &Hub, phone: &str, id: &str) {
+    hub.write(|s| {
         if let Ok(account) = s.account_mut(phone) {
             account.timeline.remove(id, |m| m.from_me);
             account.signal.sent.retain(|p| p.id != id);
