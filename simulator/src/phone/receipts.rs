@@ -3,6 +3,7 @@
 //! in the receipt or from a fresh bundle (a new `pkmsg` session).
 
 use openwa_protocol::Jid;
+use openwa_protocol::content::device_sent;
 use openwa_protocol::message::pad;
 use openwa_protocol::proto::e2e;
 use openwa_protocol::signal::{self, IdentityKey};
@@ -11,7 +12,7 @@ use prost::Message as _;
 use rand_core::OsRng;
 
 use super::content::describe;
-use super::send::{Target, device_sent, encrypt_for, phone_store};
+use super::send::{Target, encrypt_for, phone_store};
 use super::store::run;
 use super::{PhoneError, peer_address, phone_ref};
 use crate::device::DeviceRef;
@@ -100,7 +101,7 @@ fn answer_retry(
     let message = e2e::Message::decode(sent.message.0.as_slice())?;
     let own = from.phone == phone;
     let payload = if own {
-        device_sent(&chat, &message).encode_to_vec()
+        device_sent(&message, &chat).encode_to_vec()
     } else {
         sent.message.0.clone()
     };
@@ -142,11 +143,7 @@ fn answer_retry(
             "no session or bundle for {target_jid}"
         )));
     };
-    let kind = match describe(&message).map(|c| c.kind) {
-        Some("image" | "document") => MessageType::Media,
-        Some("reaction") => MessageType::Reaction,
-        _ => MessageType::Text,
-    };
+    let kind = describe(&message).map_or(MessageType::Text, |c| c.kind.stanza_type());
     encrypted.enc.count = Some(retry.count);
     let mut outgoing = OutgoingMessage::new(retry.id.clone(), target_jid, kind);
     outgoing.t = retry.t;

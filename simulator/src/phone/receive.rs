@@ -5,6 +5,7 @@
 
 use openwa_protocol::Jid;
 use openwa_protocol::Node;
+use openwa_protocol::content::unwrap;
 use openwa_protocol::message::unpad;
 use openwa_protocol::proto::e2e;
 use openwa_protocol::signal::{self, MessageType, ProtocolAddress, SenderKeyName};
@@ -12,7 +13,7 @@ use openwa_protocol::stanza::{EncKind, IncomingMessage, Peer, Receipt, ReceiptTy
 use prost::Message as _;
 use rand_core::OsRng;
 
-use super::content::{describe, unwrap};
+use super::content::describe;
 use super::store::{PhoneStore, run};
 use super::timeline::TimelineEntry;
 use super::{PhoneError, peer_address, phone_ref, pn_device};
@@ -48,9 +49,9 @@ pub fn receive(hub: &Hub, phone: &str, node: &Node) {
     for enc in &message.encs {
         match hub.write(|s| decrypt_enc(s, phone, &address, group.as_ref(), enc)) {
             Ok(Some(decrypted)) => {
-                let (inner, dest) = unwrap(decrypted);
-                destination = destination.or(dest);
-                if let Some(content) = describe(&inner) {
+                let unwrapped = unwrap(decrypted);
+                destination = destination.or(unwrapped.device_sent_to);
+                if let Some(content) = describe(&unwrapped.message) {
                     found = Some(content);
                     via = enc.kind.as_str();
                 }

@@ -4,14 +4,13 @@
 //! any client's.
 
 use openwa_protocol::Jid;
+use openwa_protocol::content::{ContentKind, device_sent, text_message};
 use openwa_protocol::jid::HIDDEN_USER_SERVER;
 use openwa_protocol::media::{self, MediaType};
 use openwa_protocol::message::{generate_message_id, pad};
 use openwa_protocol::proto::e2e;
 use openwa_protocol::signal::{self, IdentityKey, SenderKeyName};
-use openwa_protocol::stanza::{
-    AddressingMode, DeviceEnc, Enc, EncKind, MessageType, OutgoingMessage,
-};
+use openwa_protocol::stanza::{AddressingMode, DeviceEnc, Enc, EncKind, OutgoingMessage};
 use prost::Message as _;
 use rand_core::{OsRng, RngCore};
 
@@ -85,13 +84,9 @@ pub fn send(hub: &Hub, phone: &str, to: &str, body: Body) -> Result<Sent, PhoneE
     let content =
         describe(&message).ok_or_else(|| PhoneError::BadRequest("nothing to send".to_owned()))?;
     let id = generate_message_id(now, Some(phone), &mut OsRng);
-    let kind = match content.kind {
-        "image" | "document" => MessageType::Media,
-        "reaction" => MessageType::Reaction,
-        _ => MessageType::Text,
-    };
+    let kind = content.kind.stanza_type();
     let mediatype = content.media.as_ref().map(|m| m.media_type.clone());
-    let hide = content.kind == "reaction";
+    let hide = content.kind == ContentKind::Reaction;
     let plaintext = message.encode_to_vec();
     record_sent(hub, phone, &id, &chat, content, &plaintext, now)?;
 
@@ -174,7 +169,7 @@ fn build(
         Body::Text(text) if text.is_empty() => {
             Err(PhoneError::BadRequest("text must not be empty".to_owned()))
         }
-        Body::Text(text) => Ok(content::text(&text)),
+        Body::Text(text) => Ok(text_message(&text)),
         Body::Reaction { id, emoji } => {
             let target = hub.read(|s| {
                 s.account(phone).map(|a| {
@@ -321,7 +316,7 @@ fn encrypt_direct(
 ) -> Result<Vec<Encrypted>, PhoneError> {
     let targets = direct_targets(state, phone, chat)?;
     let plain = message.encode_to_vec();
-    let device_sent = device_sent(chat, message).encode_to_vec();
+    let device_sent = device_sent(message, chat).encode_to_vec();
     let payloads: Vec<(Target, Vec<u8>)> = targets
         .into_iter()
         .map(|t| {
@@ -439,18 +434,6 @@ fn encrypt_group(
         .collect();
     let participants = encrypt_for(state, phone, payloads)?;
     Ok((participants, Enc::new(EncKind::Skmsg, skmsg)))
-}
-
-/// `message` wrapped for the phone's own companions.
-pub(crate) fn device_sent(chat: &Jid, message: &e2e::Message) -> e2e::Message {
-    e2e::Message {
-        device_sent_message: Some(Box::new(e2e::DeviceSentMessage {
-            destination_jid: Some(chat.to_string()),
-            message: Some(Box::new(message.clone())),
-            phash: None,
-        })),
-        ..Default::default()
-    }
 }
 
 pub(crate) fn phone_store<'a>(
