@@ -14,32 +14,37 @@ use rand_core::OsRng;
 use sha1::{Digest, Sha1};
 
 use crate::conn::registry::Command;
-use crate::sim::{DeviceRef, Sim, device_removed};
+use crate::device::DeviceRef;
+use crate::hub::{Hub, device_removed};
+use crate::router::{IqOutcome, Router, not_implemented};
 use crate::state::{Device, PreKey, SignedPreKey, State};
 
 /// Most one-time prekeys the server keeps per device.
 pub const MAX_PREKEYS: usize = 2000;
 
-/// The answer to an IQ, and optionally a stanza to send after it before closing.
-#[derive(Debug)]
-pub struct IqOutcome {
-    /// The `result` or `error` iq.
-    pub reply: Node,
-    /// A final stanza (e.g. `stream:error` after logout), after which the connection closes.
-    pub then_close: Option<Node>,
-}
+/// The `xmlns` values [`handle`] serves.
+pub const NAMESPACES: [&str; 10] = [
+    "w:p",
+    "encrypt",
+    "usync",
+    "w:m",
+    "abt",
+    "privacy",
+    "blocklist",
+    "w:sync:app:state",
+    "md",
+    "w:profile:picture",
+];
 
-impl From<Node> for IqOutcome {
-    fn from(reply: Node) -> Self {
-        IqOutcome {
-            reply,
-            then_close: None,
-        }
+/// Serves the account, key and session IQs ([`NAMESPACES`]).
+pub fn register(router: &mut Router<Hub>) {
+    for xmlns in NAMESPACES {
+        router.on_iq(xmlns, handle);
     }
 }
 
 /// Answers one IQ of `me`.
-pub fn handle(sim: &Sim, me: &DeviceRef, iq: &Node, header: &IqHeader) -> IqOutcome {
+pub fn handle(hub: &Hub, me: &DeviceRef, iq: &Node, header: &IqHeader) -> IqOutcome {
     let xmlns = iq.attr_str("xmlns").unwrap_or_default();
     let kind = iq.attr_str("type").unwrap_or_default();
     let first = iq.first_child().map(|c| c.tag.clone()).unwrap_or_default();
@@ -47,13 +52,13 @@ pub fn handle(sim: &Sim, me: &DeviceRef, iq: &Node, header: &IqHeader) -> IqOutc
     let reply = match (xmlns.as_str(), kind.as_str(), first.as_str()) {
         ("w:p", "get", _) => header.result(Vec::new()),
         ("encrypt", "get", "count") => {
-            let count = sim.read(|s| own_device(s, me).map_or(0, |d| d.prekeys.len()));
+            let count = hub.read(|s| own_device(s, me).map_or(0, |d| d.prekeys.len()));
             PreKeyCount::response(header, &(count as u64))
         }
         ("encrypt", "set", "registration" | "list" | "identity" | "type" | "skey") => {
             match UploadPreKeys::parse_request(iq) {
                 Ok((_, upload)) => {
-                    sim.write(|s| apply_upload(s, me, upload));
+                    hub.write(|s| apply_upload(s, me, upload));
                     header.result(Vec::new())
                 }
                 Err(_) => bad(),
@@ -61,7 +66,7 @@ pub fn handle(sim: &Sim, me: &DeviceRef, iq: &Node, header: &IqHeader) -> IqOutc
         }
         ("encrypt", "get", "key") => match FetchPreKeys::parse_request(iq) {
             Ok((_, fetch)) => {
-                let users = sim.write(|s| {
+                let users = hub.write(|s| {
                     fetch
                         .users
                         .iter()
@@ -75,13 +80,13 @@ pub fn handle(sim: &Sim, me: &DeviceRef, iq: &Node, header: &IqHeader) -> IqOutc
             }
             Err(_) => bad(),
         },
-        ("encrypt", "get", "digest") => match sim.read(|s| digest(s, me)) {
+        ("encrypt", "get", "digest") => match hub.read(|s| digest(s, me)) {
             Some(d) => GetKeyDigest::response(header, &d),
             None => header.error(&IqError::not_found()),
         },
         ("encrypt", "set", "rotate") => match RotateSignedPreKey::parse_request(iq) {
             Ok((_, rotate)) => {
-                sim.write(|s| {
+                hub.write(|s| {
                     if let Some(d) = own_device_mut(s, me) {
                         d.signed_prekey = signed_from_stanza(&rotate.signed);
                     }
@@ -92,7 +97,7 @@ pub fn handle(sim: &Sim, me: &DeviceRef, iq: &Node, header: &IqHeader) -> IqOutc
         },
         ("usync", "get", "usync") => match UsyncQuery::parse_request(iq) {
             Ok((_, query)) => {
-                let users = sim.write(|s| {
+                let users = hub.write(|s| {
                     let users = usync(s, &query);
                     if query.protocols.devices {
                         watch_devices(s, me, &users);
@@ -103,7 +108,7 @@ pub fn handle(sim: &Sim, me: &DeviceRef, iq: &Node, header: &IqHeader) -> IqOutc
             }
             Err(_) => bad(),
         },
-        ("w:m", "set", "media_conn") => header.result(vec![media_conn(&sim.media_host)]),
+        ("w:m", "set", "media_conn") => header.result(vec![media_conn(&hub.media_host)]),
         ("abt", "get", _) => header.result(vec![
             Node::new("props")
                 .attr("protocol", "1")
@@ -118,17 +123,11 @@ pub fn handle(sim: &Sim, me: &DeviceRef, iq: &Node, header: &IqHeader) -> IqOutc
             }
         }
         ("blocklist", "get", _) => header.result(vec![Node::new("list")]),
-        ("w:g2", _, _) => crate::groups::iq::handle(sim, me, iq, header),
-        ("w:mex", "get", "query") => crate::newsletters::mex::handle(sim, me, iq, header),
-        ("newsletter", _, _) => crate::newsletters::posts::handle_iq(sim, iq, header),
         ("md", "set", "remove-companion-device") => {
-            return remove_companion(sim, me, iq, header);
+            return remove_companion(hub, me, iq, header);
         }
         ("w:profile:picture", _, _) => header.error(&IqError::not_found()),
-        _ => {
-            tracing::debug!(%xmlns, %kind, child = %first, "IQ not implemented");
-            header.error(&IqError::not_implemented())
-        }
+        _ => return not_implemented(iq, header),
     };
     reply.into()
 }
@@ -346,29 +345,29 @@ fn app_state_sync(iq: &Node) -> Node {
     Node::new("sync").children(collections)
 }
 
-fn remove_companion(sim: &Sim, me: &DeviceRef, iq: &Node, header: &IqHeader) -> IqOutcome {
+fn remove_companion(hub: &Hub, me: &DeviceRef, iq: &Node, header: &IqHeader) -> IqOutcome {
     let Ok((_, remove)) = RemoveCompanionDevice::parse_request(iq) else {
         return header.error(&IqError::bad_request()).into();
     };
-    let same_account = sim
+    let same_account = hub
         .read(|s| s.account_for_jid(&remove.device).map(|a| a.phone.clone()))
         .filter(|phone| *phone == me.phone);
     if same_account.is_none() || remove.device.device == 0 {
         return header.error(&IqError::new(403, "forbidden")).into();
     }
     let target = remove.device.device;
-    if sim.write(|s| s.remove_device(&me.phone, target)).is_err() {
+    if hub.write(|s| s.remove_device(&me.phone, target)).is_err() {
         return header.error(&IqError::not_found()).into();
     }
     tracing::info!(phone = %me.phone, device = target, reason = %remove.reason, "companion logged out");
-    sim.device_list_changed(&me.phone);
+    hub.device_list_changed(&me.phone);
     if target == me.device {
         return IqOutcome {
             reply: header.result(Vec::new()),
             then_close: Some(device_removed()),
         };
     }
-    if let Some(conn) = sim.registry.device(&me.phone, target) {
+    if let Some(conn) = hub.registry.device(&me.phone, target) {
         conn.send(Command::SendAndClose(device_removed()));
     }
     header.result(Vec::new()).into()

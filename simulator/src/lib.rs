@@ -7,11 +7,15 @@
 pub mod admin;
 pub mod client;
 pub mod conn;
+pub mod device;
 pub mod faults;
 pub mod groups;
 pub mod http_client;
+pub mod hub;
 pub mod iq;
 pub mod media_host;
+pub mod media_store;
+pub mod messages;
 pub mod newsletters;
 pub mod pairing;
 pub mod phone;
@@ -19,6 +23,7 @@ pub mod presence;
 pub mod process;
 pub mod procfs;
 pub mod provision;
+pub mod router;
 pub mod sim;
 pub mod state;
 #[cfg(feature = "testing")]
@@ -177,7 +182,7 @@ impl Simulator {
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let mut tasks = Vec::new();
 
-        tasks.push(tokio::spawn(sim.clone().persist_loop()));
+        tasks.push(tokio::spawn(sim.hub().clone().persist_loop()));
         tasks.push(tokio::spawn(accept_plain(
             sim.clone(),
             ws_listener,
@@ -209,7 +214,7 @@ impl Simulator {
             addr: media_addr,
             source,
         })?;
-        let media = media_host::router(sim.clone());
+        let media = media_host::router(sim.hub().clone());
         tasks.push(tokio::spawn(serve_http(
             media_tls,
             media,

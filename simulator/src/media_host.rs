@@ -1,8 +1,7 @@
 //! The HTTPS media host (docs/PROTOCOL.md, Media): encrypted blob upload at `/mms/<type>/<token>` and
 //! download at the returned direct path. Blobs are kept in memory, up to a total size.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -15,58 +14,22 @@ use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::sim::Sim;
-use crate::util::lock;
+use crate::hub::Hub;
 
 /// Largest accepted upload.
 pub const MAX_UPLOAD: usize = 64 * 1024 * 1024;
-/// Total bytes kept before new uploads are refused.
-pub const MAX_STORED: usize = 512 * 1024 * 1024;
-
-/// One stored blob.
-#[derive(Debug, Clone)]
-struct Blob {
-    bytes: Bytes,
-}
-
-/// Uploaded blobs by id.
-#[derive(Debug, Default)]
-pub struct MediaStore {
-    inner: Mutex<(HashMap<String, Blob>, usize)>,
-}
-
-impl MediaStore {
-    /// Stores a blob under `id`; false if the store is full.
-    pub fn put(&self, id: &str, bytes: Bytes) -> bool {
-        let mut inner = lock(&self.inner);
-        if inner.1 + bytes.len() > MAX_STORED {
-            return false;
-        }
-        inner.1 += bytes.len();
-        if let Some(old) = inner.0.insert(id.to_owned(), Blob { bytes }) {
-            inner.1 -= old.bytes.len();
-        }
-        true
-    }
-
-    /// The blob stored under `id`.
-    pub fn get(&self, id: &str) -> Option<Bytes> {
-        lock(&self.inner).0.get(id).map(|b| b.bytes.clone())
-    }
-}
-
 #[derive(Debug, Deserialize)]
 struct UploadQuery {
     auth: Option<String>,
 }
 
 /// The media host's routes.
-pub fn router(sim: Arc<Sim>) -> Router {
+pub fn router(hub: Arc<Hub>) -> Router {
     Router::new()
         .route("/mms/{mms_type}/{token}", post(upload))
         .route("/v/{kind}/{id}", get(download))
         .layer(DefaultBodyLimit::max(MAX_UPLOAD))
-        .with_state(sim)
+        .with_state(hub)
 }
 
 fn error(status: StatusCode, message: &str) -> Response {
@@ -82,7 +45,7 @@ fn decode_token(token: &str) -> Option<Vec<u8>> {
 }
 
 async fn upload(
-    State(sim): State<Arc<Sim>>,
+    State(hub): State<Arc<Hub>>,
     Path((mms_type, token)): Path<(String, String)>,
     Query(query): Query<UploadQuery>,
     body: Bytes,
@@ -99,7 +62,7 @@ async fn upload(
             "token is not the SHA-256 of the body",
         );
     }
-    let Some((url, direct_path)) = store_blob(&sim, &expected, body) else {
+    let Some((url, direct_path)) = store_blob(&hub, &expected, body) else {
         return error(StatusCode::INSUFFICIENT_STORAGE, "media store full");
     };
     tracing::debug!(%mms_type, %direct_path, "media uploaded");
@@ -108,21 +71,21 @@ async fn upload(
 
 /// Stores an encrypted blob whose SHA-256 is `enc_sha256`; returns its URL and direct path,
 /// or `None` when the store is full. Used by uploads and by the simulated phones.
-pub fn store_blob(sim: &Sim, enc_sha256: &[u8], blob: Bytes) -> Option<(String, String)> {
+pub fn store_blob(hub: &Hub, enc_sha256: &[u8], blob: Bytes) -> Option<(String, String)> {
     let id = hex::encode(enc_sha256);
-    if !sim.media.put(&id, blob) {
+    if !hub.media.put(&id, blob) {
         return None;
     }
     let direct_path = format!("/v/t62.7118-24/{id}?ccb=9-4&oh=sim&oe=0");
-    let url = format!("https://{}{direct_path}", sim.media_host);
+    let url = format!("https://{}{direct_path}", hub.media_host);
     Some((url, direct_path))
 }
 
 async fn download(
-    State(sim): State<Arc<Sim>>,
+    State(hub): State<Arc<Hub>>,
     Path((_kind, id)): Path<(String, String)>,
 ) -> Response {
-    match sim.media.get(&id) {
+    match hub.media.get(&id) {
         Some(bytes) => (
             [(axum::http::header::CONTENT_TYPE, "application/octet-stream")],
             bytes,
@@ -145,15 +108,5 @@ mod tests {
         assert_eq!(decode_token(&padded).as_deref(), Some(digest.as_slice()));
         assert_eq!(decode_token(&unpadded).as_deref(), Some(digest.as_slice()));
         assert_eq!(decode_token("%%%"), None);
-    }
-
-    #[test]
-    fn store_enforces_its_cap_and_replaces() {
-        let store = MediaStore::default();
-        assert!(store.put("a", Bytes::from_static(b"123")));
-        assert!(store.put("a", Bytes::from_static(b"12")));
-        assert_eq!(lock(&store.inner).1, 2);
-        assert!(!store.put("big", Bytes::from(vec![0u8; MAX_STORED])));
-        assert_eq!(store.get("a"), Some(Bytes::from_static(b"12")));
     }
 }

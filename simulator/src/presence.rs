@@ -7,11 +7,12 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use openwa_protocol::Jid;
 use openwa_protocol::stanza::presence::{LastSeen, Presence};
+use openwa_protocol::{Jid, Node};
 
-use crate::conn::registry::Command;
-use crate::sim::{DeviceRef, Sim};
+use crate::device::DeviceRef;
+use crate::hub::Hub;
+use crate::router::Router;
 use crate::util::{lock, now_secs};
 
 /// Who is online, since when offline, and who listens.
@@ -62,51 +63,62 @@ impl Book {
     }
 }
 
-/// Handles a `<presence>` from `me`.
-pub fn on_presence(sim: &Sim, me: &DeviceRef, node: &openwa_protocol::Node) {
-    match Presence::from_node(node) {
-        Ok(Presence::Set { available, .. }) => set(sim, me, available),
-        Ok(Presence::Subscribe { to, .. }) => subscribe(sim, me, &to),
-        Ok(Presence::Update { .. }) => {}
-        Err(e) => tracing::debug!(phone = %me.phone, error = %e, "invalid presence ignored"),
+impl Presences {
+    /// Serves `presence` stanzas with this book.
+    pub fn register(self: &Arc<Self>, router: &mut Router<Hub>) {
+        let presences = Arc::clone(self);
+        router.on_stanza("presence", move |hub: &Hub, me: &DeviceRef, node: &Node| {
+            presences.on_presence(hub, me, node);
+            None
+        });
+    }
+
+    /// Handles a `<presence>` from `me`.
+    pub fn on_presence(&self, hub: &Hub, me: &DeviceRef, node: &Node) {
+        match Presence::from_node(node) {
+            Ok(Presence::Set { available, .. }) => self.set(hub, me, available),
+            Ok(Presence::Subscribe { to, .. }) => self.subscribe(hub, me, &to),
+            Ok(Presence::Update { .. }) => {}
+            Err(e) => tracing::debug!(phone = %me.phone, error = %e, "invalid presence ignored"),
+        }
+    }
+
+    fn set(&self, hub: &Hub, me: &DeviceRef, available: bool) {
+        let changed = lock(&self.book).set(&me.phone, me.device, available, now_secs());
+        if let Some(state) = changed {
+            self.push_to_subscribers(hub, &me.phone, state);
+        }
+    }
+
+    fn subscribe(&self, hub: &Hub, me: &DeviceRef, to: &Jid) {
+        let Some(watched) = hub.read(|s| s.account_for_jid(to).map(|a| a.phone.clone())) else {
+            return;
+        };
+        let as_known = to.to_non_ad();
+        let state = {
+            let mut book = lock(&self.book);
+            book.subscribers
+                .entry(watched.clone())
+                .or_default()
+                .insert((me.phone.clone(), me.device), as_known.clone());
+            book.state(&watched)
+        };
+        hub.send_live(&me.phone, me.device, update(&as_known, state));
+    }
+
+    fn push_to_subscribers(&self, hub: &Hub, watched: &str, state: State) {
+        let subscribers: Vec<((String, u16), Jid)> = lock(&self.book)
+            .subscribers
+            .get(watched)
+            .map(|s| s.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
+        for ((phone, device), as_known) in subscribers {
+            hub.send_live(&phone, device, update(&as_known, state));
+        }
     }
 }
 
-fn set(sim: &Sim, me: &DeviceRef, available: bool) {
-    let changed = lock(&sim.presence.book).set(&me.phone, me.device, available, now_secs());
-    if let Some(state) = changed {
-        push_to_subscribers(sim, &me.phone, state);
-    }
-}
-
-fn subscribe(sim: &Sim, me: &DeviceRef, to: &Jid) {
-    let Some(watched) = sim.read(|s| s.account_for_jid(to).map(|a| a.phone.clone())) else {
-        return;
-    };
-    let as_known = to.to_non_ad();
-    let state = {
-        let mut book = lock(&sim.presence.book);
-        book.subscribers
-            .entry(watched.clone())
-            .or_default()
-            .insert((me.phone.clone(), me.device), as_known.clone());
-        book.state(&watched)
-    };
-    send_live(sim, &me.phone, me.device, update(&as_known, state));
-}
-
-fn push_to_subscribers(sim: &Sim, watched: &str, state: State) {
-    let subscribers: Vec<((String, u16), Jid)> = lock(&sim.presence.book)
-        .subscribers
-        .get(watched)
-        .map(|s| s.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-        .unwrap_or_default();
-    for ((phone, device), as_known) in subscribers {
-        send_live(sim, &phone, device, update(&as_known, state));
-    }
-}
-
-fn update(from: &Jid, state: State) -> openwa_protocol::Node {
+fn update(from: &Jid, state: State) -> Node {
     Presence::Update {
         from: from.clone(),
         available: state.available,
@@ -115,24 +127,20 @@ fn update(from: &Jid, state: State) -> openwa_protocol::Node {
     .to_node()
 }
 
-fn send_live(sim: &Sim, phone: &str, device: u16, node: openwa_protocol::Node) {
-    if let Some(conn) = sim.registry.active_device(phone, device) {
-        conn.send(Command::Send(node));
-    }
-}
-
 /// Marks a logged-in device unavailable when dropped (its connection ended).
 #[derive(Debug)]
 pub struct Online {
-    sim: Arc<Sim>,
+    hub: Arc<Hub>,
+    presences: Arc<Presences>,
     me: DeviceRef,
 }
 
 impl Online {
     /// Guards `me`'s connection.
-    pub fn new(sim: &Arc<Sim>, me: &DeviceRef) -> Self {
+    pub fn new(hub: &Arc<Hub>, presences: &Arc<Presences>, me: &DeviceRef) -> Self {
         Online {
-            sim: Arc::clone(sim),
+            hub: Arc::clone(hub),
+            presences: Arc::clone(presences),
             me: me.clone(),
         }
     }
@@ -140,7 +148,7 @@ impl Online {
 
 impl Drop for Online {
     fn drop(&mut self) {
-        set(&self.sim, &self.me, false);
+        self.presences.set(&self.hub, &self.me, false);
     }
 }
 

@@ -10,7 +10,7 @@ use openwa_protocol::jid::{DEFAULT_USER_SERVER, HIDDEN_USER_SERVER};
 use serde::{Deserialize, Serialize};
 
 use crate::conn::registry::PairedDevice;
-use crate::sim::Sim;
+use crate::hub::Hub;
 use crate::state::{Device, SignedPreKey, StateError};
 use crate::util::now_secs;
 
@@ -46,7 +46,7 @@ pub enum ProvisionError {
 
 /// Links a companion with the given keys to `phone`'s account.
 pub fn provision(
-    sim: &Sim,
+    hub: &Hub,
     phone: &str,
     request: ProvisionRequest,
 ) -> Result<PairedDevice, ProvisionError> {
@@ -66,11 +66,11 @@ pub fn provision(
         request.signed_prekey,
         request.platform.unwrap_or_else(|| "openwa-sim-load".into()),
     );
-    let (device, lid) = sim.write(|s| {
+    let (device, lid) = hub.write(|s| {
         let device = s.add_companion(phone, template, now)?;
         Ok::<_, StateError>((device, s.account(phone)?.lid.clone()))
     })?;
-    sim.device_list_changed(phone);
+    hub.device_list_changed(phone);
     Ok(PairedDevice {
         device: device.id,
         jid: Jid::with_device(phone, DEFAULT_USER_SERVER, device.id).to_string(),

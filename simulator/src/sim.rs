@@ -1,30 +1,30 @@
-//! The simulator's shared core: state, live connections, faults, media store, persistence, and
-//! the operations the admin API and [`crate::SimulatorHandle`] expose.
+//! The simulator's composition root: [`Sim`] registers every feature's handlers in the
+//! [`Router`], builds the [`Hub`] they share, and holds what only connections and the admin
+//! API use (pairings, the Noise identity, faults), with the admin operations on top.
 
+use std::ops::Deref;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-use openwa_protocol::{Jid, Node};
-use rand_core::OsRng;
-use serde::{Deserialize, Serialize};
-use tokio::sync::Notify;
 
 use openwa_protocol::crypto::KeyPair;
 use openwa_protocol::noise::{CertValidity, build_cert_chain};
 use openwa_protocol::pairing::QrCode;
 use openwa_protocol::pairing::code::PrimaryCodePairing;
-use openwa_protocol::stanza::{Ack, IncomingMessage};
-use openwa_protocol::stanza::{LinkCodePrimaryHello, OutgoingMessage, Receipt};
+use openwa_protocol::stanza::LinkCodePrimaryHello;
+use openwa_protocol::{Jid, Node};
+use rand_core::OsRng;
+use serde::{Deserialize, Serialize};
 
-use crate::conn::registry::{Command, PairRequest, PairedDevice, Registry};
+use crate::conn::registry::{Command, PairRequest, PairedDevice};
 use crate::faults::{FaultRequest, Faults, RefuseLogins};
-use crate::media_host::MediaStore;
+use crate::hub::{Hub, device_removed};
 use crate::pairing::{CodePairing, PairOutcome, Pairings, Registering};
-use crate::state::PendingStanza;
-use crate::state::{Group, Role, State, StateError, persist};
+use crate::presence::Presences;
+use crate::router::Router;
+use crate::state::{Account, Group, Role, State, StateError};
 use crate::util::{lock, now_secs};
-use openwa_protocol::jid::{DEFAULT_USER_SERVER, HIDDEN_USER_SERVER};
+use crate::{groups, iq, messages, newsletters, phone};
 
 /// An account as the admin API shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,40 +121,6 @@ pub struct FaultOutcome {
     pub active: crate::faults::ActiveFaults,
 }
 
-/// A logged-in device, as the connection code knows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeviceRef {
-    /// Phone number.
-    pub phone: String,
-    /// Device id.
-    pub device: u16,
-    /// The account's LID user.
-    pub lid: String,
-    /// Push name from the login payload.
-    pub push_name: Option<String>,
-}
-
-impl DeviceRef {
-    /// The device's PN JID.
-    pub fn pn_jid(&self) -> Jid {
-        Jid::with_device(&self.phone, DEFAULT_USER_SERVER, self.device)
-    }
-
-    /// The device's LID JID.
-    pub fn lid_jid(&self) -> Jid {
-        Jid::with_device(&self.lid, HIDDEN_USER_SERVER, self.device)
-    }
-
-    /// The device's JID in the namespace of `like` (LID if `like` is a LID, else PN).
-    pub fn jid_like(&self, like: &Jid) -> Jid {
-        if like.server == HIDDEN_USER_SERVER {
-            self.lid_jid()
-        } else {
-            self.pn_jid()
-        }
-    }
-}
-
 /// Why a link request failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LinkError {
@@ -174,37 +140,33 @@ pub enum LinkError {
 
 /// How long the admin link endpoints wait for the companion.
 pub const LINK_TIMEOUT: Duration = Duration::from_secs(30);
-/// Most stanzas queued per device; the oldest are dropped beyond it.
-pub const MAX_QUEUED: usize = 10_000;
 
-/// The shared simulator core.
+/// The simulator core: the [`Hub`] the features share (reached through `Deref`), plus what
+/// only connections and the admin API use — pairings, the Noise identity, faults, presence.
 #[derive(Debug)]
 pub struct Sim {
-    state: Mutex<State>,
+    hub: Arc<Hub>,
     pairings: Mutex<Pairings>,
     /// The Noise static key (leaf certificate key).
     pub noise_static: KeyPair,
     /// The serialized certificate chain sent in every ServerHello.
     pub cert_chain: Vec<u8>,
-    /// Live connections.
-    pub registry: Registry,
     /// Fault switches.
     pub faults: Faults,
-    /// Uploaded media blobs.
-    pub media: MediaStore,
-    /// `host:port` of the media host (for `media_conn`).
-    pub media_host: String,
-    state_dir: Option<PathBuf>,
-    dirty: Notify,
-    flushing: Mutex<()>,
-    /// Phones welcome the companions they link ([`crate::SimulatorConfig::share_app_state_key`]).
-    pub share_app_state_key: std::sync::atomic::AtomicBool,
     /// Who is online and who listens (live only).
-    pub presence: crate::presence::Presences,
+    pub presence: Arc<Presences>,
+}
+
+impl Deref for Sim {
+    type Target = Hub;
+
+    fn deref(&self) -> &Hub {
+        &self.hub
+    }
 }
 
 impl Sim {
-    /// A core over `state`, persisting into `state_dir` if given.
+    /// A core over `state`, persisting into `state_dir` if given, with every feature registered.
     pub fn new(state: State, state_dir: Option<PathBuf>, media_host: String) -> Self {
         let root = state.server_keys.root.to_key_pair();
         let intermediate = state.server_keys.intermediate.to_key_pair();
@@ -216,62 +178,28 @@ impl Sim {
             CertValidity::around(now_secs(), 10 * 365 * 24 * 3600),
             &mut OsRng,
         );
+        let presence = Arc::new(Presences::default());
+        let mut router = Router::default();
+        messages::register(&mut router);
+        presence.register(&mut router);
+        iq::register(&mut router);
+        groups::iq::register(&mut router);
+        newsletters::mex::register(&mut router);
+        newsletters::posts::register(&mut router);
+        phone::handler::register(&mut router);
         Sim {
-            state: Mutex::new(state),
+            hub: Arc::new(Hub::new(state, state_dir, media_host, router)),
             pairings: Mutex::new(Pairings::default()),
             noise_static,
             cert_chain,
-            registry: Registry::default(),
             faults: Faults::default(),
-            media: MediaStore::default(),
-            media_host,
-            state_dir,
-            dirty: Notify::new(),
-            share_app_state_key: std::sync::atomic::AtomicBool::new(false),
-            flushing: Mutex::new(()),
-            presence: Default::default(),
+            presence,
         }
     }
 
-    /// Runs `f` on the state under its lock, without marking it changed.
-    pub fn read<T>(&self, f: impl FnOnce(&State) -> T) -> T {
-        f(&lock(&self.state))
-    }
-
-    /// Runs `f` on the state under its lock and schedules a save.
-    pub fn write<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
-        let result = f(&mut lock(&self.state));
-        self.dirty.notify_one();
-        result
-    }
-
-    /// Saves the state now (no-op without a state directory).
-    pub fn flush(&self) -> Result<(), persist::PersistError> {
-        let Some(dir) = &self.state_dir else {
-            return Ok(());
-        };
-        // One writer at a time: the save loop and shutdown share the temporary file.
-        let _writing = lock(&self.flushing);
-        let bytes = self.read(persist::serialize);
-        persist::write(dir, &bytes)
-    }
-
-    /// Saves shortly after every change until the future is dropped.
-    pub async fn persist_loop(self: std::sync::Arc<Self>) {
-        if self.state_dir.is_none() {
-            return;
-        }
-        loop {
-            self.dirty.notified().await;
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            let sim = self.clone();
-            let result = tokio::task::spawn_blocking(move || sim.flush()).await;
-            match result {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => tracing::error!(error = %e, "saving state failed"),
-                Err(e) => tracing::error!(error = %e, "state saving task failed"),
-            }
-        }
+    /// The shared services, for tasks that outlive a borrow (media host, save loop).
+    pub fn hub(&self) -> &Arc<Hub> {
+        &self.hub
     }
 
     /// Creates an account with its simulated phone.
@@ -326,16 +254,16 @@ impl Sim {
         subject: &str,
         participants: &[String],
     ) -> Result<GroupInfo, StateError> {
-        let actor = crate::groups::notify::Actor {
+        let actor = groups::notify::Actor {
             phone: creator.to_owned(),
             push_name: self.read(|s| s.accounts.get(creator).map(|a| a.name.clone())),
         };
-        let created = crate::groups::create_group(
+        let created = groups::create_group(
             self,
             &actor,
             subject,
             participants,
-            crate::groups::CreateOptions::default(),
+            groups::CreateOptions::default(),
         )?;
         self.read(|s| s.group(&created.jid.user).map(GroupInfo::from))
     }
@@ -392,11 +320,6 @@ impl Sim {
 }
 
 impl Sim {
-    /// A fresh server stanza id.
-    pub fn next_stanza_id(&self) -> String {
-        self.write(State::next_stanza_id)
-    }
-
     /// Records a registering connection.
     pub fn add_registering(&self, registering: Registering) {
         lock(&self.pairings).add(registering);
@@ -501,261 +424,6 @@ impl Sim {
         }
         await_outcome(outcome).await
     }
-
-    /// Puts a stanza in a device's queue and, if the device is online and active, sends it.
-    /// Device 0 is the simulated phone, which receives it at once.
-    pub fn deliver(&self, phone: &str, device: u16, node: Node) {
-        if device == 0 {
-            self.phone_receive(phone, &node);
-            return;
-        }
-        let id = node.attr_str("id").unwrap_or_default();
-        let pending = PendingStanza {
-            id,
-            class: node.tag.to_string(),
-            node: (&node).into(),
-        };
-        let live = self.write(|state| {
-            state.enqueue(phone, device, pending);
-            if let Some(queue) = state
-                .pending
-                .get_mut(&crate::state::device_key(phone, device))
-            {
-                while queue.len() > MAX_QUEUED {
-                    queue.pop_front();
-                    tracing::warn!(%phone, device, "offline queue full; dropped the oldest stanza");
-                }
-            }
-            self.registry.active_device(phone, device)
-        });
-        if let Some(conn) = live {
-            conn.send(Command::Send(node));
-        }
-    }
-
-    /// Marks a connection active and returns the stanzas queued for its device, atomically with
-    /// respect to [`Sim::deliver`] (nothing is sent twice or lost in between).
-    pub fn activate(&self, conn: u64, me: &DeviceRef) -> Vec<Node> {
-        self.read(|state| {
-            self.registry.set_active(conn, true);
-            state
-                .pending_for(&me.phone, me.device)
-                .iter()
-                .map(|p| p.node.to_node())
-                .collect()
-        })
-    }
-
-    /// The client acknowledged a stanza.
-    pub fn client_ack(&self, me: &DeviceRef, id: &str, class: Option<&str>) {
-        self.write(|s| s.acknowledge(&me.phone, me.device, id, class));
-    }
-
-    /// Fans a client's `<message>` out (docs/PROTOCOL.md, Message stanzas); returns the server ack for the sender.
-    pub fn route_message(&self, me: &DeviceRef, node: &Node) -> Node {
-        if node
-            .attr_jid("to")
-            .is_some_and(|to| to.server == openwa_protocol::jid::NEWSLETTER_SERVER)
-        {
-            return crate::newsletters::posts::route(self, me, node);
-        }
-        let id = node.attr_str("id").unwrap_or_default();
-        let message = match OutgoingMessage::from_node(node) {
-            Ok(message) => message,
-            Err(e) => {
-                tracing::info!(phone = %me.phone, device = me.device, error = %e, "invalid message stanza");
-                let mut ack = Ack::new(id, openwa_protocol::stanza::AckClass::Message);
-                ack.error = Some(479);
-                return ack.to_node();
-            }
-        };
-        let t = now_secs();
-        let mut ack = Ack::message_accepted(message.id.clone(), message.to.clone(), t);
-        if message.to.is_group() {
-            ack.phash = crate::groups::route_group_message(self, me, &message, t);
-        } else {
-            self.route_direct(me, &message, t);
-        }
-        ack.to_node()
-    }
-
-    fn route_direct(&self, me: &DeviceRef, message: &OutgoingMessage, t: u64) {
-        let chat = message.to.to_non_ad();
-        // Both sides of a chat keep each other's device lists from now on.
-        self.write(|s| {
-            if let Some(peer) = s.account_for_jid(&chat).map(|a| a.phone.clone()) {
-                s.add_watcher(&peer, &me.phone);
-                s.add_watcher(&me.phone, &peer);
-            }
-        });
-        let from = me.jid_like(&chat);
-        let notify = me
-            .push_name
-            .clone()
-            .or_else(|| self.read(|s| s.accounts.get(&me.phone).map(|a| a.name.clone())));
-        let mut targets: Vec<(openwa_protocol::stanza::Enc, Jid)> = message
-            .participants
-            .iter()
-            .map(|p| (p.enc.clone(), p.jid.clone()))
-            .collect();
-        // A retry resend: no <participants>, one direct <enc>, `to` = the requesting device.
-        if targets.is_empty()
-            && let Some(enc) = message.direct.first()
-        {
-            targets.push((enc.clone(), message.to.clone()));
-        }
-        for (enc, target) in targets {
-            let Some(phone) = self.read(|s| {
-                s.account_for_jid(&target)
-                    .filter(|a| a.devices.contains_key(&target.device))
-                    .map(|a| a.phone.clone())
-            }) else {
-                tracing::debug!(%target, "message for an unknown device dropped");
-                continue;
-            };
-            if phone == me.phone && target.device == me.device {
-                continue;
-            }
-            let mut incoming =
-                IncomingMessage::new(message.id.clone(), from.clone(), t, message.kind.clone());
-            if from.server == HIDDEN_USER_SERVER {
-                incoming.sender_pn = Some(me.pn_jid());
-            } else {
-                incoming.sender_lid = Some(me.lid_jid());
-            }
-            if phone == me.phone {
-                incoming.recipient = message.recipient.clone().or_else(|| Some(chat.clone()));
-            }
-            incoming.notify = notify.clone();
-            incoming.category = message.category.clone();
-            incoming.edit = message.edit.clone();
-            incoming.encs = vec![enc];
-            incoming.device_identity = message.device_identity.clone();
-            self.deliver(&phone, target.device, incoming.to_node());
-        }
-    }
-
-    /// Forwards a client's `<receipt>` to the original sender (docs/PROTOCOL.md, Receipts); a receipt also
-    /// acknowledges the messages it names. Returns nothing to send back.
-    ///
-    /// In 1:1 chats the forwarded receipt comes `from` the receiver's user JID without device:
-    /// Baileys keys the status update (`messages.update`) by that `from`, so a device JID there
-    /// would name a chat that does not exist. A receipt addressed to a user rather than one of
-    /// its devices (Baileys sends it to the chat) reaches the phone and every companion. An
-    /// `inactive` receipt (a client that is not marked available acknowledges delivery with it)
-    /// goes to the sender as a plain delivery receipt: the message was delivered, and Baileys
-    /// shows no status for the `inactive` type.
-    pub fn route_receipt(&self, me: &DeviceRef, node: &Node) -> Option<Node> {
-        let receipt = match Receipt::from_node(node) {
-            Ok(receipt) => receipt,
-            Err(e) => {
-                tracing::debug!(error = %e, "invalid receipt ignored");
-                return None;
-            }
-        };
-        for id in receipt.ids() {
-            self.client_ack(me, id, Some("message"));
-        }
-        let to = receipt.peer.jid().clone();
-        let mut forwarded = node.clone();
-        forwarded.remove_attr("to");
-        if receipt.kind.as_str() == "inactive" {
-            forwarded.remove_attr("type");
-        }
-        let target = if to.is_group() {
-            let sender = receipt.participant.clone()?;
-            forwarded.set_attr("from", to.to_non_ad());
-            forwarded.set_attr("participant", me.jid_like(&sender));
-            sender
-        } else {
-            forwarded.set_attr("from", me.jid_like(&to).to_non_ad());
-            // A retry receipt must name the device that failed to decrypt: the sender
-            // re-encrypts for that device only (and builds its session from the keys inside).
-            if receipt.kind.as_str() == "retry" {
-                forwarded.set_attr("participant", me.jid_like(&to));
-            }
-            to
-        };
-        if forwarded.get_attr("t").is_none() {
-            forwarded.set_attr("t", now_secs().to_string());
-        }
-        let (phone, companions) = self.read(|s| {
-            s.account_for_jid(&target).map(|a| {
-                let companions: Vec<u16> = a.devices.keys().copied().filter(|d| *d != 0).collect();
-                (a.phone.clone(), companions)
-            })
-        })?;
-        if target.device != 0 {
-            self.deliver(&phone, target.device, forwarded);
-            // The phone keeps the statuses of what its companions sent too.
-            crate::phone::receipts::record_status(self, &phone, &receipt, me);
-            return None;
-        }
-        self.phone_receipt(&phone, &receipt, me);
-        for device in companions {
-            if phone != me.phone || device != me.device {
-                self.deliver(&phone, device, forwarded.clone());
-            }
-        }
-        None
-    }
-
-    /// Forwards a `<chatstate>` to the target's online devices (not queued).
-    pub fn route_chatstate(&self, me: &DeviceRef, node: &Node) {
-        let Some(to) = node.attr_jid("to") else {
-            return;
-        };
-        let Some(phone) = self.read(|s| s.account_for_jid(&to).map(|a| a.phone.clone())) else {
-            return;
-        };
-        let mut forwarded = node.clone();
-        forwarded.remove_attr("to");
-        forwarded.set_attr("from", me.jid_like(&to).to_non_ad());
-        for device in self.registry.online_devices(&phone) {
-            if let Some(conn) = self.registry.active_device(&phone, device) {
-                conn.send(Command::Send(forwarded.clone()));
-            }
-        }
-    }
-
-    /// Tells the companions that keep `phone`'s device list (its own, and those of the accounts
-    /// that asked for it or chat with it) that it changed (docs/PROTOCOL.md, Device notifications).
-    pub fn device_list_changed(&self, phone: &str) {
-        let (targets, lid) = self.read(|s| {
-            let watchers = s.watchers.get(phone);
-            let targets: Vec<(String, u16)> = std::iter::once(phone)
-                .chain(watchers.into_iter().flatten().map(String::as_str))
-                .filter_map(|p| s.accounts.get(p))
-                .flat_map(|a| {
-                    a.devices
-                        .keys()
-                        .filter(|d| **d != 0)
-                        .map(|d| (a.phone.clone(), *d))
-                })
-                .collect();
-            (targets, s.accounts.get(phone).map(|a| a.lid.clone()))
-        });
-        for (target, device) in targets {
-            let node = Node::new("notification")
-                .attr("from", Jid::pn(phone))
-                .attr_opt("lid", lid.as_ref().map(|l| Jid::lid(l.clone())))
-                .attr("id", self.next_stanza_id())
-                .attr("type", "devices")
-                .attr("t", now_secs().to_string())
-                .child(Node::new("update").attr("hash", "openwa-sim"));
-            self.deliver(&target, device, node);
-        }
-    }
-
-    /// The simulated phone receives a stanza (see [`crate::phone::receive`]).
-    fn phone_receive(&self, phone: &str, node: &Node) {
-        crate::phone::receive::receive(self, phone, node);
-    }
-
-    /// A receipt for a message the simulated phone sent (see [`crate::phone::receipts`]).
-    fn phone_receipt(&self, phone: &str, receipt: &Receipt, from: &DeviceRef) {
-        crate::phone::receipts::on_receipt(self, phone, receipt, from);
-    }
 }
 
 async fn await_outcome(
@@ -769,14 +437,7 @@ async fn await_outcome(
     }
 }
 
-/// `<stream:error code="401"><conflict type="device_removed"/></stream:error>` (docs/PROTOCOL.md, Logout and stream errors).
-pub fn device_removed() -> Node {
-    Node::new("stream:error")
-        .attr("code", "401")
-        .child(Node::new("conflict").attr("type", "device_removed"))
-}
-
-fn account_info(account: &crate::state::Account) -> AccountInfo {
+fn account_info(account: &Account) -> AccountInfo {
     AccountInfo {
         phone: account.phone.clone(),
         name: account.name.clone(),

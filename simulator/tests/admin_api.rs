@@ -190,7 +190,7 @@ async fn messages_list_filters_by_since() {
         let timeline = &mut s.accounts.get_mut("15550000001").unwrap().timeline;
         for seq in 1..=3 {
             let content = openwa_simulator::phone::content::describe(
-                &openwa_simulator::phone::content::text(&format!("hello {seq}")),
+                &openwa_protocol::content::text_message(&format!("hello {seq}")),
             )
             .unwrap();
             timeline.push(openwa_simulator::phone::TimelineEntry::new(

@@ -6,6 +6,7 @@
 //! time and randomness are passed in by the caller.
 
 pub mod binary;
+pub mod content;
 pub mod crypto;
 pub mod jid;
 pub mod media;

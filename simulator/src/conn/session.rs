@@ -13,7 +13,9 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use super::registry::Command;
 use super::wire::ConnError;
 use super::{Conn, apply_common_command};
-use crate::sim::{DeviceRef, Sim};
+use crate::device::DeviceRef;
+use crate::presence::Online;
+use crate::sim::Sim;
 use crate::util::now_secs;
 
 /// Runs a login: refuses it (fault, unknown device, wrong key) or serves the session.
@@ -57,7 +59,7 @@ where
     conn.wire.send_node(&success.to_node()).await?;
     tracing::info!(conn = conn.handle.id, %phone, device, "logged in");
     // However the connection ends, the device is unavailable afterwards.
-    let _online = crate::presence::Online::new(sim, &me);
+    let _online = Online::new(sim.hub(), &sim.presence, &me);
 
     loop {
         tokio::select! {
@@ -102,23 +104,17 @@ where
 {
     match node.tag.as_str() {
         "iq" => return handle_iq(sim, conn, me, &node).await,
-        "message" => {
-            let reply = sim.route_message(me, &node);
-            send_reply(sim, conn, &reply).await?;
-        }
-        "receipt" => {
-            if let Some(ack) = sim.route_receipt(me, &node) {
-                send_reply(sim, conn, &ack).await?;
-            }
-        }
         "ack" => match Ack::from_node(&node) {
             Ok(ack) => sim.client_ack(me, &ack.id, Some(ack.class.as_str())),
             Err(e) => tracing::debug!(conn = conn.handle.id, error = %e, "unparsable ack ignored"),
         },
-        "chatstate" => sim.route_chatstate(me, &node),
-        "presence" => crate::presence::on_presence(sim, me, &node),
         "ib" => {}
-        other => tracing::debug!(conn = conn.handle.id, tag = other, "ignoring stanza"),
+        // message, receipt, chatstate, presence, …: whichever feature registered the tag.
+        _ => {
+            if let Some(reply) = sim.dispatch(me, &node) {
+                send_reply(sim, conn, &reply).await?;
+            }
+        }
     }
     Ok(false)
 }
@@ -167,7 +163,7 @@ where
         }
         return Ok(false);
     }
-    let outcome = crate::iq::handle(sim, me, node, &header);
+    let outcome = sim.handle_iq(me, node, &header);
     send_reply(sim, conn, &outcome.reply).await?;
     if let Some(node) = outcome.then_close {
         conn.wire.send_node(&node).await?;

@@ -6,7 +6,8 @@ use openwa_protocol::jid::{DEFAULT_USER_SERVER, HIDDEN_USER_SERVER};
 use openwa_protocol::stanza::{AddressingMode, IncomingMessage, OutgoingMessage, participant_hash};
 
 use super::member_devices;
-use crate::sim::{DeviceRef, Sim};
+use crate::device::DeviceRef;
+use crate::hub::Hub;
 
 /// Fans a group message out to every current member device except the sender's: that
 /// device's own `<enc>` from `<participants>` (the SKDM), if any, then the shared `skmsg`.
@@ -14,13 +15,13 @@ use crate::sim::{DeviceRef, Sim};
 /// device by LID, whatsmeow's form) when the sender sent a `phash`, for the ack: a client
 /// whose hash differs refetches the group.
 pub fn route_group_message(
-    sim: &Sim,
+    hub: &Hub,
     me: &DeviceRef,
     message: &OutgoingMessage,
     t: u64,
 ) -> Option<String> {
     let group = message.to.to_non_ad();
-    let members: Option<Vec<(String, String, u16)>> = sim.read(|s| {
+    let members: Option<Vec<(String, String, u16)>> = hub.read(|s| {
         let g = s.group(&group.user).ok()?;
         g.participant(&me.phone)?;
         Some(
@@ -70,7 +71,7 @@ pub fn route_group_message(
         incoming.edit = message.edit.clone();
         incoming.encs = encs;
         incoming.device_identity = message.device_identity.clone();
-        sim.deliver(&phone, device, incoming.to_node());
+        hub.deliver(&phone, device, incoming.to_node());
     }
     phash
 }

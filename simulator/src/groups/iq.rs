@@ -20,7 +20,9 @@ use rand_core::OsRng;
 use super::notify::{Actor, notify};
 use super::view::{group_info, user_jids};
 use super::{CreateOptions, create_group, membership};
-use crate::sim::{DeviceRef, Sim};
+use crate::device::DeviceRef;
+use crate::hub::Hub;
+use crate::router::{IqOutcome, Router};
 use crate::state::{Description, Group, Participant, Role, State, invite_code};
 use crate::util::now_secs;
 
@@ -43,13 +45,23 @@ fn not_acceptable() -> IqError {
     IqError::new(406, "not-acceptable")
 }
 
+/// Serves the `w:g2` IQs.
+pub fn register(router: &mut Router<Hub>) {
+    router.on_iq(
+        "w:g2",
+        |hub: &Hub, me: &DeviceRef, iq: &Node, header: &IqHeader| {
+            IqOutcome::from(handle(hub, me, iq, header))
+        },
+    );
+}
+
 /// Answers one `xmlns="w:g2"` IQ of `me`.
-pub fn handle(sim: &Sim, me: &DeviceRef, iq: &Node, header: &IqHeader) -> Node {
+pub fn handle(hub: &Hub, me: &DeviceRef, iq: &Node, header: &IqHeader) -> Node {
     let kind = iq.attr_str("type").unwrap_or_default();
     let to_server = iq.attr_jid("to").is_some_and(|to| to.user.is_empty());
     let first = iq.first_child().map(|c| c.tag.clone()).unwrap_or_default();
     let ctx = Ctx {
-        sim,
+        hub,
         me,
         iq,
         header,
@@ -177,7 +189,7 @@ fn check_subject(subject: &str) -> Result<(), IqError> {
 
 /// One IQ being answered.
 struct Ctx<'a> {
-    sim: &'a Sim,
+    hub: &'a Hub,
     me: &'a DeviceRef,
     iq: &'a Node,
     header: &'a IqHeader,
@@ -190,20 +202,20 @@ impl Ctx<'_> {
     }
 
     fn notify(&self, group: &Jid, change: GroupChange, also: &[String]) {
-        notify(self.sim, &group.user, &self.actor, change, also);
+        notify(self.hub, &group.user, &self.actor, change, also);
     }
 
     fn metadata(&self) -> Result<Node, IqError> {
         let request: GetGroupInfo = parse(self.iq)?;
         let info = self
-            .sim
+            .hub
             .read(|s| member_group(s, &request.group, self.phone()).map(|g| group_info(s, g)))?;
         Ok(GetGroupInfo::response(self.header, &info))
     }
 
     fn participating(&self) -> Result<Node, IqError> {
         let _: GetParticipatingGroups = parse(self.iq)?;
-        let groups = self.sim.read(|s| {
+        let groups = self.hub.read(|s| {
             s.groups
                 .values()
                 .filter(|g| g.participant(self.phone()).is_some())
@@ -231,7 +243,7 @@ impl Ctx<'_> {
             announce: flag("announcement"),
             approval_required: approval,
         };
-        let (members, unknown) = self.sim.read(|s| {
+        let (members, unknown) = self.hub.read(|s| {
             let mut members = Vec::new();
             let mut unknown = Vec::new();
             for jid in &request.participants {
@@ -242,7 +254,7 @@ impl Ctx<'_> {
             }
             (members, unknown)
         });
-        let mut info = create_group(self.sim, &self.actor, &request.subject, &members, options)
+        let mut info = create_group(self.hub, &self.actor, &request.subject, &members, options)
             .map_err(|_| IqError::bad_request())?;
         // Numbers that are not on the network: a per-participant error in the answer only.
         info.extra.extend(unknown.iter().map(|jid| {
@@ -256,7 +268,7 @@ impl Ctx<'_> {
     fn participants(&self) -> Result<Node, IqError> {
         let request: UpdateParticipants = parse(self.iq)?;
         let me = self.phone();
-        let (results, changed) = self.sim.write(|s| {
+        let (results, changed) = self.hub.write(|s| {
             let targets: Vec<(Jid, Option<String>, Option<Jid>)> = request
                 .participants
                 .iter()
@@ -311,7 +323,7 @@ impl Ctx<'_> {
             };
             self.notify(
                 &request.group,
-                membership(self.sim, change, None, &changed),
+                membership(self.hub, change, None, &changed),
                 &removed,
             );
         }
@@ -322,7 +334,7 @@ impl Ctx<'_> {
         let request: SetSubject = parse(self.iq)?;
         check_subject(&request.subject)?;
         let now = now_secs();
-        let (owner, owner_pn) = self.sim.write(|s| {
+        let (owner, owner_pn) = self.hub.write(|s| {
             let jids = user_jids(s, self.phone()).unzip();
             let group = info_editor_group_mut(s, &request.group, self.phone())?;
             group.subject = request.subject.clone();
@@ -354,9 +366,9 @@ impl Ctx<'_> {
         }
         let id = match &request.id {
             Some(id) => id.clone(),
-            None => self.sim.next_stanza_id(),
+            None => self.hub.next_stanza_id(),
         };
-        self.sim.write(|s| {
+        self.hub.write(|s| {
             let group = info_editor_group_mut(s, &request.group, self.phone())?;
             let current = group.description.as_ref().map(|d| d.id.as_str());
             if request.prev.is_some() && request.prev.as_deref() != current {
@@ -383,7 +395,7 @@ impl Ctx<'_> {
 
     fn setting(&self) -> Result<Node, IqError> {
         let request: SetGroupSetting = parse(self.iq)?;
-        let change = self.sim.write(|s| {
+        let change = self.hub.write(|s| {
             let group = admin_group_mut(s, &request.group, self.phone())?;
             Ok::<_, IqError>(match request.setting {
                 GroupSetting::Locked | GroupSetting::Unlocked => {
@@ -412,7 +424,7 @@ impl Ctx<'_> {
         {
             return Err(IqError::bad_request());
         }
-        self.sim.write(|s| {
+        self.hub.write(|s| {
             let group = info_editor_group_mut(s, &request.group, self.phone())?;
             group.ephemeral = request.expiration.unwrap_or(0);
             Ok::<_, IqError>(())
@@ -432,7 +444,7 @@ impl Ctx<'_> {
             "admin_add" => false,
             _ => return Err(IqError::bad_request()),
         };
-        self.sim.write(|s| {
+        self.hub.write(|s| {
             admin_group_mut(s, &request.group, self.phone())?.all_members_add = all;
             Ok::<_, IqError>(())
         })?;
@@ -446,7 +458,7 @@ impl Ctx<'_> {
 
     fn membership_approval(&self) -> Result<Node, IqError> {
         let request: SetMembershipApproval = parse(self.iq)?;
-        self.sim.write(|s| {
+        self.hub.write(|s| {
             admin_group_mut(s, &request.group, self.phone())?.approval_required = request.on;
             Ok::<_, IqError>(())
         })?;
@@ -474,7 +486,7 @@ impl Ctx<'_> {
 
     fn invite_code(&self) -> Result<Node, IqError> {
         let request: GetInviteCode = parse(self.iq)?;
-        let code = self.sim.write(|s| {
+        let code = self.hub.write(|s| {
             self.invite_admin_group_mut(s, &request.group)
                 .map(|g| g.invite_code.clone())
         })?;
@@ -483,7 +495,7 @@ impl Ctx<'_> {
 
     fn revoke_invite(&self) -> Result<Node, IqError> {
         let request: RevokeInviteCode = parse(self.iq)?;
-        let code = self.sim.write(|s| {
+        let code = self.hub.write(|s| {
             let group = self.invite_admin_group_mut(s, &request.group)?;
             let fresh = invite_code(&mut OsRng);
             let old = std::mem::replace(&mut group.invite_code, fresh.clone());
@@ -500,7 +512,7 @@ impl Ctx<'_> {
 
     fn preview(&self) -> Result<Node, IqError> {
         let request: GetInviteInfo = parse(self.iq)?;
-        let info = self.sim.read(|s| {
+        let info = self.hub.read(|s| {
             let id = group_by_code(s, &request.code)?;
             s.group(&id)
                 .map(|g| group_info(s, g))
@@ -511,7 +523,7 @@ impl Ctx<'_> {
 
     fn join(&self) -> Result<Node, IqError> {
         let request: JoinGroupWithCode = parse(self.iq)?;
-        let (group, outcome) = self.sim.write(|s| {
+        let (group, outcome) = self.hub.write(|s| {
             let id = group_by_code(s, &request.code)?;
             let group = s.group_mut(&id).map_err(|_| IqError::not_found())?;
             let outcome = if group.participant(self.phone()).is_some() {
@@ -535,7 +547,7 @@ impl Ctx<'_> {
             Join::Joined => {
                 let me = [self.phone().to_owned()];
                 let change = membership(
-                    self.sim,
+                    self.hub,
                     MembershipChange::Add,
                     Some("invite".to_owned()),
                     &me,
@@ -551,7 +563,7 @@ impl Ctx<'_> {
         if request.groups.is_empty() {
             return Err(IqError::bad_request());
         }
-        let (known, left) = self.sim.write(|s| {
+        let (known, left) = self.hub.write(|s| {
             let mut known = 0;
             let mut left = Vec::new();
             for jid in &request.groups {
@@ -572,7 +584,7 @@ impl Ctx<'_> {
         }
         let me = [self.phone().to_owned()];
         for group in left {
-            let change = membership(self.sim, MembershipChange::Remove, None, &me);
+            let change = membership(self.hub, MembershipChange::Remove, None, &me);
             self.notify(&group, change, &me);
         }
         Ok(LeaveGroups::response(self.header, &()))

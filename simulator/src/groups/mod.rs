@@ -12,7 +12,7 @@ pub use fanout::route_group_message;
 use openwa_protocol::stanza::{GroupChange, GroupInfo, MembershipChange};
 use rand_core::OsRng;
 
-use crate::sim::Sim;
+use crate::hub::Hub;
 use crate::state::{Group, Role, State, StateError};
 use crate::util::now_secs;
 
@@ -53,14 +53,14 @@ pub struct CreateOptions {
 /// duplicates are skipped), then sends the `create` notification to every member device.
 /// Returns the new group's metadata.
 pub fn create_group(
-    sim: &Sim,
+    hub: &Hub,
     creator: &notify::Actor,
     subject: &str,
     members: &[String],
     options: CreateOptions,
 ) -> Result<GroupInfo, StateError> {
     let now = now_secs();
-    let info = sim.write(|s| {
+    let info = hub.write(|s| {
         let id = s
             .create_group(&creator.phone, subject, members, now, &mut OsRng)?
             .id
@@ -75,13 +75,13 @@ pub fn create_group(
         let group = s.group(&id)?;
         Ok::<_, StateError>(view::group_info(s, group))
     })?;
-    let key = sim.read(|s| {
+    let key = hub.read(|s| {
         s.group(&info.jid.user)
             .ok()
             .and_then(|g| g.create_key.clone())
     });
     notify::notify(
-        sim,
+        hub,
         &info.jid.user,
         creator,
         GroupChange::Create {
@@ -96,12 +96,12 @@ pub fn create_group(
 
 /// A membership change naming `phones` (by LID, with `phone_number`).
 pub fn membership(
-    sim: &Sim,
+    hub: &Hub,
     change: MembershipChange,
     reason: Option<String>,
     phones: &[String],
 ) -> GroupChange {
-    let participants = sim.read(|s| {
+    let participants = hub.read(|s| {
         phones
             .iter()
             .filter_map(|p| view::participant(s, p, Role::Member))

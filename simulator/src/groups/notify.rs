@@ -8,7 +8,7 @@ use openwa_protocol::stanza::{
 
 use super::member_devices;
 use super::view::user_jids;
-use crate::sim::Sim;
+use crate::hub::Hub;
 use crate::util::now_secs;
 
 /// Who made a change: their phone and push name.
@@ -22,8 +22,8 @@ pub struct Actor {
 
 /// Tells the members of group `group_id` (and the accounts in `also`, e.g. removed members)
 /// about `change` made by `actor`.
-pub fn notify(sim: &Sim, group_id: &str, actor: &Actor, change: GroupChange, also: &[String]) {
-    let prepared = sim.read(|state| {
+pub fn notify(hub: &Hub, group_id: &str, actor: &Actor, change: GroupChange, also: &[String]) {
+    let prepared = hub.read(|state| {
         let group = state.group(group_id).ok()?;
         let mut targets = member_devices(state, group);
         for phone in also {
@@ -41,7 +41,7 @@ pub fn notify(sim: &Sim, group_id: &str, actor: &Actor, change: GroupChange, als
     };
     let (lid, pn) = jids.unzip();
     let notification = Notification {
-        id: sim.next_stanza_id(),
+        id: hub.next_stanza_id(),
         from: group,
         t: Some(now_secs()),
         body: NotificationBody::Group(GroupNotification {
@@ -54,6 +54,6 @@ pub fn notify(sim: &Sim, group_id: &str, actor: &Actor, change: GroupChange, als
     };
     let node = notification.to_node();
     for (phone, device) in targets {
-        sim.deliver(&phone, device, node.clone());
+        hub.deliver(&phone, device, node.clone());
     }
 }

@@ -8,7 +8,9 @@ use openwa_protocol::stanza::{IqError, IqHeader, IqSpec, MexQuery};
 use rand_core::OsRng;
 use serde_json::{Value, json};
 
-use crate::sim::{DeviceRef, Sim};
+use crate::device::DeviceRef;
+use crate::hub::Hub;
+use crate::router::{IqOutcome, Router, not_implemented};
 use crate::state::{Newsletter, State, invite_code};
 use crate::util::now_secs;
 
@@ -20,8 +22,23 @@ const NOT_FOUND: MexError = MexError(404, "newsletter not found");
 const NOT_OWNER: MexError = MexError(403, "only the owner may do this");
 const BAD_VARIABLES: MexError = MexError(400, "missing or invalid variables");
 
+/// Serves the `w:mex` IQs (only `get` with a `<query>`; 501 for the rest).
+pub fn register(router: &mut Router<Hub>) {
+    router.on_iq(
+        "w:mex",
+        |hub: &Hub, me: &DeviceRef, iq: &Node, header: &IqHeader| {
+            let kind = iq.attr_str("type").unwrap_or_default();
+            let first = iq.first_child().map(|c| c.tag.as_str() == "query");
+            if kind != "get" || first != Some(true) {
+                return not_implemented(iq, header);
+            }
+            IqOutcome::from(handle(hub, me, iq, header))
+        },
+    );
+}
+
 /// Answers one `w:mex` IQ of `me`.
-pub fn handle(sim: &Sim, me: &DeviceRef, iq: &Node, header: &IqHeader) -> Node {
+pub fn handle(hub: &Hub, me: &DeviceRef, iq: &Node, header: &IqHeader) -> Node {
     let Ok((_, query)) = MexQuery::parse_request(iq) else {
         return header.error(&IqError::bad_request());
     };
@@ -29,7 +46,7 @@ pub fn handle(sim: &Sim, me: &DeviceRef, iq: &Node, header: &IqHeader) -> Node {
         .ok()
         .and_then(|body| body.get("variables").cloned());
     let answer = match variables {
-        Some(variables) => run(sim, me, &query.query_id, &variables),
+        Some(variables) => run(hub, me, &query.query_id, &variables),
         None => Err(BAD_VARIABLES),
     };
     let body = match answer {
@@ -43,7 +60,7 @@ pub fn handle(sim: &Sim, me: &DeviceRef, iq: &Node, header: &IqHeader) -> Node {
 }
 
 fn run(
-    sim: &Sim,
+    hub: &Hub,
     me: &DeviceRef,
     query_id: &str,
     variables: &Value,
@@ -51,7 +68,7 @@ fn run(
     let target = || -> Result<String, MexError> {
         let jid = variables["newsletter_id"].as_str().ok_or(BAD_VARIABLES)?;
         let jid = jid.parse().map_err(|_| BAD_VARIABLES)?;
-        sim.read(|s| super::find(s, &jid).map(|n| n.id.clone()))
+        hub.read(|s| super::find(s, &jid).map(|n| n.id.clone()))
             .ok_or(NOT_FOUND)
     };
     let phone = me.phone.as_str();
@@ -61,7 +78,7 @@ fn run(
             let name = input["name"].as_str().filter(|n| !n.trim().is_empty());
             let name = name.ok_or(BAD_VARIABLES)?;
             let description = input["description"].as_str().unwrap_or_default();
-            let view = sim.write(|s| {
+            let view = hub.write(|s| {
                 let id = create(s, phone, name, description);
                 view(&s.newsletters[&id], phone)
             });
@@ -71,7 +88,7 @@ fn run(
             let input = &variables["input"];
             let key = input["key"].as_str().ok_or(BAD_VARIABLES)?;
             let by_invite = input["type"].as_str() == Some("INVITE");
-            let view = sim.read(|s| {
+            let view = hub.read(|s| {
                 let found = if by_invite {
                     s.newsletters.values().find(|n| n.invite == key)
                 } else {
@@ -83,7 +100,7 @@ fn run(
         }
         mex::FOLLOW | mex::UNFOLLOW | mex::MUTE | mex::UNMUTE => {
             let id = target()?;
-            let view = sim.write(|s| {
+            let view = hub.write(|s| {
                 let newsletter = s.newsletters.get_mut(&id)?;
                 let me = phone.to_owned();
                 match query_id {
@@ -115,7 +132,7 @@ fn run(
         mex::UPDATE_METADATA => {
             let id = target()?;
             let updates = &variables["updates"];
-            let view = sim.write(|s| {
+            let view = hub.write(|s| {
                 let newsletter = s.newsletters.get_mut(&id).ok_or(NOT_FOUND)?;
                 if newsletter.owner != phone {
                     return Err(NOT_OWNER);
@@ -132,7 +149,7 @@ fn run(
         }
         mex::SUBSCRIBERS => {
             let id = target()?;
-            let count = sim.read(|s| s.newsletters.get(&id).map(|n| n.followers.len()));
+            let count = hub.read(|s| s.newsletters.get(&id).map(|n| n.followers.len()));
             let count = count.ok_or(NOT_FOUND)?;
             Ok((
                 "xwa2_newsletter_subscribers",
@@ -148,7 +165,7 @@ fn run(
         }
         mex::DELETE => {
             let id = target()?;
-            sim.write(|s| match s.newsletters.get(&id) {
+            hub.write(|s| match s.newsletters.get(&id) {
                 Some(n) if n.owner != phone => Err(NOT_OWNER),
                 _ => Ok(s.newsletters.remove(&id)),
             })?;

@@ -7,7 +7,9 @@ use openwa_protocol::stanza::{
     Ack, AckClass, FetchPosts, IqError, IqHeader, IqSpec, LiveUpdates, OutgoingPost, Post, PostBody,
 };
 
-use crate::sim::{DeviceRef, Sim};
+use crate::device::DeviceRef;
+use crate::hub::Hub;
+use crate::router::{IqOutcome, Router};
 use crate::state::NewsletterPost;
 use crate::util::now_secs;
 
@@ -20,7 +22,7 @@ const FORBIDDEN: u16 = 403;
 const INVALID: u16 = 479;
 
 /// Handles a `<message>` to a newsletter from `me`; returns the server ack.
-pub fn route(sim: &Sim, me: &DeviceRef, node: &Node) -> Node {
+pub fn route(hub: &Hub, me: &DeviceRef, node: &Node) -> Node {
     let id = node.attr_str("id").unwrap_or_default();
     let post = match OutgoingPost::from_node(node) {
         Ok(post) => post,
@@ -30,7 +32,7 @@ pub fn route(sim: &Sim, me: &DeviceRef, node: &Node) -> Node {
         }
     };
     let t = now_secs();
-    let outcome = sim.write(|s| {
+    let outcome = hub.write(|s| {
         let newsletter = super::find_mut(s, &post.to).ok_or(NOT_FOUND)?;
         match &post.body {
             PostBody::Message { kind, plaintext } => {
@@ -86,7 +88,7 @@ pub fn route(sim: &Sim, me: &DeviceRef, node: &Node) -> Node {
             if phone == me.phone && device == me.device {
                 continue;
             }
-            sim.deliver(&phone, device, delivered.clone());
+            hub.deliver(&phone, device, delivered.clone());
         }
     }
     let mut ack = Ack::message_accepted(post.id, post.to, t);
@@ -100,10 +102,20 @@ fn refused(id: &str, code: u16) -> Node {
     ack.to_node()
 }
 
+/// Serves the `newsletter` IQs.
+pub fn register(router: &mut Router<Hub>) {
+    router.on_iq(
+        "newsletter",
+        |hub: &Hub, _: &DeviceRef, iq: &Node, header: &IqHeader| {
+            IqOutcome::from(handle_iq(hub, iq, header))
+        },
+    );
+}
+
 /// Answers an `xmlns="newsletter"` IQ: `live_updates` and `message_updates`.
-pub fn handle_iq(sim: &Sim, iq: &Node, header: &IqHeader) -> Node {
+pub fn handle_iq(hub: &Hub, iq: &Node, header: &IqHeader) -> Node {
     if let Ok((_, live)) = LiveUpdates::parse_request(iq) {
-        return match sim.read(|s| super::find(s, &live.newsletter).is_some()) {
+        return match hub.read(|s| super::find(s, &live.newsletter).is_some()) {
             true => LiveUpdates::response(header, &Some(LIVE_UPDATES_SECONDS)),
             false => header.error(&IqError::not_found()),
         };
@@ -111,7 +123,7 @@ pub fn handle_iq(sim: &Sim, iq: &Node, header: &IqHeader) -> Node {
     let Ok((_, fetch)) = FetchPosts::parse_request(iq) else {
         return header.error(&IqError::bad_request());
     };
-    let posts = sim.read(|s| {
+    let posts = hub.read(|s| {
         super::find(s, &fetch.newsletter).map(|newsletter| {
             let matching: Vec<Post> = newsletter
                 .posts

@@ -1,6 +1,8 @@
-//! Message content the phone understands: building `Message` protobufs for what it sends and
-//! describing (after unwrapping) what it receives.
+//! Message content as the phone's timeline shows it ([`describe`], on top of
+//! [`openwa_protocol::content`], which unwraps and classifies), and the reaction and media
+//! messages the phone sends.
 
+use openwa_protocol::content::{self, ContentKind};
 use openwa_protocol::proto::e2e;
 use serde::{Deserialize, Serialize};
 
@@ -39,8 +41,8 @@ pub struct ReactionRef {
 /// What a message says, as the timeline shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Content {
-    /// `text`, `image`, `document`, `reaction` or `unknown`.
-    pub kind: &'static str,
+    /// What the message is.
+    pub kind: ContentKind,
     /// Text, caption or reaction emoji.
     pub text: Option<String>,
     /// Media fields.
@@ -49,60 +51,25 @@ pub struct Content {
     pub reaction: Option<ReactionRef>,
 }
 
-/// Removes wrappers (ephemeral, view-once, document-with-caption, edited, device-sent);
-/// returns the inner message and, for a device-sent copy, its destination chat.
-pub fn unwrap(mut message: e2e::Message) -> (e2e::Message, Option<String>) {
-    let mut destination = None;
-    for _ in 0..8 {
-        if let Some(sent) = message.device_sent_message.take() {
-            destination = destination.or(sent.destination_jid);
-            match sent.message {
-                Some(inner) => message = *inner,
-                None => break,
-            }
-            continue;
-        }
-        let wrapped = message
-            .ephemeral_message
-            .take()
-            .or_else(|| message.view_once_message.take())
-            .or_else(|| message.view_once_message_v2.take())
-            .or_else(|| message.view_once_message_v2_extension.take())
-            .or_else(|| message.document_with_caption_message.take())
-            .or_else(|| message.edited_message.take())
-            .and_then(|w| w.message);
-        match wrapped {
-            Some(inner) => message = *inner,
-            None => break,
-        }
-    }
-    (message, destination)
-}
-
 fn hex_opt(bytes: Option<&Vec<u8>>) -> Option<String> {
     bytes.map(hex::encode)
 }
 
-/// Describes an (unwrapped) message; `None` when it carries no user content (a bare sender
-/// key distribution, a protocol message).
+/// Describes an (unwrapped) message; `None` when it carries no user content (a protocol
+/// message, a bare sender key distribution, nothing but context info).
 pub fn describe(message: &e2e::Message) -> Option<Content> {
-    let plain = |kind, text: Option<String>| Content {
+    let kind = ContentKind::of(message);
+    let mut described = Content {
+        text: content::text(message),
         kind,
-        text,
         media: None,
         reaction: None,
     };
-    if let Some(text) = &message.conversation {
-        return Some(plain("text", Some(text.clone())));
-    }
-    if let Some(extended) = &message.extended_text_message {
-        return Some(plain("text", extended.text.clone()));
-    }
-    if let Some(image) = &message.image_message {
-        return Some(Content {
-            kind: "image",
-            text: image.caption.clone(),
-            media: Some(MediaRef {
+    match &described.kind {
+        ContentKind::Protocol | ContentKind::SenderKeyDistribution => return None,
+        ContentKind::Unknown(_) if message.message_context_info.is_some() => return None,
+        ContentKind::Image => {
+            described.media = message.image_message.as_deref().map(|image| MediaRef {
                 media_type: "image".into(),
                 mimetype: image.mimetype.clone(),
                 file_name: None,
@@ -112,58 +79,40 @@ pub fn describe(message: &e2e::Message) -> Option<Content> {
                 media_key: hex_opt(image.media_key.as_ref()),
                 direct_path: image.direct_path.clone(),
                 url: image.url.clone(),
-            }),
-            reaction: None,
-        });
+            });
+        }
+        ContentKind::Document => {
+            described.media = message
+                .document_message
+                .as_deref()
+                .map(|document| MediaRef {
+                    media_type: "document".into(),
+                    mimetype: document.mimetype.clone(),
+                    file_name: document.file_name.clone(),
+                    file_length: document.file_length,
+                    file_sha256: hex_opt(document.file_sha256.as_ref()),
+                    file_enc_sha256: hex_opt(document.file_enc_sha256.as_ref()),
+                    media_key: hex_opt(document.media_key.as_ref()),
+                    direct_path: document.direct_path.clone(),
+                    url: document.url.clone(),
+                });
+        }
+        ContentKind::Reaction => {
+            if let Some(reaction) = &message.reaction_message {
+                described.text = reaction.text.clone();
+                described.reaction = Some(ReactionRef {
+                    id: reaction
+                        .key
+                        .as_ref()
+                        .and_then(|k| k.id.clone())
+                        .unwrap_or_default(),
+                    emoji: reaction.text.clone().unwrap_or_default(),
+                });
+            }
+        }
+        _ => {}
     }
-    if let Some(document) = &message.document_message {
-        return Some(Content {
-            kind: "document",
-            text: document.caption.clone(),
-            media: Some(MediaRef {
-                media_type: "document".into(),
-                mimetype: document.mimetype.clone(),
-                file_name: document.file_name.clone(),
-                file_length: document.file_length,
-                file_sha256: hex_opt(document.file_sha256.as_ref()),
-                file_enc_sha256: hex_opt(document.file_enc_sha256.as_ref()),
-                media_key: hex_opt(document.media_key.as_ref()),
-                direct_path: document.direct_path.clone(),
-                url: document.url.clone(),
-            }),
-            reaction: None,
-        });
-    }
-    if let Some(reaction) = &message.reaction_message {
-        return Some(Content {
-            kind: "reaction",
-            text: reaction.text.clone(),
-            media: None,
-            reaction: Some(ReactionRef {
-                id: reaction
-                    .key
-                    .as_ref()
-                    .and_then(|k| k.id.clone())
-                    .unwrap_or_default(),
-                emoji: reaction.text.clone().unwrap_or_default(),
-            }),
-        });
-    }
-    let only_keys = message.protocol_message.is_some()
-        || message.message_context_info.is_some()
-        || message.sender_key_distribution_message.is_some();
-    if only_keys {
-        return None;
-    }
-    Some(plain("unknown", None))
-}
-
-/// A plain text message.
-pub fn text(text: &str) -> e2e::Message {
-    e2e::Message {
-        conversation: Some(text.to_owned()),
-        ..Default::default()
-    }
+    Some(described)
 }
 
 /// A reaction to message `id` in `chat` (sent by `from_me` or by `participant`).
@@ -233,10 +182,11 @@ pub fn media(media: &MediaRef, caption: Option<String>, media_key_timestamp: i64
 #[cfg(test)]
 mod tests {
     use super::*;
+    use openwa_protocol::content::{text_message, unwrap};
 
     #[test]
     fn wrappers_are_removed_and_the_destination_kept() {
-        let inner = text("hello");
+        let inner = text_message("hello");
         let wrapped = e2e::Message {
             device_sent_message: Some(Box::new(e2e::DeviceSentMessage {
                 destination_jid: Some("1555@s.whatsapp.net".into()),
@@ -250,13 +200,16 @@ mod tests {
             })),
             ..Default::default()
         };
-        let (message, destination) = unwrap(wrapped);
-        assert_eq!(message, inner);
-        assert_eq!(destination.as_deref(), Some("1555@s.whatsapp.net"));
-        let content = describe(&message).unwrap();
+        let unwrapped = unwrap(wrapped);
+        assert_eq!(unwrapped.message, inner);
+        assert_eq!(
+            unwrapped.device_sent_to.as_deref(),
+            Some("1555@s.whatsapp.net")
+        );
+        let content = describe(&unwrapped.message).unwrap();
         assert_eq!(
             (content.kind, content.text.as_deref()),
-            ("text", Some("hello"))
+            (ContentKind::Text, Some("hello"))
         );
     }
 
@@ -272,7 +225,7 @@ mod tests {
         assert_eq!(describe(&skdm), None);
         let reacted = reaction("1@g.us", "ID", false, None, "👍", 5);
         let content = describe(&reacted).unwrap();
-        assert_eq!(content.kind, "reaction");
+        assert_eq!(content.kind, ContentKind::Reaction);
         assert_eq!(content.reaction.unwrap().id, "ID");
     }
 }

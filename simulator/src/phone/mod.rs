@@ -7,9 +7,11 @@
 //! it links its app-state sync key ([`welcome`]).
 
 pub mod content;
+pub mod handler;
 pub mod read;
 pub mod receipts;
 pub mod receive;
+pub mod records;
 pub mod send;
 pub mod store;
 pub mod timeline;
@@ -20,12 +22,13 @@ use openwa_protocol::jid::DEFAULT_USER_SERVER;
 use openwa_protocol::message::PaddingError;
 use openwa_protocol::signal::{ProtocolAddress, SignalError};
 
-use crate::sim::DeviceRef;
+use crate::device::DeviceRef;
 use crate::state::{State, StateError};
 
 pub use content::{MediaRef, ReactionRef};
+pub use records::PhoneSignal;
 pub use send::{Body, Sent};
-pub use store::{PhoneSignal, PhoneStore};
+pub use store::PhoneStore;
 pub use timeline::{Timeline, TimelineEntry};
 
 /// Why a phone operation failed.

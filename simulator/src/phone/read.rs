@@ -5,14 +5,14 @@ use openwa_protocol::media::{self, ExpectedDigests, MediaType};
 use openwa_protocol::stanza::{Peer, Receipt, ReceiptType};
 
 use super::{PhoneError, TimelineEntry, phone_ref};
-use crate::sim::Sim;
+use crate::hub::Hub;
 use crate::util::now_secs;
 
 /// Largest media the admin API decrypts.
 pub const MAX_MEDIA: u64 = crate::media_host::MAX_UPLOAD as u64;
 
-fn entry(sim: &Sim, phone: &str, id: &str) -> Result<TimelineEntry, PhoneError> {
-    sim.read(|s| {
+fn entry(hub: &Hub, phone: &str, id: &str) -> Result<TimelineEntry, PhoneError> {
+    hub.read(|s| {
         s.account(phone)
             .map(|a| a.timeline.find(id, |_| true).cloned())
     })?
@@ -25,14 +25,14 @@ fn parse(jid: &str) -> Result<Jid, PhoneError> {
 }
 
 /// Sends a read receipt for a received message to its sender and notes it on the entry.
-pub fn mark_read(sim: &Sim, phone: &str, id: &str) -> Result<TimelineEntry, PhoneError> {
-    let found = entry(sim, phone, id)?;
+pub fn mark_read(hub: &Hub, phone: &str, id: &str) -> Result<TimelineEntry, PhoneError> {
+    let found = entry(hub, phone, id)?;
     if found.from_me {
         return Err(PhoneError::BadRequest(format!(
             "{id} was sent by {phone}: only received messages are marked read"
         )));
     }
-    let me = sim.read(|s| phone_ref(s, phone))?;
+    let me = hub.read(|s| phone_ref(s, phone))?;
     let chat = parse(&found.chat)?;
     let sender = parse(&found.sender)?;
     let t = now_secs();
@@ -44,21 +44,21 @@ pub fn mark_read(sim: &Sim, phone: &str, id: &str) -> Result<TimelineEntry, Phon
     let mut receipt = Receipt::new(id, Peer::To(peer), ReceiptType::Read);
     receipt.participant = participant;
     receipt.t = Some(t);
-    sim.route_receipt(&me, &receipt.to_node());
+    hub.dispatch(&me, &receipt.to_node());
     let own = me.pn_jid().to_string();
-    sim.write(|s| {
+    hub.write(|s| {
         if let Ok(account) = s.account_mut(phone)
             && let Some(m) = account.timeline.find_mut(id, |_| true)
         {
             m.receipts.insert(own, "read".to_owned());
         }
     });
-    entry(sim, phone, id)
+    entry(hub, phone, id)
 }
 
 /// The decrypted media of a timeline entry and its MIME type.
-pub fn media(sim: &Sim, phone: &str, id: &str) -> Result<(Option<String>, Vec<u8>), PhoneError> {
-    let found = entry(sim, phone, id)?;
+pub fn media(hub: &Hub, phone: &str, id: &str) -> Result<(Option<String>, Vec<u8>), PhoneError> {
+    let found = entry(hub, phone, id)?;
     let info = found
         .media
         .ok_or_else(|| PhoneError::NotFound(format!("message {id} has no media")))?;
@@ -72,7 +72,7 @@ pub fn media(sim: &Sim, phone: &str, id: &str) -> Result<(Option<String>, Vec<u8
         .next()
         .and_then(|p| p.rsplit('/').next())
         .unwrap_or_default();
-    let blob = sim
+    let blob = hub
         .media
         .get(blob_id)
         .ok_or_else(|| PhoneError::NotFound(format!("media of {id} is not on the media host")))?;

@@ -3,6 +3,7 @@
 //! in the receipt or from a fresh bundle (a new `pkmsg` session).
 
 use openwa_protocol::Jid;
+use openwa_protocol::content::device_sent;
 use openwa_protocol::message::pad;
 use openwa_protocol::proto::e2e;
 use openwa_protocol::signal::{self, IdentityKey};
@@ -11,26 +12,27 @@ use prost::Message as _;
 use rand_core::OsRng;
 
 use super::content::describe;
-use super::send::{Target, device_sent, encrypt_for, phone_store};
+use super::send::{Target, encrypt_for, phone_store};
 use super::store::run;
 use super::{PhoneError, peer_address, phone_ref};
-use crate::sim::{DeviceRef, Sim};
+use crate::device::DeviceRef;
+use crate::hub::Hub;
 
 /// Handles a receipt `from` sent for messages of the phone of `phone`.
-pub fn on_receipt(sim: &Sim, phone: &str, receipt: &Receipt, from: &DeviceRef) {
+pub fn on_receipt(hub: &Hub, phone: &str, receipt: &Receipt, from: &DeviceRef) {
     if receipt.kind == ReceiptType::Retry {
-        if let Err(e) = answer_retry(sim, phone, receipt, from) {
+        if let Err(e) = answer_retry(hub, phone, receipt, from) {
             tracing::info!(%phone, id = %receipt.id, error = %e, "phone could not answer a retry receipt");
         }
         return;
     }
-    record_status(sim, phone, receipt, from);
+    record_status(hub, phone, receipt, from);
 }
 
 /// Notes a delivery/read/played receipt from `from` on the timeline entries of `phone` it
 /// names (messages the phone sent, or device-sent copies of its companions' messages); other
 /// receipt types are ignored.
-pub fn record_status(sim: &Sim, phone: &str, receipt: &Receipt, from: &DeviceRef) {
+pub fn record_status(hub: &Hub, phone: &str, receipt: &Receipt, from: &DeviceRef) {
     let kind = match receipt.kind {
         ReceiptType::Delivery | ReceiptType::Inactive => "delivery",
         ReceiptType::Read | ReceiptType::ReadSelf => "read",
@@ -39,7 +41,7 @@ pub fn record_status(sim: &Sim, phone: &str, receipt: &Receipt, from: &DeviceRef
     };
     // Most receipts name no timeline entry (companion-to-companion traffic): look before
     // taking the state for writing.
-    let named = sim.read(|s| {
+    let named = hub.read(|s| {
         s.accounts.get(phone).is_some_and(|a| {
             receipt
                 .ids()
@@ -50,7 +52,7 @@ pub fn record_status(sim: &Sim, phone: &str, receipt: &Receipt, from: &DeviceRef
         return;
     }
     let device = from.pn_jid().to_string();
-    sim.write(|s| {
+    hub.write(|s| {
         if let Ok(account) = s.account_mut(phone) {
             for id in receipt.ids() {
                 account.timeline.record_receipt(id, &device, kind);
@@ -60,7 +62,7 @@ pub fn record_status(sim: &Sim, phone: &str, receipt: &Receipt, from: &DeviceRef
 }
 
 fn answer_retry(
-    sim: &Sim,
+    hub: &Hub,
     phone: &str,
     receipt: &Receipt,
     from: &DeviceRef,
@@ -75,8 +77,8 @@ fn answer_retry(
             retry.count
         )));
     }
-    let me = sim.read(|s| phone_ref(s, phone))?;
-    let sent = sim.read(|s| {
+    let me = hub.read(|s| phone_ref(s, phone))?;
+    let sent = hub.read(|s| {
         s.account(phone).map(|a| {
             a.signal
                 .sent
@@ -99,12 +101,12 @@ fn answer_retry(
     let message = e2e::Message::decode(sent.message.0.as_slice())?;
     let own = from.phone == phone;
     let payload = if own {
-        device_sent(&chat, &message).encode_to_vec()
+        device_sent(&message, &chat).encode_to_vec()
     } else {
         sent.message.0.clone()
     };
     let target_jid = from.pn_jid();
-    let encrypted = sim.write(|s| {
+    let encrypted = hub.write(|s| {
         let address = peer_address(&from.phone, from.device);
         let account = s.account_mut(phone)?;
         match &retry.keys {
@@ -141,11 +143,7 @@ fn answer_retry(
             "no session or bundle for {target_jid}"
         )));
     };
-    let kind = match describe(&message).map(|c| c.kind) {
-        Some("image" | "document") => MessageType::Media,
-        Some("reaction") => MessageType::Reaction,
-        _ => MessageType::Text,
-    };
+    let kind = describe(&message).map_or(MessageType::Text, |c| c.kind.stanza_type());
     encrypted.enc.count = Some(retry.count);
     let mut outgoing = OutgoingMessage::new(retry.id.clone(), target_jid, kind);
     outgoing.t = retry.t;
@@ -154,6 +152,6 @@ fn answer_retry(
     }
     outgoing.direct = vec![encrypted.enc];
     tracing::debug!(%phone, id = %retry.id, pkmsg = outgoing.direct.iter().any(|e| e.kind == EncKind::Pkmsg), "phone answers a retry");
-    sim.route_message(&me, &outgoing.to_node());
+    hub.dispatch(&me, &outgoing.to_node());
     Ok(())
 }

@@ -5,6 +5,7 @@
 
 use openwa_protocol::Jid;
 use openwa_protocol::Node;
+use openwa_protocol::content::unwrap;
 use openwa_protocol::message::unpad;
 use openwa_protocol::proto::e2e;
 use openwa_protocol::signal::{self, MessageType, ProtocolAddress, SenderKeyName};
@@ -12,15 +13,15 @@ use openwa_protocol::stanza::{EncKind, IncomingMessage, Peer, Receipt, ReceiptTy
 use prost::Message as _;
 use rand_core::OsRng;
 
-use super::content::{describe, unwrap};
+use super::content::describe;
 use super::store::{PhoneStore, run};
 use super::timeline::TimelineEntry;
 use super::{PhoneError, peer_address, phone_ref, pn_device};
-use crate::sim::Sim;
+use crate::hub::Hub;
 use crate::state::{State, StateError};
 
 /// Handles a stanza routed to the phone of `phone` (only messages matter to it).
-pub fn receive(sim: &Sim, phone: &str, node: &Node) {
+pub fn receive(hub: &Hub, phone: &str, node: &Node) {
     if node.tag != "message" {
         return;
     }
@@ -36,7 +37,7 @@ pub fn receive(sim: &Sim, phone: &str, node: &Node) {
         .clone()
         .unwrap_or_else(|| message.from.clone());
     let group = message.from.is_group().then(|| message.from.to_non_ad());
-    let Some(peer) = sim.read(|s| s.account_for_jid(&sender).map(|a| a.phone.clone())) else {
+    let Some(peer) = hub.read(|s| s.account_for_jid(&sender).map(|a| a.phone.clone())) else {
         tracing::debug!(%phone, %sender, "phone ignored a message from an unknown sender");
         return;
     };
@@ -46,11 +47,11 @@ pub fn receive(sim: &Sim, phone: &str, node: &Node) {
     let mut via = "";
     let mut failed = None;
     for enc in &message.encs {
-        match sim.write(|s| decrypt_enc(s, phone, &address, group.as_ref(), enc)) {
+        match hub.write(|s| decrypt_enc(s, phone, &address, group.as_ref(), enc)) {
             Ok(Some(decrypted)) => {
-                let (inner, dest) = unwrap(decrypted);
-                destination = destination.or(dest);
-                if let Some(content) = describe(&inner) {
+                let unwrapped = unwrap(decrypted);
+                destination = destination.or(unwrapped.device_sent_to);
+                if let Some(content) = describe(&unwrapped.message) {
                     found = Some(content);
                     via = enc.kind.as_str();
                 }
@@ -90,14 +91,14 @@ pub fn receive(sim: &Sim, phone: &str, node: &Node) {
         let mut entry = TimelineEntry::new(&message.id, &chat, &sender_jid, content, message.t);
         entry.from_me = from_me;
         entry.enc = via.to_owned();
-        sim.write(|s| {
+        hub.write(|s| {
             if let Ok(account) = s.account_mut(phone) {
                 account.timeline.push(entry);
             }
         });
     }
     if let Some(kind) = answer {
-        send_receipt(sim, phone, &message, &sender, group.as_ref(), kind);
+        send_receipt(hub, phone, &message, &sender, group.as_ref(), kind);
     }
 }
 
@@ -167,14 +168,14 @@ enum Kind {
 /// Sends a delivery or retry receipt for `message` back through the router: 1:1 to the
 /// sender's user (all its devices see the status), in groups to the sending device.
 fn send_receipt(
-    sim: &Sim,
+    hub: &Hub,
     phone: &str,
     message: &IncomingMessage,
     sender: &Jid,
     group: Option<&Jid>,
     kind: Kind,
 ) {
-    let Ok((me, registration_id)) = sim.read(|s| {
+    let Ok((me, registration_id)) = hub.read(|s| {
         let me = phone_ref(s, phone)?;
         let registration_id = s
             .account(phone)?
@@ -206,5 +207,5 @@ fn send_receipt(
             keys: None,
         });
     }
-    sim.route_receipt(&me, &receipt.to_node());
+    hub.dispatch(&me, &receipt.to_node());
 }

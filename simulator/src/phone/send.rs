@@ -4,14 +4,13 @@
 //! any client's.
 
 use openwa_protocol::Jid;
+use openwa_protocol::content::{ContentKind, device_sent, text_message};
 use openwa_protocol::jid::HIDDEN_USER_SERVER;
 use openwa_protocol::media::{self, MediaType};
 use openwa_protocol::message::{generate_message_id, pad};
 use openwa_protocol::proto::e2e;
 use openwa_protocol::signal::{self, IdentityKey, SenderKeyName};
-use openwa_protocol::stanza::{
-    AddressingMode, DeviceEnc, Enc, EncKind, MessageType, OutgoingMessage,
-};
+use openwa_protocol::stanza::{AddressingMode, DeviceEnc, Enc, EncKind, OutgoingMessage};
 use prost::Message as _;
 use rand_core::{OsRng, RngCore};
 
@@ -19,7 +18,7 @@ use super::content::{self, Content, MediaRef, describe};
 use super::store::{PhoneStore, run};
 use super::timeline::TimelineEntry;
 use super::{PhoneError, peer_address, phone_ref, pn_device};
-use crate::sim::Sim;
+use crate::hub::Hub;
 use crate::state::{State, StateError};
 use crate::util::now_secs;
 
@@ -77,35 +76,31 @@ pub(crate) struct Target {
 }
 
 /// Sends `body` from the phone of `phone` to `to` (a phone number, user JID or group JID).
-pub fn send(sim: &Sim, phone: &str, to: &str, body: Body) -> Result<Sent, PhoneError> {
-    let me = sim.read(|s| phone_ref(s, phone))?;
-    let chat = resolve_chat(sim, phone, to)?;
+pub fn send(hub: &Hub, phone: &str, to: &str, body: Body) -> Result<Sent, PhoneError> {
+    let me = hub.read(|s| phone_ref(s, phone))?;
+    let chat = resolve_chat(hub, phone, to)?;
     let now = now_secs();
-    let message = build(sim, phone, &chat, body, now)?;
+    let message = build(hub, phone, &chat, body, now)?;
     let content =
         describe(&message).ok_or_else(|| PhoneError::BadRequest("nothing to send".to_owned()))?;
     let id = generate_message_id(now, Some(phone), &mut OsRng);
-    let kind = match content.kind {
-        "image" | "document" => MessageType::Media,
-        "reaction" => MessageType::Reaction,
-        _ => MessageType::Text,
-    };
+    let kind = content.kind.stanza_type();
     let mediatype = content.media.as_ref().map(|m| m.media_type.clone());
-    let hide = content.kind == "reaction";
+    let hide = content.kind == ContentKind::Reaction;
     let plaintext = message.encode_to_vec();
-    record_sent(sim, phone, &id, &chat, content, &plaintext, now)?;
+    record_sent(hub, phone, &id, &chat, content, &plaintext, now)?;
 
     let encrypted = if chat.is_group() {
-        sim.write(|s| encrypt_group(s, phone, &chat, &plaintext))
+        hub.write(|s| encrypt_group(s, phone, &chat, &plaintext))
             .map(|(participants, skmsg)| (participants, Some(skmsg)))
     } else {
-        sim.write(|s| encrypt_direct(s, phone, &chat, &message))
+        hub.write(|s| encrypt_direct(s, phone, &chat, &message))
             .map(|participants| (participants, None))
     };
     let (participants, skmsg) = match encrypted {
         Ok(parts) => parts,
         Err(e) => {
-            forget_sent(sim, phone, &id);
+            forget_sent(hub, phone, &id);
             return Err(e);
         }
     };
@@ -128,7 +123,7 @@ pub fn send(sim: &Sim, phone: &str, to: &str, body: Body) -> Result<Sent, PhoneE
         outgoing.direct = vec![decorate(skmsg)];
         outgoing.addressing_mode = Some(AddressingMode::Lid);
     }
-    sim.route_message(&me, &outgoing.to_node());
+    hub.dispatch(&me, &outgoing.to_node());
     Ok(Sent {
         id,
         chat: chat.to_string(),
@@ -137,7 +132,7 @@ pub fn send(sim: &Sim, phone: &str, to: &str, body: Body) -> Result<Sent, PhoneE
 }
 
 /// The chat JID for `to`: a group the phone is in, or an account's PN user JID.
-fn resolve_chat(sim: &Sim, phone: &str, to: &str) -> Result<Jid, PhoneError> {
+fn resolve_chat(hub: &Hub, phone: &str, to: &str) -> Result<Jid, PhoneError> {
     let to = to.trim().trim_start_matches('+');
     let jid: Jid = if to.contains('@') {
         to.parse()
@@ -145,7 +140,7 @@ fn resolve_chat(sim: &Sim, phone: &str, to: &str) -> Result<Jid, PhoneError> {
     } else {
         Jid::pn(to)
     };
-    sim.read(|s| {
+    hub.read(|s| {
         if jid.is_group() {
             let group = s.group(&jid.user)?;
             if group.participant(phone).is_none() {
@@ -164,7 +159,7 @@ fn resolve_chat(sim: &Sim, phone: &str, to: &str) -> Result<Jid, PhoneError> {
 
 /// The `Message` protobuf for `body` (uploading media first).
 fn build(
-    sim: &Sim,
+    hub: &Hub,
     phone: &str,
     chat: &Jid,
     body: Body,
@@ -174,9 +169,9 @@ fn build(
         Body::Text(text) if text.is_empty() => {
             Err(PhoneError::BadRequest("text must not be empty".to_owned()))
         }
-        Body::Text(text) => Ok(content::text(&text)),
+        Body::Text(text) => Ok(text_message(&text)),
         Body::Reaction { id, emoji } => {
-            let target = sim.read(|s| {
+            let target = hub.read(|s| {
                 s.account(phone).map(|a| {
                     a.timeline
                         .find(&id, |m| m.chat == chat.to_string())
@@ -216,7 +211,7 @@ fn build(
             OsRng.fill_bytes(&mut media_key);
             let encrypted = media::encrypt(&media_key, media_type, &data);
             let (url, direct_path) = crate::media_host::store_blob(
-                sim,
+                hub,
                 &encrypted.info.file_enc_sha256,
                 encrypted.blob.into(),
             )
@@ -241,7 +236,7 @@ fn build(
 /// Puts the sent message on the timeline (before routing: receipts can come back at once) and
 /// keeps its plaintext for retry receipts.
 fn record_sent(
-    sim: &Sim,
+    hub: &Hub,
     phone: &str,
     id: &str,
     chat: &Jid,
@@ -249,17 +244,17 @@ fn record_sent(
     plaintext: &[u8],
     now: u64,
 ) -> Result<(), PhoneError> {
-    sim.write(|s| {
+    hub.write(|s| {
         let account = s.account_mut(phone)?;
         let sender = pn_device(phone, 0).to_string();
         let mut entry = TimelineEntry::new(id, &chat.to_string(), &sender, content, now);
         entry.from_me = true;
         account.timeline.push(entry);
         let sent = &mut account.signal.sent;
-        sent.push_back(super::store::SentPayload {
+        sent.push_back(super::records::SentPayload {
             id: id.to_owned(),
             chat: chat.to_string(),
-            message: super::store::HexBytes(plaintext.to_vec()),
+            message: super::records::HexBytes(plaintext.to_vec()),
         });
         while sent.len() > MAX_SENT_PAYLOADS {
             sent.pop_front();
@@ -269,8 +264,8 @@ fn record_sent(
 }
 
 /// Takes back what [`record_sent`] recorded, for a message that could not be encrypted.
-fn forget_sent(sim: &Sim, phone: &str, id: &str) {
-    sim.write(|s| {
+fn forget_sent(hub: &Hub, phone: &str, id: &str) {
+    hub.write(|s| {
         if let Ok(account) = s.account_mut(phone) {
             account.timeline.remove(id, |m| m.from_me);
             account.signal.sent.retain(|p| p.id != id);
@@ -321,7 +316,7 @@ fn encrypt_direct(
 ) -> Result<Vec<Encrypted>, PhoneError> {
     let targets = direct_targets(state, phone, chat)?;
     let plain = message.encode_to_vec();
-    let device_sent = device_sent(chat, message).encode_to_vec();
+    let device_sent = device_sent(message, chat).encode_to_vec();
     let payloads: Vec<(Target, Vec<u8>)> = targets
         .into_iter()
         .map(|t| {
@@ -439,18 +434,6 @@ fn encrypt_group(
         .collect();
     let participants = encrypt_for(state, phone, payloads)?;
     Ok((participants, Enc::new(EncKind::Skmsg, skmsg)))
-}
-
-/// `message` wrapped for the phone's own companions.
-pub(crate) fn device_sent(chat: &Jid, message: &e2e::Message) -> e2e::Message {
-    e2e::Message {
-        device_sent_message: Some(Box::new(e2e::DeviceSentMessage {
-            destination_jid: Some(chat.to_string()),
-            message: Some(Box::new(message.clone())),
-            phash: None,
-        })),
-        ..Default::default()
-    }
 }
 
 pub(crate) fn phone_store<'a>(

@@ -1,12 +1,12 @@
-//! The simulated phone's Signal state: serializable records kept in the account (and so in
-//! `--state`), and a [`PhoneStore`] view over them that implements openwa-protocol's store
-//! traits, so the phone runs the same Signal helpers as every client.
+//! [`PhoneStore`]: a view over the phone's Signal records ([`super::records`], kept in the
+//! account and so in `--state`) that implements openwa-protocol's store traits, so the phone
+//! runs the same Signal helpers as every client.
 //!
 //! The phone's records live under the simulator's state lock. The store helpers are `async`
 //! but never wait on anything (every record is in memory), so [`run`] drives them to completion
 //! synchronously inside one locked section: each Signal operation is atomic.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -18,45 +18,9 @@ use openwa_protocol::signal::{
     ProtocolAddress, SenderKeyName, SenderKeyRecord, SenderKeyStore, SessionRecord, SessionStore,
     SignalError, SignedPreKeyRecord, SignedPreKeyStore, StoreError, TrustPolicy,
 };
-use serde::{Deserialize, Serialize};
 
+use super::records::{HexBytes, PhoneSignal};
 use crate::state::{Account, StoredKeyPair};
-
-/// Bytes stored as lowercase hex.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct HexBytes(#[serde(with = "crate::util::hex_vec")] pub Vec<u8>);
-
-/// The phone's Signal records (besides its own keys, which are in [`crate::state::PhoneKeys`]).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PhoneSignal {
-    /// Peer identity keys by address (`name.device`).
-    #[serde(default)]
-    pub identities: BTreeMap<String, HexBytes>,
-    /// Serialized session records by address (`name.device`).
-    #[serde(default)]
-    pub sessions: BTreeMap<String, HexBytes>,
-    /// Serialized sender key records by sender key name (`group::name::device`).
-    #[serde(default)]
-    pub sender_keys: BTreeMap<String, HexBytes>,
-    /// What the phone sent lately (the unpadded `Message`), oldest first, for retry receipts.
-    #[serde(default)]
-    pub sent: VecDeque<SentPayload>,
-    /// The account's app-state sync key, shared with every companion it links.
-    #[serde(default)]
-    pub app_state_key: Option<super::welcome::AppStateKey>,
-}
-
-/// A message the phone sent, kept to re-encrypt it for a device that asks for a retry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SentPayload {
-    /// Message id.
-    pub id: String,
-    /// Chat JID.
-    pub chat: String,
-    /// The serialized `Message`.
-    pub message: HexBytes,
-}
 
 /// The phone's Signal store for one locked operation.
 pub struct PhoneStore<'a> {

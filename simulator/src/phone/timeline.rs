@@ -23,7 +23,7 @@ pub struct TimelineEntry {
     /// Whether the phone sent it (or one of its companions, seen as a device-sent copy).
     #[serde(default)]
     pub from_me: bool,
-    /// Content kind: `text`, `image`, `document`, `reaction`, `unknown`.
+    /// Content kind: `text`, `image`, `document`, `reaction`, … (`ContentKind` labels).
     #[serde(rename = "type")]
     pub kind: String,
     /// Text, caption or reaction emoji.
@@ -54,7 +54,7 @@ impl TimelineEntry {
             chat: chat.to_owned(),
             sender: sender.to_owned(),
             from_me: false,
-            kind: content.kind.to_owned(),
+            kind: content.kind.as_str().to_owned(),
             text: content.text,
             media: content.media,
             reaction: content.reaction,
@@ -190,7 +190,7 @@ mod tests {
 
     fn entry(id: &str) -> TimelineEntry {
         let content = Content {
-            kind: "text",
+            kind: openwa_protocol::content::ContentKind::Text,
             text: Some("x".into()),
             media: None,
             reaction: None,

@@ -9,29 +9,17 @@ use openwa_protocol::proto::e2e;
 use openwa_protocol::stanza::{DeviceEnc, MessageType, OutgoingMessage};
 use prost::Message as _;
 use rand_core::{OsRng, RngCore};
-use serde::{Deserialize, Serialize};
 
+use super::records::{AppStateKey, HexBytes};
 use super::send::{Target, encrypt_for};
-use super::store::HexBytes;
 use super::{PhoneError, phone_ref, pn_device};
-use crate::sim::Sim;
+use crate::hub::Hub;
 use crate::util::now_secs;
-
-/// The account's app-state sync key (one per account, made on first use).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AppStateKey {
-    /// Key id.
-    pub key_id: HexBytes,
-    /// The 32-byte key.
-    pub key_data: HexBytes,
-    /// Creation time, unix milliseconds.
-    pub timestamp: i64,
-}
 
 /// Sends the app-state key share and a history-sync notification from the phone of `phone` to
 /// its companion `device` (queued until the companion is online).
-pub fn welcome(sim: &Sim, phone: &str, device: u16) -> Result<(), PhoneError> {
-    let key = sim.write(|s| {
+pub fn welcome(hub: &Hub, phone: &str, device: u16) -> Result<(), PhoneError> {
+    let key = hub.write(|s| {
         let account = s.account_mut(phone)?;
         let key = account.signal.app_state_key.get_or_insert_with(|| {
             let mut key_id = vec![0u8; 6];
@@ -82,19 +70,19 @@ pub fn welcome(sim: &Sim, phone: &str, device: u16) -> Result<(), PhoneError> {
             protocol_message: Some(Box::new(protocol)),
             ..Default::default()
         };
-        send_peer(sim, phone, device, &message)?;
+        send_peer(hub, phone, device, &message)?;
     }
     Ok(())
 }
 
 /// A peer message from the phone to one of its companions.
 fn send_peer(
-    sim: &Sim,
+    hub: &Hub,
     phone: &str,
     device: u16,
     message: &e2e::Message,
 ) -> Result<(), PhoneError> {
-    let me = sim.read(|s| phone_ref(s, phone))?;
+    let me = hub.read(|s| phone_ref(s, phone))?;
     let jid = pn_device(phone, device);
     let padded = pad(&message.encode_to_vec(), &mut OsRng);
     let target = Target {
@@ -103,7 +91,7 @@ fn send_peer(
         jid: jid.clone(),
         own: true,
     };
-    let encrypted = sim.write(|s| encrypt_for(s, phone, vec![(target, padded)]))?;
+    let encrypted = hub.write(|s| encrypt_for(s, phone, vec![(target, padded)]))?;
     let id = generate_message_id(now_secs(), Some(phone), &mut OsRng);
     let mut outgoing = OutgoingMessage::new(id, jid, MessageType::Text);
     outgoing.category = Some("peer".to_owned());
@@ -120,6 +108,6 @@ fn send_peer(
             Jid::with_device(phone, openwa_protocol::jid::DEFAULT_USER_SERVER, device)
         )));
     }
-    sim.route_message(&me, &outgoing.to_node());
+    hub.dispatch(&me, &outgoing.to_node());
     Ok(())
 }

@@ -205,7 +205,7 @@ impl State {
             next_device_id: 1,
             next_key_index: 1,
             timeline: Default::default(),
-            signal: crate::phone::PhoneSignal::default(),
+            signal: crate::phone::records::PhoneSignal::default(),
         };
         self.lid_index
             .insert(account.lid.clone(), account.phone.clone());

@@ -145,10 +145,10 @@ pub struct Account {
     pub next_key_index: u32,
     /// What the phone received and sent (`GET /admin/accounts/{phone}/messages`).
     #[serde(default)]
-    pub timeline: crate::phone::Timeline,
+    pub timeline: crate::phone::timeline::Timeline,
     /// The phone's Signal sessions, peer identities and sender keys.
     #[serde(default)]
-    pub signal: crate::phone::PhoneSignal,
+    pub signal: crate::phone::records::PhoneSignal,
 }
 
 impl Account {

@@ -1,0 +1,489 @@
+//! Message content (the end-to-end `Message` protobuf): removing the wrappers WhatsApp puts
+//! around the real content, classifying what is left ([`ContentKind`]), and building the
+//! messages OpenWA sends (a text, the device-sent copy for the sender's own devices). Pure
+//! functions; the padding around the plaintext is in [`crate::message`].
+
+use std::fmt;
+
+use prost::Message as _;
+use thiserror::Error;
+
+use crate::jid::Jid;
+use crate::message::{PaddingError, unpad};
+use crate::proto::e2e;
+use crate::stanza::MessageType;
+
+/// How deep wrappers may nest before unwrapping stops (a hostile sender could nest forever;
+/// prost bounds its own recursion, this bounds the unwrapping loop).
+pub const MAX_WRAPPERS: usize = 8;
+
+/// Why a decrypted plaintext is not a usable message.
+#[derive(Debug, Error)]
+pub enum ContentError {
+    /// The padding is malformed.
+    #[error("bad padding: {0}")]
+    Padding(#[from] PaddingError),
+    /// The unpadded bytes are not a `Message` protobuf.
+    #[error("not a Message protobuf: {0}")]
+    Protobuf(#[from] prost::DecodeError),
+}
+
+/// A message with its wrappers removed, and what the wrappers said.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Unwrapped {
+    /// The innermost message.
+    pub message: e2e::Message,
+    /// `deviceSentMessage.destinationJID`: the chat of a message one of the sender's own
+    /// devices sent (the outermost one, if several).
+    pub device_sent_to: Option<String>,
+    /// Whether an `editedMessage` wrapper was removed.
+    pub edited: bool,
+    /// Whether a view-once wrapper (`viewOnceMessage`, `V2`, `V2Extension`) was removed.
+    pub view_once: bool,
+    /// Whether an `ephemeralMessage` wrapper was removed.
+    pub ephemeral: bool,
+}
+
+/// Unpads and decodes a `v="2"` plaintext, then unwraps it.
+pub fn decode_padded(padded: &[u8]) -> Result<Unwrapped, ContentError> {
+    let bytes = unpad(padded)?;
+    let message = e2e::Message::decode(bytes)?;
+    Ok(unwrap(message))
+}
+
+/// Removes `deviceSentMessage`, `ephemeralMessage`, the view-once wrappers,
+/// `documentWithCaptionMessage` and `editedMessage`, at most [`MAX_WRAPPERS`] deep. A sender-key
+/// distribution on an outer layer is kept on the inner message. A wrapper without a message
+/// inside stops the unwrapping (the wrapper's flag is still set).
+pub fn unwrap(message: e2e::Message) -> Unwrapped {
+    let mut out = Unwrapped::default();
+    let mut current = message;
+    for _ in 0..MAX_WRAPPERS {
+        let skdm = current.sender_key_distribution_message.clone();
+        let inner = if let Some(sent) = current.device_sent_message.take() {
+            if out.device_sent_to.is_none() {
+                out.device_sent_to = sent.destination_jid;
+            }
+            sent.message
+        } else if let Some(w) = current.ephemeral_message.take() {
+            out.ephemeral = true;
+            w.message
+        } else if let Some(w) = current
+            .view_once_message
+            .take()
+            .or_else(|| current.view_once_message_v2.take())
+            .or_else(|| current.view_once_message_v2_extension.take())
+        {
+            out.view_once = true;
+            w.message
+        } else if let Some(w) = current.document_with_caption_message.take() {
+            w.message
+        } else if let Some(w) = current.edited_message.take() {
+            out.edited = true;
+            w.message
+        } else {
+            break;
+        };
+        let Some(mut next) = inner.map(|m| *m) else {
+            break;
+        };
+        if next.sender_key_distribution_message.is_none() {
+            next.sender_key_distribution_message = skdm;
+        }
+        current = next;
+    }
+    out.message = current;
+    out
+}
+
+/// What an (unwrapped) message is.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ContentKind {
+    /// `conversation` or `extendedTextMessage`.
+    Text,
+    /// `imageMessage`.
+    Image,
+    /// `videoMessage`.
+    Video,
+    /// `audioMessage` (voice notes included).
+    Audio,
+    /// `documentMessage`.
+    Document,
+    /// `stickerMessage`.
+    Sticker,
+    /// `locationMessage`.
+    Location,
+    /// `contactMessage` or `contactsArrayMessage`: one or more contact cards.
+    Contact,
+    /// `reactionMessage` (an empty emoji removes the reaction).
+    Reaction,
+    /// `protocolMessage`: a control message (revoke, edit, history sync, app-state key share…),
+    /// not chat content.
+    Protocol,
+    /// Nothing but a `senderKeyDistributionMessage` (and context info).
+    SenderKeyDistribution,
+    /// None of the above: the name of the first part that is set (`message_context_info`), or
+    /// empty when the content is in a field this schema does not model (the decoder skipped it).
+    Unknown(String),
+}
+
+impl ContentKind {
+    /// The kind of `message` (already unwrapped). Content wins over control parts: a text that
+    /// also carries a sender-key distribution is [`ContentKind::Text`].
+    pub fn of(message: &e2e::Message) -> ContentKind {
+        let m = message;
+        if m.conversation.is_some() || m.extended_text_message.is_some() {
+            ContentKind::Text
+        } else if m.image_message.is_some() {
+            ContentKind::Image
+        } else if m.video_message.is_some() {
+            ContentKind::Video
+        } else if m.audio_message.is_some() {
+            ContentKind::Audio
+        } else if m.document_message.is_some() {
+            ContentKind::Document
+        } else if m.sticker_message.is_some() {
+            ContentKind::Sticker
+        } else if m.contact_message.is_some() || m.contacts_array_message.is_some() {
+            ContentKind::Contact
+        } else if m.location_message.is_some() {
+            ContentKind::Location
+        } else if m.reaction_message.is_some() {
+            ContentKind::Reaction
+        } else if m.protocol_message.is_some() {
+            ContentKind::Protocol
+        } else if m.sender_key_distribution_message.is_some() {
+            ContentKind::SenderKeyDistribution
+        } else {
+            ContentKind::Unknown(first_other_part(m).to_owned())
+        }
+    }
+
+    /// A short lowercase label: `text`, `image`, …, `sender_key_distribution`, `unknown`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ContentKind::Text => "text",
+            ContentKind::Image => "image",
+            ContentKind::Video => "video",
+            ContentKind::Audio => "audio",
+            ContentKind::Document => "document",
+            ContentKind::Sticker => "sticker",
+            ContentKind::Location => "location",
+            ContentKind::Contact => "contact",
+            ContentKind::Reaction => "reaction",
+            ContentKind::Protocol => "protocol",
+            ContentKind::SenderKeyDistribution => "sender_key_distribution",
+            ContentKind::Unknown(_) => "unknown",
+        }
+    }
+
+    /// Whether the message carries media (a blob on the media host).
+    pub fn is_media(&self) -> bool {
+        matches!(
+            self,
+            ContentKind::Image
+                | ContentKind::Video
+                | ContentKind::Audio
+                | ContentKind::Document
+                | ContentKind::Sticker
+        )
+    }
+
+    /// The stanza `type` a message of this kind is sent with: `media`, `reaction` or `text`.
+    pub fn stanza_type(&self) -> MessageType {
+        match self {
+            kind if kind.is_media() => MessageType::Media,
+            ContentKind::Reaction => MessageType::Reaction,
+            _ => MessageType::Text,
+        }
+    }
+}
+
+impl fmt::Display for ContentKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The name of a part of `m` that is set and has no kind of its own.
+fn first_other_part(m: &e2e::Message) -> &'static str {
+    if m.message_context_info.is_some() {
+        "message_context_info"
+    } else {
+        ""
+    }
+}
+
+/// The text of a text message (conversation or extended text), or a media caption (image,
+/// video, document).
+pub fn text(message: &e2e::Message) -> Option<String> {
+    let m = message;
+    m.conversation
+        .clone()
+        .or_else(|| m.extended_text_message.as_ref()?.text.clone())
+        .or_else(|| m.image_message.as_ref()?.caption.clone())
+        .or_else(|| m.video_message.as_ref()?.caption.clone())
+        .or_else(|| m.document_message.as_ref()?.caption.clone())
+}
+
+/// Whether `message` carries nothing but a sender-key distribution (and context info).
+pub fn is_only_key_distribution(message: &e2e::Message) -> bool {
+    let mut rest = message.clone();
+    rest.sender_key_distribution_message = None;
+    rest.message_context_info = None;
+    message.sender_key_distribution_message.is_some() && rest == e2e::Message::default()
+}
+
+/// A plain text message (`conversation`).
+pub fn text_message(text: &str) -> e2e::Message {
+    e2e::Message {
+        conversation: Some(text.to_owned()),
+        ..e2e::Message::default()
+    }
+}
+
+/// The copy of `message` for the sender's own other devices: wrapped in a `deviceSentMessage`
+/// naming the chat it went to.
+pub fn device_sent(message: &e2e::Message, chat: &Jid) -> e2e::Message {
+    e2e::Message {
+        device_sent_message: Some(Box::new(e2e::DeviceSentMessage {
+            destination_jid: Some(chat.to_string()),
+            message: Some(Box::new(message.clone())),
+            phash: None,
+        })),
+        ..e2e::Message::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::num::NonZeroU8;
+
+    use super::*;
+    use crate::message::pad_with;
+
+    fn wrap(inner: e2e::Message) -> Option<Box<e2e::FutureProofMessage>> {
+        Some(Box::new(e2e::FutureProofMessage {
+            message: Some(Box::new(inner)),
+        }))
+    }
+
+    fn skdm() -> e2e::Message {
+        e2e::Message {
+            sender_key_distribution_message: Some(e2e::SenderKeyDistributionMessage {
+                group_id: Some("1@g.us".into()),
+                axolotl_sender_key_distribution_message: Some(vec![1, 2]),
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn plain_text_decodes() {
+        let padded = pad_with(&text_message("hi").encode_to_vec(), NonZeroU8::MIN);
+        let Ok(content) = decode_padded(&padded) else {
+            panic!("a padded text decodes");
+        };
+        assert_eq!(text(&content.message).as_deref(), Some("hi"));
+        assert_eq!(ContentKind::of(&content.message), ContentKind::Text);
+        assert!(!content.edited && !content.view_once && !content.ephemeral);
+        assert_eq!(content.device_sent_to, None);
+    }
+
+    #[test]
+    fn nested_wrappers_unwrap_and_keep_the_outer_destination() {
+        let image = e2e::Message {
+            image_message: Some(Box::new(e2e::ImageMessage {
+                caption: Some("look".into()),
+                ..Default::default()
+            })),
+            ..Default::default()
+        };
+        let view_once = e2e::Message {
+            view_once_message_v2: wrap(image),
+            ..Default::default()
+        };
+        let ephemeral = e2e::Message {
+            ephemeral_message: wrap(view_once),
+            ..Default::default()
+        };
+        let chat = Jid::pn("15550000002");
+        let inner_copy = device_sent(&ephemeral, &Jid::pn("15550000009"));
+        let content = unwrap(device_sent(&inner_copy, &chat));
+        assert_eq!(content.device_sent_to, Some(chat.to_string()));
+        assert!(content.ephemeral && content.view_once && !content.edited);
+        let kind = ContentKind::of(&content.message);
+        assert_eq!(
+            (kind.as_str(), kind.stanza_type()),
+            ("image", MessageType::Media)
+        );
+        assert_eq!(text(&content.message).as_deref(), Some("look"));
+    }
+
+    #[test]
+    fn edited_and_document_with_caption() {
+        let edited = e2e::Message {
+            edited_message: wrap(e2e::Message {
+                extended_text_message: Some(Box::new(e2e::ExtendedTextMessage {
+                    text: Some("fixed".into()),
+                    ..Default::default()
+                })),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let content = unwrap(edited);
+        assert!(content.edited);
+        assert_eq!(text(&content.message).as_deref(), Some("fixed"));
+
+        let document = e2e::Message {
+            document_with_caption_message: wrap(e2e::Message {
+                document_message: Some(Box::new(e2e::DocumentMessage {
+                    caption: Some("the file".into()),
+                    ..Default::default()
+                })),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let content = unwrap(document);
+        assert_eq!(ContentKind::of(&content.message), ContentKind::Document);
+        assert_eq!(text(&content.message).as_deref(), Some("the file"));
+    }
+
+    #[test]
+    fn an_empty_wrapper_stops_and_a_runaway_nesting_is_bounded() {
+        let empty = e2e::Message {
+            ephemeral_message: Some(Box::new(e2e::FutureProofMessage { message: None })),
+            ..Default::default()
+        };
+        let content = unwrap(empty);
+        assert!(content.ephemeral);
+        assert_eq!(
+            ContentKind::of(&content.message),
+            ContentKind::Unknown(String::new())
+        );
+        assert_eq!(text(&content.message), None);
+
+        let mut deep = text_message("deep");
+        for _ in 0..MAX_WRAPPERS + 2 {
+            deep = e2e::Message {
+                ephemeral_message: wrap(deep),
+                ..Default::default()
+            };
+        }
+        let content = unwrap(deep);
+        assert!(content.message.ephemeral_message.is_some(), "stopped early");
+    }
+
+    #[test]
+    fn an_outer_key_distribution_is_kept_on_the_inner_message() {
+        let mut outer = skdm();
+        outer.ephemeral_message = wrap(text_message("x"));
+        let content = unwrap(outer);
+        assert!(content.message.sender_key_distribution_message.is_some());
+        assert_eq!(ContentKind::of(&content.message), ContentKind::Text);
+        assert!(!is_only_key_distribution(&content.message));
+    }
+
+    #[test]
+    fn control_and_key_distribution_kinds() {
+        assert!(is_only_key_distribution(&skdm()));
+        assert_eq!(ContentKind::of(&skdm()), ContentKind::SenderKeyDistribution);
+        let control = e2e::Message {
+            protocol_message: Some(Box::default()),
+            ..Default::default()
+        };
+        assert_eq!(ContentKind::of(&control), ContentKind::Protocol);
+        let context_only = e2e::Message {
+            message_context_info: Some(Default::default()),
+            ..Default::default()
+        };
+        let kind = ContentKind::of(&context_only);
+        assert_eq!(kind, ContentKind::Unknown("message_context_info".into()));
+        assert_eq!(kind.to_string(), "unknown");
+    }
+
+    #[test]
+    fn every_user_visible_part_has_a_kind() {
+        let cases: [(e2e::Message, ContentKind); 8] = [
+            (
+                e2e::Message {
+                    video_message: Some(Box::default()),
+                    ..Default::default()
+                },
+                ContentKind::Video,
+            ),
+            (
+                e2e::Message {
+                    audio_message: Some(Box::default()),
+                    ..Default::default()
+                },
+                ContentKind::Audio,
+            ),
+            (
+                e2e::Message {
+                    sticker_message: Some(Box::default()),
+                    ..Default::default()
+                },
+                ContentKind::Sticker,
+            ),
+            (
+                e2e::Message {
+                    location_message: Some(Box::default()),
+                    ..Default::default()
+                },
+                ContentKind::Location,
+            ),
+            (
+                e2e::Message {
+                    contact_message: Some(Box::default()),
+                    ..Default::default()
+                },
+                ContentKind::Contact,
+            ),
+            (
+                e2e::Message {
+                    contacts_array_message: Some(Box::default()),
+                    ..Default::default()
+                },
+                ContentKind::Contact,
+            ),
+            (
+                e2e::Message {
+                    reaction_message: Some(Default::default()),
+                    ..Default::default()
+                },
+                ContentKind::Reaction,
+            ),
+            (
+                e2e::Message {
+                    image_message: Some(Box::default()),
+                    ..Default::default()
+                },
+                ContentKind::Image,
+            ),
+        ];
+        for (message, kind) in cases {
+            assert_eq!(ContentKind::of(&message), kind);
+        }
+        assert_eq!(ContentKind::Reaction.stanza_type(), MessageType::Reaction);
+        assert_eq!(ContentKind::Location.stanza_type(), MessageType::Text);
+        assert!(ContentKind::Sticker.is_media() && !ContentKind::Contact.is_media());
+    }
+
+    #[test]
+    fn padding_and_protobuf_errors() {
+        assert!(matches!(decode_padded(&[]), Err(ContentError::Padding(_))));
+        // The last byte claims more padding than there is.
+        assert!(matches!(
+            decode_padded(&[1, 2, 9]),
+            Err(ContentError::Padding(_))
+        ));
+        // Valid padding around bytes that are no protobuf (field 0 is invalid).
+        assert!(matches!(
+            decode_padded(&[0x00, 0x01, 0x01]),
+            Err(ContentError::Protobuf(_))
+        ));
+    }
+}
