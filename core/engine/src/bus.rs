@@ -20,6 +20,9 @@ use tokio::sync::broadcast;
 use crate::error::Error;
 use crate::event::{Event, EventKind};
 
+/// Largest page `events_since` returns.
+pub const MAX_REPLAY_PAGE: u32 = 10_000;
+
 /// A boxed future, so the log can be a trait object.
 pub type LogFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
 

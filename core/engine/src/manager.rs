@@ -26,8 +26,7 @@ pub const MAX_SESSION_ID_LEN: usize = 64;
 /// Events kept by the in-memory event log for replay.
 const MEMORY_LOG_CAPACITY: usize = 100_000;
 
-/// Largest page `events_since` returns.
-pub const MAX_REPLAY_PAGE: u32 = 10_000;
+pub use crate::bus::MAX_REPLAY_PAGE;
 
 /// Runs many sessions on one runtime with one event log.
 #[derive(Debug)]
@@ -225,7 +224,7 @@ impl SessionManager {
     /// the log for a new consumer — replays the log and continues live; `EventStream::ack(seq)`
     /// stores the position, so after a restart or a crash the consumer resumes after the last
     /// acknowledged event. A name is bound to its scope: opening it with another one is
-    /// `invalid_argument`. Needs a persistent store (`unsupported` with the memory backend).
+    /// `already_exists`. Needs a persistent store (`unsupported` with the memory backend).
     pub async fn consumer(&self, name: &str, session: Option<&str>) -> Result<EventStream, Error> {
         if name.is_empty() || name.len() > MAX_SESSION_ID_LEN {
             return Err(Error::invalid_argument(format!(

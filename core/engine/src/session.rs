@@ -100,7 +100,7 @@ impl Session {
     /// Logged events of this session with `seq > cursor`, oldest first, at most `limit`
     /// (capped at `MAX_REPLAY_PAGE`).
     pub async fn events_since(&self, cursor: u64, limit: u32) -> Result<Vec<crate::Event>, Error> {
-        let limit = usize::try_from(limit.min(crate::manager::MAX_REPLAY_PAGE)).unwrap_or(0);
+        let limit = usize::try_from(limit.min(crate::bus::MAX_REPLAY_PAGE)).unwrap_or(0);
         self.shared
             .bus()
             .since_session(&self.shared.id, cursor, limit)
