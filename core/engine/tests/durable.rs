@@ -2,7 +2,7 @@
 //! phone gets it once, before and after a restart), resumable streams (`events_from` replays
 //! then goes live with no gap or duplicate; a session's stream only sees its session) and named
 //! durable consumers (resume after the last acknowledged event), on SQLite and PostgreSQL.
-#![allow(clippy::unwrap_used, clippy::panic)] // test helpers outside #[test] functions
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers outside #[test] functions
 
 mod common;
 
