@@ -42,13 +42,140 @@ pub struct Unwrapped {
     pub view_once: bool,
     /// Whether an `ephemeralMessage` wrapper was removed.
     pub ephemeral: bool,
+    /// The first part of the inner message this schema does not model, by WhatsApp's field
+    /// name (`poll_creation_message`) or number (`field_120`); only [`decode_padded`], which
+    /// sees the bytes, fills it.
+    pub unmodelled: Option<String>,
+}
+
+impl Unwrapped {
+    /// The kind of the inner message; an unknown one is named after [`Unwrapped::unmodelled`]
+    /// when that is known.
+    pub fn kind(&self) -> ContentKind {
+        match ContentKind::of(&self.message) {
+            ContentKind::Unknown(name) => {
+                ContentKind::Unknown(self.unmodelled.clone().unwrap_or(name))
+            }
+            kind => kind,
+        }
+    }
 }
 
 /// Unpads and decodes a `v="2"` plaintext, then unwraps it.
 pub fn decode_padded(padded: &[u8]) -> Result<Unwrapped, ContentError> {
     let bytes = unpad(padded)?;
     let message = e2e::Message::decode(bytes)?;
-    Ok(unwrap(message))
+    let mut unwrapped = unwrap(message);
+    unwrapped.unmodelled = unmodelled_part(bytes);
+    Ok(unwrapped)
+}
+
+/// `Message` fields this schema decodes (content, control parts and wrappers).
+const MODELLED: [u32; 21] = [
+    1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 26, 31, 35, 37, 40, 46, 53, 55, 58, 59,
+];
+
+/// WhatsApp's names for common `Message` fields this schema does not model.
+const UNMODELLED_NAMES: [(u32, &str); 16] = [
+    (14, "highly_structured_message"),
+    (18, "live_location_message"),
+    (25, "template_message"),
+    (28, "group_invite_message"),
+    (30, "product_message"),
+    (36, "list_message"),
+    (42, "buttons_message"),
+    (45, "interactive_message"),
+    (49, "poll_creation_message"),
+    (50, "poll_update_message"),
+    (60, "poll_creation_message_v2"),
+    (63, "pin_in_chat_message"),
+    (64, "poll_creation_message_v3"),
+    (66, "ptv_message"),
+    (75, "event_message"),
+    (83, "album_message"),
+];
+
+/// The first top-level field of a serialized `Message` (inside its wrappers, like [`unwrap`])
+/// that [`MODELLED`] lacks, by name when known. `None` if there is none or the bytes are
+/// malformed.
+pub fn unmodelled_part(bytes: &[u8]) -> Option<String> {
+    let mut current = bytes;
+    for _ in 0..=MAX_WRAPPERS {
+        let fields = top_level_fields(current)?;
+        // Wrappers hold the inner Message in field 2 (deviceSentMessage) or 1 (the others).
+        let wrapper = fields.iter().find_map(|(number, value)| match number {
+            31 => Some((*value, 2)),
+            37 | 40 | 53 | 55 | 58 | 59 => Some((*value, 1)),
+            _ => None,
+        });
+        if let Some((Some(wrapper), inner_field)) = wrapper {
+            let inner = top_level_fields(wrapper)?
+                .into_iter()
+                .find_map(|(number, value)| (number == inner_field).then_some(value).flatten());
+            if let Some(inner) = inner {
+                current = inner;
+                continue;
+            }
+        }
+        let number = fields
+            .iter()
+            .map(|(number, _)| *number)
+            .find(|number| !MODELLED.contains(number))?;
+        let name = UNMODELLED_NAMES
+            .iter()
+            .find(|(n, _)| *n == number)
+            .map_or_else(|| format!("field_{number}"), |(_, name)| (*name).to_owned());
+        return Some(name);
+    }
+    None
+}
+
+/// A protobuf field: its number and, when length-delimited, its bytes.
+type Field<'a> = (u32, Option<&'a [u8]>);
+
+/// The top-level fields of a protobuf, in order; `None` if malformed.
+fn top_level_fields(mut bytes: &[u8]) -> Option<Vec<Field<'_>>> {
+    let mut fields = Vec::new();
+    while !bytes.is_empty() {
+        let key = varint(&mut bytes)?;
+        let number = u32::try_from(key >> 3).ok()?;
+        let value = match key & 7 {
+            0 => {
+                varint(&mut bytes)?;
+                None
+            }
+            1 => {
+                bytes = bytes.get(8..)?;
+                None
+            }
+            2 => {
+                let len = usize::try_from(varint(&mut bytes)?).ok()?;
+                let (value, rest) = bytes.split_at_checked(len)?;
+                bytes = rest;
+                Some(value)
+            }
+            5 => {
+                bytes = bytes.get(4..)?;
+                None
+            }
+            _ => return None,
+        };
+        fields.push((number, value));
+    }
+    Some(fields)
+}
+
+fn varint(bytes: &mut &[u8]) -> Option<u64> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let (&byte, rest) = bytes.split_first()?;
+        *bytes = rest;
+        value |= u64::from(byte & 0x7F) << shift;
+        if byte & 0x80 == 0 {
+            return Some(value);
+        }
+    }
+    None
 }
 
 /// Removes `deviceSentMessage`, `ephemeralMessage`, the view-once wrappers,
@@ -122,8 +249,9 @@ pub enum ContentKind {
     Protocol,
     /// Nothing but a `senderKeyDistributionMessage` (and context info).
     SenderKeyDistribution,
-    /// None of the above: the name of the first part that is set (`message_context_info`), or
-    /// empty when the content is in a field this schema does not model (the decoder skipped it).
+    /// None of the above: the name of the part that is set — a field this schema does not
+    /// model (`poll_creation_message`, see [`Unwrapped::kind`]), `message_context_info` — or
+    /// empty when nothing is known.
     Unknown(String),
 }
 
@@ -405,71 +533,93 @@ mod tests {
     }
 
     #[test]
-    fn every_user_visible_part_has_a_kind() {
-        let cases: [(e2e::Message, ContentKind); 8] = [
-            (
-                e2e::Message {
-                    video_message: Some(Box::default()),
-                    ..Default::default()
-                },
-                ContentKind::Video,
-            ),
-            (
-                e2e::Message {
-                    audio_message: Some(Box::default()),
-                    ..Default::default()
-                },
-                ContentKind::Audio,
-            ),
-            (
-                e2e::Message {
-                    sticker_message: Some(Box::default()),
-                    ..Default::default()
-                },
-                ContentKind::Sticker,
-            ),
-            (
-                e2e::Message {
-                    location_message: Some(Box::default()),
-                    ..Default::default()
-                },
-                ContentKind::Location,
-            ),
-            (
-                e2e::Message {
-                    contact_message: Some(Box::default()),
-                    ..Default::default()
-                },
-                ContentKind::Contact,
-            ),
-            (
-                e2e::Message {
-                    contacts_array_message: Some(Box::default()),
-                    ..Default::default()
-                },
-                ContentKind::Contact,
-            ),
-            (
-                e2e::Message {
-                    reaction_message: Some(Default::default()),
-                    ..Default::default()
-                },
-                ContentKind::Reaction,
-            ),
-            (
-                e2e::Message {
-                    image_message: Some(Box::default()),
-                    ..Default::default()
-                },
-                ContentKind::Image,
-            ),
-        ];
-        for (message, kind) in cases {
-            assert_eq!(ContentKind::of(&message), kind);
+    fn every_user_visible_part_has_a_kind_in_priority_order() {
+        // Every part at once; clearing the winner each round walks the priority order.
+        let mut m = e2e::Message {
+            conversation: Some("t".into()),
+            image_message: Some(Box::default()),
+            video_message: Some(Box::default()),
+            audio_message: Some(Box::default()),
+            document_message: Some(Box::default()),
+            sticker_message: Some(Box::default()),
+            contact_message: Some(Box::default()),
+            contacts_array_message: Some(Box::default()),
+            location_message: Some(Box::default()),
+            reaction_message: Some(Default::default()),
+            protocol_message: Some(Box::default()),
+            ..skdm()
+        };
+        let mut seen = Vec::new();
+        loop {
+            let kind = ContentKind::of(&m);
+            seen.push(kind.as_str());
+            match kind {
+                ContentKind::Text => m.conversation = None,
+                ContentKind::Image => m.image_message = None,
+                ContentKind::Video => m.video_message = None,
+                ContentKind::Audio => m.audio_message = None,
+                ContentKind::Document => m.document_message = None,
+                ContentKind::Sticker => m.sticker_message = None,
+                ContentKind::Contact if m.contact_message.is_some() => m.contact_message = None,
+                ContentKind::Contact => m.contacts_array_message = None,
+                ContentKind::Location => m.location_message = None,
+                ContentKind::Reaction => m.reaction_message = None,
+                ContentKind::Protocol => m.protocol_message = None,
+                ContentKind::SenderKeyDistribution => m.sender_key_distribution_message = None,
+                ContentKind::Unknown(_) => break,
+            }
         }
+        let order = [
+            "text",
+            "image",
+            "video",
+            "audio",
+            "document",
+            "sticker",
+            "contact",
+            "contact",
+            "location",
+            "reaction",
+            "protocol",
+            "sender_key_distribution",
+            "unknown",
+        ];
+        assert_eq!(seen, order);
         assert_eq!(ContentKind::Reaction.stanza_type(), MessageType::Reaction);
         assert_eq!(ContentKind::Location.stanza_type(), MessageType::Text);
-        assert!(ContentKind::Sticker.is_media() && !ContentKind::Contact.is_media());
+        assert_eq!(ContentKind::Sticker.stanza_type(), MessageType::Media);
+        assert!(!ContentKind::Contact.is_media());
+    }
+
+    #[test]
+    fn parts_the_schema_does_not_model_are_named() {
+        // Field 49 (a poll) with an empty body, then messageContextInfo (35), inside an
+        // ephemeral wrapper (40 → 1).
+        let inner = [0x8a, 0x03, 0x00, 0x9a, 0x02, 0x00];
+        let mut future_proof = vec![0x0a, inner.len() as u8];
+        future_proof.extend_from_slice(&inner);
+        let mut message = vec![0xc2, 0x02, future_proof.len() as u8];
+        message.extend_from_slice(&future_proof);
+        let Ok(decoded) = decode_padded(&pad_with(&message, NonZeroU8::MIN)) else {
+            panic!("unknown fields are skipped, not refused");
+        };
+        assert!(decoded.ephemeral);
+        assert_eq!(decoded.unmodelled.as_deref(), Some("poll_creation_message"));
+        assert_eq!(
+            decoded.kind(),
+            ContentKind::Unknown("poll_creation_message".into())
+        );
+        assert_eq!(
+            unmodelled_part(&[0xc0, 0x07, 0x01]).as_deref(),
+            Some("field_120")
+        );
+        assert_eq!(unmodelled_part(&text_message("hi").encode_to_vec()), None);
+        assert_eq!(unmodelled_part(&[0xff]), None, "malformed");
+        let text = decode_padded(&pad_with(
+            &text_message("hi").encode_to_vec(),
+            NonZeroU8::MIN,
+        ));
+        assert_eq!(text.map(|t| t.kind()).ok(), Some(ContentKind::Text));
     }
 
     #[test]

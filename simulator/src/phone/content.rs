@@ -51,6 +51,23 @@ pub struct Content {
     pub reaction: Option<ReactionRef>,
 }
 
+/// The [`MediaRef`] of an image or document message part (the same field names on both).
+macro_rules! media_ref {
+    ($media_type:literal, $part:expr, $file_name:expr) => {
+        MediaRef {
+            media_type: $media_type.into(),
+            mimetype: $part.mimetype.clone(),
+            file_name: $file_name,
+            file_length: $part.file_length,
+            file_sha256: hex_opt($part.file_sha256.as_ref()),
+            file_enc_sha256: hex_opt($part.file_enc_sha256.as_ref()),
+            media_key: hex_opt($part.media_key.as_ref()),
+            direct_path: $part.direct_path.clone(),
+            url: $part.url.clone(),
+        }
+    };
+}
+
 fn hex_opt(bytes: Option<&Vec<u8>>) -> Option<String> {
     bytes.map(hex::encode)
 }
@@ -69,33 +86,16 @@ pub fn describe(message: &e2e::Message) -> Option<Content> {
         ContentKind::Protocol | ContentKind::SenderKeyDistribution => return None,
         ContentKind::Unknown(_) if message.message_context_info.is_some() => return None,
         ContentKind::Image => {
-            described.media = message.image_message.as_deref().map(|image| MediaRef {
-                media_type: "image".into(),
-                mimetype: image.mimetype.clone(),
-                file_name: None,
-                file_length: image.file_length,
-                file_sha256: hex_opt(image.file_sha256.as_ref()),
-                file_enc_sha256: hex_opt(image.file_enc_sha256.as_ref()),
-                media_key: hex_opt(image.media_key.as_ref()),
-                direct_path: image.direct_path.clone(),
-                url: image.url.clone(),
-            });
+            described.media = message
+                .image_message
+                .as_deref()
+                .map(|image| media_ref!("image", image, None));
         }
         ContentKind::Document => {
             described.media = message
                 .document_message
                 .as_deref()
-                .map(|document| MediaRef {
-                    media_type: "document".into(),
-                    mimetype: document.mimetype.clone(),
-                    file_name: document.file_name.clone(),
-                    file_length: document.file_length,
-                    file_sha256: hex_opt(document.file_sha256.as_ref()),
-                    file_enc_sha256: hex_opt(document.file_enc_sha256.as_ref()),
-                    media_key: hex_opt(document.media_key.as_ref()),
-                    direct_path: document.direct_path.clone(),
-                    url: document.url.clone(),
-                });
+                .map(|document| media_ref!("document", document, document.file_name.clone()));
         }
         ContentKind::Reaction => {
             if let Some(reaction) = &message.reaction_message {

@@ -85,23 +85,13 @@ pub fn direct_chat(chat: &str) -> Result<Jid, Error> {
 
 /// The `Message` protobuf of a text.
 pub fn text_message(text: &str) -> e2e::Message {
-    e2e::Message {
-        conversation: Some(text.to_owned()),
-        ..e2e::Message::default()
-    }
+    openwa_protocol::content::text_message(text)
 }
 
 /// The copy of `message` for our own other devices: wrapped in a DeviceSentMessage naming the
 /// chat.
 pub fn device_sent(message: &e2e::Message, chat: &Jid) -> e2e::Message {
-    e2e::Message {
-        device_sent_message: Some(Box::new(e2e::DeviceSentMessage {
-            destination_jid: Some(chat.to_string()),
-            message: Some(Box::new(message.clone())),
-            phash: None,
-        })),
-        ..e2e::Message::default()
-    }
+    openwa_protocol::content::device_sent(message, chat)
 }
 
 /// Longest idempotency key, in bytes.
