@@ -206,6 +206,9 @@ impl Publisher {
 pub struct EventBus {
     publisher: Publisher,
     log: Arc<dyn EventLog>,
+    /// The runtime the bus was made on (the engine's): replay reads run there, whatever
+    /// executor polls the stream.
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 impl EventBus {
@@ -222,6 +225,7 @@ impl EventBus {
                 last_seq: Arc::new(AtomicU64::new(last_seq)),
             },
             log,
+            runtime: tokio::runtime::Handle::try_current().ok(),
         })
     }
 
@@ -255,6 +259,7 @@ impl EventBus {
         let receiver = self.publisher.subscribe(session.as_deref());
         let replay = Replay {
             log: self.log.clone(),
+            runtime: self.runtime.clone(),
         };
         EventStream::new(receiver, session, cursor, Some(replay))
     }
@@ -284,6 +289,35 @@ impl EventBus {
 #[derive(Debug, Clone)]
 struct Replay {
     log: Arc<dyn EventLog>,
+    runtime: Option<tokio::runtime::Handle>,
+}
+
+impl Replay {
+    /// The next page after `cursor` (`session`'s events only, when given), read on the runtime.
+    async fn page(&self, session: Option<String>, cursor: u64) -> Result<Vec<Event>, Error> {
+        let log = self.log.clone();
+        let read = async move {
+            match session {
+                Some(session) => log.since_session(&session, cursor, REPLAY_PAGE).await,
+                None => log.since(cursor, REPLAY_PAGE).await,
+            }
+        };
+        match &self.runtime {
+            Some(runtime) => crate::runtime::on(runtime, read).await,
+            None => read.await,
+        }
+    }
+
+    /// Waits a moment before reading again after a failure.
+    async fn pause(&self) {
+        let wait = tokio::time::sleep(std::time::Duration::from_millis(500));
+        match &self.runtime {
+            Some(runtime) => {
+                let _ = runtime.spawn(wait).await;
+            }
+            None => wait.await,
+        }
+    }
 }
 
 /// Events a resumable stream reads from the log at a time.
@@ -360,15 +394,7 @@ impl EventStream {
             if inner.behind
                 && let Some(replay) = inner.replay.clone()
             {
-                let page = match &inner.session {
-                    Some(session) => {
-                        replay
-                            .log
-                            .since_session(session, inner.last_seq, REPLAY_PAGE)
-                            .await
-                    }
-                    None => replay.log.since(inner.last_seq, REPLAY_PAGE).await,
-                };
+                let page = replay.page(inner.session.clone(), inner.last_seq).await;
                 match page {
                     Ok(page) => {
                         inner.behind = page.len() == REPLAY_PAGE;
@@ -376,7 +402,7 @@ impl EventStream {
                     }
                     Err(err) => {
                         tracing::warn!(%err, "event replay failed; retrying");
-                        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                        replay.pause().await;
                     }
                 }
                 continue;

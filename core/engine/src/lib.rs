@@ -22,6 +22,7 @@ pub(crate) mod prekeys;
 #[cfg(feature = "qr")]
 pub mod qr;
 pub(crate) mod receive;
+pub(crate) mod runtime;
 pub(crate) mod session;
 // Used by the send and receive pipelines, which land next.
 #[allow(dead_code)]
