@@ -24,10 +24,10 @@ use crate::event::{Event, EventKind};
 pub const MAX_REPLAY_PAGE: u32 = 10_000;
 
 /// A boxed future, so the log can be a trait object.
-pub type LogFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
+pub(crate) type LogFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
 
 /// Durable, ordered storage of events (the store's event log implements it).
-pub trait EventLog: Send + Sync + fmt::Debug {
+pub(crate) trait EventLog: Send + Sync + fmt::Debug {
     /// Appends one event with a seq greater than every seq assigned before and, once it is
     /// durable, publishes it through `publisher`; concurrent appends publish in seq order.
     /// The append is queued by the call itself (appends are logged in call order); the future
@@ -55,7 +55,7 @@ pub trait EventLog: Send + Sync + fmt::Debug {
 /// An event log in memory that keeps the newest `capacity` events (for the memory backend and
 /// tests).
 #[derive(Debug)]
-pub struct MemoryEventLog {
+pub(crate) struct MemoryEventLog {
     capacity: usize,
     inner: Mutex<MemoryLogInner>,
 }
@@ -68,7 +68,7 @@ struct MemoryLogInner {
 
 impl MemoryEventLog {
     /// A log that keeps at most `capacity` events (older ones are dropped from replay).
-    pub fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize) -> Self {
         MemoryEventLog {
             capacity: capacity.max(1),
             inner: Mutex::new(MemoryLogInner::default()),
@@ -162,7 +162,7 @@ impl EventLog for MemoryEventLog {
 /// first subscribes), so a busy session never makes another session's stream lag. Event logs
 /// call it in seq order (see [`EventLog::append`]). Cheap to clone.
 #[derive(Debug, Clone)]
-pub struct Publisher {
+pub(crate) struct Publisher {
     sender: broadcast::Sender<Event>,
     sessions: Arc<Mutex<HashMap<String, broadcast::Sender<Event>>>>,
     capacity: usize,
@@ -171,7 +171,7 @@ pub struct Publisher {
 
 impl Publisher {
     /// Delivers `event` (already durable in the log) to every subscriber.
-    pub fn publish(&self, event: &Event) {
+    pub(crate) fn publish(&self, event: &Event) {
         self.last_seq.fetch_max(event.seq, Ordering::SeqCst);
         if let Ok(mut sessions) = self.sessions.lock()
             && let Some(channel) = sessions.get(&event.session_id)
@@ -203,7 +203,7 @@ impl Publisher {
 
 /// One manager's event bus.
 #[derive(Debug)]
-pub struct EventBus {
+pub(crate) struct EventBus {
     publisher: Publisher,
     log: Arc<dyn EventLog>,
     /// The runtime the bus was made on (the engine's): replay reads run there, whatever
@@ -213,7 +213,7 @@ pub struct EventBus {
 
 impl EventBus {
     /// A bus with broadcast buffers of `capacity` events, continuing the log's seqs.
-    pub async fn new(log: Arc<dyn EventLog>, capacity: usize) -> Result<Self, Error> {
+    pub(crate) async fn new(log: Arc<dyn EventLog>, capacity: usize) -> Result<Self, Error> {
         let last_seq = log.last_seq().await?;
         let capacity = capacity.max(1);
         let (sender, _) = broadcast::channel(capacity);
@@ -232,7 +232,7 @@ impl EventBus {
     /// Logs and publishes one event of `session_id`; the future answers it with its seq. The
     /// event is queued by this call, so events are logged in the order of the calls. If the log
     /// refuses it, nothing is published.
-    pub fn emit(&self, session_id: &str, kind: EventKind) -> LogFuture<'static, Event> {
+    pub(crate) fn emit(&self, session_id: &str, kind: EventKind) -> LogFuture<'static, Event> {
         self.log.append(session_id, kind, now_ms(), &self.publisher)
     }
 
@@ -245,7 +245,7 @@ impl EventBus {
 
     /// A live subscription to every event published from now on (`session`: that session's
     /// only). A subscriber that falls behind gets [`EventKind::Lagged`].
-    pub fn subscribe(&self, session: Option<String>) -> EventStream {
+    pub(crate) fn subscribe(&self, session: Option<String>) -> EventStream {
         let receiver = self.publisher.subscribe(session.as_deref());
         EventStream::new(receiver, session, self.last_seq(), None)
     }
@@ -253,7 +253,7 @@ impl EventBus {
     /// A stream of the events after `cursor` (`session`: that session's only): it replays them
     /// from the log, then continues live, with no gap and no duplicate. It never lags: when it
     /// falls behind the live buffer it reads the log again.
-    pub fn subscribe_from(&self, session: Option<String>, cursor: u64) -> EventStream {
+    pub(crate) fn subscribe_from(&self, session: Option<String>, cursor: u64) -> EventStream {
         // Subscribe before reading the log: whatever is published meanwhile is either in the
         // log page or in the receiver (or both; seqs tell the duplicates apart).
         let receiver = self.publisher.subscribe(session.as_deref());
@@ -265,12 +265,12 @@ impl EventBus {
     }
 
     /// Replays logged events after `cursor`, oldest first, at most `limit`.
-    pub async fn since(&self, cursor: u64, limit: usize) -> Result<Vec<Event>, Error> {
+    pub(crate) async fn since(&self, cursor: u64, limit: usize) -> Result<Vec<Event>, Error> {
         self.log.since(cursor, limit).await
     }
 
     /// Replays logged events of `session` after `cursor`, oldest first, at most `limit`.
-    pub async fn since_session(
+    pub(crate) async fn since_session(
         &self,
         session: &str,
         cursor: u64,
@@ -280,7 +280,7 @@ impl EventBus {
     }
 
     /// The seq of the newest published event.
-    pub fn last_seq(&self) -> u64 {
+    pub(crate) fn last_seq(&self) -> u64 {
         self.publisher.last_seq.load(Ordering::SeqCst)
     }
 }

@@ -12,7 +12,7 @@ use crate::error::Error;
 pub const DEFAULT_SERVER_URL: &str = "wss://web.whatsapp.com/ws/chat";
 
 /// The `Origin` header WhatsApp Web sends.
-pub const WEB_ORIGIN: &str = "https://web.whatsapp.com";
+pub(crate) const WEB_ORIGIN: &str = "https://web.whatsapp.com";
 
 /// WhatsApp's Noise root public key ("WhatsAppLongTerm1", serial 0), docs/PROTOCOL.md, Certificate chain.
 pub const WHATSAPP_TRUST_ROOT: [u8; 32] = [

@@ -27,7 +27,7 @@ pub const MAX_SESSION_ID_LEN: usize = 64;
 /// Events kept by the in-memory event log for replay.
 const MEMORY_LOG_CAPACITY: usize = 100_000;
 
-pub use crate::bus::MAX_REPLAY_PAGE;
+pub(crate) use crate::bus::MAX_REPLAY_PAGE;
 
 /// Runs many sessions on one runtime with one event log.
 #[derive(Debug)]

@@ -32,7 +32,7 @@ impl From<StoreError> for Error {
 }
 
 /// Opens the configured persistent store; `None` for the memory backend.
-pub async fn open_store(config: &StoreConfig) -> Result<Option<Arc<Store>>, Error> {
+pub(crate) async fn open_store(config: &StoreConfig) -> Result<Option<Arc<Store>>, Error> {
     let database = match &config.backend {
         StoreBackend::Memory => return Ok(None),
         StoreBackend::Sqlite { path } => Database::Sqlite(path.clone()),
@@ -67,13 +67,13 @@ pub async fn open_store(config: &StoreConfig) -> Result<Option<Arc<Store>>, Erro
 
 /// The event log kept in the store.
 #[derive(Debug)]
-pub struct StoreEventLog {
+pub(crate) struct StoreEventLog {
     store: Arc<Store>,
 }
 
 impl StoreEventLog {
     /// A log on `store`.
-    pub fn new(store: Arc<Store>) -> Self {
+    pub(crate) fn new(store: Arc<Store>) -> Self {
         StoreEventLog { store }
     }
 }
@@ -248,7 +248,7 @@ fn stored_pair(key: &KeyPair) -> openwa_store::KeyPair {
 }
 
 /// Credentials in the store's form.
-pub fn to_device(creds: &Credentials, push_name: Option<&str>) -> DeviceCredentials {
+pub(crate) fn to_device(creds: &Credentials, push_name: Option<&str>) -> DeviceCredentials {
     let paired = creds.paired.as_ref();
     DeviceCredentials {
         registration_id: creds.registration_id,
@@ -270,7 +270,7 @@ pub fn to_device(creds: &Credentials, push_name: Option<&str>) -> DeviceCredenti
 
 /// Credentials from the store's form. Key pairs are rebuilt from their private halves, so a
 /// corrupted public key cannot survive a round trip.
-pub fn from_device(device: DeviceCredentials) -> Result<Credentials, Error> {
+pub(crate) fn from_device(device: DeviceCredentials) -> Result<Credentials, Error> {
     let corrupt = |what: &str| Error::new(ErrorCode::Store, format!("stored device: bad {what}"));
     let paired = match (device.pn_jid, device.account) {
         (Some(jid), Some(account)) => {

@@ -8,11 +8,11 @@ use std::sync::{Mutex, MutexGuard};
 use crate::event::MessageStatus;
 
 /// How many sent messages are remembered (oldest forgotten first).
-pub const MAX_SENT: usize = 1_000;
+pub(crate) const MAX_SENT: usize = 1_000;
 
 /// Whether a message in status `old` may move to `new`: forward only, `failed` only from
 /// `pending` (the store's rule, for messages kept in memory).
-pub fn may_advance(old: MessageStatus, new: MessageStatus) -> bool {
+pub(crate) fn may_advance(old: MessageStatus, new: MessageStatus) -> bool {
     match new {
         MessageStatus::Failed => old == MessageStatus::Pending,
         MessageStatus::Pending => false,
@@ -29,7 +29,7 @@ struct Inner {
 
 /// The in-memory messaging state of one session.
 #[derive(Debug, Default)]
-pub struct MemoryState {
+pub(crate) struct MemoryState {
     inner: Mutex<Inner>,
 }
 
@@ -42,22 +42,22 @@ impl MemoryState {
     }
 
     /// The cached device list of `user`.
-    pub fn devices(&self, user: &str) -> Option<Vec<u16>> {
+    pub(crate) fn devices(&self, user: &str) -> Option<Vec<u16>> {
         self.lock().devices.get(user).cloned()
     }
 
     /// Caches the device list of `user`.
-    pub fn put_devices(&self, user: &str, devices: Vec<u16>) {
+    pub(crate) fn put_devices(&self, user: &str, devices: Vec<u16>) {
         self.lock().devices.insert(user.to_owned(), devices);
     }
 
     /// Drops the cached device list of `user`.
-    pub fn forget_devices(&self, user: &str) {
+    pub(crate) fn forget_devices(&self, user: &str) {
         self.lock().devices.remove(user);
     }
 
     /// Remembers a sent message (status `pending`) and its plaintext.
-    pub fn put_sent(&self, chat: &str, id: &str, plaintext: Vec<u8>) {
+    pub(crate) fn put_sent(&self, chat: &str, id: &str, plaintext: Vec<u8>) {
         let mut inner = self.lock();
         let key = (chat.to_owned(), id.to_owned());
         if inner
@@ -75,7 +75,7 @@ impl MemoryState {
     }
 
     /// Moves a remembered message's status forward; returns whether it changed.
-    pub fn advance(&self, chat: &str, id: &str, status: MessageStatus) -> bool {
+    pub(crate) fn advance(&self, chat: &str, id: &str, status: MessageStatus) -> bool {
         let mut inner = self.lock();
         match inner.sent.get_mut(&(chat.to_owned(), id.to_owned())) {
             Some((current, _)) if may_advance(*current, status) => {
@@ -87,7 +87,7 @@ impl MemoryState {
     }
 
     /// The plaintext of a remembered message.
-    pub fn outgoing(&self, chat: &str, id: &str) -> Option<Vec<u8>> {
+    pub(crate) fn outgoing(&self, chat: &str, id: &str) -> Option<Vec<u8>> {
         self.lock()
             .sent
             .get(&(chat.to_owned(), id.to_owned()))

@@ -35,13 +35,13 @@ use openwa_protocol::signal::{
 };
 use openwa_store::{IdentityRecord, Store, TrustLevel};
 
-pub use batch::SignalBatch;
+pub(crate) use batch::SignalBatch;
 
 use crate::error::{Error, ErrorCode};
 
 /// Our own keys the adapter serves: identity, registration id, current signed prekey.
 #[derive(Clone)]
-pub struct LocalKeys {
+pub(crate) struct LocalKeys {
     /// Identity key pair.
     pub identity: KeyPair,
     /// Registration id.
@@ -84,7 +84,7 @@ struct Shared {
 
 /// The Signal state of one session (see the module docs). Cheap to clone.
 #[derive(Clone)]
-pub struct SignalStore {
+pub(crate) struct SignalStore {
     shared: Arc<Shared>,
 }
 
@@ -122,7 +122,7 @@ fn lid_name(lid_user: &str) -> String {
 
 impl SignalStore {
     /// The adapter of `session_id` on `store` (`None` = memory only), serving `keys`.
-    pub fn new(session_id: &str, store: Option<Arc<Store>>, keys: LocalKeys) -> Self {
+    pub(crate) fn new(session_id: &str, store: Option<Arc<Store>>, keys: LocalKeys) -> Self {
         SignalStore {
             shared: Arc::new(Shared {
                 session_id: session_id.to_owned(),
@@ -135,17 +135,17 @@ impl SignalStore {
     }
 
     /// The session this adapter belongs to.
-    pub fn session_id(&self) -> &str {
+    pub(crate) fn session_id(&self) -> &str {
         &self.shared.session_id
     }
 
     /// The database, when persistent.
-    pub fn database(&self) -> Option<&Arc<Store>> {
+    pub(crate) fn database(&self) -> Option<&Arc<Store>> {
         self.shared.store.as_ref()
     }
 
     /// Our own keys.
-    pub fn local_keys(&self) -> LocalKeys {
+    pub(crate) fn local_keys(&self) -> LocalKeys {
         match self.shared.keys.read() {
             Ok(keys) => keys.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
@@ -154,7 +154,7 @@ impl SignalStore {
 
     /// Makes `record` the current signed prekey (after a rotation; the previous one must be
     /// stored so messages built on it still decrypt).
-    pub fn set_signed_pre_key(&self, record: SignedPreKeyRecord) {
+    pub(crate) fn set_signed_pre_key(&self, record: SignedPreKeyRecord) {
         let mut keys = match self.shared.keys.write() {
             Ok(keys) => keys,
             Err(poisoned) => poisoned.into_inner(),
@@ -188,7 +188,7 @@ impl SignalStore {
     }
 
     /// Starts a batch; waits while another batch of this session is live.
-    pub async fn begin(&self) -> SignalBatch {
+    pub(crate) async fn begin(&self) -> SignalBatch {
         let guard = Arc::clone(&self.shared.lock).lock_owned().await;
         SignalBatch::new(self.clone(), guard)
     }
@@ -201,7 +201,7 @@ impl SignalStore {
     }
 
     /// The LID user of a phone-number user, if known (cached).
-    pub async fn lid_for_pn(&self, pn_user: &str) -> Result<Option<String>, Error> {
+    pub(crate) async fn lid_for_pn(&self, pn_user: &str) -> Result<Option<String>, Error> {
         if let Some(known) = self.cache().lid_for_pn.get(pn_user) {
             return Ok(known.clone());
         }
@@ -216,7 +216,7 @@ impl SignalStore {
     }
 
     /// The phone-number user of a LID user, if known: from the cached mappings, else the store.
-    pub async fn pn_for_lid(&self, lid_user: &str) -> Result<Option<String>, Error> {
+    pub(crate) async fn pn_for_lid(&self, lid_user: &str) -> Result<Option<String>, Error> {
         let cached = self
             .cache()
             .lid_for_pn
@@ -240,7 +240,10 @@ impl SignalStore {
 
     /// The address records of `address` live under: its LID form when `address` is a
     /// phone-number address with a known mapping, else itself.
-    pub async fn resolve(&self, address: &ProtocolAddress) -> Result<ProtocolAddress, Error> {
+    pub(crate) async fn resolve(
+        &self,
+        address: &ProtocolAddress,
+    ) -> Result<ProtocolAddress, Error> {
         if !is_pn_name(&address.name) {
             return Ok(address.clone());
         }
@@ -254,7 +257,7 @@ impl SignalStore {
     /// and moves the PN-keyed Signal sessions and identities of that user to the LID key, all
     /// in one transaction. A LID-keyed record that already exists wins over the PN-keyed one.
     /// Waits for the live batch, if any. Returns whether the mapping was new.
-    pub async fn learn_mapping(&self, pn_user: &str, lid_user: &str) -> Result<bool, Error> {
+    pub(crate) async fn learn_mapping(&self, pn_user: &str, lid_user: &str) -> Result<bool, Error> {
         if !is_pn_name(pn_user) || lid_user.is_empty() {
             return Err(Error::invalid_argument(format!(
                 "not a PN/LID user pair: {pn_user} / {lid_user}"
