@@ -143,6 +143,13 @@ impl Bot {
         }
     }
 
+    /// Reads stdout lines until `n` of them started with `prefix`.
+    async fn expect_n(&mut self, prefix: &str, n: usize) {
+        for _ in 0..n {
+            self.expect(prefix).await;
+        }
+    }
+
     /// SIGKILL; the bot must still be running (it must not have stopped by itself).
     async fn kill(mut self) {
         if let Some(status) = self.child.try_wait().unwrap() {
@@ -298,11 +305,14 @@ async fn wait_for_echoes(sim: &SimulatorHandle, bot: &Bot, n: usize, within: Dur
         if seen >= n {
             return seen;
         }
-        assert!(
-            Instant::now() < deadline,
-            "only {seen} of {n} echoes within {within:?}: {echoes:?}\nthe bot printed:\n{}",
-            bot.output()
-        );
+        if Instant::now() >= deadline {
+            let (_, health) = admin(&sim.info.admin_url, "GET", "/admin/health", None).await;
+            panic!(
+                "only {seen} of {n} echoes within {within:?}: {echoes:?}\n\
+                 simulator: {health}\nthe bot printed:\n{}",
+                bot.output()
+            );
+        }
         tokio::time::sleep(POLL).await;
     }
 }
@@ -340,14 +350,16 @@ async fn assert_exactly_once(sim: &SimulatorHandle, bot: &Bot) {
     );
 }
 
-/// Kill point (a): SIGKILL once `k` echoes arrived, while the burst is still being posted.
+/// Kill point (a): SIGKILL as soon as the bot printed its `k`-th `Echoed to` (the server took
+/// the `k`-th echo), while the burst is still being posted.
 async fn kill_after_echoes(store: &BotStore, k: usize) {
     let started = Instant::now();
-    let (sim, bot) = linked_bot(store).await;
+    let (sim, mut bot) = linked_bot(store).await;
     let burst = spawn_burst(&sim);
-    let seen = wait_for_echoes(&sim, &bot, k, WAIT).await;
+    bot.expect_n("Echoed to ", k).await;
     bot.kill().await;
-    eprintln!("killed after {seen} echoes (wanted {k})");
+    let seen = count(&echoes(&sim).await);
+    eprintln!("killed after the {k}th echo; {seen} echoes on the phone");
     let bot = restart(&sim, store).await;
     tokio::time::timeout(WAIT, burst)
         .await
@@ -379,14 +391,15 @@ async fn kill_right_after_the_burst(store: Arc<BotStore>) {
     eprintln!("kill right after the burst: {:?}", started.elapsed());
 }
 
-/// Kill point (c): SIGKILL after 5 echoes, restart, and SIGKILL again as soon as the restarted
-/// bot took up a message (it printed `Received from`, its echo may or may not be out).
+/// Kill point (c): SIGKILL after the 5th echo, restart, and SIGKILL again as soon as the
+/// restarted bot took up a message (it printed `Received from`, its echo may or may not be out).
 async fn kill_twice_in_one_burst(store: Arc<BotStore>) {
     let started = Instant::now();
-    let (sim, bot) = linked_bot(&store).await;
+    let (sim, mut bot) = linked_bot(&store).await;
     let burst = spawn_burst(&sim);
-    let seen = wait_for_echoes(&sim, &bot, 5, WAIT).await;
+    bot.expect_n("Echoed to ", 5).await;
     bot.kill().await;
+    let seen = count(&echoes(&sim).await);
     let mut bot = restart(&sim, &store).await;
     bot.expect("Received from ").await;
     bot.kill().await;
