@@ -18,8 +18,6 @@ use openwa::{
 
 use crate::args::{Args, Db};
 
-/// Name of the bot's durable consumer in the manager's event log.
-const CONSUMER: &str = "echo-bot";
 /// First wait before retrying a failed echo; doubled after each failure up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 /// Longest wait between two tries of the same echo.
@@ -75,11 +73,13 @@ async fn session(manager: &SessionManager, args: &Args) -> Result<Arc<Session>, 
 async fn serve(manager: &SessionManager, args: &Args) -> Result<(), BotError> {
     let session = session(manager, args).await?;
     let events = session.events();
-    let messages = manager.consumer(CONSUMER, Some(&args.session)).await?;
+    // The consumer is named after the session: a consumer name is bound to one session, and
+    // one database may hold several bots (`--session`).
+    let messages = manager.consumer(&args.session, Some(&args.session)).await?;
     session.connect().await?;
     tokio::select! {
         result = follow_connection(&session, &events, args) => result,
-        result = echo_all(manager, &session, messages, args) => result,
+        result = echo_all(&session, &messages) => result,
     }
 }
 
@@ -139,29 +139,18 @@ async fn follow_connection(
     Ok(())
 }
 
-/// Reads the session's events from the durable consumer (first those logged since its stored
-/// position, then the live ones) and echoes every incoming text; an event is acknowledged only
-/// once it is dealt with, so a restart resumes with the first event not dealt with.
-async fn echo_all(
-    manager: &SessionManager,
-    session: &Session,
-    mut events: EventStream,
-    args: &Args,
-) -> Result<(), BotError> {
+/// Reads the session's events from the durable consumer (first those logged after its stored
+/// position, then the live ones; such a stream never lags) and echoes every incoming text. An
+/// event is acknowledged only once it is dealt with, so a restart resumes with the first event
+/// not dealt with.
+async fn echo_all(session: &Session, events: &EventStream) -> Result<(), BotError> {
     while let Some(event) = events.next().await {
-        match &event.kind {
-            EventKind::MessageReceived { message } if !message.from_me => {
-                if let Some(text) = message.text.as_deref().filter(|t| !t.is_empty()) {
-                    println!("Received from {}: {text}", message.sender);
-                    echo(session, message, text).await?;
-                }
-            }
-            EventKind::Lagged { .. } => {
-                // Events were skipped: open the consumer again, it resumes after the last ack.
-                events = manager.consumer(CONSUMER, Some(&args.session)).await?;
-                continue;
-            }
-            _ => {}
+        if let EventKind::MessageReceived { message } = &event.kind
+            && !message.from_me
+            && let Some(text) = message.text.as_deref().filter(|t| !t.is_empty())
+        {
+            println!("Received from {}: {text}", message.sender);
+            echo(session, message, text).await?;
         }
         // A failed ack only means this event is read again after a restart: the idempotency
         // key keeps its echo single, so the bot goes on.
@@ -186,7 +175,6 @@ async fn echo(session: &Session, message: &Message, text: &str) -> Result<(), Bo
     loop {
         let options = SendOptions {
             idempotency_key: Some(message.id.clone()),
-            ..SendOptions::default()
         };
         match session.send_text(chat, text, options).await {
             Ok(sent) => {
