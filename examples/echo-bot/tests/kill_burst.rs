@@ -1,10 +1,11 @@
 //! Kills the `echo-bot` binary with SIGKILL while another account's simulated phone sends it a
 //! burst of texts, restarts it on the same database (no QR), and checks on that phone that every
-//! text got exactly one echo: none missing, none doubled. Kill points: after 3 and after 13
-//! echoes arrived, right after the whole burst was posted, and twice in one burst (the second
-//! time while the restarted bot reads the messages it had not finished). Every run ends with one
-//! more kill and restart once all echoes are there, which must not echo anything again. Each
-//! scenario runs on SQLite and on PostgreSQL (a fresh database per test, dropped at the end).
+//! text got exactly one echo: none missing, none doubled. Kill points: right after the bot's 3rd
+//! and 13th echo, right after the whole burst was posted (before any echo), and twice in one
+//! burst (after the 5th echo, then as soon as the restarted bot takes up a message). Every run
+//! ends with one more kill and restart once all echoes are there, which must not echo anything
+//! again. Each scenario runs on SQLite and on PostgreSQL (a fresh database per test, dropped at
+//! the end).
 #![allow(clippy::unwrap_used, clippy::panic)] // test helpers outside #[test] functions
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -307,9 +308,13 @@ async fn wait_for_echoes(sim: &SimulatorHandle, bot: &Bot, n: usize, within: Dur
         }
         if Instant::now() >= deadline {
             let (_, health) = admin(&sim.info.admin_url, "GET", "/admin/health", None).await;
+            let without: Vec<String> = burst_texts()
+                .into_iter()
+                .filter(|t| !echoes.contains_key(t))
+                .collect();
             panic!(
-                "only {seen} of {n} echoes within {within:?}: {echoes:?}\n\
-                 simulator: {health}\nthe bot printed:\n{}",
+                "only {seen} of {n} echoes within {within:?}; texts without an echo: \
+                 {without:?}\nsimulator: {health}\nthe bot printed:\n{}",
                 bot.output()
             );
         }
