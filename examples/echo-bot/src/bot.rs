@@ -181,22 +181,22 @@ async fn echo(session: &Session, message: &Message, text: &str) -> Result<(), Bo
                 println!("Echoed to {chat}: {}", sent.id);
                 return Ok(());
             }
+            Err(err) if err.retryable && err.code == ErrorCode::NotConnected => {
+                // The normal case at start-up and during a reconnection: retry as soon as the
+                // session is connected (a timeout here is only the backoff running out).
+                let wait_ms = u64::try_from(backoff.as_millis()).unwrap_or(u64::MAX);
+                let _ = session
+                    .wait_for_state(ConnectionState::Connected, wait_ms)
+                    .await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
             Err(err) if err.retryable => {
                 eprintln!(
                     "echo-bot: could not echo {} to {chat} yet ({err}); retrying in {} ms",
                     message.id,
                     backoff.as_millis()
                 );
-                if err.code == ErrorCode::NotConnected {
-                    // Retry as soon as the session is back, or after the backoff. A timeout
-                    // here is the backoff running out, not a failure.
-                    let wait_ms = u64::try_from(backoff.as_millis()).unwrap_or(u64::MAX);
-                    let _ = session
-                        .wait_for_state(ConnectionState::Connected, wait_ms)
-                        .await;
-                } else {
-                    tokio::time::sleep(backoff).await;
-                }
+                tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
             }
             Err(err) if cannot_be_answered(&err) => {
