@@ -473,6 +473,7 @@ mod tests {
             state,
             reason: StateReason::Requested,
             detail: None,
+            will_reconnect: false,
         }
     }
 

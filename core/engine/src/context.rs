@@ -143,12 +143,38 @@ impl SessionContext {
         }
     }
 
-    /// Moves to `state`, emitting a `ConnectionState` event unless nothing changed.
+    /// Moves to `state`, emitting a `ConnectionState` event unless nothing changed. A
+    /// `disconnected` or `logged_out` state set this way is final (`will_reconnect: false`);
+    /// the runner announces a backoff with [`SessionContext::set_backoff_state`].
     pub(crate) async fn set_state(
         &self,
         state: ConnectionState,
         reason: StateReason,
         detail: Option<String>,
+    ) {
+        let goes_on = !matches!(
+            state,
+            ConnectionState::Disconnected | ConnectionState::LoggedOut
+        );
+        self.change_state(state, reason, detail, goes_on).await;
+    }
+
+    /// Moves to `state` while the runner waits out a backoff before it reconnects.
+    pub(crate) async fn set_backoff_state(
+        &self,
+        state: ConnectionState,
+        reason: StateReason,
+        detail: Option<String>,
+    ) {
+        self.change_state(state, reason, detail, true).await;
+    }
+
+    async fn change_state(
+        &self,
+        state: ConnectionState,
+        reason: StateReason,
+        detail: Option<String>,
+        will_reconnect: bool,
     ) {
         {
             let Ok(mut current) = self.state.lock() else {
@@ -168,6 +194,7 @@ impl SessionContext {
             state,
             reason,
             detail,
+            will_reconnect,
         })
         .await;
     }

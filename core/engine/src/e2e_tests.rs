@@ -474,7 +474,7 @@ async fn bad_pair_success_is_refused_and_keeps_the_session_unpaired() {
     .await;
     assert!(matches!(
         end.kind,
-        EventKind::ConnectionState { reason: StateReason::ServerError, detail: Some(ref d), .. } if d.contains("pairing failed")
+        EventKind::ConnectionState { reason: StateReason::PairingFailed, detail: Some(ref d), will_reconnect: false, .. } if d.contains("pairing failed")
     ));
     assert!(!session.is_paired());
 }

@@ -69,6 +69,11 @@ pub enum EventKind {
         reason: StateReason,
         /// Extra human-readable context (a server code, a network error).
         detail: Option<String>,
+        /// Whether the engine goes on by itself: true while it connects, is connected or waits
+        /// out a backoff; false once it stopped (`disconnected` for good, `logged_out`) and only
+        /// `connect()` starts it again. See [`EventKind::is_final`].
+        #[serde(default)]
+        will_reconnect: bool,
     },
     /// A message arrived and was stored. Fired after it is persisted and before the delivery
     /// receipt is sent; a redelivered message (same id) is not reported twice.
@@ -127,6 +132,19 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// Whether this is the session's last connection event until the application acts: a
+    /// `ConnectionState` whose `will_reconnect` is false (logged out, banned, replaced by
+    /// another connection, QR codes expired, `disconnect()`…).
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            EventKind::ConnectionState {
+                will_reconnect: false,
+                ..
+            }
+        )
+    }
+
     /// The snake_case name of the variant (the `type` field in JSON).
     pub fn name(&self) -> &'static str {
         match self {
@@ -220,6 +238,9 @@ pub enum StateReason {
     /// The Noise handshake failed (bad certificate or trust root), or the server's TLS
     /// certificate is not trusted. Not retried.
     HandshakeFailed,
+    /// Linking this device failed (the phone's answer did not verify); `detail` says why.
+    /// Not retried: `connect()` starts a fresh pairing.
+    PairingFailed,
 }
 
 /// Status of a message we sent, in the order it can only move forward.
@@ -289,6 +310,97 @@ impl ReceiptKind {
     }
 }
 
+/// What a message is. In JSON it is the snake_case name (`"text"`, `"image"`, …); a name this
+/// version does not know reads back as [`MessageType::Unknown`] with that name, never as an
+/// error, so events logged by a newer version still replay.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum MessageType {
+    /// Plain or extended text.
+    Text,
+    /// An image, with an optional caption.
+    Image,
+    /// A video (or a GIF played as video).
+    Video,
+    /// Audio or a voice note.
+    Audio,
+    /// A document (any file).
+    Document,
+    /// A sticker.
+    Sticker,
+    /// A location (static or live).
+    Location,
+    /// One or more contact cards.
+    Contact,
+    /// A reaction to another message.
+    Reaction,
+    /// A protocol message (revoke, edit, key notices…).
+    Protocol,
+    /// Content this version does not decode, by its name in the message (`poll_creation_message`,
+    /// `field_83`, …), or `unknown` when nothing names it.
+    Unknown(String),
+}
+
+impl MessageType {
+    /// The snake_case name.
+    pub fn as_str(&self) -> &str {
+        match self {
+            MessageType::Text => "text",
+            MessageType::Image => "image",
+            MessageType::Video => "video",
+            MessageType::Audio => "audio",
+            MessageType::Document => "document",
+            MessageType::Sticker => "sticker",
+            MessageType::Location => "location",
+            MessageType::Contact => "contact",
+            MessageType::Reaction => "reaction",
+            MessageType::Protocol => "protocol",
+            MessageType::Unknown(name) => name,
+        }
+    }
+
+    /// The type named `name` (`Unknown(name)` for a name this version does not know).
+    pub fn from_name(name: &str) -> MessageType {
+        match name {
+            "text" => MessageType::Text,
+            "image" => MessageType::Image,
+            "video" => MessageType::Video,
+            "audio" => MessageType::Audio,
+            "document" => MessageType::Document,
+            "sticker" => MessageType::Sticker,
+            "location" => MessageType::Location,
+            "contact" => MessageType::Contact,
+            "reaction" => MessageType::Reaction,
+            "protocol" => MessageType::Protocol,
+            other => MessageType::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl Default for MessageType {
+    fn default() -> Self {
+        MessageType::Unknown("unknown".to_owned())
+    }
+}
+
+impl From<String> for MessageType {
+    fn from(name: String) -> Self {
+        MessageType::from_name(&name)
+    }
+}
+
+impl From<MessageType> for String {
+    fn from(kind: MessageType) -> Self {
+        kind.as_str().to_owned()
+    }
+}
+
+impl std::fmt::Display for MessageType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A message as the API reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
@@ -308,11 +420,9 @@ pub struct Message {
     pub push_name: Option<String>,
     /// The text (conversation or extended-text), if it is a text message.
     pub text: Option<String>,
-    /// What the message is: `text`, `image`, `video`, `audio`, `document`, `sticker`,
-    /// `contact`, `location`, `reaction`, `protocol`, or `unknown` for content this version
-    /// does not decode.
+    /// What the message is (see [`MessageType`]).
     #[serde(default)]
-    pub message_type: String,
+    pub message_type: MessageType,
     /// Current status (meaningful for messages we sent).
     pub status: MessageStatus,
 }
@@ -320,6 +430,37 @@ pub struct Message {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn message_types_read_unknown_names_back_as_unknown() {
+        for kind in [
+            MessageType::Text,
+            MessageType::Sticker,
+            MessageType::Protocol,
+        ] {
+            let json = serde_json::to_value(&kind).unwrap();
+            assert_eq!(json, serde_json::json!(kind.as_str()));
+            assert_eq!(serde_json::from_value::<MessageType>(json).unwrap(), kind);
+        }
+        let future: MessageType = serde_json::from_value(serde_json::json!("poll")).unwrap();
+        assert_eq!(future, MessageType::Unknown("poll".into()));
+        assert_eq!(MessageType::default().as_str(), "unknown");
+    }
+
+    #[test]
+    fn only_a_stopped_connection_is_final() {
+        let state = |state, will_reconnect| EventKind::ConnectionState {
+            state,
+            reason: StateReason::Requested,
+            detail: None,
+            will_reconnect,
+        };
+        assert!(state(ConnectionState::LoggedOut, false).is_final());
+        assert!(state(ConnectionState::Disconnected, false).is_final());
+        assert!(!state(ConnectionState::Disconnected, true).is_final());
+        assert!(!state(ConnectionState::Connected, true).is_final());
+        assert!(!EventKind::Lagged { missed: 1 }.is_final());
+    }
 
     #[test]
     fn events_serialize_flat_with_a_type_tag() {
@@ -331,6 +472,7 @@ mod tests {
                 state: ConnectionState::WaitingForQr,
                 reason: StateReason::QrRequired,
                 detail: None,
+                will_reconnect: true,
             },
         };
         let json = serde_json::to_value(&event).unwrap();
@@ -354,7 +496,7 @@ mod tests {
             timestamp: 1_700_000_000,
             push_name: Some("Bob".into()),
             text: Some("hi".into()),
-            message_type: "text".into(),
+            message_type: MessageType::Text,
             status: MessageStatus::Delivered,
         };
         let kinds = vec![
@@ -375,6 +517,7 @@ mod tests {
                 state: ConnectionState::LoggedOut,
                 reason: StateReason::DeviceRemoved,
                 detail: Some("401".into()),
+                will_reconnect: false,
             },
             EventKind::MessageReceived {
                 message: message.clone(),

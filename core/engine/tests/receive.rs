@@ -202,7 +202,7 @@ async fn texts_arrive_stored_delivered_once_and_in_order(store: Arc<TestStore>) 
     assert_eq!(message.chat, chat_jid(PEER));
     assert_eq!(message.sender, chat_jid(PEER));
     assert_eq!(message.sender_alt.as_deref(), Some(baileys_lid.as_str()));
-    assert_eq!(message.message_type, "text");
+    assert_eq!(message.message_type, openwa::MessageType::Text);
     assert!(!message.from_me);
     wait_delivered(&mut baileys, &first).await;
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use openwa::{
     AtRestKey, ConnectionState, Error, ErrorCode, Event, EventKind, EventStream, ManagerConfig,
-    Message, SendOptions, Session, SessionManager, StateReason, StoreBackend, StoreConfig,
+    Message, SendOptions, Session, SessionManager, StoreBackend, StoreConfig,
 };
 
 use crate::args::{Args, Db};
@@ -126,7 +126,8 @@ async fn follow_connection(
                 state,
                 reason,
                 detail,
-            } if is_final(state, reason) => {
+                will_reconnect: false,
+            } => {
                 return Err(BotError::Stopped(format!(
                     "{} ({reason:?}){}",
                     state.as_str(),
@@ -224,18 +225,4 @@ fn cannot_be_answered(err: &Error) -> bool {
 fn announce_connected(session: &Session) {
     let jid = session.info().jid.unwrap_or_default();
     println!("Connected as {jid}");
-}
-
-/// States after which the session does not reconnect by itself.
-fn is_final(state: ConnectionState, reason: StateReason) -> bool {
-    state == ConnectionState::LoggedOut
-        || (state == ConnectionState::Disconnected
-            && matches!(
-                reason,
-                StateReason::QrTimeout
-                    | StateReason::Replaced
-                    | StateReason::Banned
-                    | StateReason::ClientOutdated
-                    | StateReason::HandshakeFailed
-            ))
 }

@@ -145,7 +145,7 @@ impl Disconnect {
             Disconnect::QrTimeout => v(Disconnected, StateReason::QrTimeout, None, Next::Stop),
             Disconnect::PairingFailed(why) => v(
                 Disconnected,
-                StateReason::ServerError,
+                StateReason::PairingFailed,
                 Some(format!("pairing failed: {why}")),
                 Next::Stop,
             ),

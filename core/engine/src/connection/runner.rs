@@ -83,7 +83,7 @@ pub(crate) async fn run_session(
         match verdict.next {
             Next::Immediately => reason = verdict.reason,
             Next::AfterBackoff if ctx.options.auto_reconnect => {
-                ctx.set_state(verdict.state, verdict.reason, verdict.detail)
+                ctx.set_backoff_state(verdict.state, verdict.reason, verdict.detail)
                     .await;
                 let delay = parts.backoff.delay(attempt, &mut rand::rngs::OsRng);
                 attempt = attempt.saturating_add(1);

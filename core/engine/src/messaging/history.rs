@@ -59,7 +59,7 @@ pub(crate) fn to_message(record: MessageRecord) -> Message {
         from_me: record.from_me,
         timestamp: u64::try_from(record.timestamp).unwrap_or(0),
         push_name: None,
-        message_type: record.msg_type,
+        message_type: crate::event::MessageType::from_name(&record.msg_type),
         text: record.body,
         status: from_store(record.status),
     }

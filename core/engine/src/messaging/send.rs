@@ -273,7 +273,7 @@ async fn send_message(
         from_me: true,
         timestamp,
         push_name: None,
-        message_type: "text".into(),
+        message_type: crate::event::MessageType::Text,
         text: text.map(str::to_owned),
         status: MessageStatus::Pending,
     };

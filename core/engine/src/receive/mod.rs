@@ -304,7 +304,7 @@ async fn persist(
         timestamp: message.t,
         push_name: message.notify.clone(),
         text: content.text(),
-        message_type: content.message_type().to_owned(),
+        message_type: crate::event::MessageType::from_name(content.message_type()),
         status: MessageStatus::Delivered,
     };
     let record = MessageRecord {
@@ -314,7 +314,7 @@ async fn persist(
         sender: event_message.sender.clone(),
         from_me,
         timestamp: i64::try_from(message.t).unwrap_or(i64::MAX),
-        msg_type: event_message.message_type.clone(),
+        msg_type: event_message.message_type.as_str().to_owned(),
         body: event_message.text.clone(),
         payload: Some(content.message.encode_to_vec()),
         status: openwa_store::MessageStatus::Delivered,
