@@ -29,7 +29,7 @@ pub(crate) mod signal_store;
 pub(crate) mod tasks;
 pub mod transport;
 
-pub use bus::{EventLog, EventStream, MemoryEventLog, Publisher};
+pub use bus::EventStream;
 pub use config::{
     AtRestKey, BrowserInfo, DEFAULT_SERVER_URL, ManagerConfig, ProxyConfig, ProxyKind,
     SessionOptions, StoreBackend, StoreConfig, WHATSAPP_TRUST_ROOT,
