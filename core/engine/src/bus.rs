@@ -25,7 +25,7 @@ use crate::event::{Event, EventKind};
 pub const MAX_REPLAY_PAGE: u32 = 10_000;
 
 /// A boxed future of the bus.
-pub type LogFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
+pub(crate) type LogFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
 
 /// The format version of the event payloads this build writes (the JSON of [`EventKind`]).
 /// A build reads every version up to its own; a newer one, or a payload that does not decode,
@@ -80,7 +80,7 @@ async fn read_log(
 /// first subscribes), so a busy session never makes another session's stream lag. Event logs
 /// call it in seq order, right after the commit that logged them. Cheap to clone.
 #[derive(Debug, Clone)]
-pub struct Publisher {
+pub(crate) struct Publisher {
     sender: broadcast::Sender<Event>,
     sessions: Arc<Mutex<HashMap<String, broadcast::Sender<Event>>>>,
     capacity: usize,
@@ -89,7 +89,7 @@ pub struct Publisher {
 
 impl Publisher {
     /// Delivers `event` (already durable in the log) to every subscriber.
-    pub fn publish(&self, event: &Event) {
+    pub(crate) fn publish(&self, event: &Event) {
         self.last_seq.fetch_max(event.seq, Ordering::SeqCst);
         if let Ok(mut sessions) = self.sessions.lock()
             && let Some(channel) = sessions.get(&event.session_id)
@@ -121,15 +121,18 @@ impl Publisher {
 
 /// One manager's event bus.
 #[derive(Debug)]
-pub struct EventBus {
+pub(crate) struct EventBus {
     publisher: Publisher,
     store: Store,
+    /// The runtime the bus was made on (the engine's): replay reads run there, whatever
+    /// executor polls the stream.
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 impl EventBus {
     /// A bus on `store`'s event log with broadcast buffers of `capacity` events, continuing the
     /// log's seqs.
-    pub async fn new(store: Store, capacity: usize) -> Result<Self, Error> {
+    pub(crate) async fn new(store: Store, capacity: usize) -> Result<Self, Error> {
         let last_seq = store.last_event_seq().await?;
         let capacity = capacity.max(1);
         let (sender, _) = broadcast::channel(capacity);
@@ -141,13 +144,14 @@ impl EventBus {
                 last_seq: Arc::new(AtomicU64::new(last_seq)),
             },
             store,
+            runtime: tokio::runtime::Handle::try_current().ok(),
         })
     }
 
     /// Logs and publishes one event of `session_id`; the future answers it with its seq. The
     /// event is queued by this call, so events are logged in the order of the calls. If the log
     /// refuses it, nothing is published.
-    pub fn emit(&self, session_id: &str, kind: EventKind) -> LogFuture<'static, Event> {
+    pub(crate) fn emit(&self, session_id: &str, kind: EventKind) -> LogFuture<'static, Event> {
         let (timestamp_ms, name) = (now_ms(), kind.name());
         let payload = match serde_json::to_string(&kind) {
             Ok(payload) => Arc::new((payload, kind)),
@@ -184,7 +188,7 @@ impl EventBus {
 
     /// A live subscription to every event published from now on (`session`: that session's
     /// only). A subscriber that falls behind gets [`EventKind::Lagged`].
-    pub fn subscribe(&self, session: Option<String>) -> EventStream {
+    pub(crate) fn subscribe(&self, session: Option<String>) -> EventStream {
         let receiver = self.publisher.subscribe(session.as_deref());
         EventStream::new(receiver, session, self.last_seq(), None)
     }
@@ -192,23 +196,24 @@ impl EventBus {
     /// A stream of the events after `cursor` (`session`: that session's only): it replays them
     /// from the log, then continues live, with no gap and no duplicate. It never lags: when it
     /// falls behind the live buffer it reads the log again.
-    pub fn subscribe_from(&self, session: Option<String>, cursor: u64) -> EventStream {
+    pub(crate) fn subscribe_from(&self, session: Option<String>, cursor: u64) -> EventStream {
         // Subscribe before reading the log: whatever is published meanwhile is either in the
         // log page or in the receiver (or both; seqs tell the duplicates apart).
         let receiver = self.publisher.subscribe(session.as_deref());
         let replay = Replay {
             store: self.store.clone(),
+            runtime: self.runtime.clone(),
         };
         EventStream::new(receiver, session, cursor, Some(replay))
     }
 
     /// Replays logged events after `cursor`, oldest first, at most `limit`.
-    pub async fn since(&self, cursor: u64, limit: usize) -> Result<Vec<Event>, Error> {
+    pub(crate) async fn since(&self, cursor: u64, limit: usize) -> Result<Vec<Event>, Error> {
         read_log(&self.store, None, cursor, limit).await
     }
 
     /// Replays logged events of `session` after `cursor`, oldest first, at most `limit`.
-    pub async fn since_session(
+    pub(crate) async fn since_session(
         &self,
         session: &str,
         cursor: u64,
@@ -218,7 +223,7 @@ impl EventBus {
     }
 
     /// The seq of the newest published event.
-    pub fn last_seq(&self) -> u64 {
+    pub(crate) fn last_seq(&self) -> u64 {
         self.publisher.last_seq.load(Ordering::SeqCst)
     }
 }
@@ -227,6 +232,30 @@ impl EventBus {
 #[derive(Debug, Clone)]
 struct Replay {
     store: Store,
+    runtime: Option<tokio::runtime::Handle>,
+}
+
+impl Replay {
+    /// The next page after `cursor` (`session`'s events only, when given), read on the runtime.
+    async fn page(&self, session: Option<String>, cursor: u64) -> Result<Vec<Event>, Error> {
+        let store = self.store.clone();
+        let read = async move { read_log(&store, session.as_deref(), cursor, REPLAY_PAGE).await };
+        match &self.runtime {
+            Some(runtime) => crate::runtime::on(runtime, read).await,
+            None => read.await,
+        }
+    }
+
+    /// Waits a moment before reading again after a failure.
+    async fn pause(&self) {
+        let wait = tokio::time::sleep(std::time::Duration::from_millis(500));
+        match &self.runtime {
+            Some(runtime) => {
+                let _ = runtime.spawn(wait).await;
+            }
+            None => wait.await,
+        }
+    }
 }
 
 /// Events a resumable stream reads from the log at a time.
@@ -303,13 +332,7 @@ impl EventStream {
             if inner.behind
                 && let Some(replay) = inner.replay.clone()
             {
-                let page = read_log(
-                    &replay.store,
-                    inner.session.as_deref(),
-                    inner.last_seq,
-                    REPLAY_PAGE,
-                )
-                .await;
+                let page = replay.page(inner.session.clone(), inner.last_seq).await;
                 match page {
                     Ok(page) => {
                         inner.behind = page.len() == REPLAY_PAGE;
@@ -317,7 +340,7 @@ impl EventStream {
                     }
                     Err(err) => {
                         tracing::warn!(%err, "event replay failed; retrying");
-                        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                        replay.pause().await;
                     }
                 }
                 continue;

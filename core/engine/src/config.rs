@@ -12,7 +12,7 @@ use crate::error::Error;
 pub const DEFAULT_SERVER_URL: &str = "wss://web.whatsapp.com/ws/chat";
 
 /// The `Origin` header WhatsApp Web sends.
-pub const WEB_ORIGIN: &str = "https://web.whatsapp.com";
+pub(crate) const WEB_ORIGIN: &str = "https://web.whatsapp.com";
 
 /// WhatsApp's Noise root public key ("WhatsAppLongTerm1", serial 0), docs/PROTOCOL.md, Certificate chain.
 pub const WHATSAPP_TRUST_ROOT: [u8; 32] = [
@@ -31,6 +31,9 @@ pub struct ManagerConfig {
     pub restore_parallelism: usize,
     /// Options for sessions created without their own.
     pub default_session_options: SessionOptions,
+    /// Worker threads of the engine's own runtime (0: one per core, at most 4).
+    #[serde(default)]
+    pub runtime_threads: usize,
 }
 
 impl Default for ManagerConfig {
@@ -40,6 +43,7 @@ impl Default for ManagerConfig {
             event_buffer: 1024,
             restore_parallelism: 16,
             default_session_options: SessionOptions::default(),
+            runtime_threads: 0,
         }
     }
 }

@@ -5,7 +5,7 @@ use rand_core::CryptoRngCore;
 
 /// A signed prekey: the X25519 key and the identity key's signature over `0x05 ‖ public`.
 #[derive(Clone, PartialEq, Eq)]
-pub struct SignedPreKeyPair {
+pub(crate) struct SignedPreKeyPair {
     /// The key id (24 bits on the wire).
     pub id: u32,
     /// The key pair.
@@ -25,7 +25,7 @@ impl std::fmt::Debug for SignedPreKeyPair {
 
 /// What the device learned when the phone linked it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PairedDevice {
+pub(crate) struct PairedDevice {
     /// Our own device JID on the phone-number namespace.
     pub jid: openwa_protocol::Jid,
     /// Our own device JID on the LID namespace, if known.
@@ -42,7 +42,7 @@ pub struct PairedDevice {
 
 /// Everything a device needs to connect: keys from registration, then the pairing result.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Credentials {
+pub(crate) struct Credentials {
     /// The Noise static key identifying the device to the server.
     pub noise_key: KeyPair,
     /// The Signal identity key.
@@ -70,7 +70,7 @@ impl std::fmt::Debug for Credentials {
 
 impl Credentials {
     /// Fresh keys for a device that has never been paired.
-    pub fn generate(rng: &mut impl CryptoRngCore) -> Self {
+    pub(crate) fn generate(rng: &mut impl CryptoRngCore) -> Self {
         let identity_key = KeyPair::generate(rng);
         let prekey = KeyPair::generate(rng);
         let signature = identity_key.sign(&prekey.public_with_type(), rng);
@@ -92,7 +92,7 @@ impl Credentials {
 
     /// Our keys as the Signal store adapter serves them.
     #[allow(dead_code)] // used through `SessionContext::signal_store`
-    pub fn signal_keys(&self) -> crate::signal_store::LocalKeys {
+    pub(crate) fn signal_keys(&self) -> crate::signal_store::LocalKeys {
         crate::signal_store::LocalKeys {
             identity: self.identity_key.clone(),
             registration_id: self.registration_id,
@@ -106,7 +106,7 @@ impl Credentials {
     }
 
     /// The keys the registration ClientPayload announces.
-    pub fn registration_keys(&self) -> openwa_protocol::payload::RegistrationKeys {
+    pub(crate) fn registration_keys(&self) -> openwa_protocol::payload::RegistrationKeys {
         openwa_protocol::payload::RegistrationKeys {
             registration_id: self.registration_id,
             identity_key: self.identity_key.public,

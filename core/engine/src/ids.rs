@@ -32,7 +32,7 @@ pub enum ChatKind {
 ///
 /// Device suffixes (`:3`) are rejected: a chat is addressed at user level and the engine picks
 /// the devices itself.
-pub fn parse_chat_id(input: &str) -> Result<Jid, Error> {
+pub(crate) fn parse_chat_id(input: &str) -> Result<Jid, Error> {
     let jid = Jid::parse_user_input(input).map_err(|err| bad_id(input, &err.to_string()))?;
     if jid.user.is_empty() {
         return Err(bad_id(input, "a chat id needs a user part before '@'"));
@@ -59,6 +59,19 @@ pub fn parse_chat_id(input: &str) -> Result<Jid, Error> {
     }
 }
 
+/// The canonical form of a chat id typed by a user (`+1 555 123 4567` →
+/// `15551234567@s.whatsapp.net`, `…@c.us` → `…@s.whatsapp.net`); anything that is not a chat
+/// id is `invalid_argument`.
+pub fn normalize_chat_id(input: &str) -> Result<String, Error> {
+    parse_chat_id(input).map(|jid| jid.to_string())
+}
+
+/// What kind of chat an id typed by a user names (`invalid_argument` if it names none).
+pub fn chat_kind_of(input: &str) -> Result<ChatKind, Error> {
+    let jid = parse_chat_id(input)?;
+    chat_kind(&jid).ok_or_else(|| bad_id(input, "not a chat id"))
+}
+
 /// Parses a phone number (for pairing by code): digits only after removing `+`, spaces,
 /// dashes and parentheses; 7 to 15 digits (E.164).
 pub fn parse_phone_number(input: &str) -> Result<String, Error> {
@@ -73,7 +86,7 @@ pub fn parse_phone_number(input: &str) -> Result<String, Error> {
 }
 
 /// The kind of chat a parsed id names.
-pub fn chat_kind(jid: &Jid) -> Option<ChatKind> {
+pub(crate) fn chat_kind(jid: &Jid) -> Option<ChatKind> {
     match jid.server.as_str() {
         DEFAULT_USER_SERVER => Some(ChatKind::User),
         HIDDEN_USER_SERVER => Some(ChatKind::Lid),

@@ -5,31 +5,32 @@
 //! owned `Clone + Send + Sync` types, `Arc` handles, async methods returning
 //! `Result<_, `[`Error`]`>`, no generics or lifetimes.
 
-pub mod bus;
-pub mod config;
-pub(crate) mod connection;
-pub(crate) mod context;
-pub(crate) mod credentials;
-pub mod error;
-pub mod event;
-pub(crate) mod fault;
-pub(crate) mod features;
-pub mod ids;
-pub mod manager;
-pub(crate) mod messaging;
-pub(crate) mod persist;
-pub(crate) mod prekeys;
-#[cfg(feature = "qr")]
-pub mod qr;
-pub(crate) mod receive;
-pub(crate) mod session;
-// Used by the send and receive pipelines, which land next.
-#[allow(dead_code)]
-pub(crate) mod signal_store;
-pub(crate) mod tasks;
-pub mod transport;
+#![warn(missing_docs, unreachable_pub)]
 
-pub use bus::EventStream;
+mod bus;
+mod config;
+mod connection;
+mod context;
+mod credentials;
+mod error;
+mod event;
+mod fault;
+mod features;
+mod ids;
+mod manager;
+mod messaging;
+mod persist;
+mod prekeys;
+#[cfg(feature = "qr")]
+mod qr;
+mod receive;
+mod runtime;
+mod session;
+mod signal_store;
+mod tasks;
+mod transport;
+
+pub use bus::{EventStream, MAX_REPLAY_PAGE};
 pub use config::{
     AtRestKey, BrowserInfo, DEFAULT_SERVER_URL, ManagerConfig, ProxyConfig, ProxyKind,
     SessionOptions, StoreBackend, StoreConfig, WHATSAPP_TRUST_ROOT,
@@ -38,10 +39,10 @@ pub use error::{Error, ErrorCode};
 pub use event::{
     ConnectionState, Event, EventKind, Message, MessageStatus, ReceiptKind, StateReason,
 };
-pub use ids::{ChatKind, parse_chat_id, parse_phone_number};
-pub use manager::SessionManager;
+pub use ids::{ChatKind, chat_kind_of, normalize_chat_id, parse_phone_number};
+pub use manager::{MAX_SESSION_ID_LEN, SessionManager};
 pub use messaging::MessagePage;
-pub use messaging::send::SendOptions;
+pub use messaging::send::{MAX_IDEMPOTENCY_KEY_LEN, SendOptions};
 #[cfg(feature = "qr")]
 pub use qr::{qr_png, qr_terminal};
 pub use session::{Session, SessionInfo};
@@ -50,6 +51,7 @@ pub use session::{Session, SessionInfo};
 mod e2e_tests;
 /// The store's two-backend test harness (fresh SQLite file / PostgreSQL database per test).
 #[cfg(test)]
+#[allow(unreachable_pub)]
 #[path = "../../store/tests/common/mod.rs"]
 mod store_testdb;
 #[cfg(test)]

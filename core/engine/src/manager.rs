@@ -1,10 +1,10 @@
 //! The session manager: one per process; owns the event bus and every session.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::future::Future;
+use std::sync::{Arc, Mutex, Weak};
 
 use openwa_store::Store;
-use tokio::runtime::Handle;
 use tokio::sync::Semaphore;
 
 use crate::bus::{EventBus, EventStream};
@@ -17,13 +17,14 @@ use crate::credentials::Credentials;
 use crate::error::{Error, ErrorCode};
 use crate::event::Event;
 use crate::persist::{from_device, open_store};
+use crate::runtime::{EngineRuntime, on};
 use crate::session::{Session, SessionInfo};
 use crate::tasks::Tasks;
 
 /// Longest session id.
 pub const MAX_SESSION_ID_LEN: usize = 64;
 
-pub use crate::bus::MAX_REPLAY_PAGE;
+pub(crate) use crate::bus::MAX_REPLAY_PAGE;
 
 /// Runs many sessions on one runtime with one event log.
 #[derive(Debug)]
@@ -33,7 +34,10 @@ pub struct SessionManager {
     sessions: Mutex<BTreeMap<String, Arc<Session>>>,
     runner: RunnerParts,
     store: Store,
-    runtime: Handle,
+    /// This manager, for calls that move onto the runtime.
+    me: Weak<SessionManager>,
+    /// Declared last: dropped (shut down) after everything that runs on it.
+    runtime: Arc<EngineRuntime>,
 }
 
 /// Key of a session's options in the store's per-session key-value table.
@@ -43,6 +47,9 @@ impl SessionManager {
     /// Opens the manager: validates the configuration, opens the store and its event log, and
     /// restores every persisted session; paired ones start connecting (at most
     /// `restore_parallelism` handshakes at a time).
+    ///
+    /// The manager runs on a tokio runtime of its own (`runtime_threads` workers), so it can be
+    /// used from any executor or thread; dropping the last handle shuts it down.
     pub async fn open(config: ManagerConfig) -> Result<Arc<SessionManager>, Error> {
         Self::open_with(config, DriverTimings::default(), Backoff::default()).await
     }
@@ -53,6 +60,18 @@ impl SessionManager {
         backoff: Backoff,
     ) -> Result<Arc<SessionManager>, Error> {
         config.validate()?;
+        let runtime = Arc::new(EngineRuntime::new(config.runtime_threads)?);
+        let handle = runtime.handle().clone();
+        let opening = Self::open_on(config, timings, backoff, runtime);
+        on(&handle, opening).await
+    }
+
+    async fn open_on(
+        config: ManagerConfig,
+        timings: DriverTimings,
+        backoff: Backoff,
+        runtime: Arc<EngineRuntime>,
+    ) -> Result<Arc<SessionManager>, Error> {
         let store = open_store(&config.store).await?;
         let bus = Arc::new(EventBus::new(store.clone(), config.event_buffer).await?);
         let runner = RunnerParts {
@@ -61,13 +80,14 @@ impl SessionManager {
             connect_gate: Arc::new(Semaphore::new(config.restore_parallelism)),
             router: Arc::new(crate::features::router()),
         };
-        let manager = Arc::new(SessionManager {
+        let manager = Arc::new_cyclic(|me| SessionManager {
             config,
             bus,
             sessions: Mutex::new(BTreeMap::new()),
             runner,
             store,
-            runtime: Handle::current(),
+            me: me.clone(),
+            runtime,
         });
         manager.restore().await?;
         Ok(manager)
@@ -83,7 +103,7 @@ impl SessionManager {
                 None => self.config.default_session_options.clone(),
             };
             let credentials = store.get_device().await?.map(from_device).transpose()?;
-            let session = Arc::new(self.new_session(&record.id, options, credentials));
+            let session = self.new_session(&record.id, options, credentials);
             restored.push(session);
         }
         {
@@ -94,7 +114,7 @@ impl SessionManager {
         }
         for session in restored {
             if session.is_paired() {
-                session.connect().await?;
+                session.connect_here().await?;
             }
         }
         Ok(())
@@ -105,7 +125,7 @@ impl SessionManager {
         id: &str,
         options: SessionOptions,
         credentials: Option<Credentials>,
-    ) -> Session {
+    ) -> Arc<Session> {
         let credentials =
             credentials.unwrap_or_else(|| Credentials::generate(&mut rand::rngs::OsRng));
         let ctx = SessionContext::new(
@@ -114,9 +134,23 @@ impl SessionManager {
             self.bus.clone(),
             self.store.session(id),
             credentials,
-            Tasks::new(self.runtime.clone()),
+            Tasks::new(self.runtime.handle().clone()),
         );
-        Session::new(ctx, self.runner.clone())
+        Arc::new_cyclic(|me| Session::new(ctx, self.runner.clone(), me.clone()))
+    }
+
+    /// Runs `work` with this manager on its runtime (see [`crate::runtime::on`]).
+    async fn on_runtime<T, F, Fut>(&self, work: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(Arc<SessionManager>) -> Fut,
+        Fut: Future<Output = Result<T, Error>> + Send + 'static,
+    {
+        let Some(me) = self.me.upgrade() else {
+            return Err(Error::new(ErrorCode::Cancelled, "the manager was dropped"));
+        };
+        let handle = self.runtime.handle().clone();
+        on(&handle, work(me)).await
     }
 
     fn sessions(&self) -> Result<std::sync::MutexGuard<'_, BTreeMap<String, Arc<Session>>>, Error> {
@@ -132,13 +166,23 @@ impl SessionManager {
         id: &str,
         options: Option<SessionOptions>,
     ) -> Result<Arc<Session>, Error> {
+        let id = id.to_owned();
+        self.on_runtime(move |m| async move { m.create_session_here(&id, options).await })
+            .await
+    }
+
+    async fn create_session_here(
+        &self,
+        id: &str,
+        options: Option<SessionOptions>,
+    ) -> Result<Arc<Session>, Error> {
         validate_session_id(id)?;
         let options = options.unwrap_or_else(|| self.config.default_session_options.clone());
         options.validate()?;
         if self.sessions()?.contains_key(id) {
             return Err(already_exists(id));
         }
-        let session = Arc::new(self.new_session(id, options.clone(), None));
+        let session = self.new_session(id, options.clone(), None);
         let store = self.store.session(id);
         store.create("disconnected").await.map_err(|e| match e {
             openwa_store::StoreError::Conflict(_) => already_exists(id),
@@ -173,8 +217,14 @@ impl SessionManager {
     /// Disconnects and removes a session with its credentials (the device stays linked on the
     /// phone; call `logout()` first to unlink it).
     pub async fn delete(&self, id: &str) -> Result<(), Error> {
+        let id = id.to_owned();
+        self.on_runtime(move |m| async move { m.delete_here(&id).await })
+            .await
+    }
+
+    async fn delete_here(&self, id: &str) -> Result<(), Error> {
         let session = self.get(id).await?;
-        session.disconnect().await?;
+        session.disconnect_here().await?;
         session.close_tasks().await;
         let store = self.store.session(id);
         store.delete_device().await?;
@@ -191,6 +241,11 @@ impl SessionManager {
     /// Logged events with `seq > cursor`, oldest first, at most `limit` (capped at
     /// [`MAX_REPLAY_PAGE`]). Pass the last seq you processed; 0 replays from the start.
     pub async fn events_since(&self, cursor: u64, limit: u32) -> Result<Vec<Event>, Error> {
+        self.on_runtime(move |m| async move { m.events_since_here(cursor, limit).await })
+            .await
+    }
+
+    async fn events_since_here(&self, cursor: u64, limit: u32) -> Result<Vec<Event>, Error> {
         let limit = usize::try_from(limit.min(MAX_REPLAY_PAGE)).unwrap_or(0);
         self.bus.since(cursor, limit).await
     }
@@ -208,6 +263,12 @@ impl SessionManager {
     /// acknowledged event. A name is bound to its scope: opening it with another one is
     /// `already_exists`.
     pub async fn consumer(&self, name: &str, session: Option<&str>) -> Result<EventStream, Error> {
+        let (name, session) = (name.to_owned(), session.map(str::to_owned));
+        self.on_runtime(move |m| async move { m.consumer_here(&name, session.as_deref()).await })
+            .await
+    }
+
+    async fn consumer_here(&self, name: &str, session: Option<&str>) -> Result<EventStream, Error> {
         if name.is_empty() || name.len() > MAX_SESSION_ID_LEN {
             return Err(Error::invalid_argument(format!(
                 "a consumer name is 1-{MAX_SESSION_ID_LEN} bytes"
@@ -239,9 +300,14 @@ impl SessionManager {
 
     /// Disconnects every session and closes the store.
     pub async fn close(&self) -> Result<(), Error> {
+        self.on_runtime(|m| async move { m.close_here().await })
+            .await
+    }
+
+    async fn close_here(&self) -> Result<(), Error> {
         let sessions: Vec<Arc<Session>> = self.sessions()?.values().cloned().collect();
         for session in &sessions {
-            session.disconnect().await?;
+            session.disconnect_here().await?;
         }
         for session in &sessions {
             session.close_tasks().await;

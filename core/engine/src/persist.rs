@@ -32,7 +32,7 @@ impl From<StoreError> for Error {
 
 /// Opens the configured store. The memory backend is a fresh database in process memory,
 /// sealed under a random key (nothing is at rest, so no key is configured).
-pub async fn open_store(config: &StoreConfig) -> Result<Store, Error> {
+pub(crate) async fn open_store(config: &StoreConfig) -> Result<Store, Error> {
     let database = match &config.backend {
         StoreBackend::Memory => {
             let key = KeySource::Key(StoreKey::generate());
@@ -151,7 +151,7 @@ fn stored_pair(key: &KeyPair) -> openwa_store::KeyPair {
 }
 
 /// Credentials in the store's form.
-pub fn to_device(creds: &Credentials, push_name: Option<&str>) -> DeviceCredentials {
+pub(crate) fn to_device(creds: &Credentials, push_name: Option<&str>) -> DeviceCredentials {
     let paired = creds.paired.as_ref();
     DeviceCredentials {
         registration_id: creds.registration_id,
@@ -173,7 +173,7 @@ pub fn to_device(creds: &Credentials, push_name: Option<&str>) -> DeviceCredenti
 
 /// Credentials from the store's form. Key pairs are rebuilt from their private halves, so a
 /// corrupted public key cannot survive a round trip.
-pub fn from_device(device: DeviceCredentials) -> Result<Credentials, Error> {
+pub(crate) fn from_device(device: DeviceCredentials) -> Result<Credentials, Error> {
     let corrupt = |what: &str| Error::new(ErrorCode::Store, format!("stored device: bad {what}"));
     let paired = match (device.pn_jid, device.account) {
         (Some(jid), Some(account)) => {

@@ -26,18 +26,18 @@ use crate::error::{Error, ErrorCode};
 
 /// One-time prekeys uploaded when the server holds none (Baileys' `INITIAL_PREKEY_COUNT`;
 /// whatsmeow uploads the same number on first login).
-pub const INITIAL_PREKEY_COUNT: u32 = 812;
+pub(crate) const INITIAL_PREKEY_COUNT: u32 = 812;
 /// Below this many one-time prekeys on the server, the engine uploads more (both clients: 5).
-pub const MIN_PREKEY_COUNT: u64 = 5;
+pub(crate) const MIN_PREKEY_COUNT: u64 = 5;
 /// How many prekeys a refill uploads (whatsmeow's `WantedPreKeyCount`).
-pub const REFILL_PREKEY_COUNT: u32 = 50;
+pub(crate) const REFILL_PREKEY_COUNT: u32 = 50;
 /// How often the key digest is compared after a login: at most once a day per session, so a
 /// restart of many sessions does not ask the server for every digest at once.
-pub const DIGEST_CHECK_INTERVAL: Duration = Duration::from_secs(24 * 3600);
+pub(crate) const DIGEST_CHECK_INTERVAL: Duration = Duration::from_secs(24 * 3600);
 /// Where the time of the last digest check is kept (per-session key-value table).
 const DIGEST_CHECKED_KEY: &str = "prekeys.digest_checked_at";
 /// Age after which the signed prekey is replaced.
-pub const SIGNED_PREKEY_ROTATION: Duration = Duration::from_secs(7 * 24 * 3600);
+pub(crate) const SIGNED_PREKEY_ROTATION: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// Prekey upkeep as a feature: checked after every login, refilled when the server says it is
 /// low (`<notification type="encrypt">` with a count).
@@ -83,7 +83,7 @@ impl Feature for PreKeys {
 
 /// What [`maintain`] did (for logs and tests).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Maintenance {
+pub(crate) struct Maintenance {
     /// The server's count before any upload.
     pub server_count: u64,
     /// How many prekeys were uploaded.
@@ -101,7 +101,7 @@ fn now_secs() -> u64 {
 }
 
 /// The post-login routine: count, upload/refill, digest check, signed-prekey rotation.
-pub async fn maintain(shared: &SessionContext) -> Result<Maintenance, Error> {
+pub(crate) async fn maintain(shared: &SessionContext) -> Result<Maintenance, Error> {
     let mut done = Maintenance::default();
     let response = shared.iq(PreKeyCount.request()).await?;
     done.server_count = PreKeyCount::parse_response(&response).map_err(protocol_error)?;
@@ -123,7 +123,7 @@ pub async fn maintain(shared: &SessionContext) -> Result<Maintenance, Error> {
 }
 
 /// Handles the server's `encrypt` notification: refills when `count` is under the minimum.
-pub async fn on_low_count(shared: &SessionContext, count: u64) -> Result<u32, Error> {
+pub(crate) async fn on_low_count(shared: &SessionContext, count: u64) -> Result<u32, Error> {
     if count >= MIN_PREKEY_COUNT {
         return Ok(0);
     }
@@ -131,7 +131,7 @@ pub async fn on_low_count(shared: &SessionContext, count: u64) -> Result<u32, Er
 }
 
 /// Generates `count` fresh one-time prekeys and persists them (not marked uploaded).
-pub async fn fresh_prekeys(
+pub(crate) async fn fresh_prekeys(
     shared: &SessionContext,
     count: u32,
 ) -> Result<Vec<PreKeyRecord>, Error> {
@@ -228,7 +228,7 @@ async fn digest_matches(shared: &SessionContext) -> Result<bool, Error> {
 /// signed prekey and the listed prekeys' public keys equal to the server's. The public keys
 /// come in clear from the store (no record is decrypted); one uploaded before they were kept is
 /// derived from its record once and recorded.
-pub async fn local_digest_matches(
+pub(crate) async fn local_digest_matches(
     shared: &SessionContext,
     digest: &KeyDigest,
 ) -> Result<bool, Error> {
@@ -303,7 +303,7 @@ async fn listed_publics(
 
 /// Rotates the signed prekey when it is older than [`SIGNED_PREKEY_ROTATION`] at `now`
 /// (seconds). The first time a signed prekey is seen its creation time is recorded as `now`.
-pub async fn rotate_if_due(shared: &SessionContext, now: u64) -> Result<bool, Error> {
+pub(crate) async fn rotate_if_due(shared: &SessionContext, now: u64) -> Result<bool, Error> {
     let current = shared.with_credentials(|c| c.signed_prekey.clone());
     let created = match signed_created_at(shared, current.id).await? {
         Some(created) => created,
@@ -321,7 +321,7 @@ pub async fn rotate_if_due(shared: &SessionContext, now: u64) -> Result<bool, Er
 
 /// Replaces the signed prekey: the new one is stored next to the previous one (which keeps
 /// serving in-flight `pkmsg`), the credentials are persisted, then the server is told.
-pub async fn rotate(shared: &SessionContext, now: u64) -> Result<SignedPreKeyRecord, Error> {
+pub(crate) async fn rotate(shared: &SessionContext, now: u64) -> Result<SignedPreKeyRecord, Error> {
     let (identity, current) =
         shared.with_credentials(|c| (c.identity_key.clone(), c.signed_prekey.clone()));
     let next_id = (current.id % 0xFF_FFFF) + 1;

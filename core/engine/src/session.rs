@@ -1,7 +1,9 @@
 //! A session: one WhatsApp device. [`Session`] is the handle applications hold; its state lives
 //! in the session context, its connection in the runner task it starts.
 
-use std::sync::Arc;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use openwa_protocol::stanza::{IqSpec, RemoveCompanionDevice};
@@ -15,6 +17,7 @@ use crate::context::SessionContext;
 use crate::error::{Error, ErrorCode};
 use crate::event::{ConnectionState, EventKind, StateReason};
 use crate::ids::parse_phone_number;
+use crate::runtime::on;
 
 /// A snapshot of a session for listings.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -33,6 +36,8 @@ pub struct SessionInfo {
 struct Runner {
     signal: watch::Sender<RunSignal>,
     task: JoinHandle<()>,
+    /// Set once the runner is on its way out (see `run_session`).
+    ending: Arc<AtomicBool>,
 }
 
 /// One WhatsApp device. Cheap to share: the manager hands out `Arc<Session>`.
@@ -41,15 +46,32 @@ pub struct Session {
     shared: Arc<SessionContext>,
     parts: RunnerParts,
     runner: tokio::sync::Mutex<Option<Runner>>,
+    /// This session, for calls that move onto the engine's runtime.
+    me: Weak<Session>,
 }
 
 impl Session {
-    pub(crate) fn new(ctx: SessionContext, parts: RunnerParts) -> Self {
+    pub(crate) fn new(ctx: SessionContext, parts: RunnerParts, me: Weak<Session>) -> Self {
         Session {
             shared: Arc::new(ctx),
             parts,
             runner: tokio::sync::Mutex::new(None),
+            me,
         }
+    }
+
+    /// Runs `work` with this session on the engine's runtime (see [`crate::runtime::on`]).
+    pub(crate) async fn on_runtime<T, F, Fut>(&self, work: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(Arc<Session>) -> Fut,
+        Fut: Future<Output = Result<T, Error>> + Send + 'static,
+    {
+        let Some(me) = self.me.upgrade() else {
+            return Err(Error::new(ErrorCode::Cancelled, "the session was dropped"));
+        };
+        let handle = self.shared.tasks().runtime().clone();
+        on(&handle, work(me)).await
     }
 
     /// The session id.
@@ -100,6 +122,11 @@ impl Session {
     /// Logged events of this session with `seq > cursor`, oldest first, at most `limit`
     /// (capped at `MAX_REPLAY_PAGE`).
     pub async fn events_since(&self, cursor: u64, limit: u32) -> Result<Vec<crate::Event>, Error> {
+        self.on_runtime(move |s| async move { s.events_since_here(cursor, limit).await })
+            .await
+    }
+
+    async fn events_since_here(&self, cursor: u64, limit: u32) -> Result<Vec<crate::Event>, Error> {
         let limit = usize::try_from(limit.min(crate::bus::MAX_REPLAY_PAGE)).unwrap_or(0);
         self.shared
             .bus()
@@ -112,20 +139,46 @@ impl Session {
     /// for an unpaired session or `connected` for a paired one. Calling it while already
     /// running does nothing.
     pub async fn connect(&self) -> Result<(), Error> {
+        self.on_runtime(|s| async move { s.connect_here().await })
+            .await
+    }
+
+    pub(crate) async fn connect_here(&self) -> Result<(), Error> {
         let mut runner = self.runner.lock().await;
-        if runner.as_ref().is_some_and(|r| !r.task.is_finished()) {
-            return Ok(());
+        if let Some(live) = runner.as_mut()
+            && !live.task.is_finished()
+        {
+            if !live.ending.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            // It reached its final state and is about to return: let it end first.
+            let _ = (&mut live.task).await;
         }
         let (signal, receiver) = watch::channel(RunSignal::Run);
-        let run = run_session(self.shared.clone(), self.parts.clone(), receiver);
+        let ending = Arc::new(AtomicBool::new(false));
+        let run = run_session(
+            self.shared.clone(),
+            self.parts.clone(),
+            receiver,
+            ending.clone(),
+        );
         let task = self.shared.tasks().runtime().spawn(run);
-        *runner = Some(Runner { signal, task });
+        *runner = Some(Runner {
+            signal,
+            task,
+            ending,
+        });
         Ok(())
     }
 
     /// Closes the connection and stops reconnecting; returns once the connection is closed.
     /// The state becomes `disconnected` (reason `requested`). Credentials are kept.
     pub async fn disconnect(&self) -> Result<(), Error> {
+        self.on_runtime(|s| async move { s.disconnect_here().await })
+            .await
+    }
+
+    pub(crate) async fn disconnect_here(&self) -> Result<(), Error> {
         self.stop(RunSignal::Stop).await;
         self.shared
             .set_state(ConnectionState::Disconnected, StateReason::Requested, None)
@@ -137,6 +190,11 @@ impl Session {
     /// deletes the credentials. The state becomes `logged_out`; `connect()` afterwards starts a
     /// fresh pairing.
     pub async fn logout(&self) -> Result<(), Error> {
+        self.on_runtime(|s| async move { s.logout_here().await })
+            .await
+    }
+
+    async fn logout_here(&self) -> Result<(), Error> {
         let own = self
             .shared
             .with_credentials(|c| c.paired.as_ref().map(|p| p.jid.clone()));
@@ -166,6 +224,12 @@ impl Session {
     /// type on the phone (also emitted as a `PairingCode` event). Needs a running connection
     /// without credentials (state `waiting_for_qr`).
     pub async fn pair_with_code(&self, phone: &str) -> Result<String, Error> {
+        let phone = phone.to_owned();
+        self.on_runtime(move |s| async move { s.pair_with_code_here(&phone).await })
+            .await
+    }
+
+    async fn pair_with_code_here(&self, phone: &str) -> Result<String, Error> {
         let phone = parse_phone_number(phone)?;
         if self.is_paired() {
             return Err(Error::invalid_argument("this session is already paired"));
@@ -183,6 +247,15 @@ impl Session {
 
     /// Waits until the session reaches `state` (or `timeout_ms` passes → `Timeout`).
     pub async fn wait_for_state(
+        &self,
+        state: ConnectionState,
+        timeout_ms: u64,
+    ) -> Result<(), Error> {
+        self.on_runtime(move |s| async move { s.wait_for_state_here(state, timeout_ms).await })
+            .await
+    }
+
+    async fn wait_for_state_here(
         &self,
         state: ConnectionState,
         timeout_ms: u64,

@@ -20,7 +20,7 @@ use crate::bus::EventStream;
 use crate::event::{ConnectionState, Event, EventKind, StateReason};
 
 /// A fake chat server.
-pub struct FakeServer {
+pub(crate) struct FakeServer {
     /// `ws://127.0.0.1:PORT/ws/chat`.
     pub url: String,
     /// The Noise root public key to configure as trust root.
@@ -29,7 +29,7 @@ pub struct FakeServer {
 }
 
 /// One accepted, handshaken client connection.
-pub struct ServerConn {
+pub(crate) struct ServerConn {
     ws: WebSocketStream<TcpStream>,
     encoder: FrameEncoder,
     decoder: FrameDecoder,
@@ -44,7 +44,7 @@ const WAIT: Duration = Duration::from_secs(10);
 
 impl FakeServer {
     /// Starts the server.
-    pub async fn start() -> FakeServer {
+    pub(crate) async fn start() -> FakeServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let mut rng = rand::rngs::OsRng;
@@ -80,7 +80,7 @@ impl FakeServer {
     }
 
     /// The next handshaken connection.
-    pub async fn next_conn(&mut self) -> ServerConn {
+    pub(crate) async fn next_conn(&mut self) -> ServerConn {
         tokio::time::timeout(WAIT, self.connections.recv())
             .await
             .expect("no client connected in time")
@@ -135,7 +135,7 @@ async fn read_frame(
 
 impl ServerConn {
     /// Sends a node to the client.
-    pub async fn send(&mut self, node: &Node) {
+    pub(crate) async fn send(&mut self, node: &Node) {
         let mut bytes = openwa_protocol::binary::encode(node).unwrap();
         self.transport.encrypt_in_place(&mut bytes).unwrap();
         let frame = self.encoder.encode(&bytes).unwrap();
@@ -143,7 +143,7 @@ impl ServerConn {
     }
 
     /// The next node from the client; `None` once it closed.
-    pub async fn recv(&mut self) -> Option<Node> {
+    pub(crate) async fn recv(&mut self) -> Option<Node> {
         loop {
             let mut frame = tokio::time::timeout(WAIT, read_frame(&mut self.ws, &mut self.decoder))
                 .await
@@ -164,7 +164,7 @@ impl ServerConn {
     }
 
     /// The next node whose tag is `tag`, skipping others (pings are answered).
-    pub async fn recv_tag(&mut self, tag: &str) -> Node {
+    pub(crate) async fn recv_tag(&mut self, tag: &str) -> Node {
         loop {
             let node = self.recv().await.expect("client closed");
             if node.tag == tag {
@@ -175,7 +175,7 @@ impl ServerConn {
     }
 
     /// The next iq with a child `child`, answering pings meanwhile.
-    pub async fn recv_iq_with(&mut self, child: &str) -> Node {
+    pub(crate) async fn recv_iq_with(&mut self, child: &str) -> Node {
         loop {
             let node = self.recv_tag("iq").await;
             if node.get_child(child).is_some() {
@@ -193,7 +193,7 @@ impl ServerConn {
     }
 
     /// Waits until the client closes the connection, answering pings.
-    pub async fn closed(mut self) {
+    pub(crate) async fn closed(mut self) {
         while let Some(node) = self.recv().await {
             self.answer_ping(&node).await;
         }
@@ -201,7 +201,7 @@ impl ServerConn {
 }
 
 /// Waits for an event matching `pred` (skipping others).
-pub async fn expect_event(
+pub(crate) async fn expect_event(
     events: &EventStream,
     what: &str,
     pred: impl Fn(&Event) -> bool,
@@ -219,7 +219,7 @@ pub async fn expect_event(
 }
 
 /// Waits for a state change to `state` with `reason`.
-pub async fn expect_state(
+pub(crate) async fn expect_state(
     events: &EventStream,
     state: ConnectionState,
     reason: StateReason,

@@ -96,7 +96,7 @@ const UNMODELLED_NAMES: [(u32, &str); 16] = [
 ];
 
 /// The first top-level field of a serialized `Message` (inside its wrappers, like [`unwrap`])
-/// that [`MODELLED`] lacks, by name when known. `None` if there is none or the bytes are
+/// that the modelled schema lacks, by name when known. `None` if there is none or the bytes are
 /// malformed.
 pub fn unmodelled_part(bytes: &[u8]) -> Option<String> {
     let mut current = bytes;

@@ -64,6 +64,10 @@ impl StoreKey {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(io_err(e)),
         }
+        // Like the SQLite file, a key file may live in a directory that does not exist yet.
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(io_err)?;
+        }
         let key = StoreKey::generate();
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);

@@ -6,13 +6,16 @@ use openwa::{SessionOptions, WHATSAPP_TRUST_ROOT};
 
 /// Usage text, printed by `--help` and after a bad flag.
 pub const USAGE: &str = "\
-usage: echo-bot [--server URL] [--trust-root HEX] [--tls-cert PEM] [--db PATH]
-                [--session ID] [--pair-code PHONE]
+usage: echo-bot [--server URL] [--trust-root HEX] [--tls-cert PEM] [--db PATH|URL]
+                [--key PATH] [--session ID] [--pair-code PHONE]
 
   --server URL       chat WebSocket URL (default: WhatsApp, wss://web.whatsapp.com/ws/chat)
   --trust-root HEX   Noise root public key, 64 hex digits (default: WhatsApp's)
   --tls-cert PEM     extra certificate to trust for wss:// (e.g. openwa-sim's tls_cert_path)
-  --db PATH          SQLite database of the bot (default: echo-bot.db; key in PATH.key)
+  --db PATH|URL      database of the bot: a SQLite file (default: echo-bot.db) or a
+                     PostgreSQL URL, postgres://user:pass@host:port/db
+  --key PATH         at-rest key file, created if missing (default: PATH.key next to the
+                     SQLite file, echo-bot.key for PostgreSQL)
   --session ID       session id inside the database (default: echo-bot)
   --pair-code PHONE  link by pairing code for this phone number instead of a QR code";
 
@@ -35,13 +38,35 @@ pub enum ArgsError {
     },
 }
 
+/// Where the bot keeps its state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Db {
+    /// A SQLite file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection URL.
+    Postgres(String),
+}
+
+impl Db {
+    /// A `postgres://` or `postgresql://` URL is PostgreSQL; anything else is a SQLite path.
+    fn parse(value: String) -> Db {
+        if value.starts_with("postgres://") || value.starts_with("postgresql://") {
+            Db::Postgres(value)
+        } else {
+            Db::Sqlite(PathBuf::from(value))
+        }
+    }
+}
+
 /// The parsed flags.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Args {
     /// Options of the session the bot creates.
     pub options: SessionOptions,
-    /// SQLite database path.
-    pub db: PathBuf,
+    /// The database.
+    pub db: Db,
+    /// The at-rest key file given with `--key`, if any (see [`Args::key_path`]).
+    pub key: Option<PathBuf>,
     /// Session id.
     pub session: String,
     /// Phone number to link by code, if not by QR.
@@ -53,7 +78,8 @@ impl Args {
     pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, ArgsError> {
         let mut parsed = Args {
             options: SessionOptions::default(),
-            db: PathBuf::from("echo-bot.db"),
+            db: Db::Sqlite(PathBuf::from("echo-bot.db")),
+            key: None,
             session: "echo-bot".into(),
             pair_code: None,
         };
@@ -82,7 +108,8 @@ impl Args {
                         .map_err(|source| ArgsError::Cert { path, source })?;
                     parsed.options.tls_extra_roots_pem = Some(pem);
                 }
-                "--db" => parsed.db = PathBuf::from(value),
+                "--db" => parsed.db = Db::parse(value),
+                "--key" => parsed.key = Some(PathBuf::from(value)),
                 "--session" => parsed.session = value,
                 "--pair-code" => parsed.pair_code = Some(value),
                 other => return Err(ArgsError::Usage(format!("unknown flag {other}"))),
@@ -91,11 +118,20 @@ impl Args {
         Ok(parsed)
     }
 
-    /// Where the at-rest key of the database is kept: next to it, `PATH.key`.
+    /// Where the at-rest key of the database is kept: `--key`, else next to the SQLite file
+    /// (`PATH.key`), else `echo-bot.key` in the current directory.
     pub fn key_path(&self) -> PathBuf {
-        let mut path = self.db.clone().into_os_string();
-        path.push(".key");
-        PathBuf::from(path)
+        if let Some(key) = &self.key {
+            return key.clone();
+        }
+        match &self.db {
+            Db::Sqlite(db) => {
+                let mut path = db.clone().into_os_string();
+                path.push(".key");
+                PathBuf::from(path)
+            }
+            Db::Postgres(_) => PathBuf::from("echo-bot.key"),
+        }
     }
 }
 
@@ -111,7 +147,7 @@ mod tests {
     fn defaults_point_at_whatsapp() {
         let args = parse(&[]).unwrap();
         assert_eq!(args.options, SessionOptions::default());
-        assert_eq!(args.db, PathBuf::from("echo-bot.db"));
+        assert_eq!(args.db, Db::Sqlite(PathBuf::from("echo-bot.db")));
         assert_eq!(args.key_path(), PathBuf::from("echo-bot.db.key"));
         assert_eq!(args.session, "echo-bot");
         assert_eq!(args.pair_code, None);
@@ -135,9 +171,23 @@ mod tests {
         .unwrap();
         assert_eq!(args.options.server_url, "ws://127.0.0.1:8080/ws/chat");
         assert_eq!(args.options.trust_root, vec![0xab; 32]);
-        assert_eq!(args.db, PathBuf::from("/tmp/bot.db"));
+        assert_eq!(args.db, Db::Sqlite(PathBuf::from("/tmp/bot.db")));
+        assert_eq!(args.key_path(), PathBuf::from("/tmp/bot.db.key"));
         assert_eq!(args.session, "bot1");
         assert_eq!(args.pair_code.as_deref(), Some("15550000001"));
+    }
+
+    #[test]
+    fn a_postgres_url_is_postgres() {
+        for url in ["postgres://u@127.0.0.1:5432/bot", "postgresql://u:p@db/bot"] {
+            let args = parse(&["--db", url]).unwrap();
+            assert_eq!(args.db, Db::Postgres(url.to_owned()));
+            assert_eq!(args.key_path(), PathBuf::from("echo-bot.key"));
+        }
+        let args = parse(&["--db", "postgres://db/bot", "--key", "/keys/bot.key"]).unwrap();
+        assert_eq!(args.key_path(), PathBuf::from("/keys/bot.key"));
+        let args = parse(&["--db", "/tmp/bot.db", "--key", "/keys/bot.key"]).unwrap();
+        assert_eq!(args.key_path(), PathBuf::from("/keys/bot.key"));
     }
 
     #[test]

@@ -1,13 +1,27 @@
-//! The bot: opens the manager, links the session if needed, and reacts to its events.
+//! The bot: opens the manager, links the session if needed, follows the connection through the
+//! session's live events, and echoes the incoming texts through a durable consumer of the event
+//! log.
+//!
+//! Echoes survive a crash at any point: the consumer's position moves past a message only once
+//! its echo was accepted, so after a restart the bot reads again every message it had not
+//! finished; and each echo is sent with the incoming message's id as idempotency key, so a
+//! message echoed before the crash but not yet acknowledged gets the original echo back instead
+//! of a second one.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use openwa::{
-    AtRestKey, ConnectionState, Error, Event, EventKind, ManagerConfig, Session, SessionManager,
-    StateReason, StoreBackend, StoreConfig,
+    AtRestKey, ConnectionState, Error, ErrorCode, Event, EventKind, EventStream, ManagerConfig,
+    Message, SendOptions, Session, SessionManager, StateReason, StoreBackend, StoreConfig,
 };
 
-use crate::args::Args;
+use crate::args::{Args, Db};
+
+/// First wait before retrying a failed echo; doubled after each failure up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+/// Longest wait between two tries of the same echo.
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
 /// What ended the bot.
 #[derive(Debug, thiserror::Error)]
@@ -24,8 +38,9 @@ pub enum BotError {
 pub async fn run(args: Args) -> Result<(), BotError> {
     let manager = SessionManager::open(ManagerConfig {
         store: StoreConfig {
-            backend: StoreBackend::Sqlite {
-                path: args.db.clone(),
+            backend: match &args.db {
+                Db::Sqlite(path) => StoreBackend::Sqlite { path: path.clone() },
+                Db::Postgres(url) => StoreBackend::Postgres { url: url.clone() },
             },
             at_rest_key: Some(AtRestKey::File {
                 path: args.key_path(),
@@ -58,9 +73,25 @@ async fn session(manager: &SessionManager, args: &Args) -> Result<Arc<Session>, 
 async fn serve(manager: &SessionManager, args: &Args) -> Result<(), BotError> {
     let session = session(manager, args).await?;
     let events = session.events();
+    // The consumer is named after the session: a consumer name is bound to one session, and
+    // one database may hold several bots (`--session`).
+    let messages = manager.consumer(&args.session, Some(&args.session)).await?;
     session.connect().await?;
+    tokio::select! {
+        result = follow_connection(&session, &events, args) => result,
+        result = echo_all(&session, &messages) => result,
+    }
+}
+
+/// Prints the QR codes, the pairing code and the connection, from the live events (a replay of
+/// older ones would show stale codes); returns when the session stops for good.
+async fn follow_connection(
+    session: &Session,
+    events: &EventStream,
+    args: &Args,
+) -> Result<(), BotError> {
     if session.state() == ConnectionState::Connected {
-        announce_connected(&session);
+        announce_connected(session);
     }
     let mut code_requested = false;
     while let Some(event) = events.next().await {
@@ -90,7 +121,7 @@ async fn serve(manager: &SessionManager, args: &Args) -> Result<(), BotError> {
             EventKind::ConnectionState {
                 state: ConnectionState::Connected,
                 ..
-            } => announce_connected(&session),
+            } => announce_connected(session),
             EventKind::ConnectionState {
                 state,
                 reason,
@@ -102,28 +133,92 @@ async fn serve(manager: &SessionManager, args: &Args) -> Result<(), BotError> {
                     detail.map(|d| format!(": {d}")).unwrap_or_default()
                 )));
             }
-            EventKind::MessageReceived { message } if !message.from_me => {
-                if let Some(text) = &message.text {
-                    println!("Received from {}: {text}", message.sender);
-                    echo(&session, &message.chat, text).await;
-                }
-            }
             _ => {}
         }
     }
     Ok(())
 }
 
-/// Answers `text` in `chat` with the same text. A failed send is reported and the bot goes on
-/// (the next message gets its echo again).
-async fn echo(session: &Session, chat: &str, text: &str) {
-    match session
-        .send_text(chat, text, openwa::SendOptions::default())
-        .await
-    {
-        Ok(sent) => println!("Echoed to {chat}: {}", sent.id),
-        Err(err) => eprintln!("echo-bot: could not echo to {chat}: {err}"),
+/// Reads the session's events from the durable consumer (first those logged after its stored
+/// position, then the live ones; such a stream never lags) and echoes every incoming text. An
+/// event is acknowledged only once it is dealt with, so a restart resumes with the first event
+/// not dealt with.
+async fn echo_all(session: &Session, events: &EventStream) -> Result<(), BotError> {
+    while let Some(event) = events.next().await {
+        if let EventKind::MessageReceived { message } = &event.kind
+            && !message.from_me
+            && let Some(text) = message.text.as_deref().filter(|t| !t.is_empty())
+        {
+            println!("Received from {}: {text}", message.sender);
+            echo(session, message, text).await?;
+        }
+        // A failed ack only means this event is read again after a restart: the idempotency
+        // key keeps its echo single, so the bot goes on.
+        if let Err(err) = events.ack(event.seq).await {
+            eprintln!(
+                "echo-bot: could not store the position {}: {err}",
+                event.seq
+            );
+        }
     }
+    Ok(())
+}
+
+/// Answers `message` with the same `text`, keyed by the message's id so that it is sent once
+/// even if the bot echoes the message again after a crash. Returns once the echo is accepted,
+/// or when the message cannot be answered at all (reported, then skipped); retries a
+/// retryable failure with backoff; any other failure stops the bot, before the message is
+/// acknowledged.
+async fn echo(session: &Session, message: &Message, text: &str) -> Result<(), BotError> {
+    let chat = &message.chat;
+    let mut backoff = FIRST_BACKOFF;
+    loop {
+        let options = SendOptions {
+            idempotency_key: Some(message.id.clone()),
+        };
+        match session.send_text(chat, text, options).await {
+            Ok(sent) => {
+                println!("Echoed to {chat}: {}", sent.id);
+                return Ok(());
+            }
+            Err(err) if err.retryable && err.code == ErrorCode::NotConnected => {
+                // The normal case at start-up and during a reconnection: retry as soon as the
+                // session is connected (a timeout here is only the backoff running out).
+                let wait_ms = u64::try_from(backoff.as_millis()).unwrap_or(u64::MAX);
+                let _ = session
+                    .wait_for_state(ConnectionState::Connected, wait_ms)
+                    .await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+            Err(err) if err.retryable => {
+                eprintln!(
+                    "echo-bot: could not echo {} to {chat} yet ({err}); retrying in {} ms",
+                    message.id,
+                    backoff.as_millis()
+                );
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+            Err(err) if cannot_be_answered(&err) => {
+                eprintln!(
+                    "echo-bot: {} in {chat} cannot be echoed, skipped: {err}",
+                    message.id
+                );
+                return Ok(());
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+}
+
+/// Failures that come from the message itself (a chat the bot cannot write to, such as a group
+/// or a number that left WhatsApp), not from the bot's state: retrying would fail the same way,
+/// and stopping would stop again at the same message after every restart.
+fn cannot_be_answered(err: &Error) -> bool {
+    matches!(
+        err.code,
+        ErrorCode::InvalidArgument | ErrorCode::NotFound | ErrorCode::Unsupported
+    )
 }
 
 fn announce_connected(session: &Session) {

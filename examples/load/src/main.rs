@@ -120,6 +120,8 @@ fn manager_config(
         restore_parallelism: parallelism,
         event_buffer: 65_536,
         default_session_options: options,
+        // The engine's runtime: one worker per core.
+        runtime_threads: 0,
     }
 }
 

@@ -14,7 +14,7 @@ use crate::transport::TransportError;
 use crate::transport::ws::WsStream;
 
 /// Sends and receives whole binary nodes.
-pub trait NodeChannel: Send + 'static {
+pub(crate) trait NodeChannel: Send + 'static {
     /// Sends one node.
     fn send(&mut self, node: &Node) -> impl Future<Output = Result<(), TransportError>> + Send;
     /// Receives the next node; [`TransportError::Closed`] when the peer closed. Cancel-safe.
@@ -25,7 +25,7 @@ pub trait NodeChannel: Send + 'static {
 
 /// The production channel: WebSocket + WhatsApp framing + Noise transport + WABinary.
 #[derive(Debug)]
-pub struct NoiseChannel {
+pub(crate) struct NoiseChannel {
     ws: WsStream,
     encoder: FrameEncoder,
     decoder: FrameDecoder,
@@ -35,7 +35,7 @@ pub struct NoiseChannel {
 /// Runs the Noise XX handshake as initiator over `ws`: ClientHello, verify the ServerHello's
 /// certificate chain against `root` at `now` (Unix seconds), ClientFinish carrying `payload`
 /// (a serialized ClientPayload).
-pub async fn handshake(
+pub(crate) async fn handshake(
     mut ws: WsStream,
     root: &TrustRoot,
     noise_key: &KeyPair,

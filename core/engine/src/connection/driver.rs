@@ -41,7 +41,7 @@ const REPLY_FLUSH: Duration = Duration::from_secs(5);
 
 /// Timings of one connection (shortened in tests).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DriverTimings {
+pub(crate) struct DriverTimings {
     /// Shortest interval between keepalive pings.
     pub keepalive_min: Duration,
     /// Longest interval between keepalive pings.

@@ -11,7 +11,7 @@ use crate::transport::TransportError;
 
 /// Why a connection ended.
 #[derive(Debug)]
-pub enum Disconnect {
+pub(crate) enum Disconnect {
     /// The application called `disconnect()` (or the session is being deleted).
     Requested,
     /// The application logged out; credentials are gone.
@@ -34,7 +34,7 @@ pub enum Disconnect {
 
 /// When to try again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Next {
+pub(crate) enum Next {
     /// Reconnect now (stream restart).
     Immediately,
     /// Reconnect after an exponential backoff.
@@ -45,7 +45,7 @@ pub enum Next {
 
 /// The consequence of a [`Disconnect`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verdict {
+pub(crate) struct Verdict {
     /// State to report.
     pub state: ConnectionState,
     /// Reason to report.
@@ -61,7 +61,7 @@ pub struct Verdict {
 
 impl Disconnect {
     /// Classifies the end of a connection.
-    pub fn verdict(&self) -> Verdict {
+    pub(crate) fn verdict(&self) -> Verdict {
         let v = |state, reason, detail: Option<String>, next| Verdict {
             state,
             reason,
@@ -197,7 +197,7 @@ fn classify_failure(failure: &Failure) -> Verdict {
 /// Exponential backoff with jitter: attempt 0 waits about `base`, each further attempt doubles
 /// it up to `max`; the actual delay is uniformly drawn from the upper half of that value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Backoff {
+pub(crate) struct Backoff {
     /// First delay.
     pub base: Duration,
     /// Largest delay.
@@ -215,7 +215,7 @@ impl Default for Backoff {
 
 impl Backoff {
     /// The delay before reconnect attempt number `attempt` (0-based).
-    pub fn delay(&self, attempt: u32, rng: &mut impl Rng) -> Duration {
+    pub(crate) fn delay(&self, attempt: u32, rng: &mut impl Rng) -> Duration {
         let ceiling = self
             .base
             .saturating_mul(1u32.checked_shl(attempt.min(31)).unwrap_or(u32::MAX))

@@ -2,6 +2,7 @@
 //! registration payload), drive the connection, classify how it ended, back off, repeat.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use openwa_protocol::noise::TrustRoot;
@@ -35,10 +36,14 @@ pub(crate) struct RunnerParts {
 }
 
 /// Runs the session until it is told to stop or its connection ends for good.
+///
+/// `ending` is set before the final state change, so a `connect()` that sees the final state
+/// waits for this runner to end instead of taking it for a live one.
 pub(crate) async fn run_session(
     ctx: Arc<SessionContext>,
     parts: RunnerParts,
     mut signal: watch::Receiver<RunSignal>,
+    ending: Arc<AtomicBool>,
 ) {
     let mut attempt = 0u32;
     let mut reason = StateReason::Requested;
@@ -89,6 +94,7 @@ pub(crate) async fn run_session(
                     }
                 };
                 if let Some(stop) = stopped {
+                    ending.store(true, Ordering::SeqCst);
                     let verdict = stop_reason(stop).verdict();
                     if verdict.delete_credentials {
                         ctx.reset_credentials().await;
@@ -100,6 +106,7 @@ pub(crate) async fn run_session(
                 reason = StateReason::Reconnecting;
             }
             _ => {
+                ending.store(true, Ordering::SeqCst);
                 ctx.set_state(verdict.state, verdict.reason, verdict.detail)
                     .await;
                 return;

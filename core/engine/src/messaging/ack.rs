@@ -20,7 +20,7 @@ use crate::persist::{PendingEvent, write_unit};
 
 /// A sent message waiting for its server ack.
 #[derive(Debug)]
-pub struct PendingSend {
+pub(crate) struct PendingSend {
     /// The message as stored (status `pending`).
     pub message: Message,
     /// Where the outcome goes.
@@ -29,7 +29,7 @@ pub struct PendingSend {
 
 /// The session's sends waiting for their `<ack class="message">`, by message id.
 #[derive(Debug, Default)]
-pub struct PendingAcks {
+pub(crate) struct PendingAcks {
     sends: Mutex<HashMap<String, PendingSend>>,
 }
 
@@ -42,12 +42,12 @@ impl PendingAcks {
     }
 
     /// Registers a send before its stanza leaves.
-    pub fn insert(&self, pending: PendingSend) {
+    pub(crate) fn insert(&self, pending: PendingSend) {
         self.lock().insert(pending.message.id.clone(), pending);
     }
 
     /// Takes the send of message `id`, if it is still waiting.
-    pub fn take(&self, id: &str) -> Option<PendingSend> {
+    pub(crate) fn take(&self, id: &str) -> Option<PendingSend> {
         self.lock().remove(id)
     }
 
@@ -58,7 +58,7 @@ impl PendingAcks {
 
 /// A server ack: completes the pending send of that message id, if any. The status change is
 /// queued here, in stanza order; its commit is awaited apart.
-pub async fn on_ack(shared: &Arc<SessionContext>, node: &Node) {
+pub(crate) async fn on_ack(shared: &Arc<SessionContext>, node: &Node) {
     let Ok(ack) = Ack::from_node(node) else {
         return;
     };
@@ -72,7 +72,7 @@ pub async fn on_ack(shared: &Arc<SessionContext>, node: &Node) {
 }
 
 /// The connection closed: every send still waiting gets `not_connected` (it stays `pending`).
-pub async fn fail_pending(shared: &Arc<SessionContext>) {
+pub(crate) async fn fail_pending(shared: &Arc<SessionContext>) {
     for send in shared.feature::<PendingAcks>().take_all() {
         let closed = Error::new(ErrorCode::NotConnected, "the connection closed");
         complete(shared, send, Err(closed)).await.await;
@@ -80,14 +80,14 @@ pub async fn fail_pending(shared: &Arc<SessionContext>) {
 }
 
 /// The nack code for a device list or phash that no longer matches the server's.
-pub const STALE_DEVICES: u16 = 421;
+pub(crate) const STALE_DEVICES: u16 = 421;
 
 /// The typed error of a nack (`<ack class="message" error=CODE>`). Codes follow what WhatsApp
 /// servers answer: 479/487/400/406 the stanza was invalid, 401 the device is logged out, 403
 /// the peer refused it (blocked, privacy), 404 the recipient does not exist, 408/504 timeouts,
 /// 421 the device list or phash was stale (retry after refreshing devices), 429/463 rate or
 /// privacy-token limits, 5xx server trouble.
-pub fn nack_error(code: u16) -> Error {
+pub(crate) fn nack_error(code: u16) -> Error {
     let (api, retryable, what) = match code {
         400 | 406 | 479 | 487 => (ErrorCode::Protocol, false, "the server refused the stanza"),
         401 => (ErrorCode::LoggedOut, false, "the device is logged out"),
@@ -117,7 +117,7 @@ pub fn nack_error(code: u16) -> Error {
 }
 
 /// What an ack means for the message: accepted (server time), or a typed error.
-pub fn ack_outcome(ack: &Ack) -> Result<Option<u64>, Error> {
+pub(crate) fn ack_outcome(ack: &Ack) -> Result<Option<u64>, Error> {
     match ack.error {
         Some(code) => Err(nack_error(code)),
         None => Ok(ack.t),
@@ -130,7 +130,7 @@ pub fn ack_outcome(ack: &Ack) -> Result<Option<u64>, Error> {
 /// Called by the driver, in stanza order: the status change is queued before this returns, so
 /// `MessageSent` precedes the message's receipts. The answered future waits until it is durable
 /// and then answers the sender; the driver runs it apart, so it never waits for a commit.
-pub async fn complete(
+pub(crate) async fn complete(
     shared: &SessionContext,
     pending: PendingSend,
     outcome: Result<Ack, Error>,

@@ -8,7 +8,7 @@ use openwa_protocol::Jid;
 use crate::context::SessionContext;
 
 /// The other form of a user chat (PN ⇄ LID), when the mapping is known.
-pub async fn alt_chat(shared: &SessionContext, chat: &Jid) -> Option<Jid> {
+pub(crate) async fn alt_chat(shared: &SessionContext, chat: &Jid) -> Option<Jid> {
     let signal = shared.signal_store();
     let looked_up = if chat.is_pn() {
         signal.lid_for_pn(&chat.user).await.map(|u| u.map(Jid::lid))
@@ -27,7 +27,7 @@ pub async fn alt_chat(shared: &SessionContext, chat: &Jid) -> Option<Jid> {
 }
 
 /// The store keys of `chat`: itself first, then its other form when known.
-pub async fn chat_keys(shared: &SessionContext, chat: &Jid) -> Vec<String> {
+pub(crate) async fn chat_keys(shared: &SessionContext, chat: &Jid) -> Vec<String> {
     let mut keys = vec![chat.to_string()];
     if let Some(alt) = alt_chat(shared, chat).await {
         keys.push(alt.to_string());

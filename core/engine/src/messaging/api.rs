@@ -22,14 +22,21 @@ impl Session {
         text: &str,
         options: super::send::SendOptions,
     ) -> Result<Message, Error> {
-        super::send::send_text(self.shared(), chat, text, options).await
+        let (chat, text) = (chat.to_owned(), text.to_owned());
+        self.on_runtime(move |s| async move {
+            super::send::send_text(s.shared(), &chat, &text, options).await
+        })
+        .await
     }
 
     /// Sends read receipts for received messages of `chat` (one receipt per sender, several
     /// ids in one stanza). Needs a live connection.
     pub async fn mark_read(&self, chat: &str, message_ids: Vec<String>) -> Result<(), Error> {
         let chat = crate::ids::parse_chat_id(chat)?;
-        super::read::mark_read(self.shared(), &chat, &message_ids).await
+        self.on_runtime(move |s| async move {
+            super::read::mark_read(s.shared(), &chat, &message_ids).await
+        })
+        .await
     }
 
     /// A page of a chat's stored history, newest first: `cursor` is `None` for the newest
@@ -43,19 +50,26 @@ impl Session {
         limit: u32,
     ) -> Result<MessagePage, Error> {
         let chat = crate::ids::parse_chat_id(chat)?;
-        history::page(self.shared(), &chat, cursor.as_deref(), limit).await
+        self.on_runtime(move |s| async move {
+            history::page(s.shared(), &chat, cursor.as_deref(), limit).await
+        })
+        .await
     }
 
     /// One stored message of a chat, by the contact's PN or LID (`not_found` when unknown).
     pub async fn message(&self, chat: &str, message_id: &str) -> Result<Message, Error> {
         let chat = crate::ids::parse_chat_id(chat)?;
-        history::lookup(self.shared(), &chat, message_id)
-            .await?
-            .ok_or_else(|| {
-                Error::new(
-                    crate::error::ErrorCode::NotFound,
-                    format!("no message {message_id} in {chat}"),
-                )
-            })
+        let id = message_id.to_owned();
+        let lookup_chat = chat.clone();
+        self.on_runtime(
+            move |s| async move { history::lookup(s.shared(), &lookup_chat, &id).await },
+        )
+        .await?
+        .ok_or_else(|| {
+            Error::new(
+                crate::error::ErrorCode::NotFound,
+                format!("no message {message_id} in {chat}"),
+            )
+        })
     }
 }

@@ -13,7 +13,7 @@ use crate::error::Error;
 
 /// One device a message goes to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
+pub(crate) struct Target {
     /// The device JID, in the namespace of the user it belongs to as queried.
     pub jid: Jid,
     /// One of our own other devices (gets the device-sent wrapper).
@@ -22,7 +22,7 @@ pub struct Target {
 
 /// The devices of a usync list a message may be encrypted for: the phone (device 0) and
 /// companions with an ADV key index; hosted (Cloud API) devices are left out.
-pub fn usable_devices(list: &DeviceList) -> Vec<u16> {
+pub(crate) fn usable_devices(list: &DeviceList) -> Vec<u16> {
     let mut ids: Vec<u16> = list
         .devices
         .iter()
@@ -37,7 +37,7 @@ pub fn usable_devices(list: &DeviceList) -> Vec<u16> {
 /// Who gets a message to `recipient` (a device-less user): each of its devices, plus each of
 /// our own devices except the sending one (`own_device` of `own_user`), marked `own`. A note
 /// to ourselves (`recipient` is our own user) goes to our other devices only.
-pub fn fan_out(
+pub(crate) fn fan_out(
     recipient: &Jid,
     recipient_devices: &[u16],
     own_user: &Jid,
@@ -99,7 +99,7 @@ fn cache_key(user: &Jid) -> String {
 
 /// The usable device ids of each of `users` (device-less JIDs), from the store's cache or
 /// one usync query for the others. Mappings from the answer's `lid` are persisted.
-pub async fn device_lists(
+pub(crate) async fn device_lists(
     shared: &SessionContext,
     users: &[Jid],
 ) -> Result<HashMap<String, Vec<u16>>, Error> {
@@ -174,7 +174,7 @@ pub async fn device_lists(
 }
 
 /// Drops the cached device list of one user (its PN and LID forms).
-pub async fn forget(shared: &SessionContext, users: &[Jid]) {
+pub(crate) async fn forget(shared: &SessionContext, users: &[Jid]) {
     let cache = shared.feature::<DeviceCache>();
     for user in users {
         let key = cache_key(user);
@@ -187,7 +187,7 @@ pub async fn forget(shared: &SessionContext, users: &[Jid]) {
 
 /// A `devices` notification (already acked): the user's device list changed, so its cached
 /// list is dropped (the next send queries it again); a `lid` attribute teaches the mapping.
-pub async fn on_devices_notification(shared: &SessionContext, node: &Node) {
+pub(crate) async fn on_devices_notification(shared: &SessionContext, node: &Node) {
     let Some(from) = node.attr_jid("from") else {
         return;
     };

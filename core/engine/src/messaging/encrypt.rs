@@ -20,7 +20,7 @@ use crate::signal_store::{SignalBatch, SignalStore};
 
 /// A Signal bundle from the wire parts the server (bundle fetch) or a retry receipt (`<keys>`)
 /// carries.
-pub fn bundle_from_wire(
+pub(crate) fn bundle_from_wire(
     registration_id: u32,
     device: u16,
     identity: &[u8; 32],
@@ -39,7 +39,7 @@ pub fn bundle_from_wire(
 }
 
 /// The `<enc type>` of a Signal message type.
-pub fn enc_kind(kind: SignalType) -> EncKind {
+pub(crate) fn enc_kind(kind: SignalType) -> EncKind {
     match kind {
         SignalType::PreKey => EncKind::Pkmsg,
         SignalType::Whisper => EncKind::Msg,
@@ -47,7 +47,10 @@ pub fn enc_kind(kind: SignalType) -> EncKind {
 }
 
 /// The devices of `targets` without a Signal session.
-pub async fn without_session(signal: &SignalStore, targets: &[Target]) -> Result<Vec<Jid>, Error> {
+pub(crate) async fn without_session(
+    signal: &SignalStore,
+    targets: &[Target],
+) -> Result<Vec<Jid>, Error> {
     let batch = signal.begin().await;
     let mut missing = Vec::new();
     for target in targets {
@@ -60,7 +63,7 @@ pub async fn without_session(signal: &SignalStore, targets: &[Target]) -> Result
 
 /// Fetches the bundles of `devices` in one IQ. Devices the server has no bundle for are left
 /// out (logged).
-pub async fn fetch_bundles(
+pub(crate) async fn fetch_bundles(
     shared: &SessionContext,
     devices: &[Jid],
 ) -> Result<HashMap<Jid, PreKeyBundle>, Error> {
@@ -96,7 +99,7 @@ pub async fn fetch_bundles(
 
 /// The payloads of one message.
 #[derive(Debug, Default)]
-pub struct Encrypted {
+pub(crate) struct Encrypted {
     /// One `<to>` per device that could be encrypted for.
     pub participants: Vec<DeviceEnc>,
     /// Whether any is a `pkmsg` (then `<device-identity>` must go along).
@@ -106,7 +109,7 @@ pub struct Encrypted {
 /// Encrypts for each target inside `batch`: sessions are first built from `bundles`, then
 /// `for_peer` (padded) goes to the recipient's devices and `for_own` to ours. A device that
 /// fails (no session and no bundle, bad bundle signature) is skipped and logged.
-pub async fn encrypt_all(
+pub(crate) async fn encrypt_all(
     batch: &SignalBatch,
     targets: &[Target],
     bundles: &HashMap<Jid, PreKeyBundle>,

@@ -12,7 +12,7 @@ use crate::event::{Message, MessageStatus};
 use super::addressing::chat_keys;
 
 /// Largest page `messages()` returns.
-pub const MAX_PAGE: u32 = 500;
+pub(crate) const MAX_PAGE: u32 = 500;
 
 /// One page of a chat's history, newest message first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,7 +24,7 @@ pub struct MessagePage {
 }
 
 /// The store's status of an API status.
-pub fn to_store(status: MessageStatus) -> openwa_store::MessageStatus {
+pub(crate) fn to_store(status: MessageStatus) -> openwa_store::MessageStatus {
     use openwa_store::MessageStatus as S;
     match status {
         MessageStatus::Failed => S::Failed,
@@ -37,7 +37,7 @@ pub fn to_store(status: MessageStatus) -> openwa_store::MessageStatus {
 }
 
 /// The API status of a stored status.
-pub fn from_store(status: openwa_store::MessageStatus) -> MessageStatus {
+pub(crate) fn from_store(status: openwa_store::MessageStatus) -> MessageStatus {
     use openwa_store::MessageStatus as S;
     match status {
         S::Failed => MessageStatus::Failed,
@@ -50,7 +50,7 @@ pub fn from_store(status: openwa_store::MessageStatus) -> MessageStatus {
 }
 
 /// The API form of a stored message.
-pub fn to_message(record: MessageRecord) -> Message {
+pub(crate) fn to_message(record: MessageRecord) -> Message {
     Message {
         id: record.id,
         chat: record.chat,
@@ -66,12 +66,12 @@ pub fn to_message(record: MessageRecord) -> Message {
 }
 
 /// Cursor text: `<timestamp>:<id>`.
-pub fn encode_cursor(cursor: &StoreCursor) -> String {
+pub(crate) fn encode_cursor(cursor: &StoreCursor) -> String {
     format!("{}:{}", cursor.timestamp, cursor.id)
 }
 
 /// Parses a cursor made by [`encode_cursor`].
-pub fn decode_cursor(text: &str) -> Result<StoreCursor, Error> {
+pub(crate) fn decode_cursor(text: &str) -> Result<StoreCursor, Error> {
     let bad = || Error::invalid_argument(format!("not a message cursor: {text}"));
     let (timestamp, id) = text.split_once(':').ok_or_else(bad)?;
     let timestamp = timestamp.parse::<i64>().map_err(|_| bad())?;
@@ -86,7 +86,7 @@ pub fn decode_cursor(text: &str) -> Result<StoreCursor, Error> {
 
 /// A page of `chat` older than `cursor`, at most `limit` messages. A contact's chat holds its
 /// messages under both its PN and its LID JID when the mapping is known.
-pub async fn page(
+pub(crate) async fn page(
     shared: &SessionContext,
     chat: &Jid,
     cursor: Option<&str>,
@@ -110,7 +110,7 @@ pub async fn page(
 }
 
 /// One stored message of `chat` (under either form of a contact's chat), if known.
-pub async fn lookup(
+pub(crate) async fn lookup(
     shared: &SessionContext,
     chat: &Jid,
     id: &str,

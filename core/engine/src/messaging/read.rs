@@ -10,7 +10,11 @@ use crate::error::{Error, ErrorCode};
 
 /// The read receipts for `messages` (id, group participant) of `chat`, grouped by sender in
 /// first-seen order; the first id of each group is the `id` attribute, the rest go in `<list>`.
-pub fn read_receipts(chat: &Jid, messages: &[(String, Option<Jid>)], t: u64) -> Vec<Receipt> {
+pub(crate) fn read_receipts(
+    chat: &Jid,
+    messages: &[(String, Option<Jid>)],
+    t: u64,
+) -> Vec<Receipt> {
     let mut groups: Vec<(Option<Jid>, Vec<String>)> = Vec::new();
     for (id, sender) in messages {
         match groups.iter_mut().find(|(s, _)| s == sender) {
@@ -39,7 +43,11 @@ pub fn read_receipts(chat: &Jid, messages: &[(String, Option<Jid>)], t: u64) -> 
 }
 
 /// Sends read receipts for `ids` of `chat` (canonical JID).
-pub async fn mark_read(shared: &SessionContext, chat: &Jid, ids: &[String]) -> Result<(), Error> {
+pub(crate) async fn mark_read(
+    shared: &SessionContext,
+    chat: &Jid,
+    ids: &[String],
+) -> Result<(), Error> {
     if ids.is_empty() || ids.iter().any(String::is_empty) {
         return Err(Error::invalid_argument("message ids must be non-empty"));
     }

@@ -21,11 +21,11 @@ use crate::error::{Error, ErrorCode};
 use crate::event::{EventKind, MessageStatus, ReceiptKind};
 
 /// Retry receipts with a higher `count` are not answered (clients give up after 5).
-pub const MAX_RETRY_COUNT: u32 = 5;
+pub(crate) const MAX_RETRY_COUNT: u32 = 5;
 
 /// The status a receipt moves our sent messages to. Receipts from our own other devices
 /// (`read-self`, `sender`, their delivery) and retries change no status.
-pub fn status_for(kind: &ReceiptType, from_own_account: bool) -> Option<MessageStatus> {
+pub(crate) fn status_for(kind: &ReceiptType, from_own_account: bool) -> Option<MessageStatus> {
     if from_own_account {
         return None;
     }
@@ -39,7 +39,7 @@ pub fn status_for(kind: &ReceiptType, from_own_account: bool) -> Option<MessageS
 
 /// The chat a receipt is about: the `recipient` for receipts from our own devices about a
 /// message to someone else, else the sender's user (or the group).
-pub fn receipt_chat(receipt: &Receipt) -> Jid {
+pub(crate) fn receipt_chat(receipt: &Receipt) -> Jid {
     match &receipt.recipient {
         Some(recipient) => recipient.to_non_ad(),
         None => receipt.peer.jid().to_non_ad(),
@@ -53,7 +53,7 @@ fn is_own(own: Option<&Own>, jid: &Jid) -> bool {
 }
 
 /// Handles one receipt stanza.
-pub async fn on_receipt(shared: &Arc<SessionContext>, node: &openwa_protocol::Node) {
+pub(crate) async fn on_receipt(shared: &Arc<SessionContext>, node: &openwa_protocol::Node) {
     let receipt = match Receipt::from_node(node) {
         Ok(receipt) => receipt,
         Err(err) => {

@@ -28,7 +28,7 @@ use crate::event::{ConnectionState, EventKind, Message, MessageStatus};
 
 /// Our own ids, from the credentials.
 #[derive(Debug, Clone)]
-pub struct Own {
+pub(crate) struct Own {
     /// Device JID on the PN namespace.
     pub device: Jid,
     /// Device JID on the LID namespace, when known.
@@ -39,7 +39,7 @@ pub struct Own {
 
 impl Own {
     /// Our own ids, or `NotPaired`.
-    pub fn of(shared: &SessionContext) -> Result<Own, Error> {
+    pub(crate) fn of(shared: &SessionContext) -> Result<Own, Error> {
         shared
             .with_credentials(|c| {
                 c.paired.as_ref().map(|p| Own {
@@ -52,7 +52,7 @@ impl Own {
     }
 
     /// Our other device-less id: the LID for our PN user, the PN for our LID user.
-    pub fn alt_of(&self, user: &Jid) -> Option<Jid> {
+    pub(crate) fn alt_of(&self, user: &Jid) -> Option<Jid> {
         if user.is_lid() {
             Some(self.device.to_non_ad())
         } else {
@@ -61,7 +61,7 @@ impl Own {
     }
 
     /// Our device-less user in the namespace of `chat` (LID chats use our LID when known).
-    pub fn user_for(&self, chat: &Jid) -> Jid {
+    pub(crate) fn user_for(&self, chat: &Jid) -> Jid {
         match &self.lid {
             Some(lid) if chat.is_lid() => lid.to_non_ad(),
             _ => self.device.to_non_ad(),
@@ -71,7 +71,7 @@ impl Own {
 
 /// A 1:1 chat JID from user input (PN or LID user, or a phone number); other chats are not
 /// supported yet.
-pub fn direct_chat(chat: &str) -> Result<Jid, Error> {
+pub(crate) fn direct_chat(chat: &str) -> Result<Jid, Error> {
     let jid = crate::ids::parse_chat_id(chat)?;
     if jid.is_pn() || jid.is_lid() {
         Ok(jid.to_non_ad())
@@ -84,13 +84,13 @@ pub fn direct_chat(chat: &str) -> Result<Jid, Error> {
 }
 
 /// The `Message` protobuf of a text.
-pub fn text_message(text: &str) -> e2e::Message {
+pub(crate) fn text_message(text: &str) -> e2e::Message {
     openwa_protocol::content::text_message(text)
 }
 
 /// The copy of `message` for our own other devices: wrapped in a DeviceSentMessage naming the
 /// chat.
-pub fn device_sent(message: &e2e::Message, chat: &Jid) -> e2e::Message {
+pub(crate) fn device_sent(message: &e2e::Message, chat: &Jid) -> e2e::Message {
     openwa_protocol::content::device_sent(message, chat)
 }
 
@@ -108,7 +108,7 @@ pub struct SendOptions {
 }
 
 /// Sends `text` to the 1:1 chat `chat`; returns the message with status `sent`.
-pub async fn send_text(
+pub(crate) async fn send_text(
     shared: &Arc<SessionContext>,
     chat: &str,
     text: &str,

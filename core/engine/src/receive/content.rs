@@ -4,11 +4,11 @@
 use openwa_protocol::content::{self as protocol, ContentKind, Unwrapped};
 use openwa_protocol::proto::e2e;
 
-pub use openwa_protocol::content::ContentError;
+pub(super) use openwa_protocol::content::ContentError;
 
 /// A decoded message with its wrappers removed.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Content {
+pub(crate) struct Content {
     /// The innermost message.
     pub message: e2e::Message,
     /// `deviceSentMessage.destinationJID`: the chat of a message one of our own devices sent.
@@ -23,24 +23,24 @@ pub struct Content {
 
 impl Content {
     /// The text of a text message (conversation or extended text), or a media caption.
-    pub fn text(&self) -> Option<String> {
+    pub(crate) fn text(&self) -> Option<String> {
         protocol::text(&self.message)
     }
 
     /// A short label of what the message is (`text`, `image`, `reaction`…), `unknown` if none
     /// of the known parts is set.
-    pub fn message_type(&self) -> &'static str {
+    pub(crate) fn message_type(&self) -> &'static str {
         ContentKind::of(&self.message).as_str()
     }
 
     /// Whether this is a control message (`protocolMessage`: history-sync and app-state key
     /// notices, revokes, edits…) rather than chat content.
-    pub fn is_control(&self) -> bool {
+    pub(crate) fn is_control(&self) -> bool {
         self.message.protocol_message.is_some()
     }
 
     /// Whether the message carries nothing but a sender-key distribution (and context info).
-    pub fn is_only_key_distribution(&self) -> bool {
+    pub(crate) fn is_only_key_distribution(&self) -> bool {
         protocol::is_only_key_distribution(&self.message)
     }
 }
@@ -59,7 +59,7 @@ impl From<Unwrapped> for Content {
 
 /// Unpads and decodes a `v="2"` plaintext, then removes the wrappers
 /// (see [`openwa_protocol::content::unwrap`]).
-pub fn decode_padded(padded: &[u8]) -> Result<Content, ContentError> {
+pub(super) fn decode_padded(padded: &[u8]) -> Result<Content, ContentError> {
     protocol::decode_padded(padded).map(Content::from)
 }
 

@@ -21,8 +21,8 @@ use openwa_protocol::{Jid, Node};
 use openwa_store::MessageRecord;
 use prost::Message as _;
 
-pub use content::Content;
-pub use receipts::RetryCounter;
+pub(crate) use content::Content;
+pub(crate) use receipts::RetryCounter;
 
 use crate::connection::router::{Feature, Handled, HandlerFuture, Replies, Route};
 use crate::context::SessionContext;
@@ -34,7 +34,7 @@ use crate::signal_store::SignalBatch;
 
 /// Receive state of a session that outlives one connection.
 #[derive(Debug, Default)]
-pub struct ReceiveState {
+pub(crate) struct ReceiveState {
     retries: RetryCounter,
 }
 
@@ -76,7 +76,7 @@ fn ready(replies: Vec<Node>) -> Replies {
 /// Handles one `<message>` stanza up to queuing its writes; the answered future yields the
 /// nodes to send back, in order, once they are durable. An empty answer means the message could
 /// not be persisted: it is not acknowledged, so the server delivers it again.
-pub async fn on_message(shared: &Arc<SessionContext>, node: &Node) -> Replies {
+pub(crate) async fn on_message(shared: &Arc<SessionContext>, node: &Node) -> Replies {
     let message = match IncomingMessage::from_node(node) {
         Ok(message) => message,
         Err(err) => {

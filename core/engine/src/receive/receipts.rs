@@ -9,19 +9,19 @@ use openwa_protocol::stanza::IncomingMessage;
 use openwa_protocol::stanza::{Ack, AckClass, Peer, Receipt, ReceiptType, RetryKeys, RetryRequest};
 
 /// Retry receipts per message before the engine gives up (both reference clients stop at 5).
-pub const MAX_RETRIES: u32 = 5;
+pub(super) const MAX_RETRIES: u32 = 5;
 
 /// Messages whose retries are tracked at once; beyond that the oldest counts are dropped (a
 /// flood of undecryptable messages must not grow memory without bound).
-pub const TRACKED_RETRIES: usize = 4096;
+pub(super) const TRACKED_RETRIES: usize = 4096;
 
 /// From this attempt on, a retry receipt carries our keys so the sender can start a fresh
 /// session.
-pub const KEYS_FROM_RETRY: u32 = 2;
+pub(super) const KEYS_FROM_RETRY: u32 = 2;
 
 /// The delivery receipt for a stored message: plain delivery for messages of others,
 /// `type="sender"` for copies of our own devices' messages, `peer_msg` for peer messages.
-pub fn delivery_receipt(message: &IncomingMessage, from_own_device: bool) -> Node {
+pub(super) fn delivery_receipt(message: &IncomingMessage, from_own_device: bool) -> Node {
     let kind = if message.category.as_deref() == Some("peer") {
         ReceiptType::PeerMsg
     } else if from_own_device {
@@ -36,7 +36,7 @@ pub fn delivery_receipt(message: &IncomingMessage, from_own_device: bool) -> Nod
 }
 
 /// A retry receipt (attempt `count`, starting at 1) asking the sender to encrypt again.
-pub fn retry_receipt(
+pub(super) fn retry_receipt(
     message: &IncomingMessage,
     count: u32,
     registration_id: u32,
@@ -62,7 +62,7 @@ pub fn retry_receipt(
 }
 
 /// A plain `<ack>` of a message stanza, optionally with a nack `error` code.
-pub fn message_ack(stanza: &Node, error: Option<u16>) -> Option<Node> {
+pub(super) fn message_ack(stanza: &Node, error: Option<u16>) -> Option<Node> {
     let mut ack = match Ack::for_stanza(stanza) {
         Ok(ack) => ack,
         Err(_) => {
@@ -77,7 +77,7 @@ pub fn message_ack(stanza: &Node, error: Option<u16>) -> Option<Node> {
 
 /// Retry attempts per message id (kept across reconnects, forgotten once the message decrypts).
 #[derive(Debug, Default)]
-pub struct RetryCounter {
+pub(crate) struct RetryCounter {
     counts: Mutex<Retries>,
 }
 
@@ -97,7 +97,7 @@ impl RetryCounter {
     }
 
     /// The next attempt number for `id`, or `None` once [`MAX_RETRIES`] were sent.
-    pub fn next(&self, id: &str) -> Option<u32> {
+    pub(crate) fn next(&self, id: &str) -> Option<u32> {
         self.with(|retries| {
             if !retries.counts.contains_key(id) {
                 while retries.order.len() >= TRACKED_RETRIES {
@@ -117,7 +117,7 @@ impl RetryCounter {
     }
 
     /// Forgets `id` (it decrypted, or the sender gave up).
-    pub fn forget(&self, id: &str) {
+    pub(crate) fn forget(&self, id: &str) {
         self.with(|retries| {
             if retries.counts.remove(id).is_some() {
                 retries.order.retain(|known| known != id);

@@ -32,6 +32,7 @@ pub(super) struct Overlay {
 }
 
 impl Overlay {
+    #[cfg(test)]
     fn is_empty(&self) -> bool {
         self.sessions.is_empty()
             && self.identities.is_empty()
@@ -89,7 +90,7 @@ impl PendingWrites {
 
 /// One unit of Signal work of a session: implements every Signal store trait, buffers its
 /// writes, and changes nothing unless committed. Holds the session's Signal lock while alive.
-pub struct SignalBatch {
+pub(crate) struct SignalBatch {
     store: SignalStore,
     overlay: Mutex<Overlay>,
     _guard: tokio::sync::OwnedMutexGuard<()>,
@@ -119,18 +120,15 @@ impl SignalBatch {
         }
     }
 
-    /// The adapter this batch belongs to.
-    pub fn signal_store(&self) -> &SignalStore {
-        &self.store
-    }
-
     /// Whether the batch wrote anything.
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.overlay().is_empty()
     }
 
     /// The buffered writes as the store's change set (what a commit will write).
-    pub fn changes(&self) -> SignalChanges {
+    #[cfg(test)]
+    pub(crate) fn changes(&self) -> SignalChanges {
         self.overlay().signal_changes()
     }
 
@@ -148,7 +146,7 @@ impl SignalBatch {
     }
 
     /// Commits the buffered writes alone, atomically.
-    pub async fn commit(self) -> Result<(), Error> {
+    pub(crate) async fn commit(self) -> Result<(), Error> {
         self.commit_with(None, |_| Box::pin(async { Ok(((), None)) }))
             .await
     }
@@ -164,7 +162,7 @@ impl SignalBatch {
     /// durable state is always a prefix of the queued ones). Should the unit fail, the lock is
     /// taken again until every unit queued meanwhile has settled, and the cache is dropped so the
     /// next batch reads the durable state.
-    pub fn commit_with<T, F>(
+    pub(crate) fn commit_with<T, F>(
         self,
         publisher: Option<&Publisher>,
         work: F,

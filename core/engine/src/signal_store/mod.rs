@@ -33,13 +33,13 @@ use openwa_protocol::signal::{
 };
 use openwa_store::{IdentityRecord, SessionStore, TrustLevel};
 
-pub use batch::SignalBatch;
+pub(crate) use batch::SignalBatch;
 
 use crate::error::{Error, ErrorCode};
 
 /// Our own keys the adapter serves: identity, registration id, current signed prekey.
 #[derive(Clone)]
-pub struct LocalKeys {
+pub(crate) struct LocalKeys {
     /// Identity key pair.
     pub identity: KeyPair,
     /// Registration id.
@@ -80,7 +80,7 @@ struct Shared {
 
 /// The Signal state of one session (see the module docs). Cheap to clone.
 #[derive(Clone)]
-pub struct SignalStore {
+pub(crate) struct SignalStore {
     shared: Arc<Shared>,
 }
 
@@ -117,7 +117,7 @@ fn lid_name(lid_user: &str) -> String {
 
 impl SignalStore {
     /// The adapter of `store`'s session, serving `keys`.
-    pub fn new(store: SessionStore, keys: LocalKeys) -> Self {
+    pub(crate) fn new(store: SessionStore, keys: LocalKeys) -> Self {
         SignalStore {
             shared: Arc::new(Shared {
                 store,
@@ -129,17 +129,17 @@ impl SignalStore {
     }
 
     /// The session this adapter belongs to.
-    pub fn session_id(&self) -> &str {
+    pub(crate) fn session_id(&self) -> &str {
         self.shared.store.id()
     }
 
     /// The session's store.
-    pub fn store(&self) -> &SessionStore {
+    pub(crate) fn store(&self) -> &SessionStore {
         &self.shared.store
     }
 
     /// Our own keys.
-    pub fn local_keys(&self) -> LocalKeys {
+    pub(crate) fn local_keys(&self) -> LocalKeys {
         match self.shared.keys.read() {
             Ok(keys) => keys.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
@@ -148,7 +148,7 @@ impl SignalStore {
 
     /// Makes `record` the current signed prekey (after a rotation; the previous one must be
     /// stored so messages built on it still decrypt).
-    pub fn set_signed_pre_key(&self, record: SignedPreKeyRecord) {
+    pub(crate) fn set_signed_pre_key(&self, record: SignedPreKeyRecord) {
         let mut keys = match self.shared.keys.write() {
             Ok(keys) => keys,
             Err(poisoned) => poisoned.into_inner(),
@@ -182,7 +182,7 @@ impl SignalStore {
     }
 
     /// Starts a batch; waits while another batch of this session is live.
-    pub async fn begin(&self) -> SignalBatch {
+    pub(crate) async fn begin(&self) -> SignalBatch {
         let guard = Arc::clone(&self.shared.lock).lock_owned().await;
         SignalBatch::new(self.clone(), guard)
     }
@@ -195,7 +195,7 @@ impl SignalStore {
     }
 
     /// The LID user of a phone-number user, if known (cached).
-    pub async fn lid_for_pn(&self, pn_user: &str) -> Result<Option<String>, Error> {
+    pub(crate) async fn lid_for_pn(&self, pn_user: &str) -> Result<Option<String>, Error> {
         if let Some(known) = self.cache().lid_for_pn.get(pn_user) {
             return Ok(known.clone());
         }
@@ -207,7 +207,7 @@ impl SignalStore {
     }
 
     /// The phone-number user of a LID user, if known: from the cached mappings, else the store.
-    pub async fn pn_for_lid(&self, lid_user: &str) -> Result<Option<String>, Error> {
+    pub(crate) async fn pn_for_lid(&self, lid_user: &str) -> Result<Option<String>, Error> {
         let cached = self
             .cache()
             .lid_for_pn
@@ -228,7 +228,10 @@ impl SignalStore {
 
     /// The address records of `address` live under: its LID form when `address` is a
     /// phone-number address with a known mapping, else itself.
-    pub async fn resolve(&self, address: &ProtocolAddress) -> Result<ProtocolAddress, Error> {
+    pub(crate) async fn resolve(
+        &self,
+        address: &ProtocolAddress,
+    ) -> Result<ProtocolAddress, Error> {
         if !is_pn_name(&address.name) {
             return Ok(address.clone());
         }
@@ -242,7 +245,7 @@ impl SignalStore {
     /// and moves the PN-keyed Signal sessions and identities of that user to the LID key, all
     /// in one transaction. A LID-keyed record that already exists wins over the PN-keyed one.
     /// Waits for the live batch, if any. Returns whether the mapping was new.
-    pub async fn learn_mapping(&self, pn_user: &str, lid_user: &str) -> Result<bool, Error> {
+    pub(crate) async fn learn_mapping(&self, pn_user: &str, lid_user: &str) -> Result<bool, Error> {
         if !is_pn_name(pn_user) || lid_user.is_empty() {
             return Err(Error::invalid_argument(format!(
                 "not a PN/LID user pair: {pn_user} / {lid_user}"

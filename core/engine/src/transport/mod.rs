@@ -1,8 +1,8 @@
 //! The network path to the chat server: TCP (direct or through a proxy), TLS, WebSocket.
 
-pub mod proxy;
-pub mod tls;
-pub mod ws;
+pub(crate) mod proxy;
+pub(crate) mod tls;
+pub(crate) mod ws;
 
 use crate::error::{Error, ErrorCode};
 
@@ -56,5 +56,18 @@ impl From<TransportError> for Error {
             _ => ErrorCode::Network,
         };
         Error::new(code, err.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{Error, ErrorCode};
+
+    #[test]
+    fn an_untrusted_certificate_is_a_crypto_error() {
+        let err = Error::from(TransportError::UntrustedCertificate("self-signed".into()));
+        assert_eq!(err.code, ErrorCode::Crypto);
+        assert!(err.message.contains("TLS certificate not trusted"), "{err}");
     }
 }

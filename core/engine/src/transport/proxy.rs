@@ -11,7 +11,7 @@ use crate::config::{ProxyConfig, ProxyKind};
 const MAX_HTTP_HEAD: usize = 8 * 1024;
 
 /// Opens a TCP connection to the proxy and asks it for a tunnel to `host:port`.
-pub async fn connect_via_proxy(
+pub(crate) async fn connect_via_proxy(
     proxy: &ProxyConfig,
     host: &str,
     port: u16,
@@ -28,7 +28,7 @@ pub async fn connect_via_proxy(
 }
 
 /// Sends `CONNECT host:port` and checks for a 2xx answer.
-pub async fn http_connect<S: AsyncRead + AsyncWrite + Unpin>(
+pub(crate) async fn http_connect<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     proxy: &ProxyConfig,
     host: &str,
@@ -74,7 +74,7 @@ pub async fn http_connect<S: AsyncRead + AsyncWrite + Unpin>(
 /// SOCKS5 handshake (RFC 1928, user/password auth RFC 1929), CONNECT by domain name or IP.
 /// A connection the proxy breaks off mid-handshake (some proxies close instead of answering a
 /// refused login) is a proxy error too.
-pub async fn socks5_connect<S: AsyncRead + AsyncWrite + Unpin>(
+pub(crate) async fn socks5_connect<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     proxy: &ProxyConfig,
     host: &str,

@@ -17,7 +17,7 @@ use super::TransportError;
 const CONFIG_CACHE_LEN: usize = 8;
 
 /// Parses every `CERTIFICATE` block of `pem`. At least one is required.
-pub fn parse_certificates(pem: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+pub(crate) fn parse_certificates(pem: &str) -> Result<Vec<CertificateDer<'static>>, String> {
     let certs = CertificateDer::pem_slice_iter(pem.as_bytes())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("not a PEM certificate list: {e}"))?;
@@ -62,7 +62,9 @@ fn build_config(extra_pem: Option<&str>) -> Result<rustls::ClientConfig, Transpo
 
 /// The rustls client configuration trusting the platform roots plus the certificates of
 /// `extra_pem`; built once per distinct PEM and shared by every session using it.
-pub fn client_config(extra_pem: Option<&str>) -> Result<Arc<rustls::ClientConfig>, TransportError> {
+pub(crate) fn client_config(
+    extra_pem: Option<&str>,
+) -> Result<Arc<rustls::ClientConfig>, TransportError> {
     type Cache = Mutex<Vec<(Option<String>, Arc<rustls::ClientConfig>)>>;
     static CACHE: OnceLock<Cache> = OnceLock::new();
     let cache = CACHE.get_or_init(|| Mutex::new(Vec::new()));
@@ -84,7 +86,7 @@ pub fn client_config(extra_pem: Option<&str>) -> Result<Arc<rustls::ClientConfig
 
 /// Runs the TLS handshake on `tcp` for `host`. A certificate the configured roots do not
 /// accept is [`TransportError::UntrustedCertificate`].
-pub async fn connect_tls(
+pub(crate) async fn connect_tls(
     tcp: TcpStream,
     host: &str,
     config: Arc<rustls::ClientConfig>,

@@ -14,10 +14,10 @@ use super::tls::{client_config, connect_tls};
 use crate::config::{ProxyConfig, WEB_ORIGIN};
 
 /// The WebSocket type the connection driver uses.
-pub type WsStream = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type WsStream = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Largest WebSocket message accepted (a Noise frame is at most 16 MiB plus its 3-byte header).
-pub const MAX_MESSAGE_SIZE: usize = (1 << 24) + 16;
+pub(crate) const MAX_MESSAGE_SIZE: usize = (1 << 24) + 16;
 
 /// Bytes read from the socket at a time: tungstenite's default (128 KiB) is allocated per
 /// connection and would be most of an idle session's memory; larger messages still arrive whole.
@@ -25,7 +25,7 @@ const READ_BUFFER: usize = 8 * 1024;
 
 /// Opens the WebSocket to `url` (directly or through `proxy`). For `wss://`, the server's TLS
 /// certificate must chain to a platform root or to one of the certificates of `extra_roots_pem`.
-pub async fn connect_websocket(
+pub(crate) async fn connect_websocket(
     url: &str,
     proxy: Option<&ProxyConfig>,
     extra_roots_pem: Option<&str>,
