@@ -1,9 +1,9 @@
 //! The event bus: one bounded broadcast per manager, fed through the event log.
 //!
-//! [`EventBus::emit`] hands the event to the [`EventLog`], which assigns the next `seq` and, once
-//! the event is durable, publishes it through the bus's [`Publisher`] — in seq order, so log
-//! order, seq order and delivery order are the same. No lock is held across I/O: the store's log
-//! publishes from its group-commit writer, in commit order; the memory log under its own lock.
+//! [`EventBus::emit`] appends the event to the store's event log, which assigns the next `seq`,
+//! and once the event is durable publishes it through the bus's [`Publisher`] — in seq order, so
+//! log order, seq order and delivery order are the same. No lock is held across I/O: events are
+//! published from the store's group-commit writer, in commit order.
 //! Publishing never waits: a subscriber that falls more than the buffer behind loses the oldest
 //! events and gets [`EventKind::Lagged`] instead, and can replay them from the log.
 
@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use openwa_store::{EventRecord, Store};
 use tokio::sync::broadcast;
 
 use crate::error::Error;
@@ -23,144 +24,61 @@ use crate::event::{Event, EventKind};
 /// Largest page `events_since` returns.
 pub const MAX_REPLAY_PAGE: u32 = 10_000;
 
-/// A boxed future, so the log can be a trait object.
+/// A boxed future of the bus.
 pub(crate) type LogFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
 
-/// Durable, ordered storage of events (the store's event log implements it).
-pub(crate) trait EventLog: Send + Sync + fmt::Debug {
-    /// Appends one event with a seq greater than every seq assigned before and, once it is
-    /// durable, publishes it through `publisher`; concurrent appends publish in seq order.
-    /// The append is queued by the call itself (appends are logged in call order); the future
-    /// answers the event. An event that is not logged is not published.
-    fn append<'a>(
-        &'a self,
-        session_id: &'a str,
-        kind: EventKind,
-        timestamp_ms: u64,
-        publisher: &'a Publisher,
-    ) -> LogFuture<'static, Event>;
-    /// Events with `seq > cursor`, oldest first, at most `limit`.
-    fn since(&self, cursor: u64, limit: usize) -> LogFuture<'_, Vec<Event>>;
-    /// Events of `session` with `seq > cursor`, oldest first, at most `limit`.
-    fn since_session<'a>(
-        &'a self,
-        session: &'a str,
-        cursor: u64,
-        limit: usize,
-    ) -> LogFuture<'a, Vec<Event>>;
-    /// The highest seq assigned so far (0 when none), so seqs continue after a restart.
-    fn last_seq(&self) -> LogFuture<'_, u64>;
+/// The format version of the event payloads this build writes (the JSON of [`EventKind`]).
+/// A build reads every version up to its own; a newer one, or a payload that does not decode,
+/// is replayed as [`EventKind::Unreadable`] instead of blocking the replay.
+pub(crate) const EVENT_FORMAT_VERSION: u32 = 1;
+
+/// An event as the log replays it.
+fn event_from_record(record: EventRecord) -> Event {
+    let decoded = if record.version > EVENT_FORMAT_VERSION {
+        Err(format!(
+            "payload format {} is newer than this build reads ({EVENT_FORMAT_VERSION})",
+            record.version
+        ))
+    } else {
+        serde_json::from_value::<EventKind>(record.payload).map_err(|e| e.to_string())
+    };
+    let kind = decoded.unwrap_or_else(|error| EventKind::Unreadable {
+        name: record.kind,
+        version: record.version,
+        error,
+    });
+    Event {
+        session_id: record.session_id,
+        seq: record.seq,
+        timestamp_ms: u64::try_from(record.created_at).unwrap_or(0),
+        kind,
+    }
 }
 
-/// An event log in memory that keeps the newest `capacity` events (for the memory backend and
-/// tests).
-#[derive(Debug)]
-pub(crate) struct MemoryEventLog {
-    capacity: usize,
-    inner: Mutex<MemoryLogInner>,
-}
-
-#[derive(Debug, Default)]
-struct MemoryLogInner {
-    last_seq: u64,
-    events: VecDeque<Event>,
-}
-
-impl MemoryEventLog {
-    /// A log that keeps at most `capacity` events (older ones are dropped from replay).
-    pub(crate) fn new(capacity: usize) -> Self {
-        MemoryEventLog {
-            capacity: capacity.max(1),
-            inner: Mutex::new(MemoryLogInner::default()),
+/// Events with `seq > cursor` (of `session` only, when given), oldest first, at most `limit`.
+async fn read_log(
+    store: &Store,
+    session: Option<&str>,
+    cursor: u64,
+    limit: usize,
+) -> Result<Vec<Event>, Error> {
+    let limit = u32::try_from(limit).unwrap_or(u32::MAX);
+    let records = match session {
+        Some(session) => {
+            store
+                .session(session)
+                .events_since_for_session(cursor, limit)
+                .await?
         }
-    }
-
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, MemoryLogInner>, Error> {
-        self.inner
-            .lock()
-            .map_err(|_| Error::internal("event log lock poisoned"))
-    }
-
-    /// Appends and publishes under the log's lock, so publication follows seq order.
-    fn append_now(
-        &self,
-        session_id: &str,
-        kind: EventKind,
-        timestamp_ms: u64,
-        publisher: &Publisher,
-    ) -> Result<Event, Error> {
-        let mut inner = self.lock()?;
-        inner.last_seq += 1;
-        let event = Event {
-            session_id: session_id.to_owned(),
-            seq: inner.last_seq,
-            timestamp_ms,
-            kind,
-        };
-        if inner.events.len() == self.capacity {
-            inner.events.pop_front();
-        }
-        inner.events.push_back(event.clone());
-        publisher.publish(&event);
-        Ok(event)
-    }
-
-    fn since_now(
-        &self,
-        session: Option<&str>,
-        cursor: u64,
-        limit: usize,
-    ) -> Result<Vec<Event>, Error> {
-        let inner = self.lock()?;
-        let start = inner.events.partition_point(|e| e.seq <= cursor);
-        Ok(inner
-            .events
-            .iter()
-            .skip(start)
-            .filter(|e| session.is_none_or(|s| s == e.session_id))
-            .take(limit)
-            .cloned()
-            .collect())
-    }
-}
-
-impl EventLog for MemoryEventLog {
-    fn append<'a>(
-        &'a self,
-        session_id: &'a str,
-        kind: EventKind,
-        timestamp_ms: u64,
-        publisher: &'a Publisher,
-    ) -> LogFuture<'static, Event> {
-        let result = self.append_now(session_id, kind, timestamp_ms, publisher);
-        Box::pin(async move { result })
-    }
-
-    fn since(&self, cursor: u64, limit: usize) -> LogFuture<'_, Vec<Event>> {
-        let result = self.since_now(None, cursor, limit);
-        Box::pin(async move { result })
-    }
-
-    fn since_session<'a>(
-        &'a self,
-        session: &'a str,
-        cursor: u64,
-        limit: usize,
-    ) -> LogFuture<'a, Vec<Event>> {
-        let result = self.since_now(Some(session), cursor, limit);
-        Box::pin(async move { result })
-    }
-
-    fn last_seq(&self) -> LogFuture<'_, u64> {
-        let result = self.lock().map(|inner| inner.last_seq);
-        Box::pin(async move { result })
-    }
+        None => store.events_since(cursor, limit).await?,
+    };
+    Ok(records.into_iter().map(event_from_record).collect())
 }
 
 /// Hands durable events to the subscribers of one bus: every event to the manager-wide channel,
 /// and each session's events to that session's own channel (made when a stream of that session
 /// first subscribes), so a busy session never makes another session's stream lag. Event logs
-/// call it in seq order (see [`EventLog::append`]). Cheap to clone.
+/// call it in seq order, right after the commit that logged them. Cheap to clone.
 #[derive(Debug, Clone)]
 pub(crate) struct Publisher {
     sender: broadcast::Sender<Event>,
@@ -205,16 +123,17 @@ impl Publisher {
 #[derive(Debug)]
 pub(crate) struct EventBus {
     publisher: Publisher,
-    log: Arc<dyn EventLog>,
+    store: Store,
     /// The runtime the bus was made on (the engine's): replay reads run there, whatever
     /// executor polls the stream.
     runtime: Option<tokio::runtime::Handle>,
 }
 
 impl EventBus {
-    /// A bus with broadcast buffers of `capacity` events, continuing the log's seqs.
-    pub(crate) async fn new(log: Arc<dyn EventLog>, capacity: usize) -> Result<Self, Error> {
-        let last_seq = log.last_seq().await?;
+    /// A bus on `store`'s event log with broadcast buffers of `capacity` events, continuing the
+    /// log's seqs.
+    pub(crate) async fn new(store: Store, capacity: usize) -> Result<Self, Error> {
+        let last_seq = store.last_event_seq().await?;
         let capacity = capacity.max(1);
         let (sender, _) = broadcast::channel(capacity);
         Ok(EventBus {
@@ -224,7 +143,7 @@ impl EventBus {
                 capacity,
                 last_seq: Arc::new(AtomicU64::new(last_seq)),
             },
-            log,
+            store,
             runtime: tokio::runtime::Handle::try_current().ok(),
         })
     }
@@ -233,7 +152,31 @@ impl EventBus {
     /// event is queued by this call, so events are logged in the order of the calls. If the log
     /// refuses it, nothing is published.
     pub(crate) fn emit(&self, session_id: &str, kind: EventKind) -> LogFuture<'static, Event> {
-        self.log.append(session_id, kind, now_ms(), &self.publisher)
+        let (timestamp_ms, name) = (now_ms(), kind.name());
+        let payload = match serde_json::to_string(&kind) {
+            Ok(payload) => Arc::new((payload, kind)),
+            Err(err) => return Box::pin(std::future::ready(Err(err.into()))),
+        };
+        let publisher = self.publisher.clone();
+        let unit = self.store.session(session_id).write(
+            move |mut tx| {
+                let payload = Arc::clone(&payload);
+                Box::pin(async move {
+                    let (json, kind) = &*payload;
+                    let seq = tx
+                        .append_versioned_event_json(name, EVENT_FORMAT_VERSION, json)
+                        .await?;
+                    Ok(Event {
+                        session_id: tx.id().to_owned(),
+                        seq,
+                        timestamp_ms,
+                        kind: kind.clone(),
+                    })
+                })
+            },
+            move |event: &Event| publisher.publish(event),
+        );
+        Box::pin(async move { Ok(unit.await?) })
     }
 
     /// The publisher of this bus, for events logged inside a caller's own store unit (an
@@ -258,7 +201,7 @@ impl EventBus {
         // log page or in the receiver (or both; seqs tell the duplicates apart).
         let receiver = self.publisher.subscribe(session.as_deref());
         let replay = Replay {
-            log: self.log.clone(),
+            store: self.store.clone(),
             runtime: self.runtime.clone(),
         };
         EventStream::new(receiver, session, cursor, Some(replay))
@@ -266,7 +209,7 @@ impl EventBus {
 
     /// Replays logged events after `cursor`, oldest first, at most `limit`.
     pub(crate) async fn since(&self, cursor: u64, limit: usize) -> Result<Vec<Event>, Error> {
-        self.log.since(cursor, limit).await
+        read_log(&self.store, None, cursor, limit).await
     }
 
     /// Replays logged events of `session` after `cursor`, oldest first, at most `limit`.
@@ -276,7 +219,7 @@ impl EventBus {
         cursor: u64,
         limit: usize,
     ) -> Result<Vec<Event>, Error> {
-        self.log.since_session(session, cursor, limit).await
+        read_log(&self.store, Some(session), cursor, limit).await
     }
 
     /// The seq of the newest published event.
@@ -288,20 +231,15 @@ impl EventBus {
 /// Where a resumable stream reads what it has not seen live.
 #[derive(Debug, Clone)]
 struct Replay {
-    log: Arc<dyn EventLog>,
+    store: Store,
     runtime: Option<tokio::runtime::Handle>,
 }
 
 impl Replay {
     /// The next page after `cursor` (`session`'s events only, when given), read on the runtime.
     async fn page(&self, session: Option<String>, cursor: u64) -> Result<Vec<Event>, Error> {
-        let log = self.log.clone();
-        let read = async move {
-            match session {
-                Some(session) => log.since_session(&session, cursor, REPLAY_PAGE).await,
-                None => log.since(cursor, REPLAY_PAGE).await,
-            }
-        };
+        let store = self.store.clone();
+        let read = async move { read_log(&store, session.as_deref(), cursor, REPLAY_PAGE).await };
         match &self.runtime {
             Some(runtime) => crate::runtime::on(runtime, read).await,
             None => read.await,
@@ -466,7 +404,15 @@ mod tests {
     use super::*;
     use crate::error::ErrorCode;
     use crate::event::{ConnectionState, StateReason};
-    use std::sync::atomic::AtomicBool;
+    use openwa_store::{Database, KeySource, StoreConfig, StoreKey};
+
+    /// A fresh memory store.
+    async fn store() -> Store {
+        let key = KeySource::Key(StoreKey::generate());
+        Store::open(StoreConfig::new(Database::Memory, key))
+            .await
+            .unwrap()
+    }
 
     fn state(state: ConnectionState) -> EventKind {
         EventKind::ConnectionState {
@@ -485,13 +431,13 @@ mod tests {
 
     #[tokio::test]
     async fn events_arrive_in_seq_order_and_are_logged_first() {
-        let log = Arc::new(MemoryEventLog::new(100));
-        let bus = EventBus::new(log.clone(), 16).await.unwrap();
+        let store = store().await;
+        let bus = EventBus::new(store.clone(), 16).await.unwrap();
         let stream = bus.subscribe(None);
         for i in 0..5 {
             let event = bus.emit("a", code(i)).await.unwrap();
             // Logged before (and independently of) delivery.
-            assert_eq!(log.last_seq().await.unwrap(), event.seq);
+            assert_eq!(store.last_event_seq().await.unwrap(), event.seq);
         }
         for expected in 1..=5u64 {
             let event = stream.next().await.unwrap();
@@ -502,11 +448,7 @@ mod tests {
 
     #[tokio::test]
     async fn seq_is_monotonic_across_sessions_and_threads() {
-        let bus = Arc::new(
-            EventBus::new(Arc::new(MemoryEventLog::new(10_000)), 4096)
-                .await
-                .unwrap(),
-        );
+        let bus = Arc::new(EventBus::new(store().await, 4096).await.unwrap());
         let stream = bus.subscribe(None);
         let mut tasks = Vec::new();
         for t in 0..4 {
@@ -533,9 +475,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_slow_subscriber_gets_lagged_then_replays() {
-        let bus = EventBus::new(Arc::new(MemoryEventLog::new(1000)), 4)
-            .await
-            .unwrap();
+        let bus = EventBus::new(store().await, 4).await.unwrap();
         let stream = bus.subscribe(None);
         let first = bus.emit("a", code(0)).await.unwrap();
         assert_eq!(stream.next().await.unwrap().seq, first.seq);
@@ -559,9 +499,7 @@ mod tests {
 
     #[tokio::test]
     async fn session_streams_filter_and_close_with_the_bus() {
-        let bus = EventBus::new(Arc::new(MemoryEventLog::new(100)), 16)
-            .await
-            .unwrap();
+        let bus = EventBus::new(store().await, 16).await.unwrap();
         let only_b = bus.subscribe(Some("b".into()));
         bus.emit("a", state(ConnectionState::Connecting))
             .await
@@ -578,73 +516,21 @@ mod tests {
 
     #[tokio::test]
     async fn seqs_continue_after_restart_and_failed_appends_publish_nothing() {
-        #[derive(Debug)]
-        struct Flaky {
-            fail: AtomicBool,
-            inner: MemoryEventLog,
-        }
-        impl EventLog for Flaky {
-            fn append<'a>(
-                &'a self,
-                session_id: &'a str,
-                kind: EventKind,
-                timestamp_ms: u64,
-                publisher: &'a Publisher,
-            ) -> LogFuture<'static, Event> {
-                if self.fail.load(Ordering::SeqCst) {
-                    return Box::pin(async { Err(Error::new(ErrorCode::Store, "disk full")) });
-                }
-                self.inner.append(session_id, kind, timestamp_ms, publisher)
-            }
-            fn since(&self, cursor: u64, limit: usize) -> LogFuture<'_, Vec<Event>> {
-                self.inner.since(cursor, limit)
-            }
-            fn since_session<'a>(
-                &'a self,
-                session: &'a str,
-                cursor: u64,
-                limit: usize,
-            ) -> LogFuture<'a, Vec<Event>> {
-                self.inner.since_session(session, cursor, limit)
-            }
-            fn last_seq(&self) -> LogFuture<'_, u64> {
-                self.inner.last_seq()
-            }
-        }
-        let log = Arc::new(Flaky {
-            fail: AtomicBool::new(false),
-            inner: MemoryEventLog::new(100),
-        });
-        let bus = EventBus::new(log.clone(), 16).await.unwrap();
+        let store = store().await;
+        let bus = EventBus::new(store.clone(), 16).await.unwrap();
         bus.emit("a", code(1)).await.unwrap();
         bus.emit("a", code(2)).await.unwrap();
         drop(bus);
-        let reopened = EventBus::new(log.clone(), 16).await.unwrap();
-        let stream = reopened.subscribe(None);
-        log.fail.store(true, Ordering::SeqCst);
-        let err = reopened.emit("a", code(3)).await.unwrap_err();
-        assert_eq!(err.code, ErrorCode::Store);
+        let reopened = EventBus::new(store.clone(), 16).await.unwrap();
         assert_eq!(reopened.last_seq(), 2);
-        log.fail.store(false, Ordering::SeqCst);
-        assert_eq!(reopened.emit("a", code(4)).await.unwrap().seq, 3);
-        // The failed event was never published: the first delivered one is code 4 with seq 3.
-        let next = stream.next().await.unwrap();
-        assert_eq!((next.seq, next.kind), (3, code(4)));
-        assert_eq!(log.since(0, 10).await.unwrap().len(), 3);
-    }
-
-    #[tokio::test]
-    async fn memory_log_is_bounded_and_ordered() {
-        let log = Arc::new(MemoryEventLog::new(3));
-        let bus = EventBus::new(log.clone(), 16).await.unwrap();
-        for expected in 1..=5 {
-            let event = log.append("a", code(0), 0, bus.publisher()).await.unwrap();
-            assert_eq!(event.seq, expected);
-        }
-        let all = log.since(0, 10).await.unwrap();
-        assert_eq!(all.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![3, 4, 5]);
-        assert_eq!(log.since(4, 10).await.unwrap().len(), 1);
-        assert_eq!(log.since(3, 1).await.unwrap()[0].seq, 4);
-        assert_eq!(log.last_seq().await.unwrap(), 5);
+        let stream = reopened.subscribe(None);
+        assert_eq!(reopened.emit("a", code(3)).await.unwrap().seq, 3);
+        assert_eq!(stream.next().await.unwrap().kind, code(3));
+        // The log refuses the next one: it is not published.
+        store.close().await;
+        let err = reopened.emit("a", code(4)).await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::Store);
+        assert_eq!(reopened.last_seq(), 3);
+        assert_eq!(stream.try_next(), None);
     }
 }

@@ -68,7 +68,8 @@ impl ManagerConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(tag = "backend", rename_all = "snake_case")]
 pub enum StoreBackend {
-    /// Nothing persisted: everything is lost when the process exits (tests, demos).
+    /// A database in process memory: everything is lost when the manager closes (tests,
+    /// demos). Needs no at-rest key.
     #[default]
     Memory,
     /// One SQLite database file for the whole manager.
@@ -99,7 +100,7 @@ pub enum AtRestKey {
     },
 }
 
-/// The persistent store.
+/// The store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct StoreConfig {
     /// The database.

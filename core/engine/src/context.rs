@@ -10,6 +10,7 @@ use std::any::Any;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
+use openwa_store::SessionStore;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::bus::EventBus;
@@ -32,7 +33,7 @@ pub(crate) struct SessionContext {
     state: Mutex<(ConnectionState, StateReason)>,
     credentials: Mutex<Credentials>,
     commands: Mutex<Option<mpsc::Sender<Command>>>,
-    store: Option<Arc<openwa_store::Store>>,
+    store: SessionStore,
     /// The Signal store adapter, built from the credentials on first use.
     signal: Mutex<Option<SignalStore>>,
     /// Every task the session started (besides its runner): waited for on close.
@@ -47,7 +48,7 @@ impl SessionContext {
         id: String,
         options: SessionOptions,
         bus: Arc<EventBus>,
-        store: Option<Arc<openwa_store::Store>>,
+        store: SessionStore,
         credentials: Credentials,
         tasks: Tasks,
     ) -> Self {
@@ -99,25 +100,22 @@ impl SessionContext {
         };
         slot.get_or_insert_with(|| {
             let keys = self.with_credentials(Credentials::signal_keys);
-            SignalStore::new(&self.id, self.store.clone(), keys)
+            SignalStore::new(self.store.clone(), keys)
         })
         .clone()
     }
 
-    /// The database, when the manager has a persistent one.
-    pub(crate) fn database(&self) -> Option<&Arc<openwa_store::Store>> {
-        self.store.as_ref()
+    /// The session's view of the manager's store.
+    pub(crate) fn store(&self) -> &SessionStore {
+        &self.store
     }
 
-    /// Writes the credentials to the store (no-op for the memory backend). Failures are
-    /// logged: the connection goes on with the credentials in memory.
+    /// Writes the credentials to the store. Failures are logged: the connection goes on with
+    /// the credentials in memory.
     pub(crate) async fn persist_credentials(&self) {
-        let Some(store) = &self.store else {
-            return;
-        };
         let device = self
             .with_credentials(|c| crate::persist::to_device(c, self.options.push_name.as_deref()));
-        if let Err(err) = store.put_device(&self.id, &device).await {
+        if let Err(err) = self.store.put_device(&device).await {
             tracing::error!(session = %self.id, %err, "credentials not persisted");
         }
     }
@@ -185,9 +183,7 @@ impl SessionContext {
             }
             *current = (state, reason);
         }
-        if let Some(store) = &self.store
-            && let Err(err) = store.set_session_state(&self.id, state.as_str()).await
-        {
+        if let Err(err) = self.store.set_state(state.as_str()).await {
             tracing::warn!(session = %self.id, %err, "session state not persisted");
         }
         self.emit(EventKind::ConnectionState {
@@ -290,13 +286,15 @@ mod tests {
 
     #[tokio::test]
     async fn feature_states_are_created_once_per_type() {
-        let log = Arc::new(crate::bus::MemoryEventLog::new(8));
-        let bus = Arc::new(EventBus::new(log, 8).await.unwrap());
+        let store = crate::persist::open_store(&Default::default())
+            .await
+            .unwrap();
+        let bus = Arc::new(EventBus::new(store.clone(), 8).await.unwrap());
         let ctx = SessionContext::new(
             "s".into(),
             SessionOptions::default(),
             bus,
-            None,
+            store.session("s"),
             Credentials::generate(&mut rand::rngs::OsRng),
             Tasks::new(tokio::runtime::Handle::current()),
         );

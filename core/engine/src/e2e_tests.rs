@@ -504,7 +504,9 @@ async fn device_removed_logs_out_and_deletes_credentials() {
     assert!(!session.is_paired());
     let noise_after = session.shared().with_credentials(|c| c.noise_key.public);
     assert_ne!(noise_before, noise_after, "fresh keys for the next pairing");
-    // Connecting again starts a new registration.
+    // Connecting again starts a new registration. The runner publishes its last state before
+    // it ends, and `connect()` leaves a runner that has not ended alone: wait for it first.
+    session.disconnect().await.unwrap();
     session.connect().await.unwrap();
     let conn = server.next_conn().await;
     assert!(matches!(conn.kind, ClientKind::Registration(_)));

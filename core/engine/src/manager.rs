@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, Weak};
 use openwa_store::Store;
 use tokio::sync::Semaphore;
 
-use crate::bus::{EventBus, EventLog, EventStream, MemoryEventLog};
+use crate::bus::{EventBus, EventStream};
 use crate::config::{ManagerConfig, SessionOptions};
 use crate::connection::driver::DriverTimings;
 use crate::connection::policy::Backoff;
@@ -16,16 +16,13 @@ use crate::context::SessionContext;
 use crate::credentials::Credentials;
 use crate::error::{Error, ErrorCode};
 use crate::event::Event;
-use crate::persist::{StoreEventLog, from_device, open_store};
+use crate::persist::{from_device, open_store};
 use crate::runtime::{EngineRuntime, on};
 use crate::session::{Session, SessionInfo};
 use crate::tasks::Tasks;
 
 /// Longest session id.
 pub const MAX_SESSION_ID_LEN: usize = 64;
-
-/// Events kept by the in-memory event log for replay.
-const MEMORY_LOG_CAPACITY: usize = 100_000;
 
 pub(crate) use crate::bus::MAX_REPLAY_PAGE;
 
@@ -36,7 +33,7 @@ pub struct SessionManager {
     bus: Arc<EventBus>,
     sessions: Mutex<BTreeMap<String, Arc<Session>>>,
     runner: RunnerParts,
-    store: Option<Arc<Store>>,
+    store: Store,
     /// This manager, for calls that move onto the runtime.
     me: Weak<SessionManager>,
     /// Declared last: dropped (shut down) after everything that runs on it.
@@ -76,11 +73,7 @@ impl SessionManager {
         runtime: Arc<EngineRuntime>,
     ) -> Result<Arc<SessionManager>, Error> {
         let store = open_store(&config.store).await?;
-        let log: Arc<dyn EventLog> = match &store {
-            Some(store) => Arc::new(StoreEventLog::new(store.clone())),
-            None => Arc::new(MemoryEventLog::new(MEMORY_LOG_CAPACITY)),
-        };
-        let bus = Arc::new(EventBus::new(log, config.event_buffer).await?);
+        let bus = Arc::new(EventBus::new(store.clone(), config.event_buffer).await?);
         let runner = RunnerParts {
             timings,
             backoff,
@@ -102,20 +95,14 @@ impl SessionManager {
 
     /// Loads every stored session and connects the paired ones.
     async fn restore(&self) -> Result<(), Error> {
-        let Some(store) = &self.store else {
-            return Ok(());
-        };
         let mut restored = Vec::new();
-        for record in store.list_sessions().await? {
-            let options = match store.get_kv(&record.id, OPTIONS_KEY).await? {
+        for record in self.store.list_sessions().await? {
+            let store = self.store.session(&record.id);
+            let options = match store.get_kv(OPTIONS_KEY).await? {
                 Some(bytes) => serde_json::from_slice(&bytes)?,
                 None => self.config.default_session_options.clone(),
             };
-            let credentials = store
-                .get_device(&record.id)
-                .await?
-                .map(from_device)
-                .transpose()?;
+            let credentials = store.get_device().await?.map(from_device).transpose()?;
             let session = self.new_session(&record.id, options, credentials);
             restored.push(session);
         }
@@ -145,7 +132,7 @@ impl SessionManager {
             id.to_owned(),
             options,
             self.bus.clone(),
-            self.store.clone(),
+            self.store.session(id),
             credentials,
             Tasks::new(self.runtime.handle().clone()),
         );
@@ -196,19 +183,15 @@ impl SessionManager {
             return Err(already_exists(id));
         }
         let session = self.new_session(id, options.clone(), None);
-        if let Some(store) = &self.store {
-            store
-                .create_session(id, "disconnected")
-                .await
-                .map_err(|e| match e {
-                    openwa_store::StoreError::Conflict(_) => already_exists(id),
-                    other => other.into(),
-                })?;
-            store
-                .put_kv(id, OPTIONS_KEY, &serde_json::to_vec(&options)?)
-                .await?;
-            session.persist_credentials().await;
-        }
+        let store = self.store.session(id);
+        store.create("disconnected").await.map_err(|e| match e {
+            openwa_store::StoreError::Conflict(_) => already_exists(id),
+            other => other.into(),
+        })?;
+        store
+            .put_kv(OPTIONS_KEY, &serde_json::to_vec(&options)?)
+            .await?;
+        session.persist_credentials().await;
         let mut sessions = self.sessions()?;
         if sessions.contains_key(id) {
             return Err(already_exists(id));
@@ -243,10 +226,9 @@ impl SessionManager {
         let session = self.get(id).await?;
         session.disconnect_here().await?;
         session.close_tasks().await;
-        if let Some(store) = &self.store {
-            store.delete_device(id).await?;
-            store.delete_session(id).await?;
-        }
+        let store = self.store.session(id);
+        store.delete_device().await?;
+        store.delete().await?;
         self.sessions()?.remove(id);
         Ok(())
     }
@@ -279,7 +261,7 @@ impl SessionManager {
     /// the log for a new consumer — replays the log and continues live; `EventStream::ack(seq)`
     /// stores the position, so after a restart or a crash the consumer resumes after the last
     /// acknowledged event. A name is bound to its scope: opening it with another one is
-    /// `already_exists`. Needs a persistent store (`unsupported` with the memory backend).
+    /// `already_exists`.
     pub async fn consumer(&self, name: &str, session: Option<&str>) -> Result<EventStream, Error> {
         let (name, session) = (name.to_owned(), session.map(str::to_owned));
         self.on_runtime(move |m| async move { m.consumer_here(&name, session.as_deref()).await })
@@ -292,12 +274,7 @@ impl SessionManager {
                 "a consumer name is 1-{MAX_SESSION_ID_LEN} bytes"
             )));
         }
-        let Some(store) = &self.store else {
-            return Err(Error::new(
-                ErrorCode::Unsupported,
-                "durable consumers need a persistent store",
-            ));
-        };
+        let store = &self.store;
         if let Some(session) = session {
             self.get(session).await?;
         }
@@ -335,9 +312,7 @@ impl SessionManager {
         for session in &sessions {
             session.close_tasks().await;
         }
-        if let Some(store) = &self.store {
-            store.close().await;
-        }
+        self.store.close().await;
         Ok(())
     }
 }

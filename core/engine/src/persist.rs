@@ -1,18 +1,17 @@
-//! The bridge to `openwa-store`: opening it from the API configuration, the persistent event
-//! log, and converting credentials to and from their stored form.
+//! The bridge to `openwa-store`: opening it from the API configuration, store units that log
+//! events, and converting credentials to and from their stored form.
 
 use std::future::Future;
-use std::sync::Arc;
 
 use openwa_protocol::crypto::KeyPair;
 use openwa_protocol::proto::adv::AdvSignedDeviceIdentity;
 use openwa_store::{
-    Database, DeviceCredentials, InsertOutcome, KeySource, MessageRecord, Store,
-    StoreConfig as StoreOpenConfig, StoreError, StoreKey, StoreTx, WriteFuture,
+    Database, DeviceCredentials, InsertOutcome, KeySource, MessageRecord, SessionStore, SessionTx,
+    Store, StoreConfig as StoreOpenConfig, StoreError, StoreKey, WriteFuture,
 };
 use prost::Message as _;
 
-use crate::bus::{EventLog, LogFuture, Publisher};
+use crate::bus::{EVENT_FORMAT_VERSION, Publisher};
 use crate::config::{AtRestKey, StoreBackend, StoreConfig};
 use crate::credentials::{Credentials, PairedDevice, SignedPreKeyPair};
 use crate::error::{Error, ErrorCode};
@@ -31,10 +30,14 @@ impl From<StoreError> for Error {
     }
 }
 
-/// Opens the configured persistent store; `None` for the memory backend.
-pub(crate) async fn open_store(config: &StoreConfig) -> Result<Option<Arc<Store>>, Error> {
+/// Opens the configured store. The memory backend is a fresh database in process memory,
+/// sealed under a random key (nothing is at rest, so no key is configured).
+pub(crate) async fn open_store(config: &StoreConfig) -> Result<Store, Error> {
     let database = match &config.backend {
-        StoreBackend::Memory => return Ok(None),
+        StoreBackend::Memory => {
+            let key = KeySource::Key(StoreKey::generate());
+            return Ok(Store::open(StoreOpenConfig::new(Database::Memory, key)).await?);
+        }
         StoreBackend::Sqlite { path } => Database::Sqlite(path.clone()),
         #[cfg(feature = "postgres")]
         StoreBackend::Postgres { url } => Database::Postgres(url.clone()),
@@ -61,86 +64,35 @@ pub(crate) async fn open_store(config: &StoreConfig) -> Result<Option<Arc<Store>
             ));
         }
     };
-    let store = Store::open(StoreOpenConfig::new(database, key)).await?;
-    Ok(Some(Arc::new(store)))
-}
-
-/// The event log kept in the store.
-#[derive(Debug)]
-pub(crate) struct StoreEventLog {
-    store: Arc<Store>,
-}
-
-impl StoreEventLog {
-    /// A log on `store`.
-    pub(crate) fn new(store: Arc<Store>) -> Self {
-        StoreEventLog { store }
-    }
-}
-
-/// The format version of the event payloads this build writes (the JSON of [`EventKind`]).
-/// A build reads every version up to its own; a newer one, or a payload that does not decode,
-/// is replayed as [`EventKind::Unreadable`] instead of blocking the replay.
-pub(crate) const EVENT_FORMAT_VERSION: u32 = 1;
-
-fn event_from_record(record: openwa_store::EventRecord) -> Event {
-    let decoded = if record.version > EVENT_FORMAT_VERSION {
-        Err(format!(
-            "payload format {} is newer than this build reads ({EVENT_FORMAT_VERSION})",
-            record.version
-        ))
-    } else {
-        serde_json::from_value::<EventKind>(record.payload).map_err(|e| e.to_string())
-    };
-    let kind = decoded.unwrap_or_else(|error| EventKind::Unreadable {
-        name: record.kind,
-        version: record.version,
-        error,
-    });
-    Event {
-        session_id: record.session_id,
-        seq: record.seq,
-        timestamp_ms: u64::try_from(record.created_at).unwrap_or(0),
-        kind,
-    }
+    Ok(Store::open(StoreOpenConfig::new(database, key)).await?)
 }
 
 /// An event to append inside a store unit, its payload already serialized.
 #[derive(Debug, Clone)]
 pub(crate) struct PendingEvent {
-    session_id: String,
     kind: EventKind,
     payload: String,
     timestamp_ms: u64,
 }
 
 impl PendingEvent {
-    /// An event of `session_id` stamped now.
-    pub(crate) fn new(session_id: &str, kind: EventKind) -> Result<Self, Error> {
-        Self::at(session_id, kind, crate::bus::now_ms())
-    }
-
-    fn at(session_id: &str, kind: EventKind, timestamp_ms: u64) -> Result<Self, Error> {
+    /// An event stamped now.
+    pub(crate) fn new(kind: EventKind) -> Result<Self, Error> {
         Ok(PendingEvent {
-            session_id: session_id.to_owned(),
             payload: serde_json::to_string(&kind)?,
             kind,
-            timestamp_ms,
+            timestamp_ms: crate::bus::now_ms(),
         })
     }
 
-    /// Appends it to the log in `tx`; the answer is the event to publish once `tx` commits.
-    pub(crate) async fn append(self, tx: &mut StoreTx) -> Result<Event, StoreError> {
+    /// Appends it to the log in `tx`, as an event of `tx`'s session; the answer is the event
+    /// to publish once `tx` commits.
+    pub(crate) async fn append(self, tx: &mut SessionTx<'_>) -> Result<Event, StoreError> {
         let seq = tx
-            .append_versioned_event_json(
-                &self.session_id,
-                self.kind.name(),
-                EVENT_FORMAT_VERSION,
-                &self.payload,
-            )
+            .append_versioned_event_json(self.kind.name(), EVENT_FORMAT_VERSION, &self.payload)
             .await?;
         Ok(Event {
-            session_id: self.session_id,
+            session_id: tx.id().to_owned(),
             seq,
             timestamp_ms: self.timestamp_ms,
             kind: self.kind,
@@ -148,13 +100,13 @@ impl PendingEvent {
     }
 }
 
-/// Queues `work` as one unit of the store's group commit ([`Store::write`]) now, and answers a
+/// Queues `work` as one unit of the store's group commit ([`SessionStore::write`]) now, and answers a
 /// future of its result once durable. `work` answers its result and the events it logged (an
 /// `Option<Event>` or a `Vec<Event>`). The event `work` logged, if any, is published through `publisher` right
 /// after the commit, in seq order with every other logged event; pass the bus's publisher
 /// whenever `work` may log one. `work` may run twice (see [`Store::write`]).
 pub(crate) fn write_unit<T, E, F>(
-    store: &Store,
+    store: &SessionStore,
     publisher: Option<&Publisher>,
     work: F,
 ) -> impl Future<Output = Result<T, Error>> + Send + 'static + use<T, E, F>
@@ -162,7 +114,7 @@ where
     T: Send + 'static,
     E: Send + 'static,
     for<'e> &'e E: IntoIterator<Item = &'e Event>,
-    F: for<'a> Fn(&'a mut StoreTx) -> WriteFuture<'a, (T, E)> + Send + 'static,
+    F: for<'a> Fn(SessionTx<'a>) -> WriteFuture<'a, (T, E)> + Send + 'static,
 {
     let publisher = publisher.cloned();
     let unit = store.write(work, move |(_, events): &(T, E)| {
@@ -181,62 +133,13 @@ where
 /// "Persist, then ack" for an incoming message, as the body of a store unit: inserts `message`
 /// and, when it is new, appends `event`. Answers whether it was new, and the event to publish.
 pub(crate) async fn store_incoming(
-    tx: &mut StoreTx,
+    tx: &mut SessionTx<'_>,
     message: &MessageRecord,
     event: PendingEvent,
 ) -> Result<(bool, Option<Event>), StoreError> {
     match tx.insert_message(message).await? {
         InsertOutcome::Inserted => Ok((true, Some(event.append(tx).await?))),
         InsertOutcome::Duplicate => Ok((false, None)),
-    }
-}
-
-impl EventLog for StoreEventLog {
-    fn append<'a>(
-        &'a self,
-        session_id: &'a str,
-        kind: EventKind,
-        timestamp_ms: u64,
-        publisher: &'a Publisher,
-    ) -> LogFuture<'static, Event> {
-        let unit = PendingEvent::at(session_id, kind, timestamp_ms).map(|pending| {
-            write_unit(&self.store, Some(publisher), move |tx| {
-                let pending = pending.clone();
-                Box::pin(async move {
-                    let event = pending.append(tx).await?;
-                    Ok((event.clone(), Some(event)))
-                })
-            })
-        });
-        Box::pin(async move { unit?.await })
-    }
-
-    fn since(&self, cursor: u64, limit: usize) -> LogFuture<'_, Vec<Event>> {
-        Box::pin(async move {
-            let limit = u32::try_from(limit).unwrap_or(u32::MAX);
-            let records = self.store.events_since(cursor, limit).await?;
-            Ok(records.into_iter().map(event_from_record).collect())
-        })
-    }
-
-    fn since_session<'a>(
-        &'a self,
-        session: &'a str,
-        cursor: u64,
-        limit: usize,
-    ) -> LogFuture<'a, Vec<Event>> {
-        Box::pin(async move {
-            let limit = u32::try_from(limit).unwrap_or(u32::MAX);
-            let records = self
-                .store
-                .events_since_for_session(session, cursor, limit)
-                .await?;
-            Ok(records.into_iter().map(event_from_record).collect())
-        })
-    }
-
-    fn last_seq(&self) -> LogFuture<'_, u64> {
-        Box::pin(async move { Ok(self.store.last_event_seq().await?) })
     }
 }
 

@@ -7,7 +7,7 @@
 //! still decrypts. Every key is persisted before it is uploaded.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use openwa_protocol::Node;
@@ -38,32 +38,6 @@ pub(crate) const DIGEST_CHECK_INTERVAL: Duration = Duration::from_secs(24 * 3600
 const DIGEST_CHECKED_KEY: &str = "prekeys.digest_checked_at";
 /// Age after which the signed prekey is replaced.
 pub(crate) const SIGNED_PREKEY_ROTATION: Duration = Duration::from_secs(7 * 24 * 3600);
-
-/// Prekey bookkeeping of a session that is not in a database (memory backend); with a database
-/// the same facts live in the store.
-#[derive(Debug, Default)]
-pub(crate) struct PreKeyState {
-    inner: Mutex<MemoryState>,
-}
-
-#[derive(Debug, Default)]
-struct MemoryState {
-    /// Ids handed out so far.
-    allocated: u32,
-    /// Creation time of the current signed prekey, once known.
-    signed_created_at: Option<(u32, u64)>,
-    /// When the key digest was last compared.
-    digest_checked_at: Option<u64>,
-}
-
-impl PreKeyState {
-    fn with<T>(&self, f: impl FnOnce(&mut MemoryState) -> T) -> T {
-        match self.inner.lock() {
-            Ok(mut state) => f(&mut state),
-            Err(poisoned) => f(&mut poisoned.into_inner()),
-        }
-    }
-}
 
 /// Prekey upkeep as a feature: checked after every login, refilled when the server says it is
 /// low (`<notification type="encrypt">` with a count).
@@ -161,16 +135,7 @@ pub(crate) async fn fresh_prekeys(
     shared: &SessionContext,
     count: u32,
 ) -> Result<Vec<PreKeyRecord>, Error> {
-    let ids = match shared.database() {
-        Some(store) => store.allocate_prekey_ids(&shared.id, count).await?,
-        None => shared.feature::<PreKeyState>().with(|s| {
-            let start = s.allocated;
-            s.allocated = s.allocated.wrapping_add(count);
-            (0..count)
-                .map(|i| (start.wrapping_add(i) % 0xFF_FFFF) + 1)
-                .collect()
-        }),
-    };
+    let ids = shared.store().allocate_prekey_ids(count).await?;
     let mut rng = rand::rngs::OsRng;
     let records: Vec<PreKeyRecord> = ids
         .into_iter()
@@ -208,15 +173,14 @@ async fn upload(shared: &SessionContext, count: u32) -> Result<u32, Error> {
         signed,
     };
     shared.iq(request.request()).await?;
-    if let Some(store) = shared.database() {
-        let uploaded: Vec<(u32, Vec<u8>)> = records
-            .iter()
-            .map(|r| (r.id, r.key_pair.public.to_vec()))
-            .collect();
-        store
-            .mark_prekeys_uploaded_with_publics(&shared.id, &uploaded)
-            .await?;
-    }
+    let uploaded: Vec<(u32, Vec<u8>)> = records
+        .iter()
+        .map(|r| (r.id, r.key_pair.public.to_vec()))
+        .collect();
+    shared
+        .store()
+        .mark_prekeys_uploaded_with_publics(&uploaded)
+        .await?;
     tracing::debug!(session = %shared.id, count = records.len(), "prekeys uploaded");
     Ok(u32::try_from(records.len()).unwrap_or(u32::MAX))
 }
@@ -231,30 +195,20 @@ fn wire_signed(signed: &SignedPreKeyPair) -> SignedPreKey {
 
 /// Whether the last digest check is older than [`DIGEST_CHECK_INTERVAL`] (or never happened).
 async fn digest_due(shared: &SessionContext, now: u64) -> Result<bool, Error> {
-    let last = match shared.database() {
-        Some(store) => store
-            .get_kv(&shared.id, DIGEST_CHECKED_KEY)
-            .await?
-            .and_then(|bytes| String::from_utf8(bytes).ok())
-            .and_then(|text| text.parse::<u64>().ok()),
-        None => shared
-            .feature::<PreKeyState>()
-            .with(|s| s.digest_checked_at),
-    };
+    let last = shared
+        .store()
+        .get_kv(DIGEST_CHECKED_KEY)
+        .await?
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| text.parse::<u64>().ok());
     Ok(last.is_none_or(|at| now.saturating_sub(at) >= DIGEST_CHECK_INTERVAL.as_secs()))
 }
 
 async fn digest_checked(shared: &SessionContext, now: u64) -> Result<(), Error> {
-    match shared.database() {
-        Some(store) => {
-            store
-                .put_kv(&shared.id, DIGEST_CHECKED_KEY, now.to_string().as_bytes())
-                .await?
-        }
-        None => shared
-            .feature::<PreKeyState>()
-            .with(|s| s.digest_checked_at = Some(now)),
-    }
+    shared
+        .store()
+        .put_kv(DIGEST_CHECKED_KEY, now.to_string().as_bytes())
+        .await?;
     Ok(())
 }
 
@@ -271,9 +225,9 @@ async fn digest_matches(shared: &SessionContext) -> Result<bool, Error> {
 
 /// Whether `digest` describes our keys: registration id, identity and signed prekey equal,
 /// every listed one-time prekey one we uploaded and still hold, and the SHA-1 over identity,
-/// signed prekey and the listed prekeys' public keys equal to the server's. With a database the
-/// public keys come in clear from the store (no record is decrypted); one uploaded before they
-/// were kept is derived from its record once and recorded.
+/// signed prekey and the listed prekeys' public keys equal to the server's. The public keys
+/// come in clear from the store (no record is decrypted); one uploaded before they were kept is
+/// derived from its record once and recorded.
 pub(crate) async fn local_digest_matches(
     shared: &SessionContext,
     digest: &KeyDigest,
@@ -310,27 +264,19 @@ async fn listed_publics(
     shared: &SessionContext,
     ids: &[u32],
 ) -> Result<Option<Vec<Vec<u8>>>, Error> {
-    let recorded: Option<HashMap<u32, Option<Vec<u8>>>> = match shared.database() {
-        Some(store) => Some(
-            store
-                .uploaded_prekey_publics(&shared.id)
-                .await?
-                .into_iter()
-                .collect(),
-        ),
-        None => None,
-    };
+    let recorded: HashMap<u32, Option<Vec<u8>>> = shared
+        .store()
+        .uploaded_prekey_publics()
+        .await?
+        .into_iter()
+        .collect();
     let mut publics = Vec::with_capacity(ids.len());
     let mut derived = Vec::new();
     {
         let batch = shared.signal_store().begin().await;
         for id in ids {
-            let known = match &recorded {
-                Some(held) => match held.get(id) {
-                    Some(public) => public.clone(),
-                    None => return Ok(None),
-                },
-                None => None,
+            let Some(known) = recorded.get(id).cloned() else {
+                return Ok(None);
             };
             let public = match known {
                 Some(public) => public,
@@ -346,11 +292,10 @@ async fn listed_publics(
             publics.push(public);
         }
     }
-    if let Some(store) = shared.database()
-        && !derived.is_empty()
-    {
-        store
-            .mark_prekeys_uploaded_with_publics(&shared.id, &derived)
+    if !derived.is_empty() {
+        shared
+            .store()
+            .mark_prekeys_uploaded_with_publics(&derived)
             .await?;
     }
     Ok(Some(publics))
@@ -408,11 +353,6 @@ pub(crate) async fn rotate(shared: &SessionContext, now: u64) -> Result<SignedPr
     shared.update_credentials(|c| c.signed_prekey = pair.clone());
     shared.persist_credentials().await;
     shared.signal_store().set_signed_pre_key(record.clone());
-    if shared.database().is_none() {
-        shared
-            .feature::<PreKeyState>()
-            .with(|s| s.signed_created_at = Some((record.id, now)));
-    }
     let request = RotateSignedPreKey {
         signed: wire_signed(&pair),
     };
@@ -430,28 +370,14 @@ fn as_record(signed: &SignedPreKeyPair, timestamp: u64) -> SignedPreKeyRecord {
 }
 
 async fn signed_created_at(shared: &SessionContext, id: u32) -> Result<Option<u64>, Error> {
-    match shared.database() {
-        Some(store) => {
-            let Some(bytes) = store.get_signed_prekey(&shared.id, id).await? else {
-                return Ok(None);
-            };
-            let record = SignedPreKeyRecord::deserialize(&bytes)?;
-            Ok((record.timestamp != 0).then_some(record.timestamp))
-        }
-        None => Ok(shared.feature::<PreKeyState>().with(|s| {
-            s.signed_created_at
-                .and_then(|(known, at)| (known == id).then_some(at))
-        })),
-    }
+    let Some(bytes) = shared.store().get_signed_prekey(id).await? else {
+        return Ok(None);
+    };
+    let record = SignedPreKeyRecord::deserialize(&bytes)?;
+    Ok((record.timestamp != 0).then_some(record.timestamp))
 }
 
 async fn record_signed(shared: &SessionContext, record: &SignedPreKeyRecord) -> Result<(), Error> {
-    if shared.database().is_none() {
-        shared
-            .feature::<PreKeyState>()
-            .with(|s| s.signed_created_at = Some((record.id, record.timestamp)));
-        return Ok(());
-    }
     let batch = shared.signal_store().begin().await;
     batch
         .store_signed_pre_key(record)

@@ -96,4 +96,4 @@ async fn conversation_with_a_phone(store: Arc<TestStore>) {
     manager.close().await.unwrap();
 }
 
-on_both_backends!(conversation_with_a_phone);
+openwa_store::on_every_backend!(all: [conversation_with_a_phone]);

@@ -163,7 +163,8 @@ async fn streams_resume_from_a_cursor_and_consumers_from_their_ack(store: Arc<Te
     manager.close().await.unwrap();
 }
 
-on_both_backends!(
+// Persistent only: both restart the manager.
+openwa_store::on_every_backend!(persistent: [
     idempotent_sends_survive_a_restart,
     streams_resume_from_a_cursor_and_consumers_from_their_ack,
-);
+]);

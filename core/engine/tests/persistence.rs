@@ -105,7 +105,7 @@ async fn device_removed_by_the_phone_is_remembered(store: Arc<TestStore>) {
     manager.close().await.unwrap();
 }
 
-on_both_backends!(
+openwa_store::on_every_backend!(persistent: [
     restart_resumes_without_a_qr_then_logout,
-    device_removed_by_the_phone_is_remembered
-);
+    device_removed_by_the_phone_is_remembered,
+]);

@@ -275,7 +275,8 @@ async fn baileys_asks_the_engine_again_and_gets_the_text_once(store: Arc<TestSto
     let _ = std::fs::remove_dir_all(auth);
 }
 
-on_both_backends!(
-    engine_asks_baileys_again_and_gets_the_message_once,
-    baileys_asks_the_engine_again_and_gets_the_text_once,
+openwa_store::on_every_backend!(
+    all: [baileys_asks_the_engine_again_and_gets_the_text_once],
+    // It restarts the manager.
+    persistent: [engine_asks_baileys_again_and_gets_the_message_once],
 );

@@ -299,7 +299,8 @@ async fn send_receipts_history_with_baileys(store: Arc<TestStore>) {
     let _ = std::fs::remove_dir_all(auth);
 }
 
-on_both_backends!(send_receipts_history_with_baileys);
+// Persistent only: it reads what the engine stored through a second handle.
+openwa_store::on_every_backend!(persistent: [send_receipts_history_with_baileys]);
 
 /// Baileys 6 (dictionary v2 on its connection) receives the engine's texts and reports
 /// delivered and read. (The simulated phone shares its app-state key here: a freshly paired

@@ -48,7 +48,8 @@ usage: openwa-load [--sessions N,N,...] [--parallel N] [--restore-parallelism N]
   --window               sends in flight per sending session in the message phase (default 1:
                          each waits for the previous one's server ack)
   --memory-messages      run the message phase on a manager with the memory store instead
-                         (no database, no restore child): the engine's own cost per message";
+                         (no disk, no restore child): the engine's cost per message without
+                         fsync";
 
 /// Parsed flags.
 #[derive(Debug, Clone)]

@@ -11,7 +11,7 @@ use openwa_protocol::Node;
 use openwa_protocol::stanza::ack::{Ack, AckClass};
 use tokio::sync::oneshot;
 
-use openwa_store::{StoreError, StoreTx};
+use openwa_store::{SessionTx, StoreError};
 
 use crate::context::SessionContext;
 use crate::error::{Error, ErrorCode};
@@ -198,7 +198,6 @@ pub(crate) type StatusFuture = Pin<Box<dyn Future<Output = bool> + Send + 'stati
 /// chat's event is logged; with `always`, the first chat's event is logged even if nothing
 /// changed.
 struct StatusChange {
-    session: String,
     id: String,
     chats: Vec<(String, PendingEvent)>,
     status: openwa_store::MessageStatus,
@@ -207,18 +206,16 @@ struct StatusChange {
 
 impl StatusChange {
     fn new(
-        session: &str,
         chats: Vec<(String, EventKind)>,
         id: &str,
         status: MessageStatus,
         always: bool,
     ) -> Result<Self, Error> {
         Ok(StatusChange {
-            session: session.to_owned(),
             id: id.to_owned(),
             chats: chats
                 .into_iter()
-                .map(|(chat, event)| Ok((chat, PendingEvent::new(session, event)?)))
+                .map(|(chat, event)| Ok((chat, PendingEvent::new(event)?)))
                 .collect::<Result<_, Error>>()?,
             status: super::history::to_store(status),
             always,
@@ -226,10 +223,10 @@ impl StatusChange {
     }
 
     /// Applies it in `tx`: whether the status changed, and the event to publish.
-    async fn apply(&self, tx: &mut StoreTx) -> Result<(bool, Option<Event>), StoreError> {
+    async fn apply(&self, tx: &mut SessionTx<'_>) -> Result<(bool, Option<Event>), StoreError> {
         for (chat, event) in &self.chats {
             let changed = tx
-                .update_message_status(&self.session, chat, &self.id, self.status)
+                .update_message_status(chat, &self.id, self.status)
                 .await?;
             if changed || self.always {
                 return Ok((changed, Some(event.clone().append(tx).await?)));
@@ -248,36 +245,21 @@ pub(crate) fn queue_status(
     status: MessageStatus,
     always: bool,
 ) -> StatusFuture {
-    let Some(store) = shared.database() else {
-        let mut logged = None;
-        let mut changed = false;
-        for (chat, event) in chats {
-            changed = shared
-                .feature::<super::memory::MemoryState>()
-                .advance(&chat, id, status);
-            if changed || always {
-                logged = Some(shared.emit(event));
-                break;
-            }
-        }
-        return Box::pin(async move {
-            if let Some(logged) = logged {
-                logged.await;
-            }
-            changed
-        });
-    };
-    let change = match StatusChange::new(&shared.id, chats, id, status, always) {
+    let change = match StatusChange::new(chats, id, status, always) {
         Ok(change) => Arc::new(change),
         Err(err) => {
             tracing::error!(session = %shared.id, %err, "status event not serializable");
             return Box::pin(async { false });
         }
     };
-    let unit = write_unit(store, Some(shared.bus().publisher()), move |tx| {
-        let change = Arc::clone(&change);
-        Box::pin(async move { change.apply(tx).await })
-    });
+    let unit = write_unit(
+        shared.store(),
+        Some(shared.bus().publisher()),
+        move |mut tx| {
+            let change = Arc::clone(&change);
+            Box::pin(async move { change.apply(&mut tx).await })
+        },
+    );
     let session = shared.id.clone();
     Box::pin(async move {
         match unit.await {
@@ -299,27 +281,11 @@ pub(crate) fn queue_receipt(
     messages: Vec<(String, Vec<(String, EventKind)>)>,
     status: Option<MessageStatus>,
 ) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>> {
-    let Some(store) = shared.database() else {
-        let logged = shared.emit(receipt);
-        let changes: Vec<StatusFuture> = match status {
-            Some(status) => messages
-                .into_iter()
-                .map(|(id, chats)| queue_status(shared, chats, &id, status, false))
-                .collect(),
-            None => Vec::new(),
-        };
-        return Box::pin(async move {
-            logged.await;
-            for change in changes {
-                change.await;
-            }
-        });
-    };
-    let planned = PendingEvent::new(&shared.id, receipt).and_then(|receipt| {
+    let planned = PendingEvent::new(receipt).and_then(|receipt| {
         let changes = match status {
             Some(status) => messages
                 .into_iter()
-                .map(|(id, chats)| StatusChange::new(&shared.id, chats, &id, status, false))
+                .map(|(id, chats)| StatusChange::new(chats, &id, status, false))
                 .collect::<Result<Vec<_>, Error>>()?,
             None => Vec::new(),
         };
@@ -332,17 +298,21 @@ pub(crate) fn queue_receipt(
             return Box::pin(async {});
         }
     };
-    let unit = write_unit(store, Some(shared.bus().publisher()), move |tx| {
-        let planned = Arc::clone(&planned);
-        Box::pin(async move {
-            let (receipt, changes) = &*planned;
-            let mut events = vec![receipt.clone().append(tx).await?];
-            for change in changes {
-                events.extend(change.apply(tx).await?.1);
-            }
-            Ok(((), events))
-        })
-    });
+    let unit = write_unit(
+        shared.store(),
+        Some(shared.bus().publisher()),
+        move |mut tx| {
+            let planned = Arc::clone(&planned);
+            Box::pin(async move {
+                let (receipt, changes) = &*planned;
+                let mut events = vec![receipt.clone().append(&mut tx).await?];
+                for change in changes {
+                    events.extend(change.apply(&mut tx).await?.1);
+                }
+                Ok(((), events))
+            })
+        },
+    );
     let session = shared.id.clone();
     Box::pin(async move {
         if let Err(err) = unit.await {

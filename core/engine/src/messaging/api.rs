@@ -42,7 +42,7 @@ impl Session {
     /// A page of a chat's stored history, newest first: `cursor` is `None` for the newest
     /// page, then the previous page's `next_cursor`; `limit` is 1..=500. A contact's PN and LID
     /// name one chat once their mapping is known (each message keeps the `chat` it was
-    /// addressed with). Needs a persistent store (`unsupported` with the memory backend).
+    /// addressed with).
     pub async fn messages(
         &self,
         chat: &str,

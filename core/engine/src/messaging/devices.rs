@@ -3,6 +3,7 @@
 //! mappings learned from the answers, and the fan-out decision.
 
 use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
 
 use openwa_protocol::stanza::{DeviceList, IqSpec, UsyncQuery};
 use openwa_protocol::{Jid, Node};
@@ -64,6 +65,33 @@ pub(crate) fn fan_out(
     targets
 }
 
+/// Device lists in memory, in front of the store's `device_lists` (a feature state).
+#[derive(Debug, Default)]
+pub(crate) struct DeviceCache {
+    lists: Mutex<HashMap<String, Vec<u16>>>,
+}
+
+impl DeviceCache {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Vec<u16>>> {
+        match self.lists.lock() {
+            Ok(lists) => lists,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    fn get(&self, user: &str) -> Option<Vec<u16>> {
+        self.lock().get(user).cloned()
+    }
+
+    fn put(&self, user: &str, devices: Vec<u16>) {
+        self.lock().insert(user.to_owned(), devices);
+    }
+
+    fn forget(&self, user: &str) {
+        self.lock().remove(user);
+    }
+}
+
 /// The cache key of a user's device list (the device-less JID).
 fn cache_key(user: &Jid) -> String {
     user.to_non_ad().to_string()
@@ -75,32 +103,27 @@ pub(crate) async fn device_lists(
     shared: &SessionContext,
     users: &[Jid],
 ) -> Result<HashMap<String, Vec<u16>>, Error> {
+    let cache = shared.feature::<DeviceCache>();
     let mut lists = HashMap::new();
     let mut missing = Vec::new();
     for user in users {
         let key = cache_key(user);
         // Memory first (filled from the store or usync), then the store.
-        let cached = match (
-            shared.feature::<super::memory::MemoryState>().devices(&key),
-            shared.database(),
-        ) {
-            (Some(ids), _) => Some(ids),
-            (None, Some(store)) => {
+        let cached = match cache.get(&key) {
+            Some(ids) => Some(ids),
+            None => {
                 let stored: Option<Vec<u16>> =
-                    store.get_device_list(&shared.id, &key).await?.map(|list| {
+                    shared.store().get_device_list(&key).await?.map(|list| {
                         list.devices
                             .iter()
                             .filter_map(|d| u16::try_from(*d).ok())
                             .collect()
                     });
                 if let Some(ids) = &stored {
-                    shared
-                        .feature::<super::memory::MemoryState>()
-                        .put_devices(&key, ids.clone());
+                    cache.put(&key, ids.clone());
                 }
                 stored
             }
-            (None, None) => None,
         };
         match cached {
             Some(ids) => {
@@ -133,19 +156,15 @@ pub(crate) async fn device_lists(
             .as_ref()
             .map(usable_devices)
             .unwrap_or_default();
-        if let Some(store) = shared.database() {
-            let list = openwa_store::DeviceList {
-                devices: ids.iter().map(|d| u32::from(*d)).collect(),
-                hash: None,
-                updated_at: i64::try_from(crate::messaging::now_secs())
-                    .unwrap_or(i64::MAX)
-                    .saturating_mul(1000),
-            };
-            store.put_device_list(&shared.id, &key, &list).await?;
-        }
-        shared
-            .feature::<super::memory::MemoryState>()
-            .put_devices(&key, ids.clone());
+        let list = openwa_store::DeviceList {
+            devices: ids.iter().map(|d| u32::from(*d)).collect(),
+            hash: None,
+            updated_at: i64::try_from(crate::messaging::now_secs())
+                .unwrap_or(i64::MAX)
+                .saturating_mul(1000),
+        };
+        shared.store().put_device_list(&key, &list).await?;
+        cache.put(&key, ids.clone());
         lists.insert(key, ids);
     }
     for user in &missing {
@@ -156,14 +175,11 @@ pub(crate) async fn device_lists(
 
 /// Drops the cached device list of one user (its PN and LID forms).
 pub(crate) async fn forget(shared: &SessionContext, users: &[Jid]) {
+    let cache = shared.feature::<DeviceCache>();
     for user in users {
         let key = cache_key(user);
-        shared
-            .feature::<super::memory::MemoryState>()
-            .forget_devices(&key);
-        if let Some(store) = shared.database()
-            && let Err(err) = store.delete_device_list(&shared.id, &key).await
-        {
+        cache.forget(&key);
+        if let Err(err) = shared.store().delete_device_list(&key).await {
             tracing::warn!(session = %shared.id, %err, "device list not invalidated");
         }
     }

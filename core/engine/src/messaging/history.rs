@@ -6,7 +6,7 @@ use openwa_store::{MessageCursor as StoreCursor, MessageRecord, PageDirection};
 use serde::{Deserialize, Serialize};
 
 use crate::context::SessionContext;
-use crate::error::{Error, ErrorCode};
+use crate::error::Error;
 use crate::event::{Message, MessageStatus};
 
 use super::addressing::chat_keys;
@@ -84,15 +84,6 @@ pub(crate) fn decode_cursor(text: &str) -> Result<StoreCursor, Error> {
     })
 }
 
-fn store(shared: &SessionContext) -> Result<&openwa_store::Store, Error> {
-    shared.database().map(|s| s.as_ref()).ok_or_else(|| {
-        Error::new(
-            ErrorCode::Unsupported,
-            "message history needs a persistent store (SQLite or PostgreSQL)",
-        )
-    })
-}
-
 /// A page of `chat` older than `cursor`, at most `limit` messages. A contact's chat holds its
 /// messages under both its PN and its LID JID when the mapping is known.
 pub(crate) async fn page(
@@ -107,10 +98,10 @@ pub(crate) async fn page(
         )));
     }
     let cursor = cursor.map(decode_cursor).transpose()?;
-    let store = store(shared)?;
     let chats = chat_keys(shared, chat).await;
-    let page = store
-        .message_page_across(&shared.id, &chats, &PageDirection::Older(cursor), limit)
+    let page = shared
+        .store()
+        .message_page_across(&chats, &PageDirection::Older(cursor), limit)
         .await?;
     Ok(MessagePage {
         messages: page.messages.into_iter().map(to_message).collect(),
@@ -124,10 +115,10 @@ pub(crate) async fn lookup(
     chat: &Jid,
     id: &str,
 ) -> Result<Option<Message>, Error> {
-    let store = store(shared)?;
     let chats = chat_keys(shared, chat).await;
-    Ok(store
-        .get_message_across(&shared.id, &chats, id)
+    Ok(shared
+        .store()
+        .get_message_across(&chats, id)
         .await?
         .map(to_message))
 }
@@ -135,6 +126,7 @@ pub(crate) async fn lookup(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorCode;
 
     #[test]
     fn cursors_round_trip_and_bad_ones_are_invalid_arguments() {

@@ -3,13 +3,12 @@
 //!
 //! | module | job |
 //! |---|---|
-//! | `devices` | usync device lists (cached in the store, dropped by `devices` notifications) and the fan-out decision |
+//! | `devices` | usync device lists (cached in memory in front of the store, both dropped by `devices` notifications) and the fan-out decision |
 //! | `encrypt` | bundle fetch for devices without a session, per-device encryption, device-sent wrapper |
 //! | `send` | `send_text`: build, persist (message + outgoing record + Signal changes in one transaction), send, await the ack |
 //! | `ack` | the server's `<ack class="message">`: typed errors and the `sent` status |
 //! | `receipts` | peer `<receipt>`s: status transitions, `Receipt`/`MessageStatus` events, retry resends |
 //! | `read` | `mark_read`: read receipts grouped by sender |
-//! | `memory` | device lists, statuses and plaintexts of recent sends when the session has no database |
 //! | `history` | `messages` pages and `message` lookup from the store |
 //! | `addressing` | a contact's PN and LID as one chat (both store keys of a chat) |
 
@@ -18,7 +17,6 @@ pub(crate) mod addressing;
 pub(crate) mod devices;
 pub(crate) mod encrypt;
 pub(crate) mod history;
-pub(crate) mod memory;
 pub(crate) mod read;
 pub(crate) mod receipts;
 #[cfg(test)]

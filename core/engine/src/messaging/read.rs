@@ -56,13 +56,15 @@ pub(crate) async fn mark_read(
     let mut messages = Vec::with_capacity(ids.len());
     for id in ids {
         // In groups the receipt names the message's author: look it up in the store.
-        let sender = match (chat.is_group(), shared.database()) {
-            (true, Some(store)) => store
-                .get_message(&shared.id, &chat_key, id)
+        let sender = if chat.is_group() {
+            shared
+                .store()
+                .get_message(&chat_key, id)
                 .await?
                 .filter(|m| !m.from_me)
-                .and_then(|m| m.sender.parse::<Jid>().ok()),
-            _ => None,
+                .and_then(|m| m.sender.parse::<Jid>().ok())
+        } else {
+            None
         };
         messages.push((id.clone(), sender));
     }

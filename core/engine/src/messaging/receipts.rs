@@ -109,20 +109,14 @@ pub(crate) async fn on_receipt(shared: &Arc<SessionContext>, node: &openwa_proto
     shared.spawn(queue_receipt(shared, event, messages, status));
 }
 
-/// The plaintext of a message this account sent: the stored message's payload (or the memory
-/// store's copy without a database).
+/// The plaintext of a message this account sent: the stored message's payload.
 async fn outgoing(shared: &SessionContext, chat: &Jid, id: &str) -> Result<Option<Vec<u8>>, Error> {
-    let chat = chat.to_string();
-    match shared.database() {
-        Some(store) => Ok(store
-            .get_message(&shared.id, &chat, id)
-            .await?
-            .filter(|message| message.from_me)
-            .and_then(|message| message.payload)),
-        None => Ok(shared
-            .feature::<super::memory::MemoryState>()
-            .outgoing(&chat, id)),
-    }
+    Ok(shared
+        .store()
+        .get_message(&chat.to_string(), id)
+        .await?
+        .filter(|message| message.from_me)
+        .and_then(|message| message.payload))
 }
 
 /// Re-encrypts the stored outgoing message for the device that asked and sends it alone

@@ -103,7 +103,7 @@ pub struct SendOptions {
     /// Makes the send idempotent: a later send with the same key (in this session, also after
     /// a restart or a crash) returns the message the first one stored and creates no second
     /// message; if that message never got the server's ack, it is sent again under the same
-    /// id, which recipients treat as the same message. 1-256 bytes; needs a persistent store.
+    /// id, which recipients treat as the same message. 1-256 bytes.
     pub idempotency_key: Option<String>,
 }
 
@@ -194,16 +194,11 @@ fn ensure_connected(shared: &SessionContext) -> Result<(), Error> {
 
 /// The message an earlier send with idempotency `key` stored, if any.
 async fn earlier_send(shared: &SessionContext, key: &str) -> Result<Option<MessageRecord>, Error> {
-    let Some(store) = shared.database() else {
-        return Err(Error::new(
-            ErrorCode::Unsupported,
-            "idempotency keys need a persistent store",
-        ));
-    };
-    let Some((chat, id)) = store.send_key(&shared.id, key).await? else {
+    let store = shared.store();
+    let Some((chat, id)) = store.send_key(key).await? else {
         return Ok(None);
     };
-    Ok(store.get_message(&shared.id, &chat, &id).await?)
+    Ok(store.get_message(&chat, &id).await?)
 }
 
 /// Encrypts `proto` for every device of `chat` and ours, persists, sends, awaits the ack.
@@ -277,55 +272,42 @@ async fn send_message(
         text: text.map(str::to_owned),
         status: MessageStatus::Pending,
     };
-    match shared.database() {
-        Some(_) => {
-            let record = MessageRecord {
-                session_id: shared.id.clone(),
-                chat: message.chat.clone(),
-                id: id.clone(),
-                sender: message.sender.clone(),
-                from_me: true,
-                timestamp: i64::try_from(timestamp).unwrap_or(i64::MAX),
-                msg_type: "text".into(),
-                body: message.text.clone(),
-                payload: Some(plaintext),
-                status: openwa_store::MessageStatus::Pending,
-            };
-            // Shared, not copied, each time the unit runs (it runs again if its group is
-            // retried).
-            let record = Arc::new(record);
-            let key = key.clone();
-            // The message (its payload is what a retry re-encrypts), its idempotency key and
-            // the Signal state, durable before sending.
-            batch
-                .commit_with(None, move |tx| {
-                    let (record, key) = (Arc::clone(&record), key.clone());
-                    Box::pin(async move {
-                        if let Some(key) = &key {
-                            let claim = tx
-                                .claim_send_key(&record.session_id, key, &record.chat, &record.id)
-                                .await?;
-                            if let SendKeyClaim::Existing { message_id, .. } = claim
-                                && message_id != record.id
-                            {
-                                return Err(StoreError::Conflict(format!(
-                                    "idempotency key {key:?} is taken"
-                                )));
-                            }
-                        }
-                        tx.insert_message(&record).await?;
-                        Ok(((), None))
-                    })
-                })
-                .await?;
-        }
-        None => {
-            batch.commit().await?;
-            shared
-                .feature::<super::memory::MemoryState>()
-                .put_sent(&message.chat, &id, plaintext);
-        }
-    }
+    let record = MessageRecord {
+        session_id: shared.id.clone(),
+        chat: message.chat.clone(),
+        id: id.clone(),
+        sender: message.sender.clone(),
+        from_me: true,
+        timestamp: i64::try_from(timestamp).unwrap_or(i64::MAX),
+        msg_type: "text".into(),
+        body: message.text.clone(),
+        payload: Some(plaintext),
+        status: openwa_store::MessageStatus::Pending,
+    };
+    // Shared, not copied, each time the unit runs (it runs again if its group is retried).
+    let record = Arc::new(record);
+    let key = key.clone();
+    // The message (its payload is what a retry re-encrypts), its idempotency key and the Signal
+    // state, durable before sending.
+    batch
+        .commit_with(None, move |mut tx| {
+            let (record, key) = (Arc::clone(&record), key.clone());
+            Box::pin(async move {
+                if let Some(key) = &key {
+                    let claim = tx.claim_send_key(key, &record.chat, &record.id).await?;
+                    if let SendKeyClaim::Existing { message_id, .. } = claim
+                        && message_id != record.id
+                    {
+                        return Err(StoreError::Conflict(format!(
+                            "idempotency key {key:?} is taken"
+                        )));
+                    }
+                }
+                tx.insert_message(&record).await?;
+                Ok(((), None))
+            })
+        })
+        .await?;
 
     let (reply, mut answer) = oneshot::channel();
     let acks = shared.feature::<PendingAcks>();

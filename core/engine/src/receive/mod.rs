@@ -185,18 +185,16 @@ pub(crate) async fn on_message(shared: &Arc<SessionContext>, node: &Node) -> Rep
 }
 
 /// Whether the message is in the store already, under any form of its chat (a redelivery may
-/// come addressed by the contact's other form, PN or LID). Always false on the memory store.
+/// come addressed by the contact's other form, PN or LID).
 async fn stored_before(
     shared: &SessionContext,
     message: &IncomingMessage,
     chat: &Jid,
 ) -> Result<bool, Error> {
-    let Some(store) = shared.database() else {
-        return Ok(false);
-    };
     let chats = chat_keys(shared, chat).await;
-    let found = store
-        .get_message_across(&shared.id, &chats, &message.id)
+    let found = shared
+        .store()
+        .get_message_across(&chats, &message.id)
         .await?;
     Ok(found.is_some())
 }
@@ -323,18 +321,13 @@ async fn persist(
         message: event_message,
     };
     crate::fault::point("receive_before_commit");
-    if shared.database().is_none() {
-        batch.commit().await?;
-        shared.bus().emit(&shared.id, kind).await?;
-        return Ok(Box::pin(std::future::ready(Ok(()))));
-    }
-    let event = PendingEvent::new(&shared.id, kind)?;
+    let event = PendingEvent::new(kind)?;
     // Shared, not copied, each time the unit runs (it runs again if its group is retried).
     let record = Arc::new(record);
     // A redelivered message (already stored) keeps its Signal writes and reports nothing.
-    let stored = batch.commit_with(Some(shared.bus().publisher()), move |tx| {
+    let stored = batch.commit_with(Some(shared.bus().publisher()), move |mut tx| {
         let (record, event) = (Arc::clone(&record), event.clone());
-        Box::pin(async move { store_incoming(tx, &record, event).await })
+        Box::pin(async move { store_incoming(&mut tx, &record, event).await })
     });
     Ok(Box::pin(async move { stored.await.map(|_| ()) }))
 }

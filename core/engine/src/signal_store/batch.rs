@@ -12,7 +12,7 @@ use openwa_protocol::signal::{
     ProtocolAddress, SenderKeyName, SenderKeyRecord, SenderKeyStore, SessionRecord, SessionStore,
     SignedPreKeyRecord, SignedPreKeyStore, StoreError,
 };
-use openwa_store::{SenderKeyChange, SignalChanges, StoreTx, WriteFuture};
+use openwa_store::{SenderKeyChange, SessionTx, SignalChanges, WriteFuture};
 
 use super::{SignalStore, address_key, identity_record};
 use crate::bus::Publisher;
@@ -71,21 +71,20 @@ impl Overlay {
 
 /// A batch's writes, serialized, ready to go into a store unit.
 struct PendingWrites {
-    session: String,
     changes: SignalChanges,
     pre_keys: Vec<(u32, Vec<u8>)>,
     signed: Vec<(u32, Vec<u8>)>,
 }
 
 impl PendingWrites {
-    async fn write_to(&self, tx: &mut StoreTx) -> Result<(), openwa_store::StoreError> {
+    async fn write_to(&self, tx: &mut SessionTx<'_>) -> Result<(), openwa_store::StoreError> {
         if !self.pre_keys.is_empty() {
-            tx.put_prekeys(&self.session, &self.pre_keys).await?;
+            tx.put_prekeys(&self.pre_keys).await?;
         }
         for (id, record) in &self.signed {
-            tx.put_signed_prekey(&self.session, *id, record).await?;
+            tx.put_signed_prekey(*id, record).await?;
         }
-        tx.apply_signal_changes(&self.session, &self.changes).await
+        tx.apply_signal_changes(&self.changes).await
     }
 }
 
@@ -148,18 +147,14 @@ impl SignalBatch {
 
     /// Commits the buffered writes alone, atomically.
     pub(crate) async fn commit(self) -> Result<(), Error> {
-        if self.store.database().is_none() {
-            self.absorb();
-            return Ok(());
-        }
         self.commit_with(None, |_| Box::pin(async { Ok(((), None)) }))
             .await
     }
 
-    /// Commits `work` (e.g. the outgoing message, or an incoming message and its event) and then
+    /// Commits `work` (e.g. the outgoing message, or an incoming message and its event) together
     /// the buffered writes as one unit of the store's group commit: all of it is durable when
     /// this returns, or none. The event `work` logs is published through `publisher` once durable
-    /// (see `persist::write_unit`; `work` may run twice). Needs a database.
+    /// (see `persist::write_unit`; `work` may run twice).
     ///
     /// The session's next batch does not wait for the commit: the unit is queued first, the
     /// writes go into the cache and the Signal lock is released, so the next batch builds on
@@ -174,29 +169,20 @@ impl SignalBatch {
     ) -> impl Future<Output = Result<T, Error>> + Send + 'static + use<T, F>
     where
         T: Send + 'static,
-        F: for<'a> Fn(&'a mut StoreTx) -> WriteFuture<'a, (T, Option<Event>)>
-            + Send
-            + Sync
-            + 'static,
+        F: for<'a> Fn(SessionTx<'a>) -> WriteFuture<'a, (T, Option<Event>)> + Send + Sync + 'static,
     {
         let store = self.store.clone();
-        let unit = store.database().map(|database| {
-            let (work, pending) = (Arc::new(work), Arc::new(self.pending()));
-            write_unit(database, publisher, move |tx| {
-                let (work, pending) = (Arc::clone(&work), Arc::clone(&pending));
-                Box::pin(async move {
-                    let out = work(&mut *tx).await?;
-                    pending.write_to(tx).await?;
-                    Ok(out)
-                })
+        let (work, pending) = (Arc::new(work), Arc::new(self.pending()));
+        let unit = write_unit(store.store(), publisher, move |mut tx| {
+            let (work, pending) = (Arc::clone(&work), Arc::clone(&pending));
+            Box::pin(async move {
+                // One transaction: the order of the two parts changes nothing.
+                pending.write_to(&mut tx).await?;
+                work(tx).await
             })
         });
-        if unit.is_some() {
-            self.absorb();
-        }
+        self.absorb();
         async move {
-            let unit =
-                unit.ok_or_else(|| Error::internal("no database to commit the Signal batch to"))?;
             match unit.await {
                 Ok(out) => Ok(out),
                 Err(err) => {
@@ -211,7 +197,6 @@ impl SignalBatch {
     fn pending(&self) -> PendingWrites {
         let overlay = self.overlay();
         PendingWrites {
-            session: self.store.session_id().to_owned(),
             changes: overlay.signal_changes(),
             pre_keys: overlay
                 .new_pre_keys

@@ -5,7 +5,7 @@
 //! happens in a [`SignalBatch`] (from [`SignalStore::begin`]), which implements every Signal
 //! store trait:
 //! - reads go through a per-session in-memory cache of committed records (loaded from the
-//!   database on first use);
+//!   store on first use; one-time prekeys are read once and not cached);
 //! - writes are **buffered** in the batch and reach the database only when the batch is
 //!   committed, always as one unit of the store's group commit: alone
 //!   ([`SignalBatch::commit`]), or together with the caller's writes
@@ -19,8 +19,6 @@
 //! form is served from the LID form (`15551234567.2` → `987654321_1.2`), and
 //! [`SignalStore::learn_mapping`] persists a new mapping and moves PN-keyed sessions and
 //! identities to the LID key in the same transaction.
-//!
-//! With the memory backend (no database) the cache is the whole store.
 
 mod batch;
 #[cfg(test)]
@@ -33,7 +31,7 @@ use openwa_protocol::crypto::KeyPair;
 use openwa_protocol::signal::{
     IdentityKey, PreKeyRecord, ProtocolAddress, SenderKeyRecord, SessionRecord, SignedPreKeyRecord,
 };
-use openwa_store::{IdentityRecord, Store, TrustLevel};
+use openwa_store::{IdentityRecord, SessionStore, TrustLevel};
 
 pub(crate) use batch::SignalBatch;
 
@@ -59,22 +57,20 @@ impl std::fmt::Debug for LocalKeys {
     }
 }
 
-/// Committed records known to this process. With a database, a missing entry means "not
-/// loaded yet" and `Some(None)` "known absent"; without one, missing means absent.
+/// Committed records known to this process: a missing entry means "not loaded yet" and
+/// `Some(None)` "known absent".
 #[derive(Default)]
 struct Cache {
     sessions: HashMap<String, Option<SessionRecord>>,
     identities: HashMap<String, Option<IdentityKey>>,
     sender_keys: HashMap<(String, String), Option<SenderKeyRecord>>,
-    pre_keys: HashMap<u32, Option<PreKeyRecord>>,
     signed_pre_keys: HashMap<u32, Option<SignedPreKeyRecord>>,
     /// PN user → LID user (`None`: known unmapped).
     lid_for_pn: HashMap<String, Option<String>>,
 }
 
 struct Shared {
-    session_id: String,
-    store: Option<Arc<Store>>,
+    store: SessionStore,
     /// Our keys; the signed prekey changes when it is rotated.
     keys: std::sync::RwLock<LocalKeys>,
     cache: Mutex<Cache>,
@@ -91,8 +87,7 @@ pub(crate) struct SignalStore {
 impl std::fmt::Debug for SignalStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SignalStore")
-            .field("session_id", &self.shared.session_id)
-            .field("persistent", &self.shared.store.is_some())
+            .field("session_id", &self.session_id())
             .finish_non_exhaustive()
     }
 }
@@ -121,11 +116,10 @@ fn lid_name(lid_user: &str) -> String {
 }
 
 impl SignalStore {
-    /// The adapter of `session_id` on `store` (`None` = memory only), serving `keys`.
-    pub(crate) fn new(session_id: &str, store: Option<Arc<Store>>, keys: LocalKeys) -> Self {
+    /// The adapter of `store`'s session, serving `keys`.
+    pub(crate) fn new(store: SessionStore, keys: LocalKeys) -> Self {
         SignalStore {
             shared: Arc::new(Shared {
-                session_id: session_id.to_owned(),
                 store,
                 keys: std::sync::RwLock::new(keys),
                 cache: Mutex::new(Cache::default()),
@@ -136,12 +130,12 @@ impl SignalStore {
 
     /// The session this adapter belongs to.
     pub(crate) fn session_id(&self) -> &str {
-        &self.shared.session_id
+        self.shared.store.id()
     }
 
-    /// The database, when persistent.
-    pub(crate) fn database(&self) -> Option<&Arc<Store>> {
-        self.shared.store.as_ref()
+    /// The session's store.
+    pub(crate) fn store(&self) -> &SessionStore {
+        &self.shared.store
     }
 
     /// Our own keys.
@@ -172,18 +166,18 @@ impl SignalStore {
         cache.sessions.clear();
         cache.identities.clear();
         cache.sender_keys.clear();
-        cache.pre_keys.clear();
         cache.signed_pre_keys.clear();
     }
 
     /// Waits until every store unit queued before this call has committed or failed (the
     /// writer commits units in queue order, so an empty unit queued now is a barrier).
     async fn settle_queued(&self) {
-        if let Some(store) = &self.shared.store {
-            let barrier = store.write(|_| Box::pin(async { Ok(()) }), |_| {});
-            if let Err(err) = barrier.await {
-                tracing::warn!(session = %self.shared.session_id, %err, "store barrier failed");
-            }
+        let barrier = self
+            .shared
+            .store
+            .write(|_| Box::pin(async { Ok(()) }), |_| {});
+        if let Err(err) = barrier.await {
+            tracing::warn!(session = %self.session_id(), %err, "store barrier failed");
         }
     }
 
@@ -205,10 +199,7 @@ impl SignalStore {
         if let Some(known) = self.cache().lid_for_pn.get(pn_user) {
             return Ok(known.clone());
         }
-        let Some(store) = &self.shared.store else {
-            return Ok(None);
-        };
-        let lid = store.lid_for_pn(&self.shared.session_id, pn_user).await?;
+        let lid = self.shared.store.lid_for_pn(pn_user).await?;
         self.cache()
             .lid_for_pn
             .insert(pn_user.to_owned(), lid.clone());
@@ -226,10 +217,7 @@ impl SignalStore {
         if cached.is_some() {
             return Ok(cached);
         }
-        let Some(store) = &self.shared.store else {
-            return Ok(None);
-        };
-        let pn = store.pn_for_lid(&self.shared.session_id, lid_user).await?;
+        let pn = self.shared.store.pn_for_lid(lid_user).await?;
         if let Some(pn) = &pn {
             self.cache()
                 .lid_for_pn
@@ -270,13 +258,7 @@ impl SignalStore {
         // The migration reads and moves the durable records: let earlier batches' units land.
         self.settle_queued().await;
         let lid = lid_name(lid_user);
-        match &self.shared.store {
-            Some(store) => {
-                self.migrate_persistent(store, pn_user, lid_user, &lid)
-                    .await?
-            }
-            None => self.migrate_cached(pn_user, &lid),
-        }
+        self.migrate(pn_user, lid_user, &lid).await?;
         let mut cache = self.cache();
         // Drop every reverse entry pointing at this LID (one PN per LID).
         cache
@@ -288,37 +270,34 @@ impl SignalStore {
         Ok(true)
     }
 
-    async fn migrate_persistent(
-        &self,
-        store: &Store,
-        pn_user: &str,
-        lid_user: &str,
-        lid: &str,
-    ) -> Result<(), Error> {
-        let session = self.shared.session_id.as_str();
-        let mut tx = store.begin().await?;
-        tx.put_lid_mapping(session, lid_user, pn_user).await?;
+    /// Stores the mapping and moves the PN-keyed records, in one transaction (read through
+    /// it: on a memory store a read through the store would wait for this very transaction).
+    async fn migrate(&self, pn_user: &str, lid_user: &str, lid: &str) -> Result<(), Error> {
+        let store = &self.shared.store;
+        let mut owned = store.store().begin().await?;
+        let mut tx = store.scope(&mut owned);
+        tx.put_lid_mapping(lid_user, pn_user).await?;
         let prefix = format!("{pn_user}.");
-        let moved = tx.list_signal_session_addresses(session, &prefix).await?;
+        let moved = tx.list_signal_session_addresses(&prefix).await?;
         for from in &moved {
             let Some(device) = from.strip_prefix(&prefix) else {
                 continue;
             };
             let to = format!("{lid}.{device}");
-            if let Some(record) = tx.get_signal_session(session, from).await?
-                && tx.get_signal_session(session, &to).await?.is_none()
+            if let Some(record) = tx.get_signal_session(from).await?
+                && tx.get_signal_session(&to).await?.is_none()
             {
-                tx.put_signal_session(session, &to, &record).await?;
+                tx.put_signal_session(&to, &record).await?;
             }
-            tx.delete_signal_session(session, from).await?;
-            if let Some(identity) = tx.get_identity(session, from).await?
-                && tx.get_identity(session, &to).await?.is_none()
+            tx.delete_signal_session(from).await?;
+            if let Some(identity) = tx.get_identity(from).await?
+                && tx.get_identity(&to).await?.is_none()
             {
-                tx.put_identity(session, &to, &identity).await?;
+                tx.put_identity(&to, &identity).await?;
             }
-            tx.delete_identity(session, from).await?;
+            tx.delete_identity(from).await?;
         }
-        tx.commit().await?;
+        owned.commit().await?;
         // Reload both forms lazily.
         let mut cache = self.cache();
         let lid_prefix = format!("{lid}.");
@@ -329,14 +308,6 @@ impl SignalStore {
             .identities
             .retain(|k, _| !k.starts_with(&prefix) && !k.starts_with(&lid_prefix));
         Ok(())
-    }
-
-    fn migrate_cached(&self, pn_user: &str, lid: &str) {
-        let prefix = format!("{pn_user}.");
-        let mut cache = self.cache();
-        let cache = &mut *cache;
-        move_prefixed(&mut cache.sessions, &prefix, lid);
-        move_prefixed(&mut cache.identities, &prefix, lid);
     }
 
     /// Merges a committed batch into the cache.
@@ -351,22 +322,14 @@ impl SignalStore {
         for (name, record) in changes.sender_keys {
             cache.sender_keys.insert(name, Some(record));
         }
-        // One-time prekeys are read once, by the pkmsg that consumes them: with a database they
-        // are not cached (hundreds per session would stay in memory for nothing).
-        if self.shared.store.is_none() {
-            for (id, record) in changes.new_pre_keys {
-                cache.pre_keys.insert(id, Some(record));
-            }
-            for id in changes.consumed_pre_keys {
-                cache.pre_keys.insert(id, None);
-            }
-        }
+        // One-time prekeys are read once, by the pkmsg that consumes them: they are not cached
+        // (hundreds per session would stay in memory for nothing).
         for (id, record) in changes.signed_pre_keys {
             cache.signed_pre_keys.insert(id, Some(record));
         }
     }
 
-    // ---- committed reads (cache, then database) ---------------------------------------------
+    // ---- committed reads (cache, then store) ---------------------------------------------
 
     async fn committed_session(
         &self,
@@ -375,11 +338,10 @@ impl SignalStore {
         if let Some(known) = self.cache().sessions.get(key) {
             return Ok(known.clone());
         }
-        let Some(store) = &self.shared.store else {
-            return Ok(None);
-        };
-        let record = store
-            .get_signal_session(&self.shared.session_id, key)
+        let record = self
+            .shared
+            .store
+            .get_signal_session(key)
             .await
             .map_err(store_error)?
             .map(|bytes| SessionRecord::deserialize(&bytes))
@@ -396,11 +358,10 @@ impl SignalStore {
         if let Some(known) = self.cache().identities.get(key) {
             return Ok(*known);
         }
-        let Some(store) = &self.shared.store else {
-            return Ok(None);
-        };
-        let identity = match store
-            .get_identity(&self.shared.session_id, key)
+        let identity = match self
+            .shared
+            .store
+            .get_identity(key)
             .await
             .map_err(store_error)?
         {
@@ -421,11 +382,10 @@ impl SignalStore {
         if let Some(known) = self.cache().sender_keys.get(name) {
             return Ok(known.clone());
         }
-        let Some(store) = &self.shared.store else {
-            return Ok(None);
-        };
-        let record = store
-            .get_sender_key(&self.shared.session_id, &name.0, &name.1)
+        let record = self
+            .shared
+            .store
+            .get_sender_key(&name.0, &name.1)
             .await
             .map_err(store_error)?
             .map(|bytes| SenderKeyRecord::deserialize(&bytes))
@@ -441,15 +401,10 @@ impl SignalStore {
         &self,
         id: u32,
     ) -> Result<Option<PreKeyRecord>, openwa_protocol::signal::StoreError> {
-        if let Some(known) = self.cache().pre_keys.get(&id) {
-            return Ok(known.clone());
-        }
-        let Some(store) = &self.shared.store else {
-            return Ok(None);
-        };
         // Not cached: one-time prekeys are read once (by the pkmsg that consumes them).
-        store
-            .get_prekey(&self.shared.session_id, id)
+        self.shared
+            .store
+            .get_prekey(id)
             .await
             .map_err(store_error)?
             .map(|stored| PreKeyRecord::deserialize(&stored.record))
@@ -468,11 +423,10 @@ impl SignalStore {
         if let Some(known) = self.cache().signed_pre_keys.get(&id) {
             return Ok(known.clone());
         }
-        let Some(store) = &self.shared.store else {
-            return Ok(None);
-        };
-        let record = store
-            .get_signed_prekey(&self.shared.session_id, id)
+        let record = self
+            .shared
+            .store
+            .get_signed_prekey(id)
             .await
             .map_err(store_error)?
             .map(|bytes| SignedPreKeyRecord::deserialize(&bytes))
@@ -480,27 +434,6 @@ impl SignalStore {
             .map_err(|e| corrupt("signed prekey", e))?;
         self.cache().signed_pre_keys.insert(id, record.clone());
         Ok(record)
-    }
-}
-
-/// Moves cached `prefix*` entries to `lid.*` unless the LID entry exists.
-fn move_prefixed<T>(map: &mut HashMap<String, Option<T>>, prefix: &str, lid: &str) {
-    let keys: Vec<String> = map
-        .keys()
-        .filter(|k| k.starts_with(prefix))
-        .cloned()
-        .collect();
-    for from in keys {
-        let Some(value) = map.remove(&from) else {
-            continue;
-        };
-        let Some(device) = from.strip_prefix(prefix) else {
-            continue;
-        };
-        let to = format!("{lid}.{device}");
-        if value.is_some() && !matches!(map.get(&to), Some(Some(_))) {
-            map.insert(to, value);
-        }
     }
 }
 

@@ -1,5 +1,5 @@
 //! Shared helpers of the engine's integration tests: the in-process simulator, session options
-//! pointing at it, event matching, and throw-away SQLite / PostgreSQL stores.
+//! pointing at it, event matching, and throw-away memory / SQLite / PostgreSQL stores.
 #![allow(dead_code, clippy::unwrap_used, clippy::panic)] // test helpers outside #[test] functions
 
 use std::path::PathBuf;
@@ -93,9 +93,11 @@ pub async fn next_state(
     }
 }
 
-/// A fresh store for one test: a SQLite file in a temp dir, or a PostgreSQL database with a
-/// random name (see [`TempStore`]). Call [`TestStore::destroy`] at the end (the PostgreSQL
-/// database is dropped), or let [`on_both_backends!`] do it.
+/// A fresh store for one test: a memory store (new with each manager), a SQLite file in a temp
+/// dir, or a PostgreSQL database with a random name (see [`TempStore`]). Call
+/// [`TestStore::destroy`] at the end (the PostgreSQL database is dropped), or let
+/// `openwa_store::on_every_backend!` do it. A memory store lives as long as its manager: tests
+/// that reopen a manager or look at the store with [`TestStore::open_raw`] are `persistent:`.
 #[derive(Debug)]
 pub struct TestStore {
     pub backend: Backend,
@@ -117,11 +119,12 @@ impl TestStore {
 
     /// The store configuration (the at-rest key lives in a key file in the temp dir).
     pub fn config(&self) -> StoreConfig {
-        let backend = match &self.temp.pg {
-            Some(pg) => StoreBackend::Postgres {
+        let backend = match (self.backend, &self.temp.pg) {
+            (Backend::Memory, _) => return StoreConfig::default(),
+            (_, Some(pg)) => StoreBackend::Postgres {
                 url: pg.url.clone(),
             },
-            None => StoreBackend::Sqlite {
+            (_, None) => StoreBackend::Sqlite {
                 path: self.dir.join("openwa.db"),
             },
         };
@@ -134,12 +137,15 @@ impl TestStore {
     }
 
     /// A second handle on this database (the engine's store crate directly), to look at or
-    /// change what the engine holds, e.g. while its manager is stopped.
+    /// change what the engine holds, e.g. while its manager is stopped. Not on the memory
+    /// backend (its database is private to the manager).
     pub async fn open_raw(&self) -> openwa_store::Store {
         let database = match self.config().backend {
             StoreBackend::Sqlite { path } => openwa_store::Database::Sqlite(path),
             StoreBackend::Postgres { url } => openwa_store::Database::Postgres(url),
-            StoreBackend::Memory => panic!("a TestStore always has a database"),
+            StoreBackend::Memory => {
+                panic!("a memory store has no second handle: test it on `persistent:` backends")
+            }
         };
         let key = openwa_store::KeySource::File(self.dir.join("openwa.key"));
         openwa_store::Store::open(openwa_store::StoreConfig::new(database, key))
@@ -198,13 +204,4 @@ where
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
     openwa_store::testing::run_on(backend, body).await;
-}
-
-/// `openwa_store::on_both_backends!` under the name these tests have always called: each listed
-/// `async fn NAME(Arc<TestStore>)` runs once per backend as `sqlite::NAME` and `postgres::NAME`.
-#[macro_export]
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        openwa_store::on_every_backend!(persistent: [$($name),*]);
-    };
 }
