@@ -401,6 +401,48 @@ impl std::fmt::Display for MessageType {
     }
 }
 
+/// The content of a message, typed. This version decodes text; every other kind is reported
+/// as [`MessageContent::Other`] with its [`MessageType`] until the engine decodes it (media,
+/// locations, contacts, polls… are added as variants, so an application matches on them
+/// instead of parsing strings). In JSON: `{"kind": "text", "text": "…"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum MessageContent {
+    /// Plain or extended text.
+    Text {
+        /// The text.
+        text: String,
+    },
+    /// Content this version reports only by type (see [`Message::message_type`]; a caption, if
+    /// any, is in [`Message::text`]).
+    Other {
+        /// What it is.
+        message_type: MessageType,
+    },
+}
+
+impl MessageContent {
+    /// The content of a message of `message_type` whose text (or caption) is `text`.
+    pub(crate) fn of(message_type: &MessageType, text: Option<&str>) -> MessageContent {
+        match (message_type, text) {
+            (MessageType::Text, Some(text)) => MessageContent::Text {
+                text: text.to_owned(),
+            },
+            _ => MessageContent::Other {
+                message_type: message_type.clone(),
+            },
+        }
+    }
+}
+
+impl Default for MessageContent {
+    fn default() -> Self {
+        MessageContent::Other {
+            message_type: MessageType::default(),
+        }
+    }
+}
+
 /// A message as the API reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
@@ -423,6 +465,9 @@ pub struct Message {
     /// What the message is (see [`MessageType`]).
     #[serde(default)]
     pub message_type: MessageType,
+    /// The content, typed (see [`MessageContent`]).
+    #[serde(default)]
+    pub content: MessageContent,
     /// Current status (meaningful for messages we sent).
     pub status: MessageStatus,
 }
@@ -445,6 +490,28 @@ mod tests {
         let future: MessageType = serde_json::from_value(serde_json::json!("poll")).unwrap();
         assert_eq!(future, MessageType::Unknown("poll".into()));
         assert_eq!(MessageType::default().as_str(), "unknown");
+    }
+
+    #[test]
+    fn a_message_logged_before_typed_content_still_decodes() {
+        let old = serde_json::json!({
+            "id": "3EB0AA", "chat": "1@s.whatsapp.net", "sender": "1@s.whatsapp.net",
+            "sender_alt": null, "from_me": false, "timestamp": 1, "push_name": null,
+            "text": "hi", "message_type": "text", "status": "delivered"
+        });
+        let message: Message = serde_json::from_value(old).unwrap();
+        assert_eq!(message.message_type, MessageType::Text);
+        assert_eq!(message.content, MessageContent::default());
+        let text = MessageContent::of(&MessageType::Text, Some("hi"));
+        let json = serde_json::to_value(&text).unwrap();
+        assert_eq!(json, serde_json::json!({"kind": "text", "text": "hi"}));
+        let image = MessageContent::of(&MessageType::Image, Some("caption"));
+        assert_eq!(
+            image,
+            MessageContent::Other {
+                message_type: MessageType::Image
+            }
+        );
     }
 
     #[test]
@@ -497,6 +564,7 @@ mod tests {
             push_name: Some("Bob".into()),
             text: Some("hi".into()),
             message_type: MessageType::Text,
+            content: MessageContent::Text { text: "hi".into() },
             status: MessageStatus::Delivered,
         };
         let kinds = vec![

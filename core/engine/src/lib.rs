@@ -37,8 +37,8 @@ pub use config::{
 };
 pub use error::{Error, ErrorCode};
 pub use event::{
-    ConnectionState, Event, EventKind, Message, MessageStatus, MessageType, ReceiptKind,
-    StateReason,
+    ConnectionState, Event, EventKind, Message, MessageContent, MessageStatus, MessageType,
+    ReceiptKind, StateReason,
 };
 pub use ids::{ChatKind, chat_kind_of, normalize_chat_id, parse_phone_number};
 pub use manager::{MAX_SESSION_ID_LEN, SessionManager};

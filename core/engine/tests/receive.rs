@@ -203,6 +203,12 @@ async fn texts_arrive_stored_delivered_once_and_in_order(store: Arc<TestStore>) 
     assert_eq!(message.sender, chat_jid(PEER));
     assert_eq!(message.sender_alt.as_deref(), Some(baileys_lid.as_str()));
     assert_eq!(message.message_type, openwa::MessageType::Text);
+    assert_eq!(
+        message.content,
+        openwa::MessageContent::Text {
+            text: "hello engine".into()
+        }
+    );
     assert!(!message.from_me);
     wait_delivered(&mut baileys, &first).await;
 

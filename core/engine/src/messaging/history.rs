@@ -51,6 +51,7 @@ pub(crate) fn from_store(status: openwa_store::MessageStatus) -> MessageStatus {
 
 /// The API form of a stored message.
 pub(crate) fn to_message(record: MessageRecord) -> Message {
+    let message_type = crate::event::MessageType::from_name(&record.msg_type);
     Message {
         id: record.id,
         chat: record.chat,
@@ -59,7 +60,8 @@ pub(crate) fn to_message(record: MessageRecord) -> Message {
         from_me: record.from_me,
         timestamp: u64::try_from(record.timestamp).unwrap_or(0),
         push_name: None,
-        message_type: crate::event::MessageType::from_name(&record.msg_type),
+        content: crate::event::MessageContent::of(&message_type, record.body.as_deref()),
+        message_type,
         text: record.body,
         status: from_store(record.status),
     }

@@ -269,6 +269,7 @@ async fn send_message(
         timestamp,
         push_name: None,
         message_type: crate::event::MessageType::Text,
+        content: crate::event::MessageContent::of(&crate::event::MessageType::Text, text),
         text: text.map(str::to_owned),
         status: MessageStatus::Pending,
     };

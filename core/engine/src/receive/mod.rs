@@ -293,6 +293,10 @@ async fn persist(
     content: Content,
 ) -> Result<Durable, Error> {
     let sender_user = sender.to_non_ad();
+    let (text, message_type) = (
+        content.text(),
+        crate::event::MessageType::from_name(content.message_type()),
+    );
     let event_message = Message {
         id: message.id.clone(),
         chat: chat.to_string(),
@@ -301,8 +305,9 @@ async fn persist(
         from_me,
         timestamp: message.t,
         push_name: message.notify.clone(),
-        text: content.text(),
-        message_type: crate::event::MessageType::from_name(content.message_type()),
+        content: crate::event::MessageContent::of(&message_type, text.as_deref()),
+        text,
+        message_type,
         status: MessageStatus::Delivered,
     };
     let record = MessageRecord {
