@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use openwa_simulator::testing::{
+use openwa_testkit::baileys::{
     self, BAILEYS6, BAILEYS7, Baileys, STEP, has_status, require_node_modules, temp_auth_dir,
 };
 use serde_json::{Value, json};
@@ -64,7 +64,7 @@ impl SimProcess {
 /// Pairs a fresh Baileys (package `pkg`) by QR with `phone`; returns the running client and its
 /// device JID.
 async fn pair_by_qr(sim: &SimProcess, pkg: &str, phone: &str, auth: &Path) -> (Baileys, String) {
-    let (client, linked) = testing::pair_by_qr(&sim.ws_url, &sim.admin_url, pkg, phone, auth).await;
+    let (client, linked) = baileys::pair_by_qr(&sim.ws_url, &sim.admin_url, pkg, phone, auth).await;
     (client, linked["jid"].as_str().unwrap().to_owned())
 }
 
@@ -432,7 +432,7 @@ impl SimProcess {
     /// Pairs Baileys 7, trusting the simulator's certificate for media downloads.
     async fn pair_trusting(&self, phone: &str, auth: &Path) -> Baileys {
         let env = [("NODE_EXTRA_CA_CERTS", self.tls_cert_path.as_str())];
-        let (client, _) = testing::pair_by_qr_with_env(
+        let (client, _) = baileys::pair_by_qr_with_env(
             &self.ws_url,
             &self.admin_url,
             BAILEYS7,
@@ -655,7 +655,7 @@ async fn baileys6_and_a_phone_text_both_ways_with_receipts() {
     sim.create_account(user).await;
     let auth = temp_auth_dir("phone-peer6");
     let (mut bob, _) =
-        testing::pair_by_qr(&sim.ws_url, &sim.admin_url, BAILEYS6, user, &auth).await;
+        baileys::pair_by_qr(&sim.ws_url, &sim.admin_url, BAILEYS6, user, &auth).await;
     let phone_jid = format!("{phone}@s.whatsapp.net");
 
     let id = bob.send_text(&phone_jid, "hello phone from 6").await;

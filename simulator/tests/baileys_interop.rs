@@ -10,14 +10,11 @@
 mod common;
 
 use std::io::BufRead;
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+use openwa_testkit::node::{NodeScript, require_packages};
+use openwa_testkit::{BAILEYS6, BAILEYS7};
 use serde_json::{Value, json};
-
-fn interop_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/interop")
-}
 
 struct SimProcess(Child);
 
@@ -28,22 +25,14 @@ impl Drop for SimProcess {
     }
 }
 
-/// npm package names of the two Baileys versions (see `tests/interop/baileys-pkg.mjs`).
-const BAILEYS6: &str = "baileys";
-const BAILEYS7: &str = "baileys7";
-
 /// Runs one scenario with Baileys package `pkg`; returns the JSON lines it printed. Panics if it
 /// did not exit 0.
 fn baileys(pkg: &str, scenario: &str, args: Value) -> Vec<Value> {
-    let script = interop_dir().join("sim-baileys.mjs");
-    let output = Command::new("node")
+    let output = NodeScript::new("sim-baileys.mjs")
         .env("BAILEYS_PKG", pkg)
-        .arg(&script)
         .arg(scenario)
         .arg(args.to_string())
-        .current_dir(interop_dir())
-        .output()
-        .expect("cannot run node");
+        .output();
     let lines: Vec<Value> = String::from_utf8_lossy(&output.stdout)
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
@@ -69,12 +58,7 @@ async fn baileys6_pairs_by_qr_logs_in_again_and_messages_a_phone_and_baileys7() 
 
 /// Alice runs Baileys package `alice_pkg`, Bob `bob_pkg`.
 async fn pair_login_and_message(alice_pkg: &'static str, bob_pkg: &'static str) {
-    for pkg in [alice_pkg, bob_pkg] {
-        assert!(
-            interop_dir().join("node_modules").join(pkg).exists(),
-            "tests/interop/node_modules is missing: run `npm ci --prefix tests/interop` (scripts/test does it)"
-        );
-    }
+    require_packages(&[alice_pkg, bob_pkg]);
     let dir = std::env::temp_dir().join(format!("openwa-sim-{alice_pkg}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let mut child = Command::new(env!("CARGO_BIN_EXE_openwa-sim"))

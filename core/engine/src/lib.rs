@@ -50,10 +50,5 @@ pub use session::{Session, SessionInfo};
 
 #[cfg(test)]
 mod e2e_tests;
-/// The store's two-backend test harness (fresh SQLite file / PostgreSQL database per test).
-#[cfg(test)]
-#[allow(unreachable_pub)]
-#[path = "../../store/tests/common/mod.rs"]
-mod store_testdb;
 #[cfg(test)]
 mod testing;

@@ -4,15 +4,13 @@
 //! PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::panic)] // test helpers outside #[test] functions
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{TestStore, WAIT, link_by_qr, next_matching, sim_options, simulator};
 use openwa::EventKind;
 use openwa_simulator::SimulatorHandle;
-use openwa_simulator::testing::http;
+use openwa_testkit::http;
+use openwa_testkit::{TestStore, WAIT, link_by_qr, next_matching, sim_options, simulator};
 use serde_json::{Value, json};
 
 const ENGINE: &str = "15550003001";

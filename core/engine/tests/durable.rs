@@ -4,15 +4,13 @@
 //! durable consumers (resume after the last acknowledged event), on SQLite and PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers outside #[test] functions
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{TestStore, WAIT, link_by_qr, sim_options, simulator};
 use openwa::{ErrorCode, Event, EventKind, EventStream, SendOptions};
 use openwa_simulator::SimulatorHandle;
-use openwa_simulator::testing::http;
+use openwa_testkit::http;
+use openwa_testkit::{TestStore, WAIT, link_by_qr, sim_options, simulator};
 use serde_json::json;
 
 const ENGINE: &str = "15550004001";

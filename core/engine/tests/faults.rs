@@ -4,16 +4,14 @@
 //! what it sends afterwards arrives (SQLite).
 #![allow(clippy::unwrap_used, clippy::panic)] // test helpers outside #[test] functions
 
-mod common;
-
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::{Backend, TestStore, link_by_qr, sim_options, simulator};
 use openwa::{ConnectionState, EventKind};
 use openwa_simulator::SimulatorHandle;
 use openwa_simulator::faults::FaultRequest;
-use openwa_simulator::testing::http;
+use openwa_testkit::http;
+use openwa_testkit::{Backend, TestStore, link_by_qr, sim_options, simulator};
 use serde_json::json;
 
 const ENGINE: &str = "15550004001";

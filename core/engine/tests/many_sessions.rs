@@ -3,14 +3,12 @@
 //! a QR.
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
-mod common;
-
 use std::sync::Arc;
 
-use common::{Backend, TestStore, link_by_qr, sim_options, simulator};
 use futures_util::future::join_all;
 use openwa::{ConnectionState, EventKind, SessionManager};
 use openwa_simulator::SimulatorHandle;
+use openwa_testkit::{Backend, TestStore, link_by_qr, sim_options, simulator};
 
 const SESSIONS: usize = 200;
 

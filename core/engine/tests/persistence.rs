@@ -3,13 +3,11 @@
 //! phone deletes the stored credentials, so the next run starts unpaired.
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
-mod common;
-
 use std::sync::Arc;
 
-use common::{TestStore, link_by_qr, next_state, sim_options, simulator};
 use openwa::{ConnectionState, EventKind, Session, SessionManager, StateReason};
 use openwa_simulator::{PairedDevice, SimulatorHandle};
+use openwa_testkit::{TestStore, link_by_qr, next_state, sim_options, simulator};
 
 const PHONE: &str = "15550001001";
 

@@ -4,15 +4,13 @@
 //! credentials are a typed proxy error, not a hang.
 #![allow(clippy::unwrap_used, clippy::panic)] // test helpers outside #[test] functions
 
-mod common;
-
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{link_by_qr, next_state};
 use openwa::{ConnectionState, ManagerConfig, SessionManager, SessionOptions, StateReason};
 use openwa_simulator::{Simulator, SimulatorConfig, SimulatorHandle};
+use openwa_testkit::{link_by_qr, next_state};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};

@@ -6,21 +6,19 @@
 //! mismatch (foreign ids, or right ids with a wrong SHA-1), and a matching digest uploads nothing.
 #![allow(clippy::unwrap_used, clippy::panic)] // test helpers outside #[test] functions
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{TestStore, WAIT, link_by_qr, next_matching, sim_options, simulator};
 use openwa::{ConnectionState, Event, EventKind, EventStream, Message, Session, SessionManager};
 use openwa_protocol::signal::SignedPreKeyRecord;
 use openwa_protocol::stanza::{Enc, EncKind, IncomingMessage, MessageType};
 use openwa_protocol::{Jid, Node};
-use openwa_simulator::testing::{
-    BAILEYS7, Baileys, has_status, pair_by_qr, require_node_modules, temp_auth_dir,
-};
 use openwa_simulator::{PairedDevice, SimulatorHandle};
 use openwa_store::{PageDirection, Store};
+use openwa_testkit::{
+    BAILEYS7, Baileys, has_status, pair_by_qr, require_node_modules, temp_auth_dir,
+};
+use openwa_testkit::{TestStore, WAIT, link_by_qr, next_matching, sim_options, simulator};
 
 const ENGINE: &str = "15550002001";
 const PEER: &str = "15550002002";
@@ -570,7 +568,7 @@ async fn own_device_messages_unwrap_as_sent_by_us(store: Arc<TestStore>) {
 /// once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retry_receipts_get_an_undecryptable_message_resent() {
-    let store = Arc::new(TestStore::create(common::Backend::Sqlite).await);
+    let store = Arc::new(TestStore::create(openwa_testkit::Backend::Sqlite).await);
     let Setup {
         sim,
         manager,

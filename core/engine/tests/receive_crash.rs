@@ -5,13 +5,11 @@
 //! the one from before the crash. Nothing is lost or duplicated.
 #![allow(clippy::unwrap_used, clippy::panic)] // test helpers outside #[test] functions
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Backend, TestStore, WAIT, link_by_qr, next_matching, sim_options, simulator};
 use openwa::{EventKind, ManagerConfig, SessionManager, StoreBackend, StoreConfig};
-use openwa_simulator::testing::{BAILEYS7, pair_by_qr, require_node_modules, temp_auth_dir};
+use openwa_testkit::{BAILEYS7, pair_by_qr, require_node_modules, temp_auth_dir};
+use openwa_testkit::{Backend, TestStore, WAIT, link_by_qr, next_matching, sim_options, simulator};
 
 const ENGINE: &str = "15550003001";
 const PEER: &str = "15550003002";

@@ -11,18 +11,14 @@
 //!   and resends, and Baileys gets the text once.
 #![allow(clippy::unwrap_used, clippy::panic)] // test helpers outside #[test] functions
 
-mod common;
-
 use std::path::Path;
 use std::sync::Arc;
 
-use common::{TestStore, link_by_qr, next_matching, sim_options, simulator};
 use openwa::{EventKind, EventStream, MessageStatus, ReceiptKind, SessionManager};
 use openwa_simulator::SimulatorHandle;
-use openwa_simulator::testing::{
-    BAILEYS7, Baileys, pair_by_qr, require_node_modules, temp_auth_dir,
-};
 use openwa_store::PageDirection;
+use openwa_testkit::{BAILEYS7, Baileys, pair_by_qr, require_node_modules, temp_auth_dir};
+use openwa_testkit::{TestStore, link_by_qr, next_matching, sim_options, simulator};
 use serde_json::Value;
 
 const ENGINE: &str = "15550003001";

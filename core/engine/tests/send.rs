@@ -5,19 +5,17 @@
 //! send while disconnected fails at once.
 #![allow(clippy::unwrap_used, clippy::panic)] // test helpers outside #[test] functions
 
-mod common;
-
 use std::sync::Arc;
 
-use common::{TestStore, link_by_qr, next_matching, sim_options, simulator};
 use openwa::{ErrorCode, EventKind, EventStream, MessageStatus};
 use openwa_protocol::Jid;
 use openwa_protocol::stanza::{Peer, Receipt, ReceiptType, RetryRequest};
-use openwa_simulator::testing::http;
-use openwa_simulator::testing::{
+use openwa_simulator::{Simulator, SimulatorConfig, SimulatorHandle};
+use openwa_testkit::http;
+use openwa_testkit::{
     BAILEYS6, BAILEYS7, has_status, pair_by_qr, require_node_modules, temp_auth_dir,
 };
-use openwa_simulator::{Simulator, SimulatorConfig, SimulatorHandle};
+use openwa_testkit::{TestStore, link_by_qr, next_matching, sim_options, simulator};
 use serde_json::{Value, json};
 
 const ALICE: &str = "15550000101";
@@ -252,7 +250,7 @@ async fn send_receipts_history_with_baileys(store: Arc<TestStore>) {
             .is_some()
     );
     sim.sim().device_list_changed(BOB);
-    let dropped = tokio::time::timeout(common::WAIT, async {
+    let dropped = tokio::time::timeout(openwa_testkit::WAIT, async {
         while raw
             .get_device_list("alice", &bob_key)
             .await
@@ -307,7 +305,7 @@ openwa_store::on_every_backend!(persistent: [send_receipts_history_with_baileys]
 /// Baileys 6 buffers its events until it has one.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn baileys6_receives_texts_and_reports_statuses() {
-    common::with_store(common::Backend::Sqlite, |store| async move {
+    openwa_testkit::with_store(openwa_testkit::Backend::Sqlite, |store| async move {
         require_node_modules();
         let sim = Simulator::start(SimulatorConfig {
             tls_listen: None,

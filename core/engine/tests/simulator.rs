@@ -2,15 +2,13 @@
 //! with a simulated phone, login, and removal of the device by the phone.
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
-mod common;
-
 use std::sync::Arc;
 
-use common::{link_by_qr, next_state, sim_options, simulator};
 use openwa::{
     ConnectionState, ManagerConfig, Session, SessionManager, SessionOptions, StateReason,
 };
 use openwa_simulator::{Simulator, SimulatorConfig, SimulatorHandle};
+use openwa_testkit::{link_by_qr, next_state, sim_options, simulator};
 
 async fn start() -> (SimulatorHandle, Arc<SessionManager>) {
     let sim = simulator().await;

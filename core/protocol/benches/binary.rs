@@ -1,4 +1,4 @@
-//! Binary node codec throughput on realistic stanzas (see `tests/support/stanzas.rs`; Baileys is
+//! Binary node codec throughput on realistic stanzas (see `openwa_testkit::stanzas`; Baileys is
 //! measured on the same nodes by `tests/interop/binary-bench.mjs`). Throughput is in encoded
 //! bytes; nodes/s is 1 / time per iteration.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -7,8 +7,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use openwa_protocol::binary::{Decoder, decode, decode_ref, encode, encode_into};
 use std::hint::black_box;
 
-#[path = "../tests/support/stanzas.rs"]
-mod stanzas;
+use openwa_testkit::stanzas;
 
 fn codec(c: &mut Criterion) {
     let mut group = c.benchmark_group("binary");

@@ -99,7 +99,7 @@ fn bench_nodes_json() -> serde_json::Value {
     serde_json::Value::Array(entries)
 }
 
-/// The committed `binary-bench-nodes.json` matches the stanzas in `support/stanzas.rs`
+/// The committed `binary-bench-nodes.json` matches the stanzas in `openwa_testkit::stanzas`
 /// (regenerate with `OPENWA_WRITE_BENCH_NODES=1`), and Baileys encodes each of them to exactly
 /// our bytes and decodes our bytes to the same view — so both benchmarks measure the same work.
 #[test]

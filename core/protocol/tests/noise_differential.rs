@@ -12,10 +12,6 @@
 // Test helpers outside #[test] fns: failing loudly is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{Receiver, channel};
 use std::time::Duration;
 
 use openwa_protocol::crypto::KeyPair;
@@ -27,6 +23,7 @@ use openwa_protocol::payload::{
     ClientConfig, ClientKind, Login, RegistrationKeys, login_payload, parse_client_payload,
     registration_payload,
 };
+use openwa_testkit::node::{NodeProcess, NodeScript, require_packages};
 use prost::Message;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -34,49 +31,16 @@ use serde_json::{Value, json};
 
 const NOW: u64 = 1_780_000_000;
 
-struct Oracle {
-    child: Child,
-    stdin: ChildStdin,
-    lines: Receiver<String>,
-}
+struct Oracle(NodeProcess);
 
 impl Oracle {
     fn spawn() -> Self {
-        let interop = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/interop");
-        assert!(
-            interop.join("node_modules/baileys7").is_dir(),
-            "tests/interop/node_modules is missing: run `npm ci --prefix tests/interop` \
-             (scripts/test does it)"
-        );
-        let mut child = Command::new("node")
-            .arg("noise-oracle.mjs")
-            .current_dir(&interop)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("node must be installed to run the differential tests");
-        let stdin = child.stdin.take().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Oracle {
-            child,
-            stdin,
-            lines,
-        }
+        require_packages(&["baileys7"]);
+        Oracle(NodeScript::new("noise-oracle.mjs").spawn())
     }
 
     fn send(&mut self, value: Value) {
-        writeln!(self.stdin, "{value}").unwrap();
-        self.stdin.flush().unwrap();
+        self.0.send(&value);
     }
 
     fn send_bytes(&mut self, bytes: &[u8]) {
@@ -85,18 +49,17 @@ impl Oracle {
 
     /// The next message; a hang guard, not a performance assertion.
     fn recv(&mut self, expected_type: &str) -> Value {
-        let line = self
-            .lines
+        let value = self
+            .0
             .recv_timeout(Duration::from_secs(60))
-            .unwrap_or_else(|_| panic!("oracle sent no `{expected_type}` message (see stderr)"));
-        let value: Value = serde_json::from_str(&line).unwrap();
+            .unwrap_or_else(|| panic!("oracle sent no `{expected_type}` message (see stderr)"));
         assert_eq!(value["type"], expected_type, "{value}");
         value
     }
 
     fn finish(mut self) {
         self.send(json!({"type": "end"}));
-        let status = self.child.wait().unwrap();
+        let status = self.0.wait();
         assert!(status.success(), "oracle exited with {status}");
     }
 }

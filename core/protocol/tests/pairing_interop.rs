@@ -4,10 +4,6 @@
 //! directions.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use openwa_protocol::crypto::KeyPair;
@@ -15,35 +11,19 @@ use openwa_protocol::pairing::PairCode;
 use openwa_protocol::pairing::adv;
 use openwa_protocol::pairing::code::{CompanionCodePairing, PrimaryCodePairing};
 use openwa_protocol::proto::adv::AdvDeviceIdentity;
+use openwa_testkit::node::{NodeScript, require_packages};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde_json::{Value, json};
 
-fn interop_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/interop")
+/// Runs `tests/interop/pairing-oracle.mjs` on one request (its stdout and stderr captured).
+fn run_oracle(request: &Value) -> std::process::Output {
+    require_packages(&["baileys7"]);
+    NodeScript::new("pairing-oracle.mjs").output_with_input(request.to_string().as_bytes())
 }
 
 fn oracle(request: Value) -> Value {
-    let dir = interop_dir();
-    assert!(
-        dir.join("node_modules/baileys7").is_dir(),
-        "tests/interop/node_modules is missing: run `npm ci --prefix tests/interop` (scripts/test does it)"
-    );
-    let mut child = Command::new("node")
-        .arg("pairing-oracle.mjs")
-        .current_dir(&dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("node must be installed for the interop tests");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(request.to_string().as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = run_oracle(&request);
     assert!(
         output.status.success(),
         "oracle failed for {request}: {}",
@@ -114,15 +94,6 @@ fn our_phone_with_baileys_companion() {
             &[0; 32],
             &mut rng,
         );
-        let dir = interop_dir();
-        let mut child = Command::new("node")
-            .arg("pairing-oracle.mjs")
-            .current_dir(&dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
         let request = json!({
             "op": "adv_companion",
             "container": b64(&other.container),
@@ -130,13 +101,7 @@ fn our_phone_with_baileys_companion() {
             "identity_private": b64(&companion.private),
             "identity_public": b64(&companion.public),
         });
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(request.to_string().as_bytes())
-            .unwrap();
-        let output = child.wait_with_output().unwrap();
+        let output = run_oracle(&request);
         assert!(!output.status.success());
         assert!(String::from_utf8_lossy(&output.stderr).contains("Invalid account signature"));
     }

@@ -4,69 +4,32 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-
 use common::{Party, block_on};
 use openwa_protocol::signal::{
     self, IdentityKey, MessageType, PreKeyBundle, ProtocolAddress, SenderKeyName, TrustPolicy,
     group,
 };
+use openwa_testkit::node::{NodeProcess, NodeScript, require_packages};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng, seq::SliceRandom};
 use serde_json::{Value, json};
 
 const GROUP: &str = "120363000000000042@g.us";
 
-struct Oracle {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
-}
+/// The oracle process (killed on drop).
+struct Oracle(NodeProcess);
 
 impl Oracle {
     fn start() -> Oracle {
-        let interop = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/interop");
-        assert!(
-            interop.join("node_modules/libsignal").is_dir()
-                && interop.join("node_modules/baileys7").is_dir(),
-            "tests/interop/node_modules is missing: run `npm ci --prefix tests/interop` \
-             (scripts/test does it)"
-        );
-        let mut child = Command::new("node")
-            .arg(interop.join("signal-oracle.mjs"))
-            .current_dir(&interop)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("node must be installed to run the Signal interop tests");
-        let stdin = child.stdin.take().unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        Oracle {
-            child,
-            stdin,
-            stdout,
-        }
+        require_packages(&["libsignal", "baileys7"]);
+        Oracle(NodeScript::new("signal-oracle.mjs").spawn())
     }
 
     fn call(&mut self, request: Value) -> Value {
-        writeln!(self.stdin, "{request}").unwrap();
-        self.stdin.flush().unwrap();
-        let mut line = String::new();
-        self.stdout.read_line(&mut line).unwrap();
-        let answer: Value =
-            serde_json::from_str(&line).unwrap_or_else(|e| panic!("oracle answered {line:?}: {e}"));
+        self.0.send(&request);
+        let answer = self.0.recv();
         assert!(answer.get("fatal").is_none(), "oracle failed: {answer}");
         answer
-    }
-}
-
-impl Drop for Oracle {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -2,7 +2,12 @@
 //! only): throw-away PostgreSQL databases (a random name on the server of [`pg_admin_url`],
 //! dropped at the end), a temporary place for one test's store on any backend ([`TempStore`]),
 //! and [`on_every_backend!`](crate::on_every_backend), which runs each test body once per
-//! backend (memory, SQLite, PostgreSQL) and cleans up even when the body panics.
+//! backend (memory, SQLite, PostgreSQL) and cleans up even when the body panics; [`TestDb`], the
+//! fixture of the store's own suite, with [`Raw`] connections that bypass the store.
+//!
+//! This is the store-level part of the test support: it lives here, not in `openwa-testkit`,
+//! because the store's own tests (and the engine's unit tests) cannot use a crate built on the
+//! store without getting a second copy of its types. `openwa-testkit` re-exports it.
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -13,6 +18,10 @@ use rand_core::{OsRng, RngCore};
 use sqlx::Connection;
 
 use crate::error::StoreError;
+
+mod db;
+
+pub use db::{Boxed, Raw, TestDb};
 
 #[cfg(feature = "postgres")]
 /// Admin URL of the PostgreSQL server tests use: `OPENWA_TEST_PG_URL`, or

@@ -6,17 +6,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "common/mod.rs"]
-mod common;
-
 use std::collections::BTreeSet;
 use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Backend, Raw, TestDb};
-use openwa_store::testing::run_on;
+use openwa_store::testing::{Backend, Raw, TestDb, run_on};
 use openwa_store::{PageDirection, Store};
 use rand::Rng;
 use tokio::io::{AsyncBufReadExt, BufReader};

@@ -6,8 +6,8 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use openwa_simulator::testing::http;
 use openwa_simulator::{Simulator, SimulatorConfig, SimulatorHandle};
+use openwa_testkit::http;
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
 

@@ -15,9 +15,9 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use openwa_simulator::testing::http;
 use openwa_simulator::{Simulator, SimulatorConfig, SimulatorHandle};
-use openwa_store::testing::{Backend, Fixture, TempStore};
+use openwa_testkit::http;
+use openwa_testkit::store::{Backend, Fixture, TempStore};
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
@@ -429,7 +429,7 @@ async fn kill_twice_in_one_burst(store: Arc<BotStore>) {
     eprintln!("kill twice in one burst: {:?}", started.elapsed());
 }
 
-openwa_store::on_every_backend! {
+openwa_testkit::store::on_every_backend! {
     persistent: [
         kill_after_3_echoes,
         kill_after_13_echoes,

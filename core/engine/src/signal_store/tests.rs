@@ -13,7 +13,7 @@ use rand::rngs::OsRng;
 use super::{LocalKeys, SignalStore};
 use crate::event::EventKind;
 use crate::persist::{PendingEvent, store_incoming};
-use crate::store_testdb::TestDb;
+use openwa_store::testing::{Backend, TestDb};
 
 const SESSION: &str = "alice";
 
@@ -37,7 +37,7 @@ async fn open_with_session(db: &TestDb) -> Store {
 /// A new process on the same data: the store closed and opened again; on the memory backend
 /// (which cannot be reopened) the same store, so only the adapter's cache is new.
 async fn restart(db: &TestDb, store: Store) -> Store {
-    if db.kind == crate::store_testdb::Backend::Memory {
+    if db.kind == Backend::Memory {
         return store;
     }
     store.close().await;

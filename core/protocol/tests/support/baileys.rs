@@ -2,53 +2,22 @@
 //! (`tests/interop/binary-oracle.mjs`). The normalizations are documented in
 //! `binary_differential.rs`.
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::io::Write;
 
 use openwa_protocol::binary::{Dictionary, decode_with, encode_with};
 use openwa_protocol::{AttrValue, Content, Jid, Node};
+use openwa_testkit::node::{NodeScript, require_packages};
 use serde_json::{Value, json};
 
-pub fn interop_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/interop")
-}
+#[allow(unused_imports)] // not every test binary reads files of tests/interop
+pub use openwa_testkit::node::interop_dir;
 
-/// The Baileys oracle process; requests go in on a writer thread so neither pipe can fill up.
+/// The Baileys oracle process (stdout is read on the runner's thread, so neither pipe can fill
+/// up).
 pub fn run_oracle(requests: Vec<Value>) -> Vec<Value> {
-    let dir = interop_dir();
-    assert!(
-        dir.join("node_modules/baileys7").is_dir(),
-        "tests/interop/node_modules is missing: run `npm ci --prefix tests/interop` first \
-         (scripts/test does it)"
-    );
-    let mut child = Command::new("node")
-        .arg("binary-oracle.mjs")
-        .current_dir(&dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("node must be installed to run the differential tests");
-    let mut stdin = child.stdin.take().unwrap();
+    require_packages(&["baileys7"]);
     let count = requests.len();
-    let writer = std::thread::spawn(move || {
-        let mut buffered = std::io::BufWriter::new(&mut stdin);
-        for request in requests {
-            serde_json::to_writer(&mut buffered, &request).unwrap();
-            buffered.write_all(b"\n").unwrap();
-        }
-        buffered.flush().unwrap();
-    });
-    let replies: Vec<Value> = BufReader::new(child.stdout.take().unwrap())
-        .lines()
-        .map(|line| serde_json::from_str(&line.unwrap()).unwrap())
-        .collect();
-    writer.join().unwrap();
-    assert!(
-        child.wait().unwrap().success(),
-        "oracle exited with an error"
-    );
+    let replies = NodeScript::new("binary-oracle.mjs").run_lines(requests);
     assert_eq!(replies.len(), count, "one reply per request");
     replies
 }

@@ -7,7 +7,8 @@
 
 pub mod baileys;
 pub mod random;
-pub mod stanzas;
+#[allow(unused_imports)] // not every test binary uses the stanzas
+pub use openwa_testkit::stanzas;
 
 use openwa_protocol::binary::Dictionary;
 use openwa_protocol::binary::token::Token;

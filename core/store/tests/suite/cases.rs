@@ -10,7 +10,7 @@ use openwa_store::{
 };
 use serde_json::json;
 
-use crate::common::{Backend, TestDb};
+use openwa_store::testing::{Backend, TestDb};
 
 const S: &str = "alice";
 
@@ -627,7 +627,7 @@ pub async fn message_pagination(db: Arc<TestDb>) {
 
 /// Takes a database back to schema version `to` (at least 2): undoes every later migration
 /// except 3's (dropping the table of kept outgoing copies is the caller's to recreate).
-async fn downgrade(raw: &mut crate::common::Raw, to: i64) {
+async fn downgrade(raw: &mut openwa_store::testing::Raw, to: i64) {
     let undo: &[(i64, &str)] = &[
         (6, "DROP TABLE send_keys"),
         (5, "DROP TABLE event_consumers"),

@@ -3,8 +3,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod cases;
-#[path = "../common/mod.rs"]
-mod common;
 
 use cases::*;
 use openwa_store::on_every_backend;

@@ -1,5 +1,6 @@
-//! Realistic stanzas for the codec benchmark (and the Baileys side of it, which reads them from
-//! `tests/interop/binary-bench-nodes.json`): a 1:1 message fanned out to 3 devices, a read
+//! Realistic stanzas for the codec benchmark of `openwa-protocol` (and the Baileys side of it,
+//! which reads them from `tests/interop/binary-bench-nodes.json`, checked against these by the
+//! protocol's `binary_differential` test): a 1:1 message fanned out to 3 devices, a read
 //! receipt, a usync result with 20 users and a group metadata result with 50 participants.
 
 use openwa_protocol::{Jid, Node};

@@ -1,16 +1,15 @@
 //! One unmodified Baileys client (npm `baileys@7.0.0-rc14` as `baileys7`, or `baileys@6.17.16` as
-//! `baileys`), driven line by line through `tests/interop/baileys-client.mjs`.
+//! `baileys`), driven line by line through `tests/interop/baileys-client.mjs` (run by
+//! [`crate::node`]).
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
 
+use openwa_simulator::testing::http;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use tokio::time::timeout;
 
-use super::http::http;
+use crate::node::{AsyncNodeProcess, NodeScript, require_packages};
 
 /// How long one driver step (an event, an admin call) may take.
 pub const STEP: Duration = Duration::from_secs(40);
@@ -20,24 +19,9 @@ pub const BAILEYS6: &str = "baileys";
 /// npm package name (alias) of Baileys 7.0.0-rc14.
 pub const BAILEYS7: &str = "baileys7";
 
-/// `tests/interop` of this repository.
-pub fn interop_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/interop")
-}
-
-/// Fails with the install command when the interop node packages are missing.
+/// Fails with the install command when the interop node packages (both Baileys) are missing.
 pub fn require_node_modules() {
-    for pkg in [BAILEYS6, BAILEYS7] {
-        let manifest = interop_dir()
-            .join("node_modules")
-            .join(pkg)
-            .join("package.json");
-        assert!(
-            manifest.exists(),
-            "{} is missing: run `npm ci --prefix tests/interop` first",
-            manifest.display()
-        );
-    }
+    require_packages(&[BAILEYS6, BAILEYS7]);
 }
 
 /// A fresh directory for one client's Baileys credentials.
@@ -86,9 +70,7 @@ pub fn has_status(event: &Value, id: &Value, status: u64) -> bool {
 /// One Baileys client process, killed on drop.
 #[derive(Debug)]
 pub struct Baileys {
-    child: Child,
-    stdin: ChildStdin,
-    events: Lines<BufReader<ChildStdout>>,
+    process: AsyncNodeProcess,
     seen: Vec<Value>,
     /// Its credentials directory, when this client owns it (see [`Baileys::owning`]).
     auth: Option<TempDir>,
@@ -109,25 +91,14 @@ impl Baileys {
         auth_dir: &Path,
         env: &[(&str, &str)],
     ) -> Self {
-        let mut child = Command::new("node")
+        let process = NodeScript::new("baileys-client.mjs")
             .env("BAILEYS_PKG", pkg)
             .envs(env.iter().copied())
-            .arg(interop_dir().join("baileys-client.mjs"))
             .arg(ws_url)
             .arg(auth_dir)
-            .current_dir(interop_dir())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("spawn node");
-        let stdin = child.stdin.take().unwrap();
-        let events = BufReader::new(child.stdout.take().unwrap()).lines();
+            .spawn_async();
         Self {
-            child,
-            stdin,
-            events,
+            process,
             seen: Vec::new(),
             auth: None,
         }
@@ -142,19 +113,16 @@ impl Baileys {
 
     /// Sends one driver command (see the head of `baileys-client.mjs`).
     pub async fn send(&mut self, command: Value) {
-        let line = format!("{command}\n");
-        self.stdin.write_all(line.as_bytes()).await.unwrap();
-        self.stdin.flush().await.unwrap();
+        self.process.send(&command).await;
     }
 
     /// Waits for the first event matching `pred`, failing on driver errors.
     pub async fn wait_for(&mut self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
         let deadline = tokio::time::Instant::now() + STEP;
         loop {
-            let line = tokio::time::timeout_at(deadline, self.events.next_line())
+            let line = tokio::time::timeout_at(deadline, self.process.recv_line())
                 .await
                 .unwrap_or_else(|_| panic!("timed out waiting for {what}; saw {:?}", self.seen))
-                .unwrap()
                 .unwrap_or_else(|| panic!("driver exited waiting for {what}; saw {:?}", self.seen));
             let event: Value = serde_json::from_str(&line)
                 .unwrap_or_else(|e| panic!("driver printed non-JSON ({e}): {line}"));
@@ -207,7 +175,7 @@ impl Baileys {
     /// Closes the socket and waits for the driver to exit.
     pub async fn quit(mut self) {
         self.send(json!({"cmd": "quit"})).await;
-        let _ = timeout(STEP, self.child.wait()).await;
+        let _ = timeout(STEP, self.process.wait()).await;
     }
 }
 

@@ -1,24 +1,31 @@
-//! Test harness: the same test body runs against a memory store, SQLite (a temp dir) and
+//! [`TestDb`]: the fixture of the store's own test suite (and of the engine's store-adapter unit
+//! tests): a fresh database on one backend with its at-rest key, and [`Raw`] connections that
+//! bypass the store. The same test body runs against a memory store, SQLite (a temp dir) and
 //! PostgreSQL (a fresh database with a random name, dropped afterwards even when the test
 //! fails).
+//!
+//! Test code: it panics with a message on anything unexpected.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Mutex;
 
-use openwa_store::testing::{Fixture, TempStore, memory_uri};
-use openwa_store::{Database, KeySource, Store, StoreConfig, StoreKey};
 #[cfg(feature = "postgres")]
 use sqlx::Connection;
 
-pub use openwa_store::testing::Backend;
+use super::{Backend, Fixture, TempStore, memory_uri};
+use crate::{Database, KeySource, Store, StoreConfig, StoreKey};
 
 /// A fresh database for one test, with its at-rest key.
 #[derive(Debug)]
 pub struct TestDb {
+    /// The backend.
     pub kind: Backend,
+    /// The database URL (`memory:`, `sqlite://…` or `postgres://…`).
     pub url: String,
+    /// The at-rest key of [`TestDb::config`].
     pub key: StoreKey,
+    /// The temporary directory and database.
     pub temp: TempStore,
     /// On the memory backend, the database of the store [`TestDb::open`] opened last (what
     /// [`TestDb::raw`] connects to).
@@ -26,6 +33,7 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// A fresh database on `kind` (panics when it cannot be made, e.g. PostgreSQL is down).
     pub async fn create(kind: Backend) -> TestDb {
         let temp = TempStore::create(kind, "openwa_test")
             .await
@@ -39,14 +47,17 @@ impl TestDb {
         }
     }
 
+    /// The store configuration with [`TestDb::key`].
     pub fn config(&self) -> StoreConfig {
         self.config_with_key(self.key.clone())
     }
 
+    /// The store configuration with another key.
     pub fn config_with_key(&self, key: StoreKey) -> StoreConfig {
         StoreConfig::new(Database::from_url(&self.url).unwrap(), KeySource::Key(key))
     }
 
+    /// Opens the store (remembering a memory store's database for [`TestDb::raw`]).
     pub async fn open(&self) -> Store {
         let store = Store::open(self.config()).await.unwrap();
         *self.memory.lock().unwrap() = memory_uri(&store);
@@ -101,8 +112,11 @@ impl Fixture for TestDb {
 pub type Boxed<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
 /// A raw connection of either backend: SQLite through rusqlite, PostgreSQL through sqlx.
+#[derive(Debug)]
 pub enum Raw {
+    /// A SQLite connection (memory or file).
     Sqlite(rusqlite::Connection),
+    /// A PostgreSQL connection.
     #[cfg(feature = "postgres")]
     Postgres(sqlx::PgConnection),
 }
@@ -193,6 +207,7 @@ impl Raw {
         })
     }
 
+    /// Closes the connection.
     pub async fn close(self) {
         match self {
             Raw::Sqlite(c) => c.close().map_err(|(_, e)| e).unwrap(),

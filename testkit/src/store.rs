@@ -1,97 +1,20 @@
-//! Shared helpers of the engine's integration tests: the in-process simulator, session options
-//! pointing at it, event matching, and throw-away memory / SQLite / PostgreSQL stores.
-#![allow(dead_code, clippy::unwrap_used, clippy::panic)] // test helpers outside #[test] functions
+//! Temporary stores and managers on every backend: [`TestStore`] for the engine's tests, and
+//! the store-level fixtures of `openwa_store::testing` (re-exported here: [`TempStore`],
+//! [`TestDb`], [`Fixture`], [`run_on`], `on_every_backend!`), which stay in the store crate so
+//! that its own suite can use them.
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use openwa::{
-    AtRestKey, ConnectionState, EventKind, EventStream, ManagerConfig, Session, SessionManager,
-    SessionOptions, StateReason, StoreBackend, StoreConfig,
+    AtRestKey, ConnectionState, EventStream, ManagerConfig, Session, SessionManager,
+    SessionOptions, StoreBackend, StoreConfig,
 };
-use openwa_simulator::PairedDevice;
-use openwa_simulator::{Simulator, SimulatorConfig, SimulatorHandle};
-use openwa_store::testing::{Fixture, TempStore};
 
-pub use openwa_store::testing::Backend;
-
-/// How long a test waits for one expected event.
-pub const WAIT: Duration = Duration::from_secs(30);
-
-/// The in-process simulator with its plain `ws://` endpoint only.
-pub async fn simulator() -> SimulatorHandle {
-    Simulator::start(SimulatorConfig {
-        tls_listen: None,
-        ..SimulatorConfig::default()
-    })
-    .await
-    .unwrap()
-}
-
-/// Session options pointing at `sim` over `ws://`.
-pub fn sim_options(sim: &SimulatorHandle) -> SessionOptions {
-    SessionOptions {
-        server_url: sim.info.ws_url.clone(),
-        trust_root: sim.root_public_key().to_vec(),
-        ..SessionOptions::default()
-    }
-}
-
-/// The next event of `events` whose kind matches `pred` (panics after [`WAIT`]).
-pub async fn next_matching(events: &EventStream, pred: impl Fn(&EventKind) -> bool) -> EventKind {
-    tokio::time::timeout(WAIT, async {
-        loop {
-            let event = events.next().await.unwrap();
-            if pred(&event.kind) {
-                return event.kind;
-            }
-        }
-    })
-    .await
-    .unwrap()
-}
-
-/// The QR string of the next `Qr` event.
-pub async fn next_qr(events: &EventStream) -> String {
-    match next_matching(events, |k| matches!(k, EventKind::Qr { .. })).await {
-        EventKind::Qr { code, .. } => code,
-        _ => unreachable!(),
-    }
-}
-
-/// Connects `session` (unpaired), links it to the account `phone` by QR and waits until it is
-/// connected.
-pub async fn link_by_qr(sim: &SimulatorHandle, session: &Session, phone: &str) -> PairedDevice {
-    let events = session.events();
-    session.connect().await.unwrap();
-    let linked = sim
-        .sim()
-        .link_qr(phone, &next_qr(&events).await)
-        .await
-        .unwrap();
-    session
-        .wait_for_state(ConnectionState::Connected, 120_000)
-        .await
-        .unwrap();
-    linked
-}
-
-/// Waits for the next change to `state`; returns its reason and detail.
-pub async fn next_state(
-    events: &EventStream,
-    state: ConnectionState,
-) -> (StateReason, Option<String>) {
-    let kind = next_matching(
-        events,
-        |k| matches!(k, EventKind::ConnectionState { state: s, .. } if *s == state),
-    )
-    .await;
-    match kind {
-        EventKind::ConnectionState { reason, detail, .. } => (reason, detail),
-        _ => unreachable!(),
-    }
-}
+pub use openwa_store::on_every_backend;
+pub use openwa_store::testing::{
+    Backend, Fixture, Raw, TempPgDatabase, TempStore, TestDb, memory_uri, pg_admin_url, run_on,
+};
 
 /// A fresh store for one test: a memory store (new with each manager), a SQLite file in a temp
 /// dir, or a PostgreSQL database with a random name (see [`TempStore`]). Call
@@ -100,12 +23,15 @@ pub async fn next_state(
 /// that reopen a manager or look at the store with [`TestStore::open_raw`] are `persistent:`.
 #[derive(Debug)]
 pub struct TestStore {
+    /// The backend.
     pub backend: Backend,
+    /// The temporary directory (SQLite file, key file).
     pub dir: PathBuf,
     temp: TempStore,
 }
 
 impl TestStore {
+    /// A fresh store on `backend` (panics when it cannot be made, e.g. PostgreSQL is down).
     pub async fn create(backend: Backend) -> TestStore {
         let temp = TempStore::create(backend, "openwa_engine_test")
             .await
@@ -181,6 +107,7 @@ impl TestStore {
         .unwrap()
     }
 
+    /// Removes the store (drops the PostgreSQL database, removes the directory).
     pub async fn destroy(&self) {
         self.temp.destroy().await.unwrap();
     }
