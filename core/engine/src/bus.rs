@@ -21,6 +21,11 @@ use tokio::sync::broadcast;
 use crate::error::Error;
 use crate::event::{Event, EventKind};
 
+/// Capacity of a session's own broadcast channel. tokio allocates every slot up front, so a
+/// session's channel stays small whatever the manager-wide `event_buffer` is: a live stream that
+/// falls further behind gets `Lagged` (and can replay), a resumable one reads the log again.
+const SESSION_BUFFER: usize = 64;
+
 /// Largest page `events_since` returns.
 pub const MAX_REPLAY_PAGE: u32 = 10_000;
 
@@ -114,7 +119,7 @@ impl Publisher {
         };
         sessions
             .entry(session.to_owned())
-            .or_insert_with(|| broadcast::channel(self.capacity).0)
+            .or_insert_with(|| broadcast::channel(self.capacity.min(SESSION_BUFFER)).0)
             .subscribe()
     }
 }

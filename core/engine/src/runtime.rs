@@ -61,12 +61,17 @@ impl Drop for EngineRuntime {
     }
 }
 
-/// Runs `work` on `runtime` and waits for it from whatever executor the caller uses. The work
-/// goes on if the caller stops waiting.
+/// Runs `work` where it can run: inline when the caller is already on a tokio runtime (its
+/// timers and sockets work there, and no thread hop is paid per call), otherwise on the
+/// engine's `runtime`, waited for from whatever executor the caller uses (the work then goes on
+/// if the caller stops waiting).
 pub(crate) async fn on<T: Send + 'static>(
     runtime: &Handle,
     work: impl Future<Output = Result<T, Error>> + Send + 'static,
 ) -> Result<T, Error> {
+    if Handle::try_current().is_ok() {
+        return work.await;
+    }
     match runtime.spawn(work).await {
         Ok(result) => result,
         Err(err) if err.is_cancelled() => Err(Error::new(
