@@ -1,9 +1,9 @@
 //! `openwa._native`: the Python extension module of the `openwa-rs` distribution.
 //!
 //! Thin delegates over the `openwa` engine. Every async method returns an asyncio awaitable
-//! (pyo3-async-runtimes `future_into_py`); the engine runs its own tokio runtime and every public
-//! engine call hops onto it, so the small runtime below only waits for those calls and hands
-//! their results to the event loop. Values cross as the engine's serde JSON and become the
+//! (pyo3-async-runtimes `future_into_py` on the small runtime of `waiter`); the engine runs its
+//! own tokio runtime and every public engine call hops onto it, so that runtime only waits for
+//! those calls and hands their results to the event loop. Values cross as the engine's serde JSON and become the
 //! classes of `openwa._types` (events, messages, errors), defined once in Python.
 
 #![allow(unsafe_code)] // pyo3's macros expand to `unsafe` FFI glue.
@@ -12,24 +12,14 @@ mod convert;
 mod manager;
 mod session;
 mod stream;
+mod waiter;
 
 use pyo3::prelude::*;
-
-/// Builds the runtime pyo3-async-runtimes drives its futures on. It only awaits engine calls
-/// (which run on the engine's own runtime) and stream reads, so one worker is enough.
-fn init_waiter_runtime() {
-    let mut builder = tokio::runtime::Builder::new_multi_thread();
-    builder
-        .worker_threads(1)
-        .thread_name("openwa-py")
-        .enable_all();
-    pyo3_async_runtimes::tokio::init(builder);
-}
 
 #[pymodule]
 #[pyo3(name = "_native")]
 fn openwa_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    init_waiter_runtime();
+    waiter::start()?;
     let codes: Vec<(&str, bool)> = openwa::ErrorCode::ALL
         .iter()
         .map(|code| (code.as_str(), code.default_retryable()))
@@ -41,6 +31,7 @@ fn openwa_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<session::Session>()?;
     m.add_class::<stream::EventStream>()?;
     m.add_function(wrap_pyfunction!(normalize_chat_id, m)?)?;
+    m.add_function(wrap_pyfunction!(waiter::shutdown, m)?)?;
     Ok(())
 }
 

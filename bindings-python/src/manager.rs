@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
+use crate::waiter::future_into_py;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use pyo3_async_runtimes::tokio::future_into_py;
 use serde_json::Value;
 
 use crate::convert::{self, error_detached, to_py_detached};

@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
+use crate::waiter::future_into_py;
 use pyo3::exceptions::PyStopAsyncIteration;
 use pyo3::prelude::*;
-use pyo3_async_runtimes::tokio::future_into_py;
 
 use crate::convert::{self, error_detached, to_py_detached};
 

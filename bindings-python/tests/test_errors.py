@@ -110,6 +110,32 @@ def test_interpreter_exit_with_an_open_manager_does_not_hang(sim):
     assert done.stdout.strip() == "ready"
 
 
+@pytest.mark.parametrize("delay_ms", [0, 1, 2, 5])
+def test_results_arriving_during_interpreter_exit_do_not_crash(delay_ms):
+    """Engine calls that finish while the interpreter shuts down (no asyncio.run to cancel
+    them, no close): the process exits cleanly, several times in a row."""
+    script = textwrap.dedent(
+        f"""
+        import asyncio, openwa
+        loop = asyncio.new_event_loop()
+        async def setup():
+            manager = await openwa.SessionManager.open()
+            session = await manager.create_session("x")
+            pending = [asyncio.ensure_future(session.wait_for_state("connected", {delay_ms})),
+                       asyncio.ensure_future(manager.events().next())]
+            return manager, session, pending
+        kept = loop.run_until_complete(setup())
+        print("exiting", flush=True)
+        """
+    )
+    for _ in range(5):
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=30
+        )
+        assert done.returncode == 0, (done.returncode, done.stderr)
+        assert done.stdout.strip() == "exiting"
+
+
 def test_stubs_match_the_module():
     """A small stubtest: every public name and method of the module is in the stubs."""
     root = Path(openwa.__file__).parent

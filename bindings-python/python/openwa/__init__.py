@@ -13,6 +13,7 @@ Errors are subclasses of `OpenWAError`, one per engine error code (`InvalidArgum
 
 from __future__ import annotations
 
+import atexit
 import os
 from typing import Any, Dict, Optional, Union
 
@@ -21,6 +22,10 @@ from ._native import EventStream, Session, SessionManager, normalize_chat_id
 from ._types import ERRORS, Event, Message, MessagePage, OpenWAError, SessionInfo
 
 __version__: str = _native.__version__
+
+# Stop the threads that hand results to asyncio before the interpreter finalizes (a thread taking
+# the GIL during finalization can abort the process). Awaitables still pending then never finish.
+atexit.register(_native._shutdown)
 
 #: Every engine error code, in the engine's order.
 ERROR_CODES = tuple(code for code, _ in _native.ERROR_CODES)

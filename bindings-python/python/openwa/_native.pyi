@@ -7,6 +7,7 @@ ERROR_CODES: List[Tuple[str, bool]]
 MAX_REPLAY_PAGE: int
 
 def normalize_chat_id(chat: str) -> str: ...
+def _shutdown() -> None: ...
 
 class SessionManager:
     @staticmethod
