@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import signal
 import subprocess
 import sys
 import textwrap
@@ -134,6 +135,33 @@ def test_results_arriving_during_interpreter_exit_do_not_crash(delay_ms):
         )
         assert done.returncode == 0, (done.returncode, done.stderr)
         assert done.stdout.strip() == "exiting"
+
+
+def test_ctrl_c_while_waiting_for_events_exits():
+    script = textwrap.dedent(
+        """
+        import asyncio, openwa
+        async def main():
+            manager = await openwa.SessionManager.open()
+            await manager.create_session("x")
+            print("ready", flush=True)
+            async for _ in manager.events():
+                pass
+        asyncio.run(main())
+        """
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        child.send_signal(signal.SIGINT)
+        _, err = child.communicate(timeout=20)
+    finally:
+        child.kill()
+    assert child.returncode in (-signal.SIGINT, 1, 130), (child.returncode, err)
+    assert "KeyboardInterrupt" in err
 
 
 def test_stubs_match_the_module():

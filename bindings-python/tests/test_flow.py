@@ -117,3 +117,30 @@ def test_async_with_closes_the_manager():
             await manager.create_session("b")
 
     asyncio.run(main())
+
+
+def test_pairing_code_logout_and_delete(sim):
+    async def main():
+        phone = sim.account("Erin")
+        async with await openwa.SessionManager.open(default_session_options=sim.options()) as manager:
+            session = await manager.create_session("coded")
+            events = session.events()
+            await session.connect()
+            await session.wait_for_state("waiting_for_qr", 60_000)
+            code = await session.pair_with_code(phone)
+            assert len(code) == 9 and code[4] == "-"
+            assert (await next_event(events, "pairing_code"))["code"] == code
+            await asyncio.to_thread(
+                sim.admin, "POST", f"/admin/accounts/{phone}/link-code", {"code": code}
+            )
+            await session.wait_for_state("connected", 60_000)
+            logged = await session.events_since(0)
+            assert [e["jid"] for e in logged if e.type == "paired"] == [session.info().jid]
+            await session.logout()
+            assert session.state == "logged_out" and not session.is_paired
+            await manager.delete("coded")
+            with pytest.raises(openwa.NotFound):
+                await manager.get("coded")
+            assert await manager.list() == []
+
+    asyncio.run(main())
