@@ -1,0 +1,157 @@
+"""The Python side of the values the engine hands out: events, messages, session snapshots and
+the exception hierarchy. The native module builds them from the engine's JSON through the
+factories at the bottom (``_event``, ``_message``…), so every value is defined here once."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields
+from typing import Any, Dict, List, Optional, Type
+
+from . import _native
+
+
+class OpenWAError(Exception):
+    """Base of every engine error. ``code`` is the engine's stable snake_case code
+    (``invalid_argument``…), ``message`` a sentence, ``details`` extra machine-readable context
+    (or ``None``) and ``retryable`` whether the same call may succeed later."""
+
+    code: str = "internal"
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        code: Optional[str] = None,
+        details: Optional[str] = None,
+        retryable: Optional[bool] = None,
+    ) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+        self.message = message
+        self.details = details
+        self.retryable = (
+            retryable if retryable is not None else _DEFAULT_RETRYABLE.get(self.code, False)
+        )
+
+    def __str__(self) -> str:
+        text = f"{self.code}: {self.message}"
+        return f"{text} ({self.details})" if self.details else text
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(code={self.code!r}, message={self.message!r}, "
+            f"details={self.details!r}, retryable={self.retryable!r})"
+        )
+
+
+def _class_name(code: str) -> str:
+    return "".join(part.capitalize() for part in code.split("_"))
+
+
+# Builtin bases that make the idiomatic `except` clauses work too.
+_EXTRA_BASES: Dict[str, type] = {"invalid_argument": ValueError, "timeout": TimeoutError}
+
+_DEFAULT_RETRYABLE: Dict[str, bool] = {code: retryable for code, retryable in _native.ERROR_CODES}
+
+#: One subclass of `OpenWAError` per engine error code, keyed by code.
+ERRORS: Dict[str, Type[OpenWAError]] = {}
+for _code, _ in _native.ERROR_CODES:
+    _bases = (OpenWAError,) + ((_EXTRA_BASES[_code],) if _code in _EXTRA_BASES else ())
+    ERRORS[_code] = type(_class_name(_code), _bases, {"code": _code, "__module__": "openwa"})
+del _code, _bases
+
+
+def _error(code: str, message: str, details: Optional[str], retryable: bool) -> OpenWAError:
+    cls = ERRORS.get(code, OpenWAError)
+    return cls(message, code=code, details=details, retryable=retryable)
+
+
+@dataclass(frozen=True)
+class Message:
+    """A stored message (received or sent). Ids are canonical JIDs."""
+
+    id: str
+    chat: str
+    sender: str
+    from_me: bool
+    timestamp: int
+    message_type: str
+    status: str
+    text: Optional[str] = None
+    push_name: Optional[str] = None
+    sender_alt: Optional[str] = None
+
+    @classmethod
+    def _from(cls, data: Dict[str, Any]) -> "Message":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event of one session. ``type`` is the engine's event name (``qr``, ``paired``,
+    ``connection_state``, ``message_received``, ``message_sent``, ``message_status``,
+    ``receipt``, ``lagged``…); ``data`` holds its fields (``message`` is a `Message`)."""
+
+    session_id: str
+    seq: int
+    timestamp_ms: int
+    type: str
+    data: Dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def message(self) -> Optional[Message]:
+        """The message of a ``message_received`` / ``message_sent`` event."""
+        message = self.data.get("message")
+        return message if isinstance(message, Message) else None
+
+    def __getitem__(self, key: str) -> Any:
+        return self.data[key]
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """A snapshot of a session."""
+
+    id: str
+    state: str
+    jid: Optional[str] = None
+    lid: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class MessagePage:
+    """A page of a chat's history, newest first; pass ``next_cursor`` for the next page."""
+
+    messages: List[Message]
+    next_cursor: Optional[str] = None
+
+
+def _event(text: str) -> Event:
+    data = json.loads(text)
+    session_id = data.pop("session_id", "")
+    seq = data.pop("seq", 0)
+    timestamp_ms = data.pop("timestamp_ms", 0)
+    kind = data.pop("type", "unknown")
+    if isinstance(data.get("message"), dict):
+        data["message"] = Message._from(data["message"])
+    return Event(session_id, seq, timestamp_ms, kind, data)
+
+
+def _message(text: str) -> Message:
+    return Message._from(json.loads(text))
+
+
+def _session_info(text: str) -> SessionInfo:
+    data = json.loads(text)
+    known = {f.name for f in fields(SessionInfo)}
+    return SessionInfo(**{k: v for k, v in data.items() if k in known})
+
+
+def _message_page(text: str) -> MessagePage:
+    data = json.loads(text)
+    return MessagePage(
+        [Message._from(m) for m in data.get("messages", [])], data.get("next_cursor")
+    )

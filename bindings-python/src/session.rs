@@ -1,0 +1,215 @@
+//! `openwa.Session`.
+
+use std::sync::Arc;
+
+use crate::waiter::future_into_py;
+use pyo3::prelude::*;
+
+use crate::convert::{self, error_detached, to_py_detached};
+use crate::stream::EventStream;
+
+/// Default page size of `messages` and `events_since`.
+const DEFAULT_LIMIT: u32 = 50;
+
+/// One WhatsApp device of a manager.
+#[pyclass(frozen, module = "openwa")]
+#[derive(Debug)]
+pub(crate) struct Session {
+    inner: Arc<openwa::Session>,
+}
+
+impl Session {
+    pub(crate) fn new(inner: Arc<openwa::Session>) -> Self {
+        Session { inner }
+    }
+}
+
+#[pymethods]
+impl Session {
+    /// The session id.
+    #[getter]
+    fn id(&self) -> String {
+        self.inner.id()
+    }
+
+    /// The current connection state (`connected`, `waiting_for_qr`…).
+    #[getter]
+    fn state(&self) -> &'static str {
+        self.inner.state().as_str()
+    }
+
+    /// Whether the session has credentials from a completed pairing.
+    #[getter]
+    fn is_paired(&self) -> bool {
+        self.inner.is_paired()
+    }
+
+    /// A snapshot: id, state, own ids (`SessionInfo`).
+    fn info(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        convert::to_py(py, "_session_info", &self.inner.info())
+    }
+
+    /// Starts connecting in the background (awaitable; returns at once).
+    fn connect<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        future_into_py(py, async move {
+            inner.connect().await.map_err(error_detached)?;
+            Ok(convert::NONE)
+        })
+    }
+
+    /// Closes the connection and stops reconnecting (awaitable).
+    fn disconnect<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        future_into_py(py, async move {
+            inner.disconnect().await.map_err(error_detached)?;
+            Ok(convert::NONE)
+        })
+    }
+
+    /// Unlinks this device and deletes its credentials (awaitable).
+    fn logout<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        future_into_py(py, async move {
+            inner.logout().await.map_err(error_detached)?;
+            Ok(convert::NONE)
+        })
+    }
+
+    /// Pairs by phone-number code (awaitable `str`, `XXXX-XXXX`).
+    fn pair_with_code<'py>(&self, py: Python<'py>, phone: String) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        future_into_py(py, async move {
+            inner.pair_with_code(&phone).await.map_err(error_detached)
+        })
+    }
+
+    /// Waits until the session reaches `state` (awaitable); `Timeout` after `timeout_ms`.
+    #[pyo3(signature = (state, timeout_ms=60_000))]
+    fn wait_for_state<'py>(
+        &self,
+        py: Python<'py>,
+        state: &str,
+        timeout_ms: u64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let state = convert::state(state).map_err(|e| convert::error(py, e))?;
+        let inner = self.inner.clone();
+        future_into_py(py, async move {
+            inner
+                .wait_for_state(state, timeout_ms)
+                .await
+                .map_err(error_detached)?;
+            Ok(convert::NONE)
+        })
+    }
+
+    /// Sends a text (awaitable `Message`). With an `idempotency_key`, a repeated call returns
+    /// the first call's message instead of sending again.
+    #[pyo3(signature = (chat, text, idempotency_key=None))]
+    fn send_text<'py>(
+        &self,
+        py: Python<'py>,
+        chat: String,
+        text: String,
+        idempotency_key: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        let options = openwa::SendOptions { idempotency_key };
+        future_into_py(py, async move {
+            let message = inner
+                .send_text(&chat, &text, options)
+                .await
+                .map_err(error_detached)?;
+            to_py_detached("_message", &message)
+        })
+    }
+
+    /// Marks messages of `chat` as read (awaitable).
+    fn mark_read<'py>(
+        &self,
+        py: Python<'py>,
+        chat: String,
+        message_ids: Vec<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        future_into_py(py, async move {
+            inner
+                .mark_read(&chat, message_ids)
+                .await
+                .map_err(error_detached)?;
+            Ok(convert::NONE)
+        })
+    }
+
+    /// A page of the chat's history, newest first (awaitable `MessagePage`).
+    #[pyo3(signature = (chat, cursor=None, limit=DEFAULT_LIMIT))]
+    fn messages<'py>(
+        &self,
+        py: Python<'py>,
+        chat: String,
+        cursor: Option<String>,
+        limit: u32,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        future_into_py(py, async move {
+            let page = inner
+                .messages(&chat, cursor, limit)
+                .await
+                .map_err(error_detached)?;
+            to_py_detached("_message_page", &page)
+        })
+    }
+
+    /// One stored message (awaitable `Message`), or `NotFound`.
+    fn message<'py>(
+        &self,
+        py: Python<'py>,
+        chat: String,
+        id: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        future_into_py(py, async move {
+            let message = inner.message(&chat, &id).await.map_err(error_detached)?;
+            to_py_detached("_message", &message)
+        })
+    }
+
+    /// Events of this session only, from now on.
+    fn events(&self) -> EventStream {
+        EventStream::new(self.inner.events())
+    }
+
+    /// Events of this session after `cursor`: replayed from the log, then live.
+    fn events_from(&self, cursor: u64) -> EventStream {
+        EventStream::new(self.inner.events_from(cursor))
+    }
+
+    /// Logged events of this session with `seq > cursor` (awaitable list of `Event`).
+    #[pyo3(signature = (cursor, limit=1000))]
+    fn events_since<'py>(
+        &self,
+        py: Python<'py>,
+        cursor: u64,
+        limit: u32,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        future_into_py(py, async move {
+            let events = inner
+                .events_since(cursor, limit)
+                .await
+                .map_err(error_detached)?;
+            events
+                .iter()
+                .map(|event| to_py_detached("_event", event))
+                .collect::<PyResult<Vec<_>>>()
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Session(id={:?}, state={:?})",
+            self.inner.id(),
+            self.inner.state().as_str()
+        )
+    }
+}

@@ -1,0 +1,146 @@
+"""The engine through Python against `openwa-sim` in its own process."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+import openwa
+from conftest import link_by_qr, next_event, phone_messages
+
+
+def test_link_receive_send_idempotent_history_and_replay(sim):
+    async def main():
+        me, bob = sim.account("Alice"), sim.account("Bob")
+        manager = await openwa.SessionManager.open(default_session_options=sim.options())
+        session = await manager.create_session("main")
+        assert session.id == "main" and session.state == "disconnected"
+        assert not session.is_paired
+        start = manager.last_seq
+
+        jid = await link_by_qr(sim, session, me)
+        assert session.is_paired and session.state == "connected"
+        info = session.info()
+        assert isinstance(info, openwa.SessionInfo) and info.jid == jid
+        assert [s.id for s in await manager.list()] == ["main"]
+        assert (await manager.get("main")).id == "main"
+
+        # A text from Bob's simulated phone arrives as a typed event.
+        events = session.events()
+        await asyncio.to_thread(
+            sim.admin, "POST", f"/admin/accounts/{bob}/messages", {"to": me, "text": "hello"}
+        )
+        received = await next_event(events, "message_received")
+        message = received.message
+        assert isinstance(message, openwa.Message)
+        assert message.text == "hello" and not message.from_me
+        assert message.chat == f"{bob}@s.whatsapp.net"
+        assert "hello" in repr(received)
+
+        # A text to Bob lands on his phone; the same idempotency key gives the same message.
+        sent = await session.send_text(bob, "hi back", idempotency_key="k1")
+        assert sent.from_me and sent.text == "hi back"
+        again = await session.send_text(bob, "hi back", idempotency_key="k1")
+        assert again.id == sent.id
+        timeline = await phone_messages(sim, bob, lambda m: m.get("id") == sent.id)
+        assert [m["text"] for m in timeline if m.get("id") == sent.id] == ["hi back"]
+
+        # Several tasks at once.
+        burst = await asyncio.gather(*(session.send_text(bob, f"n{i}") for i in range(5)))
+        assert len({m.id for m in burst}) == 5
+
+        # History and marking read.
+        page = await session.messages(bob)
+        assert isinstance(page, openwa.MessagePage)
+        assert {m.id for m in page.messages} >= {sent.id, message.id}
+        assert (await session.message(bob, sent.id)).text == "hi back"
+        await session.mark_read(bob, [message.id])
+
+        # Replay: events_since and events_from give the same events, in seq order.
+        logged = await manager.events_since(start)
+        seqs = [e.seq for e in logged]
+        assert seqs == sorted(seqs) and len(seqs) == len(set(seqs))
+        assert {"qr", "paired", "connection_state", "message_received"} <= {e.type for e in logged}
+        replay = manager.events_from(start)
+        replayed = [await replay.next() for _ in logged]
+        assert [e.seq for e in replayed] == seqs
+        assert replayed == logged
+        own = await session.events_since(start, 5)
+        assert own == logged[:5]
+
+        await manager.close()
+
+    asyncio.run(main())
+
+
+def test_consumer_resumes_after_ack_across_a_restart(sim, tmp_path):
+    async def main():
+        me, bob = sim.account("Carol"), sim.account("Dan")
+        config = {"store": openwa.sqlite_store(tmp_path / "bot.db"),
+                  "default_session_options": sim.options()}
+        manager = await openwa.SessionManager.open(config)
+        session = await manager.create_session("bot")
+        await link_by_qr(sim, session, me)
+        consumer = await manager.consumer("echo", "bot")
+        for text in ("one", "two"):
+            await asyncio.to_thread(
+                sim.admin, "POST", f"/admin/accounts/{bob}/messages", {"to": me, "text": text}
+            )
+        first = await next_event(consumer, "message_received")
+        assert first.message.text == "one"
+        await consumer.ack(first.seq)
+        await manager.close()
+
+        # Same database: the session logs in again without a QR, and the consumer starts
+        # right after the acknowledged event.
+        manager = await openwa.SessionManager.open(config)
+        session = await manager.get("bot")
+        assert session.is_paired
+        await session.wait_for_state("connected", 60_000)
+        consumer = await manager.consumer("echo", "bot")
+        resumed = await next_event(consumer, "message_received")
+        assert resumed.seq > first.seq and resumed.message.text == "two"
+        await manager.close()
+
+    asyncio.run(main())
+
+
+def test_async_with_closes_the_manager():
+    async def main():
+        async with await openwa.SessionManager.open() as manager:
+            assert isinstance(manager, openwa.SessionManager)
+            session = await manager.create_session("a")
+            assert await session.disconnect() is None
+            assert manager.events().try_next() is None
+        with pytest.raises(openwa.OpenWAError):  # closed: its store is gone
+            await manager.create_session("b")
+
+    asyncio.run(main())
+
+
+def test_pairing_code_logout_and_delete(sim):
+    async def main():
+        phone = sim.account("Erin")
+        async with await openwa.SessionManager.open(default_session_options=sim.options()) as manager:
+            session = await manager.create_session("coded")
+            events = session.events()
+            await session.connect()
+            await session.wait_for_state("waiting_for_qr", 60_000)
+            code = await session.pair_with_code(phone)
+            assert len(code) == 9 and code[4] == "-"
+            assert (await next_event(events, "pairing_code"))["code"] == code
+            await asyncio.to_thread(
+                sim.admin, "POST", f"/admin/accounts/{phone}/link-code", {"code": code}
+            )
+            await session.wait_for_state("connected", 60_000)
+            logged = await session.events_since(0)
+            assert [e["jid"] for e in logged if e.type == "paired"] == [session.info().jid]
+            await session.logout()
+            assert session.state == "logged_out" and not session.is_paired
+            await manager.delete("coded")
+            with pytest.raises(openwa.NotFound):
+                await manager.get("coded")
+            assert await manager.list() == []
+
+    asyncio.run(main())
