@@ -82,46 +82,4 @@ pub(crate) async fn on<T: Send + 'static>(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn calls_work_from_a_thread_without_any_runtime() {
-        let runtime = EngineRuntime::new(1).unwrap();
-        let handle = runtime.handle().clone();
-        // A plain executor (no tokio context): the timer below needs the engine's runtime.
-        let result = std::thread::spawn(move || {
-            let work = on(&handle, async {
-                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-                Ok(7)
-            });
-            pollster_block_on(work)
-        })
-        .join()
-        .unwrap();
-        assert_eq!(result.unwrap(), 7);
-        drop(runtime);
-    }
-
-    /// A minimal block_on that is not tokio's: parks the thread until woken.
-    fn pollster_block_on<F: Future>(future: F) -> F::Output {
-        use std::sync::Arc;
-        use std::task::{Context, Poll, Wake, Waker};
-        struct Unpark(std::thread::Thread);
-        impl Wake for Unpark {
-            fn wake(self: Arc<Self>) {
-                self.0.unpark();
-            }
-        }
-        let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-        let mut context = Context::from_waker(&waker);
-        let mut future = std::pin::pin!(future);
-        loop {
-            if let Poll::Ready(out) = future.as_mut().poll(&mut context) {
-                return out;
-            }
-            std::thread::park();
-        }
-    }
-}
+// Tested from a host without tokio in tests/no_host_runtime.rs.
