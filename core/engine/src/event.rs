@@ -377,6 +377,30 @@ impl MessageType {
     }
 }
 
+impl MessageType {
+    /// What the protocol's classification of a message is for the API; an unknown part keeps
+    /// the name the protocol gave it. (Crate-private: protocol types stay out of the API.)
+    pub(crate) fn of_content(kind: openwa_protocol::content::ContentKind) -> Self {
+        use openwa_protocol::content::ContentKind;
+        match kind {
+            ContentKind::Text => MessageType::Text,
+            ContentKind::Image => MessageType::Image,
+            ContentKind::Video => MessageType::Video,
+            ContentKind::Audio => MessageType::Audio,
+            ContentKind::Document => MessageType::Document,
+            ContentKind::Sticker => MessageType::Sticker,
+            ContentKind::Location => MessageType::Location,
+            ContentKind::Contact => MessageType::Contact,
+            ContentKind::Reaction => MessageType::Reaction,
+            ContentKind::Protocol => MessageType::Protocol,
+            ContentKind::SenderKeyDistribution => {
+                MessageType::Unknown("sender_key_distribution".to_owned())
+            }
+            ContentKind::Unknown(name) => MessageType::Unknown(name),
+        }
+    }
+}
+
 impl Default for MessageType {
     fn default() -> Self {
         MessageType::Unknown("unknown".to_owned())

@@ -7,10 +7,12 @@ use openwa_protocol::proto::e2e;
 pub(super) use openwa_protocol::content::ContentError;
 
 /// A decoded message with its wrappers removed.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Content {
     /// The innermost message.
     pub message: e2e::Message,
+    /// What it is, classified once when it was decoded (an unknown part by its field name).
+    pub kind: ContentKind,
     /// `deviceSentMessage.destinationJID`: the chat of a message one of our own devices sent.
     pub device_sent_to: Option<String>,
     /// Whether an `editedMessage` wrapper was removed.
@@ -25,12 +27,6 @@ impl Content {
     /// The text of a text message (conversation or extended text), or a media caption.
     pub(crate) fn text(&self) -> Option<String> {
         protocol::text(&self.message)
-    }
-
-    /// A short label of what the message is (`text`, `image`, `reaction`…), `unknown` if none
-    /// of the known parts is set.
-    pub(crate) fn message_type(&self) -> &'static str {
-        ContentKind::of(&self.message).as_str()
     }
 
     /// Whether this is a control message (`protocolMessage`: history-sync and app-state key
@@ -48,6 +44,7 @@ impl Content {
 impl From<Unwrapped> for Content {
     fn from(unwrapped: Unwrapped) -> Self {
         Content {
+            kind: unwrapped.kind(),
             message: unwrapped.message,
             device_sent_to: unwrapped.device_sent_to,
             edited: unwrapped.edited,
@@ -94,9 +91,17 @@ mod tests {
         let content = decode_padded(&pad_with(&wrapped.encode_to_vec(), n)).unwrap();
         assert_eq!(content.device_sent_to, Some(chat.to_string()));
         assert!(content.edited && content.ephemeral && !content.view_once);
-        assert_eq!(content.message_type(), "text");
+        assert_eq!(content.kind, ContentKind::Text);
         assert_eq!(content.text().as_deref(), Some("fixed"));
         assert!(!content.is_control() && !content.is_only_key_distribution());
         assert!(matches!(decode_padded(&[]), Err(ContentError::Padding(_))));
+        // A part this schema does not model keeps its name (field 49: a poll).
+        let mut poll = e2e::Message::default().encode_to_vec();
+        poll.extend_from_slice(&[0x8a, 0x03, 0x00]);
+        let content = decode_padded(&pad_with(&poll, n)).unwrap();
+        assert_eq!(
+            crate::event::MessageType::of_content(content.kind),
+            crate::event::MessageType::Unknown("poll_creation_message".into())
+        );
     }
 }

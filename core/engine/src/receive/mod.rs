@@ -295,7 +295,7 @@ async fn persist(
     let sender_user = sender.to_non_ad();
     let (text, message_type) = (
         content.text(),
-        crate::event::MessageType::from_name(content.message_type()),
+        crate::event::MessageType::of_content(content.kind.clone()),
     );
     let event_message = Message {
         id: message.id.clone(),
