@@ -228,17 +228,22 @@ async fn send_receipts_history_with_baileys(store: Arc<TestStore>) {
     let from_bob = bob
         .send_text(&format!("{ALICE}@s.whatsapp.net"), "read me")
         .await;
-    // Read what arrived: a receipt for a message Bob's client has not recorded yet is dropped.
+    // Read what arrived, once Bob's client has seen it delivered: a read receipt that reached
+    // Baileys while its own send was still being recorded was once lost (status stayed 3).
     next_matching(
         &events,
         |k| matches!(k, EventKind::MessageReceived { message } if message.id == from_bob),
     )
     .await;
+    let id = json!(from_bob);
+    if !bob.seen().iter().any(|e| has_status(e, &id, 3)) {
+        bob.wait_for("delivered status", |e| has_status(e, &id, 3))
+            .await;
+    }
     session
         .mark_read(&format!("+{BOB}"), vec![from_bob.clone()])
         .await
         .unwrap();
-    let id = json!(from_bob);
     bob.wait_for("read status", |e| has_status(e, &id, 4)).await;
 
     // A `devices` notification drops Bob's cached device list; the next send fetches it again.
