@@ -26,3 +26,20 @@ pub fn sim_options(sim: &SimulatorHandle) -> SessionOptions {
         ..SessionOptions::default()
     }
 }
+
+/// The simulated phone of account `phone` sends `text` to `to` through the admin API; answers
+/// the message id.
+pub async fn phone_sends(sim: &SimulatorHandle, phone: &str, to: &str, text: &str) -> String {
+    let path = format!("/admin/accounts/{phone}/messages");
+    let body = serde_json::json!({ "to": to, "text": text });
+    let sent = http(&sim.info.admin_url, "POST", &path, Some(body)).await;
+    assert!(
+        sent.status == 200 || sent.status == 201,
+        "the phone's send answered {}",
+        sent.status
+    );
+    match sent.json()["id"].as_str() {
+        Some(id) => id.to_owned(),
+        None => panic!("the phone's send answered no id"),
+    }
+}

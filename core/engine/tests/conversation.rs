@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use openwa::EventKind;
 use openwa_simulator::SimulatorHandle;
-use openwa_testkit::http;
 use openwa_testkit::{TestStore, WAIT, link_by_qr, next_matching, sim_options, simulator};
-use serde_json::{Value, json};
+use openwa_testkit::{http, phone_sends};
+use serde_json::Value;
 
 const ENGINE: &str = "15550003001";
 const PHONE: &str = "15550003002";
@@ -33,15 +33,6 @@ async fn on_phone(sim: &SimulatorHandle, id: &str) -> Value {
     }
 }
 
-/// The phone sends `text` to the engine's account; returns the message id.
-async fn phone_sends(sim: &SimulatorHandle, text: &str) -> String {
-    let body = json!({ "to": ENGINE, "text": text });
-    let path = format!("/admin/accounts/{PHONE}/messages");
-    let sent = http(&sim.info.admin_url, "POST", &path, Some(body)).await;
-    assert!(sent.status == 200 || sent.status == 201, "{}", sent.status);
-    sent.json()["id"].as_str().unwrap().to_owned()
-}
-
 async fn conversation_with_a_phone(store: Arc<TestStore>) {
     let sim = simulator().await;
     sim.create_account(ENGINE, "Engine").unwrap();
@@ -60,7 +51,7 @@ async fn conversation_with_a_phone(store: Arc<TestStore>) {
     assert_eq!(entry["text"], "hello phone", "{entry}");
     assert_eq!(entry["enc"], "pkmsg", "{entry}");
 
-    let reply = phone_sends(&sim, "hello engine").await;
+    let reply = phone_sends(&sim, PHONE, ENGINE, "hello engine").await;
     let received = next_matching(
         &events,
         |k| matches!(k, EventKind::MessageReceived { message } if message.id == reply),

@@ -9,9 +9,8 @@ use std::time::Duration;
 
 use openwa::{ErrorCode, Event, EventKind, EventStream, SendOptions};
 use openwa_simulator::SimulatorHandle;
-use openwa_testkit::http;
 use openwa_testkit::{TestStore, WAIT, link_by_qr, sim_options, simulator};
-use serde_json::json;
+use openwa_testkit::{http, phone_sends};
 
 const ENGINE: &str = "15550004001";
 const PHONE: &str = "15550004002";
@@ -32,15 +31,6 @@ async fn on_phone(sim: &SimulatorHandle, text: &str) -> usize {
         .iter()
         .filter(|e| e["text"] == text)
         .count()
-}
-
-/// The phone sends `text` to the engine's account; returns the message id.
-async fn phone_sends(sim: &SimulatorHandle, text: &str) -> String {
-    let body = json!({ "to": ENGINE, "text": text });
-    let path = format!("/admin/accounts/{PHONE}/messages");
-    let sent = http(&sim.info.admin_url, "POST", &path, Some(body)).await;
-    assert!(sent.status == 200 || sent.status == 201, "{}", sent.status);
-    sent.json()["id"].as_str().unwrap().to_owned()
 }
 
 /// The next `MessageReceived` of `events` (skipping everything else), with its seq.
@@ -102,7 +92,7 @@ async fn streams_resume_from_a_cursor_and_consumers_from_their_ack(store: Arc<Te
     let consumer = manager.consumer("bot", Some("dur")).await.unwrap();
     let mut sent = Vec::new();
     for n in 0..5 {
-        sent.push(phone_sends(&sim, &format!("m{n}")).await);
+        sent.push(phone_sends(&sim, PHONE, ENGINE, &format!("m{n}")).await);
     }
     let mut seen = Vec::new();
     for _ in 0..5 {
@@ -132,7 +122,7 @@ async fn streams_resume_from_a_cursor_and_consumers_from_their_ack(store: Arc<Te
         ids
     };
     assert_eq!(replayed, sent[1..].to_vec());
-    let live = phone_sends(&sim, "live").await;
+    let live = phone_sends(&sim, PHONE, ENGINE, "live").await;
     assert_eq!(
         next_received(&from).await.1,
         live,

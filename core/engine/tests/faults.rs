@@ -8,22 +8,12 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use openwa::{ConnectionState, EventKind};
-use openwa_simulator::SimulatorHandle;
 use openwa_simulator::faults::FaultRequest;
-use openwa_testkit::http;
 use openwa_testkit::{Backend, TestStore, link_by_qr, sim_options, simulator};
-use serde_json::json;
+use openwa_testkit::{http, phone_sends};
 
 const ENGINE: &str = "15550004001";
 const PHONE: &str = "15550004002";
-
-async fn phone_sends(sim: &SimulatorHandle, text: &str) -> String {
-    let path = format!("/admin/accounts/{PHONE}/messages");
-    let body = json!({ "to": ENGINE, "text": text });
-    let sent = http(&sim.info.admin_url, "POST", &path, Some(body)).await;
-    assert!(sent.status == 200 || sent.status == 201, "{}", sent.status);
-    sent.json()["id"].as_str().unwrap().to_owned()
-}
 
 #[tokio::test]
 async fn messages_survive_drops_restarts_errors_delays_and_refused_logins() {
@@ -57,7 +47,9 @@ async fn messages_survive_drops_restarts_errors_delays_and_refused_logins() {
     let mut sent = Vec::new();
     for (round, fault) in faults.into_iter().enumerate() {
         for k in 0..3 {
-            sent.push(phone_sends(&sim, &format!("round {round} message {k}")).await);
+            sent.push(
+                phone_sends(&sim, PHONE, ENGINE, &format!("round {round} message {k}")).await,
+            );
         }
         if matches!(fault, FaultRequest::RefuseLogins { .. }) {
             // Refused logins only matter on a reconnect: drop the connection after arming it.
@@ -69,13 +61,15 @@ async fn messages_survive_drops_restarts_errors_delays_and_refused_logins() {
             sim.apply_fault(fault);
         }
         for k in 3..5 {
-            sent.push(phone_sends(&sim, &format!("round {round} message {k}")).await);
+            sent.push(
+                phone_sends(&sim, PHONE, ENGINE, &format!("round {round} message {k}")).await,
+            );
         }
     }
     // Every stanza late by 30 ms for the last few.
     sim.apply_fault(FaultRequest::DelayMs { ms: 30 });
     for k in 0..3 {
-        sent.push(phone_sends(&sim, &format!("delayed {k}")).await);
+        sent.push(phone_sends(&sim, PHONE, ENGINE, &format!("delayed {k}")).await);
     }
 
     // Every message exactly once (the event stream may also carry states and receipts).
