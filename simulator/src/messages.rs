@@ -116,7 +116,8 @@ fn route_direct(hub: &Hub, me: &DeviceRef, message: &OutgoingMessage, t: u64) {
 /// its devices (Baileys sends it to the chat) reaches the phone and every companion. An
 /// `inactive` receipt (a client that is not marked available acknowledges delivery with it)
 /// goes to the sender as a plain delivery receipt: the message was delivered, and Baileys
-/// shows no status for the `inactive` type.
+/// shows no status for the `inactive` type. Each device hears a message's status once, never
+/// a lower one after a higher one ([`crate::hub::ForwardedStatuses`]).
 pub fn route_receipt(hub: &Hub, me: &DeviceRef, node: &Node) -> Option<Node> {
     let receipt = match Receipt::from_node(node) {
         Ok(receipt) => receipt,
@@ -157,8 +158,17 @@ pub fn route_receipt(hub: &Hub, me: &DeviceRef, node: &Node) -> Option<Node> {
             (a.phone.clone(), companions)
         })
     })?;
+    let ids: Vec<&str> = receipt.ids().collect();
+    // A status the device already has (another device's copy of it, or a lower one arriving
+    // late) is not forwarded again: see `ForwardedStatuses`.
+    let tells = |device: u16| {
+        hub.statuses
+            .advances(&phone, device, &forwarded, &receipt.kind, &ids)
+    };
     if target.device != 0 {
-        hub.deliver(&phone, target.device, forwarded);
+        if tells(target.device) {
+            hub.deliver(&phone, target.device, forwarded);
+        }
         // The phone keeps the statuses of what its companions sent too.
         if let Some(handler) = hub.phone() {
             handler.record_status(hub, &phone, &receipt, me);
@@ -169,7 +179,7 @@ pub fn route_receipt(hub: &Hub, me: &DeviceRef, node: &Node) -> Option<Node> {
         handler.receipt(hub, &phone, &receipt, me);
     }
     for device in companions {
-        if phone != me.phone || device != me.device {
+        if (phone != me.phone || device != me.device) && tells(device) {
             hub.deliver(&phone, device, forwarded.clone());
         }
     }

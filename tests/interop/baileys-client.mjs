@@ -21,7 +21,8 @@
 //   {"cmd":"quit"}                                    close the socket and exit 0
 // stdout: one JSON event per line: qr, open, close, message, receipt, sent, pair_code, read, group,
 // group_event (groups.upsert / groups.update / group-participants.update), download,
-// retry_receipt (a retry receipt for this client: id, count, keys), error.
+// retry_receipt (a retry receipt for this client: id, count, keys), error; with DEBUG_RECEIPTS=1
+// in the environment also raw_receipt (the attributes of every <receipt> node that arrives).
 // A `message` event carries `kind` (conversation, imageMessage, …), `text` (text or caption) and,
 // for media, `mimetype`. Media downloads trust NODE_EXTRA_CA_CERTS (the simulator's certificate).
 // A status (3 delivered, 4 read) arrives as a `receipt` event (`messages.update`), or inside the
@@ -114,6 +115,7 @@ function connect() {
     const retry = children.find((c) => c.tag === 'retry');
     emit({ event: 'retry_receipt', id: node.attrs.id, count: Number(retry?.attrs.count ?? 0), keys: children.some((c) => c.tag === 'keys') });
   });
+  if (process.env.DEBUG_RECEIPTS) sock.ws.on('CB:receipt', (node) => emit({ event: 'raw_receipt', attrs: node.attrs }));
   sock.ev.on('messages.update', (updates) => {
     for (const u of updates) {
       if (u.update?.status !== undefined) emit({ event: 'receipt', id: u.key.id, chat: u.key.remoteJid, status: u.update.status });

@@ -3,8 +3,10 @@
 //! in. Features get a `&Hub`; they never see the [`crate::Sim`] that builds it.
 
 mod deliver;
+mod statuses;
 
 pub use deliver::{MAX_QUEUED, device_removed};
+pub use statuses::ForwardedStatuses;
 
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -38,6 +40,8 @@ pub struct Hub {
     pub media_host: String,
     /// Phones welcome the companions they link ([`crate::SimulatorConfig::share_app_state_key`]).
     pub share_app_state_key: AtomicBool,
+    /// The receipt statuses each device was already told.
+    pub statuses: ForwardedStatuses,
 }
 
 impl Hub {
@@ -58,6 +62,7 @@ impl Hub {
             media: MediaStore::default(),
             media_host,
             share_app_state_key: AtomicBool::new(false),
+            statuses: ForwardedStatuses::default(),
         }
     }
 
