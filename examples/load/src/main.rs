@@ -10,6 +10,7 @@
 #![allow(clippy::print_stdout)] // a command-line program: its output is the report
 
 mod messages;
+mod restore_report;
 
 /// mimalloc: the engine's tokio workers and the store's writer thread allocate and free across
 /// threads all the time, which glibc's arenas serialize (see docs/BENCHMARKS.md).
@@ -207,6 +208,9 @@ async fn restore_child(
 ) -> Result<(), Failure> {
     let rss_before = procfs::rss_kib_self()?;
     let started = Instant::now();
+    let started_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
     // The options are stored per session; the defaults here are unused.
     let manager =
         SessionManager::open(manager_config(&dir, SessionOptions::default(), parallelism)).await?;
@@ -223,6 +227,7 @@ async fn restore_child(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let restore = started.elapsed();
+    let restore_states = restore_report::summarize(&manager, started_ms).await?;
     tokio::time::sleep(idle).await;
     let rss_after = procfs::rss_kib_self()?;
     let sessions = manager.list().await?;
@@ -236,6 +241,7 @@ async fn restore_child(
         "rss_before_kib": rss_before,
         "rss_after_kib": rss_after,
         "connected_after_idle": still_connected,
+        "restore_states": restore_states,
     });
     if message_secs > 0 && n >= 2 {
         let outcome = messages::run(
