@@ -73,17 +73,22 @@ def test_wrong_types_and_bad_ids():
         with pytest.raises(openwa.InvalidArgument):
             openwa.normalize_chat_id("@@")
         assert openwa.normalize_chat_id("15551234567") == "15551234567@s.whatsapp.net"
+        stream = session.events()
         assert await manager.close() is None
-        # A closed manager answers with a typed error (or has nothing to do), never a hang.
-        with pytest.raises(openwa.Store):
-            await manager.create_session("late")
-        with pytest.raises(openwa.Store):
-            await manager.consumer("late")
-        for call in (session.connect(), manager.list(), manager.close()):
-            try:
+        assert await manager.close() is None  # closing again does nothing
+        # A closed manager refuses every call with `Cancelled` (not retryable), never a hang,
+        # and its streams end.
+        for call in (
+            manager.create_session("late"),
+            manager.consumer("late"),
+            manager.list(),
+            session.connect(),
+            session.send_text("15551234567", "late"),
+        ):
+            with pytest.raises(openwa.Cancelled) as refused:
                 await asyncio.wait_for(call, 10)
-            except openwa.OpenWAError:
-                pass
+            assert refused.value.retryable is False
+        assert await asyncio.wait_for(stream.next(), 10) is None
 
     asyncio.run(main())
 

@@ -16,10 +16,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use openwa_store::{EventRecord, Store};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 use crate::error::Error;
 use crate::event::{Event, EventKind};
+use crate::lifecycle::{Lifecycle, until_closed};
 
 /// Capacity of a session's own broadcast channel. tokio allocates every slot up front, so a
 /// session's channel stays small whatever the manager-wide `event_buffer` is: a live stream that
@@ -129,6 +130,8 @@ impl Publisher {
 pub(crate) struct EventBus {
     publisher: Publisher,
     store: Store,
+    /// The manager's: streams end once it closed.
+    lifecycle: Arc<Lifecycle>,
     /// The runtime the bus was made on (the engine's): replay reads run there, whatever
     /// executor polls the stream.
     runtime: Option<tokio::runtime::Handle>,
@@ -137,7 +140,11 @@ pub(crate) struct EventBus {
 impl EventBus {
     /// A bus on `store`'s event log with broadcast buffers of `capacity` events, continuing the
     /// log's seqs.
-    pub(crate) async fn new(store: Store, capacity: usize) -> Result<Self, Error> {
+    pub(crate) async fn new(
+        store: Store,
+        capacity: usize,
+        lifecycle: Arc<Lifecycle>,
+    ) -> Result<Self, Error> {
         let last_seq = store.last_event_seq().await?;
         let capacity = capacity.max(1);
         let (sender, _) = broadcast::channel(capacity);
@@ -149,8 +156,14 @@ impl EventBus {
                 last_seq: Arc::new(AtomicU64::new(last_seq)),
             },
             store,
+            lifecycle,
             runtime: tokio::runtime::Handle::try_current().ok(),
         })
+    }
+
+    /// The manager's lifecycle (sessions check it before every call).
+    pub(crate) fn lifecycle(&self) -> &Lifecycle {
+        &self.lifecycle
     }
 
     /// Logs and publishes one event of `session_id`; the future answers it with its seq. The
@@ -195,7 +208,8 @@ impl EventBus {
     /// only). A subscriber that falls behind gets [`EventKind::Lagged`].
     pub(crate) fn subscribe(&self, session: Option<String>) -> EventStream {
         let receiver = self.publisher.subscribe(session.as_deref());
-        EventStream::new(receiver, session, self.last_seq(), None)
+        let closed = self.lifecycle.watch();
+        EventStream::new(receiver, closed, session, self.last_seq(), None)
     }
 
     /// A stream of the events after `cursor` (`session`: that session's only): it replays them
@@ -209,7 +223,8 @@ impl EventBus {
             store: self.store.clone(),
             runtime: self.runtime.clone(),
         };
-        EventStream::new(receiver, session, cursor, Some(replay))
+        let closed = self.lifecycle.watch();
+        EventStream::new(receiver, closed, session, cursor, Some(replay))
     }
 
     /// Replays logged events after `cursor`, oldest first, at most `limit`.
@@ -286,6 +301,8 @@ impl fmt::Debug for EventStream {
 #[derive(Debug)]
 struct StreamInner {
     receiver: broadcast::Receiver<Event>,
+    /// Turns true when the manager closed: the stream ends once nothing is ready.
+    closed: watch::Receiver<bool>,
     session: Option<String>,
     /// The seq of the last event delivered (or the cursor the stream started from).
     last_seq: u64,
@@ -300,6 +317,7 @@ struct StreamInner {
 impl EventStream {
     fn new(
         receiver: broadcast::Receiver<Event>,
+        closed: watch::Receiver<bool>,
         session: Option<String>,
         last_seq: u64,
         replay: Option<Replay>,
@@ -308,6 +326,7 @@ impl EventStream {
         EventStream {
             inner: tokio::sync::Mutex::new(StreamInner {
                 receiver,
+                closed,
                 session,
                 last_seq,
                 replay,
@@ -334,7 +353,9 @@ impl EventStream {
                 inner.last_seq = event.seq;
                 return Some(event);
             }
-            if inner.behind
+            let closed = *inner.closed.borrow();
+            if !closed
+                && inner.behind
                 && let Some(replay) = inner.replay.clone()
             {
                 let page = replay.page(inner.session.clone(), inner.last_seq).await;
@@ -350,7 +371,26 @@ impl EventStream {
                 }
                 continue;
             }
-            match inner.receiver.recv().await {
+            let received = if closed {
+                // What was published before the close is still delivered; then the end.
+                match inner.receiver.try_recv() {
+                    Ok(event) => Ok(event),
+                    Err(broadcast::error::TryRecvError::Lagged(missed)) => {
+                        Err(broadcast::error::RecvError::Lagged(missed))
+                    }
+                    Err(_) => return None,
+                }
+            } else {
+                let StreamInner {
+                    receiver, closed, ..
+                } = &mut *inner;
+                tokio::select! {
+                    biased;
+                    received = receiver.recv() => received,
+                    () = until_closed(closed) => continue,
+                }
+            };
+            match received {
                 Ok(event) if event.seq <= inner.last_seq => {}
                 Ok(event) => {
                     if inner
@@ -363,7 +403,7 @@ impl EventStream {
                     }
                 }
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
-                    if inner.replay.is_some() {
+                    if inner.replay.is_some() && !closed {
                         inner.behind = true;
                         continue;
                     }
@@ -437,7 +477,13 @@ mod tests {
     #[tokio::test]
     async fn events_arrive_in_seq_order_and_are_logged_first() {
         let store = store().await;
-        let bus = EventBus::new(store.clone(), 16).await.unwrap();
+        let bus = EventBus::new(
+            store.clone(),
+            16,
+            Arc::new(crate::lifecycle::Lifecycle::new()),
+        )
+        .await
+        .unwrap();
         let stream = bus.subscribe(None);
         for i in 0..5 {
             let event = bus.emit("a", code(i)).await.unwrap();
@@ -453,7 +499,15 @@ mod tests {
 
     #[tokio::test]
     async fn seq_is_monotonic_across_sessions_and_threads() {
-        let bus = Arc::new(EventBus::new(store().await, 4096).await.unwrap());
+        let bus = Arc::new(
+            EventBus::new(
+                store().await,
+                4096,
+                Arc::new(crate::lifecycle::Lifecycle::new()),
+            )
+            .await
+            .unwrap(),
+        );
         let stream = bus.subscribe(None);
         let mut tasks = Vec::new();
         for t in 0..4 {
@@ -480,7 +534,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_slow_subscriber_gets_lagged_then_replays() {
-        let bus = EventBus::new(store().await, 4).await.unwrap();
+        let bus = EventBus::new(
+            store().await,
+            4,
+            Arc::new(crate::lifecycle::Lifecycle::new()),
+        )
+        .await
+        .unwrap();
         let stream = bus.subscribe(None);
         let first = bus.emit("a", code(0)).await.unwrap();
         assert_eq!(stream.next().await.unwrap().seq, first.seq);
@@ -504,7 +564,13 @@ mod tests {
 
     #[tokio::test]
     async fn session_streams_filter_and_close_with_the_bus() {
-        let bus = EventBus::new(store().await, 16).await.unwrap();
+        let bus = EventBus::new(
+            store().await,
+            16,
+            Arc::new(crate::lifecycle::Lifecycle::new()),
+        )
+        .await
+        .unwrap();
         let only_b = bus.subscribe(Some("b".into()));
         bus.emit("a", state(ConnectionState::Connecting))
             .await
@@ -522,11 +588,23 @@ mod tests {
     #[tokio::test]
     async fn seqs_continue_after_restart_and_failed_appends_publish_nothing() {
         let store = store().await;
-        let bus = EventBus::new(store.clone(), 16).await.unwrap();
+        let bus = EventBus::new(
+            store.clone(),
+            16,
+            Arc::new(crate::lifecycle::Lifecycle::new()),
+        )
+        .await
+        .unwrap();
         bus.emit("a", code(1)).await.unwrap();
         bus.emit("a", code(2)).await.unwrap();
         drop(bus);
-        let reopened = EventBus::new(store.clone(), 16).await.unwrap();
+        let reopened = EventBus::new(
+            store.clone(),
+            16,
+            Arc::new(crate::lifecycle::Lifecycle::new()),
+        )
+        .await
+        .unwrap();
         assert_eq!(reopened.last_seq(), 2);
         let stream = reopened.subscribe(None);
         assert_eq!(reopened.emit("a", code(3)).await.unwrap().seq, 3);

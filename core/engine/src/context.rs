@@ -289,7 +289,15 @@ mod tests {
         let store = crate::persist::open_store(&Default::default())
             .await
             .unwrap();
-        let bus = Arc::new(EventBus::new(store.clone(), 8).await.unwrap());
+        let bus = Arc::new(
+            EventBus::new(
+                store.clone(),
+                8,
+                Arc::new(crate::lifecycle::Lifecycle::new()),
+            )
+            .await
+            .unwrap(),
+        );
         let ctx = SessionContext::new(
             "s".into(),
             SessionOptions::default(),

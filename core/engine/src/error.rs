@@ -46,7 +46,8 @@ pub enum ErrorCode {
     ServerError,
     /// The account is banned (temporarily or permanently); `details` has the server's code.
     Banned,
-    /// The operation was cancelled because the session disconnected or was deleted meanwhile.
+    /// The operation was cancelled because the session disconnected or was deleted meanwhile,
+    /// or refused because the manager was closed (then not retryable).
     Cancelled,
     /// The feature is not available (yet) in this build or for this kind of chat.
     Unsupported,

@@ -17,6 +17,7 @@ mod event;
 mod fault;
 mod features;
 mod ids;
+mod lifecycle;
 mod manager;
 mod messaging;
 mod persist;

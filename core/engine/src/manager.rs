@@ -16,6 +16,7 @@ use crate::context::SessionContext;
 use crate::credentials::Credentials;
 use crate::error::{Error, ErrorCode};
 use crate::event::Event;
+use crate::lifecycle::Lifecycle;
 use crate::persist::{from_device, open_store};
 use crate::runtime::{EngineRuntime, on};
 use crate::session::{Session, SessionInfo};
@@ -73,7 +74,8 @@ impl SessionManager {
         runtime: Arc<EngineRuntime>,
     ) -> Result<Arc<SessionManager>, Error> {
         let store = open_store(&config.store).await?;
-        let bus = Arc::new(EventBus::new(store.clone(), config.event_buffer).await?);
+        let lifecycle = Arc::new(Lifecycle::new());
+        let bus = Arc::new(EventBus::new(store.clone(), config.event_buffer, lifecycle).await?);
         let runner = RunnerParts {
             timings,
             backoff,
@@ -149,6 +151,7 @@ impl SessionManager {
         let Some(me) = self.me.upgrade() else {
             return Err(Error::new(ErrorCode::Cancelled, "the manager was dropped"));
         };
+        self.bus.lifecycle().ensure_open()?;
         let handle = self.runtime.handle().clone();
         on(&handle, work(me)).await
     }
@@ -202,6 +205,7 @@ impl SessionManager {
 
     /// The session with this id, or `NotFound`.
     pub async fn get(&self, id: &str) -> Result<Arc<Session>, Error> {
+        self.bus.lifecycle().ensure_open()?;
         self.sessions()?.get(id).cloned().ok_or_else(|| {
             Error::new(ErrorCode::NotFound, format!("no session {id:?}"))
                 .with_details(id.to_owned())
@@ -210,6 +214,7 @@ impl SessionManager {
 
     /// Every session, ordered by id.
     pub async fn list(&self) -> Result<Vec<SessionInfo>, Error> {
+        self.bus.lifecycle().ensure_open()?;
         let sessions: Vec<Arc<Session>> = self.sessions()?.values().cloned().collect();
         Ok(sessions.iter().map(|s| s.info()).collect())
     }
@@ -298,22 +303,34 @@ impl SessionManager {
         self.bus.last_seq()
     }
 
-    /// Disconnects every session and closes the store.
+    /// Disconnects every session, waits for their tasks, closes the store and ends every event
+    /// stream (each still delivers what was published before). Afterwards every call on the
+    /// manager or its sessions fails with `cancelled`, not retryable; closing again does nothing.
     pub async fn close(&self) -> Result<(), Error> {
-        self.on_runtime(|m| async move { m.close_here().await })
-            .await
+        if !self.bus.lifecycle().begin_close() {
+            return Ok(());
+        }
+        let Some(me) = self.me.upgrade() else {
+            return Ok(());
+        };
+        let handle = self.runtime.handle().clone();
+        on(&handle, async move { me.close_here().await }).await
     }
 
     async fn close_here(&self) -> Result<(), Error> {
         let sessions: Vec<Arc<Session>> = self.sessions()?.values().cloned().collect();
+        let mut outcome = Ok(());
         for session in &sessions {
-            session.disconnect_here().await?;
+            if let Err(err) = session.disconnect_here().await {
+                outcome = Err(err);
+            }
         }
         for session in &sessions {
             session.close_tasks().await;
         }
         self.store.close().await;
-        Ok(())
+        self.bus.lifecycle().finish_close();
+        outcome
     }
 }
 

@@ -70,6 +70,7 @@ impl Session {
         let Some(me) = self.me.upgrade() else {
             return Err(Error::new(ErrorCode::Cancelled, "the session was dropped"));
         };
+        self.shared.bus().lifecycle().ensure_open()?;
         let handle = self.shared.tasks().runtime().clone();
         on(&handle, work(me)).await
     }
@@ -145,6 +146,9 @@ impl Session {
 
     pub(crate) async fn connect_here(&self) -> Result<(), Error> {
         let mut runner = self.runner.lock().await;
+        // Checked under the runner's lock: a manager closing meanwhile has either stopped this
+        // runner already or finds it started.
+        self.shared.bus().lifecycle().ensure_open()?;
         if let Some(live) = runner.as_mut()
             && !live.task.is_finished()
         {
