@@ -170,6 +170,26 @@ impl EventBus {
     /// event is queued by this call, so events are logged in the order of the calls. If the log
     /// refuses it, nothing is published.
     pub(crate) fn emit(&self, session_id: &str, kind: EventKind) -> LogFuture<'static, Event> {
+        self.log(session_id, kind, None)
+    }
+
+    /// [`EventBus::emit`] for a connection-state change: the session's stored state is updated
+    /// in the same store unit as the event is logged.
+    pub(crate) fn emit_state(
+        &self,
+        session_id: &str,
+        kind: EventKind,
+        state: &'static str,
+    ) -> LogFuture<'static, Event> {
+        self.log(session_id, kind, Some(state))
+    }
+
+    fn log(
+        &self,
+        session_id: &str,
+        kind: EventKind,
+        state: Option<&'static str>,
+    ) -> LogFuture<'static, Event> {
         let (timestamp_ms, name) = (now_ms(), kind.name());
         let payload = match serde_json::to_string(&kind) {
             Ok(payload) => Arc::new((payload, kind)),
@@ -181,6 +201,9 @@ impl EventBus {
                 let payload = Arc::clone(&payload);
                 Box::pin(async move {
                     let (json, kind) = &*payload;
+                    if let Some(state) = state {
+                        tx.set_state(state).await?;
+                    }
                     let seq = tx
                         .append_versioned_event_json(name, EVENT_FORMAT_VERSION, json)
                         .await?;

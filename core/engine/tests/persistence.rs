@@ -43,16 +43,31 @@ async fn restart_resumes_without_a_qr_then_logout(store: Arc<TestStore>) {
     let bob = manager.get("bob").await.unwrap();
     assert!(!bob.is_paired());
     assert_eq!(bob.state(), ConnectionState::Disconnected);
-    let replay = manager.events_since(before_restart, 10_000).await.unwrap();
-    assert!(replay.iter().any(|e| e.session_id == "alice"
-        && matches!(
-            e.kind,
-            EventKind::ConnectionState {
-                state: ConnectionState::Connected,
-                reason: StateReason::LoggedIn,
-                ..
+    // The state changes in memory first; its event is logged a moment later.
+    let logged_in = |replay: &[openwa::Event]| {
+        replay.iter().any(|e| {
+            e.session_id == "alice"
+                && matches!(
+                    e.kind,
+                    EventKind::ConnectionState {
+                        state: ConnectionState::Connected,
+                        reason: StateReason::LoggedIn,
+                        ..
+                    }
+                )
+        })
+    };
+    let replay = tokio::time::timeout(openwa_testkit::WAIT, async {
+        loop {
+            let replay = manager.events_since(before_restart, 10_000).await.unwrap();
+            if logged_in(&replay) {
+                return replay;
             }
-        )));
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the connected event was never logged");
     assert!(
         !replay
             .iter()

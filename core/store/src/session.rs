@@ -142,6 +142,11 @@ impl SessionTx<'_> {
         &self.id
     }
 
+    /// Records the session's connection state; see [`StoreTx::set_session_state`].
+    pub async fn set_state(&mut self, state: &str) -> Result<(), StoreError> {
+        self.tx.set_session_state(&self.id, state).await
+    }
+
     /// The whole transaction, for global operations.
     pub fn tx(&mut self) -> &mut StoreTx {
         &mut *self.tx

@@ -208,12 +208,19 @@ async fn restore_child(
 ) -> Result<(), Failure> {
     let rss_before = procfs::rss_kib_self()?;
     let started = Instant::now();
+    let mut milestones = serde_json::Map::new();
     let started_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
     // The options are stored per session; the defaults here are unused.
     let manager =
         SessionManager::open(manager_config(&dir, SessionOptions::default(), parallelism)).await?;
+    // Open loads every session before the first one connects.
+    milestones.insert(
+        "open_ms".into(),
+        (started.elapsed().as_millis() as u64).into(),
+    );
+    // When a half, 90 %, 99 % of the sessions were connected (a slow tail shows here).
     loop {
         let connected = manager
             .list()
@@ -221,6 +228,11 @@ async fn restore_child(
             .iter()
             .filter(|s| s.state == ConnectionState::Connected)
             .count();
+        for (name, share) in [("p50_ms", 50), ("p90_ms", 90), ("p99_ms", 99)] {
+            if connected * 100 >= n * share && !milestones.contains_key(name) {
+                milestones.insert(name.into(), (started.elapsed().as_millis() as u64).into());
+            }
+        }
         if connected >= n {
             break;
         }
@@ -242,6 +254,7 @@ async fn restore_child(
         "rss_after_kib": rss_after,
         "connected_after_idle": still_connected,
         "restore_states": restore_states,
+        "restore_milestones": milestones,
     });
     if message_secs > 0 && n >= 2 {
         let outcome = messages::run(
@@ -318,7 +331,7 @@ async fn measure(args: &Args, n: usize) -> Result<(), Failure> {
     let dir = args.dir.join(format!("n{n}"));
     std::fs::create_dir_all(&dir)?;
     let pairing = provision(args, &sim, &dir, n).await?;
-    let output = tokio::process::Command::new(std::env::current_exe()?)
+    let child = tokio::process::Command::new(std::env::current_exe()?)
         .arg("restore")
         .arg(&dir)
         .arg(n.to_string())
@@ -326,8 +339,12 @@ async fn measure(args: &Args, n: usize) -> Result<(), Failure> {
         .arg(args.idle.as_secs().to_string())
         .arg(args.message_secs.to_string())
         .arg(args.window.to_string())
-        .output()
-        .await?;
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    let busy = cpu_trace(sim.pid(), child.id());
+    let output = child.wait_with_output().await?;
+    let busy = busy.await?;
     if !output.status.success() {
         return Err(format!(
             "restore child failed: {}",
@@ -348,11 +365,44 @@ async fn measure(args: &Args, n: usize) -> Result<(), Failure> {
         after,
         report["connected_after_idle"],
     );
+    println!(
+        "restore of {n}: connected by {}; state changes logged by then: {}",
+        report["restore_milestones"], report["restore_states"]
+    );
+    println!("restore of {n}: CPU % of the simulator / restoring process per 250 ms: {busy}");
     if let Some(messages) = report.get("messages") {
         println!("messages with {n} sessions: {messages}");
     }
     std::fs::remove_dir_all(&dir)?;
     Ok(())
+}
+
+/// The CPU share (% of one core) of the simulator and of the restoring process in each 250 ms
+/// of the restore's first 8 s, as `sim/child` pairs: shows which side a slow restore waits on.
+fn cpu_trace(sim: u32, child: Option<u32>) -> tokio::task::JoinHandle<String> {
+    tokio::spawn(async move {
+        let Some(child) = child else {
+            return String::new();
+        };
+        let cpu = |pid| procfs::cpu_seconds(pid).unwrap_or(0.0);
+        let (mut last_sim, mut last_child) = (cpu(sim), cpu(child));
+        let mut trace = Vec::new();
+        for _ in 0..32 {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            let (now_sim, now_child) = (cpu(sim), cpu(child));
+            if now_child == 0.0 {
+                break;
+            }
+            let share = |now: f64, last: f64| ((now - last) * 400.0).round();
+            trace.push(format!(
+                "{}/{}",
+                share(now_sim, last_sim),
+                share(now_child, last_child)
+            ));
+            (last_sim, last_child) = (now_sim, now_child);
+        }
+        trace.join(" ")
+    })
 }
 
 #[tokio::main]
