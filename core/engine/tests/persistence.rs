@@ -1,7 +1,7 @@
 //! Persistence of sessions against the in-process simulator, on SQLite and on PostgreSQL: a
 //! restarted manager resumes a paired session without a new QR; a logout or a removal by the
 //! phone deletes the stored credentials, so the next run starts unpaired.
-#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] functions
 
 use std::sync::Arc;
 

@@ -239,9 +239,10 @@ async fn restore_child(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let restore = started.elapsed();
-    let restore_states = restore_report::summarize(&manager, started_ms).await?;
     tokio::time::sleep(idle).await;
     let rss_after = procfs::rss_kib_self()?;
+    // After the RSS reading: it pages through the log, which would count in the RSS.
+    let restore_states = restore_report::summarize(&manager, started_ms).await?;
     let sessions = manager.list().await?;
     let still_connected = sessions
         .iter()
@@ -366,7 +367,7 @@ async fn measure(args: &Args, n: usize) -> Result<(), Failure> {
         report["connected_after_idle"],
     );
     println!(
-        "restore of {n}: connected by {}; state changes logged by then: {}",
+        "restore of {n}: connected by {}; state changes logged since the restore began: {}",
         report["restore_milestones"], report["restore_states"]
     );
     println!("restore of {n}: CPU % of the simulator / restoring process per 250 ms: {busy}");
