@@ -1,0 +1,116 @@
+//! The `X-API-Key` (or `Authorization: Bearer`) guard of everything under `/api` but health:
+//! 401 without a valid key, 403 when the key's role is too low for the route.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::keys::{self, Role};
+use crate::problem::ApiError;
+use crate::state::AppState;
+
+/// The middleware.
+pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    match check(
+        &state,
+        request.method(),
+        request.uri().path(),
+        request.headers(),
+    )
+    .await
+    {
+        Ok(()) => next.run(request).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn check(
+    state: &AppState,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+) -> Result<(), ApiError> {
+    if is_public(path) {
+        return Ok(());
+    }
+    let Some(key) = presented_key(headers) else {
+        return Err(ApiError::unauthorized(
+            "missing API key: send it in the X-API-Key header",
+        ));
+    };
+    let role = if state.config.master_key.as_deref() == Some(key.as_str()) {
+        Role::Admin
+    } else {
+        let Some((id, role)) = keys::authenticate(&state.db, &key).await? else {
+            return Err(ApiError::unauthorized("invalid or revoked API key"));
+        };
+        let db = state.db.clone();
+        tokio::spawn(async move {
+            if let Err(e) = keys::touch(&db, &id).await {
+                tracing::warn!("counting a key use: {e}");
+            }
+        });
+        role
+    };
+    let needed = required_role(method, path);
+    if role < needed {
+        return Err(ApiError::forbidden(format!(
+            "this route needs the {} role; the key has {}",
+            needed.as_str(),
+            role.as_str()
+        )));
+    }
+    Ok(())
+}
+
+fn is_public(path: &str) -> bool {
+    matches!(
+        path,
+        "/api/health" | "/api/health/live" | "/api/health/ready"
+    )
+}
+
+fn presented_key(headers: &HeaderMap) -> Option<String> {
+    if let Some(key) = headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
+        return Some(key.trim().to_owned());
+    }
+    let auth = headers.get("authorization")?.to_str().ok()?;
+    auth.strip_prefix("Bearer ").map(|k| k.trim().to_owned())
+}
+
+/// Key management is admin only; QR codes and every change need an operator; reads a viewer.
+fn required_role(method: &Method, path: &str) -> Role {
+    if path.starts_with("/api/auth/api-keys") {
+        Role::Admin
+    } else if path.ends_with("/qr") || path.ends_with("/pairing-code") {
+        Role::Operator
+    } else if method == Method::GET || method == Method::HEAD || path == "/api/auth/validate" {
+        Role::Viewer
+    } else {
+        Role::Operator
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_per_route() {
+        assert_eq!(required_role(&Method::GET, "/api/sessions"), Role::Viewer);
+        assert_eq!(
+            required_role(&Method::GET, "/api/sessions/x/qr"),
+            Role::Operator
+        );
+        assert_eq!(
+            required_role(&Method::POST, "/api/sessions"),
+            Role::Operator
+        );
+        assert_eq!(
+            required_role(&Method::GET, "/api/auth/api-keys"),
+            Role::Admin
+        );
+        assert!(is_public("/api/health"));
+    }
+}

@@ -1,0 +1,43 @@
+//! The server's tables, created if missing (idempotent statements, run at every start).
+//! Times are Unix milliseconds; booleans are 0/1; lists and maps are JSON texts.
+
+/// Shared column lists; only the outbox's key differs between backends.
+macro_rules! tables {
+    ($outbox_id:literal) => {
+        [
+            "CREATE TABLE IF NOT EXISTS server_sessions (
+                id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, config TEXT NOT NULL,
+                proxy_url TEXT, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS server_api_keys (
+                id TEXT PRIMARY KEY, name TEXT NOT NULL, key_hash TEXT NOT NULL UNIQUE,
+                key_prefix TEXT NOT NULL, role TEXT NOT NULL, is_active BIGINT NOT NULL,
+                created_at BIGINT NOT NULL, last_used_at BIGINT, usage_count BIGINT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS server_webhooks (
+                id TEXT PRIMARY KEY, session_id TEXT NOT NULL, url TEXT NOT NULL,
+                events TEXT NOT NULL, secret TEXT, headers TEXT NOT NULL, active BIGINT NOT NULL,
+                retry_count BIGINT NOT NULL, last_triggered_at BIGINT,
+                created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)",
+            concat!(
+                "CREATE TABLE IF NOT EXISTS server_outbox (id ",
+                $outbox_id,
+                ", webhook_id TEXT NOT NULL, session_id TEXT NOT NULL, event_seq BIGINT NOT NULL,
+                event TEXT NOT NULL, idempotency_key TEXT NOT NULL, delivery_id TEXT NOT NULL,
+                body TEXT NOT NULL, status TEXT NOT NULL, attempts BIGINT NOT NULL,
+                max_attempts BIGINT NOT NULL, next_attempt_at BIGINT NOT NULL, last_error TEXT,
+                last_status BIGINT, created_at BIGINT NOT NULL, delivered_at BIGINT,
+                UNIQUE (webhook_id, event_seq, event))"
+            ),
+            "CREATE INDEX IF NOT EXISTS server_outbox_due
+                ON server_outbox (status, next_attempt_at)",
+            "CREATE TABLE IF NOT EXISTS server_idempotency (
+                session_id TEXT NOT NULL, idem_key TEXT NOT NULL, request_hash TEXT NOT NULL,
+                message_id TEXT NOT NULL, timestamp BIGINT NOT NULL, created_at BIGINT NOT NULL,
+                PRIMARY KEY (session_id, idem_key))",
+        ]
+    };
+}
+
+/// SQLite.
+pub(super) const SQLITE: &[&str] = &tables!("INTEGER PRIMARY KEY AUTOINCREMENT");
+/// PostgreSQL.
+pub(super) const POSTGRES: &[&str] = &tables!("BIGSERIAL PRIMARY KEY");

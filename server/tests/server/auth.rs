@@ -1,0 +1,209 @@
+//! Keys, roles and problem bodies: 401/403, bad JSON, wrong types, oversized bodies, bad ids,
+//! unknown sessions, 501 for what the engine cannot do.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::common::{Server, sim_with};
+
+async fn problem(response: reqwest::Response, status: u16, code: &str) -> Value {
+    assert_eq!(response.status(), status);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json",
+        "problem content type"
+    );
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status, "{body}");
+    assert!(!body["detail"].as_str().unwrap().is_empty(), "{body}");
+    body
+}
+
+#[tokio::test]
+async fn keys_and_roles() {
+    let sim = sim_with(&[]).await;
+    let server = Server::start(&sim).await;
+    let http = reqwest::Client::new();
+    let url = |p: &str| format!("{}{p}", server.url);
+
+    // Health is public; everything else needs a key.
+    assert_eq!(
+        http.get(url("/api/health")).send().await.unwrap().status(),
+        200
+    );
+    problem(
+        http.get(url("/api/sessions")).send().await.unwrap(),
+        401,
+        "unauthorized",
+    )
+    .await;
+    let wrong = http
+        .get(url("/api/sessions"))
+        .header("X-API-Key", "owa_k1_nope");
+    problem(wrong.send().await.unwrap(), 401, "unauthorized").await;
+    let bearer = http
+        .get(url("/api/sessions"))
+        .header("Authorization", format!("Bearer {}", server.key));
+    assert_eq!(bearer.send().await.unwrap().status(), 200);
+
+    // A viewer key reads but cannot act; it cannot manage keys.
+    let created = server
+        .post(
+            "/api/auth/api-keys",
+            json!({ "name": "reader", "role": "viewer" }),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.unwrap();
+    let viewer = created["apiKey"].as_str().unwrap().to_owned();
+    assert!(
+        viewer.starts_with("owa_k1_") && viewer.len() == 7 + 64,
+        "{viewer}"
+    );
+    assert_eq!(created["role"], "viewer");
+    let as_viewer = |m: Method, p: &str| http.request(m, url(p)).header("X-API-Key", &viewer);
+    assert_eq!(
+        as_viewer(Method::GET, "/api/sessions")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let post = as_viewer(Method::POST, "/api/sessions").json(&json!({ "name": "nope" }));
+    problem(post.send().await.unwrap(), 403, "forbidden").await;
+    problem(
+        as_viewer(Method::GET, "/api/auth/api-keys")
+            .send()
+            .await
+            .unwrap(),
+        403,
+        "forbidden",
+    )
+    .await;
+
+    // Listing never shows a key; revoking one makes it fail; the last admin stays.
+    let listed: Value = server.get("/api/auth/api-keys").await.json().await.unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    assert!(!listed.to_string().contains(&viewer[7..]), "{listed}");
+    assert!(!listed.to_string().contains(&server.key[7..]), "{listed}");
+    let id = created["id"].as_str().unwrap();
+    let revoked = server
+        .post(&format!("/api/auth/api-keys/{id}/revoke"), json!({}))
+        .await;
+    assert_eq!(revoked.status(), 200);
+    problem(
+        as_viewer(Method::GET, "/api/sessions")
+            .send()
+            .await
+            .unwrap(),
+        401,
+        "unauthorized",
+    )
+    .await;
+    let admin_id = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["role"] == "admin")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let deleted = server
+        .req(Method::DELETE, &format!("/api/auth/api-keys/{admin_id}"))
+        .send()
+        .await
+        .unwrap();
+    problem(deleted, 400, "invalid_argument").await;
+    let deleted = server
+        .req(Method::DELETE, &format!("/api/auth/api-keys/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+}
+
+#[tokio::test]
+async fn bad_requests_are_problems() {
+    let sim = sim_with(&[]).await;
+    let server = Server::start(&sim).await;
+    let id = server.create_session("errors").await;
+    let send = format!("/api/sessions/{id}/messages/send-text");
+    let raw = |body: &'static str| {
+        server
+            .req(Method::POST, &send)
+            .header("content-type", "application/json")
+            .body(body)
+    };
+
+    problem(
+        raw("{\"chatId\": ").send().await.unwrap(),
+        400,
+        "invalid_argument",
+    )
+    .await;
+    problem(
+        raw("{\"chatId\": 5, \"text\": \"x\"}")
+            .send()
+            .await
+            .unwrap(),
+        422,
+        "invalid_argument",
+    )
+    .await;
+    problem(
+        raw("{\"chatId\": \"1\", \"text\": \"x\", \"bogus\": 1}")
+            .send()
+            .await
+            .unwrap(),
+        422,
+        "invalid_argument",
+    )
+    .await;
+    let untyped = server.req(Method::POST, &send).body("{}");
+    problem(untyped.send().await.unwrap(), 415, "unsupported_media_type").await;
+    let huge = json!({ "chatId": "15551234567", "text": "x".repeat(100_000) });
+    let huge = server.req(Method::POST, &send).json(&huge);
+    problem(huge.send().await.unwrap(), 413, "payload_too_large").await;
+
+    let bad_id = server
+        .post(&send, json!({ "chatId": "not a number", "text": "x" }))
+        .await;
+    problem(bad_id, 400, "invalid_argument").await;
+    let group = server
+        .post(&send, json!({ "chatId": "12036302@g.us", "text": "x" }))
+        .await;
+    problem(group, 501, "unsupported").await;
+    let image = server
+        .post(
+            &format!("/api/sessions/{id}/messages/send-image"),
+            json!({}),
+        )
+        .await;
+    let body = problem(image, 501, "unsupported").await;
+    assert!(body["detail"].as_str().unwrap().contains("image"), "{body}");
+    let offline = server
+        .post(&send, json!({ "chatId": "15551234567", "text": "x" }))
+        .await;
+    problem(offline, 409, "not_paired").await;
+
+    problem(server.get("/api/sessions/nope").await, 404, "not_found").await;
+    problem(server.get("/api/nothing-here").await, 404, "not_found").await;
+    let dup = server
+        .post("/api/sessions", json!({ "name": "errors" }))
+        .await;
+    problem(dup, 409, "already_exists").await;
+    let bad_name = server.post("/api/sessions", json!({ "name": "a b" })).await;
+    problem(bad_name, 400, "invalid_argument").await;
+    let no_qr = server.get(&format!("/api/sessions/{id}/qr")).await;
+    problem(no_qr, 409, "not_available").await;
+    let hook = server
+        .post(
+            &format!("/api/sessions/{id}/webhooks"),
+            json!({ "url": "http://127.0.0.1:9/x", "events": ["no.such"] }),
+        )
+        .await;
+    problem(hook, 400, "invalid_argument").await;
+}
