@@ -47,7 +47,13 @@ async fn main() -> std::process::ExitCode {
 async fn run(sandbox: bool) -> Result<(), String> {
     let mut config = Config::from_env().map_err(|e| e.to_string())?;
     let simulator = if sandbox {
-        Some(sandbox::start(&mut config).await?)
+        let base = match std::env::var("OPENWA_SANDBOX_PORT") {
+            Ok(port) => port
+                .parse()
+                .map_err(|_| format!("OPENWA_SANDBOX_PORT {port:?} is not a port"))?,
+            Err(_) => 2786,
+        };
+        Some(sandbox::start(&mut config, base).await?)
     } else {
         None
     };

@@ -9,16 +9,23 @@ use crate::config::Config;
 /// The simulated accounts: (phone, name).
 pub const ACCOUNTS: &[(&str, &str)] = &[("15550000001", "Alice"), ("15550000002", "Bob")];
 
-/// Starts the simulator (state under `data/sandbox-sim`, fixed loopback ports 2786 chat,
-/// 2787 admin, 2788 media, so linked sessions find it again after a restart), creates the
-/// accounts, and points `config`'s sessions at it.
-pub async fn start(config: &mut Config) -> Result<SimulatorHandle, String> {
-    let at = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
+/// Starts the simulator (state under `data/sandbox-sim`; loopback ports `base` chat,
+/// `base + 1` admin, `base + 2` media — fixed, so linked sessions find it again after a
+/// restart; 0 picks free ones), creates the accounts, and points `config`'s sessions at it.
+pub async fn start(config: &mut Config, base: u16) -> Result<SimulatorHandle, String> {
+    let at = |offset: u16| {
+        let port = if base == 0 {
+            0
+        } else {
+            base.saturating_add(offset)
+        };
+        SocketAddr::from(([127, 0, 0, 1], port))
+    };
     let handle = Simulator::start(SimulatorConfig {
-        listen: at(2786),
+        listen: at(0),
         tls_listen: None,
-        admin: at(2787),
-        media: at(2788),
+        admin: at(1),
+        media: at(2),
         state_dir: Some(config.data_dir.join("sandbox-sim")),
         share_app_state_key: true,
     })
@@ -39,7 +46,8 @@ pub async fn start(config: &mut Config) -> Result<SimulatorHandle, String> {
 pub fn instructions(api: &str, admin: &str) -> String {
     let (alice, bob) = (ACCOUNTS[0].0, ACCOUNTS[1].0);
     format!(
-        "Sandbox: simulated WhatsApp network, admin API {admin} (accounts {alice}, {bob})\n\
+        "Sandbox simulator admin API: {admin}\n\
+         Simulated accounts: {alice} (Alice), {bob} (Bob)\n\
          Link a session to {alice}:\n\
          \x20 curl -sX POST {api}/api/sessions -H \"X-API-Key: $KEY\" -H 'Content-Type: application/json' -d '{{\"name\":\"demo\"}}'\n\
          \x20 curl -sX POST {api}/api/sessions/demo/start -H \"X-API-Key: $KEY\"\n\

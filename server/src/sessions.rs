@@ -9,7 +9,7 @@ use serde_json::{Value as Json, json};
 use crate::db::{Db, DbError, Row2};
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::util::{iso, openwa_id, phone_of};
+use crate::util::{account_id, iso, phone_of};
 
 /// A server session row.
 #[derive(Debug, Clone)]
@@ -124,8 +124,8 @@ pub fn to_json(row: &SessionRow, session: &Session) -> Json {
         "name": row.name,
         "status": status_name(info.state, session.is_paired()),
         "phone": info.jid.as_deref().and_then(phone_of),
-        "jid": info.jid.as_deref().map(openwa_id),
-        "lid": info.lid,
+        "jid": info.jid.as_deref().map(account_id),
+        "lid": info.lid.as_deref().map(account_id),
         "pushName": null,
         "connectedAt": null,
         "lastActive": null,

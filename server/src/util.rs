@@ -73,6 +73,15 @@ pub fn openwa_id(jid: &str) -> String {
     }
 }
 
+/// A device JID's account (`user:device@server` → `user@server`), in OpenWA's spelling.
+pub fn account_id(jid: &str) -> String {
+    let Some((user, server)) = jid.split_once('@') else {
+        return jid.to_owned();
+    };
+    let user = user.split([':', '.']).next().unwrap_or(user);
+    openwa_id(&format!("{user}@{server}"))
+}
+
 /// The phone number of a `…@s.whatsapp.net` / `…@c.us` JID.
 pub fn phone_of(jid: &str) -> Option<String> {
     let user = jid
@@ -98,5 +107,7 @@ mod tests {
         assert_eq!(openwa_id("12@g.us"), "12@g.us");
         assert_eq!(phone_of("1555:3@s.whatsapp.net").as_deref(), Some("1555"));
         assert_eq!(new_id().len(), 36);
+        assert_eq!(account_id("1555:3@s.whatsapp.net"), "1555@c.us");
+        assert_eq!(account_id("1000:3@lid"), "1000@lid");
     }
 }

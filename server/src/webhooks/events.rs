@@ -7,7 +7,7 @@ use serde_json::{Value as Json, json};
 use sha2::{Digest, Sha256};
 
 use crate::payload;
-use crate::util::{openwa_id, phone_of};
+use crate::util::{account_id, openwa_id, phone_of};
 
 /// One webhook event made from an engine event.
 #[derive(Debug, Clone, PartialEq)]
@@ -127,8 +127,8 @@ pub fn translate(event: &Event) -> Vec<WebhookEvent> {
                 "sessionId": sid,
                 "phone": phone_of(jid),
                 "pushName": business_name,
-                "jid": openwa_id(jid),
-                "lid": lid,
+                "jid": account_id(jid),
+                "lid": lid.as_deref().map(account_id),
             }),
             key: format!("auth_{sid}_{seq}"),
         }],

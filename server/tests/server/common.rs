@@ -62,7 +62,7 @@ impl Server {
         env.retain(|(k, _)| !extra_env.iter().any(|(e, _)| e == k));
         env.extend(extra_env.iter().map(|(k, v)| (*k, (*v).to_owned())));
         let env: Vec<(String, String)> = env.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
-        let (child, url) = spawn(&env).await;
+        let (child, url) = spawn(&env, &[]).await;
         let key = std::fs::read_to_string(dir.join(".api-key"))
             .unwrap()
             .trim()
@@ -85,7 +85,7 @@ impl Server {
 
     /// Starts the process again on the same data.
     pub async fn restart(&mut self) {
-        let (child, url) = spawn(&self.env).await;
+        let (child, url) = spawn(&self.env, &[]).await;
         self.child = child;
         self.url = url;
     }
@@ -170,9 +170,21 @@ impl Drop for Server {
     }
 }
 
-async fn spawn(env: &[(String, String)]) -> (Child, String) {
+async fn spawn(env: &[(String, String)], args: &[&str]) -> (Child, String) {
+    let (child, mut lines) = spawn_until(env, args, &["OpenWA server listening on "]).await;
+    (child, lines.remove(0))
+}
+
+/// Starts the binary with `args` and reads its stdout until a line starting with each of
+/// `prefixes` (in order) was seen; answers the rest of those lines.
+pub async fn spawn_until(
+    env: &[(String, String)],
+    args: &[&str],
+    prefixes: &[&str],
+) -> (Child, Vec<String>) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_openwa-server"));
     command
+        .args(args)
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .env(
             "RUST_LOG",
@@ -184,19 +196,24 @@ async fn spawn(env: &[(String, String)]) -> (Child, String) {
         .kill_on_drop(true);
     let mut child = command.spawn().unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = tokio::time::timeout(DEADLINE, async {
-        loop {
-            let line = lines.next_line().await.unwrap().expect("the server exited");
-            if let Some(url) = line.strip_prefix("OpenWA server listening on ") {
-                return url.to_owned();
+    let found = tokio::time::timeout(DEADLINE, async {
+        let mut found = Vec::new();
+        for prefix in prefixes {
+            loop {
+                let line = lines.next_line().await.unwrap().expect("the server exited");
+                if let Some(rest) = line.strip_prefix(prefix) {
+                    found.push(rest.to_owned());
+                    break;
+                }
             }
         }
+        found
     })
     .await
-    .expect("no listening line");
+    .expect("the server did not print its start-up lines");
     // Keep reading stdout so the server never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, url)
+    (child, found)
 }
 
 /// Polls `probe` until it answers `Some` (panics after [`DEADLINE`]).

@@ -8,4 +8,5 @@ mod common;
 mod auth;
 mod crash;
 mod flow;
+mod sandbox;
 mod webhooks;
