@@ -127,15 +127,66 @@ impl Db {
         Ok(db)
     }
 
+    /// Applies the migrations this database has not seen yet, each in one transaction with
+    /// its row in `server_migrations`.
     async fn migrate(&self) -> Result<(), DbError> {
-        let statements = match self {
+        self.exec(schema::MIGRATIONS_TABLE, vec![]).await?;
+        let done = self
+            .query("SELECT version FROM server_migrations", vec![])
+            .await?;
+        let done: Vec<i64> = done.iter().map(|r| r[0].int()).collect();
+        let migrations = match self {
             Db::Sqlite(_) => schema::SQLITE,
             Db::Postgres(_) => schema::POSTGRES,
         };
-        for statement in statements {
-            self.exec(statement, vec![]).await?;
+        for (index, statements) in migrations.iter().enumerate() {
+            let version = i64::try_from(index).unwrap_or(i64::MAX) + 1;
+            if done.contains(&version) {
+                continue;
+            }
+            let mut batch: Vec<(String, Vec<Value>)> = statements
+                .iter()
+                .map(|sql| ((*sql).to_owned(), vec![]))
+                .collect();
+            batch.push((
+                "INSERT INTO server_migrations (version) VALUES ($1)".into(),
+                vec![version.into()],
+            ));
+            self.exec_all(batch).await?;
         }
         Ok(())
+    }
+
+    /// Runs statements in one transaction: all of them or none.
+    pub async fn exec_all(&self, statements: Vec<(String, Vec<Value>)>) -> Result<(), DbError> {
+        match self {
+            Db::Sqlite(conn) => {
+                let conn = conn.clone();
+                blocking(move || {
+                    let mut conn = conn.lock().map_err(err)?;
+                    let tx = conn.transaction().map_err(err)?;
+                    for (sql, params) in &statements {
+                        tx.execute(
+                            &sqlite_sql(sql),
+                            rusqlite::params_from_iter(params.iter().map(to_lite)),
+                        )
+                        .map_err(err)?;
+                    }
+                    tx.commit().map_err(err)
+                })
+                .await
+            }
+            Db::Postgres(pool) => {
+                let mut tx = pool.begin().await.map_err(err)?;
+                for (sql, params) in statements {
+                    bind_pg(sqlx::query(&sql), params)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(err)?;
+                }
+                tx.commit().await.map_err(err)
+            }
+        }
     }
 
     /// Runs a statement; answers the number of rows it changed.
@@ -294,6 +345,13 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(row, vec![Value::Text("m".into()), Value::Int(7)]);
+        // Opening again applies no migration twice.
+        let db = Db::sqlite(&dir.join("t.db")).await.unwrap();
+        let applied = db
+            .query("SELECT version FROM server_migrations", vec![])
+            .await
+            .unwrap();
+        assert_eq!(applied, vec![vec![Value::Int(1)]]);
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

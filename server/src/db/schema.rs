@@ -1,5 +1,10 @@
-//! The server's tables, created if missing (idempotent statements, run at every start).
+//! The server's migrations: numbered from 1 in list order, each applied once (recorded in
+//! `server_migrations`). Add new ones at the end; never edit an applied one.
 //! Times are Unix milliseconds; booleans are 0/1; lists and maps are JSON texts.
+
+/// The table recording applied migrations.
+pub(super) const MIGRATIONS_TABLE: &str =
+    "CREATE TABLE IF NOT EXISTS server_migrations (version BIGINT PRIMARY KEY)";
 
 /// Shared column lists; only the outbox's key differs between backends.
 macro_rules! tables {
@@ -37,7 +42,7 @@ macro_rules! tables {
     };
 }
 
-/// SQLite.
-pub(super) const SQLITE: &[&str] = &tables!("INTEGER PRIMARY KEY AUTOINCREMENT");
-/// PostgreSQL.
-pub(super) const POSTGRES: &[&str] = &tables!("BIGSERIAL PRIMARY KEY");
+/// SQLite: migration 1.
+pub(super) const SQLITE: &[&[&str]] = &[&tables!("INTEGER PRIMARY KEY AUTOINCREMENT")];
+/// PostgreSQL: migration 1.
+pub(super) const POSTGRES: &[&[&str]] = &[&tables!("BIGSERIAL PRIMARY KEY")];

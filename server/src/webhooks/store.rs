@@ -276,15 +276,16 @@ pub struct NewDelivery {
     pub max_attempts: i64,
 }
 
-/// Writes a delivery due now; a second write of the same (webhook, event seq, event) is a
-/// no-op.
-pub async fn enqueue(db: &Db, d: &NewDelivery) -> Result<(), DbError> {
+/// The statement writing a delivery due now; a second write of the same (webhook, event seq,
+/// event) is a no-op.
+pub fn enqueue(d: &NewDelivery) -> (String, Vec<Value>) {
     let now = now_ms();
-    db.exec(
+    (
         "INSERT INTO server_outbox (webhook_id, session_id, event_seq, event, idempotency_key, \
          delivery_id, body, status, attempts, max_attempts, next_attempt_at, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $9, $10) \
-         ON CONFLICT (webhook_id, event_seq, event) DO NOTHING",
+         ON CONFLICT (webhook_id, event_seq, event) DO NOTHING"
+            .to_owned(),
         vec![
             d.webhook_id.clone().into(),
             d.session_id.clone().into(),
@@ -298,8 +299,6 @@ pub async fn enqueue(db: &Db, d: &NewDelivery) -> Result<(), DbError> {
             now.into(),
         ],
     )
-    .await?;
-    Ok(())
 }
 
 /// Pending deliveries due at `now`, oldest first.
