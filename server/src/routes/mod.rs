@@ -1,6 +1,7 @@
 //! The HTTP router: every route group, the key guard, the body limit, and problem bodies for
 //! unknown routes and methods.
 
+mod events;
 mod health;
 mod keys;
 mod messages;
@@ -22,6 +23,7 @@ pub fn router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
     Router::new()
         .merge(health::router())
+        .merge(events::router())
         .merge(keys::router())
         .merge(sessions::router())
         .merge(messages::router())

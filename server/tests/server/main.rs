@@ -7,6 +7,7 @@ mod common;
 
 mod auth;
 mod crash;
+mod events;
 mod flow;
 mod sandbox;
 mod webhooks;

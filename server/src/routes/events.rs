@@ -1,0 +1,73 @@
+//! `GET /api/events` (an addition to OpenWA's API): the engine's events as Server-Sent Events,
+//! replayed from a cursor and then live, with no gap and no duplicate. Each SSE event has
+//! `id` = the event's `seq`, `event` = its kind (`message_received`, `qr`, …) and `data` = the
+//! engine's JSON of the event; reconnecting with `Last-Event-ID` (or `?cursor=`) resumes after
+//! it. `?sessionId=` limits the stream to one session.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::{Router, routing::get};
+use futures_util::stream;
+use openwa::EventStream;
+use serde::Deserialize;
+
+use crate::extract::Q;
+use crate::problem::{ApiError, ApiResult};
+use crate::sessions;
+use crate::state::AppState;
+
+/// The routes.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/events", get(events))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EventsQuery {
+    cursor: Option<u64>,
+    session_id: Option<String>,
+}
+
+async fn events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Q(query): Q<EventsQuery>,
+) -> ApiResult<Response> {
+    let last_id = match headers.get("last-event-id") {
+        Some(value) => Some(
+            value
+                .to_str()
+                .ok()
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .ok_or_else(|| ApiError::bad_request("Last-Event-ID must be an event seq"))?,
+        ),
+        None => None,
+    };
+    // Without a cursor the stream starts now.
+    let cursor = last_id
+        .or(query.cursor)
+        .unwrap_or_else(|| state.manager.last_seq());
+    let source = match &query.session_id {
+        Some(key) => {
+            let (_, session) = sessions::resolve(&state, key).await?;
+            session.events_from(cursor)
+        }
+        None => state.manager.events_from(cursor),
+    };
+    let stream = stream::unfold(source, |source: EventStream| async move {
+        let event = source.next().await?;
+        let data = serde_json::to_string(&event).unwrap_or_else(|_| "{}".into());
+        let sse = SseEvent::default()
+            .id(event.seq.to_string())
+            .event(event.kind.name())
+            .data(data);
+        Some((Ok::<_, Infallible>(sse), source))
+    });
+    let keep_alive = KeepAlive::new().interval(Duration::from_secs(15));
+    Ok(Sse::new(stream).keep_alive(keep_alive).into_response())
+}

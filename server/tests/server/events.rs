@@ -1,0 +1,74 @@
+//! `GET /api/events`: Server-Sent Events, live and resumed with `Last-Event-ID`.
+
+use serde_json::{Value, json};
+
+use crate::common::{DEADLINE, Server, sim_with};
+
+/// Reads SSE events (`id`, `event`, `data`) from `response` until `until` matches one;
+/// answers every event read.
+async fn read_until(
+    response: &mut reqwest::Response,
+    until: impl Fn(&str) -> bool,
+) -> Vec<(u64, String, Value)> {
+    let mut out = Vec::new();
+    let mut buffer = String::new();
+    tokio::time::timeout(DEADLINE, async {
+        loop {
+            let chunk = response.chunk().await.unwrap().expect("the stream ended");
+            buffer.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = buffer.find("\n\n") {
+                let block: String = buffer.drain(..end + 2).collect();
+                let field = |name: &str| {
+                    block
+                        .lines()
+                        .find_map(|l| l.strip_prefix(name).map(str::trim).map(str::to_owned))
+                };
+                let (Some(id), Some(kind), Some(data)) =
+                    (field("id:"), field("event:"), field("data:"))
+                else {
+                    continue;
+                };
+                let done = until(&kind);
+                out.push((
+                    id.parse().unwrap(),
+                    kind,
+                    serde_json::from_str(&data).unwrap(),
+                ));
+                if done {
+                    return;
+                }
+            }
+        }
+    })
+    .await
+    .expect("no such event before the deadline");
+    out
+}
+
+#[tokio::test]
+async fn sse_live_and_resumed() {
+    let sim = sim_with(&[]).await;
+    let server = Server::start(&sim).await;
+    let id = server.create_session("sse").await;
+    let mut live = server.get(&format!("/api/events?sessionId={id}")).await;
+    assert_eq!(live.status(), 200);
+    assert_eq!(live.headers()["content-type"], "text/event-stream");
+    server
+        .post(&format!("/api/sessions/{id}/start"), json!({}))
+        .await;
+    let seen = read_until(&mut live, |kind| kind == "qr").await;
+    let (qr_seq, _, qr) = seen.last().unwrap().clone();
+    assert_eq!(qr["session_id"], id.as_str(), "{qr}");
+    assert!(qr["code"].as_str().is_some(), "{qr}");
+
+    // Resuming right before the QR event replays it first.
+    let mut resumed = server
+        .req(reqwest::Method::GET, "/api/events")
+        .header("Last-Event-ID", (qr_seq - 1).to_string())
+        .send()
+        .await
+        .unwrap();
+    let replay = read_until(&mut resumed, |_| true).await;
+    assert_eq!(replay[0].0, qr_seq);
+    assert_eq!(replay[0].1, "qr");
+}
