@@ -121,6 +121,39 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Turns any error response that is not a problem body yet (axum's own rejections, e.g. a path
+/// segment that is not UTF-8) into one, keeping its status and text.
+pub async fn as_problem(response: Response) -> Response {
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return response;
+    }
+    let code = match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
+        s if s.is_client_error() => "invalid_argument",
+        _ => "internal",
+    };
+    let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&body).trim().to_owned();
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    } else {
+        text
+    };
+    ApiError::new(status, code, message).into_response()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,5 +165,24 @@ mod tests {
         assert_eq!(e.code, "invalid_argument");
         let e: ApiError = Error::new(ErrorCode::NotConnected, "down").into();
         assert_eq!(e.status, StatusCode::CONFLICT);
+    }
+
+    #[tokio::test]
+    async fn plain_errors_become_problems() {
+        let plain = (StatusCode::BAD_REQUEST, "Invalid URL").into_response();
+        let problem = as_problem(plain).await;
+        assert_eq!(problem.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            problem.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        let body = axum::body::to_bytes(problem.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["code"], "invalid_argument");
+        assert_eq!(body["detail"], "Invalid URL");
+        let ok = as_problem((StatusCode::OK, "fine").into_response()).await;
+        assert_eq!(ok.status(), StatusCode::OK);
     }
 }

@@ -35,6 +35,7 @@ pub fn router(state: AppState) -> Router {
             crate::auth::guard,
         ))
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::map_response(crate::problem::as_problem))
         .with_state(state)
 }
 

@@ -190,6 +190,12 @@ async fn bad_requests_are_problems() {
     problem(offline, 409, "not_paired").await;
 
     problem(server.get("/api/sessions/nope").await, 404, "not_found").await;
+    problem(
+        server.get("/api/sessions/%FF").await,
+        400,
+        "invalid_argument",
+    )
+    .await;
     problem(server.get("/api/nothing-here").await, 404, "not_found").await;
     let dup = server
         .post("/api/sessions", json!({ "name": "errors" }))
