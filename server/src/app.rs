@@ -112,6 +112,7 @@ impl Running {
             .map_err(|e| StartError::Io(format!("HTTP client: {e}")))?;
         let worker = tokio::spawn(crate::webhooks::worker::run(state.clone(), client));
         let app = crate::routes::router(state.clone());
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await;

@@ -1,26 +1,38 @@
 //! The `X-API-Key` (or `Authorization: Bearer`) guard of everything under `/api` but health:
-//! 401 without a valid key, 403 when the key's role is too low for the route.
+//! 401 without a valid key, 403 when the key's role is too low for the route or the request is
+//! out of its scope (see [`crate::scope`]). The key's scope goes into the request's extensions.
 
-use axum::extract::{Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::keys::{self, Role};
 use crate::problem::ApiError;
+use crate::scope::Scope;
 use crate::state::AppState;
 
 /// The middleware.
-pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    match check(
+pub async fn guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let checked = check(
         &state,
         request.method(),
         request.uri().path(),
         request.headers(),
+        peer,
     )
-    .await
-    {
-        Ok(()) => next.run(request).await,
+    .await;
+    match checked {
+        Ok(scope) => {
+            request.extensions_mut().insert(scope);
+            next.run(request).await
+        }
         Err(e) => e.into_response(),
     }
 }
@@ -30,9 +42,10 @@ async fn check(
     method: &Method,
     path: &str,
     headers: &HeaderMap,
-) -> Result<(), ApiError> {
+    peer: Option<std::net::IpAddr>,
+) -> Result<Scope, ApiError> {
     if is_public(path) {
-        return Ok(());
+        return Ok(Scope::default());
     }
     let Some(key) = presented_key(headers) else {
         return Err(ApiError::unauthorized(
@@ -41,10 +54,10 @@ async fn check(
     };
     // Compared through their hashes, so the comparison's time says nothing about the key.
     let master = state.config.master_key.as_deref().map(keys::hash);
-    let role = if master.as_deref() == Some(keys::hash(&key).as_str()) {
-        Role::Admin
+    let (role, scope) = if master.as_deref() == Some(keys::hash(&key).as_str()) {
+        (Role::Admin, Scope::default())
     } else {
-        let Some((id, role)) = keys::authenticate(&state.db, &key).await? else {
+        let Some((id, role, scope)) = keys::authenticate(&state.db, &key).await? else {
             return Err(ApiError::unauthorized("invalid or revoked API key"));
         };
         let db = state.db.clone();
@@ -53,8 +66,16 @@ async fn check(
                 tracing::warn!("counting a key use: {e}");
             }
         });
-        role
+        (role, scope)
     };
+    if !scope.allows_ip(peer) {
+        return Err(ApiError::forbidden(
+            "this key may not be used from this address",
+        ));
+    }
+    if let Some(refusal) = scope.refusal(path) {
+        return Err(ApiError::forbidden(refusal));
+    }
     let needed = required_role(method, path);
     if role < needed {
         return Err(ApiError::forbidden(format!(
@@ -63,7 +84,7 @@ async fn check(
             role.as_str()
         )));
     }
-    Ok(())
+    Ok(scope)
 }
 
 fn is_public(path: &str) -> bool {

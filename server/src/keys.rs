@@ -6,6 +6,7 @@ use serde_json::{Value as Json, json};
 use sha2::{Digest, Sha256};
 
 use crate::db::{Db, DbError, Row2};
+use crate::scope::Scope;
 use crate::util::{iso, iso_opt, new_id, now_ms, random_hex};
 
 /// A key's permission level (`viewer < operator < admin`).
@@ -45,8 +46,12 @@ pub fn hash(key: &str) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))
 }
 
-const COLUMNS: &str =
-    "id, name, key_prefix, role, is_active, created_at, last_used_at, usage_count";
+const COLUMNS: &str = "id, name, key_prefix, role, is_active, created_at, last_used_at, \
+                       usage_count, allowed_sessions, allowed_ips";
+
+fn list(value: &crate::db::Value) -> Vec<String> {
+    serde_json::from_str(&value.text()).unwrap_or_default()
+}
 
 /// A stored key as OpenWA shows it (never the key itself).
 fn to_json(row: &Row2) -> Json {
@@ -55,8 +60,8 @@ fn to_json(row: &Row2) -> Json {
         "name": row[1].text(),
         "keyPrefix": row[2].text(),
         "role": row[3].text(),
-        "allowedIps": [],
-        "allowedSessions": [],
+        "allowedIps": list(&row[9]),
+        "allowedSessions": list(&row[8]),
         "allowedChats": [],
         "isActive": row[4].int() != 0,
         "expiresAt": null,
@@ -67,12 +72,18 @@ fn to_json(row: &Row2) -> Json {
 }
 
 /// Creates a key; answers its JSON (with `apiKey`, the only time it is shown).
-pub async fn create(db: &Db, name: &str, role: Role) -> Result<(Json, String), DbError> {
+pub async fn create(
+    db: &Db,
+    name: &str,
+    role: Role,
+    scope: &Scope,
+) -> Result<(Json, String), DbError> {
     let key = format!("owa_k1_{}", random_hex(32));
     let id = new_id();
     db.exec(
         "INSERT INTO server_api_keys (id, name, key_hash, key_prefix, role, is_active, \
-         created_at, last_used_at, usage_count) VALUES ($1, $2, $3, $4, $5, 1, $6, NULL, 0)",
+         created_at, last_used_at, usage_count, allowed_sessions, allowed_ips) \
+         VALUES ($1, $2, $3, $4, $5, 1, $6, NULL, 0, $7, $8)",
         vec![
             id.clone().into(),
             name.into(),
@@ -80,6 +91,8 @@ pub async fn create(db: &Db, name: &str, role: Role) -> Result<(Json, String), D
             key[..8].into(),
             role.as_str().into(),
             now_ms().into(),
+            json!(scope.sessions).to_string().into(),
+            json!(scope.ips).to_string().into(),
         ],
     )
     .await?;
@@ -98,7 +111,7 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<Json>, DbError> {
 }
 
 /// Every key, oldest first.
-pub async fn list(db: &Db) -> Result<Vec<Json>, DbError> {
+pub async fn list_all(db: &Db) -> Result<Vec<Json>, DbError> {
     let sql = format!("SELECT {COLUMNS} FROM server_api_keys ORDER BY created_at, id");
     Ok(db.query(&sql, vec![]).await?.iter().map(to_json).collect())
 }
@@ -133,15 +146,23 @@ pub async fn revoke(db: &Db, id: &str) -> Result<bool, DbError> {
     Ok(n > 0)
 }
 
-/// The role of an active key presented in plaintext, and its id.
-pub async fn authenticate(db: &Db, key: &str) -> Result<Option<(String, Role)>, DbError> {
+/// An active key presented in plaintext: its id, role and scope.
+pub async fn authenticate(db: &Db, key: &str) -> Result<Option<(String, Role, Scope)>, DbError> {
     let row = db
         .query_one(
-            "SELECT id, role FROM server_api_keys WHERE key_hash = $1 AND is_active = 1",
+            "SELECT id, role, allowed_sessions, allowed_ips FROM server_api_keys \
+             WHERE key_hash = $1 AND is_active = 1",
             vec![hash(key).into()],
         )
         .await?;
-    Ok(row.and_then(|r| Role::parse(&r[1].text()).map(|role| (r[0].text(), role))))
+    Ok(row.and_then(|r| {
+        let role = Role::parse(&r[1].text())?;
+        let scope = Scope {
+            sessions: list(&r[2]),
+            ips: list(&r[3]),
+        };
+        Some((r[0].text(), role, scope))
+    }))
 }
 
 /// Counts a use of key `id` (its `lastUsedAt` and `usageCount`).
@@ -164,7 +185,7 @@ pub async fn bootstrap(db: &Db, data_dir: &Path) -> Result<Option<String>, DbErr
     if any.is_some() {
         return Ok(None);
     }
-    let (_, key) = create(db, "Bootstrap admin", Role::Admin).await?;
+    let (_, key) = create(db, "Bootstrap admin", Role::Admin, &Scope::default()).await?;
     let path = data_dir.join(".api-key");
     std::fs::write(&path, format!("{key}\n")).map_err(|e| DbError(e.to_string()))?;
     restrict(&path);

@@ -16,6 +16,7 @@ pub mod problem;
 pub mod qr_watch;
 pub mod routes;
 pub mod sandbox;
+pub mod scope;
 pub mod sessions;
 pub mod state;
 pub mod util;

@@ -351,7 +351,7 @@ mod tests {
             .query("SELECT version FROM server_migrations", vec![])
             .await
             .unwrap();
-        assert_eq!(applied, vec![vec![Value::Int(1)]]);
+        assert_eq!(applied, vec![vec![Value::Int(1)], vec![Value::Int(2)]]);
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -42,7 +42,13 @@ macro_rules! tables {
     };
 }
 
-/// SQLite: migration 1.
-pub(super) const SQLITE: &[&[&str]] = &[&tables!("INTEGER PRIMARY KEY AUTOINCREMENT")];
-/// PostgreSQL: migration 1.
-pub(super) const POSTGRES: &[&[&str]] = &[&tables!("BIGSERIAL PRIMARY KEY")];
+/// Migration 2: key scopes (JSON lists; empty = everything).
+const KEY_SCOPES: &[&str] = &[
+    "ALTER TABLE server_api_keys ADD COLUMN allowed_sessions TEXT NOT NULL DEFAULT '[]'",
+    "ALTER TABLE server_api_keys ADD COLUMN allowed_ips TEXT NOT NULL DEFAULT '[]'",
+];
+
+/// SQLite's migrations.
+pub(super) const SQLITE: &[&[&str]] = &[&tables!("INTEGER PRIMARY KEY AUTOINCREMENT"), KEY_SCOPES];
+/// PostgreSQL's migrations.
+pub(super) const POSTGRES: &[&[&str]] = &[&tables!("BIGSERIAL PRIMARY KEY"), KEY_SCOPES];

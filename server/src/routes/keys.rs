@@ -11,6 +11,7 @@ use serde_json::json;
 use crate::extract::Body;
 use crate::keys::{self, Role};
 use crate::problem::{ApiError, ApiResult};
+use crate::scope::{self, Scope};
 use crate::state::AppState;
 
 /// The routes.
@@ -42,31 +43,33 @@ async fn create(State(state): State<AppState>, Body(body): Body<CreateKey>) -> A
     if !(3..=100).contains(&body.name.chars().count()) {
         return Err(ApiError::bad_request("name must be 3-100 characters"));
     }
-    let scoped = [
-        &body.allowed_ips,
-        &body.allowed_sessions,
-        &body.allowed_chats,
-    ]
-    .iter()
-    .any(|list| list.as_ref().is_some_and(|l| !l.is_empty()));
-    if scoped || body.expires_at.is_some() {
+    if body.allowed_chats.as_ref().is_some_and(|l| !l.is_empty()) || body.expires_at.is_some() {
         return Err(ApiError::new(
             StatusCode::NOT_IMPLEMENTED,
             "unsupported",
-            "key scopes (allowedIps, allowedSessions, allowedChats) and expiresAt are not supported yet",
+            "allowedChats and expiresAt are not supported yet",
         ));
+    }
+    let scope = Scope {
+        sessions: body.allowed_sessions.unwrap_or_default(),
+        ips: body.allowed_ips.unwrap_or_default(),
+    };
+    if let Some(bad) = scope.ips.iter().find(|ip| !scope::valid_block(ip)) {
+        return Err(ApiError::bad_request(format!(
+            "allowedIps: {bad:?} is not an IP address or CIDR block"
+        )));
     }
     let role = match body.role.as_deref() {
         None => Role::Operator,
         Some(name) => Role::parse(name)
             .ok_or_else(|| ApiError::bad_request("role must be one of admin, operator, viewer"))?,
     };
-    let (shown, _) = keys::create(&state.db, &body.name, role).await?;
+    let (shown, _) = keys::create(&state.db, &body.name, role, &scope).await?;
     Ok((StatusCode::CREATED, Json(shown)).into_response())
 }
 
 async fn list(State(state): State<AppState>) -> ApiResult<Response> {
-    Ok(Json(keys::list(&state.db).await?).into_response())
+    Ok(Json(keys::list_all(&state.db).await?).into_response())
 }
 
 async fn show(State(state): State<AppState>, Path(key): Path<String>) -> ApiResult<Response> {

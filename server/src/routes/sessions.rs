@@ -1,6 +1,7 @@
 //! `/api/sessions…`: create, list, get, start, stop, restart, logout, delete, QR, pairing code.
 //! Thin delegates to `SessionManager` / `Session`.
 
+use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -12,6 +13,7 @@ use serde_json::json;
 
 use crate::extract::{Body, Q};
 use crate::problem::{ApiError, ApiResult};
+use crate::scope::Scope;
 use crate::sessions::{self, SessionRow, status_name};
 use crate::state::AppState;
 use crate::util::{new_id, now_ms};
@@ -89,12 +91,16 @@ struct ListQuery {
     name: Option<String>,
 }
 
-async fn list(State(state): State<AppState>, Q(query): Q<ListQuery>) -> ApiResult<Response> {
+async fn list(
+    State(state): State<AppState>,
+    Extension(scope): Extension<Scope>,
+    Q(query): Q<ListQuery>,
+) -> ApiResult<Response> {
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
     let offset = query.offset.unwrap_or(0).max(0);
     let rows = sessions::list(&state.db, query.name.as_deref(), limit, offset).await?;
     let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
+    for row in rows.into_iter().filter(|r| scope.allows_session(&r.id)) {
         if let Ok(session) = state.manager.get(&row.id).await {
             out.push(sessions::to_json(&row, &session));
         }

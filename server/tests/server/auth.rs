@@ -213,3 +213,78 @@ async fn bad_requests_are_problems() {
         .await;
     problem(hook, 400, "invalid_argument").await;
 }
+
+#[tokio::test]
+async fn key_scopes() {
+    let sim = sim_with(&[]).await;
+    let server = Server::start(&sim).await;
+    let http = reqwest::Client::new();
+    let mine = server.create_session("mine").await;
+    let other = server.create_session("other").await;
+    let key = |body: Value| async {
+        let created = server.post("/api/auth/api-keys", body).await;
+        assert_eq!(created.status(), 201);
+        let created: Value = created.json().await.unwrap();
+        created["apiKey"].as_str().unwrap().to_owned()
+    };
+    let scoped = key(json!({ "name": "one session", "allowedSessions": [mine] })).await;
+    let as_scoped = |p: &str| {
+        http.get(format!("{}{p}", server.url))
+            .header("X-API-Key", &scoped)
+    };
+    assert_eq!(
+        as_scoped(&format!("/api/sessions/{mine}"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let refused = as_scoped(&format!("/api/sessions/{other}"))
+        .send()
+        .await
+        .unwrap();
+    problem(refused, 403, "forbidden").await;
+    // By name it is refused too: the scope names ids.
+    let refused = as_scoped("/api/sessions/mine").send().await.unwrap();
+    problem(refused, 403, "forbidden").await;
+    problem(
+        as_scoped("/api/webhooks").send().await.unwrap(),
+        403,
+        "forbidden",
+    )
+    .await;
+    let listed: Value = as_scoped("/api/sessions")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["id"], mine.as_str());
+
+    let elsewhere = key(json!({ "name": "elsewhere", "allowedIps": ["10.0.0.0/8"] })).await;
+    let here = key(json!({ "name": "here", "allowedIps": ["127.0.0.1/32", "::1"] })).await;
+    let from = |k: &str| {
+        http.get(format!("{}/api/sessions", server.url))
+            .header("X-API-Key", k.to_owned())
+    };
+    problem(from(&elsewhere).send().await.unwrap(), 403, "forbidden").await;
+    assert_eq!(from(&here).send().await.unwrap().status(), 200);
+    let bad = server
+        .post(
+            "/api/auth/api-keys",
+            json!({ "name": "bad", "allowedIps": ["10.0.0.0/40"] }),
+        )
+        .await;
+    problem(bad, 400, "invalid_argument").await;
+    let listed: Value = server.get("/api/auth/api-keys").await.json().await.unwrap();
+    let scoped_row = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "one session")
+        .unwrap();
+    assert_eq!(scoped_row["allowedSessions"], json!([mine]));
+}
