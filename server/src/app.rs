@@ -87,6 +87,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         config: Arc::new(config),
         qr: Arc::new(QrBoard::default()),
         outbox_wake: Arc::new(Notify::new()),
+        metrics: Arc::new(crate::metrics::Metrics::default()),
     };
     Ok(Running {
         addr,
@@ -106,6 +107,8 @@ impl Running {
         let state = self.state;
         let (manager, board) = (state.manager.clone(), state.qr.clone());
         let qr = tokio::spawn(async move { crate::qr_watch::run(&manager, &board).await });
+        let (manager, metrics) = (state.manager.clone(), state.metrics.clone());
+        let counting = tokio::spawn(async move { crate::metrics::watch(&manager, &metrics).await });
         let pump = tokio::spawn(crate::webhooks::pump::run(state.clone()));
         let client = reqwest::Client::builder()
             .build()
@@ -116,7 +119,7 @@ impl Running {
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await;
-        for task in [qr, pump, worker] {
+        for task in [qr, counting, pump, worker] {
             task.abort();
         }
         state.manager.close().await?;

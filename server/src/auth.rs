@@ -47,6 +47,11 @@ async fn check(
     if is_public(path) {
         return Ok(Scope::default());
     }
+    let token = state.config.metrics_token.as_deref().map(keys::hash);
+    let presented = presented_key(headers).map(|k| keys::hash(&k));
+    if path == "/api/metrics" && token.is_some() && token == presented {
+        return Ok(Scope::default());
+    }
     let Some(key) = presented_key(headers) else {
         return Err(ApiError::unauthorized(
             "missing API key: send it in the X-API-Key header",

@@ -27,6 +27,8 @@ pub struct Config {
     pub webhook_allow_private: bool,
     /// `MAX_BODY_BYTES` (default 1 MiB): largest request body.
     pub max_body_bytes: usize,
+    /// `METRICS_TOKEN`: a bearer token that may read `/api/metrics` (any API key may too).
+    pub metrics_token: Option<String>,
 }
 
 /// A configuration value that cannot be used.
@@ -76,6 +78,7 @@ impl Config {
                 Some("1" | "true" | "yes")
             ),
             max_body_bytes: parse(&get, "MAX_BODY_BYTES", 1 << 20)?,
+            metrics_token: get("METRICS_TOKEN").filter(|t| !t.is_empty()),
         })
     }
 }

@@ -11,6 +11,7 @@ pub mod db;
 pub mod extract;
 pub mod idempotency;
 pub mod keys;
+pub mod metrics;
 pub mod payload;
 pub mod problem;
 pub mod qr_watch;

@@ -8,6 +8,7 @@ use tokio::sync::Notify;
 
 use crate::config::Config;
 use crate::db::Db;
+use crate::metrics::Metrics;
 
 /// The application state (cheap to clone).
 #[derive(Debug, Clone)]
@@ -22,6 +23,8 @@ pub struct AppState {
     pub qr: Arc<QrBoard>,
     /// Wakes the webhook worker when the outbox got rows.
     pub outbox_wake: Arc<Notify>,
+    /// Counters for `/api/metrics`.
+    pub metrics: Arc<Metrics>,
 }
 
 /// The newest QR string per session, kept from the engine's live events.

@@ -79,6 +79,7 @@ async fn deliver(state: &AppState, client: &reqwest::Client, d: &Delivery) -> Re
         )
         .await;
     };
+    let started = std::time::Instant::now();
     let outcome = post(
         client,
         &hook,
@@ -91,6 +92,10 @@ async fn deliver(state: &AppState, client: &reqwest::Client, d: &Delivery) -> Re
     )
     .await;
     let status = outcome.status.map(i64::from);
+    let dead = outcome.error.is_some() && attempts >= d.max_attempts;
+    state
+        .metrics
+        .delivery(outcome.error.is_none(), dead, started.elapsed());
     if outcome.error.is_none() {
         store::delivered(&state.db, d.id, attempts, status.unwrap_or(200)).await?;
         return store::triggered(&state.db, &hook.id, now_ms()).await;

@@ -15,7 +15,7 @@ const SECRET: &str = "a-secret-of-at-least-16";
 #[tokio::test]
 async fn delivery_signature_retries_and_dead_letters() {
     let sim = sim_with(&[ALICE, BOB]).await;
-    let server = Server::start(&sim).await;
+    let server = Server::start_with(&sim, None, &[("METRICS_TOKEN", "scrape-me")]).await;
     let receiver = Receiver::start().await;
     let id = server.create_session("hooks").await;
     let hook = server
@@ -178,4 +178,29 @@ async fn delivery_signature_retries_and_dead_letters() {
     assert_eq!(deleted.status(), 204);
     let left: Value = server.get("/api/webhooks").await.json().await.unwrap();
     assert_eq!(left.as_array().unwrap().len(), 0);
+
+    // The metrics saw all of it; METRICS_TOKEN reads them without an API key.
+    let metrics = reqwest::Client::new()
+        .get(format!("{}/api/metrics", server.url))
+        .bearer_auth("scrape-me")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(metrics.status(), 200);
+    let text = metrics.text().await.unwrap();
+    for line in [
+        "openwa_sessions{status=\"ready\"} 1",
+        "openwa_outbox_rows{status=\"delivered\"}",
+        "openwa_webhook_attempts_total{outcome=\"dead\"} 1",
+        "openwa_messages_received_total 3",
+        "openwa_http_requests_total{method=\"POST\",route=\"/api/sessions/{id}/webhooks\",status=\"201\"} 1",
+        "openwa_http_request_seconds_bucket{method=\"GET\",route=\"/api/sessions/{id}\",le=\"+Inf\"}",
+    ] {
+        assert!(text.contains(line), "{line} not in\n{text}");
+    }
+    let failed = text
+        .lines()
+        .find_map(|l| l.strip_prefix("openwa_webhook_attempts_total{outcome=\"failed\"} "))
+        .unwrap();
+    assert!(failed.parse::<u64>().unwrap() >= 2, "{text}");
 }
