@@ -14,6 +14,16 @@ use crate::problem::ApiError;
 use crate::scope::Scope;
 use crate::state::AppState;
 
+/// Who made a request: the key's id (`master` for `API_KEY`; none on public routes) and the
+/// peer address, for the audit log.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The key's id.
+    pub key_id: Option<String>,
+    /// The TCP peer.
+    pub peer: Option<std::net::IpAddr>,
+}
+
 /// The middleware.
 pub async fn guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let peer = request
@@ -29,8 +39,9 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
     )
     .await;
     match checked {
-        Ok(scope) => {
+        Ok((scope, key_id)) => {
             request.extensions_mut().insert(scope);
+            request.extensions_mut().insert(Caller { key_id, peer });
             next.run(request).await
         }
         Err(e) => e.into_response(),
@@ -43,14 +54,14 @@ async fn check(
     path: &str,
     headers: &HeaderMap,
     peer: Option<std::net::IpAddr>,
-) -> Result<Scope, ApiError> {
+) -> Result<(Scope, Option<String>), ApiError> {
     if is_public(path) {
-        return Ok(Scope::default());
+        return Ok((Scope::default(), None));
     }
     let token = state.config.metrics_token.as_deref().map(keys::hash);
     let presented = presented_key(headers).map(|k| keys::hash(&k));
     if path == "/api/metrics" && token.is_some() && token == presented {
-        return Ok(Scope::default());
+        return Ok((Scope::default(), Some("metrics-token".into())));
     }
     let Some(key) = presented_key(headers) else {
         return Err(ApiError::unauthorized(
@@ -59,19 +70,19 @@ async fn check(
     };
     // Compared through their hashes, so the comparison's time says nothing about the key.
     let master = state.config.master_key.as_deref().map(keys::hash);
-    let (role, scope) = if master.as_deref() == Some(keys::hash(&key).as_str()) {
-        (Role::Admin, Scope::default())
+    let (role, scope, key_id) = if master.as_deref() == Some(keys::hash(&key).as_str()) {
+        (Role::Admin, Scope::default(), "master".to_owned())
     } else {
         let Some((id, role, scope)) = keys::authenticate(&state.db, &key).await? else {
             return Err(ApiError::unauthorized("invalid or revoked API key"));
         };
-        let db = state.db.clone();
+        let (db, used) = (state.db.clone(), id.clone());
         tokio::spawn(async move {
-            if let Err(e) = keys::touch(&db, &id).await {
+            if let Err(e) = keys::touch(&db, &used).await {
                 tracing::warn!("counting a key use: {e}");
             }
         });
-        (role, scope)
+        (role, scope, id)
     };
     if !scope.allows_ip(peer) {
         return Err(ApiError::forbidden(
@@ -89,7 +100,7 @@ async fn check(
             role.as_str()
         )));
     }
-    Ok(scope)
+    Ok((scope, Some(key_id)))
 }
 
 fn is_public(path: &str) -> bool {
@@ -109,7 +120,7 @@ fn presented_key(headers: &HeaderMap) -> Option<String> {
 
 /// Key management is admin only; QR codes and every change need an operator; reads a viewer.
 fn required_role(method: &Method, path: &str) -> Role {
-    if path.starts_with("/api/auth/api-keys") {
+    if path.starts_with("/api/auth/api-keys") || path.starts_with("/api/audit") {
         Role::Admin
     } else if path.ends_with("/qr") || path.ends_with("/pairing-code") {
         Role::Operator

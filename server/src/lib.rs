@@ -5,6 +5,7 @@
 //! problem bodies, idempotent sends and webhooks delivered through a durable outbox.
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod db;

@@ -351,7 +351,8 @@ mod tests {
             .query("SELECT version FROM server_migrations", vec![])
             .await
             .unwrap();
-        assert_eq!(applied, vec![vec![Value::Int(1)], vec![Value::Int(2)]]);
+        assert_eq!(applied.len(), 3);
+        assert_eq!(schema::SQLITE.len(), schema::POSTGRES.len());
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -48,7 +48,27 @@ const KEY_SCOPES: &[&str] = &[
     "ALTER TABLE server_api_keys ADD COLUMN allowed_ips TEXT NOT NULL DEFAULT '[]'",
 ];
 
+/// Migration 3: the audit log.
+macro_rules! audit {
+    ($id:literal) => {
+        [concat!(
+            "CREATE TABLE IF NOT EXISTS server_audit (id ",
+            $id,
+            ", at BIGINT NOT NULL, key_id TEXT, method TEXT NOT NULL, path TEXT NOT NULL, \
+             status BIGINT NOT NULL, ip TEXT)"
+        )]
+    };
+}
+
 /// SQLite's migrations.
-pub(super) const SQLITE: &[&[&str]] = &[&tables!("INTEGER PRIMARY KEY AUTOINCREMENT"), KEY_SCOPES];
+pub(super) const SQLITE: &[&[&str]] = &[
+    &tables!("INTEGER PRIMARY KEY AUTOINCREMENT"),
+    KEY_SCOPES,
+    &audit!("INTEGER PRIMARY KEY AUTOINCREMENT"),
+];
 /// PostgreSQL's migrations.
-pub(super) const POSTGRES: &[&[&str]] = &[&tables!("BIGSERIAL PRIMARY KEY"), KEY_SCOPES];
+pub(super) const POSTGRES: &[&[&str]] = &[
+    &tables!("BIGSERIAL PRIMARY KEY"),
+    KEY_SCOPES,
+    &audit!("BIGSERIAL PRIMARY KEY"),
+];

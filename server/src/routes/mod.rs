@@ -28,6 +28,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sessions::router())
         .merge(messages::router())
         .merge(webhooks::router())
+        .merge(crate::audit::router())
         .route("/api/metrics", axum::routing::get(crate::metrics::scrape))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -35,6 +36,10 @@ pub fn router(state: AppState) -> Router {
         ))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::audit::record,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::auth::guard,

@@ -123,6 +123,34 @@ async fn keys_and_roles() {
         .await
         .unwrap();
     assert_eq!(deleted.status(), 204);
+
+    // Every mutating call is in the audit log: who, what, when, from where.
+    let audit: Value = crate::common::wait_for(|| async {
+        let audit: Value = server.get("/api/audit").await.json().await.ok()?;
+        let deleted = audit
+            .as_array()?
+            .iter()
+            .any(|e| e["method"] == "DELETE" && e["path"] == format!("/api/auth/api-keys/{id}"));
+        deleted.then_some(audit)
+    })
+    .await;
+    let created_entry = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["method"] == "POST" && e["path"] == "/api/auth/api-keys")
+        .unwrap();
+    assert_eq!(created_entry["statusCode"], 201);
+    assert_eq!(created_entry["apiKeyId"], admin_id.as_str());
+    assert_eq!(created_entry["ip"], "127.0.0.1");
+    assert!(created_entry["at"].as_str().unwrap().ends_with('Z'));
+    assert!(
+        audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["method"] != "GET")
+    );
 }
 
 #[tokio::test]
