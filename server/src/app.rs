@@ -81,13 +81,15 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let addr = listener
         .local_addr()
         .map_err(|e| StartError::Io(e.to_string()))?;
+    let config = Arc::new(config);
     let state = AppState {
         manager,
         db,
-        config: Arc::new(config),
+        config: config.clone(),
         qr: Arc::new(QrBoard::default()),
         outbox_wake: Arc::new(Notify::new()),
         metrics: Arc::new(crate::metrics::Metrics::default()),
+        limiter: Arc::new(crate::ratelimit::Limiter::new(config.rate_limits.clone())),
     };
     Ok(Running {
         addr,

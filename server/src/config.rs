@@ -29,6 +29,10 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// `METRICS_TOKEN`: a bearer token that may read `/api/metrics` (any API key may too).
     pub metrics_token: Option<String>,
+    /// Rate limit tiers per client IP: `RATE_LIMIT_SHORT` (`10/1`), `RATE_LIMIT_MEDIUM`
+    /// (`100/60`), `RATE_LIMIT_LONG` (`1000/3600`), as `requests/seconds`; none with
+    /// `RATE_LIMIT_ENABLED=false`.
+    pub rate_limits: Vec<crate::ratelimit::Tier>,
 }
 
 /// A configuration value that cannot be used.
@@ -79,6 +83,7 @@ impl Config {
             ),
             max_body_bytes: parse(&get, "MAX_BODY_BYTES", 1 << 20)?,
             metrics_token: get("METRICS_TOKEN").filter(|t| !t.is_empty()),
+            rate_limits: rate_limits(&get)?,
         })
     }
 }
@@ -95,6 +100,33 @@ fn parse<T: std::str::FromStr>(
             .parse()
             .map_err(|_| ConfigError(format!("{name} {text:?} is not a valid number"))),
     }
+}
+
+fn rate_limits(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Vec<crate::ratelimit::Tier>, ConfigError> {
+    if matches!(
+        get("RATE_LIMIT_ENABLED").as_deref(),
+        Some("false" | "0" | "no")
+    ) {
+        return Ok(vec![]);
+    }
+    let tiers = [
+        ("RATE_LIMIT_SHORT", "10/1"),
+        ("RATE_LIMIT_MEDIUM", "100/60"),
+        ("RATE_LIMIT_LONG", "1000/3600"),
+    ];
+    tiers
+        .iter()
+        .map(|(name, default)| {
+            let text = get(name).unwrap_or_else(|| (*default).to_owned());
+            crate::ratelimit::Tier::parse(&text).ok_or_else(|| {
+                ConfigError(format!(
+                    "{name} {text:?} is not requests/seconds (e.g. 10/1)"
+                ))
+            })
+        })
+        .collect()
 }
 
 fn read_pem(value: &str) -> Result<String, ConfigError> {

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod payload;
 pub mod problem;
 pub mod qr_watch;
+pub mod ratelimit;
 pub mod routes;
 pub mod sandbox;
 pub mod scope;

@@ -9,6 +9,7 @@ use tokio::sync::Notify;
 use crate::config::Config;
 use crate::db::Db;
 use crate::metrics::Metrics;
+use crate::ratelimit::Limiter;
 
 /// The application state (cheap to clone).
 #[derive(Debug, Clone)]
@@ -25,6 +26,8 @@ pub struct AppState {
     pub outbox_wake: Arc<Notify>,
     /// Counters for `/api/metrics`.
     pub metrics: Arc<Metrics>,
+    /// The per-client rate limiter.
+    pub limiter: Arc<Limiter>,
 }
 
 /// The newest QR string per session, kept from the engine's live events.

@@ -44,6 +44,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::auth::guard,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::ratelimit::limit,
+        ))
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::map_response(crate::problem::as_problem))
         .with_state(state)

@@ -316,3 +316,35 @@ async fn key_scopes() {
         .unwrap();
     assert_eq!(scoped_row["allowedSessions"], json!([mine]));
 }
+
+#[tokio::test]
+async fn rate_limited_per_client() {
+    let sim = sim_with(&[]).await;
+    let env = [
+        ("RATE_LIMIT_ENABLED", "true"),
+        ("RATE_LIMIT_SHORT", "1000/1"),
+        ("RATE_LIMIT_MEDIUM", "5/3600"),
+    ];
+    let server = Server::start_with(&sim, None, &env).await;
+    for _ in 0..5 {
+        assert_eq!(server.get("/api/sessions").await.status(), 200);
+    }
+    let limited = server.get("/api/sessions").await;
+    let retry_after: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=3600).contains(&retry_after), "{retry_after}");
+    problem(limited, 429, "rate_limited").await;
+    // Unauthenticated requests count too; health never does.
+    let anonymous = reqwest::Client::new();
+    let url = format!("{}/api/sessions", server.url);
+    problem(
+        anonymous.get(&url).send().await.unwrap(),
+        429,
+        "rate_limited",
+    )
+    .await;
+    assert_eq!(server.get("/api/health").await.status(), 200);
+}

@@ -55,6 +55,7 @@ impl Server {
             ("WEBHOOK_ALLOW_PRIVATE", "true".to_owned()),
             ("WEBHOOK_RETRY_DELAY", "100".to_owned()),
             ("MAX_BODY_BYTES", "65536".to_owned()),
+            ("RATE_LIMIT_ENABLED", "false".to_owned()),
         ];
         if let Some(url) = database_url {
             env.push(("DATABASE_URL", url.to_owned()));

@@ -13,6 +13,7 @@ async fn sandbox_links_and_sends() {
         ("PORT", "0".to_owned()),
         ("DATA_DIR", dir.display().to_string()),
         ("OPENWA_SANDBOX_PORT", "0".to_owned()),
+        ("RATE_LIMIT_ENABLED", "false".to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
