@@ -79,6 +79,13 @@ async fn create(
         if let Err(undo) = state.manager.delete(&row.id).await {
             tracing::warn!("undoing session {}: {undo}", row.id);
         }
+        // A concurrent create of the same name won the unique key.
+        if sessions::find(&state.db, &row.name).await?.is_some() {
+            return Err(ApiError::conflict(format!(
+                "session {:?} already exists",
+                row.name
+            )));
+        }
         return Err(e.into());
     }
     Ok((StatusCode::CREATED, Json(sessions::to_json(&row, &session))).into_response())

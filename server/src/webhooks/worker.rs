@@ -79,6 +79,10 @@ async fn deliver(state: &AppState, client: &reqwest::Client, d: &Delivery) -> Re
         )
         .await;
     };
+    // The guard again at delivery: the configuration may have changed since registration.
+    if let Err(refused) = super::guard::check(&hook.url, state.config.webhook_allow_private) {
+        return store::failed(&state.db, d.id, attempts, None, &refused, None).await;
+    }
     let started = std::time::Instant::now();
     let outcome = post(
         client,
