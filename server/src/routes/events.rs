@@ -3,11 +3,16 @@
 //! `id` = the event's `seq`, `event` = its kind (`message_received`, `qr`, …) and `data` = the
 //! engine's JSON of the event; reconnecting with `Last-Event-ID` (or `?cursor=`) resumes after
 //! it. `?sessionId=` limits the stream to one session.
+//!
+//! `GET /api/events/ws` (WebSocket) carries the same events, one JSON text frame each, from
+//! `?cursor=` (default: now); the client resumes by reconnecting with the last `seq` it
+//! processed as `cursor`.
 
 use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::extract::State;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -23,7 +28,9 @@ use crate::state::AppState;
 
 /// The routes.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/events", get(events))
+    Router::new()
+        .route("/api/events", get(events))
+        .route("/api/events/ws", get(websocket))
 }
 
 #[derive(Debug, Deserialize)]
@@ -49,16 +56,12 @@ async fn events(
         None => None,
     };
     // Without a cursor the stream starts now.
-    let cursor = last_id
-        .or(query.cursor)
-        .unwrap_or_else(|| state.manager.last_seq());
-    let source = match &query.session_id {
-        Some(key) => {
-            let (_, session) = sessions::resolve(&state, key).await?;
-            session.events_from(cursor)
-        }
-        None => state.manager.events_from(cursor),
-    };
+    let source = source(
+        &state,
+        last_id.or(query.cursor),
+        query.session_id.as_deref(),
+    )
+    .await?;
     let stream = stream::unfold(source, |source: EventStream| async move {
         let event = source.next().await?;
         let data = serde_json::to_string(&event).unwrap_or_else(|_| "{}".into());
@@ -70,4 +73,49 @@ async fn events(
     });
     let keep_alive = KeepAlive::new().interval(Duration::from_secs(15));
     Ok(Sse::new(stream).keep_alive(keep_alive).into_response())
+}
+
+/// The event stream after `cursor` (default: now) of one session or all.
+async fn source(
+    state: &AppState,
+    cursor: Option<u64>,
+    session: Option<&str>,
+) -> ApiResult<EventStream> {
+    let cursor = cursor.unwrap_or_else(|| state.manager.last_seq());
+    Ok(match session {
+        Some(key) => {
+            let (_, session) = sessions::resolve(state, key).await?;
+            session.events_from(cursor)
+        }
+        None => state.manager.events_from(cursor),
+    })
+}
+
+async fn websocket(
+    State(state): State<AppState>,
+    Q(query): Q<EventsQuery>,
+    upgrade: WebSocketUpgrade,
+) -> ApiResult<Response> {
+    let source = source(&state, query.cursor, query.session_id.as_deref()).await?;
+    Ok(upgrade.on_upgrade(move |socket| forward(socket, source)))
+}
+
+/// Sends every event as a text frame until the client goes away (pings are answered while
+/// reading).
+async fn forward(mut socket: WebSocket, source: EventStream) {
+    loop {
+        tokio::select! {
+            event = source.next() => {
+                let Some(event) = event else { break };
+                let text = serde_json::to_string(&event).unwrap_or_else(|_| "{}".into());
+                if socket.send(Message::Text(text.into())).await.is_err() {
+                    break;
+                }
+            }
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                Some(Ok(_)) => {}
+            },
+        }
+    }
 }

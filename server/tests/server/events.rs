@@ -72,3 +72,50 @@ async fn sse_live_and_resumed() {
     assert_eq!(replay[0].0, qr_seq);
     assert_eq!(replay[0].1, "qr");
 }
+
+#[tokio::test]
+async fn websocket_events() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+
+    let sim = sim_with(&[]).await;
+    let server = Server::start(&sim).await;
+    let id = server.create_session("websocket").await;
+    let url = format!(
+        "{}/api/events/ws?sessionId={id}&cursor=0",
+        server.url.replace("http://", "ws://")
+    );
+    let mut request = url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("x-api-key", server.key.parse().unwrap());
+    let tcp = tokio::net::TcpStream::connect(server.url.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    let (mut socket, _) = tokio_tungstenite::client_async(request, tcp).await.unwrap();
+    server
+        .post(&format!("/api/sessions/{id}/start"), json!({}))
+        .await;
+    let qr = tokio::time::timeout(DEADLINE, async {
+        loop {
+            let frame = socket.next().await.unwrap().unwrap();
+            if let Message::Text(text) = frame {
+                let event: Value = serde_json::from_str(&text).unwrap();
+                if event["type"] == "qr" {
+                    return event;
+                }
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(qr["session_id"], id.as_str());
+    assert!(qr["seq"].as_u64().unwrap() > 0);
+
+    let refused = reqwest::Client::new()
+        .get(format!("{}/api/events/ws", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+}
