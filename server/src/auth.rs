@@ -2,13 +2,12 @@
 //! 401 without a valid key, 403 when the key's role is too low for the route or the request is
 //! out of its scope (see [`crate::scope`]). The key's scope goes into the request's extensions.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::client_ip::ClientIp;
 use crate::keys::{self, Role};
 use crate::problem::ApiError;
 use crate::scope::Scope;
@@ -26,10 +25,7 @@ pub struct Caller {
 
 /// The middleware.
 pub async fn guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
+    let peer = request.extensions().get::<ClientIp>().map(|c| c.0);
     let checked = check(
         &state,
         request.method(),

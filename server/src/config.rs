@@ -33,6 +33,9 @@ pub struct Config {
     /// (`100/60`), `RATE_LIMIT_LONG` (`1000/3600`), as `requests/seconds`; none with
     /// `RATE_LIMIT_ENABLED=false`.
     pub rate_limits: Vec<crate::ratelimit::Tier>,
+    /// `TRUSTED_PROXIES`: comma-separated addresses or CIDR blocks whose `X-Forwarded-For`
+    /// is believed.
+    pub trusted_proxies: Vec<String>,
 }
 
 /// A configuration value that cannot be used.
@@ -84,6 +87,7 @@ impl Config {
             max_body_bytes: parse(&get, "MAX_BODY_BYTES", 1 << 20)?,
             metrics_token: get("METRICS_TOKEN").filter(|t| !t.is_empty()),
             rate_limits: rate_limits(&get)?,
+            trusted_proxies: trusted_proxies(&get)?,
         })
     }
 }
@@ -99,6 +103,21 @@ fn parse<T: std::str::FromStr>(
             .trim()
             .parse()
             .map_err(|_| ConfigError(format!("{name} {text:?} is not a valid number"))),
+    }
+}
+
+fn trusted_proxies(get: &impl Fn(&str) -> Option<String>) -> Result<Vec<String>, ConfigError> {
+    let list: Vec<String> = get("TRUSTED_PROXIES")
+        .unwrap_or_default()
+        .split(',')
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect();
+    match list.iter().find(|b| !crate::scope::valid_block(b)) {
+        Some(bad) => Err(ConfigError(format!(
+            "TRUSTED_PROXIES: {bad:?} is not an IP address or CIDR block"
+        ))),
+        None => Ok(list),
     }
 }
 

@@ -7,6 +7,7 @@
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod client_ip;
 pub mod config;
 pub mod db;
 pub mod extract;

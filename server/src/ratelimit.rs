@@ -1,17 +1,18 @@
-//! Rate limiting per client IP (the TCP peer), in fixed windows of several tiers (OpenWA's
+//! Rate limiting per client IP ([`crate::client_ip`]), in fixed windows of several tiers (OpenWA's
 //! defaults: 10 per second, 100 per minute, 1000 per hour). A request over any tier gets 429
 //! `rate_limited` with `Retry-After`. Health routes are not limited.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::client_ip::ClientIp;
 use crate::problem::ApiError;
 use crate::state::AppState;
 
@@ -104,10 +105,7 @@ impl Limiter {
 pub async fn limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let exempt = path == "/api/health" || path.starts_with("/api/health/");
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
+    let peer = request.extensions().get::<ClientIp>().map(|c| c.0);
     let verdict = match (exempt, peer) {
         (false, Some(peer)) => state.limiter.check(peer).map_err(|after| (peer, after)),
         _ => Ok(()),

@@ -1,6 +1,6 @@
 //! What a key may reach besides its role: `allowedSessions` (session ids, matched exactly
 //! against the id in the path; a scoped key reaches no global route but the session list and
-//! `validate`) and `allowedIps` (addresses or CIDR blocks of the peer). Empty lists allow all.
+//! `validate`) and `allowedIps` (addresses or CIDR blocks of the client, see [`crate::client_ip`]). Empty lists allow all.
 
 use std::net::IpAddr;
 
@@ -58,6 +58,11 @@ fn parse_block(entry: &str) -> Option<(IpAddr, u32)> {
     let max = if addr.is_ipv4() { 32 } else { 128 };
     let len = len.unwrap_or(max);
     (len <= max).then_some((addr, len))
+}
+
+/// Whether `ip` is in one of `blocks` (addresses or CIDR blocks).
+pub fn in_any(ip: IpAddr, blocks: &[String]) -> bool {
+    blocks.iter().any(|block| in_block(ip, block))
 }
 
 fn in_block(peer: IpAddr, block: &str) -> bool {

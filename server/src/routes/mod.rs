@@ -48,6 +48,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::ratelimit::limit,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::client_ip::detect,
+        ))
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::map_response(crate::problem::as_problem))
         .with_state(state)

@@ -348,3 +348,52 @@ async fn rate_limited_per_client() {
     .await;
     assert_eq!(server.get("/api/health").await.status(), 200);
 }
+
+#[tokio::test]
+async fn forwarded_for_only_from_trusted_proxies() {
+    let sim = sim_with(&[]).await;
+    let env = [("TRUSTED_PROXIES", "127.0.0.1, ::1")];
+    let server = Server::start_with(&sim, None, &env).await;
+    let created = server
+        .post(
+            "/api/auth/api-keys",
+            json!({ "name": "office", "allowedIps": ["10.0.0.0/8"] }),
+        )
+        .await;
+    let key = created.json::<Value>().await.unwrap()["apiKey"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let from = |forwarded: Option<&str>| {
+        let request = reqwest::Client::new()
+            .get(format!("{}/api/sessions", server.url))
+            .header("X-API-Key", &key);
+        match forwarded {
+            Some(f) => request.header("X-Forwarded-For", f),
+            None => request,
+        }
+    };
+    assert_eq!(from(Some("10.1.2.3")).send().await.unwrap().status(), 200);
+    problem(from(None).send().await.unwrap(), 403, "forbidden").await;
+    problem(
+        from(Some("10.1.2.3, 8.8.8.8")).send().await.unwrap(),
+        403,
+        "forbidden",
+    )
+    .await;
+    // The audit log records the client, not the proxy.
+    let audited = server
+        .req(Method::POST, "/api/sessions")
+        .header("X-Forwarded-For", "10.9.9.9")
+        .json(&json!({ "name": "audited" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(audited.status(), 201);
+    let audit: Value = crate::common::wait_for(|| async {
+        let audit: Value = server.get("/api/audit").await.json().await.ok()?;
+        (!audit.as_array()?.is_empty()).then_some(audit)
+    })
+    .await;
+    assert_eq!(audit[0]["ip"], "10.9.9.9", "{audit}");
+}
