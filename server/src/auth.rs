@@ -1,6 +1,6 @@
 //! The `X-API-Key` (or `Authorization: Bearer`) guard of everything under `/api` but health:
 //! 401 without a valid key, 403 when the key's role is too low for the route or the request is
-//! out of its scope (see [`crate::scope`]). The key's scope goes into the request's extensions.
+//! out of its scope (see the `scope` module). The key's scope goes into the request's extensions.
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method};

@@ -2,14 +2,9 @@
 //! nearest address in `X-Forwarded-For` that is not a trusted proxy. Key IP scopes, the rate
 //! limiter and the audit log use it.
 
-use std::net::{IpAddr, SocketAddr};
-
-use axum::extract::{ConnectInfo, Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
+use std::net::IpAddr;
 
 use crate::scope::in_any;
-use crate::state::AppState;
 
 /// The client address of a request (absent only without connection info, e.g. in unit
 /// tests).
@@ -34,25 +29,6 @@ pub fn resolve(peer: IpAddr, trusted: &[String], forwarded: &[&str]) -> IpAddr {
         }
     }
     client
-}
-
-/// Middleware: puts [`ClientIp`] into the request.
-pub async fn detect(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
-    if let Some(peer) = peer {
-        let forwarded: Vec<&str> = request
-            .headers()
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect();
-        let client = resolve(peer, &state.config.trusted_proxies, &forwarded);
-        request.extensions_mut().insert(ClientIp(client));
-    }
-    next.run(request).await
 }
 
 #[cfg(test)]

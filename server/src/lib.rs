@@ -14,6 +14,7 @@ pub mod extract;
 pub mod idempotency;
 pub mod keys;
 pub mod metrics;
+pub mod middleware;
 pub mod payload;
 pub mod problem;
 pub mod qr_watch;

@@ -1,20 +1,13 @@
-//! Prometheus metrics (`GET /api/metrics`, text format 0.0.4): HTTP requests and latency per
-//! route, messages in and out, webhook deliveries, failures, dead letters and latency, and at
-//! scrape time sessions by status and the outbox depth.
+//! Prometheus counters (served by `GET /api/metrics`, text format 0.0.4): HTTP requests and
+//! latency per route, messages in and out, webhook attempts by outcome and their latency.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::header;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use openwa::{EventKind, SessionManager};
-
-use crate::state::AppState;
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: &[f64] = &[
@@ -96,7 +89,8 @@ impl Metrics {
         }
     }
 
-    fn request(&self, method: &str, route: &str, status: u16, took: Duration) {
+    /// Records one answered HTTP request.
+    pub fn request(&self, method: &str, route: &str, status: u16, took: Duration) {
         if let Ok(mut http) = self.http.lock() {
             let (latency, counts) = &mut *http;
             latency
@@ -109,7 +103,8 @@ impl Metrics {
         }
     }
 
-    fn render(&self, out: &mut String) {
+    /// Appends the counters in Prometheus text format.
+    pub fn render(&self, out: &mut String) {
         let counter = |out: &mut String, name: &str, help: &str, value: u64| {
             let _ = writeln!(
                 out,
@@ -179,21 +174,6 @@ impl Metrics {
     }
 }
 
-/// Middleware: counts and times every request by its route pattern.
-pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let method = request.method().as_str().to_owned();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let start = Instant::now();
-    let response = next.run(request).await;
-    state
-        .metrics
-        .request(&method, &route, response.status().as_u16(), start.elapsed());
-    response
-}
-
 /// Counts messages from the engine's live events until the manager closes.
 pub async fn watch(manager: &SessionManager, metrics: &Metrics) {
     let events = manager.events();
@@ -208,56 +188,6 @@ pub async fn watch(manager: &SessionManager, metrics: &Metrics) {
             _ => {}
         }
     }
-}
-
-/// `GET /api/metrics`.
-pub async fn scrape(State(state): State<AppState>) -> Response {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "# HELP openwa_sessions Sessions by status.\n# TYPE openwa_sessions gauge"
-    );
-    let mut by_status: BTreeMap<&'static str, u64> = BTreeMap::new();
-    if let Ok(rows) = crate::sessions::list(&state.db, None, i64::MAX, 0).await {
-        for row in rows {
-            if let Ok(session) = state.manager.get(&row.id).await {
-                let status = crate::sessions::status_name(session.state(), session.is_paired());
-                *by_status.entry(status).or_default() += 1;
-            }
-        }
-    }
-    for (status, n) in by_status {
-        let _ = writeln!(out, "openwa_sessions{{status=\"{status}\"}} {n}");
-    }
-    let _ = writeln!(
-        out,
-        "# HELP openwa_outbox_rows Webhook outbox rows by status.\n# TYPE openwa_outbox_rows gauge"
-    );
-    let depth = state
-        .db
-        .query(
-            "SELECT status, COUNT(*) FROM server_outbox GROUP BY status ORDER BY status",
-            vec![],
-        )
-        .await
-        .unwrap_or_default();
-    for row in depth {
-        let _ = writeln!(
-            out,
-            "openwa_outbox_rows{{status=\"{}\"}} {}",
-            row[0].text(),
-            row[1].int()
-        );
-    }
-    state.metrics.render(&mut out);
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        out,
-    )
-        .into_response()
 }
 
 #[cfg(test)]

@@ -1,20 +1,11 @@
-//! Rate limiting per client IP ([`crate::client_ip`]), in fixed windows of several tiers (OpenWA's
-//! defaults: 10 per second, 100 per minute, 1000 per hour). A request over any tier gets 429
-//! `rate_limited` with `Retry-After`. Health routes are not limited.
+//! Rate limiting per client IP (the `client_ip` module), in fixed windows of several tiers
+//! (OpenWA's defaults: 10 per second, 100 per minute, 1000 per hour); the `middleware` module
+//! answers a request over any tier with 429 `rate_limited` and `Retry-After`.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::Instant;
-
-use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-
-use crate::client_ip::ClientIp;
-use crate::problem::ApiError;
-use crate::state::AppState;
 
 /// One tier: at most `limit` requests per `window_secs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,33 +87,10 @@ impl Limiter {
         Ok(())
     }
 
-    fn check(&self, client: IpAddr) -> Result<(), u64> {
+    /// Counts a request of `client` now.
+    pub fn check(&self, client: IpAddr) -> Result<(), u64> {
         self.check_at(client, self.start.elapsed().as_secs())
     }
-}
-
-/// Middleware.
-pub async fn limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let path = request.uri().path();
-    let exempt = path == "/api/health" || path.starts_with("/api/health/");
-    let peer = request.extensions().get::<ClientIp>().map(|c| c.0);
-    let verdict = match (exempt, peer) {
-        (false, Some(peer)) => state.limiter.check(peer).map_err(|after| (peer, after)),
-        _ => Ok(()),
-    };
-    if let Err((peer, retry_after)) = verdict {
-        let mut response = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            format!("too many requests from {peer}; retry in {retry_after} s"),
-        )
-        .into_response();
-        if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {
-            response.headers_mut().insert("retry-after", value);
-        }
-        return response;
-    }
-    next.run(request).await
 }
 
 #[cfg(test)]

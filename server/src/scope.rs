@@ -1,6 +1,7 @@
 //! What a key may reach besides its role: `allowedSessions` (session ids, matched exactly
 //! against the id in the path; a scoped key reaches no global route but the session list and
-//! `validate`) and `allowedIps` (addresses or CIDR blocks of the client, see [`crate::client_ip`]). Empty lists allow all.
+//! `validate`) and `allowedIps` (addresses or CIDR blocks of the client, see the `client_ip`
+//! module). Empty lists allow all.
 
 use std::net::IpAddr;
 

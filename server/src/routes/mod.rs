@@ -5,6 +5,7 @@ mod events;
 mod health;
 mod keys;
 mod messages;
+mod metrics;
 mod sessions;
 mod webhooks;
 
@@ -29,10 +30,10 @@ pub fn router(state: AppState) -> Router {
         .merge(messages::router())
         .merge(webhooks::router())
         .merge(crate::audit::router())
-        .route("/api/metrics", axum::routing::get(crate::metrics::scrape))
+        .merge(metrics::router())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            crate::metrics::track,
+            crate::middleware::track,
         ))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -46,11 +47,11 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            crate::ratelimit::limit,
+            crate::middleware::rate_limit,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            crate::client_ip::detect,
+            crate::middleware::detect,
         ))
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::map_response(crate::problem::as_problem))
