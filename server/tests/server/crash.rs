@@ -29,6 +29,16 @@ async fn no_webhook_event_lost_across_sigkill() {
     assert_eq!(hook.status(), 201);
     server.link(&sim, &id, ALICE).await;
 
+    // An idempotent send before the crash.
+    let send = format!("/api/sessions/{id}/messages/send-text");
+    let keyed = || {
+        server
+            .req(reqwest::Method::POST, &send)
+            .header("Idempotency-Key", "before-the-crash")
+            .json(&json!({ "chatId": BOB, "text": "sent once" }))
+    };
+    let before: serde_json::Value = keyed().send().await.unwrap().json().await.unwrap();
+
     receiver.fail_next(usize::MAX);
     let mut sent = Vec::new();
     for n in 0..MESSAGES {
@@ -44,6 +54,19 @@ async fn no_webhook_event_lost_across_sigkill() {
         sent.push(openwa_testkit::phone_sends(&sim, BOB, ALICE, &format!("m{n}")).await);
     }
     server.wait_status(&id, "ready").await;
+
+    // The same key after the restart answers the same message, as a replay.
+    let send = format!("/api/sessions/{id}/messages/send-text");
+    let again = server
+        .req(reqwest::Method::POST, &send)
+        .header("Idempotency-Key", "before-the-crash")
+        .json(&json!({ "chatId": BOB, "text": "sent once" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let again: serde_json::Value = again.json().await.unwrap();
+    assert_eq!(again["messageId"], before["messageId"]);
 
     let wanted: HashSet<_> = sent.iter().cloned().collect();
     let got = wait_for(|| async {
