@@ -280,7 +280,7 @@ struct ReceiverState {
 }
 
 /// A webhook receiver on 127.0.0.1: records every request; answers 500 to the next
-/// `fail_next` ones, 200 otherwise.
+/// `fail_next` `message.received` deliveries, 200 otherwise.
 #[derive(Clone)]
 pub struct Receiver {
     state: Arc<Mutex<ReceiverState>>,
@@ -323,8 +323,11 @@ async fn receive(
     body: Bytes,
 ) -> StatusCode {
     let mut state = state.lock().unwrap();
+    let failable = headers
+        .get("x-openwa-event")
+        .is_some_and(|e| e == "message.received");
     state.got.push(Received { headers, body });
-    if state.fail_next > 0 {
+    if failable && state.fail_next > 0 {
         state.fail_next -= 1;
         StatusCode::INTERNAL_SERVER_ERROR
     } else {
