@@ -60,15 +60,20 @@ macro_rules! audit {
     };
 }
 
+/// Migration 4: webhook content filters (JSON, NULL = none).
+const WEBHOOK_FILTERS: &[&str] = &["ALTER TABLE server_webhooks ADD COLUMN filters TEXT"];
+
 /// SQLite's migrations.
 pub(super) const SQLITE: &[&[&str]] = &[
     &tables!("INTEGER PRIMARY KEY AUTOINCREMENT"),
     KEY_SCOPES,
     &audit!("INTEGER PRIMARY KEY AUTOINCREMENT"),
+    WEBHOOK_FILTERS,
 ];
 /// PostgreSQL's migrations.
 pub(super) const POSTGRES: &[&[&str]] = &[
     &tables!("BIGSERIAL PRIMARY KEY"),
     KEY_SCOPES,
     &audit!("BIGSERIAL PRIMARY KEY"),
+    WEBHOOK_FILTERS,
 ];

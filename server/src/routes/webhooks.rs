@@ -15,6 +15,7 @@ use crate::problem::{ApiError, ApiResult};
 use crate::sessions;
 use crate::state::AppState;
 use crate::util::{iso, now_ms, random_hex};
+use crate::webhooks::filters::{self, Filters};
 use crate::webhooks::store::{self, Webhook};
 use crate::webhooks::{EVENT_NAMES, guard, worker};
 
@@ -52,7 +53,7 @@ struct CreateWebhook {
     #[serde(default)]
     retry_count: Option<i64>,
     #[serde(default)]
-    filters: Option<serde_json::Value>,
+    filters: Option<Filters>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -70,6 +71,8 @@ struct UpdateWebhook {
     active: Option<bool>,
     #[serde(default)]
     retry_count: Option<i64>,
+    #[serde(default)]
+    filters: Option<Filters>,
 }
 
 fn check_url(state: &AppState, url: &str) -> ApiResult<()> {
@@ -114,8 +117,8 @@ async fn create(
     Body(body): Body<CreateWebhook>,
 ) -> ApiResult<Response> {
     let (row, _) = sessions::resolve(&state, &id).await?;
-    if body.filters.is_some() {
-        return Err(ApiError::unsupported("webhook content filters"));
+    if let Some(filters) = &body.filters {
+        filters::validate(filters).map_err(ApiError::bad_request)?;
     }
     check_url(&state, &body.url)?;
     let events = body.events.unwrap_or_else(|| vec!["*".into()]);
@@ -141,6 +144,7 @@ async fn create(
             headers: body.headers.unwrap_or_default(),
             active: true,
             retry_count,
+            filters: body.filters,
             last_triggered_at: None,
             created_at: 0,
             updated_at: 0,
@@ -204,6 +208,10 @@ async fn update(
     if let Some(retry) = body.retry_count {
         check_retry(retry)?;
         hook.retry_count = retry;
+    }
+    if let Some(filters) = body.filters {
+        filters::validate(&filters).map_err(ApiError::bad_request)?;
+        hook.filters = (!filters.conditions.is_empty()).then_some(filters);
     }
     store::update(&state.db, &hook).await?;
     let hook = store::get(&state.db, &hook.id).await?.unwrap_or(hook);

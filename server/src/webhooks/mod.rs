@@ -7,6 +7,7 @@
 //! delivers due rows with retries, exponential backoff and dead letters.
 
 pub mod events;
+pub mod filters;
 pub mod guard;
 pub mod pump;
 pub mod sign;

@@ -96,6 +96,11 @@ async fn deliveries(
         for item in items
             .iter()
             .filter(|i| super::subscribed(&hook.events, i.name))
+            .filter(|i| {
+                hook.filters
+                    .as_ref()
+                    .is_none_or(|f| super::filters::matches(f, i.name, &i.data))
+            })
         {
             let idempotency_key = format!("{}_{}", item.key, hook.id);
             let delivery_id = format!("dlv_{}", random_hex(16));

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value as Json, json};
 
+use super::filters::Filters;
 use crate::db::{Db, DbError, Row2, Value};
 use crate::util::{iso, iso_opt, new_id, now_ms};
 
@@ -26,6 +27,8 @@ pub struct Webhook {
     pub active: bool,
     /// Total attempts per delivery (OpenWA's `retryCount`).
     pub retry_count: i64,
+    /// Content filters (none: every subscribed event).
+    pub filters: Option<Filters>,
     /// Last successful delivery, Unix ms.
     pub last_triggered_at: Option<i64>,
     /// Created, Unix ms.
@@ -44,6 +47,7 @@ impl Webhook {
             "events": self.events,
             "active": self.active,
             "retryCount": self.retry_count,
+            "filters": self.filters,
             "lastTriggeredAt": iso_opt(self.last_triggered_at),
             "createdAt": iso(self.created_at),
             "updatedAt": iso(self.updated_at),
@@ -52,7 +56,7 @@ impl Webhook {
 }
 
 const COLUMNS: &str = "id, session_id, url, events, secret, headers, active, retry_count, \
-                       last_triggered_at, created_at, updated_at";
+                       last_triggered_at, created_at, updated_at, filters";
 
 fn opt_int(v: &Value) -> Option<i64> {
     match v {
@@ -74,6 +78,9 @@ fn from_row(r: &Row2) -> Webhook {
         last_triggered_at: opt_int(&r[8]),
         created_at: r[9].int(),
         updated_at: r[10].int(),
+        filters: r[11]
+            .opt_text()
+            .and_then(|text| serde_json::from_str(&text).ok()),
     }
 }
 
@@ -89,7 +96,7 @@ pub async fn insert(db: &Db, mut hook: Webhook) -> Result<Webhook, DbError> {
     db.exec(
         &format!(
             "INSERT INTO server_webhooks ({COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9, $10)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9, $10, $11)"
         ),
         vec![
             hook.id.clone().into(),
@@ -102,6 +109,7 @@ pub async fn insert(db: &Db, mut hook: Webhook) -> Result<Webhook, DbError> {
             hook.retry_count.into(),
             hook.created_at.into(),
             hook.updated_at.into(),
+            hook.filters.as_ref().map(to_text).into(),
         ],
     )
     .await?;
@@ -112,7 +120,7 @@ pub async fn insert(db: &Db, mut hook: Webhook) -> Result<Webhook, DbError> {
 pub async fn update(db: &Db, hook: &Webhook) -> Result<(), DbError> {
     db.exec(
         "UPDATE server_webhooks SET url = $1, events = $2, secret = $3, headers = $4, \
-         active = $5, retry_count = $6, updated_at = $7 WHERE id = $8",
+         active = $5, retry_count = $6, updated_at = $7, filters = $8 WHERE id = $9",
         vec![
             hook.url.clone().into(),
             to_text(&hook.events).into(),
@@ -121,6 +129,7 @@ pub async fn update(db: &Db, hook: &Webhook) -> Result<(), DbError> {
             i64::from(hook.active).into(),
             hook.retry_count.into(),
             now_ms().into(),
+            hook.filters.as_ref().map(to_text).into(),
             hook.id.clone().into(),
         ],
     )

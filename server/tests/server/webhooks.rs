@@ -204,3 +204,57 @@ async fn delivery_signature_retries_and_dead_letters() {
         .unwrap();
     assert!(failed.parse::<u64>().unwrap() >= 2, "{text}");
 }
+
+#[tokio::test]
+async fn content_filters() {
+    let sim = sim_with(&["15552220011", "15552220012"]).await;
+    let (alice, bob) = ("15552220011", "15552220012");
+    let server = Server::start(&sim).await;
+    let receiver = Receiver::start().await;
+    let id = server.create_session("filters").await;
+    let hooks = format!("/api/sessions/{id}/webhooks");
+    let create = |filters: Value| {
+        let body =
+            json!({ "url": receiver.url, "events": ["message.received"], "filters": filters });
+        server.post(&hooks, body)
+    };
+    let urgent = create(json!({ "conditions": [
+        { "field": "body", "operator": "contains", "value": "urgent" },
+        { "field": "sender", "operator": "is", "value": [format!("{bob}@c.us")] },
+    ]}))
+    .await;
+    assert_eq!(urgent.status(), 201);
+    let urgent: Value = urgent.json().await.unwrap();
+    assert_eq!(urgent["filters"]["conditions"][0]["field"], "body");
+    let groups = create(json!({ "conditions": [
+        { "field": "isGroup", "operator": "is", "value": true },
+    ]}))
+    .await;
+    assert_eq!(groups.status(), 201);
+    let bad =
+        create(json!({ "conditions": [{ "field": "body", "operator": "is", "value": 1 }] })).await;
+    assert_eq!(bad.status(), 400);
+    server.link(&sim, &id, alice).await;
+
+    openwa_testkit::phone_sends(&sim, bob, alice, "hello").await;
+    let wanted = openwa_testkit::phone_sends(&sim, bob, alice, "This is URGENT").await;
+    wait_for(|| async {
+        receiver
+            .events("message.received")
+            .iter()
+            .any(|r| r.json()["data"]["id"] == wanted.as_str())
+            .then_some(())
+    })
+    .await;
+    // The pump handles events in order: "hello" was filtered out before the second message
+    // was written, and nothing matched the group filter.
+    let log: Value = server
+        .get(&format!("{hooks}/deliveries"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let log = log.as_array().unwrap();
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0]["webhookId"], urgent["id"]);
+}
