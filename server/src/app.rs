@@ -8,9 +8,10 @@ use openwa::{AtRestKey, ManagerConfig, SessionManager, StoreBackend, StoreConfig
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
+use crate::board::SessionBoard;
 use crate::config::Config;
 use crate::db::Db;
-use crate::state::{AppState, QrBoard};
+use crate::state::AppState;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -86,7 +87,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         manager,
         db,
         config: config.clone(),
-        qr: Arc::new(QrBoard::default()),
+        board: Arc::new(SessionBoard::default()),
         outbox_wake: Arc::new(Notify::new()),
         metrics: Arc::new(crate::metrics::Metrics::default()),
         limiter: Arc::new(crate::ratelimit::Limiter::new(config.rate_limits.clone())),
@@ -107,8 +108,8 @@ impl Running {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartError> {
         let state = self.state;
-        let (manager, board) = (state.manager.clone(), state.qr.clone());
-        let qr = tokio::spawn(async move { crate::qr_watch::run(&manager, &board).await });
+        let (manager, board) = (state.manager.clone(), state.board.clone());
+        let watch = tokio::spawn(async move { crate::session_watch::run(&manager, &board).await });
         let (manager, metrics) = (state.manager.clone(), state.metrics.clone());
         let counting = tokio::spawn(async move { crate::metrics::watch(&manager, &metrics).await });
         let pump = tokio::spawn(crate::webhooks::pump::run(state.clone()));
@@ -121,7 +122,7 @@ impl Running {
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await;
-        for task in [qr, counting, pump, worker] {
+        for task in [watch, counting, pump, worker] {
             task.abort();
         }
         state.manager.close().await?;

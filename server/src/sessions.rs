@@ -6,10 +6,11 @@ use std::sync::Arc;
 use openwa::{ConnectionState, Session};
 use serde_json::{Value as Json, json};
 
+use crate::board::Live;
 use crate::db::{Db, DbError, Row2};
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::util::{account_id, iso, phone_of};
+use crate::util::{account_id, iso, iso_opt, phone_of};
 
 /// A server session row.
 #[derive(Debug, Clone)]
@@ -116,22 +117,41 @@ pub fn status_name(state: ConnectionState, paired: bool) -> &'static str {
     }
 }
 
-/// The session as OpenWA's `SessionResponseDto` (plus `lid`; never config or proxy).
-pub fn to_json(row: &SessionRow, session: &Session) -> Json {
+/// OpenWA's status of a session: [`status_name`], or `failed` when it stopped for good on an
+/// error.
+pub fn status(session: &Session, live: &Live) -> &'static str {
+    let state = session.state();
+    if live.failed && state == ConnectionState::Disconnected {
+        "failed"
+    } else {
+        status_name(state, session.is_paired())
+    }
+}
+
+/// The session as OpenWA's `SessionResponseDto` (plus `jid` and `lid`; never config or
+/// proxy). `lastError` is kept while the session is `failed` or `disconnected`.
+pub fn to_json(row: &SessionRow, session: &Session, live: &Live) -> Json {
     let info = session.info();
+    let status = status(session, live);
+    let last_error = matches!(status, "failed" | "disconnected")
+        .then(|| live.last_error.clone())
+        .flatten();
+    let connected_at = live
+        .connected_at
+        .filter(|_| info.state == ConnectionState::Connected);
     json!({
         "id": row.id,
         "name": row.name,
-        "status": status_name(info.state, session.is_paired()),
+        "status": status,
         "phone": info.jid.as_deref().and_then(phone_of),
         "jid": info.jid.as_deref().map(account_id),
         "lid": info.lid.as_deref().map(account_id),
         "pushName": null,
-        "connectedAt": null,
+        "connectedAt": iso_opt(connected_at),
         "lastActive": null,
         "createdAt": iso(row.created_at),
         "updatedAt": iso(row.updated_at),
-        "lastError": null,
+        "lastError": last_error,
     })
 }
 

@@ -27,7 +27,7 @@ async fn scrape(State(state): State<AppState>) -> Response {
     if let Ok(rows) = crate::sessions::list(&state.db, None, i64::MAX, 0).await {
         for row in rows {
             if let Ok(session) = state.manager.get(&row.id).await {
-                let status = crate::sessions::status_name(session.state(), session.is_paired());
+                let status = crate::sessions::status(&session, &state.board.get(&row.id));
                 *by_status.entry(status).or_default() += 1;
             }
         }

@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::extract::{Body, Q};
 use crate::problem::{ApiError, ApiResult};
 use crate::scope::Scope;
-use crate::sessions::{self, SessionRow, status_name};
+use crate::sessions::{self, SessionRow};
 use crate::state::AppState;
 use crate::util::{new_id, now_ms};
 
@@ -88,7 +88,11 @@ async fn create(
         }
         return Err(e.into());
     }
-    Ok((StatusCode::CREATED, Json(sessions::to_json(&row, &session))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(sessions::to_json(&row, &session, &state.board.get(&row.id))),
+    )
+        .into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -109,7 +113,7 @@ async fn list(
     let mut out = Vec::with_capacity(rows.len());
     for row in rows.into_iter().filter(|r| scope.allows_session(&r.id)) {
         if let Ok(session) = state.manager.get(&row.id).await {
-            out.push(sessions::to_json(&row, &session));
+            out.push(sessions::to_json(&row, &session, &state.board.get(&row.id)));
         }
     }
     Ok(Json(out).into_response())
@@ -117,35 +121,35 @@ async fn list(
 
 async fn show(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let (row, session) = sessions::resolve(&state, &id).await?;
-    Ok(Json(sessions::to_json(&row, &session)).into_response())
+    Ok(Json(sessions::to_json(&row, &session, &state.board.get(&row.id))).into_response())
 }
 
 async fn start(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let (row, session) = sessions::resolve(&state, &id).await?;
     session.connect().await?;
-    Ok(Json(sessions::to_json(&row, &session)).into_response())
+    Ok(Json(sessions::to_json(&row, &session, &state.board.get(&row.id))).into_response())
 }
 
 async fn stop(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let (row, session) = sessions::resolve(&state, &id).await?;
     session.disconnect().await?;
-    state.qr.clear(&row.id);
-    Ok(Json(sessions::to_json(&row, &session)).into_response())
+    state.board.clear_qr(&row.id);
+    Ok(Json(sessions::to_json(&row, &session, &state.board.get(&row.id))).into_response())
 }
 
 async fn restart(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let (row, session) = sessions::resolve(&state, &id).await?;
     session.disconnect().await?;
-    state.qr.clear(&row.id);
+    state.board.clear_qr(&row.id);
     session.connect().await?;
-    Ok(Json(sessions::to_json(&row, &session)).into_response())
+    Ok(Json(sessions::to_json(&row, &session, &state.board.get(&row.id))).into_response())
 }
 
 async fn logout(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let (row, session) = sessions::resolve(&state, &id).await?;
     session.logout().await?;
-    state.qr.clear(&row.id);
-    Ok(Json(sessions::to_json(&row, &session)).into_response())
+    state.board.clear_qr(&row.id);
+    Ok(Json(sessions::to_json(&row, &session, &state.board.get(&row.id))).into_response())
 }
 
 async fn remove(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
@@ -153,7 +157,7 @@ async fn remove(State(state): State<AppState>, Path(id): Path<String>) -> ApiRes
     state.manager.delete(&row.id).await?;
     crate::webhooks::store::delete_for_session(&state.db, &row.id).await?;
     sessions::remove(&state.db, &row.id).await?;
-    state.qr.clear(&row.id);
+    state.board.forget(&row.id);
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -166,8 +170,8 @@ async fn qr(
     Q(query): Q<QrQuery>,
 ) -> ApiResult<Response> {
     let (row, session) = sessions::resolve(&state, &id).await?;
-    let status = status_name(session.state(), session.is_paired());
-    let code = match (session.state(), state.qr.get(&row.id)) {
+    let status = sessions::status(&session, &state.board.get(&row.id));
+    let code = match (session.state(), state.board.get(&row.id).qr) {
         (ConnectionState::WaitingForQr, Some(code)) => code,
         _ => {
             return Err(ApiError::new(

@@ -196,6 +196,33 @@ async fn pairing_code_links_a_session() {
     let answer: Value = answer.json().await.unwrap();
     let code = answer["pairingCode"].as_str().unwrap();
     assert_eq!(code.replace('-', "").len(), 8, "{answer}");
-    sim.sim().link_code(ALICE, code).await.unwrap();
+    let device = sim.sim().link_code(ALICE, code).await.unwrap();
     server.wait_status(&id, "ready").await;
+    let session: Value = server
+        .get(&format!("/api/sessions/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(session["connectedAt"].as_str().is_some(), "{session}");
+    assert!(session["lastError"].is_null(), "{session}");
+
+    // The phone removes the device: logged out, and the session says why.
+    let removed = openwa_testkit::http(
+        &sim.info.admin_url,
+        "DELETE",
+        &format!("/admin/accounts/{ALICE}/devices/{}", device.device),
+        None,
+    )
+    .await;
+    assert_eq!(removed.status, 204);
+    server.wait_status(&id, "disconnected").await;
+    let session: Value = server
+        .get(&format!("/api/sessions/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(session["lastError"].as_str().is_some(), "{session}");
+    assert!(session["connectedAt"].is_null(), "{session}");
 }
