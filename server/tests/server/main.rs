@@ -9,5 +9,6 @@ mod auth;
 mod crash;
 mod events;
 mod flow;
+mod robustness;
 mod sandbox;
 mod webhooks;
