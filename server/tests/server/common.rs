@@ -135,15 +135,27 @@ impl Server {
             body["value"].as_str().map(str::to_owned)
         })
         .await;
-        let png = self.get(&format!("/api/sessions/{id}/qr")).await;
-        if png.status() == 200 {
-            let body: Value = png.json().await.unwrap();
+        // The same QR as a data URL and as PNG bytes (unless it just rotated or was scanned).
+        let json = self.get(&format!("/api/sessions/{id}/qr")).await;
+        if json.status() == 200 {
+            let body: Value = json.json().await.unwrap();
             assert!(
                 body["qrCode"]
                     .as_str()
                     .unwrap()
                     .starts_with("data:image/png;base64,")
             );
+            assert_eq!(body["status"], "qr_ready");
+        }
+        let png = self
+            .req(reqwest::Method::GET, &format!("/api/sessions/{id}/qr"))
+            .header("accept", "image/png")
+            .send()
+            .await
+            .unwrap();
+        if png.status() == 200 {
+            assert_eq!(png.headers()["content-type"], "image/png");
+            assert!(png.bytes().await.unwrap().starts_with(b"\x89PNG"));
         }
         sim.sim().link_qr(phone, &qr).await.unwrap();
         self.wait_status(id, "ready").await;

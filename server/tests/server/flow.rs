@@ -216,13 +216,17 @@ async fn pairing_code_links_a_session() {
     )
     .await;
     assert_eq!(removed.status, 204);
-    server.wait_status(&id, "disconnected").await;
-    let session: Value = server
-        .get(&format!("/api/sessions/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert!(session["lastError"].as_str().is_some(), "{session}");
+    // The status comes from the engine, the reason from its event: wait for both.
+    let session: Value = wait_for(|| async {
+        let session: Value = server
+            .get(&format!("/api/sessions/{id}"))
+            .await
+            .json()
+            .await
+            .ok()?;
+        let done = session["status"] == "disconnected" && session["lastError"].is_string();
+        done.then_some(session)
+    })
+    .await;
     assert!(session["connectedAt"].is_null(), "{session}");
 }
