@@ -91,6 +91,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         outbox_wake: Arc::new(Notify::new()),
         metrics: Arc::new(crate::metrics::Metrics::default()),
         limiter: Arc::new(crate::ratelimit::Limiter::new(config.rate_limits.clone())),
+        shutdown: Arc::new(tokio::sync::watch::Sender::new(false)),
     };
     Ok(Running {
         addr,
@@ -119,8 +120,12 @@ impl Running {
         let worker = tokio::spawn(crate::webhooks::worker::run(state.clone(), client));
         let app = crate::routes::router(state.clone());
         let app = app.into_make_service_with_connect_info::<SocketAddr>();
+        let signal = state.shutdown.clone();
         let served = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                signal.send_replace(true);
+            })
             .await;
         for task in [watch, counting, pump, worker] {
             task.abort();

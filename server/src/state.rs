@@ -28,4 +28,7 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The per-client rate limiter.
     pub limiter: Arc<Limiter>,
+    /// Turns `true` when the server shuts down, so endless responses (event streams) end and
+    /// the graceful shutdown does not wait for them forever.
+    pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
 }

@@ -62,14 +62,18 @@ async fn events(
         query.session_id.as_deref(),
     )
     .await?;
-    let stream = stream::unfold(source, |source: EventStream| async move {
-        let event = source.next().await?;
+    let stopping = state.shutdown.subscribe();
+    let stream = stream::unfold((source, stopping), |(source, mut stopping)| async move {
+        let event = tokio::select! {
+            event = source.next() => event?,
+            _ = stopped(&mut stopping) => return None,
+        };
         let data = serde_json::to_string(&event).unwrap_or_else(|_| "{}".into());
         let sse = SseEvent::default()
             .id(event.seq.to_string())
             .event(event.kind.name())
             .data(data);
-        Some((Ok::<_, Infallible>(sse), source))
+        Some((Ok::<_, Infallible>(sse), (source, stopping)))
     });
     let keep_alive = KeepAlive::new().interval(Duration::from_secs(15));
     Ok(Sse::new(stream).keep_alive(keep_alive).into_response())
@@ -97,14 +101,23 @@ async fn websocket(
     upgrade: WebSocketUpgrade,
 ) -> ApiResult<Response> {
     let source = source(&state, query.cursor, query.session_id.as_deref()).await?;
-    Ok(upgrade.on_upgrade(move |socket| forward(socket, source)))
+    let stopping = state.shutdown.subscribe();
+    Ok(upgrade.on_upgrade(move |socket| forward(socket, source, stopping)))
 }
 
 /// Sends every event as a text frame until the client goes away (pings are answered while
 /// reading).
-async fn forward(mut socket: WebSocket, source: EventStream) {
+async fn forward(
+    mut socket: WebSocket,
+    source: EventStream,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
+) {
     loop {
         tokio::select! {
+            _ = stopped(&mut stopping) => {
+                let _ = socket.send(Message::Close(None)).await;
+                break;
+            }
             event = source.next() => {
                 let Some(event) = event else { break };
                 let text = serde_json::to_string(&event).unwrap_or_else(|_| "{}".into());
@@ -118,4 +131,10 @@ async fn forward(mut socket: WebSocket, source: EventStream) {
             },
         }
     }
+}
+
+/// Returns once the server shuts down.
+async fn stopped(stopping: &mut tokio::sync::watch::Receiver<bool>) {
+    // An error means the sender is gone: the server is going away too.
+    let _ = stopping.wait_for(|stop| *stop).await;
 }

@@ -84,6 +84,21 @@ impl Server {
         self.child.wait().await.unwrap();
     }
 
+    /// Sends SIGTERM and waits for the process to exit; answers whether it exited cleanly.
+    pub async fn terminate(&mut self) -> bool {
+        let pid = self.child.id().unwrap().to_string();
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let status = tokio::time::timeout(DEADLINE, self.child.wait())
+            .await
+            .expect("the server did not exit after SIGTERM")
+            .unwrap();
+        status.success()
+    }
+
     /// Starts the process again on the same data.
     pub async fn restart(&mut self) {
         let (child, url) = spawn(&self.env, &[]).await;

@@ -119,3 +119,18 @@ async fn websocket_events() {
         .unwrap();
     assert_eq!(refused.status(), 401);
 }
+
+#[tokio::test]
+async fn sigterm_ends_open_streams() {
+    let sim = sim_with(&[]).await;
+    let mut server = Server::start(&sim).await;
+    let mut sse = server.get("/api/events?cursor=0").await;
+    assert_eq!(sse.status(), 200);
+    // Graceful shutdown ends the endless response instead of waiting for it.
+    assert!(server.terminate().await);
+    let rest = tokio::time::timeout(DEADLINE, async {
+        while let Ok(Some(_)) = sse.chunk().await {}
+    })
+    .await;
+    assert!(rest.is_ok());
+}
