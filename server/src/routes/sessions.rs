@@ -218,7 +218,7 @@ async fn pairing_code(
     Path(id): Path<String>,
     Body(body): Body<PairingCodeRequest>,
 ) -> ApiResult<Response> {
-    let (_, session) = sessions::resolve(&state, &id).await?;
+    let (row, session) = sessions::resolve(&state, &id).await?;
     let phone = openwa::parse_phone_number(&body.phone_number)?;
     if session.is_paired() {
         return Err(ApiError::conflict("the session is linked already"));
@@ -230,7 +230,12 @@ async fn pairing_code(
             .await?;
     }
     let code = session.pair_with_code(&phone).await?;
-    Ok(Json(json!({ "pairingCode": code, "code": code })).into_response())
+    let status = sessions::status(&session, &state.board.get(&row.id));
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "pairingCode": code, "status": status })),
+    )
+        .into_response())
 }
 
 #[cfg(test)]

@@ -192,8 +192,9 @@ async fn pairing_code_links_a_session() {
             json!({ "phoneNumber": format!("+{ALICE}") }),
         )
         .await;
-    assert_eq!(answer.status(), 200);
+    assert_eq!(answer.status(), 201);
     let answer: Value = answer.json().await.unwrap();
+    assert_eq!(answer["status"], "qr_ready");
     let code = answer["pairingCode"].as_str().unwrap();
     assert_eq!(code.replace('-', "").len(), 8, "{answer}");
     let device = sim.sim().link_code(ALICE, code).await.unwrap();
