@@ -174,8 +174,9 @@ async fn qr(
     let code = match (session.state(), state.board.get(&row.id).qr) {
         (ConnectionState::WaitingForQr, Some(code)) => code,
         _ => {
+            // OpenWA answers 400 here ("QR code not ready or session already authenticated").
             return Err(ApiError::new(
-                StatusCode::CONFLICT,
+                StatusCode::BAD_REQUEST,
                 "not_available",
                 format!(
                     "no QR code to scan: the session is {status} (start it and wait for qr_ready)"

@@ -236,7 +236,7 @@ async fn bad_requests_are_problems() {
     let bad_name = server.post("/api/sessions", json!({ "name": "a b" })).await;
     problem(bad_name, 400, "invalid_argument").await;
     let no_qr = server.get(&format!("/api/sessions/{id}/qr")).await;
-    problem(no_qr, 409, "not_available").await;
+    problem(no_qr, 400, "not_available").await;
     let hook = server
         .post(
             &format!("/api/sessions/{id}/webhooks"),
