@@ -35,7 +35,9 @@ fn json_problem(rejection: &JsonRejection) -> ApiError {
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
         _ => "invalid_argument",
     };
-    let status = if status.is_client_error() {
+    // OpenWA answers every validation failure (wrong type, missing or unknown field) with 400;
+    // axum would say 422.
+    let status = if status.is_client_error() && status != StatusCode::UNPROCESSABLE_ENTITY {
         status
     } else {
         StatusCode::BAD_REQUEST

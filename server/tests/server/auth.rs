@@ -181,7 +181,7 @@ async fn bad_requests_are_problems() {
             .send()
             .await
             .unwrap(),
-        422,
+        400,
         "invalid_argument",
     )
     .await;
@@ -190,7 +190,7 @@ async fn bad_requests_are_problems() {
             .send()
             .await
             .unwrap(),
-        422,
+        400,
         "invalid_argument",
     )
     .await;
