@@ -114,11 +114,15 @@ fn presented_key(headers: &HeaderMap) -> Option<String> {
     auth.strip_prefix("Bearer ").map(|k| k.trim().to_owned())
 }
 
-/// Key management is admin only; QR codes and every change need an operator; reads a viewer.
+/// Key management and the audit log are admin only; QR codes, pairing codes, webhooks and every
+/// change need an operator; other reads a viewer.
 fn required_role(method: &Method, path: &str) -> Role {
     if path.starts_with("/api/auth/api-keys") || path.starts_with("/api/audit") {
         Role::Admin
-    } else if path.ends_with("/qr") || path.ends_with("/pairing-code") {
+    } else if path.ends_with("/qr") || path.ends_with("/pairing-code") || path.contains("/webhooks")
+    {
+        // Webhook settings name receivers and carry their headers: OpenWA keeps even reading
+        // them to operators.
         Role::Operator
     } else if method == Method::GET || method == Method::HEAD || path == "/api/auth/validate" {
         Role::Viewer
@@ -145,6 +149,10 @@ mod tests {
         assert_eq!(
             required_role(&Method::GET, "/api/auth/api-keys"),
             Role::Admin
+        );
+        assert_eq!(
+            required_role(&Method::GET, "/api/sessions/x/webhooks"),
+            Role::Operator
         );
         assert!(is_public("/api/health"));
     }
