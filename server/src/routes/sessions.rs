@@ -107,7 +107,10 @@ async fn list(
     Extension(scope): Extension<Scope>,
     Q(query): Q<ListQuery>,
 ) -> ApiResult<Response> {
-    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    if query.name.as_deref() == Some("") {
+        return Err(ApiError::bad_request("name must be a non-empty value"));
+    }
+    let limit = query.limit.unwrap_or(1000).clamp(1, 1000);
     let offset = query.offset.unwrap_or(0).max(0);
     let rows = sessions::list(&state.db, query.name.as_deref(), limit, offset).await?;
     let mut out = Vec::with_capacity(rows.len());
