@@ -405,3 +405,21 @@ async fn forwarded_for_only_from_trusted_proxies() {
     .await;
     assert_eq!(entry["ip"], "10.9.9.9", "{entry}");
 }
+
+#[tokio::test]
+async fn master_key_from_the_environment() {
+    let sim = sim_with(&[]).await;
+    let server = Server::start_with(&sim, None, &[("API_KEY", "a-master-key-from-env")]).await;
+    let http = reqwest::Client::new();
+    let keys = http
+        .get(format!("{}/api/auth/api-keys", server.url))
+        .header("X-API-Key", "a-master-key-from-env")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(keys.status(), 200);
+    // It is never stored: the only stored key is the bootstrap admin key.
+    let keys: Value = keys.json().await.unwrap();
+    assert_eq!(keys.as_array().unwrap().len(), 1);
+    assert_eq!(keys[0]["name"], "Bootstrap admin");
+}
