@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/sessions/{id}/logout", post(logout))
         .route("/api/sessions/{id}/qr", get(qr))
         .route("/api/sessions/{id}/pairing-code", post(pairing_code))
+        .route("/api/sessions/{id}/proxy", get(proxy).patch(change_proxy))
 }
 
 #[derive(Debug, Deserialize)]
@@ -240,6 +241,39 @@ async fn pairing_code(
         Json(json!({ "pairingCode": code, "status": status })),
     )
         .into_response())
+}
+
+/// `{enabled, proxyType, proxyHost, hasCredentials}`: the proxy the session was created with,
+/// credentials never returned.
+async fn proxy(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+    let (row, _) = sessions::resolve(&state, &id).await?;
+    let parsed = match &row.proxy_url {
+        Some(url) => Some(ProxyConfig::parse(url)?),
+        None => None,
+    };
+    let body = match parsed {
+        Some(p) => json!({
+            "enabled": true,
+            "proxyType": match p.kind {
+                openwa::ProxyKind::Http => "http",
+                openwa::ProxyKind::Socks5 => "socks5",
+            },
+            "proxyHost": format!("{}:{}", p.host, p.port),
+            "hasCredentials": p.credentials.is_some(),
+        }),
+        None => json!({
+            "enabled": false,
+            "proxyType": null,
+            "proxyHost": null,
+            "hasCredentials": false,
+        }),
+    };
+    Ok(Json(body).into_response())
+}
+
+/// The engine keeps a session's network options from its creation.
+async fn change_proxy() -> ApiError {
+    ApiError::unsupported("changing a session's proxy after creation (delete and create it again)")
 }
 
 #[cfg(test)]

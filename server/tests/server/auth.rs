@@ -423,3 +423,44 @@ async fn master_key_from_the_environment() {
     assert_eq!(keys.as_array().unwrap().len(), 1);
     assert_eq!(keys[0]["name"], "Bootstrap admin");
 }
+
+#[tokio::test]
+async fn proxy_is_shown_without_credentials() {
+    let sim = sim_with(&[]).await;
+    let server = Server::start(&sim).await;
+    let created = server
+        .post(
+            "/api/sessions",
+            json!({ "name": "proxied", "proxyUrl": "socks5://user:secret@10.0.0.1:1080" }),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.unwrap();
+    assert!(!created.to_string().contains("secret"), "{created}");
+    let id = created["id"].as_str().unwrap();
+    let proxy: Value = server
+        .get(&format!("/api/sessions/{id}/proxy"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        proxy,
+        json!({ "enabled": true, "proxyType": "socks5", "proxyHost": "10.0.0.1:1080",
+                "hasCredentials": true })
+    );
+    let change = server
+        .req(Method::PATCH, &format!("/api/sessions/{id}/proxy"))
+        .json(&json!({ "proxyUrl": null }))
+        .send()
+        .await
+        .unwrap();
+    problem(change, 501, "unsupported").await;
+    let bad = server
+        .post(
+            "/api/sessions",
+            json!({ "name": "badproxy", "proxyUrl": "ftp://x" }),
+        )
+        .await;
+    problem(bad, 400, "invalid_argument").await;
+}
