@@ -1,0 +1,69 @@
+//! `Idempotency-Key` on sends: the server remembers each key's answer, so a repeat gets the
+//! same answer with `Idempotent-Replayed: true`; the engine's own idempotent send guarantees a
+//! single message even when the server crashed before it remembered.
+
+use sha2::{Digest, Sha256};
+
+use crate::db::{Db, DbError};
+use crate::util::now_ms;
+
+/// The answer remembered for a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Remembered {
+    /// Hash of the request it answered.
+    pub request_hash: String,
+    /// The message id.
+    pub message_id: String,
+    /// The message timestamp.
+    pub timestamp: i64,
+}
+
+/// The hash of a send request's parts.
+pub fn request_hash(parts: &[&str]) -> String {
+    let mut digest = Sha256::new();
+    for part in parts {
+        digest.update((part.len() as u64).to_be_bytes());
+        digest.update(part.as_bytes());
+    }
+    hex::encode(digest.finalize())
+}
+
+/// The remembered answer for `key` in session `session_id`.
+pub async fn lookup(db: &Db, session_id: &str, key: &str) -> Result<Option<Remembered>, DbError> {
+    let row = db
+        .query_one(
+            "SELECT request_hash, message_id, timestamp FROM server_idempotency \
+             WHERE session_id = $1 AND idem_key = $2",
+            vec![session_id.into(), key.into()],
+        )
+        .await?;
+    Ok(row.map(|r| Remembered {
+        request_hash: r[0].text(),
+        message_id: r[1].text(),
+        timestamp: r[2].int(),
+    }))
+}
+
+/// Remembers the answer for `key` (the first one stays).
+pub async fn remember(
+    db: &Db,
+    session_id: &str,
+    key: &str,
+    answer: &Remembered,
+) -> Result<(), DbError> {
+    db.exec(
+        "INSERT INTO server_idempotency (session_id, idem_key, request_hash, message_id, \
+         timestamp, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (session_id, idem_key) DO NOTHING",
+        vec![
+            session_id.into(),
+            key.into(),
+            answer.request_hash.clone().into(),
+            answer.message_id.clone().into(),
+            answer.timestamp.into(),
+            now_ms().into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}

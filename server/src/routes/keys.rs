@@ -1,0 +1,105 @@
+//! `/api/auth/api-keys` (admin): create (the key is shown once), list, get, revoke, delete;
+//! `/api/auth/validate`.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router, routing::get, routing::post};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::extract::Body;
+use crate::keys::{self, Role};
+use crate::problem::{ApiError, ApiResult};
+use crate::scope::{self, Scope};
+use crate::state::AppState;
+
+/// The routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/auth/api-keys", post(create).get(list))
+        .route("/api/auth/api-keys/{key}", get(show).delete(remove))
+        .route("/api/auth/api-keys/{key}/revoke", post(revoke))
+        .route("/api/auth/validate", post(validate))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct CreateKey {
+    name: String,
+    #[serde(default)]
+    role: Option<String>,
+    #[serde(default)]
+    allowed_ips: Option<Vec<String>>,
+    #[serde(default)]
+    allowed_sessions: Option<Vec<String>>,
+    #[serde(default)]
+    allowed_chats: Option<Vec<String>>,
+    #[serde(default)]
+    expires_at: Option<String>,
+}
+
+async fn create(State(state): State<AppState>, Body(body): Body<CreateKey>) -> ApiResult<Response> {
+    if !(3..=100).contains(&body.name.chars().count()) {
+        return Err(ApiError::bad_request("name must be 3-100 characters"));
+    }
+    if body.allowed_chats.as_ref().is_some_and(|l| !l.is_empty()) || body.expires_at.is_some() {
+        return Err(ApiError::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "unsupported",
+            "allowedChats and expiresAt are not supported yet",
+        ));
+    }
+    let scope = Scope {
+        sessions: body.allowed_sessions.unwrap_or_default(),
+        ips: body.allowed_ips.unwrap_or_default(),
+    };
+    if let Some(bad) = scope.ips.iter().find(|ip| !scope::valid_block(ip)) {
+        return Err(ApiError::bad_request(format!(
+            "allowedIps: {bad:?} is not an IP address or CIDR block"
+        )));
+    }
+    let role = match body.role.as_deref() {
+        None => Role::Operator,
+        Some(name) => Role::parse(name)
+            .ok_or_else(|| ApiError::bad_request("role must be one of admin, operator, viewer"))?,
+    };
+    let (shown, _) = keys::create(&state.db, &body.name, role, &scope).await?;
+    Ok((StatusCode::CREATED, Json(shown)).into_response())
+}
+
+async fn list(State(state): State<AppState>) -> ApiResult<Response> {
+    Ok(Json(keys::list_all(&state.db).await?).into_response())
+}
+
+async fn show(State(state): State<AppState>, Path(key): Path<String>) -> ApiResult<Response> {
+    match keys::get(&state.db, &key).await? {
+        Some(shown) => Ok(Json(shown).into_response()),
+        None => Err(ApiError::not_found(format!("API key {key:?} not found"))),
+    }
+}
+
+async fn remove(State(state): State<AppState>, Path(key): Path<String>) -> ApiResult<Response> {
+    if keys::is_last_admin(&state.db, &key).await? {
+        return Err(ApiError::bad_request("cannot remove the last admin key"));
+    }
+    if !keys::delete(&state.db, &key).await? {
+        return Err(ApiError::not_found(format!("API key {key:?} not found")));
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn revoke(State(state): State<AppState>, Path(key): Path<String>) -> ApiResult<Response> {
+    if keys::is_last_admin(&state.db, &key).await? {
+        return Err(ApiError::bad_request("cannot revoke the last admin key"));
+    }
+    if !keys::revoke(&state.db, &key).await? {
+        return Err(ApiError::not_found(format!("API key {key:?} not found")));
+    }
+    Ok(Json(json!({ "success": true })).into_response())
+}
+
+/// Reached only with a valid key (the guard ran first).
+async fn validate() -> Response {
+    Json(json!({ "valid": true })).into_response()
+}

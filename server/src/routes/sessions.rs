@@ -1,0 +1,289 @@
+//! `/api/sessions…`: create, list, get, start, stop, restart, logout, delete, QR, pairing code.
+//! Thin delegates to `SessionManager` / `Session`.
+
+use axum::Extension;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router, routing::get, routing::post};
+use base64::Engine as _;
+use openwa::{ConnectionState, ProxyConfig};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::extract::{Body, Q};
+use crate::problem::{ApiError, ApiResult};
+use crate::scope::Scope;
+use crate::sessions::{self, SessionRow};
+use crate::state::AppState;
+use crate::util::{new_id, now_ms};
+
+/// The routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/sessions", post(create).get(list))
+        .route("/api/sessions/{id}", get(show).delete(remove))
+        .route("/api/sessions/{id}/start", post(start))
+        .route("/api/sessions/{id}/stop", post(stop))
+        .route("/api/sessions/{id}/restart", post(restart))
+        .route("/api/sessions/{id}/logout", post(logout))
+        .route("/api/sessions/{id}/qr", get(qr))
+        .route("/api/sessions/{id}/pairing-code", post(pairing_code))
+        .route("/api/sessions/{id}/proxy", get(proxy).patch(change_proxy))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct CreateSession {
+    name: String,
+    #[serde(default)]
+    config: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(default)]
+    proxy_url: Option<String>,
+}
+
+fn valid_name(name: &str) -> bool {
+    (3..=50).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Body(body): Body<CreateSession>,
+) -> ApiResult<Response> {
+    if !valid_name(&body.name) {
+        return Err(ApiError::bad_request(
+            "name must be 3-50 characters of A-Z, a-z, 0-9 and '-'",
+        ));
+    }
+    if sessions::find(&state.db, &body.name).await?.is_some() {
+        return Err(ApiError::conflict(format!(
+            "session {:?} already exists",
+            body.name
+        )));
+    }
+    let mut options = state.config.session_options.clone();
+    if let Some(proxy) = &body.proxy_url {
+        ProxyConfig::parse(proxy)?;
+        options.proxy = Some(proxy.clone());
+    }
+    let now = now_ms();
+    let row = SessionRow {
+        id: new_id(),
+        name: body.name,
+        config: serde_json::Value::Object(body.config.unwrap_or_default()).to_string(),
+        proxy_url: body.proxy_url,
+        created_at: now,
+        updated_at: now,
+    };
+    let session = state.manager.create_session(&row.id, Some(options)).await?;
+    if let Err(e) = sessions::insert(&state.db, &row).await {
+        if let Err(undo) = state.manager.delete(&row.id).await {
+            tracing::warn!("undoing session {}: {undo}", row.id);
+        }
+        // A concurrent create of the same name won the unique key.
+        if sessions::find(&state.db, &row.name).await?.is_some() {
+            return Err(ApiError::conflict(format!(
+                "session {:?} already exists",
+                row.name
+            )));
+        }
+        return Err(e.into());
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(sessions::to_json(&row, &session, &state.board.get(&row.id))),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    limit: Option<i64>,
+    offset: Option<i64>,
+    name: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Extension(scope): Extension<Scope>,
+    Q(query): Q<ListQuery>,
+) -> ApiResult<Response> {
+    if query.name.as_deref() == Some("") {
+        return Err(ApiError::bad_request("name must be a non-empty value"));
+    }
+    let limit = query.limit.unwrap_or(1000).clamp(1, 1000);
+    let offset = query.offset.unwrap_or(0).max(0);
+    let rows = sessions::list(&state.db, query.name.as_deref(), limit, offset).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows.into_iter().filter(|r| scope.allows_session(&r.id)) {
+        if let Ok(session) = state.manager.get(&row.id).await {
+            out.push(sessions::to_json(&row, &session, &state.board.get(&row.id)));
+        }
+    }
+    Ok(Json(out).into_response())
+}
+
+async fn show(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+    let (row, session) = sessions::resolve(&state, &id).await?;
+    Ok(Json(sessions::to_json(&row, &session, &state.board.get(&row.id))).into_response())
+}
+
+async fn start(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+    let (row, session) = sessions::resolve(&state, &id).await?;
+    session.connect().await?;
+    Ok(Json(sessions::to_json(&row, &session, &state.board.get(&row.id))).into_response())
+}
+
+async fn stop(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+    let (row, session) = sessions::resolve(&state, &id).await?;
+    session.disconnect().await?;
+    state.board.clear_qr(&row.id);
+    Ok(Json(sessions::to_json(&row, &session, &state.board.get(&row.id))).into_response())
+}
+
+async fn restart(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+    let (row, session) = sessions::resolve(&state, &id).await?;
+    session.disconnect().await?;
+    state.board.clear_qr(&row.id);
+    session.connect().await?;
+    Ok(Json(sessions::to_json(&row, &session, &state.board.get(&row.id))).into_response())
+}
+
+async fn logout(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+    let (row, session) = sessions::resolve(&state, &id).await?;
+    session.logout().await?;
+    state.board.clear_qr(&row.id);
+    Ok(Json(sessions::to_json(&row, &session, &state.board.get(&row.id))).into_response())
+}
+
+async fn remove(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+    let (row, _) = sessions::resolve(&state, &id).await?;
+    state.manager.delete(&row.id).await?;
+    crate::webhooks::store::delete_for_session(&state.db, &row.id).await?;
+    sessions::remove(&state.db, &row.id).await?;
+    state.board.forget(&row.id);
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `{qrCode: data URL, status}`; the PNG itself with `Accept: image/png`; the raw string with
+/// `?format=raw` (`{value, status}`).
+async fn qr(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Q(query): Q<QrQuery>,
+) -> ApiResult<Response> {
+    let (row, session) = sessions::resolve(&state, &id).await?;
+    let status = sessions::status(&session, &state.board.get(&row.id));
+    let code = match (session.state(), state.board.get(&row.id).qr) {
+        (ConnectionState::WaitingForQr, Some(code)) => code,
+        _ => {
+            // OpenWA answers 400 here ("QR code not ready or session already authenticated").
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "not_available",
+                format!(
+                    "no QR code to scan: the session is {status} (start it and wait for qr_ready)"
+                ),
+            ));
+        }
+    };
+    if query.format.as_deref() == Some("raw") {
+        return Ok(Json(json!({ "value": code, "status": status })).into_response());
+    }
+    let png = openwa::qr_png(&code, 8)?;
+    let wants_png = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("image/png"));
+    if wants_png {
+        return Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response());
+    }
+    let data_url = format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(png)
+    );
+    Ok(Json(json!({ "qrCode": data_url, "status": status })).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct QrQuery {
+    format: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct PairingCodeRequest {
+    phone_number: String,
+}
+
+/// Starts the session if needed, waits until it can link, and asks for a pairing code.
+async fn pairing_code(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Body(body): Body<PairingCodeRequest>,
+) -> ApiResult<Response> {
+    let (row, session) = sessions::resolve(&state, &id).await?;
+    let phone = openwa::parse_phone_number(&body.phone_number)?;
+    if session.is_paired() {
+        return Err(ApiError::conflict("the session is linked already"));
+    }
+    if session.state() != ConnectionState::WaitingForQr {
+        session.connect().await?;
+        session
+            .wait_for_state(ConnectionState::WaitingForQr, 30_000)
+            .await?;
+    }
+    let code = session.pair_with_code(&phone).await?;
+    let status = sessions::status(&session, &state.board.get(&row.id));
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "pairingCode": code, "status": status })),
+    )
+        .into_response())
+}
+
+/// `{enabled, proxyType, proxyHost, hasCredentials}`: the proxy the session was created with,
+/// credentials never returned.
+async fn proxy(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+    let (row, _) = sessions::resolve(&state, &id).await?;
+    let parsed = match &row.proxy_url {
+        Some(url) => Some(ProxyConfig::parse(url)?),
+        None => None,
+    };
+    let body = match parsed {
+        Some(p) => json!({
+            "enabled": true,
+            "proxyType": match p.kind {
+                openwa::ProxyKind::Http => "http",
+                openwa::ProxyKind::Socks5 => "socks5",
+            },
+            "proxyHost": format!("{}:{}", p.host, p.port),
+            "hasCredentials": p.credentials.is_some(),
+        }),
+        None => json!({
+            "enabled": false,
+            "proxyType": null,
+            "proxyHost": null,
+            "hasCredentials": false,
+        }),
+    };
+    Ok(Json(body).into_response())
+}
+
+/// The engine keeps a session's network options from its creation.
+async fn change_proxy() -> ApiError {
+    ApiError::unsupported("changing a session's proxy after creation (delete and create it again)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_names() {
+        assert!(valid_name("my-bot"));
+        assert!(!valid_name("ab"));
+        assert!(!valid_name("a b c"));
+    }
+}

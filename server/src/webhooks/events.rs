@@ -1,0 +1,137 @@
+//! Engine events as OpenWA webhook events: name, `data`, and the base of the idempotency key
+//! (stable for one logical event, whichever delivery or retry carries it).
+
+use base64::Engine as _;
+use openwa::{ConnectionState, Event, EventKind, MessageStatus};
+use serde_json::{Value as Json, json};
+use sha2::{Digest, Sha256};
+
+use crate::payload;
+use crate::util::{account_id, openwa_id, phone_of};
+
+/// One webhook event made from an engine event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookEvent {
+    /// OpenWA's event name.
+    pub name: &'static str,
+    /// The envelope's `data`.
+    pub data: Json,
+    /// The idempotency key before the webhook id suffix.
+    pub key: String,
+}
+
+fn state_name(state: ConnectionState) -> &'static str {
+    match state {
+        ConnectionState::Disconnected | ConnectionState::LoggedOut => "disconnected",
+        ConnectionState::Connecting => "initializing",
+        ConnectionState::WaitingForQr => "qr_ready",
+        ConnectionState::Pairing => "authenticating",
+        ConnectionState::Connected => "ready",
+    }
+}
+
+fn snake(value: &impl serde::Serialize) -> Json {
+    serde_json::to_value(value).unwrap_or(Json::Null)
+}
+
+/// The webhook events of one engine event (none for internal ones).
+pub fn translate(event: &Event) -> Vec<WebhookEvent> {
+    let sid = event.session_id.as_str();
+    let seq = event.seq;
+    match &event.kind {
+        EventKind::MessageReceived { message } => vec![WebhookEvent {
+            name: "message.received",
+            data: payload::message(sid, message),
+            key: format!("msg_{sid}_{}", message.id),
+        }],
+        EventKind::MessageSent { message } => vec![WebhookEvent {
+            name: "message.sent",
+            data: payload::message(sid, message),
+            key: format!("msg_{sid}_{}", message.id),
+        }],
+        EventKind::MessageStatus {
+            chat,
+            message_id,
+            status,
+        } => {
+            let name = if *status == MessageStatus::Failed {
+                "message.failed"
+            } else {
+                "message.ack"
+            };
+            let status_name = payload::status_name(*status);
+            vec![WebhookEvent {
+                name,
+                data: json!({
+                    "sessionId": sid,
+                    "id": message_id,
+                    "messageId": message_id,
+                    "chatId": openwa_id(chat),
+                    "status": status_name,
+                    "ack": payload::ack_number(*status),
+                }),
+                key: format!("ack_{sid}_{message_id}_{status_name}"),
+            }]
+        }
+        EventKind::ConnectionState {
+            state,
+            reason,
+            detail,
+            will_reconnect,
+        } => {
+            let mut out = vec![WebhookEvent {
+                name: "session.status",
+                data: json!({
+                    "sessionId": sid,
+                    "status": state_name(*state),
+                    "reason": snake(reason),
+                    "detail": detail,
+                    "willReconnect": will_reconnect,
+                }),
+                key: format!("sess_{sid}_{}_{seq}", state_name(*state)),
+            }];
+            if matches!(
+                state,
+                ConnectionState::Disconnected | ConnectionState::LoggedOut
+            ) {
+                out.push(WebhookEvent {
+                    name: "session.disconnected",
+                    data: json!({ "sessionId": sid, "reason": snake(reason) }),
+                    key: format!("disc_{sid}_{seq}"),
+                });
+            }
+            out
+        }
+        EventKind::Qr { code, .. } => {
+            let qr_code = openwa::qr_png(code, 8).ok().map(|png| {
+                format!(
+                    "data:image/png;base64,{}",
+                    base64::engine::general_purpose::STANDARD.encode(png)
+                )
+            });
+            let hash = hex::encode(&Sha256::digest(code.as_bytes())[..6]);
+            vec![WebhookEvent {
+                name: "session.qr",
+                data: json!({ "sessionId": sid, "qr": code, "qrCode": qr_code }),
+                key: format!("qr_{sid}_{hash}"),
+            }]
+        }
+        EventKind::Paired {
+            jid,
+            lid,
+            business_name,
+            ..
+        } => vec![WebhookEvent {
+            name: "session.authenticated",
+            data: json!({
+                "sessionId": sid,
+                "phone": phone_of(jid),
+                "pushName": business_name,
+                "jid": account_id(jid),
+                "lid": lid.as_deref().map(account_id),
+            }),
+            key: format!("auth_{sid}_{seq}"),
+        }],
+        _ => vec![],
+    }
+}

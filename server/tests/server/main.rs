@@ -1,0 +1,14 @@
+//! End-to-end tests of `openwa-server`: the real binary as a child process, against the
+//! in-process simulator, over HTTP with reqwest, with a real webhook receiver.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+mod auth;
+mod crash;
+mod events;
+mod flow;
+mod robustness;
+mod sandbox;
+mod webhooks;
