@@ -183,22 +183,16 @@ impl SessionContext {
             }
             *current = (state, reason);
         }
-        // Queued now (state changes are logged in order); the caller does not wait for the
-        // commit: a connection attempt must not wait for an fsync. The task is tracked, so
-        // `close()` waits for the last state to be stored and published.
+        // The state row and its event are one store unit: one commit to wait for.
         let kind = EventKind::ConnectionState {
             state,
             reason,
             detail,
             will_reconnect,
         };
-        let logged = self.bus.emit_state(&self.id, kind, state.as_str());
-        let session = self.id.clone();
-        self.spawn(async move {
-            if let Err(err) = logged.await {
-                tracing::warn!(%session, %err, "session state not persisted");
-            }
-        });
+        if let Err(err) = self.bus.emit_state(&self.id, kind, state.as_str()).await {
+            tracing::warn!(session = %self.id, %err, "session state not persisted");
+        }
     }
 
     /// The current state.
