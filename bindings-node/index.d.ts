@@ -352,6 +352,8 @@ export class SessionManager extends EventEmitter<EventListeners> {
   /** A named durable consumer: resumes after its last `ack`; `session` narrows it. */
   consumer(name: string, session?: string | null): Promise<EventStream>;
   readonly lastSeq: number;
+  /** `await using manager = await SessionManager.open()` closes it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /** The canonical JID of a chat id (`15551234567` → `15551234567@s.whatsapp.net`). */

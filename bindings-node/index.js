@@ -361,6 +361,11 @@ class SessionManager extends Emitter {
     return this.#native.lastSeq;
   }
 
+  /** `await using manager = await SessionManager.open()` closes it at the end of the scope. */
+  [Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose')]() {
+    return this.close();
+  }
+
   [LIVE]() {
     return this.events();
   }

@@ -1,7 +1,7 @@
 //! `openwa.node`: the native addon of the `openwa` npm package.
 //!
 //! Thin delegates over the `openwa` engine (napi-rs). Every async method returns a Promise
-//! settled on the JS thread by [`convert::promise`], so an engine error rejects with an `Error`
+//! settled on the JS thread (`convert::promise`), so an engine error rejects with an `Error`
 //! whose `code` is the engine's stable code. Values cross as the engine's serde JSON with
 //! camelCase keys: plain JS objects, typed in `index.d.ts`. The JS layer (`index.js`) adds
 //! `for await`, EventEmitter-style listeners and `TypeError`s for arguments of the wrong type.

@@ -3,6 +3,9 @@
 // exit (CommonJS require).
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
 const { test } = require('node:test');
 
 const openwa = require('openwa');
@@ -74,7 +77,7 @@ test('wrong types, bad ids and a closed manager', async () => {
   assert.equal(openwa.normalizeChatId('15551234567'), '15551234567@s.whatsapp.net');
   assert.equal(manager.events().tryNext(), null);
 
-  assert.equal(await manager.close(), undefined);
+  assert.equal(await manager[Symbol.asyncDispose](), undefined); // what `await using` calls
   // A closed manager answers with a typed error (or has nothing to do), never a hang.
   await assert.rejects(manager.createSession('late'), code('store'));
   await assert.rejects(manager.consumer('late'), code('store'));
@@ -82,6 +85,39 @@ test('wrong types, bad ids and a closed manager', async () => {
     await call.catch((err) => assert.ok(err instanceof OpenWAError, `${err}`));
   }
   assert.equal(await manager.events().next(), null);
+});
+
+test('store configuration: key bytes as Buffer or hex, bad URLs and key sizes', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'openwa-node-store-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const key = Buffer.alloc(32, 7);
+  const withKey = (atRestKey) => ({
+    store: { backend: { backend: 'sqlite', path: path.join(dir, 'a.db') }, atRestKey },
+  });
+  let manager = await SessionManager.open(withKey({ source: 'bytes', key }));
+  await manager.createSession('kept');
+  await manager.close();
+  manager = await SessionManager.open(withKey({ source: 'bytes', key: key.toString('hex') }));
+  assert.deepEqual((await manager.list()).map((s) => s.id), ['kept']);
+  await manager.close();
+  await assert.rejects(
+    SessionManager.open(withKey({ source: 'bytes', key: Buffer.alloc(31) })),
+    code('invalid_argument'),
+  );
+  await assert.rejects(
+    SessionManager.open(withKey({ source: 'bytes', key: 'not hex' })),
+    code('invalid_argument'),
+  );
+  await assert.rejects(
+    SessionManager.open({ store: openwa.postgresStore('mysql://db', key) }),
+    code('invalid_argument'),
+  );
+  await assert.rejects(
+    SessionManager.open({ defaultSessionOptions: { tlsExtraRootsPem: 'not a certificate' } }),
+    code('invalid_argument'),
+  );
+  assert.throws(() => openwa.sqliteStore(1), typeError);
+  assert.deepEqual(openwa.memoryStore(), { backend: { backend: 'memory' }, atRestKey: null });
 });
 
 function runNode(script, ...flags) {
@@ -158,4 +194,20 @@ test('a listener that throws reaches the error listeners; removing all listeners
   await session.connect();
   assert.equal((await again).type, 'connection_state');
   await manager.close();
+});
+
+test('process.exit() while engine calls are pending exits cleanly', () => {
+  for (const delay of [0, 1, 2, 5]) {
+    const done = runNode(`
+      const { SessionManager } = require('openwa');
+      SessionManager.open().then(async (manager) => {
+        const session = await manager.createSession('x');
+        session.waitForState('connected', ${delay}).catch(() => {});
+        manager.events().next();
+        session.on('event', () => {});
+        session.connect().catch(() => {});
+        setTimeout(() => process.exit(0), ${delay});
+      });`);
+    assert.equal(done.status, 0, `delay ${delay}: ${done.stderr}`);
+  }
 });
