@@ -96,6 +96,9 @@ class EventStream {
   #native;
 
   constructor(nativeStream) {
+    if (!(nativeStream instanceof native.EventStream)) {
+      throw typeError('event streams come from events(), eventsFrom() and consumer()');
+    }
     this.#native = nativeStream;
   }
 
@@ -209,6 +212,9 @@ class Session extends Emitter {
   #native;
 
   constructor(nativeSession) {
+    if (!(nativeSession instanceof native.Session)) {
+      throw typeError('sessions come from a manager: createSession(id) or get(id)');
+    }
     super();
     this.#native = nativeSession;
   }
@@ -301,10 +307,10 @@ class SessionManager extends Emitter {
   #native;
 
   constructor(nativeManager) {
-    super();
     if (!(nativeManager instanceof native.SessionManager)) {
       throw typeError('use SessionManager.open(config) to open a manager');
     }
+    super();
     this.#native = nativeManager;
   }
 

@@ -24,7 +24,8 @@ pub(crate) fn error(env: &Env, err: openwa::Error) -> napi::Error {
             object.set_named_property("retryable", err.retryable)?;
             Ok(napi::Error::from(object.to_unknown()))
         });
-    built.unwrap_or_else(|fallback| fallback)
+    // Only when the JS engine cannot build an object (shutting down): the text at least.
+    built.unwrap_or_else(|_| napi::Error::from_reason(format!("{}: {}", err.code, err.message)))
 }
 
 /// A wrong argument from JS (the JS layer turns `InvalidArg` into a `TypeError`).

@@ -36,6 +36,8 @@ test('wrong types, bad ids and a closed manager', async () => {
   await assert.rejects(SessionManager.open({ eventBuffer: 0 }), code('invalid_argument'));
   await assert.rejects(SessionManager.open({ eventBuffer: 'many' }), code('invalid_argument'));
   assert.throws(() => new SessionManager({}), typeError);
+  assert.throws(() => new openwa.Session(), typeError);
+  assert.throws(() => new openwa.EventStream({}), typeError);
   const manager = await SessionManager.open();
   await assert.rejects(manager.createSession(123), typeError);
   await assert.rejects(manager.createSession(), typeError);
