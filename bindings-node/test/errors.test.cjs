@@ -213,3 +213,28 @@ test('process.exit() while engine calls are pending exits cleanly', () => {
     assert.equal(done.status, 0, `delay ${delay}: ${done.stderr}`);
   }
 });
+
+test('Ctrl-C while waiting for events ends the process', async () => {
+  const { spawn } = require('node:child_process');
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const { SessionManager } = require('openwa');
+       (async () => {
+         const manager = await SessionManager.open();
+         await manager.createSession('x');
+         console.log('ready');
+         for await (const event of manager.events()) void event;
+       })();`,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const exited = new Promise((resolve) => child.once('exit', (status, signal) => resolve({ status, signal })));
+  await new Promise((resolve) => child.stdout.once('data', resolve));
+  child.kill('SIGINT');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const { status, signal } = await exited;
+  clearTimeout(timer);
+  assert.ok(signal === 'SIGINT' || status === 130, `status ${status}, signal ${signal}`);
+});
