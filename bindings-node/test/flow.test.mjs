@@ -181,3 +181,24 @@ test('pairing code, logout and delete', async () => {
   assert.deepEqual(await manager.list(), []);
   await manager.close();
 });
+
+test('a live stream that falls behind gets lagged, then replays what it missed', async () => {
+  const manager = await SessionManager.open({ eventBuffer: 1, defaultSessionOptions: sim.options() });
+  const stream = manager.events();
+  const start = manager.lastSeq;
+  const session = await manager.createSession('slow');
+  await session.connect(); // connecting, waiting_for_qr, qr: more than the buffer holds
+  await withTimeout(
+    (async () => {
+      while (manager.lastSeq < start + 3) await new Promise((resolve) => setTimeout(resolve, 10));
+    })(),
+    'three events',
+  );
+  const lagged = await stream.next();
+  assert.equal(lagged.type, 'lagged');
+  assert.ok(lagged.missed >= 1);
+  record([lagged]);
+  const missed = await manager.eventsSince(lagged.seq);
+  assert.ok(missed.length >= lagged.missed);
+  await manager.close();
+});
