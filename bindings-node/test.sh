@@ -40,7 +40,7 @@ project() { # $1: directory, $2: what to install
   (cd "$1" && npm install "$2" "${npm_flags[@]}")
 }
 
-echo "== installed from source"
+echo "== installed from source (${SECONDS}s so far: the simulator and the dev tools)"
 OPENWA_NODE_DTS="$tmp/native.d.ts" project "$tmp/source" "$PWD/bindings-node"
 if ! diff -u bindings-node/native.d.ts "$tmp/native.d.ts"; then
   echo "bindings-node/native.d.ts is out of date: copy $tmp/native.d.ts over it (see the diff above)" >&2
@@ -49,7 +49,7 @@ fi
 suite "$tmp/source"
 addon_kib=$(du -k "$tmp/source/node_modules/openwa/openwa.node" | cut -f1)
 
-echo "== TypeScript: index.d.ts against test/types.ts and the events the suite saw"
+echo "== TypeScript: index.d.ts against test/types.ts and the events the suite saw (${SECONDS}s)"
 {
   echo "import type { Event } from 'openwa';"
   echo "export const seen: Event[] = $(cat "$tmp/source/events.json");"
@@ -60,6 +60,7 @@ dev="$PWD/bindings-node/node_modules"
   test/types.ts test/seen-events.ts)
 
 tarball=$(cd bindings-node && npm pack --pack-destination "$tmp" "${npm_flags[@]}" | tail -n 1)
-echo "== installed from the tarball: $tarball, $(du -k "$tmp/$tarball" | cut -f1) KiB (addon: $addon_kib KiB)"
+echo "== installed from the tarball: $tarball, $(du -k "$tmp/$tarball" | cut -f1) KiB (addon: $addon_kib KiB; ${SECONDS}s)"
 project "$tmp/tarball" "$tmp/$tarball"
 suite "$tmp/tarball"
+echo "== bindings-node/test.sh: ${SECONDS}s"
