@@ -81,8 +81,8 @@ test('wrong types, bad ids and a closed manager', async () => {
 
   assert.equal(await manager[Symbol.asyncDispose](), undefined); // what `await using` calls
   // A closed manager answers with a typed error (or has nothing to do), never a hang.
-  await assert.rejects(manager.createSession('late'), code('store'));
-  await assert.rejects(manager.consumer('late'), code('store'));
+  await assert.rejects(manager.createSession('late'), code('cancelled'));
+  await assert.rejects(manager.consumer('late'), code('cancelled'));
   for (const call of [session.connect(), manager.list(), manager.close()]) {
     await call.catch((err) => assert.ok(err instanceof OpenWAError, `${err}`));
   }
