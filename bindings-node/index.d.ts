@@ -1,0 +1,380 @@
+// Types of the `openwa` package (index.js / index.mjs), written by hand. Values are the
+// engine's JSON with camelCase keys; string unions are the engine's stable names. The addon's
+// own declarations are native.d.ts (generated, checked for drift). bindings-node/test.sh
+// compiles test/types.ts and every event its suite saw against this file with `tsc --strict`.
+
+import { EventEmitter } from 'node:events';
+
+/** Where a session's connection stands. */
+export type ConnectionState =
+  | 'disconnected'
+  | 'connecting'
+  | 'waiting_for_qr'
+  | 'pairing'
+  | 'connected'
+  | 'logged_out';
+
+/** Why the connection state changed (more may be added). */
+export type StateReason =
+  | 'requested'
+  | 'reconnecting'
+  | 'logged_in'
+  | 'qr_required'
+  | 'pairing_started'
+  | 'pairing_succeeded'
+  | 'qr_timeout'
+  | 'network_error'
+  | 'keepalive_timeout'
+  | 'stream_restart'
+  | 'server_unavailable'
+  | 'replaced'
+  | 'device_removed'
+  | 'login_rejected'
+  | 'banned'
+  | 'client_outdated'
+  | 'server_error'
+  | 'handshake_failed'
+  | 'pairing_failed';
+
+/** The status of a message we sent; it never goes backwards. */
+export type MessageStatus = 'failed' | 'pending' | 'sent' | 'delivered' | 'read' | 'played';
+
+/** What kind of receipt another device sent (more may be added). */
+export type ReceiptKind =
+  | 'delivered'
+  | 'read'
+  | 'read_self'
+  | 'played'
+  | 'played_self'
+  | 'retry'
+  | 'sender'
+  | 'other';
+
+/** What a message is; an unknown kind keeps the protocol's name for it. */
+export type MessageType =
+  | 'text'
+  | 'image'
+  | 'video'
+  | 'audio'
+  | 'document'
+  | 'sticker'
+  | 'location'
+  | 'contact'
+  | 'reaction'
+  | 'protocol'
+  | (string & {});
+
+/** The content of a message, typed: text now, every other kind by type until decoded. */
+export type MessageContent =
+  | { kind: 'text'; text: string }
+  | { kind: 'other'; messageType: MessageType };
+
+/** A stored message (received or sent). Ids are canonical JIDs. */
+export interface Message {
+  /** Unique per chat and sender. */
+  id: string;
+  /** The other person for 1:1 chats (even for our own messages), or the group. */
+  chat: string;
+  /** The author's JID (device-less); ourselves when `fromMe`. */
+  sender: string;
+  /** The author's other id (LID when `sender` is a phone number, or the reverse), if known. */
+  senderAlt: string | null;
+  fromMe: boolean;
+  /** Server timestamp, seconds since the epoch. */
+  timestamp: number;
+  pushName: string | null;
+  /** The text (or caption), if any. */
+  text: string | null;
+  messageType: MessageType;
+  content: MessageContent;
+  status: MessageStatus;
+}
+
+/** A page of a chat's history, newest first; pass `nextCursor` for the next page. */
+export interface MessagePage {
+  messages: Message[];
+  nextCursor: string | null;
+}
+
+/** A snapshot of a session. */
+export interface SessionInfo {
+  id: string;
+  state: ConnectionState;
+  /** Our device JID once paired (`15551234567:3@s.whatsapp.net`). */
+  jid: string | null;
+  lid: string | null;
+}
+
+/** Fields every event has. */
+export interface EventBase {
+  /** The session that produced it (empty only for `lagged`). */
+  sessionId: string;
+  /** Position in the manager's event log, strictly increasing (a cursor). */
+  seq: number;
+  /** When it was produced, milliseconds since the Unix epoch. */
+  timestampMs: number;
+}
+
+/** A QR code to show while `waiting_for_qr`; a new one follows when it expires. */
+export interface QrEvent extends EventBase {
+  type: 'qr';
+  code: string;
+  timeoutSecs: number;
+}
+/** The code to type on the phone, after `pairWithCode`. */
+export interface PairingCodeEvent extends EventBase {
+  type: 'pairing_code';
+  code: string;
+}
+/** The phone accepted this device; later connects log in without a QR. */
+export interface PairedEvent extends EventBase {
+  type: 'paired';
+  jid: string;
+  lid: string | null;
+  platform: string | null;
+  businessName: string | null;
+}
+/** The connection state changed. */
+export interface ConnectionStateEvent extends EventBase {
+  type: 'connection_state';
+  state: ConnectionState;
+  reason: StateReason;
+  detail: string | null;
+  /** Whether the engine goes on by itself; false: only `connect()` starts it again. */
+  willReconnect: boolean;
+}
+/** A message arrived and was stored. */
+export interface MessageReceivedEvent extends EventBase {
+  type: 'message_received';
+  message: Message;
+}
+/** A message we sent was accepted by the server. */
+export interface MessageSentEvent extends EventBase {
+  type: 'message_sent';
+  message: Message;
+}
+/** The status of one of our sent messages moved forward. */
+export interface MessageStatusEvent extends EventBase {
+  type: 'message_status';
+  chat: string;
+  messageId: string;
+  status: MessageStatus;
+}
+/** A receipt arrived from another device. */
+export interface ReceiptEvent extends EventBase {
+  type: 'receipt';
+  chat: string;
+  sender: string;
+  messageIds: string[];
+  receipt: ReceiptKind;
+  timestamp: number;
+}
+/** This subscriber fell behind; replay the missed events with `eventsSince(seq)`. */
+export interface LaggedEvent extends EventBase {
+  type: 'lagged';
+  missed: number;
+}
+/** A logged event this build cannot read; replay goes on with the next one. */
+export interface UnreadableEvent extends EventBase {
+  type: 'unreadable';
+  name: string;
+  version: number;
+  error: string;
+}
+
+/** One event of one session; switch on `type`. */
+export type Event =
+  | QrEvent
+  | PairingCodeEvent
+  | PairedEvent
+  | ConnectionStateEvent
+  | MessageReceivedEvent
+  | MessageSentEvent
+  | MessageStatusEvent
+  | ReceiptEvent
+  | LaggedEvent
+  | UnreadableEvent;
+
+export type EventType = Event['type'];
+
+/** The engine's error codes. */
+export type ErrorCode =
+  | 'invalid_argument'
+  | 'not_found'
+  | 'already_exists'
+  | 'not_connected'
+  | 'not_paired'
+  | 'logged_out'
+  | 'timeout'
+  | 'network'
+  | 'protocol'
+  | 'crypto'
+  | 'store'
+  | 'rate_limited'
+  | 'server_error'
+  | 'banned'
+  | 'cancelled'
+  | 'unsupported'
+  | 'internal';
+
+/** Every engine error; arguments of the wrong JS type throw `TypeError` instead. */
+export class OpenWAError extends Error {
+  constructor(
+    message: string,
+    options?: { code?: ErrorCode; details?: string | null; retryable?: boolean },
+  );
+  readonly name: 'OpenWAError';
+  /** The engine's stable code. */
+  code: ErrorCode;
+  /** Extra machine-readable context (a server code, the offending input), or null. */
+  details: string | null;
+  /** Whether the same call may succeed later. */
+  retryable: boolean;
+}
+
+/** Every engine error code, in the engine's order. */
+export const ERROR_CODES: readonly ErrorCode[];
+/** The largest page `eventsSince` returns. */
+export const MAX_REPLAY_PAGE: number;
+
+/** Bytes: a hex string, a Buffer / Uint8Array or an array of byte values. */
+export type Bytes = string | Uint8Array | number[];
+
+export type StoreBackend =
+  | { backend: 'memory' }
+  | { backend: 'sqlite'; path: string }
+  | { backend: 'postgres'; url: string };
+
+export type AtRestKey = { source: 'bytes'; key: Bytes } | { source: 'file'; path: string };
+
+export interface StoreConfig {
+  backend?: StoreBackend;
+  /** Required for persistent backends. */
+  atRestKey?: AtRestKey | null;
+}
+
+/** Per-session settings (fields left out keep the engine's defaults: the real WhatsApp). */
+export interface SessionOptions {
+  /** `wss://…` (or `ws://…` for the simulator). */
+  serverUrl?: string;
+  /** The Noise certificate root public key (32 bytes). */
+  trustRoot?: Bytes;
+  browser?: { os: string; browser: string };
+  pushName?: string | null;
+  /** Extra PEM certificates trusted for `wss://` (a private CA, the simulator's certificate). */
+  tlsExtraRootsPem?: string | null;
+  /** `http://[user:pass@]host:port` or `socks5://[user:pass@]host:port`. */
+  proxy?: string | null;
+  connectTimeoutSecs?: number;
+  requestTimeoutSecs?: number;
+  autoReconnect?: boolean;
+}
+
+/** A manager's settings (fields left out keep the engine's defaults: a store in memory). */
+export interface ManagerConfig {
+  store?: StoreConfig;
+  /** Capacity of the event broadcast; a subscriber further behind gets `lagged`. */
+  eventBuffer?: number;
+  /** How many persisted sessions connect at once when the manager opens. */
+  restoreParallelism?: number;
+  defaultSessionOptions?: SessionOptions;
+  /** Worker threads of the engine's runtime (0: one per core, at most 4). */
+  runtimeThreads?: number;
+}
+
+/** A subscription to events. A pending `next()` keeps the process alive; closing the manager
+ * (or the stream) ends it. */
+export class EventStream implements AsyncIterable<Event> {
+  private constructor();
+  /** The next event, or `null` once the manager or this stream is closed. */
+  next(): Promise<Event | null>;
+  /** The next event if one is ready now, else `null`. */
+  tryNext(): Event | null;
+  /** Stores a durable consumer's position: after a restart it resumes after `seq`. */
+  ack(seq: number): Promise<void>;
+  /** Ends the stream: a pending `next()` resolves with `null`. */
+  close(): void;
+  [Symbol.asyncIterator](): AsyncIterator<Event>;
+}
+
+/** Listener arguments: every event type, `event` for all of them, `message` for received
+ * messages (message first), `error` for what a listener threw. Managers and sessions are
+ * EventEmitters whose listeners read a live event stream: the stream opens with the first
+ * listener and closes with the last. */
+export type EventListeners = {
+  [K in EventType]: [event: Extract<Event, { type: K }>];
+} & {
+  event: [event: Event];
+  message: [message: Message, event: MessageReceivedEvent];
+  error: [error: unknown];
+};
+
+/** One WhatsApp device of a manager. */
+export class Session extends EventEmitter<EventListeners> {
+  private constructor();
+  readonly id: string;
+  readonly state: ConnectionState;
+  readonly isPaired: boolean;
+  info(): SessionInfo;
+  /** Starts connecting in the background (resolves at once). */
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  /** Unlinks this device and deletes its credentials. */
+  logout(): Promise<void>;
+  /** Pairs by phone-number code: resolves with the code to type on the phone (`XXXX-XXXX`). */
+  pairWithCode(phone: string): Promise<string>;
+  /** Waits until the session reaches `state`; `timeout` error after `timeoutMs` (60 s). */
+  waitForState(state: ConnectionState, timeoutMs?: number): Promise<void>;
+  /** Sends a text. The same `idempotencyKey` again resolves with the first message. */
+  sendText(chat: string, text: string, options?: { idempotencyKey?: string }): Promise<Message>;
+  markRead(chat: string, messageIds: string[]): Promise<void>;
+  messages(chat: string, options?: { cursor?: string | null; limit?: number }): Promise<MessagePage>;
+  message(chat: string, id: string): Promise<Message>;
+  events(): EventStream;
+  eventsFrom(cursor: number): EventStream;
+  eventsSince(cursor: number, limit?: number): Promise<Event[]>;
+}
+
+/** Runs many WhatsApp sessions on one engine runtime with one store and one event log. */
+export class SessionManager extends EventEmitter<EventListeners> {
+  private constructor();
+  static open(config?: ManagerConfig): Promise<SessionManager>;
+  /** Creates a session (not connected); `options` default to the manager's. */
+  createSession(id: string, options?: SessionOptions | null): Promise<Session>;
+  get(id: string): Promise<Session>;
+  list(): Promise<SessionInfo[]>;
+  delete(id: string): Promise<void>;
+  /** Disconnects every session, ends every event stream and closes the store. */
+  close(): Promise<void>;
+  events(): EventStream;
+  eventsFrom(cursor: number): EventStream;
+  eventsSince(cursor: number, limit?: number): Promise<Event[]>;
+  /** A named durable consumer: resumes after its last `ack`; `session` narrows it. */
+  consumer(name: string, session?: string | null): Promise<EventStream>;
+  readonly lastSeq: number;
+  /** `await using manager = await SessionManager.open()` closes it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** The canonical JID of a chat id (`15551234567` → `15551234567@s.whatsapp.net`). */
+export function normalizeChatId(chat: string): string;
+/** A SQLite store; secrets encrypted with the key in `keyFile` (default `<path>.key`). */
+export function sqliteStore(path: string, keyFile?: string): StoreConfig;
+/** A PostgreSQL store; `key` is 32 bytes or `{ file }`. */
+export function postgresStore(url: string, key: Bytes | { file: string }): StoreConfig;
+/** A store in memory (lost on close). */
+export function memoryStore(): StoreConfig;
+
+declare const openwa: {
+  SessionManager: typeof SessionManager;
+  Session: typeof Session;
+  EventStream: typeof EventStream;
+  OpenWAError: typeof OpenWAError;
+  ERROR_CODES: typeof ERROR_CODES;
+  MAX_REPLAY_PAGE: typeof MAX_REPLAY_PAGE;
+  normalizeChatId: typeof normalizeChatId;
+  sqliteStore: typeof sqliteStore;
+  postgresStore: typeof postgresStore;
+  memoryStore: typeof memoryStore;
+};
+export default openwa;
