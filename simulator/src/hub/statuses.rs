@@ -30,7 +30,7 @@ struct Key {
     message: String,
 }
 
-/// The highest status forwarded per key, bounded by [`REMEMBERED`].
+/// The highest status forwarded per key; the oldest keys are forgotten first.
 #[derive(Debug, Default)]
 pub struct ForwardedStatuses {
     inner: Mutex<Ledger>,
