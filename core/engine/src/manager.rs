@@ -284,10 +284,11 @@ impl SessionManager {
             self.get(session).await?;
         }
         let position = store.register_consumer(name, session, 0).await?;
-        let (store, name) = (store.clone(), name.to_owned());
+        let (store, name, bus) = (store.clone(), name.to_owned(), self.bus.clone());
         let ack: crate::bus::AckFn = Box::new(move |seq| {
-            let (store, name) = (store.clone(), name.clone());
+            let (store, name, bus) = (store.clone(), name.clone(), bus.clone());
             Box::pin(async move {
+                bus.lifecycle().ensure_open()?;
                 store.ack_consumer(&name, seq).await?;
                 Ok(())
             })

@@ -83,6 +83,7 @@ async fn a_closed_manager_ends_streams_and_refuses_calls(store: Arc<TestStore>) 
     refused(manager.delete("closing").await);
     refused(manager.events_since(0, 10).await);
     refused(manager.consumer("app", None).await);
+    refused(consumer.ack(1).await);
     refused(session.connect().await);
     refused(session.disconnect().await);
     refused(session.logout().await);
