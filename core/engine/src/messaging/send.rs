@@ -281,7 +281,7 @@ async fn send_message(
     let unwrapped = openwa_protocol::content::unwrap(proto.clone());
     let kind = unwrapped.kind();
     let mut stanza = OutgoingMessage::new(id.clone(), chat.clone(), kind.stanza_type());
-    stanza.edit = super::compose::edit_attribute(proto).map(str::to_owned);
+    stanza.edit = openwa_protocol::actions::edit_attribute(proto).map(str::to_owned);
     stanza.participants = encrypted.participants;
     if kind == ContentKind::Reaction || stanza.edit.is_some() {
         // Nothing to show a peer who cannot decrypt it ("waiting for this message").
