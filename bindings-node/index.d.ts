@@ -400,6 +400,8 @@ export class Session extends EventEmitter<EventListeners> {
   react(chat: string, messageId: string, emoji: string, options?: SendOptions): Promise<Message>;
   /** Edits one of our messages (its text or caption). */
   editMessage(chat: string, messageId: string, text: string, options?: SendOptions): Promise<Message>;
+  /** Forwards a stored message of `fromChat` to `chat` (marked forwarded; media is not uploaded again). */
+  forwardMessage(chat: string, fromChat: string, messageId: string, options?: SendOptions): Promise<Message>;
   /** Deletes one of our messages for everyone. */
   revokeMessage(chat: string, messageId: string, options?: SendOptions): Promise<Message>;
   markRead(chat: string, messageIds: string[]): Promise<void>;

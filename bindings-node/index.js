@@ -286,6 +286,12 @@ class Session extends Emitter {
     );
   }
 
+  forwardMessage(chat, fromChat, messageId, options) {
+    return callAsync(() =>
+      this.#native.forwardMessage(chat, fromChat, messageId, opts(options, 'options')),
+    );
+  }
+
   revokeMessage(chat, messageId, options) {
     return callAsync(() =>
       this.#native.revokeMessage(chat, messageId, opts(options, 'options')),

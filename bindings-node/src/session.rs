@@ -201,6 +201,23 @@ impl Session {
         })
     }
 
+    /// Forwards the stored message `messageId` of `fromChat` to `chat` (marked forwarded).
+    #[napi]
+    pub fn forward_message<'env>(
+        &self,
+        env: &'env Env,
+        chat: String,
+        from_chat: String,
+        message_id: String,
+        options: Option<Value>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        let options = send_options(env, options)?;
+        self.send(env, move |s| async move {
+            s.forward_message(&chat, &from_chat, &message_id, options)
+                .await
+        })
+    }
+
     /// Deletes one of our messages of `chat` for everyone.
     #[napi]
     pub fn revoke_message<'env>(

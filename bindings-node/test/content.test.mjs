@@ -54,6 +54,10 @@ test('content kinds between two sessions, and bad input', async () => {
   assert.equal(gotReply.quoted.text, 'lunch?');
   assert.deepEqual(gotReply.mentions, [`${b}@s.whatsapp.net`]);
 
+  const forward = await bob.forwardMessage(a, a, reply.id);
+  assert.equal(forward.forwarded, true);
+  assert.equal(forward.forwardingScore, 1);
+
   const reaction = await alice.react(b, reply.id, '👍');
   assert.deepEqual((await received(inbox, reaction.id)).content, {
     kind: 'reaction',

@@ -237,6 +237,23 @@ impl Session {
         })
     }
 
+    /// Forwards the stored message `message_id` of `from_chat` to `chat` (marked forwarded).
+    #[pyo3(signature = (chat, from_chat, message_id, idempotency_key=None))]
+    fn forward_message<'py>(
+        &self,
+        py: Python<'py>,
+        chat: String,
+        from_chat: String,
+        message_id: String,
+        idempotency_key: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let options = options(idempotency_key, None);
+        self.send(py, move |s| async move {
+            s.forward_message(&chat, &from_chat, &message_id, options)
+                .await
+        })
+    }
+
     /// Deletes one of our messages of `chat` for everyone.
     #[pyo3(signature = (chat, message_id, idempotency_key=None))]
     fn revoke_message<'py>(

@@ -59,6 +59,8 @@ def test_content_kinds_between_two_sessions(sim):
         assert got.quoted["id"] == question.id and got.quoted["text"] == "lunch?"
         assert got.mentions == [f"{b}@s.whatsapp.net"]
 
+        forward = await bob.forward_message(a, a, reply.id)
+        assert forward.forwarded and forward.forwarding_score == 1
         reaction = await alice.react(b, reply.id, "👍")
         got = await received(inbox, reaction.id)
         assert got.content == {"kind": "reaction", "message_id": reply.id, "emoji": "👍"}

@@ -80,6 +80,9 @@ class Session:
     def revoke_message(
         self, chat: str, message_id: str, idempotency_key: Optional[str] = None
     ) -> Awaitable[Message]: ...
+    def forward_message(
+        self, chat: str, from_chat: str, message_id: str, idempotency_key: Optional[str] = None
+    ) -> Awaitable[Message]: ...
     def mark_read(self, chat: str, message_ids: List[str]) -> Awaitable[None]: ...
     def messages(
         self, chat: str, cursor: Optional[str] = None, limit: int = 50

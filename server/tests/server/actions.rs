@@ -129,6 +129,27 @@ async fn message_actions() {
     assert_eq!(reaction["reaction"]["id"], from_bob.as_str(), "{reaction}");
     assert_eq!(reaction["reaction"]["emoji"], "❤️", "{reaction}");
 
+    // Forward Bob's message back to him: marked forwarded.
+    let forward = server
+        .post(
+            &path("forward"),
+            json!({ "fromChatId": BOB, "toChatId": format!("{BOB}@c.us"), "messageId": from_bob }),
+        )
+        .await;
+    let forward = stored(sent_id(forward).await).await;
+    assert_eq!(forward["isForwarded"], true, "{forward}");
+    assert_eq!(forward["body"], "ping", "{forward}");
+    let unknown = server
+        .post(
+            &path("forward"),
+            json!({ "fromChatId": BOB, "toChatId": BOB, "messageId": "3EB0NOPE" }),
+        )
+        .await;
+    assert_eq!(
+        status_and_code(unknown).await,
+        (404, "not_found".to_owned())
+    );
+
     // Edit, then delete for everyone: the history follows.
     let typo = sent_id(
         server
@@ -204,9 +225,9 @@ async fn message_actions() {
     }
     let page: Value = server.get(&history).await.json().await.unwrap();
     let count = page["messages"].as_array().unwrap().len();
-    // location, contact, ping, reply, mention, reaction and the revoked typo (the edit and the
-    // revoke themselves are not history).
-    assert_eq!(count, 7, "{page}");
+    // location, contact, ping, reply, mention, reaction, forward and the revoked typo (the edit
+    // and the revoke themselves are not history).
+    assert_eq!(count, 8, "{page}");
 
     // The same Idempotency-Key on an action answers the first send.
     let keyed = || {

@@ -111,6 +111,25 @@ impl Session {
         .await
     }
 
+    /// Forwards the stored message `message_id` of `from_chat` to `chat`: the same content
+    /// (media is not uploaded again), marked forwarded, with a forwarding score one higher (the
+    /// recipient shows "forwarded many times" from 5). `not_found` for an unknown message;
+    /// `invalid_argument` for one that cannot be forwarded (a reaction, an edit, a revoked
+    /// message). Otherwise as [`Session::send_text`].
+    pub async fn forward_message(
+        &self,
+        chat: &str,
+        from_chat: &str,
+        message_id: &str,
+        options: SendOptions,
+    ) -> Result<Message, Error> {
+        let (chat, from, id) = (chat.to_owned(), from_chat.to_owned(), message_id.to_owned());
+        self.on_runtime(move |s| async move {
+            actions::forward(s.shared(), &chat, &from, &id, options).await
+        })
+        .await
+    }
+
     /// Sends a prepared message protobuf through the one send path.
     async fn send_proto(
         &self,
