@@ -254,6 +254,60 @@ impl Session {
         })
     }
 
+    /// Tells contacts we are online (`True`) or offline (awaitable).
+    fn set_presence<'py>(&self, py: Python<'py>, available: bool) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        future_into_py(py, async move {
+            inner
+                .set_presence(available)
+                .await
+                .map_err(error_detached)?;
+            Ok(convert::NONE)
+        })
+    }
+
+    /// Subscribes to a contact's presence (`presence` events follow; awaitable).
+    fn subscribe_presence<'py>(
+        &self,
+        py: Python<'py>,
+        user: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        future_into_py(py, async move {
+            inner
+                .subscribe_presence(&user)
+                .await
+                .map_err(error_detached)?;
+            Ok(convert::NONE)
+        })
+    }
+
+    /// Shows `state` (`typing`, `recording` or `paused`) in `chat` (awaitable).
+    fn send_chat_state<'py>(
+        &self,
+        py: Python<'py>,
+        chat: String,
+        state: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let state: openwa::ChatState =
+            serde_json::from_value(serde_json::Value::String(state.clone())).map_err(|_| {
+                convert::error(
+                    py,
+                    openwa::Error::invalid_argument(format!(
+                        "unknown chat state {state:?} (typing, recording, paused)"
+                    )),
+                )
+            })?;
+        let inner = self.inner.clone();
+        future_into_py(py, async move {
+            inner
+                .send_chat_state(&chat, state)
+                .await
+                .map_err(error_detached)?;
+            Ok(convert::NONE)
+        })
+    }
+
     /// Deletes one of our messages of `chat` for everyone.
     #[pyo3(signature = (chat, message_id, idempotency_key=None))]
     fn revoke_message<'py>(

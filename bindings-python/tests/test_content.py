@@ -72,6 +72,19 @@ def test_content_kinds_between_two_sessions(sim):
         await change(inbox, "message_revoked", question.id)
         assert (await bob.message(a, question.id)).message_type == "revoked"
 
+        await bob.set_presence(True)
+        await alice.send_chat_state(b, "typing")
+        async def typing():
+            async for event in inbox:
+                if event.type == "chat_state":
+                    return event
+        state = await asyncio.wait_for(typing(), 30)
+        assert state["state"] == "typing" and state["sender"] == f"{a}@s.whatsapp.net"
+        with pytest.raises(openwa.InvalidArgument):
+            await alice.send_chat_state(b, "dancing")
+        with pytest.raises(TypeError):
+            await alice.set_presence("yes")
+
         with pytest.raises(openwa.InvalidArgument):
             await alice.send_location(b, 95.0, 0.0)
         with pytest.raises(TypeError):

@@ -7,6 +7,7 @@ mod health;
 mod keys;
 mod messages;
 mod metrics;
+mod presence;
 mod sessions;
 mod webhooks;
 
@@ -30,6 +31,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sessions::router())
         .merge(messages::router())
         .merge(actions::router())
+        .merge(presence::router())
         .merge(webhooks::router())
         .merge(crate::audit::router())
         .merge(metrics::router())

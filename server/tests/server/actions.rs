@@ -229,6 +229,51 @@ async fn message_actions() {
     // and the revoke themselves are not history).
     assert_eq!(count, 8, "{page}");
 
+    // Presence and typing: accepted for a connected session, bad values refused.
+    let presence = format!("/api/sessions/{id}/presence");
+    let online = server
+        .req(Method::PUT, &presence)
+        .json(&json!({ "available": true }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(online.status(), 200);
+    let subscribe = server
+        .post(&format!("{presence}/subscribe"), json!({ "chatId": BOB }))
+        .await;
+    assert_eq!(subscribe.status(), 200);
+    let typing = format!("/api/sessions/{id}/chats/typing");
+    for state in ["typing", "recording", "paused"] {
+        let shown = server
+            .post(&typing, json!({ "chatId": BOB, "state": state }))
+            .await;
+        assert_eq!(shown.status(), 201, "{state}");
+    }
+    let bad = server
+        .post(&typing, json!({ "chatId": BOB, "state": "dancing" }))
+        .await;
+    assert_eq!(
+        status_and_code(bad).await,
+        (400, "invalid_argument".to_owned())
+    );
+    let bad = server
+        .post(
+            &format!("{presence}/subscribe"),
+            json!({ "chatId": "12036302@g.us" }),
+        )
+        .await;
+    assert_eq!(
+        status_and_code(bad).await,
+        (400, "invalid_argument".to_owned())
+    );
+    let bad = server
+        .req(Method::PUT, &presence)
+        .json(&json!({ "available": "yes" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+
     // The same Idempotency-Key on an action answers the first send.
     let keyed = || {
         server
