@@ -200,6 +200,17 @@ export interface MessageSentEvent extends EventBase {
   type: 'message_sent';
   message: Message;
 }
+/** Whether a phone number is on WhatsApp. */
+export interface NumberStatus {
+  /** The number as given. */
+  input: string;
+  exists: boolean;
+  /** The account's JID, when on WhatsApp. */
+  jid: string | null;
+  /** Its LID, when on WhatsApp and known. */
+  lid: string | null;
+}
+
 /** What someone is doing in a chat. */
 export type ChatState = 'typing' | 'recording' | 'paused';
 
@@ -429,6 +440,8 @@ export class Session extends EventEmitter<EventListeners> {
   subscribePresence(user: string): Promise<void>;
   /** Shows typing, recording or paused (stop showing) in a chat. */
   sendChatState(chat: string, state: ChatState): Promise<void>;
+  /** Which of `numbers` (1 to 100) are on WhatsApp, in the order given. */
+  checkNumbers(numbers: string[]): Promise<NumberStatus[]>;
   /** Deletes one of our messages for everyone. */
   revokeMessage(chat: string, messageId: string, options?: SendOptions): Promise<Message>;
   markRead(chat: string, messageIds: string[]): Promise<void>;

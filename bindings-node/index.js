@@ -304,6 +304,10 @@ class Session extends Emitter {
     return callAsync(() => this.#native.sendChatState(chat, state));
   }
 
+  checkNumbers(numbers) {
+    return callAsync(() => this.#native.checkNumbers(numbers));
+  }
+
   revokeMessage(chat, messageId, options) {
     return callAsync(() =>
       this.#native.revokeMessage(chat, messageId, opts(options, 'options')),

@@ -58,6 +58,8 @@ export declare class Session {
   subscribePresence(user: string): Promise<undefined>
   /** Shows `state` (`typing`, `recording` or `paused`) in `chat`. */
   sendChatState(chat: string, state: string): Promise<undefined>
+  /** Which of `numbers` are on WhatsApp (`[{input, exists, jid, lid}]`, in the order given). */
+  checkNumbers(numbers: Array<string>): Promise<any>
   /** Deletes one of our messages of `chat` for everyone. */
   revokeMessage(chat: string, messageId: string, options?: any | undefined | null): Promise<any>
   /** Marks messages of `chat` as read. */

@@ -269,6 +269,21 @@ impl Session {
         )
     }
 
+    /// Which of `numbers` are on WhatsApp (`[{input, exists, jid, lid}]`, in the order given).
+    #[napi]
+    pub fn check_numbers<'env>(
+        &self,
+        env: &'env Env,
+        numbers: Vec<String>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        let inner = self.inner.clone();
+        promise(
+            env,
+            async move { inner.check_numbers(numbers).await },
+            |statuses| to_js_list(&statuses),
+        )
+    }
+
     /// Deletes one of our messages of `chat` for everyone.
     #[napi]
     pub fn revoke_message<'env>(

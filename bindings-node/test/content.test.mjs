@@ -78,7 +78,12 @@ test('content kinds between two sessions, and bad input', async () => {
   assert.equal(state.state, 'recording');
   assert.equal(state.sender, `${a}@s.whatsapp.net`);
 
+  const checked = await alice.checkNumbers([`+${b}`, '15559990000']);
+  assert.deepEqual(checked.map((c) => c.exists), [true, false]);
+  assert.equal(checked[0].jid, `${b}@s.whatsapp.net`);
+
   const code = (err) => err instanceof OpenWAError && err.code;
+  await assert.rejects(alice.checkNumbers(['nope']), (e) => code(e) === 'invalid_argument');
   await assert.rejects(alice.sendChatState(b, 'dancing'), (e) => code(e) === 'invalid_argument');
   await assert.rejects(alice.setPresence('yes'), TypeError);
   await assert.rejects(alice.sendLocation(b, { latitude: 95, longitude: 0 }), (e) => code(e) === 'invalid_argument');

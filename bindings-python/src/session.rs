@@ -308,6 +308,20 @@ impl Session {
         })
     }
 
+    /// Which of `numbers` are on WhatsApp (awaitable list of
+    /// `{"input", "exists", "jid", "lid"}` dicts, in the order given).
+    fn check_numbers<'py>(
+        &self,
+        py: Python<'py>,
+        numbers: Vec<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        future_into_py(py, async move {
+            let statuses = inner.check_numbers(numbers).await.map_err(error_detached)?;
+            to_py_detached("_json", &statuses)
+        })
+    }
+
     /// Deletes one of our messages of `chat` for everyone.
     #[pyo3(signature = (chat, message_id, idempotency_key=None))]
     fn revoke_message<'py>(

@@ -85,6 +85,12 @@ def test_content_kinds_between_two_sessions(sim):
         with pytest.raises(TypeError):
             await alice.set_presence("yes")
 
+        checked = await alice.check_numbers([f"+{b}", "15559990000"])
+        assert [c["exists"] for c in checked] == [True, False]
+        assert checked[0]["jid"] == f"{b}@s.whatsapp.net"
+        with pytest.raises(openwa.InvalidArgument):
+            await alice.check_numbers(["nope"])
+
         with pytest.raises(openwa.InvalidArgument):
             await alice.send_location(b, 95.0, 0.0)
         with pytest.raises(TypeError):

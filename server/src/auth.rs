@@ -114,12 +114,16 @@ fn presented_key(headers: &HeaderMap) -> Option<String> {
     auth.strip_prefix("Bearer ").map(|k| k.trim().to_owned())
 }
 
-/// Key management and the audit log are admin only; QR codes, pairing codes, webhooks and every
-/// change need an operator; other reads a viewer.
+/// Key management and the audit log are admin only; QR codes, pairing codes, webhooks, number
+/// checks (a way to enumerate who is on WhatsApp) and every change need an operator; other reads
+/// a viewer.
 fn required_role(method: &Method, path: &str) -> Role {
     if path.starts_with("/api/auth/api-keys") || path.starts_with("/api/audit") {
         Role::Admin
-    } else if path.ends_with("/qr") || path.ends_with("/pairing-code") || path.contains("/webhooks")
+    } else if path.ends_with("/qr")
+        || path.ends_with("/pairing-code")
+        || path.contains("/webhooks")
+        || path.contains("/contacts/check/")
     {
         // Webhook settings name receivers and carry their headers: OpenWA keeps even reading
         // them to operators.
@@ -152,6 +156,10 @@ mod tests {
         );
         assert_eq!(
             required_role(&Method::GET, "/api/sessions/x/webhooks"),
+            Role::Operator
+        );
+        assert_eq!(
+            required_role(&Method::GET, "/api/sessions/x/contacts/check/15551234567"),
             Role::Operator
         );
         assert!(is_public("/api/health"));

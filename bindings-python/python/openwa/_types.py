@@ -154,6 +154,11 @@ def _message(text: str) -> Message:
     return Message._from(json.loads(text))
 
 
+def _json(text: str) -> Any:
+    """Plain JSON values (dicts, lists) for results without a dataclass (groups)."""
+    return json.loads(text)
+
+
 def _session_info(text: str) -> SessionInfo:
     data = json.loads(text)
     known = {f.name for f in fields(SessionInfo)}

@@ -10,6 +10,7 @@
 mod bus;
 mod config;
 mod connection;
+mod contacts;
 mod content;
 mod context;
 mod credentials;
@@ -38,6 +39,7 @@ pub use config::{
     AtRestKey, BrowserInfo, DEFAULT_SERVER_URL, ManagerConfig, ProxyConfig, ProxyKind,
     SessionOptions, StoreBackend, StoreConfig, WHATSAPP_TRUST_ROOT,
 };
+pub use contacts::{MAX_NUMBERS_PER_CHECK, NumberStatus};
 pub use error::{Error, ErrorCode};
 pub use event::{
     ChatState, ConnectionState, ContactCard, Event, EventKind, Location, Message, MessageContent,

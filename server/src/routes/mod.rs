@@ -2,6 +2,7 @@
 //! unknown routes and methods.
 
 mod actions;
+mod contacts;
 mod events;
 mod health;
 mod keys;
@@ -32,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         .merge(messages::router())
         .merge(actions::router())
         .merge(presence::router())
+        .merge(contacts::router())
         .merge(webhooks::router())
         .merge(crate::audit::router())
         .merge(metrics::router())

@@ -274,6 +274,27 @@ async fn message_actions() {
         .unwrap();
     assert_eq!(bad.status(), 400);
 
+    // Which numbers are on WhatsApp.
+    let check = |number: &str| {
+        let path = format!("/api/sessions/{id}/contacts/check/{number}");
+        let server = &server;
+        async move { server.get(&path).await }
+    };
+    let bob_there: Value = check(&format!("+{BOB}")).await.json().await.unwrap();
+    assert_eq!(bob_there["exists"], true, "{bob_there}");
+    assert_eq!(
+        bob_there["whatsappId"],
+        format!("{BOB}@c.us"),
+        "{bob_there}"
+    );
+    let nobody: Value = check("15559990000").await.json().await.unwrap();
+    assert_eq!(nobody["exists"], false, "{nobody}");
+    assert!(nobody["whatsappId"].is_null(), "{nobody}");
+    assert_eq!(
+        status_and_code(check("not-a-number").await).await,
+        (400, "invalid_argument".to_owned())
+    );
+
     // The same Idempotency-Key on an action answers the first send.
     let keyed = || {
         server
