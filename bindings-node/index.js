@@ -81,6 +81,23 @@ function opts(value, what) {
   return value;
 }
 
+// A send's options: an object whose known fields have the right types (a TypeError otherwise,
+// as for any other argument of the wrong type).
+function sendOpts(value) {
+  const options = opts(value, 'options');
+  for (const field of ['idempotencyKey', 'quoted']) {
+    if (options[field] !== undefined && options[field] !== null && typeof options[field] !== 'string') {
+      throw typeError(`options.${field} must be a string`);
+    }
+  }
+  const { mentions } = options;
+  if (mentions !== undefined && mentions !== null &&
+      (!Array.isArray(mentions) || mentions.some((m) => typeof m !== 'string'))) {
+    throw typeError('options.mentions must be an array of strings');
+  }
+  return options;
+}
+
 // Buffers and Uint8Arrays in a configuration become arrays of bytes (the engine's JSON form).
 function plain(value) {
   if (value instanceof Uint8Array) return Array.from(value);
@@ -260,35 +277,35 @@ class Session extends Emitter {
   }
 
   sendText(chat, text, options) {
-    return callAsync(() => this.#native.sendText(chat, text, opts(options, 'options')));
+    return callAsync(() => this.#native.sendText(chat, text, sendOpts(options)));
   }
 
   sendLocation(chat, location, options) {
     return callAsync(() =>
-      this.#native.sendLocation(chat, opts(location, 'location'), opts(options, 'options')),
+      this.#native.sendLocation(chat, opts(location, 'location'), sendOpts(options)),
     );
   }
 
   sendContacts(chat, contacts, options) {
     return callAsync(() => {
       if (!Array.isArray(contacts)) throw typeError('contacts must be an array');
-      return this.#native.sendContacts(chat, contacts, opts(options, 'options'));
+      return this.#native.sendContacts(chat, contacts, sendOpts(options));
     });
   }
 
   react(chat, messageId, emoji, options) {
-    return callAsync(() => this.#native.react(chat, messageId, emoji, opts(options, 'options')));
+    return callAsync(() => this.#native.react(chat, messageId, emoji, sendOpts(options)));
   }
 
   editMessage(chat, messageId, text, options) {
     return callAsync(() =>
-      this.#native.editMessage(chat, messageId, text, opts(options, 'options')),
+      this.#native.editMessage(chat, messageId, text, sendOpts(options)),
     );
   }
 
   forwardMessage(chat, fromChat, messageId, options) {
     return callAsync(() =>
-      this.#native.forwardMessage(chat, fromChat, messageId, opts(options, 'options')),
+      this.#native.forwardMessage(chat, fromChat, messageId, sendOpts(options)),
     );
   }
 
@@ -310,7 +327,7 @@ class Session extends Emitter {
 
   revokeMessage(chat, messageId, options) {
     return callAsync(() =>
-      this.#native.revokeMessage(chat, messageId, opts(options, 'options')),
+      this.#native.revokeMessage(chat, messageId, sendOpts(options)),
     );
   }
 

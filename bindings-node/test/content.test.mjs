@@ -15,11 +15,15 @@ before(async () => {
 });
 after(() => sim?.stop());
 
+// `stream.next()`, not `for await`: leaving a `for await` early closes the stream.
 async function next(stream, pred) {
   return withTimeout((async () => {
-    for await (const event of stream) if (pred(event)) return event;
-    throw new Error('the stream ended');
-  })());
+    for (;;) {
+      const event = await stream.next();
+      if (event === null) throw new Error('the stream ended');
+      if (pred(event)) return event;
+    }
+  })(), 'a matching event');
 }
 const received = async (stream, id) =>
   (await next(stream, (e) => e.type === 'message_received' && e.message.id === id)).message;
