@@ -215,7 +215,8 @@ export type ErrorCode =
   | 'banned'
   | 'cancelled'
   | 'unsupported'
-  | 'internal';
+  | 'internal'
+  | 'permission_denied';
 
 /** Every engine error; arguments of the wrong JS type throw `TypeError` instead. */
 export class OpenWAError extends Error {
