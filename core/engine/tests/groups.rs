@@ -3,8 +3,9 @@
 //! receives a phone's group message, distributes its key to an added member, replaces it when
 //! a member is removed (the removed member's phone keeps only the old key), answers a phone's
 //! group retry receipt, manages the group (each change checked in the simulator's state and
-//! seen as an event), joins by link through join approval, and refuses bad input with typed
-//! errors.
+//! seen as an event), joins by link through join approval, sends in PN-addressed groups,
+//! exchanges group messages with an unmodified Baileys 7 member, and refuses bad input with
+//! typed errors.
 #![allow(clippy::unwrap_used, clippy::panic)] // test helpers outside #[test] functions
 
 use std::sync::Arc;
@@ -16,7 +17,10 @@ use openwa::{
 };
 use openwa_protocol::signal::SenderKeyRecord;
 use openwa_simulator::SimulatorHandle;
-use openwa_testkit::{TestStore, http, link_by_qr, next_matching, phone_sends, sim_options, simulator};
+use openwa_testkit::{
+    BAILEYS7, TestStore, http, link_by_qr, next_matching, pair_by_qr, phone_sends,
+    require_node_modules, sim_options, simulator, temp_auth_dir,
+};
 use serde_json::{Value, json};
 
 const ALICE: &str = "15550000301";
@@ -447,8 +451,64 @@ async fn pn_addressed_group(store: Arc<TestStore>) {
     manager.close().await.unwrap();
 }
 
+/// An unmodified Baileys 7 as a member of the engine's group: it decrypts the engine's group
+/// message (sender key distributed pairwise), and the engine receives Baileys' group message.
+async fn baileys7_member_of_an_engine_group(store: Arc<TestStore>) {
+    require_node_modules();
+    let sim = simulator().await;
+    for (phone, name) in [(ALICE, "Alice"), (BOB, "Bob"), (CAROL, "Carol")] {
+        sim.create_account(phone, name).unwrap();
+    }
+    let manager = store.open_manager(sim_options(&sim)).await;
+    let session = manager.create_session("alice", None).await.unwrap();
+    let events = session.events();
+    link_by_qr(&sim, &session, ALICE).await;
+    let auth = temp_auth_dir("egroup");
+    let (mut bob, _) =
+        pair_by_qr(&sim.info.ws_url, &sim.info.admin_url, BAILEYS7, BOB, &auth).await;
+
+    let info = session
+        .create_group("With Baileys", vec![BOB.into(), CAROL.into()])
+        .await
+        .unwrap();
+    let group = info.jid.clone();
+    bob.wait_for("groups.upsert", |e| {
+        e["event"] == "group_event" && e["kind"] == "groups.upsert"
+    })
+    .await;
+    let seen = bob.group("groupMetadata", json!([group])).await;
+    assert_eq!(seen["subject"], "With Baileys", "{seen}");
+
+    let sent = send(&session, &group, "hello baileys").await;
+    let got = bob.wait_message(&sent.id).await;
+    assert_eq!(got["text"], "hello baileys", "{got}");
+    assert_eq!(got["from"], group.as_str(), "{got}");
+    let second = send(&session, &group, "second").await;
+    assert_eq!(bob.wait_message(&second.id).await["text"], "second");
+    assert_eq!(
+        phone_entry(&sim, CAROL, &second.id).await.unwrap()["text"],
+        "second"
+    );
+
+    let id = bob.send_text(&group, "hi from baileys").await;
+    match next_matching(&events, |k| {
+        matches!(k, EventKind::MessageReceived { message } if message.id == id)
+    })
+    .await
+    {
+        EventKind::MessageReceived { message } => {
+            assert_eq!(message.chat, group);
+            assert_eq!(message.text.as_deref(), Some("hi from baileys"));
+        }
+        _ => unreachable!(),
+    }
+    bob.quit().await;
+    manager.close().await.unwrap();
+}
+
 openwa_store::on_every_backend!(persistent: [
     group_messages_with_phones,
     group_management_against_the_simulator,
     pn_addressed_group,
+    baileys7_member_of_an_engine_group,
 ]);
