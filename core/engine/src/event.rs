@@ -117,7 +117,7 @@ pub enum EventKind {
     /// groups). Later changes arrive as `GroupParticipants` and `GroupUpdated`.
     GroupJoined {
         /// The group's metadata at creation.
-        group: Box<crate::groups::GroupInfo>,
+        group: Box<crate::group_types::GroupInfo>,
         /// Why we are in it, when the server says (e.g. `invite`).
         reason: Option<String>,
     },
@@ -134,9 +134,9 @@ pub enum EventKind {
         /// The actor's phone number, when known.
         actor_pn: Option<String>,
         /// What happened.
-        change: crate::groups::MembershipChange,
+        change: crate::group_types::MembershipChange,
         /// Whom it concerns.
-        participants: Vec<crate::groups::GroupParticipant>,
+        participants: Vec<crate::group_types::GroupParticipant>,
         /// The server's reason, if any (e.g. `invite` for a join by link).
         reason: Option<String>,
     },
@@ -150,7 +150,7 @@ pub enum EventKind {
         /// The actor's phone number, when known.
         actor_pn: Option<String>,
         /// What changed.
-        change: crate::groups::GroupChange,
+        change: crate::group_types::GroupChange,
     },
     /// This subscriber fell behind and `missed` events were dropped from its queue (the engine
     /// never waits for a slow consumer). Replay them with `events_since(seq)`; the stream

@@ -17,6 +17,7 @@ mod error;
 mod event;
 mod fault;
 mod features;
+mod group_types;
 mod groups;
 mod ids;
 mod lifecycle;

@@ -7,7 +7,7 @@ use crate::error::Error;
 use crate::session::Session;
 
 use super::manage;
-use super::types::{
+use crate::group_types::{
     GroupInfo, GroupJoin, GroupJoinRequest, GroupSetting, ParticipantAction, ParticipantUpdate,
 };
 

@@ -5,7 +5,7 @@ use openwa_protocol::stanza::group as wire;
 use openwa_protocol::stanza::AddressingMode as WireMode;
 use openwa_protocol::stanza::group::ParticipantResult;
 
-use super::types::{
+use crate::group_types::{
     AddressingMode, GroupInfo, GroupParticipant, GroupSettings, MemberAddMode, ParticipantRole,
     ParticipantUpdate,
 };

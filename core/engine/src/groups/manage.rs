@@ -16,7 +16,7 @@ use openwa_protocol::stanza::IqSpec;
 use super::cache::{GroupCache, fresh_metadata, metadata};
 use super::convert;
 use super::iq::{group_error, run};
-use super::types::{
+use crate::group_types::{
     GroupInfo, GroupJoin, GroupJoinRequest, GroupSetting, ParticipantAction, ParticipantUpdate,
 };
 use crate::context::SessionContext;
@@ -88,7 +88,10 @@ fn invite_code(input: &str) -> Result<String, Error> {
 }
 
 fn new_key() -> String {
-    generate_message_id(crate::messaging::now_secs(), None, &mut rand::rngs::OsRng)
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    generate_message_id(now, None, &mut rand::rngs::OsRng)
 }
 
 /// Creates a group with `participants` (we are its super admin).

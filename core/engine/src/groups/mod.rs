@@ -1,16 +1,15 @@
-//! Groups: management (IQs), metadata cache, change notifications (events), sending with
-//! sender keys, and retry receipts for group messages.
+//! Groups: management (IQs), metadata cache, change notifications (events). Sending to groups
+//! with sender keys and answering their retry receipts is messaging's (`messaging::group_send`,
+//! `messaging::group_retry`), which uses the cache from here; the plain types are in
+//! `group_types`.
 //!
 //! | module | job |
 //! |---|---|
-//! | `types` | the plain API types (metadata, participants, settings, results, changes) |
-//! | `convert` | protocol group nodes → those types |
+//! | `convert` | protocol group nodes → the API types |
 //! | `iq` | runs a `w:g2` IQ; server error codes → API error codes |
 //! | `cache` | group metadata in memory, dropped by `w:gp2` notifications |
 //! | `manage` | create, metadata, list, members, subject, description, settings, invites, join requests, leave |
 //! | `notify` | `w:gp2` notifications → events, cache updates, sender-key rotation |
-//! | `send` | membership checks and sender-key encryption of a group message |
-//! | `retry` | retry receipts for group messages |
 //! | `api` | the group methods of `Session` |
 
 mod api;
@@ -19,12 +18,9 @@ mod convert;
 pub(crate) mod iq;
 pub(crate) mod manage;
 pub(crate) mod notify;
-pub(crate) mod retry;
-pub(crate) mod send;
-mod types;
 
 pub use manage::{MAX_GROUP_DESCRIPTION_CHARS, MAX_GROUP_SUBJECT_CHARS};
-pub use types::{
+pub use crate::group_types::{
     AddressingMode, GroupChange, GroupInfo, GroupJoin, GroupJoinRequest, GroupParticipant,
     GroupSetting, GroupSettings, MemberAddMode, MembershipChange, ParticipantAction,
     ParticipantRole, ParticipantUpdate,

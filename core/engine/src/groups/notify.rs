@@ -13,7 +13,7 @@ use openwa_protocol::{Jid, Node};
 
 use super::cache::GroupCache;
 use super::convert;
-use super::types::{GroupChange, GroupSetting, MemberAddMode, MembershipChange};
+use crate::group_types::{GroupChange, GroupSetting, MemberAddMode, MembershipChange};
 use crate::context::SessionContext;
 use crate::event::EventKind;
 

@@ -123,7 +123,7 @@ async fn outgoing(shared: &SessionContext, chat: &Jid, id: &str) -> Result<Optio
 /// (`<enc count>`), building a new session from the receipt's keys when it carries them.
 async fn answer_retry(shared: &SessionContext, receipt: &Receipt, chat: &Jid) -> Result<(), Error> {
     if chat.is_group() {
-        return crate::groups::retry::answer(shared, receipt, chat).await;
+        return super::group_retry::answer(shared, receipt, chat).await;
     }
     let Some(retry) = &receipt.retry else {
         return Ok(());

@@ -260,7 +260,7 @@ async fn encrypt_direct(
 }
 
 /// Encrypts `proto` for `chat` (a user: pairwise for every device of it and ours; a group:
-/// with our sender key, see `groups::send`), persists, sends, awaits the ack.
+/// with our sender key, see `group_send`), persists, sends, awaits the ack.
 async fn send_message(
     shared: &Arc<SessionContext>,
     own: &Own,
@@ -273,7 +273,7 @@ async fn send_message(
     let kind = ContentKind::of(proto);
     let mut stanza = OutgoingMessage::new(id.clone(), chat.clone(), kind.stanza_type());
     let (batch, own_user, holders) = if chat.is_group() {
-        let payload = crate::groups::send::encrypt_for_group(shared, own, chat, &plaintext).await?;
+        let payload = super::group_send::encrypt_for_group(shared, own, chat, &plaintext).await?;
         let devices = payload
             .distributed
             .participants

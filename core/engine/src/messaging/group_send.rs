@@ -13,12 +13,12 @@ use openwa_protocol::signal::{self, ProtocolAddress, SenderKeyName, SenderKeySto
 use openwa_protocol::stanza::{AddressingMode as WireMode, Enc, EncKind, GroupInfo};
 use prost::Message as _;
 
-use super::cache::metadata;
+use super::devices::{Target, device_lists};
+use super::encrypt::{Encrypted, encrypt_all, fetch_bundles, without_session};
+use super::send::Own;
 use crate::context::SessionContext;
 use crate::error::{Error, ErrorCode};
-use crate::messaging::devices::{Target, device_lists};
-use crate::messaging::encrypt::{Encrypted, encrypt_all, fetch_bundles, without_session};
-use crate::messaging::send::Own;
+use crate::groups::cache::metadata;
 use crate::signal_store::SignalBatch;
 
 /// How we appear in a group: our user and sending device in the group's namespace.

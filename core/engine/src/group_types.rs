@@ -1,5 +1,6 @@
 //! The plain types of the group API (metadata, participants, settings, results, changes),
-//! shared by the `Session` methods, the group events and every binding. All are owned, `Clone`
+//! shared by the `Session` methods, the group events and every binding (a base module: the
+//! event types use them, `groups` fills them). All are owned, `Clone`
 //! and serde-serializable; ids are canonical JID strings.
 
 use serde::{Deserialize, Serialize};

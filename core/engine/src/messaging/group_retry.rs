@@ -10,14 +10,14 @@ use openwa_protocol::signal::{self, ProtocolAddress, encrypt, process_bundle};
 use openwa_protocol::stanza::{DeviceEnc, Enc, MessageType, OutgoingMessage, Receipt};
 use prost::Message as _;
 
-use super::cache::metadata;
-use super::send::{distribution_message, group_self};
+use super::devices::Target;
+use super::encrypt::{bundle_from_wire, enc_kind, fetch_bundles, without_session};
+use super::group_send::{distribution_message, group_self};
+use super::receipts::MAX_RETRY_COUNT;
+use super::send::Own;
 use crate::context::SessionContext;
 use crate::error::{Error, ErrorCode};
-use crate::messaging::devices::Target;
-use crate::messaging::encrypt::{bundle_from_wire, enc_kind, fetch_bundles, without_session};
-use crate::messaging::receipts::MAX_RETRY_COUNT;
-use crate::messaging::send::Own;
+use crate::groups::cache::metadata;
 
 /// Answers one group retry receipt.
 pub(crate) async fn answer(
