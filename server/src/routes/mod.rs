@@ -2,6 +2,7 @@
 //! unknown routes and methods.
 
 mod events;
+mod groups;
 mod health;
 mod keys;
 mod messages;
@@ -28,6 +29,7 @@ pub fn router(state: AppState) -> Router {
         .merge(keys::router())
         .merge(sessions::router())
         .merge(messages::router())
+        .merge(groups::router())
         .merge(webhooks::router())
         .merge(crate::audit::router())
         .merge(metrics::router())
