@@ -69,9 +69,10 @@ async fn send(session: &Session, chat: &str, text: &str) -> openwa::Message {
 }
 
 async fn participants_event(events: &EventStream, want: MembershipChange) -> Vec<String> {
-    match next_matching(events, |k| {
-        matches!(k, EventKind::GroupParticipants { change, .. } if *change == want)
-    })
+    match next_matching(
+        events,
+        |k| matches!(k, EventKind::GroupParticipants { change, .. } if *change == want),
+    )
     .await
     {
         EventKind::GroupParticipants { participants, .. } => participants
@@ -96,7 +97,12 @@ fn pn(phone: &str) -> String {
 
 async fn group_messages_with_phones(store: Arc<TestStore>) {
     let sim = simulator().await;
-    for (phone, name) in [(ALICE, "Alice"), (BOB, "Bob"), (CAROL, "Carol"), (DAVE, "Dave")] {
+    for (phone, name) in [
+        (ALICE, "Alice"),
+        (BOB, "Bob"),
+        (CAROL, "Carol"),
+        (DAVE, "Dave"),
+    ] {
         sim.create_account(phone, name).unwrap();
     }
     let manager = store.open_manager(sim_options(&sim)).await;
@@ -140,17 +146,24 @@ async fn group_messages_with_phones(store: Arc<TestStore>) {
     // A second send reuses the key: nobody gets it twice.
     let second = send(&session, &group, "again").await;
     for phone in [BOB, CAROL] {
-        assert_eq!(phone_entry(&sim, phone, &second.id).await.unwrap()["text"], "again");
+        assert_eq!(
+            phone_entry(&sim, phone, &second.id).await.unwrap()["text"],
+            "again"
+        );
     }
-    assert_eq!(raw.sender_key_holders("alice", &group).await.unwrap(), holders);
+    assert_eq!(
+        raw.sender_key_holders("alice", &group).await.unwrap(),
+        holders
+    );
     let bob_key = phone_key_id(&sim, BOB, &group, ALICE).unwrap();
     assert_eq!(phone_key_id(&sim, CAROL, &group, ALICE), Some(bob_key));
 
     // A phone's group message reaches the engine.
     let from_bob = phone_sends(&sim, BOB, &group, "hi from bob").await;
-    match next_matching(&events, |k| {
-        matches!(k, EventKind::MessageReceived { message } if message.id == from_bob)
-    })
+    match next_matching(
+        &events,
+        |k| matches!(k, EventKind::MessageReceived { message } if message.id == from_bob),
+    )
     .await
     {
         EventKind::MessageReceived { message } => {
@@ -167,14 +180,20 @@ async fn group_messages_with_phones(store: Arc<TestStore>) {
         .await
         .unwrap();
     assert!(added[0].ok, "{added:?}");
-    assert_eq!(participants_event(&events, MembershipChange::Added).await, vec![pn(DAVE)]);
+    assert_eq!(
+        participants_event(&events, MembershipChange::Added).await,
+        vec![pn(DAVE)]
+    );
     let third = send(&session, &group, "welcome dave").await;
     for phone in [BOB, CAROL, DAVE] {
         let entry = phone_entry(&sim, phone, &third.id).await.unwrap();
         assert_eq!(entry["text"], "welcome dave", "{phone}: {entry}");
     }
     assert_eq!(phone_key_id(&sim, DAVE, &group, ALICE), Some(bob_key));
-    assert_eq!(raw.sender_key_holders("alice", &group).await.unwrap().len(), 4);
+    assert_eq!(
+        raw.sender_key_holders("alice", &group).await.unwrap().len(),
+        4
+    );
 
     // A removed member: the key is replaced, the others get the new one, Carol keeps the old.
     let removed = session
@@ -182,8 +201,16 @@ async fn group_messages_with_phones(store: Arc<TestStore>) {
         .await
         .unwrap();
     assert!(removed[0].ok, "{removed:?}");
-    assert_eq!(participants_event(&events, MembershipChange::Removed).await, vec![pn(CAROL)]);
-    assert!(raw.sender_key_holders("alice", &group).await.unwrap().is_empty());
+    assert_eq!(
+        participants_event(&events, MembershipChange::Removed).await,
+        vec![pn(CAROL)]
+    );
+    assert!(
+        raw.sender_key_holders("alice", &group)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let fourth = send(&session, &group, "carol is gone").await;
     for phone in [BOB, DAVE] {
         let entry = phone_entry(&sim, phone, &fourth.id).await.unwrap();
@@ -199,13 +226,19 @@ async fn group_messages_with_phones(store: Arc<TestStore>) {
         !carol.to_string().contains(&fourth.id),
         "Carol got a message after her removal: {carol}"
     );
-    assert_eq!(raw.sender_key_holders("alice", &group).await.unwrap().len(), 3);
+    assert_eq!(
+        raw.sender_key_holders("alice", &group).await.unwrap().len(),
+        3
+    );
 
     // Bob's phone loses our key: it cannot decrypt the next skmsg, asks for a retry, and the
     // answer (message + key, pairwise) makes it readable.
     sim.sim().write(|s| {
         let account = s.account_mut(BOB).unwrap();
-        account.signal.sender_keys.retain(|name, _| !name.contains(ALICE));
+        account
+            .signal
+            .sender_keys
+            .retain(|name, _| !name.contains(ALICE));
     });
     let fifth = send(&session, &group, "once more").await;
     let entry = phone_entry(&sim, BOB, &fifth.id).await.unwrap();
@@ -238,7 +271,13 @@ async fn group_management_against_the_simulator(store: Arc<TestStore>) {
     };
 
     alice.set_group_subject(&group, "New plans").await.unwrap();
-    updated_event(&events, &GroupChange::Subject { subject: "New plans".into() }).await;
+    updated_event(
+        &events,
+        &GroupChange::Subject {
+            subject: "New plans".into(),
+        },
+    )
+    .await;
     assert_eq!(state(|g| json!(g.subject)), json!("New plans"));
 
     alice
@@ -247,7 +286,9 @@ async fn group_management_against_the_simulator(store: Arc<TestStore>) {
         .unwrap();
     updated_event(
         &events,
-        &GroupChange::Description { description: Some("what we do".into()) },
+        &GroupChange::Description {
+            description: Some("what we do".into()),
+        },
     )
     .await;
     alice
@@ -267,11 +308,20 @@ async fn group_management_against_the_simulator(store: Arc<TestStore>) {
         GroupSetting::Ephemeral(Some(604_800)),
     ];
     for setting in settings.clone() {
-        alice.set_group_setting(&group, setting.clone()).await.unwrap();
+        alice
+            .set_group_setting(&group, setting.clone())
+            .await
+            .unwrap();
         updated_event(&events, &GroupChange::Setting { setting }).await;
     }
     assert_eq!(
-        state(|g| json!([g.announce, g.locked, g.approval_required, g.all_members_add, g.ephemeral])),
+        state(|g| json!([
+            g.announce,
+            g.locked,
+            g.approval_required,
+            g.all_members_add,
+            g.ephemeral
+        ])),
         json!([true, true, true, true, 604_800])
     );
     let fresh = alice.group_info(&group).await.unwrap();
@@ -286,20 +336,32 @@ async fn group_management_against_the_simulator(store: Arc<TestStore>) {
         .await
         .unwrap();
     assert!(promoted[0].ok);
-    assert_eq!(participants_event(&events, MembershipChange::Promoted).await, vec![pn(BOB)]);
+    assert_eq!(
+        participants_event(&events, MembershipChange::Promoted).await,
+        vec![pn(BOB)]
+    );
     let bob_role = |info: &openwa::GroupInfo| {
         info.participants
             .iter()
             .find(|p| p.phone_number.as_deref() == Some(pn(BOB).as_str()))
             .map(|p| p.role)
     };
-    assert_eq!(bob_role(&alice.group_info(&group).await.unwrap()), Some(ParticipantRole::Admin));
+    assert_eq!(
+        bob_role(&alice.group_info(&group).await.unwrap()),
+        Some(ParticipantRole::Admin)
+    );
     alice
         .update_group_participants(&group, ParticipantAction::Demote, vec![BOB.into()])
         .await
         .unwrap();
-    assert_eq!(participants_event(&events, MembershipChange::Demoted).await, vec![pn(BOB)]);
-    assert_eq!(bob_role(&alice.group_info(&group).await.unwrap()), Some(ParticipantRole::Member));
+    assert_eq!(
+        participants_event(&events, MembershipChange::Demoted).await,
+        vec![pn(BOB)]
+    );
+    assert_eq!(
+        bob_role(&alice.group_info(&group).await.unwrap()),
+        Some(ParticipantRole::Member)
+    );
     // Per-participant results: already a member.
     let again = alice
         .update_group_participants(&group, ParticipantAction::Add, vec![BOB.into()])
@@ -332,7 +394,10 @@ async fn group_management_against_the_simulator(store: Arc<TestStore>) {
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::PermissionDenied, "{err}");
     let joined = eve.join_group(&revoked).await.unwrap();
-    assert_eq!((joined.jid.as_str(), joined.pending_approval), (group.as_str(), true));
+    assert_eq!(
+        (joined.jid.as_str(), joined.pending_approval),
+        (group.as_str(), true)
+    );
     let requests = alice.group_join_requests(&group).await.unwrap();
     assert_eq!(requests.len(), 1);
     assert_eq!(requests[0].phone_number.as_deref(), Some(pn(EVE).as_str()));
@@ -341,7 +406,10 @@ async fn group_management_against_the_simulator(store: Arc<TestStore>) {
         .await
         .unwrap();
     assert!(approved[0].ok, "{approved:?}");
-    assert_eq!(participants_event(&events, MembershipChange::Added).await, vec![pn(EVE)]);
+    assert_eq!(
+        participants_event(&events, MembershipChange::Added).await,
+        vec![pn(EVE)]
+    );
     assert!(alice.group_join_requests(&group).await.unwrap().is_empty());
     assert!(
         eve.joined_groups()
@@ -359,7 +427,13 @@ async fn group_management_against_the_simulator(store: Arc<TestStore>) {
     // Eve leaves; Alice sees it.
     eve.leave_group(&group).await.unwrap();
     let left = next_matching(&events, |k| {
-        matches!(k, EventKind::GroupParticipants { change: MembershipChange::Removed | MembershipChange::Left, .. })
+        matches!(
+            k,
+            EventKind::GroupParticipants {
+                change: MembershipChange::Removed | MembershipChange::Left,
+                ..
+            }
+        )
     })
     .await;
     assert!(format!("{left:?}").contains(EVE), "{left:?}");
@@ -373,14 +447,30 @@ async fn group_management_against_the_simulator(store: Arc<TestStore>) {
 
     // Bad input: typed errors, nothing sent.
     let code = |e: openwa::Error| e.code;
-    assert_eq!(code(alice.group_info("bad@g.us").await.unwrap_err()), ErrorCode::InvalidArgument);
-    assert_eq!(code(alice.group_info(BOB).await.unwrap_err()), ErrorCode::InvalidArgument);
     assert_eq!(
-        code(alice.group_info("120363099999999999@g.us").await.unwrap_err()),
+        code(alice.group_info("bad@g.us").await.unwrap_err()),
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(
+        code(alice.group_info(BOB).await.unwrap_err()),
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(
+        code(
+            alice
+                .group_info("120363099999999999@g.us")
+                .await
+                .unwrap_err()
+        ),
         ErrorCode::NotFound
     );
     assert_eq!(
-        code(alice.create_group("  ", vec![BOB.into()]).await.unwrap_err()),
+        code(
+            alice
+                .create_group("  ", vec![BOB.into()])
+                .await
+                .unwrap_err()
+        ),
         ErrorCode::InvalidArgument
     );
     assert_eq!(
@@ -396,7 +486,10 @@ async fn group_management_against_the_simulator(store: Arc<TestStore>) {
         ),
         ErrorCode::InvalidArgument
     );
-    assert_eq!(code(alice.join_group("not a code!").await.unwrap_err()), ErrorCode::InvalidArgument);
+    assert_eq!(
+        code(alice.join_group("not a code!").await.unwrap_err()),
+        ErrorCode::InvalidArgument
+    );
     let err = alice
         .send_text("120363099999999999@g.us", "anyone?", SendOptions::default())
         .await
@@ -429,17 +522,25 @@ async fn pn_addressed_group(store: Arc<TestStore>) {
     next_matching(&events, |k| matches!(k, EventKind::GroupJoined { .. })).await;
     let info = session.group_info(&group).await.unwrap();
     assert_eq!(info.addressing_mode, openwa::AddressingMode::Pn);
-    assert!(info.participants.iter().all(|p| p.jid.ends_with("@s.whatsapp.net")));
+    assert!(
+        info.participants
+            .iter()
+            .all(|p| p.jid.ends_with("@s.whatsapp.net"))
+    );
 
     let sent = send(&session, &group, "by number").await;
     assert_eq!(sent.sender, pn(ALICE));
     for phone in [BOB, CAROL] {
-        assert_eq!(phone_entry(&sim, phone, &sent.id).await.unwrap()["text"], "by number");
+        assert_eq!(
+            phone_entry(&sim, phone, &sent.id).await.unwrap()["text"],
+            "by number"
+        );
     }
     let id = phone_sends(&sim, CAROL, &group, "pn reply").await;
-    match next_matching(&events, |k| {
-        matches!(k, EventKind::MessageReceived { message } if message.id == id)
-    })
+    match next_matching(
+        &events,
+        |k| matches!(k, EventKind::MessageReceived { message } if message.id == id),
+    )
     .await
     {
         EventKind::MessageReceived { message } => {
@@ -491,9 +592,10 @@ async fn baileys7_member_of_an_engine_group(store: Arc<TestStore>) {
     );
 
     let id = bob.send_text(&group, "hi from baileys").await;
-    match next_matching(&events, |k| {
-        matches!(k, EventKind::MessageReceived { message } if message.id == id)
-    })
+    match next_matching(
+        &events,
+        |k| matches!(k, EventKind::MessageReceived { message } if message.id == id),
+    )
     .await
     {
         EventKind::MessageReceived { message } => {

@@ -155,7 +155,10 @@ fn participants_answer(updates: &[ParticipantUpdate], done: &str) -> ApiResult<R
             format!("failed for every participant: {detail}"),
         ));
     }
-    Ok(Json(json!({ "success": true, "message": done, "results": results(updates) })).into_response())
+    Ok(
+        Json(json!({ "success": true, "message": done, "results": results(updates) }))
+            .into_response(),
+    )
 }
 
 fn done(message: &str) -> Response {
@@ -233,9 +236,9 @@ async fn one(
     match session.group_info(&group).await {
         Ok(info) => Ok(Json(details(&info)).into_response()),
         // OpenWA answers a group the account cannot see as not found.
-        Err(err) if err.code == openwa::ErrorCode::PermissionDenied => Err(ApiError::not_found(
-            format!("group {group} not found"),
-        )),
+        Err(err) if err.code == openwa::ErrorCode::PermissionDenied => {
+            Err(ApiError::not_found(format!("group {group} not found")))
+        }
         Err(err) => Err(err.into()),
     }
 }
@@ -320,7 +323,15 @@ async fn remove_participants(
     Body(body): Body<Participants>,
 ) -> ApiResult<Response> {
     let message = "Participants removed";
-    update(&state, &id, &group, ParticipantAction::Remove, &body, message).await
+    update(
+        &state,
+        &id,
+        &group,
+        ParticipantAction::Remove,
+        &body,
+        message,
+    )
+    .await
 }
 
 async fn promote(
@@ -329,7 +340,15 @@ async fn promote(
     Body(body): Body<Participants>,
 ) -> ApiResult<Response> {
     let message = "Participants promoted to admin";
-    update(&state, &id, &group, ParticipantAction::Promote, &body, message).await
+    update(
+        &state,
+        &id,
+        &group,
+        ParticipantAction::Promote,
+        &body,
+        message,
+    )
+    .await
 }
 
 async fn demote(
@@ -338,7 +357,15 @@ async fn demote(
     Body(body): Body<Participants>,
 ) -> ApiResult<Response> {
     let message = "Participants demoted from admin";
-    update(&state, &id, &group, ParticipantAction::Demote, &body, message).await
+    update(
+        &state,
+        &id,
+        &group,
+        ParticipantAction::Demote,
+        &body,
+        message,
+    )
+    .await
 }
 
 async fn subject(

@@ -2,7 +2,9 @@
 //! (stable for one logical event, whichever delivery or retry carries it).
 
 use base64::Engine as _;
-use openwa::{ConnectionState, Event, EventKind, GroupParticipant, MembershipChange, MessageStatus};
+use openwa::{
+    ConnectionState, Event, EventKind, GroupParticipant, MembershipChange, MessageStatus,
+};
 use serde_json::{Value as Json, json};
 use sha2::{Digest, Sha256};
 

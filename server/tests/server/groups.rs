@@ -15,7 +15,11 @@ const BOB: &str = "15551120002";
 const CAROL: &str = "15551120003";
 const DAVE: &str = "15551120004";
 
-async fn phone_has(sim: &openwa_simulator::SimulatorHandle, phone: &str, id: &str) -> Option<Value> {
+async fn phone_has(
+    sim: &openwa_simulator::SimulatorHandle,
+    phone: &str,
+    id: &str,
+) -> Option<Value> {
     let timeline = openwa_testkit::http(
         &sim.info.admin_url,
         "GET",
@@ -35,7 +39,12 @@ async fn json_of(response: reqwest::Response, status: u16) -> Value {
 }
 
 async fn put(server: &Server, path: &str, body: Value) -> reqwest::Response {
-    server.req(Method::PUT, path).json(&body).send().await.unwrap()
+    server
+        .req(Method::PUT, path)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
 }
 
 async fn groups_over_http(server: &Server, sim: &openwa_simulator::SimulatorHandle) {
@@ -44,7 +53,10 @@ async fn groups_over_http(server: &Server, sim: &openwa_simulator::SimulatorHand
     let base = format!("/api/sessions/{id}/groups");
 
     let created = server
-        .post(&base, json!({ "name": "Team", "participants": [BOB, format!("{CAROL}@c.us")] }))
+        .post(
+            &base,
+            json!({ "name": "Team", "participants": [BOB, format!("{CAROL}@c.us")] }),
+        )
         .await;
     let created = json_of(created, 201).await;
     let group = created["id"].as_str().unwrap().to_owned();
@@ -68,7 +80,11 @@ async fn groups_over_http(server: &Server, sim: &openwa_simulator::SimulatorHand
 
     let listed = json_of(server.get(&base).await, 200).await;
     assert!(
-        listed.as_array().unwrap().iter().any(|g| g["id"] == group.as_str()),
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["id"] == group.as_str()),
         "{listed}"
     );
     let one = format!("{base}/{group}");
@@ -81,11 +97,17 @@ async fn groups_over_http(server: &Server, sim: &openwa_simulator::SimulatorHand
         .find(|p| p["id"] == format!("{BOB}@c.us"))
         .cloned()
         .unwrap();
-    assert_eq!((bob["number"].as_str(), bob["isAdmin"].as_bool()), (Some(BOB), Some(false)));
+    assert_eq!(
+        (bob["number"].as_str(), bob["isAdmin"].as_bool()),
+        (Some(BOB), Some(false))
+    );
 
     // Participants: add Dave, promote Bob (results per participant), remove Carol.
     let added = server
-        .post(&format!("{one}/participants"), json!({ "participants": [DAVE] }))
+        .post(
+            &format!("{one}/participants"),
+            json!({ "participants": [DAVE] }),
+        )
         .await;
     let added = json_of(added, 200).await;
     assert_eq!(added["results"][0]["success"], true, "{added}");
@@ -98,7 +120,12 @@ async fn groups_over_http(server: &Server, sim: &openwa_simulator::SimulatorHand
     let promoted = json_of(promoted, 200).await;
     let results = promoted["results"].as_array().unwrap();
     assert_eq!(results.len(), 2, "{promoted}");
-    assert!(results.iter().any(|r| r["success"] == false && r["status"] == 404), "{promoted}");
+    assert!(
+        results
+            .iter()
+            .any(|r| r["success"] == false && r["status"] == 404),
+        "{promoted}"
+    );
     let removed = server
         .req(Method::DELETE, &format!("{one}/participants"))
         .json(&json!({ "participants": [CAROL] }))
@@ -113,12 +140,29 @@ async fn groups_over_http(server: &Server, sim: &openwa_simulator::SimulatorHand
         .send()
         .await
         .unwrap();
-    assert_eq!(json_of(again, 403).await["type"], "urn:openwa:error:permission_denied");
+    assert_eq!(
+        json_of(again, 403).await["type"],
+        "urn:openwa:error:permission_denied"
+    );
 
     // Subject, description, settings.
-    json_of(put(server, &format!("{one}/subject"), json!({ "subject": "Renamed" })).await, 200).await;
     json_of(
-        put(server, &format!("{one}/description"), json!({ "description": "about us" })).await,
+        put(
+            server,
+            &format!("{one}/subject"),
+            json!({ "subject": "Renamed" }),
+        )
+        .await,
+        200,
+    )
+    .await;
+    json_of(
+        put(
+            server,
+            &format!("{one}/description"),
+            json!({ "description": "about us" }),
+        )
+        .await,
         200,
     )
     .await;
@@ -130,7 +174,10 @@ async fn groups_over_http(server: &Server, sim: &openwa_simulator::SimulatorHand
     .await;
     let settings = json_of(settings, 200).await;
     assert_eq!(
-        (settings["announce"].as_bool(), settings["ephemeralSeconds"].as_u64()),
+        (
+            settings["announce"].as_bool(),
+            settings["ephemeralSeconds"].as_u64()
+        ),
         (Some(true), Some(86400)),
         "{settings}"
     );
@@ -140,35 +187,73 @@ async fn groups_over_http(server: &Server, sim: &openwa_simulator::SimulatorHand
     assert_eq!(details["isAnnounce"], true);
     let state = sim.sim().read(|s| {
         let g = s.group(&group).unwrap();
-        (g.subject.clone(), g.announce, g.ephemeral, g.approval_required)
+        (
+            g.subject.clone(),
+            g.announce,
+            g.ephemeral,
+            g.approval_required,
+        )
     });
     assert_eq!(state, ("Renamed".to_owned(), true, 86400, true));
-    json_of(put(server, &format!("{one}/settings"), json!({})).await, 400).await;
+    json_of(
+        put(server, &format!("{one}/settings"), json!({})).await,
+        400,
+    )
+    .await;
 
     // Invite code and revocation; the preview by code.
     let code = json_of(server.get(&format!("{one}/invite-code")).await, 200).await;
-    let revoked = json_of(server.post(&format!("{one}/invite-code/revoke"), json!({})).await, 200).await;
+    let revoked = json_of(
+        server
+            .post(&format!("{one}/invite-code/revoke"), json!({}))
+            .await,
+        200,
+    )
+    .await;
     assert_ne!(code["inviteCode"], revoked["inviteCode"]);
     let link = revoked["inviteLink"].as_str().unwrap();
     assert!(link.starts_with("https://chat.whatsapp.com/"), "{revoked}");
     let preview = server
-        .get(&format!("{base}/join-info?code={}", revoked["inviteCode"].as_str().unwrap()))
+        .get(&format!(
+            "{base}/join-info?code={}",
+            revoked["inviteCode"].as_str().unwrap()
+        ))
         .await;
     assert_eq!(json_of(preview, 200).await["name"], "Renamed");
     let requests = json_of(server.get(&format!("{one}/membership-requests")).await, 200).await;
     assert_eq!(requests, json!([]));
 
     // Typed errors.
-    json_of(server.get(&format!("{base}/120363099999999999@g.us")).await, 404).await;
+    json_of(
+        server.get(&format!("{base}/120363099999999999@g.us")).await,
+        404,
+    )
+    .await;
     json_of(server.get(&format!("{base}/not-a-group")).await, 400).await;
-    json_of(server.post(&base, json!({ "name": " ", "participants": [BOB] })).await, 400).await;
-    json_of(server.post(&base, json!({ "name": "x", "participants": [] })).await, 400).await;
+    json_of(
+        server
+            .post(&base, json!({ "name": " ", "participants": [BOB] }))
+            .await,
+        400,
+    )
+    .await;
+    json_of(
+        server
+            .post(&base, json!({ "name": "x", "participants": [] }))
+            .await,
+        400,
+    )
+    .await;
 
     // Leave: the group is no longer listed.
     json_of(server.post(&format!("{one}/leave"), json!({})).await, 200).await;
     let listed = json_of(server.get(&base).await, 200).await;
     assert!(
-        !listed.as_array().unwrap().iter().any(|g| g["id"] == group.as_str()),
+        !listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["id"] == group.as_str()),
         "{listed}"
     );
 }

@@ -359,12 +359,7 @@ async fn create_group(
             )));
         }
     };
-    created(sim.create_group_addressed(
-        &phone,
-        &body.subject,
-        &participants,
-        pn_addressing,
-    )?)
+    created(sim.create_group_addressed(&phone, &body.subject, &participants, pn_addressing)?)
 }
 
 mod send_body;

@@ -9,10 +9,10 @@
 //! stale description `prev` 409, malformed request 400.
 
 use openwa_protocol::stanza::group::{
-    AnswerJoinRequests, CreateGroup, GetJoinRequests, GetGroupInfo, GetInviteCode, GetInviteInfo, GetParticipatingGroups, GroupSetting,
-    JoinGroupWithCode, LeaveGroups, ParticipantAction, ParticipantResult, RevokeInviteCode,
-    SetDescription, SetEphemeral, SetGroupSetting, SetMemberAddMode, SetMembershipApproval,
-    SetSubject, UpdateParticipants,
+    AnswerJoinRequests, CreateGroup, GetGroupInfo, GetInviteCode, GetInviteInfo, GetJoinRequests,
+    GetParticipatingGroups, GroupSetting, JoinGroupWithCode, LeaveGroups, ParticipantAction,
+    ParticipantResult, RevokeInviteCode, SetDescription, SetEphemeral, SetGroupSetting,
+    SetMemberAddMode, SetMembershipApproval, SetSubject, UpdateParticipants,
 };
 use openwa_protocol::stanza::{GroupChange, IqError, IqHeader, IqSpec, MembershipChange};
 use openwa_protocol::{Jid, Node};

@@ -105,8 +105,10 @@ fn answer_retry(
         let distribution = hub.write(|s| {
             let account = s.account_mut(phone)?;
             let store = phone_store(account, phone)?;
-            run(signal::group::create_distribution(&store, &name, &mut OsRng))
-                .map_err(PhoneError::from)
+            run(signal::group::create_distribution(
+                &store, &name, &mut OsRng,
+            ))
+            .map_err(PhoneError::from)
         })?;
         message.sender_key_distribution_message = Some(e2e::SenderKeyDistributionMessage {
             group_id: Some(chat.to_string()),

@@ -14,8 +14,8 @@ use rand_core::CryptoRngCore;
 use serde::{Deserialize, Serialize};
 
 pub use model::{
-    Account, Description, Device, Group, JoinRequest, Newsletter, NewsletterPost, Participant, PendingStanza,
-    PhoneKeys, PreKey, Role, SignedPreKey, StoredKeyPair, device_key,
+    Account, Description, Device, Group, JoinRequest, Newsletter, NewsletterPost, Participant,
+    PendingStanza, PhoneKeys, PreKey, Role, SignedPreKey, StoredKeyPair, device_key,
 };
 
 /// How many one-time prekeys the simulated phone keeps published.

@@ -60,9 +60,9 @@ impl Session {
     pub async fn set_group_subject(&self, group: &str, subject: &str) -> Result<(), Error> {
         let group = manage::group_id(group)?;
         let subject = subject.to_owned();
-        self.on_runtime(move |s| async move {
-            manage::set_subject(s.shared(), &group, &subject).await
-        })
+        self.on_runtime(
+            move |s| async move { manage::set_subject(s.shared(), &group, &subject).await },
+        )
         .await
     }
 
@@ -83,9 +83,9 @@ impl Session {
     /// that are not locked).
     pub async fn set_group_setting(&self, group: &str, setting: GroupSetting) -> Result<(), Error> {
         let group = manage::group_id(group)?;
-        self.on_runtime(move |s| async move {
-            manage::set_setting(s.shared(), &group, &setting).await
-        })
+        self.on_runtime(
+            move |s| async move { manage::set_setting(s.shared(), &group, &setting).await },
+        )
         .await
     }
 

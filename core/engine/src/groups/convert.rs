@@ -1,8 +1,8 @@
 //! Protocol group types → the API's plain types.
 
 use openwa_protocol::Jid;
-use openwa_protocol::stanza::group as wire;
 use openwa_protocol::stanza::AddressingMode as WireMode;
+use openwa_protocol::stanza::group as wire;
 use openwa_protocol::stanza::group::ParticipantResult;
 
 use crate::group_types::{
@@ -111,7 +111,10 @@ mod tests {
         let p = &api.participants[0];
         assert_eq!(p.jid, "100000000000001@lid");
         assert_eq!(p.lid.as_deref(), Some("100000000000001@lid"));
-        assert_eq!(p.phone_number.as_deref(), Some("15550000001@s.whatsapp.net"));
+        assert_eq!(
+            p.phone_number.as_deref(),
+            Some("15550000001@s.whatsapp.net")
+        );
         assert_eq!(p.role, ParticipantRole::SuperAdmin);
         assert!(api.settings.locked && api.settings.join_approval);
         assert!(!api.settings.announcement);

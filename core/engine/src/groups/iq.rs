@@ -9,7 +9,10 @@ use crate::context::SessionContext;
 use crate::error::{Error, ErrorCode};
 
 /// Sends `spec` and decodes its answer.
-pub(crate) async fn run<S: IqSpec>(shared: &SessionContext, spec: &S) -> Result<S::Response, Error> {
+pub(crate) async fn run<S: IqSpec>(
+    shared: &SessionContext,
+    spec: &S,
+) -> Result<S::Response, Error> {
     let answer = shared.iq(spec.request()).await.map_err(group_error)?;
     S::parse_response(&answer).map_err(|e| {
         Error::new(
@@ -30,7 +33,10 @@ pub(crate) fn group_error(err: Error) -> Error {
             "not allowed: not a member or not an admin of the group",
         ),
         404 => (ErrorCode::NotFound, "no such group (or invite code)"),
-        400 | 406 => (ErrorCode::InvalidArgument, "the server refused the request as invalid"),
+        400 | 406 => (
+            ErrorCode::InvalidArgument,
+            "the server refused the request as invalid",
+        ),
         409 => (ErrorCode::AlreadyExists, "already done (conflict)"),
         410 => (ErrorCode::NotFound, "the invite code was revoked"),
         _ => return err,

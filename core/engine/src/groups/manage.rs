@@ -4,6 +4,7 @@
 
 use openwa_protocol::Jid;
 use openwa_protocol::message::generate_message_id;
+use openwa_protocol::stanza::IqSpec;
 use openwa_protocol::stanza::group::{
     AnswerJoinRequests, CreateGroup, GetInviteCode, GetInviteInfo, GetJoinRequests,
     GetParticipatingGroups, GroupSetting as WireSetting, JoinGroupWithCode, LeaveGroups,
@@ -11,16 +12,15 @@ use openwa_protocol::stanza::group::{
     SetGroupSetting, SetMemberAddMode, SetMembershipApproval, SetSubject, UpdateParticipants,
     group_jid,
 };
-use openwa_protocol::stanza::IqSpec;
 
 use super::cache::{GroupCache, fresh_metadata, metadata};
 use super::convert;
 use super::iq::{group_error, run};
+use crate::context::SessionContext;
+use crate::error::{Error, ErrorCode};
 use crate::group_types::{
     GroupInfo, GroupJoin, GroupJoinRequest, GroupSetting, ParticipantAction, ParticipantUpdate,
 };
-use crate::context::SessionContext;
-use crate::error::{Error, ErrorCode};
 
 /// Longest subject WhatsApp accepts, in characters.
 pub const MAX_GROUP_SUBJECT_CHARS: usize = 100;
@@ -215,7 +215,10 @@ pub(crate) async fn set_description(
                 return Ok(());
             }
             Err(err) if err.code == ErrorCode::AlreadyExists && attempt == 0 => {
-                prev = fresh_metadata(shared, group).await?.description.map(|d| d.id);
+                prev = fresh_metadata(shared, group)
+                    .await?
+                    .description
+                    .map(|d| d.id);
             }
             Err(err) => return Err(err),
         }
@@ -394,7 +397,10 @@ mod tests {
             group_id("15550000001").unwrap_err().code,
             ErrorCode::InvalidArgument
         );
-        assert_eq!(group_id("x@g.us").unwrap_err().code, ErrorCode::InvalidArgument);
+        assert_eq!(
+            group_id("x@g.us").unwrap_err().code,
+            ErrorCode::InvalidArgument
+        );
         assert!(check_subject("  ").is_err());
         assert!(check_subject(&"a".repeat(101)).is_err());
         assert!(check_subject("Team").is_ok());

@@ -19,12 +19,12 @@ pub(crate) mod iq;
 pub(crate) mod manage;
 pub(crate) mod notify;
 
-pub use manage::{MAX_GROUP_DESCRIPTION_CHARS, MAX_GROUP_SUBJECT_CHARS};
 pub use crate::group_types::{
     AddressingMode, GroupChange, GroupInfo, GroupJoin, GroupJoinRequest, GroupParticipant,
     GroupSetting, GroupSettings, MemberAddMode, MembershipChange, ParticipantAction,
     ParticipantRole, ParticipantUpdate,
 };
+pub use manage::{MAX_GROUP_DESCRIPTION_CHARS, MAX_GROUP_SUBJECT_CHARS};
 
 use std::sync::Arc;
 

@@ -6,16 +6,16 @@
 use std::sync::Arc;
 
 use openwa_protocol::stanza::{
-    GroupChange as WireChange, GroupNotification, MembershipChange as WireMembership,
-    Notification, NotificationBody,
+    GroupChange as WireChange, GroupNotification, MembershipChange as WireMembership, Notification,
+    NotificationBody,
 };
 use openwa_protocol::{Jid, Node};
 
 use super::cache::GroupCache;
 use super::convert;
-use crate::group_types::{GroupChange, GroupSetting, MemberAddMode, MembershipChange};
 use crate::context::SessionContext;
 use crate::event::EventKind;
+use crate::group_types::{GroupChange, GroupSetting, MemberAddMode, MembershipChange};
 
 /// Handles one `w:gp2` notification.
 pub(crate) async fn on_group_notification(shared: &Arc<SessionContext>, node: &Node) {

@@ -118,7 +118,11 @@ pub(crate) async fn encrypt_for_group(
 ) -> Result<GroupPayload, Error> {
     let info = metadata(shared, group).await?;
     let me = group_self(&info, own, true)?;
-    let users: Vec<Jid> = info.participants.iter().map(|p| p.jid.to_non_ad()).collect();
+    let users: Vec<Jid> = info
+        .participants
+        .iter()
+        .map(|p| p.jid.to_non_ad())
+        .collect();
     let lists = device_lists(shared, &users).await?;
     let mut targets = Vec::new();
     for user in &users {
@@ -215,7 +219,10 @@ mod tests {
         let me = group_self(&lid, &own(), true).unwrap();
         assert_eq!(me.device.to_string(), "100000000000001:3@lid");
         assert_eq!(me.mode, WireMode::Lid);
-        let pn = group(WireMode::Pn, GroupParticipant::member(Jid::pn("15550000001")));
+        let pn = group(
+            WireMode::Pn,
+            GroupParticipant::member(Jid::pn("15550000001")),
+        );
         let me = group_self(&pn, &own(), true).unwrap();
         assert_eq!(me.device.to_string(), "15550000001:3@s.whatsapp.net");
         assert_eq!(me.mode, WireMode::Pn);

@@ -280,10 +280,7 @@ async fn send_message(
             .iter()
             .map(|p| p.jid.to_string())
             .collect();
-        stanza.device_identity = payload
-            .distributed
-            .any_pkmsg
-            .then(|| own.account.clone());
+        stanza.device_identity = payload.distributed.any_pkmsg.then(|| own.account.clone());
         stanza.participants = payload.distributed.participants;
         stanza.direct = vec![payload.skmsg];
         stanza.addressing_mode = Some(payload.me.mode);

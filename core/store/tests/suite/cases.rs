@@ -1912,7 +1912,11 @@ pub async fn group_sender_key_holders(db: Arc<TestDb>) {
     let devices = vec!["2_1:0@lid".to_owned(), "1_1:0@lid".to_owned()];
     store.add_sender_key_holders(S, g, &devices).await.unwrap();
     store
-        .add_sender_key_holders(S, g, &["1_1:0@lid".to_owned(), "3:2@s.whatsapp.net".to_owned()])
+        .add_sender_key_holders(
+            S,
+            g,
+            &["1_1:0@lid".to_owned(), "3:2@s.whatsapp.net".to_owned()],
+        )
         .await
         .unwrap();
     store
@@ -1931,7 +1935,11 @@ pub async fn group_sender_key_holders(db: Arc<TestDb>) {
     assert_eq!(store.clear_sender_key_holders(S, g).await.unwrap(), 3);
     assert!(store.sender_key_holders(S, g).await.unwrap().is_empty());
     assert_eq!(
-        store.sender_key_holders(S, "other@g.us").await.unwrap().len(),
+        store
+            .sender_key_holders(S, "other@g.us")
+            .await
+            .unwrap()
+            .len(),
         2
     );
     assert_eq!(bob.sender_key_holders(g).await.unwrap().len(), 1);
