@@ -9,6 +9,9 @@ use super::member_devices;
 use crate::device::DeviceRef;
 use crate::hub::Hub;
 
+/// A member device: phone, LID user, device id.
+type MemberDevice = (String, String, u16);
+
 /// Fans a group message out to every current member device except the sender's (named by
 /// LID, or by phone number in PN-addressed groups): that
 /// device's own `<enc>` from `<participants>` (the SKDM), if any, then the shared `skmsg`.
@@ -22,7 +25,7 @@ pub fn route_group_message(
     t: u64,
 ) -> Option<String> {
     let group = message.to.to_non_ad();
-    let members: Option<(Vec<(String, String, u16)>, bool)> = hub.read(|s| {
+    let members: Option<(Vec<MemberDevice>, bool)> = hub.read(|s| {
         let g = s.group(&group.user).ok()?;
         g.participant(&me.phone)?;
         let members = member_devices(s, g)

@@ -44,12 +44,14 @@ fn own_participant<'a>(
     info: &'a GroupInfo,
     own: &Own,
 ) -> Option<&'a openwa_protocol::stanza::GroupParticipant> {
-    let pn = &own.device.user;
+    let pn = own.device.user.as_str();
     let lid = own.lid.as_ref().map(|l| l.user.as_str());
     info.participants.iter().find(|p| {
-        (p.jid.is_pn() && &p.jid.user == pn)
+        (p.jid.is_pn() && p.jid.user.as_str() == pn)
             || (p.jid.is_lid() && Some(p.jid.user.as_str()) == lid)
-            || p.phone_number.as_ref().is_some_and(|n| &n.user == pn)
+            || p.phone_number
+                .as_ref()
+                .is_some_and(|n| n.user.as_str() == pn)
     })
 }
 
