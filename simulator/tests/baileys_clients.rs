@@ -724,7 +724,9 @@ async fn baileys6_in_a_pn_group_with_a_phone_and_baileys7() {
     let id = six.send_text(&group, "from baileys 6").await;
     assert_eq!(seven.wait_message(&id).await["text"], "from baileys 6");
     let got = sim
-        .wait_timeline(phone, "Baileys 6's group message", |e| e["id"] == id.as_str())
+        .wait_timeline(phone, "Baileys 6's group message", |e| {
+            e["id"] == id.as_str()
+        })
         .await;
     assert_eq!(got["text"], "from baileys 6", "{got}");
     let id = seven.send_text(&group, "from baileys 7").await;
