@@ -169,6 +169,35 @@ export interface ReceiptEvent extends EventBase {
   receipt: ReceiptKind;
   timestamp: number;
 }
+/** We are in a new group (we created it, or were added at its creation). */
+export interface GroupJoinedEvent extends EventBase {
+  type: 'group_joined';
+  group: GroupInfo;
+  reason: string | null;
+}
+/** Members were added, removed, promoted or demoted, or left. */
+export interface GroupParticipantsEvent extends EventBase {
+  type: 'group_participants';
+  group: string;
+  actor: string | null;
+  actorPn: string | null;
+  change: 'added' | 'removed' | 'promoted' | 'demoted' | 'left';
+  participants: GroupParticipant[];
+  reason: string | null;
+}
+/** A group's subject, description or settings changed, or its invite link was reset. */
+export interface GroupUpdatedEvent extends EventBase {
+  type: 'group_updated';
+  group: string;
+  actor: string | null;
+  actorPn: string | null;
+  change:
+    | { kind: 'subject'; subject: string }
+    | { kind: 'description'; description: string | null }
+    | { kind: 'setting'; setting: { setting: string; value: unknown } }
+    | { kind: 'invite_link_reset' }
+    | { kind: 'other'; name: string };
+}
 /** This subscriber fell behind; replay the missed events with `eventsSince(seq)`. */
 export interface LaggedEvent extends EventBase {
   type: 'lagged';
@@ -192,6 +221,9 @@ export type Event =
   | MessageSentEvent
   | MessageStatusEvent
   | ReceiptEvent
+  | GroupJoinedEvent
+  | GroupParticipantsEvent
+  | GroupUpdatedEvent
   | LaggedEvent
   | UnreadableEvent;
 
