@@ -51,7 +51,8 @@ pub(crate) async fn on_group_notification(shared: &Arc<SessionContext>, node: &N
         }
     }
     if let Some(kind) = event_of(&group, &body) {
-        shared.emit(kind).await;
+        // Queued now (events keep stanza order); the driver does not wait for the commit.
+        shared.spawn(shared.emit(kind));
     }
 }
 
