@@ -41,8 +41,8 @@ pub use config::{
 };
 pub use error::{Error, ErrorCode};
 pub use event::{
-    ConnectionState, Event, EventKind, Message, MessageContent, MessageStatus, MessageType,
-    ReceiptKind, StateReason,
+    ConnectionState, ContactCard, Event, EventKind, Location, Message, MessageContent,
+    MessageStatus, MessageType, QuotedMessage, ReceiptKind, StateReason,
 };
 pub use groups::{
     AddressingMode, GroupChange, GroupInfo, GroupJoin, GroupJoinRequest, GroupParticipant,
@@ -52,6 +52,7 @@ pub use groups::{
 pub use ids::{ChatKind, chat_kind_of, normalize_chat_id, parse_phone_number};
 pub use manager::{MAX_SESSION_ID_LEN, SessionManager};
 pub use messaging::MessagePage;
+pub use messaging::compose::{MAX_CONTACT_CARDS, MAX_VCARD_LEN};
 pub use messaging::send::{MAX_IDEMPOTENCY_KEY_LEN, SendOptions};
 #[cfg(feature = "qr")]
 pub use qr::{qr_png, qr_terminal};

@@ -1,6 +1,7 @@
 //! The HTTP router: every route group, the key guard, the body limit, and problem bodies for
 //! unknown routes and methods.
 
+mod actions;
 mod events;
 mod groups;
 mod health;
@@ -30,6 +31,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sessions::router())
         .merge(messages::router())
         .merge(groups::router())
+        .merge(actions::router())
         .merge(webhooks::router())
         .merge(crate::audit::router())
         .merge(metrics::router())

@@ -6,9 +6,12 @@
 //! |---|---|
 //! | `devices` | usync device lists (cached in memory in front of the store, both dropped by `devices` notifications) and the fan-out decision |
 //! | `encrypt` | bundle fetch for devices without a session, per-device encryption, device-sent wrapper |
-//! | `send` | `send_text`/`send_content`: build, persist (message + outgoing record + Signal changes in one transaction), send, await the ack |
+//! | `send` | `send_content` (any content; `send_text` and the others wrap it): reply/mention context, build, persist (message + outgoing record + Signal changes in one transaction), send, await the ack |
 //! | `group_send` | group sends: membership check against the (cached) metadata, our sender key (fresh when nobody holds it), its distribution to member devices that lack it, the `skmsg` |
 //! | `group_retry` | retry receipts for group messages: the message + our key, pairwise, to the asking device alone |
+//! | `compose` | the protobufs of locations, contact cards, reactions, edits, revokes, and reply/mention context, with their input checks |
+//! | `actions` | react, edit, revoke: sends that name an earlier stored message |
+//! | `changes` | edits and revokes (received or our own) applied to the stored message, with their event |
 //! | `ack` | the server's `<ack class="message">`: typed errors and the `sent` status |
 //! | `receipts` | peer `<receipt>`s: status transitions, `Receipt`/`MessageStatus` events, retry resends |
 //! | `read` | `mark_read`: read receipts grouped by sender |
@@ -16,7 +19,10 @@
 //! | `addressing` | a contact's PN and LID as one chat (both store keys of a chat) |
 
 pub(crate) mod ack;
+pub(crate) mod actions;
 pub(crate) mod addressing;
+pub(crate) mod changes;
+pub(crate) mod compose;
 pub(crate) mod devices;
 pub(crate) mod encrypt;
 pub(crate) mod group_retry;
