@@ -117,7 +117,10 @@ impl Session {
         idempotency_key: Option<String>,
     ) -> napi::Result<PromiseRaw<'env, Value>> {
         let inner = self.inner.clone();
-        let options = openwa::SendOptions { idempotency_key };
+        let options = openwa::SendOptions {
+            idempotency_key,
+            ..Default::default()
+        };
         promise(
             env,
             async move { inner.send_text(&chat, &text, options).await },
