@@ -6,8 +6,11 @@ use serde::Deserialize;
 
 use super::AdminError;
 use crate::phone::Body;
+use crate::phone::details::{ContactRef, LocationRef};
+use crate::phone::send::Reply;
 
-/// `{"to", "text" | "image" | "document" | "reaction"}`: exactly one content field.
+/// `{"to", "text" | "image" | "document" | "reaction" | "location" | "contacts" | "edit" |
+/// "revoke", "quoted"?, "mentions"?}`: exactly one content field.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct SendMessage {
@@ -20,6 +23,35 @@ pub(super) struct SendMessage {
     document: Option<MediaBody>,
     #[serde(default)]
     reaction: Option<ReactionBody>,
+    #[serde(default)]
+    location: Option<LocationRef>,
+    #[serde(default)]
+    contacts: Option<Vec<ContactRef>>,
+    #[serde(default)]
+    edit: Option<EditBody>,
+    #[serde(default)]
+    revoke: Option<RevokeBody>,
+    /// The id of a message of the chat this one replies to.
+    #[serde(default)]
+    quoted: Option<String>,
+    /// Users it mentions (JIDs).
+    #[serde(default)]
+    mentions: Vec<String>,
+}
+
+/// `{"id", "text"}`: the phone's own message `id` now says `text`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EditBody {
+    id: String,
+    text: String,
+}
+
+/// `{"id"}`: the phone's own message `id` is deleted for everyone.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RevokeBody {
+    id: String,
 }
 
 /// An image or document: base64 `data`, `mimetype`, optional `caption` and `file_name`.
@@ -44,21 +76,43 @@ struct ReactionBody {
 }
 
 impl SendMessage {
-    /// The recipient and the content to send.
-    pub(super) fn into_body(self) -> Result<(String, Body), AdminError> {
+    /// The recipient, the content to send and what it replies to.
+    pub(super) fn into_body(self) -> Result<(String, Body, Reply), AdminError> {
         let given = [
             self.text.is_some(),
             self.image.is_some(),
             self.document.is_some(),
             self.reaction.is_some(),
+            self.location.is_some(),
+            self.contacts.is_some(),
+            self.edit.is_some(),
+            self.revoke.is_some(),
         ]
         .iter()
         .filter(|g| **g)
         .count();
         if given != 1 {
             return Err(AdminError::BadRequest(
-                "give exactly one of text, image, document, reaction".into(),
+                "give exactly one of text, image, document, reaction, location, contacts, edit, revoke"
+                    .into(),
             ));
+        }
+        let reply = Reply {
+            quoted: self.quoted,
+            mentions: self.mentions,
+        };
+        let other = match (self.location, self.contacts, self.edit, self.revoke) {
+            (Some(location), ..) => Some(Body::Location(location)),
+            (_, Some(contacts), ..) => Some(Body::Contacts(contacts)),
+            (_, _, Some(edit), _) => Some(Body::Edit {
+                id: edit.id,
+                text: edit.text,
+            }),
+            (_, _, _, Some(revoke)) => Some(Body::Revoke { id: revoke.id }),
+            _ => None,
+        };
+        if let Some(body) = other {
+            return Ok((self.to, body, reply));
         }
         if self.to.trim().is_empty() {
             return Err(AdminError::BadRequest("to must not be empty".into()));
@@ -92,6 +146,6 @@ impl SendMessage {
                 return Err(AdminError::BadRequest("nothing to send".into()));
             }
         };
-        Ok((self.to, body))
+        Ok((self.to, body, reply))
     }
 }

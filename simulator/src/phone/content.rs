@@ -49,6 +49,8 @@ pub struct Content {
     pub media: Option<MediaRef>,
     /// Reaction target.
     pub reaction: Option<ReactionRef>,
+    /// Location, contact cards, reply and mentions.
+    pub details: super::details::Details,
 }
 
 /// The [`MediaRef`] of an image or document message part (the same field names on both).
@@ -81,6 +83,7 @@ pub fn describe(message: &e2e::Message) -> Option<Content> {
         kind,
         media: None,
         reaction: None,
+        details: super::details::Details::of(message),
     };
     match &described.kind {
         ContentKind::Protocol | ContentKind::SenderKeyDistribution => return None,

@@ -303,7 +303,7 @@ async fn send_message(
     let unwrapped = openwa_protocol::content::unwrap(proto.clone());
     let kind = unwrapped.kind();
     let mut stanza = OutgoingMessage::new(id.clone(), chat.clone(), kind.stanza_type());
-    stanza.edit = super::compose::edit_attribute(proto).map(str::to_owned);
+    stanza.edit = openwa_protocol::actions::edit_attribute(proto).map(str::to_owned);
     let (batch, own_user, holders) = if chat.is_group() {
         let payload = super::group_send::encrypt_for_group(shared, own, chat, &plaintext).await?;
         let devices = payload
