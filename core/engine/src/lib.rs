@@ -25,6 +25,7 @@ mod manager;
 mod messaging;
 mod persist;
 mod prekeys;
+mod presence;
 #[cfg(feature = "qr")]
 mod qr;
 mod receive;
@@ -41,7 +42,7 @@ pub use config::{
 };
 pub use error::{Error, ErrorCode};
 pub use event::{
-    ConnectionState, ContactCard, Event, EventKind, Location, Message, MessageContent,
+    ChatState, ConnectionState, ContactCard, Event, EventKind, Location, Message, MessageContent,
     MessageStatus, MessageType, QuotedMessage, ReceiptKind, StateReason,
 };
 pub use groups::{

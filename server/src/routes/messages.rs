@@ -30,7 +30,6 @@ pub const UNSUPPORTED: &[(&str, &str)] = &[
     ("send-sticker", "sticker messages"),
     ("send-poll", "polls"),
     ("vote-poll", "poll votes"),
-    ("forward", "forwarding"),
     ("pin", "pinned messages"),
     ("unpin", "pinned messages"),
     ("star", "starred messages"),

@@ -8,6 +8,7 @@ mod health;
 mod keys;
 mod messages;
 mod metrics;
+mod presence;
 mod sessions;
 mod webhooks;
 
@@ -32,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         .merge(messages::router())
         .merge(groups::router())
         .merge(actions::router())
+        .merge(presence::router())
         .merge(webhooks::router())
         .merge(crate::audit::router())
         .merge(metrics::router())
