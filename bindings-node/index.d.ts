@@ -264,6 +264,35 @@ export interface ReceiptEvent extends EventBase {
   receipt: ReceiptKind;
   timestamp: number;
 }
+/** We are in a new group (we created it, or were added at its creation). */
+export interface GroupJoinedEvent extends EventBase {
+  type: 'group_joined';
+  group: GroupInfo;
+  reason: string | null;
+}
+/** Members were added, removed, promoted or demoted, or left. */
+export interface GroupParticipantsEvent extends EventBase {
+  type: 'group_participants';
+  group: string;
+  actor: string | null;
+  actorPn: string | null;
+  change: 'added' | 'removed' | 'promoted' | 'demoted' | 'left';
+  participants: GroupParticipant[];
+  reason: string | null;
+}
+/** A group's subject, description or settings changed, or its invite link was reset. */
+export interface GroupUpdatedEvent extends EventBase {
+  type: 'group_updated';
+  group: string;
+  actor: string | null;
+  actorPn: string | null;
+  change:
+    | { kind: 'subject'; subject: string }
+    | { kind: 'description'; description: string | null }
+    | { kind: 'setting'; setting: { setting: string; value: unknown } }
+    | { kind: 'invite_link_reset' }
+    | { kind: 'other'; name: string };
+}
 /** This subscriber fell behind; replay the missed events with `eventsSince(seq)`. */
 export interface LaggedEvent extends EventBase {
   type: 'lagged';
@@ -291,6 +320,9 @@ export type Event =
   | ChatStateEvent
   | MessageStatusEvent
   | ReceiptEvent
+  | GroupJoinedEvent
+  | GroupParticipantsEvent
+  | GroupUpdatedEvent
   | LaggedEvent
   | UnreadableEvent;
 
@@ -314,7 +346,8 @@ export type ErrorCode =
   | 'banned'
   | 'cancelled'
   | 'unsupported'
-  | 'internal';
+  | 'internal'
+  | 'permission_denied';
 
 /** Every engine error; arguments of the wrong JS type throw `TypeError` instead. */
 export class OpenWAError extends Error {
@@ -447,9 +480,72 @@ export class Session extends EventEmitter<EventListeners> {
   markRead(chat: string, messageIds: string[]): Promise<void>;
   messages(chat: string, options?: { cursor?: string | null; limit?: number }): Promise<MessagePage>;
   message(chat: string, id: string): Promise<Message>;
+  /** Creates a group; we are its super admin. */
+  createGroup(subject: string, participants: string[]): Promise<GroupInfo>;
+  /** A group's metadata, fresh from the server. */
+  groupInfo(group: string): Promise<GroupInfo>;
+  joinedGroups(): Promise<GroupInfo[]>;
+  /** One result per member; `permission_denied` when we may not. */
+  updateGroupParticipants(
+    group: string,
+    action: 'add' | 'remove' | 'promote' | 'demote',
+    participants: string[],
+  ): Promise<ParticipantUpdate[]>;
+  setGroupSubject(group: string, subject: string): Promise<void>;
+  /** `null` deletes the description. */
+  setGroupDescription(group: string, description: string | null): Promise<void>;
+  setGroupSetting(group: string, setting: 'announcement' | 'locked' | 'joinApproval', value: boolean): Promise<void>;
+  setGroupSetting(group: string, setting: 'memberAddMode', value: 'admin_add' | 'all_member_add'): Promise<void>;
+  setGroupSetting(group: string, setting: 'ephemeral', value: number | null): Promise<void>;
+  groupInviteCode(group: string): Promise<string>;
+  revokeGroupInvite(group: string): Promise<string>;
+  groupInviteInfo(code: string): Promise<GroupInfo>;
+  joinGroup(code: string): Promise<{ jid: string; pendingApproval: boolean }>;
+  leaveGroup(group: string): Promise<void>;
+  groupJoinRequests(group: string): Promise<{ jid: string; phoneNumber: string | null; requestedAt: number | null }[]>;
+  answerGroupJoinRequests(group: string, approve: boolean, participants: string[]): Promise<ParticipantUpdate[]>;
   events(): EventStream;
   eventsFrom(cursor: number): EventStream;
   eventsSince(cursor: number, limit?: number): Promise<Event[]>;
+}
+
+/** A member of a group. */
+export interface GroupParticipant {
+  jid: string;
+  phoneNumber: string | null;
+  lid: string | null;
+  role: 'member' | 'admin' | 'super_admin';
+}
+
+/** A group's metadata. */
+export interface GroupInfo {
+  jid: string;
+  subject: string;
+  subjectOwner: string | null;
+  subjectTime: number | null;
+  description: string | null;
+  descriptionId: string | null;
+  creator: string | null;
+  creation: number | null;
+  addressingMode: 'pn' | 'lid';
+  participants: GroupParticipant[];
+  settings: {
+    announcement: boolean;
+    locked: boolean;
+    joinApproval: boolean;
+    memberAddMode: 'admin_add' | 'all_member_add';
+    ephemeralSecs: number | null;
+  };
+}
+
+/** The outcome for one member of a participant change or a join-request answer. */
+export interface ParticipantUpdate {
+  jid: string;
+  phoneNumber: string | null;
+  ok: boolean;
+  error: number | null;
+  inviteCode: string | null;
+  inviteExpiration: number | null;
 }
 
 /** Runs many WhatsApp sessions on one engine runtime with one store and one event log. */

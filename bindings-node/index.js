@@ -346,6 +346,62 @@ class Session extends Emitter {
     return callAsync(() => this.#native.message(chat, id));
   }
 
+  createGroup(subject, participants) {
+    return callAsync(() => this.#native.createGroup(subject, participants));
+  }
+
+  groupInfo(group) {
+    return callAsync(() => this.#native.groupInfo(group));
+  }
+
+  joinedGroups() {
+    return callAsync(() => this.#native.joinedGroups());
+  }
+
+  updateGroupParticipants(group, action, participants) {
+    return callAsync(() => this.#native.updateGroupParticipants(group, action, participants));
+  }
+
+  setGroupSubject(group, subject) {
+    return callAsync(() => this.#native.setGroupSubject(group, subject));
+  }
+
+  setGroupDescription(group, description) {
+    return callAsync(() => this.#native.setGroupDescription(group, description ?? null));
+  }
+
+  setGroupSetting(group, setting, value) {
+    return callAsync(() => this.#native.setGroupSetting(group, setting, value ?? null));
+  }
+
+  groupInviteCode(group) {
+    return callAsync(() => this.#native.groupInviteCode(group));
+  }
+
+  revokeGroupInvite(group) {
+    return callAsync(() => this.#native.revokeGroupInvite(group));
+  }
+
+  groupInviteInfo(code) {
+    return callAsync(() => this.#native.groupInviteInfo(code));
+  }
+
+  joinGroup(code) {
+    return callAsync(() => this.#native.joinGroup(code));
+  }
+
+  leaveGroup(group) {
+    return callAsync(() => this.#native.leaveGroup(group));
+  }
+
+  groupJoinRequests(group) {
+    return callAsync(() => this.#native.groupJoinRequests(group));
+  }
+
+  answerGroupJoinRequests(group, approve, participants) {
+    return callAsync(() => this.#native.answerGroupJoinRequests(group, approve, participants));
+  }
+
   events() {
     return new EventStream(call(() => this.#native.events()));
   }

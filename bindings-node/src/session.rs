@@ -21,7 +21,7 @@ const DEFAULT_WAIT_MS: i64 = 60_000;
 #[napi]
 #[derive(Debug)]
 pub struct Session {
-    inner: Arc<openwa::Session>,
+    pub(crate) inner: Arc<openwa::Session>,
 }
 
 impl Session {

@@ -9,6 +9,7 @@
 #![allow(unsafe_code)] // pyo3's macros expand to `unsafe` FFI glue.
 
 mod convert;
+mod groups;
 mod manager;
 mod session;
 mod stream;

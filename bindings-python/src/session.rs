@@ -418,6 +418,216 @@ impl Session {
         })
     }
 
+    /// Creates a group (awaitable dict: the group's metadata); we are its super admin.
+    fn create_group<'py>(
+        &self,
+        py: Python<'py>,
+        subject: String,
+        participants: Vec<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        future_into_py(py, async move {
+            let info = inner
+                .create_group(&subject, participants)
+                .await
+                .map_err(error_detached)?;
+            to_py_detached("_json", &info)
+        })
+    }
+
+    /// A group's metadata, fresh from the server (awaitable dict).
+    fn group_info<'py>(&self, py: Python<'py>, group: String) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        future_into_py(py, async move {
+            let info = inner.group_info(&group).await.map_err(error_detached)?;
+            to_py_detached("_json", &info)
+        })
+    }
+
+    /// Every group we are in (awaitable list of dicts).
+    fn joined_groups<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        future_into_py(py, async move {
+            let groups = inner.joined_groups().await.map_err(error_detached)?;
+            to_py_detached("_json", &groups)
+        })
+    }
+
+    /// `action` (`add`, `remove`, `promote`, `demote`) on members (awaitable list of
+    /// per-member results).
+    fn update_group_participants<'py>(
+        &self,
+        py: Python<'py>,
+        group: String,
+        action: String,
+        participants: Vec<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let action: openwa::ParticipantAction =
+            crate::groups::from_json(py, serde_json::Value::String(action), "participant action")?;
+        let inner = self.inner.clone();
+        future_into_py(py, async move {
+            let results = inner
+                .update_group_participants(&group, action, participants)
+                .await
+                .map_err(error_detached)?;
+            to_py_detached("_json", &results)
+        })
+    }
+
+    /// Renames a group (awaitable).
+    fn set_group_subject<'py>(
+        &self,
+        py: Python<'py>,
+        group: String,
+        subject: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        future_into_py(py, async move {
+            inner
+                .set_group_subject(&group, &subject)
+                .await
+                .map_err(error_detached)?;
+            Ok(convert::NONE)
+        })
+    }
+
+    /// Sets (or, with `None`, deletes) a group's description (awaitable).
+    #[pyo3(signature = (group, description=None))]
+    fn set_group_description<'py>(
+        &self,
+        py: Python<'py>,
+        group: String,
+        description: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        future_into_py(py, async move {
+            inner
+                .set_group_description(&group, description)
+                .await
+                .map_err(error_detached)?;
+            Ok(convert::NONE)
+        })
+    }
+
+    /// Changes one setting (awaitable): `announcement`, `locked`, `join_approval` (bool),
+    /// `member_add_mode` (`admin_add`/`all_member_add`), `ephemeral` (seconds or `None`).
+    fn set_group_setting<'py>(
+        &self,
+        py: Python<'py>,
+        group: String,
+        setting: String,
+        value: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let value = convert::to_json(value, "value")?;
+        let setting: openwa::GroupSetting = crate::groups::from_json(
+            py,
+            serde_json::json!({ "setting": setting, "value": value }),
+            "group setting",
+        )?;
+        let inner = self.inner.clone();
+        future_into_py(py, async move {
+            inner
+                .set_group_setting(&group, setting)
+                .await
+                .map_err(error_detached)?;
+            Ok(convert::NONE)
+        })
+    }
+
+    /// The group's invite code (awaitable `str`; admins only).
+    fn group_invite_code<'py>(
+        &self,
+        py: Python<'py>,
+        group: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        future_into_py(py, async move {
+            inner
+                .group_invite_code(&group)
+                .await
+                .map_err(error_detached)
+        })
+    }
+
+    /// Revokes the invite code; returns the new one (awaitable `str`).
+    fn revoke_group_invite<'py>(
+        &self,
+        py: Python<'py>,
+        group: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        future_into_py(py, async move {
+            inner
+                .revoke_group_invite(&group)
+                .await
+                .map_err(error_detached)
+        })
+    }
+
+    /// The group an invite code or link opens (awaitable dict), without joining.
+    fn group_invite_info<'py>(&self, py: Python<'py>, code: String) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        future_into_py(py, async move {
+            let info = inner
+                .group_invite_info(&code)
+                .await
+                .map_err(error_detached)?;
+            to_py_detached("_json", &info)
+        })
+    }
+
+    /// Joins by invite code or link (awaitable dict `{jid, pending_approval}`).
+    fn join_group<'py>(&self, py: Python<'py>, code: String) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        future_into_py(py, async move {
+            let joined = inner.join_group(&code).await.map_err(error_detached)?;
+            to_py_detached("_json", &joined)
+        })
+    }
+
+    /// Leaves a group (awaitable).
+    fn leave_group<'py>(&self, py: Python<'py>, group: String) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        future_into_py(py, async move {
+            inner.leave_group(&group).await.map_err(error_detached)?;
+            Ok(convert::NONE)
+        })
+    }
+
+    /// Pending join requests (awaitable list of dicts; admins only).
+    fn group_join_requests<'py>(
+        &self,
+        py: Python<'py>,
+        group: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        future_into_py(py, async move {
+            let requests = inner
+                .group_join_requests(&group)
+                .await
+                .map_err(error_detached)?;
+            to_py_detached("_json", &requests)
+        })
+    }
+
+    /// Approves (`approve=True`) or rejects join requests (awaitable list of results).
+    fn answer_group_join_requests<'py>(
+        &self,
+        py: Python<'py>,
+        group: String,
+        approve: bool,
+        participants: Vec<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        future_into_py(py, async move {
+            let results = inner
+                .answer_group_join_requests(&group, approve, participants)
+                .await
+                .map_err(error_detached)?;
+            to_py_detached("_json", &results)
+        })
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "Session(id={:?}, state={:?})",

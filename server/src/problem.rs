@@ -81,7 +81,7 @@ fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::NotConnected | ErrorCode::NotPaired | ErrorCode::LoggedOut => {
             StatusCode::CONFLICT
         }
-        ErrorCode::Banned => StatusCode::FORBIDDEN,
+        ErrorCode::Banned | ErrorCode::PermissionDenied => StatusCode::FORBIDDEN,
         ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::Unsupported => StatusCode::NOT_IMPLEMENTED,
         ErrorCode::Timeout => StatusCode::GATEWAY_TIMEOUT,

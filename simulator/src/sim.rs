@@ -67,6 +67,8 @@ pub struct GroupInfo {
     pub jid: String,
     /// Subject.
     pub subject: String,
+    /// `lid` or `pn`: how the group names its members on the wire.
+    pub addressing_mode: String,
     /// Members: phone and role.
     pub participants: Vec<GroupMember>,
 }
@@ -85,6 +87,7 @@ impl From<&Group> for GroupInfo {
         GroupInfo {
             jid: group.jid().to_string(),
             subject: group.subject.clone(),
+            addressing_mode: groups::view::mode(group).as_str().to_owned(),
             participants: group
                 .participants
                 .iter()
@@ -254,6 +257,18 @@ impl Sim {
         subject: &str,
         participants: &[String],
     ) -> Result<GroupInfo, StateError> {
+        self.create_group_addressed(creator, subject, participants, false)
+    }
+
+    /// [`Sim::create_group`] choosing the addressing mode: members named by phone number
+    /// (`pn_addressing`) or by LID.
+    pub fn create_group_addressed(
+        &self,
+        creator: &str,
+        subject: &str,
+        participants: &[String],
+        pn_addressing: bool,
+    ) -> Result<GroupInfo, StateError> {
         let actor = groups::notify::Actor {
             phone: creator.to_owned(),
             push_name: self.read(|s| s.accounts.get(creator).map(|a| a.name.clone())),
@@ -263,7 +278,10 @@ impl Sim {
             &actor,
             subject,
             participants,
-            groups::CreateOptions::default(),
+            groups::CreateOptions {
+                pn_addressing,
+                ..groups::CreateOptions::default()
+            },
         )?;
         self.read(|s| s.group(&created.jid.user).map(GroupInfo::from))
     }

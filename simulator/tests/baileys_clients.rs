@@ -680,3 +680,60 @@ async fn baileys6_and_a_phone_text_both_ways_with_receipts() {
     bob.quit().await;
     let _ = std::fs::remove_dir_all(&auth);
 }
+
+/// Baileys 6.17.16 (which knows no LIDs) as a member of a PN-addressed group created by a phone,
+/// next to Baileys 7: the phone's group message reaches both, and each client's group message
+/// reaches the other and the phone.
+#[tokio::test]
+async fn baileys6_in_a_pn_group_with_a_phone_and_baileys7() {
+    require_node_modules();
+    let sim = start_sim().await;
+    let (phone, b6, b7) = ("15550000071", "15550000072", "15550000073");
+    for p in [phone, b6, b7] {
+        sim.create_account(p).await;
+    }
+    let (auth6, auth7) = (temp_auth_dir("pn6"), temp_auth_dir("pn7"));
+    let (mut six, _) = pair_by_qr(&sim, BAILEYS6, b6, &auth6).await;
+    let mut seven = sim.pair_trusting(b7, &auth7).await;
+    let (status, created) = sim
+        .admin(
+            "POST",
+            &format!("/admin/accounts/{phone}/groups"),
+            Some(json!({"subject": "PN group", "participants": [b6, b7], "addressing_mode": "pn"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["addressing_mode"], "pn", "{created}");
+    let group = created["jid"].as_str().unwrap().to_owned();
+    for client in [&mut six, &mut seven] {
+        client
+            .wait_for("groups.upsert", |e| {
+                e["event"] == "group_event" && e["kind"] == "groups.upsert"
+            })
+            .await;
+    }
+
+    let id = sim
+        .phone_send(phone, json!({"to": group, "text": "from the phone"}))
+        .await;
+    for client in [&mut six, &mut seven] {
+        let got = client.wait_message(&id).await;
+        assert_eq!(got["text"], "from the phone", "{got}");
+        assert_eq!(got["from"], group.as_str(), "{got}");
+    }
+    let id = six.send_text(&group, "from baileys 6").await;
+    assert_eq!(seven.wait_message(&id).await["text"], "from baileys 6");
+    let got = sim
+        .wait_timeline(phone, "Baileys 6's group message", |e| {
+            e["id"] == id.as_str()
+        })
+        .await;
+    assert_eq!(got["text"], "from baileys 6", "{got}");
+    let id = seven.send_text(&group, "from baileys 7").await;
+    assert_eq!(six.wait_message(&id).await["text"], "from baileys 7");
+
+    six.quit().await;
+    seven.quit().await;
+    let _ = std::fs::remove_dir_all(&auth6);
+    let _ = std::fs::remove_dir_all(&auth7);
+}

@@ -573,3 +573,137 @@ async fn fan_out_follows_membership_and_answers_phash() {
     );
     sim.shutdown().await.unwrap();
 }
+
+/// Joining by link while approval is on files a join request: admins list it, members may not,
+/// rejecting drops it, approving adds the member (with an `add` notification); unknown
+/// requests get a per-user 404.
+#[tokio::test]
+async fn join_requests_are_listed_approved_and_rejected() {
+    use openwa_protocol::stanza::group::{AnswerJoinRequests, GetJoinRequests};
+    let sim = start().await;
+    for (phone, name) in [(A, "Alice"), (B, "Bob"), (C, "Carol")] {
+        sim.create_account(phone, name).unwrap();
+    }
+    let (alice, bob, carol) = (
+        pair(&sim, A).await,
+        pair(&sim, B).await,
+        pair(&sim, C).await,
+    );
+    let (a, q) = online(&sim, &alice).await;
+    let mut a = Dev::new(a, q);
+    let (b, q) = online(&sim, &bob).await;
+    let mut b = Dev::new(b, q);
+    let (c, q) = online(&sim, &carol).await;
+    let mut c = Dev::new(c, q);
+    let create = CreateGroup {
+        subject: "Gated".into(),
+        participants: vec![],
+        key: None,
+        ephemeral: None,
+        member_add_mode: None,
+    };
+    let group = CreateGroup::parse_response(&a.ask(&create).await)
+        .unwrap()
+        .jid;
+    a.gp2().await;
+    is_result(
+        &a.ask(&SetMembershipApproval {
+            group: group.clone(),
+            on: true,
+        })
+        .await,
+    );
+    a.gp2().await;
+    let code = GetInviteCode::parse_response(
+        &a.ask(&GetInviteCode {
+            group: group.clone(),
+        })
+        .await,
+    )
+    .unwrap();
+    for dev in [&mut b, &mut c] {
+        let reply = dev.ask(&JoinGroupWithCode { code: code.clone() }).await;
+        assert!(reply.get_child("membership_approval_request").is_some());
+    }
+    let list = GetJoinRequests {
+        group: group.clone(),
+    };
+    let pending = GetJoinRequests::parse_response(&a.ask(&list).await).unwrap();
+    assert_eq!(
+        pending.iter().map(|r| r.jid.clone()).collect::<Vec<_>>(),
+        vec![lid(2), lid(3)]
+    );
+    assert_eq!(pending[0].phone_number, Some(Jid::pn(B)));
+    assert!(pending[0].request_time.is_some());
+    assert_eq!(error_code(&b.ask(&list).await).as_deref(), Some("403"));
+
+    let answer = |approve, who: Vec<Jid>| AnswerJoinRequests {
+        group: group.clone(),
+        approve,
+        participants: who,
+    };
+    let rejected =
+        AnswerJoinRequests::parse_response(&a.ask(&answer(false, vec![Jid::pn(C)])).await).unwrap();
+    assert_eq!(rejected[0].error, None);
+    let reply = a.ask(&answer(true, vec![lid(2), lid(3)])).await;
+    assert!(
+        reply
+            .get_path(&["membership_requests_action", "approve"])
+            .is_some()
+    );
+    let approved = AnswerJoinRequests::parse_response(&reply).unwrap();
+    assert_eq!(
+        approved.iter().map(|r| r.error).collect::<Vec<_>>(),
+        vec![None, Some(404)]
+    );
+    for dev in [&mut a, &mut b] {
+        let (_, n) = dev.gp2().await;
+        let (change, who, _) = membership(&n.change);
+        assert_eq!((change, who), (MembershipChange::Add, vec![lid(2)]));
+    }
+    assert!(
+        GetJoinRequests::parse_response(&a.ask(&list).await)
+            .unwrap()
+            .is_empty()
+    );
+    let info = GetGroupInfo::parse_response(&b.ask(&GetGroupInfo { group }).await).unwrap();
+    assert_eq!(info.participants.len(), 2);
+}
+
+/// A PN-addressed group (admin API): members listed by phone number with their LID, the
+/// notifications and the fan-out name the sender by phone number.
+#[tokio::test]
+async fn pn_addressed_groups_name_members_by_phone_number() {
+    let sim = start().await;
+    for (phone, name) in [(A, "Alice"), (B, "Bob")] {
+        sim.create_account(phone, name).unwrap();
+    }
+    let (alice, bob) = (pair(&sim, A).await, pair(&sim, B).await);
+    let (a, q) = online(&sim, &alice).await;
+    let mut a = Dev::new(a, q);
+    let (b, q) = online(&sim, &bob).await;
+    let mut b = Dev::new(b, q);
+    let created = sim
+        .sim()
+        .create_group_addressed(A, "By number", &[B.to_owned()], true)
+        .unwrap();
+    assert_eq!(created.addressing_mode, "pn");
+    let group: Jid = created.jid.parse().unwrap();
+    for dev in [&mut a, &mut b] {
+        let (_, n) = dev.gp2().await;
+        assert_eq!(n.participant, Some(Jid::pn(A)));
+        assert_eq!(n.participant_pn, None);
+        assert_eq!(n.addressing_mode, Some(AddressingMode::Pn));
+    }
+    let info = GetGroupInfo::parse_response(
+        &b.ask(&GetGroupInfo {
+            group: group.clone(),
+        })
+        .await,
+    )
+    .unwrap();
+    assert_eq!(info.addressing_mode, Some(AddressingMode::Pn));
+    assert_eq!(info.participants[1].jid, Jid::pn(B));
+    assert_eq!(info.participants[1].lid, Some(lid(2)));
+    assert_eq!(info.creator, Some(Jid::pn(A)));
+}

@@ -150,6 +150,11 @@ def _event(text: str) -> Event:
     return Event(session_id, seq, timestamp_ms, kind, data)
 
 
+def _json(text: str) -> Any:
+    """Plain JSON values (dicts, lists) for results without a dataclass (groups)."""
+    return json.loads(text)
+
+
 def _message(text: str) -> Message:
     return Message._from(json.loads(text))
 

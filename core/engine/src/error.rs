@@ -53,6 +53,9 @@ pub enum ErrorCode {
     Unsupported,
     /// A bug in OpenWA. Please report it with `message` and `details`.
     Internal,
+    /// The account may not do this: not a member of the group, not an admin of it, or the
+    /// group lets only admins send or edit. Retrying will not help until that changes.
+    PermissionDenied,
 }
 
 impl ErrorCode {
@@ -75,6 +78,7 @@ impl ErrorCode {
         ErrorCode::Cancelled,
         ErrorCode::Unsupported,
         ErrorCode::Internal,
+        ErrorCode::PermissionDenied,
     ];
 
     /// The stable snake_case name, e.g. `invalid_argument`.
@@ -96,6 +100,7 @@ impl ErrorCode {
             ErrorCode::Banned => "banned",
             ErrorCode::Cancelled => "cancelled",
             ErrorCode::Unsupported => "unsupported",
+            ErrorCode::PermissionDenied => "permission_denied",
             ErrorCode::Internal => "internal",
         }
     }

@@ -168,6 +168,46 @@ pub enum EventKind {
         /// Server timestamp, seconds since the epoch.
         timestamp: u64,
     },
+    /// We are in a new group: we created it, or someone created it with us in it. Fired when
+    /// the server's `create` notification arrives (after `create_group` returns, for our own
+    /// groups). Later changes arrive as `GroupParticipants` and `GroupUpdated`.
+    GroupJoined {
+        /// The group's metadata at creation.
+        group: Box<crate::group_types::GroupInfo>,
+        /// Why we are in it, when the server says (e.g. `invite`).
+        reason: Option<String>,
+    },
+    /// Members of a group were added, removed, promoted or demoted, or left (ourselves
+    /// included: a `removed`/`left` naming us means we are no longer in the group). Fired for
+    /// each membership notification, after the group's cached metadata was dropped. When
+    /// members were removed or left, our sender key of the group is replaced before our next
+    /// message to it, so they cannot read it.
+    GroupParticipants {
+        /// The group.
+        group: String,
+        /// Who did it (as the group names members), when the server says.
+        actor: Option<String>,
+        /// The actor's phone number, when known.
+        actor_pn: Option<String>,
+        /// What happened.
+        change: crate::group_types::MembershipChange,
+        /// Whom it concerns.
+        participants: Vec<crate::group_types::GroupParticipant>,
+        /// The server's reason, if any (e.g. `invite` for a join by link).
+        reason: Option<String>,
+    },
+    /// A group's subject, description or settings changed, or its invite link was reset.
+    /// Fired for each such notification, after the group's cached metadata was dropped.
+    GroupUpdated {
+        /// The group.
+        group: String,
+        /// Who did it, when the server says.
+        actor: Option<String>,
+        /// The actor's phone number, when known.
+        actor_pn: Option<String>,
+        /// What changed.
+        change: crate::group_types::GroupChange,
+    },
     /// This subscriber fell behind and `missed` events were dropped from its queue (the engine
     /// never waits for a slow consumer). Replay them with `events_since(seq)`; the stream
     /// continues with newer events.
@@ -216,6 +256,9 @@ impl EventKind {
             EventKind::ChatState { .. } => "chat_state",
             EventKind::MessageStatus { .. } => "message_status",
             EventKind::Receipt { .. } => "receipt",
+            EventKind::GroupJoined { .. } => "group_joined",
+            EventKind::GroupParticipants { .. } => "group_participants",
+            EventKind::GroupUpdated { .. } => "group_updated",
             EventKind::Lagged { .. } => "lagged",
             EventKind::Unreadable { .. } => "unreadable",
         }

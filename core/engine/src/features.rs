@@ -10,6 +10,7 @@ pub(crate) fn router() -> Router {
     Router::new(vec![
         Arc::new(crate::receive::Receive),
         Arc::new(crate::messaging::Messaging),
+        Arc::new(crate::groups::Groups),
         Arc::new(crate::prekeys::PreKeys),
         Arc::new(crate::presence::PresenceFeature),
     ])

@@ -18,6 +18,8 @@ mod error;
 mod event;
 mod fault;
 mod features;
+mod group_types;
+mod groups;
 mod ids;
 mod lifecycle;
 mod manager;
@@ -44,6 +46,11 @@ pub use error::{Error, ErrorCode};
 pub use event::{
     ChatState, ConnectionState, ContactCard, Event, EventKind, Location, Message, MessageContent,
     MessageStatus, MessageType, QuotedMessage, ReceiptKind, StateReason,
+};
+pub use groups::{
+    AddressingMode, GroupChange, GroupInfo, GroupJoin, GroupJoinRequest, GroupParticipant,
+    GroupSetting, GroupSettings, MAX_GROUP_DESCRIPTION_CHARS, MAX_GROUP_SUBJECT_CHARS,
+    MemberAddMode, MembershipChange, ParticipantAction, ParticipantRole, ParticipantUpdate,
 };
 pub use ids::{ChatKind, chat_kind_of, normalize_chat_id, parse_phone_number};
 pub use manager::{MAX_SESSION_ID_LEN, SessionManager};

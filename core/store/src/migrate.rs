@@ -42,10 +42,15 @@ const MIGRATIONS: &[Migration] = &[
         name: "send_keys",
         sql: include_str!("../migrations/0006_send_keys.sql"),
     },
+    Migration {
+        version: 7,
+        name: "group_sender_key_holders",
+        sql: include_str!("../migrations/0007_group_sender_key_holders.sql"),
+    },
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// Arbitrary constant key of the PostgreSQL advisory lock serializing concurrent migrators.
 const PG_MIGRATION_LOCK: i64 = 0x6f70_656e_7761_0001;

@@ -293,6 +293,13 @@ scoped! {
     /// See [`StoreTx::send_key`].
     send_key(key: &str) -> Option<(String, String)>;
 
+    /// See [`StoreTx::sender_key_holders`].
+    sender_key_holders(group_id: &str) -> Vec<String>;
+    /// See [`StoreTx::add_sender_key_holders`].
+    add_sender_key_holders(group_id: &str, devices: &[String]) -> ();
+    /// See [`StoreTx::clear_sender_key_holders`].
+    clear_sender_key_holders(group_id: &str) -> u64;
+
     /// See [`StoreTx::put_kv`].
     put_kv(name: &str, value: &[u8]) -> ();
     /// See [`StoreTx::get_kv`].

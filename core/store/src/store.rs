@@ -434,6 +434,13 @@ delegate! {
     /// See [`StoreTx::prune_send_keys`].
     write prune_send_keys(older_than_ms: i64) -> u64;
 
+    /// See [`StoreTx::sender_key_holders`].
+    read sender_key_holders(session_id: &str, group_id: &str) -> Vec<String>;
+    /// See [`StoreTx::add_sender_key_holders`].
+    write add_sender_key_holders(session_id: &str, group_id: &str, devices: &[String]) -> ();
+    /// See [`StoreTx::clear_sender_key_holders`].
+    write clear_sender_key_holders(session_id: &str, group_id: &str) -> u64;
+
     /// See [`StoreTx::put_kv`].
     write put_kv(session_id: &str, name: &str, value: &[u8]) -> ();
     /// See [`StoreTx::get_kv`].

@@ -52,12 +52,12 @@ pub fn router() -> Router<AppState> {
     router
 }
 
-/// A user-typed chat id in canonical form; groups, channels and status are refused as 501.
+/// A user-typed chat id in canonical form (a user or a group); channels and status are refused
+/// as 501.
 pub(super) fn direct_chat(chat_id: &str) -> ApiResult<String> {
     let chat = openwa::normalize_chat_id(chat_id)?;
     match openwa::chat_kind_of(&chat)? {
-        ChatKind::User | ChatKind::Lid => Ok(chat),
-        ChatKind::Group => Err(ApiError::unsupported("sending to groups")),
+        ChatKind::User | ChatKind::Lid | ChatKind::Group => Ok(chat),
         ChatKind::Newsletter => Err(ApiError::unsupported("sending to channels")),
         ChatKind::Status => Err(ApiError::unsupported("status posts")),
     }

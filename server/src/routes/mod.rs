@@ -4,6 +4,7 @@
 mod actions;
 mod contacts;
 mod events;
+mod groups;
 mod health;
 mod keys;
 mod messages;
@@ -31,6 +32,7 @@ pub fn router(state: AppState) -> Router {
         .merge(keys::router())
         .merge(sessions::router())
         .merge(messages::router())
+        .merge(groups::router())
         .merge(actions::router())
         .merge(presence::router())
         .merge(contacts::router())

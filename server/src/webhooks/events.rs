@@ -2,7 +2,9 @@
 //! (stable for one logical event, whichever delivery or retry carries it).
 
 use base64::Engine as _;
-use openwa::{ConnectionState, Event, EventKind, MessageStatus};
+use openwa::{
+    ConnectionState, Event, EventKind, GroupParticipant, MembershipChange, MessageStatus,
+};
 use serde_json::{Value as Json, json};
 use sha2::{Digest, Sha256};
 
@@ -207,6 +209,109 @@ pub fn translate(event: &Event) -> Vec<WebhookEvent> {
             }),
             key: format!("auth_{sid}_{seq}"),
         }],
+        EventKind::GroupJoined { group, reason } => vec![WebhookEvent {
+            name: "group.join",
+            data: json!({
+                "sessionId": sid,
+                "groupId": group.jid,
+                "name": group.subject,
+                "participants": group.participants.iter().map(member_id).collect::<Vec<_>>(),
+                "reason": reason,
+            }),
+            key: format!("grp_{sid}_{seq}"),
+        }],
+        EventKind::GroupParticipants {
+            group,
+            actor,
+            actor_pn,
+            change,
+            participants,
+            reason,
+        } => {
+            let name = match change {
+                MembershipChange::Added => "group.join",
+                MembershipChange::Removed | MembershipChange::Left => "group.leave",
+                _ => "group.update",
+            };
+            vec![WebhookEvent {
+                name,
+                data: json!({
+                    "sessionId": sid,
+                    "groupId": group,
+                    "action": snake(change),
+                    "participants": participants.iter().map(member_id).collect::<Vec<_>>(),
+                    "by": actor_pn.as_deref().or(actor.as_deref()).map(openwa_id),
+                    "reason": reason,
+                }),
+                key: format!("grp_{sid}_{seq}"),
+            }]
+        }
+        EventKind::GroupUpdated {
+            group,
+            actor,
+            actor_pn,
+            change,
+        } => vec![WebhookEvent {
+            name: "group.update",
+            data: json!({
+                "sessionId": sid,
+                "groupId": group,
+                "changes": snake(change),
+                "by": actor_pn.as_deref().or(actor.as_deref()).map(openwa_id),
+            }),
+            key: format!("grp_{sid}_{seq}"),
+        }],
         _ => vec![],
+    }
+}
+
+/// A member in OpenWA's id form: the phone number when known, else the LID.
+fn member_id(p: &GroupParticipant) -> String {
+    openwa_id(p.phone_number.as_deref().unwrap_or(&p.jid))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(kind: EventKind) -> Event {
+        Event {
+            session_id: "s".into(),
+            seq: 9,
+            timestamp_ms: 0,
+            kind,
+        }
+    }
+
+    #[test]
+    fn group_events_become_openwa_group_events() {
+        let removed = event(EventKind::GroupParticipants {
+            group: "1203630@g.us".into(),
+            actor: Some("1@lid".into()),
+            actor_pn: Some("15550000001@s.whatsapp.net".into()),
+            change: MembershipChange::Removed,
+            participants: vec![GroupParticipant {
+                jid: "2@lid".into(),
+                phone_number: Some("15550000002@s.whatsapp.net".into()),
+                lid: Some("2@lid".into()),
+                role: openwa::ParticipantRole::Member,
+            }],
+            reason: None,
+        });
+        let out = translate(&removed);
+        assert_eq!(out[0].name, "group.leave");
+        assert_eq!(out[0].data["participants"], json!(["15550000002@c.us"]));
+        assert_eq!(out[0].data["by"], "15550000001@c.us");
+        let renamed = event(EventKind::GroupUpdated {
+            group: "1203630@g.us".into(),
+            actor: None,
+            actor_pn: None,
+            change: openwa::GroupChange::Subject {
+                subject: "New".into(),
+            },
+        });
+        let out = translate(&renamed);
+        assert_eq!(out[0].name, "group.update");
+        assert_eq!(out[0].data["changes"]["subject"], "New");
     }
 }

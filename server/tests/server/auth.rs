@@ -207,7 +207,7 @@ async fn bad_requests_are_problems() {
     let group = server
         .post(&send, json!({ "chatId": "12036302@g.us", "text": "x" }))
         .await;
-    problem(group, 501, "unsupported").await;
+    problem(group, 409, "not_paired").await;
     let image = server
         .post(
             &format!("/api/sessions/{id}/messages/send-image"),

@@ -10,6 +10,7 @@ mod auth;
 mod crash;
 mod events;
 mod flow;
+mod groups;
 mod robustness;
 mod sandbox;
 mod webhooks;

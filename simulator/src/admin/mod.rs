@@ -332,6 +332,9 @@ struct CreateGroup {
     subject: String,
     #[serde(default)]
     participants: Vec<String>,
+    /// `lid` (default) or `pn`.
+    #[serde(default)]
+    addressing_mode: Option<String>,
 }
 
 async fn create_group(
@@ -348,7 +351,16 @@ async fn create_group(
         .iter()
         .map(|p| p.trim_start_matches('+').to_owned())
         .collect();
-    created(sim.create_group(&phone, &body.subject, &participants)?)
+    let pn_addressing = match body.addressing_mode.as_deref() {
+        None | Some("lid") => false,
+        Some("pn") => true,
+        Some(other) => {
+            return Err(AdminError::BadRequest(format!(
+                "addressing_mode {other:?} is neither \"lid\" nor \"pn\""
+            )));
+        }
+    };
+    created(sim.create_group_addressed(&phone, &body.subject, &participants, pn_addressing)?)
 }
 
 mod send_body;

@@ -9,7 +9,11 @@ use super::member_devices;
 use crate::device::DeviceRef;
 use crate::hub::Hub;
 
-/// Fans a group message out to every current member device except the sender's: that
+/// A member device: phone, LID user, device id.
+type MemberDevice = (String, String, u16);
+
+/// Fans a group message out to every current member device except the sender's (named by
+/// LID, or by phone number in PN-addressed groups): that
 /// device's own `<enc>` from `<participants>` (the SKDM), if any, then the shared `skmsg`.
 /// Non-members' messages are dropped. Returns the server's participant hash (every member
 /// device by LID, whatsmeow's form) when the sender sent a `phash`, for the ack: a client
@@ -21,20 +25,19 @@ pub fn route_group_message(
     t: u64,
 ) -> Option<String> {
     let group = message.to.to_non_ad();
-    let members: Option<Vec<(String, String, u16)>> = hub.read(|s| {
+    let members: Option<(Vec<MemberDevice>, bool)> = hub.read(|s| {
         let g = s.group(&group.user).ok()?;
         g.participant(&me.phone)?;
-        Some(
-            member_devices(s, g)
-                .into_iter()
-                .filter_map(|(phone, device)| {
-                    let lid = s.accounts.get(&phone)?.lid.clone();
-                    Some((phone, lid, device))
-                })
-                .collect(),
-        )
+        let members = member_devices(s, g)
+            .into_iter()
+            .filter_map(|(phone, device)| {
+                let lid = s.accounts.get(&phone)?.lid.clone();
+                Some((phone, lid, device))
+            })
+            .collect();
+        Some((members, g.pn_addressing))
     });
-    let Some(members) = members else {
+    let Some((members, pn_mode)) = members else {
         tracing::info!(%group, phone = %me.phone, "group message from a non-member dropped");
         return None;
     };
@@ -64,9 +67,15 @@ pub fn route_group_message(
         }
         let mut incoming =
             IncomingMessage::new(message.id.clone(), group.clone(), t, message.kind.clone());
-        incoming.participant = Some(me.lid_jid());
-        incoming.participant_pn = Some(me.pn_jid());
-        incoming.addressing_mode = Some(AddressingMode::Lid);
+        if pn_mode {
+            incoming.participant = Some(me.pn_jid());
+            incoming.participant_lid = Some(me.lid_jid());
+            incoming.addressing_mode = Some(AddressingMode::Pn);
+        } else {
+            incoming.participant = Some(me.lid_jid());
+            incoming.participant_pn = Some(me.pn_jid());
+            incoming.addressing_mode = Some(AddressingMode::Lid);
+        }
         incoming.notify = notify.clone();
         incoming.edit = message.edit.clone();
         incoming.encs = encs;

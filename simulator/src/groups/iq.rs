@@ -1,17 +1,18 @@
 //! The `w:g2` IQs (docs/PROTOCOL.md, Groups), answered like WhatsApp: metadata, participating list,
 //! create, add/remove/promote/demote with per-participant results, subject, description,
 //! settings, invite code get/revoke, join by code (and preview), leave. Each change is followed
-//! by a `w:gp2` notification to the members ([`super::notify`]).
+//! by a `w:gp2` notification to the members ([`super::notify`]). Joining by link while
+//! approval is required files a join request, which admins list, approve or reject.
 //!
 //! Errors (the codes whatsmeow maps to its typed errors): unknown group 404, not a member 403,
 //! not an admin 403 (401 for the invite link), invalid invite code 406, revoked code 410,
 //! stale description `prev` 409, malformed request 400.
 
 use openwa_protocol::stanza::group::{
-    CreateGroup, GetGroupInfo, GetInviteCode, GetInviteInfo, GetParticipatingGroups, GroupSetting,
-    JoinGroupWithCode, LeaveGroups, ParticipantAction, ParticipantResult, RevokeInviteCode,
-    SetDescription, SetEphemeral, SetGroupSetting, SetMemberAddMode, SetMembershipApproval,
-    SetSubject, UpdateParticipants,
+    AnswerJoinRequests, CreateGroup, GetGroupInfo, GetInviteCode, GetInviteInfo, GetJoinRequests,
+    GetParticipatingGroups, GroupSetting, JoinGroupWithCode, LeaveGroups, ParticipantAction,
+    ParticipantResult, RevokeInviteCode, SetDescription, SetEphemeral, SetGroupSetting,
+    SetMemberAddMode, SetMembershipApproval, SetSubject, UpdateParticipants,
 };
 use openwa_protocol::stanza::{GroupChange, IqError, IqHeader, IqSpec, MembershipChange};
 use openwa_protocol::{Jid, Node};
@@ -23,7 +24,7 @@ use super::{CreateOptions, create_group, membership};
 use crate::device::DeviceRef;
 use crate::hub::Hub;
 use crate::router::{IqOutcome, Router};
-use crate::state::{Description, Group, Participant, Role, State, invite_code};
+use crate::state::{Description, Group, JoinRequest, Participant, Role, State, invite_code};
 use crate::util::now_secs;
 
 /// Longest subject WhatsApp accepts (longer: 406).
@@ -88,6 +89,8 @@ pub fn handle(hub: &Hub, me: &DeviceRef, iq: &Node, header: &IqHeader) -> Node {
         ("set", true, "invite") => ctx.join(),
         ("get", true, "invite") => ctx.preview(),
         ("set", true, "leave") => ctx.leave(),
+        ("get", false, "membership_approval_requests") => ctx.join_requests(),
+        ("set", false, "membership_requests_action") => ctx.answer_join_requests(),
         _ => {
             tracing::debug!(%kind, child = %first, "w:g2 IQ not implemented");
             Err(IqError::not_implemented())
@@ -242,6 +245,7 @@ impl Ctx<'_> {
             locked: flag("locked"),
             announce: flag("announcement"),
             approval_required: approval,
+            pn_addressing: false,
         };
         let (members, unknown) = self.hub.read(|s| {
             let mut members = Vec::new();
@@ -323,7 +327,7 @@ impl Ctx<'_> {
             };
             self.notify(
                 &request.group,
-                membership(self.hub, change, None, &changed),
+                membership(self.hub, &request.group.user, change, None, &changed),
                 &removed,
             );
         }
@@ -529,6 +533,12 @@ impl Ctx<'_> {
             let outcome = if group.participant(self.phone()).is_some() {
                 Join::AlreadyMember
             } else if group.approval_required {
+                if group.join_requests.iter().all(|r| r.phone != self.phone()) {
+                    group.join_requests.push(JoinRequest {
+                        phone: self.phone().to_owned(),
+                        time: now_secs(),
+                    });
+                }
                 Join::NeedsApproval
             } else {
                 group.participants.push(Participant {
@@ -548,6 +558,7 @@ impl Ctx<'_> {
                 let me = [self.phone().to_owned()];
                 let change = membership(
                     self.hub,
+                    &group.user,
                     MembershipChange::Add,
                     Some("invite".to_owned()),
                     &me,
@@ -584,10 +595,92 @@ impl Ctx<'_> {
         }
         let me = [self.phone().to_owned()];
         for group in left {
-            let change = membership(self.hub, MembershipChange::Remove, None, &me);
+            let change = membership(self.hub, &group.user, MembershipChange::Remove, None, &me);
             self.notify(&group, change, &me);
         }
         Ok(LeaveGroups::response(self.header, &()))
+    }
+}
+
+impl Ctx<'_> {
+    fn join_requests(&self) -> Result<Node, IqError> {
+        let request: GetJoinRequests = parse(self.iq)?;
+        let requests = self.hub.write(|s| {
+            let pending = admin_group_mut(s, &request.group, self.phone())?
+                .join_requests
+                .clone();
+            let lid_mode = s
+                .group(&request.group.user)
+                .map(|g| !g.pn_addressing)
+                .unwrap_or(true);
+            Ok::<_, IqError>(
+                pending
+                    .iter()
+                    .filter_map(|r| {
+                        let (lid, pn) = user_jids(s, &r.phone)?;
+                        let (jid, phone_number) = if lid_mode {
+                            (lid, Some(pn))
+                        } else {
+                            (pn, None)
+                        };
+                        Some(openwa_protocol::stanza::group::JoinRequest {
+                            jid,
+                            phone_number,
+                            request_time: Some(r.time),
+                            request_method: Some("invite_link".to_owned()),
+                        })
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        })?;
+        Ok(GetJoinRequests::response(self.header, &requests))
+    }
+
+    fn answer_join_requests(&self) -> Result<Node, IqError> {
+        let request: AnswerJoinRequests = parse(self.iq)?;
+        let (results, approved) = self.hub.write(|s| {
+            let targets: Vec<(Jid, Option<String>)> = request
+                .participants
+                .iter()
+                .map(|jid| (jid.clone(), phone_of(s, jid)))
+                .collect();
+            let group = admin_group_mut(s, &request.group, self.phone())?;
+            let mut results = Vec::new();
+            let mut approved = Vec::new();
+            for (jid, phone) in targets {
+                let pending = phone.filter(|p| group.join_requests.iter().any(|r| &r.phone == p));
+                let error = match pending {
+                    None => Some(404),
+                    Some(phone) => {
+                        group.join_requests.retain(|r| r.phone != phone);
+                        if request.approve && group.participant(&phone).is_none() {
+                            group.participants.push(Participant {
+                                phone: phone.clone(),
+                                role: Role::Member,
+                            });
+                            approved.push(phone);
+                        }
+                        None
+                    }
+                };
+                results.push(ParticipantResult {
+                    error,
+                    ..ParticipantResult::ok(jid)
+                });
+            }
+            Ok::<_, IqError>((results, approved))
+        })?;
+        if !approved.is_empty() {
+            let change = membership(
+                self.hub,
+                &request.group.user,
+                MembershipChange::Add,
+                None,
+                &approved,
+            );
+            self.notify(&request.group, change, &[]);
+        }
+        Ok(request.response_for(self.header, &results))
     }
 }
 

@@ -1,4 +1,5 @@
-//! Groups (docs/PROTOCOL.md, Groups), always in LID addressing mode: the `w:g2` IQs ([`iq`]), the
+//! Groups (docs/PROTOCOL.md, Groups), in LID addressing mode unless created PN-addressed: the
+//! `w:g2` IQs ([`iq`]), the
 //! `w:gp2` change notifications pushed to members ([`notify`]), the `<group>` metadata view
 //! ([`view`]) and message fan-out with sender keys ([`fanout`]).
 
@@ -47,6 +48,8 @@ pub struct CreateOptions {
     pub announce: bool,
     /// Joining by link needs approval.
     pub approval_required: bool,
+    /// Members are named by phone number (`addressing_mode="pn"`).
+    pub pn_addressing: bool,
 }
 
 /// Creates a group with `creator` as super admin and `members` (phones; the creator and
@@ -72,6 +75,7 @@ pub fn create_group(
         group.locked = options.locked;
         group.announce = options.announce;
         group.approval_required = options.approval_required;
+        group.pn_addressing = options.pn_addressing;
         let group = s.group(&id)?;
         Ok::<_, StateError>(view::group_info(s, group))
     })?;
@@ -94,17 +98,19 @@ pub fn create_group(
     Ok(info)
 }
 
-/// A membership change naming `phones` (by LID, with `phone_number`).
+/// A membership change naming `phones` in `group`'s namespace.
 pub fn membership(
     hub: &Hub,
+    group: &str,
     change: MembershipChange,
     reason: Option<String>,
     phones: &[String],
 ) -> GroupChange {
     let participants = hub.read(|s| {
+        let pn_mode = s.group(group).is_ok_and(|g| g.pn_addressing);
         phones
             .iter()
-            .filter_map(|p| view::participant(s, p, Role::Member))
+            .filter_map(|p| view::participant(s, p, Role::Member, pn_mode))
             .collect()
     });
     GroupChange::Membership {

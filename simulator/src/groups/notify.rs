@@ -7,7 +7,7 @@ use openwa_protocol::stanza::{
 };
 
 use super::member_devices;
-use super::view::user_jids;
+use super::view::{member_jids, mode};
 use crate::hub::Hub;
 use crate::util::now_secs;
 
@@ -33,21 +33,23 @@ pub fn notify(hub: &Hub, group_id: &str, actor: &Actor, change: GroupChange, als
         }
         targets.sort();
         targets.dedup();
-        let jids = user_jids(state, &actor.phone);
-        Some((group.jid(), targets, jids))
+        let jids = member_jids(state, group, &actor.phone);
+        Some((group.jid(), targets, jids, mode(group)))
     });
-    let Some((group, targets, jids)) = prepared else {
+    let Some((group, targets, jids, mode)) = prepared else {
         return;
     };
-    let (lid, pn) = jids.unzip();
+    let (actor_jid, other) = jids.unzip();
+    // `participant_pn` accompanies a LID actor only.
+    let actor_pn = other.filter(|_| mode == AddressingMode::Lid);
     let notification = Notification {
         id: hub.next_stanza_id(),
         from: group,
         t: Some(now_secs()),
         body: NotificationBody::Group(GroupNotification {
-            participant: lid,
-            participant_pn: pn,
-            addressing_mode: Some(AddressingMode::Lid),
+            participant: actor_jid,
+            participant_pn: actor_pn,
+            addressing_mode: Some(mode),
             notify: actor.push_name.clone(),
             change,
         }),

@@ -1,5 +1,6 @@
 //! The simulator's group model seen on the wire: the `<group>` metadata node with participants
-//! by LID (plus `phone_number`), as WhatsApp answers for LID-addressed groups.
+//! by LID (plus `phone_number`), as WhatsApp answers for LID-addressed groups, or by phone
+//! number (plus `lid`) in PN-addressed groups.
 
 use openwa_protocol::Jid;
 use openwa_protocol::stanza::AddressingMode;
@@ -15,28 +16,62 @@ pub fn user_jids(state: &State, phone: &str) -> Option<(Jid, Jid)> {
     state.accounts.get(phone).map(|a| (a.lid_jid(), a.pn_jid()))
 }
 
-/// A participant as listed in `<group>` and in membership notifications.
-pub fn participant(state: &State, phone: &str, role: Role) -> Option<GroupParticipant> {
+/// A participant as listed in `<group>` and in membership notifications: by LID with its
+/// `phone_number`, or (`pn_mode`) by phone number with its `lid`.
+pub fn participant(
+    state: &State,
+    phone: &str,
+    role: Role,
+    pn_mode: bool,
+) -> Option<GroupParticipant> {
     let (lid, pn) = user_jids(state, phone)?;
-    Some(GroupParticipant {
-        role: match role {
-            Role::Member => None,
-            Role::Admin => Some(ParticipantRole::Admin),
-            Role::SuperAdmin => Some(ParticipantRole::SuperAdmin),
-        },
-        phone_number: Some(pn),
-        ..GroupParticipant::member(lid)
+    let role = match role {
+        Role::Member => None,
+        Role::Admin => Some(ParticipantRole::Admin),
+        Role::SuperAdmin => Some(ParticipantRole::SuperAdmin),
+    };
+    Some(if pn_mode {
+        GroupParticipant {
+            role,
+            lid: Some(lid),
+            ..GroupParticipant::member(pn)
+        }
+    } else {
+        GroupParticipant {
+            role,
+            phone_number: Some(pn),
+            ..GroupParticipant::member(lid)
+        }
+    })
+}
+
+/// The addressing mode of `group`.
+pub fn mode(group: &Group) -> AddressingMode {
+    if group.pn_addressing {
+        AddressingMode::Pn
+    } else {
+        AddressingMode::Lid
+    }
+}
+
+/// The JID naming the user of `phone` in `group`'s namespace (and the other one).
+pub fn member_jids(state: &State, group: &Group, phone: &str) -> Option<(Jid, Jid)> {
+    let (lid, pn) = user_jids(state, phone)?;
+    Some(if group.pn_addressing {
+        (pn, lid)
+    } else {
+        (lid, pn)
     })
 }
 
 /// The `<group>` metadata of `group`.
 pub fn group_info(state: &State, group: &Group) -> GroupInfo {
-    let lid = |phone: &str| user_jids(state, phone).map(|(lid, _)| lid);
+    let lid = |phone: &str| member_jids(state, group, phone).map(|(jid, _)| jid);
     let pn = |phone: &str| user_jids(state, phone).map(|(_, pn)| pn);
     let participants: Vec<GroupParticipant> = group
         .participants
         .iter()
-        .filter_map(|p| participant(state, &p.phone, p.role))
+        .filter_map(|p| participant(state, &p.phone, p.role, group.pn_addressing))
         .collect();
     GroupInfo {
         subject_time: Some(group.subject_time),
@@ -46,7 +81,7 @@ pub fn group_info(state: &State, group: &Group) -> GroupInfo {
         creator: lid(&group.creator),
         creator_pn: pn(&group.creator),
         size: Some(participants.len() as u64),
-        addressing_mode: Some(AddressingMode::Lid),
+        addressing_mode: Some(mode(group)),
         participants,
         description: group.description.as_ref().map(|d| GroupDescription {
             id: d.id.clone(),

@@ -1,13 +1,16 @@
 //! Receipts for what the phone sent: delivery/read/played statuses go on the timeline entry;
 //! a retry receipt makes the phone re-encrypt the message for the asking device, from the keys
-//! in the receipt or from a fresh bundle (a new `pkmsg` session).
+//! in the receipt or from a fresh bundle (a new `pkmsg` session); in groups together with its
+//! sender key, as a group message for that device alone.
 
 use openwa_protocol::Jid;
 use openwa_protocol::content::device_sent;
 use openwa_protocol::message::pad;
 use openwa_protocol::proto::e2e;
-use openwa_protocol::signal::{self, IdentityKey};
-use openwa_protocol::stanza::{EncKind, MessageType, OutgoingMessage, Receipt, ReceiptType};
+use openwa_protocol::signal::{self, IdentityKey, SenderKeyName};
+use openwa_protocol::stanza::{
+    AddressingMode, DeviceEnc, EncKind, MessageType, OutgoingMessage, Receipt, ReceiptType,
+};
 use prost::Message as _;
 use rand_core::OsRng;
 
@@ -93,14 +96,29 @@ fn answer_retry(
         .chat
         .parse()
         .map_err(|e| PhoneError::BadRequest(format!("stored chat {}: {e}", sent.chat)))?;
-    if chat.is_group() {
-        return Err(PhoneError::BadRequest(
-            "retries of group messages are not answered".to_owned(),
-        ));
+    let mut message = e2e::Message::decode(sent.message.0.as_slice())?;
+    let group = chat.is_group();
+    if group {
+        // The device gets the message alone, pairwise, with the phone's sender key of the group
+        // (it could not decrypt the skmsg: it may never have got the key).
+        let name = SenderKeyName::new(chat.to_string(), peer_address(phone, 0));
+        let distribution = hub.write(|s| {
+            let account = s.account_mut(phone)?;
+            let store = phone_store(account, phone)?;
+            run(signal::group::create_distribution(
+                &store, &name, &mut OsRng,
+            ))
+            .map_err(PhoneError::from)
+        })?;
+        message.sender_key_distribution_message = Some(e2e::SenderKeyDistributionMessage {
+            group_id: Some(chat.to_string()),
+            axolotl_sender_key_distribution_message: Some(distribution.serialized().to_vec()),
+        });
     }
-    let message = e2e::Message::decode(sent.message.0.as_slice())?;
-    let own = from.phone == phone;
-    let payload = if own {
+    let own = from.phone == phone && !group;
+    let payload = if group {
+        message.encode_to_vec()
+    } else if own {
         device_sent(&message, &chat).encode_to_vec()
     } else {
         sent.message.0.clone()
@@ -145,13 +163,35 @@ fn answer_retry(
     };
     let kind = describe(&message).map_or(MessageType::Text, |c| c.kind.stanza_type());
     encrypted.enc.count = Some(retry.count);
-    let mut outgoing = OutgoingMessage::new(retry.id.clone(), target_jid, kind);
+    let mut outgoing = if group {
+        // A group message whose one payload is the asking device's (the server routes it there).
+        let mut outgoing = OutgoingMessage::new(retry.id.clone(), chat.clone(), kind);
+        let pn_mode = hub.read(|s| s.group(&chat.user).is_ok_and(|g| g.pn_addressing));
+        outgoing.addressing_mode = Some(if pn_mode {
+            AddressingMode::Pn
+        } else {
+            AddressingMode::Lid
+        });
+        outgoing.participants = vec![DeviceEnc {
+            jid: target_jid,
+            enc: encrypted.enc,
+        }];
+        outgoing
+    } else {
+        let mut outgoing = OutgoingMessage::new(retry.id.clone(), target_jid, kind);
+        if own {
+            outgoing.recipient = Some(chat);
+        }
+        outgoing.direct = vec![encrypted.enc];
+        outgoing
+    };
     outgoing.t = retry.t;
-    if own {
-        outgoing.recipient = Some(chat);
-    }
-    outgoing.direct = vec![encrypted.enc];
-    tracing::debug!(%phone, id = %retry.id, pkmsg = outgoing.direct.iter().any(|e| e.kind == EncKind::Pkmsg), "phone answers a retry");
+    let pkmsg = outgoing
+        .direct
+        .iter()
+        .chain(outgoing.participants.iter().map(|p| &p.enc))
+        .any(|e| e.kind == EncKind::Pkmsg);
+    tracing::debug!(%phone, id = %retry.id, pkmsg, "phone answers a retry");
     hub.dispatch(&me, &outgoing.to_node());
     Ok(())
 }

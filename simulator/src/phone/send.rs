@@ -188,7 +188,12 @@ pub fn send_with(
         .collect();
     if let Some(skmsg) = skmsg {
         outgoing.direct = vec![decorate(skmsg)];
-        outgoing.addressing_mode = Some(AddressingMode::Lid);
+        let pn_mode = hub.read(|s| s.group(&chat.user).is_ok_and(|g| g.pn_addressing));
+        outgoing.addressing_mode = Some(if pn_mode {
+            AddressingMode::Pn
+        } else {
+            AddressingMode::Lid
+        });
     }
     hub.dispatch(&me, &outgoing.to_node());
     Ok(Sent {
@@ -546,7 +551,11 @@ fn encrypt_group(
             .filter_map(|(p, d)| {
                 let lid = state.accounts.get(&p)?.lid.clone();
                 Some(Target {
-                    jid: Jid::with_device(&lid, HIDDEN_USER_SERVER, d),
+                    jid: if g.pn_addressing {
+                        pn_device(&p, d)
+                    } else {
+                        Jid::with_device(&lid, HIDDEN_USER_SERVER, d)
+                    },
                     own: p == phone,
                     phone: p,
                     device: d,

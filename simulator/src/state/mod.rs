@@ -14,8 +14,8 @@ use rand_core::CryptoRngCore;
 use serde::{Deserialize, Serialize};
 
 pub use model::{
-    Account, Description, Device, Group, Newsletter, NewsletterPost, Participant, PendingStanza,
-    PhoneKeys, PreKey, Role, SignedPreKey, StoredKeyPair, device_key,
+    Account, Description, Device, Group, JoinRequest, Newsletter, NewsletterPost, Participant,
+    PendingStanza, PhoneKeys, PreKey, Role, SignedPreKey, StoredKeyPair, device_key,
 };
 
 /// How many one-time prekeys the simulated phone keeps published.
@@ -411,6 +411,8 @@ impl State {
             approval_required: false,
             announce_version: 0,
             create_key: None,
+            pn_addressing: false,
+            join_requests: Vec::new(),
         };
         Ok(self.groups.entry(id).or_insert(group))
     }

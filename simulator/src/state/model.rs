@@ -197,7 +197,16 @@ pub struct Description {
     pub time: u64,
 }
 
-/// A group (`ID@g.us`), always in LID addressing mode.
+/// A pending request to join a group that needs approval.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinRequest {
+    /// Who asks (phone).
+    pub phone: String,
+    /// When (Unix seconds).
+    pub time: u64,
+}
+
+/// A group (`ID@g.us`), in LID addressing mode unless created PN-addressed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Group {
     /// The user part of the group JID.
@@ -239,6 +248,12 @@ pub struct Group {
     /// The creator's create key, echoed in the `create` notification.
     #[serde(default)]
     pub create_key: Option<String>,
+    /// Members are named by phone number (`addressing_mode="pn"`) instead of by LID.
+    #[serde(default)]
+    pub pn_addressing: bool,
+    /// Pending join requests (joining by link while approval is required), oldest first.
+    #[serde(default)]
+    pub join_requests: Vec<JoinRequest>,
 }
 
 impl Group {

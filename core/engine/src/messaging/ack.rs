@@ -140,8 +140,14 @@ pub(crate) async fn complete(
     if matches!(&outcome, Ok(ack) if ack.error == Some(STALE_DEVICES))
         && let Ok(chat) = message.chat.parse::<openwa_protocol::Jid>()
     {
-        // The server saw another device list: ask usync again on the next send.
-        super::devices::forget(shared, &[chat]).await;
+        // The server saw another device list (or member list): ask again on the next send.
+        if chat.is_group() {
+            shared
+                .feature::<crate::groups::cache::GroupCache>()
+                .forget(&chat);
+        } else {
+            super::devices::forget(shared, &[chat]).await;
+        }
     }
     let (result, stored) = match outcome.and_then(|ack| ack_outcome(&ack)) {
         Ok(_) => {

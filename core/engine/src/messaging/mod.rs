@@ -1,11 +1,14 @@
-//! 1:1 messaging: sending (device fan-out, Signal encryption, persist-then-send, server ack),
-//! receipts from peers (status updates, retry resends), read receipts and message history.
+//! Messaging: sending to users (device fan-out, Signal encryption) and groups (sender keys),
+//! persist-then-send, server ack, receipts from peers (status updates, retry resends), read
+//! receipts and message history.
 //!
 //! | module | job |
 //! |---|---|
 //! | `devices` | usync device lists (cached in memory in front of the store, both dropped by `devices` notifications) and the fan-out decision |
 //! | `encrypt` | bundle fetch for devices without a session, per-device encryption, device-sent wrapper |
 //! | `send` | `send_content` (any content; `send_text` and the others wrap it): reply/mention context, build, persist (message + outgoing record + Signal changes in one transaction), send, await the ack |
+//! | `group_send` | group sends: membership check against the (cached) metadata, our sender key (fresh when nobody holds it), its distribution to member devices that lack it, the `skmsg` |
+//! | `group_retry` | retry receipts for group messages: the message + our key, pairwise, to the asking device alone |
 //! | `compose` | the protobufs of locations, contact cards, reactions, edits, revokes, and reply/mention context, with their input checks |
 //! | `actions` | react, edit, revoke: sends that name an earlier stored message |
 //! | `changes` | edits and revokes (received or our own) applied to the stored message, with their event |
@@ -22,6 +25,8 @@ pub(crate) mod changes;
 pub(crate) mod compose;
 pub(crate) mod devices;
 pub(crate) mod encrypt;
+pub(crate) mod group_retry;
+pub(crate) mod group_send;
 pub(crate) mod history;
 pub(crate) mod read;
 pub(crate) mod receipts;

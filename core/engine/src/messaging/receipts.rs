@@ -122,6 +122,9 @@ async fn outgoing(shared: &SessionContext, chat: &Jid, id: &str) -> Result<Optio
 /// Re-encrypts the stored outgoing message for the device that asked and sends it alone
 /// (`<enc count>`), building a new session from the receipt's keys when it carries them.
 async fn answer_retry(shared: &SessionContext, receipt: &Receipt, chat: &Jid) -> Result<(), Error> {
+    if chat.is_group() {
+        return super::group_retry::answer(shared, receipt, chat).await;
+    }
     let Some(retry) = &receipt.retry else {
         return Ok(());
     };

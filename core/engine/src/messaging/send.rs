@@ -1,4 +1,5 @@
-//! `send_text`: device lists, sessions, encryption, **persist, then send**, server ack.
+//! `send_text` / `send_content`: device lists, sessions, encryption (pairwise for users, with
+//! sender keys for groups), **persist, then send**, server ack.
 //!
 //! The outgoing message (status `pending`; its payload is the plaintext a retry receipt gets
 //! re-encrypted) and the Signal changes of its encryption are written in one transaction before
@@ -22,10 +23,11 @@ use tokio::sync::oneshot;
 
 use super::ack::{PendingAcks, PendingSend, complete, set_status};
 use super::devices::{device_lists, fan_out};
-use super::encrypt::{encrypt_all, fetch_bundles, without_session};
+use super::encrypt::{Encrypted, encrypt_all, fetch_bundles, without_session};
 use crate::context::SessionContext;
 use crate::error::{Error, ErrorCode};
 use crate::event::{ConnectionState, EventKind, Message, MessageStatus};
+use crate::signal_store::SignalBatch;
 
 /// Our own ids, from the credentials.
 #[derive(Debug, Clone)]
@@ -70,16 +72,16 @@ impl Own {
     }
 }
 
-/// A 1:1 chat JID from user input (PN or LID user, or a phone number); other chats are not
-/// supported yet.
-pub(crate) fn direct_chat(chat: &str) -> Result<Jid, Error> {
+/// A chat JID to send to from user input: a PN or LID user (or a phone number), or a group;
+/// channels and status are not supported yet.
+pub(crate) fn send_chat(chat: &str) -> Result<Jid, Error> {
     let jid = crate::ids::parse_chat_id(chat)?;
-    if jid.is_pn() || jid.is_lid() {
+    if jid.is_pn() || jid.is_lid() || jid.is_group() {
         Ok(jid.to_non_ad())
     } else {
         Err(Error::new(
             ErrorCode::Unsupported,
-            format!("sending to {jid} is not supported yet (1:1 chats only)"),
+            format!("sending to {jid} is not supported yet (users and groups only)"),
         ))
     }
 }
@@ -138,7 +140,7 @@ pub(crate) async fn send_content(
     proto: e2e::Message,
     options: SendOptions,
 ) -> Result<Message, Error> {
-    let chat = direct_chat(chat)?;
+    let chat = send_chat(chat)?;
     let key = options.idempotency_key;
     if let Some(key) = &key {
         if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY_LEN {
@@ -224,15 +226,23 @@ async fn earlier_send(shared: &SessionContext, key: &str) -> Result<Option<Messa
     Ok(store.get_message(&chat, &id).await?)
 }
 
-/// Encrypts `proto` for every device of `chat` and ours, persists, sends, awaits the ack.
-async fn send_message(
-    shared: &Arc<SessionContext>,
+/// What a group send records besides the message: the devices that now hold our sender key
+/// (all earlier holders forgotten when the key is fresh).
+struct KeyHolders {
+    group: String,
+    fresh_key: bool,
+    devices: Vec<String>,
+}
+
+/// Encrypts `proto` for every device of the 1:1 `chat` and ours (inside a batch the caller
+/// commits).
+async fn encrypt_direct(
+    shared: &SessionContext,
     own: &Own,
     chat: &Jid,
-    id: String,
     proto: &e2e::Message,
-    key: &Option<String>,
-) -> Result<Message, Error> {
+    plaintext: &[u8],
+) -> Result<(SignalBatch, Encrypted), Error> {
     let own_user = own.user_for(chat);
     let lists = device_lists(shared, &[chat.clone(), own_user.clone()]).await?;
     let recipient_devices = lists.get(&chat.to_string()).cloned().unwrap_or_default();
@@ -258,8 +268,7 @@ async fn send_message(
     let missing = without_session(&signal, &targets).await?;
     let bundles = fetch_bundles(shared, &missing).await?;
 
-    let plaintext = proto.encode_to_vec();
-    let for_peer = pad(&plaintext, &mut rand::rngs::OsRng);
+    let for_peer = pad(plaintext, &mut rand::rngs::OsRng);
     let for_own = pad(
         &device_sent(proto, chat).encode_to_vec(),
         &mut rand::rngs::OsRng,
@@ -277,20 +286,61 @@ async fn send_message(
             format!("no device of {chat} could be encrypted for"),
         ));
     }
-    let timestamp = super::now_secs();
+    Ok((batch, encrypted))
+}
+
+/// Encrypts `proto` for `chat` (a user: pairwise for every device of it and ours; a group:
+/// with our sender key, see `group_send`), persists, sends, awaits the ack.
+async fn send_message(
+    shared: &Arc<SessionContext>,
+    own: &Own,
+    chat: &Jid,
+    id: String,
+    proto: &e2e::Message,
+    key: &Option<String>,
+) -> Result<Message, Error> {
+    let plaintext = proto.encode_to_vec();
     let unwrapped = openwa_protocol::content::unwrap(proto.clone());
     let kind = unwrapped.kind();
     let mut stanza = OutgoingMessage::new(id.clone(), chat.clone(), kind.stanza_type());
     stanza.edit = openwa_protocol::actions::edit_attribute(proto).map(str::to_owned);
-    stanza.participants = encrypted.participants;
+    let (batch, own_user, holders) = if chat.is_group() {
+        let payload = super::group_send::encrypt_for_group(shared, own, chat, &plaintext).await?;
+        let devices = payload
+            .distributed
+            .participants
+            .iter()
+            .map(|p| p.jid.to_string())
+            .collect();
+        stanza.device_identity = payload.distributed.any_pkmsg.then(|| own.account.clone());
+        stanza.participants = payload.distributed.participants;
+        stanza.direct = vec![payload.skmsg];
+        stanza.addressing_mode = Some(payload.me.mode);
+        let holders = KeyHolders {
+            group: chat.to_string(),
+            fresh_key: payload.fresh_key,
+            devices,
+        };
+        (payload.batch, payload.me.user, Some(holders))
+    } else {
+        let (batch, encrypted) = encrypt_direct(shared, own, chat, proto, &plaintext).await?;
+        stanza.participants = encrypted.participants;
+        stanza.device_identity = encrypted.any_pkmsg.then(|| own.account.clone());
+        (batch, own.user_for(chat), None)
+    };
     if kind == ContentKind::Reaction || stanza.edit.is_some() {
-        // Nothing to show a peer who cannot decrypt it ("waiting for this message").
-        for participant in &mut stanza.participants {
-            participant.enc.decrypt_fail = Some("hide".into());
+        // Nothing to show a peer who cannot decrypt it ("waiting for this message"); in groups
+        // the content is the skmsg (the key distributions go as they are).
+        let encs: Vec<&mut openwa_protocol::stanza::Enc> = if chat.is_group() {
+            stanza.direct.iter_mut().collect()
+        } else {
+            stanza.participants.iter_mut().map(|p| &mut p.enc).collect()
+        };
+        for enc in encs {
+            enc.decrypt_fail = Some("hide".into());
         }
     }
-    stanza.device_identity = encrypted.any_pkmsg.then(|| own.account.clone());
-
+    let timestamp = super::now_secs();
     let described = crate::content::describe(&unwrapped.message, kind);
     let message = Message {
         id: id.clone(),
@@ -323,13 +373,21 @@ async fn send_message(
     };
     // Shared, not copied, each time the unit runs (it runs again if its group is retried).
     let record = Arc::new(record);
+    let holders = Arc::new(holders);
     let key = key.clone();
-    // The message (its payload is what a retry re-encrypts), its idempotency key and the Signal
-    // state, durable before sending.
+    // The message (its payload is what a retry re-encrypts), its idempotency key, the Signal
+    // state and (groups) who holds our sender key now, durable before sending.
     batch
         .commit_with(None, move |mut tx| {
-            let (record, key) = (Arc::clone(&record), key.clone());
+            let (record, key, holders) = (Arc::clone(&record), key.clone(), Arc::clone(&holders));
             Box::pin(async move {
+                if let Some(holders) = holders.as_ref() {
+                    if holders.fresh_key {
+                        tx.clear_sender_key_holders(&holders.group).await?;
+                    }
+                    tx.add_sender_key_holders(&holders.group, &holders.devices)
+                        .await?;
+                }
                 if let Some(key) = &key {
                     let claim = tx.claim_send_key(key, &record.chat, &record.id).await?;
                     if let SendKeyClaim::Existing { message_id, .. } = claim
@@ -390,18 +448,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_user_chats_are_supported() {
+    fn user_and_group_chats_are_supported() {
         assert_eq!(
-            direct_chat("+1 555 000 0002").unwrap().to_string(),
+            send_chat("+1 555 000 0002").unwrap().to_string(),
             "15550000002@s.whatsapp.net"
         );
-        assert_eq!(direct_chat("987654@lid").unwrap().to_string(), "987654@lid");
+        assert_eq!(send_chat("987654@lid").unwrap().to_string(), "987654@lid");
         assert_eq!(
-            direct_chat("120363000000000001@g.us").unwrap_err().code,
+            send_chat("120363000000000001@g.us").unwrap().to_string(),
+            "120363000000000001@g.us"
+        );
+        assert_eq!(
+            send_chat("123@newsletter").unwrap_err().code,
             ErrorCode::Unsupported
         );
         assert_eq!(
-            direct_chat("not a chat").unwrap_err().code,
+            send_chat("not a chat").unwrap_err().code,
             ErrorCode::InvalidArgument
         );
     }

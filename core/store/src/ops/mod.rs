@@ -3,6 +3,7 @@
 mod consumers;
 mod device;
 mod events;
+mod groups;
 mod kv;
 mod mappings;
 mod messages;

@@ -689,6 +689,7 @@ pub async fn message_pagination(db: Arc<TestDb>) {
 /// except 3's (dropping the table of kept outgoing copies is the caller's to recreate).
 async fn downgrade(raw: &mut openwa_store::testing::Raw, to: i64) {
     let undo: &[(i64, &str)] = &[
+        (7, "DROP TABLE group_sender_key_holders"),
         (6, "DROP TABLE send_keys"),
         (5, "DROP TABLE event_consumers"),
         (4, "ALTER TABLE event_log DROP COLUMN version"),
@@ -1959,4 +1960,55 @@ pub async fn concurrent_send_key_claims(db: Arc<TestDb>) {
         Some(("c@s".to_owned(), winner))
     );
     store.close().await;
+}
+
+/// Group sender-key holders: recorded once per device, per group and session, sorted; cleared
+/// per group; gone with the session.
+pub async fn group_sender_key_holders(db: Arc<TestDb>) {
+    let store = store_with_session(&db).await;
+    store.create_session("bob", "new").await.unwrap();
+    let g = "120363000000000001@g.us";
+    assert!(store.sender_key_holders(S, g).await.unwrap().is_empty());
+    let devices = vec!["2_1:0@lid".to_owned(), "1_1:0@lid".to_owned()];
+    store.add_sender_key_holders(S, g, &devices).await.unwrap();
+    store
+        .add_sender_key_holders(
+            S,
+            g,
+            &["1_1:0@lid".to_owned(), "3:2@s.whatsapp.net".to_owned()],
+        )
+        .await
+        .unwrap();
+    store
+        .add_sender_key_holders(S, "other@g.us", &devices)
+        .await
+        .unwrap();
+    let bob = store.session("bob");
+    bob.add_sender_key_holders(g, &["9@lid".to_owned()])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.sender_key_holders(S, g).await.unwrap(),
+        vec!["1_1:0@lid", "2_1:0@lid", "3:2@s.whatsapp.net"]
+    );
+    assert_eq!(bob.sender_key_holders(g).await.unwrap(), vec!["9@lid"]);
+    assert_eq!(store.clear_sender_key_holders(S, g).await.unwrap(), 3);
+    assert!(store.sender_key_holders(S, g).await.unwrap().is_empty());
+    assert_eq!(
+        store
+            .sender_key_holders(S, "other@g.us")
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(bob.sender_key_holders(g).await.unwrap().len(), 1);
+    // Scoped to an existing session, gone with it.
+    let err = store
+        .add_sender_key_holders("ghost", g, &devices)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+    assert!(store.delete_session("bob").await.unwrap());
+    assert!(store.sender_key_holders("bob", g).await.unwrap().is_empty());
 }

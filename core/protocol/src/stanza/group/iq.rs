@@ -14,7 +14,7 @@ fn groups_server() -> Jid {
 }
 
 /// The group an IQ is addressed to.
-fn target_group(iq: &Node) -> Result<Jid, StanzaError> {
+pub(super) fn target_group(iq: &Node) -> Result<Jid, StanzaError> {
     let to = iq.jid_attr("to")?;
     if to.is_group() && !to.user.is_empty() {
         Ok(to)
@@ -309,7 +309,7 @@ impl ParticipantResult {
         }
     }
 
-    fn to_node(&self) -> Node {
+    pub(super) fn to_node(&self) -> Node {
         let node = Node::new("participant")
             .attr("jid", &self.jid)
             .attr_opt("error", self.error.map(|e| e.to_string()))
@@ -325,7 +325,7 @@ impl ParticipantResult {
         }
     }
 
-    fn from_node(node: &Node) -> Result<Self, StanzaError> {
+    pub(super) fn from_node(node: &Node) -> Result<Self, StanzaError> {
         let add_request = node
             .get_child("add_request")
             .map(|r| {

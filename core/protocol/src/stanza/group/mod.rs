@@ -4,6 +4,7 @@
 
 mod info;
 mod iq;
+mod requests;
 
 pub use info::{GroupDescription, GroupInfo, GroupParticipant, ParticipantRole, group_jid};
 pub use iq::{
@@ -12,3 +13,4 @@ pub use iq::{
     RevokeInviteCode, SetDescription, SetEphemeral, SetGroupSetting, SetMemberAddMode,
     SetMembershipApproval, SetSubject, UpdateParticipants,
 };
+pub use requests::{AnswerJoinRequests, GetJoinRequests, JoinRequest};
