@@ -36,6 +36,18 @@ impl MediaStore {
         true
     }
 
+    /// Removes the blob stored under `id` (the media "expired"); whether there was one.
+    pub fn remove(&self, id: &str) -> bool {
+        let mut inner = lock(&self.inner);
+        match inner.0.remove(id) {
+            Some(old) => {
+                inner.1 -= old.bytes.len();
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The blob stored under `id`.
     pub fn get(&self, id: &str) -> Option<Bytes> {
         lock(&self.inner).0.get(id).map(|b| b.bytes.clone())

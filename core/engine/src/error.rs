@@ -53,6 +53,13 @@ pub enum ErrorCode {
     Unsupported,
     /// A bug in OpenWA. Please report it with `message` and `details`.
     Internal,
+    /// Downloaded media failed a check (SHA-256 of the blob, MAC, padding, SHA-256 of the
+    /// file), or a message's media fields are unusable (no key, no location). Nothing was
+    /// written; retrying fetches the same bytes.
+    MediaInvalid,
+    /// The media host no longer has the file (it answered 404 or 410): media expires some
+    /// time after it was sent.
+    MediaExpired,
 }
 
 impl ErrorCode {
@@ -75,6 +82,8 @@ impl ErrorCode {
         ErrorCode::Cancelled,
         ErrorCode::Unsupported,
         ErrorCode::Internal,
+        ErrorCode::MediaInvalid,
+        ErrorCode::MediaExpired,
     ];
 
     /// The stable snake_case name, e.g. `invalid_argument`.
@@ -97,6 +106,8 @@ impl ErrorCode {
             ErrorCode::Cancelled => "cancelled",
             ErrorCode::Unsupported => "unsupported",
             ErrorCode::Internal => "internal",
+            ErrorCode::MediaInvalid => "media_invalid",
+            ErrorCode::MediaExpired => "media_expired",
         }
     }
 

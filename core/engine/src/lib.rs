@@ -19,6 +19,7 @@ mod features;
 mod ids;
 mod lifecycle;
 mod manager;
+mod media;
 mod messaging;
 mod persist;
 mod prekeys;
@@ -33,7 +34,7 @@ mod transport;
 
 pub use bus::{EventStream, MAX_REPLAY_PAGE};
 pub use config::{
-    AtRestKey, BrowserInfo, DEFAULT_SERVER_URL, ManagerConfig, ProxyConfig, ProxyKind,
+    AtRestKey, BrowserInfo, DEFAULT_MAX_MEDIA_BYTES, DEFAULT_SERVER_URL, ManagerConfig, ProxyConfig, ProxyKind,
     SessionOptions, StoreBackend, StoreConfig, WHATSAPP_TRUST_ROOT,
 };
 pub use error::{Error, ErrorCode};
@@ -43,6 +44,7 @@ pub use event::{
 };
 pub use ids::{ChatKind, chat_kind_of, normalize_chat_id, parse_phone_number};
 pub use manager::{MAX_SESSION_ID_LEN, SessionManager};
+pub use media::{MediaFile, MediaKind, MediaSource, OutgoingMedia};
 pub use messaging::MessagePage;
 pub use messaging::send::{MAX_IDEMPOTENCY_KEY_LEN, SendOptions};
 #[cfg(feature = "qr")]

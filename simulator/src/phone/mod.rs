@@ -27,7 +27,7 @@ use crate::state::{State, StateError};
 
 pub use content::{MediaRef, ReactionRef};
 pub use records::PhoneSignal;
-pub use send::{Body, Sent};
+pub use send::{Body, MEDIA_KINDS, MediaBody, Sent};
 pub use store::PhoneStore;
 pub use timeline::{Timeline, TimelineEntry};
 

@@ -305,7 +305,8 @@ async fn persist(
         from_me,
         timestamp: message.t,
         push_name: message.notify.clone(),
-        content: crate::event::MessageContent::of(&message_type, text.as_deref()),
+        content: crate::media::content::media_content(&content.message)
+            .unwrap_or_else(|| crate::event::MessageContent::of(&message_type, text.as_deref())),
         text,
         message_type,
         status: MessageStatus::Delivered,

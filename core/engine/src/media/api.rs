@@ -1,0 +1,70 @@
+//! The media methods of [`Session`].
+
+use std::path::PathBuf;
+
+use openwa_protocol::proto::e2e;
+use prost::Message as _;
+
+use super::download::{self, MediaRef};
+use super::http::MediaHttp;
+use crate::context::SessionContext;
+use crate::error::{Error, ErrorCode};
+use crate::session::Session;
+
+/// The media of stored message `id` in `chat`.
+async fn stored_media(shared: &SessionContext, chat: &str, id: &str) -> Result<MediaRef, Error> {
+    let chat = crate::ids::parse_chat_id(chat)?;
+    let chats = crate::messaging::addressing::chat_keys(shared, &chat).await;
+    let record = shared
+        .store()
+        .get_message_across(&chats, id)
+        .await?
+        .ok_or_else(|| Error::new(ErrorCode::NotFound, format!("no message {id} in {chat}")))?;
+    let payload = record.payload.unwrap_or_default();
+    let message = e2e::Message::decode(payload.as_slice())
+        .map_err(|e| Error::internal(format!("stored message {id} does not decode: {e}")))?;
+    MediaRef::of(&message)
+}
+
+impl Session {
+    /// Downloads the file of a stored media message (received, or sent by us) and answers its
+    /// bytes, once the blob's SHA-256, its MAC and the file's SHA-256 all checked out.
+    ///
+    /// Errors: `not_found` (no such message, or it has no media), `media_expired` (the media
+    /// host no longer has it), `media_invalid` (a check failed), `invalid_argument` with
+    /// details `too_large` (over `max_media_bytes`), `network` / `timeout` / `server_error`.
+    /// Works while disconnected when the message carries a URL.
+    pub async fn download_media(&self, chat: &str, message_id: &str) -> Result<Vec<u8>, Error> {
+        let (chat, id) = (chat.to_owned(), message_id.to_owned());
+        self.on_runtime(move |s| async move {
+            let shared = s.shared();
+            let media = stored_media(shared, &chat, &id).await?;
+            let http = MediaHttp::new(&shared.options)?;
+            let max = shared.options.max_media_bytes;
+            let mut bytes = Vec::new();
+            download::download(shared, &http, &media, max, &mut bytes).await?;
+            Ok(bytes)
+        })
+        .await
+    }
+
+    /// Like [`download_media`](Self::download_media), but streams the file to `path` (written
+    /// as `<path>.part`, renamed to `path` once verified; an existing file is replaced). A
+    /// failed download leaves nothing behind. Answers the file's size.
+    pub async fn download_media_to_file(
+        &self,
+        chat: &str,
+        message_id: &str,
+        path: PathBuf,
+    ) -> Result<u64, Error> {
+        let (chat, id) = (chat.to_owned(), message_id.to_owned());
+        self.on_runtime(move |s| async move {
+            let shared = s.shared();
+            let media = stored_media(shared, &chat, &id).await?;
+            let http = MediaHttp::new(&shared.options)?;
+            let max = shared.options.max_media_bytes;
+            download::download_to_file(shared, &http, &media, max, &path).await
+        })
+        .await
+    }
+}

@@ -1,0 +1,255 @@
+//! Media against the in-process simulator and its HTTPS media host, on SQLite and PostgreSQL:
+//! the simulated phone sends every media kind and the engine downloads the same bytes (to
+//! memory and to a file), with typed content; the engine sends every kind and the phone
+//! decrypts the same bytes; a tampered blob, an expired blob, a file over the limit and bad
+//! input get typed errors, and nothing is sent or written.
+#![allow(clippy::unwrap_used, clippy::panic)] // test helpers outside #[test] functions
+
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use openwa::{
+    ErrorCode, EventKind, EventStream, Message, MessageContent, MessageType, Session,
+    SessionManager,
+};
+use openwa_simulator::SimulatorHandle;
+use openwa_testkit::{TestStore, link_by_qr, next_matching, sim_options, simulator};
+use openwa_testkit::{phone_media, phone_sends_json};
+use rand::RngCore;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+const ENGINE: &str = "15550009001";
+const PHONE: &str = "15550009002";
+
+fn random_bytes(len: usize) -> Vec<u8> {
+    let mut bytes = vec![0u8; len];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    bytes
+}
+
+async fn received(events: &EventStream, id: &str) -> Message {
+    let event = next_matching(
+        events,
+        |k| matches!(k, EventKind::MessageReceived { message } if message.id == id),
+    )
+    .await;
+    let EventKind::MessageReceived { message } = event else {
+        unreachable!()
+    };
+    message
+}
+
+/// A linked engine session (`ENGINE`, media limit `max_media_bytes`) and a phone (`PHONE`) on a
+/// fresh simulator.
+async fn setup(
+    store: &TestStore,
+    max_media_bytes: Option<u64>,
+) -> (SimulatorHandle, Arc<SessionManager>, Arc<Session>) {
+    let sim = simulator().await;
+    sim.create_account(ENGINE, "Engine").unwrap();
+    sim.create_account(PHONE, "Phone").unwrap();
+    let mut options = sim_options(&sim);
+    if let Some(max) = max_media_bytes {
+        options.max_media_bytes = max;
+    }
+    let manager = store.open_manager(options).await;
+    let session = manager.create_session("media", None).await.unwrap();
+    link_by_qr(&sim, &session, ENGINE).await;
+    (sim, manager, session)
+}
+
+/// The blob id (last path segment) of a media file.
+fn blob_id(message: &Message) -> String {
+    let path = media_of(message).direct_path.clone().unwrap();
+    path.split('?')
+        .next()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+fn media_of(message: &Message) -> &openwa::MediaFile {
+    match &message.content {
+        MessageContent::Image { media, .. }
+        | MessageContent::Video { media, .. }
+        | MessageContent::Audio { media, .. }
+        | MessageContent::Document { media, .. }
+        | MessageContent::Sticker { media, .. } => media,
+        other => panic!("no media in {other:?}"),
+    }
+}
+
+async fn phone_media_downloads_byte_for_byte(store: Arc<TestStore>) {
+    let (sim, _manager, session) = setup(&store, None).await;
+    let events = session.events();
+    let chat = format!("{PHONE}@s.whatsapp.net");
+    let dir = openwa_testkit::temp_auth_dir("media-dl");
+    let kinds = [
+        ("image", json!({"mimetype": "image/png", "caption": "a picture", "width": 3, "height": 2}), 1000),
+        ("video", json!({"caption": "a clip", "seconds": 7}), 70_000),
+        ("gif", json!({"seconds": 2}), 5000),
+        ("audio", json!({"mimetype": "audio/mp4", "seconds": 61}), 4096),
+        ("voice", json!({"seconds": 3, "waveform": STANDARD.encode([0u8, 50, 100])}), 3000),
+        ("document", json!({"mimetype": "application/pdf", "file_name": "report.pdf", "caption": "the report"}), 1_500_000),
+        ("sticker", json!({"animated": true, "width": 512, "height": 512}), 900),
+    ];
+    for (kind, extra, len) in kinds {
+        let data = random_bytes(len);
+        let mut media = extra.clone();
+        media["data"] = json!(STANDARD.encode(&data));
+        let id = phone_sends_json(&sim, PHONE, json!({"to": ENGINE, kind: media})).await;
+        let message = received(&events, &id).await;
+        assert_eq!(message.chat, chat);
+        let file = media_of(&message);
+        assert_eq!(file.file_length, Some(len as u64), "{kind}");
+        assert_eq!(
+            file.file_sha256.as_deref(),
+            Some(Sha256::digest(&data).as_slice()),
+            "{kind}"
+        );
+        assert_eq!(file.media_key.as_ref().map(Vec::len), Some(32), "{kind}");
+        match (kind, &message.content) {
+            ("image", MessageContent::Image { caption, width, height, media, .. }) => {
+                assert_eq!(caption.as_deref(), Some("a picture"));
+                assert_eq!((*width, *height), (Some(3), Some(2)));
+                assert_eq!(media.mimetype.as_deref(), Some("image/png"));
+                assert_eq!(message.message_type, MessageType::Image);
+                assert_eq!(message.text.as_deref(), Some("a picture"));
+            }
+            ("video", MessageContent::Video { caption, seconds, gif_playback, .. }) => {
+                assert_eq!((caption.as_deref(), *seconds, *gif_playback), (Some("a clip"), Some(7), false));
+            }
+            ("gif", MessageContent::Video { gif_playback, media, .. }) => {
+                assert!(*gif_playback);
+                assert_eq!(media.mimetype.as_deref(), Some("video/mp4"));
+            }
+            ("audio", MessageContent::Audio { ptt, seconds, .. }) => {
+                assert_eq!((*ptt, *seconds), (false, Some(61)));
+            }
+            ("voice", MessageContent::Audio { ptt, waveform, media, .. }) => {
+                assert!(*ptt);
+                assert_eq!(waveform.as_deref(), Some(&[0u8, 50, 100][..]));
+                assert_eq!(media.mimetype.as_deref(), Some("audio/ogg; codecs=opus"));
+            }
+            ("document", MessageContent::Document { file_name, caption, .. }) => {
+                assert_eq!(file_name.as_deref(), Some("report.pdf"));
+                assert_eq!(caption.as_deref(), Some("the report"));
+            }
+            ("sticker", MessageContent::Sticker { animated, width, .. }) => {
+                assert!(*animated);
+                assert_eq!(*width, Some(512));
+            }
+            (kind, other) => panic!("{kind}: {other:?}"),
+        }
+        // To memory, by PN chat.
+        let bytes = session.download_media(&chat, &id).await.unwrap();
+        assert!(bytes == data, "{kind}: downloaded bytes differ");
+        // To a file, by phone number.
+        let path = dir.join(format!("{kind}.bin"));
+        let written = session
+            .download_media_to_file(PHONE, &id, path.clone())
+            .await
+            .unwrap();
+        assert_eq!(written, len as u64);
+        assert!(std::fs::read(&path).unwrap() == data, "{kind}: file differs");
+        assert!(!dir.join(format!("{kind}.bin.part")).exists());
+        // History has the same typed content.
+        let stored = session.message(&chat, &id).await.unwrap();
+        assert_eq!(stored.content, message.content, "{kind}");
+    }
+}
+
+async fn bad_downloads_get_typed_errors(store: Arc<TestStore>) {
+    let (sim, _manager, session) = setup(&store, None).await;
+    let events = session.events();
+    let chat = format!("{PHONE}@s.whatsapp.net");
+    let dir = openwa_testkit::temp_auth_dir("media-bad");
+    let send = |data: Vec<u8>| {
+        let sim = &sim;
+        async move {
+            let body = json!({"to": ENGINE, "document": {"data": STANDARD.encode(data)}});
+            phone_sends_json(sim, PHONE, body).await
+        }
+    };
+
+    // A tampered blob: the blob hash (or MAC) fails, nothing is written.
+    let id = send(random_bytes(5000)).await;
+    let message = received(&events, &id).await;
+    let media = &sim.sim().hub().media;
+    let blob_id = blob_id(&message);
+    let mut blob = media.get(&blob_id).unwrap().to_vec();
+    blob[100] ^= 1;
+    assert!(media.put(&blob_id, blob.into()));
+    let err = session.download_media(&chat, &id).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::MediaInvalid, "{err}");
+    let path = dir.join("tampered.bin");
+    let err = session
+        .download_media_to_file(&chat, &id, path.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::MediaInvalid, "{err}");
+    assert!(!path.exists() && !dir.join("tampered.bin.part").exists());
+
+    // An expired blob.
+    let id = send(random_bytes(100)).await;
+    let message = received(&events, &id).await;
+    assert!(media.remove(&blob_id_of(&message)));
+    let err = session.download_media(&chat, &id).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::MediaExpired, "{err}");
+    let path = dir.join("expired.bin");
+    let err = session
+        .download_media_to_file(&chat, &id, path.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::MediaExpired, "{err}");
+    assert!(!path.exists() && !dir.join("expired.bin.part").exists());
+
+    // Unknown message, text message.
+    let err = session.download_media(&chat, "NOPE").await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotFound);
+    let text = openwa_testkit::phone_sends(&sim, PHONE, ENGINE, "just text").await;
+    received(&events, &text).await;
+    let err = session.download_media(&chat, &text).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotFound);
+    let err = session.download_media("not a chat", &id).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidArgument);
+}
+
+fn blob_id_of(message: &Message) -> String {
+    blob_id(message)
+}
+
+/// A session whose limit is 1,000 bytes refuses to download more, in memory and to a file.
+async fn downloads_over_the_limit_are_refused(store: Arc<TestStore>) {
+    let (sim, manager, session) = setup(&store, Some(1000)).await;
+    let events = session.events();
+    let body = json!({"to": ENGINE, "image": {"data": STANDARD.encode(random_bytes(1001))}});
+    let id = phone_sends_json(&sim, PHONE, body).await;
+    received(&events, &id).await;
+    let err = session.download_media(PHONE, &id).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidArgument, "{err}");
+    assert_eq!(err.details.as_deref(), Some("too_large"));
+    let dir = openwa_testkit::temp_auth_dir("media-limit");
+    let path = dir.join("big.bin");
+    let err = session
+        .download_media_to_file(PHONE, &id, path.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(err.details.as_deref(), Some("too_large"));
+    assert!(!path.exists() && !dir.join("big.bin.part").exists());
+    let body = json!({"to": ENGINE, "image": {"data": STANDARD.encode(random_bytes(1000))}});
+    let id = phone_sends_json(&sim, PHONE, body).await;
+    received(&events, &id).await;
+    assert_eq!(session.download_media(PHONE, &id).await.unwrap().len(), 1000);
+    manager.close().await.unwrap();
+}
+
+openwa_store::on_every_backend!(persistent: [
+    phone_media_downloads_byte_for_byte,
+    bad_downloads_get_typed_errors,
+    downloads_over_the_limit_are_refused,
+]);
