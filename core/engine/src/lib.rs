@@ -10,6 +10,7 @@
 mod bus;
 mod config;
 mod connection;
+mod content;
 mod context;
 mod credentials;
 mod error;

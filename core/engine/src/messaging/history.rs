@@ -51,7 +51,11 @@ pub(crate) fn from_store(status: openwa_store::MessageStatus) -> MessageStatus {
 
 /// The API form of a stored message.
 pub(crate) fn to_message(record: MessageRecord) -> Message {
-    let message_type = crate::event::MessageType::from_name(&record.msg_type);
+    let described = crate::content::describe_stored(
+        record.payload.as_deref(),
+        &record.msg_type,
+        record.body.as_deref(),
+    );
     Message {
         id: record.id,
         chat: record.chat,
@@ -60,9 +64,9 @@ pub(crate) fn to_message(record: MessageRecord) -> Message {
         from_me: record.from_me,
         timestamp: u64::try_from(record.timestamp).unwrap_or(0),
         push_name: None,
-        content: crate::event::MessageContent::of(&message_type, record.body.as_deref()),
-        message_type,
-        text: record.body,
+        content: described.content,
+        message_type: described.message_type,
+        text: described.text,
         status: from_store(record.status),
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use openwa_protocol::Jid;
 use openwa_protocol::proto::e2e;
 use openwa_protocol::signal::{ProtocolAddress, encrypt, process_bundle};
-use openwa_protocol::stanza::{Enc, MessageType, OutgoingMessage, Receipt, ReceiptType};
+use openwa_protocol::stanza::{Enc, OutgoingMessage, Receipt, ReceiptType};
 use prost::Message as _;
 
 use super::ack::queue_receipt;
@@ -184,7 +184,8 @@ async fn answer_retry(shared: &SessionContext, receipt: &Receipt, chat: &Jid) ->
 
     let mut enc = Enc::new(enc_kind(kind), ciphertext);
     enc.count = Some(retry.count);
-    let mut stanza = OutgoingMessage::new(retry.id.clone(), device, MessageType::Text);
+    let stanza_type = openwa_protocol::content::ContentKind::of(&proto).stanza_type();
+    let mut stanza = OutgoingMessage::new(retry.id.clone(), device, stanza_type);
     stanza.direct = vec![enc];
     stanza.t = retry.t;
     if to_own {

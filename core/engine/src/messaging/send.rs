@@ -12,9 +12,10 @@
 use std::sync::Arc;
 
 use openwa_protocol::Jid;
+use openwa_protocol::content::ContentKind;
 use openwa_protocol::message::{generate_message_id, pad};
 use openwa_protocol::proto::e2e;
-use openwa_protocol::stanza::{MessageType, OutgoingMessage};
+use openwa_protocol::stanza::OutgoingMessage;
 use openwa_store::{MessageRecord, SendKeyClaim, StoreError};
 use prost::Message as _;
 use tokio::sync::oneshot;
@@ -117,6 +118,18 @@ pub(crate) async fn send_text(
     if text.is_empty() {
         return Err(Error::invalid_argument("the text is empty"));
     }
+    send_content(shared, chat, text_message(text), options).await
+}
+
+/// Sends the message `proto` (any content: the stanza type, the stored type and the API's
+/// typed content all follow from it) to `chat`; returns the message with status `sent`.
+/// Callers validate the content; this checks the chat, the idempotency key and the connection.
+pub(crate) async fn send_content(
+    shared: &Arc<SessionContext>,
+    chat: &str,
+    proto: e2e::Message,
+    options: SendOptions,
+) -> Result<Message, Error> {
     let chat = direct_chat(chat)?;
     let key = options.idempotency_key;
     if let Some(key) = &key {
@@ -137,38 +150,18 @@ pub(crate) async fn send_text(
             })?;
             let proto = e2e::Message::decode(earlier.payload.as_deref().unwrap_or_default())
                 .map_err(|e| Error::internal(format!("stored message does not decode: {e}")))?;
-            let body = earlier.body.clone();
-            return send_message(
-                shared,
-                &own,
-                &chat,
-                earlier.id,
-                &proto,
-                body.as_deref(),
-                &Some(key.clone()),
-            )
-            .await;
+            return send_message(shared, &own, &chat, earlier.id, &proto, &Some(key.clone())).await;
         }
     }
     let own = Own::of(shared)?;
     ensure_connected(shared)?;
-    let proto = text_message(text);
     let id = generate_message_id(
         super::now_secs(),
         Some(own.device.user.as_str()),
         &mut rand::rngs::OsRng,
     );
     let key = key.as_deref();
-    let sent = send_message(
-        shared,
-        &own,
-        &chat,
-        id,
-        &proto,
-        Some(text),
-        &key.map(str::to_owned),
-    )
-    .await;
+    let sent = send_message(shared, &own, &chat, id, &proto, &key.map(str::to_owned)).await;
     match (sent, key) {
         // Another send with the same key stored its message first: that one is the answer.
         (Err(err), Some(key)) if err.code == ErrorCode::AlreadyExists => {
@@ -208,7 +201,6 @@ async fn send_message(
     chat: &Jid,
     id: String,
     proto: &e2e::Message,
-    text: Option<&str>,
     key: &Option<String>,
 ) -> Result<Message, Error> {
     let own_user = own.user_for(chat);
@@ -256,10 +248,12 @@ async fn send_message(
         ));
     }
     let timestamp = super::now_secs();
-    let mut stanza = OutgoingMessage::new(id.clone(), chat.clone(), MessageType::Text);
+    let kind = ContentKind::of(proto);
+    let mut stanza = OutgoingMessage::new(id.clone(), chat.clone(), kind.stanza_type());
     stanza.participants = encrypted.participants;
     stanza.device_identity = encrypted.any_pkmsg.then(|| own.account.clone());
 
+    let described = crate::content::describe(proto, kind);
     let message = Message {
         id: id.clone(),
         chat: chat.to_string(),
@@ -268,9 +262,9 @@ async fn send_message(
         from_me: true,
         timestamp,
         push_name: None,
-        message_type: crate::event::MessageType::Text,
-        content: crate::event::MessageContent::of(&crate::event::MessageType::Text, text),
-        text: text.map(str::to_owned),
+        message_type: described.message_type,
+        content: described.content,
+        text: described.text,
         status: MessageStatus::Pending,
     };
     let record = MessageRecord {
@@ -280,7 +274,7 @@ async fn send_message(
         sender: message.sender.clone(),
         from_me: true,
         timestamp: i64::try_from(timestamp).unwrap_or(i64::MAX),
-        msg_type: "text".into(),
+        msg_type: message.message_type.as_str().to_owned(),
         body: message.text.clone(),
         payload: Some(plaintext),
         status: openwa_store::MessageStatus::Pending,

@@ -24,11 +24,6 @@ pub(crate) struct Content {
 }
 
 impl Content {
-    /// The text of a text message (conversation or extended text), or a media caption.
-    pub(crate) fn text(&self) -> Option<String> {
-        protocol::text(&self.message)
-    }
-
     /// Whether this is a control message (`protocolMessage`: history-sync and app-state key
     /// notices, revokes, edits…) rather than chat content.
     pub(crate) fn is_control(&self) -> bool {
@@ -92,7 +87,7 @@ mod tests {
         assert_eq!(content.device_sent_to, Some(chat.to_string()));
         assert!(content.edited && content.ephemeral && !content.view_once);
         assert_eq!(content.kind, ContentKind::Text);
-        assert_eq!(content.text().as_deref(), Some("fixed"));
+        assert_eq!(protocol::text(&content.message).as_deref(), Some("fixed"));
         assert!(!content.is_control() && !content.is_only_key_distribution());
         assert!(matches!(decode_padded(&[]), Err(ContentError::Padding(_))));
         // A part this schema does not model keeps its name (field 49: a poll).

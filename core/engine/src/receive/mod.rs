@@ -293,10 +293,7 @@ async fn persist(
     content: Content,
 ) -> Result<Durable, Error> {
     let sender_user = sender.to_non_ad();
-    let (text, message_type) = (
-        content.text(),
-        crate::event::MessageType::of_content(content.kind.clone()),
-    );
+    let described = crate::content::describe(&content.message, content.kind.clone());
     let event_message = Message {
         id: message.id.clone(),
         chat: chat.to_string(),
@@ -305,10 +302,9 @@ async fn persist(
         from_me,
         timestamp: message.t,
         push_name: message.notify.clone(),
-        content: crate::media::content::media_content(&content.message)
-            .unwrap_or_else(|| crate::event::MessageContent::of(&message_type, text.as_deref())),
-        text,
-        message_type,
+        content: described.content,
+        text: described.text,
+        message_type: described.message_type,
         status: MessageStatus::Delivered,
     };
     let record = MessageRecord {
