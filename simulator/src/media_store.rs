@@ -48,6 +48,16 @@ impl MediaStore {
         }
     }
 
+    /// How many blobs are stored.
+    pub fn len(&self) -> usize {
+        lock(&self.inner).0.len()
+    }
+
+    /// Whether no blob is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// The blob stored under `id`.
     pub fn get(&self, id: &str) -> Option<Bytes> {
         lock(&self.inner).0.get(id).map(|b| b.bytes.clone())

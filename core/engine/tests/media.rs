@@ -10,8 +10,8 @@ use std::sync::Arc;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use openwa::{
-    ErrorCode, EventKind, EventStream, Message, MessageContent, MessageType, Session,
-    SessionManager,
+    ErrorCode, EventKind, EventStream, MediaKind, MediaSource, Message, MessageContent,
+    MessageStatus, MessageType, OutgoingMedia, SendOptions, Session, SessionManager,
 };
 use openwa_simulator::SimulatorHandle;
 use openwa_testkit::{TestStore, link_by_qr, next_matching, sim_options, simulator};
@@ -248,8 +248,203 @@ async fn downloads_over_the_limit_are_refused(store: Arc<TestStore>) {
     manager.close().await.unwrap();
 }
 
+
+/// The phone's timeline entry for message `id`, once it arrived.
+async fn on_phone(sim: &SimulatorHandle, id: &str) -> serde_json::Value {
+    let path = format!("/admin/accounts/{PHONE}/messages");
+    let deadline = tokio::time::Instant::now() + openwa_testkit::WAIT;
+    loop {
+        let timeline = openwa_testkit::http(&sim.info.admin_url, "GET", &path, None)
+            .await
+            .json();
+        if let Some(entry) = timeline.as_array().unwrap().iter().find(|e| e["id"] == id) {
+            return entry.clone();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{id} never reached the phone");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+async fn phone_timeline_len(sim: &SimulatorHandle) -> usize {
+    let path = format!("/admin/accounts/{PHONE}/messages");
+    let timeline = openwa_testkit::http(&sim.info.admin_url, "GET", &path, None)
+        .await
+        .json();
+    timeline.as_array().unwrap().len()
+}
+
+async fn engine_sends_every_kind(store: Arc<TestStore>) {
+    let (sim, _manager, session) = setup(&store, None).await;
+    let dir = openwa_testkit::temp_auth_dir("media-send");
+    let big = random_bytes(9 * 1024 * 1024 + 5);
+    let big_path = dir.join("big.bin");
+    std::fs::write(&big_path, &big).unwrap();
+    let bytes = |len| MediaSource::Bytes {
+        data: random_bytes(len),
+    };
+    let mut image = OutgoingMedia::new(MediaKind::Image, bytes(2000));
+    image.caption = Some("look".into());
+    image.width = Some(640);
+    image.height = Some(480);
+    image.thumbnail = Some(vec![0xFF, 0xD8, 0xFF, 0xD9]);
+    let mut video = OutgoingMedia::new(MediaKind::Video, bytes(40_000));
+    video.seconds = Some(12);
+    let mut gif = OutgoingMedia::new(MediaKind::Gif, bytes(3000));
+    gif.caption = Some("loop".into());
+    let mut audio = OutgoingMedia::new(MediaKind::Audio, bytes(5000));
+    audio.mimetype = Some("audio/mp4".into());
+    let mut voice = OutgoingMedia::new(MediaKind::Voice, bytes(1500));
+    voice.seconds = Some(2);
+    voice.waveform = Some((0..64).map(|i| (i * 3 % 101) as u8).collect());
+    let mut document = OutgoingMedia::new(
+        MediaKind::Document,
+        MediaSource::File {
+            path: big_path.clone(),
+        },
+    );
+    document.mimetype = Some("application/zip".into());
+    document.file_name = Some("big.zip".into());
+    document.caption = Some("the archive".into());
+    let mut sticker = OutgoingMedia::new(MediaKind::Sticker, bytes(700));
+    sticker.animated = true;
+    let cases = [
+        ("image", image),
+        ("video", video),
+        ("gif", gif),
+        ("audio", audio),
+        ("ptt", voice),
+        ("document", document),
+        ("sticker", sticker),
+    ];
+    for (phone_kind, media) in cases {
+        let data = match &media.source {
+            MediaSource::Bytes { data } => data.clone(),
+            MediaSource::File { path } => std::fs::read(path).unwrap(),
+        };
+        let kind = media.kind;
+        let mimetype = media
+            .mimetype
+            .clone()
+            .unwrap_or_else(|| kind.default_mimetype().to_owned());
+        let sent = session
+            .send_media(PHONE, media.clone(), SendOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(sent.status, MessageStatus::Sent, "{kind:?}");
+        assert!(sent.from_me);
+        let file = media_of(&sent);
+        assert_eq!(file.file_length, Some(data.len() as u64));
+        assert_eq!(file.mimetype.as_deref(), Some(mimetype.as_str()));
+        match (kind, &sent.content) {
+            (MediaKind::Image, MessageContent::Image { caption, width, thumbnail, .. }) => {
+                assert_eq!(caption.as_deref(), Some("look"));
+                assert_eq!(*width, Some(640));
+                assert_eq!(thumbnail.as_deref(), Some(&[0xFF, 0xD8, 0xFF, 0xD9][..]));
+                assert_eq!(sent.text.as_deref(), Some("look"));
+            }
+            (MediaKind::Video, MessageContent::Video { seconds, gif_playback, .. }) => {
+                assert_eq!((*seconds, *gif_playback), (Some(12), false));
+            }
+            (MediaKind::Gif, MessageContent::Video { gif_playback, caption, .. }) => {
+                assert!(*gif_playback);
+                assert_eq!(caption.as_deref(), Some("loop"));
+            }
+            (MediaKind::Audio, MessageContent::Audio { ptt, .. }) => assert!(!*ptt),
+            (MediaKind::Voice, MessageContent::Audio { ptt, waveform, seconds, .. }) => {
+                assert!(*ptt);
+                assert_eq!(waveform.as_ref().map(Vec::len), Some(64));
+                assert_eq!(*seconds, Some(2));
+            }
+            (MediaKind::Document, MessageContent::Document { file_name, caption, .. }) => {
+                assert_eq!(file_name.as_deref(), Some("big.zip"));
+                assert_eq!(caption.as_deref(), Some("the archive"));
+            }
+            (MediaKind::Sticker, MessageContent::Sticker { animated, .. }) => assert!(*animated),
+            (kind, other) => panic!("{kind:?}: {other:?}"),
+        }
+        // The phone decrypts the same bytes, of the right kind.
+        let entry = on_phone(&sim, &sent.id).await;
+        assert_eq!(entry["media"]["media_type"], phone_kind, "{entry}");
+        assert_eq!(entry["media"]["mimetype"], mimetype.as_str(), "{entry}");
+        assert!(phone_media(&sim, PHONE, &sent.id).await == data, "{kind:?}: phone's bytes differ");
+        // Our own sent media downloads too, and history types it the same.
+        assert!(session.download_media(PHONE, &sent.id).await.unwrap() == data);
+        let stored = session.message(PHONE, &sent.id).await.unwrap();
+        assert_eq!(stored.content, sent.content, "{kind:?}");
+    }
+}
+
+async fn bad_media_sends_nothing(store: Arc<TestStore>) {
+    let (sim, _manager, session) = setup(&store, Some(1000)).await;
+    let blobs = || sim.sim().hub().media.len();
+    let before = (blobs(), phone_timeline_len(&sim).await);
+    let ok = |len| OutgoingMedia::new(MediaKind::Image, MediaSource::Bytes { data: random_bytes(len) });
+    let mut cases: Vec<(&str, OutgoingMedia, ErrorCode)> = vec![
+        ("empty", ok(0), ErrorCode::InvalidArgument),
+        ("oversized", ok(1001), ErrorCode::InvalidArgument),
+    ];
+    let mut wrong_type = ok(10);
+    wrong_type.mimetype = Some("application/pdf".into());
+    cases.push(("wrong mimetype", wrong_type, ErrorCode::InvalidArgument));
+    let mut not_mime = ok(10);
+    not_mime.mimetype = Some("jpeg".into());
+    cases.push(("not a mimetype", not_mime, ErrorCode::InvalidArgument));
+    let mut voice_caption =
+        OutgoingMedia::new(MediaKind::Voice, MediaSource::Bytes { data: random_bytes(10) });
+    voice_caption.caption = Some("no".into());
+    cases.push(("voice caption", voice_caption, ErrorCode::InvalidArgument));
+    let gif_file = OutgoingMedia {
+        mimetype: Some("image/gif".into()),
+        ..OutgoingMedia::new(MediaKind::Gif, MediaSource::Bytes { data: random_bytes(10) })
+    };
+    cases.push(("gif as image/gif", gif_file, ErrorCode::InvalidArgument));
+    let missing = OutgoingMedia::new(
+        MediaKind::Document,
+        MediaSource::File {
+            path: "/nonexistent/openwa.bin".into(),
+        },
+    );
+    cases.push(("missing file", missing, ErrorCode::InvalidArgument));
+    for (what, media, code) in cases {
+        let err = session
+            .send_media(PHONE, media, SendOptions::default())
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, code, "{what}: {err}");
+    }
+    // Bad chats.
+    let err = session
+        .send_media("not a number", ok(10), SendOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidArgument, "{err}");
+    let err = session
+        .send_media("120363000000000001@g.us", ok(10), SendOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Unsupported, "{err}");
+    // Nothing was uploaded, sent or stored.
+    assert_eq!((blobs(), phone_timeline_len(&sim).await), before);
+    let page = session.messages(PHONE, None, 10).await.unwrap();
+    assert!(page.messages.is_empty(), "{page:?}");
+
+    // An idempotent media send uploads once and sends once.
+    let keyed = SendOptions {
+        idempotency_key: Some("media-1".into()),
+    };
+    let first = session.send_media(PHONE, ok(500), keyed.clone()).await.unwrap();
+    let again = session.send_media(PHONE, ok(500), keyed).await.unwrap();
+    assert_eq!(first.id, again.id);
+    assert_eq!(first.content, again.content);
+    assert_eq!(blobs(), before.0 + 1);
+    on_phone(&sim, &first.id).await;
+    assert_eq!(phone_timeline_len(&sim).await, before.1 + 1);
+}
+
 openwa_store::on_every_backend!(persistent: [
     phone_media_downloads_byte_for_byte,
     bad_downloads_get_typed_errors,
     downloads_over_the_limit_are_refused,
+    engine_sends_every_kind,
+    bad_media_sends_nothing,
 ]);

@@ -27,6 +27,30 @@ async fn stored_media(shared: &SessionContext, chat: &str, id: &str) -> Result<M
 }
 
 impl Session {
+    /// Sends a media message (image, video, GIF, audio, voice note, document, sticker) to a 1:1
+    /// chat and returns it once the server acknowledged it, like `send_text`.
+    ///
+    /// The input is checked first, before the file is read: an empty file, one over
+    /// `max_media_bytes`, a MIME type that does not fit the kind, or a field the kind does not
+    /// have is `invalid_argument` and nothing is uploaded or sent. Then the file is encrypted
+    /// with a fresh key while it is hashed (large files through an anonymous temporary file, so
+    /// memory stays bounded), uploaded to a media host (`media_conn` credentials, cached until
+    /// their TTL), and the message with the keys, hashes and the caller's metadata is sent.
+    /// With `options.idempotency_key`, a repeated send answers the first one's message and
+    /// uploads nothing.
+    pub async fn send_media(
+        &self,
+        chat: &str,
+        media: super::types::OutgoingMedia,
+        options: crate::messaging::send::SendOptions,
+    ) -> Result<crate::event::Message, Error> {
+        let chat = chat.to_owned();
+        self.on_runtime(move |s| async move {
+            super::send::send_media(s.shared(), &chat, media, options).await
+        })
+        .await
+    }
+
     /// Downloads the file of a stored media message (received, or sent by us) and answers its
     /// bytes, once the blob's SHA-256, its MAC and the file's SHA-256 all checked out.
     ///

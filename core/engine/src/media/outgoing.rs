@@ -44,19 +44,6 @@ impl MediaKind {
         }
     }
 
-    /// The `mediatype` attribute of the message's `<enc>` nodes.
-    pub(crate) fn stanza_mediatype(self) -> &'static str {
-        match self {
-            MediaKind::Image => "image",
-            MediaKind::Video => "video",
-            MediaKind::Gif => "gif",
-            MediaKind::Audio => "audio",
-            MediaKind::Voice => "ptt",
-            MediaKind::Document => "document",
-            MediaKind::Sticker => "sticker",
-        }
-    }
-
     /// Whether `mimetype` (already syntax-checked, lowercase essence) fits this kind.
     fn accepts(self, essence: &str) -> bool {
         match self {

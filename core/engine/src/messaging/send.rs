@@ -186,7 +186,7 @@ fn ensure_connected(shared: &SessionContext) -> Result<(), Error> {
 }
 
 /// The message an earlier send with idempotency `key` stored, if any.
-async fn earlier_send(shared: &SessionContext, key: &str) -> Result<Option<MessageRecord>, Error> {
+pub(crate) async fn earlier_send(shared: &SessionContext, key: &str) -> Result<Option<MessageRecord>, Error> {
     let store = shared.store();
     let Some((chat, id)) = store.send_key(key).await? else {
         return Ok(None);
@@ -251,6 +251,11 @@ async fn send_message(
     let kind = ContentKind::of(proto);
     let mut stanza = OutgoingMessage::new(id.clone(), chat.clone(), kind.stanza_type());
     stanza.participants = encrypted.participants;
+    if let Some(mediatype) = openwa_protocol::content::enc_mediatype(proto) {
+        for participant in &mut stanza.participants {
+            participant.enc.mediatype = Some(mediatype.to_owned());
+        }
+    }
     stanza.device_identity = encrypted.any_pkmsg.then(|| own.account.clone());
 
     let described = crate::content::describe(proto, kind);

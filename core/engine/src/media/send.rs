@@ -1,0 +1,42 @@
+//! `send_media`: check, encrypt, upload, then the ordinary send path with the media message.
+
+use std::sync::Arc;
+
+use openwa_protocol::proto::e2e;
+use prost::Message as _;
+
+use super::http::MediaHttp;
+use super::outgoing;
+use super::types::OutgoingMedia;
+use super::upload;
+use crate::context::SessionContext;
+use crate::error::Error;
+use crate::event::Message;
+use crate::messaging::send::{SendOptions, direct_chat, earlier_send, send_content};
+
+/// Sends `media` to the 1:1 chat `chat`. Everything about the input is checked before the file
+/// is read; a send whose idempotency key was used before answers (or re-sends) the stored
+/// message without uploading again.
+pub(crate) async fn send_media(
+    shared: &Arc<SessionContext>,
+    chat: &str,
+    media: OutgoingMedia,
+    options: SendOptions,
+) -> Result<Message, Error> {
+    let checked = outgoing::check(&media, shared.options.max_media_bytes)?;
+    direct_chat(chat)?;
+    if let Some(key) = options.idempotency_key.as_deref().filter(|k| !k.is_empty())
+        && let Some(earlier) = earlier_send(shared, key).await?
+    {
+        let stored = e2e::Message::decode(earlier.payload.as_deref().unwrap_or_default())
+            .map_err(|e| Error::internal(format!("stored message does not decode: {e}")))?;
+        return send_content(shared, chat, stored, options).await;
+    }
+    let http = MediaHttp::new(&shared.options)?;
+    let media_type = checked.kind.media_type();
+    let encrypted = upload::encrypt(media.source, media_type, shared.options.max_media_bytes).await?;
+    let now = crate::messaging::now_secs();
+    let uploaded = upload::upload(shared, &http, encrypted, media_type, now).await?;
+    let message = outgoing::message(&checked, &uploaded);
+    send_content(shared, chat, message, options).await
+}
