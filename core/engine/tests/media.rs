@@ -448,3 +448,97 @@ openwa_store::on_every_backend!(persistent: [
     engine_sends_every_kind,
     bad_media_sends_nothing,
 ]);
+
+/// An unmodified Baileys 7 receives the engine's image and voice note and downloads the same
+/// bytes (verifying hashes and MAC its own way), and sends an image and a document that the
+/// engine downloads byte for byte.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn media_both_ways_with_baileys7() {
+    openwa_testkit::with_store(openwa_testkit::Backend::Sqlite, |store| async move {
+        openwa_testkit::require_node_modules();
+        let sim = simulator().await;
+        sim.create_account(ENGINE, "Engine").unwrap();
+        sim.create_account(PHONE, "Bailey").unwrap();
+        let manager = store.open_manager(sim_options(&sim)).await;
+        let session = manager.create_session("media", None).await.unwrap();
+        let events = session.events();
+        link_by_qr(&sim, &session, ENGINE).await;
+        let auth = openwa_testkit::temp_auth_dir("media-baileys");
+        let cert = sim.info.tls_cert_path.clone();
+        let (mut bailey, _) = openwa_testkit::pair_by_qr_with_env(
+            &sim.info.ws_url,
+            &sim.info.admin_url,
+            openwa_testkit::BAILEYS7,
+            PHONE,
+            &auth,
+            &[("NODE_EXTRA_CA_CERTS", cert.as_str())],
+        )
+        .await;
+
+        // Engine → Baileys.
+        let picture = random_bytes(30_000);
+        let mut image = OutgoingMedia::new(
+            MediaKind::Image,
+            MediaSource::Bytes {
+                data: picture.clone(),
+            },
+        );
+        image.caption = Some("from the engine".into());
+        let sent = session
+            .send_media(PHONE, image, SendOptions::default())
+            .await
+            .unwrap();
+        let got = bailey.wait_message(&sent.id).await;
+        assert_eq!(got["kind"], "imageMessage", "{got}");
+        assert_eq!(got["text"], "from the engine", "{got}");
+        assert_eq!(got["mimetype"], "image/jpeg", "{got}");
+        bailey.send(json!({"cmd": "download", "id": sent.id})).await;
+        let downloaded = bailey.wait_event("download").await;
+        assert_eq!(downloaded["sha256"], hex::encode(Sha256::digest(&picture)), "{downloaded}");
+        let note = random_bytes(4000);
+        let mut voice = OutgoingMedia::new(MediaKind::Voice, MediaSource::Bytes { data: note.clone() });
+        voice.seconds = Some(1);
+        let sent = session
+            .send_media(PHONE, voice, SendOptions::default())
+            .await
+            .unwrap();
+        let got = bailey.wait_message(&sent.id).await;
+        assert_eq!(got["kind"], "audioMessage", "{got}");
+        bailey.send(json!({"cmd": "download", "id": sent.id})).await;
+        let downloaded = bailey.wait_event("download").await;
+        assert_eq!(downloaded["sha256"], hex::encode(Sha256::digest(&note)), "{downloaded}");
+
+        // Baileys → engine.
+        let engine_jid = format!("{ENGINE}@s.whatsapp.net");
+        let photo = random_bytes(20_000);
+        bailey
+            .send(json!({"cmd": "send_image", "to": engine_jid, "data": STANDARD.encode(&photo), "mimetype": "image/jpeg", "caption": "from baileys"}))
+            .await;
+        let id = bailey.wait_event("sent").await["id"].as_str().unwrap().to_owned();
+        let message = received(&events, &id).await;
+        assert!(
+            matches!(&message.content, MessageContent::Image { caption: Some(c), .. } if c == "from baileys"),
+            "{message:?}"
+        );
+        assert!(session.download_media(PHONE, &id).await.unwrap() == photo);
+        let doc = random_bytes(100_000);
+        bailey
+            .send(json!({"cmd": "send_media", "to": engine_jid, "kind": "document", "data": STANDARD.encode(&doc), "mimetype": "application/pdf", "fileName": "b.pdf"}))
+            .await;
+        let id = bailey.wait_event("sent").await["id"].as_str().unwrap().to_owned();
+        let message = received(&events, &id).await;
+        assert!(
+            matches!(&message.content, MessageContent::Document { file_name: Some(n), .. } if n == "b.pdf"),
+            "{message:?}"
+        );
+        let path = auth.join("b.pdf");
+        session
+            .download_media_to_file(PHONE, &id, path.clone())
+            .await
+            .unwrap();
+        assert!(std::fs::read(&path).unwrap() == doc);
+        bailey.quit().await;
+        manager.close().await.unwrap();
+    })
+    .await;
+}
