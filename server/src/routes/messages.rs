@@ -1,5 +1,6 @@
 //! `/api/sessions/:id/messages…` and `/chats/read`: send-text (idempotent), history, message by
-//! id, mark read; the other send and action routes answer 501 naming what is missing.
+//! id, mark read; the send and action routes the engine cannot serve yet answer 501 naming what
+//! is missing (media routes: `media`).
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -21,11 +22,6 @@ const MAX_TEXT_CHARS: usize = 4096;
 
 /// Send and action routes the engine cannot serve yet, and what they need.
 pub const UNSUPPORTED: &[(&str, &str)] = &[
-    ("send-image", "image messages"),
-    ("send-video", "video messages"),
-    ("send-audio", "audio and voice messages"),
-    ("send-document", "document messages"),
-    ("send-sticker", "sticker messages"),
     ("send-location", "location messages"),
     ("send-contact", "contact card messages"),
     ("send-poll", "polls"),
@@ -58,7 +54,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// A user-typed chat id in canonical form; groups, channels and status are refused as 501.
-fn direct_chat(chat_id: &str) -> ApiResult<String> {
+pub(super) fn direct_chat(chat_id: &str) -> ApiResult<String> {
     let chat = openwa::normalize_chat_id(chat_id)?;
     match openwa::chat_kind_of(&chat)? {
         ChatKind::User | ChatKind::Lid => Ok(chat),
@@ -133,7 +129,7 @@ async fn send_text(
     Ok(sent(&answer, false))
 }
 
-fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
+pub(super) fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
     };
@@ -149,7 +145,7 @@ fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
     Ok(Some(key.to_owned()))
 }
 
-fn sent(answer: &Remembered, replayed: bool) -> Response {
+pub(super) fn sent(answer: &Remembered, replayed: bool) -> Response {
     let body = json!({ "messageId": answer.message_id, "timestamp": answer.timestamp });
     let mut response = (StatusCode::CREATED, Json(body)).into_response();
     if replayed {

@@ -4,6 +4,7 @@
 mod events;
 mod health;
 mod keys;
+mod media;
 mod messages;
 mod metrics;
 mod sessions;
@@ -28,6 +29,7 @@ pub fn router(state: AppState) -> Router {
         .merge(keys::router())
         .merge(sessions::router())
         .merge(messages::router())
+        .merge(media::router(state.config.max_media_body_bytes))
         .merge(webhooks::router())
         .merge(crate::audit::router())
         .merge(metrics::router())

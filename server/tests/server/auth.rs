@@ -208,14 +208,17 @@ async fn bad_requests_are_problems() {
         .post(&send, json!({ "chatId": "12036302@g.us", "text": "x" }))
         .await;
     problem(group, 501, "unsupported").await;
-    let image = server
+    let location = server
         .post(
-            &format!("/api/sessions/{id}/messages/send-image"),
+            &format!("/api/sessions/{id}/messages/send-location"),
             json!({}),
         )
         .await;
-    let body = problem(image, 501, "unsupported").await;
-    assert!(body["detail"].as_str().unwrap().contains("image"), "{body}");
+    let body = problem(location, 501, "unsupported").await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("location"),
+        "{body}"
+    );
     let offline = server
         .post(&send, json!({ "chatId": "15551234567", "text": "x" }))
         .await;

@@ -9,6 +9,7 @@ mod auth;
 mod crash;
 mod events;
 mod flow;
+mod media;
 mod robustness;
 mod sandbox;
 mod webhooks;
