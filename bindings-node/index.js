@@ -266,6 +266,21 @@ class Session extends Emitter {
     });
   }
 
+  sendMedia(chat, media, options) {
+    return callAsync(() => {
+      const { idempotencyKey } = opts(options, 'options');
+      return this.#native.sendMedia(chat, media, idempotencyKey);
+    });
+  }
+
+  downloadMedia(chat, id) {
+    return callAsync(() => this.#native.downloadMedia(chat, id));
+  }
+
+  downloadMediaToFile(chat, id, path) {
+    return callAsync(() => this.#native.downloadMediaToFile(chat, id, path));
+  }
+
   markRead(chat, messageIds) {
     return callAsync(() => this.#native.markRead(chat, messageIds));
   }

@@ -1,4 +1,5 @@
-from typing import Any, Awaitable, Dict, List, Optional, Tuple
+import os
+from typing import Any, Awaitable, Dict, List, Optional, Tuple, Union
 
 from ._types import Event, Message, MessagePage, SessionInfo
 
@@ -44,6 +45,28 @@ class Session:
     def send_text(
         self, chat: str, text: str, idempotency_key: Optional[str] = None
     ) -> Awaitable[Message]: ...
+    def send_media(
+        self,
+        chat: str,
+        kind: str,
+        data: Optional[bytes] = None,
+        path: Union[str, os.PathLike[str], None] = None,
+        *,
+        mimetype: Optional[str] = None,
+        caption: Optional[str] = None,
+        file_name: Optional[str] = None,
+        thumbnail: Optional[bytes] = None,
+        width: Optional[int] = None,
+        height: Optional[int] = None,
+        seconds: Optional[int] = None,
+        waveform: Optional[bytes] = None,
+        animated: bool = False,
+        idempotency_key: Optional[str] = None,
+    ) -> Awaitable[Message]: ...
+    def download_media(self, chat: str, message_id: str) -> Awaitable[bytes]: ...
+    def download_media_to_file(
+        self, chat: str, message_id: str, path: Union[str, os.PathLike[str]]
+    ) -> Awaitable[int]: ...
     def mark_read(self, chat: str, message_ids: List[str]) -> Awaitable[None]: ...
     def messages(
         self, chat: str, cursor: Optional[str] = None, limit: int = 50

@@ -82,6 +82,9 @@ class Message:
     text: Optional[str] = None
     push_name: Optional[str] = None
     sender_alt: Optional[str] = None
+    #: The typed content as the engine's JSON: ``{"kind": "text", "text": …}``,
+    #: ``{"kind": "image", "media": {…}, "caption": …}``… (bytes as base64 strings).
+    content: Optional[Dict[str, Any]] = field(default=None, hash=False)
 
     @classmethod
     def _from(cls, data: Dict[str, Any]) -> "Message":
