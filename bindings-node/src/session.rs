@@ -300,8 +300,8 @@ pub struct MediaInput {
 
 impl MediaInput {
     fn into_engine(self) -> Result<openwa::OutgoingMedia, openwa::Error> {
-        let kind: openwa::MediaKind = serde_json::from_value(Value::String(self.kind))
-            .map_err(|_| {
+        let kind: openwa::MediaKind =
+            serde_json::from_value(Value::String(self.kind)).map_err(|_| {
                 openwa::Error::invalid_argument(
                     "media.kind is one of image, video, gif, audio, voice, document, sticker",
                 )

@@ -48,7 +48,11 @@ pub async fn phone_sends(sim: &SimulatorHandle, phone: &str, to: &str, text: &st
 
 /// The simulated phone of account `phone` sends `body` (the admin API's message body: `to` and
 /// one content field, e.g. `{"to": …, "image": {"data": base64, …}}`); answers the message id.
-pub async fn phone_sends_json(sim: &SimulatorHandle, phone: &str, body: serde_json::Value) -> String {
+pub async fn phone_sends_json(
+    sim: &SimulatorHandle,
+    phone: &str,
+    body: serde_json::Value,
+) -> String {
     let path = format!("/admin/accounts/{phone}/messages");
     let sent = http(&sim.info.admin_url, "POST", &path, Some(body)).await;
     assert!(

@@ -35,8 +35,8 @@ mod transport;
 
 pub use bus::{EventStream, MAX_REPLAY_PAGE};
 pub use config::{
-    AtRestKey, BrowserInfo, DEFAULT_MAX_MEDIA_BYTES, DEFAULT_SERVER_URL, ManagerConfig, ProxyConfig, ProxyKind,
-    SessionOptions, StoreBackend, StoreConfig, WHATSAPP_TRUST_ROOT,
+    AtRestKey, BrowserInfo, DEFAULT_MAX_MEDIA_BYTES, DEFAULT_SERVER_URL, ManagerConfig,
+    ProxyConfig, ProxyKind, SessionOptions, StoreBackend, StoreConfig, WHATSAPP_TRUST_ROOT,
 };
 pub use error::{Error, ErrorCode};
 pub use event::{

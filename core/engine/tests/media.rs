@@ -89,13 +89,33 @@ async fn phone_media_downloads_byte_for_byte(store: Arc<TestStore>) {
     let chat = format!("{PHONE}@s.whatsapp.net");
     let dir = openwa_testkit::temp_auth_dir("media-dl");
     let kinds = [
-        ("image", json!({"mimetype": "image/png", "caption": "a picture", "width": 3, "height": 2}), 1000),
+        (
+            "image",
+            json!({"mimetype": "image/png", "caption": "a picture", "width": 3, "height": 2}),
+            1000,
+        ),
         ("video", json!({"caption": "a clip", "seconds": 7}), 70_000),
         ("gif", json!({"seconds": 2}), 5000),
-        ("audio", json!({"mimetype": "audio/mp4", "seconds": 61}), 4096),
-        ("voice", json!({"seconds": 3, "waveform": STANDARD.encode([0u8, 50, 100])}), 3000),
-        ("document", json!({"mimetype": "application/pdf", "file_name": "report.pdf", "caption": "the report"}), 1_500_000),
-        ("sticker", json!({"animated": true, "width": 512, "height": 512}), 900),
+        (
+            "audio",
+            json!({"mimetype": "audio/mp4", "seconds": 61}),
+            4096,
+        ),
+        (
+            "voice",
+            json!({"seconds": 3, "waveform": STANDARD.encode([0u8, 50, 100])}),
+            3000,
+        ),
+        (
+            "document",
+            json!({"mimetype": "application/pdf", "file_name": "report.pdf", "caption": "the report"}),
+            1_500_000,
+        ),
+        (
+            "sticker",
+            json!({"animated": true, "width": 512, "height": 512}),
+            900,
+        ),
     ];
     for (kind, extra, len) in kinds {
         let data = random_bytes(len);
@@ -113,33 +133,78 @@ async fn phone_media_downloads_byte_for_byte(store: Arc<TestStore>) {
         );
         assert_eq!(file.media_key.as_ref().map(Vec::len), Some(32), "{kind}");
         match (kind, &message.content) {
-            ("image", MessageContent::Image { caption, width, height, media, .. }) => {
+            (
+                "image",
+                MessageContent::Image {
+                    caption,
+                    width,
+                    height,
+                    media,
+                    ..
+                },
+            ) => {
                 assert_eq!(caption.as_deref(), Some("a picture"));
                 assert_eq!((*width, *height), (Some(3), Some(2)));
                 assert_eq!(media.mimetype.as_deref(), Some("image/png"));
                 assert_eq!(message.message_type, MessageType::Image);
                 assert_eq!(message.text.as_deref(), Some("a picture"));
             }
-            ("video", MessageContent::Video { caption, seconds, gif_playback, .. }) => {
-                assert_eq!((caption.as_deref(), *seconds, *gif_playback), (Some("a clip"), Some(7), false));
+            (
+                "video",
+                MessageContent::Video {
+                    caption,
+                    seconds,
+                    gif_playback,
+                    ..
+                },
+            ) => {
+                assert_eq!(
+                    (caption.as_deref(), *seconds, *gif_playback),
+                    (Some("a clip"), Some(7), false)
+                );
             }
-            ("gif", MessageContent::Video { gif_playback, media, .. }) => {
+            (
+                "gif",
+                MessageContent::Video {
+                    gif_playback,
+                    media,
+                    ..
+                },
+            ) => {
                 assert!(*gif_playback);
                 assert_eq!(media.mimetype.as_deref(), Some("video/mp4"));
             }
             ("audio", MessageContent::Audio { ptt, seconds, .. }) => {
                 assert_eq!((*ptt, *seconds), (false, Some(61)));
             }
-            ("voice", MessageContent::Audio { ptt, waveform, media, .. }) => {
+            (
+                "voice",
+                MessageContent::Audio {
+                    ptt,
+                    waveform,
+                    media,
+                    ..
+                },
+            ) => {
                 assert!(*ptt);
                 assert_eq!(waveform.as_deref(), Some(&[0u8, 50, 100][..]));
                 assert_eq!(media.mimetype.as_deref(), Some("audio/ogg; codecs=opus"));
             }
-            ("document", MessageContent::Document { file_name, caption, .. }) => {
+            (
+                "document",
+                MessageContent::Document {
+                    file_name, caption, ..
+                },
+            ) => {
                 assert_eq!(file_name.as_deref(), Some("report.pdf"));
                 assert_eq!(caption.as_deref(), Some("the report"));
             }
-            ("sticker", MessageContent::Sticker { animated, width, .. }) => {
+            (
+                "sticker",
+                MessageContent::Sticker {
+                    animated, width, ..
+                },
+            ) => {
                 assert!(*animated);
                 assert_eq!(*width, Some(512));
             }
@@ -155,7 +220,10 @@ async fn phone_media_downloads_byte_for_byte(store: Arc<TestStore>) {
             .await
             .unwrap();
         assert_eq!(written, len as u64);
-        assert!(std::fs::read(&path).unwrap() == data, "{kind}: file differs");
+        assert!(
+            std::fs::read(&path).unwrap() == data,
+            "{kind}: file differs"
+        );
         assert!(!dir.join(format!("{kind}.bin.part")).exists());
         // History has the same typed content.
         let stored = session.message(&chat, &id).await.unwrap();
@@ -244,10 +312,12 @@ async fn downloads_over_the_limit_are_refused(store: Arc<TestStore>) {
     let body = json!({"to": ENGINE, "image": {"data": STANDARD.encode(random_bytes(1000))}});
     let id = phone_sends_json(&sim, PHONE, body).await;
     received(&events, &id).await;
-    assert_eq!(session.download_media(PHONE, &id).await.unwrap().len(), 1000);
+    assert_eq!(
+        session.download_media(PHONE, &id).await.unwrap().len(),
+        1000
+    );
     manager.close().await.unwrap();
 }
-
 
 /// The phone's timeline entry for message `id`, once it arrived.
 async fn on_phone(sim: &SimulatorHandle, id: &str) -> serde_json::Value {
@@ -260,7 +330,10 @@ async fn on_phone(sim: &SimulatorHandle, id: &str) -> serde_json::Value {
         if let Some(entry) = timeline.as_array().unwrap().iter().find(|e| e["id"] == id) {
             return entry.clone();
         }
-        assert!(tokio::time::Instant::now() < deadline, "{id} never reached the phone");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{id} never reached the phone"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
@@ -336,26 +409,61 @@ async fn engine_sends_every_kind(store: Arc<TestStore>) {
         assert_eq!(file.file_length, Some(data.len() as u64));
         assert_eq!(file.mimetype.as_deref(), Some(mimetype.as_str()));
         match (kind, &sent.content) {
-            (MediaKind::Image, MessageContent::Image { caption, width, thumbnail, .. }) => {
+            (
+                MediaKind::Image,
+                MessageContent::Image {
+                    caption,
+                    width,
+                    thumbnail,
+                    ..
+                },
+            ) => {
                 assert_eq!(caption.as_deref(), Some("look"));
                 assert_eq!(*width, Some(640));
                 assert_eq!(thumbnail.as_deref(), Some(&[0xFF, 0xD8, 0xFF, 0xD9][..]));
                 assert_eq!(sent.text.as_deref(), Some("look"));
             }
-            (MediaKind::Video, MessageContent::Video { seconds, gif_playback, .. }) => {
+            (
+                MediaKind::Video,
+                MessageContent::Video {
+                    seconds,
+                    gif_playback,
+                    ..
+                },
+            ) => {
                 assert_eq!((*seconds, *gif_playback), (Some(12), false));
             }
-            (MediaKind::Gif, MessageContent::Video { gif_playback, caption, .. }) => {
+            (
+                MediaKind::Gif,
+                MessageContent::Video {
+                    gif_playback,
+                    caption,
+                    ..
+                },
+            ) => {
                 assert!(*gif_playback);
                 assert_eq!(caption.as_deref(), Some("loop"));
             }
             (MediaKind::Audio, MessageContent::Audio { ptt, .. }) => assert!(!*ptt),
-            (MediaKind::Voice, MessageContent::Audio { ptt, waveform, seconds, .. }) => {
+            (
+                MediaKind::Voice,
+                MessageContent::Audio {
+                    ptt,
+                    waveform,
+                    seconds,
+                    ..
+                },
+            ) => {
                 assert!(*ptt);
                 assert_eq!(waveform.as_ref().map(Vec::len), Some(64));
                 assert_eq!(*seconds, Some(2));
             }
-            (MediaKind::Document, MessageContent::Document { file_name, caption, .. }) => {
+            (
+                MediaKind::Document,
+                MessageContent::Document {
+                    file_name, caption, ..
+                },
+            ) => {
                 assert_eq!(file_name.as_deref(), Some("big.zip"));
                 assert_eq!(caption.as_deref(), Some("the archive"));
             }
@@ -366,7 +474,10 @@ async fn engine_sends_every_kind(store: Arc<TestStore>) {
         let entry = on_phone(&sim, &sent.id).await;
         assert_eq!(entry["media"]["media_type"], phone_kind, "{entry}");
         assert_eq!(entry["media"]["mimetype"], mimetype.as_str(), "{entry}");
-        assert!(phone_media(&sim, PHONE, &sent.id).await == data, "{kind:?}: phone's bytes differ");
+        assert!(
+            phone_media(&sim, PHONE, &sent.id).await == data,
+            "{kind:?}: phone's bytes differ"
+        );
         // Our own sent media downloads too, and history types it the same.
         assert!(session.download_media(PHONE, &sent.id).await.unwrap() == data);
         let stored = session.message(PHONE, &sent.id).await.unwrap();
@@ -378,7 +489,14 @@ async fn bad_media_sends_nothing(store: Arc<TestStore>) {
     let (sim, _manager, session) = setup(&store, Some(1000)).await;
     let blobs = || sim.sim().hub().media.len();
     let before = (blobs(), phone_timeline_len(&sim).await);
-    let ok = |len| OutgoingMedia::new(MediaKind::Image, MediaSource::Bytes { data: random_bytes(len) });
+    let ok = |len| {
+        OutgoingMedia::new(
+            MediaKind::Image,
+            MediaSource::Bytes {
+                data: random_bytes(len),
+            },
+        )
+    };
     let mut cases: Vec<(&str, OutgoingMedia, ErrorCode)> = vec![
         ("empty", ok(0), ErrorCode::InvalidArgument),
         ("oversized", ok(1001), ErrorCode::InvalidArgument),
@@ -389,13 +507,22 @@ async fn bad_media_sends_nothing(store: Arc<TestStore>) {
     let mut not_mime = ok(10);
     not_mime.mimetype = Some("jpeg".into());
     cases.push(("not a mimetype", not_mime, ErrorCode::InvalidArgument));
-    let mut voice_caption =
-        OutgoingMedia::new(MediaKind::Voice, MediaSource::Bytes { data: random_bytes(10) });
+    let mut voice_caption = OutgoingMedia::new(
+        MediaKind::Voice,
+        MediaSource::Bytes {
+            data: random_bytes(10),
+        },
+    );
     voice_caption.caption = Some("no".into());
     cases.push(("voice caption", voice_caption, ErrorCode::InvalidArgument));
     let gif_file = OutgoingMedia {
         mimetype: Some("image/gif".into()),
-        ..OutgoingMedia::new(MediaKind::Gif, MediaSource::Bytes { data: random_bytes(10) })
+        ..OutgoingMedia::new(
+            MediaKind::Gif,
+            MediaSource::Bytes {
+                data: random_bytes(10),
+            },
+        )
     };
     cases.push(("gif as image/gif", gif_file, ErrorCode::InvalidArgument));
     let missing = OutgoingMedia::new(
@@ -432,7 +559,10 @@ async fn bad_media_sends_nothing(store: Arc<TestStore>) {
     let keyed = SendOptions {
         idempotency_key: Some("media-1".into()),
     };
-    let first = session.send_media(PHONE, ok(500), keyed.clone()).await.unwrap();
+    let first = session
+        .send_media(PHONE, ok(500), keyed.clone())
+        .await
+        .unwrap();
     let again = session.send_media(PHONE, ok(500), keyed).await.unwrap();
     assert_eq!(first.id, again.id);
     assert_eq!(first.content, again.content);

@@ -339,7 +339,11 @@ pub fn enc_mediatype(message: &e2e::Message) -> Option<&'static str> {
             "video"
         })
     } else if let Some(audio) = &message.audio_message {
-        Some(if audio.ptt == Some(true) { "ptt" } else { "audio" })
+        Some(if audio.ptt == Some(true) {
+            "ptt"
+        } else {
+            "audio"
+        })
     } else if message.document_message.is_some() {
         Some("document")
     } else if message.sticker_message.is_some() {

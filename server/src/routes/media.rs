@@ -101,15 +101,15 @@ async fn send_media(
         return Err(ApiError::bad_request("ptt is a field of send-audio"));
     }
     if body.gif_playback.is_some() && !matches!(kind, MediaKind::Video | MediaKind::Gif) {
-        return Err(ApiError::bad_request("gifPlayback is a field of send-video"));
+        return Err(ApiError::bad_request(
+            "gifPlayback is a field of send-video",
+        ));
     }
     let data = match (&body.base64, &body.url) {
         (Some(text), None) => decode_base64(text)?,
         (None, Some(url)) => fetch(url, state.config.webhook_allow_private).await?,
         _ => {
-            return Err(ApiError::bad_request(
-                "give exactly one of url and base64",
-            ));
+            return Err(ApiError::bad_request("give exactly one of url and base64"));
         }
     };
     let key = idempotency_key(&headers)?;

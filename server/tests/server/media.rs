@@ -145,7 +145,10 @@ async fn media_both_ways(server: &Server, sim: &openwa_simulator::SimulatorHandl
         .await;
     problem(both, 400, "invalid_argument").await;
     let ptt_video = server
-        .post(&sends("video"), json!({"chatId": BOB, "base64": "eA==", "ptt": true}))
+        .post(
+            &sends("video"),
+            json!({"chatId": BOB, "base64": "eA==", "ptt": true}),
+        )
         .await;
     problem(ptt_video, 400, "invalid_argument").await;
     assert_eq!(sim.sim().hub().media.len(), before);
@@ -182,10 +185,17 @@ async fn media_both_ways(server: &Server, sim: &openwa_simulator::SimulatorHandl
         )
         .await
         .json();
-        timeline.as_array()?.iter().find(|m| m["id"] == from_bob).cloned()
+        timeline
+            .as_array()?
+            .iter()
+            .find(|m| m["id"] == from_bob)
+            .cloned()
     })
     .await;
-    let blob_id = entry["media"]["file_enc_sha256"].as_str().unwrap().to_owned();
+    let blob_id = entry["media"]["file_enc_sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(sim.sim().hub().media.remove(&blob_id));
     problem(server.get(&path).await, 410, "media_expired").await;
     let missing = format!("/api/sessions/{id}/messages/{BOB}@c.us/NOPE/media");

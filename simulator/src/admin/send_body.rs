@@ -23,7 +23,9 @@ fn media_body(kind: &str, m: MediaJson) -> Result<Body, AdminError> {
     Ok(Body::Media(MediaBody {
         kind: kind.to_owned(),
         data,
-        mimetype: m.mimetype.unwrap_or_else(|| default_mimetype(kind).to_owned()),
+        mimetype: m
+            .mimetype
+            .unwrap_or_else(|| default_mimetype(kind).to_owned()),
         caption: m.caption,
         file_name: m.file_name,
         seconds: m.seconds,

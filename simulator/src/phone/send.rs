@@ -67,7 +67,9 @@ pub struct MediaBody {
 }
 
 /// The media kinds a phone sends.
-pub const MEDIA_KINDS: [&str; 7] = ["image", "video", "gif", "audio", "ptt", "document", "sticker"];
+pub const MEDIA_KINDS: [&str; 7] = [
+    "image", "video", "gif", "audio", "ptt", "document", "sticker",
+];
 
 /// A message the phone sent.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -50,9 +50,8 @@ pub(crate) async fn media_conn(shared: &SessionContext) -> Result<MediaConn, Err
         return Ok(conn);
     }
     let answer = shared.iq(MediaConnRequest.request()).await?;
-    let conn = MediaConnRequest::parse_response(&answer).map_err(|e| {
-        Error::new(ErrorCode::Protocol, format!("bad media_conn answer: {e}"))
-    })?;
+    let conn = MediaConnRequest::parse_response(&answer)
+        .map_err(|e| Error::new(ErrorCode::Protocol, format!("bad media_conn answer: {e}")))?;
     cache.store(&conn, Instant::now());
     Ok(conn)
 }

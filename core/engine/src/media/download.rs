@@ -83,7 +83,8 @@ fn media_ref(
     let media_key = key
         .and_then(|k| <[u8; 32]>::try_from(k).ok())
         .ok_or_else(|| invalid("the message has no 32-byte media key"))?;
-    let expected = ExpectedDigests::from_fields(sha, enc_sha).map_err(|e| invalid(&e.to_string()))?;
+    let expected =
+        ExpectedDigests::from_fields(sha, enc_sha).map_err(|e| invalid(&e.to_string()))?;
     if url.is_none() && direct_path.is_none() {
         return Err(invalid("the message has neither a URL nor a direct path"));
     }
@@ -202,8 +203,12 @@ pub(crate) async fn download(
             continue;
         }
         let mut body = response.into_body();
-        let mut decryptor =
-            MediaDecryptor::new(&media.media_key, media.media_type, media.expected, max_bytes);
+        let mut decryptor = MediaDecryptor::new(
+            &media.media_key,
+            media.media_type,
+            media.expected,
+            max_bytes,
+        );
         let mut plain = Vec::with_capacity(64 * 1024);
         while let Some(piece) = http.next_piece(&mut body).await? {
             decryptor
@@ -229,10 +234,12 @@ pub(crate) struct PartFile {
 
 impl Sink for PartFile {
     async fn put(&mut self, piece: &[u8]) -> Result<(), Error> {
-        self.file
-            .write_all(piece)
-            .await
-            .map_err(|e| Error::new(ErrorCode::Store, format!("writing {}: {e}", self.part.display())))
+        self.file.write_all(piece).await.map_err(|e| {
+            Error::new(
+                ErrorCode::Store,
+                format!("writing {}: {e}", self.part.display()),
+            )
+        })
     }
 }
 
@@ -258,9 +265,9 @@ pub(crate) async fn download_to_file(
         )));
     }
     let part = part_path(path);
-    let file = tokio::fs::File::create(&part).await.map_err(|e| {
-        Error::invalid_argument(format!("cannot create {}: {e}", part.display()))
-    })?;
+    let file = tokio::fs::File::create(&part)
+        .await
+        .map_err(|e| Error::invalid_argument(format!("cannot create {}: {e}", part.display())))?;
     let mut sink = PartFile {
         file: tokio::io::BufWriter::with_capacity(256 * 1024, file),
         part: part.clone(),

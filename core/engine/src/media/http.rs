@@ -193,7 +193,9 @@ impl MediaHttp {
     where
         R: AsyncRead + Send + Sync + Unpin + 'static,
     {
-        let response = self.request(url, "POST", streamed(reader), Some(len)).await?;
+        let response = self
+            .request(url, "POST", streamed(reader), Some(len))
+            .await?;
         let status = response.status();
         let mut body = Vec::new();
         let mut incoming = response.into_body();
@@ -279,7 +281,13 @@ mod tests {
         let url = HttpsUrl::parse("https://[::1]:9/x").unwrap();
         assert_eq!((url.host.as_str(), url.port), ("::1", 9));
         assert_eq!(HttpsUrl::parse("https://h?q=1").unwrap().path, "/?q=1");
-        for bad in ["http://h/x", "https://", "https://:80/x", "https://u@h/x", "https://h:x/"] {
+        for bad in [
+            "http://h/x",
+            "https://",
+            "https://:80/x",
+            "https://u@h/x",
+            "https://h:x/",
+        ] {
             assert_eq!(
                 HttpsUrl::parse(bad).unwrap_err().code,
                 ErrorCode::Protocol,

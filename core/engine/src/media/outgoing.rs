@@ -120,7 +120,11 @@ pub(crate) fn check(media: &OutgoingMedia, max_bytes: u64) -> Result<Checked, Er
     if media.caption.is_some() && !captioned {
         return refuse("a caption");
     }
-    if media.caption.as_ref().is_some_and(|c| c.len() > MAX_CAPTION) {
+    if media
+        .caption
+        .as_ref()
+        .is_some_and(|c| c.len() > MAX_CAPTION)
+    {
         return Err(Error::invalid_argument(format!(
             "the caption is over {MAX_CAPTION} bytes"
         )));
@@ -165,7 +169,9 @@ pub(crate) fn check(media: &OutgoingMedia, max_bytes: u64) -> Result<Checked, Er
         return refuse("a waveform");
     }
     if let Some(waveform) = &media.waveform
-        && (waveform.is_empty() || waveform.len() > MAX_WAVEFORM || waveform.iter().any(|&s| s > 100))
+        && (waveform.is_empty()
+            || waveform.len() > MAX_WAVEFORM
+            || waveform.iter().any(|&s| s > 100))
     {
         return Err(Error::invalid_argument(format!(
             "a waveform is 1..={MAX_WAVEFORM} samples of 0..=100"
@@ -351,7 +357,9 @@ mod tests {
         assert!(refused(wrong_type, 10).contains("does not fit"));
         let gif = with(MediaKind::Gif, |m| m.mimetype = Some("image/gif".into()));
         assert!(refused(gif, 10).contains("MP4"));
-        let png_sticker = with(MediaKind::Sticker, |m| m.mimetype = Some("image/png".into()));
+        let png_sticker = with(MediaKind::Sticker, |m| {
+            m.mimetype = Some("image/png".into())
+        });
         assert!(refused(png_sticker, 10).contains("webp"));
         let garbage = with(MediaKind::Document, |m| m.mimetype = Some("pdf".into()));
         assert!(refused(garbage, 10).contains("not a MIME type"));

@@ -12,7 +12,9 @@ use super::upload;
 use crate::context::SessionContext;
 use crate::error::Error;
 use crate::event::Message;
-use crate::messaging::send::{SendOptions, direct_chat, earlier_send, send_content};
+use crate::messaging::send::{
+    MAX_IDEMPOTENCY_KEY_LEN, SendOptions, direct_chat, earlier_send, send_content,
+};
 
 /// Sends `media` to the 1:1 chat `chat`. Everything about the input is checked before the file
 /// is read; a send whose idempotency key was used before answers (or re-sends) the stored
@@ -25,7 +27,14 @@ pub(crate) async fn send_media(
 ) -> Result<Message, Error> {
     let checked = outgoing::check(&media, shared.options.max_media_bytes)?;
     direct_chat(chat)?;
-    if let Some(key) = options.idempotency_key.as_deref().filter(|k| !k.is_empty())
+    if let Some(key) = &options.idempotency_key
+        && (key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY_LEN)
+    {
+        return Err(Error::invalid_argument(format!(
+            "an idempotency key is 1-{MAX_IDEMPOTENCY_KEY_LEN} bytes"
+        )));
+    }
+    if let Some(key) = options.idempotency_key.as_deref()
         && let Some(earlier) = earlier_send(shared, key).await?
     {
         let stored = e2e::Message::decode(earlier.payload.as_deref().unwrap_or_default())
@@ -34,7 +43,8 @@ pub(crate) async fn send_media(
     }
     let http = MediaHttp::new(&shared.options)?;
     let media_type = checked.kind.media_type();
-    let encrypted = upload::encrypt(media.source, media_type, shared.options.max_media_bytes).await?;
+    let encrypted =
+        upload::encrypt(media.source, media_type, shared.options.max_media_bytes).await?;
     let now = crate::messaging::now_secs();
     let uploaded = upload::upload(shared, &http, encrypted, media_type, now).await?;
     let message = outgoing::message(&checked, &uploaded);

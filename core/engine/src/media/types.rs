@@ -241,7 +241,12 @@ mod tests {
         let file: MediaSource =
             serde_json::from_value(serde_json::json!({"source": "file", "path": "/tmp/x"}))
                 .unwrap();
-        assert_eq!(file, MediaSource::File { path: "/tmp/x".into() });
+        assert_eq!(
+            file,
+            MediaSource::File {
+                path: "/tmp/x".into()
+            }
+        );
         assert!(
             serde_json::from_value::<MediaSource>(
                 serde_json::json!({"source": "bytes", "data": "!!"})

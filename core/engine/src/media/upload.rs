@@ -111,9 +111,9 @@ impl Sink {
         match self {
             Sink::Memory(buffer) => Ok(Blob::Memory(Bytes::from(buffer))),
             Sink::File(file) => {
-                let mut file = file
-                    .into_inner()
-                    .map_err(|e| local_io("flushing the encrypted temporary file", e.into_error()))?;
+                let mut file = file.into_inner().map_err(|e| {
+                    local_io("flushing the encrypted temporary file", e.into_error())
+                })?;
                 file.rewind()
                     .map_err(|e| local_io("rewinding the encrypted temporary file", e))?;
                 Ok(Blob::File(file))
@@ -132,7 +132,9 @@ fn encrypt_blocking(
     rand::rngs::OsRng.fill_bytes(&mut media_key);
     let mut encryptor = MediaEncryptor::new(&media_key, media_type);
     let mut sink = if len_hint <= IN_MEMORY_MAX {
-        Sink::Memory(Vec::with_capacity(usize::try_from(len_hint).unwrap_or(0) + 32))
+        Sink::Memory(Vec::with_capacity(
+            usize::try_from(len_hint).unwrap_or(0) + 32,
+        ))
     } else {
         let file = tempfile::tempfile().map_err(|e| local_io("creating a temporary file", e))?;
         Sink::File(BufWriter::with_capacity(PIECE, file))

@@ -186,7 +186,10 @@ fn ensure_connected(shared: &SessionContext) -> Result<(), Error> {
 }
 
 /// The message an earlier send with idempotency `key` stored, if any.
-pub(crate) async fn earlier_send(shared: &SessionContext, key: &str) -> Result<Option<MessageRecord>, Error> {
+pub(crate) async fn earlier_send(
+    shared: &SessionContext,
+    key: &str,
+) -> Result<Option<MessageRecord>, Error> {
     let store = shared.store();
     let Some((chat, id)) = store.send_key(key).await? else {
         return Ok(None);
