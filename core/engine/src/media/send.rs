@@ -42,6 +42,8 @@ pub(crate) async fn send_media(
         return send_content(shared, chat, stored, options).await;
     }
     let http = MediaHttp::new(&shared.options)?;
+    // Upload credentials first: a session that is not connected fails before any work.
+    super::conn::media_conn(shared).await?;
     let media_type = checked.kind.media_type();
     let encrypted =
         upload::encrypt(media.source, media_type, shared.options.max_media_bytes).await?;
