@@ -11,5 +11,6 @@ pub(crate) fn router() -> Router {
         Arc::new(crate::receive::Receive),
         Arc::new(crate::messaging::Messaging),
         Arc::new(crate::prekeys::PreKeys),
+        Arc::new(crate::media::retry::MediaRetry),
     ])
 }

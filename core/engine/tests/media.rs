@@ -1,8 +1,9 @@
 //! Media against the in-process simulator and its HTTPS media host, on SQLite and PostgreSQL:
 //! the simulated phone sends every media kind and the engine downloads the same bytes (to
 //! memory and to a file), with typed content; the engine sends every kind and the phone
-//! decrypts the same bytes; a tampered blob, an expired blob, a file over the limit and bad
-//! input get typed errors, and nothing is sent or written.
+//! decrypts the same bytes; an expired blob is uploaded again by our phone on request; a
+//! tampered blob, a blob gone for good, a file over the limit and bad input get typed errors,
+//! and nothing is sent or written.
 #![allow(clippy::unwrap_used, clippy::panic)] // test helpers outside #[test] functions
 
 use std::sync::Arc;
@@ -262,10 +263,24 @@ async fn bad_downloads_get_typed_errors(store: Arc<TestStore>) {
     assert_eq!(err.code, ErrorCode::MediaInvalid, "{err}");
     assert!(!path.exists() && !dir.join("tampered.bin.part").exists());
 
-    // An expired blob.
-    let id = send(random_bytes(100)).await;
+    // An expired blob: our phone uploads it again on request, to memory and to a file.
+    let data = random_bytes(3000);
+    let id = send(data.clone()).await;
     let message = received(&events, &id).await;
     assert!(media.remove(&blob_id_of(&message)));
+    assert!(session.download_media(&chat, &id).await.unwrap() == data);
+    assert!(media.remove(&blob_id_of(&message)));
+    let path = dir.join("reuploaded.bin");
+    session
+        .download_media_to_file(&chat, &id, path.clone())
+        .await
+        .unwrap();
+    assert!(std::fs::read(&path).unwrap() == data);
+
+    // Expired for good (the phone has no copy either).
+    let id = send(random_bytes(100)).await;
+    let message = received(&events, &id).await;
+    assert!(media.purge(&blob_id_of(&message)));
     let err = session.download_media(&chat, &id).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::MediaExpired, "{err}");
     let path = dir.join("expired.bin");
@@ -569,6 +584,15 @@ async fn bad_media_sends_nothing(store: Arc<TestStore>) {
     assert_eq!(blobs(), before.0 + 1);
     on_phone(&sim, &first.id).await;
     assert_eq!(phone_timeline_len(&sim).await, before.1 + 1);
+
+    // Disconnected: fails at once, nothing uploaded.
+    session.disconnect().await.unwrap();
+    let err = session
+        .send_media(PHONE, ok(10), SendOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotConnected, "{err}");
+    assert_eq!(blobs(), before.0 + 1);
 }
 
 openwa_store::on_every_backend!(persistent: [

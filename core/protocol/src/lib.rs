@@ -10,6 +10,7 @@ pub mod content;
 pub mod crypto;
 pub mod jid;
 pub mod media;
+pub mod media_retry;
 pub mod message;
 pub mod node;
 pub mod noise;

@@ -1,7 +1,8 @@
 //! Media over HTTP: `send-image` / `send-audio` (ptt) / `send-document` (from a URL) /
 //! `send-sticker` reach the simulated phone with the same bytes; a file the phone sends
 //! downloads from `GET …/messages/:chat/:id/media` as an attachment; bad input is a 400 and
-//! nothing is sent; an expired blob is a 410; on SQLite and PostgreSQL.
+//! nothing is sent; an expired blob is uploaded again by the phone, one gone for good is a 410;
+//! on SQLite and PostgreSQL.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -196,7 +197,13 @@ async fn media_both_ways(server: &Server, sim: &openwa_simulator::SimulatorHandl
         .as_str()
         .unwrap()
         .to_owned();
+    // Taken off the host: the session's phone uploads it again on request.
     assert!(sim.sim().hub().media.remove(&blob_id));
+    let again = server.get(&path).await;
+    assert_eq!(again.status(), 200);
+    assert_eq!(again.bytes().await.unwrap().len(), file.len());
+    // Gone for good: 410.
+    assert!(sim.sim().hub().media.purge(&blob_id));
     problem(server.get(&path).await, 410, "media_expired").await;
     let missing = format!("/api/sessions/{id}/messages/{BOB}@c.us/NOPE/media");
     problem(server.get(&missing).await, 404, "not_found").await;

@@ -8,6 +8,7 @@
 
 pub mod content;
 pub mod handler;
+pub mod media_retry;
 pub mod read;
 pub mod receipts;
 pub mod receive;

@@ -7,12 +7,17 @@ use prost::Message as _;
 
 use super::download::{self, MediaRef};
 use super::http::MediaHttp;
+use super::retry::{self, StoredMessage};
 use crate::context::SessionContext;
 use crate::error::{Error, ErrorCode};
 use crate::session::Session;
 
-/// The media of stored message `id` in `chat`.
-async fn stored_media(shared: &SessionContext, chat: &str, id: &str) -> Result<MediaRef, Error> {
+/// The media of stored message `id` in `chat`, and the message.
+async fn stored_media(
+    shared: &SessionContext,
+    chat: &str,
+    id: &str,
+) -> Result<(MediaRef, StoredMessage), Error> {
     let chat = crate::ids::parse_chat_id(chat)?;
     let chats = crate::messaging::addressing::chat_keys(shared, &chat).await;
     let record = shared
@@ -23,7 +28,27 @@ async fn stored_media(shared: &SessionContext, chat: &str, id: &str) -> Result<M
     let payload = record.payload.unwrap_or_default();
     let message = e2e::Message::decode(payload.as_slice())
         .map_err(|e| Error::internal(format!("stored message {id} does not decode: {e}")))?;
-    MediaRef::of(&message)
+    let stored = StoredMessage {
+        id: record.id,
+        chat: record.chat.parse().unwrap_or(chat),
+        from_me: record.from_me,
+        sender: record.sender.parse().ok(),
+    };
+    Ok((MediaRef::of(&message)?, stored))
+}
+
+/// The same media at the direct path our phone re-uploaded it to.
+async fn reuploaded(
+    shared: &SessionContext,
+    media: &MediaRef,
+    message: &StoredMessage,
+) -> Result<MediaRef, Error> {
+    let path = retry::request_reupload(shared, media, message).await?;
+    Ok(MediaRef {
+        url: None,
+        direct_path: Some(path),
+        ..media.clone()
+    })
 }
 
 impl Session {
@@ -54,19 +79,32 @@ impl Session {
     /// Downloads the file of a stored media message (received, or sent by us) and answers its
     /// bytes, once the blob's SHA-256, its MAC and the file's SHA-256 all checked out.
     ///
+    /// When the media host no longer has the file (404/410), the session asks its own phone to
+    /// upload it again (a media re-upload request) and downloads it from the new location.
+    ///
     /// Errors: `not_found` (no such message, or it has no media), `media_expired` (the media
-    /// host no longer has it), `media_invalid` (a check failed), `invalid_argument` with
-    /// details `too_large` (over `max_media_bytes`), `network` / `timeout` / `server_error`.
-    /// Works while disconnected when the message carries a URL.
+    /// host no longer has it and the phone could not upload it again), `media_invalid` (a check
+    /// failed), `invalid_argument` with details `too_large` (over `max_media_bytes`),
+    /// `network` / `timeout` / `server_error`. Works while disconnected when the message
+    /// carries a URL (but a re-upload needs the connection).
     pub async fn download_media(&self, chat: &str, message_id: &str) -> Result<Vec<u8>, Error> {
         let (chat, id) = (chat.to_owned(), message_id.to_owned());
         self.on_runtime(move |s| async move {
             let shared = s.shared();
-            let media = stored_media(shared, &chat, &id).await?;
+            let (media, message) = stored_media(shared, &chat, &id).await?;
             let http = MediaHttp::new(&shared.options)?;
             let max = shared.options.max_media_bytes;
             let mut bytes = Vec::new();
-            download::download(shared, &http, &media, max, &mut bytes).await?;
+            match download::download(shared, &http, &media, max, &mut bytes).await {
+                Err(err) if err.code == ErrorCode::MediaExpired => {
+                    let media = reuploaded(shared, &media, &message).await?;
+                    bytes.clear();
+                    download::download(shared, &http, &media, max, &mut bytes).await?;
+                }
+                other => {
+                    other?;
+                }
+            }
             Ok(bytes)
         })
         .await
@@ -84,10 +122,16 @@ impl Session {
         let (chat, id) = (chat.to_owned(), message_id.to_owned());
         self.on_runtime(move |s| async move {
             let shared = s.shared();
-            let media = stored_media(shared, &chat, &id).await?;
+            let (media, message) = stored_media(shared, &chat, &id).await?;
             let http = MediaHttp::new(&shared.options)?;
             let max = shared.options.max_media_bytes;
-            download::download_to_file(shared, &http, &media, max, &path).await
+            match download::download_to_file(shared, &http, &media, max, &path).await {
+                Err(err) if err.code == ErrorCode::MediaExpired => {
+                    let media = reuploaded(shared, &media, &message).await?;
+                    download::download_to_file(shared, &http, &media, max, &path).await
+                }
+                other => other,
+            }
         })
         .await
     }

@@ -9,6 +9,7 @@
 //! | `http` | a small HTTPS client over the session's proxy and TLS trust, streaming bodies |
 //! | `upload` | encrypts while hashing (into memory or an anonymous temporary file), uploads the blob |
 //! | `download` | fetches, verifies and decrypts into memory or `<path>.part` → `<path>` |
+//! | `retry` | re-upload requests to our phone when the media host no longer has a blob (`mediaretry` notifications) |
 //! | `send` | `send_media`: check, encrypt, upload, then the ordinary send path |
 //! | `content` | media parts of a `Message` protobuf → typed `MessageContent` |
 //! | `api` | the `Session` methods |
@@ -19,6 +20,7 @@ pub(crate) mod content;
 pub(crate) mod download;
 pub(crate) mod http;
 pub(crate) mod outgoing;
+pub(crate) mod retry;
 mod send;
 pub(crate) mod types;
 pub(crate) mod upload;

@@ -13,7 +13,7 @@ use crate::context::SessionContext;
 use crate::error::Error;
 use crate::event::Message;
 use crate::messaging::send::{
-    MAX_IDEMPOTENCY_KEY_LEN, SendOptions, direct_chat, earlier_send, send_content,
+    MAX_IDEMPOTENCY_KEY_LEN, SendOptions, direct_chat, earlier_send, ensure_connected, send_content,
 };
 
 /// Sends `media` to the 1:1 chat `chat`. Everything about the input is checked before the file
@@ -42,7 +42,9 @@ pub(crate) async fn send_media(
         return send_content(shared, chat, stored, options).await;
     }
     let http = MediaHttp::new(&shared.options)?;
-    // Upload credentials first: a session that is not connected fails before any work.
+    // A session that is not connected fails before any work (cached upload credentials would
+    // let the upload through, and then the send would fail).
+    ensure_connected(shared)?;
     super::conn::media_conn(shared).await?;
     let media_type = checked.kind.media_type();
     let encrypted =

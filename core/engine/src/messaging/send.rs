@@ -174,7 +174,7 @@ pub(crate) async fn send_content(
     }
 }
 
-fn ensure_connected(shared: &SessionContext) -> Result<(), Error> {
+pub(crate) fn ensure_connected(shared: &SessionContext) -> Result<(), Error> {
     if shared.state() == ConnectionState::Connected {
         Ok(())
     } else {
