@@ -117,7 +117,10 @@ impl Session {
         idempotency_key: Option<String>,
     ) -> napi::Result<PromiseRaw<'env, Value>> {
         let inner = self.inner.clone();
-        let options = openwa::SendOptions { idempotency_key };
+        let options = openwa::SendOptions {
+            idempotency_key,
+            ..openwa::SendOptions::default()
+        };
         promise(
             env,
             async move { inner.send_text(&chat, &text, options).await },
@@ -138,7 +141,10 @@ impl Session {
         // Bad input rejects like an engine error (`invalid_argument`), from the promise.
         let media = media.into_engine();
         let inner = self.inner.clone();
-        let options = openwa::SendOptions { idempotency_key };
+        let options = openwa::SendOptions {
+            idempotency_key,
+            ..openwa::SendOptions::default()
+        };
         promise(
             env,
             async move { inner.send_media(&chat, media?, options).await },

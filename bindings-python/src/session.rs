@@ -114,7 +114,10 @@ impl Session {
         idempotency_key: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let inner = self.inner.clone();
-        let options = openwa::SendOptions { idempotency_key };
+        let options = openwa::SendOptions {
+            idempotency_key,
+            ..openwa::SendOptions::default()
+        };
         future_into_py(py, async move {
             let message = inner
                 .send_text(&chat, &text, options)
@@ -182,7 +185,10 @@ impl Session {
             ..openwa::OutgoingMedia::new(kind, source)
         };
         let inner = self.inner.clone();
-        let options = openwa::SendOptions { idempotency_key };
+        let options = openwa::SendOptions {
+            idempotency_key,
+            ..openwa::SendOptions::default()
+        };
         future_into_py(py, async move {
             let message = inner
                 .send_media(&chat, media, options)

@@ -1,6 +1,6 @@
 //! The engine's plain types as OpenWA's JSON (messages, acks), for responses and webhooks.
 
-use openwa::{Message, MessageStatus};
+use openwa::{Message, MessageContent, MessageStatus};
 use serde_json::{Value as Json, json};
 
 use crate::util::{openwa_id, phone_of};
@@ -49,5 +49,44 @@ pub fn message(session_id: &str, m: &Message) -> Json {
         "senderPhone": phone,
         "senderLid": lid,
         "hasMedia": false,
+        "quotedMessageId": m.quoted.as_ref().map(|q| &q.id),
+        "mentionedIds": m.mentions.iter().map(|j| openwa_id(j)).collect::<Vec<_>>(),
+        "isForwarded": m.forwarded,
+        "location": location(&m.content),
+        "vCards": vcards(&m.content),
+        "reaction": reaction(&m.content),
+        "content": m.content,
     })
+}
+
+fn location(content: &MessageContent) -> Json {
+    match content {
+        MessageContent::Location(l) => json!({
+            "latitude": l.latitude,
+            "longitude": l.longitude,
+            "description": l.name,
+            "address": l.address,
+            "url": l.url,
+            "live": l.live,
+        }),
+        _ => Json::Null,
+    }
+}
+
+fn vcards(content: &MessageContent) -> Vec<&str> {
+    match content {
+        MessageContent::Contacts { contacts } => {
+            contacts.iter().map(|c| c.vcard.as_str()).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn reaction(content: &MessageContent) -> Json {
+    match content {
+        MessageContent::Reaction { message_id, emoji } => {
+            json!({ "messageId": message_id, "emoji": emoji })
+        }
+        _ => Json::Null,
+    }
 }

@@ -20,13 +20,20 @@
 //                                                     groupFetchAllParticipating…) or newsletter function
 //                                                     (newsletterCreate, newsletterFollow, newsletterMetadata…);
 //                                                     answers {"event":"group","op","result"}
+//   {"cmd":"send","to":"<jid>","content":{…},"quoted_id":"<id>"}
+//                                                     send any content sendMessage takes as JSON
+//                                                     (location, contacts, react, edit, delete, text
+//                                                     with mentions), optionally replying to a received
+//                                                     message (answers {"event":"sent","id"})
 //   {"cmd":"quit"}                                    close the socket and exit 0
 // stdout: one JSON event per line: qr, open, close, message, receipt, sent, pair_code, read, group,
 // group_event (groups.upsert / groups.update / group-participants.update), download,
 // retry_receipt (a retry receipt for this client: id, count, keys), error; with DEBUG_RECEIPTS=1
 // in the environment also raw_receipt (the attributes of every <receipt> node that arrives).
 // A `message` event carries `kind` (conversation, imageMessage, …), `text` (text or caption) and,
-// for media, `mimetype`. Media downloads trust NODE_EXTRA_CA_CERTS (the simulator's certificate).
+// for media, `mimetype`; with BAILEYS_RAW_MESSAGES=1 also `raw` (the message as protobuf JSON),
+// and other `messages.update`s (edits, revokes) arrive as `update` events (id, chat, update).
+// Media downloads trust NODE_EXTRA_CA_CERTS (the simulator's certificate).
 // A status (3 delivered, 4 read) arrives as a `receipt` event (`messages.update`), or inside the
 // sender's own `message` event when Baileys folded the update into a still-buffered upsert.
 // The socket is re-created after every close except 401 (logged out), as in Baileys' examples
@@ -104,7 +111,9 @@ function connect() {
         received.set(m.key.id, m);
         if (received.size > 200) received.delete(received.keys().next().value);
       }
-      emit({ event: 'message', type, id: m.key.id, from: m.key.remoteJid, from_me: !!m.key.fromMe, participant: m.key.participant ?? null, text, kind, mimetype: media?.mimetype ?? null, stub: m.messageStubType ?? null, status: m.status ?? null });
+      // `raw`: the whole message as protobuf JSON, for tests that check typed content.
+      const raw = process.env.BAILEYS_RAW_MESSAGES ? JSON.parse(JSON.stringify(m.message ?? null)) : undefined;
+      emit({ event: 'message', type, id: m.key.id, from: m.key.remoteJid, from_me: !!m.key.fromMe, participant: m.key.participant ?? null, text, kind, mimetype: media?.mimetype ?? null, stub: m.messageStubType ?? null, status: m.status ?? null, raw });
     }
   });
   for (const kind of ['groups.upsert', 'groups.update', 'group-participants.update']) {
@@ -121,6 +130,7 @@ function connect() {
   sock.ev.on('messages.update', (updates) => {
     for (const u of updates) {
       if (u.update?.status !== undefined) emit({ event: 'receipt', id: u.key.id, chat: u.key.remoteJid, status: u.update.status });
+      else if (process.env.BAILEYS_RAW_MESSAGES) emit({ event: 'update', id: u.key.id, chat: u.key.remoteJid, update: JSON.parse(JSON.stringify(u.update ?? null)) });
     }
   });
 }
@@ -155,6 +165,15 @@ for await (const line of lines) {
     } else if (command.cmd === 'send_text') {
       const sent = await sock.sendMessage(command.to, { text: command.text });
       if (sent?.key?.id && sent.message) sentMessages.set(sent.key.id, sent.message);
+      emit({ event: 'sent', id: sent?.key?.id ?? null });
+    } else if (command.cmd === 'send') {
+      // Any content Baileys' sendMessage takes, as JSON; `quoted_id` names a received message.
+      const options = {};
+      if (command.quoted_id) {
+        options.quoted = received.get(command.quoted_id);
+        if (!options.quoted) throw new Error(`no received message ${command.quoted_id}`);
+      }
+      const sent = await sock.sendMessage(command.to, command.content, options);
       emit({ event: 'sent', id: sent?.key?.id ?? null });
     } else if (command.cmd === 'send_image') {
       const image = Buffer.from(command.data, 'base64');

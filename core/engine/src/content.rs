@@ -6,7 +6,7 @@ use openwa_protocol::content::{self as protocol, ContentKind};
 use openwa_protocol::proto::e2e;
 use prost::Message as _;
 
-use crate::event::{MessageContent, MessageType};
+use crate::event::{ContactCard, Location, MessageContent, MessageType, QuotedMessage};
 
 /// What a message is, as the API reports it.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,6 +17,14 @@ pub(crate) struct Described {
     pub text: Option<String>,
     /// Its typed content.
     pub content: MessageContent,
+    /// The message it replies to.
+    pub quoted: Option<QuotedMessage>,
+    /// The users it mentions.
+    pub mentions: Vec<String>,
+    /// Whether it was forwarded.
+    pub forwarded: bool,
+    /// Its forwarding score.
+    pub forwarding_score: u32,
 }
 
 /// Describes an unwrapped message whose kind was classified as `kind`.
@@ -24,11 +32,7 @@ pub(crate) fn describe(message: &e2e::Message, kind: ContentKind) -> Described {
     let message_type = MessageType::of_content(kind);
     let text = protocol::text(message);
     let content = typed(message, &message_type, text.as_deref());
-    Described {
-        message_type,
-        text,
-        content,
-    }
+    with_context(message, message_type, text, content)
 }
 
 /// Describes a stored message: its protobuf `payload` when there is one (the type stays the
@@ -40,23 +44,174 @@ pub(crate) fn describe_stored(
     body: Option<&str>,
 ) -> Described {
     let message_type = MessageType::from_name(msg_type);
-    let decoded = payload.and_then(|bytes| e2e::Message::decode(bytes).ok());
-    let content = match &decoded {
-        Some(message) => typed(message, &message_type, body),
-        None => MessageContent::of(&message_type, body),
-    };
+    let text = body.map(str::to_owned);
+    match payload.and_then(|bytes| e2e::Message::decode(bytes).ok()) {
+        Some(message) => {
+            let content = typed(&message, &message_type, body);
+            with_context(&message, message_type, text, content)
+        }
+        None => Described {
+            content: MessageContent::of(&message_type, body),
+            message_type,
+            text,
+            quoted: None,
+            mentions: Vec::new(),
+            forwarded: false,
+            forwarding_score: 0,
+        },
+    }
+}
+
+fn with_context(
+    message: &e2e::Message,
+    message_type: MessageType,
+    text: Option<String>,
+    content: MessageContent,
+) -> Described {
+    let context = context_info(message);
+    let quoted = context.and_then(quoted_of);
+    let mentions = context.map(|c| c.mentioned_jid.clone()).unwrap_or_default();
     Described {
         message_type,
-        text: body.map(str::to_owned),
+        text,
         content,
+        quoted,
+        mentions,
+        forwarded: context.and_then(|c| c.is_forwarded).unwrap_or(false),
+        forwarding_score: context.and_then(|c| c.forwarding_score).unwrap_or(0),
     }
 }
 
 /// The typed content of `message`, which is of `message_type` and whose text or caption is
 /// `text`.
 fn typed(message: &e2e::Message, message_type: &MessageType, text: Option<&str>) -> MessageContent {
-    crate::media::content::media_content(message)
-        .unwrap_or_else(|| MessageContent::of(message_type, text))
+    match message_type {
+        MessageType::Location => match &message.location_message {
+            Some(l) => MessageContent::Location(Location {
+                latitude: l.degrees_latitude.unwrap_or_default(),
+                longitude: l.degrees_longitude.unwrap_or_default(),
+                name: l.name.clone(),
+                address: l.address.clone(),
+                url: l.url.clone(),
+                comment: l.comment.clone(),
+                accuracy_m: l.accuracy_in_meters,
+                live: l.is_live.unwrap_or(false),
+            }),
+            None => MessageContent::of(message_type, text),
+        },
+        MessageType::Contact => {
+            let card = |c: &e2e::ContactMessage| ContactCard {
+                display_name: c.display_name.clone().unwrap_or_default(),
+                vcard: c.vcard.clone().unwrap_or_default(),
+            };
+            let contacts = match (&message.contact_message, &message.contacts_array_message) {
+                (Some(one), _) => vec![card(one)],
+                (None, Some(many)) => many.contacts.iter().map(card).collect(),
+                (None, None) => Vec::new(),
+            };
+            MessageContent::Contacts { contacts }
+        }
+        MessageType::Reaction => match &message.reaction_message {
+            Some(r) => MessageContent::Reaction {
+                message_id: r
+                    .key
+                    .as_ref()
+                    .and_then(|k| k.id.clone())
+                    .unwrap_or_default(),
+                emoji: r.text.clone().unwrap_or_default(),
+            },
+            None => MessageContent::of(message_type, text),
+        },
+        _ => crate::media::content::media_content(message)
+            .unwrap_or_else(|| MessageContent::of(message_type, text)),
+    }
+}
+
+/// The context info (reply, mentions, forwarding) of a message's content part.
+pub(crate) fn context_info(m: &e2e::Message) -> Option<&e2e::ContextInfo> {
+    None.or(m
+        .extended_text_message
+        .as_ref()
+        .and_then(|p| p.context_info.as_deref()))
+        .or(m
+            .image_message
+            .as_ref()
+            .and_then(|p| p.context_info.as_deref()))
+        .or(m
+            .video_message
+            .as_ref()
+            .and_then(|p| p.context_info.as_deref()))
+        .or(m
+            .audio_message
+            .as_ref()
+            .and_then(|p| p.context_info.as_deref()))
+        .or(m
+            .document_message
+            .as_ref()
+            .and_then(|p| p.context_info.as_deref()))
+        .or(m
+            .sticker_message
+            .as_ref()
+            .and_then(|p| p.context_info.as_deref()))
+        .or(m
+            .location_message
+            .as_ref()
+            .and_then(|p| p.context_info.as_deref()))
+        .or(m
+            .contact_message
+            .as_ref()
+            .and_then(|p| p.context_info.as_deref()))
+        .or(m
+            .contacts_array_message
+            .as_ref()
+            .and_then(|p| p.context_info.as_deref()))
+}
+
+/// The mutable context info of a message's content part (created when missing); `None` for
+/// content that carries none (reactions, protocol messages). A plain `conversation` text
+/// becomes an extended text first, since only that carries context.
+pub(crate) fn context_info_mut(m: &mut e2e::Message) -> Option<&mut e2e::ContextInfo> {
+    if let Some(text) = m.conversation.take() {
+        m.extended_text_message = Some(Box::new(e2e::ExtendedTextMessage {
+            text: Some(text),
+            ..Default::default()
+        }));
+    }
+    let slot = if let Some(p) = m.extended_text_message.as_mut() {
+        &mut p.context_info
+    } else if let Some(p) = m.image_message.as_mut() {
+        &mut p.context_info
+    } else if let Some(p) = m.video_message.as_mut() {
+        &mut p.context_info
+    } else if let Some(p) = m.audio_message.as_mut() {
+        &mut p.context_info
+    } else if let Some(p) = m.document_message.as_mut() {
+        &mut p.context_info
+    } else if let Some(p) = m.sticker_message.as_mut() {
+        &mut p.context_info
+    } else if let Some(p) = m.location_message.as_mut() {
+        &mut p.context_info
+    } else if let Some(p) = m.contact_message.as_mut() {
+        &mut p.context_info
+    } else if let Some(p) = m.contacts_array_message.as_mut() {
+        &mut p.context_info
+    } else {
+        return None;
+    };
+    Some(slot.get_or_insert_with(Default::default))
+}
+
+fn quoted_of(context: &e2e::ContextInfo) -> Option<QuotedMessage> {
+    let id = context.stanza_id.clone()?;
+    let quoted = context.quoted_message.as_deref();
+    Some(QuotedMessage {
+        id,
+        sender: context.participant.clone(),
+        text: quoted.and_then(protocol::text),
+        message_type: quoted
+            .map(|q| MessageType::of_content(ContentKind::of(q)))
+            .unwrap_or_default(),
+    })
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::media::MediaFile;
 
 /// One event of one session.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     /// The session that produced it (empty only for [`EventKind::Lagged`], which is about the
     /// subscriber, not a session).
@@ -27,7 +27,7 @@ pub struct Event {
 }
 
 /// What happened. Each variant says when it fires and what follows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum EventKind {
@@ -88,6 +88,37 @@ pub enum EventKind {
     MessageSent {
         /// The message as stored.
         message: Message,
+    },
+    /// Someone (the author, on any of their devices, ourselves included) edited a message of
+    /// `chat`: the stored message now has the new text, and history reads it so. Fired once per
+    /// edit, after it is stored; an edit of a message we never stored is reported all the same
+    /// (the application may have it from elsewhere).
+    MessageEdited {
+        /// The chat of the edited message.
+        chat: String,
+        /// The edited message's id.
+        message_id: String,
+        /// Who edited it (device-less JID).
+        sender: String,
+        /// The new text (or caption).
+        text: Option<String>,
+        /// The new content, typed.
+        content: MessageContent,
+        /// Server timestamp of the edit, seconds since the epoch.
+        timestamp: u64,
+    },
+    /// A message of `chat` was deleted for everyone (revoked by its author, or by a group
+    /// admin). The stored message becomes a `revoked` message with no text or content. Fired
+    /// once, after that is stored.
+    MessageRevoked {
+        /// The chat of the revoked message.
+        chat: String,
+        /// The revoked message's id.
+        message_id: String,
+        /// Who revoked it (device-less JID).
+        sender: String,
+        /// Server timestamp of the revoke, seconds since the epoch.
+        timestamp: u64,
     },
     /// The status of one of our sent messages changed (delivered, read, played, failed).
     /// Fired once per status step per message; never goes backwards.
@@ -156,6 +187,8 @@ impl EventKind {
             EventKind::ConnectionState { .. } => "connection_state",
             EventKind::MessageReceived { .. } => "message_received",
             EventKind::MessageSent { .. } => "message_sent",
+            EventKind::MessageEdited { .. } => "message_edited",
+            EventKind::MessageRevoked { .. } => "message_revoked",
             EventKind::MessageStatus { .. } => "message_status",
             EventKind::Receipt { .. } => "receipt",
             EventKind::Lagged { .. } => "lagged",
@@ -338,6 +371,8 @@ pub enum MessageType {
     Reaction,
     /// A protocol message (revoke, edit, key notices…).
     Protocol,
+    /// A message deleted for everyone: what is left of it once revoked.
+    Revoked,
     /// Content this version does not decode, by its name in the message (`poll_creation_message`,
     /// `field_83`, …), or `unknown` when nothing names it.
     Unknown(String),
@@ -357,6 +392,7 @@ impl MessageType {
             MessageType::Contact => "contact",
             MessageType::Reaction => "reaction",
             MessageType::Protocol => "protocol",
+            MessageType::Revoked => "revoked",
             MessageType::Unknown(name) => name,
         }
     }
@@ -374,6 +410,7 @@ impl MessageType {
             "contact" => MessageType::Contact,
             "reaction" => MessageType::Reaction,
             "protocol" => MessageType::Protocol,
+            "revoked" => MessageType::Revoked,
             other => MessageType::Unknown(other.to_owned()),
         }
     }
@@ -427,11 +464,11 @@ impl std::fmt::Display for MessageType {
     }
 }
 
-/// The content of a message, typed. This version decodes text; every other kind is reported
-/// as [`MessageContent::Other`] with its [`MessageType`] until the engine decodes it (media,
-/// locations, contacts, polls… are added as variants, so an application matches on them
-/// instead of parsing strings). In JSON: `{"kind": "text", "text": "…"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The content of a message, typed: an application matches on it instead of parsing strings.
+/// Kinds this version does not decode are [`MessageContent::Other`] with their
+/// [`MessageType`] (never dropped). In JSON: `{"kind": "text", "text": "…"}`,
+/// `{"kind": "location", "latitude": …}`, ….
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum MessageContent {
     /// Plain or extended text.
@@ -513,12 +550,76 @@ pub enum MessageContent {
         #[serde(default)]
         animated: bool,
     },
+    /// A location: a static pin, or one update of a live location.
+    Location(Location),
+    /// One or more contact cards.
+    Contacts {
+        /// The cards, in the order sent.
+        contacts: Vec<ContactCard>,
+    },
+    /// A reaction to another message of the chat.
+    Reaction {
+        /// The id of the message reacted to.
+        message_id: String,
+        /// The emoji; empty when the reaction was removed.
+        emoji: String,
+    },
     /// Content this version reports only by type (see [`Message::message_type`]; a caption, if
     /// any, is in [`Message::text`]).
     Other {
         /// What it is.
         message_type: MessageType,
     },
+}
+
+/// A location. Coordinates are degrees (WGS 84).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Location {
+    /// Latitude, -90..=90.
+    pub latitude: f64,
+    /// Longitude, -180..=180.
+    pub longitude: f64,
+    /// The place's name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The place's address.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// A link about the place.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// A comment (live locations).
+    #[serde(default)]
+    pub comment: Option<String>,
+    /// Accuracy in metres, when known.
+    #[serde(default)]
+    pub accuracy_m: Option<u32>,
+    /// Whether this is an update of a live location (received only; sending live locations
+    /// is not supported).
+    #[serde(default)]
+    pub live: bool,
+}
+
+/// A contact card: the name shown and the vCard (3.0) text.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ContactCard {
+    /// The name shown on the card.
+    pub display_name: String,
+    /// The vCard, `BEGIN:VCARD` … `END:VCARD`.
+    pub vcard: String,
+}
+
+/// The message a reply quotes, as the reply carries it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuotedMessage {
+    /// The quoted message's id.
+    pub id: String,
+    /// Its author (device-less JID), when the reply names one.
+    pub sender: Option<String>,
+    /// Its text or caption, as quoted.
+    pub text: Option<String>,
+    /// Its type, as quoted.
+    pub message_type: MessageType,
 }
 
 impl MessageContent {
@@ -544,7 +645,7 @@ impl Default for MessageContent {
 }
 
 /// A message as the API reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Message {
     /// The message id (unique per chat and sender).
     pub id: String,
@@ -568,6 +669,19 @@ pub struct Message {
     /// The content, typed (see [`MessageContent`]).
     #[serde(default)]
     pub content: MessageContent,
+    /// The message this one replies to, if it is a reply.
+    #[serde(default)]
+    pub quoted: Option<QuotedMessage>,
+    /// The users (JIDs) it mentions.
+    #[serde(default)]
+    pub mentions: Vec<String>,
+    /// Whether it was forwarded.
+    #[serde(default)]
+    pub forwarded: bool,
+    /// How many times it was forwarded along the way (WhatsApp shows "forwarded many times"
+    /// from 5); 0 when unknown or not forwarded.
+    #[serde(default)]
+    pub forwarding_score: u32,
     /// Current status (meaningful for messages we sent).
     pub status: MessageStatus,
 }
@@ -652,6 +766,26 @@ mod tests {
         assert_eq!(back, event);
     }
 
+    fn message_for_kinds() -> Message {
+        Message {
+            id: "3EB0AB".into(),
+            chat: "15551234567@s.whatsapp.net".into(),
+            sender: "15551234567@s.whatsapp.net".into(),
+            sender_alt: None,
+            from_me: false,
+            timestamp: 1_700_000_000,
+            push_name: None,
+            text: None,
+            message_type: MessageType::default(),
+            content: MessageContent::default(),
+            quoted: None,
+            mentions: Vec::new(),
+            forwarded: false,
+            forwarding_score: 0,
+            status: MessageStatus::Delivered,
+        }
+    }
+
     #[test]
     fn every_kind_round_trips_and_names_match_json() {
         let message = Message {
@@ -665,6 +799,15 @@ mod tests {
             text: Some("hi".into()),
             message_type: MessageType::Text,
             content: MessageContent::Text { text: "hi".into() },
+            quoted: Some(QuotedMessage {
+                id: "3EB0A9".into(),
+                sender: Some("987654321@lid".into()),
+                text: Some("hello".into()),
+                message_type: MessageType::Text,
+            }),
+            mentions: vec!["987654321@lid".into()],
+            forwarded: true,
+            forwarding_score: 2,
             status: MessageStatus::Delivered,
         };
         let kinds = vec![
@@ -691,6 +834,56 @@ mod tests {
                 message: message.clone(),
             },
             EventKind::MessageSent { message },
+            EventKind::MessageEdited {
+                chat: "15551234567@s.whatsapp.net".into(),
+                message_id: "3EB0AA".into(),
+                sender: "15551234567@s.whatsapp.net".into(),
+                text: Some("fixed".into()),
+                content: MessageContent::Text {
+                    text: "fixed".into(),
+                },
+                timestamp: 1_700_000_002,
+            },
+            EventKind::MessageRevoked {
+                chat: "15551234567@s.whatsapp.net".into(),
+                message_id: "3EB0AA".into(),
+                sender: "15551234567@s.whatsapp.net".into(),
+                timestamp: 1_700_000_003,
+            },
+            EventKind::MessageReceived {
+                message: Message {
+                    message_type: MessageType::Location,
+                    content: MessageContent::Location(Location {
+                        latitude: 52.37,
+                        longitude: 4.89,
+                        name: Some("Dam".into()),
+                        ..Location::default()
+                    }),
+                    ..message_for_kinds()
+                },
+            },
+            EventKind::MessageReceived {
+                message: Message {
+                    message_type: MessageType::Contact,
+                    content: MessageContent::Contacts {
+                        contacts: vec![ContactCard {
+                            display_name: "Ann".into(),
+                            vcard: "BEGIN:VCARD\nVERSION:3.0\nFN:Ann\nEND:VCARD".into(),
+                        }],
+                    },
+                    ..message_for_kinds()
+                },
+            },
+            EventKind::MessageReceived {
+                message: Message {
+                    message_type: MessageType::Reaction,
+                    content: MessageContent::Reaction {
+                        message_id: "3EB0AA".into(),
+                        emoji: String::new(),
+                    },
+                    ..message_for_kinds()
+                },
+            },
             EventKind::MessageStatus {
                 chat: "15551234567@s.whatsapp.net".into(),
                 message_id: "3EB0AA".into(),

@@ -59,6 +59,20 @@ pub(crate) fn parse_chat_id(input: &str) -> Result<Jid, Error> {
     }
 }
 
+/// Parses a user id typed by a user (a phone number, a PN or a LID JID) into a device-less
+/// JID; groups, channels and broadcasts are `invalid_argument`.
+pub(crate) fn parse_user_id(input: &str) -> Result<Jid, Error> {
+    let jid = parse_chat_id(input)?;
+    if jid.is_pn() || jid.is_lid() {
+        Ok(jid)
+    } else {
+        Err(bad_id(
+            input,
+            "expected a user (phone number, PN or LID JID)",
+        ))
+    }
+}
+
 /// The canonical form of a chat id typed by a user (`+1 555 123 4567` →
 /// `15551234567@s.whatsapp.net`, `…@c.us` → `…@s.whatsapp.net`); anything that is not a chat
 /// id is `invalid_argument`.

@@ -40,13 +40,14 @@ pub use config::{
 };
 pub use error::{Error, ErrorCode};
 pub use event::{
-    ConnectionState, Event, EventKind, Message, MessageContent, MessageStatus, MessageType,
-    ReceiptKind, StateReason,
+    ConnectionState, ContactCard, Event, EventKind, Location, Message, MessageContent,
+    MessageStatus, MessageType, QuotedMessage, ReceiptKind, StateReason,
 };
 pub use ids::{ChatKind, chat_kind_of, normalize_chat_id, parse_phone_number};
 pub use manager::{MAX_SESSION_ID_LEN, SessionManager};
 pub use media::{MediaFile, MediaKind, MediaSource, OutgoingMedia};
 pub use messaging::MessagePage;
+pub use messaging::compose::{MAX_CONTACT_CARDS, MAX_VCARD_LEN};
 pub use messaging::send::{MAX_IDEMPOTENCY_KEY_LEN, SendOptions};
 #[cfg(feature = "qr")]
 pub use qr::{qr_png, qr_terminal};

@@ -18,6 +18,7 @@ const PHONE: &str = "15550004002";
 fn keyed(key: &str) -> SendOptions {
     SendOptions {
         idempotency_key: Some(key.to_owned()),
+        ..SendOptions::default()
     }
 }
 

@@ -573,6 +573,7 @@ async fn bad_media_sends_nothing(store: Arc<TestStore>) {
     // An idempotent media send uploads once and sends once.
     let keyed = SendOptions {
         idempotency_key: Some("media-1".into()),
+        ..SendOptions::default()
     };
     let first = session
         .send_media(PHONE, ok(500), keyed.clone())

@@ -268,6 +268,8 @@ scoped! {
     get_message_across(chats: &[String], id: &str) -> Option<MessageRecord>;
     /// See [`StoreTx::update_message_status`].
     update_message_status(chat: &str, id: &str, status: MessageStatus) -> bool;
+    /// See [`StoreTx::update_message_content`].
+    update_message_content(chat: &str, id: &str, msg_type: &str, body: Option<&str>, payload: Option<&[u8]>) -> bool;
     /// See [`StoreTx::message_page`].
     message_page(chat: &str, direction: &PageDirection, page_size: u32) -> MessagePage;
     /// See [`StoreTx::message_page_across`].

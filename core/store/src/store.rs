@@ -391,6 +391,8 @@ delegate! {
     read get_message_across(session_id: &str, chats: &[String], id: &str) -> Option<MessageRecord>;
     /// See [`StoreTx::update_message_status`].
     write update_message_status(session_id: &str, chat: &str, id: &str, status: MessageStatus) -> bool;
+    /// See [`StoreTx::update_message_content`].
+    write update_message_content(session_id: &str, chat: &str, id: &str, msg_type: &str, body: Option<&str>, payload: Option<&[u8]>) -> bool;
     /// See [`StoreTx::message_page`].
     read message_page(session_id: &str, chat: &str, direction: &PageDirection, page_size: u32) -> MessagePage;
     /// See [`StoreTx::message_page_across`].

@@ -176,6 +176,7 @@ async fn echo(session: &Session, message: &Message, text: &str) -> Result<(), Bo
     loop {
         let options = SendOptions {
             idempotency_key: Some(message.id.clone()),
+            ..SendOptions::default()
         };
         match session.send_text(chat, text, options).await {
             Ok(sent) => {

@@ -9,13 +9,13 @@ use axum::response::{IntoResponse, Response};
 use axum::{Router, routing::get, routing::post};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use openwa::{MediaKind, MediaSource, OutgoingMedia, SendOptions};
+use openwa::{MediaKind, MediaSource, OutgoingMedia};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::messages::{direct_chat, idempotency_key, sent};
+use super::messages::{direct_chat, idempotent_send};
 use crate::extract::Body;
-use crate::idempotency::{self, Remembered};
+use crate::idempotency;
 use crate::problem::{ApiError, ApiResult};
 use crate::sessions;
 use crate::state::AppState;
@@ -90,7 +90,6 @@ async fn send_media(
     Body(body): Body<SendMedia>,
     kind: MediaKind,
 ) -> ApiResult<Response> {
-    let (row, session) = sessions::resolve(&state, &id).await?;
     let chat = direct_chat(&body.chat_id)?;
     let kind = match kind {
         MediaKind::Audio if body.ptt == Some(true) => MediaKind::Voice,
@@ -112,9 +111,9 @@ async fn send_media(
             return Err(ApiError::bad_request("give exactly one of url and base64"));
         }
     };
-    let key = idempotency_key(&headers)?;
     let digest = hex::encode(Sha256::digest(&data));
     let hash = idempotency::request_hash(&[
+        "send-media",
         &chat,
         kind.as_str(),
         &digest,
@@ -122,20 +121,6 @@ async fn send_media(
         body.filename.as_deref().unwrap_or_default(),
         body.caption.as_deref().unwrap_or_default(),
     ]);
-    let earlier = match &key {
-        Some(key) => idempotency::lookup(&state.db, &row.id, key).await?,
-        None => None,
-    };
-    if let Some(earlier) = earlier {
-        if earlier.request_hash != hash {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_argument",
-                "this Idempotency-Key was used with a different request",
-            ));
-        }
-        return Ok(sent(&earlier, true));
-    }
     let mut media = OutgoingMedia::new(kind, MediaSource::Bytes { data });
     media.mimetype = body.mimetype.filter(|m| !m.is_empty());
     media.caption = body.caption.filter(|c| !c.is_empty());
@@ -143,19 +128,14 @@ async fn send_media(
     media.file_name = body
         .filename
         .filter(|n| !n.is_empty() && kind == MediaKind::Document);
-    let options = SendOptions {
-        idempotency_key: key.clone(),
-    };
-    let message = session.send_media(&chat, media, options).await?;
-    let answer = Remembered {
-        request_hash: hash,
-        message_id: message.id,
-        timestamp: i64::try_from(message.timestamp).unwrap_or(i64::MAX),
-    };
-    if let Some(key) = &key {
-        idempotency::remember(&state.db, &row.id, key, &answer).await?;
-    }
-    Ok(sent(&answer, false))
+    idempotent_send(
+        &state,
+        &id,
+        &headers,
+        hash,
+        move |session, options| async move { session.send_media(&chat, media, options).await },
+    )
+    .await
 }
 
 /// The bytes of a `base64` field (a `data:…;base64,` prefix is accepted).

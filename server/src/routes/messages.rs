@@ -1,6 +1,7 @@
-//! `/api/sessions/:id/messages…` and `/chats/read`: send-text (idempotent), history, message by
-//! id, mark read; the send and action routes the engine cannot serve yet answer 501 naming what
-//! is missing (media routes: `media`).
+//! `/api/sessions/:id/messages…` and `/chats/read`: send-text (idempotent, with mentions and
+//! replies), history, message by id, mark read, and the one idempotent-send helper every send
+//! route uses; send and action routes the engine cannot serve yet answer 501 naming what is
+//! missing (the media routes are in `media`).
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -22,15 +23,9 @@ const MAX_TEXT_CHARS: usize = 4096;
 
 /// Send and action routes the engine cannot serve yet, and what they need.
 pub const UNSUPPORTED: &[(&str, &str)] = &[
-    ("send-location", "location messages"),
-    ("send-contact", "contact card messages"),
     ("send-poll", "polls"),
     ("vote-poll", "poll votes"),
-    ("reply", "quoted replies"),
     ("forward", "forwarding"),
-    ("react", "reactions"),
-    ("edit", "message edits"),
-    ("delete", "message revocation"),
     ("pin", "pinned messages"),
     ("unpin", "pinned messages"),
     ("star", "starred messages"),
@@ -85,21 +80,61 @@ async fn send_text(
     headers: HeaderMap,
     Body(body): Body<SendText>,
 ) -> ApiResult<Response> {
-    let (row, session) = sessions::resolve(&state, &id).await?;
     let chat = direct_chat(&body.chat_id)?;
-    if body.text.is_empty() || body.text.chars().count() > MAX_TEXT_CHARS {
+    check_text(&body.text, "text")?;
+    let mut hash = vec!["send-text", &chat, &body.text];
+    hash.extend(body.mentions.iter().map(String::as_str));
+    hash.push(body.quoted_message_id.as_deref().unwrap_or_default());
+    let hash = idempotency::request_hash(&hash);
+    let SendText {
+        text,
+        mentions,
+        quoted_message_id,
+        ..
+    } = body;
+    idempotent_send(
+        &state,
+        &id,
+        &headers,
+        hash,
+        move |session, mut options| async move {
+            options.mentions = mentions;
+            options.quoted = quoted_message_id;
+            session.send_text(&chat, &text, options).await
+        },
+    )
+    .await
+}
+
+/// A text of 1..=4096 characters, or a 400 naming `field`.
+pub(super) fn check_text(text: &str, field: &str) -> ApiResult<()> {
+    if text.is_empty() || text.chars().count() > MAX_TEXT_CHARS {
         return Err(ApiError::bad_request(format!(
-            "text must be 1-{MAX_TEXT_CHARS} characters"
+            "{field} must be 1-{MAX_TEXT_CHARS} characters"
         )));
     }
-    if !body.mentions.is_empty() {
-        return Err(ApiError::unsupported("mentions"));
-    }
-    if body.quoted_message_id.is_some() {
-        return Err(ApiError::unsupported("quoted replies"));
-    }
-    let key = idempotency_key(&headers)?;
-    let hash = idempotency::request_hash(&[&chat, &body.text]);
+    Ok(())
+}
+
+/// Runs one send with OpenWA's `Idempotency-Key` semantics: a key seen before with the same
+/// request answers the first
+/// send again (`Idempotent-Replayed: true`), with another request 422 (`hash`: the
+/// [`idempotency::request_hash`] of the route and every field that shapes the message); a new key is passed to the
+/// engine too, so a crash between the send and this answer still sends once. Answers 201
+/// `{messageId, timestamp}`.
+pub(super) async fn idempotent_send<F, Fut>(
+    state: &AppState,
+    session_id: &str,
+    headers: &HeaderMap,
+    hash: String,
+    send: F,
+) -> ApiResult<Response>
+where
+    F: FnOnce(std::sync::Arc<openwa::Session>, SendOptions) -> Fut,
+    Fut: std::future::Future<Output = Result<openwa::Message, openwa::Error>>,
+{
+    let (row, session) = sessions::resolve(state, session_id).await?;
+    let key = idempotency_key(headers)?;
     let earlier = match &key {
         Some(key) => idempotency::lookup(&state.db, &row.id, key).await?,
         None => None,
@@ -116,8 +151,9 @@ async fn send_text(
     }
     let options = SendOptions {
         idempotency_key: key.clone(),
+        ..SendOptions::default()
     };
-    let message = session.send_text(&chat, &body.text, options).await?;
+    let message = send(session, options).await?;
     let answer = Remembered {
         request_hash: hash,
         message_id: message.id,

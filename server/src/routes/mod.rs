@@ -1,6 +1,7 @@
 //! The HTTP router: every route group, the key guard, the body limit, and problem bodies for
 //! unknown routes and methods.
 
+mod actions;
 mod events;
 mod health;
 mod keys;
@@ -30,6 +31,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sessions::router())
         .merge(messages::router())
         .merge(media::router(state.config.max_media_body_bytes))
+        .merge(actions::router())
         .merge(webhooks::router())
         .merge(crate::audit::router())
         .merge(metrics::router())

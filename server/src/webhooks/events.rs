@@ -39,10 +39,54 @@ pub fn translate(event: &Event) -> Vec<WebhookEvent> {
     let sid = event.session_id.as_str();
     let seq = event.seq;
     match &event.kind {
-        EventKind::MessageReceived { message } => vec![WebhookEvent {
-            name: "message.received",
-            data: payload::message(sid, message),
-            key: format!("msg_{sid}_{}", message.id),
+        EventKind::MessageReceived { message } => {
+            let name = match message.content {
+                openwa::MessageContent::Reaction { .. } => "message.reaction",
+                _ => "message.received",
+            };
+            vec![WebhookEvent {
+                name,
+                data: payload::message(sid, message),
+                key: format!("msg_{sid}_{}", message.id),
+            }]
+        }
+        EventKind::MessageEdited {
+            chat,
+            message_id,
+            sender,
+            text,
+            timestamp,
+            ..
+        } => vec![WebhookEvent {
+            name: "message.edited",
+            data: json!({
+                "sessionId": sid,
+                "id": message_id,
+                "messageId": message_id,
+                "chatId": openwa_id(chat),
+                "from": openwa_id(sender),
+                "body": text,
+                "timestamp": timestamp,
+            }),
+            key: format!("edit_{sid}_{message_id}_{seq}"),
+        }],
+        EventKind::MessageRevoked {
+            chat,
+            message_id,
+            sender,
+            timestamp,
+        } => vec![WebhookEvent {
+            name: "message.revoked",
+            data: json!({
+                "sessionId": sid,
+                "id": message_id,
+                "messageId": message_id,
+                "revokedId": message_id,
+                "chatId": openwa_id(chat),
+                "from": openwa_id(sender),
+                "timestamp": timestamp,
+            }),
+            key: format!("revoke_{sid}_{message_id}"),
         }],
         EventKind::MessageSent { message } => vec![WebhookEvent {
             name: "message.sent",

@@ -21,6 +21,8 @@ pub const EVENT_NAMES: &[&str] = &[
     "message.ack",
     "message.failed",
     "message.revoked",
+    "message.edited",
+    "message.reaction",
     "session.status",
     "session.qr",
     "session.authenticated",

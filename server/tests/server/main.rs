@@ -5,6 +5,7 @@
 
 mod common;
 
+mod actions;
 mod auth;
 mod crash;
 mod events;

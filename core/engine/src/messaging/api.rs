@@ -1,8 +1,11 @@
 //! The messaging methods of [`Session`].
 
 use crate::error::Error;
-use crate::event::Message;
+use crate::event::{ContactCard, Location, Message};
 use crate::session::Session;
+
+use super::send::SendOptions;
+use super::{actions, compose};
 
 use super::history::{self, MessagePage};
 
@@ -20,11 +23,104 @@ impl Session {
         &self,
         chat: &str,
         text: &str,
-        options: super::send::SendOptions,
+        options: SendOptions,
     ) -> Result<Message, Error> {
         let (chat, text) = (chat.to_owned(), text.to_owned());
         self.on_runtime(move |s| async move {
             super::send::send_text(s.shared(), &chat, &text, options).await
+        })
+        .await
+    }
+
+    /// Sends a location pin (see [`Location`]; live locations are not sent). Coordinates out of
+    /// range or not finite are `invalid_argument`, and nothing is sent. Otherwise as
+    /// [`Session::send_text`].
+    pub async fn send_location(
+        &self,
+        chat: &str,
+        location: Location,
+        options: SendOptions,
+    ) -> Result<Message, Error> {
+        let proto = compose::location(&location)?;
+        self.send_proto(chat, proto, options).await
+    }
+
+    /// Sends one or more contact cards (vCard 3.0 text with a `VERSION` line, each with a
+    /// display name; at most 256). A malformed card is `invalid_argument`, and nothing is sent.
+    /// Otherwise as [`Session::send_text`].
+    pub async fn send_contacts(
+        &self,
+        chat: &str,
+        contacts: Vec<ContactCard>,
+        options: SendOptions,
+    ) -> Result<Message, Error> {
+        let proto = compose::contacts(&contacts)?;
+        self.send_proto(chat, proto, options).await
+    }
+
+    /// Reacts to the stored message `message_id` of `chat` with `emoji`; an empty `emoji`
+    /// removes our reaction. `not_found` when the chat has no such message. Returns the
+    /// reaction message (type `reaction`); otherwise as [`Session::send_text`].
+    pub async fn react(
+        &self,
+        chat: &str,
+        message_id: &str,
+        emoji: &str,
+        options: SendOptions,
+    ) -> Result<Message, Error> {
+        let (chat, id, emoji) = (chat.to_owned(), message_id.to_owned(), emoji.to_owned());
+        self.on_runtime(move |s| async move {
+            actions::react(s.shared(), &chat, &id, &emoji, options).await
+        })
+        .await
+    }
+
+    /// Edits one of our stored messages of `chat` (a text, or a media caption): recipients see
+    /// the new text. Once the server took the edit, the stored message has the new text and a
+    /// `MessageEdited` event fires. Someone else's message, or one that is neither text nor
+    /// captioned media, is `invalid_argument`; an unknown id `not_found`. Returns the edit
+    /// message (type `protocol`).
+    pub async fn edit_message(
+        &self,
+        chat: &str,
+        message_id: &str,
+        text: &str,
+        options: SendOptions,
+    ) -> Result<Message, Error> {
+        let (chat, id, text) = (chat.to_owned(), message_id.to_owned(), text.to_owned());
+        self.on_runtime(move |s| async move {
+            actions::edit(s.shared(), &chat, &id, &text, options).await
+        })
+        .await
+    }
+
+    /// Deletes one of our stored messages of `chat` for everyone. Once the server took it, the
+    /// stored message becomes `revoked` and a `MessageRevoked` event fires. Revoking someone
+    /// else's message (a group admin's right) is `unsupported` for now; an unknown id
+    /// `not_found`. Returns the revoke message (type `protocol`).
+    pub async fn revoke_message(
+        &self,
+        chat: &str,
+        message_id: &str,
+        options: SendOptions,
+    ) -> Result<Message, Error> {
+        let (chat, id) = (chat.to_owned(), message_id.to_owned());
+        self.on_runtime(
+            move |s| async move { actions::revoke(s.shared(), &chat, &id, options).await },
+        )
+        .await
+    }
+
+    /// Sends a prepared message protobuf through the one send path.
+    async fn send_proto(
+        &self,
+        chat: &str,
+        proto: openwa_protocol::proto::e2e::Message,
+        options: SendOptions,
+    ) -> Result<Message, Error> {
+        let chat = chat.to_owned();
+        self.on_runtime(move |s| async move {
+            super::send::send_content(s.shared(), &chat, proto, options).await
         })
         .await
     }

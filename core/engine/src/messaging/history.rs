@@ -15,7 +15,7 @@ use super::addressing::chat_keys;
 pub(crate) const MAX_PAGE: u32 = 500;
 
 /// One page of a chat's history, newest message first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MessagePage {
     /// The messages, newest first.
     pub messages: Vec<Message>,
@@ -67,6 +67,10 @@ pub(crate) fn to_message(record: MessageRecord) -> Message {
         content: described.content,
         message_type: described.message_type,
         text: described.text,
+        quoted: described.quoted,
+        mentions: described.mentions,
+        forwarded: described.forwarded,
+        forwarding_score: described.forwarding_score,
         status: from_store(record.status),
     }
 }
@@ -121,12 +125,17 @@ pub(crate) async fn lookup(
     chat: &Jid,
     id: &str,
 ) -> Result<Option<Message>, Error> {
+    Ok(lookup_record(shared, chat, id).await?.map(to_message))
+}
+
+/// The stored record of a message of `chat` (under either form of a contact's chat).
+pub(crate) async fn lookup_record(
+    shared: &SessionContext,
+    chat: &Jid,
+    id: &str,
+) -> Result<Option<MessageRecord>, Error> {
     let chats = chat_keys(shared, chat).await;
-    Ok(shared
-        .store()
-        .get_message_across(&chats, id)
-        .await?
-        .map(to_message))
+    Ok(shared.store().get_message_across(&chats, id).await?)
 }
 
 #[cfg(test)]

@@ -5,7 +5,10 @@
 //! |---|---|
 //! | `devices` | usync device lists (cached in memory in front of the store, both dropped by `devices` notifications) and the fan-out decision |
 //! | `encrypt` | bundle fetch for devices without a session, per-device encryption, device-sent wrapper |
-//! | `send` | `send_text`: build, persist (message + outgoing record + Signal changes in one transaction), send, await the ack |
+//! | `send` | `send_content` (any content; `send_text` and the others wrap it): reply/mention context, build, persist (message + outgoing record + Signal changes in one transaction), send, await the ack |
+//! | `compose` | the protobufs of locations, contact cards, reactions, edits, revokes, and reply/mention context, with their input checks |
+//! | `actions` | react, edit, revoke: sends that name an earlier stored message |
+//! | `changes` | edits and revokes (received or our own) applied to the stored message, with their event |
 //! | `ack` | the server's `<ack class="message">`: typed errors and the `sent` status |
 //! | `receipts` | peer `<receipt>`s: status transitions, `Receipt`/`MessageStatus` events, retry resends |
 //! | `read` | `mark_read`: read receipts grouped by sender |
@@ -13,7 +16,10 @@
 //! | `addressing` | a contact's PN and LID as one chat (both store keys of a chat) |
 
 pub(crate) mod ack;
+pub(crate) mod actions;
 pub(crate) mod addressing;
+pub(crate) mod changes;
+pub(crate) mod compose;
 pub(crate) mod devices;
 pub(crate) mod encrypt;
 pub(crate) mod history;

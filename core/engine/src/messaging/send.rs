@@ -106,6 +106,14 @@ pub struct SendOptions {
     /// message; if that message never got the server's ack, it is sent again under the same
     /// id, which recipients treat as the same message. 1-256 bytes.
     pub idempotency_key: Option<String>,
+    /// Makes the message a reply to this earlier message of the chat (its id; `not_found` when
+    /// the chat has no such stored message). Not for reactions, edits or revokes.
+    #[serde(default)]
+    pub quoted: Option<String>,
+    /// Users the message mentions (phone numbers or JIDs). WhatsApp highlights a mention when
+    /// the text also contains `@<number>`; the text is sent as given.
+    #[serde(default)]
+    pub mentions: Vec<String>,
 }
 
 /// Sends `text` to the 1:1 chat `chat`; returns the message with status `sent`.
@@ -152,6 +160,28 @@ pub(crate) async fn send_content(
                 .map_err(|e| Error::internal(format!("stored message does not decode: {e}")))?;
             return send_message(shared, &own, &chat, earlier.id, &proto, &Some(key.clone())).await;
         }
+    }
+    let mut proto = proto;
+    if options.quoted.is_some() || !options.mentions.is_empty() {
+        let quoted = match &options.quoted {
+            Some(id) => Some(
+                super::history::lookup_record(shared, &chat, id)
+                    .await?
+                    .ok_or_else(|| {
+                        Error::new(
+                            ErrorCode::NotFound,
+                            format!("no message {id} in {chat} to reply to"),
+                        )
+                    })?,
+            ),
+            None => None,
+        };
+        let mentions = options
+            .mentions
+            .iter()
+            .map(|m| crate::ids::parse_user_id(m))
+            .collect::<Result<Vec<_>, _>>()?;
+        super::compose::add_context(&mut proto, &chat, quoted.as_ref(), &mentions)?;
     }
     let own = Own::of(shared)?;
     ensure_connected(shared)?;
@@ -251,17 +281,24 @@ async fn send_message(
         ));
     }
     let timestamp = super::now_secs();
-    let kind = ContentKind::of(proto);
+    let unwrapped = openwa_protocol::content::unwrap(proto.clone());
+    let kind = unwrapped.kind();
     let mut stanza = OutgoingMessage::new(id.clone(), chat.clone(), kind.stanza_type());
+    stanza.edit = super::compose::edit_attribute(proto).map(str::to_owned);
     stanza.participants = encrypted.participants;
-    if let Some(mediatype) = openwa_protocol::content::enc_mediatype(proto) {
-        for participant in &mut stanza.participants {
-            participant.enc.mediatype = Some(mediatype.to_owned());
+    let mediatype = openwa_protocol::content::enc_mediatype(&unwrapped.message);
+    // Nothing to show a peer who cannot decrypt a reaction or an edit ("waiting for this
+    // message").
+    let hide = kind == ContentKind::Reaction || stanza.edit.is_some();
+    for participant in &mut stanza.participants {
+        if hide {
+            participant.enc.decrypt_fail = Some("hide".into());
         }
+        participant.enc.mediatype = mediatype.map(str::to_owned);
     }
     stanza.device_identity = encrypted.any_pkmsg.then(|| own.account.clone());
 
-    let described = crate::content::describe(proto, kind);
+    let described = crate::content::describe(&unwrapped.message, kind);
     let message = Message {
         id: id.clone(),
         chat: chat.to_string(),
@@ -273,6 +310,10 @@ async fn send_message(
         message_type: described.message_type,
         content: described.content,
         text: described.text,
+        quoted: described.quoted,
+        mentions: described.mentions,
+        forwarded: described.forwarded,
+        forwarding_score: described.forwarding_score,
         status: MessageStatus::Pending,
     };
     let record = MessageRecord {

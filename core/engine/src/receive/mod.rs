@@ -29,6 +29,7 @@ use crate::context::SessionContext;
 use crate::error::Error;
 use crate::event::{EventKind, Message, MessageStatus};
 use crate::messaging::addressing::{alt_chat, chat_keys};
+use crate::messaging::changes::{self, Change, Origin};
 use crate::persist::{PendingEvent, store_incoming};
 use crate::signal_store::SignalBatch;
 
@@ -92,6 +93,15 @@ pub(crate) async fn on_message(shared: &Arc<SessionContext>, node: &Node) -> Rep
     learn_mappings(shared, &message).await;
     let chat = chat_of(&message, from_me);
     let decryption = decrypt(shared, &message, &sender).await;
+    let change = decryption
+        .content
+        .as_ref()
+        .filter(|_| message.category.as_deref() != Some("peer"))
+        .and_then(|c| Change::of(&c.message));
+    if let Some(change) = change {
+        let replies = apply_change(shared, decryption.batch, &message, &sender, &chat, change);
+        return ready(replies.await.into_iter().collect());
+    }
     let replies = match decryption.content {
         // Protocol messages (history-sync and app-state key notices, revokes, edits) and peer
         // messages are not chat messages: keep the Signal state, report nothing yet.
@@ -305,6 +315,10 @@ async fn persist(
         content: described.content,
         text: described.text,
         message_type: described.message_type,
+        quoted: described.quoted,
+        mentions: described.mentions,
+        forwarded: described.forwarded,
+        forwarding_score: described.forwarding_score,
         status: MessageStatus::Delivered,
     };
     let record = MessageRecord {
@@ -332,6 +346,46 @@ async fn persist(
         Box::pin(async move { store_incoming(&mut tx, &record, event).await })
     });
     Ok(Box::pin(async move { stored.await.map(|_| ()) }))
+}
+
+/// An edit or a revoke: the stored message changes, with its event, in the commit of the
+/// Signal state; the delivery receipt once that is durable.
+async fn apply_change(
+    shared: &SessionContext,
+    batch: SignalBatch,
+    message: &IncomingMessage,
+    sender: &Jid,
+    chat: &Jid,
+    change: Change,
+) -> Option<Node> {
+    let sender_user = sender.to_non_ad();
+    let origin = Origin {
+        chats: chat_keys(shared, chat).await,
+        sender_alt: alternate_id(shared, message, &sender_user).await,
+        sender: sender_user.to_string(),
+        group: chat.is_group(),
+        timestamp: message.t,
+    };
+    let (origin, change) = (Arc::new(origin), Arc::new(change));
+    let stored = batch
+        .commit_with(Some(shared.bus().publisher()), move |mut tx| {
+            let (origin, change) = (Arc::clone(&origin), Arc::clone(&change));
+            Box::pin(async move {
+                let event = changes::apply(&mut tx, &origin, &change).await?;
+                Ok(((), event))
+            })
+        })
+        .await;
+    match stored {
+        Ok(()) => Some(receipts::delivery_receipt(
+            message,
+            is_own_account(shared, sender),
+        )),
+        Err(err) => {
+            tracing::warn!(session = %shared.id, %err, "message change not persisted; not acked");
+            None
+        }
+    }
 }
 
 /// A queued store write: resolves once durable.

@@ -129,6 +129,29 @@ impl StoreTx {
         Ok(n > 0)
     }
 
+    /// Replaces what a stored message says (an edit, or a revoke that empties it): its type,
+    /// text and protobuf payload. Sender, time and status stay. Returns whether the message
+    /// was stored.
+    pub async fn update_message_content(
+        &mut self,
+        session_id: &str,
+        chat: &str,
+        id: &str,
+        msg_type: &str,
+        body: Option<&str>,
+        payload: Option<&[u8]>,
+    ) -> Result<bool, StoreError> {
+        let now = now_millis();
+        let n = self
+            .execute(
+                "UPDATE messages SET msg_type = $1, body = $2, payload = $3, updated_at = $4 \
+                 WHERE session_id = $5 AND chat = $6 AND id = $7",
+                args![msg_type, body, payload, now, session_id, chat, id],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
     /// A page of a chat's history, ordered by `(timestamp, id)` in the direction asked.
     pub async fn message_page(
         &mut self,
@@ -143,7 +166,9 @@ impl StoreTx {
 
     /// A page of the messages stored under any of `chats` (the forms of one chat, e.g. a
     /// contact's PN and LID JIDs) as one history, ordered by `(timestamp, id)` in the direction
-    /// asked. Each chat is read through the history index and the pieces merged.
+    /// asked. Each chat is read through the history index and the pieces merged. Control
+    /// messages (type `protocol`: edits and revokes we sent, kept for retry receipts) are not
+    /// part of a history.
     pub async fn message_page_across(
         &mut self,
         session_id: &str,
@@ -172,7 +197,7 @@ impl StoreTx {
             .map(|i| {
                 format!(
                     "SELECT * FROM ({COLUMNS} WHERE session_id = $1 AND chat = ${}{after} \
-                     {ordered}) AS chat{i}",
+                     AND msg_type <> 'protocol' {ordered}) AS chat{i}",
                     first_chat + i
                 )
             })

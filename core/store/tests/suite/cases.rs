@@ -569,6 +569,66 @@ pub async fn messages_insert_dedup_and_status(db: Arc<TestDb>) {
     );
 }
 
+pub async fn message_content_updates(db: Arc<TestDb>) {
+    let store = store_with_session(&db).await;
+    let m = message("bob@s.whatsapp.net", "3EB0CC", 100);
+    store.insert_message(&m).await.unwrap();
+    let edited = store
+        .update_message_content(S, &m.chat, &m.id, "text", Some("fixed"), Some(&[1, 2][..]))
+        .await
+        .unwrap();
+    assert!(edited);
+    let stored = store.get_message(S, &m.chat, &m.id).await.unwrap().unwrap();
+    assert_eq!(stored.body.as_deref(), Some("fixed"));
+    assert_eq!(stored.payload.as_deref(), Some(&[1, 2][..]));
+    assert_eq!(
+        (stored.sender, stored.timestamp),
+        (m.sender.clone(), m.timestamp)
+    );
+    // A revoke empties it.
+    assert!(
+        store
+            .update_message_content(S, &m.chat, &m.id, "revoked", None, None)
+            .await
+            .unwrap()
+    );
+    let stored = store.get_message(S, &m.chat, &m.id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.msg_type.as_str(), stored.body, stored.payload),
+        ("revoked", None, None)
+    );
+    // A control message (our edit or revoke, kept for retries) is not history.
+    let mut control = message("bob@s.whatsapp.net", "3EB0CD", 101);
+    control.msg_type = "protocol".into();
+    store.insert_message(&control).await.unwrap();
+    assert!(
+        store
+            .get_message(S, &m.chat, "3EB0CD")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let page = store
+        .message_page(S, &m.chat, &PageDirection::Older(None), 10)
+        .await
+        .unwrap();
+    let ids: Vec<&str> = page.messages.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, vec!["3EB0CC"]);
+    // Unknown message, or another session's: nothing changes.
+    assert!(
+        !store
+            .update_message_content(S, &m.chat, "unknown", "text", None, None)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .update_message_content("other", &m.chat, &m.id, "text", None, None)
+            .await
+            .unwrap()
+    );
+}
+
 pub async fn message_pagination(db: Arc<TestDb>) {
     let store = store_with_session(&db).await;
     let chat = "bob@s.whatsapp.net";

@@ -23,6 +23,7 @@ on_every_backend! {
         lid_mappings,
         device_lists,
         messages_insert_dedup_and_status,
+        message_content_updates,
         message_pagination,
         message_pagination_across_chats,
         event_log_order_and_replay,

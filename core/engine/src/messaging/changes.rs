@@ -1,0 +1,205 @@
+//! Edits and revokes: what a `protocolMessage` of type `MESSAGE_EDIT` or `REVOKE` changes in
+//! the store, written as one unit with its `MessageEdited` / `MessageRevoked` event — whether
+//! the change came from another device or from our own send.
+
+use openwa_protocol::content::ContentKind;
+use openwa_protocol::proto::e2e;
+use openwa_store::{SessionTx, StoreError};
+use prost::Message as _;
+
+use crate::event::{Event, EventKind, MessageType};
+use crate::persist::PendingEvent;
+
+/// A change to an earlier message.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Change {
+    /// The message `target` now says `message`.
+    Edit {
+        /// The edited message's id.
+        target: String,
+        /// Its new content.
+        message: Box<e2e::Message>,
+    },
+    /// The message `target` was deleted for everyone.
+    Revoke {
+        /// The revoked message's id.
+        target: String,
+    },
+}
+
+impl Change {
+    /// The change an unwrapped protocol message carries, if it is an edit or a revoke.
+    pub(crate) fn of(message: &e2e::Message) -> Option<Change> {
+        let p = message.protocol_message.as_deref()?;
+        let target = p.key.as_ref()?.id.clone()?;
+        match e2e::protocol_message::Type::try_from(p.r#type?).ok()? {
+            e2e::protocol_message::Type::Revoke => Some(Change::Revoke { target }),
+            e2e::protocol_message::Type::MessageEdit => Some(Change::Edit {
+                target,
+                message: Box::new(p.edited_message.as_deref()?.clone()),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The id of the message it changes.
+    pub(crate) fn target(&self) -> &str {
+        match self {
+            Change::Edit { target, .. } | Change::Revoke { target } => target,
+        }
+    }
+}
+
+/// Who made a change, where and when.
+#[derive(Debug, Clone)]
+pub(crate) struct Origin {
+    /// The chat's store keys (a contact's PN and LID forms), the first being the chat reported.
+    pub chats: Vec<String>,
+    /// The author of the change (device-less JID).
+    pub sender: String,
+    /// The author's other form, when known.
+    pub sender_alt: Option<String>,
+    /// Whether the chat is a group (where admins may revoke others' messages).
+    pub group: bool,
+    /// Server time of the change, seconds.
+    pub timestamp: u64,
+}
+
+/// The body of a store unit applying `change`: the stored target is updated when it is there
+/// and the author may change it (an edit only by its author, a revoke by its author or, in a
+/// group, anyone the server let through: admins); the event is logged unless the author may
+/// not. Answers the event to publish.
+pub(crate) async fn apply(
+    tx: &mut SessionTx<'_>,
+    origin: &Origin,
+    change: &Change,
+) -> Result<Option<Event>, StoreError> {
+    let chats = &origin.chats;
+    let target = change.target();
+    let stored = tx.get_message_across(chats, target).await?;
+    if let Some(stored) = &stored {
+        let by_author = stored.sender == origin.sender
+            || origin.sender_alt.as_deref() == Some(stored.sender.as_str());
+        let allowed = by_author || (origin.group && matches!(change, Change::Revoke { .. }));
+        if !allowed {
+            tracing::info!(id = %target, sender = %origin.sender, "change by someone not its author ignored");
+            return Ok(None);
+        }
+    }
+    let chat = stored
+        .as_ref()
+        .map(|s| s.chat.clone())
+        .or_else(|| chats.first().cloned())
+        .unwrap_or_default();
+    let kind = match change {
+        Change::Edit { message, .. } => {
+            let new = merged_edit(stored.as_ref().and_then(|s| s.payload.as_deref()), message);
+            let described = crate::content::describe(&new, ContentKind::of(&new));
+            tx.update_message_content(
+                &chat,
+                target,
+                described.message_type.as_str(),
+                described.text.as_deref(),
+                Some(&new.encode_to_vec()),
+            )
+            .await?;
+            EventKind::MessageEdited {
+                chat,
+                message_id: target.to_owned(),
+                sender: origin.sender.clone(),
+                text: described.text,
+                content: described.content,
+                timestamp: origin.timestamp,
+            }
+        }
+        Change::Revoke { .. } => {
+            tx.update_message_content(&chat, target, MessageType::Revoked.as_str(), None, None)
+                .await?;
+            EventKind::MessageRevoked {
+                chat,
+                message_id: target.to_owned(),
+                sender: origin.sender.clone(),
+                timestamp: origin.timestamp,
+            }
+        }
+    };
+    let event = PendingEvent::new(kind).map_err(|e| StoreError::InvalidArgument(e.to_string()))?;
+    Ok(Some(event.append(tx).await?))
+}
+
+/// The edited message: the new content, except that a new text for a stored media message
+/// becomes its caption (the media stays).
+fn merged_edit(stored: Option<&[u8]>, edit: &e2e::Message) -> e2e::Message {
+    let Some(mut old) = stored.and_then(|b| e2e::Message::decode(b).ok()) else {
+        return edit.clone();
+    };
+    if ContentKind::of(edit) != ContentKind::Text {
+        return edit.clone();
+    }
+    let caption = openwa_protocol::content::text(edit);
+    if let Some(m) = old.image_message.as_mut() {
+        m.caption = caption;
+    } else if let Some(m) = old.video_message.as_mut() {
+        m.caption = caption;
+    } else if let Some(m) = old.document_message.as_mut() {
+        m.caption = caption;
+    } else {
+        return edit.clone();
+    }
+    old
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::messaging::compose;
+
+    #[test]
+    fn edits_and_revokes_are_recognised() {
+        let key = e2e::MessageKey {
+            id: Some("3EB0AA".into()),
+            ..Default::default()
+        };
+        let edit = compose::edit(key.clone(), "fixed", 1);
+        // Received edits arrive unwrapped: the protocol message inside the edited wrapper.
+        let unwrapped = openwa_protocol::content::unwrap(edit).message;
+        let Some(Change::Edit { target, message }) = Change::of(&unwrapped) else {
+            panic!("not an edit");
+        };
+        assert_eq!(
+            (target.as_str(), message.conversation.as_deref()),
+            ("3EB0AA", Some("fixed"))
+        );
+        assert_eq!(
+            Change::of(&compose::revoke(key)),
+            Some(Change::Revoke {
+                target: "3EB0AA".into()
+            })
+        );
+        assert_eq!(
+            Change::of(&openwa_protocol::content::text_message("x")),
+            None
+        );
+    }
+
+    #[test]
+    fn a_text_edit_of_media_replaces_its_caption() {
+        let image = e2e::Message {
+            image_message: Some(Box::new(e2e::ImageMessage {
+                caption: Some("old".into()),
+                direct_path: Some("/v/x".into()),
+                ..Default::default()
+            })),
+            ..Default::default()
+        };
+        let merged = merged_edit(
+            Some(&image.encode_to_vec()),
+            &openwa_protocol::content::text_message("new"),
+        );
+        let part = merged.image_message.unwrap();
+        assert_eq!(
+            (part.caption.as_deref(), part.direct_path.as_deref()),
+            (Some("new"), Some("/v/x"))
+        );
+    }
+}

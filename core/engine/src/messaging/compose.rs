@@ -1,0 +1,357 @@
+//! The protobufs of the content kinds we send besides text (locations, contact cards,
+//! reactions, edits, revokes) and the context a send adds (the message it replies to, the
+//! users it mentions), each with the checks that keep bad input from being sent.
+
+use openwa_protocol::Jid;
+use openwa_protocol::content::{self as protocol, ContentKind};
+use openwa_protocol::proto::e2e;
+use openwa_store::MessageRecord;
+use prost::Message as _;
+
+use crate::content::context_info_mut;
+use crate::error::{Error, ErrorCode};
+use crate::event::{ContactCard, Location};
+
+/// Most contact cards in one message.
+pub const MAX_CONTACT_CARDS: usize = 256;
+/// Longest vCard, in bytes.
+pub const MAX_VCARD_LEN: usize = 64 * 1024;
+
+/// A location message. Coordinates must be finite and in range; live locations are not sent.
+pub(crate) fn location(location: &Location) -> Result<e2e::Message, Error> {
+    let (lat, lon) = (location.latitude, location.longitude);
+    if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
+        return Err(Error::invalid_argument(format!(
+            "latitude must be -90..=90, not {lat}"
+        )));
+    }
+    if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
+        return Err(Error::invalid_argument(format!(
+            "longitude must be -180..=180, not {lon}"
+        )));
+    }
+    if location.live {
+        return Err(Error::new(
+            ErrorCode::Unsupported,
+            "sending live locations is not supported",
+        ));
+    }
+    Ok(e2e::Message {
+        location_message: Some(Box::new(e2e::LocationMessage {
+            degrees_latitude: Some(lat),
+            degrees_longitude: Some(lon),
+            name: location.name.clone(),
+            address: location.address.clone(),
+            url: location.url.clone(),
+            comment: location.comment.clone(),
+            accuracy_in_meters: location.accuracy_m,
+            ..Default::default()
+        })),
+        ..Default::default()
+    })
+}
+
+/// A contact-card message: one card as a `contactMessage`, several as a
+/// `contactsArrayMessage`. Each card needs a name and a vCard that begins with `BEGIN:VCARD`
+/// and ends with `END:VCARD`.
+pub(crate) fn contacts(cards: &[ContactCard]) -> Result<e2e::Message, Error> {
+    if cards.is_empty() || cards.len() > MAX_CONTACT_CARDS {
+        return Err(Error::invalid_argument(format!(
+            "send 1-{MAX_CONTACT_CARDS} contact cards, not {}",
+            cards.len()
+        )));
+    }
+    for (i, card) in cards.iter().enumerate() {
+        check_card(card).map_err(|why| {
+            Error::invalid_argument(format!("contact card {i} is not valid: {why}"))
+        })?;
+    }
+    let card = |c: &ContactCard| e2e::ContactMessage {
+        display_name: Some(c.display_name.clone()),
+        vcard: Some(c.vcard.clone()),
+        context_info: None,
+    };
+    Ok(match cards {
+        [one] => e2e::Message {
+            contact_message: Some(Box::new(card(one))),
+            ..Default::default()
+        },
+        many => e2e::Message {
+            contacts_array_message: Some(Box::new(e2e::ContactsArrayMessage {
+                display_name: Some(format!("{} contacts", many.len())),
+                contacts: many.iter().map(card).collect(),
+                context_info: None,
+            })),
+            ..Default::default()
+        },
+    })
+}
+
+fn check_card(card: &ContactCard) -> Result<(), String> {
+    if card.display_name.trim().is_empty() {
+        return Err("the display name is empty".into());
+    }
+    if card.vcard.len() > MAX_VCARD_LEN {
+        return Err(format!("the vCard is over {MAX_VCARD_LEN} bytes"));
+    }
+    let lines: Vec<&str> = card
+        .vcard
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let first = lines.first().copied().unwrap_or_default();
+    let last = lines.last().copied().unwrap_or_default();
+    if !first.eq_ignore_ascii_case("BEGIN:VCARD") || !last.eq_ignore_ascii_case("END:VCARD") {
+        return Err("a vCard begins with BEGIN:VCARD and ends with END:VCARD".into());
+    }
+    if !lines
+        .iter()
+        .any(|l| l.len() >= 8 && l[..8].eq_ignore_ascii_case("VERSION:"))
+    {
+        return Err("the vCard has no VERSION line".into());
+    }
+    Ok(())
+}
+
+/// The key that names the stored message `target` of `chat` in a reaction, edit or revoke.
+pub(crate) fn key_of(target: &MessageRecord, chat: &Jid) -> e2e::MessageKey {
+    e2e::MessageKey {
+        remote_jid: Some(chat.to_string()),
+        from_me: Some(target.from_me),
+        id: Some(target.id.clone()),
+        participant: (chat.is_group() && !target.from_me).then(|| target.sender.clone()),
+    }
+}
+
+/// A reaction to `target` (an empty emoji removes ours).
+pub(crate) fn reaction(target: e2e::MessageKey, emoji: &str, now_ms: i64) -> e2e::Message {
+    e2e::Message {
+        reaction_message: Some(e2e::ReactionMessage {
+            key: Some(target),
+            text: Some(emoji.to_owned()),
+            grouping_key: None,
+            sender_timestamp_ms: Some(now_ms),
+        }),
+        ..Default::default()
+    }
+}
+
+/// An edit of our message `target`: its new text.
+pub(crate) fn edit(target: e2e::MessageKey, text: &str, now_ms: i64) -> e2e::Message {
+    let protocol_message = e2e::ProtocolMessage {
+        key: Some(target),
+        r#type: Some(e2e::protocol_message::Type::MessageEdit as i32),
+        edited_message: Some(Box::new(protocol::text_message(text))),
+        timestamp_ms: Some(now_ms),
+        ..Default::default()
+    };
+    e2e::Message {
+        edited_message: Some(Box::new(e2e::FutureProofMessage {
+            message: Some(Box::new(e2e::Message {
+                protocol_message: Some(Box::new(protocol_message)),
+                ..Default::default()
+            })),
+        })),
+        ..Default::default()
+    }
+}
+
+/// A revoke (delete for everyone) of `target`.
+pub(crate) fn revoke(target: e2e::MessageKey) -> e2e::Message {
+    e2e::Message {
+        protocol_message: Some(Box::new(e2e::ProtocolMessage {
+            key: Some(target),
+            r#type: Some(e2e::protocol_message::Type::Revoke as i32),
+            ..Default::default()
+        })),
+        ..Default::default()
+    }
+}
+
+/// The stanza's `edit` attribute for `message`: `1` for an edit, `7` for a revoke or a removed
+/// reaction.
+pub(crate) fn edit_attribute(message: &e2e::Message) -> Option<&'static str> {
+    if message.edited_message.is_some() {
+        return Some("1");
+    }
+    if let Some(p) = &message.protocol_message
+        && p.r#type == Some(e2e::protocol_message::Type::Revoke as i32)
+    {
+        return Some("7");
+    }
+    match &message.reaction_message {
+        Some(r) if r.text.as_deref().unwrap_or_default().is_empty() => Some("7"),
+        _ => None,
+    }
+}
+
+/// Adds a reply to `quoted` (a stored message of `chat`) and `mentions` to `message`.
+/// Reactions, edits and revokes carry no context: asking for one is `invalid_argument`.
+pub(crate) fn add_context(
+    message: &mut e2e::Message,
+    chat: &Jid,
+    quoted: Option<&MessageRecord>,
+    mentions: &[Jid],
+) -> Result<(), Error> {
+    let Some(context) = context_info_mut(message) else {
+        return Err(Error::invalid_argument(
+            "this kind of message cannot reply to or mention anyone",
+        ));
+    };
+    if let Some(quoted) = quoted {
+        context.stanza_id = Some(quoted.id.clone());
+        context.participant = Some(quoted.sender.clone());
+        context.quoted_message = Some(Box::new(quoted_content(quoted)));
+        if chat.is_group() {
+            context.remote_jid = Some(chat.to_string());
+        }
+    }
+    context.mentioned_jid = mentions.iter().map(Jid::to_string).collect();
+    Ok(())
+}
+
+/// What a reply carries of the message it quotes: its content without its own context (no
+/// quote of a quote), or its text when no payload was stored.
+fn quoted_content(quoted: &MessageRecord) -> e2e::Message {
+    let decoded = quoted
+        .payload
+        .as_deref()
+        .and_then(|bytes| e2e::Message::decode(bytes).ok());
+    match decoded {
+        Some(message) if ContentKind::of(&message) != ContentKind::Protocol => {
+            let mut message = protocol::unwrap(message).message;
+            // (A plain `conversation` has no context, and stays as it is.)
+            if crate::content::context_info(&message).is_some()
+                && let Some(context) = context_info_mut(&mut message)
+            {
+                *context = e2e::ContextInfo::default();
+            }
+            message
+        }
+        _ => protocol::text_message(quoted.body.as_deref().unwrap_or_default()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn card(vcard: &str) -> ContactCard {
+        ContactCard {
+            display_name: "Ann".into(),
+            vcard: vcard.into(),
+        }
+    }
+
+    const VCARD: &str =
+        "BEGIN:VCARD\nVERSION:3.0\nFN:Ann\nTEL;type=CELL;waid=15550001:+1 555 0001\nEND:VCARD";
+
+    #[test]
+    fn locations_out_of_range_are_rejected() {
+        let ok = Location {
+            latitude: 52.37,
+            longitude: 4.89,
+            ..Location::default()
+        };
+        assert!(location(&ok).unwrap().location_message.is_some());
+        for (lat, lon) in [
+            (91.0, 0.0),
+            (0.0, -181.0),
+            (f64::NAN, 0.0),
+            (0.0, f64::INFINITY),
+        ] {
+            let bad = Location {
+                latitude: lat,
+                longitude: lon,
+                ..Location::default()
+            };
+            assert_eq!(location(&bad).unwrap_err().code, ErrorCode::InvalidArgument);
+        }
+        let live = Location { live: true, ..ok };
+        assert_eq!(location(&live).unwrap_err().code, ErrorCode::Unsupported);
+    }
+
+    #[test]
+    fn contact_cards_are_checked_and_one_or_many_shaped() {
+        let one = contacts(&[card(VCARD)]).unwrap();
+        assert!(one.contact_message.is_some() && one.contacts_array_message.is_none());
+        let two = contacts(&[card(VCARD), card(VCARD)]).unwrap();
+        assert_eq!(two.contacts_array_message.unwrap().contacts.len(), 2);
+        for bad in [
+            vec![],
+            vec![card("hello")],
+            vec![card("BEGIN:VCARD\nFN:Ann\nEND:VCARD")],
+            vec![ContactCard {
+                display_name: " ".into(),
+                vcard: VCARD.into(),
+            }],
+        ] {
+            assert_eq!(contacts(&bad).unwrap_err().code, ErrorCode::InvalidArgument);
+        }
+    }
+
+    #[test]
+    fn edit_attributes() {
+        let key = e2e::MessageKey::default();
+        assert_eq!(edit_attribute(&edit(key.clone(), "x", 1)), Some("1"));
+        assert_eq!(edit_attribute(&revoke(key.clone())), Some("7"));
+        assert_eq!(edit_attribute(&reaction(key.clone(), "", 1)), Some("7"));
+        assert_eq!(edit_attribute(&reaction(key, "👍", 1)), None);
+        assert_eq!(edit_attribute(&protocol::text_message("x")), None);
+    }
+
+    #[test]
+    fn a_reply_quotes_the_stored_content_and_mentions_turn_text_extended() {
+        let chat = Jid::pn("15550000002");
+        let quoted = MessageRecord {
+            session_id: "s".into(),
+            chat: chat.to_string(),
+            id: "3EB0QQ".into(),
+            sender: chat.to_string(),
+            from_me: false,
+            timestamp: 1,
+            msg_type: "text".into(),
+            body: Some("question?".into()),
+            payload: Some(protocol::text_message("question?").encode_to_vec()),
+            status: openwa_store::MessageStatus::Delivered,
+        };
+        let mut message = protocol::text_message("answer @15550000003");
+        let mention = Jid::pn("15550000003");
+        add_context(&mut message, &chat, Some(&quoted), &[mention]).unwrap();
+        assert!(message.conversation.is_none());
+        let context = message
+            .extended_text_message
+            .as_ref()
+            .unwrap()
+            .context_info
+            .as_ref()
+            .unwrap();
+        assert_eq!(context.stanza_id.as_deref(), Some("3EB0QQ"));
+        assert_eq!(
+            context.participant.as_deref(),
+            Some("15550000002@s.whatsapp.net")
+        );
+        assert_eq!(
+            context
+                .quoted_message
+                .as_ref()
+                .unwrap()
+                .conversation
+                .as_deref(),
+            Some("question?")
+        );
+        assert_eq!(context.mentioned_jid, vec!["15550000003@s.whatsapp.net"]);
+        let described = crate::content::describe(&message, ContentKind::of(&message));
+        assert_eq!(described.quoted.unwrap().text.as_deref(), Some("question?"));
+        assert_eq!(described.text.as_deref(), Some("answer @15550000003"));
+
+        let mut reaction = reaction(e2e::MessageKey::default(), "👍", 1);
+        assert_eq!(
+            add_context(&mut reaction, &chat, Some(&quoted), &[])
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidArgument
+        );
+    }
+}
