@@ -62,6 +62,7 @@ export type MessageType =
   | 'contact'
   | 'reaction'
   | 'protocol'
+  | 'revoked'
   | (string & {});
 
 /** The content of a message, typed: text now, every other kind by type until decoded. */
@@ -108,7 +109,47 @@ export type MessageContent =
       thumbnail: string | null;
     }
   | { kind: 'sticker'; media: MediaFile; width: number | null; height: number | null; animated: boolean }
+  | ({ kind: 'location' } & Location)
+  | { kind: 'contacts'; contacts: ContactCard[] }
+  /** `emoji` is empty when the reaction was removed. */
+  | { kind: 'reaction'; messageId: string; emoji: string }
   | { kind: 'other'; messageType: MessageType };
+
+/** A location; coordinates in degrees. `live` only on received live-location updates. */
+export interface Location {
+  latitude: number;
+  longitude: number;
+  name?: string | null;
+  address?: string | null;
+  url?: string | null;
+  comment?: string | null;
+  accuracyM?: number | null;
+  live?: boolean;
+}
+
+/** A contact card: the name shown and the vCard (3.0) text. */
+export interface ContactCard {
+  displayName: string;
+  vcard: string;
+}
+
+/** The message a reply quotes. */
+export interface QuotedMessage {
+  id: string;
+  sender: string | null;
+  text: string | null;
+  messageType: MessageType;
+}
+
+/** Options of every send. */
+export interface SendOptions {
+  /** A repeated send with the same key resolves with the first send's message. */
+  idempotencyKey?: string;
+  /** The id of a message of the chat this one replies to. */
+  quoted?: string;
+  /** Users the message mentions (phone numbers or JIDs). */
+  mentions?: string[];
+}
 
 /** What `sendMedia` sends: `kind` and the file (`data` or `path`); the rest is optional and
  * refused (`invalid_argument`) on a kind without such a field. */
@@ -149,6 +190,12 @@ export interface Message {
   text: string | null;
   messageType: MessageType;
   content: MessageContent;
+  /** The message this one replies to. */
+  quoted: QuotedMessage | null;
+  /** Users it mentions (JIDs). */
+  mentions: string[];
+  forwarded: boolean;
+  forwardingScore: number;
   status: MessageStatus;
 }
 
@@ -215,6 +262,24 @@ export interface MessageSentEvent extends EventBase {
   type: 'message_sent';
   message: Message;
 }
+/** A message was edited (by its author, on any device); the stored message has the new text. */
+export interface MessageEditedEvent extends EventBase {
+  type: 'message_edited';
+  chat: string;
+  messageId: string;
+  sender: string;
+  text: string | null;
+  content: MessageContent;
+  timestamp: number;
+}
+/** A message was deleted for everyone; the stored message is now `revoked`. */
+export interface MessageRevokedEvent extends EventBase {
+  type: 'message_revoked';
+  chat: string;
+  messageId: string;
+  sender: string;
+  timestamp: number;
+}
 /** The status of one of our sent messages moved forward. */
 export interface MessageStatusEvent extends EventBase {
   type: 'message_status';
@@ -252,6 +317,8 @@ export type Event =
   | ConnectionStateEvent
   | MessageReceivedEvent
   | MessageSentEvent
+  | MessageEditedEvent
+  | MessageRevokedEvent
   | MessageStatusEvent
   | ReceiptEvent
   | LaggedEvent
@@ -390,10 +457,18 @@ export class Session extends EventEmitter<EventListeners> {
   /** Waits until the session reaches `state`; `timeout` error after `timeoutMs` (60 s). */
   waitForState(state: ConnectionState, timeoutMs?: number): Promise<void>;
   /** Sends a text. The same `idempotencyKey` again resolves with the first message. */
-  sendText(chat: string, text: string, options?: { idempotencyKey?: string }): Promise<Message>;
+  sendText(chat: string, text: string, options?: SendOptions): Promise<Message>;
+  sendLocation(chat: string, location: Location, options?: SendOptions): Promise<Message>;
+  sendContacts(chat: string, contacts: ContactCard[], options?: SendOptions): Promise<Message>;
+  /** `emoji` `''` removes our reaction. */
+  react(chat: string, messageId: string, emoji: string, options?: SendOptions): Promise<Message>;
+  /** Edits one of our messages (its text or caption). */
+  editMessage(chat: string, messageId: string, text: string, options?: SendOptions): Promise<Message>;
+  /** Deletes one of our messages for everyone. */
+  revokeMessage(chat: string, messageId: string, options?: SendOptions): Promise<Message>;
   /** Sends a media file (image, video, GIF, audio, voice note, document, sticker): checked,
    * encrypted, uploaded, then sent like a text. */
-  sendMedia(chat: string, media: OutgoingMedia, options?: { idempotencyKey?: string }): Promise<Message>;
+  sendMedia(chat: string, media: OutgoingMedia, options?: SendOptions): Promise<Message>;
   /** The verified, decrypted file of a stored media message. */
   downloadMedia(chat: string, id: string): Promise<Buffer>;
   /** Streams the file to `path` (through `path.part`); resolves with its size. */

@@ -260,17 +260,24 @@ class Session extends Emitter {
   }
 
   sendText(chat, text, options) {
+    return callAsync(() => this.#native.sendText(chat, text, opts(options, 'options')));
+  }
+
+  sendLocation(chat, location, options) {
+    return callAsync(() =>
+      this.#native.sendLocation(chat, opts(location, 'location'), opts(options, 'options')),
+    );
+  }
+
+  sendContacts(chat, contacts, options) {
     return callAsync(() => {
-      const { idempotencyKey } = opts(options, 'options');
-      return this.#native.sendText(chat, text, idempotencyKey);
+      if (!Array.isArray(contacts)) throw typeError('contacts must be an array');
+      return this.#native.sendContacts(chat, contacts, opts(options, 'options'));
     });
   }
 
   sendMedia(chat, media, options) {
-    return callAsync(() => {
-      const { idempotencyKey } = opts(options, 'options');
-      return this.#native.sendMedia(chat, media, idempotencyKey);
-    });
+    return callAsync(() => this.#native.sendMedia(chat, media, opts(options, 'options')));
   }
 
   downloadMedia(chat, id) {
@@ -279,6 +286,22 @@ class Session extends Emitter {
 
   downloadMediaToFile(chat, id, path) {
     return callAsync(() => this.#native.downloadMediaToFile(chat, id, path));
+  }
+
+  react(chat, messageId, emoji, options) {
+    return callAsync(() => this.#native.react(chat, messageId, emoji, opts(options, 'options')));
+  }
+
+  editMessage(chat, messageId, text, options) {
+    return callAsync(() =>
+      this.#native.editMessage(chat, messageId, text, opts(options, 'options')),
+    );
+  }
+
+  revokeMessage(chat, messageId, options) {
+    return callAsync(() =>
+      this.#native.revokeMessage(chat, messageId, opts(options, 'options')),
+    );
   }
 
   markRead(chat, messageIds) {

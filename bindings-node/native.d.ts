@@ -45,7 +45,7 @@ export declare class Session {
    * Sends a media file (resolves with the stored `Message`): `media.kind` is image, video,
    * gif, audio, voice, document or sticker; the file is `media.data` or `media.path`.
    */
-  sendMedia(chat: string, media: MediaInput, idempotencyKey?: string | undefined | null): Promise<any>
+  sendMedia(chat: string, media: MediaInput, options?: any | undefined | null): Promise<any>
   /** Downloads, verifies and decrypts the file of a stored media message (a `Buffer`). */
   downloadMedia(chat: string, messageId: string): Promise<Buffer>
   /**

@@ -170,6 +170,20 @@ pub(crate) fn config<T: Serialize + DeserializeOwned>(
     patched(defaults, patch, what).map_err(|e| error(env, e))
 }
 
+/// A plain engine value (a location, contact cards) from its JS form (camelCase keys). Not an
+/// object or array: a type error; missing or mistyped fields: `invalid_argument`.
+pub(crate) fn from_js<T: DeserializeOwned>(env: &Env, value: Value, what: &str) -> napi::Result<T> {
+    if !(value.is_object() || value.is_array()) {
+        return Err(type_error(format!("{what} must be an object or an array")));
+    }
+    serde_json::from_value(rename_keys(value, snake_case)).map_err(|e| {
+        error(
+            env,
+            openwa::Error::invalid_argument(format!("bad {what}: {e}")),
+        )
+    })
+}
+
 fn patched<T: Serialize + DeserializeOwned>(
     defaults: &T,
     mut patch: Value,

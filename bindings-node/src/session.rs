@@ -28,6 +28,20 @@ impl Session {
     pub(crate) fn new(inner: Arc<openwa::Session>) -> Self {
         Session { inner }
     }
+
+    /// Runs one send on the engine; the promise resolves with the stored `Message`.
+    fn send<'env, F, Fut>(&self, env: &'env Env, send: F) -> napi::Result<PromiseRaw<'env, Value>>
+    where
+        F: FnOnce(Arc<openwa::Session>) -> Fut,
+        Fut: std::future::Future<Output = Result<openwa::Message, openwa::Error>> + Send + 'static,
+    {
+        promise(env, send(self.inner.clone()), |message| to_js(&message))
+    }
+}
+
+/// The send options of a JS `options` object (`idempotencyKey`, `quoted`, `mentions`).
+fn send_options(env: &Env, options: Option<Value>) -> napi::Result<openwa::SendOptions> {
+    convert::config(env, &openwa::SendOptions::default(), options, "options")
 }
 
 #[napi]
@@ -106,50 +120,119 @@ impl Session {
         )
     }
 
-    /// Sends a text (resolves with the stored `Message`). With an `idempotencyKey`, a repeated
-    /// call resolves with the first call's message instead of sending again.
+    /// Sends a text (resolves with the stored `Message`). `options`: `idempotencyKey` (a
+    /// repeated call resolves with the first call's message), `quoted` (the id of a message of
+    /// the chat this replies to), `mentions` (users it mentions).
     #[napi]
     pub fn send_text<'env>(
         &self,
         env: &'env Env,
         chat: String,
         text: String,
-        idempotency_key: Option<String>,
+        options: Option<Value>,
     ) -> napi::Result<PromiseRaw<'env, Value>> {
-        let inner = self.inner.clone();
-        let options = openwa::SendOptions {
-            idempotency_key,
-            ..openwa::SendOptions::default()
-        };
-        promise(
-            env,
-            async move { inner.send_text(&chat, &text, options).await },
-            |message| to_js(&message),
-        )
+        let options = send_options(env, options)?;
+        self.send(env, move |s| async move {
+            s.send_text(&chat, &text, options).await
+        })
+    }
+
+    /// Sends a location pin: `{latitude, longitude, name?, address?, url?, comment?}`.
+    #[napi]
+    pub fn send_location<'env>(
+        &self,
+        env: &'env Env,
+        chat: String,
+        location: Value,
+        options: Option<Value>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        let location: openwa::Location = convert::from_js(env, location, "location")?;
+        let options = send_options(env, options)?;
+        self.send(env, move |s| async move {
+            s.send_location(&chat, location, options).await
+        })
+    }
+
+    /// Sends contact cards: `[{displayName, vcard}, …]`.
+    #[napi]
+    pub fn send_contacts<'env>(
+        &self,
+        env: &'env Env,
+        chat: String,
+        contacts: Value,
+        options: Option<Value>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        let contacts: Vec<openwa::ContactCard> = convert::from_js(env, contacts, "contacts")?;
+        let options = send_options(env, options)?;
+        self.send(env, move |s| async move {
+            s.send_contacts(&chat, contacts, options).await
+        })
+    }
+
+    /// Reacts to message `messageId` of `chat` with `emoji` (`""` removes the reaction).
+    #[napi]
+    pub fn react<'env>(
+        &self,
+        env: &'env Env,
+        chat: String,
+        message_id: String,
+        emoji: String,
+        options: Option<Value>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        let options = send_options(env, options)?;
+        self.send(env, move |s| async move {
+            s.react(&chat, &message_id, &emoji, options).await
+        })
+    }
+
+    /// Edits one of our messages of `chat` (its text or caption).
+    #[napi]
+    pub fn edit_message<'env>(
+        &self,
+        env: &'env Env,
+        chat: String,
+        message_id: String,
+        text: String,
+        options: Option<Value>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        let options = send_options(env, options)?;
+        self.send(env, move |s| async move {
+            s.edit_message(&chat, &message_id, &text, options).await
+        })
+    }
+
+    /// Deletes one of our messages of `chat` for everyone.
+    #[napi]
+    pub fn revoke_message<'env>(
+        &self,
+        env: &'env Env,
+        chat: String,
+        message_id: String,
+        options: Option<Value>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        let options = send_options(env, options)?;
+        self.send(env, move |s| async move {
+            s.revoke_message(&chat, &message_id, options).await
+        })
     }
 
     /// Sends a media file (resolves with the stored `Message`): `media.kind` is image, video,
-    /// gif, audio, voice, document or sticker; the file is `media.data` or `media.path`.
+    /// gif, audio, voice, document or sticker; the file is `media.data` or `media.path`;
+    /// `options` as for `sendText`.
     #[napi]
     pub fn send_media<'env>(
         &self,
         env: &'env Env,
         chat: String,
         media: MediaInput,
-        idempotency_key: Option<String>,
+        options: Option<Value>,
     ) -> napi::Result<PromiseRaw<'env, Value>> {
         // Bad input rejects like an engine error (`invalid_argument`), from the promise.
         let media = media.into_engine();
-        let inner = self.inner.clone();
-        let options = openwa::SendOptions {
-            idempotency_key,
-            ..openwa::SendOptions::default()
-        };
-        promise(
-            env,
-            async move { inner.send_media(&chat, media?, options).await },
-            |message| to_js(&message),
-        )
+        let options = send_options(env, options)?;
+        self.send(env, move |s| async move {
+            s.send_media(&chat, media?, options).await
+        })
     }
 
     /// Downloads, verifies and decrypts the file of a stored media message (a `Buffer`).

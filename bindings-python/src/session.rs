@@ -22,6 +22,28 @@ impl Session {
     pub(crate) fn new(inner: Arc<openwa::Session>) -> Self {
         Session { inner }
     }
+
+    /// Runs one send on the engine; the awaitable resolves with the stored `Message`.
+    fn send<'py, F, Fut>(&self, py: Python<'py>, send: F) -> PyResult<Bound<'py, PyAny>>
+    where
+        F: FnOnce(Arc<openwa::Session>) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<openwa::Message, openwa::Error>> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        future_into_py(py, async move {
+            let message = send(inner).await.map_err(error_detached)?;
+            to_py_detached("_message", &message)
+        })
+    }
+}
+
+/// Send options with an idempotency key and a quoted message.
+fn options(idempotency_key: Option<String>, quoted: Option<String>) -> openwa::SendOptions {
+    openwa::SendOptions {
+        idempotency_key,
+        quoted,
+        ..openwa::SendOptions::default()
+    }
 }
 
 #[pymethods]
@@ -103,27 +125,130 @@ impl Session {
         })
     }
 
-    /// Sends a text (awaitable `Message`). With an `idempotency_key`, a repeated call returns
-    /// the first call's message instead of sending again.
-    #[pyo3(signature = (chat, text, idempotency_key=None))]
+    /// Sends a text (awaitable `Message`). `quoted`: the id of a message of the chat this
+    /// replies to; `mentions`: users it mentions (phone numbers or JIDs). With an
+    /// `idempotency_key`, a repeated call returns the first call's message instead of sending
+    /// again.
+    #[pyo3(signature = (chat, text, idempotency_key=None, *, quoted=None, mentions=None))]
     fn send_text<'py>(
         &self,
         py: Python<'py>,
         chat: String,
         text: String,
         idempotency_key: Option<String>,
+        quoted: Option<String>,
+        mentions: Option<Vec<String>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let inner = self.inner.clone();
         let options = openwa::SendOptions {
             idempotency_key,
-            ..openwa::SendOptions::default()
+            quoted,
+            mentions: mentions.unwrap_or_default(),
         };
-        future_into_py(py, async move {
-            let message = inner
-                .send_text(&chat, &text, options)
-                .await
-                .map_err(error_detached)?;
-            to_py_detached("_message", &message)
+        self.send(py, move |s| async move {
+            s.send_text(&chat, &text, options).await
+        })
+    }
+
+    /// Sends a location pin (awaitable `Message`).
+    #[pyo3(signature = (chat, latitude, longitude, *, name=None, address=None, url=None,
+                        comment=None, idempotency_key=None, quoted=None))]
+    #[allow(clippy::too_many_arguments)] // Python keyword arguments
+    fn send_location<'py>(
+        &self,
+        py: Python<'py>,
+        chat: String,
+        latitude: f64,
+        longitude: f64,
+        name: Option<String>,
+        address: Option<String>,
+        url: Option<String>,
+        comment: Option<String>,
+        idempotency_key: Option<String>,
+        quoted: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let location = openwa::Location {
+            latitude,
+            longitude,
+            name,
+            address,
+            url,
+            comment,
+            ..openwa::Location::default()
+        };
+        let options = options(idempotency_key, quoted);
+        self.send(py, move |s| async move {
+            s.send_location(&chat, location, options).await
+        })
+    }
+
+    /// Sends contact cards (awaitable `Message`): `contacts` is a list of
+    /// `{"display_name": …, "vcard": …}` dicts or `(display_name, vcard)` pairs.
+    #[pyo3(signature = (chat, contacts, *, idempotency_key=None, quoted=None))]
+    fn send_contacts<'py>(
+        &self,
+        py: Python<'py>,
+        chat: String,
+        contacts: &Bound<'py, PyAny>,
+        idempotency_key: Option<String>,
+        quoted: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let json = convert::to_json(contacts, "contacts")?;
+        let cards: Vec<openwa::ContactCard> = serde_json::from_value(json).map_err(|e| {
+            convert::error(
+                py,
+                openwa::Error::invalid_argument(format!("bad contacts: {e}")),
+            )
+        })?;
+        let options = options(idempotency_key, quoted);
+        self.send(py, move |s| async move {
+            s.send_contacts(&chat, cards, options).await
+        })
+    }
+
+    /// Reacts to message `message_id` of `chat` with `emoji` ("" removes the reaction).
+    #[pyo3(signature = (chat, message_id, emoji, idempotency_key=None))]
+    fn react<'py>(
+        &self,
+        py: Python<'py>,
+        chat: String,
+        message_id: String,
+        emoji: String,
+        idempotency_key: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let options = options(idempotency_key, None);
+        self.send(py, move |s| async move {
+            s.react(&chat, &message_id, &emoji, options).await
+        })
+    }
+
+    /// Edits one of our messages of `chat` (its text or caption).
+    #[pyo3(signature = (chat, message_id, text, idempotency_key=None))]
+    fn edit_message<'py>(
+        &self,
+        py: Python<'py>,
+        chat: String,
+        message_id: String,
+        text: String,
+        idempotency_key: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let options = options(idempotency_key, None);
+        self.send(py, move |s| async move {
+            s.edit_message(&chat, &message_id, &text, options).await
+        })
+    }
+
+    /// Deletes one of our messages of `chat` for everyone.
+    #[pyo3(signature = (chat, message_id, idempotency_key=None))]
+    fn revoke_message<'py>(
+        &self,
+        py: Python<'py>,
+        chat: String,
+        message_id: String,
+        idempotency_key: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let options = options(idempotency_key, None);
+        self.send(py, move |s| async move {
+            s.revoke_message(&chat, &message_id, options).await
         })
     }
 

@@ -114,8 +114,7 @@ impl Running {
         let (manager, metrics) = (state.manager.clone(), state.metrics.clone());
         let counting = tokio::spawn(async move { crate::metrics::watch(&manager, &metrics).await });
         let pump = tokio::spawn(crate::webhooks::pump::run(state.clone()));
-        let client = reqwest::Client::builder()
-            .build()
+        let client = crate::webhooks::guard::client(state.config.webhook_allow_private)
             .map_err(|e| StartError::Io(format!("HTTP client: {e}")))?;
         let worker = tokio::spawn(crate::webhooks::worker::run(state.clone(), client));
         let app = crate::routes::router(state.clone());

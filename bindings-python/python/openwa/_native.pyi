@@ -1,5 +1,5 @@
 import os
-from typing import Any, Awaitable, Dict, List, Optional, Tuple, Union
+from typing import Any, Awaitable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ._types import Event, Message, MessagePage, SessionInfo
 
@@ -43,7 +43,43 @@ class Session:
     def pair_with_code(self, phone: str) -> Awaitable[str]: ...
     def wait_for_state(self, state: str, timeout_ms: int = 60000) -> Awaitable[None]: ...
     def send_text(
-        self, chat: str, text: str, idempotency_key: Optional[str] = None
+        self,
+        chat: str,
+        text: str,
+        idempotency_key: Optional[str] = None,
+        *,
+        quoted: Optional[str] = None,
+        mentions: Optional[List[str]] = None,
+    ) -> Awaitable[Message]: ...
+    def send_location(
+        self,
+        chat: str,
+        latitude: float,
+        longitude: float,
+        *,
+        name: Optional[str] = None,
+        address: Optional[str] = None,
+        url: Optional[str] = None,
+        comment: Optional[str] = None,
+        idempotency_key: Optional[str] = None,
+        quoted: Optional[str] = None,
+    ) -> Awaitable[Message]: ...
+    def send_contacts(
+        self,
+        chat: str,
+        contacts: Sequence[Union[Mapping[str, str], Tuple[str, str]]],
+        *,
+        idempotency_key: Optional[str] = None,
+        quoted: Optional[str] = None,
+    ) -> Awaitable[Message]: ...
+    def react(
+        self, chat: str, message_id: str, emoji: str, idempotency_key: Optional[str] = None
+    ) -> Awaitable[Message]: ...
+    def edit_message(
+        self, chat: str, message_id: str, text: str, idempotency_key: Optional[str] = None
+    ) -> Awaitable[Message]: ...
+    def revoke_message(
+        self, chat: str, message_id: str, idempotency_key: Optional[str] = None
     ) -> Awaitable[Message]: ...
     def send_media(
         self,

@@ -82,9 +82,18 @@ class Message:
     text: Optional[str] = None
     push_name: Optional[str] = None
     sender_alt: Optional[str] = None
-    #: The typed content as the engine's JSON: ``{"kind": "text", "text": …}``,
-    #: ``{"kind": "image", "media": {…}, "caption": …}``… (bytes as base64 strings).
-    content: Optional[Dict[str, Any]] = field(default=None, hash=False)
+    #: The typed content: ``{"kind": "text", "text": …}``, ``{"kind": "image", "media": {…},
+    #: "caption": …}`` (and video, audio, document, sticker; bytes as base64 strings),
+    #: ``{"kind": "location", "latitude": …}``,
+    #: ``{"kind": "contacts", "contacts": [{"display_name", "vcard"}]}``,
+    #: ``{"kind": "reaction", "message_id", "emoji"}``, or ``{"kind": "other", "message_type"}``.
+    content: Dict[str, Any] = field(default_factory=dict)
+    #: The message this one replies to: ``{"id", "sender", "text", "message_type"}``.
+    quoted: Optional[Dict[str, Any]] = None
+    #: Users it mentions (JIDs).
+    mentions: List[str] = field(default_factory=list)
+    forwarded: bool = False
+    forwarding_score: int = 0
 
     @classmethod
     def _from(cls, data: Dict[str, Any]) -> "Message":

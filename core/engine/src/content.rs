@@ -2,6 +2,7 @@
 //! for received messages, for messages we send and for stored history alike, so the same
 //! message reads the same everywhere.
 
+use openwa_protocol::actions::context_info;
 use openwa_protocol::content::{self as protocol, ContentKind};
 use openwa_protocol::proto::e2e;
 use prost::Message as _;
@@ -125,80 +126,6 @@ fn typed(message: &e2e::Message, message_type: &MessageType, text: Option<&str>)
         _ => crate::media::content::media_content(message)
             .unwrap_or_else(|| MessageContent::of(message_type, text)),
     }
-}
-
-/// The context info (reply, mentions, forwarding) of a message's content part.
-pub(crate) fn context_info(m: &e2e::Message) -> Option<&e2e::ContextInfo> {
-    None.or(m
-        .extended_text_message
-        .as_ref()
-        .and_then(|p| p.context_info.as_deref()))
-        .or(m
-            .image_message
-            .as_ref()
-            .and_then(|p| p.context_info.as_deref()))
-        .or(m
-            .video_message
-            .as_ref()
-            .and_then(|p| p.context_info.as_deref()))
-        .or(m
-            .audio_message
-            .as_ref()
-            .and_then(|p| p.context_info.as_deref()))
-        .or(m
-            .document_message
-            .as_ref()
-            .and_then(|p| p.context_info.as_deref()))
-        .or(m
-            .sticker_message
-            .as_ref()
-            .and_then(|p| p.context_info.as_deref()))
-        .or(m
-            .location_message
-            .as_ref()
-            .and_then(|p| p.context_info.as_deref()))
-        .or(m
-            .contact_message
-            .as_ref()
-            .and_then(|p| p.context_info.as_deref()))
-        .or(m
-            .contacts_array_message
-            .as_ref()
-            .and_then(|p| p.context_info.as_deref()))
-}
-
-/// The mutable context info of a message's content part (created when missing); `None` for
-/// content that carries none (reactions, protocol messages). A plain `conversation` text
-/// becomes an extended text first, since only that carries context.
-pub(crate) fn context_info_mut(m: &mut e2e::Message) -> Option<&mut e2e::ContextInfo> {
-    if let Some(text) = m.conversation.take() {
-        m.extended_text_message = Some(Box::new(e2e::ExtendedTextMessage {
-            text: Some(text),
-            ..Default::default()
-        }));
-    }
-    let slot = if let Some(p) = m.extended_text_message.as_mut() {
-        &mut p.context_info
-    } else if let Some(p) = m.image_message.as_mut() {
-        &mut p.context_info
-    } else if let Some(p) = m.video_message.as_mut() {
-        &mut p.context_info
-    } else if let Some(p) = m.audio_message.as_mut() {
-        &mut p.context_info
-    } else if let Some(p) = m.document_message.as_mut() {
-        &mut p.context_info
-    } else if let Some(p) = m.sticker_message.as_mut() {
-        &mut p.context_info
-    } else if let Some(p) = m.location_message.as_mut() {
-        &mut p.context_info
-    } else if let Some(p) = m.contact_message.as_mut() {
-        &mut p.context_info
-    } else if let Some(p) = m.contacts_array_message.as_mut() {
-        &mut p.context_info
-    } else {
-        return None;
-    };
-    Some(slot.get_or_insert_with(Default::default))
 }
 
 fn quoted_of(context: &e2e::ContextInfo) -> Option<QuotedMessage> {

@@ -11,8 +11,8 @@ use openwa::{
     SendOptions, Session,
 };
 use openwa_testkit::{
-    BAILEYS7, TestStore, link_by_qr, next_matching, pair_by_qr_with_env, require_node_modules,
-    sim_options, simulator, temp_auth_dir,
+    BAILEYS7, TestStore, http, link_by_qr, next_matching, pair_by_qr_with_env,
+    require_node_modules, sim_options, simulator, temp_auth_dir,
 };
 use serde_json::json;
 
@@ -450,4 +450,167 @@ async fn content_with_baileys(store: Arc<TestStore>) {
     manager.close().await.unwrap();
 }
 
-openwa_store::on_every_backend!(persistent: [content_between_two_sessions, content_with_baileys]);
+/// The same with a simulated phone on the other side, through the admin API: the phone's
+/// timeline shows what the engine sent, and the engine reports what the phone sent.
+async fn content_with_a_phone(store: Arc<TestStore>) {
+    let sim = simulator().await;
+    sim.create_account(ALICE, "Alice").unwrap();
+    sim.create_account(BOB, "Bob").unwrap();
+    let manager = store.open_manager(sim_options(&sim)).await;
+    let alice = manager.create_session("alice", None).await.unwrap();
+    link_by_qr(&sim, &alice, ALICE).await;
+    let events = alice.events();
+    let none = SendOptions::default;
+    let admin = &sim.info.admin_url;
+    let on_bob = |id: String| async move {
+        let path = format!("/admin/accounts/{BOB}/messages");
+        for _ in 0..200 {
+            let timeline = http(admin, "GET", &path, None).await.json();
+            if let Some(entry) = timeline.as_array().unwrap().iter().find(|e| e["id"] == id) {
+                return entry.clone();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("{id} never reached Bob's phone");
+    };
+    let bob_sends = |body: serde_json::Value| async move {
+        let path = format!("/admin/accounts/{BOB}/messages");
+        let sent = http(admin, "POST", &path, Some(body)).await;
+        assert_eq!(sent.status, 201, "{}", sent.json());
+        sent.json()["id"].as_str().unwrap().to_owned()
+    };
+
+    // Engine → phone.
+    let pin = Location {
+        latitude: 41.8902,
+        longitude: 12.4922,
+        name: Some("Colosseum".into()),
+        ..Location::default()
+    };
+    let sent = alice.send_location(BOB, pin, none()).await.unwrap();
+    let entry = on_bob(sent.id.clone()).await;
+    assert_eq!(entry["type"], "location", "{entry}");
+    assert_eq!(entry["location"]["latitude"], 41.8902, "{entry}");
+    assert_eq!(entry["location"]["name"], "Colosseum", "{entry}");
+    let card = ContactCard {
+        display_name: "Carol".into(),
+        vcard: VCARD.into(),
+    };
+    let sent = alice.send_contacts(BOB, vec![card], none()).await.unwrap();
+    let entry = on_bob(sent.id.clone()).await;
+    assert_eq!(entry["contacts"][0]["vcard"], VCARD, "{entry}");
+    let reply = alice
+        .send_text(
+            BOB,
+            "about that",
+            SendOptions {
+                quoted: Some(sent.id.clone()),
+                mentions: vec![BOB.into()],
+                ..SendOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+    let entry = on_bob(reply.id.clone()).await;
+    assert_eq!(entry["quoted"], sent.id.as_str(), "{entry}");
+    assert_eq!(
+        entry["mentions"],
+        json!([format!("{BOB}@s.whatsapp.net")]),
+        "{entry}"
+    );
+    alice
+        .edit_message(BOB, &reply.id, "about that card", none())
+        .await
+        .unwrap();
+    alice.revoke_message(BOB, &sent.id, none()).await.unwrap();
+    for _ in 0..200 {
+        let (edited, revoked) = (
+            on_bob(reply.id.clone()).await,
+            on_bob(sent.id.clone()).await,
+        );
+        if edited["edited"] == true && revoked["type"] == "revoked" {
+            assert_eq!(edited["text"], "about that card", "{edited}");
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(on_bob(sent.id.clone()).await["type"], "revoked");
+
+    // Phone → engine.
+    let id = bob_sends(json!({"to": ALICE,
+        "location": {"latitude": 35.6586, "longitude": 139.7454, "name": "Tokyo Tower"}}))
+    .await;
+    let got = received(&events, &id).await;
+    let MessageContent::Location(location) = &got.content else {
+        panic!("not a location: {got:?}")
+    };
+    assert_eq!(
+        (location.latitude, location.name.as_deref()),
+        (35.6586, Some("Tokyo Tower"))
+    );
+    let id = bob_sends(json!({"to": ALICE, "contacts": [{"display_name": "Dan", "vcard": VCARD}]}))
+        .await;
+    let got = received(&events, &id).await;
+    assert!(
+        matches!(&got.content, MessageContent::Contacts { contacts } if contacts[0].display_name == "Dan")
+    );
+    let id = bob_sends(json!({"to": ALICE, "text": "this one?", "quoted": reply.id,
+        "mentions": [format!("{ALICE}@s.whatsapp.net")]}))
+    .await;
+    let got = received(&events, &id).await;
+    assert_eq!(
+        got.quoted.as_ref().map(|q| q.id.as_str()),
+        Some(reply.id.as_str())
+    );
+    assert_eq!(
+        got.quoted.as_ref().and_then(|q| q.sender.as_deref()),
+        Some(&*format!("{ALICE}@s.whatsapp.net"))
+    );
+    assert_eq!(got.mentions, vec![format!("{ALICE}@s.whatsapp.net")]);
+    bob_sends(json!({"to": ALICE, "edit": {"id": id, "text": "this one!"}})).await;
+    let edit_id = id.clone();
+    next_matching(
+        &events,
+        |k| matches!(k, EventKind::MessageEdited { message_id, text: Some(t), .. } if *message_id == edit_id && t == "this one!"),
+    )
+    .await;
+    bob_sends(json!({"to": ALICE, "revoke": {"id": id}})).await;
+    let revoke_id = id.clone();
+    next_matching(
+        &events,
+        |k| matches!(k, EventKind::MessageRevoked { message_id, .. } if *message_id == revoke_id),
+    )
+    .await;
+    assert_eq!(
+        alice.message(BOB, &id).await.unwrap().message_type,
+        MessageType::Revoked
+    );
+
+    // The phone refuses what it cannot send: an edit of someone else's message, a reply to
+    // nothing.
+    let path = format!("/admin/accounts/{BOB}/messages");
+    let refused = http(
+        admin,
+        "POST",
+        &path,
+        Some(json!({"to": ALICE, "edit": {"id": reply.id, "text": "x"}})),
+    )
+    .await;
+    assert_eq!(refused.status, 404, "{}", refused.json());
+    let refused = http(
+        admin,
+        "POST",
+        &path,
+        Some(json!({"to": ALICE, "text": "x", "quoted": "NOPE"})),
+    )
+    .await;
+    assert_eq!(refused.status, 404, "{}", refused.json());
+
+    manager.close().await.unwrap();
+}
+
+openwa_store::on_every_backend!(persistent: [
+    content_between_two_sessions,
+    content_with_baileys,
+    content_with_a_phone,
+]);

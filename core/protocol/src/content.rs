@@ -396,6 +396,30 @@ pub fn text_message(text: &str) -> e2e::Message {
     }
 }
 
+/// A contact-card message from `(display name, vCard)` pairs: one card as a
+/// `contactMessage`, several as a `contactsArrayMessage` named "N contacts".
+pub fn contacts_message(cards: &[(String, String)]) -> e2e::Message {
+    let card = |(name, vcard): &(String, String)| e2e::ContactMessage {
+        display_name: Some(name.clone()),
+        vcard: Some(vcard.clone()),
+        context_info: None,
+    };
+    match cards {
+        [one] => e2e::Message {
+            contact_message: Some(Box::new(card(one))),
+            ..e2e::Message::default()
+        },
+        many => e2e::Message {
+            contacts_array_message: Some(Box::new(e2e::ContactsArrayMessage {
+                display_name: Some(format!("{} contacts", many.len())),
+                contacts: many.iter().map(card).collect(),
+                context_info: None,
+            })),
+            ..e2e::Message::default()
+        },
+    }
+}
+
 /// The copy of `message` for the sender's own other devices: wrapped in a `deviceSentMessage`
 /// naming the chat it went to.
 pub fn device_sent(message: &e2e::Message, chat: &Jid) -> e2e::Message {

@@ -5,6 +5,7 @@
 //! media crypto, and stanza builders/parsers. It does no I/O, reads no clock and owns no RNG:
 //! time and randomness are passed in by the caller.
 
+pub mod actions;
 pub mod binary;
 pub mod content;
 pub mod crypto;

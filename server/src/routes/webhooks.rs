@@ -244,7 +244,8 @@ async fn test(
         "data": { "message": "OpenWA webhook test" },
     })
     .to_string();
-    let client = reqwest::Client::new();
+    let client = guard::client(state.config.webhook_allow_private)
+        .map_err(|e| ApiError::internal(format!("HTTP client: {e}")))?;
     let attempt = worker::post(
         &client,
         &hook,

@@ -300,12 +300,13 @@ async fn send_message(
     body: Result<Json<SendMessage>, JsonRejection>,
 ) -> ApiResult {
     let Json(body) = body?;
-    let (to, content) = body.into_body()?;
+    let (to, content, reply) = body.into_body()?;
     let sim2 = sim.clone();
-    let sent =
-        tokio::task::spawn_blocking(move || crate::phone::send::send(&sim2, &phone, &to, content))
-            .await
-            .map_err(|e| AdminError::Internal(format!("send task failed: {e}")))??;
+    let sent = tokio::task::spawn_blocking(move || {
+        crate::phone::send::send_with(&sim2, &phone, &to, content, reply)
+    })
+    .await
+    .map_err(|e| AdminError::Internal(format!("send task failed: {e}")))??;
     created(sent)
 }
 

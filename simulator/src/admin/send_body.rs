@@ -5,6 +5,8 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 
 use super::AdminError;
+use crate::phone::details::{ContactRef, LocationRef};
+use crate::phone::send::Reply;
 use crate::phone::{Body, MediaBody};
 
 /// A media body of `kind` (the phone's media type names).
@@ -37,7 +39,8 @@ fn media_body(kind: &str, m: MediaJson) -> Result<Body, AdminError> {
 }
 
 /// `{"to", "text" | "image" | "video" | "gif" | "audio" | "voice" | "document" | "sticker" |
-/// "reaction"}`: exactly one content field.
+/// "reaction" | "location" | "contacts" | "edit" | "revoke", "quoted"?, "mentions"?}`: exactly
+/// one content field.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct SendMessage {
@@ -60,6 +63,35 @@ pub(super) struct SendMessage {
     sticker: Option<MediaJson>,
     #[serde(default)]
     reaction: Option<ReactionBody>,
+    #[serde(default)]
+    location: Option<LocationRef>,
+    #[serde(default)]
+    contacts: Option<Vec<ContactRef>>,
+    #[serde(default)]
+    edit: Option<EditBody>,
+    #[serde(default)]
+    revoke: Option<RevokeBody>,
+    /// The id of a message of the chat this one replies to.
+    #[serde(default)]
+    quoted: Option<String>,
+    /// Users it mentions (JIDs).
+    #[serde(default)]
+    mentions: Vec<String>,
+}
+
+/// `{"id", "text"}`: the phone's own message `id` now says `text`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EditBody {
+    id: String,
+    text: String,
+}
+
+/// `{"id"}`: the phone's own message `id` is deleted for everyone.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RevokeBody {
+    id: String,
 }
 
 /// A media file: base64 `data`, optional `mimetype` (default by kind), `caption`, `file_name`,
@@ -107,8 +139,8 @@ struct ReactionBody {
 }
 
 impl SendMessage {
-    /// The recipient and the content to send.
-    pub(super) fn into_body(self) -> Result<(String, Body), AdminError> {
+    /// The recipient, the content to send and what it replies to.
+    pub(super) fn into_body(self) -> Result<(String, Body, Reply), AdminError> {
         if self.to.trim().is_empty() {
             return Err(AdminError::BadRequest("to must not be empty".into()));
         }
@@ -121,9 +153,28 @@ impl SendMessage {
             ("document", self.document),
             ("sticker", self.sticker),
         ];
+        let reply = Reply {
+            quoted: self.quoted,
+            mentions: self.mentions,
+        };
         let mut bodies: Vec<Body> = Vec::new();
         if let Some(text) = self.text {
             bodies.push(Body::Text(text));
+        }
+        if let Some(location) = self.location {
+            bodies.push(Body::Location(location));
+        }
+        if let Some(contacts) = self.contacts {
+            bodies.push(Body::Contacts(contacts));
+        }
+        if let Some(edit) = self.edit {
+            bodies.push(Body::Edit {
+                id: edit.id,
+                text: edit.text,
+            });
+        }
+        if let Some(revoke) = self.revoke {
+            bodies.push(Body::Revoke { id: revoke.id });
         }
         if let Some(reaction) = self.reaction {
             bodies.push(Body::Reaction {
@@ -139,13 +190,13 @@ impl SendMessage {
         if bodies.len() != 1 {
             return Err(AdminError::BadRequest(
                 "give exactly one of text, image, video, gif, audio, voice, document, sticker, \
-                 reaction"
+                 reaction, location, contacts, edit, revoke"
                     .into(),
             ));
         }
         let Some(body) = bodies.pop() else {
             return Err(AdminError::BadRequest("nothing to send".into()));
         };
-        Ok((self.to, body))
+        Ok((self.to, body, reply))
     }
 }

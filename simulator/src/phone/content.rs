@@ -81,6 +81,8 @@ pub struct Content {
     pub media: Option<MediaRef>,
     /// Reaction target.
     pub reaction: Option<ReactionRef>,
+    /// Location, contact cards, reply and mentions.
+    pub details: super::details::Details,
 }
 
 /// The [`MediaRef`] of a media message part (the same field names on all of them).
@@ -118,6 +120,7 @@ pub fn describe(message: &e2e::Message) -> Option<Content> {
         kind,
         media: None,
         reaction: None,
+        details: super::details::Details::of(message),
     };
     match &described.kind {
         ContentKind::Protocol | ContentKind::SenderKeyDistribution => return None,

@@ -7,6 +7,7 @@
 //! it links its app-state sync key ([`welcome`]).
 
 pub mod content;
+pub mod details;
 pub mod handler;
 pub mod media_retry;
 pub mod read;

@@ -13,6 +13,8 @@ use openwa_protocol::stanza::{EncKind, IncomingMessage, Peer, Receipt, ReceiptTy
 use prost::Message as _;
 use rand_core::OsRng;
 
+use openwa_protocol::actions::MessageChange;
+
 use super::content::describe;
 use super::store::{PhoneStore, run};
 use super::timeline::TimelineEntry;
@@ -43,6 +45,7 @@ pub fn receive(hub: &Hub, phone: &str, node: &Node) {
     };
     let address = peer_address(&peer, sender.device);
     let mut found = None;
+    let mut change = None;
     let mut destination = None;
     let mut via = "";
     let mut failed = None;
@@ -55,6 +58,7 @@ pub fn receive(hub: &Hub, phone: &str, node: &Node) {
                     found = Some(content);
                     via = enc.kind.as_str();
                 }
+                change = change.or_else(|| MessageChange::of(&unwrapped.message));
             }
             Ok(None) => {}
             Err(e) => {
@@ -73,20 +77,35 @@ pub fn receive(hub: &Hub, phone: &str, node: &Node) {
     };
     if failed.is_some() {
         found = None;
+        change = None;
+    }
+    let chat = match (&group, from_me) {
+        (Some(group), _) => group.to_string(),
+        (None, true) => destination
+            .or_else(|| {
+                message
+                    .recipient
+                    .as_ref()
+                    .map(|r| r.to_non_ad().to_string())
+            })
+            .unwrap_or_else(|| Jid::pn(phone).to_string()),
+        (None, false) => Jid::pn(peer.as_str()).to_string(),
+    };
+    if let Some(change) = change {
+        let author = Jid::pn(peer.as_str()).to_string();
+        let edit = match &change {
+            MessageChange::Edit { message, .. } => Some(openwa_protocol::content::text(message)),
+            MessageChange::Revoke { .. } => None,
+        };
+        hub.write(|s| {
+            if let Ok(account) = s.account_mut(phone) {
+                account
+                    .timeline
+                    .apply_change(&chat, change.target(), &author, edit);
+            }
+        });
     }
     if let Some(content) = found {
-        let chat = match (&group, from_me) {
-            (Some(group), _) => group.to_string(),
-            (None, true) => destination
-                .or_else(|| {
-                    message
-                        .recipient
-                        .as_ref()
-                        .map(|r| r.to_non_ad().to_string())
-                })
-                .unwrap_or_else(|| Jid::pn(phone).to_string()),
-            (None, false) => Jid::pn(peer.as_str()).to_string(),
-        };
         let sender_jid = pn_device(&peer, sender.device).to_string();
         let mut entry = TimelineEntry::new(&message.id, &chat, &sender_jid, content, message.t);
         entry.from_me = from_me;

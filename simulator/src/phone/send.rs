@@ -4,17 +4,21 @@
 //! any client's.
 
 use openwa_protocol::Jid;
+use openwa_protocol::actions::{MessageChange, edit_attribute, edit_message, revoke_message};
 use openwa_protocol::content::{ContentKind, device_sent, text_message};
 use openwa_protocol::jid::HIDDEN_USER_SERVER;
 use openwa_protocol::media;
 use openwa_protocol::message::{generate_message_id, pad};
 use openwa_protocol::proto::e2e;
 use openwa_protocol::signal::{self, IdentityKey, SenderKeyName};
-use openwa_protocol::stanza::{AddressingMode, DeviceEnc, Enc, EncKind, OutgoingMessage};
+use openwa_protocol::stanza::{
+    AddressingMode, DeviceEnc, Enc, EncKind, MessageType, OutgoingMessage,
+};
 use prost::Message as _;
 use rand_core::{OsRng, RngCore};
 
 use super::content::{self, Content, MediaRef, describe};
+use super::details::{self, ContactRef, LocationRef};
 use super::store::{PhoneStore, run};
 use super::timeline::TimelineEntry;
 use super::{PhoneError, peer_address, phone_ref, pn_device};
@@ -39,6 +43,31 @@ pub enum Body {
         /// The emoji.
         emoji: String,
     },
+    /// A location pin.
+    Location(LocationRef),
+    /// One or more contact cards.
+    Contacts(Vec<ContactRef>),
+    /// An edit of the phone's own message `id` of the chat: its new text.
+    Edit {
+        /// The message edited.
+        id: String,
+        /// Its new text.
+        text: String,
+    },
+    /// A revoke (delete for everyone) of the phone's own message `id` of the chat.
+    Revoke {
+        /// The message revoked.
+        id: String,
+    },
+}
+
+/// What a message replies to and whom it mentions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reply {
+    /// The id of a message of the chat it replies to.
+    pub quoted: Option<String>,
+    /// The users it mentions (JIDs).
+    pub mentions: Vec<String>,
 }
 
 /// The media of a [`Body::Media`].
@@ -96,18 +125,55 @@ pub(crate) struct Target {
 
 /// Sends `body` from the phone of `phone` to `to` (a phone number, user JID or group JID).
 pub fn send(hub: &Hub, phone: &str, to: &str, body: Body) -> Result<Sent, PhoneError> {
+    send_with(hub, phone, to, body, Reply::default())
+}
+
+/// [`send`], replying to a message of the chat and mentioning users as `reply` says.
+pub fn send_with(
+    hub: &Hub,
+    phone: &str,
+    to: &str,
+    body: Body,
+    reply: Reply,
+) -> Result<Sent, PhoneError> {
     let me = hub.read(|s| phone_ref(s, phone))?;
     let chat = resolve_chat(hub, phone, to)?;
     let now = now_secs();
-    let message = build(hub, phone, &chat, body, now)?;
-    let content =
-        describe(&message).ok_or_else(|| PhoneError::BadRequest("nothing to send".to_owned()))?;
+    let mut message = build(hub, phone, &chat, body, now)?;
+    add_reply(hub, phone, &chat, &mut message, &reply)?;
+    let change = MessageChange::of(&openwa_protocol::content::unwrap(message.clone()).message);
+    let content = describe(&message);
+    if content.is_none() && change.is_none() {
+        return Err(PhoneError::BadRequest("nothing to send".to_owned()));
+    }
     let id = generate_message_id(now, Some(phone), &mut OsRng);
-    let kind = content.kind.stanza_type();
-    let mediatype = content.media.as_ref().map(|m| m.media_type.clone());
-    let hide = content.kind == ContentKind::Reaction;
+    let kind = content
+        .as_ref()
+        .map_or(MessageType::Text, |c| c.kind.stanza_type());
+    let mediatype = content
+        .as_ref()
+        .and_then(|c| c.media.as_ref())
+        .map(|m| m.media_type.clone());
+    let hide = change.is_some()
+        || content
+            .as_ref()
+            .is_some_and(|c| c.kind == ContentKind::Reaction);
     let plaintext = message.encode_to_vec();
     record_sent(hub, phone, &id, &chat, content, &plaintext, now)?;
+    if let Some(change) = &change {
+        let edit = match change {
+            MessageChange::Edit { message, .. } => Some(openwa_protocol::content::text(message)),
+            MessageChange::Revoke { .. } => None,
+        };
+        let author = Jid::pn(phone).to_string();
+        hub.write(|s| {
+            if let Ok(account) = s.account_mut(phone) {
+                account
+                    .timeline
+                    .apply_change(&chat.to_string(), change.target(), &author, edit);
+            }
+        });
+    }
 
     let encrypted = if chat.is_group() {
         hub.write(|s| encrypt_group(s, phone, &chat, &plaintext))
@@ -129,6 +195,7 @@ pub fn send(hub: &Hub, phone: &str, to: &str, body: Body) -> Result<Sent, PhoneE
         enc
     };
     let mut outgoing = OutgoingMessage::new(id.clone(), chat.clone(), kind);
+    outgoing.edit = edit_attribute(&message).map(str::to_owned);
     // In groups the SKDMs go as they are and the skmsg carries the content attributes.
     let group = skmsg.is_some();
     outgoing.participants = participants
@@ -211,6 +278,17 @@ fn build(
                 now_ms,
             ))
         }
+        Body::Location(location) => Ok(details::location_message(&location)),
+        Body::Contacts(cards) if cards.is_empty() => Err(PhoneError::BadRequest(
+            "contacts must not be empty".to_owned(),
+        )),
+        Body::Contacts(cards) => Ok(details::contacts_message(&cards)),
+        Body::Edit { id, text } => {
+            let key = own_key(hub, phone, chat, &id)?;
+            let now_ms = i64::try_from(now.saturating_mul(1000)).unwrap_or(i64::MAX);
+            Ok(edit_message(key, text_message(&text), now_ms))
+        }
+        Body::Revoke { id } => Ok(revoke_message(own_key(hub, phone, chat, &id)?)),
         Body::Media(body) => {
             if body.data.is_empty() {
                 return Err(PhoneError::BadRequest("media data is empty".to_owned()));
@@ -259,6 +337,70 @@ fn build(
     }
 }
 
+/// The key of the phone's own message `id` of `chat`, for an edit or a revoke.
+fn own_key(hub: &Hub, phone: &str, chat: &Jid, id: &str) -> Result<e2e::MessageKey, PhoneError> {
+    let mine = hub.read(|s| {
+        s.account(phone).map(|a| {
+            a.timeline
+                .find(id, |m| m.chat == chat.to_string() && m.from_me)
+                .is_some()
+        })
+    })?;
+    if !mine {
+        return Err(PhoneError::NotFound(format!(
+            "no message {id} of {phone}'s own in {chat}"
+        )));
+    }
+    Ok(e2e::MessageKey {
+        remote_jid: Some(chat.to_string()),
+        from_me: Some(true),
+        id: Some(id.to_owned()),
+        participant: None,
+    })
+}
+
+/// Makes `message` a reply to `reply.quoted` (a timeline entry of `chat`) that mentions
+/// `reply.mentions`.
+fn add_reply(
+    hub: &Hub,
+    phone: &str,
+    chat: &Jid,
+    message: &mut e2e::Message,
+    reply: &Reply,
+) -> Result<(), PhoneError> {
+    if reply.quoted.is_none() && reply.mentions.is_empty() {
+        return Ok(());
+    }
+    let quoted = match &reply.quoted {
+        Some(id) => {
+            let entry = hub.read(|s| {
+                s.account(phone)
+                    .map(|a| a.timeline.find(id, |m| m.chat == chat.to_string()).cloned())
+            })?;
+            let entry = entry.ok_or_else(|| {
+                PhoneError::NotFound(format!("no message {id} in {chat} on {phone}'s timeline"))
+            })?;
+            let author = entry
+                .sender
+                .parse::<Jid>()
+                .map(|j| j.to_non_ad().to_string())
+                .unwrap_or(entry.sender.clone());
+            Some((entry.id, author, entry.text))
+        }
+        None => None,
+    };
+    let quoted = quoted
+        .as_ref()
+        .map(|(id, author, text)| (id.as_str(), author.as_str(), text.as_deref()));
+    if details::add_context(message, quoted, &reply.mentions) {
+        Ok(())
+    } else {
+        Err(PhoneError::BadRequest(
+            "this content cannot reply to or mention anyone".to_owned(),
+        ))
+    }
+}
+
 /// Puts the sent message on the timeline (before routing: receipts can come back at once) and
 /// keeps its plaintext for retry receipts.
 fn record_sent(
@@ -266,16 +408,19 @@ fn record_sent(
     phone: &str,
     id: &str,
     chat: &Jid,
-    content: Content,
+    content: Option<Content>,
     plaintext: &[u8],
     now: u64,
 ) -> Result<(), PhoneError> {
     hub.write(|s| {
         let account = s.account_mut(phone)?;
         let sender = pn_device(phone, 0).to_string();
-        let mut entry = TimelineEntry::new(id, &chat.to_string(), &sender, content, now);
-        entry.from_me = true;
-        account.timeline.push(entry);
+        // An edit or a revoke changes its target instead of being an entry of its own.
+        if let Some(content) = content {
+            let mut entry = TimelineEntry::new(id, &chat.to_string(), &sender, content, now);
+            entry.from_me = true;
+            account.timeline.push(entry);
+        }
         let sent = &mut account.signal.sent;
         sent.push_back(super::records::SentPayload {
             id: id.to_owned(),

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use serde::{Deserialize, Serialize};
 
 use super::content::{Content, MediaRef, ReactionRef};
+use super::details::Details;
 
 /// Most entries kept per phone; the oldest are dropped beyond it.
 pub const MAX_TIMELINE: usize = 5_000;
@@ -34,6 +35,9 @@ pub struct TimelineEntry {
     /// The message a reaction is for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reaction: Option<ReactionRef>,
+    /// Location, contact cards, the message it replies to, mentions, whether it was edited.
+    #[serde(flatten)]
+    pub details: Details,
     /// How it arrived: `pkmsg`, `msg` or `skmsg` (empty for sent messages).
     #[serde(default)]
     pub enc: String,
@@ -58,6 +62,7 @@ impl TimelineEntry {
             text: content.text,
             media: content.media,
             reaction: content.reaction,
+            details: content.details,
             enc: String::new(),
             timestamp,
             receipts: BTreeMap::new(),
@@ -137,6 +142,35 @@ impl Timeline {
         }
     }
 
+    /// Applies an edit (`Some(new text)`) or a revoke (`None`) of message `id` of `chat`, made by
+    /// `author` (device-less JID of its sender); false when there is no such message by them.
+    pub fn apply_change(
+        &mut self,
+        chat: &str,
+        id: &str,
+        author: &str,
+        edit: Option<Option<String>>,
+    ) -> bool {
+        let by = |m: &TimelineEntry| m.chat == chat && same_user(&m.sender, author);
+        let Some(entry) = self.find_mut(id, by) else {
+            return false;
+        };
+        match edit {
+            Some(text) => {
+                entry.text = text;
+                entry.details.edited = true;
+            }
+            None => {
+                entry.kind = "revoked".to_owned();
+                entry.text = None;
+                entry.media = None;
+                entry.reaction = None;
+                entry.details = Details::default();
+            }
+        }
+        true
+    }
+
     /// Records a receipt from `device` on the phone's own message `id`; a receipt never
     /// downgrades (a late delivery after a read keeps `read`). False if no such sent message.
     pub fn record_receipt(&mut self, id: &str, device: &str, kind: &str) -> bool {
@@ -184,6 +218,18 @@ fn rank(kind: &str) -> u8 {
     }
 }
 
+/// Whether two JIDs name the same user (devices aside).
+fn same_user(a: &str, b: &str) -> bool {
+    let user = |j: &str| {
+        let (user, server) = j.split_once('@').unwrap_or((j, ""));
+        (
+            user.split(':').next().unwrap_or(user).to_owned(),
+            server.to_owned(),
+        )
+    };
+    user(a) == user(b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,6 +240,7 @@ mod tests {
             text: Some("x".into()),
             media: None,
             reaction: None,
+            details: Details::default(),
         };
         let mut e = TimelineEntry::new(id, "c", "s", content, 1);
         e.from_me = true;

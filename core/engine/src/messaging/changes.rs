@@ -10,45 +10,7 @@ use prost::Message as _;
 use crate::event::{Event, EventKind, MessageType};
 use crate::persist::PendingEvent;
 
-/// A change to an earlier message.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Change {
-    /// The message `target` now says `message`.
-    Edit {
-        /// The edited message's id.
-        target: String,
-        /// Its new content.
-        message: Box<e2e::Message>,
-    },
-    /// The message `target` was deleted for everyone.
-    Revoke {
-        /// The revoked message's id.
-        target: String,
-    },
-}
-
-impl Change {
-    /// The change an unwrapped protocol message carries, if it is an edit or a revoke.
-    pub(crate) fn of(message: &e2e::Message) -> Option<Change> {
-        let p = message.protocol_message.as_deref()?;
-        let target = p.key.as_ref()?.id.clone()?;
-        match e2e::protocol_message::Type::try_from(p.r#type?).ok()? {
-            e2e::protocol_message::Type::Revoke => Some(Change::Revoke { target }),
-            e2e::protocol_message::Type::MessageEdit => Some(Change::Edit {
-                target,
-                message: Box::new(p.edited_message.as_deref()?.clone()),
-            }),
-            _ => None,
-        }
-    }
-
-    /// The id of the message it changes.
-    pub(crate) fn target(&self) -> &str {
-        match self {
-            Change::Edit { target, .. } | Change::Revoke { target } => target,
-        }
-    }
-}
+pub(crate) use openwa_protocol::actions::MessageChange as Change;
 
 /// Who made a change, where and when.
 #[derive(Debug, Clone)]
@@ -152,35 +114,6 @@ fn merged_edit(stored: Option<&[u8]>, edit: &e2e::Message) -> e2e::Message {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::messaging::compose;
-
-    #[test]
-    fn edits_and_revokes_are_recognised() {
-        let key = e2e::MessageKey {
-            id: Some("3EB0AA".into()),
-            ..Default::default()
-        };
-        let edit = compose::edit(key.clone(), "fixed", 1);
-        // Received edits arrive unwrapped: the protocol message inside the edited wrapper.
-        let unwrapped = openwa_protocol::content::unwrap(edit).message;
-        let Some(Change::Edit { target, message }) = Change::of(&unwrapped) else {
-            panic!("not an edit");
-        };
-        assert_eq!(
-            (target.as_str(), message.conversation.as_deref()),
-            ("3EB0AA", Some("fixed"))
-        );
-        assert_eq!(
-            Change::of(&compose::revoke(key)),
-            Some(Change::Revoke {
-                target: "3EB0AA".into()
-            })
-        );
-        assert_eq!(
-            Change::of(&openwa_protocol::content::text_message("x")),
-            None
-        );
-    }
 
     #[test]
     fn a_text_edit_of_media_replaces_its_caption() {

@@ -8,9 +8,9 @@ use openwa_protocol::proto::e2e;
 use openwa_store::MessageRecord;
 use prost::Message as _;
 
-use crate::content::context_info_mut;
 use crate::error::{Error, ErrorCode};
 use crate::event::{ContactCard, Location};
+use openwa_protocol::actions::{self, context_info, context_info_mut};
 
 /// Most contact cards in one message.
 pub const MAX_CONTACT_CARDS: usize = 256;
@@ -66,25 +66,11 @@ pub(crate) fn contacts(cards: &[ContactCard]) -> Result<e2e::Message, Error> {
             Error::invalid_argument(format!("contact card {i} is not valid: {why}"))
         })?;
     }
-    let card = |c: &ContactCard| e2e::ContactMessage {
-        display_name: Some(c.display_name.clone()),
-        vcard: Some(c.vcard.clone()),
-        context_info: None,
-    };
-    Ok(match cards {
-        [one] => e2e::Message {
-            contact_message: Some(Box::new(card(one))),
-            ..Default::default()
-        },
-        many => e2e::Message {
-            contacts_array_message: Some(Box::new(e2e::ContactsArrayMessage {
-                display_name: Some(format!("{} contacts", many.len())),
-                contacts: many.iter().map(card).collect(),
-                context_info: None,
-            })),
-            ..Default::default()
-        },
-    })
+    let pairs: Vec<(String, String)> = cards
+        .iter()
+        .map(|c| (c.display_name.clone(), c.vcard.clone()))
+        .collect();
+    Ok(protocol::contacts_message(&pairs))
 }
 
 fn check_card(card: &ContactCard) -> Result<(), String> {
@@ -139,51 +125,12 @@ pub(crate) fn reaction(target: e2e::MessageKey, emoji: &str, now_ms: i64) -> e2e
 
 /// An edit of our message `target`: its new text.
 pub(crate) fn edit(target: e2e::MessageKey, text: &str, now_ms: i64) -> e2e::Message {
-    let protocol_message = e2e::ProtocolMessage {
-        key: Some(target),
-        r#type: Some(e2e::protocol_message::Type::MessageEdit as i32),
-        edited_message: Some(Box::new(protocol::text_message(text))),
-        timestamp_ms: Some(now_ms),
-        ..Default::default()
-    };
-    e2e::Message {
-        edited_message: Some(Box::new(e2e::FutureProofMessage {
-            message: Some(Box::new(e2e::Message {
-                protocol_message: Some(Box::new(protocol_message)),
-                ..Default::default()
-            })),
-        })),
-        ..Default::default()
-    }
+    actions::edit_message(target, protocol::text_message(text), now_ms)
 }
 
 /// A revoke (delete for everyone) of `target`.
 pub(crate) fn revoke(target: e2e::MessageKey) -> e2e::Message {
-    e2e::Message {
-        protocol_message: Some(Box::new(e2e::ProtocolMessage {
-            key: Some(target),
-            r#type: Some(e2e::protocol_message::Type::Revoke as i32),
-            ..Default::default()
-        })),
-        ..Default::default()
-    }
-}
-
-/// The stanza's `edit` attribute for `message`: `1` for an edit, `7` for a revoke or a removed
-/// reaction.
-pub(crate) fn edit_attribute(message: &e2e::Message) -> Option<&'static str> {
-    if message.edited_message.is_some() {
-        return Some("1");
-    }
-    if let Some(p) = &message.protocol_message
-        && p.r#type == Some(e2e::protocol_message::Type::Revoke as i32)
-    {
-        return Some("7");
-    }
-    match &message.reaction_message {
-        Some(r) if r.text.as_deref().unwrap_or_default().is_empty() => Some("7"),
-        _ => None,
-    }
+    actions::revoke_message(target)
 }
 
 /// Adds a reply to `quoted` (a stored message of `chat`) and `mentions` to `message`.
@@ -222,7 +169,7 @@ fn quoted_content(quoted: &MessageRecord) -> e2e::Message {
         Some(message) if ContentKind::of(&message) != ContentKind::Protocol => {
             let mut message = protocol::unwrap(message).message;
             // (A plain `conversation` has no context, and stays as it is.)
-            if crate::content::context_info(&message).is_some()
+            if context_info(&message).is_some()
                 && let Some(context) = context_info_mut(&mut message)
             {
                 *context = e2e::ContextInfo::default();
@@ -289,16 +236,6 @@ mod tests {
         ] {
             assert_eq!(contacts(&bad).unwrap_err().code, ErrorCode::InvalidArgument);
         }
-    }
-
-    #[test]
-    fn edit_attributes() {
-        let key = e2e::MessageKey::default();
-        assert_eq!(edit_attribute(&edit(key.clone(), "x", 1)), Some("1"));
-        assert_eq!(edit_attribute(&revoke(key.clone())), Some("7"));
-        assert_eq!(edit_attribute(&reaction(key.clone(), "", 1)), Some("7"));
-        assert_eq!(edit_attribute(&reaction(key, "👍", 1)), None);
-        assert_eq!(edit_attribute(&protocol::text_message("x")), None);
     }
 
     #[test]

@@ -284,7 +284,7 @@ async fn send_message(
     let unwrapped = openwa_protocol::content::unwrap(proto.clone());
     let kind = unwrapped.kind();
     let mut stanza = OutgoingMessage::new(id.clone(), chat.clone(), kind.stanza_type());
-    stanza.edit = super::compose::edit_attribute(proto).map(str::to_owned);
+    stanza.edit = openwa_protocol::actions::edit_attribute(proto).map(str::to_owned);
     stanza.participants = encrypted.participants;
     let mediatype = openwa_protocol::content::enc_mediatype(&unwrapped.message);
     // Nothing to show a peer who cannot decrypt a reaction or an edit ("waiting for this

@@ -1,0 +1,81 @@
+// Locations, contact cards, replies with mentions, reactions, edits and revokes between two
+// sessions of one manager, through Node: typed content on arrival, typed errors on bad input.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
+import { OpenWAError, SessionManager } from 'openwa';
+import sim_ from './sim.cjs';
+
+const { Sim, linkByQr, withTimeout } = sim_;
+const VCARD = 'BEGIN:VCARD\nVERSION:3.0\nFN:Carol\nTEL;waid=15550001:+15550001\nEND:VCARD';
+
+let sim;
+before(async () => {
+  sim = await Sim.start();
+});
+after(() => sim?.stop());
+
+async function next(stream, pred) {
+  return withTimeout((async () => {
+    for await (const event of stream) if (pred(event)) return event;
+    throw new Error('the stream ended');
+  })());
+}
+const received = async (stream, id) =>
+  (await next(stream, (e) => e.type === 'message_received' && e.message.id === id)).message;
+
+test('content kinds between two sessions, and bad input', async () => {
+  const [a, b] = [await sim.account('Alice'), await sim.account('Bob')];
+  const manager = await SessionManager.open({ defaultSessionOptions: sim.options() });
+  const alice = await manager.createSession('alice');
+  const bob = await manager.createSession('bob');
+  await linkByQr(sim, alice, a);
+  await linkByQr(sim, bob, b);
+  const inbox = bob.events();
+
+  const pin = await alice.sendLocation(b, { latitude: 52.37, longitude: 4.89, name: 'Dam' });
+  assert.equal(pin.messageType, 'location');
+  const got = await received(inbox, pin.id);
+  assert.equal(got.content.kind, 'location');
+  assert.equal(got.content.latitude, 52.37);
+  assert.equal(got.content.name, 'Dam');
+
+  const cards = await alice.sendContacts(b, [{ displayName: 'Carol', vcard: VCARD }]);
+  assert.deepEqual((await received(inbox, cards.id)).content, {
+    kind: 'contacts',
+    contacts: [{ displayName: 'Carol', vcard: VCARD }],
+  });
+
+  const question = await alice.sendText(b, 'lunch?');
+  await received(inbox, question.id);
+  const reply = await alice.sendText(b, `@${b} noon`, { quoted: question.id, mentions: [b] });
+  const gotReply = await received(inbox, reply.id);
+  assert.equal(gotReply.quoted.id, question.id);
+  assert.equal(gotReply.quoted.text, 'lunch?');
+  assert.deepEqual(gotReply.mentions, [`${b}@s.whatsapp.net`]);
+
+  const reaction = await alice.react(b, reply.id, '👍');
+  assert.deepEqual((await received(inbox, reaction.id)).content, {
+    kind: 'reaction',
+    messageId: reply.id,
+    emoji: '👍',
+  });
+
+  await alice.editMessage(b, question.id, 'lunch at 1?');
+  const edited = await next(inbox, (e) => e.type === 'message_edited' && e.messageId === question.id);
+  assert.equal(edited.text, 'lunch at 1?');
+  await alice.revokeMessage(b, question.id);
+  await next(inbox, (e) => e.type === 'message_revoked' && e.messageId === question.id);
+  assert.equal((await bob.message(a, question.id)).messageType, 'revoked');
+
+  const code = (err) => err instanceof OpenWAError && err.code;
+  await assert.rejects(alice.sendLocation(b, { latitude: 95, longitude: 0 }), (e) => code(e) === 'invalid_argument');
+  await assert.rejects(alice.sendLocation(b, { latitude: 'north', longitude: 0 }), (e) => code(e) === 'invalid_argument');
+  await assert.rejects(alice.sendLocation(b, 52.37), TypeError);
+  await assert.rejects(alice.sendContacts(b, { displayName: 'x' }), TypeError);
+  await assert.rejects(alice.sendContacts(b, [{ displayName: 'X', vcard: 'nope' }]), (e) => code(e) === 'invalid_argument');
+  await assert.rejects(alice.react(b, '3EB0NOSUCH', '👍'), (e) => code(e) === 'not_found');
+  await assert.rejects(alice.sendText(b, 're', { quoted: '3EB0NOSUCH' }), (e) => code(e) === 'not_found');
+  await assert.rejects(alice.react(b, 42, '👍'), TypeError);
+  await manager.close();
+});
