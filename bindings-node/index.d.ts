@@ -262,6 +262,25 @@ export interface MessageSentEvent extends EventBase {
   type: 'message_sent';
   message: Message;
 }
+/** What someone is doing in a chat. */
+export type ChatState = 'typing' | 'recording' | 'paused';
+
+/** A subscribed contact came online or went offline. */
+export interface PresenceEvent extends EventBase {
+  type: 'presence';
+  user: string;
+  available: boolean;
+  /** When they were last online (seconds), when offline and shown. */
+  lastSeen: number | null;
+  lastSeenHidden: boolean;
+}
+/** Someone is typing, recording or stopped in a chat. */
+export interface ChatStateEvent extends EventBase {
+  type: 'chat_state';
+  chat: string;
+  sender: string;
+  state: ChatState;
+}
 /** A message was edited (by its author, on any device); the stored message has the new text. */
 export interface MessageEditedEvent extends EventBase {
   type: 'message_edited';
@@ -319,6 +338,8 @@ export type Event =
   | MessageSentEvent
   | MessageEditedEvent
   | MessageRevokedEvent
+  | PresenceEvent
+  | ChatStateEvent
   | MessageStatusEvent
   | ReceiptEvent
   | LaggedEvent
@@ -464,6 +485,14 @@ export class Session extends EventEmitter<EventListeners> {
   react(chat: string, messageId: string, emoji: string, options?: SendOptions): Promise<Message>;
   /** Edits one of our messages (its text or caption). */
   editMessage(chat: string, messageId: string, text: string, options?: SendOptions): Promise<Message>;
+  /** Forwards a stored message of `fromChat` to `chat` (marked forwarded; media is not uploaded again). */
+  forwardMessage(chat: string, fromChat: string, messageId: string, options?: SendOptions): Promise<Message>;
+  /** Tells contacts we are online or offline (WhatsApp sends presence and typing only to an available session). */
+  setPresence(available: boolean): Promise<void>;
+  /** Subscribes to a contact's presence: `presence` events follow while connected. */
+  subscribePresence(user: string): Promise<void>;
+  /** Shows typing, recording or paused (stop showing) in a chat. */
+  sendChatState(chat: string, state: ChatState): Promise<void>;
   /** Deletes one of our messages for everyone. */
   revokeMessage(chat: string, messageId: string, options?: SendOptions): Promise<Message>;
   /** Sends a media file (image, video, GIF, audio, voice note, document, sticker): checked,

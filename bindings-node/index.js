@@ -298,6 +298,24 @@ class Session extends Emitter {
     );
   }
 
+  forwardMessage(chat, fromChat, messageId, options) {
+    return callAsync(() =>
+      this.#native.forwardMessage(chat, fromChat, messageId, opts(options, 'options')),
+    );
+  }
+
+  setPresence(available) {
+    return callAsync(() => this.#native.setPresence(available));
+  }
+
+  subscribePresence(user) {
+    return callAsync(() => this.#native.subscribePresence(user));
+  }
+
+  sendChatState(chat, state) {
+    return callAsync(() => this.#native.sendChatState(chat, state));
+  }
+
   revokeMessage(chat, messageId, options) {
     return callAsync(() =>
       this.#native.revokeMessage(chat, messageId, opts(options, 'options')),

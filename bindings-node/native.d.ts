@@ -37,10 +37,29 @@ export declare class Session {
   /** Waits until the session reaches `state`; `timeout` after `timeoutMs` (default 60 s). */
   waitForState(state: string, timeoutMs?: number | undefined | null): Promise<undefined>
   /**
-   * Sends a text (resolves with the stored `Message`). With an `idempotencyKey`, a repeated
-   * call resolves with the first call's message instead of sending again.
+   * Sends a text (resolves with the stored `Message`). `options`: `idempotencyKey` (a
+   * repeated call resolves with the first call's message), `quoted` (the id of a message of
+   * the chat this replies to), `mentions` (users it mentions).
    */
-  sendText(chat: string, text: string, idempotencyKey?: string | undefined | null): Promise<any>
+  sendText(chat: string, text: string, options?: any | undefined | null): Promise<any>
+  /** Sends a location pin: `{latitude, longitude, name?, address?, url?, comment?}`. */
+  sendLocation(chat: string, location: any, options?: any | undefined | null): Promise<any>
+  /** Sends contact cards: `[{displayName, vcard}, …]`. */
+  sendContacts(chat: string, contacts: any, options?: any | undefined | null): Promise<any>
+  /** Reacts to message `messageId` of `chat` with `emoji` (`""` removes the reaction). */
+  react(chat: string, messageId: string, emoji: string, options?: any | undefined | null): Promise<any>
+  /** Edits one of our messages of `chat` (its text or caption). */
+  editMessage(chat: string, messageId: string, text: string, options?: any | undefined | null): Promise<any>
+  /** Forwards the stored message `messageId` of `fromChat` to `chat` (marked forwarded). */
+  forwardMessage(chat: string, fromChat: string, messageId: string, options?: any | undefined | null): Promise<any>
+  /** Tells contacts we are online (`true`) or offline. */
+  setPresence(available: boolean): Promise<undefined>
+  /** Subscribes to a contact's presence (`presence` events follow). */
+  subscribePresence(user: string): Promise<undefined>
+  /** Shows `state` (`typing`, `recording` or `paused`) in `chat`. */
+  sendChatState(chat: string, state: string): Promise<undefined>
+  /** Deletes one of our messages of `chat` for everyone. */
+  revokeMessage(chat: string, messageId: string, options?: any | undefined | null): Promise<any>
   /**
    * Sends a media file (resolves with the stored `Message`): `media.kind` is image, video,
    * gif, audio, voice, document or sticker; the file is `media.data` or `media.path`.

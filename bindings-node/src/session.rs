@@ -201,6 +201,74 @@ impl Session {
         })
     }
 
+    /// Forwards the stored message `messageId` of `fromChat` to `chat` (marked forwarded).
+    #[napi]
+    pub fn forward_message<'env>(
+        &self,
+        env: &'env Env,
+        chat: String,
+        from_chat: String,
+        message_id: String,
+        options: Option<Value>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        let options = send_options(env, options)?;
+        self.send(env, move |s| async move {
+            s.forward_message(&chat, &from_chat, &message_id, options)
+                .await
+        })
+    }
+
+    /// Tells contacts we are online (`true`) or offline.
+    #[napi]
+    pub fn set_presence<'env>(
+        &self,
+        env: &'env Env,
+        available: bool,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let inner = self.inner.clone();
+        promise(env, async move { inner.set_presence(available).await }, Ok)
+    }
+
+    /// Subscribes to a contact's presence (`presence` events follow).
+    #[napi]
+    pub fn subscribe_presence<'env>(
+        &self,
+        env: &'env Env,
+        user: String,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let inner = self.inner.clone();
+        promise(
+            env,
+            async move { inner.subscribe_presence(&user).await },
+            Ok,
+        )
+    }
+
+    /// Shows `state` (`typing`, `recording` or `paused`) in `chat`.
+    #[napi]
+    pub fn send_chat_state<'env>(
+        &self,
+        env: &'env Env,
+        chat: String,
+        state: String,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let state: openwa::ChatState = serde_json::from_value(Value::String(state.clone()))
+            .map_err(|_| {
+                convert::error(
+                    env,
+                    openwa::Error::invalid_argument(format!(
+                        "unknown chat state {state:?} (typing, recording, paused)"
+                    )),
+                )
+            })?;
+        let inner = self.inner.clone();
+        promise(
+            env,
+            async move { inner.send_chat_state(&chat, state).await },
+            Ok,
+        )
+    }
+
     /// Deletes one of our messages of `chat` for everyone.
     #[napi]
     pub fn revoke_message<'env>(

@@ -54,6 +54,10 @@ test('content kinds between two sessions, and bad input', async () => {
   assert.equal(gotReply.quoted.text, 'lunch?');
   assert.deepEqual(gotReply.mentions, [`${b}@s.whatsapp.net`]);
 
+  const forward = await bob.forwardMessage(a, a, reply.id);
+  assert.equal(forward.forwarded, true);
+  assert.equal(forward.forwardingScore, 1);
+
   const reaction = await alice.react(b, reply.id, '👍');
   assert.deepEqual((await received(inbox, reaction.id)).content, {
     kind: 'reaction',
@@ -68,7 +72,15 @@ test('content kinds between two sessions, and bad input', async () => {
   await next(inbox, (e) => e.type === 'message_revoked' && e.messageId === question.id);
   assert.equal((await bob.message(a, question.id)).messageType, 'revoked');
 
+  await bob.setPresence(true);
+  await alice.sendChatState(b, 'recording');
+  const state = await next(inbox, (e) => e.type === 'chat_state');
+  assert.equal(state.state, 'recording');
+  assert.equal(state.sender, `${a}@s.whatsapp.net`);
+
   const code = (err) => err instanceof OpenWAError && err.code;
+  await assert.rejects(alice.sendChatState(b, 'dancing'), (e) => code(e) === 'invalid_argument');
+  await assert.rejects(alice.setPresence('yes'), TypeError);
   await assert.rejects(alice.sendLocation(b, { latitude: 95, longitude: 0 }), (e) => code(e) === 'invalid_argument');
   await assert.rejects(alice.sendLocation(b, { latitude: 'north', longitude: 0 }), (e) => code(e) === 'invalid_argument');
   await assert.rejects(alice.sendLocation(b, 52.37), TypeError);

@@ -237,6 +237,77 @@ impl Session {
         })
     }
 
+    /// Forwards the stored message `message_id` of `from_chat` to `chat` (marked forwarded).
+    #[pyo3(signature = (chat, from_chat, message_id, idempotency_key=None))]
+    fn forward_message<'py>(
+        &self,
+        py: Python<'py>,
+        chat: String,
+        from_chat: String,
+        message_id: String,
+        idempotency_key: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let options = options(idempotency_key, None);
+        self.send(py, move |s| async move {
+            s.forward_message(&chat, &from_chat, &message_id, options)
+                .await
+        })
+    }
+
+    /// Tells contacts we are online (`True`) or offline (awaitable).
+    fn set_presence<'py>(&self, py: Python<'py>, available: bool) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        future_into_py(py, async move {
+            inner
+                .set_presence(available)
+                .await
+                .map_err(error_detached)?;
+            Ok(convert::NONE)
+        })
+    }
+
+    /// Subscribes to a contact's presence (`presence` events follow; awaitable).
+    fn subscribe_presence<'py>(
+        &self,
+        py: Python<'py>,
+        user: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        future_into_py(py, async move {
+            inner
+                .subscribe_presence(&user)
+                .await
+                .map_err(error_detached)?;
+            Ok(convert::NONE)
+        })
+    }
+
+    /// Shows `state` (`typing`, `recording` or `paused`) in `chat` (awaitable).
+    fn send_chat_state<'py>(
+        &self,
+        py: Python<'py>,
+        chat: String,
+        state: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let state: openwa::ChatState =
+            serde_json::from_value(serde_json::Value::String(state.clone())).map_err(|_| {
+                convert::error(
+                    py,
+                    openwa::Error::invalid_argument(format!(
+                        "unknown chat state {state:?} (typing, recording, paused)"
+                    )),
+                )
+            })?;
+        let inner = self.inner.clone();
+        future_into_py(py, async move {
+            inner
+                .send_chat_state(&chat, state)
+                .await
+                .map_err(error_detached)?;
+            Ok(convert::NONE)
+        })
+    }
+
     /// Deletes one of our messages of `chat` for everyone.
     #[pyo3(signature = (chat, message_id, idempotency_key=None))]
     fn revoke_message<'py>(

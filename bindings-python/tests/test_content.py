@@ -59,6 +59,8 @@ def test_content_kinds_between_two_sessions(sim):
         assert got.quoted["id"] == question.id and got.quoted["text"] == "lunch?"
         assert got.mentions == [f"{b}@s.whatsapp.net"]
 
+        forward = await bob.forward_message(a, a, reply.id)
+        assert forward.forwarded and forward.forwarding_score == 1
         reaction = await alice.react(b, reply.id, "👍")
         got = await received(inbox, reaction.id)
         assert got.content == {"kind": "reaction", "message_id": reply.id, "emoji": "👍"}
@@ -69,6 +71,19 @@ def test_content_kinds_between_two_sessions(sim):
         await alice.revoke_message(b, question.id)
         await change(inbox, "message_revoked", question.id)
         assert (await bob.message(a, question.id)).message_type == "revoked"
+
+        await bob.set_presence(True)
+        await alice.send_chat_state(b, "typing")
+        async def typing():
+            async for event in inbox:
+                if event.type == "chat_state":
+                    return event
+        state = await asyncio.wait_for(typing(), 30)
+        assert state["state"] == "typing" and state["sender"] == f"{a}@s.whatsapp.net"
+        with pytest.raises(openwa.InvalidArgument):
+            await alice.send_chat_state(b, "dancing")
+        with pytest.raises(TypeError):
+            await alice.set_presence("yes")
 
         with pytest.raises(openwa.InvalidArgument):
             await alice.send_location(b, 95.0, 0.0)

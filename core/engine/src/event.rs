@@ -120,6 +120,31 @@ pub enum EventKind {
         /// Server timestamp of the revoke, seconds since the epoch.
         timestamp: u64,
     },
+    /// A contact we subscribed to (`Session::subscribe_presence`) came online or went offline.
+    /// Fired for each push the server sends while we are connected; nothing is replayed from
+    /// the server after a reconnect (subscribe again).
+    Presence {
+        /// The contact (device-less JID).
+        user: String,
+        /// Whether any of their devices is online.
+        available: bool,
+        /// When they were last online (seconds since the epoch), when offline and shown.
+        last_seen: Option<u64>,
+        /// Whether their privacy settings hide when they were last online.
+        #[serde(default)]
+        last_seen_hidden: bool,
+    },
+    /// Someone is typing, recording a voice note, or stopped (`paused`) in a chat. Fired for
+    /// each indicator as it arrives; an indicator that is not followed by `paused` or a message
+    /// fades on its own after a few seconds (WhatsApp clients time it out).
+    ChatState {
+        /// The chat (the contact, or the group).
+        chat: String,
+        /// Who is typing (device-less JID; the contact itself in 1:1 chats).
+        sender: String,
+        /// What they are doing.
+        state: ChatState,
+    },
     /// The status of one of our sent messages changed (delivered, read, played, failed).
     /// Fired once per status step per message; never goes backwards.
     MessageStatus {
@@ -189,12 +214,26 @@ impl EventKind {
             EventKind::MessageSent { .. } => "message_sent",
             EventKind::MessageEdited { .. } => "message_edited",
             EventKind::MessageRevoked { .. } => "message_revoked",
+            EventKind::Presence { .. } => "presence",
+            EventKind::ChatState { .. } => "chat_state",
             EventKind::MessageStatus { .. } => "message_status",
             EventKind::Receipt { .. } => "receipt",
             EventKind::Lagged { .. } => "lagged",
             EventKind::Unreadable { .. } => "unreadable",
         }
     }
+}
+
+/// What someone is doing in a chat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChatState {
+    /// Typing.
+    Typing,
+    /// Recording a voice note.
+    Recording,
+    /// Stopped typing or recording.
+    Paused,
 }
 
 /// Where a session's connection stands.
@@ -843,6 +882,17 @@ mod tests {
                     text: "fixed".into(),
                 },
                 timestamp: 1_700_000_002,
+            },
+            EventKind::Presence {
+                user: "15551234567@s.whatsapp.net".into(),
+                available: false,
+                last_seen: Some(1_700_000_004),
+                last_seen_hidden: false,
+            },
+            EventKind::ChatState {
+                chat: "15551234567@s.whatsapp.net".into(),
+                sender: "15551234567@s.whatsapp.net".into(),
+                state: ChatState::Recording,
             },
             EventKind::MessageRevoked {
                 chat: "15551234567@s.whatsapp.net".into(),

@@ -24,6 +24,7 @@ mod media;
 mod messaging;
 mod persist;
 mod prekeys;
+mod presence;
 #[cfg(feature = "qr")]
 mod qr;
 mod receive;
@@ -40,7 +41,7 @@ pub use config::{
 };
 pub use error::{Error, ErrorCode};
 pub use event::{
-    ConnectionState, ContactCard, Event, EventKind, Location, Message, MessageContent,
+    ChatState, ConnectionState, ContactCard, Event, EventKind, Location, Message, MessageContent,
     MessageStatus, MessageType, QuotedMessage, ReceiptKind, StateReason,
 };
 pub use ids::{ChatKind, chat_kind_of, normalize_chat_id, parse_phone_number};

@@ -64,6 +64,16 @@ async fn content_between_two_sessions(store: Arc<TestStore>) {
     assert_eq!(got.content, MessageContent::Location(pin.clone()));
     assert_eq!(stored(&bob, ALICE, &sent.id).await.content, got.content);
 
+    // Bob forwards it back: the same content, marked forwarded.
+    let forward = bob
+        .forward_message(ALICE, ALICE, &sent.id, none())
+        .await
+        .unwrap();
+    let got = received(&alice_events, &forward.id).await;
+    assert_eq!(got.content, MessageContent::Location(pin.clone()));
+    assert!(got.forwarded);
+    assert_eq!(got.forwarding_score, 1);
+
     // Two contact cards.
     let cards = vec![
         ContactCard {
@@ -206,6 +216,16 @@ async fn content_between_two_sessions(store: Arc<TestStore>) {
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::Unsupported);
+    let err = alice
+        .forward_message(BOB, BOB, &reaction.id, none())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidArgument);
+    let err = alice
+        .forward_message(BOB, BOB, "3EB0NOSUCHMESSAGE", none())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotFound);
     let bad_mention = SendOptions {
         mentions: vec!["120363000000000001@g.us".into()],
         ..SendOptions::default()

@@ -1,5 +1,5 @@
-//! OpenWA's message action routes: send-location, send-contact, reply, react, edit and delete
-//! (for everyone), each an idempotent send through [`super::messages::idempotent_send`].
+//! OpenWA's message action routes: send-location, send-contact, reply, react, edit, delete
+//! (for everyone) and forward, each an idempotent send through [`super::messages::idempotent_send`].
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/sessions/{id}/messages/react", post(react))
         .route("/api/sessions/{id}/messages/edit", post(edit))
         .route("/api/sessions/{id}/messages/delete", post(delete))
+        .route("/api/sessions/{id}/messages/forward", post(forward))
 }
 
 #[derive(Debug, Deserialize)]
@@ -258,6 +259,38 @@ async fn delete(
     idempotent_send(&state, &id, &headers, hash, move |session, options| async move {
         session.revoke_message(&chat, &message_id, options).await
     })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct Forward {
+    from_chat_id: String,
+    to_chat_id: String,
+    message_id: String,
+}
+
+async fn forward(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Body(body): Body<Forward>,
+) -> ApiResult<Response> {
+    let to = direct_chat(&body.to_chat_id)?;
+    let from = openwa::normalize_chat_id(&body.from_chat_id)?;
+    let hash = request_hash(&["forward", &from, &to, &body.message_id]);
+    let message_id = body.message_id;
+    idempotent_send(
+        &state,
+        &id,
+        &headers,
+        hash,
+        move |session, options| async move {
+            session
+                .forward_message(&to, &from, &message_id, options)
+                .await
+        },
+    )
     .await
 }
 

@@ -25,7 +25,6 @@ const MAX_TEXT_CHARS: usize = 4096;
 pub const UNSUPPORTED: &[(&str, &str)] = &[
     ("send-poll", "polls"),
     ("vote-poll", "poll votes"),
-    ("forward", "forwarding"),
     ("pin", "pinned messages"),
     ("unpin", "pinned messages"),
     ("star", "starred messages"),

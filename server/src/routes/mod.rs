@@ -8,6 +8,7 @@ mod keys;
 mod media;
 mod messages;
 mod metrics;
+mod presence;
 mod sessions;
 mod webhooks;
 
@@ -32,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         .merge(messages::router())
         .merge(media::router(state.config.max_media_body_bytes))
         .merge(actions::router())
+        .merge(presence::router())
         .merge(webhooks::router())
         .merge(crate::audit::router())
         .merge(metrics::router())

@@ -70,6 +70,37 @@ pub fn translate(event: &Event) -> Vec<WebhookEvent> {
             }),
             key: format!("edit_{sid}_{message_id}_{seq}"),
         }],
+        EventKind::Presence {
+            user,
+            available,
+            last_seen,
+            ..
+        } => vec![WebhookEvent {
+            name: "presence.update",
+            data: json!({
+                "sessionId": sid,
+                "chatId": openwa_id(user),
+                "participant": openwa_id(user),
+                "presence": if *available { "online" } else { "offline" },
+                "lastSeen": last_seen,
+            }),
+            key: format!("presence_{sid}_{seq}"),
+        }],
+        EventKind::ChatState {
+            chat,
+            sender,
+            state,
+        } => vec![WebhookEvent {
+            name: "presence.update",
+            data: json!({
+                "sessionId": sid,
+                "chatId": openwa_id(chat),
+                "participant": openwa_id(sender),
+                "presence": snake(state),
+                "lastSeen": null,
+            }),
+            key: format!("presence_{sid}_{seq}"),
+        }],
         EventKind::MessageRevoked {
             chat,
             message_id,

@@ -129,6 +129,27 @@ async fn message_actions() {
     assert_eq!(reaction["reaction"]["id"], from_bob.as_str(), "{reaction}");
     assert_eq!(reaction["reaction"]["emoji"], "❤️", "{reaction}");
 
+    // Forward Bob's message back to him: marked forwarded.
+    let forward = server
+        .post(
+            &path("forward"),
+            json!({ "fromChatId": BOB, "toChatId": format!("{BOB}@c.us"), "messageId": from_bob }),
+        )
+        .await;
+    let forward = stored(sent_id(forward).await).await;
+    assert_eq!(forward["isForwarded"], true, "{forward}");
+    assert_eq!(forward["body"], "ping", "{forward}");
+    let unknown = server
+        .post(
+            &path("forward"),
+            json!({ "fromChatId": BOB, "toChatId": BOB, "messageId": "3EB0NOPE" }),
+        )
+        .await;
+    assert_eq!(
+        status_and_code(unknown).await,
+        (404, "not_found".to_owned())
+    );
+
     // Edit, then delete for everyone: the history follows.
     let typo = sent_id(
         server
@@ -204,9 +225,54 @@ async fn message_actions() {
     }
     let page: Value = server.get(&history).await.json().await.unwrap();
     let count = page["messages"].as_array().unwrap().len();
-    // location, contact, ping, reply, mention, reaction and the revoked typo (the edit and the
-    // revoke themselves are not history).
-    assert_eq!(count, 7, "{page}");
+    // location, contact, ping, reply, mention, reaction, forward and the revoked typo (the edit
+    // and the revoke themselves are not history).
+    assert_eq!(count, 8, "{page}");
+
+    // Presence and typing: accepted for a connected session, bad values refused.
+    let presence = format!("/api/sessions/{id}/presence");
+    let online = server
+        .req(Method::PUT, &presence)
+        .json(&json!({ "available": true }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(online.status(), 200);
+    let subscribe = server
+        .post(&format!("{presence}/subscribe"), json!({ "chatId": BOB }))
+        .await;
+    assert_eq!(subscribe.status(), 200);
+    let typing = format!("/api/sessions/{id}/chats/typing");
+    for state in ["typing", "recording", "paused"] {
+        let shown = server
+            .post(&typing, json!({ "chatId": BOB, "state": state }))
+            .await;
+        assert_eq!(shown.status(), 201, "{state}");
+    }
+    let bad = server
+        .post(&typing, json!({ "chatId": BOB, "state": "dancing" }))
+        .await;
+    assert_eq!(
+        status_and_code(bad).await,
+        (400, "invalid_argument".to_owned())
+    );
+    let bad = server
+        .post(
+            &format!("{presence}/subscribe"),
+            json!({ "chatId": "12036302@g.us" }),
+        )
+        .await;
+    assert_eq!(
+        status_and_code(bad).await,
+        (400, "invalid_argument".to_owned())
+    );
+    let bad = server
+        .req(Method::PUT, &presence)
+        .json(&json!({ "available": "yes" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
 
     // The same Idempotency-Key on an action answers the first send.
     let keyed = || {

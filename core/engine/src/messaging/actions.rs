@@ -93,6 +93,27 @@ pub(crate) async fn revoke(
     Ok(sent)
 }
 
+/// Forwards the stored message `message_id` of `from_chat` to `chat`: the same content (media
+/// is not uploaded again), marked forwarded, with its forwarding score one higher and no reply
+/// context of its own.
+pub(crate) async fn forward(
+    shared: &Arc<SessionContext>,
+    chat: &str,
+    from_chat: &str,
+    message_id: &str,
+    options: SendOptions,
+) -> Result<Message, Error> {
+    no_context(&options)?;
+    let (_, source) = target(shared, from_chat, message_id).await?;
+    let proto = compose::forwarded(&source).ok_or_else(|| {
+        Error::invalid_argument(format!(
+            "a {} message cannot be forwarded (texts, media, locations and contact cards can)",
+            source.msg_type
+        ))
+    })?;
+    send_content(shared, chat, proto, options).await
+}
+
 fn no_context(options: &SendOptions) -> Result<(), Error> {
     if options.quoted.is_some() || !options.mentions.is_empty() {
         return Err(Error::invalid_argument(

@@ -1,7 +1,7 @@
 //! The messaging methods of [`Session`].
 
 use crate::error::Error;
-use crate::event::{ContactCard, Location, Message};
+use crate::event::{ChatState, ContactCard, Location, Message};
 use crate::session::Session;
 
 use super::send::SendOptions;
@@ -108,6 +108,57 @@ impl Session {
         self.on_runtime(
             move |s| async move { actions::revoke(s.shared(), &chat, &id, options).await },
         )
+        .await
+    }
+
+    /// Forwards the stored message `message_id` of `from_chat` to `chat`: the same content
+    /// (media is not uploaded again), marked forwarded, with a forwarding score one higher (the
+    /// recipient shows "forwarded many times" from 5). `not_found` for an unknown message;
+    /// `invalid_argument` for one that cannot be forwarded (a reaction, an edit, a revoked
+    /// message). Otherwise as [`Session::send_text`].
+    pub async fn forward_message(
+        &self,
+        chat: &str,
+        from_chat: &str,
+        message_id: &str,
+        options: SendOptions,
+    ) -> Result<Message, Error> {
+        let (chat, from, id) = (chat.to_owned(), from_chat.to_owned(), message_id.to_owned());
+        self.on_runtime(move |s| async move {
+            actions::forward(s.shared(), &chat, &from, &id, options).await
+        })
+        .await
+    }
+
+    /// Tells our contacts we are online (`true`) or offline. WhatsApp sends contacts' presence
+    /// and typing indicators only to a session that said it is available, and shows the phone
+    /// no notifications while a linked device is available: set it when the app is in use.
+    pub async fn set_presence(&self, available: bool) -> Result<(), Error> {
+        self.on_runtime(move |s| async move {
+            crate::presence::set_presence(s.shared(), available).await
+        })
+        .await
+    }
+
+    /// Subscribes to a contact's presence: `Presence` events follow whenever they come online
+    /// or go offline, while this session is connected (subscribe again after a reconnect).
+    pub async fn subscribe_presence(&self, user: &str) -> Result<(), Error> {
+        let user = crate::ids::parse_user_id(user)?;
+        self.on_runtime(move |s| async move { crate::presence::subscribe(s.shared(), &user).await })
+            .await
+    }
+
+    /// Shows `state` in `chat`: typing, recording a voice note, or paused (stop showing).
+    pub async fn send_chat_state(&self, chat: &str, state: ChatState) -> Result<(), Error> {
+        let chat = crate::ids::parse_chat_id(chat)?;
+        if !(chat.is_pn() || chat.is_lid() || chat.is_group()) {
+            return Err(Error::invalid_argument(format!(
+                "{chat} is not a user or a group"
+            )));
+        }
+        self.on_runtime(move |s| async move {
+            crate::presence::send_chat_state(s.shared(), &chat, state).await
+        })
         .await
     }
 

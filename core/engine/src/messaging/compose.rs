@@ -133,6 +133,40 @@ pub(crate) fn revoke(target: e2e::MessageKey) -> e2e::Message {
     actions::revoke_message(target)
 }
 
+/// The message that forwards the stored message `source`: its content, marked forwarded with
+/// a forwarding score one higher, without the reply and mentions it had; `None` for what
+/// cannot be forwarded (reactions, edits, revoked messages, content never stored).
+pub(crate) fn forwarded(source: &MessageRecord) -> Option<e2e::Message> {
+    let decoded = e2e::Message::decode(source.payload.as_deref()?).ok()?;
+    let mut message = protocol::unwrap(decoded).message;
+    message.message_context_info = None;
+    message.sender_key_distribution_message = None;
+    let forwardable = matches!(
+        ContentKind::of(&message),
+        ContentKind::Text
+            | ContentKind::Image
+            | ContentKind::Video
+            | ContentKind::Audio
+            | ContentKind::Document
+            | ContentKind::Sticker
+            | ContentKind::Location
+            | ContentKind::Contact
+    );
+    if !forwardable {
+        return None;
+    }
+    let score = context_info(&message)
+        .and_then(|c| c.forwarding_score)
+        .unwrap_or(0);
+    let context = context_info_mut(&mut message)?;
+    *context = e2e::ContextInfo {
+        is_forwarded: Some(true),
+        forwarding_score: Some(score.saturating_add(1)),
+        ..e2e::ContextInfo::default()
+    };
+    Some(message)
+}
+
 /// Adds a reply to `quoted` (a stored message of `chat`) and `mentions` to `message`.
 /// Reactions, edits and revokes carry no context: asking for one is `invalid_argument`.
 pub(crate) fn add_context(
@@ -236,6 +270,46 @@ mod tests {
         ] {
             assert_eq!(contacts(&bad).unwrap_err().code, ErrorCode::InvalidArgument);
         }
+    }
+
+    #[test]
+    fn forwards_mark_the_content_and_drop_the_reply() {
+        let mut reply = protocol::text_message("see above");
+        let context = context_info_mut(&mut reply).unwrap();
+        context.stanza_id = Some("Q".into());
+        context.forwarding_score = Some(4);
+        let record = MessageRecord {
+            session_id: "s".into(),
+            chat: "1@s.whatsapp.net".into(),
+            id: "3EB0FF".into(),
+            sender: "1@s.whatsapp.net".into(),
+            from_me: false,
+            timestamp: 1,
+            msg_type: "text".into(),
+            body: Some("see above".into()),
+            payload: Some(reply.encode_to_vec()),
+            status: openwa_store::MessageStatus::Delivered,
+        };
+        let copy = forwarded(&record).unwrap();
+        let context = context_info(&copy).unwrap();
+        assert_eq!(
+            (context.is_forwarded, context.forwarding_score),
+            (Some(true), Some(5))
+        );
+        assert_eq!(context.stanza_id, None);
+        assert_eq!(protocol::text(&copy).as_deref(), Some("see above"));
+        let reaction = MessageRecord {
+            payload: Some(reaction(e2e::MessageKey::default(), "👍", 1).encode_to_vec()),
+            ..record.clone()
+        };
+        assert!(forwarded(&reaction).is_none());
+        assert!(
+            forwarded(&MessageRecord {
+                payload: None,
+                ..record
+            })
+            .is_none()
+        );
     }
 
     #[test]
