@@ -66,8 +66,49 @@ export type MessageType =
   | (string & {});
 
 /** The content of a message, typed: text now, every other kind by type until decoded. */
+/** The file of a media message (bytes as base64 strings); `Session.downloadMedia` fetches it. */
+export interface MediaFile {
+  mimetype: string | null;
+  fileLength: number | null;
+  fileSha256: string | null;
+  fileEncSha256: string | null;
+  mediaKey: string | null;
+  directPath: string | null;
+  url: string | null;
+  mediaKeyTimestamp: number | null;
+}
+
 export type MessageContent =
   | { kind: 'text'; text: string }
+  | {
+      kind: 'image';
+      media: MediaFile;
+      caption: string | null;
+      width: number | null;
+      height: number | null;
+      thumbnail: string | null;
+    }
+  | {
+      kind: 'video';
+      media: MediaFile;
+      caption: string | null;
+      width: number | null;
+      height: number | null;
+      seconds: number | null;
+      gifPlayback: boolean;
+      thumbnail: string | null;
+    }
+  | { kind: 'audio'; media: MediaFile; seconds: number | null; ptt: boolean; waveform: string | null }
+  | {
+      kind: 'document';
+      media: MediaFile;
+      fileName: string | null;
+      title: string | null;
+      caption: string | null;
+      pageCount: number | null;
+      thumbnail: string | null;
+    }
+  | { kind: 'sticker'; media: MediaFile; width: number | null; height: number | null; animated: boolean }
   | ({ kind: 'location' } & Location)
   | { kind: 'contacts'; contacts: ContactCard[] }
   /** `emoji` is empty when the reaction was removed. */
@@ -108,6 +149,27 @@ export interface SendOptions {
   quoted?: string;
   /** Users the message mentions (phone numbers or JIDs). */
   mentions?: string[];
+}
+
+/** What `sendMedia` sends: `kind` and the file (`data` or `path`); the rest is optional and
+ * refused (`invalid_argument`) on a kind without such a field. */
+export interface OutgoingMedia {
+  kind: 'image' | 'video' | 'gif' | 'audio' | 'voice' | 'document' | 'sticker';
+  data?: Buffer;
+  path?: string;
+  /** Default by kind: image/jpeg, video/mp4, audio/mpeg, audio/ogg; codecs=opus (voice),
+   * application/octet-stream (document), image/webp (sticker). */
+  mimetype?: string;
+  caption?: string;
+  fileName?: string;
+  /** A small JPEG preview. */
+  thumbnail?: Buffer;
+  width?: number;
+  height?: number;
+  seconds?: number;
+  /** Voice-note waveform: up to 64 samples of 0..=100. */
+  waveform?: Buffer;
+  animated?: boolean;
 }
 
 /** A stored message (received or sent). Ids are canonical JIDs. */
@@ -347,7 +409,9 @@ export type ErrorCode =
   | 'cancelled'
   | 'unsupported'
   | 'internal'
-  | 'permission_denied';
+  | 'permission_denied'
+  | 'media_invalid'
+  | 'media_expired';
 
 /** Every engine error; arguments of the wrong JS type throw `TypeError` instead. */
 export class OpenWAError extends Error {
@@ -477,6 +541,13 @@ export class Session extends EventEmitter<EventListeners> {
   checkNumbers(numbers: string[]): Promise<NumberStatus[]>;
   /** Deletes one of our messages for everyone. */
   revokeMessage(chat: string, messageId: string, options?: SendOptions): Promise<Message>;
+  /** Sends a media file (image, video, GIF, audio, voice note, document, sticker): checked,
+   * encrypted, uploaded, then sent like a text. */
+  sendMedia(chat: string, media: OutgoingMedia, options?: SendOptions): Promise<Message>;
+  /** The verified, decrypted file of a stored media message. */
+  downloadMedia(chat: string, id: string): Promise<Buffer>;
+  /** Streams the file to `path` (through `path.part`); resolves with its size. */
+  downloadMediaToFile(chat: string, id: string, path: string): Promise<number>;
   markRead(chat: string, messageIds: string[]): Promise<void>;
   messages(chat: string, options?: { cursor?: string | null; limit?: number }): Promise<MessagePage>;
   message(chat: string, id: string): Promise<Message>;

@@ -293,6 +293,18 @@ class Session extends Emitter {
     });
   }
 
+  sendMedia(chat, media, options) {
+    return callAsync(() => this.#native.sendMedia(chat, media, opts(options, 'options')));
+  }
+
+  downloadMedia(chat, id) {
+    return callAsync(() => this.#native.downloadMedia(chat, id));
+  }
+
+  downloadMediaToFile(chat, id, path) {
+    return callAsync(() => this.#native.downloadMediaToFile(chat, id, path));
+  }
+
   react(chat, messageId, emoji, options) {
     return callAsync(() => this.#native.react(chat, messageId, emoji, sendOpts(options)));
   }

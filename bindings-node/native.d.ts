@@ -62,6 +62,18 @@ export declare class Session {
   checkNumbers(numbers: Array<string>): Promise<any>
   /** Deletes one of our messages of `chat` for everyone. */
   revokeMessage(chat: string, messageId: string, options?: any | undefined | null): Promise<any>
+  /**
+   * Sends a media file (resolves with the stored `Message`): `media.kind` is image, video,
+   * gif, audio, voice, document or sticker; the file is `media.data` or `media.path`.
+   */
+  sendMedia(chat: string, media: MediaInput, options?: any | undefined | null): Promise<any>
+  /** Downloads, verifies and decrypts the file of a stored media message (a `Buffer`). */
+  downloadMedia(chat: string, messageId: string): Promise<Buffer>
+  /**
+   * Streams the file of a stored media message to `path` (written as `path.part`, renamed
+   * once verified); resolves with its size in bytes.
+   */
+  downloadMediaToFile(chat: string, messageId: string, path: string): Promise<number>
   /** Marks messages of `chat` as read. */
   markRead(chat: string, messageIds: Array<string>): Promise<undefined>
   /**
@@ -150,6 +162,34 @@ export declare function errorCodes(): any
 
 /** The largest page `eventsSince` returns. */
 export declare const MAX_REPLAY_PAGE: number
+
+/** A media file to send (`Session.sendMedia`). */
+export interface MediaInput {
+  /** image, video, gif, audio, voice, document or sticker. */
+  kind: string
+  /** The file's bytes (or give `path`). */
+  data?: Buffer
+  /** A file to read (or give `data`). */
+  path?: string
+  /** MIME type (default by kind). */
+  mimetype?: string
+  /** Caption (images, videos, GIFs, documents). */
+  caption?: string
+  /** A document's file name. */
+  fileName?: string
+  /** A small JPEG preview. */
+  thumbnail?: Buffer
+  /** Width in pixels. */
+  width?: number
+  /** Height in pixels. */
+  height?: number
+  /** Duration in seconds. */
+  seconds?: number
+  /** Voice-note waveform (up to 64 samples of 0..=100). */
+  waveform?: Buffer
+  /** An animated sticker. */
+  animated?: boolean
+}
 
 /**
  * The canonical JID of a chat id (`15551234567` → `15551234567@s.whatsapp.net`); a bad id

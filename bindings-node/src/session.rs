@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use napi::Env;
-use napi::bindgen_prelude::PromiseRaw;
+use napi::bindgen_prelude::{Buffer, PromiseRaw};
 use napi_derive::napi;
 use serde_json::Value;
 
@@ -299,6 +299,63 @@ impl Session {
         })
     }
 
+    /// Sends a media file (resolves with the stored `Message`): `media.kind` is image, video,
+    /// gif, audio, voice, document or sticker; the file is `media.data` or `media.path`;
+    /// `options` as for `sendText`.
+    #[napi]
+    pub fn send_media<'env>(
+        &self,
+        env: &'env Env,
+        chat: String,
+        media: MediaInput,
+        options: Option<Value>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        // Bad input rejects like an engine error (`invalid_argument`), from the promise.
+        let media = media.into_engine();
+        let options = send_options(env, options)?;
+        self.send(env, move |s| async move {
+            s.send_media(&chat, media?, options).await
+        })
+    }
+
+    /// Downloads, verifies and decrypts the file of a stored media message (a `Buffer`).
+    #[napi]
+    pub fn download_media<'env>(
+        &self,
+        env: &'env Env,
+        chat: String,
+        message_id: String,
+    ) -> napi::Result<PromiseRaw<'env, Buffer>> {
+        let inner = self.inner.clone();
+        promise(
+            env,
+            async move { inner.download_media(&chat, &message_id).await },
+            |bytes| Ok(Buffer::from(bytes)),
+        )
+    }
+
+    /// Streams the file of a stored media message to `path` (written as `path.part`, renamed
+    /// once verified); resolves with its size in bytes.
+    #[napi]
+    pub fn download_media_to_file<'env>(
+        &self,
+        env: &'env Env,
+        chat: String,
+        message_id: String,
+        path: String,
+    ) -> napi::Result<PromiseRaw<'env, f64>> {
+        let inner = self.inner.clone();
+        promise(
+            env,
+            async move {
+                inner
+                    .download_media_to_file(&chat, &message_id, path.into())
+                    .await
+            },
+            |len| Ok(len as f64),
+        )
+    }
+
     /// Marks messages of `chat` as read.
     #[napi]
     pub fn mark_read<'env>(
@@ -380,5 +437,69 @@ impl Session {
             async move { inner.events_since(cursor, limit).await },
             |events| to_js_list(&events),
         )
+    }
+}
+
+/// A media file to send (`Session.sendMedia`).
+#[napi(object)]
+#[allow(missing_debug_implementations)] // napi's Buffer has no Debug
+pub struct MediaInput {
+    /// image, video, gif, audio, voice, document or sticker.
+    pub kind: String,
+    /// The file's bytes (or give `path`).
+    pub data: Option<Buffer>,
+    /// A file to read (or give `data`).
+    pub path: Option<String>,
+    /// MIME type (default by kind).
+    pub mimetype: Option<String>,
+    /// Caption (images, videos, GIFs, documents).
+    pub caption: Option<String>,
+    /// A document's file name.
+    pub file_name: Option<String>,
+    /// A small JPEG preview.
+    pub thumbnail: Option<Buffer>,
+    /// Width in pixels.
+    pub width: Option<u32>,
+    /// Height in pixels.
+    pub height: Option<u32>,
+    /// Duration in seconds.
+    pub seconds: Option<u32>,
+    /// Voice-note waveform (up to 64 samples of 0..=100).
+    pub waveform: Option<Buffer>,
+    /// An animated sticker.
+    pub animated: Option<bool>,
+}
+
+impl MediaInput {
+    fn into_engine(self) -> Result<openwa::OutgoingMedia, openwa::Error> {
+        let kind: openwa::MediaKind =
+            serde_json::from_value(Value::String(self.kind)).map_err(|_| {
+                openwa::Error::invalid_argument(
+                    "media.kind is one of image, video, gif, audio, voice, document, sticker",
+                )
+            })?;
+        let source = match (self.data, self.path) {
+            (Some(data), None) => openwa::MediaSource::Bytes {
+                data: data.to_vec(),
+            },
+            (None, Some(path)) => openwa::MediaSource::File { path: path.into() },
+            _ => {
+                return Err(openwa::Error::invalid_argument(
+                    "give exactly one of media.data and media.path",
+                ));
+            }
+        };
+        Ok(openwa::OutgoingMedia {
+            mimetype: self.mimetype,
+            caption: self.caption,
+            file_name: self.file_name,
+            thumbnail: self.thumbnail.map(|b| b.to_vec()),
+            width: self.width,
+            height: self.height,
+            seconds: self.seconds,
+            waveform: self.waveform.map(|b| b.to_vec()),
+            animated: self.animated.unwrap_or(false),
+            ..openwa::OutgoingMedia::new(kind, source)
+        })
     }
 }

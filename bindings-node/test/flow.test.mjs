@@ -1,6 +1,7 @@
 // The engine through Node against `openwa-sim` in its own process (ES module import).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -201,4 +202,48 @@ test('a live stream that falls behind gets lagged, then replays what it missed',
   const missed = await manager.eventsSince(lagged.seq);
   assert.ok(missed.length >= lagged.missed);
   await manager.close();
+});
+
+test('media both ways: typed content, download to a Buffer and a file, send from data and path', async () => {
+  const [me, bob] = [await sim.account('Alice'), await sim.account('Bob')];
+  const manager = await SessionManager.open({ defaultSessionOptions: sim.options() });
+  try {
+    const session = await manager.createSession('media');
+    await linkByQr(sim, session, me);
+    const events = session.events();
+
+    const picture = randomBytes(5000);
+    const body = { to: me, image: { data: picture.toString('base64'), caption: 'pic' } };
+    await sim.admin('POST', `/admin/accounts/${bob}/messages`, body);
+    const received = await nextEvent(events, 'message_received');
+    record([received]);
+    const { message } = received;
+    assert.equal(message.messageType, 'image');
+    assert.equal(message.content.kind, 'image');
+    assert.equal(message.content.caption, 'pic');
+    assert.equal(message.content.media.fileLength, 5000);
+    assert.deepEqual(await session.downloadMedia(bob, message.id), picture);
+    const target = join(dir, 'pic.jpg');
+    assert.equal(await session.downloadMediaToFile(bob, message.id, target), 5000);
+    assert.deepEqual(readFileSync(target), picture);
+
+    const note = randomBytes(2000);
+    const voice = await session.sendMedia(bob, { kind: 'voice', data: note, seconds: 1, waveform: Buffer.from([0, 50]) });
+    assert.equal(voice.content.kind, 'audio');
+    assert.equal(voice.content.ptt, true);
+    await phoneMessages(sim, bob, (m) => m.id === voice.id);
+    assert.deepEqual(await sim.raw(`/admin/accounts/${bob}/messages/${voice.id}/media`), note);
+    const docPath = join(dir, 'doc.bin');
+    writeFileSync(docPath, randomBytes(30000));
+    const doc = await session.sendMedia(bob, { kind: 'document', path: docPath, fileName: 'doc.bin' });
+    await phoneMessages(sim, bob, (m) => m.id === doc.id);
+    assert.deepEqual(await sim.raw(`/admin/accounts/${bob}/messages/${doc.id}/media`), readFileSync(docPath));
+
+    await assert.rejects(session.sendMedia(bob, { kind: 'image', data: Buffer.alloc(0) }), { code: 'invalid_argument' });
+    await assert.rejects(session.sendMedia(bob, { kind: 'sticker', data: Buffer.from('x'), mimetype: 'image/png' }), { code: 'invalid_argument' });
+    await assert.rejects(session.sendMedia(bob, { kind: 'hologram', data: Buffer.from('x') }), { code: 'invalid_argument' });
+    await assert.rejects(session.downloadMedia(bob, 'NOPE'), { code: 'not_found' });
+  } finally {
+    await manager.close();
+  }
 });

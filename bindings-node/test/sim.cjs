@@ -31,6 +31,7 @@ class Sim {
     this.wsUrl = ready.ws_url;
     this.adminUrl = ready.admin_url;
     this.root = ready.root_public_key;
+    this.tlsCert = require('node:fs').readFileSync(ready.tls_cert_path, 'utf8');
   }
 
   async admin(method, path, body) {
@@ -51,9 +52,17 @@ class Sim {
     return phone;
   }
 
-  /** Session options pointing at this simulator (the trust root as hex). */
+  /** Session options pointing at this simulator (the trust root as hex), trusting its TLS
+   * certificate (for the HTTPS media host). */
   options() {
-    return { serverUrl: this.wsUrl, trustRoot: this.root };
+    return { serverUrl: this.wsUrl, trustRoot: this.root, tlsExtraRootsPem: this.tlsCert };
+  }
+
+  /** The raw body of a GET on the admin API. */
+  async raw(path) {
+    const response = await fetch(this.adminUrl + path, { signal: AbortSignal.timeout(WAIT_MS) });
+    if (!response.ok) throw new Error(`GET ${path}: HTTP ${response.status}`);
+    return Buffer.from(await response.arrayBuffer());
   }
 
   stop() {

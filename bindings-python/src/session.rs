@@ -337,6 +337,112 @@ impl Session {
         })
     }
 
+    /// Sends a media file (awaitable `Message`): `kind` is image, video, gif, audio, voice,
+    /// document or sticker; give the file as `data` (bytes) or `path` (read in pieces).
+    #[pyo3(signature = (chat, kind, data=None, path=None, *, mimetype=None, caption=None,
+        file_name=None, thumbnail=None, width=None, height=None, seconds=None, waveform=None,
+        animated=false, idempotency_key=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn send_media<'py>(
+        &self,
+        py: Python<'py>,
+        chat: String,
+        kind: String,
+        data: Option<&[u8]>,
+        path: Option<std::path::PathBuf>,
+        mimetype: Option<String>,
+        caption: Option<String>,
+        file_name: Option<String>,
+        thumbnail: Option<&[u8]>,
+        width: Option<u32>,
+        height: Option<u32>,
+        seconds: Option<u32>,
+        waveform: Option<&[u8]>,
+        animated: bool,
+        idempotency_key: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let kind: openwa::MediaKind = serde_json::from_value(serde_json::Value::String(kind))
+            .map_err(|_| {
+                convert::error(
+                    py,
+                    openwa::Error::invalid_argument(
+                        "kind is one of image, video, gif, audio, voice, document, sticker",
+                    ),
+                )
+            })?;
+        let source = match (data, path) {
+            (Some(data), None) => openwa::MediaSource::Bytes {
+                data: data.to_vec(),
+            },
+            (None, Some(path)) => openwa::MediaSource::File { path },
+            _ => {
+                return Err(convert::error(
+                    py,
+                    openwa::Error::invalid_argument("give exactly one of data and path"),
+                ));
+            }
+        };
+        let media = openwa::OutgoingMedia {
+            mimetype,
+            caption,
+            file_name,
+            thumbnail: thumbnail.map(<[u8]>::to_vec),
+            width,
+            height,
+            seconds,
+            waveform: waveform.map(<[u8]>::to_vec),
+            animated,
+            ..openwa::OutgoingMedia::new(kind, source)
+        };
+        let inner = self.inner.clone();
+        let options = openwa::SendOptions {
+            idempotency_key,
+            ..openwa::SendOptions::default()
+        };
+        future_into_py(py, async move {
+            let message = inner
+                .send_media(&chat, media, options)
+                .await
+                .map_err(error_detached)?;
+            to_py_detached("_message", &message)
+        })
+    }
+
+    /// Downloads, verifies and decrypts the file of a stored media message (awaitable `bytes`).
+    fn download_media<'py>(
+        &self,
+        py: Python<'py>,
+        chat: String,
+        message_id: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        future_into_py(py, async move {
+            let bytes = inner
+                .download_media(&chat, &message_id)
+                .await
+                .map_err(error_detached)?;
+            Python::attach(|py| Ok(pyo3::types::PyBytes::new(py, &bytes).into_any().unbind()))
+        })
+    }
+
+    /// Streams the file of a stored media message to `path` (awaitable size in bytes; written
+    /// as `path.part`, renamed once verified).
+    fn download_media_to_file<'py>(
+        &self,
+        py: Python<'py>,
+        chat: String,
+        message_id: String,
+        path: std::path::PathBuf,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        future_into_py(py, async move {
+            inner
+                .download_media_to_file(&chat, &message_id, path)
+                .await
+                .map_err(error_detached)
+        })
+    }
+
     /// Marks messages of `chat` as read (awaitable).
     fn mark_read<'py>(
         &self,

@@ -55,6 +55,7 @@ class Sim:
         self.ws_url: str = self.ready["ws_url"]
         self.admin_url: str = self.ready["admin_url"]
         self.root: str = self.ready["root_public_key"]
+        self.tls_cert: str = Path(self.ready["tls_cert_path"]).read_text()
 
     def admin(self, method: str, path: str, body: Optional[dict] = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
@@ -75,8 +76,18 @@ class Sim:
         return phone
 
     def options(self) -> Dict[str, Any]:
-        """Session options pointing at this simulator (the trust root as hex)."""
-        return {"server_url": self.ws_url, "trust_root": self.root}
+        """Session options pointing at this simulator (the trust root as hex), trusting its
+        TLS certificate (for the HTTPS media host)."""
+        return {
+            "server_url": self.ws_url,
+            "trust_root": self.root,
+            "tls_extra_roots_pem": self.tls_cert,
+        }
+
+    def raw(self, path: str) -> bytes:
+        """The raw body of a GET on the admin API."""
+        with urllib.request.urlopen(self.admin_url + path, timeout=WAIT) as response:
+            return response.read()
 
     def stop(self) -> None:
         self.process.kill()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import os
 
 import pytest
 
@@ -142,5 +144,53 @@ def test_pairing_code_logout_and_delete(sim):
             with pytest.raises(openwa.NotFound):
                 await manager.get("coded")
             assert await manager.list() == []
+
+    asyncio.run(main())
+
+
+def test_media_both_ways(sim, tmp_path):
+    async def main():
+        me, bob = sim.account("Alice"), sim.account("Bob")
+        manager = await openwa.SessionManager.open(default_session_options=sim.options())
+        session = await manager.create_session("media")
+        await link_by_qr(sim, session, me)
+        events = session.events()
+
+        # An image from Bob's phone: typed content, downloaded to bytes and to a file.
+        picture = os.urandom(5000)
+        body = {"to": me, "image": {"data": base64.b64encode(picture).decode(), "caption": "pic"}}
+        await asyncio.to_thread(sim.admin, "POST", f"/admin/accounts/{bob}/messages", body)
+        message = (await next_event(events, "message_received")).message
+        assert message.message_type == "image" and message.text == "pic"
+        assert message.content["kind"] == "image"
+        assert await session.download_media(bob, message.id) == picture
+        target = tmp_path / "pic.jpg"
+        assert await session.download_media_to_file(bob, message.id, target) == len(picture)
+        assert target.read_bytes() == picture
+
+        # A voice note and a document from a path reach Bob's phone byte for byte.
+        note = os.urandom(2000)
+        sent = await session.send_media(bob, "voice", note, seconds=1, waveform=bytes([0, 50]))
+        assert sent.content["kind"] == "audio" and sent.content["ptt"] is True
+        await phone_messages(sim, bob, lambda m: m.get("id") == sent.id)
+        assert sim.raw(f"/admin/accounts/{bob}/messages/{sent.id}/media") == note
+        doc = tmp_path / "doc.bin"
+        doc.write_bytes(os.urandom(30000))
+        sent = await session.send_media(
+            bob, "document", path=doc, file_name="doc.bin", mimetype="application/zip"
+        )
+        await phone_messages(sim, bob, lambda m: m.get("id") == sent.id)
+        assert sim.raw(f"/admin/accounts/{bob}/messages/{sent.id}/media") == doc.read_bytes()
+
+        # Bad input is InvalidArgument; a missing message NotFound.
+        with pytest.raises(openwa.InvalidArgument):
+            await session.send_media(bob, "image", b"")
+        with pytest.raises(openwa.InvalidArgument):
+            await session.send_media(bob, "sticker", b"x", mimetype="image/png")
+        with pytest.raises(openwa.InvalidArgument):
+            await session.send_media(bob, "hologram", b"x")
+        with pytest.raises(openwa.NotFound):
+            await session.download_media(bob, "NOPE")
+        await manager.close()
 
     asyncio.run(main())

@@ -27,6 +27,9 @@ pub struct Config {
     pub webhook_allow_private: bool,
     /// `MAX_BODY_BYTES` (default 1 MiB): largest request body.
     pub max_body_bytes: usize,
+    /// `MAX_MEDIA_BODY_BYTES` (default 36 MiB: 25 MiB of file as base64): largest body of the
+    /// media send routes.
+    pub max_media_body_bytes: usize,
     /// `METRICS_TOKEN`: a bearer token that may read `/api/metrics` (any API key may too).
     pub metrics_token: Option<String>,
     /// Rate limit tiers per client IP: `RATE_LIMIT_SHORT` (`10/1`), `RATE_LIMIT_MEDIUM`
@@ -85,6 +88,7 @@ impl Config {
                 Some("1" | "true" | "yes")
             ),
             max_body_bytes: parse(&get, "MAX_BODY_BYTES", 1 << 20)?,
+            max_media_body_bytes: parse(&get, "MAX_MEDIA_BODY_BYTES", 36 << 20)?,
             metrics_token: get("METRICS_TOKEN").filter(|t| !t.is_empty()),
             rate_limits: rate_limits(&get)?,
             trusted_proxies: trusted_proxies(&get)?,

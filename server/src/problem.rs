@@ -88,6 +88,8 @@ fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::Network | ErrorCode::ServerError | ErrorCode::Protocol => {
             StatusCode::BAD_GATEWAY
         }
+        ErrorCode::MediaExpired => StatusCode::GONE,
+        ErrorCode::MediaInvalid => StatusCode::BAD_GATEWAY,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

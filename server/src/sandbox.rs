@@ -28,6 +28,7 @@ pub async fn start(config: &mut Config, base: u16) -> Result<SimulatorHandle, St
         media: at(2),
         state_dir: Some(config.data_dir.join("sandbox-sim")),
         share_app_state_key: true,
+        ..SimulatorConfig::default()
     })
     .await
     .map_err(|e| format!("starting the sandbox simulator: {e}"))?;

@@ -65,6 +65,9 @@ pub struct SimulatorConfig {
     /// it got the key). Off by default here, so raw-protocol tests see only the stanzas they
     /// cause; the `openwa-sim` binary turns it on.
     pub share_app_state_key: bool,
+    /// Largest upload the media host accepts, in bytes (default
+    /// [`media_host::MAX_UPLOAD`], 64 MiB).
+    pub max_upload_bytes: usize,
 }
 
 impl Default for SimulatorConfig {
@@ -78,6 +81,7 @@ impl Default for SimulatorConfig {
             media: any,
             state_dir: None,
             share_app_state_key: false,
+            max_upload_bytes: media_host::MAX_UPLOAD,
         }
     }
 }
@@ -214,7 +218,7 @@ impl Simulator {
             addr: media_addr,
             source,
         })?;
-        let media = media_host::router(sim.hub().clone());
+        let media = media_host::router(sim.hub().clone(), config.max_upload_bytes);
         tasks.push(tokio::spawn(serve_http(
             media_tls,
             media,

@@ -23,6 +23,7 @@ const USAGE: &str =
   --state DIR        keep accounts, devices, prekeys and queued stanzas in DIR
   --app-state-key-share on|off
                      phones send linked companions their app-state sync key (default: on)
+  --max-upload BYTES largest upload the media host accepts (default: 67108864, 64 MiB)
 
 Logs go to stderr (RUST_LOG controls the level, default info).";
 
@@ -50,6 +51,13 @@ fn parse_args(args: &[String]) -> Result<SimulatorConfig, String> {
             "--media" => config.media = addr()?,
             "--tls-listen" => config.tls_listen = Some(addr()?),
             "--state" => config.state_dir = Some(PathBuf::from(value)),
+            "--max-upload" => {
+                config.max_upload_bytes = value
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| format!("{flag} takes a positive number of bytes"))?;
+            }
             "--app-state-key-share" => {
                 config.share_app_state_key = match value.as_str() {
                     "on" => true,

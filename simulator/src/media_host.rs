@@ -16,19 +16,19 @@ use sha2::{Digest, Sha256};
 
 use crate::hub::Hub;
 
-/// Largest accepted upload.
+/// Largest accepted upload by default ([`crate::SimulatorConfig::max_upload_bytes`]).
 pub const MAX_UPLOAD: usize = 64 * 1024 * 1024;
 #[derive(Debug, Deserialize)]
 struct UploadQuery {
     auth: Option<String>,
 }
 
-/// The media host's routes.
-pub fn router(hub: Arc<Hub>) -> Router {
+/// The media host's routes, accepting uploads of up to `max_upload` bytes.
+pub fn router(hub: Arc<Hub>, max_upload: usize) -> Router {
     Router::new()
         .route("/mms/{mms_type}/{token}", post(upload))
         .route("/v/{kind}/{id}", get(download))
-        .layer(DefaultBodyLimit::max(MAX_UPLOAD))
+        .layer(DefaultBodyLimit::max(max_upload))
         .with_state(hub)
 }
 

@@ -20,6 +20,8 @@ struct Blob {
 #[derive(Debug, Default)]
 pub struct MediaStore {
     inner: Mutex<(HashMap<String, Blob>, usize)>,
+    /// Blobs taken off the host, which the phones can re-upload.
+    expired: Mutex<HashMap<String, Blob>>,
 }
 
 impl MediaStore {
@@ -34,6 +36,45 @@ impl MediaStore {
             inner.1 -= old.bytes.len();
         }
         true
+    }
+
+    /// Takes the blob stored under `id` off the host (the media expired); the phones keep
+    /// their copy, so a re-upload request can [`restore`](Self::restore) it. Whether there was
+    /// one.
+    pub fn remove(&self, id: &str) -> bool {
+        let mut inner = lock(&self.inner);
+        match inner.0.remove(id) {
+            Some(old) => {
+                inner.1 -= old.bytes.len();
+                lock(&self.expired).insert(id.to_owned(), old);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Forgets the blob under `id` everywhere: no re-upload can bring it back.
+    pub fn purge(&self, id: &str) -> bool {
+        let removed = self.remove(id);
+        lock(&self.expired).remove(id).is_some() || removed
+    }
+
+    /// Puts an expired blob back on the host (a phone re-uploaded it); whether there was one.
+    pub fn restore(&self, id: &str) -> bool {
+        let Some(blob) = lock(&self.expired).remove(id) else {
+            return false;
+        };
+        self.put(id, blob.bytes)
+    }
+
+    /// How many blobs are stored.
+    pub fn len(&self) -> usize {
+        lock(&self.inner).0.len()
+    }
+
+    /// Whether no blob is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// The blob stored under `id`.

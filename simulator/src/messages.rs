@@ -119,6 +119,11 @@ fn route_direct(hub: &Hub, me: &DeviceRef, message: &OutgoingMessage, t: u64) {
 /// shows no status for the `inactive` type. Each device hears a message's status once, never
 /// a lower one after a higher one ([`crate::hub::ForwardedStatuses`]).
 pub fn route_receipt(hub: &Hub, me: &DeviceRef, node: &Node) -> Option<Node> {
+    // A media re-upload request goes to the requester's own phone, which answers it.
+    if node.attr_str("type").as_deref() == Some("server-error") {
+        crate::phone::media_retry::answer(hub, me, node);
+        return None;
+    }
     let receipt = match Receipt::from_node(node) {
         Ok(receipt) => receipt,
         Err(e) => {

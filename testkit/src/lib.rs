@@ -50,8 +50,8 @@ pub use baileys::{
 pub use events::{WAIT, link_by_qr, next_matching, next_qr, next_state};
 #[cfg(feature = "engine")]
 pub use sim::{
-    HttpResponse, SimProcess, http, https, phone_sends, sim_options, simulator, tls_client_config,
-    tls_connect,
+    HttpResponse, SimProcess, http, https, phone_media, phone_sends, phone_sends_json, sim_options,
+    simulator, tls_client_config, tls_connect,
 };
 #[cfg(feature = "engine")]
 pub use store::{Backend, TestStore, with_store};

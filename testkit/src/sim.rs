@@ -18,11 +18,13 @@ pub async fn simulator() -> SimulatorHandle {
     .unwrap()
 }
 
-/// Session options pointing at `sim` over `ws://`.
+/// Session options pointing at `sim` over `ws://`, trusting its TLS certificate (for the
+/// HTTPS media host).
 pub fn sim_options(sim: &SimulatorHandle) -> SessionOptions {
     SessionOptions {
         server_url: sim.info.ws_url.clone(),
         trust_root: sim.root_public_key().to_vec(),
+        tls_extra_roots_pem: Some(sim.tls_cert_pem().to_owned()),
         ..SessionOptions::default()
     }
 }
@@ -42,4 +44,39 @@ pub async fn phone_sends(sim: &SimulatorHandle, phone: &str, to: &str, text: &st
         Some(id) => id.to_owned(),
         None => panic!("the phone's send answered no id"),
     }
+}
+
+/// The simulated phone of account `phone` sends `body` (the admin API's message body: `to` and
+/// one content field, e.g. `{"to": …, "image": {"data": base64, …}}`); answers the message id.
+pub async fn phone_sends_json(
+    sim: &SimulatorHandle,
+    phone: &str,
+    body: serde_json::Value,
+) -> String {
+    let path = format!("/admin/accounts/{phone}/messages");
+    let sent = http(&sim.info.admin_url, "POST", &path, Some(body)).await;
+    assert!(
+        sent.status == 200 || sent.status == 201,
+        "the phone's send answered {}: {}",
+        sent.status,
+        String::from_utf8_lossy(&sent.body)
+    );
+    match sent.json()["id"].as_str() {
+        Some(id) => id.to_owned(),
+        None => panic!("the phone's send answered no id"),
+    }
+}
+
+/// The decrypted media of message `id` on `phone`'s simulated phone (admin API); panics
+/// unless the phone has it.
+pub async fn phone_media(sim: &SimulatorHandle, phone: &str, id: &str) -> Vec<u8> {
+    let path = format!("/admin/accounts/{phone}/messages/{id}/media");
+    let got = http(&sim.info.admin_url, "GET", &path, None).await;
+    assert_eq!(
+        got.status,
+        200,
+        "media of {id} on {phone}: {}",
+        String::from_utf8_lossy(&got.body)
+    );
+    got.body
 }

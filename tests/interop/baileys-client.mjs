@@ -8,6 +8,8 @@
 //   {"cmd":"read","chat":"<jid>","id":"<id>"}       mark a received message read (answers {"event":"read"})
 //   {"cmd":"send_image","to":"<jid>","data":"<base64>","mimetype":"image/jpeg","caption":"…"}
 //                                                     upload and send an image (answers {"event":"sent","id"})
+//   {"cmd":"send_media","to":"<jid>","kind":"image|video|audio|document|sticker","data":"<base64>",
+//    "mimetype":"…","caption"?,"fileName"?,"ptt"?,"gifPlayback"?}   any media (answers {"event":"sent","id"})
 //   {"cmd":"download","id":"<id>"}                  download and decrypt the media of a received message
 //                                                     (answers {"event":"download","id","sha256","length"})
 //   {"cmd":"group","op":"groupCreate","args":[...]}   call one of Baileys' group functions
@@ -101,7 +103,7 @@ function connect() {
   });
   sock.ev.on('messages.upsert', ({ messages, type }) => {
     for (const m of messages) {
-      const media = m.message?.imageMessage ?? m.message?.documentMessage ?? null;
+      const media = m.message?.imageMessage ?? m.message?.documentMessage ?? m.message?.videoMessage ?? m.message?.audioMessage ?? m.message?.stickerMessage ?? null;
       // `||`, not `??`: Baileys 6's protobuf classes read unset strings as "".
       const text = m.message?.conversation || m.message?.extendedTextMessage?.text || media?.caption || null;
       const kind = Object.keys(m.message ?? {}).find((k) => k !== 'messageContextInfo' && k !== 'senderKeyDistributionMessage') ?? null;
@@ -176,6 +178,15 @@ for await (const line of lines) {
     } else if (command.cmd === 'send_image') {
       const image = Buffer.from(command.data, 'base64');
       const sent = await sock.sendMessage(command.to, { image, mimetype: command.mimetype, caption: command.caption });
+      emit({ event: 'sent', id: sent?.key?.id ?? null });
+    } else if (command.cmd === 'send_media') {
+      // kind: image | video | audio | document | sticker; Baileys' own content fields.
+      const content = { [command.kind]: Buffer.from(command.data, 'base64'), mimetype: command.mimetype };
+      if (command.caption) content.caption = command.caption;
+      if (command.fileName) content.fileName = command.fileName;
+      if (command.ptt) content.ptt = true;
+      if (command.gifPlayback) content.gifPlayback = true;
+      const sent = await sock.sendMessage(command.to, content);
       emit({ event: 'sent', id: sent?.key?.id ?? null });
     } else if (command.cmd === 'download') {
       const m = received.get(command.id);

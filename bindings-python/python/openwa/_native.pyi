@@ -1,3 +1,4 @@
+import os
 from typing import Any, Awaitable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ._types import Event, Message, MessagePage, SessionInfo
@@ -87,6 +88,28 @@ class Session:
     def forward_message(
         self, chat: str, from_chat: str, message_id: str, idempotency_key: Optional[str] = None
     ) -> Awaitable[Message]: ...
+    def send_media(
+        self,
+        chat: str,
+        kind: str,
+        data: Optional[bytes] = None,
+        path: Union[str, os.PathLike[str], None] = None,
+        *,
+        mimetype: Optional[str] = None,
+        caption: Optional[str] = None,
+        file_name: Optional[str] = None,
+        thumbnail: Optional[bytes] = None,
+        width: Optional[int] = None,
+        height: Optional[int] = None,
+        seconds: Optional[int] = None,
+        waveform: Optional[bytes] = None,
+        animated: bool = False,
+        idempotency_key: Optional[str] = None,
+    ) -> Awaitable[Message]: ...
+    def download_media(self, chat: str, message_id: str) -> Awaitable[bytes]: ...
+    def download_media_to_file(
+        self, chat: str, message_id: str, path: Union[str, os.PathLike[str]]
+    ) -> Awaitable[int]: ...
     def mark_read(self, chat: str, message_ids: List[str]) -> Awaitable[None]: ...
     def messages(
         self, chat: str, cursor: Optional[str] = None, limit: int = 50

@@ -82,7 +82,9 @@ class Message:
     text: Optional[str] = None
     push_name: Optional[str] = None
     sender_alt: Optional[str] = None
-    #: The typed content: ``{"kind": "text", "text": …}``, ``{"kind": "location", "latitude": …}``,
+    #: The typed content: ``{"kind": "text", "text": …}``, ``{"kind": "image", "media": {…},
+    #: "caption": …}`` (and video, audio, document, sticker; bytes as base64 strings),
+    #: ``{"kind": "location", "latitude": …}``,
     #: ``{"kind": "contacts", "contacts": [{"display_name", "vcard"}]}``,
     #: ``{"kind": "reaction", "message_id", "emoji"}``, or ``{"kind": "other", "message_type"}``.
     content: Dict[str, Any] = field(default_factory=dict)

@@ -205,6 +205,17 @@ pub struct SessionOptions {
     pub request_timeout_secs: u32,
     /// Reconnect automatically after transient failures.
     pub auto_reconnect: bool,
+    /// Largest media file sent or downloaded, in bytes (the decrypted size). Larger sends are
+    /// refused before anything is read or uploaded; larger downloads stop at the limit.
+    #[serde(default = "default_max_media_bytes")]
+    pub max_media_bytes: u64,
+}
+
+/// The default [`SessionOptions::max_media_bytes`]: 100 MiB.
+pub const DEFAULT_MAX_MEDIA_BYTES: u64 = 100 * 1024 * 1024;
+
+fn default_max_media_bytes() -> u64 {
+    DEFAULT_MAX_MEDIA_BYTES
 }
 
 impl Default for SessionOptions {
@@ -219,6 +230,7 @@ impl Default for SessionOptions {
             connect_timeout_secs: 20,
             request_timeout_secs: 60,
             auto_reconnect: true,
+            max_media_bytes: DEFAULT_MAX_MEDIA_BYTES,
         }
     }
 }
@@ -239,6 +251,11 @@ impl SessionOptions {
         }
         if let Some(proxy) = &self.proxy {
             ProxyConfig::parse(proxy)?;
+        }
+        if self.max_media_bytes == 0 {
+            return Err(Error::invalid_argument(
+                "max_media_bytes must be at least 1",
+            ));
         }
         if self.connect_timeout_secs == 0 || self.request_timeout_secs == 0 {
             return Err(Error::invalid_argument(

@@ -123,7 +123,8 @@ fn typed(message: &e2e::Message, message_type: &MessageType, text: Option<&str>)
             },
             None => MessageContent::of(message_type, text),
         },
-        _ => MessageContent::of(message_type, text),
+        _ => crate::media::content::media_content(message)
+            .unwrap_or_else(|| MessageContent::of(message_type, text)),
     }
 }
 

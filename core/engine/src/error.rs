@@ -56,6 +56,13 @@ pub enum ErrorCode {
     /// The account may not do this: not a member of the group, not an admin of it, or the
     /// group lets only admins send or edit. Retrying will not help until that changes.
     PermissionDenied,
+    /// Downloaded media failed a check (SHA-256 of the blob, MAC, padding, SHA-256 of the
+    /// file), or a message's media fields are unusable (no key, no location). Nothing was
+    /// written; retrying fetches the same bytes.
+    MediaInvalid,
+    /// The media host no longer has the file (it answered 404 or 410): media expires some
+    /// time after it was sent.
+    MediaExpired,
 }
 
 impl ErrorCode {
@@ -79,6 +86,8 @@ impl ErrorCode {
         ErrorCode::Unsupported,
         ErrorCode::Internal,
         ErrorCode::PermissionDenied,
+        ErrorCode::MediaInvalid,
+        ErrorCode::MediaExpired,
     ];
 
     /// The stable snake_case name, e.g. `invalid_argument`.
@@ -102,6 +111,8 @@ impl ErrorCode {
             ErrorCode::Unsupported => "unsupported",
             ErrorCode::PermissionDenied => "permission_denied",
             ErrorCode::Internal => "internal",
+            ErrorCode::MediaInvalid => "media_invalid",
+            ErrorCode::MediaExpired => "media_expired",
         }
     }
 

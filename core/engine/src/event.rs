@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::media::MediaFile;
+
 /// One event of one session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
@@ -555,6 +557,80 @@ pub enum MessageContent {
     Text {
         /// The text.
         text: String,
+    },
+    /// An image (`Session::download_media` fetches the file).
+    Image {
+        /// The file.
+        media: MediaFile,
+        /// Caption, if any.
+        caption: Option<String>,
+        /// Width in pixels, if given.
+        width: Option<u32>,
+        /// Height in pixels, if given.
+        height: Option<u32>,
+        /// A small JPEG preview, if given.
+        #[serde(default, with = "crate::media::types::b64_opt")]
+        thumbnail: Option<Vec<u8>>,
+    },
+    /// A video, or a GIF (`gif_playback`: an MP4 played as a silent loop).
+    Video {
+        /// The file.
+        media: MediaFile,
+        /// Caption, if any.
+        caption: Option<String>,
+        /// Width in pixels, if given.
+        width: Option<u32>,
+        /// Height in pixels, if given.
+        height: Option<u32>,
+        /// Duration in seconds, if given.
+        seconds: Option<u32>,
+        /// Whether it plays as a GIF.
+        #[serde(default)]
+        gif_playback: bool,
+        /// A small JPEG preview, if given.
+        #[serde(default, with = "crate::media::types::b64_opt")]
+        thumbnail: Option<Vec<u8>>,
+    },
+    /// An audio file, or a voice note (`ptt`).
+    Audio {
+        /// The file.
+        media: MediaFile,
+        /// Duration in seconds, if given.
+        seconds: Option<u32>,
+        /// Whether it is a voice note (push to talk).
+        #[serde(default)]
+        ptt: bool,
+        /// Voice-note waveform (up to 64 samples of 0..=100), if given.
+        #[serde(default, with = "crate::media::types::b64_opt")]
+        waveform: Option<Vec<u8>>,
+    },
+    /// A document (any file).
+    Document {
+        /// The file.
+        media: MediaFile,
+        /// File name, if given.
+        file_name: Option<String>,
+        /// Title, if given.
+        title: Option<String>,
+        /// Caption, if any.
+        caption: Option<String>,
+        /// Page count, if given.
+        page_count: Option<u32>,
+        /// A small JPEG preview, if given.
+        #[serde(default, with = "crate::media::types::b64_opt")]
+        thumbnail: Option<Vec<u8>>,
+    },
+    /// A sticker (WebP).
+    Sticker {
+        /// The file.
+        media: MediaFile,
+        /// Width in pixels, if given.
+        width: Option<u32>,
+        /// Height in pixels, if given.
+        height: Option<u32>,
+        /// Whether it is animated.
+        #[serde(default)]
+        animated: bool,
     },
     /// A location: a static pin, or one update of a live location.
     Location(Location),

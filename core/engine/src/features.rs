@@ -12,6 +12,7 @@ pub(crate) fn router() -> Router {
         Arc::new(crate::messaging::Messaging),
         Arc::new(crate::groups::Groups),
         Arc::new(crate::prekeys::PreKeys),
+        Arc::new(crate::media::retry::MediaRetry),
         Arc::new(crate::presence::PresenceFeature),
     ])
 }

@@ -23,6 +23,7 @@ mod groups;
 mod ids;
 mod lifecycle;
 mod manager;
+mod media;
 mod messaging;
 mod persist;
 mod prekeys;
@@ -38,8 +39,8 @@ mod transport;
 
 pub use bus::{EventStream, MAX_REPLAY_PAGE};
 pub use config::{
-    AtRestKey, BrowserInfo, DEFAULT_SERVER_URL, ManagerConfig, ProxyConfig, ProxyKind,
-    SessionOptions, StoreBackend, StoreConfig, WHATSAPP_TRUST_ROOT,
+    AtRestKey, BrowserInfo, DEFAULT_MAX_MEDIA_BYTES, DEFAULT_SERVER_URL, ManagerConfig,
+    ProxyConfig, ProxyKind, SessionOptions, StoreBackend, StoreConfig, WHATSAPP_TRUST_ROOT,
 };
 pub use contacts::{MAX_NUMBERS_PER_CHECK, NumberStatus};
 pub use error::{Error, ErrorCode};
@@ -54,6 +55,7 @@ pub use groups::{
 };
 pub use ids::{ChatKind, chat_kind_of, normalize_chat_id, parse_phone_number};
 pub use manager::{MAX_SESSION_ID_LEN, SessionManager};
+pub use media::{MediaFile, MediaKind, MediaSource, OutgoingMedia};
 pub use messaging::MessagePage;
 pub use messaging::compose::{MAX_CONTACT_CARDS, MAX_VCARD_LEN};
 pub use messaging::send::{MAX_IDEMPOTENCY_KEY_LEN, SendOptions};

@@ -327,6 +327,32 @@ impl ContentKind {
     }
 }
 
+/// The `mediatype` attribute of the `<enc>` nodes carrying `message`: `image`, `video`, `gif`,
+/// `audio`, `ptt`, `document` or `sticker`; `None` for anything without media.
+pub fn enc_mediatype(message: &e2e::Message) -> Option<&'static str> {
+    if message.image_message.is_some() {
+        Some("image")
+    } else if let Some(video) = &message.video_message {
+        Some(if video.gif_playback == Some(true) {
+            "gif"
+        } else {
+            "video"
+        })
+    } else if let Some(audio) = &message.audio_message {
+        Some(if audio.ptt == Some(true) {
+            "ptt"
+        } else {
+            "audio"
+        })
+    } else if message.document_message.is_some() {
+        Some("document")
+    } else if message.sticker_message.is_some() {
+        Some("sticker")
+    } else {
+        None
+    }
+}
+
 impl fmt::Display for ContentKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -11,6 +11,7 @@ pub mod content;
 pub mod crypto;
 pub mod jid;
 pub mod media;
+pub mod media_retry;
 pub mod message;
 pub mod node;
 pub mod noise;

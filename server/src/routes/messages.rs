@@ -1,7 +1,7 @@
 //! `/api/sessions/:id/messages…` and `/chats/read`: send-text (idempotent, with mentions and
 //! replies), history, message by id, mark read, and the one idempotent-send helper every send
 //! route uses; send and action routes the engine cannot serve yet answer 501 naming what is
-//! missing.
+//! missing (the media routes are in `media`).
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -23,11 +23,6 @@ const MAX_TEXT_CHARS: usize = 4096;
 
 /// Send and action routes the engine cannot serve yet, and what they need.
 pub const UNSUPPORTED: &[(&str, &str)] = &[
-    ("send-image", "image messages"),
-    ("send-video", "video messages"),
-    ("send-audio", "audio and voice messages"),
-    ("send-document", "document messages"),
-    ("send-sticker", "sticker messages"),
     ("send-poll", "polls"),
     ("vote-poll", "poll votes"),
     ("pin", "pinned messages"),
@@ -169,7 +164,7 @@ where
     Ok(sent(&answer, false))
 }
 
-fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
+pub(super) fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
     };
@@ -185,7 +180,7 @@ fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
     Ok(Some(key.to_owned()))
 }
 
-fn sent(answer: &Remembered, replayed: bool) -> Response {
+pub(super) fn sent(answer: &Remembered, replayed: bool) -> Response {
     let body = json!({ "messageId": answer.message_id, "timestamp": answer.timestamp });
     let mut response = (StatusCode::CREATED, Json(body)).into_response();
     if replayed {

@@ -7,6 +7,7 @@ mod events;
 mod groups;
 mod health;
 mod keys;
+mod media;
 mod messages;
 mod metrics;
 mod presence;
@@ -33,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sessions::router())
         .merge(messages::router())
         .merge(groups::router())
+        .merge(media::router(state.config.max_media_body_bytes))
         .merge(actions::router())
         .merge(presence::router())
         .merge(contacts::router())

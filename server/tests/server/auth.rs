@@ -208,14 +208,11 @@ async fn bad_requests_are_problems() {
         .post(&send, json!({ "chatId": "12036302@g.us", "text": "x" }))
         .await;
     problem(group, 409, "not_paired").await;
-    let image = server
-        .post(
-            &format!("/api/sessions/{id}/messages/send-image"),
-            json!({}),
-        )
+    let poll = server
+        .post(&format!("/api/sessions/{id}/messages/send-poll"), json!({}))
         .await;
-    let body = problem(image, 501, "unsupported").await;
-    assert!(body["detail"].as_str().unwrap().contains("image"), "{body}");
+    let body = problem(poll, 501, "unsupported").await;
+    assert!(body["detail"].as_str().unwrap().contains("poll"), "{body}");
     let offline = server
         .post(&send, json!({ "chatId": "15551234567", "text": "x" }))
         .await;

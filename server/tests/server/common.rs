@@ -52,6 +52,8 @@ impl Server {
                 "OPENWA_WHATSAPP_TRUST_ROOT",
                 hex::encode(sim.root_public_key()),
             ),
+            // The simulator's certificate, for its HTTPS media host.
+            ("OPENWA_WHATSAPP_TLS_CERT", sim.info.tls_cert_path.clone()),
             ("WEBHOOK_ALLOW_PRIVATE", "true".to_owned()),
             ("WEBHOOK_RETRY_DELAY", "100".to_owned()),
             ("MAX_BODY_BYTES", "65536".to_owned()),

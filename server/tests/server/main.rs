@@ -11,6 +11,7 @@ mod crash;
 mod events;
 mod flow;
 mod groups;
+mod media;
 mod robustness;
 mod sandbox;
 mod webhooks;

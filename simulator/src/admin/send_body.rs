@@ -5,12 +5,42 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 
 use super::AdminError;
-use crate::phone::Body;
 use crate::phone::details::{ContactRef, LocationRef};
 use crate::phone::send::Reply;
+use crate::phone::{Body, MediaBody};
 
-/// `{"to", "text" | "image" | "document" | "reaction" | "location" | "contacts" | "edit" |
-/// "revoke", "quoted"?, "mentions"?}`: exactly one content field.
+/// A media body of `kind` (the phone's media type names).
+fn media_body(kind: &str, m: MediaJson) -> Result<Body, AdminError> {
+    let decode = |field: &str, text: &str| {
+        STANDARD
+            .decode(text.trim())
+            .map_err(|e| AdminError::BadRequest(format!("{field} is not base64: {e}")))
+    };
+    let data = decode("data", &m.data)?;
+    let waveform = m
+        .waveform
+        .as_deref()
+        .map(|w| decode("waveform", w))
+        .transpose()?;
+    Ok(Body::Media(MediaBody {
+        kind: kind.to_owned(),
+        data,
+        mimetype: m
+            .mimetype
+            .unwrap_or_else(|| default_mimetype(kind).to_owned()),
+        caption: m.caption,
+        file_name: m.file_name,
+        seconds: m.seconds,
+        width: m.width,
+        height: m.height,
+        animated: m.animated,
+        waveform,
+    }))
+}
+
+/// `{"to", "text" | "image" | "video" | "gif" | "audio" | "voice" | "document" | "sticker" |
+/// "reaction" | "location" | "contacts" | "edit" | "revoke", "quoted"?, "mentions"?}`: exactly
+/// one content field.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct SendMessage {
@@ -18,9 +48,19 @@ pub(super) struct SendMessage {
     #[serde(default)]
     text: Option<String>,
     #[serde(default)]
-    image: Option<MediaBody>,
+    image: Option<MediaJson>,
     #[serde(default)]
-    document: Option<MediaBody>,
+    video: Option<MediaJson>,
+    #[serde(default)]
+    gif: Option<MediaJson>,
+    #[serde(default)]
+    audio: Option<MediaJson>,
+    #[serde(default)]
+    voice: Option<MediaJson>,
+    #[serde(default)]
+    document: Option<MediaJson>,
+    #[serde(default)]
+    sticker: Option<MediaJson>,
     #[serde(default)]
     reaction: Option<ReactionBody>,
     #[serde(default)]
@@ -54,10 +94,11 @@ struct RevokeBody {
     id: String,
 }
 
-/// An image or document: base64 `data`, `mimetype`, optional `caption` and `file_name`.
+/// A media file: base64 `data`, optional `mimetype` (default by kind), `caption`, `file_name`,
+/// `seconds`, `width`, `height`, `animated` (stickers) and base64 `waveform` (voice notes).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct MediaBody {
+struct MediaJson {
     data: String,
     #[serde(default)]
     mimetype: Option<String>,
@@ -65,6 +106,28 @@ struct MediaBody {
     caption: Option<String>,
     #[serde(default)]
     file_name: Option<String>,
+    #[serde(default)]
+    seconds: Option<u32>,
+    #[serde(default)]
+    width: Option<u32>,
+    #[serde(default)]
+    height: Option<u32>,
+    #[serde(default)]
+    animated: Option<bool>,
+    #[serde(default)]
+    waveform: Option<String>,
+}
+
+/// The default MIME type of each media kind.
+fn default_mimetype(kind: &str) -> &'static str {
+    match kind {
+        "video" | "gif" => "video/mp4",
+        "audio" => "audio/mpeg",
+        "ptt" => "audio/ogg; codecs=opus",
+        "document" => "application/octet-stream",
+        "sticker" => "image/webp",
+        _ => "image/jpeg",
+    }
 }
 
 /// `{"id", "emoji"}`.
@@ -78,73 +141,61 @@ struct ReactionBody {
 impl SendMessage {
     /// The recipient, the content to send and what it replies to.
     pub(super) fn into_body(self) -> Result<(String, Body, Reply), AdminError> {
-        let given = [
-            self.text.is_some(),
-            self.image.is_some(),
-            self.document.is_some(),
-            self.reaction.is_some(),
-            self.location.is_some(),
-            self.contacts.is_some(),
-            self.edit.is_some(),
-            self.revoke.is_some(),
-        ]
-        .iter()
-        .filter(|g| **g)
-        .count();
-        if given != 1 {
-            return Err(AdminError::BadRequest(
-                "give exactly one of text, image, document, reaction, location, contacts, edit, revoke"
-                    .into(),
-            ));
+        if self.to.trim().is_empty() {
+            return Err(AdminError::BadRequest("to must not be empty".into()));
         }
+        let media = [
+            ("image", self.image),
+            ("video", self.video),
+            ("gif", self.gif),
+            ("audio", self.audio),
+            ("ptt", self.voice),
+            ("document", self.document),
+            ("sticker", self.sticker),
+        ];
         let reply = Reply {
             quoted: self.quoted,
             mentions: self.mentions,
         };
-        let other = match (self.location, self.contacts, self.edit, self.revoke) {
-            (Some(location), ..) => Some(Body::Location(location)),
-            (_, Some(contacts), ..) => Some(Body::Contacts(contacts)),
-            (_, _, Some(edit), _) => Some(Body::Edit {
+        let mut bodies: Vec<Body> = Vec::new();
+        if let Some(text) = self.text {
+            bodies.push(Body::Text(text));
+        }
+        if let Some(location) = self.location {
+            bodies.push(Body::Location(location));
+        }
+        if let Some(contacts) = self.contacts {
+            bodies.push(Body::Contacts(contacts));
+        }
+        if let Some(edit) = self.edit {
+            bodies.push(Body::Edit {
                 id: edit.id,
                 text: edit.text,
-            }),
-            (_, _, _, Some(revoke)) => Some(Body::Revoke { id: revoke.id }),
-            _ => None,
-        };
-        if let Some(body) = other {
-            return Ok((self.to, body, reply));
+            });
         }
-        if self.to.trim().is_empty() {
-            return Err(AdminError::BadRequest("to must not be empty".into()));
+        if let Some(revoke) = self.revoke {
+            bodies.push(Body::Revoke { id: revoke.id });
         }
-        let media = |m: MediaBody, document: bool| -> Result<Body, AdminError> {
-            let data = STANDARD
-                .decode(m.data.trim())
-                .map_err(|e| AdminError::BadRequest(format!("data is not base64: {e}")))?;
-            let default_type = if document {
-                "application/octet-stream"
-            } else {
-                "image/jpeg"
-            };
-            Ok(Body::Media {
-                document,
-                data,
-                mimetype: m.mimetype.unwrap_or_else(|| default_type.to_owned()),
-                caption: m.caption,
-                file_name: m.file_name,
-            })
-        };
-        let body = match (self.text, self.image, self.document, self.reaction) {
-            (Some(text), ..) => Body::Text(text),
-            (_, Some(image), ..) => media(image, false)?,
-            (_, _, Some(document), _) => media(document, true)?,
-            (_, _, _, Some(reaction)) => Body::Reaction {
+        if let Some(reaction) = self.reaction {
+            bodies.push(Body::Reaction {
                 id: reaction.id,
                 emoji: reaction.emoji,
-            },
-            (None, None, None, None) => {
-                return Err(AdminError::BadRequest("nothing to send".into()));
+            });
+        }
+        for (kind, given) in media {
+            if let Some(m) = given {
+                bodies.push(media_body(kind, m)?);
             }
+        }
+        if bodies.len() != 1 {
+            return Err(AdminError::BadRequest(
+                "give exactly one of text, image, video, gif, audio, voice, document, sticker, \
+                 reaction, location, contacts, edit, revoke"
+                    .into(),
+            ));
+        }
+        let Some(body) = bodies.pop() else {
+            return Err(AdminError::BadRequest("nothing to send".into()));
         };
         Ok((self.to, body, reply))
     }

@@ -3,13 +3,15 @@
 //! messages the phone sends.
 
 use openwa_protocol::content::{self, ContentKind};
+use openwa_protocol::media::MediaType;
 use openwa_protocol::proto::e2e;
 use serde::{Deserialize, Serialize};
 
 /// Media attached to a timeline entry: the message fields needed to fetch and decrypt it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MediaRef {
-    /// `image` or `document`.
+    /// `image`, `video`, `gif`, `audio`, `ptt` (voice note), `document` or `sticker` (also the
+    /// stanza's `mediatype`).
     pub media_type: String,
     /// MIME type.
     pub mimetype: Option<String>,
@@ -27,6 +29,36 @@ pub struct MediaRef {
     pub direct_path: Option<String>,
     /// Full URL.
     pub url: Option<String>,
+    /// Duration in seconds (video, GIF, audio, voice note).
+    #[serde(default)]
+    pub seconds: Option<u32>,
+    /// Width and height in pixels (image, video, GIF, sticker).
+    #[serde(default)]
+    pub width: Option<u32>,
+    /// Height in pixels.
+    #[serde(default)]
+    pub height: Option<u32>,
+    /// Whether a sticker is animated.
+    #[serde(default)]
+    pub animated: Option<bool>,
+    /// Hex voice-note waveform.
+    #[serde(default)]
+    pub waveform: Option<String>,
+}
+
+impl MediaRef {
+    /// The encryption label of this media.
+    pub fn crypto_type(&self) -> MediaType {
+        match self.media_type.as_str() {
+            "video" => MediaType::Video,
+            "gif" => MediaType::Gif,
+            "audio" => MediaType::Audio,
+            "ptt" => MediaType::Ptt,
+            "document" => MediaType::Document,
+            "sticker" => MediaType::Sticker,
+            _ => MediaType::Image,
+        }
+    }
 }
 
 /// A reaction: the message reacted to and the emoji (empty = reaction removed).
@@ -53,9 +85,9 @@ pub struct Content {
     pub details: super::details::Details,
 }
 
-/// The [`MediaRef`] of an image or document message part (the same field names on both).
+/// The [`MediaRef`] of a media message part (the same field names on all of them).
 macro_rules! media_ref {
-    ($media_type:literal, $part:expr, $file_name:expr) => {
+    ($media_type:expr, $part:expr, $file_name:expr) => {
         MediaRef {
             media_type: $media_type.into(),
             mimetype: $part.mimetype.clone(),
@@ -66,6 +98,11 @@ macro_rules! media_ref {
             media_key: hex_opt($part.media_key.as_ref()),
             direct_path: $part.direct_path.clone(),
             url: $part.url.clone(),
+            seconds: None,
+            width: None,
+            height: None,
+            animated: None,
+            waveform: None,
         }
     };
 }
@@ -89,10 +126,44 @@ pub fn describe(message: &e2e::Message) -> Option<Content> {
         ContentKind::Protocol | ContentKind::SenderKeyDistribution => return None,
         ContentKind::Unknown(_) if message.message_context_info.is_some() => return None,
         ContentKind::Image => {
-            described.media = message
-                .image_message
-                .as_deref()
-                .map(|image| media_ref!("image", image, None));
+            described.media = message.image_message.as_deref().map(|p| MediaRef {
+                width: p.width,
+                height: p.height,
+                ..media_ref!("image", p, None)
+            });
+        }
+        ContentKind::Video => {
+            described.media = message.video_message.as_deref().map(|p| {
+                let kind = if p.gif_playback == Some(true) {
+                    "gif"
+                } else {
+                    "video"
+                };
+                MediaRef {
+                    seconds: p.seconds,
+                    width: p.width,
+                    height: p.height,
+                    ..media_ref!(kind, p, None)
+                }
+            });
+        }
+        ContentKind::Audio => {
+            described.media = message.audio_message.as_deref().map(|p| {
+                let kind = if p.ptt == Some(true) { "ptt" } else { "audio" };
+                MediaRef {
+                    seconds: p.seconds,
+                    waveform: p.waveform.as_ref().map(hex::encode),
+                    ..media_ref!(kind, p, None)
+                }
+            });
+        }
+        ContentKind::Sticker => {
+            described.media = message.sticker_message.as_deref().map(|p| MediaRef {
+                width: p.width,
+                height: p.height,
+                animated: p.is_animated,
+                ..media_ref!("sticker", p, None)
+            });
         }
         ContentKind::Document => {
             described.media = message
@@ -143,43 +214,107 @@ pub fn reaction(
     }
 }
 
-/// An image or document message from uploaded media fields, with an optional caption.
+/// A media message from uploaded media fields (the kind is `media.media_type`), with an
+/// optional caption (images, videos, GIFs, documents).
 pub fn media(media: &MediaRef, caption: Option<String>, media_key_timestamp: i64) -> e2e::Message {
     let bytes = |hex_text: &Option<String>| hex_text.as_ref().and_then(|h| hex::decode(h).ok());
-    if media.media_type == "document" {
-        return e2e::Message {
-            document_message: Some(Box::new(e2e::DocumentMessage {
-                url: media.url.clone(),
-                mimetype: media.mimetype.clone(),
+    let (url, mimetype, direct_path) = (
+        media.url.clone(),
+        media.mimetype.clone(),
+        media.direct_path.clone(),
+    );
+    let (sha, enc_sha, key) = (
+        bytes(&media.file_sha256),
+        bytes(&media.file_enc_sha256),
+        bytes(&media.media_key),
+    );
+    let (length, ts) = (media.file_length, Some(media_key_timestamp));
+    let mut message = e2e::Message::default();
+    match media.media_type.as_str() {
+        "document" => {
+            message.document_message = Some(Box::new(e2e::DocumentMessage {
+                url,
+                mimetype,
                 title: media.file_name.clone(),
-                file_sha256: bytes(&media.file_sha256),
-                file_length: media.file_length,
-                media_key: bytes(&media.media_key),
+                file_sha256: sha,
+                file_length: length,
+                media_key: key,
                 file_name: media.file_name.clone(),
-                file_enc_sha256: bytes(&media.file_enc_sha256),
-                direct_path: media.direct_path.clone(),
-                media_key_timestamp: Some(media_key_timestamp),
+                file_enc_sha256: enc_sha,
+                direct_path,
+                media_key_timestamp: ts,
                 caption,
                 ..Default::default()
-            })),
-            ..Default::default()
-        };
+            }));
+        }
+        "video" | "gif" => {
+            message.video_message = Some(Box::new(e2e::VideoMessage {
+                url,
+                mimetype,
+                file_sha256: sha,
+                file_length: length,
+                seconds: media.seconds,
+                media_key: key,
+                caption,
+                gif_playback: (media.media_type == "gif").then_some(true),
+                height: media.height,
+                width: media.width,
+                file_enc_sha256: enc_sha,
+                direct_path,
+                media_key_timestamp: ts,
+                ..Default::default()
+            }));
+        }
+        "audio" | "ptt" => {
+            message.audio_message = Some(Box::new(e2e::AudioMessage {
+                url,
+                mimetype,
+                file_sha256: sha,
+                file_length: length,
+                seconds: media.seconds,
+                ptt: Some(media.media_type == "ptt"),
+                media_key: key,
+                file_enc_sha256: enc_sha,
+                direct_path,
+                media_key_timestamp: ts,
+                waveform: bytes(&media.waveform),
+                ..Default::default()
+            }));
+        }
+        "sticker" => {
+            message.sticker_message = Some(Box::new(e2e::StickerMessage {
+                url,
+                file_sha256: sha,
+                file_enc_sha256: enc_sha,
+                media_key: key,
+                mimetype,
+                height: media.height,
+                width: media.width,
+                direct_path,
+                file_length: length,
+                media_key_timestamp: ts,
+                is_animated: media.animated,
+                ..Default::default()
+            }));
+        }
+        _ => {
+            message.image_message = Some(Box::new(e2e::ImageMessage {
+                url,
+                mimetype,
+                caption,
+                file_sha256: sha,
+                file_length: length,
+                height: media.height,
+                width: media.width,
+                media_key: key,
+                file_enc_sha256: enc_sha,
+                direct_path,
+                media_key_timestamp: ts,
+                ..Default::default()
+            }));
+        }
     }
-    e2e::Message {
-        image_message: Some(Box::new(e2e::ImageMessage {
-            url: media.url.clone(),
-            mimetype: media.mimetype.clone(),
-            caption,
-            file_sha256: bytes(&media.file_sha256),
-            file_length: media.file_length,
-            media_key: bytes(&media.media_key),
-            file_enc_sha256: bytes(&media.file_enc_sha256),
-            direct_path: media.direct_path.clone(),
-            media_key_timestamp: Some(media_key_timestamp),
-            ..Default::default()
-        })),
-        ..Default::default()
-    }
+    message
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 pub mod content;
 pub mod details;
 pub mod handler;
+pub mod media_retry;
 pub mod read;
 pub mod receipts;
 pub mod receive;
@@ -28,7 +29,7 @@ use crate::state::{State, StateError};
 
 pub use content::{MediaRef, ReactionRef};
 pub use records::PhoneSignal;
-pub use send::{Body, Sent};
+pub use send::{Body, MEDIA_KINDS, MediaBody, Sent};
 pub use store::PhoneStore;
 pub use timeline::{Timeline, TimelineEntry};
 

@@ -1,15 +1,15 @@
 //! The phone marks received messages read, and hands out the decrypted media of its timeline.
 
 use openwa_protocol::Jid;
-use openwa_protocol::media::{self, ExpectedDigests, MediaType};
+use openwa_protocol::media::{self, ExpectedDigests};
 use openwa_protocol::stanza::{Peer, Receipt, ReceiptType};
 
 use super::{PhoneError, TimelineEntry, phone_ref};
 use crate::hub::Hub;
 use crate::util::now_secs;
 
-/// Largest media the admin API decrypts.
-pub const MAX_MEDIA: u64 = crate::media_host::MAX_UPLOAD as u64;
+/// Largest media the admin API decrypts (everything the media store can hold).
+pub const MAX_MEDIA: u64 = crate::media_store::MAX_STORED as u64;
 
 fn entry(hub: &Hub, phone: &str, id: &str) -> Result<TimelineEntry, PhoneError> {
     hub.read(|s| {
@@ -91,11 +91,7 @@ pub fn media(hub: &Hub, phone: &str, id: &str) -> Result<(Option<String>, Vec<u8
         file_sha256: digest(&info.file_sha256),
         file_enc_sha256: digest(&info.file_enc_sha256),
     };
-    let media_type = if info.media_type == "document" {
-        MediaType::Document
-    } else {
-        MediaType::Image
-    };
+    let media_type = info.crypto_type();
     let plain = media::decrypt(&key, media_type, &blob, expected, MAX_MEDIA)
         .map_err(|e| PhoneError::Media(e.to_string()))?;
     Ok((info.mimetype, plain))

@@ -7,7 +7,7 @@ use openwa_protocol::Jid;
 use openwa_protocol::actions::{MessageChange, edit_attribute, edit_message, revoke_message};
 use openwa_protocol::content::{ContentKind, device_sent, text_message};
 use openwa_protocol::jid::HIDDEN_USER_SERVER;
-use openwa_protocol::media::{self, MediaType};
+use openwa_protocol::media;
 use openwa_protocol::message::{generate_message_id, pad};
 use openwa_protocol::proto::e2e;
 use openwa_protocol::signal::{self, IdentityKey, SenderKeyName};
@@ -34,19 +34,8 @@ pub const MAX_SENT_PAYLOADS: usize = 1_000;
 pub enum Body {
     /// A text message.
     Text(String),
-    /// An image or a document: encrypted and uploaded to the media host first.
-    Media {
-        /// `image` or `document`.
-        document: bool,
-        /// The file.
-        data: Vec<u8>,
-        /// MIME type.
-        mimetype: String,
-        /// Caption.
-        caption: Option<String>,
-        /// File name (documents).
-        file_name: Option<String>,
-    },
+    /// A media message: encrypted and uploaded to the media host first.
+    Media(MediaBody),
     /// A reaction to message `id` of the chat (empty emoji removes it).
     Reaction {
         /// The message reacted to.
@@ -80,6 +69,36 @@ pub struct Reply {
     /// The users it mentions (JIDs).
     pub mentions: Vec<String>,
 }
+
+/// The media of a [`Body::Media`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MediaBody {
+    /// `image`, `video`, `gif`, `audio`, `ptt`, `document` or `sticker`.
+    pub kind: String,
+    /// The file.
+    pub data: Vec<u8>,
+    /// MIME type.
+    pub mimetype: String,
+    /// Caption.
+    pub caption: Option<String>,
+    /// File name (documents).
+    pub file_name: Option<String>,
+    /// Duration in seconds.
+    pub seconds: Option<u32>,
+    /// Width in pixels.
+    pub width: Option<u32>,
+    /// Height in pixels.
+    pub height: Option<u32>,
+    /// Animated sticker.
+    pub animated: Option<bool>,
+    /// Voice-note waveform.
+    pub waveform: Option<Vec<u8>>,
+}
+
+/// The media kinds a phone sends.
+pub const MEDIA_KINDS: [&str; 7] = [
+    "image", "video", "gif", "audio", "ptt", "document", "sticker",
+];
 
 /// A message the phone sent.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -275,42 +294,49 @@ fn build(
             Ok(edit_message(key, text_message(&text), now_ms))
         }
         Body::Revoke { id } => Ok(revoke_message(own_key(hub, phone, chat, &id)?)),
-        Body::Media {
-            document,
-            data,
-            mimetype,
-            caption,
-            file_name,
-        } => {
-            if data.is_empty() {
+        Body::Media(body) => {
+            if body.data.is_empty() {
                 return Err(PhoneError::BadRequest("media data is empty".to_owned()));
             }
-            let media_type = if document {
-                MediaType::Document
-            } else {
-                MediaType::Image
+            if !MEDIA_KINDS.contains(&body.kind.as_str()) {
+                return Err(PhoneError::BadRequest(format!(
+                    "unknown media kind {:?}",
+                    body.kind
+                )));
+            }
+            let mut media = MediaRef {
+                media_type: body.kind,
+                mimetype: Some(body.mimetype),
+                file_name: body.file_name,
+                file_length: None,
+                file_sha256: None,
+                file_enc_sha256: None,
+                media_key: None,
+                direct_path: None,
+                url: None,
+                seconds: body.seconds,
+                width: body.width,
+                height: body.height,
+                animated: body.animated,
+                waveform: body.waveform.as_ref().map(hex::encode),
             };
             let mut media_key = [0u8; 32];
             OsRng.fill_bytes(&mut media_key);
-            let encrypted = media::encrypt(&media_key, media_type, &data);
+            let encrypted = media::encrypt(&media_key, media.crypto_type(), &body.data);
             let (url, direct_path) = crate::media_host::store_blob(
                 hub,
                 &encrypted.info.file_enc_sha256,
                 encrypted.blob.into(),
             )
             .ok_or_else(|| PhoneError::Media("the media store is full".to_owned()))?;
-            let media = MediaRef {
-                media_type: if document { "document" } else { "image" }.to_owned(),
-                mimetype: Some(mimetype),
-                file_name,
-                file_length: Some(encrypted.info.file_length),
-                file_sha256: Some(hex::encode(encrypted.info.file_sha256)),
-                file_enc_sha256: Some(hex::encode(encrypted.info.file_enc_sha256)),
-                media_key: Some(hex::encode(media_key)),
-                direct_path: Some(direct_path),
-                url: Some(url),
-            };
+            media.file_length = Some(encrypted.info.file_length);
+            media.file_sha256 = Some(hex::encode(encrypted.info.file_sha256));
+            media.file_enc_sha256 = Some(hex::encode(encrypted.info.file_enc_sha256));
+            media.media_key = Some(hex::encode(media_key));
+            media.direct_path = Some(direct_path);
+            media.url = Some(url);
             let timestamp = i64::try_from(now).unwrap_or(i64::MAX);
+            let caption = body.caption;
             Ok(content::media(&media, caption, timestamp))
         }
     }

@@ -206,7 +206,7 @@ pub(crate) async fn send_content(
     }
 }
 
-fn ensure_connected(shared: &SessionContext) -> Result<(), Error> {
+pub(crate) fn ensure_connected(shared: &SessionContext) -> Result<(), Error> {
     if shared.state() == ConnectionState::Connected {
         Ok(())
     } else {
@@ -218,7 +218,10 @@ fn ensure_connected(shared: &SessionContext) -> Result<(), Error> {
 }
 
 /// The message an earlier send with idempotency `key` stored, if any.
-async fn earlier_send(shared: &SessionContext, key: &str) -> Result<Option<MessageRecord>, Error> {
+pub(crate) async fn earlier_send(
+    shared: &SessionContext,
+    key: &str,
+) -> Result<Option<MessageRecord>, Error> {
     let store = shared.store();
     let Some((chat, id)) = store.send_key(key).await? else {
         return Ok(None);
@@ -328,17 +331,21 @@ async fn send_message(
         stanza.device_identity = encrypted.any_pkmsg.then(|| own.account.clone());
         (batch, own.user_for(chat), None)
     };
-    if kind == ContentKind::Reaction || stanza.edit.is_some() {
-        // Nothing to show a peer who cannot decrypt it ("waiting for this message"); in groups
-        // the content is the skmsg (the key distributions go as they are).
-        let encs: Vec<&mut openwa_protocol::stanza::Enc> = if chat.is_group() {
-            stanza.direct.iter_mut().collect()
-        } else {
-            stanza.participants.iter_mut().map(|p| &mut p.enc).collect()
-        };
-        for enc in encs {
+    // Nothing to show a peer who cannot decrypt a reaction or an edit ("waiting for this
+    // message"), and the content's media type, on the encs that carry the content: in groups
+    // the skmsg (the key distributions go as they are).
+    let hide = kind == ContentKind::Reaction || stanza.edit.is_some();
+    let mediatype = openwa_protocol::content::enc_mediatype(&unwrapped.message);
+    let encs: Vec<&mut openwa_protocol::stanza::Enc> = if chat.is_group() {
+        stanza.direct.iter_mut().collect()
+    } else {
+        stanza.participants.iter_mut().map(|p| &mut p.enc).collect()
+    };
+    for enc in encs {
+        if hide {
             enc.decrypt_fail = Some("hide".into());
         }
+        enc.mediatype = mediatype.map(str::to_owned);
     }
     let timestamp = super::now_secs();
     let described = crate::content::describe(&unwrapped.message, kind);

@@ -41,6 +41,7 @@ pub mod group;
 pub mod iq;
 pub mod keepalive;
 pub mod media_conn;
+pub mod media_retry;
 pub mod message;
 pub mod newsletter;
 pub mod notification;
