@@ -18,6 +18,37 @@ export declare class EventStream {
 
 /** One WhatsApp device of a manager. */
 export declare class Session {
+  /** Creates a group (resolves with its metadata); we are its super admin. */
+  createGroup(subject: string, participants: Array<string>): Promise<any>
+  /** A group's metadata, fresh from the server. */
+  groupInfo(group: string): Promise<any>
+  /** Every group we are in. */
+  joinedGroups(): Promise<any>
+  /** `action` (`add`, `remove`, `promote`, `demote`) on members; one result per member. */
+  updateGroupParticipants(group: string, action: string, participants: Array<string>): Promise<any>
+  /** Renames a group. */
+  setGroupSubject(group: string, subject: string): Promise<undefined>
+  /** Sets (or, with `null`, deletes) a group's description. */
+  setGroupDescription(group: string, description?: string | undefined | null): Promise<undefined>
+  /**
+   * Changes one setting: `announcement`, `locked`, `joinApproval` (boolean),
+   * `memberAddMode` (`admin_add`/`all_member_add`), `ephemeral` (seconds or `null`).
+   */
+  setGroupSetting(group: string, setting: string, value: any): Promise<undefined>
+  /** The group's invite code (admins only). */
+  groupInviteCode(group: string): Promise<string>
+  /** Revokes the invite code; resolves with the new one. */
+  revokeGroupInvite(group: string): Promise<string>
+  /** The group an invite code or link opens, without joining. */
+  groupInviteInfo(code: string): Promise<any>
+  /** Joins by invite code or link (`{jid, pendingApproval}`). */
+  joinGroup(code: string): Promise<any>
+  /** Leaves a group. */
+  leaveGroup(group: string): Promise<undefined>
+  /** Pending join requests (admins only). */
+  groupJoinRequests(group: string): Promise<any>
+  /** Approves (`approve` true) or rejects join requests; one result per user. */
+  answerGroupJoinRequests(group: string, approve: boolean, participants: Array<string>): Promise<any>
   /** The session id. */
   get id(): string
   /** The current connection state (`connected`, `waiting_for_qr`…). */
@@ -64,7 +95,8 @@ export declare class Session {
   revokeMessage(chat: string, messageId: string, options?: any | undefined | null): Promise<any>
   /**
    * Sends a media file (resolves with the stored `Message`): `media.kind` is image, video,
-   * gif, audio, voice, document or sticker; the file is `media.data` or `media.path`.
+   * gif, audio, voice, document or sticker; the file is `media.data` or `media.path`;
+   * `options` as for `sendText`.
    */
   sendMedia(chat: string, media: MediaInput, options?: any | undefined | null): Promise<any>
   /** Downloads, verifies and decrypts the file of a stored media message (a `Buffer`). */
@@ -83,37 +115,6 @@ export declare class Session {
   messages(chat: string, cursor?: string | undefined | null, limit?: number | undefined | null): Promise<any>
   /** One stored message, or `not_found`. */
   message(chat: string, id: string): Promise<any>
-  /** Creates a group (resolves with its metadata); we are its super admin. */
-  createGroup(subject: string, participants: Array<string>): Promise<any>
-  /** A group's metadata, fresh from the server. */
-  groupInfo(group: string): Promise<any>
-  /** Every group we are in. */
-  joinedGroups(): Promise<any>
-  /** `action` (`add`, `remove`, `promote`, `demote`) on members; one result per member. */
-  updateGroupParticipants(group: string, action: string, participants: Array<string>): Promise<any>
-  /** Renames a group. */
-  setGroupSubject(group: string, subject: string): Promise<undefined>
-  /** Sets (or, with `null`, deletes) a group's description. */
-  setGroupDescription(group: string, description?: string | undefined | null): Promise<undefined>
-  /**
-   * Changes one setting: `announcement`, `locked`, `joinApproval` (boolean),
-   * `memberAddMode` (`admin_add`/`all_member_add`), `ephemeral` (seconds or `null`).
-   */
-  setGroupSetting(group: string, setting: string, value: any): Promise<undefined>
-  /** The group's invite code (admins only). */
-  groupInviteCode(group: string): Promise<string>
-  /** Revokes the invite code; resolves with the new one. */
-  revokeGroupInvite(group: string): Promise<string>
-  /** The group an invite code or link opens, without joining. */
-  groupInviteInfo(code: string): Promise<any>
-  /** Joins by invite code or link (`{jid, pendingApproval}`). */
-  joinGroup(code: string): Promise<any>
-  /** Leaves a group. */
-  leaveGroup(group: string): Promise<undefined>
-  /** Pending join requests (admins only). */
-  groupJoinRequests(group: string): Promise<any>
-  /** Approves (`approve` true) or rejects join requests; one result per user. */
-  answerGroupJoinRequests(group: string, approve: boolean, participants: Array<string>): Promise<any>
   /** Events of this session only, from now on. */
   events(): EventStream
   /** Events of this session after `cursor`: replayed from the log, then live. */
