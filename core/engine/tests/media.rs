@@ -564,7 +564,7 @@ async fn bad_media_sends_nothing(store: Arc<TestStore>) {
         .send_media("120363000000000001@g.us", ok(10), SendOptions::default())
         .await
         .unwrap_err();
-    assert_eq!(err.code, ErrorCode::Unsupported, "{err}");
+    assert_eq!(err.code, ErrorCode::NotFound, "an unknown group: {err}");
     // Nothing was uploaded, sent or stored.
     assert_eq!((blobs(), phone_timeline_len(&sim).await), before);
     let page = session.messages(PHONE, None, 10).await.unwrap();

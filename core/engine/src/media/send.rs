@@ -13,7 +13,8 @@ use crate::context::SessionContext;
 use crate::error::Error;
 use crate::event::Message;
 use crate::messaging::send::{
-    MAX_IDEMPOTENCY_KEY_LEN, SendOptions, earlier_send, ensure_connected, send_chat, send_content,
+    MAX_IDEMPOTENCY_KEY_LEN, Own, SendOptions, earlier_send, ensure_connected, send_chat,
+    send_content,
 };
 
 /// Sends `media` to the 1:1 chat `chat`. Everything about the input is checked before the file
@@ -26,7 +27,7 @@ pub(crate) async fn send_media(
     options: SendOptions,
 ) -> Result<Message, Error> {
     let checked = outgoing::check(&media, shared.options.max_media_bytes)?;
-    send_chat(chat)?;
+    let jid = send_chat(chat)?;
     if let Some(key) = &options.idempotency_key
         && (key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY_LEN)
     {
@@ -45,6 +46,12 @@ pub(crate) async fn send_media(
     // A session that is not connected fails before any work (cached upload credentials would
     // let the upload through, and then the send would fail).
     ensure_connected(shared)?;
+    if jid.is_group() {
+        // A group we may not send to (unknown, not a member, admins only) fails before the
+        // upload, as it would after it.
+        let info = crate::groups::cache::metadata(shared, &jid).await?;
+        crate::messaging::group_send::group_self(&info, &Own::of(shared)?, true)?;
+    }
     super::conn::media_conn(shared).await?;
     let media_type = checked.kind.media_type();
     let encrypted =
