@@ -10,7 +10,7 @@ use tokio::io::AsyncWriteExt;
 
 use super::conn::media_conn;
 use super::http::{HttpsUrl, MediaHttp, query_escape};
-use super::outgoing::too_large;
+use super::too_large;
 use crate::context::SessionContext;
 use crate::error::{Error, ErrorCode};
 

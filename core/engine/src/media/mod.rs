@@ -26,3 +26,14 @@ pub(crate) mod types;
 pub(crate) mod upload;
 
 pub use types::{MediaFile, MediaKind, MediaSource, OutgoingMedia};
+
+use crate::error::Error;
+
+/// The error for a file over the configured limit (`invalid_argument`, details `too_large`):
+/// one error for a send's check, its upload and a download.
+pub(crate) fn too_large(max_bytes: u64) -> Error {
+    Error::invalid_argument(format!(
+        "the media file is larger than the limit of {max_bytes} bytes (max_media_bytes)"
+    ))
+    .with_details("too_large")
+}

@@ -4,6 +4,7 @@
 use openwa_protocol::media::MediaType;
 use openwa_protocol::proto::e2e;
 
+use super::too_large;
 use super::types::{MediaKind, MediaSource, OutgoingMedia};
 use super::upload::Uploaded;
 use crate::error::Error;
@@ -192,14 +193,6 @@ pub(crate) fn check(media: &OutgoingMedia, max_bytes: u64) -> Result<Checked, Er
         waveform: media.waveform.clone(),
         animated: media.animated,
     })
-}
-
-/// The error for a file over the configured limit.
-pub(crate) fn too_large(max_bytes: u64) -> Error {
-    Error::invalid_argument(format!(
-        "the media file is larger than the limit of {max_bytes} bytes (max_media_bytes)"
-    ))
-    .with_details("too_large")
 }
 
 /// The message for checked media whose file was uploaded.

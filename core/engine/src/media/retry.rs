@@ -20,7 +20,7 @@ use super::download::MediaRef;
 use crate::connection::router::{Feature, Handled, HandlerFuture, Route};
 use crate::context::SessionContext;
 use crate::error::{Error, ErrorCode};
-use crate::messaging::send::Own;
+use crate::messaging::own::Own;
 
 /// Requests waiting for their answer, by message id (a feature state).
 #[derive(Debug, Default)]

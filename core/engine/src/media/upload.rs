@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::conn::{MediaConnCache, media_conn};
 use super::http::{HttpsUrl, MediaHttp, query_escape};
-use super::outgoing::too_large;
+use super::too_large;
 use super::types::MediaSource;
 use crate::context::SessionContext;
 use crate::error::{Error, ErrorCode};

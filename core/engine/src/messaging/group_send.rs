@@ -15,7 +15,7 @@ use prost::Message as _;
 
 use super::devices::{Target, device_lists};
 use super::encrypt::{Encrypted, encrypt_all, fetch_bundles, without_session};
-use super::send::Own;
+use super::own::Own;
 use crate::context::SessionContext;
 use crate::error::{Error, ErrorCode};
 use crate::groups::cache::metadata;

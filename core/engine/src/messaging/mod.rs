@@ -9,6 +9,7 @@
 //! | `send` | `send_content` (any content; `send_text` and the others wrap it): reply/mention context, build, persist (message + outgoing record + Signal changes in one transaction), send, await the ack |
 //! | `group_send` | group sends: membership check against the (cached) metadata, our sender key (fresh when nobody holds it), its distribution to member devices that lack it, the `skmsg` |
 //! | `group_retry` | retry receipts for group messages: the message + our key, pairwise, to the asking device alone |
+//! | `own` | our own ids (device JIDs on both namespaces, device identity) for sends and retries |
 //! | `compose` | the protobufs of locations, contact cards, reactions, edits, revokes, and reply/mention context, with their input checks |
 //! | `actions` | react, edit, revoke: sends that name an earlier stored message |
 //! | `changes` | edits and revokes (received or our own) applied to the stored message, with their event |
@@ -28,6 +29,7 @@ pub(crate) mod encrypt;
 pub(crate) mod group_retry;
 pub(crate) mod group_send;
 pub(crate) mod history;
+pub(crate) mod own;
 pub(crate) mod read;
 pub(crate) mod receipts;
 #[cfg(test)]
