@@ -10,7 +10,7 @@ use openwa_protocol::signal::{
     process_bundle,
 };
 use openwa_protocol::stanza::{
-    DeviceEnc, Enc, EncKind, FetchPreKeys, IqSpec, KeyRequest, PreKey, SignedPreKey,
+    DeviceEnc, Enc, EncKind, FetchPreKeys, IqSpec, KeyRequest, PreKey, RetryRequest, SignedPreKey,
 };
 
 use super::devices::Target;
@@ -36,6 +36,41 @@ pub(crate) fn bundle_from_wire(
         signed_pre_key_signature: signed.signature,
         pre_key: prekey.map(|k| (k.id, k.public)),
     }
+}
+
+/// A Signal batch ready to encrypt for `device` after its retry receipt: a new session from the
+/// keys the receipt carries, else (when we hold no session with it) from a fetched bundle. `own`:
+/// the device is one of our account's.
+pub(crate) async fn retry_batch(
+    shared: &SessionContext,
+    retry: &RetryRequest,
+    device: &Jid,
+    own: bool,
+) -> Result<(SignalBatch, ProtocolAddress), Error> {
+    let signal = shared.signal_store();
+    let address = ProtocolAddress::from_jid(device);
+    let bundle = match &retry.keys {
+        Some(keys) => Some(bundle_from_wire(
+            retry.registration_id,
+            device.device,
+            &keys.identity,
+            &keys.signed,
+            keys.prekey.as_ref(),
+        )),
+        None => {
+            let target = Target {
+                jid: device.clone(),
+                own,
+            };
+            let missing = without_session(&signal, std::slice::from_ref(&target)).await?;
+            fetch_bundles(shared, &missing).await?.remove(device)
+        }
+    };
+    let batch = signal.begin().await;
+    if let Some(bundle) = bundle {
+        process_bundle(&batch, &address, &bundle, &mut rand::rngs::OsRng).await?;
+    }
+    Ok((batch, address))
 }
 
 /// The `<enc type>` of a Signal message type.

@@ -6,12 +6,11 @@
 use openwa_protocol::Jid;
 use openwa_protocol::message::pad;
 use openwa_protocol::proto::e2e;
-use openwa_protocol::signal::{self, ProtocolAddress, encrypt, process_bundle};
+use openwa_protocol::signal::{self, encrypt};
 use openwa_protocol::stanza::{DeviceEnc, Enc, MessageType, OutgoingMessage, Receipt};
 use prost::Message as _;
 
-use super::devices::Target;
-use super::encrypt::{bundle_from_wire, enc_kind, fetch_bundles, without_session};
+use super::encrypt::{enc_kind, retry_batch};
 use super::group_send::{distribution_message, group_self};
 use super::own::Own;
 use super::receipts::MAX_RETRY_COUNT;
@@ -51,30 +50,8 @@ pub(crate) async fn answer(
     let mut message = e2e::Message::decode(plaintext.as_slice())
         .map_err(|e| Error::new(ErrorCode::Store, format!("stored message: {e}")))?;
 
-    let signal = shared.signal_store();
-    let address = ProtocolAddress::from_jid(&device);
-    let bundle = match &retry.keys {
-        Some(keys) => Some(bundle_from_wire(
-            retry.registration_id,
-            device.device,
-            &keys.identity,
-            &keys.signed,
-            keys.prekey.as_ref(),
-        )),
-        None => {
-            let target = Target {
-                jid: device.clone(),
-                own: false,
-            };
-            let missing = without_session(&signal, std::slice::from_ref(&target)).await?;
-            fetch_bundles(shared, &missing).await?.remove(&device)
-        }
-    };
-    let batch = signal.begin().await;
+    let (batch, address) = retry_batch(shared, retry, &device, false).await?;
     let rng = &mut rand::rngs::OsRng;
-    if let Some(bundle) = bundle {
-        process_bundle(&batch, &address, &bundle, rng).await?;
-    }
     let distribution = signal::group::create_distribution(&batch, &me.key_name(group), rng)
         .await
         .map_err(|e| Error::new(ErrorCode::Crypto, format!("sender key: {e}")))?;

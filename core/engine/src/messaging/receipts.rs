@@ -6,14 +6,13 @@ use std::sync::Arc;
 
 use openwa_protocol::Jid;
 use openwa_protocol::proto::e2e;
-use openwa_protocol::signal::{ProtocolAddress, encrypt, process_bundle};
+use openwa_protocol::signal::encrypt;
 use openwa_protocol::stanza::{Enc, OutgoingMessage, Receipt, ReceiptType};
 use prost::Message as _;
 
 use super::ack::queue_receipt;
 use super::addressing::{alt_chat, chat_keys};
-use super::devices::Target;
-use super::encrypt::{bundle_from_wire, enc_kind, fetch_bundles, without_session};
+use super::encrypt::{enc_kind, retry_batch};
 use super::send::{Own, device_sent};
 use crate::connection::command::Command;
 use crate::context::SessionContext;
@@ -159,29 +158,7 @@ async fn answer_retry(shared: &SessionContext, receipt: &Receipt, chat: &Jid) ->
     };
     let padded = openwa_protocol::message::pad(&payload, &mut rand::rngs::OsRng);
 
-    let signal = shared.signal_store();
-    let address = ProtocolAddress::from_jid(&device);
-    let bundle = match &retry.keys {
-        Some(keys) => Some(bundle_from_wire(
-            retry.registration_id,
-            device.device,
-            &keys.identity,
-            &keys.signed,
-            keys.prekey.as_ref(),
-        )),
-        None => {
-            let target = Target {
-                jid: device.clone(),
-                own: to_own,
-            };
-            let missing = without_session(&signal, std::slice::from_ref(&target)).await?;
-            fetch_bundles(shared, &missing).await?.remove(&device)
-        }
-    };
-    let batch = signal.begin().await;
-    if let Some(bundle) = bundle {
-        process_bundle(&batch, &address, &bundle, &mut rand::rngs::OsRng).await?;
-    }
+    let (batch, address) = retry_batch(shared, retry, &device, to_own).await?;
     let (kind, ciphertext) = encrypt(&batch, &address, &padded).await?;
     batch.commit().await?;
 
