@@ -12,6 +12,8 @@
 //    "mimetype":"…","caption"?,"fileName"?,"ptt"?,"gifPlayback"?}   any media (answers {"event":"sent","id"})
 //   {"cmd":"download","id":"<id>"}                  download and decrypt the media of a received message
 //                                                     (answers {"event":"download","id","sha256","length"})
+//   {"cmd":"open_vote","id":"<id>"}                 open a received vote on a poll this client sent
+//                                                     (answers {"event":"vote","id","poll","selected":[hex]})
 //   {"cmd":"group","op":"groupCreate","args":[...]}   call one of Baileys' group functions
 //                                                     (groupCreate, groupMetadata, groupParticipantsUpdate,
 //                                                     groupUpdateSubject, groupUpdateDescription,
@@ -45,7 +47,7 @@ import pino from 'pino';
 import { createHash } from 'node:crypto';
 
 const { makeWASocket, useMultiFileAuthState, Browsers, downloadMediaMessage } = baileys;
-// Received messages by id, for `download` (the most recent 200).
+// Received messages by id, for `download` and `open_vote` (the most recent 200).
 const received = new Map();
 
 const [wsUrl, authDir] = process.argv.slice(2);
@@ -174,6 +176,8 @@ for await (const line of lines) {
         if (!options.quoted) throw new Error(`no received message ${command.quoted_id}`);
       }
       const sent = await sock.sendMessage(command.to, command.content, options);
+      // Kept for retries and for opening votes on our polls (Baileys asks getMessage for both).
+      if (sent?.key?.id && sent.message) sentMessages.set(sent.key.id, sent.message);
       emit({ event: 'sent', id: sent?.key?.id ?? null });
     } else if (command.cmd === 'send_image') {
       const image = Buffer.from(command.data, 'base64');
@@ -193,6 +197,25 @@ for await (const line of lines) {
       if (!m) throw new Error(`no received message ${command.id}`);
       const buffer = await downloadMediaMessage(m, 'buffer', {});
       emit({ event: 'download', id: command.id, sha256: createHash('sha256').update(buffer).digest('hex'), length: buffer.length });
+    } else if (command.cmd === 'open_vote') {
+      // Opens a received vote on one of our polls with Baileys' own poll-vote decryption
+      // (baileys 7 rc14 has its automatic path commented out). The JIDs are device-less, as
+      // the message was addressed: Baileys' getKeyAuthor would take `remoteJidAlt`, which
+      // carries the sender's device (`…:1@lid`) and matches no sender's key.
+      const m = received.get(command.id);
+      if (!m) throw new Error(`no received message ${command.id}`);
+      const update = m.message?.pollUpdateMessage;
+      const poll = sentMessages.get(update?.pollCreationMessageKey?.id);
+      if (!update || !poll) throw new Error(`${command.id} is no vote on a poll this client sent`);
+      const me = baileys.jidNormalizedUser(sock.user.id);
+      const vote = baileys.decryptPollVote(update.vote, {
+        pollEncKey: poll.messageContextInfo?.messageSecret,
+        pollCreatorJid: baileys.getKeyAuthor(update.pollCreationMessageKey, me),
+        pollMsgId: update.pollCreationMessageKey.id,
+        voterJid: baileys.jidNormalizedUser(m.key.participant || m.key.remoteJid),
+      });
+      const selected = vote.selectedOptions.map((h) => Buffer.from(h).toString('hex'));
+      emit({ event: 'vote', id: command.id, poll: update.pollCreationMessageKey.id, selected });
     } else if (command.cmd === 'read') {
       await sock.readMessages([{ remoteJid: command.chat, id: command.id, fromMe: false }]);
       emit({ event: 'read', id: command.id });

@@ -123,6 +123,14 @@ fn typed(message: &e2e::Message, message_type: &MessageType, text: Option<&str>)
             },
             None => MessageContent::of(message_type, text),
         },
+        MessageType::Poll => match openwa_protocol::poll::creation(message) {
+            Some(poll) => MessageContent::Poll {
+                name: poll.name.clone().unwrap_or_default(),
+                options: openwa_protocol::poll::option_names(poll),
+                selectable_count: poll.selectable_options_count.unwrap_or_default(),
+            },
+            None => MessageContent::of(message_type, text),
+        },
         _ => crate::media::content::media_content(message)
             .unwrap_or_else(|| MessageContent::of(message_type, text)),
     }

@@ -120,6 +120,24 @@ pub enum EventKind {
         /// Server timestamp of the revoke, seconds since the epoch.
         timestamp: u64,
     },
+    /// Someone (ourselves included, from any device) voted on a poll of `chat`, or changed or
+    /// withdrew their vote (`selected` empty). Fired after the vote is decrypted with the
+    /// poll's secret and stored; `Session::poll_results` then counts it. A vote on a poll this
+    /// session never stored cannot be read: it is logged, not reported.
+    PollVote {
+        /// The poll's chat.
+        chat: String,
+        /// The poll's message id.
+        poll_id: String,
+        /// The voter (device-less JID): their phone-number JID when known, else their LID.
+        voter: String,
+        /// The voter's other id (their LID), if known.
+        voter_alt: Option<String>,
+        /// The names of the options now chosen, in the poll's order.
+        selected: Vec<String>,
+        /// Server timestamp of the vote, seconds since the epoch.
+        timestamp: u64,
+    },
     /// A contact we subscribed to (`Session::subscribe_presence`) came online or went offline.
     /// Fired for each push the server sends while we are connected; nothing is replayed from
     /// the server after a reconnect (subscribe again).
@@ -254,6 +272,7 @@ impl EventKind {
             EventKind::MessageSent { .. } => "message_sent",
             EventKind::MessageEdited { .. } => "message_edited",
             EventKind::MessageRevoked { .. } => "message_revoked",
+            EventKind::PollVote { .. } => "poll_vote",
             EventKind::Presence { .. } => "presence",
             EventKind::ChatState { .. } => "chat_state",
             EventKind::MessageStatus { .. } => "message_status",
@@ -451,11 +470,15 @@ pub enum MessageType {
     Contact,
     /// A reaction to another message.
     Reaction,
+    /// A poll.
+    Poll,
+    /// A vote on a poll (kept for retries; history leaves it out, `PollVote` events report it).
+    PollVote,
     /// A protocol message (revoke, edit, key notices…).
     Protocol,
     /// A message deleted for everyone: what is left of it once revoked.
     Revoked,
-    /// Content this version does not decode, by its name in the message (`poll_creation_message`,
+    /// Content this version does not decode, by its name in the message (`pin_in_chat_message`,
     /// `field_83`, …), or `unknown` when nothing names it.
     Unknown(String),
 }
@@ -473,6 +496,8 @@ impl MessageType {
             MessageType::Location => "location",
             MessageType::Contact => "contact",
             MessageType::Reaction => "reaction",
+            MessageType::Poll => "poll",
+            MessageType::PollVote => "poll_vote",
             MessageType::Protocol => "protocol",
             MessageType::Revoked => "revoked",
             MessageType::Unknown(name) => name,
@@ -491,6 +516,8 @@ impl MessageType {
             "location" => MessageType::Location,
             "contact" => MessageType::Contact,
             "reaction" => MessageType::Reaction,
+            "poll" => MessageType::Poll,
+            "poll_vote" => MessageType::PollVote,
             "protocol" => MessageType::Protocol,
             "revoked" => MessageType::Revoked,
             other => MessageType::Unknown(other.to_owned()),
@@ -513,6 +540,8 @@ impl MessageType {
             ContentKind::Location => MessageType::Location,
             ContentKind::Contact => MessageType::Contact,
             ContentKind::Reaction => MessageType::Reaction,
+            ContentKind::Poll => MessageType::Poll,
+            ContentKind::PollVote => MessageType::PollVote,
             ContentKind::Protocol => MessageType::Protocol,
             ContentKind::SenderKeyDistribution => {
                 MessageType::Unknown("sender_key_distribution".to_owned())
@@ -645,6 +674,16 @@ pub enum MessageContent {
         message_id: String,
         /// The emoji; empty when the reaction was removed.
         emoji: String,
+    },
+    /// A poll: a question and its options (`Session::vote_poll` votes,
+    /// `Session::poll_results` counts the votes).
+    Poll {
+        /// The question.
+        name: String,
+        /// The options, in order.
+        options: Vec<String>,
+        /// How many options a voter may choose; 0 means any number.
+        selectable_count: u32,
     },
     /// Content this version reports only by type (see [`Message::message_type`]; a caption, if
     /// any, is in [`Message::text`]).

@@ -58,6 +58,7 @@ pub use manager::{MAX_SESSION_ID_LEN, SessionManager};
 pub use media::{MediaFile, MediaKind, MediaSource, OutgoingMedia};
 pub use messaging::MessagePage;
 pub use messaging::compose::{MAX_CONTACT_CARDS, MAX_VCARD_LEN};
+pub use messaging::polls::{PollOptionVotes, PollResults};
 pub use messaging::send::{MAX_IDEMPOTENCY_KEY_LEN, SendOptions};
 #[cfg(feature = "qr")]
 pub use qr::{qr_png, qr_terminal};

@@ -43,6 +43,7 @@ pub fn context_info(m: &e2e::Message) -> Option<&e2e::ContextInfo> {
             .contacts_array_message
             .as_ref()
             .and_then(|p| p.context_info.as_deref()))
+        .or(crate::poll::creation(m).and_then(|p| p.context_info.as_deref()))
 }
 
 /// The mutable context info of a message's content part (created when missing); `None` for
@@ -73,6 +74,12 @@ pub fn context_info_mut(m: &mut e2e::Message) -> Option<&mut e2e::ContextInfo> {
         &mut p.context_info
     } else if let Some(p) = m.contacts_array_message.as_mut() {
         &mut p.context_info
+    } else if let Some(p) = m.poll_creation_message.as_mut() {
+        &mut p.context_info
+    } else if let Some(p) = m.poll_creation_message_v2.as_mut() {
+        &mut p.context_info
+    } else if let Some(p) = m.poll_creation_message_v3.as_mut() {
+        &mut p.context_info
     } else {
         return None;
     };
@@ -94,11 +101,31 @@ pub enum MessageChange {
         /// The revoked message's id.
         target: String,
     },
+    /// A vote on the poll `target` (sealed; see [`crate::poll`]).
+    PollVote {
+        /// The poll's id.
+        target: String,
+        /// The poll's key as the voter addressed it.
+        poll_key: e2e::MessageKey,
+        /// The sealed vote.
+        vote: e2e::PollEncValue,
+        /// When the voter voted (their clock), milliseconds; orders a voter's votes.
+        voted_at_ms: i64,
+    },
 }
 
 impl MessageChange {
-    /// The change an unwrapped message carries, if it is an edit or a revoke.
+    /// The change an unwrapped message carries, if it is an edit, a revoke or a poll vote.
     pub fn of(message: &e2e::Message) -> Option<MessageChange> {
+        if let Some(update) = message.poll_update_message.as_ref() {
+            let poll_key = update.poll_creation_message_key.clone()?;
+            return Some(MessageChange::PollVote {
+                target: poll_key.id.clone()?,
+                poll_key,
+                vote: update.vote.clone()?,
+                voted_at_ms: update.sender_timestamp_ms.unwrap_or_default(),
+            });
+        }
         let p = message.protocol_message.as_deref()?;
         let target = p.key.as_ref()?.id.clone()?;
         match e2e::protocol_message::Type::try_from(p.r#type?).ok()? {
@@ -114,7 +141,9 @@ impl MessageChange {
     /// The id of the message it changes.
     pub fn target(&self) -> &str {
         match self {
-            MessageChange::Edit { target, .. } | MessageChange::Revoke { target } => target,
+            MessageChange::Edit { target, .. }
+            | MessageChange::Revoke { target }
+            | MessageChange::PollVote { target, .. } => target,
         }
     }
 }

@@ -71,12 +71,12 @@ pub fn decode_padded(padded: &[u8]) -> Result<Unwrapped, ContentError> {
 }
 
 /// `Message` fields this schema decodes (content, control parts and wrappers).
-const MODELLED: [u32; 21] = [
-    1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 26, 31, 35, 37, 40, 46, 53, 55, 58, 59,
+const MODELLED: [u32; 25] = [
+    1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 26, 31, 35, 37, 40, 46, 49, 50, 53, 55, 58, 59, 60, 64,
 ];
 
 /// WhatsApp's names for common `Message` fields this schema does not model.
-const UNMODELLED_NAMES: [(u32, &str); 16] = [
+const UNMODELLED_NAMES: [(u32, &str); 12] = [
     (14, "highly_structured_message"),
     (18, "live_location_message"),
     (25, "template_message"),
@@ -85,11 +85,7 @@ const UNMODELLED_NAMES: [(u32, &str); 16] = [
     (36, "list_message"),
     (42, "buttons_message"),
     (45, "interactive_message"),
-    (49, "poll_creation_message"),
-    (50, "poll_update_message"),
-    (60, "poll_creation_message_v2"),
     (63, "pin_in_chat_message"),
-    (64, "poll_creation_message_v3"),
     (66, "ptv_message"),
     (75, "event_message"),
     (83, "album_message"),
@@ -180,13 +176,15 @@ fn varint(bytes: &mut &[u8]) -> Option<u64> {
 
 /// Removes `deviceSentMessage`, `ephemeralMessage`, the view-once wrappers,
 /// `documentWithCaptionMessage` and `editedMessage`, at most [`MAX_WRAPPERS`] deep. A sender-key
-/// distribution on an outer layer is kept on the inner message. A wrapper without a message
+/// distribution or a message context (a poll's secret) on an outer layer is kept on the inner
+/// message when it has none. A wrapper without a message
 /// inside stops the unwrapping (the wrapper's flag is still set).
 pub fn unwrap(message: e2e::Message) -> Unwrapped {
     let mut out = Unwrapped::default();
     let mut current = message;
     for _ in 0..MAX_WRAPPERS {
         let skdm = current.sender_key_distribution_message.clone();
+        let context = current.message_context_info.clone();
         let inner = if let Some(sent) = current.device_sent_message.take() {
             if out.device_sent_to.is_none() {
                 out.device_sent_to = sent.destination_jid;
@@ -217,6 +215,9 @@ pub fn unwrap(message: e2e::Message) -> Unwrapped {
         if next.sender_key_distribution_message.is_none() {
             next.sender_key_distribution_message = skdm;
         }
+        if next.message_context_info.is_none() {
+            next.message_context_info = context;
+        }
         current = next;
     }
     out.message = current;
@@ -244,6 +245,10 @@ pub enum ContentKind {
     Contact,
     /// `reactionMessage` (an empty emoji removes the reaction).
     Reaction,
+    /// `pollCreationMessage` (versions 1-3): a poll.
+    Poll,
+    /// `pollUpdateMessage`: a vote on a poll (encrypted with the poll's secret).
+    PollVote,
     /// `protocolMessage`: a control message (revoke, edit, history sync, app-state key share…),
     /// not chat content.
     Protocol,
@@ -278,6 +283,10 @@ impl ContentKind {
             ContentKind::Location
         } else if m.reaction_message.is_some() {
             ContentKind::Reaction
+        } else if crate::poll::creation(m).is_some() {
+            ContentKind::Poll
+        } else if m.poll_update_message.is_some() {
+            ContentKind::PollVote
         } else if m.protocol_message.is_some() {
             ContentKind::Protocol
         } else if m.sender_key_distribution_message.is_some() {
@@ -299,6 +308,8 @@ impl ContentKind {
             ContentKind::Location => "location",
             ContentKind::Contact => "contact",
             ContentKind::Reaction => "reaction",
+            ContentKind::Poll => "poll",
+            ContentKind::PollVote => "poll_vote",
             ContentKind::Protocol => "protocol",
             ContentKind::SenderKeyDistribution => "sender_key_distribution",
             ContentKind::Unknown(_) => "unknown",
@@ -317,11 +328,13 @@ impl ContentKind {
         )
     }
 
-    /// The stanza `type` a message of this kind is sent with: `media`, `reaction` or `text`.
+    /// The stanza `type` a message of this kind is sent with: `media`, `reaction`, `poll` or
+    /// `text`.
     pub fn stanza_type(&self) -> MessageType {
         match self {
             kind if kind.is_media() => MessageType::Media,
             ContentKind::Reaction => MessageType::Reaction,
+            ContentKind::Poll | ContentKind::PollVote => MessageType::Poll,
             _ => MessageType::Text,
         }
     }
@@ -429,6 +442,8 @@ pub fn device_sent(message: &e2e::Message, chat: &Jid) -> e2e::Message {
             message: Some(Box::new(message.clone())),
             phash: None,
         })),
+        // The message secret (polls) travels on the outer layer too, as WhatsApp's apps put it.
+        message_context_info: message.message_context_info.clone(),
         ..e2e::Message::default()
     }
 }
@@ -596,6 +611,8 @@ mod tests {
             contacts_array_message: Some(Box::default()),
             location_message: Some(Box::default()),
             reaction_message: Some(Default::default()),
+            poll_creation_message: Some(Box::default()),
+            poll_update_message: Some(Default::default()),
             protocol_message: Some(Box::default()),
             ..skdm()
         };
@@ -614,6 +631,8 @@ mod tests {
                 ContentKind::Contact => m.contacts_array_message = None,
                 ContentKind::Location => m.location_message = None,
                 ContentKind::Reaction => m.reaction_message = None,
+                ContentKind::Poll => m.poll_creation_message = None,
+                ContentKind::PollVote => m.poll_update_message = None,
                 ContentKind::Protocol => m.protocol_message = None,
                 ContentKind::SenderKeyDistribution => m.sender_key_distribution_message = None,
                 ContentKind::Unknown(_) => break,
@@ -630,6 +649,8 @@ mod tests {
             "contact",
             "location",
             "reaction",
+            "poll",
+            "poll_vote",
             "protocol",
             "sender_key_distribution",
             "unknown",
@@ -643,9 +664,9 @@ mod tests {
 
     #[test]
     fn parts_the_schema_does_not_model_are_named() {
-        // Field 49 (a poll) with an empty body, then messageContextInfo (35), inside an
+        // Field 63 (a pin) with an empty body, then messageContextInfo (35), inside an
         // ephemeral wrapper (40 → 1).
-        let inner = [0x8a, 0x03, 0x00, 0x9a, 0x02, 0x00];
+        let inner = [0xfa, 0x03, 0x00, 0x9a, 0x02, 0x00];
         let mut future_proof = vec![0x0a, inner.len() as u8];
         future_proof.extend_from_slice(&inner);
         let mut message = vec![0xc2, 0x02, future_proof.len() as u8];
@@ -654,10 +675,10 @@ mod tests {
             panic!("unknown fields are skipped, not refused");
         };
         assert!(decoded.ephemeral);
-        assert_eq!(decoded.unmodelled.as_deref(), Some("poll_creation_message"));
+        assert_eq!(decoded.unmodelled.as_deref(), Some("pin_in_chat_message"));
         assert_eq!(
             decoded.kind(),
-            ContentKind::Unknown("poll_creation_message".into())
+            ContentKind::Unknown("pin_in_chat_message".into())
         );
         assert_eq!(
             unmodelled_part(&[0xc0, 0x07, 0x01]).as_deref(),

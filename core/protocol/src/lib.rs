@@ -17,6 +17,7 @@ pub mod node;
 pub mod noise;
 pub mod pairing;
 pub mod payload;
+pub mod poll;
 pub mod proto;
 pub mod signal;
 pub mod stanza;

@@ -49,8 +49,8 @@ pub use store::{IncomingOutcome, KeySource, SenderKeyChange, SignalChanges, Stor
 pub use tx::StoreTx;
 pub use types::{
     DeviceCredentials, DeviceList, EventRecord, IdentityRecord, InsertOutcome, KeyPair,
-    MessageCursor, MessagePage, MessageRecord, MessageStatus, PageDirection, SendKeyClaim,
-    SessionRecord, SignedPreKey, StoredPreKey, TrustLevel,
+    MessageCursor, MessagePage, MessageRecord, MessageStatus, PageDirection, PollVoteRecord,
+    SendKeyClaim, SessionRecord, SignedPreKey, StoredPreKey, TrustLevel,
 };
 pub use writer::WriteFuture;
 

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use crate::{
     DeviceCredentials, DeviceList, EventRecord, IdentityRecord, IncomingOutcome, InsertOutcome,
-    MessagePage, MessageRecord, MessageStatus, PageDirection, SendKeyClaim, SessionRecord,
-    SignalChanges, Store, StoreError, StoreTx, StoredPreKey, WriteFuture,
+    MessagePage, MessageRecord, MessageStatus, PageDirection, PollVoteRecord, SendKeyClaim,
+    SessionRecord, SignalChanges, Store, StoreError, StoreTx, StoredPreKey, WriteFuture,
 };
 
 /// One session's view of a [`Store`]: the store and the session id. Cheap to clone.
@@ -299,6 +299,11 @@ scoped! {
     add_sender_key_holders(group_id: &str, devices: &[String]) -> ();
     /// See [`StoreTx::clear_sender_key_holders`].
     clear_sender_key_holders(group_id: &str) -> u64;
+
+    /// See [`StoreTx::put_poll_vote`].
+    put_poll_vote(vote: &PollVoteRecord) -> bool;
+    /// See [`StoreTx::poll_votes`].
+    poll_votes(chat: &str, poll_id: &str) -> Vec<PollVoteRecord>;
 
     /// See [`StoreTx::put_kv`].
     put_kv(name: &str, value: &[u8]) -> ();

@@ -9,8 +9,8 @@ use crate::tx::{SeqCounter, StoreTx};
 use crate::writer::{WriteFuture, Writer};
 use crate::{
     DeviceCredentials, DeviceList, EventRecord, IdentityRecord, InsertOutcome, MessagePage,
-    MessageRecord, MessageStatus, PageDirection, SendKeyClaim, SessionRecord, StoreError,
-    StoredPreKey, migrate,
+    MessageRecord, MessageStatus, PageDirection, PollVoteRecord, SendKeyClaim, SessionRecord,
+    StoreError, StoredPreKey, migrate,
 };
 
 /// Where the encryption key comes from.
@@ -440,6 +440,11 @@ delegate! {
     write add_sender_key_holders(session_id: &str, group_id: &str, devices: &[String]) -> ();
     /// See [`StoreTx::clear_sender_key_holders`].
     write clear_sender_key_holders(session_id: &str, group_id: &str) -> u64;
+
+    /// See [`StoreTx::put_poll_vote`].
+    write put_poll_vote(session_id: &str, vote: &PollVoteRecord) -> bool;
+    /// See [`StoreTx::poll_votes`].
+    read poll_votes(session_id: &str, chat: &str, poll_id: &str) -> Vec<PollVoteRecord>;
 
     /// See [`StoreTx::put_kv`].
     write put_kv(session_id: &str, name: &str, value: &[u8]) -> ();

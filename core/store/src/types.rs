@@ -228,6 +228,21 @@ pub struct MessageRecord {
     pub status: MessageStatus,
 }
 
+/// A voter's latest vote on a poll, decrypted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PollVoteRecord {
+    /// The poll's chat, as the poll is stored.
+    pub chat: String,
+    /// The poll's message id.
+    pub poll_id: String,
+    /// The voter (device-less JID).
+    pub voter: String,
+    /// The names of the chosen options; empty when the voter withdrew their vote.
+    pub selected: Vec<String>,
+    /// When the voter voted, by their clock: Unix milliseconds.
+    pub voted_at_ms: i64,
+}
+
 /// Position in a chat's history: messages are ordered by `(timestamp, id)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageCursor {

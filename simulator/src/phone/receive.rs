@@ -91,11 +91,13 @@ pub fn receive(hub: &Hub, phone: &str, node: &Node) {
             .unwrap_or_else(|| Jid::pn(phone).to_string()),
         (None, false) => Jid::pn(peer.as_str()).to_string(),
     };
+    // Phones do not tally polls yet: a vote changes nothing on their timeline.
+    let change = change.filter(|c| !matches!(c, MessageChange::PollVote { .. }));
     if let Some(change) = change {
         let author = Jid::pn(peer.as_str()).to_string();
         let edit = match &change {
             MessageChange::Edit { message, .. } => Some(openwa_protocol::content::text(message)),
-            MessageChange::Revoke { .. } => None,
+            MessageChange::Revoke { .. } | MessageChange::PollVote { .. } => None,
         };
         hub.write(|s| {
             if let Ok(account) = s.account_mut(phone) {

@@ -160,10 +160,14 @@ pub fn send_with(
             .is_some_and(|c| c.kind == ContentKind::Reaction);
     let plaintext = message.encode_to_vec();
     record_sent(hub, phone, &id, &chat, content, &plaintext, now)?;
-    if let Some(change) = &change {
+    // Phones do not tally polls yet: a vote changes nothing on their timeline.
+    let timeline_change = change
+        .as_ref()
+        .filter(|c| !matches!(c, MessageChange::PollVote { .. }));
+    if let Some(change) = timeline_change {
         let edit = match change {
             MessageChange::Edit { message, .. } => Some(openwa_protocol::content::text(message)),
-            MessageChange::Revoke { .. } => None,
+            MessageChange::Revoke { .. } | MessageChange::PollVote { .. } => None,
         };
         let author = Jid::pn(phone).to_string();
         hub.write(|s| {

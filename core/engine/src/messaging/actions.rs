@@ -114,17 +114,17 @@ pub(crate) async fn forward(
     send_content(shared, chat, proto, options).await
 }
 
-fn no_context(options: &SendOptions) -> Result<(), Error> {
+pub(super) fn no_context(options: &SendOptions) -> Result<(), Error> {
     if options.quoted.is_some() || !options.mentions.is_empty() {
         return Err(Error::invalid_argument(
-            "reactions, edits and revokes cannot reply to or mention anyone",
+            "reactions, edits, revokes and votes cannot reply to or mention anyone",
         ));
     }
     Ok(())
 }
 
 /// The chat and the stored message `message_id` of it (`not_found` when unknown).
-async fn target(
+pub(super) async fn target(
     shared: &SessionContext,
     chat: &str,
     message_id: &str,
@@ -172,6 +172,6 @@ async fn apply_own(
     .await
 }
 
-fn now_ms() -> i64 {
+pub(super) fn now_ms() -> i64 {
     i64::try_from(crate::bus::now_ms()).unwrap_or(i64::MAX)
 }

@@ -4,6 +4,7 @@ use crate::error::Error;
 use crate::event::{ChatState, ContactCard, Location, Message};
 use crate::session::Session;
 
+use super::polls::PollResults;
 use super::send::SendOptions;
 use super::{actions, compose};
 
@@ -128,6 +129,50 @@ impl Session {
             actions::forward(s.shared(), &chat, &from, &id, options).await
         })
         .await
+    }
+
+    /// Sends a poll asking `name` with `options` (2-12 distinct names of 1-100 characters), of
+    /// which a voter may choose `selectable_count` (0: any number). Recipients vote with their
+    /// apps; `PollVote` events report the votes and [`Session::poll_results`] counts them.
+    /// Otherwise as [`Session::send_text`].
+    pub async fn send_poll(
+        &self,
+        chat: &str,
+        name: &str,
+        options: Vec<String>,
+        selectable_count: u32,
+        send: SendOptions,
+    ) -> Result<Message, Error> {
+        let proto = compose::poll(name, &options, selectable_count)?;
+        self.send_proto(chat, proto, send).await
+    }
+
+    /// Votes on the stored poll `poll_id` of `chat`: `selected` are option names (at most the
+    /// poll's `selectable_count` when it is not 0); an empty list withdraws our vote. A later
+    /// vote replaces the earlier one. Unknown options are `invalid_argument`; an unknown poll
+    /// `not_found`. Returns the vote message (type `poll_vote`, left out of history); a
+    /// `PollVote` event follows.
+    pub async fn vote_poll(
+        &self,
+        chat: &str,
+        poll_id: &str,
+        selected: Vec<String>,
+        options: SendOptions,
+    ) -> Result<Message, Error> {
+        let (chat, id) = (chat.to_owned(), poll_id.to_owned());
+        self.on_runtime(move |s| async move {
+            super::polls::vote(s.shared(), &chat, &id, &selected, options).await
+        })
+        .await
+    }
+
+    /// The votes this session knows on the stored poll `poll_id` of `chat`: each option with
+    /// its voters (each voter's latest vote counts). `not_found` for an unknown message,
+    /// `invalid_argument` for one that is not a poll.
+    pub async fn poll_results(&self, chat: &str, poll_id: &str) -> Result<PollResults, Error> {
+        let (chat, id) = (chat.to_owned(), poll_id.to_owned());
+        self.on_runtime(move |s| async move { super::polls::results(s.shared(), &chat, &id).await })
+            .await
     }
 
     /// Tells our contacts we are online (`true`) or offline. WhatsApp sends contacts' presence

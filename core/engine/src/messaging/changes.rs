@@ -1,6 +1,7 @@
 //! Edits and revokes: what a `protocolMessage` of type `MESSAGE_EDIT` or `REVOKE` changes in
 //! the store, written as one unit with its `MessageEdited` / `MessageRevoked` event — whether
-//! the change came from another device or from our own send.
+//! the change came from another device or from our own send. Poll votes, the other change a
+//! message makes to an earlier one, go to `polls`.
 
 use openwa_protocol::content::ContentKind;
 use openwa_protocol::proto::e2e;
@@ -36,6 +37,15 @@ pub(crate) async fn apply(
     origin: &Origin,
     change: &Change,
 ) -> Result<Option<Event>, StoreError> {
+    if let Change::PollVote {
+        target,
+        poll_key,
+        vote,
+        voted_at_ms,
+    } = change
+    {
+        return super::polls::apply_vote(tx, origin, target, poll_key, vote, *voted_at_ms).await;
+    }
     let chats = &origin.chats;
     let target = change.target();
     let stored = tx.get_message_across(chats, target).await?;
@@ -74,6 +84,7 @@ pub(crate) async fn apply(
                 timestamp: origin.timestamp,
             }
         }
+        Change::PollVote { .. } => return Ok(None),
         Change::Revoke { .. } => {
             tx.update_message_content(&chat, target, MessageType::Revoked.as_str(), None, None)
                 .await?;

@@ -100,7 +100,56 @@ fn check_card(card: &ContactCard) -> Result<(), String> {
     Ok(())
 }
 
-/// The key that names the stored message `target` of `chat` in a reaction, edit or revoke.
+/// A poll asking `name` with `options` (2-12 distinct, non-empty names), of which a voter may
+/// choose `selectable_count` (0: any number), with a fresh random secret.
+pub(crate) fn poll(
+    name: &str,
+    options: &[String],
+    selectable_count: u32,
+) -> Result<e2e::Message, Error> {
+    use openwa_protocol::poll::{self as polls, MAX_OPTIONS, SECRET_LEN};
+    if name.trim().is_empty() || name.chars().count() > 255 {
+        return Err(Error::invalid_argument(
+            "a poll's question is 1-255 characters",
+        ));
+    }
+    if !(2..=MAX_OPTIONS).contains(&options.len()) {
+        return Err(Error::invalid_argument(format!(
+            "a poll has 2-{MAX_OPTIONS} options, not {}",
+            options.len()
+        )));
+    }
+    for (i, option) in options.iter().enumerate() {
+        if option.trim().is_empty() || option.chars().count() > 100 {
+            return Err(Error::invalid_argument(format!(
+                "poll option {} is empty or longer than 100 characters",
+                i + 1
+            )));
+        }
+        if options[..i].contains(option) {
+            return Err(Error::invalid_argument(format!(
+                "poll option {option:?} appears twice"
+            )));
+        }
+    }
+    if usize::try_from(selectable_count).map_or(true, |n| n > options.len()) {
+        return Err(Error::invalid_argument(format!(
+            "selectable_count is 0 (any number) to {}, not {selectable_count}",
+            options.len()
+        )));
+    }
+    let mut secret = [0u8; SECRET_LEN];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
+    Ok(polls::creation_message(
+        name,
+        options,
+        selectable_count,
+        secret,
+    ))
+}
+
+/// The key that names the stored message `target` of `chat` in a reaction, edit, revoke or
+/// vote.
 pub(crate) fn key_of(target: &MessageRecord, chat: &Jid) -> e2e::MessageKey {
     e2e::MessageKey {
         remote_jid: Some(chat.to_string()),

@@ -10,9 +10,10 @@
 //! | `group_send` | group sends: membership check against the (cached) metadata, our sender key (fresh when nobody holds it), its distribution to member devices that lack it, the `skmsg` |
 //! | `group_retry` | retry receipts for group messages: the message + our key, pairwise, to the asking device alone |
 //! | `own` | our own ids (device JIDs on both namespaces, device identity) for sends and retries |
-//! | `compose` | the protobufs of locations, contact cards, reactions, edits, revokes, and reply/mention context, with their input checks |
+//! | `compose` | the protobufs of locations, contact cards, polls, reactions, edits, revokes, and reply/mention context, with their input checks |
 //! | `actions` | react, edit, revoke: sends that name an earlier stored message |
 //! | `changes` | edits and revokes (received or our own) applied to the stored message, with their event |
+//! | `polls` | votes we cast, received votes opened with the poll's secret and stored, the tally |
 //! | `ack` | the server's `<ack class="message">`: typed errors and the `sent` status |
 //! | `receipts` | peer `<receipt>`s: status transitions, `Receipt`/`MessageStatus` events, retry resends |
 //! | `read` | `mark_read`: read receipts grouped by sender |
@@ -30,6 +31,7 @@ pub(crate) mod group_retry;
 pub(crate) mod group_send;
 pub(crate) mod history;
 pub(crate) mod own;
+pub(crate) mod polls;
 pub(crate) mod read;
 pub(crate) mod receipts;
 #[cfg(test)]

@@ -165,8 +165,11 @@ async fn answer_retry(shared: &SessionContext, receipt: &Receipt, chat: &Jid) ->
     let mut enc = Enc::new(enc_kind(kind), ciphertext);
     enc.count = Some(retry.count);
     enc.mediatype = openwa_protocol::content::enc_mediatype(&proto).map(str::to_owned);
-    let stanza_type = openwa_protocol::content::ContentKind::of(&proto).stanza_type();
-    let mut stanza = OutgoingMessage::new(retry.id.clone(), device, stanza_type);
+    let content = openwa_protocol::content::ContentKind::of(&proto);
+    let mut stanza = OutgoingMessage::new(retry.id.clone(), device, content.stanza_type());
+    stanza
+        .extra
+        .extend(openwa_protocol::poll::stanza_meta(&content));
     stanza.direct = vec![enc];
     stanza.t = retry.t;
     if to_own {

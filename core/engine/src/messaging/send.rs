@@ -266,6 +266,9 @@ async fn send_message(
     let kind = unwrapped.kind();
     let mut stanza = OutgoingMessage::new(id.clone(), chat.clone(), kind.stanza_type());
     stanza.edit = openwa_protocol::actions::edit_attribute(proto).map(str::to_owned);
+    stanza
+        .extra
+        .extend(openwa_protocol::poll::stanza_meta(&kind));
     let (batch, own_user, holders) = if chat.is_group() {
         let payload = super::group_send::encrypt_for_group(shared, own, chat, &plaintext).await?;
         let devices = payload
@@ -293,7 +296,8 @@ async fn send_message(
     // Nothing to show a peer who cannot decrypt a reaction or an edit ("waiting for this
     // message"), and the content's media type, on the encs that carry the content: in groups
     // the skmsg (the key distributions go as they are).
-    let hide = kind == ContentKind::Reaction || stanza.edit.is_some();
+    let hide =
+        matches!(kind, ContentKind::Reaction | ContentKind::PollVote) || stanza.edit.is_some();
     let mediatype = openwa_protocol::content::enc_mediatype(&unwrapped.message);
     let encs: Vec<&mut openwa_protocol::stanza::Enc> = if chat.is_group() {
         stanza.direct.iter_mut().collect()

@@ -167,8 +167,8 @@ impl StoreTx {
     /// A page of the messages stored under any of `chats` (the forms of one chat, e.g. a
     /// contact's PN and LID JIDs) as one history, ordered by `(timestamp, id)` in the direction
     /// asked. Each chat is read through the history index and the pieces merged. Control
-    /// messages (type `protocol`: edits and revokes we sent, kept for retry receipts) are not
-    /// part of a history.
+    /// messages (types `protocol` and `poll_vote`: edits, revokes and votes we sent, kept for
+    /// retry receipts) are not part of a history.
     pub async fn message_page_across(
         &mut self,
         session_id: &str,
@@ -197,7 +197,7 @@ impl StoreTx {
             .map(|i| {
                 format!(
                     "SELECT * FROM ({COLUMNS} WHERE session_id = $1 AND chat = ${}{after} \
-                     AND msg_type <> 'protocol' {ordered}) AS chat{i}",
+                     AND msg_type NOT IN ('protocol', 'poll_vote') {ordered}) AS chat{i}",
                     first_chat + i
                 )
             })

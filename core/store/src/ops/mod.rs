@@ -7,6 +7,7 @@ mod groups;
 mod kv;
 mod mappings;
 mod messages;
+mod polls;
 mod send_keys;
 mod sessions;
 mod signal;

@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use openwa_store::{
     DeviceCredentials, DeviceList, IdentityRecord, InsertOutcome, KeyPair, KeySource,
-    MAX_PREKEY_ID, MessageCursor, MessageRecord, MessageStatus, PageDirection, SenderKeyChange,
-    SignalChanges, SignedPreKey, Store, StoreConfig, StoreError, StoreKey, TrustLevel,
+    MAX_PREKEY_ID, MessageCursor, MessageRecord, MessageStatus, PageDirection, PollVoteRecord,
+    SenderKeyChange, SignalChanges, SignedPreKey, Store, StoreConfig, StoreError, StoreKey,
+    TrustLevel,
 };
 use serde_json::json;
 
@@ -689,6 +690,7 @@ pub async fn message_pagination(db: Arc<TestDb>) {
 /// except 3's (dropping the table of kept outgoing copies is the caller's to recreate).
 async fn downgrade(raw: &mut openwa_store::testing::Raw, to: i64) {
     let undo: &[(i64, &str)] = &[
+        (8, "DROP TABLE poll_votes"),
         (7, "DROP TABLE group_sender_key_holders"),
         (6, "DROP TABLE send_keys"),
         (5, "DROP TABLE event_consumers"),
@@ -2011,4 +2013,69 @@ pub async fn group_sender_key_holders(db: Arc<TestDb>) {
     assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
     assert!(store.delete_session("bob").await.unwrap());
     assert!(store.sender_key_holders("bob", g).await.unwrap().is_empty());
+}
+
+/// Poll votes: one row per voter and poll, replaced by a newer vote only (by the voter's clock);
+/// scoped to the session and gone with it.
+pub async fn poll_votes(db: Arc<TestDb>) {
+    let store = store_with_session(&db).await;
+    let vote = |voter: &str, selected: &[&str], at: i64| PollVoteRecord {
+        chat: "15550001111@s.whatsapp.net".into(),
+        poll_id: "3EB0P".into(),
+        voter: voter.into(),
+        selected: selected.iter().map(|s| (*s).to_owned()).collect(),
+        voted_at_ms: at,
+    };
+    let chat = "15550001111@s.whatsapp.net";
+    assert!(store.poll_votes(S, chat, "3EB0P").await.unwrap().is_empty());
+    assert!(
+        store
+            .put_poll_vote(S, &vote("b@lid", &["Tea"], 10))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .put_poll_vote(S, &vote("a@lid", &["Tea", "Cof\"fee"], 5))
+            .await
+            .unwrap()
+    );
+    // Older than the stored vote: ignored. Newer: replaces. Same time: replaces (redelivery).
+    assert!(
+        !store
+            .put_poll_vote(S, &vote("b@lid", &["Water"], 9))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .put_poll_vote(S, &vote("a@lid", &[], 6))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .put_poll_vote(S, &vote("b@lid", &["Tea"], 10))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.poll_votes(S, chat, "3EB0P").await.unwrap(),
+        vec![vote("a@lid", &[], 6), vote("b@lid", &["Tea"], 10)]
+    );
+    assert!(
+        store
+            .poll_votes(S, "other@g.us", "3EB0P")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .put_poll_vote("ghost", &vote("a@lid", &[], 1))
+            .await
+            .is_err()
+    );
+    store.delete_session(S).await.unwrap();
+    assert!(store.poll_votes(S, chat, "3EB0P").await.unwrap().is_empty());
 }

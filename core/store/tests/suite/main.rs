@@ -41,6 +41,7 @@ on_every_backend! {
         send_keys,
         concurrent_send_key_claims,
         group_sender_key_holders,
+        poll_votes,
         reads_during_an_open_transaction,
     ],
     // Data that outlives the store (a reopen, a schema edited between two opens): a memory
