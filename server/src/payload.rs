@@ -55,6 +55,7 @@ pub fn message(session_id: &str, m: &Message) -> Json {
         "location": location(&m.content),
         "vCards": vcards(&m.content),
         "reaction": reaction(&m.content),
+        "poll": poll(&m.content),
         "content": m.content,
     })
 }
@@ -79,6 +80,22 @@ fn vcards(content: &MessageContent) -> Vec<&str> {
             contacts.iter().map(|c| c.vcard.as_str()).collect()
         }
         _ => Vec::new(),
+    }
+}
+
+fn poll(content: &MessageContent) -> Json {
+    match content {
+        MessageContent::Poll {
+            name,
+            options,
+            selectable_count,
+        } => json!({
+            "name": name,
+            "options": options,
+            "selectableCount": selectable_count,
+            "allowMultipleAnswers": *selectable_count != 1,
+        }),
+        _ => Json::Null,
     }
 }
 

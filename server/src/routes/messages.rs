@@ -23,8 +23,6 @@ const MAX_TEXT_CHARS: usize = 4096;
 
 /// Send and action routes the engine cannot serve yet, and what they need.
 pub const UNSUPPORTED: &[(&str, &str)] = &[
-    ("send-poll", "polls"),
-    ("vote-poll", "poll votes"),
     ("pin", "pinned messages"),
     ("unpin", "pinned messages"),
     ("star", "starred messages"),

@@ -10,6 +10,7 @@ mod keys;
 mod media;
 mod messages;
 mod metrics;
+mod polls;
 mod presence;
 mod sessions;
 mod webhooks;
@@ -36,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .merge(groups::router())
         .merge(media::router(state.config.max_media_body_bytes))
         .merge(actions::router())
+        .merge(polls::router())
         .merge(presence::router())
         .merge(contacts::router())
         .merge(webhooks::router())

@@ -72,6 +72,26 @@ pub fn translate(event: &Event) -> Vec<WebhookEvent> {
             }),
             key: format!("edit_{sid}_{message_id}_{seq}"),
         }],
+        EventKind::PollVote {
+            chat,
+            poll_id,
+            voter,
+            voter_alt,
+            selected,
+            timestamp,
+        } => vec![WebhookEvent {
+            name: "message.poll_vote",
+            data: json!({
+                "sessionId": sid,
+                "chatId": openwa_id(chat),
+                "messageId": poll_id,
+                "voter": openwa_id(voter),
+                "voterAlt": voter_alt.as_deref().map(openwa_id),
+                "selectedOptions": selected,
+                "timestamp": timestamp,
+            }),
+            key: format!("vote_{sid}_{poll_id}_{seq}"),
+        }],
         EventKind::Presence {
             user,
             available,

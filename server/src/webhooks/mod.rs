@@ -23,6 +23,7 @@ pub const EVENT_NAMES: &[&str] = &[
     "message.revoked",
     "message.edited",
     "message.reaction",
+    "message.poll_vote",
     "presence.update",
     "session.status",
     "session.qr",

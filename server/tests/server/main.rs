@@ -12,6 +12,7 @@ mod events;
 mod flow;
 mod groups;
 mod media;
+mod polls;
 mod robustness;
 mod sandbox;
 mod webhooks;

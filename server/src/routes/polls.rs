@@ -1,0 +1,135 @@
+//! Polls: OpenWA's send-poll and vote-poll (idempotent sends through
+//! [`super::messages::idempotent_send`]), and the tally of a poll's votes (an addition).
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::messages::{direct_chat, idempotent_send};
+use crate::extract::Body;
+use crate::idempotency::request_hash;
+use crate::problem::ApiResult;
+use crate::sessions;
+use crate::state::AppState;
+use crate::util::openwa_id;
+
+/// The routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/sessions/{id}/messages/send-poll", post(send_poll))
+        .route("/api/sessions/{id}/messages/vote-poll", post(vote_poll))
+        .route(
+            "/api/sessions/{id}/messages/{chat}/{message}/poll",
+            get(results),
+        )
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct SendPoll {
+    chat_id: String,
+    name: String,
+    options: Vec<String>,
+    /// Voters may choose several options (OpenWA's default: one).
+    #[serde(default)]
+    allow_multiple_answers: bool,
+}
+
+async fn send_poll(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Body(body): Body<SendPoll>,
+) -> ApiResult<Response> {
+    let chat = direct_chat(&body.chat_id)?;
+    let selectable = if body.allow_multiple_answers { 0 } else { 1 };
+    let mut parts = vec!["send-poll", chat.as_str(), body.name.as_str()];
+    parts.extend(body.options.iter().map(String::as_str));
+    parts.push(if body.allow_multiple_answers {
+        "multi"
+    } else {
+        "single"
+    });
+    let hash = request_hash(&parts);
+    let SendPoll { name, options, .. } = body;
+    idempotent_send(
+        &state,
+        &id,
+        &headers,
+        hash,
+        move |session, send| async move {
+            session
+                .send_poll(&chat, &name, options, selectable, send)
+                .await
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct VotePoll {
+    chat_id: String,
+    /// The poll's message id.
+    message_id: String,
+    /// The names of the chosen options; empty withdraws the vote.
+    selected_options: Vec<String>,
+}
+
+async fn vote_poll(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Body(body): Body<VotePoll>,
+) -> ApiResult<Response> {
+    let chat = direct_chat(&body.chat_id)?;
+    let mut parts = vec!["vote-poll", chat.as_str(), body.message_id.as_str()];
+    parts.extend(body.selected_options.iter().map(String::as_str));
+    let hash = request_hash(&parts);
+    let VotePoll {
+        message_id,
+        selected_options,
+        ..
+    } = body;
+    idempotent_send(
+        &state,
+        &id,
+        &headers,
+        hash,
+        move |session, send| async move {
+            session
+                .vote_poll(&chat, &message_id, selected_options, send)
+                .await
+        },
+    )
+    .await
+}
+
+async fn results(
+    State(state): State<AppState>,
+    Path((id, chat, poll_id)): Path<(String, String, String)>,
+) -> ApiResult<Response> {
+    let (_, session) = sessions::resolve(&state, &id).await?;
+    let results = session.poll_results(&chat, &poll_id).await?;
+    let options: Vec<_> = results
+        .options
+        .iter()
+        .map(|o| {
+            let voters: Vec<String> = o.voters.iter().map(|v| openwa_id(v)).collect();
+            json!({ "name": o.name, "votes": voters.len(), "voters": voters })
+        })
+        .collect();
+    Ok(Json(json!({
+        "chatId": openwa_id(&results.chat),
+        "messageId": results.poll_id,
+        "name": results.name,
+        "selectableCount": results.selectable_count,
+        "allowMultipleAnswers": results.selectable_count != 1,
+        "options": options,
+    }))
+    .into_response())
+}
