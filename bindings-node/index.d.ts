@@ -61,6 +61,8 @@ export type MessageType =
   | 'location'
   | 'contact'
   | 'reaction'
+  | 'poll'
+  | 'poll_vote'
   | 'protocol'
   | 'revoked'
   | (string & {});
@@ -113,7 +115,18 @@ export type MessageContent =
   | { kind: 'contacts'; contacts: ContactCard[] }
   /** `emoji` is empty when the reaction was removed. */
   | { kind: 'reaction'; messageId: string; emoji: string }
+  /** A poll; `selectableCount` 0 means any number of choices. */
+  | { kind: 'poll'; name: string; options: string[]; selectableCount: number }
   | { kind: 'other'; messageType: MessageType };
+
+/** The votes on a poll (`Session.pollResults`): each voter's latest vote counts. */
+export interface PollResults {
+  chat: string;
+  pollId: string;
+  name: string;
+  selectableCount: number;
+  options: { name: string; voters: string[] }[];
+}
 
 /** A location; coordinates in degrees. `live` only on received live-location updates. */
 export interface Location {
@@ -310,6 +323,16 @@ export interface MessageRevokedEvent extends EventBase {
   sender: string;
   timestamp: number;
 }
+/** Someone (ourselves included) voted on a poll, or changed or withdrew (`selected` empty) their vote. */
+export interface PollVoteEvent extends EventBase {
+  type: 'poll_vote';
+  chat: string;
+  pollId: string;
+  voter: string;
+  voterAlt: string | null;
+  selected: string[];
+  timestamp: number;
+}
 /** The status of one of our sent messages moved forward. */
 export interface MessageStatusEvent extends EventBase {
   type: 'message_status';
@@ -378,6 +401,7 @@ export type Event =
   | MessageSentEvent
   | MessageEditedEvent
   | MessageRevokedEvent
+  | PollVoteEvent
   | PresenceEvent
   | ChatStateEvent
   | MessageStatusEvent
@@ -527,6 +551,17 @@ export class Session extends EventEmitter<EventListeners> {
   sendContacts(chat: string, contacts: ContactCard[], options?: SendOptions): Promise<Message>;
   /** `emoji` `''` removes our reaction. */
   react(chat: string, messageId: string, emoji: string, options?: SendOptions): Promise<Message>;
+  /** 2-12 distinct options; `selectableCount` 0 means any number (default 1). */
+  sendPoll(
+    chat: string,
+    name: string,
+    options: string[],
+    selectableCount?: number,
+    sendOptions?: SendOptions,
+  ): Promise<Message>;
+  /** Option names; `[]` withdraws our vote. */
+  votePoll(chat: string, pollId: string, selected: string[], options?: SendOptions): Promise<Message>;
+  pollResults(chat: string, pollId: string): Promise<PollResults>;
   /** Edits one of our messages (its text or caption). */
   editMessage(chat: string, messageId: string, text: string, options?: SendOptions): Promise<Message>;
   /** Forwards a stored message of `fromChat` to `chat` (marked forwarded; media is not uploaded again). */

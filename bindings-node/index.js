@@ -309,6 +309,24 @@ class Session extends Emitter {
     return callAsync(() => this.#native.react(chat, messageId, emoji, sendOpts(options)));
   }
 
+  sendPoll(chat, name, options, selectableCount, sendOptions) {
+    return callAsync(() => {
+      if (!Array.isArray(options)) throw typeError('options must be an array of strings');
+      return this.#native.sendPoll(chat, name, options, selectableCount, sendOpts(sendOptions));
+    });
+  }
+
+  votePoll(chat, pollId, selected, options) {
+    return callAsync(() => {
+      if (!Array.isArray(selected)) throw typeError('selected must be an array of strings');
+      return this.#native.votePoll(chat, pollId, selected, sendOpts(options));
+    });
+  }
+
+  pollResults(chat, pollId) {
+    return callAsync(() => this.#native.pollResults(chat, pollId));
+  }
+
   editMessage(chat, messageId, text, options) {
     return callAsync(() =>
       this.#native.editMessage(chat, messageId, text, sendOpts(options)),

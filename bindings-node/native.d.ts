@@ -79,6 +79,15 @@ export declare class Session {
   sendContacts(chat: string, contacts: any, options?: any | undefined | null): Promise<any>
   /** Reacts to message `messageId` of `chat` with `emoji` (`""` removes the reaction). */
   react(chat: string, messageId: string, emoji: string, options?: any | undefined | null): Promise<any>
+  /**
+   * Sends a poll: 2-12 distinct `options`, of which a voter may choose `selectableCount`
+   * (0: any number; default 1).
+   */
+  sendPoll(chat: string, name: string, choices: Array<string>, selectableCount?: number | undefined | null, options?: any | undefined | null): Promise<any>
+  /** Votes on the poll `pollId` of `chat` with option names (`[]` withdraws the vote). */
+  votePoll(chat: string, pollId: string, selected: Array<string>, options?: any | undefined | null): Promise<any>
+  /** The votes on the poll `pollId` of `chat`: each option with its voters. */
+  pollResults(chat: string, pollId: string): Promise<any>
   /** Edits one of our messages of `chat` (its text or caption). */
   editMessage(chat: string, messageId: string, text: string, options?: any | undefined | null): Promise<any>
   /** Forwards the stored message `messageId` of `fromChat` to `chat` (marked forwarded). */

@@ -185,6 +185,58 @@ impl Session {
         })
     }
 
+    /// Sends a poll: 2-12 distinct `options`, of which a voter may choose `selectableCount`
+    /// (0: any number; default 1).
+    #[napi]
+    pub fn send_poll<'env>(
+        &self,
+        env: &'env Env,
+        chat: String,
+        name: String,
+        choices: Vec<String>,
+        selectable_count: Option<u32>,
+        options: Option<Value>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        let options = send_options(env, options)?;
+        let selectable = selectable_count.unwrap_or(1);
+        self.send(env, move |s| async move {
+            s.send_poll(&chat, &name, choices, selectable, options)
+                .await
+        })
+    }
+
+    /// Votes on the poll `pollId` of `chat` with option names (`[]` withdraws the vote).
+    #[napi]
+    pub fn vote_poll<'env>(
+        &self,
+        env: &'env Env,
+        chat: String,
+        poll_id: String,
+        selected: Vec<String>,
+        options: Option<Value>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        let options = send_options(env, options)?;
+        self.send(env, move |s| async move {
+            s.vote_poll(&chat, &poll_id, selected, options).await
+        })
+    }
+
+    /// The votes on the poll `pollId` of `chat`: each option with its voters.
+    #[napi]
+    pub fn poll_results<'env>(
+        &self,
+        env: &'env Env,
+        chat: String,
+        poll_id: String,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        let inner = self.inner.clone();
+        promise(
+            env,
+            async move { inner.poll_results(&chat, &poll_id).await },
+            |results| to_js(&results),
+        )
+    }
+
     /// Edits one of our messages of `chat` (its text or caption).
     #[napi]
     pub fn edit_message<'env>(

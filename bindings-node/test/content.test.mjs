@@ -1,4 +1,4 @@
-// Locations, contact cards, replies with mentions, reactions, edits and revokes between two
+// Locations, contact cards, polls, replies with mentions, reactions, edits and revokes between two
 // sessions of one manager, through Node: typed content on arrival, typed errors on bad input.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -98,5 +98,33 @@ test('content kinds between two sessions, and bad input', async () => {
   await assert.rejects(alice.react(b, '3EB0NOSUCH', '👍'), (e) => code(e) === 'not_found');
   await assert.rejects(alice.sendText(b, 're', { quoted: '3EB0NOSUCH' }), (e) => code(e) === 'not_found');
   await assert.rejects(alice.react(b, 42, '👍'), TypeError);
+  await manager.close();
+});
+
+test('polls between two sessions', async () => {
+  const [a, b] = [await sim.account('Alice'), await sim.account('Bob')];
+  const manager = await SessionManager.open({ defaultSessionOptions: sim.options() });
+  const alice = await manager.createSession('alice');
+  const bob = await manager.createSession('bob');
+  await linkByQr(sim, alice, a);
+  await linkByQr(sim, bob, b);
+  const [aliceEvents, inbox] = [alice.events(), bob.events()];
+
+  const poll = await alice.sendPoll(b, 'Drink?', ['Tea', 'Coffee'], 0);
+  assert.equal(poll.messageType, 'poll');
+  const got = await received(inbox, poll.id);
+  assert.deepEqual(got.content, {
+    kind: 'poll', name: 'Drink?', options: ['Tea', 'Coffee'], selectableCount: 0,
+  });
+  const vote = await bob.votePoll(a, poll.id, ['Tea', 'Coffee']);
+  assert.equal(vote.messageType, 'poll_vote');
+  const event = await next(aliceEvents, (e) => e.type === 'poll_vote' && e.pollId === poll.id);
+  assert.deepEqual(event.selected, ['Tea', 'Coffee']);
+  const results = await alice.pollResults(b, poll.id);
+  assert.deepEqual(results.options.map((o) => o.voters.length), [1, 1]);
+
+  await assert.rejects(bob.votePoll(a, poll.id, ['Juice']), (e) => e.code === 'invalid_argument');
+  await assert.rejects(alice.sendPoll(b, 'Q', 'a,b'), (e) => e instanceof TypeError);
+  await assert.rejects(alice.pollResults(b, '3EB0NOSUCH'), (e) => e.code === 'not_found');
   await manager.close();
 });

@@ -221,6 +221,62 @@ impl Session {
         })
     }
 
+    /// Sends a poll (awaitable `Message`): 2-12 distinct `options`, of which a voter may
+    /// choose `selectable_count` (0: any number).
+    #[pyo3(signature = (chat, name, options, *, selectable_count=1, idempotency_key=None, quoted=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn send_poll<'py>(
+        &self,
+        py: Python<'py>,
+        chat: String,
+        name: String,
+        options: Vec<String>,
+        selectable_count: u32,
+        idempotency_key: Option<String>,
+        quoted: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let send = self::options(idempotency_key, quoted);
+        self.send(py, move |s| async move {
+            s.send_poll(&chat, &name, options, selectable_count, send)
+                .await
+        })
+    }
+
+    /// Votes on the poll `poll_id` of `chat` with option names (an empty list withdraws the
+    /// vote); awaitable `Message`.
+    #[pyo3(signature = (chat, poll_id, selected, idempotency_key=None))]
+    fn vote_poll<'py>(
+        &self,
+        py: Python<'py>,
+        chat: String,
+        poll_id: String,
+        selected: Vec<String>,
+        idempotency_key: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let send = self::options(idempotency_key, None);
+        self.send(py, move |s| async move {
+            s.vote_poll(&chat, &poll_id, selected, send).await
+        })
+    }
+
+    /// The votes on the poll `poll_id` of `chat` (awaitable dict: `name`, `selectable_count`,
+    /// `options` with each option's `voters`).
+    fn poll_results<'py>(
+        &self,
+        py: Python<'py>,
+        chat: String,
+        poll_id: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        future_into_py(py, async move {
+            let results = inner
+                .poll_results(&chat, &poll_id)
+                .await
+                .map_err(error_detached)?;
+            to_py_detached("_json", &results)
+        })
+    }
+
     /// Edits one of our messages of `chat` (its text or caption).
     #[pyo3(signature = (chat, message_id, text, idempotency_key=None))]
     fn edit_message<'py>(

@@ -1,4 +1,4 @@
-"""Locations, contact cards, replies with mentions, reactions, edits and revokes between two
+"""Locations, contact cards, polls, replies with mentions, reactions, edits and revokes between two
 sessions of one manager, through Python: typed content on arrival, typed errors on bad input."""
 
 from __future__ import annotations
@@ -105,6 +105,46 @@ def test_content_kinds_between_two_sessions(sim):
             await alice.send_text(b, "re", quoted="3EB0NOSUCH")
         with pytest.raises(TypeError):
             await alice.send_text(b, "hi", mentions="15550001")
+        await manager.close()
+
+    asyncio.run(main())
+
+
+def test_polls_between_two_sessions(sim):
+    async def main():
+        a, b = sim.account("Alice"), sim.account("Bob")
+        manager = await openwa.SessionManager.open(default_session_options=sim.options())
+        alice, bob = await manager.create_session("alice"), await manager.create_session("bob")
+        await link_by_qr(sim, alice, a)
+        await link_by_qr(sim, bob, b)
+        alice_events, inbox = alice.events(), bob.events()
+
+        poll = await alice.send_poll(b, "Drink?", ["Tea", "Coffee"], selectable_count=1)
+        assert poll.message_type == "poll"
+        got = await received(inbox, poll.id)
+        assert got.content == {
+            "kind": "poll", "name": "Drink?", "options": ["Tea", "Coffee"], "selectable_count": 1
+        }
+        vote = await bob.vote_poll(a, poll.id, ["Coffee"])
+        assert vote.message_type == "poll_vote"
+
+        async def voted():
+            async for event in alice_events:
+                if event.type == "poll_vote" and event["poll_id"] == poll.id:
+                    return event
+        event = await asyncio.wait_for(voted(), 30)
+        assert event["selected"] == ["Coffee"]
+        results = await alice.poll_results(b, poll.id)
+        assert [(o["name"], len(o["voters"])) for o in results["options"]] == [("Tea", 0), ("Coffee", 1)]
+
+        with pytest.raises(openwa.InvalidArgument):
+            await bob.vote_poll(a, poll.id, ["Juice"])
+        with pytest.raises(openwa.InvalidArgument):
+            await alice.send_poll(b, "Q", ["only one"])
+        with pytest.raises(TypeError):
+            await alice.send_poll(b, "Q", "a,b")
+        with pytest.raises(openwa.NotFound):
+            await alice.poll_results(b, "3EB0NOSUCH")
         await manager.close()
 
     asyncio.run(main())

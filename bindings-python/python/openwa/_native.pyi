@@ -75,6 +75,24 @@ class Session:
     def react(
         self, chat: str, message_id: str, emoji: str, idempotency_key: Optional[str] = None
     ) -> Awaitable[Message]: ...
+    def send_poll(
+        self,
+        chat: str,
+        name: str,
+        options: List[str],
+        *,
+        selectable_count: int = 1,
+        idempotency_key: Optional[str] = None,
+        quoted: Optional[str] = None,
+    ) -> Awaitable[Message]: ...
+    def vote_poll(
+        self,
+        chat: str,
+        poll_id: str,
+        selected: List[str],
+        idempotency_key: Optional[str] = None,
+    ) -> Awaitable[Message]: ...
+    def poll_results(self, chat: str, poll_id: str) -> Awaitable[Dict[str, Any]]: ...
     def edit_message(
         self, chat: str, message_id: str, text: str, idempotency_key: Optional[str] = None
     ) -> Awaitable[Message]: ...

@@ -1,8 +1,10 @@
 //! Polls end to end through the simulator: a poll between two engine sessions (1:1 and in a
 //! LID-addressed group) arrives typed, votes are sealed with the poll's secret, opened by the
 //! other side, reported as `PollVote` events and counted by `poll_results`, a changed vote
-//! replaces the earlier one; bad input is a typed error. With unmodified Baileys 7: its poll
-//! arrives typed, and Baileys opens our vote on it. On SQLite and PostgreSQL.
+//! replaces the earlier one; bad input is a typed error. With a simulated phone: our poll shows
+//! on it and its vote reaches us, its poll reaches us and our vote shows in its tally. With
+//! unmodified Baileys 7: its poll arrives typed, and Baileys opens our vote on it. On SQLite and
+//! PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::panic)] // test helpers outside #[test] functions
 
 use std::sync::Arc;
@@ -12,8 +14,8 @@ use openwa::{
     SendOptions, Session,
 };
 use openwa_testkit::{
-    BAILEYS7, TestStore, link_by_qr, next_matching, pair_by_qr_with_env, require_node_modules,
-    sim_options, simulator, temp_auth_dir,
+    BAILEYS7, TestStore, http, link_by_qr, next_matching, pair_by_qr_with_env,
+    require_node_modules, sim_options, simulator, temp_auth_dir,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -109,7 +111,14 @@ async fn poll_round(alice: &Session, bob: &Session, alice_chat: &str, bob_chat: 
         .vote_poll(alice_chat, &poll.id, vec!["Tea".into()], none())
         .await
         .unwrap();
-    assert_eq!(vote_event(&bob_events, &poll.id).await.1, ["Tea"]);
+    // Bob's stream also has his own votes: wait for Alice's.
+    loop {
+        let (who, selected) = vote_event(&bob_events, &poll.id).await;
+        if who != voter {
+            assert_eq!(selected, ["Tea"]);
+            break;
+        }
+    }
     for (session, chat) in [(alice, alice_chat), (bob, bob_chat)] {
         let results = session.poll_results(chat, &poll.id).await.unwrap();
         assert_eq!(
@@ -179,12 +188,12 @@ async fn polls_between_two_sessions(store: Arc<TestStore>) {
     poll_round(&alice, &bob, BOB, ALICE).await;
 
     // In a LID-addressed group.
+    let bob_events = bob.events();
     let group = alice
         .create_group("Drinks", vec![BOB.into()])
         .await
         .unwrap()
         .jid;
-    let bob_events = bob.events();
     next_matching(&bob_events, |k| {
         matches!(
             k,
@@ -277,7 +286,106 @@ async fn polls_with_baileys(store: Arc<TestStore>) {
     manager.close().await.unwrap();
 }
 
+/// Bob's timeline entry `id`, once `ready` holds for it.
+async fn on_phone(
+    admin: &str,
+    id: &str,
+    ready: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let path = format!("/admin/accounts/{BOB}/messages");
+    for _ in 0..200 {
+        let timeline = http(admin, "GET", &path, None).await.json();
+        let found = timeline
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["id"] == id)
+            .cloned();
+        if let Some(entry) = found.filter(|e| ready(e)) {
+            return entry;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{id} never reached Bob's phone as expected");
+}
+
+async fn polls_with_a_phone(store: Arc<TestStore>) {
+    let sim = simulator().await;
+    sim.create_account(ALICE, "Alice").unwrap();
+    sim.create_account(BOB, "Bob").unwrap();
+    let manager = store.open_manager(sim_options(&sim)).await;
+    let alice = manager.create_session("alice", None).await.unwrap();
+    link_by_qr(&sim, &alice, ALICE).await;
+    let events = alice.events();
+    let admin = sim.info.admin_url.as_str();
+    let bob_sends = |body: serde_json::Value| async move {
+        let path = format!("/admin/accounts/{BOB}/messages");
+        let sent = http(admin, "POST", &path, Some(body)).await;
+        assert_eq!(sent.status, 201, "{}", sent.json());
+        sent.json()["id"].as_str().unwrap().to_owned()
+    };
+
+    // Our poll on the phone; the phone's vote reaches us.
+    let poll = alice
+        .send_poll(BOB, "Drink?", drinks(), 0, SendOptions::default())
+        .await
+        .unwrap();
+    let entry = on_phone(admin, &poll.id, |_| true).await;
+    assert_eq!(entry["type"], "poll", "{entry}");
+    assert_eq!(entry["poll"]["options"], json!(drinks()), "{entry}");
+    bob_sends(json!({"to": ALICE, "vote": {"id": poll.id, "options": ["Tea", "Water"]}})).await;
+    let (voter, selected) = vote_event(&events, &poll.id).await;
+    assert_eq!(voter, format!("{BOB}@s.whatsapp.net"));
+    assert_eq!(selected, ["Tea", "Water"]);
+
+    // The phone's poll reaches us typed; our vote shows in the phone's tally.
+    let id =
+        bob_sends(json!({"to": ALICE, "poll": {"name": "Lunch?", "options": ["Pizza", "Salad"]}}))
+            .await;
+    let got = received(&events, &id).await;
+    assert_eq!(
+        got.content,
+        MessageContent::Poll {
+            name: "Lunch?".into(),
+            options: vec!["Pizza".into(), "Salad".into()],
+            selectable_count: 1,
+        }
+    );
+    alice
+        .vote_poll(BOB, &id, vec!["Pizza".into()], SendOptions::default())
+        .await
+        .unwrap();
+    let alice_jid = format!("{ALICE}@s.whatsapp.net");
+    let entry = on_phone(admin, &id, |e| !e["poll"]["votes"][&alice_jid].is_null()).await;
+    assert_eq!(
+        entry["poll"]["votes"][&alice_jid],
+        json!(["Pizza"]),
+        "{entry}"
+    );
+
+    // The phone refuses a vote on no poll and an option the poll lacks.
+    let path = format!("/admin/accounts/{BOB}/messages");
+    let refused = http(
+        admin,
+        "POST",
+        &path,
+        Some(json!({"to": ALICE, "vote": {"id": "NOPE", "options": []}})),
+    )
+    .await;
+    assert_eq!(refused.status, 404, "{}", refused.json());
+    let refused = http(
+        admin,
+        "POST",
+        &path,
+        Some(json!({"to": ALICE, "vote": {"id": id, "options": ["Soup"]}})),
+    )
+    .await;
+    assert_eq!(refused.status, 400, "{}", refused.json());
+    manager.close().await.unwrap();
+}
+
 openwa_store::on_every_backend!(persistent: [
     polls_between_two_sessions,
     polls_with_baileys,
+    polls_with_a_phone,
 ]);

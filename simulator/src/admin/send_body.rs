@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use super::AdminError;
 use crate::phone::details::{ContactRef, LocationRef};
+use crate::phone::polls::NewPoll;
 use crate::phone::send::Reply;
 use crate::phone::{Body, MediaBody};
 
@@ -39,7 +40,8 @@ fn media_body(kind: &str, m: MediaJson) -> Result<Body, AdminError> {
 }
 
 /// `{"to", "text" | "image" | "video" | "gif" | "audio" | "voice" | "document" | "sticker" |
-/// "reaction" | "location" | "contacts" | "edit" | "revoke", "quoted"?, "mentions"?}`: exactly
+/// "reaction" | "location" | "contacts" | "poll" | "vote" | "edit" | "revoke", "quoted"?,
+/// "mentions"?}`: exactly
 /// one content field.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -71,6 +73,10 @@ pub(super) struct SendMessage {
     edit: Option<EditBody>,
     #[serde(default)]
     revoke: Option<RevokeBody>,
+    #[serde(default)]
+    poll: Option<NewPoll>,
+    #[serde(default)]
+    vote: Option<VoteBody>,
     /// The id of a message of the chat this one replies to.
     #[serde(default)]
     quoted: Option<String>,
@@ -85,6 +91,14 @@ pub(super) struct SendMessage {
 struct EditBody {
     id: String,
     text: String,
+}
+
+/// `{"id", "options"}`: a vote on the poll `id` of the chat (no options: withdrawn).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VoteBody {
+    id: String,
+    options: Vec<String>,
 }
 
 /// `{"id"}`: the phone's own message `id` is deleted for everyone.
@@ -176,6 +190,15 @@ impl SendMessage {
         if let Some(revoke) = self.revoke {
             bodies.push(Body::Revoke { id: revoke.id });
         }
+        if let Some(poll) = self.poll {
+            bodies.push(Body::Poll(poll));
+        }
+        if let Some(vote) = self.vote {
+            bodies.push(Body::Vote {
+                id: vote.id,
+                options: vote.options,
+            });
+        }
         if let Some(reaction) = self.reaction {
             bodies.push(Body::Reaction {
                 id: reaction.id,
@@ -190,7 +213,7 @@ impl SendMessage {
         if bodies.len() != 1 {
             return Err(AdminError::BadRequest(
                 "give exactly one of text, image, video, gif, audio, voice, document, sticker, \
-                 reaction, location, contacts, edit, revoke"
+                 reaction, location, contacts, poll, vote, edit, revoke"
                     .into(),
             ));
         }

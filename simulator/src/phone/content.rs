@@ -123,7 +123,10 @@ pub fn describe(message: &e2e::Message) -> Option<Content> {
         details: super::details::Details::of(message),
     };
     match &described.kind {
-        ContentKind::Protocol | ContentKind::SenderKeyDistribution => return None,
+        // A vote changes its poll's tally (`polls`), it is no entry of its own.
+        ContentKind::Protocol | ContentKind::SenderKeyDistribution | ContentKind::PollVote => {
+            return None;
+        }
         ContentKind::Unknown(_) if message.message_context_info.is_some() => return None,
         ContentKind::Image => {
             described.media = message.image_message.as_deref().map(|p| MediaRef {

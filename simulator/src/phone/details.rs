@@ -49,6 +49,9 @@ pub struct Details {
     /// Whether its author edited it since.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub edited: bool,
+    /// A poll's question, options and tally.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll: Option<super::polls::PollRef>,
 }
 
 impl Details {
@@ -78,6 +81,7 @@ impl Details {
             quoted: context.and_then(|c| c.stanza_id.clone()),
             mentions: context.map(|c| c.mentioned_jid.clone()).unwrap_or_default(),
             edited: false,
+            poll: super::polls::PollRef::of(message),
         }
     }
 }

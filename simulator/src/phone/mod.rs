@@ -10,6 +10,7 @@ pub mod content;
 pub mod details;
 pub mod handler;
 pub mod media_retry;
+pub mod polls;
 pub mod read;
 pub mod receipts;
 pub mod receive;

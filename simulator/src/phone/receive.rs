@@ -16,6 +16,7 @@ use rand_core::OsRng;
 use openwa_protocol::actions::MessageChange;
 
 use super::content::describe;
+use super::polls;
 use super::store::{PhoneStore, run};
 use super::timeline::TimelineEntry;
 use super::{PhoneError, peer_address, phone_ref, pn_device};
@@ -91,7 +92,12 @@ pub fn receive(hub: &Hub, phone: &str, node: &Node) {
             .unwrap_or_else(|| Jid::pn(phone).to_string()),
         (None, false) => Jid::pn(peer.as_str()).to_string(),
     };
-    // Phones do not tally polls yet: a vote changes nothing on their timeline.
+    // A vote changes its poll's tally, nothing else.
+    if let Some(MessageChange::PollVote { target, vote, .. }) = &change
+        && !polls::apply_vote(hub, phone, &chat, target, &peer, vote)
+    {
+        tracing::info!(%phone, poll = %target, voter = %peer, "phone could not open a vote");
+    }
     let change = change.filter(|c| !matches!(c, MessageChange::PollVote { .. }));
     if let Some(change) = change {
         let author = Jid::pn(peer.as_str()).to_string();

@@ -11,9 +11,7 @@ use openwa_protocol::media;
 use openwa_protocol::message::{generate_message_id, pad};
 use openwa_protocol::proto::e2e;
 use openwa_protocol::signal::{self, IdentityKey, SenderKeyName};
-use openwa_protocol::stanza::{
-    AddressingMode, DeviceEnc, Enc, EncKind, MessageType, OutgoingMessage,
-};
+use openwa_protocol::stanza::{AddressingMode, DeviceEnc, Enc, EncKind, OutgoingMessage};
 use prost::Message as _;
 use rand_core::{OsRng, RngCore};
 
@@ -58,6 +56,15 @@ pub enum Body {
     Revoke {
         /// The message revoked.
         id: String,
+    },
+    /// A poll.
+    Poll(super::polls::NewPoll),
+    /// A vote on the poll `id` of the chat.
+    Vote {
+        /// The poll.
+        id: String,
+        /// The chosen options (none: the vote is withdrawn).
+        options: Vec<String>,
     },
 }
 
@@ -147,9 +154,8 @@ pub fn send_with(
         return Err(PhoneError::BadRequest("nothing to send".to_owned()));
     }
     let id = generate_message_id(now, Some(phone), &mut OsRng);
-    let kind = content
-        .as_ref()
-        .map_or(MessageType::Text, |c| c.kind.stanza_type());
+    let content_kind = ContentKind::of(&openwa_protocol::content::unwrap(message.clone()).message);
+    let kind = content_kind.stanza_type();
     let mediatype = content
         .as_ref()
         .and_then(|c| c.media.as_ref())
@@ -160,7 +166,7 @@ pub fn send_with(
             .is_some_and(|c| c.kind == ContentKind::Reaction);
     let plaintext = message.encode_to_vec();
     record_sent(hub, phone, &id, &chat, content, &plaintext, now)?;
-    // Phones do not tally polls yet: a vote changes nothing on their timeline.
+    // A vote already changed the tally (`polls::vote_message`).
     let timeline_change = change
         .as_ref()
         .filter(|c| !matches!(c, MessageChange::PollVote { .. }));
@@ -200,6 +206,9 @@ pub fn send_with(
     };
     let mut outgoing = OutgoingMessage::new(id.clone(), chat.clone(), kind);
     outgoing.edit = edit_attribute(&message).map(str::to_owned);
+    outgoing
+        .extra
+        .extend(openwa_protocol::poll::stanza_meta(&content_kind));
     // In groups the SKDMs go as they are and the skmsg carries the content attributes.
     let group = skmsg.is_some();
     outgoing.participants = participants
@@ -298,6 +307,11 @@ fn build(
             Ok(edit_message(key, text_message(&text), now_ms))
         }
         Body::Revoke { id } => Ok(revoke_message(own_key(hub, phone, chat, &id)?)),
+        Body::Poll(poll) => super::polls::poll_message(&poll),
+        Body::Vote { id, options } => {
+            let now_ms = i64::try_from(now.saturating_mul(1000)).unwrap_or(i64::MAX);
+            super::polls::vote_message(hub, phone, chat, &id, options, now_ms)
+        }
         Body::Media(body) => {
             if body.data.is_empty() {
                 return Err(PhoneError::BadRequest("media data is empty".to_owned()));
