@@ -585,6 +585,11 @@ RustBuffer uniffi_openwa_swift_fn_func_event_name(RustBuffer kind, RustCallStatu
 RustBuffer uniffi_openwa_swift_fn_func_normalize_chat_id(RustBuffer chat, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_FUNC_QR_TERMINAL
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_FUNC_QR_TERMINAL
+RustBuffer uniffi_openwa_swift_fn_func_qr_terminal(RustBuffer code, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_FUNC_SQLITE_STORE
 #define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_FUNC_SQLITE_STORE
 RustBuffer uniffi_openwa_swift_fn_func_sqlite_store(RustBuffer path, RustBuffer key_file, RustCallStatus *_Nonnull out_status
@@ -883,6 +888,12 @@ uint16_t uniffi_openwa_swift_checksum_func_event_name(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_FUNC_NORMALIZE_CHAT_ID
 #define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_FUNC_NORMALIZE_CHAT_ID
 uint16_t uniffi_openwa_swift_checksum_func_normalize_chat_id(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_FUNC_QR_TERMINAL
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_FUNC_QR_TERMINAL
+uint16_t uniffi_openwa_swift_checksum_func_qr_terminal(void
     
 );
 #endif

@@ -1,6 +1,8 @@
 //! `OpenWaError`: the engine's one `Error` as a UniFFI error enum with a case per `ErrorCode`
 //! (a Swift `enum` case per code, a Python exception subclass per code), each carrying the
-//! engine's `message`, `details` and `retryable`.
+//! engine's `message`, `details` and `retryable`. The case of the `protocol` code is
+//! `ProtocolError`: Swift refuses a type member named `Protocol` (it would clash with the
+//! `T.Protocol` metatype), and UniFFI does not escape it.
 
 use std::fmt;
 
@@ -75,7 +77,7 @@ error_cases! {
     /// DNS, TCP, TLS, proxy or WebSocket failure.
     Network => Network,
     /// The peer sent something not understood.
-    Protocol => Protocol,
+    ProtocolError => Protocol,
     /// A cryptographic check failed.
     Crypto => Crypto,
     /// The persistent store failed (I/O, database, wrong at-rest key, or in use).

@@ -68,6 +68,12 @@ pub fn event_name(kind: &openwa::EventKind) -> String {
     kind.name().to_owned()
 }
 
+/// A QR code as text for a terminal (two rows per line of block characters).
+#[uniffi::export]
+pub fn qr_terminal(code: String) -> Result<String, OpenWaError> {
+    Ok(openwa::qr_terminal(&code)?)
+}
+
 /// The version of this library.
 #[uniffi::export]
 pub fn version() -> String {

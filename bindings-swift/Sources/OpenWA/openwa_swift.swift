@@ -2349,7 +2349,7 @@ enum OpenWaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * The peer sent something not understood.
      */
-    case Protocol(
+    case ProtocolError(
         /**
          * What went wrong, for people.
          */message: String, 
@@ -2583,7 +2583,7 @@ public struct FfiConverterTypeOpenWaError: FfiConverterRustBuffer {
             details: try FfiConverterOptionString.read(from: &buf), 
             retryable: try FfiConverterBool.read(from: &buf)
             )
-        case 9: return .Protocol(
+        case 9: return .ProtocolError(
             message: try FfiConverterString.read(from: &buf), 
             details: try FfiConverterOptionString.read(from: &buf), 
             retryable: try FfiConverterBool.read(from: &buf)
@@ -2711,7 +2711,7 @@ public struct FfiConverterTypeOpenWaError: FfiConverterRustBuffer {
             FfiConverterBool.write(retryable, into: &buf)
             
         
-        case let .Protocol(message,details,retryable):
+        case let .ProtocolError(message,details,retryable):
             writeInt(&buf, Int32(9))
             FfiConverterString.write(message, into: &buf)
             FfiConverterOptionString.write(details, into: &buf)
@@ -3189,6 +3189,17 @@ public func normalizeChatId(chat: String)throws  -> String  {
 })
 }
 /**
+ * A QR code as text for a terminal (two rows per line of block characters).
+ */
+public func qrTerminal(code: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeOpenWaError_lift) {
+        uniffiCallStatus in
+    uniffi_openwa_swift_fn_func_qr_terminal(
+        FfiConverterString.lower(code),uniffiCallStatus
+    )
+})
+}
+/**
  * The `store` of a manager configuration for one SQLite file, its secrets encrypted with the
  * key in `key_file` (default: `<path>.key`, created with mode 0600 if missing). The Python and
  * Node packages have the same helper: a candidate for the engine (`StoreConfig::sqlite`).
@@ -3241,6 +3252,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_openwa_swift_checksum_func_normalize_chat_id() != 11113) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_openwa_swift_checksum_func_qr_terminal() != 31068) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_openwa_swift_checksum_func_sqlite_store() != 7733) {
