@@ -9,7 +9,7 @@ import base64
 import os
 
 import openwa_uniffi as ow
-from conftest import link_by_qr, next_event, phone_messages
+from conftest import link_by_qr, next_event, phone_messages, sim_config
 
 K = ow.EventKind
 
@@ -17,7 +17,7 @@ K = ow.EventKind
 def test_shared_scenario(sim, tmp_path):
     async def main():
         me, coded, bob = sim.account("Alice"), sim.account("Erin"), sim.account("Bob")
-        config = sim.config(tmp_path / "openwa.db")
+        config = sim_config(sim, tmp_path / "openwa.db")
         manager = await ow.SessionManager.open(config)
         start = manager.last_seq()
 
@@ -83,7 +83,7 @@ def test_shared_scenario(sim, tmp_path):
         assert isinstance(sent_image.content, ow.MessageContent.IMAGE)
         await phone_messages(sim, bob, lambda m: m.get("id") == sent_image.id)
         media_path = f"/admin/accounts/{bob}/messages/{sent_image.id}/media"
-        assert await asyncio.to_thread(sim.admin, "GET", media_path) == photo
+        assert await asyncio.to_thread(sim.raw, media_path) == photo
 
         # Delivered when Bob's phone gets it, read when Bob reads it.
         def status_of(message_id, status):
