@@ -19,11 +19,14 @@ let package = Package(
             name: "OpenWA",
             dependencies: ["OpenWAFFI"],
             path: "Sources/OpenWA",
+            // What the Rust static library needs from the system (`cargo rustc -p openwa-swift
+            // --crate-type staticlib -- --print native-static-libs` lists it): the trust store
+            // of rustls-native-certs (Security, CoreFoundation) and the standard library's iconv.
             linkerSettings: [
-                // The system trust store (rustls-native-certs) and the HTTP/WebSocket stack.
                 .linkedFramework("Security"),
                 .linkedFramework("CoreFoundation"),
                 .linkedFramework("SystemConfiguration"),
+                .linkedLibrary("iconv"),
             ]
         ),
     ]

@@ -8,6 +8,8 @@ import asyncio
 import base64
 import os
 
+import pytest
+
 import openwa_uniffi as ow
 from conftest import link_by_qr, next_event, phone_messages, sim_config
 
@@ -76,6 +78,9 @@ def test_shared_scenario(sim, tmp_path):
         assert sent.from_me and sent.text == "hi back"
         again = await session.send_text(bob, "hi back", ow.SendOptions(idempotency_key="k1"))
         assert again.id == sent.id
+        burst = await asyncio.gather(
+            *(session.send_text(bob, f"n{i}", ow.SendOptions()) for i in range(5)))
+        assert len({m.id for m in burst}) == 5  # several tasks at once
         photo = os.urandom(7000)
         media = ow.OutgoingMedia(kind=ow.MediaKind.IMAGE,
                                  source=ow.MediaSource.BYTES(data=photo), caption="mine")
@@ -139,6 +144,8 @@ def test_shared_scenario(sim, tmp_path):
         assert paired.state() == ow.ConnectionState.LOGGED_OUT and not paired.is_paired()
         await manager.delete("coded")
         assert [s.id for s in await manager.list()] == ["main"]
+        with pytest.raises(ow.OpenWaError):  # a deleted session: a typed error
+            await paired.send_text(bob, "late", ow.SendOptions())
         await manager.close()
 
     asyncio.run(main())
