@@ -24,10 +24,13 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/openwa-swift-test.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 package="$tmp/python/openwa_uniffi"
 mkdir -p "$package"
-"$CARGO_TARGET_DIR/debug/uniffi-bindgen" generate --library \
-  "$CARGO_TARGET_DIR/debug/libopenwa_swift.so" --language python --out-dir "$package" \
-  --config bindings-swift/bindgen.toml >/dev/null
-cp "$CARGO_TARGET_DIR/debug/libopenwa_swift.so" "$package/"
+case "$(uname -s)" in
+  Darwin) lib="$CARGO_TARGET_DIR/debug/libopenwa_swift.dylib" ;;
+  *) lib="$CARGO_TARGET_DIR/debug/libopenwa_swift.so" ;;
+esac
+"$CARGO_TARGET_DIR/debug/uniffi-bindgen" generate --library "$lib" --language python \
+  --out-dir "$package" --config bindings-swift/bindgen.toml >/dev/null
+cp "$lib" "$package/"
 # The generated modules: `openwa` (the engine's types) and `openwa_swift` (the objects).
 printf '%s\n' '"""UniFFI Python bindings of the Swift package library (tests only)."""' \
   'from .openwa import *  # noqa: F401,F403' 'from .openwa_swift import *  # noqa: F401,F403' \
