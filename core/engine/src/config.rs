@@ -22,6 +22,7 @@ pub const WHATSAPP_TRUST_ROOT: [u8; 32] = [
 
 /// Settings shared by every session of one manager.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ManagerConfig {
     /// Where sessions, keys, messages and the event log are kept.
     pub store: StoreConfig,
@@ -67,6 +68,7 @@ impl ManagerConfig {
 /// Which database backs the manager.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(tag = "backend", rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum StoreBackend {
     /// A database in process memory: everything is lost when the manager closes (tests,
     /// demos). Needs no at-rest key.
@@ -87,6 +89,7 @@ pub enum StoreBackend {
 /// Where the at-rest encryption key comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "source", rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum AtRestKey {
     /// A 32-byte AES-256 key given directly (e.g. from a secret manager).
     Bytes {
@@ -102,6 +105,7 @@ pub enum AtRestKey {
 
 /// The store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct StoreConfig {
     /// The database.
     pub backend: StoreBackend,
@@ -142,6 +146,7 @@ impl StoreConfig {
 
 /// How this device presents itself to WhatsApp (shown in the phone's linked-devices list).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct BrowserInfo {
     /// Operating-system name, e.g. `Mac OS`.
     pub os: String,
@@ -182,6 +187,7 @@ impl BrowserInfo {
 
 /// Per-session settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SessionOptions {
     /// WebSocket URL of the chat server (`wss://…` or, for the simulator, `ws://…`).
     pub server_url: String,

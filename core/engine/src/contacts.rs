@@ -16,6 +16,7 @@ pub const MAX_NUMBERS_PER_CHECK: usize = 100;
 
 /// Whether a phone number is on WhatsApp.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NumberStatus {
     /// The number as given.
     pub input: String,

@@ -11,6 +11,7 @@ use crate::media::MediaFile;
 
 /// One event of one session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Event {
     /// The session that produced it (empty only for [`EventKind::Lagged`], which is about the
     /// subscriber, not a session).
@@ -30,6 +31,7 @@ pub struct Event {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum EventKind {
     /// A QR code to show to the user, fired while the session is `waiting_for_qr`: once when the
     /// server hands out its refs, then again each time the previous code expires (first after
@@ -289,6 +291,7 @@ impl EventKind {
 /// What someone is doing in a chat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum ChatState {
     /// Typing.
     Typing,
@@ -301,6 +304,7 @@ pub enum ChatState {
 /// Where a session's connection stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum ConnectionState {
     /// Not connected and not trying (initial state, after `disconnect()`, or between attempts).
     Disconnected,
@@ -334,6 +338,7 @@ impl ConnectionState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum StateReason {
     /// The application asked for it (`connect()`, `disconnect()`, `logout()`).
     Requested,
@@ -382,6 +387,7 @@ pub enum StateReason {
 /// Status of a message we sent, in the order it can only move forward.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum MessageStatus {
     /// Sending failed (the server nacked it or it could not be encrypted).
     Failed,
@@ -401,6 +407,7 @@ pub enum MessageStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum ReceiptKind {
     /// The device received the message (`receipt` without `type`).
     Delivered,
@@ -451,6 +458,7 @@ impl ReceiptKind {
 /// error, so events logged by a newer version still replay.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(from = "String", into = "String")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum MessageType {
     /// Plain or extended text.
     Text,
@@ -581,6 +589,7 @@ impl std::fmt::Display for MessageType {
 /// `{"kind": "location", "latitude": …}`, ….
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum MessageContent {
     /// Plain or extended text.
     Text {
@@ -695,6 +704,7 @@ pub enum MessageContent {
 
 /// A location. Coordinates are degrees (WGS 84).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Location {
     /// Latitude, -90..=90.
     pub latitude: f64,
@@ -702,27 +712,34 @@ pub struct Location {
     pub longitude: f64,
     /// The place's name.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub name: Option<String>,
     /// The place's address.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub address: Option<String>,
     /// A link about the place.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub url: Option<String>,
     /// A comment (live locations).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub comment: Option<String>,
     /// Accuracy in metres, when known.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub accuracy_m: Option<u32>,
     /// Whether this is an update of a live location (received only; sending live locations
     /// is not supported).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub live: bool,
 }
 
 /// A contact card: the name shown and the vCard (3.0) text.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ContactCard {
     /// The name shown on the card.
     pub display_name: String,
@@ -732,6 +749,7 @@ pub struct ContactCard {
 
 /// The message a reply quotes, as the reply carries it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct QuotedMessage {
     /// The quoted message's id.
     pub id: String,
@@ -767,6 +785,7 @@ impl Default for MessageContent {
 
 /// A message as the API reports it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Message {
     /// The message id (unique per chat and sender).
     pub id: String,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 /// per group; the engine sends accordingly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum AddressingMode {
     /// Members by phone number (`…@s.whatsapp.net`).
     Pn,
@@ -19,6 +20,7 @@ pub enum AddressingMode {
 /// A member's role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum ParticipantRole {
     /// A plain member.
     Member,
@@ -37,6 +39,7 @@ impl ParticipantRole {
 
 /// One member of a group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct GroupParticipant {
     /// The member as the group names it (a LID in LID-addressed groups).
     pub jid: String,
@@ -51,6 +54,7 @@ pub struct GroupParticipant {
 /// Who may add members.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum MemberAddMode {
     /// Admins only.
     AdminAdd,
@@ -78,6 +82,7 @@ impl MemberAddMode {
 
 /// A group's settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct GroupSettings {
     /// Only admins send messages.
     pub announcement: bool,
@@ -94,6 +99,7 @@ pub struct GroupSettings {
 /// One setting to change with `set_group_setting`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "setting", content = "value", rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum GroupSetting {
     /// Only admins send (true) or everyone (false).
     Announcement(bool),
@@ -109,6 +115,7 @@ pub enum GroupSetting {
 
 /// A group's metadata.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct GroupInfo {
     /// The group JID (`…@g.us`).
     pub jid: String,
@@ -137,6 +144,7 @@ pub struct GroupInfo {
 /// What to do to members with `update_group_participants`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum ParticipantAction {
     /// Add members.
     Add,
@@ -150,6 +158,7 @@ pub enum ParticipantAction {
 
 /// The outcome for one member of an add/remove/promote/demote or a join-request answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ParticipantUpdate {
     /// The member as the server answered it.
     pub jid: String,
@@ -168,6 +177,7 @@ pub struct ParticipantUpdate {
 
 /// What joining by invite code did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct GroupJoin {
     /// The group.
     pub jid: String,
@@ -177,6 +187,7 @@ pub struct GroupJoin {
 
 /// A pending request to join a group (see `group_join_requests`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct GroupJoinRequest {
     /// Who asks.
     pub jid: String,
@@ -190,6 +201,7 @@ pub struct GroupJoinRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum GroupChange {
     /// The name changed.
     Subject {
@@ -219,6 +231,7 @@ pub enum GroupChange {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum MembershipChange {
     /// Members were added (or joined by link).
     Added,

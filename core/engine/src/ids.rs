@@ -15,6 +15,7 @@ use crate::error::{Error, ErrorCode};
 /// What kind of chat an id names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum ChatKind {
     /// A person by phone number (`@s.whatsapp.net`).
     User,

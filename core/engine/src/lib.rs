@@ -18,6 +18,8 @@ mod error;
 mod event;
 mod fault;
 mod features;
+#[cfg(feature = "uniffi")]
+mod ffi;
 mod group_types;
 mod groups;
 mod ids;
@@ -63,6 +65,11 @@ pub use messaging::send::{MAX_IDEMPOTENCY_KEY_LEN, SendOptions};
 #[cfg(feature = "qr")]
 pub use qr::{qr_png, qr_terminal};
 pub use session::{Session, SessionInfo};
+
+// UniFFI scaffolding of the plain API types (the `uniffi` feature): the derives on those types
+// need the crate's `UniFfiTag`, which this macro defines at the crate root.
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!();
 
 #[cfg(test)]
 mod e2e_tests;

@@ -21,6 +21,7 @@ use crate::runtime::on;
 
 /// A snapshot of a session for listings.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SessionInfo {
     /// The session id.
     pub id: String,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 /// label, the upload path and which MIME types fit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum MediaKind {
     /// A picture (`image/*`, default `image/jpeg`), with an optional caption.
     Image,
@@ -70,6 +71,7 @@ impl MediaKind {
 /// Where the bytes to send come from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "source", rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum MediaSource {
     /// The file's bytes, in memory.
     Bytes {
@@ -89,6 +91,7 @@ pub enum MediaSource {
 /// field: a caption on audio, voice or stickers, a waveform on anything but voice, a file name
 /// on anything but documents, `animated` on anything but stickers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct OutgoingMedia {
     /// What it is.
     pub kind: MediaKind,
@@ -96,30 +99,39 @@ pub struct OutgoingMedia {
     pub source: MediaSource,
     /// MIME type (`type/subtype[; params]`); must fit the kind. Default: the kind's.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub mimetype: Option<String>,
     /// Caption (images, videos, GIFs, documents).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub caption: Option<String>,
     /// File name shown for a document.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub file_name: Option<String>,
     /// A small JPEG preview (images, videos, GIFs, documents), at most 256 KiB.
     #[serde(default, with = "b64_opt")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub thumbnail: Option<Vec<u8>>,
     /// Width in pixels (images, videos, GIFs, stickers).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub width: Option<u32>,
     /// Height in pixels (images, videos, GIFs, stickers).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub height: Option<u32>,
     /// Duration in seconds (videos, GIFs, audio, voice notes).
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub seconds: Option<u32>,
     /// Voice-note waveform: up to 64 samples, each 0..=100.
     #[serde(default, with = "b64_opt")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub waveform: Option<Vec<u8>>,
     /// An animated sticker.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub animated: bool,
 }
 
@@ -145,6 +157,7 @@ impl OutgoingMedia {
 /// The file of a media message as the message describes it: enough to download, decrypt and
 /// verify it (`Session::download_media`). Absent fields were absent in the message.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct MediaFile {
     /// MIME type.
     pub mimetype: Option<String>,

@@ -16,6 +16,7 @@ pub(crate) const MAX_PAGE: u32 = 500;
 
 /// One page of a chat's history, newest message first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct MessagePage {
     /// The messages, newest first.
     pub messages: Vec<Message>,

@@ -21,6 +21,7 @@ use crate::persist::{PendingEvent, write_unit};
 
 /// The votes on a poll, as this session knows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PollResults {
     /// The poll's chat.
     pub chat: String,
@@ -36,6 +37,7 @@ pub struct PollResults {
 
 /// One option of a poll and who chose it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PollOptionVotes {
     /// The option's name.
     pub name: String,

@@ -61,19 +61,23 @@ pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 256;
 
 /// Options of a send.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SendOptions {
     /// Makes the send idempotent: a later send with the same key (in this session, also after
     /// a restart or a crash) returns the message the first one stored and creates no second
     /// message; if that message never got the server's ack, it is sent again under the same
     /// id, which recipients treat as the same message. 1-256 bytes.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub idempotency_key: Option<String>,
     /// Makes the message a reply to this earlier message of the chat (its id; `not_found` when
     /// the chat has no such stored message). Not for reactions, edits or revokes.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub quoted: Option<String>,
     /// Users the message mentions (phone numbers or JIDs). WhatsApp highlights a mention when
     /// the text also contains `@<number>`; the text is sent as given.
     #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub mentions: Vec<String>,
 }
 
