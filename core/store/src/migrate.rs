@@ -47,10 +47,15 @@ const MIGRATIONS: &[Migration] = &[
         name: "group_sender_key_holders",
         sql: include_str!("../migrations/0007_group_sender_key_holders.sql"),
     },
+    Migration {
+        version: 8,
+        name: "chats_contacts_history",
+        sql: include_str!("../migrations/0008_chats_contacts_history.sql"),
+    },
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// Arbitrary constant key of the PostgreSQL advisory lock serializing concurrent migrators.
 const PG_MIGRATION_LOCK: i64 = 0x6f70_656e_7761_0001;
