@@ -689,6 +689,9 @@ pub async fn message_pagination(db: Arc<TestDb>) {
 /// except 3's (dropping the table of kept outgoing copies is the caller's to recreate).
 async fn downgrade(raw: &mut openwa_store::testing::Raw, to: i64) {
     let undo: &[(i64, &str)] = &[
+        (8, "DROP TABLE history_pending"),
+        (8, "DROP TABLE contacts"),
+        (8, "DROP TABLE chats"),
         (7, "DROP TABLE group_sender_key_holders"),
         (6, "DROP TABLE send_keys"),
         (5, "DROP TABLE event_consumers"),
