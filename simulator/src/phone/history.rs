@@ -70,7 +70,7 @@ pub struct SeedSummary {
 }
 
 /// Adds generated chats to the seeded history of `phone`'s account. Chat `i`'s messages end
-/// `i` minutes before `now`, one a second, alternating incoming and outgoing.
+/// `i + 1` minutes before `now`, one a second, alternating incoming and outgoing.
 pub fn seed(
     state: &mut State,
     phone: &str,
@@ -89,7 +89,7 @@ pub fn seed(
     let per_chat = u64::from(request.messages_per_chat);
     for i in 0..u64::from(request.chats) {
         let number = base + i;
-        let end = now.saturating_sub(i * 60);
+        let end = now.saturating_sub((i + 1) * 60);
         let messages = (0..per_chat)
             .map(|j| SeededMessage {
                 id: format!("3EB0{prefix}{i:06X}{j:06X}"),
@@ -134,7 +134,7 @@ mod tests {
             (3, 12, 3)
         );
         let history = &state.account("15550000001").unwrap().history;
-        assert_eq!(history[1].messages.last().unwrap().timestamp, 10_000 - 60);
+        assert_eq!(history[1].messages.last().unwrap().timestamp, 10_000 - 120);
         assert!(
             history[0]
                 .messages

@@ -4,6 +4,7 @@
 //! nothing: the row is there, and the worker resumes it on the next connection.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use openwa_protocol::proto::e2e;
 use openwa_protocol::stanza::{IncomingMessage, Peer, Receipt, ReceiptType};
@@ -14,6 +15,24 @@ use prost::Message as _;
 use crate::connection::router::Replies;
 use crate::context::SessionContext;
 use crate::signal_store::SignalBatch;
+
+/// Arrival stamps of the session's notices: the wall clock in milliseconds, made strictly
+/// increasing, so the worker takes them in the order they came.
+#[derive(Debug, Default)]
+struct Arrivals(AtomicI64);
+
+impl Arrivals {
+    fn next(&self) -> i64 {
+        let now = i64::try_from(crate::bus::now_ms()).unwrap_or(i64::MAX);
+        let previous = self
+            .0
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| {
+                Some(now.max(last.saturating_add(1)))
+            })
+            .unwrap_or(now);
+        now.max(previous.saturating_add(1))
+    }
+}
 
 /// The history-sync notification `message` carries, if it is one.
 pub(crate) fn notification_of(message: &e2e::Message) -> Option<&e2e::HistorySyncNotification> {
@@ -46,7 +65,7 @@ pub(crate) fn accept(
         sync_type: i64::from(notification.sync_type.unwrap_or(-1)),
         chunk_order: i64::from(notification.chunk_order.unwrap_or(0)),
         notification: notification.encode_to_vec(),
-        created_at: crate::bus::now_ms().try_into().unwrap_or(i64::MAX),
+        created_at: shared.feature::<Arrivals>().next(),
     });
     let stored = batch.commit_with(None, move |mut tx| {
         let pending = Arc::clone(&pending);

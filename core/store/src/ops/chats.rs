@@ -52,20 +52,63 @@ impl StoreTx {
         at: i64,
         unread: bool,
     ) -> Result<(), StoreError> {
+        let alt = self.other_form(session_id, chat).await?;
+        // One row per user: a message under the other form of a chat stored already goes there.
+        let target = match &alt {
+            Some(alt)
+                if self.get_chat(session_id, chat).await?.is_none()
+                    && self.get_chat(session_id, alt).await?.is_some() =>
+            {
+                alt.clone()
+            }
+            _ => chat.to_owned(),
+        };
+        let alt = alt
+            .filter(|a| *a != target)
+            .or_else(|| (target != chat).then(|| chat.to_owned()));
         let now = now_millis();
         let sql = format!(
-            "INSERT INTO chats (session_id, chat, last_message_id, last_message_at, unread_count, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) \
+            "INSERT INTO chats (session_id, chat, alt, last_message_id, last_message_at, \
+             unread_count, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
              ON CONFLICT (session_id, chat) DO UPDATE SET {NEWEST}, \
+             alt = COALESCE(chats.alt, excluded.alt), \
              unread_count = chats.unread_count + excluded.unread_count, \
              updated_at = excluded.updated_at"
         );
         self.execute(
             &sql,
-            args![session_id, chat, message_id, at, i64::from(unread), now],
+            args![
+                session_id,
+                &target,
+                alt.as_deref(),
+                message_id,
+                at,
+                i64::from(unread),
+                now
+            ],
         )
         .await?;
         Ok(())
+    }
+
+    /// The other form of a user chat JID (`…@s.whatsapp.net` ⇄ `…@lid`) from the stored PN↔LID
+    /// mappings, when known.
+    async fn other_form(
+        &mut self,
+        session_id: &str,
+        chat: &str,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(match chat.split_once('@') {
+            Some((user, "s.whatsapp.net")) => self
+                .lid_for_pn(session_id, user)
+                .await?
+                .map(|lid| format!("{lid}@lid")),
+            Some((user, "lid")) => self
+                .pn_for_lid(session_id, user)
+                .await?
+                .map(|pn| format!("{pn}@s.whatsapp.net")),
+            _ => None,
+        })
     }
 
     /// Stores a chat as history sync describes it: inserted, or merged into the row there is

@@ -2103,6 +2103,21 @@ pub async fn chats_contacts_and_pending_history(db: Arc<TestDb>) {
     assert!(!sealed.windows(9).any(|w| w == b"media key"));
     assert!(s.delete_pending_history("N1").await.unwrap());
     assert!(s.pending_history().await.unwrap().is_empty());
+    // A message under the other form of a stored chat goes to that chat.
+    s.put_lid_mapping("777", "5").await.unwrap();
+    s.note_chat_message("5@s.whatsapp.net", "p", 300, true)
+        .await
+        .unwrap();
+    s.note_chat_message("777@lid", "q", 301, true)
+        .await
+        .unwrap();
+    assert!(s.get_chat("777@lid").await.unwrap().is_none());
+    let five = s.get_chat("5@s.whatsapp.net").await.unwrap().unwrap();
+    assert_eq!(
+        (five.alt.as_deref(), five.unread_count),
+        (Some("777@lid"), 2)
+    );
+    assert_eq!(five.last_message_id.as_deref(), Some("q"));
     // Deleting the session takes its chats and contacts along.
     s.delete().await.unwrap();
     assert!(store.chat_page(S, 10, 0).await.unwrap().is_empty());
