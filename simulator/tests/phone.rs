@@ -386,7 +386,11 @@ async fn a_seeded_history_survives_a_restart_with_state_and_is_sent_to_new_compa
         .filter(|n| n.tag == "message" && n.attr_str("category").as_deref() == Some("peer"))
         .count();
     assert_eq!(peer, 4, "bootstrap, push names, recent, non-blocking data");
-    assert_eq!(sim.sim().media.len(), 4, "one blob per chunk on the media host");
+    assert_eq!(
+        sim.sim().media.len(),
+        4,
+        "one blob per chunk on the media host"
+    );
     sim.shutdown().await.unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -74,6 +74,7 @@ pub(crate) async fn ingest(
         messages: count(plan.messages.len()),
         contacts: count(plan.push_names.len()),
     })?;
+    crate::fault::point("history_before_commit");
     let (plan, id) = (Arc::new(plan), pending.id.clone());
     write_unit(
         shared.store(),
