@@ -12,6 +12,16 @@ use crate::stream::EventStream;
 
 /// Default page size of `messages`.
 const DEFAULT_PAGE: i64 = 50;
+/// Default page of `listChats` and `listContacts`.
+const DEFAULT_LIST_PAGE: i64 = 100;
+
+/// `limit` (default [`DEFAULT_LIST_PAGE`]) and `offset` (default 0) of a listing.
+fn list_page(limit: Option<i64>, offset: Option<i64>) -> napi::Result<(u32, u32)> {
+    Ok((
+        count(limit.unwrap_or(DEFAULT_LIST_PAGE), "limit")?,
+        count(offset.unwrap_or(0), "offset")?,
+    ))
+}
 /// Default page size of `eventsSince`.
 const DEFAULT_LIMIT: i64 = 1000;
 /// Default wait of `waitForState`, in milliseconds.
@@ -404,6 +414,68 @@ impl Session {
             env,
             async move { inner.message(&chat, &id).await },
             |message| to_js(&message),
+        )
+    }
+
+    /// A page of the chats the session knows, newest message first (`Chat[]`).
+    #[napi]
+    pub fn list_chats<'env>(
+        &self,
+        env: &'env Env,
+        limit: Option<i64>,
+        offset: Option<i64>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        let (limit, offset) = list_page(limit, offset)?;
+        let inner = self.inner.clone();
+        promise(
+            env,
+            async move { inner.list_chats(limit, offset).await },
+            |chats| to_js_list(&chats),
+        )
+    }
+
+    /// One chat by any of its ids, or `not_found`.
+    #[napi]
+    pub fn get_chat<'env>(
+        &self,
+        env: &'env Env,
+        chat: String,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        let inner = self.inner.clone();
+        promise(env, async move { inner.get_chat(&chat).await }, |chat| {
+            to_js(&chat)
+        })
+    }
+
+    /// A page of the contacts the session knows (`Contact[]`).
+    #[napi]
+    pub fn list_contacts<'env>(
+        &self,
+        env: &'env Env,
+        limit: Option<i64>,
+        offset: Option<i64>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        let (limit, offset) = list_page(limit, offset)?;
+        let inner = self.inner.clone();
+        promise(
+            env,
+            async move { inner.list_contacts(limit, offset).await },
+            |contacts| to_js_list(&contacts),
+        )
+    }
+
+    /// One contact by phone number, PN or LID JID, or `not_found`.
+    #[napi]
+    pub fn get_contact<'env>(
+        &self,
+        env: &'env Env,
+        contact: String,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        let inner = self.inner.clone();
+        promise(
+            env,
+            async move { inner.get_contact(&contact).await },
+            |contact| to_js(&contact),
         )
     }
 
