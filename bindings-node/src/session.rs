@@ -14,14 +14,6 @@ use crate::stream::EventStream;
 const DEFAULT_PAGE: i64 = 50;
 /// Default page of `listChats` and `listContacts`.
 const DEFAULT_LIST_PAGE: i64 = 100;
-
-/// `limit` (default [`DEFAULT_LIST_PAGE`]) and `offset` (default 0) of a listing.
-fn list_page(limit: Option<i64>, offset: Option<i64>) -> napi::Result<(u32, u32)> {
-    Ok((
-        count(limit.unwrap_or(DEFAULT_LIST_PAGE), "limit")?,
-        count(offset.unwrap_or(0), "offset")?,
-    ))
-}
 /// Default page size of `eventsSince`.
 const DEFAULT_LIMIT: i64 = 1000;
 /// Default wait of `waitForState`, in milliseconds.
@@ -46,6 +38,27 @@ impl Session {
         Fut: std::future::Future<Output = Result<openwa::Message, openwa::Error>> + Send + 'static,
     {
         promise(env, send(self.inner.clone()), |message| to_js(&message))
+    }
+
+    /// Runs one listing on the engine with `limit` (default [`DEFAULT_LIST_PAGE`]) and `offset`
+    /// (default 0); the promise resolves with the items.
+    fn list<'env, T, F, Fut>(
+        &self,
+        env: &'env Env,
+        limit: Option<i64>,
+        offset: Option<i64>,
+        list: F,
+    ) -> napi::Result<PromiseRaw<'env, Value>>
+    where
+        T: serde::Serialize + Send + 'static,
+        F: FnOnce(Arc<openwa::Session>, u32, u32) -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<T>, openwa::Error>> + Send + 'static,
+    {
+        let limit = count(limit.unwrap_or(DEFAULT_LIST_PAGE), "limit")?;
+        let offset = count(offset.unwrap_or(0), "offset")?;
+        promise(env, list(self.inner.clone(), limit, offset), |items| {
+            to_js_list(&items)
+        })
     }
 }
 
@@ -425,13 +438,9 @@ impl Session {
         limit: Option<i64>,
         offset: Option<i64>,
     ) -> napi::Result<PromiseRaw<'env, Value>> {
-        let (limit, offset) = list_page(limit, offset)?;
-        let inner = self.inner.clone();
-        promise(
-            env,
-            async move { inner.list_chats(limit, offset).await },
-            |chats| to_js_list(&chats),
-        )
+        self.list(env, limit, offset, |s, limit, offset| async move {
+            s.list_chats(limit, offset).await
+        })
     }
 
     /// One chat by any of its ids, or `not_found`.
@@ -455,13 +464,9 @@ impl Session {
         limit: Option<i64>,
         offset: Option<i64>,
     ) -> napi::Result<PromiseRaw<'env, Value>> {
-        let (limit, offset) = list_page(limit, offset)?;
-        let inner = self.inner.clone();
-        promise(
-            env,
-            async move { inner.list_contacts(limit, offset).await },
-            |contacts| to_js_list(&contacts),
-        )
+        self.list(env, limit, offset, |s, limit, offset| async move {
+            s.list_contacts(limit, offset).await
+        })
     }
 
     /// One contact by phone number, PN or LID JID, or `not_found`.

@@ -7,11 +7,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use openwa::{
-    EventKind, HistorySyncType, ManagerConfig, SessionManager, SessionOptions, StoreBackend,
-    StoreConfig,
+use openwa::{EventKind, HistorySyncType, SessionOptions};
+use openwa_testkit::{
+    Backend, TestStore, WAIT, http, next_qr, sim_options, simulator, sqlite_manager,
 };
-use openwa_testkit::{Backend, TestStore, WAIT, http, next_qr, sim_options, simulator};
 
 const ALICE: &str = "15550008001";
 /// Set for the child process: the SQLite path, key file, QR file and session options (JSON).
@@ -29,16 +28,7 @@ async fn history_crash_child() {
         panic!("bad child spec");
     };
     let options: SessionOptions = serde_json::from_str(options).unwrap();
-    let manager = SessionManager::open(ManagerConfig {
-        store: StoreConfig {
-            backend: StoreBackend::Sqlite { path: db.into() },
-            at_rest_key: Some(openwa::AtRestKey::File { path: key.into() }),
-        },
-        default_session_options: options,
-        ..ManagerConfig::default()
-    })
-    .await
-    .unwrap();
+    let manager = sqlite_manager(db.as_ref(), key.as_ref(), options).await;
     let session = manager.create_session("alice", None).await.unwrap();
     let events = session.events();
     session.connect().await.unwrap();
@@ -61,12 +51,7 @@ async fn a_crash_after_the_ack_of_history_notices_loses_nothing() {
         201
     );
 
-    let config = store.config();
-    let (StoreBackend::Sqlite { path: db }, Some(openwa::AtRestKey::File { path: key })) =
-        (config.backend, config.at_rest_key)
-    else {
-        panic!("SQLite with a key file expected");
-    };
+    let (db, key) = store.sqlite_files();
     let qr_file: PathBuf = db.with_extension("qr");
     let options = serde_json::to_string(&sim_options(&sim)).unwrap();
     let mut child = tokio::process::Command::new(std::env::current_exe().unwrap())

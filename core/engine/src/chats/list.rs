@@ -96,17 +96,36 @@ pub(crate) async fn to_contact(shared: &SessionContext, record: ContactRecord) -
     }
 }
 
+/// The first row `get` finds under any form of `jid` (itself, then its other form).
+async fn under_any_form<T, F, Fut>(
+    shared: &SessionContext,
+    jid: &Jid,
+    get: F,
+) -> Result<Option<T>, Error>
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Result<Option<T>, openwa_store::StoreError>>,
+{
+    for key in crate::messaging::addressing::chat_keys(shared, jid).await {
+        if let Some(found) = get(key).await? {
+            return Ok(Some(found));
+        }
+    }
+    Ok(None)
+}
+
 /// The stored chat `chat` names, under any of its forms.
 pub(crate) async fn find_chat(
     shared: &SessionContext,
     chat: &Jid,
 ) -> Result<Option<ChatRecord>, Error> {
-    for key in crate::messaging::addressing::chat_keys(shared, chat).await {
-        if let Some(found) = shared.store().get_chat(&key).await? {
-            return Ok(Some(found));
-        }
-    }
-    Ok(None)
+    let store = shared.store();
+    under_any_form(
+        shared,
+        chat,
+        |key| async move { store.get_chat(&key).await },
+    )
+    .await
 }
 
 /// The stored contact `user` names, under any of its forms.
@@ -114,10 +133,11 @@ pub(crate) async fn find_contact(
     shared: &SessionContext,
     user: &Jid,
 ) -> Result<Option<ContactRecord>, Error> {
-    for key in crate::messaging::addressing::chat_keys(shared, user).await {
-        if let Some(found) = shared.store().get_contact(&key).await? {
-            return Ok(Some(found));
-        }
-    }
-    Ok(None)
+    let store = shared.store();
+    under_any_form(
+        shared,
+        user,
+        |key| async move { store.get_contact(&key).await },
+    )
+    .await
 }
