@@ -84,3 +84,65 @@ async fn baileys7_receives_a_phone_history() {
     );
     client.quit().await;
 }
+
+/// The cost of history sync for Baileys 7 on this simulator (docs/BENCHMARKS.md): time from the
+/// link to the last message and the driver process's peak RSS, for `chats` × `per_chat`.
+/// Ignored: a benchmark, run with `cargo test --release -p openwa-simulator --test
+/// baileys_history -- --ignored --nocapture`.
+async fn baileys_history_cost(chats: u64, per_chat: u64) {
+    require_node_modules();
+    let sim = openwa_testkit::simulator().await;
+    sim.create_account(ALICE, "Alice").unwrap();
+    let seeded = openwa_testkit::http(
+        &sim.info.admin_url,
+        "POST",
+        &format!("/admin/accounts/{ALICE}/history"),
+        Some(json!({ "chats": chats, "messages_per_chat": per_chat })),
+    )
+    .await;
+    assert_eq!(seeded.status, 201);
+    let media_host = sim.info.media_url.trim_start_matches("https://").to_owned();
+    let env = [
+        ("NODE_EXTRA_CA_CERTS", sim.info.tls_cert_path.as_str()),
+        ("BAILEYS_HISTORY", "1"),
+        ("BAILEYS_MEDIA_HOST", media_host.as_str()),
+    ];
+    let auth = temp_auth_dir("history-bench");
+    let started = std::time::Instant::now();
+    let (mut client, _) = baileys::pair_by_qr_with_env(
+        &sim.info.ws_url,
+        &sim.info.admin_url,
+        BAILEYS7,
+        ALICE,
+        &auth,
+        &env,
+    )
+    .await;
+    let (mut messages, mut peak) = (0, 0);
+    while messages < chats * per_chat {
+        let chunk = client.wait_event("history").await;
+        messages += chunk["messages"].as_u64().unwrap();
+        peak = peak.max(chunk["maxRssKib"].as_u64().unwrap());
+    }
+    #[allow(clippy::print_stdout)]
+    {
+        println!(
+            "| Baileys 7 | {chats} × {per_chat} | {messages} | {:.2} s | {:.1} MiB |",
+            started.elapsed().as_secs_f64(),
+            peak as f64 / 1024.0
+        );
+    }
+    client.quit().await;
+}
+
+#[tokio::test]
+#[ignore = "a benchmark"]
+async fn baileys7_history_cost_5k() {
+    baileys_history_cost(50, 100).await;
+}
+
+#[tokio::test]
+#[ignore = "a benchmark"]
+async fn baileys7_history_cost_50k() {
+    baileys_history_cost(500, 100).await;
+}

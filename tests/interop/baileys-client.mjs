@@ -36,7 +36,7 @@
 // Media downloads trust NODE_EXTRA_CA_CERTS (the simulator's certificate).
 // With BAILEYS_HISTORY=1 Baileys syncs history (its default `shouldSyncHistoryMessage`) and every
 // `messaging-history.set` arrives as a `history` event (syncType, progress, chunkOrder, isLatest
-// and the counts of chats, contacts, messages and LID-PN mappings). Baileys fetches history blobs
+// and the counts of chats, contacts, messages and LID-PN mappings, and this process's peak RSS). Baileys fetches history blobs
 // from WhatsApp's media host by direct path (`https://mmg.whatsapp.net/…`); with
 // BAILEYS_MEDIA_HOST=host:port those requests go to that host instead (the simulator's media host),
 // as a DNS entry would send them: this process's `fetch` is wrapped, Baileys is not changed.
@@ -141,6 +141,7 @@ function connect() {
     messages: data.messages?.length ?? 0,
     lidPnMappings: data.lidPnMappings?.length ?? 0,
     chatIds: (data.chats ?? []).map((c) => c.id),
+    maxRssKib: process.resourceUsage().maxRSS,
   }));
   for (const kind of ['groups.upsert', 'groups.update', 'group-participants.update']) {
     sock.ev.on(kind, (data) => emit({ event: 'group_event', kind, data }));
