@@ -52,20 +52,7 @@ impl StoreTx {
         at: i64,
         unread: bool,
     ) -> Result<(), StoreError> {
-        let alt = self.other_form(session_id, chat).await?;
-        // One row per user: a message under the other form of a chat stored already goes there.
-        let target = match &alt {
-            Some(alt)
-                if self.get_chat(session_id, chat).await?.is_none()
-                    && self.get_chat(session_id, alt).await?.is_some() =>
-            {
-                alt.clone()
-            }
-            _ => chat.to_owned(),
-        };
-        let alt = alt
-            .filter(|a| *a != target)
-            .or_else(|| (target != chat).then(|| chat.to_owned()));
+        let (target, alt) = self.chat_row(session_id, chat, None).await?;
         let now = now_millis();
         let sql = format!(
             "INSERT INTO chats (session_id, chat, alt, last_message_id, last_message_at, \
@@ -91,6 +78,34 @@ impl StoreTx {
         Ok(())
     }
 
+    /// The row a chat's data goes to, and the other form to note on it: one row per user, so
+    /// a chat stored already under its other form (`alt`, else the stored PN↔LID mapping) is
+    /// that row.
+    async fn chat_row(
+        &mut self,
+        session_id: &str,
+        chat: &str,
+        alt: Option<&str>,
+    ) -> Result<(String, Option<String>), StoreError> {
+        let alt = match alt {
+            Some(alt) => Some(alt.to_owned()),
+            None => self.other_form(session_id, chat).await?,
+        };
+        let target = match &alt {
+            Some(alt)
+                if self.get_chat(session_id, chat).await?.is_none()
+                    && self.get_chat(session_id, alt).await?.is_some() =>
+            {
+                alt.clone()
+            }
+            _ => chat.to_owned(),
+        };
+        let alt = alt
+            .filter(|a| *a != target)
+            .or_else(|| (target != chat).then(|| chat.to_owned()));
+        Ok((target, alt))
+    }
+
     /// The other form of a user chat JID (`…@s.whatsapp.net` ⇄ `…@lid`) from the stored PN↔LID
     /// mappings, when known.
     async fn other_form(
@@ -112,13 +127,16 @@ impl StoreTx {
     }
 
     /// Stores a chat as history sync describes it: inserted, or merged into the row there is
-    /// (the newest message wins, a name or other form given replaces the stored one, the unread
+    /// (under its id or its other form; the newest message wins, a name or other form given replaces the stored one, the unread
     /// count and flags are taken when the description is at least as new as the row).
     pub async fn put_chat(
         &mut self,
         session_id: &str,
         chat: &ChatRecord,
     ) -> Result<(), StoreError> {
+        let (target, alt) = self
+            .chat_row(session_id, &chat.chat, chat.alt.as_deref())
+            .await?;
         let now = now_millis();
         let sql = format!(
             "INSERT INTO chats (session_id, chat, alt, name, last_message_id, last_message_at, \
@@ -135,8 +153,8 @@ impl StoreTx {
             &sql,
             args![
                 session_id,
-                &chat.chat,
-                chat.alt.as_deref(),
+                &target,
+                alt.as_deref(),
                 chat.name.as_deref(),
                 chat.last_message_id.as_deref(),
                 chat.last_message_at,

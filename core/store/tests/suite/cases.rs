@@ -2118,6 +2118,19 @@ pub async fn chats_contacts_and_pending_history(db: Arc<TestDb>) {
         (Some("777@lid"), 2)
     );
     assert_eq!(five.last_message_id.as_deref(), Some("q"));
+    // History describing that chat by its LID merges into the same row.
+    s.put_chat(&ChatRecord {
+        chat: "777@lid".into(),
+        alt: Some("5@s.whatsapp.net".into()),
+        name: Some("Five".into()),
+        last_message_at: 10,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert!(s.get_chat("777@lid").await.unwrap().is_none());
+    let five = s.get_chat("5@s.whatsapp.net").await.unwrap().unwrap();
+    assert_eq!((five.name.as_deref(), five.unread_count), (Some("Five"), 2));
     // Deleting the session takes its chats and contacts along.
     s.delete().await.unwrap();
     assert!(store.chat_page(S, 10, 0).await.unwrap().is_empty());
