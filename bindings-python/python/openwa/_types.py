@@ -105,7 +105,8 @@ class Message:
 class Event:
     """One event of one session. ``type`` is the engine's event name (``qr``, ``paired``,
     ``connection_state``, ``message_received``, ``message_sent``, ``message_status``,
-    ``receipt``, ``lagged``…); ``data`` holds its fields (``message`` is a `Message`)."""
+    ``receipt``, ``history_sync``, ``lagged``…); ``data`` holds its fields (``message`` is a
+    `Message`)."""
 
     session_id: str
     seq: int
