@@ -34,6 +34,10 @@ fn decode_contact(row: &Row) -> Result<ContactRecord, StoreError> {
 }
 
 /// `SET` clause parts that keep the newest message of a chat on an upsert.
+/// The start of a `CASE` that takes the new value when the description is at least as new as
+/// the row (its newest message no older).
+const AS_NEW: &str = "CASE WHEN excluded.last_message_at >= chats.last_message_at THEN ";
+
 const NEWEST: &str = "last_message_id = CASE WHEN excluded.last_message_at >= chats.last_message_at \
      THEN COALESCE(excluded.last_message_id, chats.last_message_id) \
      ELSE chats.last_message_id END, \
@@ -138,16 +142,18 @@ impl StoreTx {
             .chat_row(session_id, &chat.chat, chat.alt.as_deref())
             .await?;
         let now = now_millis();
+        let as_new = AS_NEW;
         let sql = format!(
             "INSERT INTO chats (session_id, chat, alt, name, last_message_id, last_message_at, \
              unread_count, archived, pinned, muted_until, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
              ON CONFLICT (session_id, chat) DO UPDATE SET \
              alt = COALESCE(excluded.alt, chats.alt), name = COALESCE(excluded.name, chats.name), \
-             unread_count = CASE WHEN excluded.last_message_at >= chats.last_message_at \
-             THEN excluded.unread_count ELSE chats.unread_count END, \
-             archived = excluded.archived, pinned = excluded.pinned, \
-             muted_until = excluded.muted_until, {NEWEST}, updated_at = excluded.updated_at"
+             unread_count = {as_new}excluded.unread_count ELSE chats.unread_count END, \
+             archived = {as_new}excluded.archived ELSE chats.archived END, \
+             pinned = {as_new}excluded.pinned ELSE chats.pinned END, \
+             muted_until = {as_new}excluded.muted_until ELSE chats.muted_until END, \
+             {NEWEST}, updated_at = excluded.updated_at"
         );
         self.execute(
             &sql,

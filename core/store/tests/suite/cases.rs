@@ -2060,6 +2060,16 @@ pub async fn chats_contacts_and_pending_history(db: Arc<TestDb>) {
     })
     .await
     .unwrap();
+    // An older description (a later chunk with older messages) keeps the flags and the count.
+    s.put_chat(&ChatRecord {
+        chat: "3@g.us".into(),
+        last_message_at: 150,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let group = s.get_chat("3@g.us").await.unwrap().unwrap();
+    assert!(group.pinned && group.unread_count == 4 && group.last_message_at == 200);
     let page = s.chat_page(10, 0).await.unwrap();
     let order: Vec<_> = page.iter().map(|c| c.chat.as_str()).collect();
     assert_eq!(order, ["3@g.us", "1@s.whatsapp.net", "2@s.whatsapp.net"]);
