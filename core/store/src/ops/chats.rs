@@ -142,17 +142,16 @@ impl StoreTx {
             .chat_row(session_id, &chat.chat, chat.alt.as_deref())
             .await?;
         let now = now_millis();
-        let as_new = AS_NEW;
         let sql = format!(
             "INSERT INTO chats (session_id, chat, alt, name, last_message_id, last_message_at, \
              unread_count, archived, pinned, muted_until, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
              ON CONFLICT (session_id, chat) DO UPDATE SET \
              alt = COALESCE(excluded.alt, chats.alt), name = COALESCE(excluded.name, chats.name), \
-             unread_count = {as_new}excluded.unread_count ELSE chats.unread_count END, \
-             archived = {as_new}excluded.archived ELSE chats.archived END, \
-             pinned = {as_new}excluded.pinned ELSE chats.pinned END, \
-             muted_until = {as_new}excluded.muted_until ELSE chats.muted_until END, \
+             unread_count = {AS_NEW}excluded.unread_count ELSE chats.unread_count END, \
+             archived = {AS_NEW}excluded.archived ELSE chats.archived END, \
+             pinned = {AS_NEW}excluded.pinned ELSE chats.pinned END, \
+             muted_until = {AS_NEW}excluded.muted_until ELSE chats.muted_until END, \
              {NEWEST}, updated_at = excluded.updated_at"
         );
         self.execute(
