@@ -2,7 +2,8 @@
 //! and a timeline links a fresh session, which downloads, verifies, inflates and stores every
 //! chunk; the session then lists the phone's chats (newest first, both PN and LID forms, names,
 //! unread counts, last messages), their messages and the contacts; live messages keep the
-//! chats current. Run on every backend.
+//! chats current. Run on every backend. And: bad chunks (wrong MAC, truncated zlib, not a
+//! `HistorySync`) left pending across a restart are dropped, a good one next to them is kept.
 #![allow(clippy::unwrap_used, clippy::panic)] // test helpers outside #[test] functions
 
 use std::sync::Arc;
@@ -162,4 +163,118 @@ async fn a_phone_history_reaches_a_fresh_session(store: Arc<TestStore>) {
     manager.close().await.unwrap();
 }
 
-openwa_store::on_every_backend!(all: [a_phone_history_reaches_a_fresh_session]);
+/// `data` as a zlib stream of one stored (uncompressed) block.
+fn stored_zlib(data: &[u8]) -> Vec<u8> {
+    let len = u16::try_from(data.len()).unwrap();
+    let mut out = vec![0x78, 0x01, 0x01];
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&(!len).to_le_bytes());
+    out.extend_from_slice(data);
+    let (mut a, mut b) = (1u32, 0u32);
+    for byte in data {
+        a = (a + u32::from(*byte)) % 65521;
+        b = (b + a) % 65521;
+    }
+    out.extend_from_slice(&((b << 16) | a).to_be_bytes());
+    out
+}
+
+/// A pending notice whose blob is `plaintext` encrypted under `key` but announced with
+/// `announced_key`, stored on the simulator's media host.
+fn notice(
+    sim: &openwa_simulator::SimulatorHandle,
+    id: &str,
+    plaintext: &[u8],
+    key: [u8; 32],
+    announced_key: [u8; 32],
+) -> openwa_store::PendingHistory {
+    use openwa_protocol::media::{self, MediaType};
+    use prost::Message as _;
+    let encrypted = media::encrypt(&key, MediaType::History, plaintext);
+    let (_, direct_path) = openwa_simulator::media_host::store_blob(
+        sim.sim(),
+        &encrypted.info.file_enc_sha256,
+        encrypted.blob.into(),
+    )
+    .unwrap();
+    let notification = openwa_protocol::proto::e2e::HistorySyncNotification {
+        file_sha256: Some(encrypted.info.file_sha256.to_vec()),
+        file_length: Some(encrypted.info.file_length),
+        media_key: Some(announced_key.to_vec()),
+        file_enc_sha256: Some(encrypted.info.file_enc_sha256.to_vec()),
+        direct_path: Some(direct_path),
+        sync_type: Some(3),
+        chunk_order: Some(1),
+        progress: Some(100),
+        ..Default::default()
+    };
+    openwa_store::PendingHistory {
+        id: id.into(),
+        sync_type: 3,
+        chunk_order: 1,
+        notification: notification.encode_to_vec(),
+        created_at: 1,
+    }
+}
+
+/// Bad chunks (a wrong media key: the MAC fails; a truncated zlib stream; bytes that are not a
+/// `HistorySync`) are typed errors, dropped with a warning after the restart that resumes them;
+/// a good chunk next to them is stored; nothing panics and no notice stays pending.
+async fn bad_history_chunks_are_dropped_and_good_ones_kept(store: Arc<TestStore>) {
+    use openwa_protocol::history::compress;
+    use openwa_protocol::proto::e2e::{Conversation, HistorySync};
+    let sim = simulator().await;
+    sim.create_account(ALICE, "Alice").unwrap();
+    let manager = store.open_manager(sim_options(&sim)).await;
+    let session = manager.create_session("alice", None).await.unwrap();
+    link_by_qr(&sim, &session, ALICE).await;
+    manager.close().await.unwrap();
+    drop((session, manager));
+
+    let good = HistorySync {
+        sync_type: Some(3),
+        conversations: vec![Conversation {
+            id: Some("18885550001@s.whatsapp.net".into()),
+            conversation_timestamp: Some(100),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let blob = compress(&good);
+    let raw = store.open_raw().await;
+    for pending in [
+        notice(&sim, "BADMAC", &blob, [1; 32], [2; 32]),
+        notice(&sim, "TRUNCATED", &blob[..blob.len() / 2], [3; 32], [3; 32]),
+        notice(
+            &sim,
+            "NOTPROTO",
+            &stored_zlib(&[0xff; 64]),
+            [4; 32],
+            [4; 32],
+        ),
+        notice(&sim, "GOOD", &blob, [5; 32], [5; 32]),
+    ] {
+        raw.put_pending_history("alice", &pending).await.unwrap();
+    }
+    raw.close().await;
+
+    let (manager, session, _events) = store.resume(sim_options(&sim), "alice").await;
+    let raw = store.open_raw().await;
+    tokio::time::timeout(WAIT, async {
+        while !raw.pending_history("alice").await.unwrap().is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .unwrap();
+    raw.close().await;
+    let chats = session.list_chats(10, 0).await.unwrap();
+    assert_eq!(chats.len(), 1, "{chats:?}");
+    assert_eq!(chats[0].id, "18885550001@s.whatsapp.net");
+    manager.close().await.unwrap();
+}
+
+openwa_store::on_every_backend!(
+    all: [a_phone_history_reaches_a_fresh_session],
+    persistent: [bad_history_chunks_are_dropped_and_good_ones_kept],
+);
