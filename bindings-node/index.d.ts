@@ -218,6 +218,45 @@ export interface MessagePage {
   nextCursor: string | null;
 }
 
+/** What kind of chat an id names. */
+export type ChatKind = 'user' | 'lid' | 'group' | 'newsletter' | 'status';
+
+/** A chat the session knows (from history sync and from messages sent and received). */
+export interface Chat {
+  /** The JID its messages are stored under (PN, LID or group). */
+  id: string;
+  kind: ChatKind;
+  /** The user's phone-number JID, when known. */
+  pn: string | null;
+  /** The user's LID, when known. */
+  lid: string | null;
+  /** A group's subject, the name history gave, else the contact's push name. */
+  name: string | null;
+  lastMessage: Message | null;
+  /** The newest message's time, seconds since the epoch. */
+  lastMessageAt: number | null;
+  /** Incoming messages not read yet (`markRead` clears it). */
+  unreadCount: number;
+  archived: boolean;
+  pinned: boolean;
+  /** Muted until this time, seconds since the epoch. */
+  mutedUntil: number | null;
+  updatedAtMs: number;
+}
+
+/** A user the session knows: its ids and names. */
+export interface Contact {
+  /** The JID it is stored under (PN or LID). */
+  id: string;
+  pn: string | null;
+  lid: string | null;
+  /** Phone number digits, when known. */
+  phone: string | null;
+  pushName: string | null;
+  /** Address-book name (not synced yet). */
+  name: string | null;
+}
+
 /** A snapshot of a session. */
 export interface SessionInfo {
   id: string;
@@ -383,6 +422,25 @@ export interface LaggedEvent extends EventBase {
   type: 'lagged';
   missed: number;
 }
+/** A history-sync chunk from our phone was stored (chats, messages, push names, PN↔LID map). */
+export interface HistorySyncEvent extends EventBase {
+  type: 'history_sync';
+  syncType:
+    | 'initial_bootstrap'
+    | 'initial_status'
+    | 'full'
+    | 'recent'
+    | 'push_name'
+    | 'non_blocking_data'
+    | 'on_demand'
+    | 'unknown';
+  chunkOrder: number;
+  /** Percent done with chunks of this type, when the phone says. */
+  progress: number | null;
+  chats: number;
+  messages: number;
+  contacts: number;
+}
 /** A logged event this build cannot read; replay goes on with the next one. */
 export interface UnreadableEvent extends EventBase {
   type: 'unreadable';
@@ -409,6 +467,7 @@ export type Event =
   | GroupJoinedEvent
   | GroupParticipantsEvent
   | GroupUpdatedEvent
+  | HistorySyncEvent
   | LaggedEvent
   | UnreadableEvent;
 
@@ -488,6 +547,10 @@ export interface SessionOptions {
   connectTimeoutSecs?: number;
   requestTimeoutSecs?: number;
   autoReconnect?: boolean;
+  /** Largest media file sent or downloaded, in bytes (default 100 MiB). */
+  maxMediaBytes?: number;
+  /** How much of the account's past to keep from history sync (default `recent`). */
+  history?: 'none' | 'recent' | 'full';
 }
 
 /** A manager's settings (fields left out keep the engine's defaults: a store in memory). */
@@ -586,6 +649,14 @@ export class Session extends EventEmitter<EventListeners> {
   markRead(chat: string, messageIds: string[]): Promise<void>;
   messages(chat: string, options?: { cursor?: string | null; limit?: number }): Promise<MessagePage>;
   message(chat: string, id: string): Promise<Message>;
+  /** A page of the chats the session knows, newest message first (limit 1 to 500, default 100). */
+  listChats(options?: { limit?: number; offset?: number }): Promise<Chat[]>;
+  /** One chat by any of its ids (phone number, PN or LID JID, group). */
+  getChat(chat: string): Promise<Chat>;
+  /** A page of the contacts the session knows (limit 1 to 500, default 100). */
+  listContacts(options?: { limit?: number; offset?: number }): Promise<Contact[]>;
+  /** One contact by phone number, PN or LID JID. */
+  getContact(contact: string): Promise<Contact>;
   /** Creates a group; we are its super admin. */
   createGroup(subject: string, participants: string[]): Promise<GroupInfo>;
   /** A group's metadata, fresh from the server. */

@@ -376,6 +376,28 @@ class Session extends Emitter {
     return callAsync(() => this.#native.message(chat, id));
   }
 
+  listChats(options) {
+    return callAsync(() => {
+      const { limit, offset } = opts(options, 'options');
+      return this.#native.listChats(limit, offset);
+    });
+  }
+
+  getChat(chat) {
+    return callAsync(() => this.#native.getChat(chat));
+  }
+
+  listContacts(options) {
+    return callAsync(() => {
+      const { limit, offset } = opts(options, 'options');
+      return this.#native.listContacts(limit, offset);
+    });
+  }
+
+  getContact(contact) {
+    return callAsync(() => this.#native.getContact(contact));
+  }
+
   createGroup(subject, participants) {
     return callAsync(() => this.#native.createGroup(subject, participants));
   }

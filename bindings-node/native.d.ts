@@ -124,6 +124,14 @@ export declare class Session {
   messages(chat: string, cursor?: string | undefined | null, limit?: number | undefined | null): Promise<any>
   /** One stored message, or `not_found`. */
   message(chat: string, id: string): Promise<any>
+  /** A page of the chats the session knows, newest message first (`Chat[]`). */
+  listChats(limit?: number | undefined | null, offset?: number | undefined | null): Promise<any>
+  /** One chat by any of its ids, or `not_found`. */
+  getChat(chat: string): Promise<any>
+  /** A page of the contacts the session knows (`Contact[]`). */
+  listContacts(limit?: number | undefined | null, offset?: number | undefined | null): Promise<any>
+  /** One contact by phone number, PN or LID JID, or `not_found`. */
+  getContact(contact: string): Promise<any>
   /** Events of this session only, from now on. */
   events(): EventStream
   /** Events of this session after `cursor`: replayed from the log, then live. */

@@ -12,6 +12,8 @@ use crate::stream::EventStream;
 
 /// Default page size of `messages`.
 const DEFAULT_PAGE: i64 = 50;
+/// Default page of `listChats` and `listContacts`.
+const DEFAULT_LIST_PAGE: i64 = 100;
 /// Default page size of `eventsSince`.
 const DEFAULT_LIMIT: i64 = 1000;
 /// Default wait of `waitForState`, in milliseconds.
@@ -36,6 +38,27 @@ impl Session {
         Fut: std::future::Future<Output = Result<openwa::Message, openwa::Error>> + Send + 'static,
     {
         promise(env, send(self.inner.clone()), |message| to_js(&message))
+    }
+
+    /// Runs one listing on the engine with `limit` (default [`DEFAULT_LIST_PAGE`]) and `offset`
+    /// (default 0); the promise resolves with the items.
+    fn list<'env, T, F, Fut>(
+        &self,
+        env: &'env Env,
+        limit: Option<i64>,
+        offset: Option<i64>,
+        list: F,
+    ) -> napi::Result<PromiseRaw<'env, Value>>
+    where
+        T: serde::Serialize + Send + 'static,
+        F: FnOnce(Arc<openwa::Session>, u32, u32) -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<T>, openwa::Error>> + Send + 'static,
+    {
+        let limit = count(limit.unwrap_or(DEFAULT_LIST_PAGE), "limit")?;
+        let offset = count(offset.unwrap_or(0), "offset")?;
+        promise(env, list(self.inner.clone(), limit, offset), |items| {
+            to_js_list(&items)
+        })
     }
 }
 
@@ -456,6 +479,60 @@ impl Session {
             env,
             async move { inner.message(&chat, &id).await },
             |message| to_js(&message),
+        )
+    }
+
+    /// A page of the chats the session knows, newest message first (`Chat[]`).
+    #[napi]
+    pub fn list_chats<'env>(
+        &self,
+        env: &'env Env,
+        limit: Option<i64>,
+        offset: Option<i64>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        self.list(env, limit, offset, |s, limit, offset| async move {
+            s.list_chats(limit, offset).await
+        })
+    }
+
+    /// One chat by any of its ids, or `not_found`.
+    #[napi]
+    pub fn get_chat<'env>(
+        &self,
+        env: &'env Env,
+        chat: String,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        let inner = self.inner.clone();
+        promise(env, async move { inner.get_chat(&chat).await }, |chat| {
+            to_js(&chat)
+        })
+    }
+
+    /// A page of the contacts the session knows (`Contact[]`).
+    #[napi]
+    pub fn list_contacts<'env>(
+        &self,
+        env: &'env Env,
+        limit: Option<i64>,
+        offset: Option<i64>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        self.list(env, limit, offset, |s, limit, offset| async move {
+            s.list_contacts(limit, offset).await
+        })
+    }
+
+    /// One contact by phone number, PN or LID JID, or `not_found`.
+    #[napi]
+    pub fn get_contact<'env>(
+        &self,
+        env: &'env Env,
+        contact: String,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        let inner = self.inner.clone();
+        promise(
+            env,
+            async move { inner.get_contact(&contact).await },
+            |contact| to_js(&contact),
         )
     }
 

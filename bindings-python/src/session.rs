@@ -10,6 +10,8 @@ use crate::stream::EventStream;
 
 /// Default page size of `messages` and `events_since`.
 const DEFAULT_LIMIT: u32 = 50;
+/// Default page of `list_chats` and `list_contacts`.
+const DEFAULT_LIST_LIMIT: u32 = 100;
 
 /// One WhatsApp device of a manager.
 #[pyclass(frozen, module = "openwa")]
@@ -29,10 +31,25 @@ impl Session {
         F: FnOnce(Arc<openwa::Session>) -> Fut + Send + 'static,
         Fut: std::future::Future<Output = Result<openwa::Message, openwa::Error>> + Send + 'static,
     {
+        self.query(py, "_message", send)
+    }
+
+    /// Runs `call` on the engine and hands its result to the `_types` factory `factory`.
+    fn query<'py, T, F, Fut>(
+        &self,
+        py: Python<'py>,
+        factory: &'static str,
+        call: F,
+    ) -> PyResult<Bound<'py, PyAny>>
+    where
+        T: serde::Serialize + Send + 'static,
+        F: FnOnce(Arc<openwa::Session>) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<T, openwa::Error>> + Send + 'static,
+    {
         let inner = self.inner.clone();
         future_into_py(py, async move {
-            let message = send(inner).await.map_err(error_detached)?;
-            to_py_detached("_message", &message)
+            let value = call(inner).await.map_err(error_detached)?;
+            to_py_detached(factory, &value)
         })
     }
 }
@@ -546,6 +563,44 @@ impl Session {
         future_into_py(py, async move {
             let message = inner.message(&chat, &id).await.map_err(error_detached)?;
             to_py_detached("_message", &message)
+        })
+    }
+
+    /// A page of the chats the session knows, newest message first (awaitable list of `Chat`).
+    #[pyo3(signature = (limit=DEFAULT_LIST_LIMIT, offset=0))]
+    fn list_chats<'py>(
+        &self,
+        py: Python<'py>,
+        limit: u32,
+        offset: u32,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.query(py, "_chats", move |s| async move {
+            s.list_chats(limit, offset).await
+        })
+    }
+
+    /// One chat by any of its ids (awaitable `Chat`), or `NotFound`.
+    fn get_chat<'py>(&self, py: Python<'py>, chat: String) -> PyResult<Bound<'py, PyAny>> {
+        self.query(py, "_chat", move |s| async move { s.get_chat(&chat).await })
+    }
+
+    /// A page of the contacts the session knows (awaitable list of `Contact`).
+    #[pyo3(signature = (limit=DEFAULT_LIST_LIMIT, offset=0))]
+    fn list_contacts<'py>(
+        &self,
+        py: Python<'py>,
+        limit: u32,
+        offset: u32,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.query(py, "_contacts", move |s| async move {
+            s.list_contacts(limit, offset).await
+        })
+    }
+
+    /// One contact by phone number, PN or LID JID (awaitable `Contact`), or `NotFound`.
+    fn get_contact<'py>(&self, py: Python<'py>, contact: String) -> PyResult<Bound<'py, PyAny>> {
+        self.query(py, "_contact", move |s| async move {
+            s.get_contact(&contact).await
         })
     }
 

@@ -378,6 +378,16 @@ uint64_t uniffi_openwa_swift_fn_method_session_events_since(uint64_t ptr, uint64
 uint64_t uniffi_openwa_swift_fn_method_session_forward_message(uint64_t ptr, RustBuffer chat, RustBuffer from_chat, RustBuffer message_id, RustBuffer options
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_GET_CHAT
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_GET_CHAT
+uint64_t uniffi_openwa_swift_fn_method_session_get_chat(uint64_t ptr, RustBuffer chat
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_GET_CONTACT
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_GET_CONTACT
+uint64_t uniffi_openwa_swift_fn_method_session_get_contact(uint64_t ptr, RustBuffer contact
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_GROUP_INFO
 #define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_GROUP_INFO
 uint64_t uniffi_openwa_swift_fn_method_session_group_info(uint64_t ptr, RustBuffer group
@@ -426,6 +436,16 @@ uint64_t uniffi_openwa_swift_fn_method_session_joined_groups(uint64_t ptr
 #ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_LEAVE_GROUP
 #define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_LEAVE_GROUP
 uint64_t uniffi_openwa_swift_fn_method_session_leave_group(uint64_t ptr, RustBuffer group
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_LIST_CHATS
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_LIST_CHATS
+uint64_t uniffi_openwa_swift_fn_method_session_list_chats(uint64_t ptr, uint32_t limit, uint32_t offset
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_LIST_CONTACTS
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_LIST_CONTACTS
+uint64_t uniffi_openwa_swift_fn_method_session_list_contacts(uint64_t ptr, uint32_t limit, uint32_t offset
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_LOGOUT
@@ -1056,6 +1076,18 @@ uint16_t uniffi_openwa_swift_checksum_method_session_forward_message(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_GET_CHAT
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_GET_CHAT
+uint16_t uniffi_openwa_swift_checksum_method_session_get_chat(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_GET_CONTACT
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_GET_CONTACT
+uint16_t uniffi_openwa_swift_checksum_method_session_get_contact(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_GROUP_INFO
 #define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_GROUP_INFO
 uint16_t uniffi_openwa_swift_checksum_method_session_group_info(void
@@ -1113,6 +1145,18 @@ uint16_t uniffi_openwa_swift_checksum_method_session_joined_groups(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_LEAVE_GROUP
 #define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_LEAVE_GROUP
 uint16_t uniffi_openwa_swift_checksum_method_session_leave_group(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_LIST_CHATS
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_LIST_CHATS
+uint16_t uniffi_openwa_swift_checksum_method_session_list_chats(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_LIST_CONTACTS
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_LIST_CONTACTS
+uint16_t uniffi_openwa_swift_checksum_method_session_list_contacts(void
     
 );
 #endif

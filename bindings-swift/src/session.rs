@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use openwa::{
-    ChatState, ConnectionState, ContactCard, Event, GroupInfo, GroupJoin, GroupJoinRequest,
-    GroupSetting, Location, Message, MessagePage, NumberStatus, OutgoingMedia, ParticipantAction,
-    ParticipantUpdate, PollResults, SendOptions, SessionInfo,
+    Chat, ChatState, ConnectionState, Contact, ContactCard, Event, GroupInfo, GroupJoin,
+    GroupJoinRequest, GroupSetting, Location, Message, MessagePage, NumberStatus, OutgoingMedia,
+    ParticipantAction, ParticipantUpdate, PollResults, SendOptions, SessionInfo,
 };
 
 use crate::error::Result;
@@ -288,6 +288,26 @@ impl Session {
         participants: Vec<String>,
     ) -> Result<GroupInfo> {
         Ok(self.inner.create_group(&subject, participants).await?)
+    }
+
+    /// A page of the chats the session knows, newest first (`limit` 1-500).
+    pub async fn list_chats(&self, limit: u32, offset: u32) -> Result<Vec<Chat>> {
+        Ok(self.inner.list_chats(limit, offset).await?)
+    }
+
+    /// One chat, by any form of its id.
+    pub async fn get_chat(&self, chat: String) -> Result<Chat> {
+        Ok(self.inner.get_chat(&chat).await?)
+    }
+
+    /// A page of the contacts the session knows (`limit` 1-500).
+    pub async fn list_contacts(&self, limit: u32, offset: u32) -> Result<Vec<Contact>> {
+        Ok(self.inner.list_contacts(limit, offset).await?)
+    }
+
+    /// One contact, by phone number, PN or LID JID.
+    pub async fn get_contact(&self, contact: String) -> Result<Contact> {
+        Ok(self.inner.get_contact(&contact).await?)
     }
 
     /// A group's metadata, fresh from the server.

@@ -67,6 +67,11 @@ def test_content_kinds_presence_and_numbers(sim):
         assert [len(o.voters) for o in results.options] == [0, 1]
         with pytest.raises(ow.OpenWaError.InvalidArgument):
             await bob.vote_poll(a, poll.id, ["Juice"], NONE)
+        chats = await alice.list_chats(10, 0)
+        assert f"{b}@s.whatsapp.net" in [c.id for c in chats] + [c.pn for c in chats]
+        assert (await alice.get_chat(b)).unread_count == 0
+        with pytest.raises(ow.OpenWaError.InvalidArgument):
+            await alice.list_chats(0, 0)
 
         await alice.edit_message(b, question.id, "lunch at 1?", NONE)
         edited = await next_event(inbox, K.MESSAGE_EDITED, lambda k: k.message_id == question.id)

@@ -1,6 +1,6 @@
 //! Arbitrary bytes into every protobuf message decoded from the wire, the ADV companion-side
 //! verification, QR and pairing-code parsing, key-bundle decryption, message unpadding and media
-//! decryption. None of them may panic.
+//! decryption, history-sync blobs. None of them may panic.
 
 #![no_main]
 
@@ -34,6 +34,8 @@ fn all_protobufs(data: &[u8]) {
     decode::<padv::AdvKeyIndexList>(data);
     decode::<padv::AdvSignedKeyIndexList>(data);
     decode::<e2e::Message>(data);
+    decode::<e2e::HistorySync>(data);
+    decode::<e2e::HistorySyncNotification>(data);
     decode::<signal::SignalMessage>(data);
     decode::<signal::PreKeySignalMessage>(data);
     decode::<signal::SenderKeyMessage>(data);
@@ -148,8 +150,25 @@ fn media_paths(data: &[u8]) {
     assert_eq!(back.as_deref(), Ok(data));
 }
 
+/// History-sync blobs: zlib + `HistorySync`, whole and in pieces, under a small limit.
+fn history_paths(data: &[u8]) {
+    let _ = openwa_protocol::history::decode(data, 1 << 16);
+    let mut inflater = openwa_protocol::history::Inflater::new(1 << 16);
+    let mut failed = false;
+    for piece in data.chunks(7) {
+        if inflater.update(piece).is_err() {
+            failed = true;
+            break;
+        }
+    }
+    if !failed {
+        let _ = inflater.finish();
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     all_protobufs(data);
+    history_paths(data);
     adv_paths(data);
     text_paths(data);
     media_paths(data);

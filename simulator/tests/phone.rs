@@ -277,7 +277,9 @@ async fn a_linked_companion_gets_the_app_state_key_and_a_history_notification_fr
         .iter()
         .filter(|n| n.tag == "message" && n.attr_str("category").as_deref() == Some("peer"))
         .collect();
-    assert_eq!(peer.len(), 2, "{queued:?}");
+    // The key share, then history sync: initial bootstrap, push names, recent and non-blocking
+    // data, one (empty) chunk each for a phone with no history.
+    assert_eq!(peer.len(), 5, "{queued:?}");
     for message in peer {
         assert_eq!(
             message.attr_str("from").as_deref(),
@@ -329,6 +331,66 @@ async fn sessions_survive_a_restart_with_state() {
     assert_eq!(got["enc"], "msg");
     // The timeline itself was kept too.
     assert_eq!(entry(&sim, B, &first["id"]).await["text"], "one");
+    sim.shutdown().await.unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_seeded_history_survives_a_restart_with_state_and_is_sent_to_new_companions() {
+    let dir = std::env::temp_dir().join(format!(
+        "openwa-sim-history-state-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    let sim = start_with_state(&dir).await;
+    sim.create_account(A, "Alice").unwrap();
+    let path = format!("/admin/accounts/{A}/history");
+    let seeded = http(
+        &sim.info.admin_url,
+        "POST",
+        &path,
+        Some(json!({"chats": 3, "messages_per_chat": 30})),
+    )
+    .await;
+    assert_eq!(seeded.status, 201);
+    assert_eq!(seeded.json()["messages"], 90);
+    for bad in [
+        json!({"chats": 0, "messages_per_chat": 1}),
+        json!({"chats": 1}),
+        json!({"chats": 1, "messages_per_chat": 1, "extra": true}),
+    ] {
+        let response = http(&sim.info.admin_url, "POST", &path, Some(bad)).await;
+        assert_eq!(response.status, 400);
+    }
+    let missing = http(
+        &sim.info.admin_url,
+        "POST",
+        "/admin/accounts/1999999/history",
+        Some(json!({"chats": 1, "messages_per_chat": 1})),
+    )
+    .await;
+    assert_eq!(missing.status, 404);
+    sim.shutdown().await.unwrap();
+
+    let sim = start_with_state(&dir).await;
+    let kept = sim
+        .sim()
+        .read(|s| s.account(A).map(|a| a.history.len()))
+        .unwrap();
+    assert_eq!(kept, 3);
+    // A phone with a history sends it even where the key share is off (in-process default).
+    let companion = common::session::pair(&sim, A).await;
+    let (_client, queued) = common::session::online(&sim, &companion).await;
+    let peer = queued
+        .iter()
+        .filter(|n| n.tag == "message" && n.attr_str("category").as_deref() == Some("peer"))
+        .count();
+    assert_eq!(peer, 4, "bootstrap, push names, recent, non-blocking data");
+    assert_eq!(
+        sim.sim().media.len(),
+        4,
+        "one blob per chunk on the media host"
+    );
     sim.shutdown().await.unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -54,4 +54,4 @@ pub use sim::{
     simulator, tls_client_config, tls_connect,
 };
 #[cfg(feature = "engine")]
-pub use store::{Backend, TestStore, with_store};
+pub use store::{Backend, TestStore, sqlite_manager, with_store};

@@ -96,6 +96,18 @@ impl TestStore {
         (manager, session, events)
     }
 
+    /// The SQLite file and key file of a SQLite store (panics on another backend): what a
+    /// crash test hands its child process.
+    pub fn sqlite_files(&self) -> (PathBuf, PathBuf) {
+        match self.config() {
+            StoreConfig {
+                backend: StoreBackend::Sqlite { path },
+                at_rest_key: Some(AtRestKey::File { path: key }),
+            } => (path, key),
+            _ => panic!("SQLite with a key file expected"),
+        }
+    }
+
     /// A manager on this store whose sessions default to `options`.
     pub async fn open_manager(&self, options: SessionOptions) -> Arc<SessionManager> {
         SessionManager::open(ManagerConfig {
@@ -131,4 +143,23 @@ where
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
     openwa_store::testing::run_on(backend, body).await;
+}
+
+/// A manager on the SQLite file `db` sealed with the key file `key`, whose sessions default to
+/// `options`: what a crash test's child process opens on its parent's store.
+pub async fn sqlite_manager(
+    db: &std::path::Path,
+    key: &std::path::Path,
+    options: SessionOptions,
+) -> Arc<SessionManager> {
+    SessionManager::open(ManagerConfig {
+        store: StoreConfig {
+            backend: StoreBackend::Sqlite { path: db.into() },
+            at_rest_key: Some(AtRestKey::File { path: key.into() }),
+        },
+        default_session_options: options,
+        ..ManagerConfig::default()
+    })
+    .await
+    .unwrap()
 }

@@ -28,7 +28,7 @@
 //                                                     with mentions), optionally replying to a received
 //                                                     message (answers {"event":"sent","id"})
 //   {"cmd":"quit"}                                    close the socket and exit 0
-// stdout: one JSON event per line: qr, open, close, message, receipt, sent, pair_code, read, group,
+// stdout: one JSON event per line: qr, open, close, message, receipt, sent, pair_code, read, group, history,
 // group_event (groups.upsert / groups.update / group-participants.update), download,
 // retry_receipt (a retry receipt for this client: id, count, keys), error; with DEBUG_RECEIPTS=1
 // in the environment also raw_receipt (the attributes of every <receipt> node that arrives).
@@ -36,6 +36,12 @@
 // for media, `mimetype`; with BAILEYS_RAW_MESSAGES=1 also `raw` (the message as protobuf JSON),
 // and other `messages.update`s (edits, revokes) arrive as `update` events (id, chat, update).
 // Media downloads trust NODE_EXTRA_CA_CERTS (the simulator's certificate).
+// With BAILEYS_HISTORY=1 Baileys syncs history (its default `shouldSyncHistoryMessage`) and every
+// `messaging-history.set` arrives as a `history` event (syncType, progress, chunkOrder, isLatest
+// and the counts of chats, contacts, messages and LID-PN mappings, and this process's peak RSS). Baileys fetches history blobs
+// from WhatsApp's media host by direct path (`https://mmg.whatsapp.net/…`); with
+// BAILEYS_MEDIA_HOST=host:port those requests go to that host instead (the simulator's media host),
+// as a DNS entry would send them: this process's `fetch` is wrapped, Baileys is not changed.
 // A status (3 delivered, 4 read) arrives as a `receipt` event (`messages.update`), or inside the
 // sender's own `message` event when Baileys folded the update into a still-buffered upsert.
 // The socket is re-created after every close except 401 (logged out), as in Baileys' examples
@@ -49,6 +55,14 @@ import { createHash } from 'node:crypto';
 const { makeWASocket, useMultiFileAuthState, Browsers, downloadMediaMessage } = baileys;
 // Received messages by id, for `download` and `open_vote` (the most recent 200).
 const received = new Map();
+
+if (process.env.BAILEYS_MEDIA_HOST) {
+  const realFetch = globalThis.fetch;
+  const host = process.env.BAILEYS_MEDIA_HOST;
+  globalThis.fetch = (url, init) =>
+    realFetch(String(url).replace(/^https:\/\/mmg\.whatsapp\.net\//, `https://${host}/`), init);
+}
+const syncHistory = process.env.BAILEYS_HISTORY === '1';
 
 const [wsUrl, authDir] = process.argv.slice(2);
 if (!wsUrl || !authDir) {
@@ -81,7 +95,7 @@ function connect() {
     printQRInTerminal: false,
     markOnlineOnConnect: false,
     syncFullHistory: false,
-    shouldSyncHistoryMessage: () => false,
+    ...(syncHistory ? {} : { shouldSyncHistoryMessage: () => false }),
     connectTimeoutMs: 20_000,
     getMessage: async (key) => sentMessages.get(key.id),
   });
@@ -118,6 +132,19 @@ function connect() {
       emit({ event: 'message', type, id: m.key.id, from: m.key.remoteJid, from_me: !!m.key.fromMe, participant: m.key.participant ?? null, text, kind, mimetype: media?.mimetype ?? null, stub: m.messageStubType ?? null, status: m.status ?? null, raw });
     }
   });
+  sock.ev.on('messaging-history.set', (data) => emit({
+    event: 'history',
+    syncType: data.syncType ?? null,
+    progress: data.progress ?? null,
+    chunkOrder: data.chunkOrder ?? null,
+    isLatest: data.isLatest ?? null,
+    chats: data.chats?.length ?? 0,
+    contacts: data.contacts?.length ?? 0,
+    messages: data.messages?.length ?? 0,
+    lidPnMappings: data.lidPnMappings?.length ?? 0,
+    chatIds: (data.chats ?? []).map((c) => c.id),
+    maxRssKib: process.resourceUsage().maxRSS,
+  }));
   for (const kind of ['groups.upsert', 'groups.update', 'group-participants.update']) {
     sock.ev.on(kind, (data) => emit({ event: 'group_event', kind, data }));
   }

@@ -19,7 +19,16 @@ from typing import Any, Dict, Optional, Union
 
 from . import _native
 from ._native import EventStream, Session, SessionManager, normalize_chat_id
-from ._types import ERRORS, Event, Message, MessagePage, OpenWAError, SessionInfo
+from ._types import (
+    ERRORS,
+    Chat,
+    Contact,
+    Event,
+    Message,
+    MessagePage,
+    OpenWAError,
+    SessionInfo,
+)
 
 __version__: str = _native.__version__
 
@@ -60,6 +69,8 @@ __all__ = [
     "Event",
     "Message",
     "MessagePage",
+    "Chat",
+    "Contact",
     "SessionInfo",
     "OpenWAError",
     "ERROR_CODES",

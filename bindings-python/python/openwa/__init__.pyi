@@ -5,6 +5,8 @@ from ._native import EventStream as EventStream
 from ._native import Session as Session
 from ._native import SessionManager as SessionManager
 from ._native import normalize_chat_id as normalize_chat_id
+from ._types import Chat as Chat
+from ._types import Contact as Contact
 from ._types import Event as Event
 from ._types import Message as Message
 from ._types import MessagePage as MessagePage

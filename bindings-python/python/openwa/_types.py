@@ -105,7 +105,8 @@ class Message:
 class Event:
     """One event of one session. ``type`` is the engine's event name (``qr``, ``paired``,
     ``connection_state``, ``message_received``, ``message_sent``, ``message_status``,
-    ``receipt``, ``lagged``…); ``data`` holds its fields (``message`` is a `Message`)."""
+    ``receipt``, ``history_sync``, ``lagged``…); ``data`` holds its fields (``message`` is a
+    `Message`)."""
 
     session_id: str
     seq: int
@@ -139,6 +140,66 @@ class MessagePage:
 
     messages: List[Message]
     next_cursor: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Chat:
+    """A chat the session knows (from history sync and from messages sent and received)."""
+
+    id: str
+    #: ``user``, ``lid``, ``group``, ``newsletter`` or ``status``.
+    kind: str
+    unread_count: int
+    updated_at_ms: int
+    pn: Optional[str] = None
+    lid: Optional[str] = None
+    name: Optional[str] = None
+    last_message: Optional[Message] = None
+    last_message_at: Optional[int] = None
+    archived: bool = False
+    pinned: bool = False
+    muted_until: Optional[int] = None
+
+    @classmethod
+    def _from(cls, data: Dict[str, Any]) -> "Chat":
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        if isinstance(values.get("last_message"), dict):
+            values["last_message"] = Message._from(values["last_message"])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A user the session knows: its ids (PN and LID when known) and names."""
+
+    id: str
+    pn: Optional[str] = None
+    lid: Optional[str] = None
+    phone: Optional[str] = None
+    push_name: Optional[str] = None
+    name: Optional[str] = None
+
+    @classmethod
+    def _from(cls, data: Dict[str, Any]) -> "Contact":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def _chat(text: str) -> Chat:
+    return Chat._from(json.loads(text))
+
+
+def _chats(text: str) -> List[Chat]:
+    return [Chat._from(c) for c in json.loads(text)]
+
+
+def _contact(text: str) -> Contact:
+    return Contact._from(json.loads(text))
+
+
+def _contacts(text: str) -> List[Contact]:
+    return [Contact._from(c) for c in json.loads(text)]
 
 
 def _event(text: str) -> Event:

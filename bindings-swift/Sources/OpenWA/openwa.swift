@@ -701,6 +701,284 @@ public func FfiConverterTypeBrowserInfo_lower(_ value: BrowserInfo) -> RustBuffe
 
 
 /**
+ * A chat the session knows, from history sync or from messages sent and received.
+ */
+public struct Chat: Equatable, Hashable {
+    /**
+     * The chat's JID as messages are stored under it (PN, LID or group).
+     */
+    public var id: String
+    /**
+     * What kind of chat it is.
+     */
+    public var kind: ChatKind
+    /**
+     * The user's phone-number JID, when known (user chats).
+     */
+    public var pn: String?
+    /**
+     * The user's LID, when known (user chats).
+     */
+    public var lid: String?
+    /**
+     * Its name: a group's subject, the name history gave, else the contact's push name.
+     */
+    public var name: String?
+    /**
+     * The newest message, when stored.
+     */
+    public var lastMessage: Message?
+    /**
+     * The newest message's time, seconds since the epoch.
+     */
+    public var lastMessageAt: UInt64?
+    /**
+     * Incoming messages not read yet (`mark_read` resets it).
+     */
+    public var unreadCount: UInt32
+    /**
+     * Archived (from history sync; app-state sync is not implemented yet).
+     */
+    public var archived: Bool
+    /**
+     * Pinned (from history sync).
+     */
+    public var pinned: Bool
+    /**
+     * Muted until this time, seconds since the epoch (from history sync).
+     */
+    public var mutedUntil: UInt64?
+    /**
+     * When the chat last changed here, milliseconds since the epoch.
+     */
+    public var updatedAtMs: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The chat's JID as messages are stored under it (PN, LID or group).
+         */id: String, 
+        /**
+         * What kind of chat it is.
+         */kind: ChatKind, 
+        /**
+         * The user's phone-number JID, when known (user chats).
+         */pn: String?, 
+        /**
+         * The user's LID, when known (user chats).
+         */lid: String?, 
+        /**
+         * Its name: a group's subject, the name history gave, else the contact's push name.
+         */name: String?, 
+        /**
+         * The newest message, when stored.
+         */lastMessage: Message?, 
+        /**
+         * The newest message's time, seconds since the epoch.
+         */lastMessageAt: UInt64?, 
+        /**
+         * Incoming messages not read yet (`mark_read` resets it).
+         */unreadCount: UInt32, 
+        /**
+         * Archived (from history sync; app-state sync is not implemented yet).
+         */archived: Bool, 
+        /**
+         * Pinned (from history sync).
+         */pinned: Bool, 
+        /**
+         * Muted until this time, seconds since the epoch (from history sync).
+         */mutedUntil: UInt64?, 
+        /**
+         * When the chat last changed here, milliseconds since the epoch.
+         */updatedAtMs: UInt64) {
+        self.id = id
+        self.kind = kind
+        self.pn = pn
+        self.lid = lid
+        self.name = name
+        self.lastMessage = lastMessage
+        self.lastMessageAt = lastMessageAt
+        self.unreadCount = unreadCount
+        self.archived = archived
+        self.pinned = pinned
+        self.mutedUntil = mutedUntil
+        self.updatedAtMs = updatedAtMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Chat: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeChat: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Chat {
+        return
+            try Chat(
+                id: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeChatKind.read(from: &buf), 
+                pn: FfiConverterOptionString.read(from: &buf), 
+                lid: FfiConverterOptionString.read(from: &buf), 
+                name: FfiConverterOptionString.read(from: &buf), 
+                lastMessage: FfiConverterOptionTypeMessage.read(from: &buf), 
+                lastMessageAt: FfiConverterOptionUInt64.read(from: &buf), 
+                unreadCount: FfiConverterUInt32.read(from: &buf), 
+                archived: FfiConverterBool.read(from: &buf), 
+                pinned: FfiConverterBool.read(from: &buf), 
+                mutedUntil: FfiConverterOptionUInt64.read(from: &buf), 
+                updatedAtMs: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Chat, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypeChatKind.write(value.kind, into: &buf)
+        FfiConverterOptionString.write(value.pn, into: &buf)
+        FfiConverterOptionString.write(value.lid, into: &buf)
+        FfiConverterOptionString.write(value.name, into: &buf)
+        FfiConverterOptionTypeMessage.write(value.lastMessage, into: &buf)
+        FfiConverterOptionUInt64.write(value.lastMessageAt, into: &buf)
+        FfiConverterUInt32.write(value.unreadCount, into: &buf)
+        FfiConverterBool.write(value.archived, into: &buf)
+        FfiConverterBool.write(value.pinned, into: &buf)
+        FfiConverterOptionUInt64.write(value.mutedUntil, into: &buf)
+        FfiConverterUInt64.write(value.updatedAtMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChat_lift(_ buf: RustBuffer) throws -> Chat {
+    return try FfiConverterTypeChat.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChat_lower(_ value: Chat) -> RustBuffer {
+    return FfiConverterTypeChat.lower(value)
+}
+
+
+/**
+ * A contact: a user the session knows a name or an id of.
+ */
+public struct Contact: Equatable, Hashable {
+    /**
+     * The JID the contact is stored under (PN or LID).
+     */
+    public var id: String
+    /**
+     * Its phone-number JID, when known.
+     */
+    public var pn: String?
+    /**
+     * Its LID, when known.
+     */
+    public var lid: String?
+    /**
+     * Its phone number (digits), when known.
+     */
+    public var phone: String?
+    /**
+     * The name the user chose (push name).
+     */
+    public var pushName: String?
+    /**
+     * The address-book name, when known (app-state sync, not implemented yet).
+     */
+    public var name: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The JID the contact is stored under (PN or LID).
+         */id: String, 
+        /**
+         * Its phone-number JID, when known.
+         */pn: String?, 
+        /**
+         * Its LID, when known.
+         */lid: String?, 
+        /**
+         * Its phone number (digits), when known.
+         */phone: String?, 
+        /**
+         * The name the user chose (push name).
+         */pushName: String?, 
+        /**
+         * The address-book name, when known (app-state sync, not implemented yet).
+         */name: String?) {
+        self.id = id
+        self.pn = pn
+        self.lid = lid
+        self.phone = phone
+        self.pushName = pushName
+        self.name = name
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Contact: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeContact: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Contact {
+        return
+            try Contact(
+                id: FfiConverterString.read(from: &buf), 
+                pn: FfiConverterOptionString.read(from: &buf), 
+                lid: FfiConverterOptionString.read(from: &buf), 
+                phone: FfiConverterOptionString.read(from: &buf), 
+                pushName: FfiConverterOptionString.read(from: &buf), 
+                name: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Contact, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterOptionString.write(value.pn, into: &buf)
+        FfiConverterOptionString.write(value.lid, into: &buf)
+        FfiConverterOptionString.write(value.phone, into: &buf)
+        FfiConverterOptionString.write(value.pushName, into: &buf)
+        FfiConverterOptionString.write(value.name, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeContact_lift(_ buf: RustBuffer) throws -> Contact {
+    return try FfiConverterTypeContact.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeContact_lower(_ value: Contact) -> RustBuffer {
+    return FfiConverterTypeContact.lower(value)
+}
+
+
+/**
  * A contact card: the name shown and the vCard (3.0) text.
  */
 public struct ContactCard: Equatable, Hashable {
@@ -2834,6 +3112,10 @@ public struct SessionOptions: Equatable, Hashable {
      * refused before anything is read or uploaded; larger downloads stop at the limit.
      */
     public var maxMediaBytes: UInt64
+    /**
+     * How much of the account's past to keep from history sync (default: recent).
+     */
+    public var history: HistoryPolicy
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2871,7 +3153,10 @@ public struct SessionOptions: Equatable, Hashable {
         /**
          * Largest media file sent or downloaded, in bytes (the decrypted size). Larger sends are
          * refused before anything is read or uploaded; larger downloads stop at the limit.
-         */maxMediaBytes: UInt64) {
+         */maxMediaBytes: UInt64, 
+        /**
+         * How much of the account's past to keep from history sync (default: recent).
+         */history: HistoryPolicy) {
         self.serverUrl = serverUrl
         self.trustRoot = trustRoot
         self.browser = browser
@@ -2882,6 +3167,7 @@ public struct SessionOptions: Equatable, Hashable {
         self.requestTimeoutSecs = requestTimeoutSecs
         self.autoReconnect = autoReconnect
         self.maxMediaBytes = maxMediaBytes
+        self.history = history
     }
 
     
@@ -2909,7 +3195,8 @@ public struct FfiConverterTypeSessionOptions: FfiConverterRustBuffer {
                 connectTimeoutSecs: FfiConverterUInt32.read(from: &buf), 
                 requestTimeoutSecs: FfiConverterUInt32.read(from: &buf), 
                 autoReconnect: FfiConverterBool.read(from: &buf), 
-                maxMediaBytes: FfiConverterUInt64.read(from: &buf)
+                maxMediaBytes: FfiConverterUInt64.read(from: &buf), 
+                history: FfiConverterTypeHistoryPolicy.read(from: &buf)
         )
     }
 
@@ -2924,6 +3211,7 @@ public struct FfiConverterTypeSessionOptions: FfiConverterRustBuffer {
         FfiConverterUInt32.write(value.requestTimeoutSecs, into: &buf)
         FfiConverterBool.write(value.autoReconnect, into: &buf)
         FfiConverterUInt64.write(value.maxMediaBytes, into: &buf)
+        FfiConverterTypeHistoryPolicy.write(value.history, into: &buf)
     }
 }
 
@@ -3770,6 +4058,33 @@ public enum EventKind: Equatable, Hashable {
          */change: GroupChange
     )
     /**
+     * A history-sync chunk from our phone was processed: what it added is stored (chats and
+     * messages under the session's `history` policy; push names and the PN↔LID map always).
+     * Fired once per chunk, in the commit that stores it, after linking (initial bootstrap,
+     * push names, recent, non-blocking data) and when the phone sends more. History messages
+     * are not reported one by one: list them with `list_chats` and `messages`.
+     */
+    case historySync(
+        /**
+         * Which part of the history the chunk carries.
+         */syncType: HistorySyncType, 
+        /**
+         * The chunk's position among the chunks of its type (from 1).
+         */chunkOrder: UInt32, 
+        /**
+         * How far the phone is with chunks of this type, in percent, when it says.
+         */progress: UInt32?, 
+        /**
+         * Chats the chunk described (and the policy kept).
+         */chats: UInt32, 
+        /**
+         * Messages the chunk carried (and the policy kept); messages stored already count too.
+         */messages: UInt32, 
+        /**
+         * Push names it carried.
+         */contacts: UInt32
+    )
+    /**
      * This subscriber fell behind and `missed` events were dropped from its queue (the engine
      * never waits for a slow consumer). Replay them with `events_since(seq)`; the stream
      * continues with newer events.
@@ -3863,10 +4178,13 @@ public struct FfiConverterTypeEventKind: FfiConverterRustBuffer {
         case 16: return .groupUpdated(group: try FfiConverterString.read(from: &buf), actor: try FfiConverterOptionString.read(from: &buf), actorPn: try FfiConverterOptionString.read(from: &buf), change: try FfiConverterTypeGroupChange.read(from: &buf)
         )
         
-        case 17: return .lagged(missed: try FfiConverterUInt64.read(from: &buf)
+        case 17: return .historySync(syncType: try FfiConverterTypeHistorySyncType.read(from: &buf), chunkOrder: try FfiConverterUInt32.read(from: &buf), progress: try FfiConverterOptionUInt32.read(from: &buf), chats: try FfiConverterUInt32.read(from: &buf), messages: try FfiConverterUInt32.read(from: &buf), contacts: try FfiConverterUInt32.read(from: &buf)
         )
         
-        case 18: return .unreadable(name: try FfiConverterString.read(from: &buf), version: try FfiConverterUInt32.read(from: &buf), error: try FfiConverterString.read(from: &buf)
+        case 18: return .lagged(missed: try FfiConverterUInt64.read(from: &buf)
+        )
+        
+        case 19: return .unreadable(name: try FfiConverterString.read(from: &buf), version: try FfiConverterUInt32.read(from: &buf), error: try FfiConverterString.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -3997,13 +4315,23 @@ public struct FfiConverterTypeEventKind: FfiConverterRustBuffer {
             FfiConverterTypeGroupChange.write(change, into: &buf)
             
         
-        case let .lagged(missed):
+        case let .historySync(syncType,chunkOrder,progress,chats,messages,contacts):
             writeInt(&buf, Int32(17))
+            FfiConverterTypeHistorySyncType.write(syncType, into: &buf)
+            FfiConverterUInt32.write(chunkOrder, into: &buf)
+            FfiConverterOptionUInt32.write(progress, into: &buf)
+            FfiConverterUInt32.write(chats, into: &buf)
+            FfiConverterUInt32.write(messages, into: &buf)
+            FfiConverterUInt32.write(contacts, into: &buf)
+            
+        
+        case let .lagged(missed):
+            writeInt(&buf, Int32(18))
             FfiConverterUInt64.write(missed, into: &buf)
             
         
         case let .unreadable(name,version,error):
-            writeInt(&buf, Int32(18))
+            writeInt(&buf, Int32(19))
             FfiConverterString.write(name, into: &buf)
             FfiConverterUInt32.write(version, into: &buf)
             FfiConverterString.write(error, into: &buf)
@@ -4274,6 +4602,228 @@ public func FfiConverterTypeGroupSetting_lift(_ buf: RustBuffer) throws -> Group
 #endif
 public func FfiConverterTypeGroupSetting_lower(_ value: GroupSetting) -> RustBuffer {
     return FfiConverterTypeGroupSetting.lower(value)
+}
+
+
+
+/**
+ * How much of the account's past a session keeps from history sync (`SessionOptions::history`).
+ * Push names and the PN↔LID map are kept under every policy: they are addressing data.
+ */
+
+public enum HistoryPolicy: Equatable, Hashable {
+    
+    /**
+     * No chats or messages from history sync (live messages still make chats).
+     */
+    case none
+    /**
+     * What the phone sends a new companion unasked: the initial bootstrap (recent chats with
+     * their newest messages) and the recent chunks. The default.
+     */
+    case recent
+    /**
+     * Everything the phone sends, full-history chunks and on-demand answers included.
+     */
+    case full
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension HistoryPolicy: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHistoryPolicy: FfiConverterRustBuffer {
+    typealias SwiftType = HistoryPolicy
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HistoryPolicy {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .none
+        
+        case 2: return .recent
+        
+        case 3: return .full
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: HistoryPolicy, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .none:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .recent:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .full:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHistoryPolicy_lift(_ buf: RustBuffer) throws -> HistoryPolicy {
+    return try FfiConverterTypeHistoryPolicy.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHistoryPolicy_lower(_ value: HistoryPolicy) -> RustBuffer {
+    return FfiConverterTypeHistoryPolicy.lower(value)
+}
+
+
+
+/**
+ * Which part of the account's history a chunk carries (WhatsApp's `syncType`).
+ */
+
+public enum HistorySyncType: Equatable, Hashable {
+    
+    /**
+     * The first chunks after linking: recent chats with their newest messages.
+     */
+    case initialBootstrap
+    /**
+     * Status updates (stories).
+     */
+    case initialStatus
+    /**
+     * Older history (only asked for with a full-sync policy).
+     */
+    case full
+    /**
+     * More recent messages after the bootstrap.
+     */
+    case recent
+    /**
+     * Contacts' push names.
+     */
+    case pushName
+    /**
+     * Data that does not block the app, such as the PN↔LID map.
+     */
+    case nonBlockingData
+    /**
+     * An answer to an on-demand history request.
+     */
+    case onDemand
+    /**
+     * A kind this build does not know.
+     */
+    case unknown
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension HistorySyncType: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHistorySyncType: FfiConverterRustBuffer {
+    typealias SwiftType = HistorySyncType
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HistorySyncType {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .initialBootstrap
+        
+        case 2: return .initialStatus
+        
+        case 3: return .full
+        
+        case 4: return .recent
+        
+        case 5: return .pushName
+        
+        case 6: return .nonBlockingData
+        
+        case 7: return .onDemand
+        
+        case 8: return .unknown
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: HistorySyncType, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .initialBootstrap:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .initialStatus:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .full:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .recent:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .pushName:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .nonBlockingData:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .onDemand:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .unknown:
+            writeInt(&buf, Int32(8))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHistorySyncType_lift(_ buf: RustBuffer) throws -> HistorySyncType {
+    return try FfiConverterTypeHistorySyncType.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHistorySyncType_lower(_ value: HistorySyncType) -> RustBuffer {
+    return FfiConverterTypeHistorySyncType.lower(value)
 }
 
 
@@ -6119,6 +6669,30 @@ fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterData.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeMessage: FfiConverterRustBuffer {
+    typealias SwiftType = Message?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeMessage.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeMessage.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }

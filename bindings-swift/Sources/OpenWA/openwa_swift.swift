@@ -833,6 +833,16 @@ public protocol SessionProtocol: AnyObject, Sendable {
     func forwardMessage(chat: String, fromChat: String, messageId: String, options: SendOptions) async throws  -> Message
     
     /**
+     * One chat, by any form of its id.
+     */
+    func getChat(chat: String) async throws  -> Chat
+    
+    /**
+     * One contact, by phone number, PN or LID JID.
+     */
+    func getContact(contact: String) async throws  -> Contact
+    
+    /**
      * A group's metadata, fresh from the server.
      */
     func groupInfo(group: String) async throws  -> GroupInfo
@@ -881,6 +891,16 @@ public protocol SessionProtocol: AnyObject, Sendable {
      * Leaves a group.
      */
     func leaveGroup(group: String) async throws 
+    
+    /**
+     * A page of the chats the session knows, newest first (`limit` 1-500).
+     */
+    func listChats(limit: UInt32, offset: UInt32) async throws  -> [Chat]
+    
+    /**
+     * A page of the contacts the session knows (`limit` 1-500).
+     */
+    func listContacts(limit: UInt32, offset: UInt32) async throws  -> [Contact]
     
     /**
      * Unlinks this device and deletes its credentials.
@@ -1280,6 +1300,44 @@ open func forwardMessage(chat: String, fromChat: String, messageId: String, opti
 }
     
     /**
+     * One chat, by any form of its id.
+     */
+open func getChat(chat: String)async throws  -> Chat  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_openwa_swift_fn_method_session_get_chat(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(chat)
+                )
+            },
+            pollFunc: ffi_openwa_swift_rust_future_poll_rust_buffer,
+            completeFunc: ffi_openwa_swift_rust_future_complete_rust_buffer,
+            freeFunc: ffi_openwa_swift_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeChat_lift,
+            errorHandler: FfiConverterTypeOpenWaError_lift
+        )
+}
+    
+    /**
+     * One contact, by phone number, PN or LID JID.
+     */
+open func getContact(contact: String)async throws  -> Contact  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_openwa_swift_fn_method_session_get_contact(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(contact)
+                )
+            },
+            pollFunc: ffi_openwa_swift_rust_future_poll_rust_buffer,
+            completeFunc: ffi_openwa_swift_rust_future_complete_rust_buffer,
+            freeFunc: ffi_openwa_swift_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeContact_lift,
+            errorHandler: FfiConverterTypeOpenWaError_lift
+        )
+}
+    
+    /**
      * A group's metadata, fresh from the server.
      */
 open func groupInfo(group: String)async throws  -> GroupInfo  {
@@ -1444,6 +1502,44 @@ open func leaveGroup(group: String)async throws   {
             completeFunc: ffi_openwa_swift_rust_future_complete_void,
             freeFunc: ffi_openwa_swift_rust_future_free_void,
             liftFunc: { $0 },
+            errorHandler: FfiConverterTypeOpenWaError_lift
+        )
+}
+    
+    /**
+     * A page of the chats the session knows, newest first (`limit` 1-500).
+     */
+open func listChats(limit: UInt32, offset: UInt32)async throws  -> [Chat]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_openwa_swift_fn_method_session_list_chats(
+                        self.uniffiCloneHandle(),FfiConverterUInt32.lower(limit),FfiConverterUInt32.lower(offset)
+                )
+            },
+            pollFunc: ffi_openwa_swift_rust_future_poll_rust_buffer,
+            completeFunc: ffi_openwa_swift_rust_future_complete_rust_buffer,
+            freeFunc: ffi_openwa_swift_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeChat.lift,
+            errorHandler: FfiConverterTypeOpenWaError_lift
+        )
+}
+    
+    /**
+     * A page of the contacts the session knows (`limit` 1-500).
+     */
+open func listContacts(limit: UInt32, offset: UInt32)async throws  -> [Contact]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_openwa_swift_fn_method_session_list_contacts(
+                        self.uniffiCloneHandle(),FfiConverterUInt32.lower(limit),FfiConverterUInt32.lower(offset)
+                )
+            },
+            pollFunc: ffi_openwa_swift_rust_future_poll_rust_buffer,
+            completeFunc: ffi_openwa_swift_rust_future_complete_rust_buffer,
+            freeFunc: ffi_openwa_swift_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeContact.lift,
             errorHandler: FfiConverterTypeOpenWaError_lift
         )
 }
@@ -2987,6 +3083,56 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeChat: FfiConverterRustBuffer {
+    typealias SwiftType = [Chat]
+
+    public static func write(_ value: [Chat], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeChat.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Chat] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Chat]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeChat.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeContact: FfiConverterRustBuffer {
+    typealias SwiftType = [Contact]
+
+    public static func write(_ value: [Contact], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeContact.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Contact] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Contact]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeContact.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeContactCard: FfiConverterRustBuffer {
     typealias SwiftType = [ContactCard]
 
@@ -3403,6 +3549,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_openwa_swift_checksum_method_session_forward_message() != 24869) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_openwa_swift_checksum_method_session_get_chat() != 20196) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_openwa_swift_checksum_method_session_get_contact() != 7348) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_openwa_swift_checksum_method_session_group_info() != 8779) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -3431,6 +3583,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_openwa_swift_checksum_method_session_leave_group() != 31482) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_openwa_swift_checksum_method_session_list_chats() != 22043) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_openwa_swift_checksum_method_session_list_contacts() != 11154) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_openwa_swift_checksum_method_session_logout() != 33297) {

@@ -215,6 +215,9 @@ pub struct SessionOptions {
     /// refused before anything is read or uploaded; larger downloads stop at the limit.
     #[serde(default = "default_max_media_bytes")]
     pub max_media_bytes: u64,
+    /// How much of the account's past to keep from history sync (default: recent).
+    #[serde(default)]
+    pub history: crate::history::HistoryPolicy,
 }
 
 /// The default [`SessionOptions::max_media_bytes`]: 100 MiB.
@@ -237,6 +240,7 @@ impl Default for SessionOptions {
             request_timeout_secs: 60,
             auto_reconnect: true,
             max_media_bytes: DEFAULT_MAX_MEDIA_BYTES,
+            history: crate::history::HistoryPolicy::default(),
         }
     }
 }

@@ -230,6 +230,25 @@ pub enum EventKind {
         /// What changed.
         change: crate::group_types::GroupChange,
     },
+    /// A history-sync chunk from our phone was processed: what it added is stored (chats and
+    /// messages under the session's `history` policy; push names and the PN↔LID map always).
+    /// Fired once per chunk, in the commit that stores it, after linking (initial bootstrap,
+    /// push names, recent, non-blocking data) and when the phone sends more. History messages
+    /// are not reported one by one: list them with `list_chats` and `messages`.
+    HistorySync {
+        /// Which part of the history the chunk carries.
+        sync_type: crate::history::HistorySyncType,
+        /// The chunk's position among the chunks of its type (from 1).
+        chunk_order: u32,
+        /// How far the phone is with chunks of this type, in percent, when it says.
+        progress: Option<u32>,
+        /// Chats the chunk described (and the policy kept).
+        chats: u32,
+        /// Messages the chunk carried (and the policy kept); messages stored already count too.
+        messages: u32,
+        /// Push names it carried.
+        contacts: u32,
+    },
     /// This subscriber fell behind and `missed` events were dropped from its queue (the engine
     /// never waits for a slow consumer). Replay them with `events_since(seq)`; the stream
     /// continues with newer events.
@@ -282,6 +301,7 @@ impl EventKind {
             EventKind::GroupJoined { .. } => "group_joined",
             EventKind::GroupParticipants { .. } => "group_participants",
             EventKind::GroupUpdated { .. } => "group_updated",
+            EventKind::HistorySync { .. } => "history_sync",
             EventKind::Lagged { .. } => "lagged",
             EventKind::Unreadable { .. } => "unreadable",
         }

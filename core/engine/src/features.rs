@@ -14,5 +14,6 @@ pub(crate) fn router() -> Router {
         Arc::new(crate::prekeys::PreKeys),
         Arc::new(crate::media::retry::MediaRetry),
         Arc::new(crate::presence::PresenceFeature),
+        Arc::new(crate::history::History),
     ])
 }

@@ -8,6 +8,7 @@
 #![warn(missing_docs, unreachable_pub)]
 
 mod bus;
+mod chats;
 mod config;
 mod connection;
 mod contacts;
@@ -22,6 +23,7 @@ mod features;
 mod ffi;
 mod group_types;
 mod groups;
+mod history;
 mod ids;
 mod lifecycle;
 mod manager;
@@ -40,6 +42,7 @@ mod tasks;
 mod transport;
 
 pub use bus::{EventStream, MAX_REPLAY_PAGE};
+pub use chats::{Chat, Contact, MAX_LIST_PAGE};
 pub use config::{
     AtRestKey, BrowserInfo, DEFAULT_MAX_MEDIA_BYTES, DEFAULT_SERVER_URL, ManagerConfig,
     ProxyConfig, ProxyKind, SessionOptions, StoreBackend, StoreConfig, WHATSAPP_TRUST_ROOT,
@@ -55,6 +58,7 @@ pub use groups::{
     GroupSetting, GroupSettings, MAX_GROUP_DESCRIPTION_CHARS, MAX_GROUP_SUBJECT_CHARS,
     MemberAddMode, MembershipChange, ParticipantAction, ParticipantRole, ParticipantUpdate,
 };
+pub use history::{HistoryPolicy, HistorySyncType};
 pub use ids::{ChatKind, chat_kind_of, normalize_chat_id, parse_phone_number};
 pub use manager::{MAX_SESSION_ID_LEN, SessionManager};
 pub use media::{MediaFile, MediaKind, MediaSource, OutgoingMedia};

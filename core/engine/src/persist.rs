@@ -131,16 +131,36 @@ where
 }
 
 /// "Persist, then ack" for an incoming message, as the body of a store unit: inserts `message`
-/// and, when it is new, appends `event`. Answers whether it was new, and the event to publish.
+/// and, when it is new, notes it on its chat (one more unread unless we sent it) and appends
+/// `event`. Answers whether it was new, and the event to publish.
 pub(crate) async fn store_incoming(
     tx: &mut SessionTx<'_>,
     message: &MessageRecord,
     event: PendingEvent,
 ) -> Result<(bool, Option<Event>), StoreError> {
-    match tx.insert_message(message).await? {
+    match store_message(tx, message).await? {
         InsertOutcome::Inserted => Ok((true, Some(event.append(tx).await?))),
         InsertOutcome::Duplicate => Ok((false, None)),
     }
+}
+
+/// Inserts `message` and, when it is new, notes it on its chat: the chat's newest message, and
+/// one more unread when someone else sent it.
+pub(crate) async fn store_message(
+    tx: &mut SessionTx<'_>,
+    message: &MessageRecord,
+) -> Result<InsertOutcome, StoreError> {
+    let outcome = tx.insert_message(message).await?;
+    if outcome == InsertOutcome::Inserted && message.msg_type != "protocol" {
+        tx.note_chat_message(
+            &message.chat,
+            &message.id,
+            message.timestamp,
+            !message.from_me,
+        )
+        .await?;
+    }
+    Ok(outcome)
 }
 
 fn stored_pair(key: &KeyPair) -> openwa_store::KeyPair {

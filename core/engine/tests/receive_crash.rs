@@ -7,9 +7,11 @@
 
 use std::time::Duration;
 
-use openwa::{EventKind, ManagerConfig, SessionManager, StoreBackend, StoreConfig};
+use openwa::{EventKind, SessionOptions};
 use openwa_testkit::{BAILEYS7, pair_by_qr, require_node_modules, temp_auth_dir};
-use openwa_testkit::{Backend, TestStore, WAIT, link_by_qr, next_matching, sim_options, simulator};
+use openwa_testkit::{
+    Backend, TestStore, WAIT, link_by_qr, next_matching, sim_options, simulator, sqlite_manager,
+};
 
 const ENGINE: &str = "15550003001";
 const PEER: &str = "15550003002";
@@ -24,15 +26,7 @@ async fn crash_child() {
         return;
     };
     let (db, key) = spec.split_once('\n').unwrap();
-    let _manager = SessionManager::open(ManagerConfig {
-        store: StoreConfig {
-            backend: StoreBackend::Sqlite { path: db.into() },
-            at_rest_key: Some(openwa::AtRestKey::File { path: key.into() }),
-        },
-        ..ManagerConfig::default()
-    })
-    .await
-    .unwrap();
+    let _manager = sqlite_manager(db.as_ref(), key.as_ref(), SessionOptions::default()).await;
     tokio::time::sleep(Duration::from_secs(120)).await;
     panic!("the fault point was never reached");
 }
@@ -70,12 +64,7 @@ async fn a_crash_between_decrypt_and_commit_loses_nothing() {
     drop((session, manager));
 
     // The child process receives the next message and dies before committing it.
-    let config = store.config();
-    let (StoreBackend::Sqlite { path }, Some(openwa::AtRestKey::File { path: key })) =
-        (config.backend, config.at_rest_key)
-    else {
-        panic!("SQLite with a key file expected");
-    };
+    let (path, key) = store.sqlite_files();
     let mut child = tokio::process::Command::new(std::env::current_exe().unwrap())
         .args(["crash_child", "--exact", "--nocapture", "--test-threads=1"])
         .env(CHILD_ENV, format!("{}\n{}", path.display(), key.display()))

@@ -9,6 +9,7 @@ pub mod actions;
 pub mod binary;
 pub mod content;
 pub mod crypto;
+pub mod history;
 pub mod jid;
 pub mod media;
 pub mod media_retry;

@@ -48,9 +48,10 @@ pub use session::{SessionStore, SessionTx};
 pub use store::{IncomingOutcome, KeySource, SenderKeyChange, SignalChanges, Store, StoreConfig};
 pub use tx::StoreTx;
 pub use types::{
-    DeviceCredentials, DeviceList, EventRecord, IdentityRecord, InsertOutcome, KeyPair,
-    MessageCursor, MessagePage, MessageRecord, MessageStatus, PageDirection, PollVoteRecord,
-    SendKeyClaim, SessionRecord, SignedPreKey, StoredPreKey, TrustLevel,
+    ChatRecord, ContactRecord, DeviceCredentials, DeviceList, EventRecord, IdentityRecord,
+    InsertOutcome, KeyPair, MessageCursor, MessagePage, MessageRecord, MessageStatus,
+    PageDirection, PendingHistory, PollVoteRecord, SendKeyClaim, SessionRecord, SignedPreKey,
+    StoredPreKey, TrustLevel,
 };
 pub use writer::WriteFuture;
 

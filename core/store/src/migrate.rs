@@ -52,10 +52,15 @@ const MIGRATIONS: &[Migration] = &[
         name: "poll_votes",
         sql: include_str!("../migrations/0008_poll_votes.sql"),
     },
+    Migration {
+        version: 9,
+        name: "chats_contacts_history",
+        sql: include_str!("../migrations/0009_chats_contacts_history.sql"),
+    },
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 /// Arbitrary constant key of the PostgreSQL advisory lock serializing concurrent migrators.
 const PG_MIGRATION_LOCK: i64 = 0x6f70_656e_7761_0001;

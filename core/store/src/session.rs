@@ -8,9 +8,10 @@
 use std::sync::Arc;
 
 use crate::{
-    DeviceCredentials, DeviceList, EventRecord, IdentityRecord, IncomingOutcome, InsertOutcome,
-    MessagePage, MessageRecord, MessageStatus, PageDirection, PollVoteRecord, SendKeyClaim,
-    SessionRecord, SignalChanges, Store, StoreError, StoreTx, StoredPreKey, WriteFuture,
+    ChatRecord, ContactRecord, DeviceCredentials, DeviceList, EventRecord, IdentityRecord,
+    IncomingOutcome, InsertOutcome, MessagePage, MessageRecord, MessageStatus, PageDirection,
+    PendingHistory, PollVoteRecord, SendKeyClaim, SessionRecord, SignalChanges, Store, StoreError,
+    StoreTx, StoredPreKey, WriteFuture,
 };
 
 /// One session's view of a [`Store`]: the store and the session id. Cheap to clone.
@@ -270,6 +271,29 @@ scoped! {
     update_message_status(chat: &str, id: &str, status: MessageStatus) -> bool;
     /// See [`StoreTx::update_message_content`].
     update_message_content(chat: &str, id: &str, msg_type: &str, body: Option<&str>, payload: Option<&[u8]>) -> bool;
+    /// See [`StoreTx::note_chat_message`].
+    note_chat_message(chat: &str, message_id: &str, at: i64, unread: bool) -> ();
+    /// See [`StoreTx::put_chat`].
+    put_chat(chat: &ChatRecord) -> ();
+    /// See [`StoreTx::mark_chat_read`].
+    mark_chat_read(chat: &str) -> bool;
+    /// See [`StoreTx::get_chat`].
+    get_chat(chat: &str) -> Option<ChatRecord>;
+    /// See [`StoreTx::chat_page`].
+    chat_page(page_size: u32, offset: u32) -> Vec<ChatRecord>;
+    /// See [`StoreTx::put_push_name`].
+    put_push_name(jid: &str, push_name: &str) -> ();
+    /// See [`StoreTx::get_contact`].
+    get_contact(jid: &str) -> Option<ContactRecord>;
+    /// See [`StoreTx::contact_page`].
+    contact_page(page_size: u32, offset: u32) -> Vec<ContactRecord>;
+    /// See [`StoreTx::put_pending_history`].
+    put_pending_history(pending: &PendingHistory) -> ();
+    /// See [`StoreTx::pending_history`].
+    pending_history() -> Vec<PendingHistory>;
+    /// See [`StoreTx::delete_pending_history`].
+    delete_pending_history(id: &str) -> bool;
+
     /// See [`StoreTx::message_page`].
     message_page(chat: &str, direction: &PageDirection, page_size: u32) -> MessagePage;
     /// See [`StoreTx::message_page_across`].

@@ -8,9 +8,9 @@ use crate::crypto::{Cipher, Slot, StoreKey};
 use crate::tx::{SeqCounter, StoreTx};
 use crate::writer::{WriteFuture, Writer};
 use crate::{
-    DeviceCredentials, DeviceList, EventRecord, IdentityRecord, InsertOutcome, MessagePage,
-    MessageRecord, MessageStatus, PageDirection, PollVoteRecord, SendKeyClaim, SessionRecord,
-    StoreError, StoredPreKey, migrate,
+    ChatRecord, ContactRecord, DeviceCredentials, DeviceList, EventRecord, IdentityRecord,
+    InsertOutcome, MessagePage, MessageRecord, MessageStatus, PageDirection, PendingHistory,
+    PollVoteRecord, SendKeyClaim, SessionRecord, StoreError, StoredPreKey, migrate,
 };
 
 /// Where the encryption key comes from.
@@ -400,6 +400,29 @@ delegate! {
     /// See [`StoreTx::delete_message`].
     write delete_message(session_id: &str, chat: &str, id: &str) -> bool;
 
+
+    /// See [`StoreTx::note_chat_message`].
+    write note_chat_message(session_id: &str, chat: &str, message_id: &str, at: i64, unread: bool) -> ();
+    /// See [`StoreTx::put_chat`].
+    write put_chat(session_id: &str, chat: &ChatRecord) -> ();
+    /// See [`StoreTx::mark_chat_read`].
+    write mark_chat_read(session_id: &str, chat: &str) -> bool;
+    /// See [`StoreTx::get_chat`].
+    read get_chat(session_id: &str, chat: &str) -> Option<ChatRecord>;
+    /// See [`StoreTx::chat_page`].
+    read chat_page(session_id: &str, page_size: u32, offset: u32) -> Vec<ChatRecord>;
+    /// See [`StoreTx::put_push_name`].
+    write put_push_name(session_id: &str, jid: &str, push_name: &str) -> ();
+    /// See [`StoreTx::get_contact`].
+    read get_contact(session_id: &str, jid: &str) -> Option<ContactRecord>;
+    /// See [`StoreTx::contact_page`].
+    read contact_page(session_id: &str, page_size: u32, offset: u32) -> Vec<ContactRecord>;
+    /// See [`StoreTx::put_pending_history`].
+    write put_pending_history(session_id: &str, pending: &PendingHistory) -> ();
+    /// See [`StoreTx::pending_history`].
+    read pending_history(session_id: &str) -> Vec<PendingHistory>;
+    /// See [`StoreTx::delete_pending_history`].
+    write delete_pending_history(session_id: &str, id: &str) -> bool;
 
     /// See [`StoreTx::append_event`].
     write append_event(session_id: &str, kind: &str, payload: &serde_json::Value) -> u64;

@@ -310,3 +310,58 @@ pub enum SendKeyClaim {
         message_id: String,
     },
 }
+
+/// A chat the session knows: from history sync or from a stored message.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ChatRecord {
+    /// The chat JID messages are stored under (user PN or LID, or group).
+    pub chat: String,
+    /// The chat's other form (LID for a PN chat, PN for a LID chat), when known.
+    pub alt: Option<String>,
+    /// Its name (a group's subject, a contact's name), when known.
+    pub name: Option<String>,
+    /// The newest message's id.
+    pub last_message_id: Option<String>,
+    /// The newest message's time (Unix seconds; 0 if none).
+    pub last_message_at: i64,
+    /// Incoming messages not read yet.
+    pub unread_count: u32,
+    /// Archived (app state; false until it is synced).
+    pub archived: bool,
+    /// Pinned (app state).
+    pub pinned: bool,
+    /// Muted until this Unix time (0: not muted).
+    pub muted_until: i64,
+    /// When the store first saw the chat (Unix milliseconds).
+    pub created_at: i64,
+    /// When the row last changed (Unix milliseconds).
+    pub updated_at: i64,
+}
+
+/// A contact: a user JID and the names it goes by.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ContactRecord {
+    /// User JID (PN or LID form).
+    pub jid: String,
+    /// The name the user chose (push name).
+    pub push_name: Option<String>,
+    /// The address-book name (app state), when known.
+    pub full_name: Option<String>,
+    /// When the row last changed (Unix milliseconds).
+    pub updated_at: i64,
+}
+
+/// A history-sync notification acknowledged but not ingested yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingHistory {
+    /// The id of the peer message that carried it.
+    pub id: String,
+    /// Its sync type (WhatsApp's number).
+    pub sync_type: i64,
+    /// Its chunk order.
+    pub chunk_order: i64,
+    /// The serialized notification (sealed at rest: it holds the blob's media key).
+    pub notification: Vec<u8>,
+    /// When it was stored (Unix milliseconds).
+    pub created_at: i64,
+}

@@ -9,6 +9,7 @@
 //! ```
 #![allow(clippy::print_stdout)] // a command-line program: its output is the report
 
+mod history;
 mod messages;
 mod restore_report;
 
@@ -50,7 +51,10 @@ usage: openwa-load [--sessions N,N,...] [--parallel N] [--restore-parallelism N]
                          each waits for the previous one's server ack)
   --memory-messages      run the message phase on a manager with the memory store instead
                          (no disk, no restore child): the engine's cost per message without
-                         fsync";
+                         fsync
+
+       openwa-load history CHATS MESSAGES_PER_CHAT
+  the time and peak RSS of a fresh session ingesting a seeded phone's history";
 
 /// Parsed flags.
 #[derive(Debug, Clone)]
@@ -422,6 +426,17 @@ async fn main() -> Result<(), Failure> {
         let message_secs = next()?.parse()?;
         let window = next()?.parse()?;
         return restore_child(dir, n, parallelism, idle, message_secs, window).await;
+    }
+    if argv.peek().map(String::as_str) == Some("history") {
+        argv.next();
+        let mut next = || argv.next().ok_or("history CHATS MESSAGES_PER_CHAT");
+        let (chats, per_chat) = (next()?.parse()?, next()?.parse()?);
+        let sim = std::env::current_exe()?.with_file_name("openwa-sim");
+        println!(
+            "| chats × messages | messages stored | link | link → last chunk stored | RSS before link | peak RSS |"
+        );
+        println!("|---|---|---|---|---|---|");
+        return history::run(&sim, chats, per_chat).await;
     }
     if argv.peek().map(String::as_str) == Some("--help") {
         println!("{USAGE}");

@@ -2,6 +2,7 @@
 //! unknown routes and methods.
 
 mod actions;
+mod chats;
 mod contacts;
 mod events;
 mod groups;
@@ -40,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .merge(polls::router())
         .merge(presence::router())
         .merge(contacts::router())
+        .merge(chats::router())
         .merge(webhooks::router())
         .merge(crate::audit::router())
         .merge(metrics::router())

@@ -7,6 +7,7 @@ mod common;
 
 mod actions;
 mod auth;
+mod chats;
 mod crash;
 mod events;
 mod flow;

@@ -166,6 +166,7 @@ pub fn router(sim: Arc<Sim>, tls_cert_pem: String) -> Router {
             get(message_media),
         )
         .route("/admin/accounts/{phone}/groups", post(create_group))
+        .route("/admin/accounts/{phone}/history", post(seed_history))
         .route(
             "/admin/faults",
             post(apply_fault).get(active_faults).delete(clear_faults),
@@ -361,6 +362,17 @@ async fn create_group(
         }
     };
     created(sim.create_group_addressed(&phone, &body.subject, &participants, pn_addressing)?)
+}
+
+async fn seed_history(
+    State(sim): State<Arc<Sim>>,
+    Path(phone): Path<String>,
+    body: Result<Json<crate::phone::history::SeedRequest>, JsonRejection>,
+) -> ApiResult {
+    let Json(request) = body?;
+    let now = crate::util::now_secs();
+    let summary = sim.write(|s| crate::phone::history::seed(s, &phone, request, now))?;
+    created(summary)
 }
 
 mod send_body;

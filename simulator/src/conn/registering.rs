@@ -379,12 +379,13 @@ where
             tracing::info!(conn = conn.handle.id, device = %paired.jid, "companion paired; sending 515");
             sim.forget_pairing(conn.handle.id);
             sim.device_list_changed(&wait.phone);
-            if sim
+            let share_key = sim
                 .share_app_state_key
-                .load(std::sync::atomic::Ordering::Relaxed)
-                && let Err(e) = crate::phone::welcome::welcome(sim, &wait.phone, wait.device.id)
+                .load(std::sync::atomic::Ordering::Relaxed);
+            if let Err(e) =
+                crate::phone::welcome::welcome(sim, &wait.phone, wait.device.id, share_key)
             {
-                tracing::warn!(device = %paired.jid, error = %e, "the phone could not share its app-state key");
+                tracing::warn!(device = %paired.jid, error = %e, "the phone could not welcome its companion");
             }
             conn.wire
                 .send_node(&StreamError::RestartRequired.to_node())

@@ -9,6 +9,8 @@
 pub mod content;
 pub mod details;
 pub mod handler;
+pub mod history;
+pub mod history_sync;
 pub mod media_retry;
 pub mod polls;
 pub mod read;

@@ -1,7 +1,6 @@
 //! What a phone sends a companion it just linked, as WhatsApp phones do: its app-state sync key
-//! (`APP_STATE_SYNC_KEY_SHARE`) and a history-sync notification, as peer messages. Clients that
-//! wait for the key before surfacing events (Baileys 6) start working with it; the notification
-//! names no blob (the simulator keeps no history), so clients that sync history get nothing.
+//! (`APP_STATE_SYNC_KEY_SHARE`) and its history (history-sync notifications), as peer messages.
+//! Clients that wait for the key before surfacing events (Baileys 6) start working with it.
 
 use openwa_protocol::Jid;
 use openwa_protocol::message::{generate_message_id, pad};
@@ -10,15 +9,37 @@ use openwa_protocol::stanza::{DeviceEnc, MessageType, OutgoingMessage};
 use prost::Message as _;
 use rand_core::{OsRng, RngCore};
 
+use super::history_sync::{self, has_history};
 use super::records::{AppStateKey, HexBytes};
 use super::send::{Target, encrypt_for};
 use super::{PhoneError, phone_ref, pn_device};
 use crate::hub::Hub;
 use crate::util::now_secs;
 
-/// Sends the app-state key share and a history-sync notification from the phone of `phone` to
-/// its companion `device` (queued until the companion is online).
-pub fn welcome(hub: &Hub, phone: &str, device: u16) -> Result<(), PhoneError> {
+/// Welcomes the companion `device` of the phone of `phone` (queued until it is online): its
+/// app-state key share when `share_key`, then history sync ([`super::history_sync`]) when
+/// `share_key` or the phone has a history to sync.
+pub fn welcome(hub: &Hub, phone: &str, device: u16, share_key: bool) -> Result<(), PhoneError> {
+    if share_key {
+        share_app_state_key(hub, phone, device)?;
+    }
+    if share_key || hub.read(|s| has_history(s, phone)) {
+        let chunks = hub.read(|s| history_sync::chunks(s, phone))?;
+        for chunk in &chunks {
+            let notification = history_sync::upload(hub, chunk)?;
+            let protocol = e2e::ProtocolMessage {
+                r#type: Some(e2e::protocol_message::Type::HistorySyncNotification as i32),
+                history_sync_notification: Some(notification),
+                ..Default::default()
+            };
+            send_protocol(hub, phone, device, protocol)?;
+        }
+    }
+    Ok(())
+}
+
+/// Sends the phone's app-state sync key (made on first use) to a companion.
+fn share_app_state_key(hub: &Hub, phone: &str, device: u16) -> Result<(), PhoneError> {
     let key = hub.write(|s| {
         let account = s.account_mut(phone)?;
         let key = account.signal.app_state_key.get_or_insert_with(|| {
@@ -54,25 +75,21 @@ pub fn welcome(hub: &Hub, phone: &str, device: u16) -> Result<(), PhoneError> {
         }),
         ..Default::default()
     };
-    let history = e2e::ProtocolMessage {
-        r#type: Some(e2e::protocol_message::Type::HistorySyncNotification as i32),
-        history_sync_notification: Some(e2e::HistorySyncNotification {
-            // PUSH_NAME: the smallest kind of history.
-            sync_type: Some(4),
-            chunk_order: Some(1),
-            progress: Some(100),
-            ..Default::default()
-        }),
+    send_protocol(hub, phone, device, share)
+}
+
+/// A protocol message from the phone to one of its companions.
+fn send_protocol(
+    hub: &Hub,
+    phone: &str,
+    device: u16,
+    protocol: e2e::ProtocolMessage,
+) -> Result<(), PhoneError> {
+    let message = e2e::Message {
+        protocol_message: Some(Box::new(protocol)),
         ..Default::default()
     };
-    for protocol in [share, history] {
-        let message = e2e::Message {
-            protocol_message: Some(Box::new(protocol)),
-            ..Default::default()
-        };
-        send_peer(hub, phone, device, &message)?;
-    }
-    Ok(())
+    send_peer(hub, phone, device, &message)
 }
 
 /// A peer message from the phone to one of its companions.

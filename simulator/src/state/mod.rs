@@ -206,6 +206,7 @@ impl State {
             next_key_index: 1,
             timeline: Default::default(),
             signal: crate::phone::records::PhoneSignal::default(),
+            history: Vec::new(),
         };
         self.lid_index
             .insert(account.lid.clone(), account.phone.clone());

@@ -149,6 +149,9 @@ pub struct Account {
     /// The phone's Signal sessions, peer identities and sender keys.
     #[serde(default)]
     pub signal: crate::phone::records::PhoneSignal,
+    /// Generated chats the phone sends its companions as history sync, with its timeline.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<crate::phone::history::SeededChat>,
 }
 
 impl Account {

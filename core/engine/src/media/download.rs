@@ -71,7 +71,7 @@ impl MediaRef {
     }
 }
 
-fn media_ref(
+pub(crate) fn media_ref(
     media_type: MediaType,
     key: Option<&[u8]>,
     sha: Option<&[u8]>,

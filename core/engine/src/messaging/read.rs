@@ -74,6 +74,10 @@ pub(crate) async fn mark_read(
             .await
             .map_err(|_| Error::new(ErrorCode::NotConnected, "the connection closed"))?;
     }
+    // Read: the chat has nothing unread any more, under any of its forms.
+    for key in super::addressing::chat_keys(shared, chat).await {
+        shared.store().mark_chat_read(&key).await?;
+    }
     Ok(())
 }
 

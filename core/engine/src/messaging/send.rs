@@ -372,7 +372,7 @@ async fn send_message(
                         )));
                     }
                 }
-                tx.insert_message(&record).await?;
+                crate::persist::store_message(&mut tx, &record).await?;
                 Ok(((), None))
             })
         })

@@ -102,6 +102,22 @@ pub(crate) async fn on_message(shared: &Arc<SessionContext>, node: &Node) -> Rep
         let replies = apply_change(shared, decryption.batch, &message, &sender, &chat, change);
         return ready(replies.await.into_iter().collect());
     }
+    let history = decryption
+        .content
+        .as_ref()
+        .filter(|_| crate::history::notice::from_our_phone(&sender, from_me))
+        .and_then(|c| crate::history::notice::notification_of(&c.message))
+        .cloned();
+    if let Some(notification) = history {
+        let receipt = receipts::delivery_receipt(&message, from_me);
+        return crate::history::notice::accept(
+            shared,
+            decryption.batch,
+            &message,
+            &notification,
+            receipt,
+        );
+    }
     let replies = match decryption.content {
         // Protocol messages (history-sync and app-state key notices, revokes, edits) and peer
         // messages are not chat messages: keep the Signal state, report nothing yet.
@@ -333,6 +349,10 @@ async fn persist(
         payload: Some(content.message.encode_to_vec()),
         status: openwa_store::MessageStatus::Delivered,
     };
+    let push_name = event_message
+        .push_name
+        .clone()
+        .filter(|name| !from_me && !name.is_empty());
     let kind = EventKind::MessageReceived {
         message: event_message,
     };
@@ -340,10 +360,18 @@ async fn persist(
     let event = PendingEvent::new(kind)?;
     // Shared, not copied, each time the unit runs (it runs again if its group is retried).
     let record = Arc::new(record);
+    let push_name = Arc::new(push_name);
     // A redelivered message (already stored) keeps its Signal writes and reports nothing.
     let stored = batch.commit_with(Some(shared.bus().publisher()), move |mut tx| {
-        let (record, event) = (Arc::clone(&record), event.clone());
-        Box::pin(async move { store_incoming(&mut tx, &record, event).await })
+        let (record, event, push_name) =
+            (Arc::clone(&record), event.clone(), Arc::clone(&push_name));
+        Box::pin(async move {
+            let stored = store_incoming(&mut tx, &record, event).await?;
+            if let (true, Some(name)) = (stored.0, push_name.as_deref()) {
+                tx.put_push_name(&record.sender, name).await?;
+            }
+            Ok(stored)
+        })
     });
     Ok(Box::pin(async move { stored.await.map(|_| ()) }))
 }

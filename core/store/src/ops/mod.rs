@@ -1,9 +1,11 @@
 //! The store's operations, one module per table family, all as methods of [`crate::StoreTx`].
 
+mod chats;
 mod consumers;
 mod device;
 mod events;
 mod groups;
+mod history;
 mod kv;
 mod mappings;
 mod messages;

@@ -690,6 +690,9 @@ pub async fn message_pagination(db: Arc<TestDb>) {
 /// except 3's (dropping the table of kept outgoing copies is the caller's to recreate).
 async fn downgrade(raw: &mut openwa_store::testing::Raw, to: i64) {
     let undo: &[(i64, &str)] = &[
+        (9, "DROP TABLE history_pending"),
+        (9, "DROP TABLE contacts"),
+        (9, "DROP TABLE chats"),
         (8, "DROP TABLE poll_votes"),
         (7, "DROP TABLE group_sender_key_holders"),
         (6, "DROP TABLE send_keys"),
@@ -2078,4 +2081,135 @@ pub async fn poll_votes(db: Arc<TestDb>) {
     );
     store.delete_session(S).await.unwrap();
     assert!(store.poll_votes(S, chat, "3EB0P").await.unwrap().is_empty());
+}
+
+pub async fn chats_contacts_and_pending_history(db: Arc<TestDb>) {
+    use openwa_store::{ChatRecord, PendingHistory};
+    let store = store_with_session(&db).await;
+    let s = store.session(S);
+    // Live messages create and maintain a chat.
+    s.note_chat_message("1@s.whatsapp.net", "a", 100, true)
+        .await
+        .unwrap();
+    s.note_chat_message("1@s.whatsapp.net", "b", 90, true)
+        .await
+        .unwrap();
+    s.note_chat_message("2@s.whatsapp.net", "c", 50, false)
+        .await
+        .unwrap();
+    let one = s.get_chat("1@s.whatsapp.net").await.unwrap().unwrap();
+    assert_eq!(one.last_message_id.as_deref(), Some("a"));
+    assert_eq!((one.last_message_at, one.unread_count), (100, 2));
+    // History sync merges: the older description keeps the newer message and count.
+    let described = ChatRecord {
+        chat: "1@s.whatsapp.net".into(),
+        alt: Some("9@lid".into()),
+        name: Some("One".into()),
+        last_message_id: Some("old".into()),
+        last_message_at: 80,
+        unread_count: 7,
+        ..Default::default()
+    };
+    s.put_chat(&described).await.unwrap();
+    let one = s.get_chat("1@s.whatsapp.net").await.unwrap().unwrap();
+    assert_eq!(one.last_message_id.as_deref(), Some("a"));
+    assert_eq!(
+        (one.alt.as_deref(), one.name.as_deref()),
+        (Some("9@lid"), Some("One"))
+    );
+    assert_eq!(one.unread_count, 2);
+    s.put_chat(&ChatRecord {
+        chat: "3@g.us".into(),
+        last_message_at: 200,
+        unread_count: 4,
+        pinned: true,
+        ..described
+    })
+    .await
+    .unwrap();
+    // An older description (a later chunk with older messages) keeps the flags and the count.
+    s.put_chat(&ChatRecord {
+        chat: "3@g.us".into(),
+        last_message_at: 150,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let group = s.get_chat("3@g.us").await.unwrap().unwrap();
+    assert!(group.pinned && group.unread_count == 4 && group.last_message_at == 200);
+    let page = s.chat_page(10, 0).await.unwrap();
+    let order: Vec<_> = page.iter().map(|c| c.chat.as_str()).collect();
+    assert_eq!(order, ["3@g.us", "1@s.whatsapp.net", "2@s.whatsapp.net"]);
+    assert!(page[0].pinned);
+    assert_eq!(s.chat_page(2, 2).await.unwrap().len(), 1);
+    assert!(s.mark_chat_read("1@s.whatsapp.net").await.unwrap());
+    assert_eq!(
+        s.get_chat("1@s.whatsapp.net")
+            .await
+            .unwrap()
+            .unwrap()
+            .unread_count,
+        0
+    );
+    assert!(!s.mark_chat_read("nobody@s.whatsapp.net").await.unwrap());
+    assert!(s.chat_page(0, 0).await.is_err());
+
+    s.put_push_name("1@s.whatsapp.net", "Ann").await.unwrap();
+    s.put_push_name("1@s.whatsapp.net", "Anne").await.unwrap();
+    s.put_push_name("0@lid", "Zed").await.unwrap();
+    let contact = s.get_contact("1@s.whatsapp.net").await.unwrap().unwrap();
+    assert_eq!(contact.push_name.as_deref(), Some("Anne"));
+    let contacts = s.contact_page(10, 0).await.unwrap();
+    assert_eq!(contacts.len(), 2);
+    assert!(s.get_contact("2@s.whatsapp.net").await.unwrap().is_none());
+
+    let pending = PendingHistory {
+        id: "N1".into(),
+        sync_type: 0,
+        chunk_order: 1,
+        notification: b"media key inside".to_vec(),
+        created_at: 5,
+    };
+    s.put_pending_history(&pending).await.unwrap();
+    s.put_pending_history(&pending).await.unwrap();
+    assert_eq!(s.pending_history().await.unwrap(), vec![pending]);
+    let mut raw = db.raw().await;
+    let sealed = raw
+        .blob("SELECT notification FROM history_pending", &[])
+        .await;
+    assert!(!sealed.windows(9).any(|w| w == b"media key"));
+    assert!(s.delete_pending_history("N1").await.unwrap());
+    assert!(s.pending_history().await.unwrap().is_empty());
+    // A message under the other form of a stored chat goes to that chat.
+    s.put_lid_mapping("777", "5").await.unwrap();
+    s.note_chat_message("5@s.whatsapp.net", "p", 300, true)
+        .await
+        .unwrap();
+    s.note_chat_message("777@lid", "q", 301, true)
+        .await
+        .unwrap();
+    assert!(s.get_chat("777@lid").await.unwrap().is_none());
+    let five = s.get_chat("5@s.whatsapp.net").await.unwrap().unwrap();
+    assert_eq!(
+        (five.alt.as_deref(), five.unread_count),
+        (Some("777@lid"), 2)
+    );
+    assert_eq!(five.last_message_id.as_deref(), Some("q"));
+    // History describing that chat by its LID merges into the same row.
+    s.put_chat(&ChatRecord {
+        chat: "777@lid".into(),
+        alt: Some("5@s.whatsapp.net".into()),
+        name: Some("Five".into()),
+        last_message_at: 10,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert!(s.get_chat("777@lid").await.unwrap().is_none());
+    let five = s.get_chat("5@s.whatsapp.net").await.unwrap().unwrap();
+    assert_eq!((five.name.as_deref(), five.unread_count), (Some("Five"), 2));
+    // Deleting the session takes its chats and contacts along.
+    s.delete().await.unwrap();
+    assert!(store.chat_page(S, 10, 0).await.unwrap().is_empty());
+    assert!(store.contact_page(S, 10, 0).await.unwrap().is_empty());
 }

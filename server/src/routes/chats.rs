@@ -1,0 +1,129 @@
+//! OpenWA's chat and contact listings the engine serves: `GET S/chats`, `GET S/contacts`,
+//! `GET S/contacts/:contactId` (by phone number, `…@c.us`, `…@s.whatsapp.net` or `…@lid`).
+//! Both come from history sync and from the messages the session sent and received.
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router, routing::get};
+use openwa::{Chat, ChatKind, Contact};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::extract::Q;
+use crate::problem::ApiResult;
+use crate::sessions;
+use crate::state::AppState;
+use crate::util::openwa_id;
+
+/// The routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/sessions/{id}/chats", get(list_chats))
+        .route("/api/sessions/{id}/contacts", get(list_contacts))
+        .route("/api/sessions/{id}/contacts/{contact}", get(one_contact))
+}
+
+#[derive(Debug, Deserialize)]
+struct Page {
+    limit: Option<u32>,
+    offset: Option<u32>,
+}
+
+impl Page {
+    /// `limit` (default 100, at most the engine's page) and `offset` (default 0).
+    fn bounds(&self) -> (u32, u32) {
+        let limit = self.limit.unwrap_or(100).clamp(1, openwa::MAX_LIST_PAGE);
+        (limit, self.offset.unwrap_or(0))
+    }
+}
+
+/// The neutral id of a user: `…@c.us` when the phone number is known, else the LID.
+fn user_id(pn: Option<&str>, lid: Option<&str>, stored: &str) -> String {
+    pn.or(lid).map_or_else(|| openwa_id(stored), openwa_id)
+}
+
+fn kind_name(kind: ChatKind) -> &'static str {
+    match kind {
+        ChatKind::User | ChatKind::Lid => "user",
+        ChatKind::Group => "group",
+        ChatKind::Newsletter => "newsletter",
+        ChatKind::Status => "status",
+    }
+}
+
+fn chat_json(session_id: &str, chat: &Chat) -> Value {
+    let id = match chat.kind {
+        ChatKind::User | ChatKind::Lid => {
+            user_id(chat.pn.as_deref(), chat.lid.as_deref(), &chat.id)
+        }
+        _ => chat.id.clone(),
+    };
+    json!({
+        "id": id,
+        "name": chat.name,
+        "kind": kind_name(chat.kind),
+        "isGroup": chat.kind == ChatKind::Group,
+        "unreadCount": chat.unread_count,
+        "timestamp": chat.last_message_at,
+        "lastMessage": chat.last_message.as_ref().and_then(|m| m.text.clone()),
+        "lastMessageId": chat.last_message.as_ref().map(|m| &m.id),
+        "lastMessageData": chat
+            .last_message
+            .as_ref()
+            .map(|m| crate::payload::message(session_id, m)),
+        "archived": chat.archived,
+        "pinned": chat.pinned,
+        "muted": chat.muted_until.is_some(),
+        "muteUntil": chat.muted_until,
+        "phone": chat.pn.as_deref().and_then(crate::util::phone_of),
+        "lid": chat.lid,
+    })
+}
+
+fn contact_json(contact: &Contact) -> Value {
+    json!({
+        "id": user_id(contact.pn.as_deref(), contact.lid.as_deref(), &contact.id),
+        "name": contact.name,
+        "pushName": contact.push_name,
+        "number": contact.phone,
+        "lid": contact.lid,
+        "isMyContact": contact.name.is_some(),
+        "isBlocked": false,
+    })
+}
+
+/// `?limit&offset` → the chats, newest message first.
+async fn list_chats(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Q(page): Q<Page>,
+) -> ApiResult<Response> {
+    let (row, session) = sessions::resolve(&state, &id).await?;
+    let (limit, offset) = page.bounds();
+    let chats = session.list_chats(limit, offset).await?;
+    let body: Vec<Value> = chats.iter().map(|c| chat_json(&row.id, c)).collect();
+    Ok(Json(body).into_response())
+}
+
+/// `?limit&offset` → the contacts.
+async fn list_contacts(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Q(page): Q<Page>,
+) -> ApiResult<Response> {
+    let (_, session) = sessions::resolve(&state, &id).await?;
+    let (limit, offset) = page.bounds();
+    let contacts = session.list_contacts(limit, offset).await?;
+    let body: Vec<Value> = contacts.iter().map(contact_json).collect();
+    Ok(Json(body).into_response())
+}
+
+/// One contact, by any of its ids.
+async fn one_contact(
+    State(state): State<AppState>,
+    Path((id, contact)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let (_, session) = sessions::resolve(&state, &id).await?;
+    let contact = session.get_contact(&contact).await?;
+    Ok(Json(contact_json(&contact)).into_response())
+}
