@@ -861,8 +861,8 @@ mod tests {
             assert_eq!(json, serde_json::json!(kind.as_str()));
             assert_eq!(serde_json::from_value::<MessageType>(json).unwrap(), kind);
         }
-        let future: MessageType = serde_json::from_value(serde_json::json!("poll")).unwrap();
-        assert_eq!(future, MessageType::Unknown("poll".into()));
+        let future: MessageType = serde_json::from_value(serde_json::json!("event")).unwrap();
+        assert_eq!(future, MessageType::Unknown("event".into()));
         assert_eq!(MessageType::default().as_str(), "unknown");
     }
 

@@ -90,13 +90,13 @@ mod tests {
         assert_eq!(protocol::text(&content.message).as_deref(), Some("fixed"));
         assert!(!content.is_control() && !content.is_only_key_distribution());
         assert!(matches!(decode_padded(&[]), Err(ContentError::Padding(_))));
-        // A part this schema does not model keeps its name (field 49: a poll).
-        let mut poll = e2e::Message::default().encode_to_vec();
-        poll.extend_from_slice(&[0x8a, 0x03, 0x00]);
-        let content = decode_padded(&pad_with(&poll, n)).unwrap();
+        // A part this schema does not model keeps its name (field 63: a pin).
+        let mut pin = e2e::Message::default().encode_to_vec();
+        pin.extend_from_slice(&[0xfa, 0x03, 0x00]);
+        let content = decode_padded(&pad_with(&pin, n)).unwrap();
         assert_eq!(
             crate::event::MessageType::of_content(content.kind),
-            crate::event::MessageType::Unknown("poll_creation_message".into())
+            crate::event::MessageType::Unknown("pin_in_chat_message".into())
         );
     }
 }
