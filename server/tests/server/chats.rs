@@ -29,9 +29,13 @@ async fn chats_and_contacts_from_history_and_live_messages() {
     let id = server.create_session("alice").await;
     server.link(&sim, &id, ALICE).await;
     let chats_path = format!("/api/sessions/{id}/chats");
+    // The chats come with the bootstrap chunk, their LIDs and names with later chunks: wait
+    // for all of it.
     let chats: Value = wait_for(|| async {
         let chats: Value = server.get(&chats_path).await.json().await.ok()?;
-        (chats.as_array()?.len() == 3).then_some(chats)
+        let all = chats.as_array()?;
+        let complete = |c: &Value| c["lid"].is_string() && c["name"].is_string();
+        (all.len() == 3 && all.iter().all(complete)).then_some(chats)
     })
     .await;
     let first = &chats[0];
@@ -46,7 +50,10 @@ async fn chats_and_contacts_from_history_and_live_messages() {
             .starts_with("message 9 of chat")
     );
     assert!(first["lid"].as_str().unwrap().ends_with("@lid"));
-    assert!(first["name"].as_str().unwrap().starts_with("Contact "));
+    let name = first["name"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no name: {chats}"));
+    assert!(name.starts_with("Contact "), "{chats}");
 
     // Bob writes: his chat comes first, unread.
     let from_bob = openwa_testkit::phone_sends(&sim, BOB, ALICE, "hello alice").await;
