@@ -111,6 +111,9 @@ function plain(value) {
 /** A subscription to events: `for await (const ev of stream)`, `next()`, `ack(seq)`. */
 class EventStream {
   #native;
+  // Closed by `close()` (or a `break` out of `for await`): events the native stream had
+  // buffered are not handed out after that.
+  #closed = false;
 
   constructor(nativeStream) {
     if (!(nativeStream instanceof native.EventStream)) {
@@ -121,11 +124,13 @@ class EventStream {
 
   /** The next event, or `null` once the manager or this stream is closed. */
   next() {
+    if (this.#closed) return Promise.resolve(null);
     return callAsync(() => this.#native.next());
   }
 
   /** The next event if one is ready now, else `null`. */
   tryNext() {
+    if (this.#closed) return null;
     return call(() => this.#native.tryNext());
   }
 
@@ -136,6 +141,7 @@ class EventStream {
 
   /** Ends the stream: a pending `next()` resolves with `null`. */
   close() {
+    this.#closed = true;
     this.#native.close();
   }
 
