@@ -83,9 +83,12 @@ test('wrong types, bad ids and a closed manager', async () => {
   // A closed manager answers with a typed error (or has nothing to do), never a hang.
   await assert.rejects(manager.createSession('late'), code('cancelled'));
   await assert.rejects(manager.consumer('late'), code('cancelled'));
-  for (const call of [session.connect(), manager.list(), manager.close()]) {
-    await call.catch((err) => assert.ok(err instanceof OpenWAError, `${err}`));
-  }
+  // Each call gets its handler at once: awaited one by one, a later call's rejection could land
+  // before its handler (an unhandled rejection fails the test).
+  const calls = [session.connect(), manager.list(), manager.close()].map((call) =>
+    call.catch((err) => assert.ok(err instanceof OpenWAError, `${err}`)),
+  );
+  await Promise.all(calls);
   assert.equal(await manager.events().next(), null);
 });
 
