@@ -217,7 +217,7 @@ pub struct SessionOptions {
     pub max_media_bytes: u64,
     /// How much of the account's past to keep from history sync (default: recent).
     #[serde(default)]
-    pub history: crate::history::HistoryPolicy,
+    pub history: crate::history_types::HistoryPolicy,
 }
 
 /// The default [`SessionOptions::max_media_bytes`]: 100 MiB.
@@ -240,7 +240,7 @@ impl Default for SessionOptions {
             request_timeout_secs: 60,
             auto_reconnect: true,
             max_media_bytes: DEFAULT_MAX_MEDIA_BYTES,
-            history: crate::history::HistoryPolicy::default(),
+            history: crate::history_types::HistoryPolicy::default(),
         }
     }
 }

@@ -237,7 +237,7 @@ pub enum EventKind {
     /// are not reported one by one: list them with `list_chats` and `messages`.
     HistorySync {
         /// Which part of the history the chunk carries.
-        sync_type: crate::history::HistorySyncType,
+        sync_type: crate::history_types::HistorySyncType,
         /// The chunk's position among the chunks of its type (from 1).
         chunk_order: u32,
         /// How far the phone is with chunks of this type, in percent, when it says.

@@ -24,6 +24,7 @@ mod ffi;
 mod group_types;
 mod groups;
 mod history;
+mod history_types;
 mod ids;
 mod lifecycle;
 mod manager;
@@ -58,7 +59,7 @@ pub use groups::{
     GroupSetting, GroupSettings, MAX_GROUP_DESCRIPTION_CHARS, MAX_GROUP_SUBJECT_CHARS,
     MemberAddMode, MembershipChange, ParticipantAction, ParticipantRole, ParticipantUpdate,
 };
-pub use history::{HistoryPolicy, HistorySyncType};
+pub use history_types::{HistoryPolicy, HistorySyncType};
 pub use ids::{ChatKind, chat_kind_of, normalize_chat_id, parse_phone_number};
 pub use manager::{MAX_SESSION_ID_LEN, SessionManager};
 pub use media::{MediaFile, MediaKind, MediaSource, OutgoingMedia};

@@ -14,10 +14,10 @@ use openwa_store::PendingHistory;
 use prost::Message as _;
 
 use super::chunk::{self, Plan};
-use super::types::HistorySyncType;
 use crate::context::SessionContext;
 use crate::error::{Error, ErrorCode};
 use crate::event::EventKind;
+use crate::history_types::HistorySyncType;
 use crate::media::download::{self, MediaRef, Sink};
 use crate::media::http::MediaHttp;
 use crate::persist::{PendingEvent, write_unit};

@@ -3,26 +3,24 @@
 //!
 //! | module | job |
 //! |---|---|
-//! | `types` | the public types: [`HistoryPolicy`], [`HistorySyncType`] |
 //! | `notice` | a notification arrives: persist it as pending, then acknowledge it |
 //! | `ingest` | one pending notification: download, verify, inflate, decode, store, event |
 //! | `chunk` | a decoded chunk → the records to store (pure) |
 //!
 //! The worker here drains the pending notifications one at a time (so at most one chunk is
 //! decoded at any moment), when one arrives and after every login (which resumes what a crash
-//! or a lost connection left pending).
+//! or a lost connection left pending). Its public types (`HistoryPolicy`, `HistorySyncType`)
+//! live in `crate::history_types`, so the configuration and the events need not import this
+//! feature.
 
 mod chunk;
 mod ingest;
 pub(crate) mod notice;
-mod types;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use openwa_protocol::Node;
-
-pub use types::{HistoryPolicy, HistorySyncType};
 
 use crate::connection::router::{Feature, Handled, HandlerFuture, Route};
 use crate::context::SessionContext;

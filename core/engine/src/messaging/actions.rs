@@ -6,9 +6,11 @@ use std::sync::Arc;
 use openwa_protocol::Jid;
 use openwa_store::MessageRecord;
 
-use super::changes::{self, Change, Origin};
+use super::changes::{self, Change};
 use super::compose;
+use super::origin::Origin;
 use super::send::{Own, SendOptions, send_content};
+use super::target::{no_context, now_ms, target};
 use crate::context::SessionContext;
 use crate::error::{Error, ErrorCode};
 use crate::event::{Message, MessageType};
@@ -114,33 +116,6 @@ pub(crate) async fn forward(
     send_content(shared, chat, proto, options).await
 }
 
-pub(super) fn no_context(options: &SendOptions) -> Result<(), Error> {
-    if options.quoted.is_some() || !options.mentions.is_empty() {
-        return Err(Error::invalid_argument(
-            "reactions, edits, revokes and votes cannot reply to or mention anyone",
-        ));
-    }
-    Ok(())
-}
-
-/// The chat and the stored message `message_id` of it (`not_found` when unknown).
-pub(super) async fn target(
-    shared: &SessionContext,
-    chat: &str,
-    message_id: &str,
-) -> Result<(Jid, MessageRecord), Error> {
-    let jid = crate::ids::parse_chat_id(chat)?;
-    let record = super::history::lookup_record(shared, &jid, message_id)
-        .await?
-        .ok_or_else(|| {
-            Error::new(
-                ErrorCode::NotFound,
-                format!("no message {message_id} in {jid}"),
-            )
-        })?;
-    Ok((jid, record))
-}
-
 /// Stores our own edit or revoke of `target` once the server took it, with its event.
 async fn apply_own(
     shared: &SessionContext,
@@ -170,8 +145,4 @@ async fn apply_own(
         },
     )
     .await
-}
-
-pub(super) fn now_ms() -> i64 {
-    i64::try_from(crate::bus::now_ms()).unwrap_or(i64::MAX)
 }

@@ -13,20 +13,7 @@ use crate::persist::PendingEvent;
 
 pub(crate) use openwa_protocol::actions::MessageChange as Change;
 
-/// Who made a change, where and when.
-#[derive(Debug, Clone)]
-pub(crate) struct Origin {
-    /// The chat's store keys (a contact's PN and LID forms), the first being the chat reported.
-    pub chats: Vec<String>,
-    /// The author of the change (device-less JID).
-    pub sender: String,
-    /// The author's other form, when known.
-    pub sender_alt: Option<String>,
-    /// Whether the chat is a group (where admins may revoke others' messages).
-    pub group: bool,
-    /// Server time of the change, seconds.
-    pub timestamp: u64,
-}
+use super::origin::Origin;
 
 /// The body of a store unit applying `change`: the stored target is updated when it is there
 /// and the author may change it (an edit only by its author, a revoke by its author or, in a

@@ -13,6 +13,8 @@
 //! | `compose` | the protobufs of locations, contact cards, polls, reactions, edits, revokes, and reply/mention context, with their input checks |
 //! | `actions` | react, edit, revoke: sends that name an earlier stored message |
 //! | `changes` | edits and revokes (received or our own) applied to the stored message, with their event |
+//! | `target` | what sends naming an earlier message share: finding it, no reply or mentions, the sender's clock |
+//! | `origin` | who made a change to an earlier message, where and when |
 //! | `polls` | votes we cast, received votes opened with the poll's secret and stored, the tally |
 //! | `ack` | the server's `<ack class="message">`: typed errors and the `sent` status |
 //! | `receipts` | peer `<receipt>`s: status transitions, `Receipt`/`MessageStatus` events, retry resends |
@@ -30,6 +32,7 @@ pub(crate) mod encrypt;
 pub(crate) mod group_retry;
 pub(crate) mod group_send;
 pub(crate) mod history;
+pub(crate) mod origin;
 pub(crate) mod own;
 pub(crate) mod polls;
 pub(crate) mod read;
@@ -37,6 +40,7 @@ pub(crate) mod receipts;
 #[cfg(test)]
 mod scripted_tests;
 pub(crate) mod send;
+pub(crate) mod target;
 
 pub(crate) mod api;
 

@@ -10,10 +10,10 @@ use openwa_store::{MessageRecord, PollVoteRecord, SessionTx, StoreError};
 use prost::Message as _;
 use serde::{Deserialize, Serialize};
 
-use super::actions::{no_context, now_ms, target};
-use super::changes::Origin;
 use super::compose;
+use super::origin::Origin;
 use super::send::{Own, SendOptions, send_content};
+use super::target::{no_context, now_ms, target};
 use crate::context::SessionContext;
 use crate::error::Error;
 use crate::event::{Event, EventKind, Message};

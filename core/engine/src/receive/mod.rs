@@ -29,7 +29,8 @@ use crate::context::SessionContext;
 use crate::error::Error;
 use crate::event::{EventKind, Message, MessageStatus};
 use crate::messaging::addressing::{alt_chat, chat_keys};
-use crate::messaging::changes::{self, Change, Origin};
+use crate::messaging::changes::{self, Change};
+use crate::messaging::origin::Origin;
 use crate::persist::{PendingEvent, store_incoming};
 use crate::signal_store::SignalBatch;
 
