@@ -45,33 +45,20 @@ pub struct PollOptionVotes {
     pub voters: Vec<String>,
 }
 
-/// A stored poll: its protobuf part and secret.
+/// A stored poll: its question and options, and its secret.
 struct StoredPoll {
-    message: e2e::Message,
+    creation: e2e::PollCreationMessage,
     secret: [u8; polls::SECRET_LEN],
 }
 
 impl StoredPoll {
     fn of(record: &MessageRecord) -> Option<StoredPoll> {
         let message = e2e::Message::decode(record.payload.as_deref()?).ok()?;
-        polls::creation(&message)?;
+        let creation = polls::creation(&message)?.clone();
         let secret = polls::secret(&message)?;
-        Some(StoredPoll { message, secret })
-    }
-
-    fn creation(&self) -> &e2e::PollCreationMessage {
-        // `of` checked that there is one.
-        polls::creation(&self.message).unwrap_or(&EMPTY_POLL)
+        Some(StoredPoll { creation, secret })
     }
 }
-
-static EMPTY_POLL: e2e::PollCreationMessage = e2e::PollCreationMessage {
-    enc_key: None,
-    name: None,
-    options: Vec::new(),
-    selectable_options_count: None,
-    context_info: None,
-};
 
 /// Votes `selected` (option names; empty withdraws our vote) on the poll `poll_id` of `chat`.
 pub(crate) async fn vote(
@@ -88,7 +75,7 @@ pub(crate) async fn vote(
             "message {poll_id} is not a poll this session can vote on"
         ))
     })?;
-    let creation = poll.creation();
+    let creation = &poll.creation;
     let names = polls::option_names(creation);
     for (i, choice) in selected.iter().enumerate() {
         if !names.contains(choice) {
@@ -158,7 +145,7 @@ pub(crate) async fn results(
     let (_, record) = target(shared, chat, poll_id).await?;
     let poll = StoredPoll::of(&record)
         .ok_or_else(|| Error::invalid_argument(format!("message {poll_id} is not a poll")))?;
-    let creation = poll.creation();
+    let creation = &poll.creation;
     let votes = shared.store().poll_votes(&record.chat, poll_id).await?;
     let options = polls::option_names(creation)
         .into_iter()
@@ -260,7 +247,7 @@ pub(crate) async fn apply_vote(
             return Ok(None);
         }
     };
-    let selected = polls::selected_names(poll.creation(), &hashes);
+    let selected = polls::selected_names(&poll.creation, &hashes);
     let voted_at_ms = if voted_at_ms > 0 {
         voted_at_ms
     } else {
