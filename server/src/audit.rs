@@ -2,19 +2,21 @@
 //! who (key id), what (method, path, status), when, from where — in `server_audit`, and
 //! `GET /api/audit` (admin) to read it, newest first.
 
+use axum::Json;
 use axum::extract::{Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::{Json, Router, routing::get};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::auth::Caller;
 use crate::extract::Q;
+use crate::openapi::Problems;
 use crate::problem::ApiResult;
 use crate::state::AppState;
 use crate::util::{iso, now_ms};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// Middleware: records the call once it has been answered.
 pub async fn record(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -55,16 +57,26 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
 }
 
 /// The route.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/audit", get(list))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct AuditQuery {
     limit: Option<i64>,
     offset: Option<i64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/audit",
+    operation_id = "audit_list",
+    tag = "Operations",
+    summary = "The audit log of mutating calls, newest first",
+    params(AuditQuery),
+    responses((status = 200, description = "Entries", body = [Object]), Problems)
+)]
 async fn list(State(state): State<AppState>, Q(query): Q<AuditQuery>) -> ApiResult<Response> {
     let rows = state
         .db

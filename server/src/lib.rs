@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod keys;
 pub mod metrics;
 pub mod middleware;
+pub mod openapi;
 pub mod payload;
 pub mod problem;
 pub mod ratelimit;

@@ -9,8 +9,9 @@ use openwa_server::{app, config::Config, sandbox};
 #[global_allocator]
 static GLOBAL: MiMalloc = MiMalloc;
 
-const USAGE: &str = "usage: openwa-server [--sandbox]\n\
+const USAGE: &str = "usage: openwa-server [--sandbox | --openapi]\n\
   --sandbox   also start an embedded openwa-sim and point sessions at it\n\
+  --openapi   print the OpenAPI document (also served at /api/openapi.json) and exit\n\
   configuration: environment variables (PORT, HOST, DATA_DIR, DATABASE_URL, API_KEY,\n\
   OPENWA_WHATSAPP_URL, OPENWA_WHATSAPP_TRUST_ROOT, OPENWA_WHATSAPP_TLS_CERT, WEBHOOK_*)";
 
@@ -26,6 +27,18 @@ async fn main() -> std::process::ExitCode {
     let sandbox = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         [] => false,
         ["--sandbox"] => true,
+        ["--openapi"] => {
+            return match openwa_server::routes::document().to_pretty_json() {
+                Ok(json) => {
+                    println!("{json}");
+                    std::process::ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("openwa-server: rendering the OpenAPI document: {e}");
+                    std::process::ExitCode::FAILURE
+                }
+            };
+        }
         ["--help" | "-h"] => {
             println!("{USAGE}");
             return std::process::ExitCode::SUCCESS;

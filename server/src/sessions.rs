@@ -4,13 +4,13 @@
 use std::sync::Arc;
 
 use openwa::{ConnectionState, Session};
-use serde_json::{Value as Json, json};
+use serde::Serialize;
 
 use crate::board::Live;
 use crate::db::{Db, DbError, Row2};
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::util::{account_id, iso, iso_opt, phone_of};
+use crate::util::{account_id, iso, phone_of};
 
 /// A server session row.
 #[derive(Debug, Clone)]
@@ -129,8 +129,39 @@ pub fn status(session: &Session, live: &Live) -> &'static str {
 }
 
 /// The session as OpenWA's `SessionResponseDto` (plus `jid` and `lid`; never config or
-/// proxy). `lastError` is kept while the session is `failed` or `disconnected`.
-pub fn to_json(row: &SessionRow, session: &Session, live: &Live) -> Json {
+/// proxy).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionBody {
+    /// The session's id.
+    pub id: String,
+    /// Its unique name.
+    pub name: String,
+    /// `created`, `initializing`, `qr_ready`, `authenticating`, `ready`, `disconnected` or
+    /// `failed`.
+    pub status: &'static str,
+    /// The linked account's phone number, once linked.
+    pub phone: Option<String>,
+    /// The account as `…@c.us`.
+    pub jid: Option<String>,
+    /// The account's LID as `…@lid`.
+    pub lid: Option<String>,
+    /// Always null (OpenWA's field).
+    pub push_name: Option<String>,
+    /// When the current connection was made (ISO 8601), while connected.
+    pub connected_at: Option<String>,
+    /// Always null (OpenWA's field).
+    pub last_active: Option<String>,
+    /// ISO 8601.
+    pub created_at: String,
+    /// ISO 8601.
+    pub updated_at: String,
+    /// Why the session stopped, kept while it is `failed` or `disconnected`.
+    pub last_error: Option<String>,
+}
+
+/// The [`SessionBody`] of a session.
+pub fn to_json(row: &SessionRow, session: &Session, live: &Live) -> SessionBody {
     let info = session.info();
     let status = status(session, live);
     let last_error = matches!(status, "failed" | "disconnected")
@@ -139,20 +170,20 @@ pub fn to_json(row: &SessionRow, session: &Session, live: &Live) -> Json {
     let connected_at = live
         .connected_at
         .filter(|_| info.state == ConnectionState::Connected);
-    json!({
-        "id": row.id,
-        "name": row.name,
-        "status": status,
-        "phone": info.jid.as_deref().and_then(phone_of),
-        "jid": info.jid.as_deref().map(account_id),
-        "lid": info.lid.as_deref().map(account_id),
-        "pushName": null,
-        "connectedAt": iso_opt(connected_at),
-        "lastActive": null,
-        "createdAt": iso(row.created_at),
-        "updatedAt": iso(row.updated_at),
-        "lastError": last_error,
-    })
+    SessionBody {
+        id: row.id.clone(),
+        name: row.name.clone(),
+        status,
+        phone: info.jid.as_deref().and_then(phone_of),
+        jid: info.jid.as_deref().map(account_id),
+        lid: info.lid.as_deref().map(account_id),
+        push_name: None,
+        connected_at: connected_at.map(iso),
+        last_active: None,
+        created_at: iso(row.created_at),
+        updated_at: iso(row.updated_at),
+        last_error,
+    }
 }
 
 #[cfg(test)]

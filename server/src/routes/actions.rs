@@ -4,37 +4,32 @@
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::{Router, routing::post};
 use serde::Deserialize;
 
 use super::messages::{check_text, direct_chat, idempotent_send};
 use crate::extract::Body;
 use crate::idempotency::request_hash;
+use crate::openapi::{Problems, SendResult};
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// Longest location description or address OpenWA accepts.
 const MAX_PLACE_CHARS: usize = 1024;
 
 /// The routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/sessions/{id}/messages/send-location",
-            post(send_location),
-        )
-        .route(
-            "/api/sessions/{id}/messages/send-contact",
-            post(send_contact),
-        )
-        .route("/api/sessions/{id}/messages/reply", post(reply))
-        .route("/api/sessions/{id}/messages/react", post(react))
-        .route("/api/sessions/{id}/messages/edit", post(edit))
-        .route("/api/sessions/{id}/messages/delete", post(delete))
-        .route("/api/sessions/{id}/messages/forward", post(forward))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(send_location))
+        .routes(routes!(send_contact))
+        .routes(routes!(reply))
+        .routes(routes!(react))
+        .routes(routes!(edit))
+        .routes(routes!(delete))
+        .routes(routes!(forward))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct SendLocation {
     chat_id: String,
@@ -46,6 +41,16 @@ struct SendLocation {
     address: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/messages/send-location",
+    operation_id = "actions_send_location",
+    tag = "Messages",
+    summary = "Send a location",
+    params(("id" = String, Path, description = "The session id or name"), ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    request_body = SendLocation,
+    responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
+)]
 async fn send_location(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -91,7 +96,7 @@ async fn send_location(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct SendContact {
     chat_id: String,
@@ -99,6 +104,16 @@ struct SendContact {
     contact_number: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/messages/send-contact",
+    operation_id = "actions_send_contact",
+    tag = "Messages",
+    summary = "Send a contact card",
+    params(("id" = String, Path, description = "The session id or name"), ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    request_body = SendContact,
+    responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
+)]
 async fn send_contact(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -137,7 +152,7 @@ fn vcard(name: &str, number: &str) -> String {
     )
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct Reply {
     chat_id: String,
@@ -145,6 +160,16 @@ struct Reply {
     text: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/messages/reply",
+    operation_id = "actions_reply",
+    tag = "Messages",
+    summary = "Reply to a message",
+    params(("id" = String, Path, description = "The session id or name"), ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    request_body = Reply,
+    responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
+)]
 async fn reply(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -172,7 +197,7 @@ async fn reply(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct React {
     chat_id: String,
@@ -180,6 +205,16 @@ struct React {
     emoji: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/messages/react",
+    operation_id = "actions_react",
+    tag = "Messages",
+    summary = "React to a message (empty emoji removes)",
+    params(("id" = String, Path, description = "The session id or name"), ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    request_body = React,
+    responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
+)]
 async fn react(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -200,7 +235,7 @@ async fn react(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct Edit {
     chat_id: String,
@@ -208,6 +243,16 @@ struct Edit {
     body: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/messages/edit",
+    operation_id = "actions_edit",
+    tag = "Messages",
+    summary = "Edit a sent text",
+    params(("id" = String, Path, description = "The session id or name"), ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    request_body = Edit,
+    responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
+)]
 async fn edit(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -234,7 +279,7 @@ async fn edit(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct Delete {
     chat_id: String,
@@ -243,6 +288,16 @@ struct Delete {
     for_everyone: Option<bool>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/messages/delete",
+    operation_id = "actions_delete",
+    tag = "Messages",
+    summary = "Delete a message for everyone",
+    params(("id" = String, Path, description = "The session id or name"), ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    request_body = Delete,
+    responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
+)]
 async fn delete(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -262,7 +317,7 @@ async fn delete(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct Forward {
     from_chat_id: String,
@@ -270,6 +325,16 @@ struct Forward {
     message_id: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/messages/forward",
+    operation_id = "actions_forward",
+    tag = "Messages",
+    summary = "Forward a message",
+    params(("id" = String, Path, description = "The session id or name"), ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    request_body = Forward,
+    responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
+)]
 async fn forward(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -2,28 +2,31 @@
 //! `GET S/contacts/:contactId` (by phone number, `…@c.us`, `…@s.whatsapp.net` or `…@lid`).
 //! Both come from history sync and from the messages the session sent and received.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use axum::{Json, Router, routing::get};
 use openwa::{Chat, ChatKind, Contact};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::extract::Q;
+use crate::openapi::Problems;
 use crate::problem::ApiResult;
 use crate::sessions;
 use crate::state::AppState;
 use crate::util::openwa_id;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/sessions/{id}/chats", get(list_chats))
-        .route("/api/sessions/{id}/contacts", get(list_contacts))
-        .route("/api/sessions/{id}/contacts/{contact}", get(one_contact))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_chats))
+        .routes(routes!(list_contacts))
+        .routes(routes!(one_contact))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Page {
     limit: Option<u32>,
     offset: Option<u32>,
@@ -93,6 +96,15 @@ fn contact_json(contact: &Contact) -> Value {
 }
 
 /// `?limit&offset` → the chats, newest message first.
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/chats",
+    operation_id = "chats_list_chats",
+    tag = "Chats",
+    summary = "Chats, newest message first",
+    params(("id" = String, Path, description = "The session id or name"), Page),
+    responses((status = 200, description = "The chats", body = [Object]), Problems)
+)]
 async fn list_chats(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -106,6 +118,15 @@ async fn list_chats(
 }
 
 /// `?limit&offset` → the contacts.
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/contacts",
+    operation_id = "chats_list_contacts",
+    tag = "Chats",
+    summary = "Contacts",
+    params(("id" = String, Path, description = "The session id or name"), Page),
+    responses((status = 200, description = "The contacts", body = [Object]), Problems)
+)]
 async fn list_contacts(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -119,6 +140,15 @@ async fn list_contacts(
 }
 
 /// One contact, by any of its ids.
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/contacts/{contact}",
+    operation_id = "chats_one_contact",
+    tag = "Chats",
+    summary = "One contact, by any of its ids",
+    params(("id" = String, Path, description = "The session id or name"), ("contact" = String, Path, description = "A phone number, …@c.us, …@s.whatsapp.net or …@lid")),
+    responses((status = 200, description = "The contact", body = Object), Problems)
+)]
 async fn one_contact(
     State(state): State<AppState>,
     Path((id, contact)): Path<(String, String)>,

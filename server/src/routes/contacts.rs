@@ -1,23 +1,34 @@
 //! OpenWA's contact routes the engine serves: `GET S/contacts/check/:number` (is the number on
 //! WhatsApp, operators only).
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use axum::{Json, Router, routing::get};
 use serde_json::json;
 
+use crate::openapi::Problems;
 use crate::problem::{ApiError, ApiResult};
 use crate::sessions;
 use crate::state::AppState;
 use crate::util::openwa_id;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The routes.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/sessions/{id}/contacts/check/{number}", get(check))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(check))
 }
 
 /// `{exists, whatsappId, lid}`; `whatsappId` in OpenWA's `…@c.us` form, null when not on
 /// WhatsApp.
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/contacts/check/{number}",
+    operation_id = "contacts_check",
+    tag = "Chats",
+    summary = "Is a phone number on WhatsApp",
+    params(("id" = String, Path, description = "The session id or name"), ("number" = String, Path, description = "A phone number with country code")),
+    responses((status = 200, description = "`{exists, whatsappId, lid}`", body = Object), Problems)
+)]
 async fn check(
     State(state): State<AppState>,
     Path((id, number)): Path<(String, String)>,

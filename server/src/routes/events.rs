@@ -16,30 +16,41 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::{Router, routing::get};
 use futures_util::stream;
 use openwa::EventStream;
 use serde::Deserialize;
 
 use crate::extract::Q;
+use crate::openapi::Problems;
 use crate::problem::{ApiError, ApiResult};
 use crate::sessions;
 use crate::state::AppState;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/events", get(events))
-        .route("/api/events/ws", get(websocket))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(events))
+        .routes(routes!(websocket))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 struct EventsQuery {
     cursor: Option<u64>,
     session_id: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/events",
+    operation_id = "events_events",
+    tag = "Events",
+    summary = "Live events as Server-Sent Events, resumable",
+    params(EventsQuery, ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event")),
+    responses((status = 200, description = "An SSE stream; each event's id is its cursor", content_type = "text/event-stream", body = String), Problems)
+)]
 async fn events(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -95,6 +106,15 @@ async fn source(
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/events/ws",
+    operation_id = "events_websocket",
+    tag = "Events",
+    summary = "Live events over WebSocket, resumable",
+    params(EventsQuery),
+    responses((status = 101, description = "Switching to WebSocket; one JSON text frame per event"), Problems)
+)]
 async fn websocket(
     State(state): State<AppState>,
     Q(query): Q<EventsQuery>,

@@ -3,50 +3,41 @@
 //! promote, demote), subject, description, settings, invite code (get, revoke), join requests
 //! (list, approve, reject). Ids answer in OpenWA's forms (`…@c.us`, `…@lid`, `…@g.us`).
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
 use openwa::{GroupInfo, GroupSetting, ParticipantAction, ParticipantUpdate};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::extract::{Body, Q};
+use crate::openapi::Problems;
 use crate::problem::{ApiError, ApiResult};
 use crate::sessions;
 use crate::state::AppState;
 use crate::util::{openwa_id, phone_of};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The routes.
-pub fn router() -> Router<AppState> {
-    let g = "/api/sessions/{id}/groups/{group}";
-    Router::new()
-        .route("/api/sessions/{id}/groups", get(list).post(create))
-        .route("/api/sessions/{id}/groups/join", post(join))
-        .route("/api/sessions/{id}/groups/join-info", get(join_info))
-        .route(g, get(one))
-        .route(&format!("{g}/leave"), post(leave))
-        .route(
-            &format!("{g}/participants"),
-            post(add_participants).delete(remove_participants),
-        )
-        .route(&format!("{g}/participants/promote"), post(promote))
-        .route(&format!("{g}/participants/demote"), post(demote))
-        .route(&format!("{g}/subject"), put(subject))
-        .route(&format!("{g}/description"), put(description))
-        .route(&format!("{g}/settings"), get(settings).put(set_settings))
-        .route(&format!("{g}/invite-code"), get(invite_code))
-        .route(&format!("{g}/invite-code/revoke"), post(revoke_invite))
-        .route(&format!("{g}/membership-requests"), get(join_requests))
-        .route(
-            &format!("{g}/membership-requests/approve"),
-            post(approve_requests),
-        )
-        .route(
-            &format!("{g}/membership-requests/reject"),
-            post(reject_requests),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(join))
+        .routes(routes!(join_info))
+        .routes(routes!(one))
+        .routes(routes!(leave))
+        .routes(routes!(add_participants, remove_participants))
+        .routes(routes!(promote))
+        .routes(routes!(demote))
+        .routes(routes!(subject))
+        .routes(routes!(description))
+        .routes(routes!(settings, set_settings))
+        .routes(routes!(invite_code))
+        .routes(routes!(revoke_invite))
+        .routes(routes!(join_requests))
+        .routes(routes!(approve_requests))
+        .routes(routes!(reject_requests))
 }
 
 /// Whether `info` lists `own` (our PN or LID user JID) as an admin.
@@ -165,43 +156,44 @@ fn done(message: &str) -> Response {
     Json(json!({ "success": true, "message": message })).into_response()
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateGroup {
     name: String,
     participants: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Participants {
     participants: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Subject {
     subject: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Description {
     description: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct Join {
     invite_code: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct CodeQuery {
     code: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct Settings {
     announce: Option<bool>,
@@ -220,6 +212,15 @@ fn participants(list: &[String]) -> ApiResult<Vec<String>> {
         .collect()
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/groups",
+    operation_id = "groups_list",
+    tag = "Groups",
+    summary = "Groups the session is in",
+    params(("id" = String, Path, description = "The session id or name")),
+    responses((status = 200, description = "The groups", body = [Object]), Problems)
+)]
 async fn list(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let (_, session) = sessions::resolve(&state, &id).await?;
     let own = own_users(&session);
@@ -228,6 +229,15 @@ async fn list(State(state): State<AppState>, Path(id): Path<String>) -> ApiResul
     Ok(Json(list).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/groups/{group}",
+    operation_id = "groups_one",
+    tag = "Groups",
+    summary = "A group's metadata",
+    params(("id" = String, Path, description = "The session id or name"), ("group" = String, Path, description = "The group id (…@g.us)")),
+    responses((status = 200, description = "The group", body = Object), Problems)
+)]
 async fn one(
     State(state): State<AppState>,
     Path((id, group)): Path<(String, String)>,
@@ -243,6 +253,16 @@ async fn one(
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/groups",
+    operation_id = "groups_create",
+    tag = "Groups",
+    summary = "Create a group",
+    params(("id" = String, Path, description = "The session id or name")),
+    request_body = CreateGroup,
+    responses((status = 201, description = "The new group", body = Object), Problems)
+)]
 async fn create(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -255,6 +275,16 @@ async fn create(
     Ok((StatusCode::CREATED, Json(summary(&info, &own))).into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/groups/join",
+    operation_id = "groups_join",
+    tag = "Groups",
+    summary = "Join a group by invite code",
+    params(("id" = String, Path, description = "The session id or name")),
+    request_body = Join,
+    responses((status = 200, description = "`{success, groupId}`", body = Object), Problems)
+)]
 async fn join(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -270,6 +300,15 @@ async fn join(
     .into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/groups/join-info",
+    operation_id = "groups_join_info",
+    tag = "Groups",
+    summary = "Preview a group by invite code",
+    params(("id" = String, Path, description = "The session id or name"), CodeQuery),
+    responses((status = 200, description = "The group", body = Object), Problems)
+)]
 async fn join_info(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -283,6 +322,15 @@ async fn join_info(
     Ok(Json(details(&info)).into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/groups/{group}/leave",
+    operation_id = "groups_leave",
+    tag = "Groups",
+    summary = "Leave a group",
+    params(("id" = String, Path, description = "The session id or name"), ("group" = String, Path, description = "The group id (…@g.us)")),
+    responses((status = 200, description = "`{success, message}`", body = Object), Problems)
+)]
 async fn leave(
     State(state): State<AppState>,
     Path((id, group)): Path<(String, String)>,
@@ -308,6 +356,16 @@ async fn update(
     participants_answer(&updates, message)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/groups/{group}/participants",
+    operation_id = "groups_add_participants",
+    tag = "Groups",
+    summary = "Add participants",
+    params(("id" = String, Path, description = "The session id or name"), ("group" = String, Path, description = "The group id (…@g.us)")),
+    request_body = Participants,
+    responses((status = 200, description = "Per-participant results", body = Object), Problems)
+)]
 async fn add_participants(
     State(state): State<AppState>,
     Path((id, group)): Path<(String, String)>,
@@ -317,6 +375,16 @@ async fn add_participants(
     update(&state, &id, &group, ParticipantAction::Add, &body, message).await
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/sessions/{id}/groups/{group}/participants",
+    operation_id = "groups_remove_participants",
+    tag = "Groups",
+    summary = "Remove participants",
+    params(("id" = String, Path, description = "The session id or name"), ("group" = String, Path, description = "The group id (…@g.us)")),
+    request_body = Participants,
+    responses((status = 200, description = "Per-participant results", body = Object), Problems)
+)]
 async fn remove_participants(
     State(state): State<AppState>,
     Path((id, group)): Path<(String, String)>,
@@ -334,6 +402,16 @@ async fn remove_participants(
     .await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/groups/{group}/participants/promote",
+    operation_id = "groups_promote",
+    tag = "Groups",
+    summary = "Make participants admins",
+    params(("id" = String, Path, description = "The session id or name"), ("group" = String, Path, description = "The group id (…@g.us)")),
+    request_body = Participants,
+    responses((status = 200, description = "Per-participant results", body = Object), Problems)
+)]
 async fn promote(
     State(state): State<AppState>,
     Path((id, group)): Path<(String, String)>,
@@ -351,6 +429,16 @@ async fn promote(
     .await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/groups/{group}/participants/demote",
+    operation_id = "groups_demote",
+    tag = "Groups",
+    summary = "Make admins plain participants",
+    params(("id" = String, Path, description = "The session id or name"), ("group" = String, Path, description = "The group id (…@g.us)")),
+    request_body = Participants,
+    responses((status = 200, description = "Per-participant results", body = Object), Problems)
+)]
 async fn demote(
     State(state): State<AppState>,
     Path((id, group)): Path<(String, String)>,
@@ -368,6 +456,16 @@ async fn demote(
     .await
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/sessions/{id}/groups/{group}/subject",
+    operation_id = "groups_subject",
+    tag = "Groups",
+    summary = "Change the subject",
+    params(("id" = String, Path, description = "The session id or name"), ("group" = String, Path, description = "The group id (…@g.us)")),
+    request_body = Subject,
+    responses((status = 200, description = "`{success, message}`", body = Object), Problems)
+)]
 async fn subject(
     State(state): State<AppState>,
     Path((id, group)): Path<(String, String)>,
@@ -378,6 +476,16 @@ async fn subject(
     Ok(done("Group subject updated"))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/sessions/{id}/groups/{group}/description",
+    operation_id = "groups_description",
+    tag = "Groups",
+    summary = "Change the description",
+    params(("id" = String, Path, description = "The session id or name"), ("group" = String, Path, description = "The group id (…@g.us)")),
+    request_body = Description,
+    responses((status = 200, description = "`{success, message}`", body = Object), Problems)
+)]
 async fn description(
     State(state): State<AppState>,
     Path((id, group)): Path<(String, String)>,
@@ -390,6 +498,15 @@ async fn description(
     Ok(done("Group description updated"))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/groups/{group}/settings",
+    operation_id = "groups_settings",
+    tag = "Groups",
+    summary = "The group's settings",
+    params(("id" = String, Path, description = "The session id or name"), ("group" = String, Path, description = "The group id (…@g.us)")),
+    responses((status = 200, description = "The settings", body = Object), Problems)
+)]
 async fn settings(
     State(state): State<AppState>,
     Path((id, group)): Path<(String, String)>,
@@ -399,6 +516,16 @@ async fn settings(
     Ok(Json(settings_json(&info)).into_response())
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/sessions/{id}/groups/{group}/settings",
+    operation_id = "groups_set_settings",
+    tag = "Groups",
+    summary = "Change settings",
+    params(("id" = String, Path, description = "The session id or name"), ("group" = String, Path, description = "The group id (…@g.us)")),
+    request_body = Settings,
+    responses((status = 200, description = "The settings", body = Object), Problems)
+)]
 async fn set_settings(
     State(state): State<AppState>,
     Path((id, group)): Path<(String, String)>,
@@ -425,6 +552,15 @@ async fn set_settings(
     Ok(Json(settings_json(&info)).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/groups/{group}/invite-code",
+    operation_id = "groups_invite_code",
+    tag = "Groups",
+    summary = "The invite code and link",
+    params(("id" = String, Path, description = "The session id or name"), ("group" = String, Path, description = "The group id (…@g.us)")),
+    responses((status = 200, description = "`{inviteCode, inviteLink}`", body = Object), Problems)
+)]
 async fn invite_code(
     State(state): State<AppState>,
     Path((id, group)): Path<(String, String)>,
@@ -438,6 +574,15 @@ async fn invite_code(
     .into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/groups/{group}/invite-code/revoke",
+    operation_id = "groups_revoke_invite",
+    tag = "Groups",
+    summary = "Revoke the invite code (a new one is made)",
+    params(("id" = String, Path, description = "The session id or name"), ("group" = String, Path, description = "The group id (…@g.us)")),
+    responses((status = 200, description = "`{inviteCode, inviteLink}`", body = Object), Problems)
+)]
 async fn revoke_invite(
     State(state): State<AppState>,
     Path((id, group)): Path<(String, String)>,
@@ -452,6 +597,15 @@ async fn revoke_invite(
     .into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/groups/{group}/membership-requests",
+    operation_id = "groups_join_requests",
+    tag = "Groups",
+    summary = "Pending join requests",
+    params(("id" = String, Path, description = "The session id or name"), ("group" = String, Path, description = "The group id (…@g.us)")),
+    responses((status = 200, description = "The requests", body = [Object]), Problems)
+)]
 async fn join_requests(
     State(state): State<AppState>,
     Path((id, group)): Path<(String, String)>,
@@ -491,6 +645,16 @@ async fn answer_requests(
     participants_answer(&updates, message)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/groups/{group}/membership-requests/approve",
+    operation_id = "groups_approve_requests",
+    tag = "Groups",
+    summary = "Approve join requests",
+    params(("id" = String, Path, description = "The session id or name"), ("group" = String, Path, description = "The group id (…@g.us)")),
+    request_body = Participants,
+    responses((status = 200, description = "Per-participant results", body = Object), Problems)
+)]
 async fn approve_requests(
     State(state): State<AppState>,
     Path((id, group)): Path<(String, String)>,
@@ -499,6 +663,16 @@ async fn approve_requests(
     answer_requests(&state, &id, &group, true, &body).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/groups/{group}/membership-requests/reject",
+    operation_id = "groups_reject_requests",
+    tag = "Groups",
+    summary = "Reject join requests",
+    params(("id" = String, Path, description = "The session id or name"), ("group" = String, Path, description = "The group id (…@g.us)")),
+    request_body = Participants,
+    responses((status = 200, description = "Per-participant results", body = Object), Problems)
+)]
 async fn reject_requests(
     State(state): State<AppState>,
     Path((id, group)): Path<(String, String)>,

@@ -1,29 +1,31 @@
 //! `/api/auth/api-keys` (admin): create (the key is shown once), list, get, revoke, delete;
 //! `/api/auth/validate`.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::{Json, Router, routing::get, routing::post};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::extract::Body;
 use crate::keys::{self, Role};
+use crate::openapi::{Problems, Success};
 use crate::problem::{ApiError, ApiResult};
 use crate::scope::{self, Scope};
 use crate::state::AppState;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/auth/api-keys", post(create).get(list))
-        .route("/api/auth/api-keys/{key}", get(show).delete(remove))
-        .route("/api/auth/api-keys/{key}/revoke", post(revoke))
-        .route("/api/auth/validate", post(validate))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(show, remove))
+        .routes(routes!(revoke))
+        .routes(routes!(validate))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct CreateKey {
     name: String,
@@ -39,6 +41,15 @@ struct CreateKey {
     expires_at: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/auth/api-keys",
+    operation_id = "keys_create",
+    tag = "Auth",
+    summary = "Create an API key (shown once)",
+    request_body = CreateKey,
+    responses((status = 201, description = "The key, with its secret this once", body = Object), Problems)
+)]
 async fn create(State(state): State<AppState>, Body(body): Body<CreateKey>) -> ApiResult<Response> {
     if !(3..=100).contains(&body.name.chars().count()) {
         return Err(ApiError::bad_request("name must be 3-100 characters"));
@@ -68,10 +79,27 @@ async fn create(State(state): State<AppState>, Body(body): Body<CreateKey>) -> A
     Ok((StatusCode::CREATED, Json(shown)).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/auth/api-keys",
+    operation_id = "keys_list",
+    tag = "Auth",
+    summary = "API keys",
+    responses((status = 200, description = "The keys (never their secrets)", body = [Object]), Problems)
+)]
 async fn list(State(state): State<AppState>) -> ApiResult<Response> {
     Ok(Json(keys::list_all(&state.db).await?).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/auth/api-keys/{key}",
+    operation_id = "keys_show",
+    tag = "Auth",
+    summary = "One API key",
+    params(("key" = String, Path, description = "The API key id")),
+    responses((status = 200, description = "The key", body = Object), Problems)
+)]
 async fn show(State(state): State<AppState>, Path(key): Path<String>) -> ApiResult<Response> {
     match keys::get(&state.db, &key).await? {
         Some(shown) => Ok(Json(shown).into_response()),
@@ -79,6 +107,15 @@ async fn show(State(state): State<AppState>, Path(key): Path<String>) -> ApiResu
     }
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/auth/api-keys/{key}",
+    operation_id = "keys_remove",
+    tag = "Auth",
+    summary = "Delete an API key",
+    params(("key" = String, Path, description = "The API key id")),
+    responses((status = 204, description = "Deleted"), Problems)
+)]
 async fn remove(State(state): State<AppState>, Path(key): Path<String>) -> ApiResult<Response> {
     if keys::is_last_admin(&state.db, &key).await? {
         return Err(ApiError::bad_request("cannot remove the last admin key"));
@@ -89,6 +126,15 @@ async fn remove(State(state): State<AppState>, Path(key): Path<String>) -> ApiRe
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/auth/api-keys/{key}/revoke",
+    operation_id = "keys_revoke",
+    tag = "Auth",
+    summary = "Revoke an API key",
+    params(("key" = String, Path, description = "The API key id")),
+    responses((status = 200, description = "Done", body = Success), Problems)
+)]
 async fn revoke(State(state): State<AppState>, Path(key): Path<String>) -> ApiResult<Response> {
     if keys::is_last_admin(&state.db, &key).await? {
         return Err(ApiError::bad_request("cannot revoke the last admin key"));
@@ -100,6 +146,14 @@ async fn revoke(State(state): State<AppState>, Path(key): Path<String>) -> ApiRe
 }
 
 /// Reached only with a valid key (the guard ran first).
+#[utoipa::path(
+    post,
+    path = "/api/auth/validate",
+    operation_id = "keys_validate",
+    tag = "Auth",
+    summary = "Check the presented key",
+    responses((status = 200, description = "`{valid: true}`", body = Object), Problems)
+)]
 async fn validate() -> Response {
     Json(json!({ "valid": true })).into_response()
 }

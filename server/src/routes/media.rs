@@ -6,7 +6,6 @@
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::{Router, routing::get, routing::post};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use openwa::{MediaKind, MediaSource, OutgoingMedia};
@@ -16,52 +15,29 @@ use sha2::{Digest, Sha256};
 use super::messages::{direct_chat, idempotent_send};
 use crate::extract::Body;
 use crate::idempotency;
+use crate::openapi::{Binary, ChatMessagePath, Problems, SendResult};
 use crate::problem::{ApiError, ApiResult};
 use crate::sessions;
 use crate::state::AppState;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// Largest file fetched from a `url` (OpenWA's media cap).
 const MAX_URL_BYTES: usize = 50 * 1024 * 1024;
 
 /// The media send routes and the download route; send bodies may be up to `body_limit` bytes.
-pub fn router(body_limit: usize) -> Router<AppState> {
-    let send = |kind: MediaKind| {
-        post(
-            move |state: State<AppState>, path: Path<String>, headers: HeaderMap, body| {
-                send_media(state, path, headers, body, kind)
-            },
-        )
+pub fn router(body_limit: usize) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(send_image))
+        .routes(routes!(send_video))
+        .routes(routes!(send_audio))
+        .routes(routes!(send_document))
+        .routes(routes!(send_sticker))
         .layer(DefaultBodyLimit::max(body_limit))
-    };
-    Router::new()
-        .route(
-            "/api/sessions/{id}/messages/send-image",
-            send(MediaKind::Image),
-        )
-        .route(
-            "/api/sessions/{id}/messages/send-video",
-            send(MediaKind::Video),
-        )
-        .route(
-            "/api/sessions/{id}/messages/send-audio",
-            send(MediaKind::Audio),
-        )
-        .route(
-            "/api/sessions/{id}/messages/send-document",
-            send(MediaKind::Document),
-        )
-        .route(
-            "/api/sessions/{id}/messages/send-sticker",
-            send(MediaKind::Sticker),
-        )
-        .route(
-            "/api/sessions/{id}/messages/{chat}/{message}/media",
-            get(download),
-        )
+        .routes(routes!(download))
 }
 
 /// OpenWA's flat media body (`gifPlayback` on videos and `ptt` on audio are additions).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct SendMedia {
     chat_id: String,
@@ -81,6 +57,101 @@ struct SendMedia {
     /// `send-video`: play as a GIF.
     #[serde(default)]
     gif_playback: Option<bool>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/messages/send-image",
+    operation_id = "media_send_image",
+    tag = "Media",
+    summary = "Send an image by URL or base64",
+    params(("id" = String, Path, description = "The session id or name"), ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    request_body = SendMedia,
+    responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
+)]
+async fn send_image(
+    state: State<AppState>,
+    path: Path<String>,
+    headers: HeaderMap,
+    body: Body<SendMedia>,
+) -> ApiResult<Response> {
+    send_media(state, path, headers, body, MediaKind::Image).await
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/messages/send-video",
+    operation_id = "media_send_video",
+    tag = "Media",
+    summary = "Send a video (or GIF) by URL or base64",
+    params(("id" = String, Path, description = "The session id or name"), ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    request_body = SendMedia,
+    responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
+)]
+async fn send_video(
+    state: State<AppState>,
+    path: Path<String>,
+    headers: HeaderMap,
+    body: Body<SendMedia>,
+) -> ApiResult<Response> {
+    send_media(state, path, headers, body, MediaKind::Video).await
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/messages/send-audio",
+    operation_id = "media_send_audio",
+    tag = "Media",
+    summary = "Send audio (or a voice note) by URL or base64",
+    params(("id" = String, Path, description = "The session id or name"), ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    request_body = SendMedia,
+    responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
+)]
+async fn send_audio(
+    state: State<AppState>,
+    path: Path<String>,
+    headers: HeaderMap,
+    body: Body<SendMedia>,
+) -> ApiResult<Response> {
+    send_media(state, path, headers, body, MediaKind::Audio).await
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/messages/send-document",
+    operation_id = "media_send_document",
+    tag = "Media",
+    summary = "Send a document by URL or base64",
+    params(("id" = String, Path, description = "The session id or name"), ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    request_body = SendMedia,
+    responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
+)]
+async fn send_document(
+    state: State<AppState>,
+    path: Path<String>,
+    headers: HeaderMap,
+    body: Body<SendMedia>,
+) -> ApiResult<Response> {
+    send_media(state, path, headers, body, MediaKind::Document).await
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/messages/send-sticker",
+    operation_id = "media_send_sticker",
+    tag = "Media",
+    summary = "Send a sticker by URL or base64",
+    params(("id" = String, Path, description = "The session id or name"), ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    request_body = SendMedia,
+    responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
+)]
+async fn send_sticker(
+    state: State<AppState>,
+    path: Path<String>,
+    headers: HeaderMap,
+    body: Body<SendMedia>,
+) -> ApiResult<Response> {
+    send_media(state, path, headers, body, MediaKind::Sticker).await
 }
 
 async fn send_media(
@@ -198,6 +269,15 @@ async fn fetch(url: &str, allow_private: bool) -> ApiResult<Vec<u8>> {
 }
 
 /// The file of a media message, verified and decrypted, as an attachment.
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/messages/{chat}/{message}/media",
+    operation_id = "media_download",
+    tag = "Media",
+    summary = "Download a received message's media (verified, decrypted)",
+    params(ChatMessagePath),
+    responses((status = 200, description = "The file, with its type", body = inline(Binary), content_type = "application/octet-stream"), Problems)
+)]
 async fn download(
     State(state): State<AppState>,
     Path((id, chat, message_id)): Path<(String, String, String)>,

@@ -3,46 +3,75 @@
 //! route uses; send and action routes the engine cannot serve yet answer 501 naming what is
 //! missing (the media routes are in `media`).
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::{Json, Router, routing::get, routing::post};
 use openwa::{ChatKind, SendOptions};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::extract::{Body, Q};
 use crate::idempotency::{self, Remembered};
+use crate::openapi::{ChatMessagePath, Problems, SendResult, Success};
 use crate::payload;
 use crate::problem::{ApiError, ApiResult};
 use crate::sessions;
 use crate::state::AppState;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// Longest text OpenWA accepts.
 const MAX_TEXT_CHARS: usize = 4096;
 
-/// Send and action routes the engine cannot serve yet, and what they need.
-pub const UNSUPPORTED: &[(&str, &str)] = &[
-    ("pin", "pinned messages"),
-    ("unpin", "pinned messages"),
-    ("star", "starred messages"),
-];
-
 /// The routes.
-pub fn router() -> Router<AppState> {
-    let mut router = Router::new()
-        .route("/api/sessions/{id}/messages/send-text", post(send_text))
-        .route("/api/sessions/{id}/messages", get(history))
-        .route("/api/sessions/{id}/messages/{chat}/{message}", get(one))
-        .route("/api/sessions/{id}/chats/read", post(mark_read));
-    for (path, capability) in UNSUPPORTED {
-        let capability: &'static str = capability;
-        router = router.route(
-            &format!("/api/sessions/{{id}}/messages/{path}"),
-            post(move || async move { ApiError::unsupported(capability) }),
-        );
-    }
-    router
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(send_text))
+        .routes(routes!(history))
+        .routes(routes!(one))
+        .routes(routes!(mark_read))
+        .routes(routes!(pin))
+        .routes(routes!(unpin))
+        .routes(routes!(star))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/messages/pin",
+    operation_id = "messages_pin",
+    tag = "Messages",
+    summary = "Pin a message (not supported yet: answers 501)",
+    params(("id" = String, Path, description = "The session id or name")),
+    responses(Problems)
+)]
+async fn pin() -> ApiError {
+    ApiError::unsupported("pinned messages")
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/messages/unpin",
+    operation_id = "messages_unpin",
+    tag = "Messages",
+    summary = "Unpin a message (not supported yet: answers 501)",
+    params(("id" = String, Path, description = "The session id or name")),
+    responses(Problems)
+)]
+async fn unpin() -> ApiError {
+    ApiError::unsupported("pinned messages")
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/messages/star",
+    operation_id = "messages_star",
+    tag = "Messages",
+    summary = "Star a message (not supported yet: answers 501)",
+    params(("id" = String, Path, description = "The session id or name")),
+    responses(Problems)
+)]
+async fn star() -> ApiError {
+    ApiError::unsupported("starred messages")
 }
 
 /// A user-typed chat id in canonical form (a user or a group); channels and status are refused
@@ -56,7 +85,7 @@ pub(super) fn direct_chat(chat_id: &str) -> ApiResult<String> {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct SendText {
     chat_id: String,
@@ -71,6 +100,16 @@ struct SendText {
     link_preview: Option<bool>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/messages/send-text",
+    operation_id = "messages_send_text",
+    tag = "Messages",
+    summary = "Send a text",
+    params(("id" = String, Path, description = "The session id or name"), ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    request_body = SendText,
+    responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
+)]
 async fn send_text(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -189,8 +228,9 @@ pub(super) fn sent(answer: &Remembered, replayed: bool) -> Response {
     response
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 struct HistoryQuery {
     chat_id: Option<String>,
     message_id: Option<String>,
@@ -200,6 +240,15 @@ struct HistoryQuery {
 
 /// `?chatId=…[&limit≤100][&cursor=…]` → `{messages, total, nextCursor}` newest first;
 /// `?chatId=…&messageId=…` → that message.
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/messages",
+    operation_id = "messages_history",
+    tag = "Messages",
+    summary = "Message history of a chat, newest first",
+    params(("id" = String, Path, description = "The session id or name"), HistoryQuery),
+    responses((status = 200, description = "`{messages, total, nextCursor}`, or one message with `messageId`", body = Object), Problems)
+)]
 async fn history(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -230,6 +279,15 @@ async fn history(
     .into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/messages/{chat}/{message}",
+    operation_id = "messages_one",
+    tag = "Messages",
+    summary = "One message",
+    params(ChatMessagePath),
+    responses((status = 200, description = "The message", body = Object), Problems)
+)]
 async fn one(
     State(state): State<AppState>,
     Path((id, chat, message_id)): Path<(String, String, String)>,
@@ -239,13 +297,23 @@ async fn one(
     Ok(Json(payload::message(&row.id, &message)).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct MarkRead {
     chat_id: String,
     message_ids: Vec<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/chats/read",
+    operation_id = "messages_mark_read",
+    tag = "Messages",
+    summary = "Mark messages read",
+    params(("id" = String, Path, description = "The session id or name")),
+    request_body = MarkRead,
+    responses((status = 200, description = "Done", body = Success), Problems)
+)]
 async fn mark_read(
     State(state): State<AppState>,
     Path(id): Path<String>,

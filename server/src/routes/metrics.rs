@@ -6,17 +6,26 @@ use std::fmt::Write as _;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::{Router, routing::get};
 use std::collections::BTreeMap;
 
+use crate::openapi::Problems;
 use crate::state::AppState;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The route.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/metrics", get(scrape))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(scrape))
 }
 
 /// `GET /api/metrics`.
+#[utoipa::path(
+    get,
+    path = "/api/metrics",
+    operation_id = "metrics_scrape",
+    tag = "Operations",
+    summary = "Prometheus metrics (API key or METRICS_TOKEN)",
+    responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"), Problems)
+)]
 async fn scrape(State(state): State<AppState>) -> Response {
     let mut out = String::new();
     let _ = writeln!(

@@ -21,30 +21,17 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+
 use crate::problem::ApiError;
 use crate::state::AppState;
 
-pub use messages::UNSUPPORTED;
-
-/// The whole API.
+/// The whole API, with its OpenAPI document at `/api/openapi.json` and the docs page.
 pub fn router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
-    Router::new()
-        .merge(health::router())
-        .merge(events::router())
-        .merge(keys::router())
-        .merge(sessions::router())
-        .merge(messages::router())
-        .merge(groups::router())
-        .merge(media::router(state.config.max_media_body_bytes))
-        .merge(actions::router())
-        .merge(polls::router())
-        .merge(presence::router())
-        .merge(contacts::router())
-        .merge(chats::router())
-        .merge(webhooks::router())
-        .merge(crate::audit::router())
-        .merge(metrics::router())
+    let (api, document) = documented_routes(state.config.max_media_body_bytes).split_for_parts();
+    api.merge(crate::openapi::router(&document))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::middleware::track,
@@ -70,6 +57,31 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::map_response(crate::problem::as_problem))
         .with_state(state)
+}
+
+/// The OpenAPI document of [`router`].
+pub fn document() -> utoipa::openapi::OpenApi {
+    documented_routes(0).split_for_parts().1
+}
+
+/// Every route with its `#[utoipa::path]` description.
+fn documented_routes(max_media_body_bytes: usize) -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(crate::openapi::ApiDoc::openapi())
+        .merge(health::router())
+        .merge(events::router())
+        .merge(keys::router())
+        .merge(sessions::router())
+        .merge(messages::router())
+        .merge(groups::router())
+        .merge(media::router(max_media_body_bytes))
+        .merge(actions::router())
+        .merge(polls::router())
+        .merge(presence::router())
+        .merge(contacts::router())
+        .merge(chats::router())
+        .merge(webhooks::router())
+        .merge(crate::audit::router())
+        .merge(metrics::router())
 }
 
 async fn not_found() -> Response {

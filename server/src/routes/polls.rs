@@ -1,34 +1,32 @@
 //! Polls: OpenWA's send-poll and vote-poll (idempotent sends through
 //! [`super::messages::idempotent_send`]), and the tally of a poll's votes (an addition).
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::messages::{direct_chat, idempotent_send};
 use crate::extract::Body;
 use crate::idempotency::request_hash;
+use crate::openapi::{ChatMessagePath, Problems, SendResult, Success};
 use crate::problem::ApiResult;
 use crate::sessions;
 use crate::state::AppState;
 use crate::util::openwa_id;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/sessions/{id}/messages/send-poll", post(send_poll))
-        .route("/api/sessions/{id}/messages/vote-poll", post(vote_poll))
-        .route(
-            "/api/sessions/{id}/messages/{chat}/{message}/poll",
-            get(results),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(send_poll))
+        .routes(routes!(vote_poll))
+        .routes(routes!(results))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct SendPoll {
     chat_id: String,
@@ -39,6 +37,16 @@ struct SendPoll {
     allow_multiple_answers: bool,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/messages/send-poll",
+    operation_id = "polls_send_poll",
+    tag = "Polls",
+    summary = "Send a poll",
+    params(("id" = String, Path, description = "The session id or name"), ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    request_body = SendPoll,
+    responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
+)]
 async fn send_poll(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -70,7 +78,7 @@ async fn send_poll(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct VotePoll {
     chat_id: String,
@@ -80,6 +88,16 @@ struct VotePoll {
     selected_options: Vec<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/messages/vote-poll",
+    operation_id = "polls_vote_poll",
+    tag = "Polls",
+    summary = "Vote on a poll (an empty list withdraws)",
+    params(("id" = String, Path, description = "The session id or name")),
+    request_body = VotePoll,
+    responses((status = 200, description = "Done", body = Success), Problems)
+)]
 async fn vote_poll(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -109,6 +127,15 @@ async fn vote_poll(
     .await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/messages/{chat}/{message}/poll",
+    operation_id = "polls_results",
+    tag = "Polls",
+    summary = "A poll and its votes",
+    params(ChatMessagePath),
+    responses((status = 200, description = "`{chatId, messageId, name, options, votes}`", body = Object), Problems)
+)]
 async fn results(
     State(state): State<AppState>,
     Path((id, chat, poll_id)): Path<(String, String, String)>,

@@ -2,36 +2,48 @@
 //! subscription (`POST S/presence/subscribe`) and typing indicators (`POST S/chats/typing`).
 //! What contacts do arrives as `presence.update` webhooks and events.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::{Json, Router, routing::post, routing::put};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::extract::Body;
+use crate::openapi::{Problems, Success};
 use crate::problem::{ApiError, ApiResult};
 use crate::sessions;
 use crate::state::AppState;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/sessions/{id}/presence", put(set_presence))
-        .route("/api/sessions/{id}/presence/subscribe", post(subscribe))
-        .route("/api/sessions/{id}/chats/typing", post(typing))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(set_presence))
+        .routes(routes!(subscribe))
+        .routes(routes!(typing))
 }
 
 fn done(status: StatusCode) -> Response {
     (status, Json(json!({ "success": true }))).into_response()
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SetPresence {
     available: bool,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/sessions/{id}/presence",
+    operation_id = "presence_set_presence",
+    tag = "Presence",
+    summary = "Set own presence",
+    params(("id" = String, Path, description = "The session id or name")),
+    request_body = SetPresence,
+    responses((status = 200, description = "Done", body = Success), Problems)
+)]
 async fn set_presence(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -42,12 +54,22 @@ async fn set_presence(
     Ok(done(StatusCode::OK))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct Subscribe {
     chat_id: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/presence/subscribe",
+    operation_id = "presence_subscribe",
+    tag = "Presence",
+    summary = "Subscribe to a contact's presence",
+    params(("id" = String, Path, description = "The session id or name")),
+    request_body = Subscribe,
+    responses((status = 200, description = "Done", body = Success), Problems)
+)]
 async fn subscribe(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -58,13 +80,23 @@ async fn subscribe(
     Ok(done(StatusCode::OK))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct Typing {
     chat_id: String,
     state: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/chats/typing",
+    operation_id = "presence_typing",
+    tag = "Presence",
+    summary = "Show typing or recording in a chat",
+    params(("id" = String, Path, description = "The session id or name")),
+    request_body = Typing,
+    responses((status = 201, description = "Sent", body = Success), Problems)
+)]
 async fn typing(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -2,37 +2,39 @@
 //! Thin delegates to `SessionManager` / `Session`.
 
 use axum::Extension;
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::{Json, Router, routing::get, routing::post};
 use base64::Engine as _;
 use openwa::{ConnectionState, ProxyConfig};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::extract::{Body, Q};
+use crate::openapi::{Binary, Problems};
 use crate::problem::{ApiError, ApiResult};
 use crate::scope::Scope;
-use crate::sessions::{self, SessionRow};
+use crate::sessions::{self, SessionBody, SessionRow};
 use crate::state::AppState;
 use crate::util::{new_id, now_ms};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/sessions", post(create).get(list))
-        .route("/api/sessions/{id}", get(show).delete(remove))
-        .route("/api/sessions/{id}/start", post(start))
-        .route("/api/sessions/{id}/stop", post(stop))
-        .route("/api/sessions/{id}/restart", post(restart))
-        .route("/api/sessions/{id}/logout", post(logout))
-        .route("/api/sessions/{id}/qr", get(qr))
-        .route("/api/sessions/{id}/pairing-code", post(pairing_code))
-        .route("/api/sessions/{id}/proxy", get(proxy).patch(change_proxy))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(show, remove))
+        .routes(routes!(start))
+        .routes(routes!(stop))
+        .routes(routes!(restart))
+        .routes(routes!(logout))
+        .routes(routes!(qr))
+        .routes(routes!(pairing_code))
+        .routes(routes!(proxy, change_proxy))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct CreateSession {
     name: String,
@@ -46,6 +48,15 @@ fn valid_name(name: &str) -> bool {
     (3..=50).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions",
+    operation_id = "sessions_create",
+    tag = "Sessions",
+    summary = "Create a session",
+    request_body = CreateSession,
+    responses((status = 201, description = "The new session", body = SessionBody), Problems)
+)]
 async fn create(
     State(state): State<AppState>,
     Body(body): Body<CreateSession>,
@@ -96,13 +107,23 @@ async fn create(
         .into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     limit: Option<i64>,
     offset: Option<i64>,
     name: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/sessions",
+    operation_id = "sessions_list",
+    tag = "Sessions",
+    summary = "List sessions",
+    params(ListQuery),
+    responses((status = 200, description = "The sessions the key may see", body = [SessionBody]), Problems)
+)]
 async fn list(
     State(state): State<AppState>,
     Extension(scope): Extension<Scope>,
@@ -123,17 +144,44 @@ async fn list(
     Ok(Json(out).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}",
+    operation_id = "sessions_show",
+    tag = "Sessions",
+    summary = "Get a session",
+    params(("id" = String, Path, description = "The session id or name")),
+    responses((status = 200, description = "The session", body = SessionBody), Problems)
+)]
 async fn show(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let (row, session) = sessions::resolve(&state, &id).await?;
     Ok(Json(sessions::to_json(&row, &session, &state.board.get(&row.id))).into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/start",
+    operation_id = "sessions_start",
+    tag = "Sessions",
+    summary = "Start (connect) a session",
+    params(("id" = String, Path, description = "The session id or name")),
+    responses((status = 200, description = "The session", body = SessionBody), Problems)
+)]
 async fn start(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let (row, session) = sessions::resolve(&state, &id).await?;
     session.connect().await?;
     Ok(Json(sessions::to_json(&row, &session, &state.board.get(&row.id))).into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/stop",
+    operation_id = "sessions_stop",
+    tag = "Sessions",
+    summary = "Stop (disconnect) a session",
+    params(("id" = String, Path, description = "The session id or name")),
+    responses((status = 200, description = "The session", body = SessionBody), Problems)
+)]
 async fn stop(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let (row, session) = sessions::resolve(&state, &id).await?;
     session.disconnect().await?;
@@ -141,6 +189,15 @@ async fn stop(State(state): State<AppState>, Path(id): Path<String>) -> ApiResul
     Ok(Json(sessions::to_json(&row, &session, &state.board.get(&row.id))).into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/restart",
+    operation_id = "sessions_restart",
+    tag = "Sessions",
+    summary = "Restart a session",
+    params(("id" = String, Path, description = "The session id or name")),
+    responses((status = 200, description = "The session", body = SessionBody), Problems)
+)]
 async fn restart(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let (row, session) = sessions::resolve(&state, &id).await?;
     session.disconnect().await?;
@@ -149,6 +206,15 @@ async fn restart(State(state): State<AppState>, Path(id): Path<String>) -> ApiRe
     Ok(Json(sessions::to_json(&row, &session, &state.board.get(&row.id))).into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/logout",
+    operation_id = "sessions_logout",
+    tag = "Sessions",
+    summary = "Log a session out (unlink the device)",
+    params(("id" = String, Path, description = "The session id or name")),
+    responses((status = 200, description = "The session", body = SessionBody), Problems)
+)]
 async fn logout(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let (row, session) = sessions::resolve(&state, &id).await?;
     session.logout().await?;
@@ -156,6 +222,15 @@ async fn logout(State(state): State<AppState>, Path(id): Path<String>) -> ApiRes
     Ok(Json(sessions::to_json(&row, &session, &state.board.get(&row.id))).into_response())
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/sessions/{id}",
+    operation_id = "sessions_remove",
+    tag = "Sessions",
+    summary = "Delete a session and its data",
+    params(("id" = String, Path, description = "The session id or name")),
+    responses((status = 204, description = "Deleted"), Problems)
+)]
 async fn remove(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let (row, _) = sessions::resolve(&state, &id).await?;
     state.manager.delete(&row.id).await?;
@@ -167,6 +242,15 @@ async fn remove(State(state): State<AppState>, Path(id): Path<String>) -> ApiRes
 
 /// `{qrCode: data URL, status}`; the PNG itself with `Accept: image/png`; the raw string with
 /// `?format=raw` (`{value, status}`).
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/qr",
+    operation_id = "sessions_qr",
+    tag = "Sessions",
+    summary = "The QR code to link the session",
+    params(("id" = String, Path, description = "The session id or name"), QrQuery),
+    responses((status = 200, description = "`{qrCode: data URL, status}`; `{value, status}` with `format=raw`; the PNG with `Accept: image/png`", content((Object = "application/json"), (inline(Binary) = "image/png"))), Problems)
+)]
 async fn qr(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -206,18 +290,29 @@ async fn qr(
     Ok(Json(json!({ "qrCode": data_url, "status": status })).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct QrQuery {
     format: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct PairingCodeRequest {
     phone_number: String,
 }
 
 /// Starts the session if needed, waits until it can link, and asks for a pairing code.
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/pairing-code",
+    operation_id = "sessions_pairing_code",
+    tag = "Sessions",
+    summary = "Link by phone number: get a pairing code",
+    params(("id" = String, Path, description = "The session id or name")),
+    request_body = PairingCodeRequest,
+    responses((status = 201, description = "`{pairingCode, status}`", body = Object), Problems)
+)]
 async fn pairing_code(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -245,6 +340,15 @@ async fn pairing_code(
 
 /// `{enabled, proxyType, proxyHost, hasCredentials}`: the proxy the session was created with,
 /// credentials never returned.
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/proxy",
+    operation_id = "sessions_proxy",
+    tag = "Sessions",
+    summary = "The session's proxy (credentials never returned)",
+    params(("id" = String, Path, description = "The session id or name")),
+    responses((status = 200, description = "`{enabled, proxyType, proxyHost, hasCredentials}`", body = Object), Problems)
+)]
 async fn proxy(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let (row, _) = sessions::resolve(&state, &id).await?;
     let parsed = match &row.proxy_url {
@@ -272,6 +376,15 @@ async fn proxy(State(state): State<AppState>, Path(id): Path<String>) -> ApiResu
 }
 
 /// The engine keeps a session's network options from its creation.
+#[utoipa::path(
+    patch,
+    path = "/api/sessions/{id}/proxy",
+    operation_id = "sessions_change_proxy",
+    tag = "Sessions",
+    summary = "Change the proxy (not supported: answers 501)",
+    params(("id" = String, Path, description = "The session id or name")),
+    responses(Problems)
+)]
 async fn change_proxy() -> ApiError {
     ApiError::unsupported("changing a session's proxy after creation (delete and create it again)")
 }

@@ -3,14 +3,15 @@
 
 use std::collections::BTreeMap;
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::{Json, Router, routing::get, routing::post};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::extract::{Body, Q};
+use crate::openapi::Problems;
 use crate::problem::{ApiError, ApiResult};
 use crate::sessions;
 use crate::state::AppState;
@@ -18,29 +19,24 @@ use crate::util::{iso, now_ms, random_hex};
 use crate::webhooks::filters::{self, Filters};
 use crate::webhooks::store::{self, Webhook};
 use crate::webhooks::{EVENT_NAMES, guard, worker};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// Most webhooks per session (OpenWA's limit).
 const MAX_PER_SESSION: usize = 16;
 
 /// The routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/sessions/{id}/webhooks", post(create).get(list))
-        .route("/api/sessions/{id}/webhooks/deliveries", get(deliveries))
-        .route(
-            "/api/sessions/{id}/webhooks/{hook}",
-            get(show).put(update).delete(remove),
-        )
-        .route("/api/sessions/{id}/webhooks/{hook}/test", post(test))
-        .route("/api/webhooks", get(list_all))
-        .route("/api/webhooks/delivery-failures", get(failures))
-        .route(
-            "/api/webhooks/delivery-failures/{delivery}/redrive",
-            post(redrive),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(deliveries))
+        .routes(routes!(show, update, remove))
+        .routes(routes!(test))
+        .routes(routes!(list_all))
+        .routes(routes!(failures))
+        .routes(routes!(redrive))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct CreateWebhook {
     url: String,
@@ -56,7 +52,7 @@ struct CreateWebhook {
     filters: Option<Filters>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct UpdateWebhook {
     #[serde(default)]
@@ -111,6 +107,16 @@ fn check_retry(retry: i64) -> ApiResult<()> {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/webhooks",
+    operation_id = "webhooks_create",
+    tag = "Webhooks",
+    summary = "Register a webhook",
+    params(("id" = String, Path, description = "The session id or name")),
+    request_body = CreateWebhook,
+    responses((status = 201, description = "The webhook (secret never returned)", body = Object), Problems)
+)]
 async fn create(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -154,12 +160,29 @@ async fn create(
     Ok((StatusCode::CREATED, Json(hook.to_json())).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/webhooks",
+    operation_id = "webhooks_list",
+    tag = "Webhooks",
+    summary = "The session's webhooks",
+    params(("id" = String, Path, description = "The session id or name")),
+    responses((status = 200, description = "The webhooks", body = [Object]), Problems)
+)]
 async fn list(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let (row, _) = sessions::resolve(&state, &id).await?;
     let hooks = store::list(&state.db, Some(&row.id)).await?;
     Ok(Json(hooks.iter().map(Webhook::to_json).collect::<Vec<_>>()).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/webhooks",
+    operation_id = "webhooks_list_all",
+    tag = "Webhooks",
+    summary = "Every webhook the key may see",
+    responses((status = 200, description = "The webhooks", body = [Object]), Problems)
+)]
 async fn list_all(State(state): State<AppState>) -> ApiResult<Response> {
     let hooks = store::list(&state.db, None).await?;
     Ok(Json(hooks.iter().map(Webhook::to_json).collect::<Vec<_>>()).into_response())
@@ -174,6 +197,15 @@ async fn find(state: &AppState, id: &str, hook: &str) -> ApiResult<Webhook> {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/webhooks/{hook}",
+    operation_id = "webhooks_show",
+    tag = "Webhooks",
+    summary = "One webhook",
+    params(("id" = String, Path, description = "The session id or name"), ("hook" = String, Path, description = "The webhook id")),
+    responses((status = 200, description = "The webhook", body = Object), Problems)
+)]
 async fn show(
     State(state): State<AppState>,
     Path((id, hook)): Path<(String, String)>,
@@ -181,6 +213,16 @@ async fn show(
     Ok(Json(find(&state, &id, &hook).await?.to_json()).into_response())
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/sessions/{id}/webhooks/{hook}",
+    operation_id = "webhooks_update",
+    tag = "Webhooks",
+    summary = "Change a webhook",
+    params(("id" = String, Path, description = "The session id or name"), ("hook" = String, Path, description = "The webhook id")),
+    request_body = UpdateWebhook,
+    responses((status = 200, description = "The webhook", body = Object), Problems)
+)]
 async fn update(
     State(state): State<AppState>,
     Path((id, hook)): Path<(String, String)>,
@@ -218,6 +260,15 @@ async fn update(
     Ok(Json(hook.to_json()).into_response())
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/sessions/{id}/webhooks/{hook}",
+    operation_id = "webhooks_remove",
+    tag = "Webhooks",
+    summary = "Delete a webhook",
+    params(("id" = String, Path, description = "The session id or name"), ("hook" = String, Path, description = "The webhook id")),
+    responses((status = 204, description = "Deleted"), Problems)
+)]
 async fn remove(
     State(state): State<AppState>,
     Path((id, hook)): Path<(String, String)>,
@@ -228,6 +279,15 @@ async fn remove(
 }
 
 /// Sends one `webhook.test` event now (not through the outbox): `{success, statusCode}`.
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/webhooks/{hook}/test",
+    operation_id = "webhooks_test",
+    tag = "Webhooks",
+    summary = "Send a `webhook.test` event now",
+    params(("id" = String, Path, description = "The session id or name"), ("hook" = String, Path, description = "The webhook id")),
+    responses((status = 200, description = "`{success, statusCode}`", body = Object), Problems)
+)]
 async fn test(
     State(state): State<AppState>,
     Path((id, hook)): Path<(String, String)>,
@@ -265,12 +325,22 @@ async fn test(
     .into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct DeliveryQuery {
     status: Option<String>,
     limit: Option<i64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/webhooks/deliveries",
+    operation_id = "webhooks_deliveries",
+    tag = "Webhooks",
+    summary = "The session's delivery log",
+    params(("id" = String, Path, description = "The session id or name"), DeliveryQuery),
+    responses((status = 200, description = "Deliveries", body = [Object]), Problems)
+)]
 async fn deliveries(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -287,6 +357,15 @@ async fn deliveries(
     .into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/webhooks/delivery-failures",
+    operation_id = "webhooks_failures",
+    tag = "Webhooks",
+    summary = "Dead letters",
+    params(DeliveryQuery),
+    responses((status = 200, description = "Deliveries", body = [Object]), Problems)
+)]
 async fn failures(
     State(state): State<AppState>,
     Q(query): Q<DeliveryQuery>,
@@ -301,6 +380,15 @@ async fn failures(
     .into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/webhooks/delivery-failures/{delivery}/redrive",
+    operation_id = "webhooks_redrive",
+    tag = "Webhooks",
+    summary = "Deliver a dead letter again",
+    params(("delivery" = String, Path, description = "The delivery id")),
+    responses((status = 200, description = "`{success, id}`", body = Object), Problems)
+)]
 async fn redrive(
     State(state): State<AppState>,
     Path(delivery): Path<String>,

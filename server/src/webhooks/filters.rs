@@ -13,7 +13,7 @@ pub const MAX_VALUES: usize = 100;
 pub const MAX_TEXT: usize = 1000;
 
 /// A webhook's filters.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Filters {
     /// The conditions (AND).
@@ -21,7 +21,7 @@ pub struct Filters {
 }
 
 /// One condition.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Condition {
     /// The field (`sender`, `recipient`, `body`, `type`, `isGroup`, `fromMe`, `hasMedia`,
