@@ -9,6 +9,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::Caller;
 use crate::extract::Q;
@@ -16,7 +17,6 @@ use crate::openapi::Problems;
 use crate::problem::ApiResult;
 use crate::state::AppState;
 use crate::util::{iso, now_ms};
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// Middleware: records the call once it has been answered.
 pub async fn record(State(state): State<AppState>, request: Request, next: Next) -> Response {

@@ -9,37 +9,12 @@
 # $CARGO_TARGET_DIR/debug/openwa-server). The venv is kept in the target dir between runs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-target="${CARGO_TARGET_DIR:-target}"
-server="${OPENWA_SERVER:-$target/debug/openwa-server}"
+. server/tests/sandbox-server.sh
 venv="$target/schemathesis-venv"
 if [ ! -x "$venv/bin/st" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check 'schemathesis==4.32.5'
 fi
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/openwa-schemathesis.XXXXXX")
-pid=""
-cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-port=$(free_port)
-sim_port=$(free_port)
-key="schemathesis-master-key-$RANDOM$RANDOM"
-DATA_DIR="$work/data" API_KEY="$key" HOST=127.0.0.1 PORT="$port" OPENWA_SANDBOX_PORT="$sim_port" \
-  RATE_LIMIT_ENABLED=false RUST_LOG=warn "$server" --sandbox >"$work/server.log" 2>&1 &
-pid=$!
-base="http://127.0.0.1:$port"
-for _ in $(seq 1 100); do
-  grep -q '^Sandbox simulator admin API' "$work/server.log" && break
-  kill -0 "$pid" 2>/dev/null || { cat "$work/server.log"; exit 1; }
-  sleep 0.1
-done
-admin=$(sed -n 's/^Sandbox simulator admin API: //p' "$work/server.log")
-account=$(sed -n 's/^Simulated accounts: \([0-9]*\) .*/\1/p' "$work/server.log")
 
 api() { curl -sf -H "X-API-Key: $key" -H 'Content-Type: application/json' "$@"; }
 api -X POST "$base/api/sessions" -d '{"name":"fuzz"}' >/dev/null
@@ -51,7 +26,7 @@ for _ in $(seq 1 100); do
   [ -n "$qr" ] && break
   sleep 0.2
 done
-[ -n "$qr" ] || { echo "no QR for the fuzz session"; cat "$work/server.log"; exit 1; }
+[ -n "$qr" ] || { echo "no QR for the fuzz session" >&2; cat "$work/server.log" >&2; exit 1; }
 curl -sf -X POST "$admin/admin/accounts/$account/link" -H 'Content-Type: application/json' \
   -d "{\"qr\":\"$qr\"}" >/dev/null
 for _ in $(seq 1 100); do

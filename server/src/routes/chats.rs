@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use openwa::{Chat, ChatKind, Contact};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::extract::Q;
 use crate::openapi::Problems;
@@ -15,7 +16,6 @@ use crate::problem::ApiResult;
 use crate::sessions;
 use crate::state::AppState;
 use crate::util::openwa_id;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The routes.
 pub fn router() -> OpenApiRouter<AppState> {

@@ -5,21 +5,21 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::openapi::Problems;
 use crate::problem::{ApiError, ApiResult};
 use crate::sessions;
 use crate::state::AppState;
 use crate::util::openwa_id;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The routes.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(check))
 }
 
-/// `{exists, whatsappId, lid}`; `whatsappId` in OpenWA's `…@c.us` form, null when not on
-/// WhatsApp.
+/// `{number, exists, whatsappId, lid}`: `number` as given, `whatsappId` in OpenWA's `…@c.us`
+/// form, null when not on WhatsApp.
 #[utoipa::path(
     get,
     path = "/api/sessions/{id}/contacts/check/{number}",
@@ -27,7 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     tag = "Chats",
     summary = "Is a phone number on WhatsApp",
     params(("id" = String, Path, description = "The session id or name"), ("number" = String, Path, description = "A phone number with country code")),
-    responses((status = 200, description = "`{exists, whatsappId, lid}`", body = Object), Problems)
+    responses((status = 200, description = "`{number, exists, whatsappId, lid}`", body = Object), Problems)
 )]
 async fn check(
     State(state): State<AppState>,
@@ -39,6 +39,7 @@ async fn check(
         .pop()
         .ok_or_else(|| ApiError::internal("the number check answered nothing"))?;
     Ok(Json(json!({
+        "number": status.input,
         "exists": status.exists,
         "whatsappId": status.jid.as_deref().map(openwa_id),
         "lid": status.lid,

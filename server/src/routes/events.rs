@@ -19,13 +19,13 @@ use axum::response::{IntoResponse, Response};
 use futures_util::stream;
 use openwa::EventStream;
 use serde::Deserialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::extract::Q;
 use crate::openapi::Problems;
 use crate::problem::{ApiError, ApiResult};
 use crate::sessions;
 use crate::state::AppState;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The routes.
 pub fn router() -> OpenApiRouter<AppState> {

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use openwa::{GroupInfo, GroupSetting, ParticipantAction, ParticipantUpdate};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::extract::{Body, Q};
 use crate::openapi::Problems;
@@ -17,7 +18,6 @@ use crate::problem::{ApiError, ApiResult};
 use crate::sessions;
 use crate::state::AppState;
 use crate::util::{openwa_id, phone_of};
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The routes.
 pub fn router() -> OpenApiRouter<AppState> {

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::extract::Body;
 use crate::keys::{self, Role};
@@ -14,7 +15,6 @@ use crate::openapi::{Problems, Success};
 use crate::problem::{ApiError, ApiResult};
 use crate::scope::{self, Scope};
 use crate::state::AppState;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The routes.
 pub fn router() -> OpenApiRouter<AppState> {

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use openwa::{ChatKind, SendOptions};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::extract::{Body, Q};
 use crate::idempotency::{self, Remembered};
@@ -18,7 +19,6 @@ use crate::payload;
 use crate::problem::{ApiError, ApiResult};
 use crate::sessions;
 use crate::state::AppState;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// Longest text OpenWA accepts.
 const MAX_TEXT_CHARS: usize = 4096;
@@ -28,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(send_text))
         .routes(routes!(history))
+        .routes(routes!(chat_history))
         .routes(routes!(one))
         .routes(routes!(mark_read))
         .routes(routes!(pin))
@@ -277,6 +278,40 @@ async fn history(
         "nextCursor": page.next_cursor,
     }))
     .into_response())
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ChatHistoryQuery {
+    /// At most this many messages (default 50, at most 100).
+    limit: Option<u32>,
+}
+
+/// OpenWA's `GET S/messages/:chatId/history`: the chat's latest messages, newest first, as a
+/// list (the paged form with a cursor is `GET S/messages?chatId=`).
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/messages/{chat}/history",
+    operation_id = "messages_chat_history",
+    tag = "Messages",
+    summary = "The latest messages of a chat",
+    params(("id" = String, Path, description = "The session id or name"), ("chat" = String, Path, description = "The chat id (a number, …@c.us, …@s.whatsapp.net, …@lid or …@g.us)"), ChatHistoryQuery),
+    responses((status = 200, description = "The messages, newest first", body = [Object]), Problems)
+)]
+async fn chat_history(
+    State(state): State<AppState>,
+    Path((id, chat)): Path<(String, String)>,
+    Q(query): Q<ChatHistoryQuery>,
+) -> ApiResult<Response> {
+    let (row, session) = sessions::resolve(&state, &id).await?;
+    let limit = query.limit.unwrap_or(50).clamp(1, 100);
+    let page = session.messages(&chat, None, limit).await?;
+    let messages: Vec<_> = page
+        .messages
+        .iter()
+        .map(|m| payload::message(&row.id, m))
+        .collect();
+    Ok(Json(messages).into_response())
 }
 
 #[utoipa::path(

@@ -7,10 +7,10 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use std::collections::BTreeMap;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::openapi::Problems;
 use crate::state::AppState;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The route.
 pub fn router() -> OpenApiRouter<AppState> {

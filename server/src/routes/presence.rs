@@ -8,13 +8,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::extract::Body;
 use crate::openapi::{Problems, Success};
 use crate::problem::{ApiError, ApiResult};
 use crate::sessions;
 use crate::state::AppState;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The routes.
 pub fn router() -> OpenApiRouter<AppState> {

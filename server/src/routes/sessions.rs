@@ -1,5 +1,8 @@
-//! `/api/sessions…`: create, list, get, start, stop, restart, logout, delete, QR, pairing code.
+//! `/api/sessions…`: create, list, get, start, stop, restart, logout, force-kill, delete, QR,
+//! pairing code, proxy, stats.
 //! Thin delegates to `SessionManager` / `Session`.
+
+use std::collections::BTreeMap;
 
 use axum::Extension;
 use axum::Json;
@@ -8,8 +11,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use openwa::{ConnectionState, ProxyConfig};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::extract::{Body, Q};
 use crate::openapi::{Binary, Problems};
@@ -18,7 +22,6 @@ use crate::scope::Scope;
 use crate::sessions::{self, SessionBody, SessionRow};
 use crate::state::AppState;
 use crate::util::{new_id, now_ms};
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -29,6 +32,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(stop))
         .routes(routes!(restart))
         .routes(routes!(logout))
+        .routes(routes!(force_kill))
+        .routes(routes!(stats))
         .routes(routes!(qr))
         .routes(routes!(pairing_code))
         .routes(routes!(proxy, change_proxy))
@@ -204,6 +209,80 @@ async fn restart(State(state): State<AppState>, Path(id): Path<String>) -> ApiRe
     state.board.clear_qr(&row.id);
     session.connect().await?;
     Ok(Json(sessions::to_json(&row, &session, &state.board.get(&row.id))).into_response())
+}
+
+/// Drops the connection at once, without the polite close `stop` makes (for a session that
+/// seems stuck); the session keeps its link and can be started again.
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/force-kill",
+    operation_id = "sessions_force_kill",
+    tag = "Sessions",
+    summary = "Drop a session's connection at once",
+    params(("id" = String, Path, description = "The session id or name")),
+    responses((status = 200, description = "The session", body = SessionBody), Problems)
+)]
+async fn force_kill(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+    let (row, session) = sessions::resolve(&state, &id).await?;
+    session.disconnect().await?;
+    state.board.clear_qr(&row.id);
+    Ok(Json(sessions::to_json(&row, &session, &state.board.get(&row.id))).into_response())
+}
+
+/// How many sessions the key may see are in each status.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct StatsOverview {
+    /// Every session.
+    total: usize,
+    /// Sessions not stopped: starting, waiting for a QR scan, linking or ready.
+    active: usize,
+    /// Sessions logged in and connected.
+    ready: usize,
+    /// Sessions `disconnected` or `failed`.
+    disconnected: usize,
+    /// The count per status name.
+    by_status: BTreeMap<&'static str, usize>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/sessions/stats/overview",
+    operation_id = "sessions_stats",
+    tag = "Sessions",
+    summary = "Sessions per status",
+    responses((status = 200, description = "The counts", body = StatsOverview), Problems)
+)]
+async fn stats(
+    State(state): State<AppState>,
+    Extension(scope): Extension<Scope>,
+) -> ApiResult<Response> {
+    let mut by_status: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut offset = 0;
+    loop {
+        let rows = sessions::list(&state.db, None, 1000, offset).await?;
+        offset += 1000;
+        for row in rows.iter().filter(|r| scope.allows_session(&r.id)) {
+            if let Ok(session) = state.manager.get(&row.id).await {
+                *by_status
+                    .entry(sessions::status(&session, &state.board.get(&row.id)))
+                    .or_default() += 1;
+            }
+        }
+        if rows.len() < 1000 {
+            break;
+        }
+    }
+    let count = |names: &[&str]| -> usize { names.iter().filter_map(|n| by_status.get(n)).sum() };
+    let total = by_status.values().sum();
+    let overview = StatsOverview {
+        total,
+        active: count(&["initializing", "qr_ready", "authenticating", "ready"]),
+        ready: count(&["ready"]),
+        disconnected: count(&["disconnected", "failed"]),
+        by_status,
+    };
+    Ok(Json(overview).into_response())
 }
 
 #[utoipa::path(

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::extract::{Body, Q};
 use crate::openapi::Problems;
@@ -19,7 +20,6 @@ use crate::util::{iso, now_ms, random_hex};
 use crate::webhooks::filters::{self, Filters};
 use crate::webhooks::store::{self, Webhook};
 use crate::webhooks::{EVENT_NAMES, guard, worker};
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// Most webhooks per session (OpenWA's limit).
 const MAX_PER_SESSION: usize = 16;
