@@ -1,7 +1,7 @@
 //! `/api/sessions/:id/messages…` and `/chats/read`: send-text (idempotent, with mentions and
 //! replies), history, message by id, mark read, and the one idempotent-send helper every send
-//! route uses; send and action routes the engine cannot serve yet answer 501 naming what is
-//! missing (the media routes are in `media`).
+//! route uses (the media routes are in `media`, what the engine cannot serve yet in
+//! `unsupported`).
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -31,48 +31,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(chat_history))
         .routes(routes!(one))
         .routes(routes!(mark_read))
-        .routes(routes!(pin))
-        .routes(routes!(unpin))
-        .routes(routes!(star))
-}
-
-#[utoipa::path(
-    post,
-    path = "/api/sessions/{id}/messages/pin",
-    operation_id = "messages_pin",
-    tag = "Messages",
-    summary = "Pin a message (not supported yet: answers 501)",
-    params(("id" = String, Path, description = "The session id or name")),
-    responses(Problems)
-)]
-async fn pin() -> ApiError {
-    ApiError::unsupported("pinned messages")
-}
-
-#[utoipa::path(
-    post,
-    path = "/api/sessions/{id}/messages/unpin",
-    operation_id = "messages_unpin",
-    tag = "Messages",
-    summary = "Unpin a message (not supported yet: answers 501)",
-    params(("id" = String, Path, description = "The session id or name")),
-    responses(Problems)
-)]
-async fn unpin() -> ApiError {
-    ApiError::unsupported("pinned messages")
-}
-
-#[utoipa::path(
-    post,
-    path = "/api/sessions/{id}/messages/star",
-    operation_id = "messages_star",
-    tag = "Messages",
-    summary = "Star a message (not supported yet: answers 501)",
-    params(("id" = String, Path, description = "The session id or name")),
-    responses(Problems)
-)]
-async fn star() -> ApiError {
-    ApiError::unsupported("starred messages")
 }
 
 /// A user-typed chat id in canonical form (a user or a group); channels and status are refused

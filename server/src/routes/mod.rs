@@ -14,6 +14,7 @@ mod metrics;
 mod polls;
 mod presence;
 mod sessions;
+mod unsupported;
 mod webhooks;
 
 use axum::Router;
@@ -82,6 +83,7 @@ fn documented_routes(max_media_body_bytes: usize) -> OpenApiRouter<AppState> {
         .merge(webhooks::router())
         .merge(crate::audit::router())
         .merge(metrics::router())
+        .merge(unsupported::router())
 }
 
 async fn not_found() -> Response {
