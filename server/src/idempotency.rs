@@ -1,11 +1,16 @@
-//! `Idempotency-Key` on sends: the server remembers each key's answer, so a repeat gets the
+//! `Idempotency-Key` on sends: the server remembers each key's answer for 24 hours (OpenWA's
+//! window, the same as the engine's, `openwa_store::SEND_KEY_TTL_MS`), so a repeat gets the
 //! same answer with `Idempotent-Replayed: true`; the engine's own idempotent send guarantees a
-//! single message even when the server crashed before it remembered.
+//! single message even when the server crashed before it remembered. After 24 hours a key is
+//! new again.
 
 use sha2::{Digest, Sha256};
 
 use crate::db::{Db, DbError};
 use crate::util::now_ms;
+
+/// How long an answer is remembered: 24 hours.
+pub const TTL_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// The answer remembered for a key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,13 +33,13 @@ pub fn request_hash(parts: &[&str]) -> String {
     hex::encode(digest.finalize())
 }
 
-/// The remembered answer for `key` in session `session_id`.
+/// The remembered answer for `key` in session `session_id`, unless older than [`TTL_MS`].
 pub async fn lookup(db: &Db, session_id: &str, key: &str) -> Result<Option<Remembered>, DbError> {
     let row = db
         .query_one(
             "SELECT request_hash, message_id, timestamp FROM server_idempotency \
-             WHERE session_id = $1 AND idem_key = $2",
-            vec![session_id.into(), key.into()],
+             WHERE session_id = $1 AND idem_key = $2 AND created_at >= $3",
+            vec![session_id.into(), key.into(), (now_ms() - TTL_MS).into()],
         )
         .await?;
     Ok(row.map(|r| Remembered {
@@ -44,13 +49,18 @@ pub async fn lookup(db: &Db, session_id: &str, key: &str) -> Result<Option<Remem
     }))
 }
 
-/// Remembers the answer for `key` (the first one stays).
+/// Remembers the answer for `key` (the first one stays), forgetting every expired answer.
 pub async fn remember(
     db: &Db,
     session_id: &str,
     key: &str,
     answer: &Remembered,
 ) -> Result<(), DbError> {
+    db.exec(
+        "DELETE FROM server_idempotency WHERE created_at < $1",
+        vec![(now_ms() - TTL_MS).into()],
+    )
+    .await?;
     db.exec(
         "INSERT INTO server_idempotency (session_id, idem_key, request_hash, message_id, \
          timestamp, created_at) VALUES ($1, $2, $3, $4, $5, $6) \

@@ -47,7 +47,7 @@ pub fn hash(key: &str) -> String {
 }
 
 const COLUMNS: &str = "id, name, key_prefix, role, is_active, created_at, last_used_at, \
-                       usage_count, allowed_sessions, allowed_ips";
+                       usage_count, allowed_sessions, allowed_ips, expires_at";
 
 fn list(value: &crate::db::Value) -> Vec<String> {
     serde_json::from_str(&value.text()).unwrap_or_default()
@@ -64,7 +64,7 @@ fn to_json(row: &Row2) -> Json {
         "allowedSessions": list(&row[8]),
         "allowedChats": [],
         "isActive": row[4].int() != 0,
-        "expiresAt": null,
+        "expiresAt": iso_opt(match row[10] { crate::db::Value::Int(i) => Some(i), _ => None }),
         "createdAt": iso(row[5].int()),
         "lastUsedAt": iso_opt(match row[6] { crate::db::Value::Int(i) => Some(i), _ => None }),
         "usageCount": row[7].int(),
@@ -77,13 +77,14 @@ pub async fn create(
     name: &str,
     role: Role,
     scope: &Scope,
+    expires_at: Option<i64>,
 ) -> Result<(Json, String), DbError> {
     let key = format!("owa_k1_{}", random_hex(32));
     let id = new_id();
     db.exec(
         "INSERT INTO server_api_keys (id, name, key_hash, key_prefix, role, is_active, \
-         created_at, last_used_at, usage_count, allowed_sessions, allowed_ips) \
-         VALUES ($1, $2, $3, $4, $5, 1, $6, NULL, 0, $7, $8)",
+         created_at, last_used_at, usage_count, allowed_sessions, allowed_ips, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, 1, $6, NULL, 0, $7, $8, CAST($9 AS BIGINT))",
         vec![
             id.clone().into(),
             name.into(),
@@ -93,6 +94,7 @@ pub async fn create(
             now_ms().into(),
             json!(scope.sessions).to_string().into(),
             json!(scope.ips).to_string().into(),
+            expires_at.map_or(crate::db::Value::Null, Into::into),
         ],
     )
     .await?;
@@ -151,8 +153,8 @@ pub async fn authenticate(db: &Db, key: &str) -> Result<Option<(String, Role, Sc
     let row = db
         .query_one(
             "SELECT id, role, allowed_sessions, allowed_ips FROM server_api_keys \
-             WHERE key_hash = $1 AND is_active = 1",
-            vec![hash(key).into()],
+             WHERE key_hash = $1 AND is_active = 1 AND (expires_at IS NULL OR expires_at > $2)",
+            vec![hash(key).into(), now_ms().into()],
         )
         .await?;
     Ok(row.and_then(|r| {
@@ -185,7 +187,7 @@ pub async fn bootstrap(db: &Db, data_dir: &Path) -> Result<Option<String>, DbErr
     if any.is_some() {
         return Ok(None);
     }
-    let (_, key) = create(db, "Bootstrap admin", Role::Admin, &Scope::default()).await?;
+    let (_, key) = create(db, "Bootstrap admin", Role::Admin, &Scope::default(), None).await?;
     let path = data_dir.join(".api-key");
     std::fs::write(&path, format!("{key}\n")).map_err(|e| DbError(e.to_string()))?;
     restrict(&path);

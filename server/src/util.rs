@@ -27,6 +27,52 @@ pub fn iso_opt(ms: Option<i64>) -> serde_json::Value {
     ms.map_or(serde_json::Value::Null, |ms| iso(ms).into())
 }
 
+/// `YYYY-MM-DDTHH:MM:SS[.fff…](Z|±HH:MM)` as Unix milliseconds; `None` if it is not one.
+pub fn parse_iso(text: &str) -> Option<i64> {
+    let (date, rest) = text.split_once('T')?;
+    let mut ymd = date.split('-').map(|p| p.parse::<i64>().ok());
+    let (y, m, d) = (ymd.next()??, ymd.next()??, ymd.next()??);
+    if ymd.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let (clock, offset_secs) = if let Some(clock) = rest.strip_suffix('Z') {
+        (clock, 0)
+    } else {
+        let at = rest.rfind(['+', '-'])?;
+        let (clock, zone) = rest.split_at(at);
+        let sign = if zone.starts_with('-') { -1 } else { 1 };
+        let (hh, mm) = zone[1..].split_once(':')?;
+        let (hh, mm) = (hh.parse::<i64>().ok()?, mm.parse::<i64>().ok()?);
+        if hh > 23 || mm > 59 {
+            return None;
+        }
+        (clock, sign * (hh * 3600 + mm * 60))
+    };
+    let (hms, fraction) = clock.split_once('.').unwrap_or((clock, ""));
+    let mut parts = hms.split(':').map(|p| p.parse::<i64>().ok());
+    let (h, min, s) = (parts.next()??, parts.next()??, parts.next()??);
+    if parts.next().is_some() || h > 23 || min > 59 || s > 60 {
+        return None;
+    }
+    if !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let millis = format!("{fraction:0<3}")[..3].parse::<i64>().ok()?;
+    let days = days_from_civil(y, m, d);
+    Some(((days * 86_400 + h * 3600 + min * 60 + s - offset_secs) * 1000) + millis)
+}
+
+/// (year, month, day) as days since 1970-01-01 (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Days since 1970-01-01 as (year, month, day) (Howard Hinnant's algorithm).
 fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let z = z + 719_468;
@@ -93,6 +139,32 @@ pub fn phone_of(jid: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn iso_parses_what_it_formats_and_offsets() {
+        for ms in [0, 1_700_000_000_123, 951_782_400_000, -86_400_000] {
+            assert_eq!(parse_iso(&iso(ms)), Some(ms), "{}", iso(ms));
+        }
+        assert_eq!(
+            parse_iso("2026-12-07T23:00:00+02:00"),
+            parse_iso("2026-12-07T21:00:00Z")
+        );
+        assert_eq!(
+            parse_iso("2026-12-07T21:00:00.5Z").map(|t| t % 1000),
+            Some(500)
+        );
+        for bad in [
+            "",
+            "2026-12-07",
+            "2026-13-01T00:00:00Z",
+            "2026-12-07T25:00:00Z",
+            "2026-12-07T21:00:00",
+            "2026-12-07T21:00:00.x1Z",
+            "yesterday",
+        ] {
+            assert_eq!(parse_iso(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn iso_formats_utc() {

@@ -43,7 +43,7 @@ pub use backend::{Database, Dialect};
 pub use crypto::StoreKey;
 pub use error::{BackendError, StoreError};
 pub use migrate::SCHEMA_VERSION;
-pub use ops::{MAX_PREKEY_ID, MAX_SEND_KEY_LEN};
+pub use ops::{MAX_PREKEY_ID, MAX_SEND_KEY_LEN, SEND_KEY_TTL_MS};
 pub use session::{SessionStore, SessionTx};
 pub use store::{IncomingOutcome, KeySource, SenderKeyChange, SignalChanges, Store, StoreConfig};
 pub use tx::StoreTx;

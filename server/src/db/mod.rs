@@ -351,7 +351,7 @@ mod tests {
             .query("SELECT version FROM server_migrations", vec![])
             .await
             .unwrap();
-        assert_eq!(applied.len(), 4);
+        assert_eq!(applied.len(), schema::SQLITE.len());
         assert_eq!(schema::SQLITE.len(), schema::POSTGRES.len());
         std::fs::remove_dir_all(dir).unwrap();
     }

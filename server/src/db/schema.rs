@@ -63,12 +63,19 @@ macro_rules! audit {
 /// Migration 4: webhook content filters (JSON, NULL = none).
 const WEBHOOK_FILTERS: &[&str] = &["ALTER TABLE server_webhooks ADD COLUMN filters TEXT"];
 
+/// Migration 5: API key expiry; the idempotency table pruned by age.
+const KEY_EXPIRY: &[&str] = &[
+    "ALTER TABLE server_api_keys ADD COLUMN expires_at BIGINT",
+    "CREATE INDEX IF NOT EXISTS server_idempotency_age ON server_idempotency (created_at)",
+];
+
 /// SQLite's migrations.
 pub(super) const SQLITE: &[&[&str]] = &[
     &tables!("INTEGER PRIMARY KEY AUTOINCREMENT"),
     KEY_SCOPES,
     &audit!("INTEGER PRIMARY KEY AUTOINCREMENT"),
     WEBHOOK_FILTERS,
+    KEY_EXPIRY,
 ];
 /// PostgreSQL's migrations.
 pub(super) const POSTGRES: &[&[&str]] = &[
@@ -76,4 +83,5 @@ pub(super) const POSTGRES: &[&[&str]] = &[
     KEY_SCOPES,
     &audit!("BIGSERIAL PRIMARY KEY"),
     WEBHOOK_FILTERS,
+    KEY_EXPIRY,
 ];

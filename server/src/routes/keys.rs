@@ -15,6 +15,7 @@ use crate::openapi::{Problems, Success};
 use crate::problem::{ApiError, ApiResult};
 use crate::scope::{self, Scope};
 use crate::state::AppState;
+use crate::util::{now_ms, parse_iso};
 
 /// The routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -54,13 +55,25 @@ async fn create(State(state): State<AppState>, Body(body): Body<CreateKey>) -> A
     if !(3..=100).contains(&body.name.chars().count()) {
         return Err(ApiError::bad_request("name must be 3-100 characters"));
     }
-    if body.allowed_chats.as_ref().is_some_and(|l| !l.is_empty()) || body.expires_at.is_some() {
+    if body.allowed_chats.as_ref().is_some_and(|l| !l.is_empty()) {
         return Err(ApiError::new(
             StatusCode::NOT_IMPLEMENTED,
             "unsupported",
-            "allowedChats and expiresAt are not supported yet",
+            "allowedChats is not supported yet",
         ));
     }
+    let expires_at = match body.expires_at.as_deref() {
+        None => None,
+        Some(text) => match parse_iso(text) {
+            Some(at) if at > now_ms() => Some(at),
+            Some(_) => return Err(ApiError::bad_request("expiresAt must be in the future")),
+            None => {
+                return Err(ApiError::bad_request(
+                    "expiresAt must be an ISO 8601 time such as 2027-01-31T12:00:00Z",
+                ));
+            }
+        },
+    };
     let scope = Scope {
         sessions: body.allowed_sessions.unwrap_or_default(),
         ips: body.allowed_ips.unwrap_or_default(),
@@ -75,7 +88,7 @@ async fn create(State(state): State<AppState>, Body(body): Body<CreateKey>) -> A
         Some(name) => Role::parse(name)
             .ok_or_else(|| ApiError::bad_request("role must be one of admin, operator, viewer"))?,
     };
-    let (shown, _) = keys::create(&state.db, &body.name, role, &scope).await?;
+    let (shown, _) = keys::create(&state.db, &body.name, role, &scope, expires_at).await?;
     Ok((StatusCode::CREATED, Json(shown)).into_response())
 }
 

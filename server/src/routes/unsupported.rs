@@ -4,9 +4,9 @@
 
 use axum::http::Method;
 use axum::routing::{MethodFilter, on};
+use utoipa::PartialSchema;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::{OpenApi, Required};
-use utoipa::PartialSchema;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::openapi::Problems;

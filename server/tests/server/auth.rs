@@ -319,6 +319,42 @@ async fn key_scopes() {
 }
 
 #[tokio::test]
+async fn keys_expire() {
+    let sim = sim_with(&[]).await;
+    let server = Server::start(&sim).await;
+    let http = reqwest::Client::new();
+    for (expires, why) in [("2020-01-01T00:00:00Z", "past"), ("tomorrow", "garbled")] {
+        let refused = server
+            .post(
+                "/api/auth/api-keys",
+                json!({ "name": why, "expiresAt": expires }),
+            )
+            .await;
+        problem(refused, 400, "invalid_argument").await;
+    }
+    // A key that expires two seconds from now.
+    let soon = openwa_server::util::iso(openwa_server::util::now_ms() + 2000);
+    let created = server
+        .post(
+            "/api/auth/api-keys",
+            json!({ "name": "short-lived", "expiresAt": soon }),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.unwrap();
+    assert_eq!(created["expiresAt"], soon.as_str());
+    let key = created["apiKey"].as_str().unwrap().to_owned();
+    let call = || {
+        http.get(format!("{}/api/sessions", server.url))
+            .header("X-API-Key", &key)
+            .send()
+    };
+    assert_eq!(call().await.unwrap().status(), 200);
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    problem(call().await.unwrap(), 401, "unauthorized").await;
+}
+
+#[tokio::test]
 async fn rate_limited_per_client() {
     let sim = sim_with(&[]).await;
     let env = [

@@ -83,6 +83,14 @@ async fn send_and_receive(server: &Server, sim: &openwa_simulator::SimulatorHand
     assert_eq!(again["messageId"], first["messageId"]);
     let other = keyed("something else").send().await.unwrap();
     assert_eq!(other.status(), 422);
+    // A day later the key is new again (OpenWA's 24 hours), in the server and in the engine.
+    server.age_idempotency_keys(24 * 60 * 60 * 1000 + 1).await;
+    let fresh = keyed("a day later").send().await.unwrap();
+    assert_eq!(fresh.status(), 201);
+    assert!(fresh.headers().get("idempotent-replayed").is_none());
+    let fresh: Value = fresh.json().await.unwrap();
+    assert_ne!(fresh["messageId"], first["messageId"]);
+    wait_for(|| bob_has(sim, "a day later")).await;
 
     // Bob answers; the history shows both directions; one message by id; mark read.
     let from_bob = openwa_testkit::phone_sends(sim, BOB, ALICE, "hi alice").await;

@@ -63,10 +63,11 @@ pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 256;
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SendOptions {
-    /// Makes the send idempotent: a later send with the same key (in this session, also after
-    /// a restart or a crash) returns the message the first one stored and creates no second
-    /// message; if that message never got the server's ack, it is sent again under the same
-    /// id, which recipients treat as the same message. 1-256 bytes.
+    /// Makes the send idempotent: a later send with the same key within 24 hours (in this
+    /// session, also after a restart or a crash) returns the message the first one stored and
+    /// creates no second message; if that message never got the server's ack, it is sent again
+    /// under the same id, which recipients treat as the same message. After 24 hours the key is
+    /// free again. 1-256 bytes.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub idempotency_key: Option<String>,
     /// Makes the message a reply to this earlier message of the chat (its id; `not_found` when

@@ -14,5 +14,5 @@ mod send_keys;
 mod sessions;
 mod signal;
 
-pub use send_keys::MAX_SEND_KEY_LEN;
+pub use send_keys::{MAX_SEND_KEY_LEN, SEND_KEY_TTL_MS};
 pub use signal::MAX_PREKEY_ID;

@@ -1779,10 +1779,10 @@ pub async fn consumer_ack_survives_reopen(db: Arc<TestDb>) {
     store.close().await;
 }
 
-/// Idempotency keys: the first claim binds the key, later ones answer the first message; the
-/// claim commits (or not) with the message it was made with.
+/// Idempotency keys: the first claim binds the key, later ones answer the first message, for
+/// a day; the claim commits (or not) with the message it was made with.
 pub async fn send_keys(db: Arc<TestDb>) {
-    use openwa_store::{MAX_SEND_KEY_LEN, SendKeyClaim};
+    use openwa_store::{MAX_SEND_KEY_LEN, SEND_KEY_TTL_MS, SendKeyClaim};
     let store = store_with_session(&db).await;
     store.create_session("bob", "new").await.unwrap();
     assert_eq!(store.send_key(S, "k1").await.unwrap(), None);
@@ -1812,6 +1812,24 @@ pub async fn send_keys(db: Arc<TestDb>) {
         bob.send_key("k1").await.unwrap(),
         Some(("e@s".to_owned(), "M3".to_owned()))
     );
+    // A day later the key is free again (bob's, claimed "now", is not).
+    let mut raw = db.raw().await;
+    let aged = format!(
+        "UPDATE send_keys SET created_at = created_at - {} WHERE session_id = $1 AND key = $2",
+        SEND_KEY_TTL_MS + 1
+    );
+    assert_eq!(raw.exec(&aged, None, &[S, "k1"]).await, 1);
+    drop(raw);
+    assert_eq!(store.send_key(S, "k1").await.unwrap(), None);
+    assert_eq!(
+        store.claim_send_key(S, "k1", "f@s", "M4").await.unwrap(),
+        SendKeyClaim::Claimed
+    );
+    assert_eq!(
+        store.send_key(S, "k1").await.unwrap(),
+        Some(("f@s".to_owned(), "M4".to_owned()))
+    );
+    assert!(bob.send_key("k1").await.unwrap().is_some());
 
     // Stored with the outgoing message: a retried send finds the first message and stores
     // nothing.
