@@ -91,6 +91,9 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         outbox_wake: Arc::new(Notify::new()),
         metrics: Arc::new(crate::metrics::Metrics::default()),
         limiter: Arc::new(crate::ratelimit::Limiter::new(config.rate_limits.clone())),
+        key_limiter: Arc::new(crate::ratelimit::Limiter::new(
+            config.key_rate_limits.clone(),
+        )),
         shutdown: Arc::new(tokio::sync::watch::Sender::new(false)),
     };
     Ok(Running {

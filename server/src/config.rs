@@ -36,6 +36,9 @@ pub struct Config {
     /// (`100/60`), `RATE_LIMIT_LONG` (`1000/3600`), as `requests/seconds`; none with
     /// `RATE_LIMIT_ENABLED=false`.
     pub rate_limits: Vec<crate::ratelimit::Tier>,
+    /// Rate limit tiers per API key: `RATE_LIMIT_KEY_SHORT` (`50/1`), `RATE_LIMIT_KEY_MEDIUM`
+    /// (`1000/60`), `RATE_LIMIT_KEY_LONG` (`20000/3600`); none with `RATE_LIMIT_ENABLED=false`.
+    pub key_rate_limits: Vec<crate::ratelimit::Tier>,
     /// `TRUSTED_PROXIES`: comma-separated addresses or CIDR blocks whose `X-Forwarded-For`
     /// is believed.
     pub trusted_proxies: Vec<String>,
@@ -90,7 +93,22 @@ impl Config {
             max_body_bytes: parse(&get, "MAX_BODY_BYTES", 1 << 20)?,
             max_media_body_bytes: parse(&get, "MAX_MEDIA_BODY_BYTES", 36 << 20)?,
             metrics_token: get("METRICS_TOKEN").filter(|t| !t.is_empty()),
-            rate_limits: rate_limits(&get)?,
+            rate_limits: rate_limits(
+                &get,
+                [
+                    ("RATE_LIMIT_SHORT", "10/1"),
+                    ("RATE_LIMIT_MEDIUM", "100/60"),
+                    ("RATE_LIMIT_LONG", "1000/3600"),
+                ],
+            )?,
+            key_rate_limits: rate_limits(
+                &get,
+                [
+                    ("RATE_LIMIT_KEY_SHORT", "50/1"),
+                    ("RATE_LIMIT_KEY_MEDIUM", "1000/60"),
+                    ("RATE_LIMIT_KEY_LONG", "20000/3600"),
+                ],
+            )?,
             trusted_proxies: trusted_proxies(&get)?,
         })
     }
@@ -125,8 +143,10 @@ fn trusted_proxies(get: &impl Fn(&str) -> Option<String>) -> Result<Vec<String>,
     }
 }
 
+/// The `tiers` (variable, default), unless `RATE_LIMIT_ENABLED` is off.
 fn rate_limits(
     get: &impl Fn(&str) -> Option<String>,
+    tiers: [(&str, &str); 3],
 ) -> Result<Vec<crate::ratelimit::Tier>, ConfigError> {
     if matches!(
         get("RATE_LIMIT_ENABLED").as_deref(),
@@ -134,11 +154,6 @@ fn rate_limits(
     ) {
         return Ok(vec![]);
     }
-    let tiers = [
-        ("RATE_LIMIT_SHORT", "10/1"),
-        ("RATE_LIMIT_MEDIUM", "100/60"),
-        ("RATE_LIMIT_LONG", "1000/3600"),
-    ];
     tiers
         .iter()
         .map(|(name, default)| {

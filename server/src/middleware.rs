@@ -10,6 +10,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::auth::Caller;
 use crate::client_ip::{ClientIp, resolve};
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -43,18 +44,44 @@ pub async fn rate_limit(State(state): State<AppState>, request: Request, next: N
         _ => Ok(()),
     };
     if let Err((peer, retry_after)) = verdict {
-        let mut response = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            format!("too many requests from {peer}; retry in {retry_after} s"),
-        )
-        .into_response();
-        if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {
-            response.headers_mut().insert("retry-after", value);
-        }
-        return response;
+        return too_many(format!("too many requests from {peer}"), retry_after);
     }
     next.run(request).await
+}
+
+/// Rate limiting per API key (after the key guard, which names the key in the request).
+pub async fn rate_limit_key(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let key_id = request
+        .extensions()
+        .get::<Caller>()
+        .and_then(|c| c.key_id.clone());
+    if let Some(key_id) = key_id
+        && let Err(retry_after) = state.key_limiter.check(key_id)
+    {
+        return too_many(
+            "too many requests with this API key".to_owned(),
+            retry_after,
+        );
+    }
+    next.run(request).await
+}
+
+/// 429 `rate_limited` with `Retry-After`.
+fn too_many(what: String, retry_after: u64) -> Response {
+    let mut response = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        format!("{what}; retry in {retry_after} s"),
+    )
+    .into_response();
+    if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {
+        response.headers_mut().insert("retry-after", value);
+    }
+    response
 }
 
 /// Counts and times every request by its route pattern.

@@ -1,9 +1,10 @@
-//! Rate limiting per client IP (the `client_ip` module), in fixed windows of several tiers
-//! (OpenWA's defaults: 10 per second, 100 per minute, 1000 per hour); the `middleware` module
-//! answers a request over any tier with 429 `rate_limited` and `Retry-After`.
+//! Rate limiting in fixed windows of several tiers, per client IP (the `client_ip` module;
+//! OpenWA's defaults: 10 per second, 100 per minute, 1000 per hour) and per API key; the
+//! `middleware` module answers a request over any tier with 429 `rate_limited` and
+//! `Retry-After`.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::hash::Hash;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -33,15 +34,15 @@ const PRUNE_AT: usize = 10_000;
 
 /// The limiter: per client, per tier, the current window's start and count.
 #[derive(Debug)]
-pub struct Limiter {
+pub struct Limiter<K> {
     tiers: Vec<Tier>,
     start: Instant,
-    clients: Mutex<HashMap<IpAddr, Vec<(u64, u32)>>>,
+    clients: Mutex<HashMap<K, Vec<(u64, u32)>>>,
 }
 
-impl Limiter {
+impl<K: Eq + Hash> Limiter<K> {
     /// A limiter with these tiers (none: no limit).
-    pub fn new(tiers: Vec<Tier>) -> Limiter {
+    pub fn new(tiers: Vec<Tier>) -> Limiter<K> {
         Limiter {
             tiers,
             start: Instant::now(),
@@ -50,7 +51,7 @@ impl Limiter {
     }
 
     /// Counts a request of `client` at `now_secs`; `Err(retry_after_secs)` when over a tier.
-    pub fn check_at(&self, client: IpAddr, now_secs: u64) -> Result<(), u64> {
+    pub fn check_at(&self, client: K, now_secs: u64) -> Result<(), u64> {
         if self.tiers.is_empty() {
             return Ok(());
         }
@@ -88,13 +89,15 @@ impl Limiter {
     }
 
     /// Counts a request of `client` now.
-    pub fn check(&self, client: IpAddr) -> Result<(), u64> {
+    pub fn check(&self, client: K) -> Result<(), u64> {
         self.check_at(client, self.start.elapsed().as_secs())
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::net::IpAddr;
+
     use super::*;
 
     #[test]

@@ -27,7 +27,9 @@ pub struct AppState {
     /// Counters for `/api/metrics`.
     pub metrics: Arc<Metrics>,
     /// The per-client rate limiter.
-    pub limiter: Arc<Limiter>,
+    pub limiter: Arc<Limiter<std::net::IpAddr>>,
+    /// The per-key rate limiter (by key id; `master` for `API_KEY`).
+    pub key_limiter: Arc<Limiter<String>>,
     /// Turns `true` when the server shuts down, so endless responses (event streams) end and
     /// the graceful shutdown does not wait for them forever.
     pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,

@@ -45,6 +45,10 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            crate::middleware::rate_limit_key,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             crate::auth::guard,
         ))
         .layer(axum::middleware::from_fn_with_state(

@@ -387,6 +387,42 @@ async fn rate_limited_per_client() {
 }
 
 #[tokio::test]
+async fn rate_limited_per_key() {
+    let sim = sim_with(&[]).await;
+    let env = [
+        ("RATE_LIMIT_ENABLED", "true"),
+        ("RATE_LIMIT_SHORT", "1000/1"),
+        ("RATE_LIMIT_MEDIUM", "100000/60"),
+        ("RATE_LIMIT_LONG", "100000/3600"),
+        ("RATE_LIMIT_KEY_MEDIUM", "4/3600"),
+    ];
+    let server = Server::start_with(&sim, None, &env).await;
+    let created = server
+        .post("/api/auth/api-keys", json!({ "name": "second" }))
+        .await;
+    let second = created.json::<Value>().await.unwrap()["apiKey"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for _ in 0..3 {
+        assert_eq!(server.get("/api/sessions").await.status(), 200);
+    }
+    // The master key used its four; the same client with another key still gets through.
+    let limited = problem(server.get("/api/sessions").await, 429, "rate_limited").await;
+    assert!(
+        limited["detail"].as_str().unwrap().contains("API key"),
+        "{limited}"
+    );
+    let other = reqwest::Client::new()
+        .get(format!("{}/api/sessions", server.url))
+        .header("X-API-Key", &second)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 200);
+}
+
+#[tokio::test]
 async fn forwarded_for_only_from_trusted_proxies() {
     let sim = sim_with(&[]).await;
     let env = [("TRUSTED_PROXIES", "127.0.0.1, ::1")];
