@@ -121,6 +121,13 @@ test('a durable consumer resumes after its ack across a restart', async () => {
     defaultSessionOptions: sim.options(),
   };
   let manager = await SessionManager.open(config);
+  // A second manager on the same database is refused while the first is open.
+  await assert.rejects(SessionManager.open(config), (err) => {
+    assert.ok(err instanceof OpenWAError);
+    assert.equal(err.code, 'store');
+    assert.match(err.message, /in use/);
+    return true;
+  });
   let session = await manager.createSession('bot');
   await linkByQr(sim, session, me);
   let consumer = await manager.consumer('echo', 'bot');

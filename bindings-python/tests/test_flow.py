@@ -82,6 +82,10 @@ def test_consumer_resumes_after_ack_across_a_restart(sim, tmp_path):
         config = {"store": openwa.sqlite_store(tmp_path / "bot.db"),
                   "default_session_options": sim.options()}
         manager = await openwa.SessionManager.open(config)
+        # A second manager on the same database is refused while the first is open.
+        with pytest.raises(openwa.Store) as busy:
+            await openwa.SessionManager.open(config)
+        assert busy.value.code == "store" and "in use" in busy.value.message
         session = await manager.create_session("bot")
         await link_by_qr(sim, session, me)
         consumer = await manager.consumer("echo", "bot")

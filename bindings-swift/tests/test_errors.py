@@ -37,7 +37,9 @@ def test_wrong_types_bad_ids_and_a_closed_manager(tmp_path):
         config = ow.default_manager_config()
         config.store = ow.sqlite_store(str(tmp_path / "one.db"))
         manager = await ow.SessionManager.open(config)
-        # (A second manager on the same database is not refused by the engine yet: no test.)
+        with pytest.raises(ow.OpenWaError.Store) as busy:  # a second manager, same database
+            await ow.SessionManager.open(config)
+        assert "in use" in busy.value.message
 
         with pytest.raises(TypeError):
             await manager.create_session(123)

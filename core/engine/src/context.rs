@@ -286,7 +286,7 @@ mod tests {
 
     #[tokio::test]
     async fn feature_states_are_created_once_per_type() {
-        let store = crate::persist::open_store(&Default::default())
+        let (store, _lock) = crate::persist::open_store(&Default::default())
             .await
             .unwrap();
         let bus = Arc::new(

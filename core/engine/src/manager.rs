@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, Weak};
 
-use openwa_store::Store;
+use openwa_store::{ExclusiveLock, Store};
 use tokio::sync::Semaphore;
 
 use crate::bus::{EventBus, EventStream};
@@ -35,6 +35,8 @@ pub struct SessionManager {
     sessions: Mutex<BTreeMap<String, Arc<Session>>>,
     runner: RunnerParts,
     store: Store,
+    /// The store's [`ExclusiveLock`], released on close.
+    lock: Mutex<Option<ExclusiveLock>>,
     /// This manager, for calls that move onto the runtime.
     me: Weak<SessionManager>,
     /// Declared last: dropped (shut down) after everything that runs on it.
@@ -73,7 +75,7 @@ impl SessionManager {
         backoff: Backoff,
         runtime: Arc<EngineRuntime>,
     ) -> Result<Arc<SessionManager>, Error> {
-        let store = open_store(&config.store).await?;
+        let (store, lock) = open_store(&config.store).await?;
         let lifecycle = Arc::new(Lifecycle::new());
         let bus = Arc::new(EventBus::new(store.clone(), config.event_buffer, lifecycle).await?);
         let runner = RunnerParts {
@@ -88,6 +90,7 @@ impl SessionManager {
             sessions: Mutex::new(BTreeMap::new()),
             runner,
             store,
+            lock: Mutex::new(Some(lock)),
             me: me.clone(),
             runtime,
         });
@@ -330,6 +333,13 @@ impl SessionManager {
             session.close_tasks().await;
         }
         self.store.close().await;
+        let lock = match self.lock.lock() {
+            Ok(mut lock) => lock.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        if let Some(lock) = lock {
+            lock.release().await;
+        }
         self.bus.lifecycle().finish_close();
         outcome
     }

@@ -6,8 +6,9 @@ use std::future::Future;
 use openwa_protocol::crypto::KeyPair;
 use openwa_protocol::proto::adv::AdvSignedDeviceIdentity;
 use openwa_store::{
-    Database, DeviceCredentials, InsertOutcome, KeySource, MessageRecord, SessionStore, SessionTx,
-    Store, StoreConfig as StoreOpenConfig, StoreError, StoreKey, WriteFuture,
+    Database, DeviceCredentials, ExclusiveLock, InsertOutcome, KeySource, MessageRecord,
+    SessionStore, SessionTx, Store, StoreConfig as StoreOpenConfig, StoreError, StoreKey,
+    WriteFuture,
 };
 use prost::Message as _;
 
@@ -30,13 +31,17 @@ impl From<StoreError> for Error {
     }
 }
 
-/// Opens the configured store. The memory backend is a fresh database in process memory,
-/// sealed under a random key (nothing is at rest, so no key is configured).
-pub(crate) async fn open_store(config: &StoreConfig) -> Result<Store, Error> {
+/// Opens the configured store, holding its [`ExclusiveLock`] (a second manager on the same
+/// database is refused: `store` error, "database in use"). The memory backend is a fresh
+/// database in process memory, sealed under a random key (nothing is at rest, so no key is
+/// configured).
+pub(crate) async fn open_store(config: &StoreConfig) -> Result<(Store, ExclusiveLock), Error> {
     let database = match &config.backend {
         StoreBackend::Memory => {
             let key = KeySource::Key(StoreKey::generate());
-            return Ok(Store::open(StoreOpenConfig::new(Database::Memory, key)).await?);
+            let lock = ExclusiveLock::acquire(&Database::Memory).await?;
+            let store = Store::open(StoreOpenConfig::new(Database::Memory, key)).await?;
+            return Ok((store, lock));
         }
         StoreBackend::Sqlite { path } => Database::Sqlite(path.clone()),
         #[cfg(feature = "postgres")]
@@ -64,7 +69,9 @@ pub(crate) async fn open_store(config: &StoreConfig) -> Result<Store, Error> {
             ));
         }
     };
-    Ok(Store::open(StoreOpenConfig::new(database, key)).await?)
+    let lock = ExclusiveLock::acquire(&database).await?;
+    let store = Store::open(StoreOpenConfig::new(database, key)).await?;
+    Ok((store, lock))
 }
 
 /// An event to append inside a store unit, its payload already serialized.

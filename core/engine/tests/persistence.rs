@@ -1,11 +1,15 @@
 //! Persistence of sessions against the in-process simulator, on SQLite and on PostgreSQL: a
 //! restarted manager resumes a paired session without a new QR; a logout or a removal by the
-//! phone deletes the stored credentials, so the next run starts unpaired.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] functions
+//! phone deletes the stored credentials, so the next run starts unpaired; a second manager on
+//! the same database is refused until the first closes.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers outside #[test] functions
 
 use std::sync::Arc;
 
-use openwa::{ConnectionState, EventKind, Session, SessionManager, StateReason};
+use openwa::{
+    ConnectionState, ErrorCode, EventKind, ManagerConfig, Session, SessionManager, SessionOptions,
+    StateReason,
+};
 use openwa_simulator::{PairedDevice, SimulatorHandle};
 use openwa_testkit::{TestStore, link_by_qr, next_state, sim_options, simulator};
 
@@ -118,7 +122,28 @@ async fn device_removed_by_the_phone_is_remembered(store: Arc<TestStore>) {
     manager.close().await.unwrap();
 }
 
+/// Two managers on one database would write the same sessions: the second is refused until the
+/// first closes.
+async fn a_second_manager_on_the_same_database_is_refused(store: Arc<TestStore>) {
+    let first = store.open_manager(SessionOptions::default()).await;
+    let second = SessionManager::open(ManagerConfig {
+        store: store.config(),
+        ..ManagerConfig::default()
+    })
+    .await;
+    let Err(err) = second else {
+        panic!("a second manager opened the same database");
+    };
+    assert_eq!(err.code, ErrorCode::Store, "{err}");
+    assert!(err.message.contains("in use"), "{err}");
+    assert!(!err.retryable);
+    first.close().await.unwrap();
+    let again = store.open_manager(SessionOptions::default()).await;
+    again.close().await.unwrap();
+}
+
 openwa_store::on_every_backend!(persistent: [
     restart_resumes_without_a_qr_then_logout,
     device_removed_by_the_phone_is_remembered,
+    a_second_manager_on_the_same_database_is_refused,
 ]);

@@ -24,6 +24,9 @@ pub enum StoreError {
     /// A caller passed a value the store cannot hold (e.g. an out-of-range number).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// The database is held by another owner (see [`crate::ExclusiveLock`]).
+    #[error("database in use: {0}")]
+    InUse(String),
     /// The configuration is unusable (bad URL, bad key or key file).
     #[error("invalid store configuration: {0}")]
     Config(String),

@@ -26,6 +26,7 @@
 mod backend;
 mod crypto;
 mod error;
+mod exclusive;
 mod lite;
 mod migrate;
 mod ops;
@@ -42,6 +43,7 @@ mod writer;
 pub use backend::{Database, Dialect};
 pub use crypto::StoreKey;
 pub use error::{BackendError, StoreError};
+pub use exclusive::ExclusiveLock;
 pub use migrate::SCHEMA_VERSION;
 pub use ops::{MAX_PREKEY_ID, MAX_SEND_KEY_LEN, SEND_KEY_TTL_MS};
 pub use session::{SessionStore, SessionTx};
