@@ -179,14 +179,12 @@ pub async fn delete_for_session(db: &Db, session_id: &str) -> Result<(), DbError
     Ok(())
 }
 
-/// Records a successful delivery time.
-pub async fn triggered(db: &Db, id: &str, at: i64) -> Result<(), DbError> {
-    db.exec(
-        "UPDATE server_webhooks SET last_triggered_at = $1 WHERE id = $2",
+/// The statement that records a webhook's latest successful delivery time.
+pub fn triggered(id: &str, at: i64) -> (String, Vec<Value>) {
+    (
+        "UPDATE server_webhooks SET last_triggered_at = $1 WHERE id = $2".to_owned(),
         vec![at.into(), id.into()],
     )
-    .await?;
-    Ok(())
 }
 
 /// One delivery of one event to one webhook.
@@ -344,30 +342,30 @@ pub async fn deliveries(
     Ok(rows.iter().map(delivery_from_row).collect())
 }
 
-/// Marks a delivery done.
-pub async fn delivered(db: &Db, id: i64, attempts: i64, status: i64) -> Result<(), DbError> {
-    db.exec(
+/// The statement that marks a delivery done.
+pub fn delivered(id: i64, attempts: i64, status: i64) -> (String, Vec<Value>) {
+    (
         "UPDATE server_outbox SET status = 'delivered', attempts = $1, last_status = $2, \
-         last_error = NULL, delivered_at = $3 WHERE id = $4",
+         last_error = NULL, delivered_at = $3 WHERE id = $4"
+            .to_owned(),
         vec![attempts.into(), status.into(), now_ms().into(), id.into()],
     )
-    .await?;
-    Ok(())
 }
 
-/// Records a failed attempt: due again at `next_at`, or dead (`next_at: None`).
-pub async fn failed(
-    db: &Db,
+/// The statement that records a failed attempt: due again at `next_at`, or dead
+/// (`next_at: None`).
+pub fn failed(
     id: i64,
     attempts: i64,
     status: Option<i64>,
     error: &str,
     next_at: Option<i64>,
-) -> Result<(), DbError> {
+) -> (String, Vec<Value>) {
     let state = if next_at.is_some() { "pending" } else { "dead" };
-    db.exec(
+    (
         "UPDATE server_outbox SET status = $1, attempts = $2, last_status = $3, \
-         last_error = $4, next_attempt_at = $5 WHERE id = $6",
+         last_error = $4, next_attempt_at = $5 WHERE id = $6"
+            .to_owned(),
         vec![
             state.into(),
             attempts.into(),
@@ -377,8 +375,6 @@ pub async fn failed(
             id.into(),
         ],
     )
-    .await?;
-    Ok(())
 }
 
 /// Puts a dead delivery back in the queue with fresh attempts; answers whether it was dead.

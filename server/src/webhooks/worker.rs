@@ -1,7 +1,10 @@
 //! Delivers due outbox rows: POST with OpenWA's headers and signature; 2xx is done; anything
 //! else is retried with exponential backoff and jitter (at least `Retry-After`), and dead after
-//! the webhook's attempts.
+//! the webhook's attempts. Rows are taken in batches; a batch's POSTs run concurrently and
+//! their outcomes are written in one transaction (a crash before it only means the batch is
+//! delivered again: at least once).
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use rand::Rng;
@@ -15,7 +18,7 @@ use crate::state::AppState;
 use crate::util::now_ms;
 
 /// Most deliveries in flight at once.
-const BATCH: i64 = 16;
+const BATCH: i64 = 64;
 /// Longest wait between two attempts.
 const MAX_DELAY_MS: i64 = 3_600_000;
 /// Request headers a webhook's custom headers may not override.
@@ -37,16 +40,10 @@ pub async fn run(state: AppState, client: reqwest::Client) {
     loop {
         match store::due(&state.db, now_ms(), BATCH).await {
             Ok(due) if !due.is_empty() => {
-                let mut set = JoinSet::new();
-                for delivery in due {
-                    let (state, client) = (state.clone(), client.clone());
-                    set.spawn(async move {
-                        if let Err(e) = deliver(&state, &client, &delivery).await {
-                            tracing::warn!("delivery {}: {e}", delivery.id);
-                        }
-                    });
+                if let Err(e) = deliver_batch(&state, &client, due).await {
+                    tracing::warn!("recording deliveries: {e}");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
                 }
-                while set.join_next().await.is_some() {}
             }
             Ok(_) => {
                 tokio::select! {
@@ -62,26 +59,57 @@ pub async fn run(state: AppState, client: reqwest::Client) {
     }
 }
 
-/// One attempt of one delivery, and its bookkeeping.
-async fn deliver(state: &AppState, client: &reqwest::Client, d: &Delivery) -> Result<(), DbError> {
+/// One attempt of each of `due` at once, then their outcomes (and each webhook's latest
+/// delivery time) in one transaction.
+async fn deliver_batch(
+    state: &AppState,
+    client: &reqwest::Client,
+    due: Vec<Delivery>,
+) -> Result<(), DbError> {
+    let ids: BTreeSet<String> = due.iter().map(|d| d.webhook_id.clone()).collect();
+    let mut hooks = BTreeMap::new();
+    for id in ids {
+        let hook = store::get(&state.db, &id).await?.filter(|h| h.active);
+        hooks.insert(id, hook);
+    }
+    let mut set = JoinSet::new();
+    for delivery in due {
+        let hook = hooks.get(&delivery.webhook_id).cloned().flatten();
+        let (state, client) = (state.clone(), client.clone());
+        set.spawn(async move { attempt(&state, &client, &delivery, hook).await });
+    }
+    let mut statements = Vec::new();
+    let mut reached = BTreeSet::new();
+    while let Some(done) = set.join_next().await {
+        match done {
+            Ok((statement, hook)) => {
+                statements.push(statement);
+                reached.extend(hook);
+            }
+            Err(e) => tracing::warn!("a delivery task failed: {e}"),
+        }
+    }
+    let now = now_ms();
+    statements.extend(reached.iter().map(|id| store::triggered(id, now)));
+    state.db.exec_all(statements).await
+}
+
+/// One attempt of one delivery: the statement recording its outcome, and the webhook's id when
+/// it was delivered.
+async fn attempt(
+    state: &AppState,
+    client: &reqwest::Client,
+    d: &Delivery,
+    hook: Option<Webhook>,
+) -> ((String, Vec<crate::db::Value>), Option<String>) {
     let attempts = d.attempts + 1;
-    let Some(hook) = store::get(&state.db, &d.webhook_id)
-        .await?
-        .filter(|h| h.active)
-    else {
-        return store::failed(
-            &state.db,
-            d.id,
-            attempts,
-            None,
-            "webhook deleted or inactive",
-            None,
-        )
-        .await;
+    let Some(hook) = hook else {
+        let failed = store::failed(d.id, attempts, None, "webhook deleted or inactive", None);
+        return (failed, None);
     };
     // The guard again at delivery: the configuration may have changed since registration.
     if let Err(refused) = super::guard::check(&hook.url, state.config.webhook_allow_private) {
-        return store::failed(&state.db, d.id, attempts, None, &refused, None).await;
+        return (store::failed(d.id, attempts, None, &refused, None), None);
     }
     let started = std::time::Instant::now();
     let outcome = post(
@@ -100,11 +128,10 @@ async fn deliver(state: &AppState, client: &reqwest::Client, d: &Delivery) -> Re
     state
         .metrics
         .delivery(outcome.error.is_none(), dead, started.elapsed());
-    if outcome.error.is_none() {
-        store::delivered(&state.db, d.id, attempts, status.unwrap_or(200)).await?;
-        return store::triggered(&state.db, &hook.id, now_ms()).await;
-    }
-    let error = outcome.error.unwrap_or_default();
+    let Some(error) = outcome.error else {
+        let delivered = store::delivered(d.id, attempts, status.unwrap_or(200));
+        return (delivered, Some(hook.id));
+    };
     let next_at = (attempts < d.max_attempts).then(|| {
         let delay = backoff(state.config.webhook_retry_delay_ms, attempts);
         now_ms()
@@ -112,7 +139,7 @@ async fn deliver(state: &AppState, client: &reqwest::Client, d: &Delivery) -> Re
                 .max(outcome.retry_after_ms.unwrap_or(0))
                 .min(MAX_DELAY_MS)
     });
-    store::failed(&state.db, d.id, attempts, status, &error, next_at).await
+    (store::failed(d.id, attempts, status, &error, next_at), None)
 }
 
 /// The wait after failed attempt `attempts` (1-based): `base · 2^(attempts-1)` plus up to
