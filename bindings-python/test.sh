@@ -5,7 +5,9 @@
 #    $CARGO_TARGET_DIR), then the pytest suite in bindings-python/tests against `openwa-sim`;
 # 2. from the wheel: `maturin build --release` makes the abi3 wheel, a second fresh virtual
 #    environment installs it with no build step allowed (--no-index --only-binary), and the same
-#    suite runs again. The wheel's size is printed.
+#    suite runs again. The wheel's size is printed;
+# 3. examples/python/echo_bot.py, with the wheel's install, through the Rust echo bot's kill -9
+#    burst (examples/echo-bot/tests/kill_burst.rs with OPENWA_ECHO_BOT, SQLite and PostgreSQL).
 #
 # Needs: cargo, python3 (3.9+) with the venv module and pip, access to PyPI.
 set -euo pipefail
@@ -39,3 +41,7 @@ echo "== installed from the wheel: $(basename "$wheel"), $(du -k "$wheel" | cut 
 "$tmp/wheel-venv/bin/python" -m pip --disable-pip-version-check install --quiet \
   --no-index --only-binary :all: "$wheel"
 "$tmp/wheel-venv/bin/python" -m pytest -q -p no:cacheprovider bindings-python/tests "$@"
+
+echo "== examples/python/echo_bot.py through the kill -9 burst of examples/echo-bot (SQLite, PostgreSQL)"
+OPENWA_ECHO_BOT="$tmp/wheel-venv/bin/python $PWD/examples/python/echo_bot.py" \
+  cargo test --locked --quiet -p openwa-echo-bot --test kill_burst

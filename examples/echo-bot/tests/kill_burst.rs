@@ -6,6 +6,10 @@
 //! ends with one more kill and restart once all echoes are there, which must not echo anything
 //! again. Each scenario runs on SQLite and on PostgreSQL (a fresh database per test, dropped at
 //! the end).
+//!
+//! The bot is the Rust `echo-bot`, or the command in `OPENWA_ECHO_BOT` (words separated by
+//! spaces, e.g. `node examples/node/echo-bot.mjs` or `python examples/python/echo_bot.py`):
+//! every language's echo bot has the same command-line contract and goes through the same burst.
 #![allow(clippy::unwrap_used, clippy::panic)] // test helpers outside #[test] functions
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -36,6 +40,21 @@ const POLL: Duration = Duration::from_millis(50);
 /// The bot's account and the account that writes to it.
 const BOT_PHONE: &str = "15550003001";
 const SENDER: &str = "15550003002";
+
+/// The bot's program and leading arguments: `OPENWA_ECHO_BOT`, else the Rust `echo-bot`.
+fn bot_command() -> (OsString, Vec<OsString>) {
+    match std::env::var_os("OPENWA_ECHO_BOT") {
+        Some(command) => {
+            let command = command.to_string_lossy().into_owned();
+            let mut words = command.split_whitespace().map(OsString::from);
+            let program = words
+                .next()
+                .unwrap_or_else(|| panic!("OPENWA_ECHO_BOT is empty"));
+            (program, words.collect())
+        }
+        None => (OsString::from(env!("CARGO_BIN_EXE_echo-bot")), Vec::new()),
+    }
+}
 
 /// The store of one test: a temporary directory (SQLite file, key file) and, on PostgreSQL, a
 /// fresh database; removed at the end whatever happened.
@@ -86,7 +105,9 @@ struct Bot {
 
 impl Bot {
     fn start(sim: &SimulatorHandle, store: &BotStore) -> Bot {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_echo-bot"))
+        let (program, args) = bot_command();
+        let mut child = Command::new(program)
+            .args(args)
             .arg("--server")
             .arg(sim.info.wss_url.as_deref().unwrap())
             .arg("--trust-root")
