@@ -5,8 +5,8 @@ use crate::tx::{StoreTx, limit, to_u32};
 use crate::{ChatRecord, ContactRecord, StoreError, now_millis};
 
 const CHAT_COLUMNS: &str = "SELECT chat, alt, name, last_message_id, last_message_at, \
-                            unread_count, archived, pinned, muted_until, created_at, updated_at \
-                            FROM chats";
+                            unread_count, archived, pinned, muted_until, marked_unread, created_at, \
+                            updated_at FROM chats";
 
 fn decode_chat(row: &Row) -> Result<ChatRecord, StoreError> {
     Ok(ChatRecord {
@@ -19,6 +19,7 @@ fn decode_chat(row: &Row) -> Result<ChatRecord, StoreError> {
         archived: row.int("archived")? != 0,
         pinned: row.int("pinned")? != 0,
         muted_until: row.int("muted_until")?,
+        marked_unread: row.int("marked_unread")? != 0,
         created_at: row.int("created_at")?,
         updated_at: row.int("updated_at")?,
     })
@@ -85,7 +86,7 @@ impl StoreTx {
     /// The row a chat's data goes to, and the other form to note on it: one row per user, so
     /// a chat stored already under its other form (`alt`, else the stored PN↔LID mapping) is
     /// that row.
-    async fn chat_row(
+    pub(crate) async fn chat_row(
         &mut self,
         session_id: &str,
         chat: &str,
