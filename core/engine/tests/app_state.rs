@@ -2,7 +2,8 @@
 //! pinned, muted and unread-marked chats and starred messages links a fresh session, which
 //! lists them; a change made on the phone arrives as an event; a change made through the
 //! session reaches the phone and a second linked device; a tampered patch and a wrong LT-hash
-//! are refused and the collection is synced again from scratch.
+//! are refused and the collection is synced again from scratch. And with an unmodified Baileys 7
+//! as the account's other companion: our patches reach it, its patch reaches us.
 #![allow(clippy::unwrap_used, clippy::panic)] // test helpers outside #[test] functions
 
 use std::future::Future;
@@ -12,7 +13,10 @@ use std::time::Duration;
 
 use openwa::{ChatSetting, EventKind, Session};
 use openwa_simulator::SimulatorHandle;
-use openwa_testkit::{TestStore, WAIT, http, link_by_qr, next_matching, sim_options, simulator};
+use openwa_testkit::baileys::{BAILEYS7, pair_by_qr_with_env, require_node_modules, temp_auth_dir};
+use openwa_testkit::{
+    TestStore, WAIT, http, link_by_qr, next_matching, phone_sends, sim_options, simulator,
+};
 use serde_json::{Value, json};
 
 const ALICE: &str = "15550008001";
@@ -228,6 +232,108 @@ async fn app_state_syncs_both_ways(store: Arc<TestStore>) {
     manager.close().await.unwrap();
 }
 
+/// Whether `event` is a Baileys `app_state` event of `kind` with an item matching `pred`.
+fn reports(event: &Value, kind: &str, pred: impl Fn(&Value) -> bool) -> bool {
+    event["event"] == "app_state"
+        && event["kind"] == kind
+        && match event["data"].as_array() {
+            Some(items) => items.iter().any(&pred),
+            None => pred(&event["data"]),
+        }
+}
+
+/// Our patches, read by an unmodified Baileys 7 linked to the same account (it checks every MAC
+/// and the LT-hash with its own code), and Baileys' patch read by us.
+async fn app_state_with_baileys(store: Arc<TestStore>) {
+    require_node_modules();
+    let sim = simulator().await;
+    sim.sim().share_app_state_key.store(true, Ordering::SeqCst);
+    sim.create_account(ALICE, "Alice").unwrap();
+    sim.create_account(BOB, "Bob").unwrap();
+    // Baileys applies chat settings to chats it knows: Bob's comes with history sync.
+    phone_sends(&sim, BOB, ALICE, "from bob").await;
+    let manager = store.open_manager(sim_options(&sim)).await;
+    let session = manager.create_session("alice", None).await.unwrap();
+    let events = session.events();
+    link_by_qr(&sim, &session, ALICE).await;
+    let media_host = sim.info.media_url.trim_start_matches("https://").to_owned();
+    let env = [
+        ("NODE_EXTRA_CA_CERTS", sim.info.tls_cert_path.as_str()),
+        ("BAILEYS_HISTORY", "1"),
+        ("BAILEYS_APP_STATE", "1"),
+        ("BAILEYS_MEDIA_HOST", media_host.as_str()),
+    ];
+    let auth = temp_auth_dir("eappstate");
+    let (mut baileys, _) = pair_by_qr_with_env(
+        &sim.info.ws_url,
+        &sim.info.admin_url,
+        BAILEYS7,
+        ALICE,
+        &auth,
+        &env,
+    )
+    .await;
+    baileys.wait_event("history").await;
+    let bob = jid(BOB);
+    session.pin_chat(BOB, true).await.unwrap();
+    baileys
+        .wait_for("our pin", |e| {
+            reports(e, "chats.update", |c| {
+                c["id"] == bob.as_str() && c["pinned"].as_u64().is_some_and(|p| p > 0)
+            })
+        })
+        .await;
+    let label = session.create_label("Clients", 5).await.unwrap();
+    baileys
+        .wait_for("our label", |e| {
+            reports(e, "labels.edit", |l| {
+                l["id"] == label.id.as_str() && l["name"] == "Clients"
+            })
+        })
+        .await;
+    session.star_message(BOB, "S1", true).await.unwrap();
+    baileys
+        .wait_for("our star", |e| {
+            reports(e, "star", |s| s["id"] == "S1" && s["starred"] == true)
+        })
+        .await;
+    session.set_contact_name(BOB, "Robert", None).await.unwrap();
+    baileys
+        .wait_for("our contact name", |e| {
+            reports(e, "contacts.upsert", |c| {
+                c["id"] == bob.as_str() && c["name"] == "Robert"
+            })
+        })
+        .await;
+    // Baileys mutes the chat: its patch reaches us and verifies.
+    let until_ms: u64 = 4_102_444_800_000;
+    baileys
+        .send(json!({"cmd": "chat_modify", "chat": bob, "mod": {"mute": until_ms}}))
+        .await;
+    baileys.wait_event("modified").await;
+    let kind = next_matching(&events, |k| {
+        matches!(
+            k,
+            EventKind::ChatUpdated {
+                setting: ChatSetting::Muted { until: Some(_) },
+                ..
+            }
+        )
+    })
+    .await;
+    assert!(matches!(
+        kind,
+        EventKind::ChatUpdated { setting: ChatSetting::Muted { until: Some(t) }, .. } if t == until_ms / 1000
+    ));
+    assert_eq!(
+        session.get_chat(BOB).await.unwrap().muted_until,
+        Some(until_ms / 1000)
+    );
+    baileys.quit().await;
+    manager.close().await.unwrap();
+}
+
 openwa_store::on_every_backend!(
     all: [app_state_syncs_both_ways],
+    persistent: [app_state_with_baileys],
 );
