@@ -3,7 +3,8 @@
 //! lists them; a change made on the phone arrives as an event; a change made through the
 //! session reaches the phone and a second linked device; a tampered patch and a wrong LT-hash
 //! are refused and the collection is synced again from scratch. And with an unmodified Baileys 7
-//! as the account's other companion: our patches reach it, its patch reaches us.
+//! as the account's other companion: our patches reach it, its patch reaches us. And a session
+//! that lacks the key asks the phone for it.
 #![allow(clippy::unwrap_used, clippy::panic)] // test helpers outside #[test] functions
 
 use std::future::Future;
@@ -333,7 +334,31 @@ async fn app_state_with_baileys(store: Arc<TestStore>) {
     manager.close().await.unwrap();
 }
 
+/// A session linked without a key share asks our phone for the key a patch needs, and gets the
+/// change once the phone shares it.
+async fn a_missing_key_is_asked_for(store: Arc<TestStore>) {
+    let sim = simulator().await;
+    sim.create_account(ALICE, "Alice").unwrap();
+    let manager = store.open_manager(sim_options(&sim)).await;
+    let session = manager.create_session("alice", None).await.unwrap();
+    let events = session.events();
+    link_by_qr(&sim, &session, ALICE).await;
+    change(&sim, json!({"action": "pin", "chat": BOB, "pinned": true})).await;
+    next_matching(&events, |k| {
+        matches!(
+            k,
+            EventKind::ChatUpdated {
+                setting: ChatSetting::Pinned { pinned: true },
+                ..
+            }
+        )
+    })
+    .await;
+    assert!(session.get_chat(BOB).await.unwrap().pinned);
+    manager.close().await.unwrap();
+}
+
 openwa_store::on_every_backend!(
-    all: [app_state_syncs_both_ways],
+    all: [app_state_syncs_both_ways, a_missing_key_is_asked_for],
     persistent: [app_state_with_baileys],
 );

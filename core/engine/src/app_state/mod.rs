@@ -5,6 +5,7 @@
 //! | module | job |
 //! |---|---|
 //! | `keys` | sync keys from our phone: accepted, stored, looked up |
+//! | `request` | asking our phone for a key we lack (`APP_STATE_SYNC_KEY_REQUEST`) |
 //! | `wire` | the `w:sync:app:state` IQ: fetch and write requests, answers |
 //! | `sync` | one collection brought up to date, every step verified |
 //! | `apply` | one verified step into the store, with its events |
@@ -19,6 +20,7 @@
 mod api;
 mod apply;
 mod keys;
+mod request;
 mod send;
 mod sync;
 mod wire;
@@ -35,21 +37,33 @@ use openwa_protocol::appstate::Collection;
 use crate::connection::router::{Feature, Handled, HandlerFuture, Route};
 use crate::context::SessionContext;
 
-/// The session's app-state worker: the collections due, and the lock every sync and write
-/// takes.
+/// The session's app-state worker: the collections due (and which of them the server said
+/// changed), and the lock every sync and write takes.
 #[derive(Debug, Default)]
 pub(crate) struct Worker {
     lock: tokio::sync::Mutex<()>,
     due: Mutex<BTreeSet<Collection>>,
+    announced: Mutex<BTreeSet<Collection>>,
     running: AtomicBool,
 }
 
-/// Marks `collections` due and makes sure the worker syncs them.
+/// Marks `collections` due and makes sure the worker syncs them. Without any key a collection
+/// is synced only when the server `announced` it changed (the fetch then names the key to ask
+/// our phone for); after a login or a key share it waits for a key.
 pub(crate) fn kick(
     shared: &Arc<SessionContext>,
     collections: impl IntoIterator<Item = Collection>,
+    announced: bool,
 ) {
     let worker = shared.feature::<Worker>();
+    let collections: Vec<Collection> = collections.into_iter().collect();
+    if announced {
+        worker
+            .announced
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend(collections.iter().copied());
+    }
     worker
         .due
         .lock()
@@ -69,15 +83,25 @@ pub(crate) fn kick(
             let Some(collection) = next else {
                 worker.running.store(false, Ordering::SeqCst);
                 // Work that arrived after the last look, and found the worker still running.
-                let empty = worker.due.lock().unwrap_or_else(PoisonError::into_inner).is_empty();
+                let empty = worker
+                    .due
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .is_empty();
                 if empty || worker.running.swap(true, Ordering::SeqCst) {
                     return;
                 }
                 continue;
             };
             let _held = worker.lock.lock().await;
+            let announced = worker
+                .announced
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(&collection);
             match task.store().latest_app_state_key().await {
                 Ok(Some(_)) => {}
+                Ok(None) if announced => {}
                 Ok(None) => {
                     tracing::debug!(session = %task.id, %collection, "no app-state key yet; not synced");
                     continue;
@@ -96,7 +120,7 @@ pub(crate) fn kick(
 
 /// Marks every collection due.
 pub(crate) fn kick_all(shared: &Arc<SessionContext>) {
-    kick(shared, Collection::ALL);
+    kick(shared, Collection::ALL, false);
 }
 
 /// The collections a `server_sync` notification names.
@@ -121,7 +145,7 @@ impl Feature for AppState {
         ctx: &'a Arc<SessionContext>,
         node: &'a Node,
     ) -> HandlerFuture<'a, Handled> {
-        kick(ctx, named(node));
+        kick(ctx, named(node), true);
         Box::pin(async { Handled::Done })
     }
 

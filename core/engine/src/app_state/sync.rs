@@ -75,7 +75,7 @@ pub(crate) async fn stored_state(
 }
 
 /// Syncs `collection`; on a verification failure forgets it and syncs it from version 0 once.
-/// A missing key is not retried here: the key share that brings it syncs again.
+/// A missing key is asked for ([`super::request`]): the key share that brings it syncs again.
 pub(crate) async fn sync(
     shared: &Arc<SessionContext>,
     collection: Collection,
@@ -83,7 +83,10 @@ pub(crate) async fn sync(
     match sync_once(shared, collection).await {
         Ok(()) => Ok(()),
         Err(SyncError::Verify(AppStateError::MissingKey(id))) => {
-            tracing::info!(session = %shared.id, %collection, key = ?id, "app-state key missing; waiting for it");
+            tracing::info!(session = %shared.id, %collection, key = ?id, "app-state key missing; asking our phone");
+            if let Err(err) = super::request::ask(shared, &id).await {
+                tracing::warn!(session = %shared.id, %err, "app-state key not asked for");
+            }
             Err(Error::new(
                 ErrorCode::NotFound,
                 format!("app-state key {id:02x?} missing"),
