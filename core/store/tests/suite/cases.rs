@@ -2144,6 +2144,16 @@ pub async fn chats_contacts_and_pending_history(db: Arc<TestDb>) {
     .unwrap();
     let group = s.get_chat("3@g.us").await.unwrap().unwrap();
     assert!(group.pinned && group.unread_count == 4 && group.last_message_at == 200);
+    // A newer description that does not set a flag leaves it (app state clears flags).
+    s.put_chat(&ChatRecord {
+        chat: "3@g.us".into(),
+        last_message_at: 200,
+        unread_count: 4,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert!(s.get_chat("3@g.us").await.unwrap().unwrap().pinned);
     let page = s.chat_page(10, 0).await.unwrap();
     let order: Vec<_> = page.iter().map(|c| c.chat.as_str()).collect();
     assert_eq!(order, ["3@g.us", "1@s.whatsapp.net", "2@s.whatsapp.net"]);
