@@ -20,7 +20,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/sessions/{id}/chats", get(list_chats))
         .route("/api/sessions/{id}/contacts", get(list_contacts))
-        .route("/api/sessions/{id}/contacts/{contact}", get(one_contact))
+        .route(
+            "/api/sessions/{id}/contacts/{contact}",
+            get(one_contact).put(name_contact),
+        )
 }
 
 #[derive(Debug, Deserialize)]
@@ -77,6 +80,8 @@ fn chat_json(session_id: &str, chat: &Chat) -> Value {
         "muteUntil": chat.muted_until,
         "phone": chat.pn.as_deref().and_then(crate::util::phone_of),
         "lid": chat.lid,
+        "markedUnread": chat.marked_unread,
+        "labels": chat.labels,
     })
 }
 
@@ -124,6 +129,32 @@ async fn one_contact(
     Path((id, contact)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let (_, session) = sessions::resolve(&state, &id).await?;
+    let contact = session.get_contact(&contact).await?;
+    Ok(Json(contact_json(&contact)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ContactName {
+    first_name: String,
+    #[serde(default)]
+    last_name: Option<String>,
+}
+
+/// Saves the contact's address-book name (app-state sync) and answers the contact.
+async fn name_contact(
+    State(state): State<AppState>,
+    Path((id, contact)): Path<(String, String)>,
+    crate::extract::Body(body): crate::extract::Body<ContactName>,
+) -> ApiResult<Response> {
+    let (_, session) = sessions::resolve(&state, &id).await?;
+    let full = match body.last_name.as_deref().filter(|l| !l.is_empty()) {
+        Some(last) => format!("{} {last}", body.first_name),
+        None => body.first_name.clone(),
+    };
+    session
+        .set_contact_name(&contact, &full, Some(body.first_name))
+        .await?;
     let contact = session.get_contact(&contact).await?;
     Ok(Json(contact_json(&contact)).into_response())
 }

@@ -25,7 +25,6 @@ const MAX_TEXT_CHARS: usize = 4096;
 pub const UNSUPPORTED: &[(&str, &str)] = &[
     ("pin", "pinned messages"),
     ("unpin", "pinned messages"),
-    ("star", "starred messages"),
 ];
 
 /// The routes.

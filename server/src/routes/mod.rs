@@ -2,6 +2,7 @@
 //! unknown routes and methods.
 
 mod actions;
+mod chat_settings;
 mod chats;
 mod contacts;
 mod events;
@@ -42,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .merge(presence::router())
         .merge(contacts::router())
         .merge(chats::router())
+        .merge(chat_settings::router())
         .merge(webhooks::router())
         .merge(crate::audit::router())
         .merge(metrics::router())
