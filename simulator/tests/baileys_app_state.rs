@@ -8,7 +8,9 @@
 
 use std::sync::atomic::Ordering;
 
-use openwa_testkit::baileys::{self, BAILEYS7, require_node_modules, temp_auth_dir};
+use openwa_testkit::baileys::{
+    self, BAILEYS7, reports_app_state as reports, require_node_modules, temp_auth_dir,
+};
 use serde_json::{Value, json};
 
 const ALICE: &str = "15550009201";
@@ -28,17 +30,6 @@ async fn change(admin: &str, body: Value) {
     )
     .await;
     assert_eq!(made.status, 201, "{:?}", made.json());
-}
-
-/// Whether `event` is an `app_state` event of `kind` whose data has an item matching `pred`.
-fn reports(event: &Value, kind: &str, pred: impl Fn(&Value) -> bool) -> bool {
-    if event["event"] != "app_state" || event["kind"] != kind {
-        return false;
-    }
-    match event["data"].as_array() {
-        Some(items) => items.iter().any(&pred),
-        None => pred(&event["data"]),
-    }
 }
 
 /// Waits for an event matching `pred`, or finds it among those seen already (Baileys reports

@@ -14,7 +14,10 @@ use std::time::Duration;
 
 use openwa::{ChatSetting, EventKind, Session};
 use openwa_simulator::SimulatorHandle;
-use openwa_testkit::baileys::{BAILEYS7, pair_by_qr_with_env, require_node_modules, temp_auth_dir};
+use openwa_testkit::baileys::{
+    BAILEYS7, pair_by_qr_with_env, reports_app_state as reports, require_node_modules,
+    temp_auth_dir,
+};
 use openwa_testkit::{
     TestStore, WAIT, http, link_by_qr, next_matching, phone_sends, sim_options, simulator,
 };
@@ -231,16 +234,6 @@ async fn app_state_syncs_both_ways(store: Arc<TestStore>) {
     }
     assert_eq!(starred(&session).await.len(), 4);
     manager.close().await.unwrap();
-}
-
-/// Whether `event` is a Baileys `app_state` event of `kind` with an item matching `pred`.
-fn reports(event: &Value, kind: &str, pred: impl Fn(&Value) -> bool) -> bool {
-    event["event"] == "app_state"
-        && event["kind"] == kind
-        && match event["data"].as_array() {
-            Some(items) => items.iter().any(&pred),
-            None => pred(&event["data"]),
-        }
 }
 
 /// Our patches, read by an unmodified Baileys 7 linked to the same account (it checks every MAC

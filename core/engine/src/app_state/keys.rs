@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
+use openwa_protocol::Node;
 use openwa_protocol::appstate::MutationKeys;
 use openwa_protocol::proto::e2e;
 use openwa_protocol::stanza::IncomingMessage;
-use openwa_protocol::{Jid, Node};
 use openwa_store::AppStateKeyRecord;
 
 use crate::connection::router::Replies;
@@ -23,11 +23,6 @@ pub(crate) fn share_of(message: &e2e::Message) -> Option<&e2e::AppStateSyncKeySh
         return None;
     }
     protocol.app_state_sync_key_share.as_ref()
-}
-
-/// Whether `sender` may share keys with us: only our own phone.
-pub(crate) fn from_our_phone(sender: &Jid, from_own_account: bool) -> bool {
-    from_own_account && sender.device == 0
 }
 
 /// The usable keys of a share (an id and data each).

@@ -25,7 +25,7 @@ mod send;
 mod sync;
 mod wire;
 
-pub(crate) use keys::{accept as accept_keys, from_our_phone, share_of};
+pub(crate) use keys::{accept as accept_keys, share_of};
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -122,7 +122,7 @@ pub(crate) async fn on_message(shared: &Arc<SessionContext>, node: &Node) -> Rep
     let key_share = decryption
         .content
         .as_ref()
-        .filter(|_| crate::app_state::from_our_phone(&sender, from_me))
+        .filter(|_| crate::history::notice::from_our_phone(&sender, from_me))
         .and_then(|c| crate::app_state::share_of(&c.message))
         .cloned();
     if let Some(share) = key_share {
