@@ -22,10 +22,8 @@ use crate::state::AppState;
 const MAX_TEXT_CHARS: usize = 4096;
 
 /// Send and action routes the engine cannot serve yet, and what they need.
-pub const UNSUPPORTED: &[(&str, &str)] = &[
-    ("pin", "pinned messages"),
-    ("unpin", "pinned messages"),
-];
+pub const UNSUPPORTED: &[(&str, &str)] =
+    &[("pin", "pinned messages"), ("unpin", "pinned messages")];
 
 /// The routes.
 pub fn router() -> Router<AppState> {

@@ -212,7 +212,10 @@ async fn bad_requests_are_problems() {
         .post(&format!("/api/sessions/{id}/messages/pin"), json!({}))
         .await;
     let body = problem(pin, 501, "unsupported").await;
-    assert!(body["detail"].as_str().unwrap().contains("pinned"), "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("pinned"),
+        "{body}"
+    );
     let offline = server
         .post(&send, json!({ "chatId": "15551234567", "text": "x" }))
         .await;
