@@ -310,6 +310,18 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_strings_round_trip_through_the_json(parts in proptest::collection::vec(".*", 0..6)) {
+            proptest::prop_assert_eq!(decode_json(&encode_json(&parts)).unwrap(), parts);
+        }
+
+        #[test]
+        fn any_bytes_parse_or_are_refused(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
+            let _ = decode_json(&bytes);
+        }
+    }
+
     #[test]
     fn json_is_javascripts_and_any_spelling_parses() {
         assert_eq!(

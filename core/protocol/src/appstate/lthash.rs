@@ -73,6 +73,22 @@ mod tests {
         assert_eq!(a, LtHash::default());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn subtracting_in_any_order_undoes_adding(
+            macs in proptest::collection::vec(proptest::collection::vec(proptest::num::u8::ANY, 32), 1..8),
+        ) {
+            let mut h = LtHash::default();
+            for mac in &macs {
+                h.add(mac);
+            }
+            for mac in macs.iter().rev() {
+                h.subtract(mac);
+            }
+            proptest::prop_assert_eq!(h, LtHash::default());
+        }
+    }
+
     #[test]
     fn matches_an_independent_computation() {
         // python3: lanes of HKDF(SHA256(), 128, None, b"WhatsApp Patch Integrity") of
