@@ -338,3 +338,74 @@ async fn phone_changes_reach_companions_and_companion_patches_reach_the_phone() 
             .unwrap();
     }
 }
+
+#[tokio::test]
+async fn app_state_and_its_key_survive_a_restart_with_state() {
+    use openwa_simulator::{Simulator, SimulatorConfig};
+    let dir = std::env::temp_dir().join(format!(
+        "openwa-sim-app-state-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    let start = || {
+        Simulator::start(SimulatorConfig {
+            state_dir: Some(dir.clone()),
+            ..SimulatorConfig::default()
+        })
+    };
+    let sim = start().await.unwrap();
+    sim.create_account(A, "Alice").unwrap();
+    change(&sim, json!({"action": "pin", "chat": B, "pinned": true})).await;
+    change(
+        &sim,
+        json!({"action": "label", "id": "1", "name": "Clients"}),
+    )
+    .await;
+    fault(&sim, "bad_mac").await;
+    let before = sim.sim().read(|s| s.account(A).unwrap().app_state.clone());
+    let (key_id, _) = keys(&sim);
+    sim.shutdown().await.unwrap();
+
+    let sim = start().await.unwrap();
+    let after = sim.sim().read(|s| s.account(A).unwrap().app_state.clone());
+    assert_eq!(after, before);
+    assert_eq!(keys(&sim).0, key_id);
+    let view = http(
+        &sim.info.admin_url,
+        "GET",
+        &format!("/admin/accounts/{A}/app-state"),
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(view["regular_low"]["version"], 1);
+    assert_eq!(
+        view["regular"]["entries"][0]["value"]["label"]["name"],
+        "Clients"
+    );
+    // Bad requests.
+    for bad in [
+        json!({"action": "pin", "chat": "not a chat", "pinned": true}),
+        json!({"action": "nope"}),
+        json!({"action": "pin", "chat": B}),
+    ] {
+        let response = http(
+            &sim.info.admin_url,
+            "POST",
+            &format!("/admin/accounts/{A}/app-state"),
+            Some(bad),
+        )
+        .await;
+        assert_eq!(response.status, 400);
+    }
+    let missing = http(
+        &sim.info.admin_url,
+        "POST",
+        "/admin/accounts/1999999/app-state",
+        Some(json!({"action": "pin", "chat": B, "pinned": true})),
+    )
+    .await;
+    assert_eq!(missing.status, 404);
+    sim.shutdown().await.unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
