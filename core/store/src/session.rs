@@ -304,6 +304,8 @@ scoped! {
     put_app_state_mac(collection: &str, index_mac: &[u8], value_mac: Option<&[u8]>) -> ();
     /// See [`StoreTx::reset_app_state`].
     reset_app_state(collection: &str) -> ();
+    /// See [`StoreTx::clear_app_state_effects`].
+    clear_app_state_effects(collection: &str) -> ();
     /// See [`StoreTx::set_chat_flag`].
     set_chat_flag(chat: &str, flag: ChatFlag) -> ();
     /// See [`StoreTx::put_contact_name`].

@@ -434,6 +434,8 @@ delegate! {
     write put_app_state_mac(session_id: &str, collection: &str, index_mac: &[u8], value_mac: Option<&[u8]>) -> ();
     /// See [`StoreTx::reset_app_state`].
     write reset_app_state(session_id: &str, collection: &str) -> ();
+    /// See [`StoreTx::clear_app_state_effects`].
+    write clear_app_state_effects(session_id: &str, collection: &str) -> ();
     /// See [`StoreTx::set_chat_flag`].
     write set_chat_flag(session_id: &str, chat: &str, flag: ChatFlag) -> ();
     /// See [`StoreTx::put_contact_name`].

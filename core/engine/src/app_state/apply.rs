@@ -191,7 +191,8 @@ async fn write_effect(tx: &mut SessionTx<'_>, effect: &Effect) -> Result<(), Sto
 }
 
 /// Stores one verified step of `collection`: its new `state` and `mutations` (a snapshot
-/// replaces what the collection had). Durable, and its events published, when this returns.
+/// replaces what the collection had, and what it had said about chats, contacts, labels and
+/// stars; only what the snapshot says again is reported). Durable, and its events published, when this returns.
 pub(crate) async fn commit(
     shared: &Arc<SessionContext>,
     collection: Collection,
@@ -229,6 +230,7 @@ pub(crate) async fn commit(
                 let (effects, events, macs, version) = &*work;
                 if snapshot {
                     tx.reset_app_state(name).await?;
+                    tx.clear_app_state_effects(name).await?;
                 }
                 for (index, value) in macs {
                     tx.put_app_state_mac(name, index, value.as_ref().map(|v| &v[..]))

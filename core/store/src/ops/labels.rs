@@ -61,6 +61,37 @@ impl StoreTx {
         Ok(())
     }
 
+    /// Forgets what a collection said (before its snapshot is stored, which says it all again):
+    /// `regular_low` the archived, pinned and unread marks of every chat; `regular_high` mutes
+    /// and stars; `regular` labels and what is on them; `critical_unblock_low` contact names.
+    pub async fn clear_app_state_effects(
+        &mut self,
+        session_id: &str,
+        collection: &str,
+    ) -> Result<(), StoreError> {
+        let statements: &[&str] = match collection {
+            "regular_low" => &[
+                "UPDATE chats SET archived = 0, pinned = 0, marked_unread = 0 WHERE session_id = $1",
+            ],
+            "regular_high" => &[
+                "UPDATE chats SET muted_until = 0 WHERE session_id = $1",
+                "DELETE FROM starred_messages WHERE session_id = $1",
+            ],
+            "regular" => &[
+                "DELETE FROM label_associations WHERE session_id = $1",
+                "DELETE FROM labels WHERE session_id = $1",
+            ],
+            "critical_unblock_low" => {
+                &["UPDATE contacts SET full_name = NULL WHERE session_id = $1"]
+            }
+            _ => &[],
+        };
+        for sql in statements {
+            self.execute(sql, args![session_id]).await?;
+        }
+        Ok(())
+    }
+
     /// Records a contact's address-book name (`None` forgets it).
     pub async fn put_contact_name(
         &mut self,

@@ -2403,6 +2403,38 @@ pub async fn app_state_tables(db: Arc<TestDb>) {
     );
     s.set_starred(&page[0], false).await.unwrap();
     assert_eq!(s.starred_page(10, 0).await.unwrap().len(), 1);
+    // A collection's snapshot replaces what it said: its effects are cleared first.
+    s.clear_app_state_effects("regular_high").await.unwrap();
+    assert!(s.starred_page(10, 0).await.unwrap().is_empty());
+    assert_eq!(
+        s.get_chat("1@s.whatsapp.net")
+            .await
+            .unwrap()
+            .unwrap()
+            .muted_until,
+        0
+    );
+    assert!(
+        s.get_chat("1@s.whatsapp.net")
+            .await
+            .unwrap()
+            .unwrap()
+            .pinned
+    );
+    s.clear_app_state_effects("regular_low").await.unwrap();
+    let one = s.get_chat("1@s.whatsapp.net").await.unwrap().unwrap();
+    assert!(!one.pinned && !one.archived && !one.marked_unread);
+    s.clear_app_state_effects("critical_unblock_low")
+        .await
+        .unwrap();
+    let two = s.get_contact("2@s.whatsapp.net").await.unwrap().unwrap();
+    assert_eq!(
+        (two.push_name.as_deref(), two.full_name),
+        (Some("Two"), None)
+    );
+    s.clear_app_state_effects("regular").await.unwrap();
+    assert!(s.label_associations(None).await.unwrap().is_empty());
+    assert!(s.labels().await.unwrap().is_empty());
     // Deleting the session takes all of it along.
     s.delete().await.unwrap();
     assert!(store.labels(S).await.unwrap().is_empty());
