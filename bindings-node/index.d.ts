@@ -239,10 +239,40 @@ export interface Chat {
   unreadCount: number;
   archived: boolean;
   pinned: boolean;
-  /** Muted until this time, seconds since the epoch. */
+  /** Muted until this time, seconds since the epoch (`18446744073709552000`: for ever). */
   mutedUntil: number | null;
+  /** Marked unread by hand on a device of the account (app-state sync). */
+  markedUnread: boolean;
+  /** The ids of the labels the chat is on (app-state sync). */
+  labels: string[];
   updatedAtMs: number;
 }
+
+/** A label (WhatsApp Business) chats and messages are filed under. */
+export interface Label {
+  id: string;
+  name: string;
+  /** An index into WhatsApp's palette, 0 to 19. */
+  color: number;
+  deleted: boolean;
+}
+
+/** A starred message. */
+export interface StarredMessage {
+  chat: string;
+  messageId: string;
+  fromMe: boolean;
+  participant: string | null;
+  starredAtMs: number;
+}
+
+/** A chat setting app-state sync changed. */
+export type ChatSetting =
+  | { kind: 'archived'; archived: boolean }
+  | { kind: 'pinned'; pinned: boolean }
+  | { kind: 'muted'; until: number | null }
+  | { kind: 'marked_unread'; unread: boolean }
+  | { kind: 'deleted' };
 
 /** A user the session knows: its ids and names. */
 export interface Contact {
@@ -253,7 +283,7 @@ export interface Contact {
   /** Phone number digits, when known. */
   phone: string | null;
   pushName: string | null;
-  /** Address-book name (not synced yet). */
+  /** Address-book name (app-state sync). */
   name: string | null;
 }
 
@@ -441,6 +471,40 @@ export interface HistorySyncEvent extends EventBase {
   messages: number;
   contacts: number;
 }
+/** A chat setting kept by app-state sync changed, on any device of the account. */
+export interface ChatUpdatedEvent extends EventBase {
+  type: 'chat_updated';
+  chat: string;
+  setting: ChatSetting;
+}
+/** A contact's address-book name changed (app-state sync). */
+export interface ContactUpdatedEvent extends EventBase {
+  type: 'contact_updated';
+  jid: string;
+  fullName: string | null;
+  firstName: string | null;
+}
+/** A label was made, renamed, recoloured or deleted (app-state sync). */
+export interface LabelUpdatedEvent extends EventBase {
+  type: 'label_updated';
+  label: Label;
+}
+/** A chat or message was put on a label or taken off it (app-state sync). */
+export interface LabelAssociationEvent extends EventBase {
+  type: 'label_association';
+  label: string;
+  chat: string;
+  messageId: string | null;
+  labeled: boolean;
+}
+/** A message was starred or unstarred (app-state sync). */
+export interface MessageStarredEvent extends EventBase {
+  type: 'message_starred';
+  chat: string;
+  messageId: string;
+  fromMe: boolean;
+  starred: boolean;
+}
 /** A logged event this build cannot read; replay goes on with the next one. */
 export interface UnreadableEvent extends EventBase {
   type: 'unreadable';
@@ -468,6 +532,11 @@ export type Event =
   | GroupParticipantsEvent
   | GroupUpdatedEvent
   | HistorySyncEvent
+  | ChatUpdatedEvent
+  | ContactUpdatedEvent
+  | LabelUpdatedEvent
+  | LabelAssociationEvent
+  | MessageStarredEvent
   | LaggedEvent
   | UnreadableEvent;
 
@@ -657,6 +726,36 @@ export class Session extends EventEmitter<EventListeners> {
   listContacts(options?: { limit?: number; offset?: number }): Promise<Contact[]>;
   /** One contact by phone number, PN or LID JID. */
   getContact(contact: string): Promise<Contact>;
+  /** Archives (default) or unarchives a chat on every device of the account (app-state sync;
+   * the chat changes here once the server accepted it). */
+  archiveChat(chat: string, archived?: boolean): Promise<void>;
+  /** Pins (default) or unpins a chat (app-state sync). */
+  pinChat(chat: string, pinned?: boolean): Promise<void>;
+  /** Mutes a chat until `until` (seconds since the epoch; `Infinity` for ever), or unmutes it
+   * (`null`) (app-state sync). */
+  muteChat(chat: string, until: number | null): Promise<void>;
+  /** Marks a chat unread (default) or read again (app-state sync). */
+  markChatUnread(chat: string, unread?: boolean): Promise<void>;
+  /** Stars (default) or unstars a message (app-state sync). */
+  starMessage(chat: string, messageId: string, starred?: boolean): Promise<void>;
+  /** Saves a contact's address-book name (app-state sync). */
+  setContactName(contact: string, fullName: string, firstName?: string | null): Promise<void>;
+  /** Makes a label with the next free id (app-state sync). */
+  createLabel(name: string, color?: number): Promise<Label>;
+  /** Renames or recolours a label (app-state sync). */
+  editLabel(id: string, name: string, color?: number): Promise<void>;
+  /** Deletes a label (app-state sync). */
+  deleteLabel(id: string): Promise<void>;
+  /** Puts a chat on a label (app-state sync). */
+  labelChat(label: string, chat: string): Promise<void>;
+  /** Takes a chat off a label (app-state sync). */
+  unlabelChat(label: string, chat: string): Promise<void>;
+  /** Puts a message on a label (default) or takes it off (app-state sync). */
+  labelMessage(label: string, chat: string, messageId: string, labeled?: boolean): Promise<void>;
+  /** The account's labels (deleted ones left out). */
+  listLabels(): Promise<Label[]>;
+  /** A page of starred messages, most recently starred first (limit 1 to 500, default 100). */
+  listStarred(options?: { limit?: number; offset?: number }): Promise<StarredMessage[]>;
   /** Creates a group; we are its super admin. */
   createGroup(subject: string, participants: string[]): Promise<GroupInfo>;
   /** A group's metadata, fresh from the server. */

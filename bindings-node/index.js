@@ -404,6 +404,65 @@ class Session extends Emitter {
     return callAsync(() => this.#native.getContact(contact));
   }
 
+  archiveChat(chat, archived = true) {
+    return callAsync(() => this.#native.archiveChat(chat, archived));
+  }
+
+  pinChat(chat, pinned = true) {
+    return callAsync(() => this.#native.pinChat(chat, pinned));
+  }
+
+  muteChat(chat, until) {
+    return callAsync(() => this.#native.muteChat(chat, until ?? null));
+  }
+
+  markChatUnread(chat, unread = true) {
+    return callAsync(() => this.#native.markChatUnread(chat, unread));
+  }
+
+  starMessage(chat, messageId, starred = true) {
+    return callAsync(() => this.#native.starMessage(chat, messageId, starred));
+  }
+
+  setContactName(contact, fullName, firstName) {
+    return callAsync(() => this.#native.setContactName(contact, fullName, firstName ?? null));
+  }
+
+  createLabel(name, color = 0) {
+    return callAsync(() => this.#native.createLabel(name, color));
+  }
+
+  editLabel(id, name, color = 0) {
+    return callAsync(() => this.#native.editLabel(id, name, color));
+  }
+
+  deleteLabel(id) {
+    return callAsync(() => this.#native.deleteLabel(id));
+  }
+
+  labelChat(label, chat) {
+    return callAsync(() => this.#native.labelChat(label, chat));
+  }
+
+  unlabelChat(label, chat) {
+    return callAsync(() => this.#native.unlabelChat(label, chat));
+  }
+
+  labelMessage(label, chat, messageId, labeled = true) {
+    return callAsync(() => this.#native.labelMessage(label, chat, messageId, labeled));
+  }
+
+  listLabels() {
+    return callAsync(() => this.#native.listLabels());
+  }
+
+  listStarred(options) {
+    return callAsync(() => {
+      const { limit, offset } = opts(options, 'options');
+      return this.#native.listStarred(limit, offset);
+    });
+  }
+
   createGroup(subject, participants) {
     return callAsync(() => this.#native.createGroup(subject, participants));
   }

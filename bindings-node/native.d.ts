@@ -18,6 +18,37 @@ export declare class EventStream {
 
 /** One WhatsApp device of a manager. */
 export declare class Session {
+  /** Archives (default) or unarchives a chat. */
+  archiveChat(chat: string, archived?: boolean | undefined | null): Promise<undefined>
+  /** Pins (default) or unpins a chat. */
+  pinChat(chat: string, pinned?: boolean | undefined | null): Promise<undefined>
+  /**
+   * Mutes a chat until `until` (seconds since the epoch; `Infinity` or a negative number for
+   * ever), or unmutes it (`null`).
+   */
+  muteChat(chat: string, until?: number | undefined | null): Promise<undefined>
+  /** Marks a chat unread (default) or read again. */
+  markChatUnread(chat: string, unread?: boolean | undefined | null): Promise<undefined>
+  /** Stars (default) or unstars a message. */
+  starMessage(chat: string, messageId: string, starred?: boolean | undefined | null): Promise<undefined>
+  /** Saves a contact's address-book name. */
+  setContactName(contact: string, fullName: string, firstName?: string | undefined | null): Promise<undefined>
+  /** Makes a label with the next free id (resolves with the `Label`). */
+  createLabel(name: string, color?: number | undefined | null): Promise<any>
+  /** Renames or recolours a label. */
+  editLabel(id: string, name: string, color?: number | undefined | null): Promise<undefined>
+  /** Deletes a label. */
+  deleteLabel(id: string): Promise<undefined>
+  /** Puts a chat on a label. */
+  labelChat(label: string, chat: string): Promise<undefined>
+  /** Takes a chat off a label. */
+  unlabelChat(label: string, chat: string): Promise<undefined>
+  /** Puts a message on a label (default) or takes it off. */
+  labelMessage(label: string, chat: string, messageId: string, labeled?: boolean | undefined | null): Promise<undefined>
+  /** The account's labels (`Label[]`). */
+  listLabels(): Promise<any>
+  /** A page of starred messages, most recently starred first (`StarredMessage[]`). */
+  listStarred(limit?: number | undefined | null, offset?: number | undefined | null): Promise<any>
   /** Creates a group (resolves with its metadata); we are its super admin. */
   createGroup(subject: string, participants: Array<string>): Promise<any>
   /** A group's metadata, fresh from the server. */

@@ -8,6 +8,7 @@
 
 #![allow(unsafe_code)] // napi's macros expand to `unsafe` FFI glue.
 
+mod app_state;
 mod convert;
 mod groups;
 mod manager;

@@ -42,7 +42,7 @@ impl Session {
 
     /// Runs one listing on the engine with `limit` (default [`DEFAULT_LIST_PAGE`]) and `offset`
     /// (default 0); the promise resolves with the items.
-    fn list<'env, T, F, Fut>(
+    pub(crate) fn list<'env, T, F, Fut>(
         &self,
         env: &'env Env,
         limit: Option<i64>,

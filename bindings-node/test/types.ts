@@ -1,7 +1,9 @@
 // Compiled (never run) by test.sh with `tsc --strict`: the public types as a bot uses them.
 import openwa, {
   type Event,
+  type Label,
   type Message,
+  type StarredMessage,
   OpenWAError,
   SessionManager,
   sqliteStore,
@@ -38,6 +40,17 @@ export async function bot(): Promise<void> {
     }
     await consumer.ack(event.seq);
   }
+  await session.archiveChat('15551234567');
+  await session.muteChat('15551234567', Infinity);
+  await session.muteChat('15551234567', null);
+  const label: Label = await session.createLabel('VIP', 3);
+  await session.labelChat(label.id, '15551234567');
+  const stars: StarredMessage[] = await session.listStarred({ limit: 10 });
+  const labels: string[] = (await session.getChat('15551234567')).labels;
+  console.log(stars.length, labels, (await session.listLabels()).length);
+  session.on('chat_updated', (event) => {
+    if (event.setting.kind === 'muted') console.log(event.chat, event.setting.until);
+  });
   const page = await session.messages('15551234567', { limit: 10 });
   const next: string | null = page.nextCursor;
   const events: Event[] = await manager.eventsSince(0, openwa.MAX_REPLAY_PAGE);

@@ -54,6 +54,21 @@ impl Session {
     }
 }
 
+impl Session {
+    /// Runs an engine call that answers nothing; the awaitable answers `None`.
+    fn done<'py, F, Fut>(&self, py: Python<'py>, call: F) -> PyResult<Bound<'py, PyAny>>
+    where
+        F: FnOnce(Arc<openwa::Session>) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<(), openwa::Error>> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        future_into_py(py, async move {
+            call(inner).await.map_err(error_detached)?;
+            Ok(convert::NONE)
+        })
+    }
+}
+
 /// Send options with an idempotency key and a quoted message.
 fn options(idempotency_key: Option<String>, quoted: Option<String>) -> openwa::SendOptions {
     openwa::SendOptions {
@@ -601,6 +616,176 @@ impl Session {
     fn get_contact<'py>(&self, py: Python<'py>, contact: String) -> PyResult<Bound<'py, PyAny>> {
         self.query(py, "_contact", move |s| async move {
             s.get_contact(&contact).await
+        })
+    }
+
+    /// Archives or unarchives a chat on every device of the account (awaitable `None`).
+    #[pyo3(signature = (chat, archived=true))]
+    fn archive_chat<'py>(
+        &self,
+        py: Python<'py>,
+        chat: String,
+        archived: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.done(
+            py,
+            move |s| async move { s.archive_chat(&chat, archived).await },
+        )
+    }
+
+    /// Pins or unpins a chat on every device of the account (awaitable `None`).
+    #[pyo3(signature = (chat, pinned=true))]
+    fn pin_chat<'py>(
+        &self,
+        py: Python<'py>,
+        chat: String,
+        pinned: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.done(py, move |s| async move { s.pin_chat(&chat, pinned).await })
+    }
+
+    /// Mutes a chat until `until` (seconds since the epoch; 2**64-1 for ever), or unmutes it
+    /// with `None` (awaitable `None`).
+    fn mute_chat<'py>(
+        &self,
+        py: Python<'py>,
+        chat: String,
+        until: Option<u64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.done(py, move |s| async move { s.mute_chat(&chat, until).await })
+    }
+
+    /// Marks a chat unread (or read again) on every device of the account (awaitable `None`).
+    #[pyo3(signature = (chat, unread=true))]
+    fn mark_chat_unread<'py>(
+        &self,
+        py: Python<'py>,
+        chat: String,
+        unread: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.done(py, move |s| async move {
+            s.mark_chat_unread(&chat, unread).await
+        })
+    }
+
+    /// Stars or unstars a message (awaitable `None`).
+    #[pyo3(signature = (chat, message_id, starred=true))]
+    fn star_message<'py>(
+        &self,
+        py: Python<'py>,
+        chat: String,
+        message_id: String,
+        starred: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.done(py, move |s| async move {
+            s.star_message(&chat, &message_id, starred).await
+        })
+    }
+
+    /// Saves a contact's address-book name on every device of the account (awaitable `None`).
+    #[pyo3(signature = (contact, full_name, first_name=None))]
+    fn set_contact_name<'py>(
+        &self,
+        py: Python<'py>,
+        contact: String,
+        full_name: String,
+        first_name: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.done(py, move |s| async move {
+            s.set_contact_name(&contact, &full_name, first_name).await
+        })
+    }
+
+    /// Makes a label with the next free id (awaitable `Label`).
+    #[pyo3(signature = (name, color=0))]
+    fn create_label<'py>(
+        &self,
+        py: Python<'py>,
+        name: String,
+        color: i32,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.query(py, "_label", move |s| async move {
+            s.create_label(&name, color).await
+        })
+    }
+
+    /// Renames or recolours a label (awaitable `None`).
+    #[pyo3(signature = (id, name, color=0))]
+    fn edit_label<'py>(
+        &self,
+        py: Python<'py>,
+        id: String,
+        name: String,
+        color: i32,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.done(
+            py,
+            move |s| async move { s.edit_label(&id, &name, color).await },
+        )
+    }
+
+    /// Deletes a label (awaitable `None`).
+    fn delete_label<'py>(&self, py: Python<'py>, id: String) -> PyResult<Bound<'py, PyAny>> {
+        self.done(py, move |s| async move { s.delete_label(&id).await })
+    }
+
+    /// Puts a chat on a label (awaitable `None`).
+    fn label_chat<'py>(
+        &self,
+        py: Python<'py>,
+        label: String,
+        chat: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.done(
+            py,
+            move |s| async move { s.label_chat(&label, &chat).await },
+        )
+    }
+
+    /// Takes a chat off a label (awaitable `None`).
+    fn unlabel_chat<'py>(
+        &self,
+        py: Python<'py>,
+        label: String,
+        chat: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.done(
+            py,
+            move |s| async move { s.unlabel_chat(&label, &chat).await },
+        )
+    }
+
+    /// Puts a message on a label, or takes it off (awaitable `None`).
+    #[pyo3(signature = (label, chat, message_id, labeled=true))]
+    fn label_message<'py>(
+        &self,
+        py: Python<'py>,
+        label: String,
+        chat: String,
+        message_id: String,
+        labeled: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.done(py, move |s| async move {
+            s.label_message(&label, &chat, &message_id, labeled).await
+        })
+    }
+
+    /// The account's labels (awaitable list of `Label`).
+    fn list_labels<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.query(py, "_labels", move |s| async move { s.list_labels().await })
+    }
+
+    /// A page of starred messages, most recently starred first (awaitable list of
+    /// `StarredMessage`).
+    #[pyo3(signature = (limit=DEFAULT_LIST_LIMIT, offset=0))]
+    fn list_starred<'py>(
+        &self,
+        py: Python<'py>,
+        limit: u32,
+        offset: u32,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.query(py, "_starred", move |s| async move {
+            s.list_starred(limit, offset).await
         })
     }
 

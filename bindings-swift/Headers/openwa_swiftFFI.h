@@ -318,6 +318,76 @@ uint64_t uniffi_openwa_swift_fn_clone_session(uint64_t handle, RustCallStatus *_
 void uniffi_openwa_swift_fn_free_session(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_ARCHIVE_CHAT
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_ARCHIVE_CHAT
+uint64_t uniffi_openwa_swift_fn_method_session_archive_chat(uint64_t ptr, RustBuffer chat, int8_t archived
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_CREATE_LABEL
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_CREATE_LABEL
+uint64_t uniffi_openwa_swift_fn_method_session_create_label(uint64_t ptr, RustBuffer name, int32_t color
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_DELETE_LABEL
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_DELETE_LABEL
+uint64_t uniffi_openwa_swift_fn_method_session_delete_label(uint64_t ptr, RustBuffer id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_EDIT_LABEL
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_EDIT_LABEL
+uint64_t uniffi_openwa_swift_fn_method_session_edit_label(uint64_t ptr, RustBuffer id, RustBuffer name, int32_t color
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_LABEL_CHAT
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_LABEL_CHAT
+uint64_t uniffi_openwa_swift_fn_method_session_label_chat(uint64_t ptr, RustBuffer label, RustBuffer chat
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_LABEL_MESSAGE
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_LABEL_MESSAGE
+uint64_t uniffi_openwa_swift_fn_method_session_label_message(uint64_t ptr, RustBuffer label, RustBuffer chat, RustBuffer message_id, int8_t labeled
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_LIST_LABELS
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_LIST_LABELS
+uint64_t uniffi_openwa_swift_fn_method_session_list_labels(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_LIST_STARRED
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_LIST_STARRED
+uint64_t uniffi_openwa_swift_fn_method_session_list_starred(uint64_t ptr, uint32_t limit, uint32_t offset
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_MARK_CHAT_UNREAD
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_MARK_CHAT_UNREAD
+uint64_t uniffi_openwa_swift_fn_method_session_mark_chat_unread(uint64_t ptr, RustBuffer chat, int8_t unread
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_MUTE_CHAT
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_MUTE_CHAT
+uint64_t uniffi_openwa_swift_fn_method_session_mute_chat(uint64_t ptr, RustBuffer chat, RustBuffer until
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_PIN_CHAT
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_PIN_CHAT
+uint64_t uniffi_openwa_swift_fn_method_session_pin_chat(uint64_t ptr, RustBuffer chat, int8_t pinned
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_SET_CONTACT_NAME
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_SET_CONTACT_NAME
+uint64_t uniffi_openwa_swift_fn_method_session_set_contact_name(uint64_t ptr, RustBuffer contact, RustBuffer full_name, RustBuffer first_name
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_STAR_MESSAGE
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_STAR_MESSAGE
+uint64_t uniffi_openwa_swift_fn_method_session_star_message(uint64_t ptr, RustBuffer chat, RustBuffer message_id, int8_t starred
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_UNLABEL_CHAT
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_UNLABEL_CHAT
+uint64_t uniffi_openwa_swift_fn_method_session_unlabel_chat(uint64_t ptr, RustBuffer label, RustBuffer chat
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_ANSWER_GROUP_JOIN_REQUESTS
 #define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_ANSWER_GROUP_JOIN_REQUESTS
 uint64_t uniffi_openwa_swift_fn_method_session_answer_group_join_requests(uint64_t ptr, RustBuffer group, int8_t approve, RustBuffer participants
@@ -1001,6 +1071,90 @@ uint16_t uniffi_openwa_swift_checksum_method_sessionmanager_last_seq(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSIONMANAGER_LIST
 #define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSIONMANAGER_LIST
 uint16_t uniffi_openwa_swift_checksum_method_sessionmanager_list(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_ARCHIVE_CHAT
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_ARCHIVE_CHAT
+uint16_t uniffi_openwa_swift_checksum_method_session_archive_chat(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_CREATE_LABEL
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_CREATE_LABEL
+uint16_t uniffi_openwa_swift_checksum_method_session_create_label(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_DELETE_LABEL
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_DELETE_LABEL
+uint16_t uniffi_openwa_swift_checksum_method_session_delete_label(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_EDIT_LABEL
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_EDIT_LABEL
+uint16_t uniffi_openwa_swift_checksum_method_session_edit_label(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_LABEL_CHAT
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_LABEL_CHAT
+uint16_t uniffi_openwa_swift_checksum_method_session_label_chat(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_LABEL_MESSAGE
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_LABEL_MESSAGE
+uint16_t uniffi_openwa_swift_checksum_method_session_label_message(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_LIST_LABELS
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_LIST_LABELS
+uint16_t uniffi_openwa_swift_checksum_method_session_list_labels(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_LIST_STARRED
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_LIST_STARRED
+uint16_t uniffi_openwa_swift_checksum_method_session_list_starred(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_MARK_CHAT_UNREAD
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_MARK_CHAT_UNREAD
+uint16_t uniffi_openwa_swift_checksum_method_session_mark_chat_unread(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_MUTE_CHAT
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_MUTE_CHAT
+uint16_t uniffi_openwa_swift_checksum_method_session_mute_chat(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_PIN_CHAT
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_PIN_CHAT
+uint16_t uniffi_openwa_swift_checksum_method_session_pin_chat(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_SET_CONTACT_NAME
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_SET_CONTACT_NAME
+uint16_t uniffi_openwa_swift_checksum_method_session_set_contact_name(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_STAR_MESSAGE
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_STAR_MESSAGE
+uint16_t uniffi_openwa_swift_checksum_method_session_star_message(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_UNLABEL_CHAT
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_UNLABEL_CHAT
+uint16_t uniffi_openwa_swift_checksum_method_session_unlabel_chat(void
     
 );
 #endif

@@ -11,6 +11,7 @@
 //! `uniffi-bindgen-swift` (tools/uniffi-bindgen) and committed (bindings-swift/Sources,
 //! bindings-swift/Headers); `bindings-swift/scripts/check-generated.sh` fails on drift.
 
+mod app_state;
 mod error;
 mod manager;
 mod session;

@@ -15,7 +15,7 @@ use crate::stream::EventStream;
 /// One WhatsApp device of a manager.
 #[derive(Debug, uniffi::Object)]
 pub struct Session {
-    inner: Arc<openwa::Session>,
+    pub(crate) inner: Arc<openwa::Session>,
 }
 
 impl Session {

@@ -118,7 +118,12 @@ pub fn handle(hub: &Hub, me: &DeviceRef, iq: &Node, header: &IqHeader) -> IqOutc
         ("privacy", "get", _) => header.result(vec![privacy()]),
         ("privacy", "set", _) | ("blocklist", "set", _) | ("w:sync:app:state", "set", "sync") => {
             match first.as_str() {
-                "sync" => header.result(vec![app_state_sync(iq)]),
+                "sync" => match iq.get_child("sync") {
+                    Some(sync) => {
+                        header.result(vec![crate::phone::app_state::serve::sync(hub, me, sync)])
+                    }
+                    None => bad(),
+                },
                 _ => header.result(Vec::new()),
             }
         }
@@ -323,26 +328,6 @@ fn privacy() -> Node {
             })
             .collect(),
     )
-}
-
-/// Every requested app-state collection, empty at its requested version (docs/PROTOCOL.md, App state).
-fn app_state_sync(iq: &Node) -> Node {
-    let collections = iq
-        .get_child("sync")
-        .map(|sync| {
-            sync.children_by_tag("collection")
-                .map(|c| {
-                    Node::new("collection")
-                        .attr("name", c.attr_str("name").unwrap_or_default())
-                        .attr(
-                            "version",
-                            c.attr_str("version").unwrap_or_else(|| "0".into()),
-                        )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    Node::new("sync").children(collections)
 }
 
 fn remove_companion(hub: &Hub, me: &DeviceRef, iq: &Node, header: &IqHeader) -> IqOutcome {

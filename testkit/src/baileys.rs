@@ -67,6 +67,18 @@ pub fn has_status(event: &Value, id: &Value, status: u64) -> bool {
     (kind == "receipt" || own_upsert) && event["id"] == *id && event["status"] == status
 }
 
+/// Whether a driver event is an `app_state` report (`BAILEYS_APP_STATE=1`) of `kind`
+/// (`chats.update`, `contacts.upsert`, `labels.edit`, `labels.association`, `star`…) with an item
+/// matching `pred`.
+pub fn reports_app_state(event: &Value, kind: &str, pred: impl Fn(&Value) -> bool) -> bool {
+    event["event"] == "app_state"
+        && event["kind"] == kind
+        && match event["data"].as_array() {
+            Some(items) => items.iter().any(&pred),
+            None => pred(&event["data"]),
+        }
+}
+
 /// One Baileys client process, killed on drop.
 #[derive(Debug)]
 pub struct Baileys {

@@ -27,6 +27,8 @@
 //                                                     (location, contacts, react, edit, delete, text
 //                                                     with mentions), optionally replying to a received
 //                                                     message (answers {"event":"sent","id"})
+//   {"cmd":"chat_modify","chat":"<jid>","mod":{…}}    Baileys' chatModify (app state: pin, mute, star,
+//                                                     contact…; answers {"event":"modified"})
 //   {"cmd":"quit"}                                    close the socket and exit 0
 // stdout: one JSON event per line: qr, open, close, message, receipt, sent, pair_code, read, group, history,
 // group_event (groups.upsert / groups.update / group-participants.update), download,
@@ -44,6 +46,11 @@
 // as a DNS entry would send them: this process's `fetch` is wrapped, Baileys is not changed.
 // A status (3 delivered, 4 read) arrives as a `receipt` event (`messages.update`), or inside the
 // sender's own `message` event when Baileys folded the update into a still-buffered upsert.
+// With BAILEYS_APP_STATE=1 what Baileys reports from app-state sync arrives as `app_state` events
+// (kind: chats.update, contacts.upsert, contacts.update, labels.edit, labels.association, or
+// star for a `messages.update` that (un)stars a message; data: the event's payload as JSON);
+// the chats and named contacts of a `messaging-history.set` (where Baileys folds the app state
+// of the chats history brought) are reported as chats.update and contacts.upsert too.
 // The socket is re-created after every close except 401 (logged out), as in Baileys' examples
 // (at most 5 times in a row).
 import { createInterface } from 'node:readline';
@@ -145,6 +152,25 @@ function connect() {
     chatIds: (data.chats ?? []).map((c) => c.id),
     maxRssKib: process.resourceUsage().maxRSS,
   }));
+  if (process.env.BAILEYS_APP_STATE === '1') {
+    const plain = (data) => JSON.parse(JSON.stringify(data, (_, v) => (typeof v === 'bigint' ? v.toString() : v)));
+    for (const kind of ['chats.update', 'contacts.upsert', 'contacts.update', 'labels.edit', 'labels.association']) {
+      sock.ev.on(kind, (data) => emit({ event: 'app_state', kind, data: plain(data) }));
+    }
+    // Baileys folds app state about chats and contacts that history sync brought into the
+    // `messaging-history.set` that carries them: report those fields the same way.
+    sock.ev.on('messaging-history.set', (data) => {
+      const chats = (data.chats ?? []).map((c) => ({ id: c.id, archived: c.archived, pinned: c.pinned, muteEndTime: c.muteEndTime, unreadCount: c.unreadCount }));
+      if (chats.length) emit({ event: 'app_state', kind: 'chats.update', data: plain(chats) });
+      const contacts = (data.contacts ?? []).filter((c) => c.name).map((c) => ({ id: c.id, name: c.name }));
+      if (contacts.length) emit({ event: 'app_state', kind: 'contacts.upsert', data: plain(contacts) });
+    });
+    sock.ev.on('messages.update', (updates) => {
+      for (const u of updates) {
+        if (u.update?.starred !== undefined) emit({ event: 'app_state', kind: 'star', data: { id: u.key.id, chat: u.key.remoteJid, starred: u.update.starred } });
+      }
+    });
+  }
   for (const kind of ['groups.upsert', 'groups.update', 'group-participants.update']) {
     sock.ev.on(kind, (data) => emit({ event: 'group_event', kind, data }));
   }
@@ -243,6 +269,9 @@ for await (const line of lines) {
       });
       const selected = vote.selectedOptions.map((h) => Buffer.from(h).toString('hex'));
       emit({ event: 'vote', id: command.id, poll: update.pollCreationMessageKey.id, selected });
+    } else if (command.cmd === 'chat_modify') {
+      await sock.chatModify(command.mod, command.chat);
+      emit({ event: 'modified' });
     } else if (command.cmd === 'read') {
       await sock.readMessages([{ remoteJid: command.chat, id: command.id, fromMe: false }]);
       emit({ event: 'read', id: command.id });

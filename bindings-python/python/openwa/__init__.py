@@ -24,10 +24,12 @@ from ._types import (
     Chat,
     Contact,
     Event,
+    Label,
     Message,
     MessagePage,
     OpenWAError,
     SessionInfo,
+    StarredMessage,
 )
 
 __version__: str = _native.__version__
@@ -71,6 +73,8 @@ __all__ = [
     "MessagePage",
     "Chat",
     "Contact",
+    "Label",
+    "StarredMessage",
     "SessionInfo",
     "OpenWAError",
     "ERROR_CODES",

@@ -8,10 +8,12 @@ from ._native import normalize_chat_id as normalize_chat_id
 from ._types import Chat as Chat
 from ._types import Contact as Contact
 from ._types import Event as Event
+from ._types import Label as Label
 from ._types import Message as Message
 from ._types import MessagePage as MessagePage
 from ._types import OpenWAError as OpenWAError
 from ._types import SessionInfo as SessionInfo
+from ._types import StarredMessage as StarredMessage
 
 __version__: str
 ERROR_CODES: Tuple[str, ...]

@@ -159,6 +159,8 @@ class Chat:
     archived: bool = False
     pinned: bool = False
     muted_until: Optional[int] = None
+    marked_unread: bool = False
+    labels: List[str] = field(default_factory=list)
 
     @classmethod
     def _from(cls, data: Dict[str, Any]) -> "Chat":
@@ -184,6 +186,49 @@ class Contact:
     def _from(cls, data: Dict[str, Any]) -> "Contact":
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class Label:
+    """A label (WhatsApp Business) chats and messages are filed under."""
+
+    id: str
+    name: str
+    color: int = 0
+    deleted: bool = False
+
+    @classmethod
+    def _from(cls, data: Dict[str, Any]) -> "Label":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class StarredMessage:
+    """A starred message."""
+
+    chat: str
+    message_id: str
+    from_me: bool = False
+    participant: Optional[str] = None
+    starred_at_ms: int = 0
+
+    @classmethod
+    def _from(cls, data: Dict[str, Any]) -> "StarredMessage":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def _label(text: str) -> Label:
+    return Label._from(json.loads(text))
+
+
+def _labels(text: str) -> List[Label]:
+    return [Label._from(x) for x in json.loads(text)]
+
+
+def _starred(text: str) -> List[StarredMessage]:
+    return [StarredMessage._from(x) for x in json.loads(text)]
 
 
 def _chat(text: str) -> Chat:

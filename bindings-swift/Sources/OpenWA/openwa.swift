@@ -497,6 +497,22 @@ fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
+    typealias FfiType = Int32
+    typealias SwiftType = Int32
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int32 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: Int32, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
     typealias FfiType = UInt64
     typealias SwiftType = UInt64
@@ -737,17 +753,27 @@ public struct Chat: Equatable, Hashable {
      */
     public var unreadCount: UInt32
     /**
-     * Archived (from history sync; app-state sync is not implemented yet).
+     * Archived (history sync, then app-state sync).
      */
     public var archived: Bool
     /**
-     * Pinned (from history sync).
+     * Pinned (history sync, then app-state sync).
      */
     public var pinned: Bool
     /**
-     * Muted until this time, seconds since the epoch (from history sync).
+     * Muted until this time, seconds since the epoch; `u64::MAX` for ever (history sync,
+     * then app-state sync).
      */
     public var mutedUntil: UInt64?
+    /**
+     * Marked unread by hand on a device of the account (app-state sync), whatever its
+     * unread count.
+     */
+    public var markedUnread: Bool
+    /**
+     * The ids of the labels the chat is on (app-state sync).
+     */
+    public var labels: [String]
     /**
      * When the chat last changed here, milliseconds since the epoch.
      */
@@ -781,14 +807,22 @@ public struct Chat: Equatable, Hashable {
          * Incoming messages not read yet (`mark_read` resets it).
          */unreadCount: UInt32, 
         /**
-         * Archived (from history sync; app-state sync is not implemented yet).
+         * Archived (history sync, then app-state sync).
          */archived: Bool, 
         /**
-         * Pinned (from history sync).
+         * Pinned (history sync, then app-state sync).
          */pinned: Bool, 
         /**
-         * Muted until this time, seconds since the epoch (from history sync).
+         * Muted until this time, seconds since the epoch; `u64::MAX` for ever (history sync,
+         * then app-state sync).
          */mutedUntil: UInt64?, 
+        /**
+         * Marked unread by hand on a device of the account (app-state sync), whatever its
+         * unread count.
+         */markedUnread: Bool, 
+        /**
+         * The ids of the labels the chat is on (app-state sync).
+         */labels: [String], 
         /**
          * When the chat last changed here, milliseconds since the epoch.
          */updatedAtMs: UInt64) {
@@ -803,6 +837,8 @@ public struct Chat: Equatable, Hashable {
         self.archived = archived
         self.pinned = pinned
         self.mutedUntil = mutedUntil
+        self.markedUnread = markedUnread
+        self.labels = labels
         self.updatedAtMs = updatedAtMs
     }
 
@@ -833,6 +869,8 @@ public struct FfiConverterTypeChat: FfiConverterRustBuffer {
                 archived: FfiConverterBool.read(from: &buf), 
                 pinned: FfiConverterBool.read(from: &buf), 
                 mutedUntil: FfiConverterOptionUInt64.read(from: &buf), 
+                markedUnread: FfiConverterBool.read(from: &buf), 
+                labels: FfiConverterSequenceString.read(from: &buf), 
                 updatedAtMs: FfiConverterUInt64.read(from: &buf)
         )
     }
@@ -849,6 +887,8 @@ public struct FfiConverterTypeChat: FfiConverterRustBuffer {
         FfiConverterBool.write(value.archived, into: &buf)
         FfiConverterBool.write(value.pinned, into: &buf)
         FfiConverterOptionUInt64.write(value.mutedUntil, into: &buf)
+        FfiConverterBool.write(value.markedUnread, into: &buf)
+        FfiConverterSequenceString.write(value.labels, into: &buf)
         FfiConverterUInt64.write(value.updatedAtMs, into: &buf)
     }
 }
@@ -894,7 +934,7 @@ public struct Contact: Equatable, Hashable {
      */
     public var pushName: String?
     /**
-     * The address-book name, when known (app-state sync, not implemented yet).
+     * The address-book name, when known (app-state sync).
      */
     public var name: String?
 
@@ -917,7 +957,7 @@ public struct Contact: Equatable, Hashable {
          * The name the user chose (push name).
          */pushName: String?, 
         /**
-         * The address-book name, when known (app-state sync, not implemented yet).
+         * The address-book name, when known (app-state sync).
          */name: String?) {
         self.id = id
         self.pn = pn
@@ -1634,6 +1674,95 @@ public func FfiConverterTypeGroupSettings_lift(_ buf: RustBuffer) throws -> Grou
 #endif
 public func FfiConverterTypeGroupSettings_lower(_ value: GroupSettings) -> RustBuffer {
     return FfiConverterTypeGroupSettings.lower(value)
+}
+
+
+/**
+ * A label (WhatsApp Business) to file chats and messages under.
+ */
+public struct Label: Equatable, Hashable {
+    /**
+     * Its id (chosen by the device that made it).
+     */
+    public var id: String
+    /**
+     * Its name.
+     */
+    public var name: String
+    /**
+     * Its colour, an index into WhatsApp's palette (0 to 19).
+     */
+    public var color: Int32
+    /**
+     * Whether it was deleted.
+     */
+    public var deleted: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Its id (chosen by the device that made it).
+         */id: String, 
+        /**
+         * Its name.
+         */name: String, 
+        /**
+         * Its colour, an index into WhatsApp's palette (0 to 19).
+         */color: Int32, 
+        /**
+         * Whether it was deleted.
+         */deleted: Bool) {
+        self.id = id
+        self.name = name
+        self.color = color
+        self.deleted = deleted
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Label: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLabel: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Label {
+        return
+            try Label(
+                id: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                color: FfiConverterInt32.read(from: &buf), 
+                deleted: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Label, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterInt32.write(value.color, into: &buf)
+        FfiConverterBool.write(value.deleted, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLabel_lift(_ buf: RustBuffer) throws -> Label {
+    return try FfiConverterTypeLabel.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLabel_lower(_ value: Label) -> RustBuffer {
+    return FfiConverterTypeLabel.lower(value)
 }
 
 
@@ -3232,6 +3361,105 @@ public func FfiConverterTypeSessionOptions_lower(_ value: SessionOptions) -> Rus
 
 
 /**
+ * A starred message.
+ */
+public struct StarredMessage: Equatable, Hashable {
+    /**
+     * The chat.
+     */
+    public var chat: String
+    /**
+     * The message id.
+     */
+    public var messageId: String
+    /**
+     * Whether we sent it.
+     */
+    public var fromMe: Bool
+    /**
+     * Its sender in a group, when known.
+     */
+    public var participant: String?
+    /**
+     * When it was starred, milliseconds since the epoch.
+     */
+    public var starredAtMs: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The chat.
+         */chat: String, 
+        /**
+         * The message id.
+         */messageId: String, 
+        /**
+         * Whether we sent it.
+         */fromMe: Bool, 
+        /**
+         * Its sender in a group, when known.
+         */participant: String?, 
+        /**
+         * When it was starred, milliseconds since the epoch.
+         */starredAtMs: UInt64) {
+        self.chat = chat
+        self.messageId = messageId
+        self.fromMe = fromMe
+        self.participant = participant
+        self.starredAtMs = starredAtMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension StarredMessage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStarredMessage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StarredMessage {
+        return
+            try StarredMessage(
+                chat: FfiConverterString.read(from: &buf), 
+                messageId: FfiConverterString.read(from: &buf), 
+                fromMe: FfiConverterBool.read(from: &buf), 
+                participant: FfiConverterOptionString.read(from: &buf), 
+                starredAtMs: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: StarredMessage, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.chat, into: &buf)
+        FfiConverterString.write(value.messageId, into: &buf)
+        FfiConverterBool.write(value.fromMe, into: &buf)
+        FfiConverterOptionString.write(value.participant, into: &buf)
+        FfiConverterUInt64.write(value.starredAtMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStarredMessage_lift(_ buf: RustBuffer) throws -> StarredMessage {
+    return try FfiConverterTypeStarredMessage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStarredMessage_lower(_ value: StarredMessage) -> RustBuffer {
+    return FfiConverterTypeStarredMessage.lower(value)
+}
+
+
+/**
  * The store.
  */
 public struct StoreConfig: Equatable, Hashable {
@@ -3564,6 +3792,136 @@ public func FfiConverterTypeChatKind_lift(_ buf: RustBuffer) throws -> ChatKind 
 #endif
 public func FfiConverterTypeChatKind_lower(_ value: ChatKind) -> RustBuffer {
     return FfiConverterTypeChatKind.lower(value)
+}
+
+
+
+/**
+ * A chat setting app-state sync changed, as reported by [`crate::EventKind::ChatUpdated`].
+ */
+
+public enum ChatSetting: Equatable, Hashable {
+    
+    /**
+     * Archived or unarchived.
+     */
+    case archived(
+        /**
+         * The new value.
+         */archived: Bool
+    )
+    /**
+     * Pinned or unpinned.
+     */
+    case pinned(
+        /**
+         * The new value.
+         */pinned: Bool
+    )
+    /**
+     * Muted (until a time, or for ever) or unmuted.
+     */
+    case muted(
+        /**
+         * Muted until this time, seconds since the epoch; `None` when unmuted; `u64::MAX`
+         * for ever.
+         */until: UInt64?
+    )
+    /**
+     * Marked unread or read.
+     */
+    case markedUnread(
+        /**
+         * The new value.
+         */unread: Bool
+    )
+    /**
+     * Deleted on another device.
+     */
+    case deleted
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ChatSetting: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeChatSetting: FfiConverterRustBuffer {
+    typealias SwiftType = ChatSetting
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ChatSetting {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .archived(archived: try FfiConverterBool.read(from: &buf)
+        )
+        
+        case 2: return .pinned(pinned: try FfiConverterBool.read(from: &buf)
+        )
+        
+        case 3: return .muted(until: try FfiConverterOptionUInt64.read(from: &buf)
+        )
+        
+        case 4: return .markedUnread(unread: try FfiConverterBool.read(from: &buf)
+        )
+        
+        case 5: return .deleted
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ChatSetting, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .archived(archived):
+            writeInt(&buf, Int32(1))
+            FfiConverterBool.write(archived, into: &buf)
+            
+        
+        case let .pinned(pinned):
+            writeInt(&buf, Int32(2))
+            FfiConverterBool.write(pinned, into: &buf)
+            
+        
+        case let .muted(until):
+            writeInt(&buf, Int32(3))
+            FfiConverterOptionUInt64.write(until, into: &buf)
+            
+        
+        case let .markedUnread(unread):
+            writeInt(&buf, Int32(4))
+            FfiConverterBool.write(unread, into: &buf)
+            
+        
+        case .deleted:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChatSetting_lift(_ buf: RustBuffer) throws -> ChatSetting {
+    return try FfiConverterTypeChatSetting.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChatSetting_lower(_ value: ChatSetting) -> RustBuffer {
+    return FfiConverterTypeChatSetting.lower(value)
 }
 
 
@@ -4085,6 +4443,80 @@ public enum EventKind: Equatable, Hashable {
          */contacts: UInt32
     )
     /**
+     * A chat setting kept by app-state sync changed: archived, pinned, muted, marked unread,
+     * or the chat was deleted. Fired once per change, whichever device made it (this session
+     * included, once the server accepted it), in the commit that stores it; a full sync after
+     * linking reports every setting the account has.
+     */
+    case chatUpdated(
+        /**
+         * The chat.
+         */chat: String, 
+        /**
+         * What changed.
+         */setting: ChatSetting
+    )
+    /**
+     * A contact's address-book name changed (app-state sync), on any device of the account.
+     * Fired once per change, in the commit that stores it.
+     */
+    case contactUpdated(
+        /**
+         * The contact (user JID).
+         */jid: String, 
+        /**
+         * The full name (`None`: removed from the address book).
+         */fullName: String?, 
+        /**
+         * The first name, when given.
+         */firstName: String?
+    )
+    /**
+     * A label was made, renamed, recoloured or deleted (app-state sync), on any device of the
+     * account. Fired once per change, in the commit that stores it.
+     */
+    case labelUpdated(
+        /**
+         * The label as it is now.
+         */label: Label
+    )
+    /**
+     * A chat or message was put on a label or taken off it (app-state sync), on any device of
+     * the account. Fired once per change, in the commit that stores it.
+     */
+    case labelAssociation(
+        /**
+         * The label id.
+         */label: String, 
+        /**
+         * The chat.
+         */chat: String, 
+        /**
+         * The message, when a message (not the chat) is labelled.
+         */messageId: String?, 
+        /**
+         * On the label (`true`) or taken off.
+         */labeled: Bool
+    )
+    /**
+     * A message was starred or unstarred (app-state sync), on any device of the account.
+     * Fired once per change, in the commit that stores it.
+     */
+    case messageStarred(
+        /**
+         * The chat.
+         */chat: String, 
+        /**
+         * The message id.
+         */messageId: String, 
+        /**
+         * Whether we sent it.
+         */fromMe: Bool, 
+        /**
+         * Starred (`true`) or unstarred.
+         */starred: Bool
+    )
+    /**
      * This subscriber fell behind and `missed` events were dropped from its queue (the engine
      * never waits for a slow consumer). Replay them with `events_since(seq)`; the stream
      * continues with newer events.
@@ -4181,10 +4613,25 @@ public struct FfiConverterTypeEventKind: FfiConverterRustBuffer {
         case 17: return .historySync(syncType: try FfiConverterTypeHistorySyncType.read(from: &buf), chunkOrder: try FfiConverterUInt32.read(from: &buf), progress: try FfiConverterOptionUInt32.read(from: &buf), chats: try FfiConverterUInt32.read(from: &buf), messages: try FfiConverterUInt32.read(from: &buf), contacts: try FfiConverterUInt32.read(from: &buf)
         )
         
-        case 18: return .lagged(missed: try FfiConverterUInt64.read(from: &buf)
+        case 18: return .chatUpdated(chat: try FfiConverterString.read(from: &buf), setting: try FfiConverterTypeChatSetting.read(from: &buf)
         )
         
-        case 19: return .unreadable(name: try FfiConverterString.read(from: &buf), version: try FfiConverterUInt32.read(from: &buf), error: try FfiConverterString.read(from: &buf)
+        case 19: return .contactUpdated(jid: try FfiConverterString.read(from: &buf), fullName: try FfiConverterOptionString.read(from: &buf), firstName: try FfiConverterOptionString.read(from: &buf)
+        )
+        
+        case 20: return .labelUpdated(label: try FfiConverterTypeLabel.read(from: &buf)
+        )
+        
+        case 21: return .labelAssociation(label: try FfiConverterString.read(from: &buf), chat: try FfiConverterString.read(from: &buf), messageId: try FfiConverterOptionString.read(from: &buf), labeled: try FfiConverterBool.read(from: &buf)
+        )
+        
+        case 22: return .messageStarred(chat: try FfiConverterString.read(from: &buf), messageId: try FfiConverterString.read(from: &buf), fromMe: try FfiConverterBool.read(from: &buf), starred: try FfiConverterBool.read(from: &buf)
+        )
+        
+        case 23: return .lagged(missed: try FfiConverterUInt64.read(from: &buf)
+        )
+        
+        case 24: return .unreadable(name: try FfiConverterString.read(from: &buf), version: try FfiConverterUInt32.read(from: &buf), error: try FfiConverterString.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -4325,13 +4772,47 @@ public struct FfiConverterTypeEventKind: FfiConverterRustBuffer {
             FfiConverterUInt32.write(contacts, into: &buf)
             
         
-        case let .lagged(missed):
+        case let .chatUpdated(chat,setting):
             writeInt(&buf, Int32(18))
+            FfiConverterString.write(chat, into: &buf)
+            FfiConverterTypeChatSetting.write(setting, into: &buf)
+            
+        
+        case let .contactUpdated(jid,fullName,firstName):
+            writeInt(&buf, Int32(19))
+            FfiConverterString.write(jid, into: &buf)
+            FfiConverterOptionString.write(fullName, into: &buf)
+            FfiConverterOptionString.write(firstName, into: &buf)
+            
+        
+        case let .labelUpdated(label):
+            writeInt(&buf, Int32(20))
+            FfiConverterTypeLabel.write(label, into: &buf)
+            
+        
+        case let .labelAssociation(label,chat,messageId,labeled):
+            writeInt(&buf, Int32(21))
+            FfiConverterString.write(label, into: &buf)
+            FfiConverterString.write(chat, into: &buf)
+            FfiConverterOptionString.write(messageId, into: &buf)
+            FfiConverterBool.write(labeled, into: &buf)
+            
+        
+        case let .messageStarred(chat,messageId,fromMe,starred):
+            writeInt(&buf, Int32(22))
+            FfiConverterString.write(chat, into: &buf)
+            FfiConverterString.write(messageId, into: &buf)
+            FfiConverterBool.write(fromMe, into: &buf)
+            FfiConverterBool.write(starred, into: &buf)
+            
+        
+        case let .lagged(missed):
+            writeInt(&buf, Int32(23))
             FfiConverterUInt64.write(missed, into: &buf)
             
         
         case let .unreadable(name,version,error):
-            writeInt(&buf, Int32(19))
+            writeInt(&buf, Int32(24))
             FfiConverterString.write(name, into: &buf)
             FfiConverterUInt32.write(version, into: &buf)
             FfiConverterString.write(error, into: &buf)

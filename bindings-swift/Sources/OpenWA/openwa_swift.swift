@@ -481,6 +481,22 @@ fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
+    typealias FfiType = Int32
+    typealias SwiftType = Int32
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int32 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: Int32, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
     typealias FfiType = UInt64
     typealias SwiftType = UInt64
@@ -769,6 +785,77 @@ public func FfiConverterTypeEventStream_lower(_ value: EventStream) -> UInt64 {
  * One WhatsApp device of a manager.
  */
 public protocol SessionProtocol: AnyObject, Sendable {
+    
+    /**
+     * Archives or unarchives a chat.
+     */
+    func archiveChat(chat: String, archived: Bool) async throws 
+    
+    /**
+     * Makes a label with the next free id.
+     */
+    func createLabel(name: String, color: Int32) async throws  -> Label
+    
+    /**
+     * Deletes a label.
+     */
+    func deleteLabel(id: String) async throws 
+    
+    /**
+     * Renames or recolours a label.
+     */
+    func editLabel(id: String, name: String, color: Int32) async throws 
+    
+    /**
+     * Puts a chat on a label.
+     */
+    func labelChat(label: String, chat: String) async throws 
+    
+    /**
+     * Puts a message on a label, or takes it off.
+     */
+    func labelMessage(label: String, chat: String, messageId: String, labeled: Bool) async throws 
+    
+    /**
+     * The account's labels.
+     */
+    func listLabels() async throws  -> [Label]
+    
+    /**
+     * A page of starred messages, most recently starred first (`limit` 1-500).
+     */
+    func listStarred(limit: UInt32, offset: UInt32) async throws  -> [StarredMessage]
+    
+    /**
+     * Marks a chat unread or read again.
+     */
+    func markChatUnread(chat: String, unread: Bool) async throws 
+    
+    /**
+     * Mutes a chat until `until` (seconds since the epoch; `UInt64.max` for ever), or unmutes
+     * it (`nil`).
+     */
+    func muteChat(chat: String, until: UInt64?) async throws 
+    
+    /**
+     * Pins or unpins a chat.
+     */
+    func pinChat(chat: String, pinned: Bool) async throws 
+    
+    /**
+     * Saves a contact's address-book name.
+     */
+    func setContactName(contact: String, fullName: String, firstName: String?) async throws 
+    
+    /**
+     * Stars or unstars a message.
+     */
+    func starMessage(chat: String, messageId: String, starred: Bool) async throws 
+    
+    /**
+     * Takes a chat off a label.
+     */
+    func unlabelChat(label: String, chat: String) async throws 
     
     /**
      * Approves (`approve` true) or rejects join requests; one result per member.
@@ -1081,6 +1168,273 @@ open class Session: SessionProtocol, @unchecked Sendable {
 
     
 
+    
+    /**
+     * Archives or unarchives a chat.
+     */
+open func archiveChat(chat: String, archived: Bool)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_openwa_swift_fn_method_session_archive_chat(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(chat),FfiConverterBool.lower(archived)
+                )
+            },
+            pollFunc: ffi_openwa_swift_rust_future_poll_void,
+            completeFunc: ffi_openwa_swift_rust_future_complete_void,
+            freeFunc: ffi_openwa_swift_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeOpenWaError_lift
+        )
+}
+    
+    /**
+     * Makes a label with the next free id.
+     */
+open func createLabel(name: String, color: Int32)async throws  -> Label  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_openwa_swift_fn_method_session_create_label(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(name),FfiConverterInt32.lower(color)
+                )
+            },
+            pollFunc: ffi_openwa_swift_rust_future_poll_rust_buffer,
+            completeFunc: ffi_openwa_swift_rust_future_complete_rust_buffer,
+            freeFunc: ffi_openwa_swift_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeLabel_lift,
+            errorHandler: FfiConverterTypeOpenWaError_lift
+        )
+}
+    
+    /**
+     * Deletes a label.
+     */
+open func deleteLabel(id: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_openwa_swift_fn_method_session_delete_label(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id)
+                )
+            },
+            pollFunc: ffi_openwa_swift_rust_future_poll_void,
+            completeFunc: ffi_openwa_swift_rust_future_complete_void,
+            freeFunc: ffi_openwa_swift_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeOpenWaError_lift
+        )
+}
+    
+    /**
+     * Renames or recolours a label.
+     */
+open func editLabel(id: String, name: String, color: Int32)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_openwa_swift_fn_method_session_edit_label(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(name),FfiConverterInt32.lower(color)
+                )
+            },
+            pollFunc: ffi_openwa_swift_rust_future_poll_void,
+            completeFunc: ffi_openwa_swift_rust_future_complete_void,
+            freeFunc: ffi_openwa_swift_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeOpenWaError_lift
+        )
+}
+    
+    /**
+     * Puts a chat on a label.
+     */
+open func labelChat(label: String, chat: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_openwa_swift_fn_method_session_label_chat(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(label),FfiConverterString.lower(chat)
+                )
+            },
+            pollFunc: ffi_openwa_swift_rust_future_poll_void,
+            completeFunc: ffi_openwa_swift_rust_future_complete_void,
+            freeFunc: ffi_openwa_swift_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeOpenWaError_lift
+        )
+}
+    
+    /**
+     * Puts a message on a label, or takes it off.
+     */
+open func labelMessage(label: String, chat: String, messageId: String, labeled: Bool)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_openwa_swift_fn_method_session_label_message(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(label),FfiConverterString.lower(chat),FfiConverterString.lower(messageId),FfiConverterBool.lower(labeled)
+                )
+            },
+            pollFunc: ffi_openwa_swift_rust_future_poll_void,
+            completeFunc: ffi_openwa_swift_rust_future_complete_void,
+            freeFunc: ffi_openwa_swift_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeOpenWaError_lift
+        )
+}
+    
+    /**
+     * The account's labels.
+     */
+open func listLabels()async throws  -> [Label]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_openwa_swift_fn_method_session_list_labels(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_openwa_swift_rust_future_poll_rust_buffer,
+            completeFunc: ffi_openwa_swift_rust_future_complete_rust_buffer,
+            freeFunc: ffi_openwa_swift_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeLabel.lift,
+            errorHandler: FfiConverterTypeOpenWaError_lift
+        )
+}
+    
+    /**
+     * A page of starred messages, most recently starred first (`limit` 1-500).
+     */
+open func listStarred(limit: UInt32, offset: UInt32)async throws  -> [StarredMessage]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_openwa_swift_fn_method_session_list_starred(
+                        self.uniffiCloneHandle(),FfiConverterUInt32.lower(limit),FfiConverterUInt32.lower(offset)
+                )
+            },
+            pollFunc: ffi_openwa_swift_rust_future_poll_rust_buffer,
+            completeFunc: ffi_openwa_swift_rust_future_complete_rust_buffer,
+            freeFunc: ffi_openwa_swift_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeStarredMessage.lift,
+            errorHandler: FfiConverterTypeOpenWaError_lift
+        )
+}
+    
+    /**
+     * Marks a chat unread or read again.
+     */
+open func markChatUnread(chat: String, unread: Bool)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_openwa_swift_fn_method_session_mark_chat_unread(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(chat),FfiConverterBool.lower(unread)
+                )
+            },
+            pollFunc: ffi_openwa_swift_rust_future_poll_void,
+            completeFunc: ffi_openwa_swift_rust_future_complete_void,
+            freeFunc: ffi_openwa_swift_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeOpenWaError_lift
+        )
+}
+    
+    /**
+     * Mutes a chat until `until` (seconds since the epoch; `UInt64.max` for ever), or unmutes
+     * it (`nil`).
+     */
+open func muteChat(chat: String, until: UInt64?)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_openwa_swift_fn_method_session_mute_chat(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(chat),FfiConverterOptionUInt64.lower(until)
+                )
+            },
+            pollFunc: ffi_openwa_swift_rust_future_poll_void,
+            completeFunc: ffi_openwa_swift_rust_future_complete_void,
+            freeFunc: ffi_openwa_swift_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeOpenWaError_lift
+        )
+}
+    
+    /**
+     * Pins or unpins a chat.
+     */
+open func pinChat(chat: String, pinned: Bool)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_openwa_swift_fn_method_session_pin_chat(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(chat),FfiConverterBool.lower(pinned)
+                )
+            },
+            pollFunc: ffi_openwa_swift_rust_future_poll_void,
+            completeFunc: ffi_openwa_swift_rust_future_complete_void,
+            freeFunc: ffi_openwa_swift_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeOpenWaError_lift
+        )
+}
+    
+    /**
+     * Saves a contact's address-book name.
+     */
+open func setContactName(contact: String, fullName: String, firstName: String?)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_openwa_swift_fn_method_session_set_contact_name(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(contact),FfiConverterString.lower(fullName),FfiConverterOptionString.lower(firstName)
+                )
+            },
+            pollFunc: ffi_openwa_swift_rust_future_poll_void,
+            completeFunc: ffi_openwa_swift_rust_future_complete_void,
+            freeFunc: ffi_openwa_swift_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeOpenWaError_lift
+        )
+}
+    
+    /**
+     * Stars or unstars a message.
+     */
+open func starMessage(chat: String, messageId: String, starred: Bool)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_openwa_swift_fn_method_session_star_message(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(chat),FfiConverterString.lower(messageId),FfiConverterBool.lower(starred)
+                )
+            },
+            pollFunc: ffi_openwa_swift_rust_future_poll_void,
+            completeFunc: ffi_openwa_swift_rust_future_complete_void,
+            freeFunc: ffi_openwa_swift_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeOpenWaError_lift
+        )
+}
+    
+    /**
+     * Takes a chat off a label.
+     */
+open func unlabelChat(label: String, chat: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_openwa_swift_fn_method_session_unlabel_chat(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(label),FfiConverterString.lower(chat)
+                )
+            },
+            pollFunc: ffi_openwa_swift_rust_future_poll_void,
+            completeFunc: ffi_openwa_swift_rust_future_complete_void,
+            freeFunc: ffi_openwa_swift_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeOpenWaError_lift
+        )
+}
     
     /**
      * Approves (`approve` true) or rejects join requests; one result per member.
@@ -2986,6 +3340,30 @@ public func FfiConverterTypeOpenWaError_lower(_ value: OpenWaError) -> RustBuffe
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
+    typealias SwiftType = UInt64?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt64.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt64.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
     typealias SwiftType = String?
 
@@ -3233,6 +3611,31 @@ fileprivate struct FfiConverterSequenceTypeGroupJoinRequest: FfiConverterRustBuf
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeLabel: FfiConverterRustBuffer {
+    typealias SwiftType = [Label]
+
+    public static func write(_ value: [Label], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeLabel.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Label] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Label]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeLabel.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeNumberStatus: FfiConverterRustBuffer {
     typealias SwiftType = [NumberStatus]
 
@@ -3300,6 +3703,31 @@ fileprivate struct FfiConverterSequenceTypeSessionInfo: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeSessionInfo.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeStarredMessage: FfiConverterRustBuffer {
+    typealias SwiftType = [StarredMessage]
+
+    public static func write(_ value: [StarredMessage], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeStarredMessage.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [StarredMessage] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [StarredMessage]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeStarredMessage.read(from: &buf))
         }
         return seq
     }
@@ -3511,6 +3939,48 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_openwa_swift_checksum_method_sessionmanager_list() != 42095) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_openwa_swift_checksum_method_session_archive_chat() != 7091) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_openwa_swift_checksum_method_session_create_label() != 14222) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_openwa_swift_checksum_method_session_delete_label() != 1538) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_openwa_swift_checksum_method_session_edit_label() != 52671) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_openwa_swift_checksum_method_session_label_chat() != 33746) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_openwa_swift_checksum_method_session_label_message() != 9100) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_openwa_swift_checksum_method_session_list_labels() != 22336) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_openwa_swift_checksum_method_session_list_starred() != 35112) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_openwa_swift_checksum_method_session_mark_chat_unread() != 29699) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_openwa_swift_checksum_method_session_mute_chat() != 26673) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_openwa_swift_checksum_method_session_pin_chat() != 27604) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_openwa_swift_checksum_method_session_set_contact_name() != 18306) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_openwa_swift_checksum_method_session_star_message() != 27541) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_openwa_swift_checksum_method_session_unlabel_chat() != 34869) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_openwa_swift_checksum_method_session_answer_group_join_requests() != 13976) {

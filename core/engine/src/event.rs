@@ -249,6 +249,56 @@ pub enum EventKind {
         /// Push names it carried.
         contacts: u32,
     },
+    /// A chat setting kept by app-state sync changed: archived, pinned, muted, marked unread,
+    /// or the chat was deleted. Fired once per change, whichever device made it (this session
+    /// included, once the server accepted it), in the commit that stores it; a full sync after
+    /// linking reports every setting the account has.
+    ChatUpdated {
+        /// The chat.
+        chat: String,
+        /// What changed.
+        setting: crate::app_state_types::ChatSetting,
+    },
+    /// A contact's address-book name changed (app-state sync), on any device of the account.
+    /// Fired once per change, in the commit that stores it.
+    ContactUpdated {
+        /// The contact (user JID).
+        jid: String,
+        /// The full name (`None`: removed from the address book).
+        full_name: Option<String>,
+        /// The first name, when given.
+        first_name: Option<String>,
+    },
+    /// A label was made, renamed, recoloured or deleted (app-state sync), on any device of the
+    /// account. Fired once per change, in the commit that stores it.
+    LabelUpdated {
+        /// The label as it is now.
+        label: crate::app_state_types::Label,
+    },
+    /// A chat or message was put on a label or taken off it (app-state sync), on any device of
+    /// the account. Fired once per change, in the commit that stores it.
+    LabelAssociation {
+        /// The label id.
+        label: String,
+        /// The chat.
+        chat: String,
+        /// The message, when a message (not the chat) is labelled.
+        message_id: Option<String>,
+        /// On the label (`true`) or taken off.
+        labeled: bool,
+    },
+    /// A message was starred or unstarred (app-state sync), on any device of the account.
+    /// Fired once per change, in the commit that stores it.
+    MessageStarred {
+        /// The chat.
+        chat: String,
+        /// The message id.
+        message_id: String,
+        /// Whether we sent it.
+        from_me: bool,
+        /// Starred (`true`) or unstarred.
+        starred: bool,
+    },
     /// This subscriber fell behind and `missed` events were dropped from its queue (the engine
     /// never waits for a slow consumer). Replay them with `events_since(seq)`; the stream
     /// continues with newer events.
@@ -302,6 +352,11 @@ impl EventKind {
             EventKind::GroupParticipants { .. } => "group_participants",
             EventKind::GroupUpdated { .. } => "group_updated",
             EventKind::HistorySync { .. } => "history_sync",
+            EventKind::ChatUpdated { .. } => "chat_updated",
+            EventKind::ContactUpdated { .. } => "contact_updated",
+            EventKind::LabelUpdated { .. } => "label_updated",
+            EventKind::LabelAssociation { .. } => "label_association",
+            EventKind::MessageStarred { .. } => "message_starred",
             EventKind::Lagged { .. } => "lagged",
             EventKind::Unreadable { .. } => "unreadable",
         }
@@ -1066,6 +1121,37 @@ mod tests {
                 message_ids: vec!["a".into(), "b".into()],
                 receipt: ReceiptKind::Read,
                 timestamp: 1_700_000_001,
+            },
+            EventKind::ChatUpdated {
+                chat: "15551234567@s.whatsapp.net".into(),
+                setting: crate::ChatSetting::Muted {
+                    until: Some(1_700_000_000),
+                },
+            },
+            EventKind::ContactUpdated {
+                jid: "15551234567@s.whatsapp.net".into(),
+                full_name: Some("Bob Builder".into()),
+                first_name: Some("Bob".into()),
+            },
+            EventKind::LabelUpdated {
+                label: crate::Label {
+                    id: "4".into(),
+                    name: "Clients".into(),
+                    color: 2,
+                    deleted: false,
+                },
+            },
+            EventKind::LabelAssociation {
+                label: "4".into(),
+                chat: "15551234567@s.whatsapp.net".into(),
+                message_id: Some("3EB0AA".into()),
+                labeled: true,
+            },
+            EventKind::MessageStarred {
+                chat: "15551234567@s.whatsapp.net".into(),
+                message_id: "3EB0AA".into(),
+                from_me: true,
+                starred: true,
             },
             EventKind::Lagged { missed: 3 },
         ];

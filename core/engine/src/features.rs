@@ -15,5 +15,6 @@ pub(crate) fn router() -> Router {
         Arc::new(crate::media::retry::MediaRetry),
         Arc::new(crate::presence::PresenceFeature),
         Arc::new(crate::history::History),
+        Arc::new(crate::app_state::AppState),
     ])
 }

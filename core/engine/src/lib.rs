@@ -7,6 +7,8 @@
 
 #![warn(missing_docs, unreachable_pub)]
 
+mod app_state;
+mod app_state_types;
 mod bus;
 mod chats;
 mod config;
@@ -42,6 +44,7 @@ mod signal_store;
 mod tasks;
 mod transport;
 
+pub use app_state_types::{ChatSetting, Label, StarredMessage};
 pub use bus::{EventStream, MAX_REPLAY_PAGE};
 pub use chats::{Chat, Contact, MAX_LIST_PAGE};
 pub use config::{

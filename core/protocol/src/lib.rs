@@ -6,6 +6,7 @@
 //! time and randomness are passed in by the caller.
 
 pub mod actions;
+pub mod appstate;
 pub mod binary;
 pub mod content;
 pub mod crypto;

@@ -39,3 +39,8 @@ pub mod signal_records {
 pub mod e2e {
     include!(concat!(env!("OUT_DIR"), "/e2e.rs"));
 }
+
+/// App-state sync: patches, snapshots, records and the decrypted action values.
+pub mod syncd {
+    include!(concat!(env!("OUT_DIR"), "/syncd.rs"));
+}

@@ -50,9 +50,10 @@ pub use session::{SessionStore, SessionTx};
 pub use store::{IncomingOutcome, KeySource, SenderKeyChange, SignalChanges, Store, StoreConfig};
 pub use tx::StoreTx;
 pub use types::{
-    ChatRecord, ContactRecord, DeviceCredentials, DeviceList, EventRecord, IdentityRecord,
-    InsertOutcome, KeyPair, MessageCursor, MessagePage, MessageRecord, MessageStatus,
-    PageDirection, PendingHistory, PollVoteRecord, SendKeyClaim, SessionRecord, SignedPreKey,
+    AppStateKeyRecord, AppStateVersion, ChatFlag, ChatRecord, ContactRecord, DeviceCredentials,
+    DeviceList, EventRecord, IdentityRecord, InsertOutcome, KeyPair, LabelAssociationRecord,
+    LabelRecord, MessageCursor, MessagePage, MessageRecord, MessageStatus, PageDirection,
+    PendingHistory, PollVoteRecord, SendKeyClaim, SessionRecord, SignedPreKey, StarredRecord,
     StoredPreKey, TrustLevel,
 };
 pub use writer::WriteFuture;

@@ -57,10 +57,15 @@ const MIGRATIONS: &[Migration] = &[
         name: "chats_contacts_history",
         sql: include_str!("../migrations/0009_chats_contacts_history.sql"),
     },
+    Migration {
+        version: 10,
+        name: "app_state",
+        sql: include_str!("../migrations/0010_app_state.sql"),
+    },
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 
 /// Arbitrary constant key of the PostgreSQL advisory lock serializing concurrent migrators.
 const PG_MIGRATION_LOCK: i64 = 0x6f70_656e_7761_0001;

@@ -8,10 +8,11 @@
 use std::sync::Arc;
 
 use crate::{
-    ChatRecord, ContactRecord, DeviceCredentials, DeviceList, EventRecord, IdentityRecord,
-    IncomingOutcome, InsertOutcome, MessagePage, MessageRecord, MessageStatus, PageDirection,
-    PendingHistory, PollVoteRecord, SendKeyClaim, SessionRecord, SignalChanges, Store, StoreError,
-    StoreTx, StoredPreKey, WriteFuture,
+    AppStateKeyRecord, AppStateVersion, ChatFlag, ChatRecord, ContactRecord, DeviceCredentials,
+    DeviceList, EventRecord, IdentityRecord, IncomingOutcome, InsertOutcome,
+    LabelAssociationRecord, LabelRecord, MessagePage, MessageRecord, MessageStatus, PageDirection,
+    PendingHistory, PollVoteRecord, SendKeyClaim, SessionRecord, SignalChanges, StarredRecord,
+    Store, StoreError, StoreTx, StoredPreKey, WriteFuture,
 };
 
 /// One session's view of a [`Store`]: the store and the session id. Cheap to clone.
@@ -287,6 +288,42 @@ scoped! {
     get_contact(jid: &str) -> Option<ContactRecord>;
     /// See [`StoreTx::contact_page`].
     contact_page(page_size: u32, offset: u32) -> Vec<ContactRecord>;
+    /// See [`StoreTx::put_app_state_key`].
+    put_app_state_key(key: &AppStateKeyRecord) -> ();
+    /// See [`StoreTx::get_app_state_key`].
+    get_app_state_key(key_id: &[u8]) -> Option<AppStateKeyRecord>;
+    /// See [`StoreTx::latest_app_state_key`].
+    latest_app_state_key() -> Option<AppStateKeyRecord>;
+    /// See [`StoreTx::get_app_state_version`].
+    get_app_state_version(collection: &str) -> Option<AppStateVersion>;
+    /// See [`StoreTx::put_app_state_version`].
+    put_app_state_version(collection: &str, version: &AppStateVersion) -> ();
+    /// See [`StoreTx::get_app_state_mac`].
+    get_app_state_mac(collection: &str, index_mac: &[u8]) -> Option<Vec<u8>>;
+    /// See [`StoreTx::put_app_state_mac`].
+    put_app_state_mac(collection: &str, index_mac: &[u8], value_mac: Option<&[u8]>) -> ();
+    /// See [`StoreTx::reset_app_state`].
+    reset_app_state(collection: &str) -> ();
+    /// See [`StoreTx::clear_app_state_effects`].
+    clear_app_state_effects(collection: &str) -> ();
+    /// See [`StoreTx::set_chat_flag`].
+    set_chat_flag(chat: &str, flag: ChatFlag) -> ();
+    /// See [`StoreTx::put_contact_name`].
+    put_contact_name(jid: &str, full_name: Option<&str>) -> ();
+    /// See [`StoreTx::put_label`].
+    put_label(label: &LabelRecord) -> ();
+    /// See [`StoreTx::get_label`].
+    get_label(id: &str) -> Option<LabelRecord>;
+    /// See [`StoreTx::labels`].
+    labels() -> Vec<LabelRecord>;
+    /// See [`StoreTx::set_label_association`].
+    set_label_association(association: &LabelAssociationRecord, labeled: bool) -> ();
+    /// See [`StoreTx::label_associations`].
+    label_associations(chat: Option<&str>) -> Vec<LabelAssociationRecord>;
+    /// See [`StoreTx::set_starred`].
+    set_starred(star: &StarredRecord, starred: bool) -> ();
+    /// See [`StoreTx::starred_page`].
+    starred_page(page_size: u32, offset: u32) -> Vec<StarredRecord>;
     /// See [`StoreTx::put_pending_history`].
     put_pending_history(pending: &PendingHistory) -> ();
     /// See [`StoreTx::pending_history`].

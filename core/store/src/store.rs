@@ -8,9 +8,10 @@ use crate::crypto::{Cipher, Slot, StoreKey};
 use crate::tx::{SeqCounter, StoreTx};
 use crate::writer::{WriteFuture, Writer};
 use crate::{
-    ChatRecord, ContactRecord, DeviceCredentials, DeviceList, EventRecord, IdentityRecord,
-    InsertOutcome, MessagePage, MessageRecord, MessageStatus, PageDirection, PendingHistory,
-    PollVoteRecord, SendKeyClaim, SessionRecord, StoreError, StoredPreKey, migrate,
+    AppStateKeyRecord, AppStateVersion, ChatFlag, ChatRecord, ContactRecord, DeviceCredentials,
+    DeviceList, EventRecord, IdentityRecord, InsertOutcome, LabelAssociationRecord, LabelRecord,
+    MessagePage, MessageRecord, MessageStatus, PageDirection, PendingHistory, PollVoteRecord,
+    SendKeyClaim, SessionRecord, StarredRecord, StoreError, StoredPreKey, migrate,
 };
 
 /// Where the encryption key comes from.
@@ -417,6 +418,42 @@ delegate! {
     read get_contact(session_id: &str, jid: &str) -> Option<ContactRecord>;
     /// See [`StoreTx::contact_page`].
     read contact_page(session_id: &str, page_size: u32, offset: u32) -> Vec<ContactRecord>;
+    /// See [`StoreTx::put_app_state_key`].
+    write put_app_state_key(session_id: &str, key: &AppStateKeyRecord) -> ();
+    /// See [`StoreTx::get_app_state_key`].
+    read get_app_state_key(session_id: &str, key_id: &[u8]) -> Option<AppStateKeyRecord>;
+    /// See [`StoreTx::latest_app_state_key`].
+    read latest_app_state_key(session_id: &str) -> Option<AppStateKeyRecord>;
+    /// See [`StoreTx::get_app_state_version`].
+    read get_app_state_version(session_id: &str, collection: &str) -> Option<AppStateVersion>;
+    /// See [`StoreTx::put_app_state_version`].
+    write put_app_state_version(session_id: &str, collection: &str, version: &AppStateVersion) -> ();
+    /// See [`StoreTx::get_app_state_mac`].
+    read get_app_state_mac(session_id: &str, collection: &str, index_mac: &[u8]) -> Option<Vec<u8>>;
+    /// See [`StoreTx::put_app_state_mac`].
+    write put_app_state_mac(session_id: &str, collection: &str, index_mac: &[u8], value_mac: Option<&[u8]>) -> ();
+    /// See [`StoreTx::reset_app_state`].
+    write reset_app_state(session_id: &str, collection: &str) -> ();
+    /// See [`StoreTx::clear_app_state_effects`].
+    write clear_app_state_effects(session_id: &str, collection: &str) -> ();
+    /// See [`StoreTx::set_chat_flag`].
+    write set_chat_flag(session_id: &str, chat: &str, flag: ChatFlag) -> ();
+    /// See [`StoreTx::put_contact_name`].
+    write put_contact_name(session_id: &str, jid: &str, full_name: Option<&str>) -> ();
+    /// See [`StoreTx::put_label`].
+    write put_label(session_id: &str, label: &LabelRecord) -> ();
+    /// See [`StoreTx::get_label`].
+    read get_label(session_id: &str, id: &str) -> Option<LabelRecord>;
+    /// See [`StoreTx::labels`].
+    read labels(session_id: &str) -> Vec<LabelRecord>;
+    /// See [`StoreTx::set_label_association`].
+    write set_label_association(session_id: &str, association: &LabelAssociationRecord, labeled: bool) -> ();
+    /// See [`StoreTx::label_associations`].
+    read label_associations(session_id: &str, chat: Option<&str>) -> Vec<LabelAssociationRecord>;
+    /// See [`StoreTx::set_starred`].
+    write set_starred(session_id: &str, star: &StarredRecord, starred: bool) -> ();
+    /// See [`StoreTx::starred_page`].
+    read starred_page(session_id: &str, page_size: u32, offset: u32) -> Vec<StarredRecord>;
     /// See [`StoreTx::put_pending_history`].
     write put_pending_history(session_id: &str, pending: &PendingHistory) -> ();
     /// See [`StoreTx::pending_history`].

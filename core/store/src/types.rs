@@ -332,6 +332,8 @@ pub struct ChatRecord {
     pub pinned: bool,
     /// Muted until this Unix time (0: not muted).
     pub muted_until: i64,
+    /// Marked unread by hand (app state).
+    pub marked_unread: bool,
     /// When the store first saw the chat (Unix milliseconds).
     pub created_at: i64,
     /// When the row last changed (Unix milliseconds).
@@ -364,4 +366,87 @@ pub struct PendingHistory {
     pub notification: Vec<u8>,
     /// When it was stored (Unix milliseconds).
     pub created_at: i64,
+}
+
+/// An app-state sync key our phone shared.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AppStateKeyRecord {
+    /// The key id.
+    pub key_id: Vec<u8>,
+    /// The key data (sealed at rest).
+    pub key_data: Vec<u8>,
+    /// When the phone made it (Unix milliseconds).
+    pub timestamp: i64,
+}
+
+impl std::fmt::Debug for AppStateKeyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppStateKeyRecord")
+            .field("key_id", &self.key_id)
+            .field("timestamp", &self.timestamp)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where an app-state collection is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppStateVersion {
+    /// The version of the last snapshot or patch applied.
+    pub version: u64,
+    /// The LT-hash (128 bytes).
+    pub hash: Vec<u8>,
+}
+
+/// A chat setting app-state sync changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChatFlag {
+    /// Archived or not.
+    Archived(bool),
+    /// Pinned or not.
+    Pinned(bool),
+    /// Muted until this Unix time (0: not muted; -1: forever).
+    MutedUntil(i64),
+    /// Marked unread or not.
+    MarkedUnread(bool),
+}
+
+/// A label.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LabelRecord {
+    /// The id the account gave it.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its colour index.
+    pub color: i64,
+    /// Deleted.
+    pub deleted: bool,
+    /// When it last changed here (Unix milliseconds).
+    pub updated_at: i64,
+}
+
+/// A chat or message on a label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelAssociationRecord {
+    /// The label id.
+    pub label: String,
+    /// The chat.
+    pub chat: String,
+    /// The message, for a message label.
+    pub message_id: Option<String>,
+}
+
+/// A starred message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StarredRecord {
+    /// The chat.
+    pub chat: String,
+    /// The message id.
+    pub message_id: String,
+    /// Whether we sent it.
+    pub from_me: bool,
+    /// The sender in a group.
+    pub participant: Option<String>,
+    /// When it was starred (Unix milliseconds).
+    pub starred_at: i64,
 }

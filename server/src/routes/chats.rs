@@ -22,7 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_chats))
         .routes(routes!(list_contacts))
-        .routes(routes!(one_contact))
+        .routes(routes!(one_contact, name_contact))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -80,6 +80,8 @@ fn chat_json(session_id: &str, chat: &Chat) -> Value {
         "muteUntil": chat.muted_until,
         "phone": chat.pn.as_deref().and_then(crate::util::phone_of),
         "lid": chat.lid,
+        "markedUnread": chat.marked_unread,
+        "labels": chat.labels,
     })
 }
 
@@ -154,6 +156,42 @@ async fn one_contact(
     Path((id, contact)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let (_, session) = sessions::resolve(&state, &id).await?;
+    let contact = session.get_contact(&contact).await?;
+    Ok(Json(contact_json(&contact)).into_response())
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ContactName {
+    first_name: String,
+    #[serde(default)]
+    last_name: Option<String>,
+}
+
+/// Saves the contact's address-book name (app-state sync) and answers the contact.
+#[utoipa::path(
+    put,
+    path = "/api/sessions/{id}/contacts/{contact}",
+    operation_id = "chats_name_contact",
+    tag = "Chats",
+    summary = "Save a contact's address-book name",
+    params(("id" = String, Path, description = "The session id or name"), ("contact" = String, Path, description = "A phone number, …@c.us, …@s.whatsapp.net or …@lid")),
+    request_body = ContactName,
+    responses((status = 200, description = "The contact", body = Object), Problems)
+)]
+async fn name_contact(
+    State(state): State<AppState>,
+    Path((id, contact)): Path<(String, String)>,
+    crate::extract::Body(body): crate::extract::Body<ContactName>,
+) -> ApiResult<Response> {
+    let (_, session) = sessions::resolve(&state, &id).await?;
+    let full = match body.last_name.as_deref().filter(|l| !l.is_empty()) {
+        Some(last) => format!("{} {last}", body.first_name),
+        None => body.first_name.clone(),
+    };
+    session
+        .set_contact_name(&contact, &full, Some(body.first_name))
+        .await?;
     let contact = session.get_contact(&contact).await?;
     Ok(Json(contact_json(&contact)).into_response())
 }

@@ -2,6 +2,7 @@
 //! unknown routes and methods.
 
 mod actions;
+mod chat_settings;
 mod chats;
 mod contacts;
 mod events;
@@ -84,6 +85,7 @@ fn documented_routes(max_media_body_bytes: usize) -> OpenApiRouter<AppState> {
         .merge(presence::router())
         .merge(contacts::router())
         .merge(chats::router())
+        .merge(chat_settings::router())
         .merge(webhooks::router())
         .merge(crate::audit::router())
         .merge(metrics::router())

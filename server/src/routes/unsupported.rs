@@ -26,12 +26,6 @@ const UNSUPPORTED: &[(Method, &str, &str, &str)] = &[
     ),
     (
         Method::POST,
-        "/messages/star",
-        "starred messages",
-        "Messages",
-    ),
-    (
-        Method::POST,
         "/messages/send-template",
         "message templates",
         "Messages",
@@ -99,7 +93,7 @@ const UNSUPPORTED: &[(Method, &str, &str, &str)] = &[
     (
         Method::POST,
         "/chats/delete",
-        "chat actions (app-state sync)",
+        "deleting a chat (app-state sync)",
         "Chats",
     ),
     (
@@ -109,39 +103,9 @@ const UNSUPPORTED: &[(Method, &str, &str, &str)] = &[
         "Chats",
     ),
     (
-        Method::POST,
-        "/chats/archive",
-        "chat actions (app-state sync)",
-        "Chats",
-    ),
-    (
-        Method::POST,
-        "/chats/unread",
-        "chat actions (app-state sync)",
-        "Chats",
-    ),
-    (
-        Method::POST,
-        "/chats/mute",
-        "chat actions (app-state sync)",
-        "Chats",
-    ),
-    (
-        Method::POST,
-        "/chats/pin",
-        "chat actions (app-state sync)",
-        "Chats",
-    ),
-    (
-        Method::PUT,
-        "/contacts/{contact}",
-        "address-book edits (app-state sync)",
-        "Chats",
-    ),
-    (
         Method::DELETE,
         "/contacts/{contact}",
-        "address-book edits (app-state sync)",
+        "removing an address-book entry",
         "Chats",
     ),
     (
@@ -253,47 +217,10 @@ const UNSUPPORTED: &[(Method, &str, &str, &str)] = &[
         "channels (newsletters)",
         "Channels",
     ),
-    (Method::GET, "/labels", "labels (app-state sync)", "Labels"),
-    (
-        Method::GET,
-        "/labels/{label}",
-        "labels (app-state sync)",
-        "Labels",
-    ),
-    (
-        Method::PUT,
-        "/labels/{label}",
-        "labels (app-state sync)",
-        "Labels",
-    ),
-    (
-        Method::DELETE,
-        "/labels/{label}",
-        "labels (app-state sync)",
-        "Labels",
-    ),
     (
         Method::GET,
         "/labels/{label}/chats",
-        "labels (app-state sync)",
-        "Labels",
-    ),
-    (
-        Method::GET,
-        "/labels/chat/{chat}",
-        "labels (app-state sync)",
-        "Labels",
-    ),
-    (
-        Method::POST,
-        "/labels/chat/{chat}",
-        "labels (app-state sync)",
-        "Labels",
-    ),
-    (
-        Method::DELETE,
-        "/labels/chat/{chat}/{label}",
-        "labels (app-state sync)",
+        "listing a label's chats",
         "Labels",
     ),
     (Method::POST, "/status/send-text", "status posts", "Status"),

@@ -281,7 +281,9 @@ pub fn translate(event: &Event) -> Vec<WebhookEvent> {
             }),
             key: format!("grp_{sid}_{seq}"),
         }],
-        _ => vec![],
+        other => super::app_state_events::translate(sid, seq, other)
+            .into_iter()
+            .collect(),
     }
 }
 

@@ -6,6 +6,7 @@
 //! event (at worst one is written again, which the outbox's unique key absorbs). `worker`
 //! delivers due rows with retries, exponential backoff and dead letters.
 
+pub mod app_state_events;
 pub mod events;
 pub mod filters;
 pub mod guard;
@@ -32,6 +33,11 @@ pub const EVENT_NAMES: &[&str] = &[
     "group.join",
     "group.leave",
     "group.update",
+    "chat.update",
+    "contact.update",
+    "label.update",
+    "label.association",
+    "message.star",
 ];
 
 /// Whether a subscription to `events` includes `event`.

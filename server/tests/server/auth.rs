@@ -208,11 +208,14 @@ async fn bad_requests_are_problems() {
         .post(&send, json!({ "chatId": "12036302@g.us", "text": "x" }))
         .await;
     problem(group, 409, "not_paired").await;
-    let star = server
-        .post(&format!("/api/sessions/{id}/messages/star"), json!({}))
+    let pin = server
+        .post(&format!("/api/sessions/{id}/messages/pin"), json!({}))
         .await;
-    let body = problem(star, 501, "unsupported").await;
-    assert!(body["detail"].as_str().unwrap().contains("star"), "{body}");
+    let body = problem(pin, 501, "unsupported").await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("pinned"),
+        "{body}"
+    );
     let offline = server
         .post(&send, json!({ "chatId": "15551234567", "text": "x" }))
         .await;

@@ -6,6 +6,7 @@
 mod common;
 
 mod actions;
+mod app_state;
 mod auth;
 mod chats;
 mod crash;

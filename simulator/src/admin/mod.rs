@@ -168,6 +168,14 @@ pub fn router(sim: Arc<Sim>, tls_cert_pem: String) -> Router {
         .route("/admin/accounts/{phone}/groups", post(create_group))
         .route("/admin/accounts/{phone}/history", post(seed_history))
         .route(
+            "/admin/accounts/{phone}/app-state",
+            get(app_state::get_state).post(app_state::change),
+        )
+        .route(
+            "/admin/accounts/{phone}/app-state/fault",
+            post(app_state::fault),
+        )
+        .route(
             "/admin/faults",
             post(apply_fault).get(active_faults).delete(clear_faults),
         )
@@ -375,6 +383,7 @@ async fn seed_history(
     created(summary)
 }
 
+mod app_state;
 mod send_body;
 use send_body::SendMessage;
 

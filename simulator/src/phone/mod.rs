@@ -4,8 +4,10 @@
 //! ([`receive`], [`timeline`]), answers with delivery or retry receipts, notes the receipts for
 //! what it sent and answers retry requests ([`receipts`]), sends text, media and reactions to
 //! users and groups on request of the admin API ([`send`], [`read`]), and gives the companions
-//! it links its app-state sync key ([`welcome`]).
+//! it links its app-state sync key ([`welcome`]); it keeps the account's app state and serves
+//! it to companions ([`app_state`]).
 
+pub mod app_state;
 pub mod content;
 pub mod details;
 pub mod handler;

@@ -50,6 +50,7 @@ pub fn receive(hub: &Hub, phone: &str, node: &Node) {
     let mut destination = None;
     let mut via = "";
     let mut failed = None;
+    let mut key_request = false;
     for enc in &message.encs {
         match hub.write(|s| decrypt_enc(s, phone, &address, group.as_ref(), enc)) {
             Ok(Some(decrypted)) => {
@@ -60,6 +61,7 @@ pub fn receive(hub: &Hub, phone: &str, node: &Node) {
                     via = enc.kind.as_str();
                 }
                 change = change.or_else(|| MessageChange::of(&unwrapped.message));
+                key_request |= is_key_request(&unwrapped.message);
             }
             Ok(None) => {}
             Err(e) => {
@@ -127,6 +129,24 @@ pub fn receive(hub: &Hub, phone: &str, node: &Node) {
     if let Some(kind) = answer {
         send_receipt(hub, phone, &message, &sender, group.as_ref(), kind);
     }
+    // A companion of this account asks for the sync key again.
+    if key_request
+        && from_me
+        && failed.is_none()
+        && sender.device != 0
+        && let Err(e) = super::welcome::share_app_state_key(hub, phone, sender.device)
+    {
+        tracing::info!(%phone, device = sender.device, error = %e, "phone could not re-share its app-state key");
+    }
+}
+
+/// Whether a message is an `APP_STATE_SYNC_KEY_REQUEST`.
+fn is_key_request(message: &openwa_protocol::proto::e2e::Message) -> bool {
+    use openwa_protocol::proto::e2e::protocol_message::Type;
+    message
+        .protocol_message
+        .as_ref()
+        .is_some_and(|p| p.r#type == Some(Type::AppStateSyncKeyRequest as i32))
 }
 
 /// Decrypts one payload under the state lock; `Ok(None)` for payload kinds the phone skips.

@@ -10,7 +10,6 @@ use prost::Message as _;
 use rand_core::{OsRng, RngCore};
 
 use super::history_sync::{self, has_history};
-use super::records::{AppStateKey, HexBytes};
 use super::send::{Target, encrypt_for};
 use super::{PhoneError, phone_ref, pn_device};
 use crate::hub::Hub;
@@ -38,23 +37,11 @@ pub fn welcome(hub: &Hub, phone: &str, device: u16, share_key: bool) -> Result<(
     Ok(())
 }
 
-/// Sends the phone's app-state sync key (made on first use) to a companion.
-fn share_app_state_key(hub: &Hub, phone: &str, device: u16) -> Result<(), PhoneError> {
-    let key = hub.write(|s| {
-        let account = s.account_mut(phone)?;
-        let key = account.signal.app_state_key.get_or_insert_with(|| {
-            let mut key_id = vec![0u8; 6];
-            let mut key_data = vec![0u8; 32];
-            OsRng.fill_bytes(&mut key_id);
-            OsRng.fill_bytes(&mut key_data);
-            AppStateKey {
-                key_id: HexBytes(key_id),
-                key_data: HexBytes(key_data),
-                timestamp: i64::try_from(now_secs().saturating_mul(1000)).unwrap_or(i64::MAX),
-            }
-        });
-        Ok::<_, PhoneError>(key.clone())
-    })?;
+/// Sends the phone's app-state sync key (made on first use) to a companion: when it links,
+/// and again when it asks for it (`APP_STATE_SYNC_KEY_REQUEST`).
+pub fn share_app_state_key(hub: &Hub, phone: &str, device: u16) -> Result<(), PhoneError> {
+    let key =
+        hub.write(|s| Ok::<_, PhoneError>(super::app_state::ensure_key(s.account_mut(phone)?)))?;
     let share = e2e::ProtocolMessage {
         r#type: Some(e2e::protocol_message::Type::AppStateSyncKeyShare as i32),
         app_state_sync_key_share: Some(e2e::AppStateSyncKeyShare {

@@ -207,6 +207,7 @@ impl State {
             timeline: Default::default(),
             signal: crate::phone::records::PhoneSignal::default(),
             history: Vec::new(),
+            app_state: Default::default(),
         };
         self.lid_index
             .insert(account.lid.clone(), account.phone.clone());

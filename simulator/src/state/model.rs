@@ -152,6 +152,12 @@ pub struct Account {
     /// Generated chats the phone sends its companions as history sync, with its timeline.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<crate::phone::history::SeededChat>,
+    /// The account's app-state collections as the server keeps them.
+    #[serde(
+        default,
+        skip_serializing_if = "crate::phone::app_state::AppStateStore::is_empty"
+    )]
+    pub app_state: crate::phone::app_state::AppStateStore,
 }
 
 impl Account {

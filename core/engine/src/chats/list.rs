@@ -57,6 +57,15 @@ pub(crate) async fn to_chat(shared: &SessionContext, record: ChatRecord) -> Resu
             }
         }
     }
+    let mut labels: Vec<String> = shared
+        .store()
+        .label_associations(Some(&record.chat))
+        .await?
+        .into_iter()
+        .filter(|a| a.message_id.is_none())
+        .map(|a| a.label)
+        .collect();
+    labels.dedup();
     let last_message = match &record.last_message_id {
         Some(id) => crate::messaging::history::lookup(shared, &jid, id).await?,
         None => None,
@@ -74,7 +83,12 @@ pub(crate) async fn to_chat(shared: &SessionContext, record: ChatRecord) -> Resu
         unread_count: record.unread_count,
         archived: record.archived,
         pinned: record.pinned,
-        muted_until: u64::try_from(record.muted_until).ok().filter(|t| *t > 0),
+        muted_until: match record.muted_until {
+            until if until < 0 => Some(u64::MAX),
+            until => u64::try_from(until).ok().filter(|t| *t > 0),
+        },
+        marked_unread: record.marked_unread,
+        labels,
         updated_at_ms: u64::try_from(record.updated_at).unwrap_or(0),
     })
 }

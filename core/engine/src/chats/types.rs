@@ -28,12 +28,18 @@ pub struct Chat {
     pub last_message_at: Option<u64>,
     /// Incoming messages not read yet (`mark_read` resets it).
     pub unread_count: u32,
-    /// Archived (from history sync; app-state sync is not implemented yet).
+    /// Archived (history sync, then app-state sync).
     pub archived: bool,
-    /// Pinned (from history sync).
+    /// Pinned (history sync, then app-state sync).
     pub pinned: bool,
-    /// Muted until this time, seconds since the epoch (from history sync).
+    /// Muted until this time, seconds since the epoch; `u64::MAX` for ever (history sync,
+    /// then app-state sync).
     pub muted_until: Option<u64>,
+    /// Marked unread by hand on a device of the account (app-state sync), whatever its
+    /// unread count.
+    pub marked_unread: bool,
+    /// The ids of the labels the chat is on (app-state sync).
+    pub labels: Vec<String>,
     /// When the chat last changed here, milliseconds since the epoch.
     pub updated_at_ms: u64,
 }
@@ -52,6 +58,6 @@ pub struct Contact {
     pub phone: Option<String>,
     /// The name the user chose (push name).
     pub push_name: Option<String>,
-    /// The address-book name, when known (app-state sync, not implemented yet).
+    /// The address-book name, when known (app-state sync).
     pub name: Option<String>,
 }

@@ -44,8 +44,8 @@ pub(crate) fn notification_of(message: &e2e::Message) -> Option<&e2e::HistorySyn
     protocol.history_sync_notification.as_ref()
 }
 
-/// Whether a message sent by `sender` may carry our history: only our own phone (device 0 of
-/// our account) does.
+/// Whether a message sent by `sender` may carry our history or app-state keys: only our own
+/// phone (device 0 of our account) does.
 pub(crate) fn from_our_phone(sender: &Jid, from_own_account: bool) -> bool {
     from_own_account && sender.device == 0
 }

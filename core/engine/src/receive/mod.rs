@@ -119,6 +119,16 @@ pub(crate) async fn on_message(shared: &Arc<SessionContext>, node: &Node) -> Rep
             receipt,
         );
     }
+    let key_share = decryption
+        .content
+        .as_ref()
+        .filter(|_| crate::history::notice::from_our_phone(&sender, from_me))
+        .and_then(|c| crate::app_state::share_of(&c.message))
+        .cloned();
+    if let Some(share) = key_share {
+        let receipt = receipts::delivery_receipt(&message, from_me);
+        return crate::app_state::accept_keys(shared, decryption.batch, &message, &share, receipt);
+    }
     let replies = match decryption.content {
         // Protocol messages (history-sync and app-state key notices, revokes, edits) and peer
         // messages are not chat messages: keep the Signal state, report nothing yet.

@@ -24,7 +24,7 @@ pub mod error;
 pub mod group;
 pub mod keys;
 pub mod memory_store;
-mod ratchet;
+pub(crate) mod ratchet;
 pub mod sender_keys;
 pub mod session;
 pub mod store;

@@ -5,8 +5,8 @@ use crate::tx::{StoreTx, limit, to_u32};
 use crate::{ChatRecord, ContactRecord, StoreError, now_millis};
 
 const CHAT_COLUMNS: &str = "SELECT chat, alt, name, last_message_id, last_message_at, \
-                            unread_count, archived, pinned, muted_until, created_at, updated_at \
-                            FROM chats";
+                            unread_count, archived, pinned, muted_until, marked_unread, created_at, \
+                            updated_at FROM chats";
 
 fn decode_chat(row: &Row) -> Result<ChatRecord, StoreError> {
     Ok(ChatRecord {
@@ -19,6 +19,7 @@ fn decode_chat(row: &Row) -> Result<ChatRecord, StoreError> {
         archived: row.int("archived")? != 0,
         pinned: row.int("pinned")? != 0,
         muted_until: row.int("muted_until")?,
+        marked_unread: row.int("marked_unread")? != 0,
         created_at: row.int("created_at")?,
         updated_at: row.int("updated_at")?,
     })
@@ -37,6 +38,11 @@ fn decode_contact(row: &Row) -> Result<ContactRecord, StoreError> {
 /// The start of a `CASE` that takes the new value when the description is at least as new as
 /// the row (its newest message no older).
 const AS_NEW: &str = "CASE WHEN excluded.last_message_at >= chats.last_message_at THEN ";
+
+/// The start of a `CASE` that takes a flag from a description at least as new as the row, when
+/// the description sets it: history sync sets flags, only app-state sync clears them (a chunk
+/// that says nothing of a flag must not undo what app state said).
+const SETS: &str = "CASE WHEN excluded.last_message_at >= chats.last_message_at AND ";
 
 const NEWEST: &str = "last_message_id = CASE WHEN excluded.last_message_at >= chats.last_message_at \
      THEN COALESCE(excluded.last_message_id, chats.last_message_id) \
@@ -85,7 +91,7 @@ impl StoreTx {
     /// The row a chat's data goes to, and the other form to note on it: one row per user, so
     /// a chat stored already under its other form (`alt`, else the stored PN↔LID mapping) is
     /// that row.
-    async fn chat_row(
+    pub(crate) async fn chat_row(
         &mut self,
         session_id: &str,
         chat: &str,
@@ -132,7 +138,8 @@ impl StoreTx {
 
     /// Stores a chat as history sync describes it: inserted, or merged into the row there is
     /// (under its id or its other form; the newest message wins, a name or other form given replaces the stored one, the unread
-    /// count and flags are taken when the description is at least as new as the row).
+    /// count is taken when the description is at least as new as the row, and so are the flags
+    /// it sets — a flag it leaves unset stays as stored).
     pub async fn put_chat(
         &mut self,
         session_id: &str,
@@ -149,9 +156,10 @@ impl StoreTx {
              ON CONFLICT (session_id, chat) DO UPDATE SET \
              alt = COALESCE(excluded.alt, chats.alt), name = COALESCE(excluded.name, chats.name), \
              unread_count = {AS_NEW}excluded.unread_count ELSE chats.unread_count END, \
-             archived = {AS_NEW}excluded.archived ELSE chats.archived END, \
-             pinned = {AS_NEW}excluded.pinned ELSE chats.pinned END, \
-             muted_until = {AS_NEW}excluded.muted_until ELSE chats.muted_until END, \
+             archived = {SETS}excluded.archived <> 0 THEN excluded.archived ELSE chats.archived END, \
+             pinned = {SETS}excluded.pinned <> 0 THEN excluded.pinned ELSE chats.pinned END, \
+             muted_until = {SETS}excluded.muted_until <> 0 THEN excluded.muted_until \
+             ELSE chats.muted_until END, \
              {NEWEST}, updated_at = excluded.updated_at"
         );
         self.execute(

@@ -1,5 +1,6 @@
 //! The store's operations, one module per table family, all as methods of [`crate::StoreTx`].
 
+mod app_state;
 mod chats;
 mod consumers;
 mod device;
@@ -7,6 +8,7 @@ mod events;
 mod groups;
 mod history;
 mod kv;
+mod labels;
 mod mappings;
 mod messages;
 mod polls;

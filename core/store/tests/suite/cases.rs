@@ -690,6 +690,13 @@ pub async fn message_pagination(db: Arc<TestDb>) {
 /// except 3's (dropping the table of kept outgoing copies is the caller's to recreate).
 async fn downgrade(raw: &mut openwa_store::testing::Raw, to: i64) {
     let undo: &[(i64, &str)] = &[
+        (10, "DROP TABLE starred_messages"),
+        (10, "DROP TABLE label_associations"),
+        (10, "DROP TABLE labels"),
+        (10, "DROP TABLE app_state_macs"),
+        (10, "DROP TABLE app_state_versions"),
+        (10, "DROP TABLE app_state_keys"),
+        (10, "ALTER TABLE chats DROP COLUMN marked_unread"),
         (9, "DROP TABLE history_pending"),
         (9, "DROP TABLE contacts"),
         (9, "DROP TABLE chats"),
@@ -2155,6 +2162,16 @@ pub async fn chats_contacts_and_pending_history(db: Arc<TestDb>) {
     .unwrap();
     let group = s.get_chat("3@g.us").await.unwrap().unwrap();
     assert!(group.pinned && group.unread_count == 4 && group.last_message_at == 200);
+    // A newer description that does not set a flag leaves it (app state clears flags).
+    s.put_chat(&ChatRecord {
+        chat: "3@g.us".into(),
+        last_message_at: 200,
+        unread_count: 4,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert!(s.get_chat("3@g.us").await.unwrap().unwrap().pinned);
     let page = s.chat_page(10, 0).await.unwrap();
     let order: Vec<_> = page.iter().map(|c| c.chat.as_str()).collect();
     assert_eq!(order, ["3@g.us", "1@s.whatsapp.net", "2@s.whatsapp.net"]);
@@ -2230,4 +2247,215 @@ pub async fn chats_contacts_and_pending_history(db: Arc<TestDb>) {
     s.delete().await.unwrap();
     assert!(store.chat_page(S, 10, 0).await.unwrap().is_empty());
     assert!(store.contact_page(S, 10, 0).await.unwrap().is_empty());
+}
+
+pub async fn app_state_tables(db: Arc<TestDb>) {
+    use openwa_store::{
+        AppStateKeyRecord, AppStateVersion, ChatFlag, LabelAssociationRecord, LabelRecord,
+        StarredRecord,
+    };
+    let store = store_with_session(&db).await;
+    let s = store.session(S);
+    // Keys: by id, the newest one, sealed at rest.
+    assert!(s.latest_app_state_key().await.unwrap().is_none());
+    for (id, stamp) in [(&[1u8, 2][..], 10), (&[3u8][..], 20)] {
+        s.put_app_state_key(&AppStateKeyRecord {
+            key_id: id.to_vec(),
+            key_data: b"secret sync key data".to_vec(),
+            timestamp: stamp,
+        })
+        .await
+        .unwrap();
+    }
+    let key = s.get_app_state_key(&[1, 2]).await.unwrap().unwrap();
+    assert_eq!(key.key_data, b"secret sync key data");
+    assert_eq!(s.latest_app_state_key().await.unwrap().unwrap().key_id, [3]);
+    assert!(s.get_app_state_key(&[9]).await.unwrap().is_none());
+    let mut raw = db.raw().await;
+    let sealed = raw
+        .blob(
+            "SELECT key_data FROM app_state_keys WHERE key_id = '0102'",
+            &[],
+        )
+        .await;
+    assert!(!sealed.windows(6).any(|w| w == b"secret"));
+    // Versions and MACs, and a reset.
+    let v = AppStateVersion {
+        version: 7,
+        hash: vec![5; 128],
+    };
+    s.put_app_state_version("regular", &v).await.unwrap();
+    assert_eq!(s.get_app_state_version("regular").await.unwrap(), Some(v));
+    s.put_app_state_mac("regular", &[1; 32], Some(&[2; 32]))
+        .await
+        .unwrap();
+    s.put_app_state_mac("regular", &[1; 32], Some(&[3; 32]))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.get_app_state_mac("regular", &[1; 32]).await.unwrap(),
+        Some(vec![3; 32])
+    );
+    assert!(
+        s.get_app_state_mac("regular_low", &[1; 32])
+            .await
+            .unwrap()
+            .is_none()
+    );
+    s.put_app_state_mac("regular", &[1; 32], None)
+        .await
+        .unwrap();
+    assert!(
+        s.get_app_state_mac("regular", &[1; 32])
+            .await
+            .unwrap()
+            .is_none()
+    );
+    s.put_app_state_mac("regular", &[4; 32], Some(&[4; 32]))
+        .await
+        .unwrap();
+    s.reset_app_state("regular").await.unwrap();
+    assert!(s.get_app_state_version("regular").await.unwrap().is_none());
+    assert!(
+        s.get_app_state_mac("regular", &[4; 32])
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Chat flags make the row, and go to a chat stored under the other form.
+    s.set_chat_flag("1@s.whatsapp.net", ChatFlag::Archived(true))
+        .await
+        .unwrap();
+    s.set_chat_flag("1@s.whatsapp.net", ChatFlag::MutedUntil(-1))
+        .await
+        .unwrap();
+    s.set_chat_flag("1@s.whatsapp.net", ChatFlag::MarkedUnread(true))
+        .await
+        .unwrap();
+    s.put_lid_mapping("88", "1").await.unwrap();
+    s.set_chat_flag("88@lid", ChatFlag::Pinned(true))
+        .await
+        .unwrap();
+    assert!(s.get_chat("88@lid").await.unwrap().is_none());
+    let one = s.get_chat("1@s.whatsapp.net").await.unwrap().unwrap();
+    assert!(one.archived && one.pinned && one.marked_unread);
+    assert_eq!(one.muted_until, -1);
+    s.set_chat_flag("1@s.whatsapp.net", ChatFlag::Archived(false))
+        .await
+        .unwrap();
+    assert!(
+        !s.get_chat("1@s.whatsapp.net")
+            .await
+            .unwrap()
+            .unwrap()
+            .archived
+    );
+    // Contact names keep the push name.
+    s.put_push_name("2@s.whatsapp.net", "Two").await.unwrap();
+    s.put_contact_name("2@s.whatsapp.net", Some("Mr Two"))
+        .await
+        .unwrap();
+    let two = s.get_contact("2@s.whatsapp.net").await.unwrap().unwrap();
+    assert_eq!(
+        (two.push_name.as_deref(), two.full_name.as_deref()),
+        (Some("Two"), Some("Mr Two"))
+    );
+    // Labels and what is on them.
+    let label = LabelRecord {
+        id: "4".into(),
+        name: "Clients".into(),
+        color: 3,
+        ..Default::default()
+    };
+    s.put_label(&label).await.unwrap();
+    s.put_label(&LabelRecord {
+        name: "VIP".into(),
+        ..label.clone()
+    })
+    .await
+    .unwrap();
+    let stored = s.get_label("4").await.unwrap().unwrap();
+    assert_eq!((stored.name.as_str(), stored.color), ("VIP", 3));
+    assert_eq!(s.labels().await.unwrap().len(), 1);
+    let on_chat = LabelAssociationRecord {
+        label: "4".into(),
+        chat: "1@s.whatsapp.net".into(),
+        message_id: None,
+    };
+    let on_message = LabelAssociationRecord {
+        message_id: Some("M1".into()),
+        ..on_chat.clone()
+    };
+    for a in [&on_chat, &on_message, &on_chat] {
+        s.set_label_association(a, true).await.unwrap();
+    }
+    assert_eq!(
+        s.label_associations(Some("1@s.whatsapp.net"))
+            .await
+            .unwrap(),
+        vec![on_chat.clone(), on_message.clone()]
+    );
+    s.set_label_association(&on_chat, false).await.unwrap();
+    assert_eq!(s.label_associations(None).await.unwrap(), vec![on_message]);
+    // Stars, newest first.
+    for (id, at) in [("A", 1), ("B", 2)] {
+        s.set_starred(
+            &StarredRecord {
+                chat: "1@s.whatsapp.net".into(),
+                message_id: id.into(),
+                from_me: false,
+                participant: None,
+                starred_at: at,
+            },
+            true,
+        )
+        .await
+        .unwrap();
+    }
+    let page = s.starred_page(10, 0).await.unwrap();
+    assert_eq!(
+        page.iter()
+            .map(|p| p.message_id.as_str())
+            .collect::<Vec<_>>(),
+        ["B", "A"]
+    );
+    s.set_starred(&page[0], false).await.unwrap();
+    assert_eq!(s.starred_page(10, 0).await.unwrap().len(), 1);
+    // A collection's snapshot replaces what it said: its effects are cleared first.
+    s.clear_app_state_effects("regular_high").await.unwrap();
+    assert!(s.starred_page(10, 0).await.unwrap().is_empty());
+    assert_eq!(
+        s.get_chat("1@s.whatsapp.net")
+            .await
+            .unwrap()
+            .unwrap()
+            .muted_until,
+        0
+    );
+    assert!(
+        s.get_chat("1@s.whatsapp.net")
+            .await
+            .unwrap()
+            .unwrap()
+            .pinned
+    );
+    s.clear_app_state_effects("regular_low").await.unwrap();
+    let one = s.get_chat("1@s.whatsapp.net").await.unwrap().unwrap();
+    assert!(!one.pinned && !one.archived && !one.marked_unread);
+    s.clear_app_state_effects("critical_unblock_low")
+        .await
+        .unwrap();
+    let two = s.get_contact("2@s.whatsapp.net").await.unwrap().unwrap();
+    assert_eq!(
+        (two.push_name.as_deref(), two.full_name),
+        (Some("Two"), None)
+    );
+    s.clear_app_state_effects("regular").await.unwrap();
+    assert!(s.label_associations(None).await.unwrap().is_empty());
+    assert!(s.labels().await.unwrap().is_empty());
+    // Deleting the session takes all of it along.
+    s.delete().await.unwrap();
+    assert!(store.labels(S).await.unwrap().is_empty());
+    assert!(store.starred_page(S, 10, 0).await.unwrap().is_empty());
+    assert!(store.latest_app_state_key(S).await.unwrap().is_none());
 }

@@ -44,6 +44,7 @@ on_every_backend! {
         poll_votes,
         reads_during_an_open_transaction,
         chats_contacts_and_pending_history,
+        app_state_tables,
     ],
     // Data that outlives the store (a reopen, a schema edited between two opens): a memory
     // store's data ends when it closes.
