@@ -35,6 +35,12 @@ impl ExclusiveLock {
         match database {
             Database::Memory => Ok(ExclusiveLock(Held::Nothing)),
             Database::Sqlite(path) => {
+                // As the store does on open: the file's directory is created if missing.
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        StoreError::Config(format!("cannot create {}: {e}", parent.display()))
+                    })?;
+                }
                 let file = std::fs::OpenOptions::new()
                     .read(true)
                     .write(true)
