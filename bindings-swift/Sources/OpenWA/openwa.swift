@@ -3020,10 +3020,11 @@ public func FfiConverterTypeQuotedMessage_lower(_ value: QuotedMessage) -> RustB
  */
 public struct SendOptions: Equatable, Hashable {
     /**
-     * Makes the send idempotent: a later send with the same key (in this session, also after
-     * a restart or a crash) returns the message the first one stored and creates no second
-     * message; if that message never got the server's ack, it is sent again under the same
-     * id, which recipients treat as the same message. 1-256 bytes.
+     * Makes the send idempotent: a later send with the same key within 24 hours (in this
+     * session, also after a restart or a crash) returns the message the first one stored and
+     * creates no second message; if that message never got the server's ack, it is sent again
+     * under the same id, which recipients treat as the same message. After 24 hours the key is
+     * free again. 1-256 bytes.
      */
     public var idempotencyKey: String?
     /**
@@ -3041,10 +3042,11 @@ public struct SendOptions: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * Makes the send idempotent: a later send with the same key (in this session, also after
-         * a restart or a crash) returns the message the first one stored and creates no second
-         * message; if that message never got the server's ack, it is sent again under the same
-         * id, which recipients treat as the same message. 1-256 bytes.
+         * Makes the send idempotent: a later send with the same key within 24 hours (in this
+         * session, also after a restart or a crash) returns the message the first one stored and
+         * creates no second message; if that message never got the server's ack, it is sent again
+         * under the same id, which recipients treat as the same message. After 24 hours the key is
+         * free again. 1-256 bytes.
          */idempotencyKey: String? = nil, 
         /**
          * Makes the message a reply to this earlier message of the chat (its id; `not_found` when
