@@ -5,7 +5,7 @@
 use openwa::EventKind;
 use serde_json::json;
 
-use super::events::WebhookEvent;
+use super::webhook_event::WebhookEvent;
 use crate::util::openwa_id;
 
 /// The webhook event of an app-state engine event; `None` for any other event.

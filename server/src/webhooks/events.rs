@@ -11,16 +11,7 @@ use sha2::{Digest, Sha256};
 use crate::payload;
 use crate::util::{account_id, openwa_id, phone_of};
 
-/// One webhook event made from an engine event.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WebhookEvent {
-    /// OpenWA's event name.
-    pub name: &'static str,
-    /// The envelope's `data`.
-    pub data: Json,
-    /// The idempotency key before the webhook id suffix.
-    pub key: String,
-}
+pub use super::webhook_event::WebhookEvent;
 
 fn state_name(state: ConnectionState) -> &'static str {
     match state {

@@ -13,6 +13,7 @@ pub mod guard;
 pub mod pump;
 pub mod sign;
 pub mod store;
+pub mod webhook_event;
 pub mod worker;
 
 /// The event names OpenWA accepts in a subscription (`*` means all).

@@ -7,30 +7,26 @@ use openwa_protocol::Jid;
 use openwa_protocol::message::pad;
 use openwa_protocol::proto::e2e;
 use openwa_protocol::signal::{self, encrypt};
-use openwa_protocol::stanza::{DeviceEnc, Enc, MessageType, OutgoingMessage, Receipt};
+use openwa_protocol::stanza::{
+    DeviceEnc, Enc, MessageType, OutgoingMessage, Receipt, RetryRequest,
+};
 use prost::Message as _;
 
 use super::encrypt::{enc_kind, retry_batch};
 use super::group_send::{distribution_message, group_self};
 use super::own::Own;
-use super::receipts::MAX_RETRY_COUNT;
 use crate::context::SessionContext;
 use crate::error::{Error, ErrorCode};
 use crate::groups::cache::metadata;
 
-/// Answers one group retry receipt.
+/// Answers one group retry receipt (`retry`, its request, already checked against the retry
+/// limit by the `receipts` module).
 pub(crate) async fn answer(
     shared: &SessionContext,
     receipt: &Receipt,
+    retry: &RetryRequest,
     group: &Jid,
 ) -> Result<(), Error> {
-    let Some(retry) = &receipt.retry else {
-        return Ok(());
-    };
-    if retry.count > MAX_RETRY_COUNT {
-        tracing::info!(session = %shared.id, id = %retry.id, "group retry limit reached");
-        return Ok(());
-    }
     let Some(device) = receipt.participant.clone() else {
         return Ok(());
     };

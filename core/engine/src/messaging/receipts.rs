@@ -20,7 +20,7 @@ use crate::error::{Error, ErrorCode};
 use crate::event::{EventKind, MessageStatus, ReceiptKind};
 
 /// Retry receipts with a higher `count` are not answered (clients give up after 5).
-pub(crate) const MAX_RETRY_COUNT: u32 = 5;
+const MAX_RETRY_COUNT: u32 = 5;
 
 /// The status a receipt moves our sent messages to. Receipts from our own other devices
 /// (`read-self`, `sender`, their delivery) and retries change no status.
@@ -121,15 +121,15 @@ async fn outgoing(shared: &SessionContext, chat: &Jid, id: &str) -> Result<Optio
 /// Re-encrypts the stored outgoing message for the device that asked and sends it alone
 /// (`<enc count>`), building a new session from the receipt's keys when it carries them.
 async fn answer_retry(shared: &SessionContext, receipt: &Receipt, chat: &Jid) -> Result<(), Error> {
-    if chat.is_group() {
-        return super::group_retry::answer(shared, receipt, chat).await;
-    }
     let Some(retry) = &receipt.retry else {
         return Ok(());
     };
     if retry.count > MAX_RETRY_COUNT {
         tracing::info!(session = %shared.id, id = %retry.id, "retry limit reached");
         return Ok(());
+    }
+    if chat.is_group() {
+        return super::group_retry::answer(shared, receipt, retry, chat).await;
     }
     let mut plaintext = outgoing(shared, chat, &receipt.id).await?;
     let mut chat = chat.clone();
