@@ -103,7 +103,7 @@ fn is_public(path: &str) -> bool {
     matches!(
         path,
         "/api/health" | "/api/health/live" | "/api/health/ready"
-    ) || crate::openapi::PUBLIC_PATHS.contains(&path)
+    ) || crate::openapi::is_public(path)
 }
 
 fn presented_key(headers: &HeaderMap) -> Option<String> {

@@ -318,15 +318,15 @@ async fn idle_phase(
 
     let server = Server::start(&args.server, dir, sim).await?;
     let started = Instant::now();
-    for _ in 0..2400 {
-        let stats = server
-            .call("GET", "/api/sessions/stats/overview", None)
-            .await?;
-        if stats["ready"].as_u64() == Some(args.sessions as u64) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    server
+        .poll("every restored session ready", || async {
+            let stats = server
+                .call("GET", "/api/sessions/stats/overview", None)
+                .await
+                .ok()?;
+            (stats["ready"].as_u64() == Some(args.sessions as u64)).then_some(())
+        })
+        .await?;
     let restore = started.elapsed();
     tokio::time::sleep(args.idle).await;
     let restored = procfs::rss_kib(server.pid()?)?;

@@ -142,7 +142,7 @@ impl Server {
     }
 
     /// Calls `check` every 50 ms until it gives a value (at most two minutes).
-    async fn poll<T, F, Fut>(&self, what: &str, mut check: F) -> Result<T, Failure>
+    pub async fn poll<T, F, Fut>(&self, what: &str, mut check: F) -> Result<T, Failure>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Option<T>>,

@@ -15,7 +15,7 @@ use utoipa::Modify;
 use utoipa::openapi::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-pub use schemas::{Binary, ChatMessagePath, Problem, Problems, SendResult, Success};
+pub use schemas::{Binary, ChatMessagePath, Problem, Problems, SendResult, SessionPath, Success};
 
 /// The document's fixed parts: title, tags, security schemes, shared schemas.
 #[derive(Debug, utoipa::OpenApi)]
@@ -70,15 +70,42 @@ impl Modify for Security {
     }
 }
 
-/// The public paths this module serves.
-pub const PUBLIC_PATHS: &[&str] = &[
-    "/api/openapi.json",
-    "/api/docs",
-    "/api/docs/",
-    "/api/docs/docs.js",
-    "/api/docs/docs.css",
-    "/api/docs/favicon.svg",
+/// Where the document is served.
+const DOCUMENT_PATH: &str = "/api/openapi.json";
+
+/// The docs page's files, bundled: path, content type, body.
+const ASSETS: &[(&str, &str, &str)] = &[
+    (
+        "/api/docs",
+        "text/html; charset=utf-8",
+        include_str!("docs/index.html"),
+    ),
+    (
+        "/api/docs/",
+        "text/html; charset=utf-8",
+        include_str!("docs/index.html"),
+    ),
+    (
+        "/api/docs/docs.js",
+        "text/javascript; charset=utf-8",
+        include_str!("docs/docs.js"),
+    ),
+    (
+        "/api/docs/docs.css",
+        "text/css; charset=utf-8",
+        include_str!("docs/docs.css"),
+    ),
+    (
+        "/api/docs/favicon.svg",
+        "image/svg+xml",
+        include_str!("docs/favicon.svg"),
+    ),
 ];
+
+/// Whether `path` is one this module serves (public: no API key needed).
+pub fn is_public(path: &str) -> bool {
+    path == DOCUMENT_PATH || ASSETS.iter().any(|(asset, _, _)| *asset == path)
+}
 
 /// Routes serving the rendered `document` and the docs page.
 pub fn router<S: Clone + Send + Sync + 'static>(document: &OpenApi) -> Router<S> {
@@ -86,34 +113,17 @@ pub fn router<S: Clone + Send + Sync + 'static>(document: &OpenApi) -> Router<S>
         .to_pretty_json()
         .unwrap_or_else(|e| format!("{{\"error\":\"rendering the OpenAPI document: {e}\"}}"));
     let json = Bytes::from(json);
-    let page = || async { asset("text/html; charset=utf-8", include_str!("docs/index.html")) };
-    Router::new()
-        .route(
-            "/api/openapi.json",
-            get(move || {
-                let json = json.clone();
-                async move { asset("application/json", json) }
-            }),
-        )
-        .route("/api/docs", get(page))
-        .route("/api/docs/", get(page))
-        .route(
-            "/api/docs/docs.js",
-            get(|| async {
-                asset(
-                    "text/javascript; charset=utf-8",
-                    include_str!("docs/docs.js"),
-                )
-            }),
-        )
-        .route(
-            "/api/docs/docs.css",
-            get(|| async { asset("text/css; charset=utf-8", include_str!("docs/docs.css")) }),
-        )
-        .route(
-            "/api/docs/favicon.svg",
-            get(|| async { asset("image/svg+xml", include_str!("docs/favicon.svg")) }),
-        )
+    let mut router = Router::new().route(
+        DOCUMENT_PATH,
+        get(move || {
+            let json = json.clone();
+            async move { asset("application/json", json) }
+        }),
+    );
+    for &(path, content_type, body) in ASSETS {
+        router = router.route(path, get(move || async move { asset(content_type, body) }));
+    }
+    router
 }
 
 /// A static body with its type and a policy that keeps the page on this origin.

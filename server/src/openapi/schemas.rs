@@ -77,6 +77,15 @@ pub struct Success {
     pub success: bool,
 }
 
+/// The session a route acts on.
+#[derive(Debug, IntoParams)]
+#[into_params(names("id"), parameter_in = Path)]
+#[allow(dead_code)]
+pub struct SessionPath(
+    /// The session id or name
+    String,
+);
+
 /// A file's bytes (`type: string, format: binary`).
 #[derive(Debug)]
 pub struct Binary;

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::messages::{check_text, direct_chat, idempotent_send};
 use crate::extract::Body;
 use crate::idempotency::request_hash;
-use crate::openapi::{Problems, SendResult};
+use crate::openapi::{Problems, SendResult, SessionPath};
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -47,7 +47,7 @@ struct SendLocation {
     operation_id = "actions_send_location",
     tag = "Messages",
     summary = "Send a location",
-    params(("id" = String, Path, description = "The session id or name"), ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    params(SessionPath, ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
     request_body = SendLocation,
     responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
 )]
@@ -110,7 +110,7 @@ struct SendContact {
     operation_id = "actions_send_contact",
     tag = "Messages",
     summary = "Send a contact card",
-    params(("id" = String, Path, description = "The session id or name"), ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    params(SessionPath, ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
     request_body = SendContact,
     responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
 )]
@@ -166,7 +166,7 @@ struct Reply {
     operation_id = "actions_reply",
     tag = "Messages",
     summary = "Reply to a message",
-    params(("id" = String, Path, description = "The session id or name"), ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    params(SessionPath, ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
     request_body = Reply,
     responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
 )]
@@ -211,7 +211,7 @@ struct React {
     operation_id = "actions_react",
     tag = "Messages",
     summary = "React to a message (empty emoji removes)",
-    params(("id" = String, Path, description = "The session id or name"), ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    params(SessionPath, ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
     request_body = React,
     responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
 )]
@@ -249,7 +249,7 @@ struct Edit {
     operation_id = "actions_edit",
     tag = "Messages",
     summary = "Edit a sent text",
-    params(("id" = String, Path, description = "The session id or name"), ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    params(SessionPath, ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
     request_body = Edit,
     responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
 )]
@@ -294,7 +294,7 @@ struct Delete {
     operation_id = "actions_delete",
     tag = "Messages",
     summary = "Delete a message for everyone",
-    params(("id" = String, Path, description = "The session id or name"), ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    params(SessionPath, ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
     request_body = Delete,
     responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
 )]
@@ -331,7 +331,7 @@ struct Forward {
     operation_id = "actions_forward",
     tag = "Messages",
     summary = "Forward a message",
-    params(("id" = String, Path, description = "The session id or name"), ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    params(SessionPath, ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
     request_body = Forward,
     responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
 )]

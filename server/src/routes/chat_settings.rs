@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::extract::{Body, Q};
-use crate::openapi::{Problems, Success};
+use crate::openapi::{Problems, SessionPath, Success};
 use crate::problem::{ApiError, ApiResult};
 use crate::sessions;
 use crate::state::AppState;
@@ -59,7 +59,7 @@ fn yes() -> bool {
     operation_id = "chat_settings_archive",
     tag = "Chats",
     summary = "Archive or unarchive a chat",
-    params(("id" = String, Path, description = "The session id or name")),
+    params(SessionPath),
     request_body = Archive,
     responses((status = 200, description = "Done", body = Success), Problems)
 )]
@@ -87,7 +87,7 @@ struct Unread {
     operation_id = "chat_settings_unread",
     tag = "Chats",
     summary = "Mark a chat unread or read",
-    params(("id" = String, Path, description = "The session id or name")),
+    params(SessionPath),
     request_body = Unread,
     responses((status = 200, description = "Done", body = Success), Problems)
 )]
@@ -119,7 +119,7 @@ struct Mute {
     operation_id = "chat_settings_mute",
     tag = "Chats",
     summary = "Mute or unmute a chat",
-    params(("id" = String, Path, description = "The session id or name")),
+    params(SessionPath),
     request_body = Mute,
     responses((status = 200, description = "Done", body = Success), Problems)
 )]
@@ -148,7 +148,7 @@ struct Pin {
     operation_id = "chat_settings_pin",
     tag = "Chats",
     summary = "Pin or unpin a chat",
-    params(("id" = String, Path, description = "The session id or name")),
+    params(SessionPath),
     request_body = Pin,
     responses((status = 200, description = "Done", body = Success), Problems)
 )]
@@ -177,7 +177,7 @@ struct Star {
     operation_id = "chat_settings_star",
     tag = "Chats",
     summary = "Star or unstar a message",
-    params(("id" = String, Path, description = "The session id or name")),
+    params(SessionPath),
     request_body = Star,
     responses((status = 200, description = "Done", body = Success), Problems)
 )]
@@ -206,7 +206,7 @@ struct Page {
     operation_id = "chat_settings_starred",
     tag = "Chats",
     summary = "Starred messages (our addition)",
-    params(("id" = String, Path, description = "The session id or name"), Page),
+    params(SessionPath, Page),
     responses((status = 200, description = "`[{chatId, messageId, fromMe, participant, starredAt}]`", body = [Object]), Problems)
 )]
 async fn starred(
@@ -240,7 +240,7 @@ async fn starred(
     operation_id = "chat_settings_labels",
     tag = "Labels",
     summary = "Labels",
-    params(("id" = String, Path, description = "The session id or name")),
+    params(SessionPath),
     responses((status = 200, description = "`[{id, name, color}]`", body = [Object]), Problems)
 )]
 async fn labels(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
@@ -264,7 +264,7 @@ async fn find_label(session: &openwa::Session, label: &str) -> ApiResult<Label> 
     operation_id = "chat_settings_one_label",
     tag = "Labels",
     summary = "One label",
-    params(("id" = String, Path, description = "The session id or name"), ("label" = String, Path, description = "The label id")),
+    params(SessionPath, ("label" = String, Path, description = "The label id")),
     responses((status = 200, description = "`{id, name, color}`", body = Object), Problems)
 )]
 async fn one_label(
@@ -289,7 +289,7 @@ struct LabelBody {
     operation_id = "chat_settings_create_label",
     tag = "Labels",
     summary = "Create a label (our addition)",
-    params(("id" = String, Path, description = "The session id or name")),
+    params(SessionPath),
     request_body = LabelBody,
     responses((status = 201, description = "`{id, name, color}`", body = Object), Problems)
 )]
@@ -309,7 +309,7 @@ async fn create_label(
     operation_id = "chat_settings_put_label",
     tag = "Labels",
     summary = "Rename or recolor a label",
-    params(("id" = String, Path, description = "The session id or name"), ("label" = String, Path, description = "The label id")),
+    params(SessionPath, ("label" = String, Path, description = "The label id")),
     request_body = LabelBody,
     responses((status = 200, description = "`{id, name, color}`", body = Object), Problems)
 )]
@@ -329,7 +329,7 @@ async fn put_label(
     operation_id = "chat_settings_delete_label",
     tag = "Labels",
     summary = "Delete a label",
-    params(("id" = String, Path, description = "The session id or name"), ("label" = String, Path, description = "The label id")),
+    params(SessionPath, ("label" = String, Path, description = "The label id")),
     responses((status = 200, description = "Done", body = Success), Problems)
 )]
 async fn delete_label(
@@ -347,7 +347,7 @@ async fn delete_label(
     operation_id = "chat_settings_chat_labels",
     tag = "Labels",
     summary = "A chat's labels",
-    params(("id" = String, Path, description = "The session id or name"), ("chat" = String, Path, description = "The chat id")),
+    params(SessionPath, ("chat" = String, Path, description = "The chat id")),
     responses((status = 200, description = "`[{id, name, color}]`", body = [Object]), Problems)
 )]
 async fn chat_labels(
@@ -378,7 +378,7 @@ struct ChatLabel {
     operation_id = "chat_settings_add_chat_label",
     tag = "Labels",
     summary = "Put a label on a chat",
-    params(("id" = String, Path, description = "The session id or name"), ("chat" = String, Path, description = "The chat id")),
+    params(SessionPath, ("chat" = String, Path, description = "The chat id")),
     request_body = ChatLabel,
     responses((status = 200, description = "Done", body = Success), Problems)
 )]
@@ -398,7 +398,7 @@ async fn add_chat_label(
     operation_id = "chat_settings_remove_chat_label",
     tag = "Labels",
     summary = "Take a label off a chat",
-    params(("id" = String, Path, description = "The session id or name"), ("chat" = String, Path, description = "The chat id"), ("label" = String, Path, description = "The label id")),
+    params(SessionPath, ("chat" = String, Path, description = "The chat id"), ("label" = String, Path, description = "The label id")),
     responses((status = 200, description = "Done", body = Success), Problems)
 )]
 async fn remove_chat_label(

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::extract::Q;
-use crate::openapi::Problems;
+use crate::openapi::{Problems, SessionPath};
 use crate::problem::ApiResult;
 use crate::sessions;
 use crate::state::AppState;
@@ -104,7 +104,7 @@ fn contact_json(contact: &Contact) -> Value {
     operation_id = "chats_list_chats",
     tag = "Chats",
     summary = "Chats, newest message first",
-    params(("id" = String, Path, description = "The session id or name"), Page),
+    params(SessionPath, Page),
     responses((status = 200, description = "The chats", body = [Object]), Problems)
 )]
 async fn list_chats(
@@ -126,7 +126,7 @@ async fn list_chats(
     operation_id = "chats_list_contacts",
     tag = "Chats",
     summary = "Contacts",
-    params(("id" = String, Path, description = "The session id or name"), Page),
+    params(SessionPath, Page),
     responses((status = 200, description = "The contacts", body = [Object]), Problems)
 )]
 async fn list_contacts(
@@ -148,7 +148,7 @@ async fn list_contacts(
     operation_id = "chats_one_contact",
     tag = "Chats",
     summary = "One contact, by any of its ids",
-    params(("id" = String, Path, description = "The session id or name"), ("contact" = String, Path, description = "A phone number, …@c.us, …@s.whatsapp.net or …@lid")),
+    params(SessionPath, ("contact" = String, Path, description = "A phone number, …@c.us, …@s.whatsapp.net or …@lid")),
     responses((status = 200, description = "The contact", body = Object), Problems)
 )]
 async fn one_contact(
@@ -175,7 +175,7 @@ struct ContactName {
     operation_id = "chats_name_contact",
     tag = "Chats",
     summary = "Save a contact's address-book name",
-    params(("id" = String, Path, description = "The session id or name"), ("contact" = String, Path, description = "A phone number, …@c.us, …@s.whatsapp.net or …@lid")),
+    params(SessionPath, ("contact" = String, Path, description = "A phone number, …@c.us, …@s.whatsapp.net or …@lid")),
     request_body = ContactName,
     responses((status = 200, description = "The contact", body = Object), Problems)
 )]

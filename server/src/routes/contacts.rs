@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::openapi::Problems;
+use crate::openapi::{Problems, SessionPath};
 use crate::problem::{ApiError, ApiResult};
 use crate::sessions;
 use crate::state::AppState;
@@ -26,7 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     operation_id = "contacts_check",
     tag = "Chats",
     summary = "Is a phone number on WhatsApp",
-    params(("id" = String, Path, description = "The session id or name"), ("number" = String, Path, description = "A phone number with country code")),
+    params(SessionPath, ("number" = String, Path, description = "A phone number with country code")),
     responses((status = 200, description = "`{number, exists, whatsappId, lid}`", body = Object), Problems)
 )]
 async fn check(

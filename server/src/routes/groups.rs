@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::extract::{Body, Q};
-use crate::openapi::Problems;
+use crate::openapi::{Problems, SessionPath};
 use crate::problem::{ApiError, ApiResult};
 use crate::sessions;
 use crate::state::AppState;
@@ -218,7 +218,7 @@ fn participants(list: &[String]) -> ApiResult<Vec<String>> {
     operation_id = "groups_list",
     tag = "Groups",
     summary = "Groups the session is in",
-    params(("id" = String, Path, description = "The session id or name")),
+    params(SessionPath),
     responses((status = 200, description = "The groups", body = [Object]), Problems)
 )]
 async fn list(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
@@ -235,7 +235,7 @@ async fn list(State(state): State<AppState>, Path(id): Path<String>) -> ApiResul
     operation_id = "groups_one",
     tag = "Groups",
     summary = "A group's metadata",
-    params(("id" = String, Path, description = "The session id or name"), ("group" = String, Path, description = "The group id (…@g.us)")),
+    params(SessionPath, ("group" = String, Path, description = "The group id (…@g.us)")),
     responses((status = 200, description = "The group", body = Object), Problems)
 )]
 async fn one(
@@ -259,7 +259,7 @@ async fn one(
     operation_id = "groups_create",
     tag = "Groups",
     summary = "Create a group",
-    params(("id" = String, Path, description = "The session id or name")),
+    params(SessionPath),
     request_body = CreateGroup,
     responses((status = 201, description = "The new group", body = Object), Problems)
 )]
@@ -281,7 +281,7 @@ async fn create(
     operation_id = "groups_join",
     tag = "Groups",
     summary = "Join a group by invite code",
-    params(("id" = String, Path, description = "The session id or name")),
+    params(SessionPath),
     request_body = Join,
     responses((status = 200, description = "`{success, groupId}`", body = Object), Problems)
 )]
@@ -306,7 +306,7 @@ async fn join(
     operation_id = "groups_join_info",
     tag = "Groups",
     summary = "Preview a group by invite code",
-    params(("id" = String, Path, description = "The session id or name"), CodeQuery),
+    params(SessionPath, CodeQuery),
     responses((status = 200, description = "The group", body = Object), Problems)
 )]
 async fn join_info(
@@ -328,7 +328,7 @@ async fn join_info(
     operation_id = "groups_leave",
     tag = "Groups",
     summary = "Leave a group",
-    params(("id" = String, Path, description = "The session id or name"), ("group" = String, Path, description = "The group id (…@g.us)")),
+    params(SessionPath, ("group" = String, Path, description = "The group id (…@g.us)")),
     responses((status = 200, description = "`{success, message}`", body = Object), Problems)
 )]
 async fn leave(
@@ -362,7 +362,7 @@ async fn update(
     operation_id = "groups_add_participants",
     tag = "Groups",
     summary = "Add participants",
-    params(("id" = String, Path, description = "The session id or name"), ("group" = String, Path, description = "The group id (…@g.us)")),
+    params(SessionPath, ("group" = String, Path, description = "The group id (…@g.us)")),
     request_body = Participants,
     responses((status = 200, description = "Per-participant results", body = Object), Problems)
 )]
@@ -381,7 +381,7 @@ async fn add_participants(
     operation_id = "groups_remove_participants",
     tag = "Groups",
     summary = "Remove participants",
-    params(("id" = String, Path, description = "The session id or name"), ("group" = String, Path, description = "The group id (…@g.us)")),
+    params(SessionPath, ("group" = String, Path, description = "The group id (…@g.us)")),
     request_body = Participants,
     responses((status = 200, description = "Per-participant results", body = Object), Problems)
 )]
@@ -408,7 +408,7 @@ async fn remove_participants(
     operation_id = "groups_promote",
     tag = "Groups",
     summary = "Make participants admins",
-    params(("id" = String, Path, description = "The session id or name"), ("group" = String, Path, description = "The group id (…@g.us)")),
+    params(SessionPath, ("group" = String, Path, description = "The group id (…@g.us)")),
     request_body = Participants,
     responses((status = 200, description = "Per-participant results", body = Object), Problems)
 )]
@@ -435,7 +435,7 @@ async fn promote(
     operation_id = "groups_demote",
     tag = "Groups",
     summary = "Make admins plain participants",
-    params(("id" = String, Path, description = "The session id or name"), ("group" = String, Path, description = "The group id (…@g.us)")),
+    params(SessionPath, ("group" = String, Path, description = "The group id (…@g.us)")),
     request_body = Participants,
     responses((status = 200, description = "Per-participant results", body = Object), Problems)
 )]
@@ -462,7 +462,7 @@ async fn demote(
     operation_id = "groups_subject",
     tag = "Groups",
     summary = "Change the subject",
-    params(("id" = String, Path, description = "The session id or name"), ("group" = String, Path, description = "The group id (…@g.us)")),
+    params(SessionPath, ("group" = String, Path, description = "The group id (…@g.us)")),
     request_body = Subject,
     responses((status = 200, description = "`{success, message}`", body = Object), Problems)
 )]
@@ -482,7 +482,7 @@ async fn subject(
     operation_id = "groups_description",
     tag = "Groups",
     summary = "Change the description",
-    params(("id" = String, Path, description = "The session id or name"), ("group" = String, Path, description = "The group id (…@g.us)")),
+    params(SessionPath, ("group" = String, Path, description = "The group id (…@g.us)")),
     request_body = Description,
     responses((status = 200, description = "`{success, message}`", body = Object), Problems)
 )]
@@ -504,7 +504,7 @@ async fn description(
     operation_id = "groups_settings",
     tag = "Groups",
     summary = "The group's settings",
-    params(("id" = String, Path, description = "The session id or name"), ("group" = String, Path, description = "The group id (…@g.us)")),
+    params(SessionPath, ("group" = String, Path, description = "The group id (…@g.us)")),
     responses((status = 200, description = "The settings", body = Object), Problems)
 )]
 async fn settings(
@@ -522,7 +522,7 @@ async fn settings(
     operation_id = "groups_set_settings",
     tag = "Groups",
     summary = "Change settings",
-    params(("id" = String, Path, description = "The session id or name"), ("group" = String, Path, description = "The group id (…@g.us)")),
+    params(SessionPath, ("group" = String, Path, description = "The group id (…@g.us)")),
     request_body = Settings,
     responses((status = 200, description = "The settings", body = Object), Problems)
 )]
@@ -558,7 +558,7 @@ async fn set_settings(
     operation_id = "groups_invite_code",
     tag = "Groups",
     summary = "The invite code and link",
-    params(("id" = String, Path, description = "The session id or name"), ("group" = String, Path, description = "The group id (…@g.us)")),
+    params(SessionPath, ("group" = String, Path, description = "The group id (…@g.us)")),
     responses((status = 200, description = "`{inviteCode, inviteLink}`", body = Object), Problems)
 )]
 async fn invite_code(
@@ -580,7 +580,7 @@ async fn invite_code(
     operation_id = "groups_revoke_invite",
     tag = "Groups",
     summary = "Revoke the invite code (a new one is made)",
-    params(("id" = String, Path, description = "The session id or name"), ("group" = String, Path, description = "The group id (…@g.us)")),
+    params(SessionPath, ("group" = String, Path, description = "The group id (…@g.us)")),
     responses((status = 200, description = "`{inviteCode, inviteLink}`", body = Object), Problems)
 )]
 async fn revoke_invite(
@@ -603,7 +603,7 @@ async fn revoke_invite(
     operation_id = "groups_join_requests",
     tag = "Groups",
     summary = "Pending join requests",
-    params(("id" = String, Path, description = "The session id or name"), ("group" = String, Path, description = "The group id (…@g.us)")),
+    params(SessionPath, ("group" = String, Path, description = "The group id (…@g.us)")),
     responses((status = 200, description = "The requests", body = [Object]), Problems)
 )]
 async fn join_requests(
@@ -651,7 +651,7 @@ async fn answer_requests(
     operation_id = "groups_approve_requests",
     tag = "Groups",
     summary = "Approve join requests",
-    params(("id" = String, Path, description = "The session id or name"), ("group" = String, Path, description = "The group id (…@g.us)")),
+    params(SessionPath, ("group" = String, Path, description = "The group id (…@g.us)")),
     request_body = Participants,
     responses((status = 200, description = "Per-participant results", body = Object), Problems)
 )]
@@ -669,7 +669,7 @@ async fn approve_requests(
     operation_id = "groups_reject_requests",
     tag = "Groups",
     summary = "Reject join requests",
-    params(("id" = String, Path, description = "The session id or name"), ("group" = String, Path, description = "The group id (…@g.us)")),
+    params(SessionPath, ("group" = String, Path, description = "The group id (…@g.us)")),
     request_body = Participants,
     responses((status = 200, description = "Per-participant results", body = Object), Problems)
 )]

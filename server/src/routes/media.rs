@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use super::messages::{direct_chat, idempotent_send};
 use crate::extract::Body;
 use crate::idempotency;
-use crate::openapi::{Binary, ChatMessagePath, Problems, SendResult};
+use crate::openapi::{Binary, ChatMessagePath, Problems, SendResult, SessionPath};
 use crate::problem::{ApiError, ApiResult};
 use crate::sessions;
 use crate::state::AppState;
@@ -65,7 +65,7 @@ struct SendMedia {
     operation_id = "media_send_image",
     tag = "Media",
     summary = "Send an image by URL or base64",
-    params(("id" = String, Path, description = "The session id or name"), ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    params(SessionPath, ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
     request_body = SendMedia,
     responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
 )]
@@ -84,7 +84,7 @@ async fn send_image(
     operation_id = "media_send_video",
     tag = "Media",
     summary = "Send a video (or GIF) by URL or base64",
-    params(("id" = String, Path, description = "The session id or name"), ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    params(SessionPath, ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
     request_body = SendMedia,
     responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
 )]
@@ -103,7 +103,7 @@ async fn send_video(
     operation_id = "media_send_audio",
     tag = "Media",
     summary = "Send audio (or a voice note) by URL or base64",
-    params(("id" = String, Path, description = "The session id or name"), ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    params(SessionPath, ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
     request_body = SendMedia,
     responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
 )]
@@ -122,7 +122,7 @@ async fn send_audio(
     operation_id = "media_send_document",
     tag = "Media",
     summary = "Send a document by URL or base64",
-    params(("id" = String, Path, description = "The session id or name"), ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    params(SessionPath, ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
     request_body = SendMedia,
     responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
 )]
@@ -141,7 +141,7 @@ async fn send_document(
     operation_id = "media_send_sticker",
     tag = "Media",
     summary = "Send a sticker by URL or base64",
-    params(("id" = String, Path, description = "The session id or name"), ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    params(SessionPath, ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
     request_body = SendMedia,
     responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
 )]

@@ -14,7 +14,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::extract::{Body, Q};
 use crate::idempotency::{self, Remembered};
-use crate::openapi::{ChatMessagePath, Problems, SendResult, Success};
+use crate::openapi::{ChatMessagePath, Problems, SendResult, SessionPath, Success};
 use crate::payload;
 use crate::problem::{ApiError, ApiResult};
 use crate::sessions;
@@ -65,7 +65,7 @@ struct SendText {
     operation_id = "messages_send_text",
     tag = "Messages",
     summary = "Send a text",
-    params(("id" = String, Path, description = "The session id or name"), ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    params(SessionPath, ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
     request_body = SendText,
     responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
 )]
@@ -205,7 +205,7 @@ struct HistoryQuery {
     operation_id = "messages_history",
     tag = "Messages",
     summary = "Message history of a chat, newest first",
-    params(("id" = String, Path, description = "The session id or name"), HistoryQuery),
+    params(SessionPath, HistoryQuery),
     responses((status = 200, description = "`{messages, total, nextCursor}`, or one message with `messageId`", body = Object), Problems)
 )]
 async fn history(
@@ -223,19 +223,33 @@ async fn history(
         let message = session.message(&chat_id, &message_id).await?;
         return Ok(Json(payload::message(&row.id, &message)).into_response());
     }
-    let limit = query.limit.unwrap_or(50).clamp(1, 100);
-    let page = session.messages(&chat_id, query.cursor, limit).await?;
-    let messages: Vec<_> = page
-        .messages
-        .iter()
-        .map(|m| payload::message(&row.id, m))
-        .collect();
+    let (messages, next_cursor) =
+        history_page(&session, &row.id, &chat_id, query.cursor, query.limit).await?;
     Ok(Json(json!({
         "messages": messages,
         "total": messages.len(),
-        "nextCursor": page.next_cursor,
+        "nextCursor": next_cursor,
     }))
     .into_response())
+}
+
+/// A page of `chat`'s history as OpenWA messages, newest first (`limit`: 50 unless given, at
+/// most 100), and the cursor of the next page.
+async fn history_page(
+    session: &openwa::Session,
+    session_id: &str,
+    chat: &str,
+    cursor: Option<String>,
+    limit: Option<u32>,
+) -> ApiResult<(Vec<serde_json::Value>, Option<String>)> {
+    let limit = limit.unwrap_or(50).clamp(1, 100);
+    let page = session.messages(chat, cursor, limit).await?;
+    let messages = page
+        .messages
+        .iter()
+        .map(|m| payload::message(session_id, m))
+        .collect();
+    Ok((messages, page.next_cursor))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -253,7 +267,7 @@ struct ChatHistoryQuery {
     operation_id = "messages_chat_history",
     tag = "Messages",
     summary = "The latest messages of a chat",
-    params(("id" = String, Path, description = "The session id or name"), ("chat" = String, Path, description = "The chat id (a number, …@c.us, …@s.whatsapp.net, …@lid or …@g.us)"), ChatHistoryQuery),
+    params(SessionPath, ("chat" = String, Path, description = "The chat id (a number, …@c.us, …@s.whatsapp.net, …@lid or …@g.us)"), ChatHistoryQuery),
     responses((status = 200, description = "The messages, newest first", body = [Object]), Problems)
 )]
 async fn chat_history(
@@ -262,13 +276,7 @@ async fn chat_history(
     Q(query): Q<ChatHistoryQuery>,
 ) -> ApiResult<Response> {
     let (row, session) = sessions::resolve(&state, &id).await?;
-    let limit = query.limit.unwrap_or(50).clamp(1, 100);
-    let page = session.messages(&chat, None, limit).await?;
-    let messages: Vec<_> = page
-        .messages
-        .iter()
-        .map(|m| payload::message(&row.id, m))
-        .collect();
+    let (messages, _) = history_page(&session, &row.id, &chat, None, query.limit).await?;
     Ok(Json(messages).into_response())
 }
 
@@ -303,7 +311,7 @@ struct MarkRead {
     operation_id = "messages_mark_read",
     tag = "Messages",
     summary = "Mark messages read",
-    params(("id" = String, Path, description = "The session id or name")),
+    params(SessionPath),
     request_body = MarkRead,
     responses((status = 200, description = "Done", body = Success), Problems)
 )]

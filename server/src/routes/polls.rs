@@ -11,7 +11,7 @@ use serde_json::json;
 use super::messages::{direct_chat, idempotent_send};
 use crate::extract::Body;
 use crate::idempotency::request_hash;
-use crate::openapi::{ChatMessagePath, Problems, SendResult, Success};
+use crate::openapi::{ChatMessagePath, Problems, SendResult, SessionPath, Success};
 use crate::problem::ApiResult;
 use crate::sessions;
 use crate::state::AppState;
@@ -43,7 +43,7 @@ struct SendPoll {
     operation_id = "polls_send_poll",
     tag = "Polls",
     summary = "Send a poll",
-    params(("id" = String, Path, description = "The session id or name"), ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    params(SessionPath, ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
     request_body = SendPoll,
     responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
 )]
@@ -94,7 +94,7 @@ struct VotePoll {
     operation_id = "polls_vote_poll",
     tag = "Polls",
     summary = "Vote on a poll (an empty list withdraws)",
-    params(("id" = String, Path, description = "The session id or name")),
+    params(SessionPath),
     request_body = VotePoll,
     responses((status = 200, description = "Done", body = Success), Problems)
 )]

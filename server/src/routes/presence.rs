@@ -11,7 +11,7 @@ use serde_json::json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::extract::Body;
-use crate::openapi::{Problems, Success};
+use crate::openapi::{Problems, SessionPath, Success};
 use crate::problem::{ApiError, ApiResult};
 use crate::sessions;
 use crate::state::AppState;
@@ -40,7 +40,7 @@ struct SetPresence {
     operation_id = "presence_set_presence",
     tag = "Presence",
     summary = "Set own presence",
-    params(("id" = String, Path, description = "The session id or name")),
+    params(SessionPath),
     request_body = SetPresence,
     responses((status = 200, description = "Done", body = Success), Problems)
 )]
@@ -66,7 +66,7 @@ struct Subscribe {
     operation_id = "presence_subscribe",
     tag = "Presence",
     summary = "Subscribe to a contact's presence",
-    params(("id" = String, Path, description = "The session id or name")),
+    params(SessionPath),
     request_body = Subscribe,
     responses((status = 200, description = "Done", body = Success), Problems)
 )]
@@ -93,7 +93,7 @@ struct Typing {
     operation_id = "presence_typing",
     tag = "Presence",
     summary = "Show typing or recording in a chat",
-    params(("id" = String, Path, description = "The session id or name")),
+    params(SessionPath),
     request_body = Typing,
     responses((status = 201, description = "Sent", body = Success), Problems)
 )]

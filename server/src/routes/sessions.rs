@@ -16,7 +16,7 @@ use serde_json::json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::extract::{Body, Q};
-use crate::openapi::{Binary, Problems};
+use crate::openapi::{Binary, Problems, SessionPath};
 use crate::problem::{ApiError, ApiResult};
 use crate::scope::Scope;
 use crate::sessions::{self, SessionBody, SessionRow};
@@ -155,7 +155,7 @@ async fn list(
     operation_id = "sessions_show",
     tag = "Sessions",
     summary = "Get a session",
-    params(("id" = String, Path, description = "The session id or name")),
+    params(SessionPath),
     responses((status = 200, description = "The session", body = SessionBody), Problems)
 )]
 async fn show(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
@@ -169,7 +169,7 @@ async fn show(State(state): State<AppState>, Path(id): Path<String>) -> ApiResul
     operation_id = "sessions_start",
     tag = "Sessions",
     summary = "Start (connect) a session",
-    params(("id" = String, Path, description = "The session id or name")),
+    params(SessionPath),
     responses((status = 200, description = "The session", body = SessionBody), Problems)
 )]
 async fn start(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
@@ -184,7 +184,7 @@ async fn start(State(state): State<AppState>, Path(id): Path<String>) -> ApiResu
     operation_id = "sessions_stop",
     tag = "Sessions",
     summary = "Stop (disconnect) a session",
-    params(("id" = String, Path, description = "The session id or name")),
+    params(SessionPath),
     responses((status = 200, description = "The session", body = SessionBody), Problems)
 )]
 async fn stop(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
@@ -200,7 +200,7 @@ async fn stop(State(state): State<AppState>, Path(id): Path<String>) -> ApiResul
     operation_id = "sessions_restart",
     tag = "Sessions",
     summary = "Restart a session",
-    params(("id" = String, Path, description = "The session id or name")),
+    params(SessionPath),
     responses((status = 200, description = "The session", body = SessionBody), Problems)
 )]
 async fn restart(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
@@ -219,7 +219,7 @@ async fn restart(State(state): State<AppState>, Path(id): Path<String>) -> ApiRe
     operation_id = "sessions_force_kill",
     tag = "Sessions",
     summary = "Drop a session's connection at once",
-    params(("id" = String, Path, description = "The session id or name")),
+    params(SessionPath),
     responses((status = 200, description = "The session", body = SessionBody), Problems)
 )]
 async fn force_kill(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
@@ -291,7 +291,7 @@ async fn stats(
     operation_id = "sessions_logout",
     tag = "Sessions",
     summary = "Log a session out (unlink the device)",
-    params(("id" = String, Path, description = "The session id or name")),
+    params(SessionPath),
     responses((status = 200, description = "The session", body = SessionBody), Problems)
 )]
 async fn logout(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
@@ -307,7 +307,7 @@ async fn logout(State(state): State<AppState>, Path(id): Path<String>) -> ApiRes
     operation_id = "sessions_remove",
     tag = "Sessions",
     summary = "Delete a session and its data",
-    params(("id" = String, Path, description = "The session id or name")),
+    params(SessionPath),
     responses((status = 204, description = "Deleted"), Problems)
 )]
 async fn remove(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
@@ -327,7 +327,7 @@ async fn remove(State(state): State<AppState>, Path(id): Path<String>) -> ApiRes
     operation_id = "sessions_qr",
     tag = "Sessions",
     summary = "The QR code to link the session",
-    params(("id" = String, Path, description = "The session id or name"), QrQuery),
+    params(SessionPath, QrQuery),
     responses((status = 200, description = "`{qrCode: data URL, status}`; `{value, status}` with `format=raw`; the PNG with `Accept: image/png`", content((Object = "application/json"), (inline(Binary) = "image/png"))), Problems)
 )]
 async fn qr(
@@ -388,7 +388,7 @@ struct PairingCodeRequest {
     operation_id = "sessions_pairing_code",
     tag = "Sessions",
     summary = "Link by phone number: get a pairing code",
-    params(("id" = String, Path, description = "The session id or name")),
+    params(SessionPath),
     request_body = PairingCodeRequest,
     responses((status = 201, description = "`{pairingCode, status}`", body = Object), Problems)
 )]
@@ -425,7 +425,7 @@ async fn pairing_code(
     operation_id = "sessions_proxy",
     tag = "Sessions",
     summary = "The session's proxy (credentials never returned)",
-    params(("id" = String, Path, description = "The session id or name")),
+    params(SessionPath),
     responses((status = 200, description = "`{enabled, proxyType, proxyHost, hasCredentials}`", body = Object), Problems)
 )]
 async fn proxy(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
@@ -461,7 +461,7 @@ async fn proxy(State(state): State<AppState>, Path(id): Path<String>) -> ApiResu
     operation_id = "sessions_change_proxy",
     tag = "Sessions",
     summary = "Change the proxy (not supported: answers 501)",
-    params(("id" = String, Path, description = "The session id or name")),
+    params(SessionPath),
     responses(Problems)
 )]
 async fn change_proxy() -> ApiError {

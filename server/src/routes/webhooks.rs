@@ -12,7 +12,7 @@ use serde_json::json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::extract::{Body, Q};
-use crate::openapi::Problems;
+use crate::openapi::{Problems, SessionPath};
 use crate::problem::{ApiError, ApiResult};
 use crate::sessions;
 use crate::state::AppState;
@@ -113,7 +113,7 @@ fn check_retry(retry: i64) -> ApiResult<()> {
     operation_id = "webhooks_create",
     tag = "Webhooks",
     summary = "Register a webhook",
-    params(("id" = String, Path, description = "The session id or name")),
+    params(SessionPath),
     request_body = CreateWebhook,
     responses((status = 201, description = "The webhook (secret never returned)", body = Object), Problems)
 )]
@@ -166,7 +166,7 @@ async fn create(
     operation_id = "webhooks_list",
     tag = "Webhooks",
     summary = "The session's webhooks",
-    params(("id" = String, Path, description = "The session id or name")),
+    params(SessionPath),
     responses((status = 200, description = "The webhooks", body = [Object]), Problems)
 )]
 async fn list(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
@@ -203,7 +203,7 @@ async fn find(state: &AppState, id: &str, hook: &str) -> ApiResult<Webhook> {
     operation_id = "webhooks_show",
     tag = "Webhooks",
     summary = "One webhook",
-    params(("id" = String, Path, description = "The session id or name"), ("hook" = String, Path, description = "The webhook id")),
+    params(SessionPath, ("hook" = String, Path, description = "The webhook id")),
     responses((status = 200, description = "The webhook", body = Object), Problems)
 )]
 async fn show(
@@ -219,7 +219,7 @@ async fn show(
     operation_id = "webhooks_update",
     tag = "Webhooks",
     summary = "Change a webhook",
-    params(("id" = String, Path, description = "The session id or name"), ("hook" = String, Path, description = "The webhook id")),
+    params(SessionPath, ("hook" = String, Path, description = "The webhook id")),
     request_body = UpdateWebhook,
     responses((status = 200, description = "The webhook", body = Object), Problems)
 )]
@@ -266,7 +266,7 @@ async fn update(
     operation_id = "webhooks_remove",
     tag = "Webhooks",
     summary = "Delete a webhook",
-    params(("id" = String, Path, description = "The session id or name"), ("hook" = String, Path, description = "The webhook id")),
+    params(SessionPath, ("hook" = String, Path, description = "The webhook id")),
     responses((status = 204, description = "Deleted"), Problems)
 )]
 async fn remove(
@@ -285,7 +285,7 @@ async fn remove(
     operation_id = "webhooks_test",
     tag = "Webhooks",
     summary = "Send a `webhook.test` event now",
-    params(("id" = String, Path, description = "The session id or name"), ("hook" = String, Path, description = "The webhook id")),
+    params(SessionPath, ("hook" = String, Path, description = "The webhook id")),
     responses((status = 200, description = "`{success, statusCode}`", body = Object), Problems)
 )]
 async fn test(
@@ -338,7 +338,7 @@ struct DeliveryQuery {
     operation_id = "webhooks_deliveries",
     tag = "Webhooks",
     summary = "The session's delivery log",
-    params(("id" = String, Path, description = "The session id or name"), DeliveryQuery),
+    params(SessionPath, DeliveryQuery),
     responses((status = 200, description = "Deliveries", body = [Object]), Problems)
 )]
 async fn deliveries(
