@@ -54,18 +54,15 @@ impl StoreTx {
             .is_multiple_of(PRUNE_EVERY)
         {
             self.prune_send_keys(expired).await?;
-        } else {
-            self.execute(
-                "DELETE FROM send_keys WHERE session_id = $1 AND key = $2 AND created_at < $3",
-                args![session_id, key, expired],
-            )
-            .await?;
         }
+        // A free key is inserted; an expired claim of it is taken over in the same statement.
         let inserted = self
             .execute(
                 "INSERT INTO send_keys (session_id, key, chat, message_id, created_at) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (session_id, key) DO NOTHING",
-                args![session_id, key, chat, message_id, now],
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (session_id, key) DO UPDATE \
+                 SET chat = excluded.chat, message_id = excluded.message_id, \
+                 created_at = excluded.created_at WHERE send_keys.created_at < $6",
+                args![session_id, key, chat, message_id, now, expired],
             )
             .await?;
         if inserted > 0 {
