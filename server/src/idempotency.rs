@@ -4,6 +4,8 @@
 //! single message even when the server crashed before it remembered. After 24 hours a key is
 //! new again.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use sha2::{Digest, Sha256};
 
 use crate::db::{Db, DbError};
@@ -49,29 +51,45 @@ pub async fn lookup(db: &Db, session_id: &str, key: &str) -> Result<Option<Remem
     }))
 }
 
-/// Remembers the answer for `key` (the first one stays), forgetting every expired answer.
+/// Every this many answers remembered (in this process) also forget every expired one; the
+/// first after a start does too.
+const PRUNE_EVERY: u64 = 1024;
+
+/// Answers remembered in this process, for [`PRUNE_EVERY`].
+static REMEMBERED: AtomicU64 = AtomicU64::new(0);
+
+/// Remembers the answer for `key`: the first one stays, unless it expired ([`TTL_MS`]).
 pub async fn remember(
     db: &Db,
     session_id: &str,
     key: &str,
     answer: &Remembered,
 ) -> Result<(), DbError> {
-    db.exec(
-        "DELETE FROM server_idempotency WHERE created_at < $1",
-        vec![(now_ms() - TTL_MS).into()],
-    )
-    .await?;
+    let now = now_ms();
+    if REMEMBERED
+        .fetch_add(1, Ordering::Relaxed)
+        .is_multiple_of(PRUNE_EVERY)
+    {
+        db.exec(
+            "DELETE FROM server_idempotency WHERE created_at < $1",
+            vec![(now - TTL_MS).into()],
+        )
+        .await?;
+    }
     db.exec(
         "INSERT INTO server_idempotency (session_id, idem_key, request_hash, message_id, \
          timestamp, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
-         ON CONFLICT (session_id, idem_key) DO NOTHING",
+         ON CONFLICT (session_id, idem_key) DO UPDATE SET request_hash = excluded.request_hash, \
+         message_id = excluded.message_id, timestamp = excluded.timestamp, \
+         created_at = excluded.created_at WHERE server_idempotency.created_at < $7",
         vec![
             session_id.into(),
             key.into(),
             answer.request_hash.clone().into(),
             answer.message_id.clone().into(),
             answer.timestamp.into(),
-            now_ms().into(),
+            now.into(),
+            (now - TTL_MS).into(),
         ],
     )
     .await?;
