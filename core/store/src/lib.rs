@@ -53,8 +53,8 @@ pub use types::{
     AppStateKeyRecord, AppStateVersion, ChatFlag, ChatRecord, ContactRecord, DeviceCredentials,
     DeviceList, EventRecord, IdentityRecord, InsertOutcome, KeyPair, LabelAssociationRecord,
     LabelRecord, MessageCursor, MessagePage, MessageRecord, MessageStatus, PageDirection,
-    PendingHistory, PollVoteRecord, SendKeyClaim, SessionRecord, SignedPreKey, StarredRecord,
-    StoredPreKey, TrustLevel,
+    PendingHistory, PollVoteRecord, QueuedSend, SendKeyClaim, SessionRecord, SignedPreKey,
+    StarredRecord, StoredPreKey, TrustLevel,
 };
 pub use writer::WriteFuture;
 

@@ -62,10 +62,15 @@ const MIGRATIONS: &[Migration] = &[
         name: "app_state",
         sql: include_str!("../migrations/0010_app_state.sql"),
     },
+    Migration {
+        version: 11,
+        name: "send_queue",
+        sql: include_str!("../migrations/0011_send_queue.sql"),
+    },
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 10;
+pub const SCHEMA_VERSION: i64 = 11;
 
 /// Arbitrary constant key of the PostgreSQL advisory lock serializing concurrent migrators.
 const PG_MIGRATION_LOCK: i64 = 0x6f70_656e_7761_0001;

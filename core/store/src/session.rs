@@ -11,8 +11,8 @@ use crate::{
     AppStateKeyRecord, AppStateVersion, ChatFlag, ChatRecord, ContactRecord, DeviceCredentials,
     DeviceList, EventRecord, IdentityRecord, IncomingOutcome, InsertOutcome,
     LabelAssociationRecord, LabelRecord, MessagePage, MessageRecord, MessageStatus, PageDirection,
-    PendingHistory, PollVoteRecord, SendKeyClaim, SessionRecord, SignalChanges, StarredRecord,
-    Store, StoreError, StoreTx, StoredPreKey, WriteFuture,
+    PendingHistory, PollVoteRecord, QueuedSend, SendKeyClaim, SessionRecord, SignalChanges,
+    StarredRecord, Store, StoreError, StoreTx, StoredPreKey, WriteFuture,
 };
 
 /// One session's view of a [`Store`]: the store and the session id. Cheap to clone.
@@ -353,6 +353,12 @@ scoped! {
     claim_send_key(key: &str, chat: &str, message_id: &str) -> SendKeyClaim;
     /// See [`StoreTx::send_key`].
     send_key(key: &str) -> Option<(String, String)>;
+    /// See [`StoreTx::queue_send`].
+    queue_send(chat: &str, message_id: &str) -> i64;
+    /// See [`StoreTx::queued_sends`].
+    queued_sends(after: i64, max: u32) -> Vec<QueuedSend>;
+    /// See [`StoreTx::unqueue_send`].
+    unqueue_send(chat: &str, message_id: &str) -> bool;
 
     /// See [`StoreTx::sender_key_holders`].
     sender_key_holders(group_id: &str) -> Vec<String>;

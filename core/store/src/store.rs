@@ -11,7 +11,7 @@ use crate::{
     AppStateKeyRecord, AppStateVersion, ChatFlag, ChatRecord, ContactRecord, DeviceCredentials,
     DeviceList, EventRecord, IdentityRecord, InsertOutcome, LabelAssociationRecord, LabelRecord,
     MessagePage, MessageRecord, MessageStatus, PageDirection, PendingHistory, PollVoteRecord,
-    SendKeyClaim, SessionRecord, StarredRecord, StoreError, StoredPreKey, migrate,
+    QueuedSend, SendKeyClaim, SessionRecord, StarredRecord, StoreError, StoredPreKey, migrate,
 };
 
 /// Where the encryption key comes from.
@@ -493,6 +493,12 @@ delegate! {
     read send_key(session_id: &str, key: &str) -> Option<(String, String)>;
     /// See [`StoreTx::prune_send_keys`].
     write prune_send_keys(older_than_ms: i64) -> u64;
+    /// See [`StoreTx::queue_send`].
+    write queue_send(session_id: &str, chat: &str, message_id: &str) -> i64;
+    /// See [`StoreTx::queued_sends`].
+    read queued_sends(session_id: &str, after: i64, max: u32) -> Vec<QueuedSend>;
+    /// See [`StoreTx::unqueue_send`].
+    write unqueue_send(session_id: &str, chat: &str, message_id: &str) -> bool;
 
     /// See [`StoreTx::sender_key_holders`].
     read sender_key_holders(session_id: &str, group_id: &str) -> Vec<String>;

@@ -311,6 +311,17 @@ pub enum SendKeyClaim {
     },
 }
 
+/// An entry of a session's send queue (see [`crate::StoreTx::queue_send`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedSend {
+    /// Its place in the queue: later entries have larger positions.
+    pub position: i64,
+    /// Chat JID of the message.
+    pub chat: String,
+    /// Id of the message (stored in `messages`).
+    pub message_id: String,
+}
+
 /// A chat the session knows: from history sync or from a stored message.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ChatRecord {

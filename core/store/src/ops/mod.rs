@@ -13,6 +13,7 @@ mod mappings;
 mod messages;
 mod polls;
 mod send_keys;
+mod send_queue;
 mod sessions;
 mod signal;
 

@@ -690,6 +690,7 @@ pub async fn message_pagination(db: Arc<TestDb>) {
 /// except 3's (dropping the table of kept outgoing copies is the caller's to recreate).
 async fn downgrade(raw: &mut openwa_store::testing::Raw, to: i64) {
     let undo: &[(i64, &str)] = &[
+        (11, "DROP TABLE send_queue"),
         (10, "DROP TABLE starred_messages"),
         (10, "DROP TABLE label_associations"),
         (10, "DROP TABLE labels"),
@@ -1788,6 +1789,44 @@ pub async fn consumer_ack_survives_reopen(db: Arc<TestDb>) {
 
 /// Idempotency keys: the first claim binds the key, later ones answer the first message, for
 /// a day; the claim commits (or not) with the message it was made with.
+pub async fn send_queue(db: Arc<TestDb>) {
+    let store = store_with_session(&db).await;
+    store.create_session("bob", "new").await.unwrap();
+    assert!(store.queued_sends(S, 0, 10).await.unwrap().is_empty());
+    let p1 = store.queue_send(S, "c@s", "M1").await.unwrap();
+    let p2 = store.queue_send(S, "d@s", "M2").await.unwrap();
+    let p3 = store.queue_send(S, "c@s", "M3").await.unwrap();
+    assert!(p1 < p2 && p2 < p3, "positions grow: {p1} {p2} {p3}");
+    store.queue_send("bob", "c@s", "M1").await.unwrap();
+    // The same message twice is a conflict.
+    assert!(matches!(
+        store.queue_send(S, "c@s", "M1").await,
+        Err(StoreError::Conflict(_))
+    ));
+    let ids =
+        |q: Vec<openwa_store::QueuedSend>| q.into_iter().map(|q| q.message_id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(store.queued_sends(S, 0, 10).await.unwrap()),
+        ["M1", "M2", "M3"]
+    );
+    assert_eq!(ids(store.queued_sends(S, p1, 1).await.unwrap()), ["M2"]);
+    assert!(store.unqueue_send(S, "d@s", "M2").await.unwrap());
+    assert!(!store.unqueue_send(S, "d@s", "M2").await.unwrap());
+    assert_eq!(
+        ids(store.queued_sends(S, 0, 10).await.unwrap()),
+        ["M1", "M3"]
+    );
+    // Sessions are apart, and the queue goes with its session.
+    let bob = store.session("bob");
+    assert_eq!(ids(bob.queued_sends(0, 10).await.unwrap()), ["M1"]);
+    assert!(matches!(
+        store.queued_sends(S, 0, 0).await,
+        Err(StoreError::InvalidArgument(_))
+    ));
+    store.delete_session("bob").await.unwrap();
+    assert!(store.queued_sends("bob", 0, 10).await.unwrap().is_empty());
+}
+
 pub async fn send_keys(db: Arc<TestDb>) {
     use openwa_store::{MAX_SEND_KEY_LEN, SEND_KEY_TTL_MS, SendKeyClaim};
     let store = store_with_session(&db).await;

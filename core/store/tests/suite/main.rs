@@ -39,6 +39,7 @@ on_every_backend! {
         event_versions_and_session_replay,
         event_consumers,
         send_keys,
+        send_queue,
         concurrent_send_key_claims,
         group_sender_key_holders,
         poll_votes,
