@@ -34,7 +34,8 @@ export type StateReason =
   | 'client_outdated'
   | 'server_error'
   | 'handshake_failed'
-  | 'pairing_failed';
+  | 'pairing_failed'
+  | 'reconnect_limit';
 
 /** The status of a message we sent; it never goes backwards. */
 export type MessageStatus = 'failed' | 'pending' | 'sent' | 'delivered' | 'read' | 'played';
@@ -162,6 +163,31 @@ export interface SendOptions {
   quoted?: string;
   /** Users the message mentions (phone numbers or JIDs). */
   mentions?: string[];
+  /** Resolve once the message is durably queued (status `pending`) instead of once WhatsApp
+   * acknowledged it; works while disconnected. The session's send queue sends it in order,
+   * paced, also after a reconnect or a restart; `message_sent` or a `failed` status follows. */
+  queued?: boolean;
+}
+
+/** Pacing of a session's sends. Past `maxPerHour` a direct send rejects with `rate_limited`
+ * (`details`: seconds until a slot frees) and a queued one waits. */
+export interface SendPacing {
+  /** Least time between two sends (default 0). */
+  minIntervalMs: number;
+  /** Largest random delay added to it (default 0). */
+  jitterMs: number;
+  /** Most sends in any hour (default 0: no cap). */
+  maxPerHour: number;
+}
+
+/** How a session reconnects after a transient failure: attempt n waits between half and all
+ * of `baseDelayMs × 2ⁿ` (at most a minute); after `maxAttempts` failed attempts in a row it
+ * stops, `disconnected` with reason `reconnect_limit`. */
+export interface ReconnectPolicy {
+  /** First delay: 100-300000 (default 1000). */
+  baseDelayMs: number;
+  /** Failed attempts before giving up (default null: never). */
+  maxAttempts: number | null;
 }
 
 /** What `sendMedia` sends: `kind` and the file (`data` or `path`); the rest is optional and
@@ -620,6 +646,10 @@ export interface SessionOptions {
   maxMediaBytes?: number;
   /** How much of the account's past to keep from history sync (default `recent`). */
   history?: 'none' | 'recent' | 'full';
+  /** How fast the session sends (default: no pacing). */
+  sendPacing?: Partial<SendPacing>;
+  /** How the session reconnects (default: from 1 s, never giving up). */
+  reconnect?: Partial<ReconnectPolicy>;
 }
 
 /** A manager's settings (fields left out keep the engine's defaults: a store in memory). */
@@ -679,6 +709,14 @@ export class Session extends EventEmitter<EventListeners> {
   waitForState(state: ConnectionState, timeoutMs?: number): Promise<void>;
   /** Sends a text. The same `idempotencyKey` again resolves with the first message. */
   sendText(chat: string, text: string, options?: SendOptions): Promise<Message>;
+  /** Changes how fast this session sends, from now on and after a restart. */
+  setSendPacing(pacing: Partial<SendPacing>): Promise<void>;
+  /** The pacing in force now. */
+  sendPacing(): SendPacing;
+  /** Changes how this session reconnects, from the next reconnect on and after a restart. */
+  setReconnectPolicy(policy: Partial<ReconnectPolicy>): Promise<void>;
+  /** The reconnect policy in force now. */
+  reconnectPolicy(): ReconnectPolicy;
   sendLocation(chat: string, location: Location, options?: SendOptions): Promise<Message>;
   sendContacts(chat: string, contacts: ContactCard[], options?: SendOptions): Promise<Message>;
   /** `emoji` `''` removes our reaction. */

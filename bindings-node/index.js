@@ -90,6 +90,9 @@ function sendOpts(value) {
       throw typeError(`options.${field} must be a string`);
     }
   }
+  if (options.queued !== undefined && options.queued !== null && typeof options.queued !== 'boolean') {
+    throw typeError('options.queued must be a boolean');
+  }
   const { mentions } = options;
   if (mentions !== undefined && mentions !== null &&
       (!Array.isArray(mentions) || mentions.some((m) => typeof m !== 'string'))) {
@@ -280,6 +283,22 @@ class Session extends Emitter {
 
   waitForState(state, timeoutMs) {
     return callAsync(() => this.#native.waitForState(state, timeoutMs));
+  }
+
+  setSendPacing(pacing) {
+    return callAsync(() => this.#native.setSendPacing(opts(pacing, 'pacing')));
+  }
+
+  sendPacing() {
+    return call(() => this.#native.sendPacing());
+  }
+
+  setReconnectPolicy(policy) {
+    return callAsync(() => this.#native.setReconnectPolicy(opts(policy, 'policy')));
+  }
+
+  reconnectPolicy() {
+    return call(() => this.#native.reconnectPolicy());
   }
 
   sendText(chat, text, options) {

@@ -99,9 +99,24 @@ export declare class Session {
   /** Waits until the session reaches `state`; `timeout` after `timeoutMs` (default 60 s). */
   waitForState(state: string, timeoutMs?: number | undefined | null): Promise<undefined>
   /**
+   * Changes how fast this session sends, from now on and after a restart:
+   * `{minIntervalMs, jitterMs, maxPerHour}` (omitted fields: 0).
+   */
+  setSendPacing(pacing?: any | undefined | null): Promise<undefined>
+  /** The pacing this session's sends follow now. */
+  sendPacing(): any
+  /**
+   * Changes how this session reconnects after a transient failure, from the next reconnect
+   * on and after a restart: `{baseDelayMs, maxAttempts}` (omitted: 1000, never give up).
+   */
+  setReconnectPolicy(policy?: any | undefined | null): Promise<undefined>
+  /** The reconnect policy in force now. */
+  reconnectPolicy(): any
+  /**
    * Sends a text (resolves with the stored `Message`). `options`: `idempotencyKey` (a
    * repeated call resolves with the first call's message), `quoted` (the id of a message of
-   * the chat this replies to), `mentions` (users it mentions).
+   * the chat this replies to), `mentions` (users it mentions), `queued` (resolve once
+   * durably queued, status `pending`; the send queue sends it).
    */
   sendText(chat: string, text: string, options?: any | undefined | null): Promise<any>
   /** Sends a location pin: `{latitude, longitude, name?, address?, url?, comment?}`. */

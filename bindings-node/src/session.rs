@@ -143,9 +143,52 @@ impl Session {
         )
     }
 
+    /// Changes how fast this session sends, from now on and after a restart:
+    /// `{minIntervalMs, jitterMs, maxPerHour}` (omitted fields: 0).
+    #[napi]
+    pub fn set_send_pacing<'env>(
+        &self,
+        env: &'env Env,
+        pacing: Option<Value>,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let pacing = convert::config(env, &openwa::SendPacing::default(), pacing, "pacing")?;
+        let inner = self.inner.clone();
+        promise(env, async move { inner.set_send_pacing(pacing).await }, Ok)
+    }
+
+    /// The pacing this session's sends follow now.
+    #[napi]
+    pub fn send_pacing(&self) -> napi::Result<Value> {
+        to_js(&self.inner.send_pacing())
+    }
+
+    /// Changes how this session reconnects after a transient failure, from the next reconnect
+    /// on and after a restart: `{baseDelayMs, maxAttempts}` (omitted: 1000, never give up).
+    #[napi]
+    pub fn set_reconnect_policy<'env>(
+        &self,
+        env: &'env Env,
+        policy: Option<Value>,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let policy = convert::config(env, &openwa::ReconnectPolicy::default(), policy, "policy")?;
+        let inner = self.inner.clone();
+        promise(
+            env,
+            async move { inner.set_reconnect_policy(policy).await },
+            Ok,
+        )
+    }
+
+    /// The reconnect policy in force now.
+    #[napi]
+    pub fn reconnect_policy(&self) -> napi::Result<Value> {
+        to_js(&self.inner.reconnect_policy())
+    }
+
     /// Sends a text (resolves with the stored `Message`). `options`: `idempotencyKey` (a
     /// repeated call resolves with the first call's message), `quoted` (the id of a message of
-    /// the chat this replies to), `mentions` (users it mentions).
+    /// the chat this replies to), `mentions` (users it mentions), `queued` (resolve once
+    /// durably queued, status `pending`; the send queue sends it).
     #[napi]
     pub fn send_text<'env>(
         &self,

@@ -114,6 +114,47 @@ test('link by QR, receive, send idempotently, history, listeners and replay', as
   for await (const event of session.events()) assert.fail(`unexpected ${event.type}`);
 });
 
+test('queued sends, pacing and the reconnect policy', async () => {
+  const [me, bob] = [await sim.account('Alice'), await sim.account('Bob')];
+  const manager = await SessionManager.open({ defaultSessionOptions: sim.options() });
+  const session = await manager.createSession('queue');
+  await linkByQr(sim, session, me);
+  const events = session.events();
+
+  // Queued while disconnected: pending at once, on Bob's phone once connected.
+  await session.disconnect();
+  const queued = await session.sendText(bob, 'queued hi', { queued: true });
+  assert.equal(queued.status, 'pending');
+  await assert.rejects(session.sendText(bob, 'direct'), { code: 'not_connected' });
+  await assert.rejects(session.sendText(bob, 'x', { queued: 'yes' }), { name: 'TypeError' });
+  await session.connect();
+  const sent = await nextEvent(events, 'message_sent');
+  record([sent]);
+  assert.equal(sent.message.id, queued.id);
+  await phoneMessages(sim, bob, (m) => m.id === queued.id);
+
+  // Pacing and its hourly cap.
+  assert.deepEqual(session.sendPacing(), { minIntervalMs: 0, jitterMs: 0, maxPerHour: 0 });
+  await session.setSendPacing({ maxPerHour: 1 });
+  assert.equal(session.sendPacing().maxPerHour, 1);
+  await session.sendText(bob, 'one this hour');
+  await assert.rejects(session.sendText(bob, 'too many'), (err) => {
+    assert.equal(err.code, 'rate_limited');
+    assert.ok(Number(err.details) > 3000, err.details);
+    return true;
+  });
+  await assert.rejects(session.setSendPacing({ minIntervalMs: 'soon' }), { code: 'invalid_argument' });
+  await assert.rejects(session.setSendPacing(5), { name: 'TypeError' });
+  await session.setSendPacing({});
+
+  // The reconnect policy.
+  assert.deepEqual(session.reconnectPolicy(), { baseDelayMs: 1000, maxAttempts: null });
+  await session.setReconnectPolicy({ baseDelayMs: 2000, maxAttempts: 3 });
+  assert.deepEqual(session.reconnectPolicy(), { baseDelayMs: 2000, maxAttempts: 3 });
+  await assert.rejects(session.setReconnectPolicy({ baseDelayMs: 1 }), { code: 'invalid_argument' });
+  await manager.close();
+});
+
 test('a durable consumer resumes after its ack across a restart', async () => {
   const [me, bob] = [await sim.account('Carol'), await sim.account('Dan')];
   const config = {

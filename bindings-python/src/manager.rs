@@ -22,7 +22,7 @@ pub(crate) struct SessionManager {
 }
 
 /// JSON of an optional dict argument plus keyword arguments (the keywords win).
-fn dict_json(
+pub(crate) fn dict_json(
     dict: Option<&Bound<'_, PyDict>>,
     kwargs: Option<&Bound<'_, PyDict>>,
     what: &str,

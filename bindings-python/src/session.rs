@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::waiter::future_into_py;
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 
 use crate::convert::{self, error_detached, to_py_detached};
 use crate::stream::EventStream;
@@ -69,11 +70,16 @@ impl Session {
     }
 }
 
-/// Send options with an idempotency key and a quoted message.
-fn options(idempotency_key: Option<String>, quoted: Option<String>) -> openwa::SendOptions {
+/// Send options with an idempotency key, a quoted message, and whether to queue the send.
+fn options(
+    idempotency_key: Option<String>,
+    quoted: Option<String>,
+    queued: bool,
+) -> openwa::SendOptions {
     openwa::SendOptions {
         idempotency_key,
         quoted,
+        queued,
         ..openwa::SendOptions::default()
     }
 }
@@ -160,8 +166,10 @@ impl Session {
     /// Sends a text (awaitable `Message`). `quoted`: the id of a message of the chat this
     /// replies to; `mentions`: users it mentions (phone numbers or JIDs). With an
     /// `idempotency_key`, a repeated call returns the first call's message instead of sending
-    /// again.
-    #[pyo3(signature = (chat, text, idempotency_key=None, *, quoted=None, mentions=None))]
+    /// again. With `queued`, it answers once the message is durably queued (status `pending`)
+    /// and the session's send queue sends it.
+    #[pyo3(signature = (chat, text, idempotency_key=None, *, quoted=None, mentions=None, queued=false))]
+    #[allow(clippy::too_many_arguments)] // Python keyword arguments
     fn send_text<'py>(
         &self,
         py: Python<'py>,
@@ -170,20 +178,72 @@ impl Session {
         idempotency_key: Option<String>,
         quoted: Option<String>,
         mentions: Option<Vec<String>>,
+        queued: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let options = openwa::SendOptions {
             idempotency_key,
             quoted,
             mentions: mentions.unwrap_or_default(),
+            queued,
         };
         self.send(py, move |s| async move {
             s.send_text(&chat, &text, options).await
         })
     }
 
+    /// Changes how fast this session sends, from now on and after a restart (awaitable):
+    /// `min_interval_ms` between two sends, plus up to `jitter_ms` at random, and at most
+    /// `max_per_hour` sends an hour (0: no cap; past it a direct send raises `RateLimited`, a
+    /// queued one waits). Omitted fields are 0.
+    #[pyo3(signature = (pacing=None, **kwargs))]
+    fn set_send_pacing<'py>(
+        &self,
+        py: Python<'py>,
+        pacing: Option<&Bound<'py, PyDict>>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let patch = crate::manager::dict_json(pacing, kwargs, "send pacing")?;
+        let pacing = convert::config(&openwa::SendPacing::default(), patch, "send pacing")
+            .map_err(|e| convert::error(py, e))?;
+        self.done(py, move |s| async move { s.set_send_pacing(pacing).await })
+    }
+
+    /// The pacing this session's sends follow now (a dict).
+    fn send_pacing(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        convert::to_py(py, "_json", &self.inner.send_pacing())
+    }
+
+    /// Changes how this session reconnects after a transient failure, from the next reconnect
+    /// on and after a restart (awaitable): `base_delay_ms` (100-300000, default 1000) and
+    /// `max_attempts` (`None`: never give up).
+    #[pyo3(signature = (policy=None, **kwargs))]
+    fn set_reconnect_policy<'py>(
+        &self,
+        py: Python<'py>,
+        policy: Option<&Bound<'py, PyDict>>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let patch = crate::manager::dict_json(policy, kwargs, "reconnect policy")?;
+        let policy = convert::config(
+            &openwa::ReconnectPolicy::default(),
+            patch,
+            "reconnect policy",
+        )
+        .map_err(|e| convert::error(py, e))?;
+        self.done(
+            py,
+            move |s| async move { s.set_reconnect_policy(policy).await },
+        )
+    }
+
+    /// The reconnect policy in force now (a dict).
+    fn reconnect_policy(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        convert::to_py(py, "_json", &self.inner.reconnect_policy())
+    }
+
     /// Sends a location pin (awaitable `Message`).
     #[pyo3(signature = (chat, latitude, longitude, *, name=None, address=None, url=None,
-                        comment=None, idempotency_key=None, quoted=None))]
+                        comment=None, idempotency_key=None, quoted=None, queued=false))]
     #[allow(clippy::too_many_arguments)] // Python keyword arguments
     fn send_location<'py>(
         &self,
@@ -197,6 +257,7 @@ impl Session {
         comment: Option<String>,
         idempotency_key: Option<String>,
         quoted: Option<String>,
+        queued: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let location = openwa::Location {
             latitude,
@@ -207,7 +268,7 @@ impl Session {
             comment,
             ..openwa::Location::default()
         };
-        let options = options(idempotency_key, quoted);
+        let options = options(idempotency_key, quoted, queued);
         self.send(py, move |s| async move {
             s.send_location(&chat, location, options).await
         })
@@ -215,7 +276,7 @@ impl Session {
 
     /// Sends contact cards (awaitable `Message`): `contacts` is a list of
     /// `{"display_name": …, "vcard": …}` dicts or `(display_name, vcard)` pairs.
-    #[pyo3(signature = (chat, contacts, *, idempotency_key=None, quoted=None))]
+    #[pyo3(signature = (chat, contacts, *, idempotency_key=None, quoted=None, queued=false))]
     fn send_contacts<'py>(
         &self,
         py: Python<'py>,
@@ -223,6 +284,7 @@ impl Session {
         contacts: &Bound<'py, PyAny>,
         idempotency_key: Option<String>,
         quoted: Option<String>,
+        queued: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let json = convert::to_json(contacts, "contacts")?;
         let cards: Vec<openwa::ContactCard> = serde_json::from_value(json).map_err(|e| {
@@ -231,14 +293,14 @@ impl Session {
                 openwa::Error::invalid_argument(format!("bad contacts: {e}")),
             )
         })?;
-        let options = options(idempotency_key, quoted);
+        let options = options(idempotency_key, quoted, queued);
         self.send(py, move |s| async move {
             s.send_contacts(&chat, cards, options).await
         })
     }
 
     /// Reacts to message `message_id` of `chat` with `emoji` ("" removes the reaction).
-    #[pyo3(signature = (chat, message_id, emoji, idempotency_key=None))]
+    #[pyo3(signature = (chat, message_id, emoji, idempotency_key=None, *, queued=false))]
     fn react<'py>(
         &self,
         py: Python<'py>,
@@ -246,8 +308,9 @@ impl Session {
         message_id: String,
         emoji: String,
         idempotency_key: Option<String>,
+        queued: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let options = options(idempotency_key, None);
+        let options = options(idempotency_key, None, queued);
         self.send(py, move |s| async move {
             s.react(&chat, &message_id, &emoji, options).await
         })
@@ -255,7 +318,7 @@ impl Session {
 
     /// Sends a poll (awaitable `Message`): 2-12 distinct `options`, of which a voter may
     /// choose `selectable_count` (0: any number).
-    #[pyo3(signature = (chat, name, options, *, selectable_count=1, idempotency_key=None, quoted=None))]
+    #[pyo3(signature = (chat, name, options, *, selectable_count=1, idempotency_key=None, quoted=None, queued=false))]
     #[allow(clippy::too_many_arguments)]
     fn send_poll<'py>(
         &self,
@@ -266,8 +329,9 @@ impl Session {
         selectable_count: u32,
         idempotency_key: Option<String>,
         quoted: Option<String>,
+        queued: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let send = self::options(idempotency_key, quoted);
+        let send = self::options(idempotency_key, quoted, queued);
         self.send(py, move |s| async move {
             s.send_poll(&chat, &name, options, selectable_count, send)
                 .await
@@ -276,7 +340,7 @@ impl Session {
 
     /// Votes on the poll `poll_id` of `chat` with option names (an empty list withdraws the
     /// vote); awaitable `Message`.
-    #[pyo3(signature = (chat, poll_id, selected, idempotency_key=None))]
+    #[pyo3(signature = (chat, poll_id, selected, idempotency_key=None, *, queued=false))]
     fn vote_poll<'py>(
         &self,
         py: Python<'py>,
@@ -284,8 +348,9 @@ impl Session {
         poll_id: String,
         selected: Vec<String>,
         idempotency_key: Option<String>,
+        queued: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let send = self::options(idempotency_key, None);
+        let send = self::options(idempotency_key, None, queued);
         self.send(py, move |s| async move {
             s.vote_poll(&chat, &poll_id, selected, send).await
         })
@@ -310,7 +375,7 @@ impl Session {
     }
 
     /// Edits one of our messages of `chat` (its text or caption).
-    #[pyo3(signature = (chat, message_id, text, idempotency_key=None))]
+    #[pyo3(signature = (chat, message_id, text, idempotency_key=None, *, queued=false))]
     fn edit_message<'py>(
         &self,
         py: Python<'py>,
@@ -318,15 +383,16 @@ impl Session {
         message_id: String,
         text: String,
         idempotency_key: Option<String>,
+        queued: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let options = options(idempotency_key, None);
+        let options = options(idempotency_key, None, queued);
         self.send(py, move |s| async move {
             s.edit_message(&chat, &message_id, &text, options).await
         })
     }
 
     /// Forwards the stored message `message_id` of `from_chat` to `chat` (marked forwarded).
-    #[pyo3(signature = (chat, from_chat, message_id, idempotency_key=None))]
+    #[pyo3(signature = (chat, from_chat, message_id, idempotency_key=None, *, queued=false))]
     fn forward_message<'py>(
         &self,
         py: Python<'py>,
@@ -334,8 +400,9 @@ impl Session {
         from_chat: String,
         message_id: String,
         idempotency_key: Option<String>,
+        queued: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let options = options(idempotency_key, None);
+        let options = options(idempotency_key, None, queued);
         self.send(py, move |s| async move {
             s.forward_message(&chat, &from_chat, &message_id, options)
                 .await
@@ -411,15 +478,16 @@ impl Session {
     }
 
     /// Deletes one of our messages of `chat` for everyone.
-    #[pyo3(signature = (chat, message_id, idempotency_key=None))]
+    #[pyo3(signature = (chat, message_id, idempotency_key=None, *, queued=false))]
     fn revoke_message<'py>(
         &self,
         py: Python<'py>,
         chat: String,
         message_id: String,
         idempotency_key: Option<String>,
+        queued: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let options = options(idempotency_key, None);
+        let options = options(idempotency_key, None, queued);
         self.send(py, move |s| async move {
             s.revoke_message(&chat, &message_id, options).await
         })
@@ -429,7 +497,7 @@ impl Session {
     /// document or sticker; give the file as `data` (bytes) or `path` (read in pieces).
     #[pyo3(signature = (chat, kind, data=None, path=None, *, mimetype=None, caption=None,
         file_name=None, thumbnail=None, width=None, height=None, seconds=None, waveform=None,
-        animated=false, idempotency_key=None))]
+        animated=false, idempotency_key=None, queued=false))]
     #[allow(clippy::too_many_arguments)]
     fn send_media<'py>(
         &self,
@@ -448,6 +516,7 @@ impl Session {
         waveform: Option<&[u8]>,
         animated: bool,
         idempotency_key: Option<String>,
+        queued: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let kind: openwa::MediaKind = serde_json::from_value(serde_json::Value::String(kind))
             .map_err(|_| {
@@ -485,6 +554,7 @@ impl Session {
         let inner = self.inner.clone();
         let options = openwa::SendOptions {
             idempotency_key,
+            queued,
             ..openwa::SendOptions::default()
         };
         future_into_py(py, async move {

@@ -76,6 +76,51 @@ def test_link_receive_send_idempotent_history_and_replay(sim):
     asyncio.run(main())
 
 
+def test_queued_sends_pacing_and_reconnect_policy(sim):
+    async def main():
+        me, bob = sim.account("Alice"), sim.account("Bob")
+        manager = await openwa.SessionManager.open(default_session_options=sim.options())
+        session = await manager.create_session("queue")
+        await link_by_qr(sim, session, me)
+        events = session.events()
+
+        # Queued while disconnected: `pending` at once, on Bob's phone once connected.
+        await session.disconnect()
+        queued = await session.send_text(bob, "queued hi", queued=True)
+        assert queued.status == "pending"
+        with pytest.raises(openwa.NotConnected):
+            await session.send_text(bob, "direct")
+        await session.connect()
+        sent = await next_event(events, "message_sent")
+        assert sent.message.id == queued.id
+        timeline = await phone_messages(sim, bob, lambda m: m.get("id") == queued.id)
+        assert [m["text"] for m in timeline if m.get("id") == queued.id] == ["queued hi"]
+
+        # Pacing: a dict or keywords; bad values and wrong types are typed errors.
+        assert session.send_pacing() == {"min_interval_ms": 0, "jitter_ms": 0, "max_per_hour": 0}
+        await session.set_send_pacing(max_per_hour=1)
+        assert session.send_pacing()["max_per_hour"] == 1
+        await session.send_text(bob, "one this hour")
+        with pytest.raises(openwa.RateLimited) as limited:
+            await session.send_text(bob, "too many")
+        assert int(limited.value.details) > 3000
+        with pytest.raises(openwa.InvalidArgument):
+            await session.set_send_pacing(min_interval_ms="soon")
+        with pytest.raises(openwa.InvalidArgument):
+            await session.set_send_pacing({"min_interval_ms": 10**9})
+        await session.set_send_pacing({})
+
+        # Reconnect policy.
+        assert session.reconnect_policy() == {"base_delay_ms": 1000, "max_attempts": None}
+        await session.set_reconnect_policy(base_delay_ms=2000, max_attempts=3)
+        assert session.reconnect_policy() == {"base_delay_ms": 2000, "max_attempts": 3}
+        with pytest.raises(openwa.InvalidArgument):
+            await session.set_reconnect_policy(base_delay_ms=1)
+        await manager.close()
+
+    asyncio.run(main())
+
+
 def test_consumer_resumes_after_ack_across_a_restart(sim, tmp_path):
     async def main():
         me, bob = sim.account("Carol"), sim.account("Dan")

@@ -553,6 +553,11 @@ uint64_t uniffi_openwa_swift_fn_method_session_poll_results(uint64_t ptr, RustBu
 uint64_t uniffi_openwa_swift_fn_method_session_react(uint64_t ptr, RustBuffer chat, RustBuffer message_id, RustBuffer emoji, RustBuffer options
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_RECONNECT_POLICY
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_RECONNECT_POLICY
+RustBuffer uniffi_openwa_swift_fn_method_session_reconnect_policy(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_REVOKE_GROUP_INVITE
 #define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_REVOKE_GROUP_INVITE
 uint64_t uniffi_openwa_swift_fn_method_session_revoke_group_invite(uint64_t ptr, RustBuffer group
@@ -583,6 +588,11 @@ uint64_t uniffi_openwa_swift_fn_method_session_send_location(uint64_t ptr, RustB
 uint64_t uniffi_openwa_swift_fn_method_session_send_media(uint64_t ptr, RustBuffer chat, RustBuffer media, RustBuffer options
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_SEND_PACING
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_SEND_PACING
+RustBuffer uniffi_openwa_swift_fn_method_session_send_pacing(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_SEND_POLL
 #define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_SEND_POLL
 uint64_t uniffi_openwa_swift_fn_method_session_send_poll(uint64_t ptr, RustBuffer chat, RustBuffer name, RustBuffer options, uint32_t selectable_count, RustBuffer send
@@ -611,6 +621,16 @@ uint64_t uniffi_openwa_swift_fn_method_session_set_group_subject(uint64_t ptr, R
 #ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_SET_PRESENCE
 #define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_SET_PRESENCE
 uint64_t uniffi_openwa_swift_fn_method_session_set_presence(uint64_t ptr, int8_t available
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_SET_RECONNECT_POLICY
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_SET_RECONNECT_POLICY
+uint64_t uniffi_openwa_swift_fn_method_session_set_reconnect_policy(uint64_t ptr, RustBuffer policy
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_SET_SEND_PACING
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_SET_SEND_PACING
+uint64_t uniffi_openwa_swift_fn_method_session_set_send_pacing(uint64_t ptr, RustBuffer pacing
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_STATE
@@ -1356,6 +1376,12 @@ uint16_t uniffi_openwa_swift_checksum_method_session_react(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_RECONNECT_POLICY
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_RECONNECT_POLICY
+uint16_t uniffi_openwa_swift_checksum_method_session_reconnect_policy(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_REVOKE_GROUP_INVITE
 #define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_REVOKE_GROUP_INVITE
 uint16_t uniffi_openwa_swift_checksum_method_session_revoke_group_invite(void
@@ -1392,6 +1418,12 @@ uint16_t uniffi_openwa_swift_checksum_method_session_send_media(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_SEND_PACING
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_SEND_PACING
+uint16_t uniffi_openwa_swift_checksum_method_session_send_pacing(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_SEND_POLL
 #define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_SEND_POLL
 uint16_t uniffi_openwa_swift_checksum_method_session_send_poll(void
@@ -1425,6 +1457,18 @@ uint16_t uniffi_openwa_swift_checksum_method_session_set_group_subject(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_SET_PRESENCE
 #define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_SET_PRESENCE
 uint16_t uniffi_openwa_swift_checksum_method_session_set_presence(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_SET_RECONNECT_POLICY
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_SET_RECONNECT_POLICY
+uint16_t uniffi_openwa_swift_checksum_method_session_set_reconnect_policy(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_SET_SEND_PACING
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_SET_SEND_PACING
+uint16_t uniffi_openwa_swift_checksum_method_session_set_send_pacing(void
     
 );
 #endif

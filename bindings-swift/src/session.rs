@@ -6,7 +6,8 @@ use std::sync::Arc;
 use openwa::{
     Chat, ChatState, ConnectionState, Contact, ContactCard, Event, GroupInfo, GroupJoin,
     GroupJoinRequest, GroupSetting, Location, Message, MessagePage, NumberStatus, OutgoingMedia,
-    ParticipantAction, ParticipantUpdate, PollResults, SendOptions, SessionInfo,
+    ParticipantAction, ParticipantUpdate, PollResults, ReconnectPolicy, SendOptions, SendPacing,
+    SessionInfo,
 };
 
 use crate::error::Result;
@@ -72,6 +73,27 @@ impl Session {
     #[uniffi::method(default(timeout_ms = 60000))]
     pub async fn wait_for_state(&self, state: ConnectionState, timeout_ms: u64) -> Result<()> {
         Ok(self.inner.wait_for_state(state, timeout_ms).await?)
+    }
+
+    /// Changes how fast this session sends, from now on and after a restart.
+    pub async fn set_send_pacing(&self, pacing: SendPacing) -> Result<()> {
+        Ok(self.inner.set_send_pacing(pacing).await?)
+    }
+
+    /// The pacing this session's sends follow now.
+    pub fn send_pacing(&self) -> SendPacing {
+        self.inner.send_pacing()
+    }
+
+    /// Changes how this session reconnects after a transient failure, from the next reconnect
+    /// on and after a restart.
+    pub async fn set_reconnect_policy(&self, policy: ReconnectPolicy) -> Result<()> {
+        Ok(self.inner.set_reconnect_policy(policy).await?)
+    }
+
+    /// The reconnect policy in force now.
+    pub fn reconnect_policy(&self) -> ReconnectPolicy {
+        self.inner.reconnect_policy()
     }
 
     /// Sends a text. With `options.idempotency_key`, a repeated call returns the first call's

@@ -41,6 +41,17 @@ def test_content_kinds_presence_and_numbers(sim):
         got = (await next_event(inbox, K.MESSAGE_RECEIVED, received(sent.id))).kind.message
         assert [c.display_name for c in got.content.contacts] == ["Carol"]
 
+        # A queued send answers `pending` at once; pacing and the reconnect policy are records.
+        queued = await alice.send_text(b, "queued", ow.SendOptions(queued=True))
+        assert queued.status == ow.MessageStatus.PENDING
+        await next_event(inbox, K.MESSAGE_RECEIVED, received(queued.id))
+        await alice.set_send_pacing(ow.SendPacing(min_interval_ms=10))
+        assert alice.send_pacing() == ow.SendPacing(min_interval_ms=10, jitter_ms=0, max_per_hour=0)
+        await alice.set_send_pacing(ow.SendPacing())
+        assert alice.reconnect_policy() == ow.ReconnectPolicy(base_delay_ms=1000, max_attempts=None)
+        with pytest.raises(ow.OpenWaError.InvalidArgument):
+            await alice.set_reconnect_policy(ow.ReconnectPolicy(base_delay_ms=1))
+
         question = await alice.send_text(b, "lunch?", NONE)
         await next_event(inbox, K.MESSAGE_RECEIVED, received(question.id))
         reply = await alice.send_text(b, f"@{b} noon",

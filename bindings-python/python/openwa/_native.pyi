@@ -59,7 +59,16 @@ class Session:
         *,
         quoted: Optional[str] = None,
         mentions: Optional[List[str]] = None,
+        queued: bool = False,
     ) -> Awaitable[Message]: ...
+    def set_send_pacing(
+        self, pacing: Optional[Mapping[str, int]] = None, **kwargs: int
+    ) -> Awaitable[None]: ...
+    def send_pacing(self) -> Dict[str, int]: ...
+    def set_reconnect_policy(
+        self, policy: Optional[Mapping[str, Optional[int]]] = None, **kwargs: Optional[int]
+    ) -> Awaitable[None]: ...
+    def reconnect_policy(self) -> Dict[str, Optional[int]]: ...
     def send_location(
         self,
         chat: str,
@@ -72,6 +81,7 @@ class Session:
         comment: Optional[str] = None,
         idempotency_key: Optional[str] = None,
         quoted: Optional[str] = None,
+        queued: bool = False,
     ) -> Awaitable[Message]: ...
     def send_contacts(
         self,
@@ -80,9 +90,16 @@ class Session:
         *,
         idempotency_key: Optional[str] = None,
         quoted: Optional[str] = None,
+        queued: bool = False,
     ) -> Awaitable[Message]: ...
     def react(
-        self, chat: str, message_id: str, emoji: str, idempotency_key: Optional[str] = None
+        self,
+        chat: str,
+        message_id: str,
+        emoji: str,
+        idempotency_key: Optional[str] = None,
+        *,
+        queued: bool = False,
     ) -> Awaitable[Message]: ...
     def send_poll(
         self,
@@ -93,6 +110,7 @@ class Session:
         selectable_count: int = 1,
         idempotency_key: Optional[str] = None,
         quoted: Optional[str] = None,
+        queued: bool = False,
     ) -> Awaitable[Message]: ...
     def vote_poll(
         self,
@@ -100,20 +118,39 @@ class Session:
         poll_id: str,
         selected: List[str],
         idempotency_key: Optional[str] = None,
+        *,
+        queued: bool = False,
     ) -> Awaitable[Message]: ...
     def poll_results(self, chat: str, poll_id: str) -> Awaitable[Dict[str, Any]]: ...
     def edit_message(
-        self, chat: str, message_id: str, text: str, idempotency_key: Optional[str] = None
+        self,
+        chat: str,
+        message_id: str,
+        text: str,
+        idempotency_key: Optional[str] = None,
+        *,
+        queued: bool = False,
     ) -> Awaitable[Message]: ...
     def revoke_message(
-        self, chat: str, message_id: str, idempotency_key: Optional[str] = None
+        self,
+        chat: str,
+        message_id: str,
+        idempotency_key: Optional[str] = None,
+        *,
+        queued: bool = False,
     ) -> Awaitable[Message]: ...
     def set_presence(self, available: bool) -> Awaitable[None]: ...
     def subscribe_presence(self, user: str) -> Awaitable[None]: ...
     def send_chat_state(self, chat: str, state: str) -> Awaitable[None]: ...
     def check_numbers(self, numbers: List[str]) -> Awaitable[List[Dict[str, Any]]]: ...
     def forward_message(
-        self, chat: str, from_chat: str, message_id: str, idempotency_key: Optional[str] = None
+        self,
+        chat: str,
+        from_chat: str,
+        message_id: str,
+        idempotency_key: Optional[str] = None,
+        *,
+        queued: bool = False,
     ) -> Awaitable[Message]: ...
     def send_media(
         self,
@@ -132,6 +169,7 @@ class Session:
         waveform: Optional[bytes] = None,
         animated: bool = False,
         idempotency_key: Optional[str] = None,
+        queued: bool = False,
     ) -> Awaitable[Message]: ...
     def download_media(self, chat: str, message_id: str) -> Awaitable[bytes]: ...
     def download_media_to_file(

@@ -3016,6 +3016,79 @@ public func FfiConverterTypeQuotedMessage_lower(_ value: QuotedMessage) -> RustB
 
 
 /**
+ * Reconnect backoff of a session: attempt `n` (0-based) waits a random time between half and
+ * all of `base_delay_ms × 2ⁿ`, at most a minute (or `base_delay_ms` when that is longer).
+ * After `max_attempts` failed attempts in a row the session stops reconnecting and ends
+ * `disconnected` with reason `reconnect_limit` (`None`: it never gives up; `Some(0)`: it does
+ * not reconnect).
+ */
+public struct ReconnectPolicy: Equatable, Hashable {
+    /**
+     * First delay, in milliseconds: 100 to 300,000 (default 1,000).
+     */
+    public var baseDelayMs: UInt32
+    /**
+     * Failed attempts in a row before giving up (`None`: never).
+     */
+    public var maxAttempts: UInt32?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * First delay, in milliseconds: 100 to 300,000 (default 1,000).
+         */baseDelayMs: UInt32 = UInt32(1000), 
+        /**
+         * Failed attempts in a row before giving up (`None`: never).
+         */maxAttempts: UInt32? = nil) {
+        self.baseDelayMs = baseDelayMs
+        self.maxAttempts = maxAttempts
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReconnectPolicy: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReconnectPolicy: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReconnectPolicy {
+        return
+            try ReconnectPolicy(
+                baseDelayMs: FfiConverterUInt32.read(from: &buf), 
+                maxAttempts: FfiConverterOptionUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReconnectPolicy, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.baseDelayMs, into: &buf)
+        FfiConverterOptionUInt32.write(value.maxAttempts, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReconnectPolicy_lift(_ buf: RustBuffer) throws -> ReconnectPolicy {
+    return try FfiConverterTypeReconnectPolicy.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReconnectPolicy_lower(_ value: ReconnectPolicy) -> RustBuffer {
+    return FfiConverterTypeReconnectPolicy.lower(value)
+}
+
+
+/**
  * Options of a send.
  */
 public struct SendOptions: Equatable, Hashable {
@@ -3037,6 +3110,16 @@ public struct SendOptions: Equatable, Hashable {
      * the text also contains `@<number>`; the text is sent as given.
      */
     public var mentions: [String]
+    /**
+     * Queues the send instead of waiting for the server: the call returns once the message is
+     * durably stored (status `pending`), also while the session is not connected. The
+     * session's send queue then sends it, in the order of queuing and paced like every send
+     * (see [`crate::SendPacing`]), once connected, again after a reconnect or a restart until
+     * the server acknowledged it. Its outcome arrives as events: `MessageSent`, or
+     * `MessageStatus` with status `failed`. With an idempotency key, a repeated send returns
+     * the first message, queued or not, and queues nothing.
+     */
+    public var queued: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3055,10 +3138,20 @@ public struct SendOptions: Equatable, Hashable {
         /**
          * Users the message mentions (phone numbers or JIDs). WhatsApp highlights a mention when
          * the text also contains `@<number>`; the text is sent as given.
-         */mentions: [String] = []) {
+         */mentions: [String] = [], 
+        /**
+         * Queues the send instead of waiting for the server: the call returns once the message is
+         * durably stored (status `pending`), also while the session is not connected. The
+         * session's send queue then sends it, in the order of queuing and paced like every send
+         * (see [`crate::SendPacing`]), once connected, again after a reconnect or a restart until
+         * the server acknowledged it. Its outcome arrives as events: `MessageSent`, or
+         * `MessageStatus` with status `failed`. With an idempotency key, a repeated send returns
+         * the first message, queued or not, and queues nothing.
+         */queued: Bool = false) {
         self.idempotencyKey = idempotencyKey
         self.quoted = quoted
         self.mentions = mentions
+        self.queued = queued
     }
 
     
@@ -3079,7 +3172,8 @@ public struct FfiConverterTypeSendOptions: FfiConverterRustBuffer {
             try SendOptions(
                 idempotencyKey: FfiConverterOptionString.read(from: &buf), 
                 quoted: FfiConverterOptionString.read(from: &buf), 
-                mentions: FfiConverterSequenceString.read(from: &buf)
+                mentions: FfiConverterSequenceString.read(from: &buf), 
+                queued: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -3087,6 +3181,7 @@ public struct FfiConverterTypeSendOptions: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.idempotencyKey, into: &buf)
         FfiConverterOptionString.write(value.quoted, into: &buf)
         FfiConverterSequenceString.write(value.mentions, into: &buf)
+        FfiConverterBool.write(value.queued, into: &buf)
     }
 }
 
@@ -3103,6 +3198,90 @@ public func FfiConverterTypeSendOptions_lift(_ buf: RustBuffer) throws -> SendOp
 #endif
 public func FfiConverterTypeSendOptions_lower(_ value: SendOptions) -> RustBuffer {
     return FfiConverterTypeSendOptions.lower(value)
+}
+
+
+/**
+ * Pacing of a session's sends, so that bulk senders look less like bulk senders to WhatsApp.
+ * Every send of the session (direct or queued) takes the next free slot: at least
+ * `min_interval_ms` plus a random `0..=jitter_ms` after the one before. At most
+ * `max_per_hour` sends leave in any hour (0: no cap): past the cap a direct send fails with
+ * `rate_limited` (its `details` the seconds until a slot frees) and a queued send waits.
+ * The hourly count is kept in memory: it starts again when the process does.
+ */
+public struct SendPacing: Equatable, Hashable {
+    /**
+     * Least time between two sends, in milliseconds (0: none).
+     */
+    public var minIntervalMs: UInt32
+    /**
+     * Largest random delay added to `min_interval_ms`, in milliseconds.
+     */
+    public var jitterMs: UInt32
+    /**
+     * Most sends in any hour (0: no cap).
+     */
+    public var maxPerHour: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Least time between two sends, in milliseconds (0: none).
+         */minIntervalMs: UInt32 = UInt32(0), 
+        /**
+         * Largest random delay added to `min_interval_ms`, in milliseconds.
+         */jitterMs: UInt32 = UInt32(0), 
+        /**
+         * Most sends in any hour (0: no cap).
+         */maxPerHour: UInt32 = UInt32(0)) {
+        self.minIntervalMs = minIntervalMs
+        self.jitterMs = jitterMs
+        self.maxPerHour = maxPerHour
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SendPacing: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSendPacing: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SendPacing {
+        return
+            try SendPacing(
+                minIntervalMs: FfiConverterUInt32.read(from: &buf), 
+                jitterMs: FfiConverterUInt32.read(from: &buf), 
+                maxPerHour: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SendPacing, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.minIntervalMs, into: &buf)
+        FfiConverterUInt32.write(value.jitterMs, into: &buf)
+        FfiConverterUInt32.write(value.maxPerHour, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSendPacing_lift(_ buf: RustBuffer) throws -> SendPacing {
+    return try FfiConverterTypeSendPacing.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSendPacing_lower(_ value: SendPacing) -> RustBuffer {
+    return FfiConverterTypeSendPacing.lower(value)
 }
 
 
@@ -3247,6 +3426,16 @@ public struct SessionOptions: Equatable, Hashable {
      * How much of the account's past to keep from history sync (default: recent).
      */
     public var history: HistoryPolicy
+    /**
+     * How fast the session sends (default: no pacing); changed at run time with
+     * [`crate::Session::set_send_pacing`].
+     */
+    public var sendPacing: SendPacing
+    /**
+     * How the session reconnects after a transient failure (with `auto_reconnect`); changed
+     * at run time with [`crate::Session::set_reconnect_policy`].
+     */
+    public var reconnect: ReconnectPolicy
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3287,7 +3476,15 @@ public struct SessionOptions: Equatable, Hashable {
          */maxMediaBytes: UInt64, 
         /**
          * How much of the account's past to keep from history sync (default: recent).
-         */history: HistoryPolicy) {
+         */history: HistoryPolicy, 
+        /**
+         * How fast the session sends (default: no pacing); changed at run time with
+         * [`crate::Session::set_send_pacing`].
+         */sendPacing: SendPacing = SendPacing(), 
+        /**
+         * How the session reconnects after a transient failure (with `auto_reconnect`); changed
+         * at run time with [`crate::Session::set_reconnect_policy`].
+         */reconnect: ReconnectPolicy = ReconnectPolicy()) {
         self.serverUrl = serverUrl
         self.trustRoot = trustRoot
         self.browser = browser
@@ -3299,6 +3496,8 @@ public struct SessionOptions: Equatable, Hashable {
         self.autoReconnect = autoReconnect
         self.maxMediaBytes = maxMediaBytes
         self.history = history
+        self.sendPacing = sendPacing
+        self.reconnect = reconnect
     }
 
     
@@ -3327,7 +3526,9 @@ public struct FfiConverterTypeSessionOptions: FfiConverterRustBuffer {
                 requestTimeoutSecs: FfiConverterUInt32.read(from: &buf), 
                 autoReconnect: FfiConverterBool.read(from: &buf), 
                 maxMediaBytes: FfiConverterUInt64.read(from: &buf), 
-                history: FfiConverterTypeHistoryPolicy.read(from: &buf)
+                history: FfiConverterTypeHistoryPolicy.read(from: &buf), 
+                sendPacing: FfiConverterTypeSendPacing.read(from: &buf), 
+                reconnect: FfiConverterTypeReconnectPolicy.read(from: &buf)
         )
     }
 
@@ -3343,6 +3544,8 @@ public struct FfiConverterTypeSessionOptions: FfiConverterRustBuffer {
         FfiConverterBool.write(value.autoReconnect, into: &buf)
         FfiConverterUInt64.write(value.maxMediaBytes, into: &buf)
         FfiConverterTypeHistoryPolicy.write(value.history, into: &buf)
+        FfiConverterTypeSendPacing.write(value.sendPacing, into: &buf)
+        FfiConverterTypeReconnectPolicy.write(value.reconnect, into: &buf)
     }
 }
 
@@ -6753,6 +6956,11 @@ public enum StateReason: Equatable, Hashable {
      * Not retried: `connect()` starts a fresh pairing.
      */
     case pairingFailed
+    /**
+     * The session gave up reconnecting after its reconnect policy's `max_attempts` failed
+     * attempts in a row; `detail` holds the last failure. `connect()` starts again.
+     */
+    case reconnectLimit
 
 
 
@@ -6811,6 +7019,8 @@ public struct FfiConverterTypeStateReason: FfiConverterRustBuffer {
         case 18: return .handshakeFailed
         
         case 19: return .pairingFailed
+        
+        case 20: return .reconnectLimit
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -6894,6 +7104,10 @@ public struct FfiConverterTypeStateReason: FfiConverterRustBuffer {
         
         case .pairingFailed:
             writeInt(&buf, Int32(19))
+        
+        
+        case .reconnectLimit:
+            writeInt(&buf, Int32(20))
         
         }
     }

@@ -1026,6 +1026,11 @@ public protocol SessionProtocol: AnyObject, Sendable {
     func react(chat: String, messageId: String, emoji: String, options: SendOptions) async throws  -> Message
     
     /**
+     * The reconnect policy in force now.
+     */
+    func reconnectPolicy()  -> ReconnectPolicy
+    
+    /**
      * Revokes the invite code; returns the new one.
      */
     func revokeGroupInvite(group: String) async throws  -> String
@@ -1054,6 +1059,11 @@ public protocol SessionProtocol: AnyObject, Sendable {
      * Sends a media file (image, video, GIF, audio, voice note, document, sticker).
      */
     func sendMedia(chat: String, media: OutgoingMedia, options: SendOptions) async throws  -> Message
+    
+    /**
+     * The pacing this session's sends follow now.
+     */
+    func sendPacing()  -> SendPacing
     
     /**
      * Sends a poll: 2-12 distinct `options`, of which a voter may choose `selectable_count`
@@ -1086,6 +1096,17 @@ public protocol SessionProtocol: AnyObject, Sendable {
      * Tells contacts we are online (`true`) or offline.
      */
     func setPresence(available: Bool) async throws 
+    
+    /**
+     * Changes how this session reconnects after a transient failure, from the next reconnect
+     * on and after a restart.
+     */
+    func setReconnectPolicy(policy: ReconnectPolicy) async throws 
+    
+    /**
+     * Changes how fast this session sends, from now on and after a restart.
+     */
+    func setSendPacing(pacing: SendPacing) async throws 
     
     /**
      * The current connection state.
@@ -2033,6 +2054,18 @@ open func react(chat: String, messageId: String, emoji: String, options: SendOpt
 }
     
     /**
+     * The reconnect policy in force now.
+     */
+open func reconnectPolicy() -> ReconnectPolicy  {
+    return try!  FfiConverterTypeReconnectPolicy_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_openwa_swift_fn_method_session_reconnect_policy(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Revokes the invite code; returns the new one.
      */
 open func revokeGroupInvite(group: String)async throws  -> String  {
@@ -2147,6 +2180,18 @@ open func sendMedia(chat: String, media: OutgoingMedia, options: SendOptions)asy
 }
     
     /**
+     * The pacing this session's sends follow now.
+     */
+open func sendPacing() -> SendPacing  {
+    return try!  FfiConverterTypeSendPacing_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_openwa_swift_fn_method_session_send_pacing(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Sends a poll: 2-12 distinct `options`, of which a voter may choose `selectable_count`
      * (0: any number).
      */
@@ -2252,6 +2297,45 @@ open func setPresence(available: Bool)async throws   {
             rustFutureFunc: {
                 uniffi_openwa_swift_fn_method_session_set_presence(
                         self.uniffiCloneHandle(),FfiConverterBool.lower(available)
+                )
+            },
+            pollFunc: ffi_openwa_swift_rust_future_poll_void,
+            completeFunc: ffi_openwa_swift_rust_future_complete_void,
+            freeFunc: ffi_openwa_swift_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeOpenWaError_lift
+        )
+}
+    
+    /**
+     * Changes how this session reconnects after a transient failure, from the next reconnect
+     * on and after a restart.
+     */
+open func setReconnectPolicy(policy: ReconnectPolicy)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_openwa_swift_fn_method_session_set_reconnect_policy(
+                        self.uniffiCloneHandle(),FfiConverterTypeReconnectPolicy_lower(policy)
+                )
+            },
+            pollFunc: ffi_openwa_swift_rust_future_poll_void,
+            completeFunc: ffi_openwa_swift_rust_future_complete_void,
+            freeFunc: ffi_openwa_swift_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeOpenWaError_lift
+        )
+}
+    
+    /**
+     * Changes how fast this session sends, from now on and after a restart.
+     */
+open func setSendPacing(pacing: SendPacing)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_openwa_swift_fn_method_session_set_send_pacing(
+                        self.uniffiCloneHandle(),FfiConverterTypeSendPacing_lower(pacing)
                 )
             },
             pollFunc: ffi_openwa_swift_rust_future_poll_void,
@@ -4082,6 +4166,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_openwa_swift_checksum_method_session_react() != 52790) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_openwa_swift_checksum_method_session_reconnect_policy() != 15684) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_openwa_swift_checksum_method_session_revoke_group_invite() != 50147) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -4100,6 +4187,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_openwa_swift_checksum_method_session_send_media() != 26184) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_openwa_swift_checksum_method_session_send_pacing() != 58734) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_openwa_swift_checksum_method_session_send_poll() != 3005) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -4116,6 +4206,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_openwa_swift_checksum_method_session_set_presence() != 33301) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_openwa_swift_checksum_method_session_set_reconnect_policy() != 1716) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_openwa_swift_checksum_method_session_set_send_pacing() != 19773) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_openwa_swift_checksum_method_session_state() != 44766) {

@@ -218,6 +218,98 @@ pub struct SessionOptions {
     /// How much of the account's past to keep from history sync (default: recent).
     #[serde(default)]
     pub history: crate::history_types::HistoryPolicy,
+    /// How fast the session sends (default: no pacing); changed at run time with
+    /// [`crate::Session::set_send_pacing`].
+    #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub send_pacing: SendPacing,
+    /// How the session reconnects after a transient failure (with `auto_reconnect`); changed
+    /// at run time with [`crate::Session::set_reconnect_policy`].
+    #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub reconnect: ReconnectPolicy,
+}
+
+/// Reconnect backoff of a session: attempt `n` (0-based) waits a random time between half and
+/// all of `base_delay_ms × 2ⁿ`, at most a minute (or `base_delay_ms` when that is longer).
+/// After `max_attempts` failed attempts in a row the session stops reconnecting and ends
+/// `disconnected` with reason `reconnect_limit` (`None`: it never gives up; `Some(0)`: it does
+/// not reconnect).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct ReconnectPolicy {
+    /// First delay, in milliseconds: 100 to 300,000 (default 1,000).
+    #[serde(default = "default_reconnect_base_ms")]
+    #[cfg_attr(feature = "uniffi", uniffi(default = 1000))]
+    pub base_delay_ms: u32,
+    /// Failed attempts in a row before giving up (`None`: never).
+    #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub max_attempts: Option<u32>,
+}
+
+fn default_reconnect_base_ms() -> u32 {
+    1000
+}
+
+impl Default for ReconnectPolicy {
+    fn default() -> Self {
+        ReconnectPolicy {
+            base_delay_ms: default_reconnect_base_ms(),
+            max_attempts: None,
+        }
+    }
+}
+
+impl ReconnectPolicy {
+    /// Checks the fields; bad values are `InvalidArgument`.
+    pub fn validate(&self) -> Result<(), Error> {
+        if !(100..=300_000).contains(&self.base_delay_ms) {
+            return Err(Error::invalid_argument(format!(
+                "reconnect base_delay_ms must be 100-300000, got {}",
+                self.base_delay_ms
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Pacing of a session's sends, so that bulk senders look less like bulk senders to WhatsApp.
+/// Every send of the session (direct or queued) takes the next free slot: at least
+/// `min_interval_ms` plus a random `0..=jitter_ms` after the one before. At most
+/// `max_per_hour` sends leave in any hour (0: no cap): past the cap a direct send fails with
+/// `rate_limited` (its `details` the seconds until a slot frees) and a queued send waits.
+/// The hourly count is kept in memory: it starts again when the process does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct SendPacing {
+    /// Least time between two sends, in milliseconds (0: none).
+    #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub min_interval_ms: u32,
+    /// Largest random delay added to `min_interval_ms`, in milliseconds.
+    #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub jitter_ms: u32,
+    /// Most sends in any hour (0: no cap).
+    #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub max_per_hour: u32,
+}
+
+/// The longest [`SendPacing::min_interval_ms`] or [`SendPacing::jitter_ms`]: one hour.
+pub const MAX_PACING_MS: u32 = 60 * 60 * 1000;
+
+impl SendPacing {
+    /// Checks the fields; bad values are `InvalidArgument`.
+    pub fn validate(&self) -> Result<(), Error> {
+        if self.min_interval_ms > MAX_PACING_MS || self.jitter_ms > MAX_PACING_MS {
+            return Err(Error::invalid_argument(format!(
+                "send pacing intervals are at most {MAX_PACING_MS} ms"
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// The default [`SessionOptions::max_media_bytes`]: 100 MiB.
@@ -241,6 +333,8 @@ impl Default for SessionOptions {
             auto_reconnect: true,
             max_media_bytes: DEFAULT_MAX_MEDIA_BYTES,
             history: crate::history_types::HistoryPolicy::default(),
+            send_pacing: SendPacing::default(),
+            reconnect: ReconnectPolicy::default(),
         }
     }
 }
@@ -267,6 +361,8 @@ impl SessionOptions {
                 "max_media_bytes must be at least 1",
             ));
         }
+        self.send_pacing.validate()?;
+        self.reconnect.validate()?;
         if self.connect_timeout_secs == 0 || self.request_timeout_secs == 0 {
             return Err(Error::invalid_argument(
                 "timeouts must be at least 1 second",

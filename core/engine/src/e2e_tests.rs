@@ -584,6 +584,64 @@ async fn transient_failures_reconnect_and_keep_credentials() {
 }
 
 #[tokio::test]
+async fn a_reconnect_limit_ends_reconnecting() {
+    let mut server = FakeServer::start().await;
+    let manager = manager(DriverTimings::default()).await;
+    let session = manager
+        .create_session("limit", Some(options(&server)))
+        .await
+        .unwrap();
+    assert_eq!(
+        session.reconnect_policy(),
+        crate::ReconnectPolicy::default()
+    );
+    let bad = crate::ReconnectPolicy {
+        base_delay_ms: 5,
+        max_attempts: None,
+    };
+    assert_eq!(
+        session.set_reconnect_policy(bad).await.unwrap_err().code,
+        ErrorCode::InvalidArgument
+    );
+    let policy = crate::ReconnectPolicy {
+        base_delay_ms: 100,
+        max_attempts: Some(1),
+    };
+    session.set_reconnect_policy(policy).await.unwrap();
+    assert_eq!(session.reconnect_policy(), policy);
+    make_paired(&session);
+    let events = session.events();
+    session.connect().await.unwrap();
+
+    // One failure after a login: one reconnect attempt.
+    let mut conn = accept_login(&mut server).await;
+    expect_state(&events, ConnectionState::Connected, StateReason::LoggedIn).await;
+    conn.send(&StreamError::ServiceUnavailable.to_node()).await;
+    expect_state(
+        &events,
+        ConnectionState::Connecting,
+        StateReason::Reconnecting,
+    )
+    .await;
+    // That attempt fails too: the limit is reached, the session stops.
+    let mut conn = server.next_conn().await;
+    conn.send(&Failure::new(500).to_node()).await;
+    expect_state(
+        &events,
+        ConnectionState::Disconnected,
+        StateReason::ReconnectLimit,
+    )
+    .await;
+    assert_eq!(session.state(), ConnectionState::Disconnected);
+    assert!(session.is_paired(), "giving up keeps the credentials");
+    // connect() starts again.
+    session.connect().await.unwrap();
+    let _conn = accept_login(&mut server).await;
+    expect_state(&events, ConnectionState::Connected, StateReason::LoggedIn).await;
+    session.disconnect().await.unwrap();
+}
+
+#[tokio::test]
 async fn final_failures_stop_reconnecting() {
     for (case, node, state, reason, paired_after) in [
         (

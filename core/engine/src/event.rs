@@ -457,6 +457,9 @@ pub enum StateReason {
     /// Linking this device failed (the phone's answer did not verify); `detail` says why.
     /// Not retried: `connect()` starts a fresh pairing.
     PairingFailed,
+    /// The session gave up reconnecting after its reconnect policy's `max_attempts` failed
+    /// attempts in a row; `detail` holds the last failure. `connect()` starts again.
+    ReconnectLimit,
 }
 
 /// Status of a message we sent, in the order it can only move forward.

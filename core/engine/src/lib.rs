@@ -48,8 +48,9 @@ pub use app_state_types::{ChatSetting, Label, StarredMessage};
 pub use bus::{EventStream, MAX_REPLAY_PAGE};
 pub use chats::{Chat, Contact, MAX_LIST_PAGE};
 pub use config::{
-    AtRestKey, BrowserInfo, DEFAULT_MAX_MEDIA_BYTES, DEFAULT_SERVER_URL, ManagerConfig,
-    ProxyConfig, ProxyKind, SessionOptions, StoreBackend, StoreConfig, WHATSAPP_TRUST_ROOT,
+    AtRestKey, BrowserInfo, DEFAULT_MAX_MEDIA_BYTES, DEFAULT_SERVER_URL, MAX_PACING_MS,
+    ManagerConfig, ProxyConfig, ProxyKind, ReconnectPolicy, SendPacing, SessionOptions,
+    StoreBackend, StoreConfig, WHATSAPP_TRUST_ROOT,
 };
 pub use contacts::{MAX_NUMBERS_PER_CHECK, NumberStatus};
 pub use error::{Error, ErrorCode};

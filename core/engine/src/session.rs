@@ -176,6 +176,46 @@ impl Session {
         Ok(())
     }
 
+    /// Changes how this session reconnects after a transient failure (see
+    /// [`crate::ReconnectPolicy`]) from the next reconnect on, also after a restart (the
+    /// session's stored options change with it). Bad values are `invalid_argument`.
+    pub async fn set_reconnect_policy(&self, policy: crate::ReconnectPolicy) -> Result<(), Error> {
+        policy.validate()?;
+        self.shared()
+            .feature::<crate::connection::policy::ReconnectOverride>()
+            .set(policy);
+        self.save_options().await
+    }
+
+    /// The reconnect policy in force now.
+    pub fn reconnect_policy(&self) -> crate::ReconnectPolicy {
+        let shared = self.shared();
+        shared
+            .feature::<crate::connection::policy::ReconnectOverride>()
+            .policy(&shared.options)
+    }
+
+    /// Stores the session's options as they are now, run-time changes included, so a restart
+    /// restores them.
+    pub(crate) async fn save_options(&self) -> Result<(), Error> {
+        let shared = self.shared().clone();
+        self.on_runtime(move |_| async move {
+            let mut options = shared.options.clone();
+            options.send_pacing = shared
+                .feature::<crate::messaging::pacing::Pacer>()
+                .pacing(&shared);
+            options.reconnect = shared
+                .feature::<crate::connection::policy::ReconnectOverride>()
+                .policy(&shared.options);
+            shared
+                .store()
+                .put_kv(crate::manager::OPTIONS_KEY, &serde_json::to_vec(&options)?)
+                .await?;
+            Ok(())
+        })
+        .await
+    }
+
     /// Closes the connection and stops reconnecting; returns once the connection is closed.
     /// The state becomes `disconnected` (reason `requested`). Credentials are kept.
     pub async fn disconnect(&self) -> Result<(), Error> {

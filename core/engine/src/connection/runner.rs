@@ -14,7 +14,7 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use super::channel::{NoiseChannel, handshake};
 use super::command::RunSignal;
 use super::driver::{Driver, DriverTimings};
-use super::policy::{Backoff, Disconnect, Next};
+use super::policy::{Backoff, Disconnect, Next, ReconnectOverride};
 use super::router::Router;
 use crate::context::SessionContext;
 use crate::error::Error;
@@ -83,9 +83,24 @@ pub(crate) async fn run_session(
         match verdict.next {
             Next::Immediately => reason = verdict.reason,
             Next::AfterBackoff if ctx.options.auto_reconnect => {
+                let policy = ctx.feature::<ReconnectOverride>().policy(&ctx.options);
+                if policy.max_attempts.is_some_and(|max| attempt >= max) {
+                    ending.store(true, Ordering::SeqCst);
+                    let detail = verdict
+                        .detail
+                        .or_else(|| Some(format!("{:?}", verdict.reason)));
+                    ctx.set_state(
+                        ConnectionState::Disconnected,
+                        StateReason::ReconnectLimit,
+                        detail,
+                    )
+                    .await;
+                    return;
+                }
                 ctx.set_backoff_state(verdict.state, verdict.reason, verdict.detail)
                     .await;
-                let delay = parts.backoff.delay(attempt, &mut rand::rngs::OsRng);
+                let backoff = parts.backoff.for_policy(&policy);
+                let delay = backoff.delay(attempt, &mut rand::rngs::OsRng);
                 attempt = attempt.saturating_add(1);
                 let stopped = tokio::select! {
                     () = tokio::time::sleep(delay) => None,

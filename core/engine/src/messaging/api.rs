@@ -1,5 +1,6 @@
 //! The messaging methods of [`Session`].
 
+use crate::config::SendPacing;
 use crate::error::Error;
 use crate::event::{ChatState, ContactCard, Location, Message};
 use crate::session::Session;
@@ -219,6 +220,22 @@ impl Session {
             super::send::send_content(s.shared(), &chat, proto, options).await
         })
         .await
+    }
+
+    /// Changes how fast this session sends (see [`SendPacing`]) from now on, also after a
+    /// restart (the session's stored options change with it). Bad values are
+    /// `invalid_argument`.
+    pub async fn set_send_pacing(&self, pacing: SendPacing) -> Result<(), Error> {
+        pacing.validate()?;
+        self.shared().feature::<super::pacing::Pacer>().set(pacing);
+        super::queue::wake(self.shared());
+        self.save_options().await
+    }
+
+    /// The pacing this session's sends follow now.
+    pub fn send_pacing(&self) -> SendPacing {
+        let shared = self.shared();
+        shared.feature::<super::pacing::Pacer>().pacing(shared)
     }
 
     /// Sends read receipts for received messages of `chat` (one receipt per sender, several

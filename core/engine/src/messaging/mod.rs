@@ -34,7 +34,9 @@ pub(crate) mod group_send;
 pub(crate) mod history;
 pub(crate) mod origin;
 pub(crate) mod own;
+pub(crate) mod pacing;
 pub(crate) mod polls;
+pub(crate) mod queue;
 pub(crate) mod read;
 pub(crate) mod receipts;
 #[cfg(test)]
@@ -54,7 +56,8 @@ use openwa_protocol::Node;
 use crate::connection::router::{Feature, Handled, HandlerFuture, Route};
 use crate::context::SessionContext;
 
-/// Messaging as a feature: server acks of our sends, receipts from peers, device-list changes.
+/// Messaging as a feature: server acks of our sends, receipts from peers, device-list changes,
+/// and the send queue's worker for each connection.
 #[derive(Debug)]
 pub(crate) struct Messaging;
 
@@ -83,8 +86,15 @@ impl Feature for Messaging {
         })
     }
 
+    fn on_connected(&self, ctx: &Arc<SessionContext>) {
+        queue::on_connected(ctx);
+    }
+
     fn on_closed<'a>(&'a self, ctx: &'a Arc<SessionContext>) -> HandlerFuture<'a, ()> {
-        Box::pin(ack::fail_pending(ctx))
+        Box::pin(async move {
+            queue::on_closed(ctx);
+            ack::fail_pending(ctx).await;
+        })
     }
 }
 

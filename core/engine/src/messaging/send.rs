@@ -17,7 +17,7 @@ use openwa_protocol::content::ContentKind;
 use openwa_protocol::message::{generate_message_id, pad};
 use openwa_protocol::proto::e2e;
 use openwa_protocol::stanza::OutgoingMessage;
-use openwa_store::{MessageRecord, SendKeyClaim, StoreError};
+use openwa_store::{MessageRecord, SendKeyClaim, SessionTx, StoreError};
 use prost::Message as _;
 use tokio::sync::oneshot;
 
@@ -80,6 +80,16 @@ pub struct SendOptions {
     #[serde(default)]
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub mentions: Vec<String>,
+    /// Queues the send instead of waiting for the server: the call returns once the message is
+    /// durably stored (status `pending`), also while the session is not connected. The
+    /// session's send queue then sends it, in the order of queuing and paced like every send
+    /// (see [`crate::SendPacing`]), once connected, again after a reconnect or a restart until
+    /// the server acknowledged it. Its outcome arrives as events: `MessageSent`, or
+    /// `MessageStatus` with status `failed`. With an idempotency key, a repeated send returns
+    /// the first message, queued or not, and queues nothing.
+    #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub queued: bool,
 }
 
 /// Sends `text` to the 1:1 chat `chat`; returns the message with status `sent`.
@@ -113,7 +123,7 @@ pub(crate) async fn send_content(
             )));
         }
         if let Some(earlier) = earlier_send(shared, key).await? {
-            if earlier.status != openwa_store::MessageStatus::Pending {
+            if options.queued || earlier.status != openwa_store::MessageStatus::Pending {
                 return Ok(super::history::to_message(earlier));
             }
             // Stored, but the server never acknowledged it: send it again, same id.
@@ -124,7 +134,12 @@ pub(crate) async fn send_content(
             })?;
             let proto = e2e::Message::decode(earlier.payload.as_deref().unwrap_or_default())
                 .map_err(|e| Error::internal(format!("stored message does not decode: {e}")))?;
-            return send_message(shared, &own, &chat, earlier.id, &proto, &Some(key.clone())).await;
+            let again = Outgoing {
+                id: earlier.id,
+                key: Some(key.clone()),
+                ..Outgoing::default()
+            };
+            return send_message(shared, &own, &chat, again, &proto).await;
         }
     }
     let mut proto = proto;
@@ -150,15 +165,25 @@ pub(crate) async fn send_content(
         super::compose::add_context(&mut proto, &chat, quoted.as_ref(), &mentions)?;
     }
     let own = Own::of(shared)?;
-    ensure_connected(shared)?;
+    if !options.queued {
+        ensure_connected(shared)?;
+    }
     let id = generate_message_id(
         super::now_secs(),
         Some(own.device.user.as_str()),
         &mut rand::rngs::OsRng,
     );
-    let key = key.as_deref();
-    let sent = send_message(shared, &own, &chat, id, &proto, &key.map(str::to_owned)).await;
-    match (sent, key) {
+    let outgoing = Outgoing {
+        id,
+        key: key.clone(),
+        ..Outgoing::default()
+    };
+    let sent = if options.queued {
+        super::queue::enqueue(shared, &own, &chat, outgoing, &proto).await
+    } else {
+        send_message(shared, &own, &chat, outgoing, &proto).await
+    };
+    match (sent, key.as_deref()) {
         // Another send with the same key stored its message first: that one is the answer.
         (Err(err), Some(key)) if err.code == ErrorCode::AlreadyExists => {
             match earlier_send(shared, key).await? {
@@ -191,6 +216,24 @@ pub(crate) async fn earlier_send(
         return Ok(None);
     };
     Ok(store.get_message(&chat, &id).await?)
+}
+
+/// Binds idempotency `key` to the message of `record`, in the unit that stores it; a key bound
+/// to another message is a conflict (the caller answers that message).
+pub(crate) async fn claim_key(
+    tx: &mut SessionTx<'_>,
+    key: &str,
+    record: &MessageRecord,
+) -> Result<(), StoreError> {
+    let claim = tx.claim_send_key(key, &record.chat, &record.id).await?;
+    if let SendKeyClaim::Existing { message_id, .. } = claim
+        && message_id != record.id
+    {
+        return Err(StoreError::Conflict(format!(
+            "idempotency key {key:?} is taken"
+        )));
+    }
+    Ok(())
 }
 
 /// What a group send records besides the message: the devices that now hold our sender key
@@ -256,19 +299,101 @@ async fn encrypt_direct(
     Ok((batch, encrypted))
 }
 
-/// Encrypts `proto` for `chat` (a user: pairwise for every device of it and ours; a group:
-/// with our sender key, see `group_send`), persists, sends, awaits the ack.
+/// A message about to be sent: its id, its time when it was stored before (a queued send;
+/// `None`: now), its idempotency key when one is to be claimed with it, and whether the send
+/// queue sends it (a send that never left then stays `pending`, to be sent again).
+#[derive(Default)]
+pub(crate) struct Outgoing {
+    pub id: String,
+    pub timestamp: Option<u64>,
+    pub key: Option<String>,
+    pub queued: bool,
+}
+
+/// The server's answer to a sent message, once its ack arrives.
+pub(crate) type AckAnswer = oneshot::Receiver<Result<Message, Error>>;
+
+/// Sends `proto` to `chat` (see [`transmit`]) and awaits the ack.
 async fn send_message(
     shared: &Arc<SessionContext>,
     own: &Own,
     chat: &Jid,
-    id: String,
+    outgoing: Outgoing,
     proto: &e2e::Message,
-    key: &Option<String>,
 ) -> Result<Message, Error> {
+    if let Err(wait) = shared
+        .feature::<super::pacing::Pacer>()
+        .wait_turn(shared)
+        .await
+    {
+        return Err(super::pacing::over_cap(wait));
+    }
+    let id = outgoing.id.clone();
+    let answer = transmit(shared, own, chat, outgoing, proto).await?;
+    await_ack(shared, &id, answer).await
+}
+
+/// The message as the API reports it and as the store keeps it, before it is sent.
+pub(crate) fn outgoing_message(
+    shared: &SessionContext,
+    own: &Own,
+    own_user: &Jid,
+    chat: &Jid,
+    outgoing: &Outgoing,
+    proto: &e2e::Message,
+) -> (Message, MessageRecord) {
     let plaintext = proto.encode_to_vec();
     let unwrapped = openwa_protocol::content::unwrap(proto.clone());
     let kind = unwrapped.kind();
+    let timestamp = outgoing.timestamp.unwrap_or_else(super::now_secs);
+    let described = crate::content::describe(&unwrapped.message, kind);
+    let message = Message {
+        id: outgoing.id.clone(),
+        chat: chat.to_string(),
+        sender: own_user.to_string(),
+        sender_alt: own.alt_of(own_user).map(|j| j.to_string()),
+        from_me: true,
+        timestamp,
+        push_name: None,
+        message_type: described.message_type,
+        content: described.content,
+        text: described.text,
+        quoted: described.quoted,
+        mentions: described.mentions,
+        forwarded: described.forwarded,
+        forwarding_score: described.forwarding_score,
+        status: MessageStatus::Pending,
+    };
+    let record = MessageRecord {
+        session_id: shared.id.clone(),
+        chat: message.chat.clone(),
+        id: outgoing.id.clone(),
+        sender: message.sender.clone(),
+        from_me: true,
+        timestamp: i64::try_from(timestamp).unwrap_or(i64::MAX),
+        msg_type: message.message_type.as_str().to_owned(),
+        body: message.text.clone(),
+        payload: Some(plaintext),
+        status: openwa_store::MessageStatus::Pending,
+    };
+    (message, record)
+}
+
+/// Encrypts `proto` for `chat` (a user: pairwise for every device of it and ours; a group:
+/// with our sender key, see `group_send`), persists (the message unless stored already, its
+/// key, the Signal state), hands the stanza to the connection; returns where the ack's outcome
+/// arrives.
+pub(crate) async fn transmit(
+    shared: &Arc<SessionContext>,
+    own: &Own,
+    chat: &Jid,
+    outgoing: Outgoing,
+    proto: &e2e::Message,
+) -> Result<AckAnswer, Error> {
+    let plaintext = proto.encode_to_vec();
+    let unwrapped = openwa_protocol::content::unwrap(proto.clone());
+    let kind = unwrapped.kind();
+    let id = outgoing.id.clone();
     let mut stanza = OutgoingMessage::new(id.clone(), chat.clone(), kind.stanza_type());
     stanza.edit = openwa_protocol::actions::edit_attribute(proto).map(str::to_owned);
     stanza
@@ -315,41 +440,11 @@ async fn send_message(
         }
         enc.mediatype = mediatype.map(str::to_owned);
     }
-    let timestamp = super::now_secs();
-    let described = crate::content::describe(&unwrapped.message, kind);
-    let message = Message {
-        id: id.clone(),
-        chat: chat.to_string(),
-        sender: own_user.to_string(),
-        sender_alt: own.alt_of(&own_user).map(|j| j.to_string()),
-        from_me: true,
-        timestamp,
-        push_name: None,
-        message_type: described.message_type,
-        content: described.content,
-        text: described.text,
-        quoted: described.quoted,
-        mentions: described.mentions,
-        forwarded: described.forwarded,
-        forwarding_score: described.forwarding_score,
-        status: MessageStatus::Pending,
-    };
-    let record = MessageRecord {
-        session_id: shared.id.clone(),
-        chat: message.chat.clone(),
-        id: id.clone(),
-        sender: message.sender.clone(),
-        from_me: true,
-        timestamp: i64::try_from(timestamp).unwrap_or(i64::MAX),
-        msg_type: message.message_type.as_str().to_owned(),
-        body: message.text.clone(),
-        payload: Some(plaintext),
-        status: openwa_store::MessageStatus::Pending,
-    };
+    let (message, record) = outgoing_message(shared, own, &own_user, chat, &outgoing, proto);
     // Shared, not copied, each time the unit runs (it runs again if its group is retried).
     let record = Arc::new(record);
     let holders = Arc::new(holders);
-    let key = key.clone();
+    let key = outgoing.key.clone();
     // The message (its payload is what a retry re-encrypts), its idempotency key, the Signal
     // state and (groups) who holds our sender key now, durable before sending.
     batch
@@ -364,14 +459,7 @@ async fn send_message(
                         .await?;
                 }
                 if let Some(key) = &key {
-                    let claim = tx.claim_send_key(key, &record.chat, &record.id).await?;
-                    if let SendKeyClaim::Existing { message_id, .. } = claim
-                        && message_id != record.id
-                    {
-                        return Err(StoreError::Conflict(format!(
-                            "idempotency key {key:?} is taken"
-                        )));
-                    }
+                    claim_key(&mut tx, key, &record).await?;
                 }
                 crate::persist::store_message(&mut tx, &record).await?;
                 Ok(((), None))
@@ -379,7 +467,7 @@ async fn send_message(
         })
         .await?;
 
-    let (reply, mut answer) = oneshot::channel();
+    let (reply, answer) = oneshot::channel();
     let acks = shared.feature::<PendingAcks>();
     acks.insert(PendingSend {
         message: message.clone(),
@@ -387,6 +475,10 @@ async fn send_message(
     });
     if shared.send_node(stanza.to_node()).await.is_err() {
         acks.take(&id);
+        if outgoing.queued {
+            // It never left: the queue sends it on the next connection.
+            return Err(Error::new(ErrorCode::NotConnected, "the connection closed"));
+        }
         // It never left: the message failed.
         let failed = EventKind::MessageStatus {
             chat: message.chat.clone(),
@@ -404,12 +496,22 @@ async fn send_message(
         .await;
         return Err(Error::new(ErrorCode::NotConnected, "the connection closed"));
     }
+    Ok(answer)
+}
+
+/// Waits for the ack of sent message `id`: its outcome, or `timeout` after the request timeout
+/// (the message stays `pending`), or `not_connected` when the connection closed first.
+pub(crate) async fn await_ack(
+    shared: &SessionContext,
+    id: &str,
+    mut answer: AckAnswer,
+) -> Result<Message, Error> {
     let closed = |_| Error::new(ErrorCode::NotConnected, "the connection closed");
     match tokio::time::timeout(shared.options.request_timeout(), &mut answer).await {
         Ok(outcome) => outcome.map_err(closed)?,
         Err(_) => {
             // No ack in time: unless the ack is being handled right now, the send ends here.
-            if let Some(send) = acks.take(&id) {
+            if let Some(send) = shared.feature::<PendingAcks>().take(id) {
                 let timeout = Error::new(ErrorCode::Timeout, format!("no ack for message {id}"));
                 complete(shared, send, Err(timeout)).await.await;
             }
