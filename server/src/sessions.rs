@@ -88,6 +88,16 @@ pub async fn list(
     Ok(rows.iter().map(from_row).collect())
 }
 
+/// Replaces the stored `config` object (JSON text) of `id`.
+pub async fn set_config(db: &Db, id: &str, config: &str) -> Result<(), DbError> {
+    db.exec(
+        "UPDATE server_sessions SET config = $1, updated_at = $2 WHERE id = $3",
+        vec![config.into(), crate::util::now_ms().into(), id.into()],
+    )
+    .await?;
+    Ok(())
+}
+
 /// Removes the row of `id`.
 pub async fn remove(db: &Db, id: &str) -> Result<(), DbError> {
     db.exec("DELETE FROM server_sessions WHERE id = $1", vec![id.into()])

@@ -15,7 +15,10 @@ use utoipa::Modify;
 use utoipa::openapi::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-pub use schemas::{Binary, ChatMessagePath, Problem, Problems, SendResult, SessionPath, Success};
+pub use schemas::{
+    Binary, ChatMessagePath, Problem, Problems, QueuedResult, SendHeaders, SendResponses,
+    SendResult, SessionPath, Success,
+};
 
 /// The document's fixed parts: title, tags, security schemes, shared schemas.
 #[derive(Debug, utoipa::OpenApi)]
@@ -29,7 +32,7 @@ pub use schemas::{Binary, ChatMessagePath, Problem, Problems, SendResult, Sessio
     ),
     modifiers(&Security),
     security(("apiKey" = []), ("bearer" = [])),
-    components(schemas(Problem, SendResult, Success)),
+    components(schemas(Problem, QueuedResult, SendResult, Success)),
     tags(
         (name = "Sessions", description = "Create, link, start and stop WhatsApp sessions."),
         (name = "Messages", description = "Send, read and act on messages."),

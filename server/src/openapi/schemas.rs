@@ -115,3 +115,96 @@ pub struct ChatMessagePath(
     /// The message id.
     String,
 );
+
+/// A message was queued for sending (`Prefer: respond-async`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct QueuedResult {
+    /// The WhatsApp message id.
+    pub message_id: String,
+    /// Seconds since the epoch.
+    pub timestamp: i64,
+    /// Always `pending`: the outcome follows as `message.sent`, `message.ack` or
+    /// `message.failed`.
+    pub status: String,
+}
+
+/// The request headers of every send: `Idempotency-Key` and `Prefer`.
+#[derive(Debug)]
+pub struct SendHeaders;
+
+impl IntoParams for SendHeaders {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        use utoipa::openapi::Required;
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        let header = |name: &str, description: &str| {
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(description))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .build()
+        };
+        vec![
+            header(
+                "Idempotency-Key",
+                "Answers a repeated key with the first send (`Idempotent-Replayed: true`), for 24 hours.",
+            ),
+            header(
+                "Prefer",
+                "`respond-async`: answer 202 once the message is durably queued instead of 201 \
+                 once WhatsApp acknowledged it; queued sends go out in order, paced, also after \
+                 a reconnect or a restart.",
+            ),
+        ]
+    }
+}
+
+/// The answers of every send: 201 sent, 202 queued.
+#[derive(Debug)]
+pub struct SendResponses;
+
+impl IntoResponses for SendResponses {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        use utoipa::openapi::header::HeaderBuilder;
+        let json = |schema: &str| {
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name(schema)))
+                .build()
+        };
+        let header = |description: &str| {
+            HeaderBuilder::new()
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .description(Some(description))
+                .build()
+        };
+        BTreeMap::from([
+            (
+                "201".to_owned(),
+                RefOr::T(
+                    ResponseBuilder::new()
+                        .description("Sent: WhatsApp acknowledged the message")
+                        .content("application/json", json("SendResult"))
+                        .header(
+                            "Idempotent-Replayed",
+                            header("`true` when this repeats an earlier answer"),
+                        )
+                        .build(),
+                ),
+            ),
+            (
+                "202".to_owned(),
+                RefOr::T(
+                    ResponseBuilder::new()
+                        .description("Queued (`Prefer: respond-async`): stored, to be sent")
+                        .content("application/json", json("QueuedResult"))
+                        .header("Preference-Applied", header("`respond-async`"))
+                        .build(),
+                ),
+            ),
+        ])
+    }
+}

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::messages::{check_text, direct_chat, idempotent_send};
 use crate::extract::Body;
 use crate::idempotency::request_hash;
-use crate::openapi::{Problems, SendResult, SessionPath};
+use crate::openapi::{Problems, SendHeaders, SendResponses, SessionPath};
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -47,9 +47,9 @@ struct SendLocation {
     operation_id = "actions_send_location",
     tag = "Messages",
     summary = "Send a location",
-    params(SessionPath, ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    params(SessionPath, SendHeaders),
     request_body = SendLocation,
-    responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
+    responses(SendResponses, Problems)
 )]
 async fn send_location(
     State(state): State<AppState>,
@@ -110,9 +110,9 @@ struct SendContact {
     operation_id = "actions_send_contact",
     tag = "Messages",
     summary = "Send a contact card",
-    params(SessionPath, ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    params(SessionPath, SendHeaders),
     request_body = SendContact,
-    responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
+    responses(SendResponses, Problems)
 )]
 async fn send_contact(
     State(state): State<AppState>,
@@ -166,9 +166,9 @@ struct Reply {
     operation_id = "actions_reply",
     tag = "Messages",
     summary = "Reply to a message",
-    params(SessionPath, ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    params(SessionPath, SendHeaders),
     request_body = Reply,
-    responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
+    responses(SendResponses, Problems)
 )]
 async fn reply(
     State(state): State<AppState>,
@@ -211,9 +211,9 @@ struct React {
     operation_id = "actions_react",
     tag = "Messages",
     summary = "React to a message (empty emoji removes)",
-    params(SessionPath, ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    params(SessionPath, SendHeaders),
     request_body = React,
-    responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
+    responses(SendResponses, Problems)
 )]
 async fn react(
     State(state): State<AppState>,
@@ -249,9 +249,9 @@ struct Edit {
     operation_id = "actions_edit",
     tag = "Messages",
     summary = "Edit a sent text",
-    params(SessionPath, ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    params(SessionPath, SendHeaders),
     request_body = Edit,
-    responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
+    responses(SendResponses, Problems)
 )]
 async fn edit(
     State(state): State<AppState>,
@@ -294,9 +294,9 @@ struct Delete {
     operation_id = "actions_delete",
     tag = "Messages",
     summary = "Delete a message for everyone",
-    params(SessionPath, ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    params(SessionPath, SendHeaders),
     request_body = Delete,
-    responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
+    responses(SendResponses, Problems)
 )]
 async fn delete(
     State(state): State<AppState>,
@@ -331,9 +331,9 @@ struct Forward {
     operation_id = "actions_forward",
     tag = "Messages",
     summary = "Forward a message",
-    params(SessionPath, ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    params(SessionPath, SendHeaders),
     request_body = Forward,
-    responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
+    responses(SendResponses, Problems)
 )]
 async fn forward(
     State(state): State<AppState>,

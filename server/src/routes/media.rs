@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use super::messages::{direct_chat, idempotent_send};
 use crate::extract::Body;
 use crate::idempotency;
-use crate::openapi::{Binary, ChatMessagePath, Problems, SendResult, SessionPath};
+use crate::openapi::{Binary, ChatMessagePath, Problems, SendHeaders, SendResponses, SessionPath};
 use crate::problem::{ApiError, ApiResult};
 use crate::sessions;
 use crate::state::AppState;
@@ -65,9 +65,9 @@ struct SendMedia {
     operation_id = "media_send_image",
     tag = "Media",
     summary = "Send an image by URL or base64",
-    params(SessionPath, ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    params(SessionPath, SendHeaders),
     request_body = SendMedia,
-    responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
+    responses(SendResponses, Problems)
 )]
 async fn send_image(
     state: State<AppState>,
@@ -84,9 +84,9 @@ async fn send_image(
     operation_id = "media_send_video",
     tag = "Media",
     summary = "Send a video (or GIF) by URL or base64",
-    params(SessionPath, ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    params(SessionPath, SendHeaders),
     request_body = SendMedia,
-    responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
+    responses(SendResponses, Problems)
 )]
 async fn send_video(
     state: State<AppState>,
@@ -103,9 +103,9 @@ async fn send_video(
     operation_id = "media_send_audio",
     tag = "Media",
     summary = "Send audio (or a voice note) by URL or base64",
-    params(SessionPath, ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    params(SessionPath, SendHeaders),
     request_body = SendMedia,
-    responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
+    responses(SendResponses, Problems)
 )]
 async fn send_audio(
     state: State<AppState>,
@@ -122,9 +122,9 @@ async fn send_audio(
     operation_id = "media_send_document",
     tag = "Media",
     summary = "Send a document by URL or base64",
-    params(SessionPath, ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    params(SessionPath, SendHeaders),
     request_body = SendMedia,
-    responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
+    responses(SendResponses, Problems)
 )]
 async fn send_document(
     state: State<AppState>,
@@ -141,9 +141,9 @@ async fn send_document(
     operation_id = "media_send_sticker",
     tag = "Media",
     summary = "Send a sticker by URL or base64",
-    params(SessionPath, ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    params(SessionPath, SendHeaders),
     request_body = SendMedia,
-    responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
+    responses(SendResponses, Problems)
 )]
 async fn send_sticker(
     state: State<AppState>,

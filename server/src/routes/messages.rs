@@ -14,7 +14,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::extract::{Body, Q};
 use crate::idempotency::{self, Remembered};
-use crate::openapi::{ChatMessagePath, Problems, SendResult, SessionPath, Success};
+use crate::openapi::{ChatMessagePath, Problems, SendHeaders, SendResponses, SessionPath, Success};
 use crate::payload;
 use crate::problem::{ApiError, ApiResult};
 use crate::sessions;
@@ -65,9 +65,9 @@ struct SendText {
     operation_id = "messages_send_text",
     tag = "Messages",
     summary = "Send a text",
-    params(SessionPath, ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    params(SessionPath, SendHeaders),
     request_body = SendText,
-    responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
+    responses(SendResponses, Problems)
 )]
 async fn send_text(
     State(state): State<AppState>,
@@ -116,7 +116,9 @@ pub(super) fn check_text(text: &str, field: &str) -> ApiResult<()> {
 /// send again (`Idempotent-Replayed: true`), with another request 422 (`hash`: the
 /// [`idempotency::request_hash`] of the route and every field that shapes the message); a new key is passed to the
 /// engine too, so a crash between the send and this answer still sends once. Answers 201
-/// `{messageId, timestamp}`.
+/// `{messageId, timestamp}` once WhatsApp acknowledged the message, or, with
+/// `Prefer: respond-async`, 202 once the engine durably queued it (its outcome follows as
+/// `message.sent` / `message.ack` / `message.failed` webhooks and events).
 pub(super) async fn idempotent_send<F, Fut>(
     state: &AppState,
     session_id: &str,
@@ -144,8 +146,10 @@ where
         }
         return Ok(sent(&earlier, true));
     }
+    let queued = respond_async(headers);
     let options = SendOptions {
         idempotency_key: key.clone(),
+        queued,
         ..SendOptions::default()
     };
     let message = send(session, options).await?;
@@ -157,7 +161,37 @@ where
     if let Some(key) = &key {
         idempotency::remember(&state.db, &row.id, key, &answer).await?;
     }
+    if queued {
+        return Ok(accepted(&answer));
+    }
     Ok(sent(&answer, false))
+}
+
+/// Whether the request asks to be answered once the send is queued (`Prefer: respond-async`,
+/// RFC 7240) rather than once WhatsApp acknowledged it.
+fn respond_async(headers: &HeaderMap) -> bool {
+    headers
+        .get_all("prefer")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|pref| pref.trim().eq_ignore_ascii_case("respond-async"))
+}
+
+/// 202 for a queued send: `{messageId, timestamp, status: "pending"}`, and
+/// `Preference-Applied: respond-async`.
+fn accepted(answer: &Remembered) -> Response {
+    let body = json!({
+        "messageId": answer.message_id,
+        "timestamp": answer.timestamp,
+        "status": "pending",
+    });
+    let mut response = (StatusCode::ACCEPTED, Json(body)).into_response();
+    response.headers_mut().insert(
+        "preference-applied",
+        HeaderValue::from_static("respond-async"),
+    );
+    response
 }
 
 pub(super) fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {

@@ -14,6 +14,7 @@ mod messages;
 mod metrics;
 mod polls;
 mod presence;
+pub(crate) mod session_config;
 mod sessions;
 mod unsupported;
 mod webhooks;
@@ -77,6 +78,7 @@ fn documented_routes(max_media_body_bytes: usize) -> OpenApiRouter<AppState> {
         .merge(events::router())
         .merge(keys::router())
         .merge(sessions::router())
+        .merge(session_config::router())
         .merge(messages::router())
         .merge(groups::router())
         .merge(media::router(max_media_body_bytes))

@@ -11,7 +11,7 @@ use serde_json::json;
 use super::messages::{direct_chat, idempotent_send};
 use crate::extract::Body;
 use crate::idempotency::request_hash;
-use crate::openapi::{ChatMessagePath, Problems, SendResult, SessionPath, Success};
+use crate::openapi::{ChatMessagePath, Problems, SendHeaders, SendResponses, SessionPath, Success};
 use crate::problem::ApiResult;
 use crate::sessions;
 use crate::state::AppState;
@@ -43,9 +43,9 @@ struct SendPoll {
     operation_id = "polls_send_poll",
     tag = "Polls",
     summary = "Send a poll",
-    params(SessionPath, ("Idempotency-Key" = Option<String>, Header, description = "Answers a repeated key with the first send (`Idempotent-Replayed: true`)")),
+    params(SessionPath, SendHeaders),
     request_body = SendPoll,
-    responses((status = 201, description = "Accepted for sending", body = SendResult, headers(("Idempotent-Replayed" = String, description = "`true` when this repeats an earlier answer"))), Problems)
+    responses(SendResponses, Problems)
 )]
 async fn send_poll(
     State(state): State<AppState>,

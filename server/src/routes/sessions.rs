@@ -78,6 +78,12 @@ async fn create(
         )));
     }
     let mut options = state.config.session_options.clone();
+    let config = body.config.unwrap_or_default();
+    crate::routes::session_config::apply(
+        &config,
+        &mut options.reconnect,
+        &mut options.send_pacing,
+    )?;
     if let Some(proxy) = &body.proxy_url {
         ProxyConfig::parse(proxy)?;
         options.proxy = Some(proxy.clone());
@@ -86,7 +92,7 @@ async fn create(
     let row = SessionRow {
         id: new_id(),
         name: body.name,
-        config: serde_json::Value::Object(body.config.unwrap_or_default()).to_string(),
+        config: serde_json::Value::Object(config).to_string(),
         proxy_url: body.proxy_url,
         created_at: now,
         updated_at: now,

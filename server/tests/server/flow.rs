@@ -92,6 +92,74 @@ async fn send_and_receive(server: &Server, sim: &openwa_simulator::SimulatorHand
     assert_ne!(fresh["messageId"], first["messageId"]);
     wait_for(|| bob_has(sim, "a day later")).await;
 
+    // `Prefer: respond-async`: 202 once queued, then sent by the engine's queue; a repeated key
+    // answers the first message.
+    let queued = |text: &str| {
+        server
+            .req(Method::POST, &send)
+            .header("Prefer", "respond-async")
+            .header("Idempotency-Key", "queued-1")
+            .json(&json!({ "chatId": BOB, "text": text }))
+    };
+    let accepted = queued("queued hello").send().await.unwrap();
+    assert_eq!(accepted.status(), 202);
+    assert_eq!(accepted.headers()["preference-applied"], "respond-async");
+    let accepted: Value = accepted.json().await.unwrap();
+    assert_eq!(accepted["status"], "pending", "{accepted}");
+    let got = wait_for(|| bob_has(sim, "queued hello")).await;
+    assert_eq!(got["id"], accepted["messageId"]);
+    let replay = queued("queued hello").send().await.unwrap();
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    let replay: Value = replay.json().await.unwrap();
+    assert_eq!(replay["messageId"], accepted["messageId"]);
+
+    // The session's config: OpenWA's keys and the send pacing, applied at once.
+    let config = format!("/api/sessions/{id}/config");
+    let shown: Value = server.get(&config).await.json().await.unwrap();
+    assert_eq!(shown["autoRejectCalls"], false, "{shown}");
+    assert_eq!(shown["maxReconnectAttempts"], Value::Null, "{shown}");
+    assert_eq!(shown["sendPacing"]["maxPerHour"], 0, "{shown}");
+    let patch = |body: Value| server.req(Method::PATCH, &config).json(&body).send();
+    let changed = patch(
+        json!({"maxReconnectAttempts": 5, "reconnectBaseDelay": 2000,
+        "sendPacing": {"maxPerHour": 1}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(changed.status(), 200);
+    let changed: Value = changed.json().await.unwrap();
+    assert_eq!(changed["maxReconnectAttempts"], 5, "{changed}");
+    assert_eq!(changed["reconnectBaseDelay"], 2000, "{changed}");
+    let once = server
+        .post(&send, json!({ "chatId": BOB, "text": "once this hour" }))
+        .await;
+    assert_eq!(once.status(), 201);
+    let capped = server
+        .post(&send, json!({ "chatId": BOB, "text": "over the cap" }))
+        .await;
+    assert_eq!(capped.status(), 429);
+    let capped: Value = capped.json().await.unwrap();
+    assert_eq!(capped["code"], "rate_limited", "{capped}");
+    for (bad, status) in [
+        (json!({"sendPacing": {"often": true}}), 400),
+        (json!({"maxReconnectAttempts": 99}), 400),
+        (json!({"reconnectBaseDelay": "soon"}), 400),
+        (json!({"colour": "blue"}), 400),
+        (json!({"autoRejectCalls": true}), 501),
+    ] {
+        let refused = patch(bad.clone()).await.unwrap();
+        assert_eq!(refused.status(), status, "{bad}");
+    }
+    let cleared: Value = patch(json!({"sendPacing": null, "maxReconnectAttempts": null}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(cleared["sendPacing"]["maxPerHour"], 0, "{cleared}");
+    assert_eq!(cleared["maxReconnectAttempts"], Value::Null, "{cleared}");
+    assert_eq!(cleared["reconnectBaseDelay"], 2000, "{cleared}");
+
     // Bob answers; the history shows both directions; one message by id; mark read.
     let from_bob = openwa_testkit::phone_sends(sim, BOB, ALICE, "hi alice").await;
     let history = format!("/api/sessions/{id}/messages?chatId={BOB}@c.us&limit=100");
