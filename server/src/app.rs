@@ -39,6 +39,9 @@ pub struct Running {
     listener: TcpListener,
 }
 
+/// The SQLite file of the server's own tables, beside the engine's `openwa.db`.
+pub const SERVER_DB: &str = "openwa-server.db";
+
 fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
@@ -71,9 +74,11 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         ..ManagerConfig::default()
     })
     .await?;
+    // SQLite: the server's tables in a file of their own, so its writers (audit log, outbox)
+    // never wait for the engine's write lock, nor the engine for theirs.
     let db = match &postgres {
         Some(url) => Db::postgres(url).await?,
-        None => Db::sqlite(&sqlite_path).await?,
+        None => Db::sqlite(&config.data_dir.join(SERVER_DB)).await?,
     };
     let new_admin_key = crate::keys::bootstrap(&db, &config.data_dir).await?;
     let listener = TcpListener::bind(config.listen)

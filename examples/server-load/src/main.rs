@@ -5,7 +5,8 @@
 //!    `--seconds` (closed loop): requests/s and latency percentiles;
 //! 2. send-text: `POST …/messages/send-text` to a simulated phone at `--rate` requests/s for
 //!    `--seconds` (open loop: each request starts on its tick, whatever the earlier ones do):
-//!    the achieved rate and the latency of accepted (201) sends;
+//!    the achieved rate and the latency of accepted sends (201 once WhatsApp acknowledged them;
+//!    with `--queued`, `Prefer: respond-async` and 202 once the engine queued them durably);
 //! 3. webhooks: every event of phase 2 goes to a local receiver (`*` subscription); the
 //!    deliveries/s from the first to the last delivery;
 //! 4. idle sessions: `--sessions` sessions created and linked through the API of a fresh
@@ -39,7 +40,7 @@ pub type Failure = Box<dyn std::error::Error + Send + Sync>;
 
 const USAGE: &str = "\
 usage: openwa-server-load [--server PATH] [--sim PATH] [--seconds N] [--rate N]
-                          [--concurrency N] [--sessions N] [--idle-secs N]
+                          [--concurrency N] [--sessions N] [--idle-secs N] [--queued]
 
   --server       openwa-server binary (default: next to this binary)
   --sim          openwa-sim binary (default: next to this binary)
@@ -47,7 +48,8 @@ usage: openwa-server-load [--server PATH] [--sim PATH] [--seconds N] [--rate N]
   --rate         send-text requests per second in the send phase (default 1000)
   --concurrency  workers of the status phase (default 32)
   --sessions     idle sessions for the RSS phase (default 1000; 0 skips it)
-  --idle-secs    idle time before RSS is read (default 5)";
+  --idle-secs    idle time before RSS is read (default 5)
+  --queued       send with `Prefer: respond-async` (answered once queued)";
 
 #[derive(Debug)]
 struct Args {
@@ -58,6 +60,7 @@ struct Args {
     concurrency: usize,
     sessions: usize,
     idle: Duration,
+    queued: bool,
 }
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, Failure> {
@@ -70,8 +73,13 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, Failure> {
         concurrency: 32,
         sessions: 1000,
         idle: Duration::from_secs(5),
+        queued: false,
     };
     while let Some(flag) = args.next() {
+        if flag == "--queued" {
+            parsed.queued = true;
+            continue;
+        }
         let value = args
             .next()
             .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
@@ -144,7 +152,7 @@ async fn run() -> Result<(), Failure> {
     let status = status_phase(&server, args.concurrency, phase).await?;
     println!("status: {status}");
     let before_sends = seen.lock().map(|s| s.count).unwrap_or(0);
-    let sends = send_phase(&server, args.rate, phase, &phone(1)).await?;
+    let sends = send_phase(&server, args.rate, phase, &phone(1), args.queued).await?;
     println!("send-text: {sends}");
     let webhooks = drain(&seen, before_sends).await;
     println!("webhooks: {webhooks}");
@@ -166,6 +174,7 @@ async fn run() -> Result<(), Failure> {
             "rate": args.rate,
             "seconds": args.seconds,
             "concurrency": args.concurrency,
+            "queued": args.queued,
         })
     );
     std::fs::remove_dir_all(&dir)?;
@@ -211,13 +220,19 @@ async fn status_phase(
     Ok(summary)
 }
 
-/// Phase 2: open-loop send-text at `rate` per second to `to`.
+/// Phase 2: open-loop send-text at `rate` per second to `to` (`queued`: answered once queued).
 async fn send_phase(
     server: &Server,
     rate: u64,
     length: Duration,
     to: &str,
+    queued: bool,
 ) -> Result<serde_json::Value, Failure> {
+    let (prefer, ok) = if queued {
+        ("respond-async", 202)
+    } else {
+        ("wait", 201)
+    };
     let url = format!("{}/api/sessions/load/messages/send-text", server.url);
     let total = rate * length.as_secs();
     let interval = Duration::from_secs_f64(1.0 / rate as f64);
@@ -233,6 +248,7 @@ async fn send_phase(
             let status = match http
                 .post(&url)
                 .header("X-API-Key", &key)
+                .header("Prefer", prefer)
                 .json(&body)
                 .send()
                 .await
@@ -247,7 +263,7 @@ async fn send_phase(
     let (mut accepted, mut other) = (Samples::default(), std::collections::BTreeMap::new());
     for task in tasks {
         let (status, latency) = task.await?;
-        if status == 201 {
+        if status == ok {
             accepted.push(latency);
         } else {
             *other.entry(status.to_string()).or_insert(0u64) += 1;

@@ -1,5 +1,6 @@
-//! The server's own tables (sessions, API keys, webhooks, outbox, idempotency) in the engine's
-//! database: the same SQLite file or PostgreSQL database, tables prefixed `server_`.
+//! The server's own tables (sessions, API keys, webhooks, outbox, idempotency, audit log),
+//! prefixed `server_`: in a SQLite file of their own beside the engine's (two writers on one
+//! SQLite file wait for each other's lock), or in the engine's PostgreSQL database.
 //!
 //! Queries are written once with `$1…$n` placeholders and run on either backend; values are
 //! integers, texts or NULL.

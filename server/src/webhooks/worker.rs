@@ -1,8 +1,8 @@
 //! Delivers due outbox rows: POST with OpenWA's headers and signature; 2xx is done; anything
 //! else is retried with exponential backoff and jitter (at least `Retry-After`), and dead after
-//! the webhook's attempts. Rows are taken in batches; a batch's POSTs run concurrently and
-//! their outcomes are written in one transaction (a crash before it only means the batch is
-//! delivered again: at least once).
+//! the webhook's attempts. Deliveries run concurrently, up to [`IN_FLIGHT`] at a time, and new
+//! ones start as soon as others end; finished outcomes are written in batches, each in one
+//! transaction (a crash before it only means those rows are delivered again: at least once).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -18,7 +18,9 @@ use crate::state::AppState;
 use crate::util::now_ms;
 
 /// Most deliveries in flight at once.
-const BATCH: i64 = 64;
+const IN_FLIGHT: usize = 128;
+/// Most outcomes written in one transaction.
+const RECORD_BATCH: usize = 256;
 /// Longest wait between two attempts.
 const MAX_DELAY_MS: i64 = 3_600_000;
 /// Request headers a webhook's custom headers may not override.
@@ -35,59 +37,112 @@ pub struct Attempt {
     pub retry_after_ms: Option<i64>,
 }
 
+/// A finished attempt: its row id, the statement recording it, and the webhook's id when it
+/// was delivered.
+type Outcome = (i64, (String, Vec<crate::db::Value>), Option<String>);
+
 /// Runs forever.
 pub async fn run(state: AppState, client: reqwest::Client) {
+    let mut running: JoinSet<Outcome> = JoinSet::new();
+    // Rows in flight or finished but not recorded yet: the outbox still lists them as due.
+    let mut taken = BTreeSet::new();
+    let mut finished: Vec<Outcome> = Vec::new();
     loop {
-        match store::due(&state.db, now_ms(), BATCH).await {
-            Ok(due) if !due.is_empty() => {
-                if let Err(e) = deliver_batch(&state, &client, due).await {
-                    tracing::warn!("recording deliveries: {e}");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
-            }
-            Ok(_) => {
-                tokio::select! {
-                    _ = state.outbox_wake.notified() => {}
-                    _ = tokio::time::sleep(Duration::from_millis(250)) => {}
-                }
-            }
-            Err(e) => {
-                tracing::warn!("reading the outbox: {e}");
+        while let Some(done) = running.try_join_next() {
+            collect(done, &mut finished);
+        }
+        if !finished.is_empty() && (running.is_empty() || finished.len() >= RECORD_BATCH / 4) {
+            let batch: Vec<Outcome> = finished.drain(..finished.len().min(RECORD_BATCH)).collect();
+            let ids: Vec<i64> = batch.iter().map(|(id, ..)| *id).collect();
+            if let Err(e) = record(&state, batch).await {
+                tracing::warn!("recording deliveries: {e}");
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
+            // Recorded, or (on failure) left due to be delivered again.
+            for id in ids {
+                taken.remove(&id);
+            }
+            continue;
+        }
+        // Refill once a quarter of the slots is free (not one read per ended delivery).
+        let room = IN_FLIGHT.saturating_sub(running.len());
+        if room >= IN_FLIGHT / 4 || running.is_empty() {
+            let limit = i64::try_from(room + taken.len()).unwrap_or(i64::MAX);
+            match store::due(&state.db, now_ms(), limit).await {
+                Ok(due) => {
+                    let fresh: Vec<Delivery> = due
+                        .into_iter()
+                        .filter(|d| !taken.contains(&d.id))
+                        .take(room)
+                        .collect();
+                    if !fresh.is_empty() {
+                        start(&state, &client, fresh, &mut running, &mut taken).await;
+                        continue;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!("reading the outbox: {e}");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            }
+        }
+        // Nothing to start: wait for a delivery to end, new rows, or a retry falling due.
+        tokio::select! {
+            Some(done) = running.join_next(), if !running.is_empty() => collect(done, &mut finished),
+            _ = state.outbox_wake.notified() => {}
+            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
         }
     }
 }
 
-/// One attempt of each of `due` at once, then their outcomes (and each webhook's latest
-/// delivery time) in one transaction.
-async fn deliver_batch(
+fn collect(done: Result<Outcome, tokio::task::JoinError>, finished: &mut Vec<Outcome>) {
+    match done {
+        Ok(outcome) => finished.push(outcome),
+        Err(e) => tracing::warn!("a delivery task failed: {e}"),
+    }
+}
+
+/// Starts one attempt of each of `due` (their webhooks read once).
+async fn start(
     state: &AppState,
     client: &reqwest::Client,
     due: Vec<Delivery>,
-) -> Result<(), DbError> {
+    running: &mut JoinSet<Outcome>,
+    taken: &mut BTreeSet<i64>,
+) {
     let ids: BTreeSet<String> = due.iter().map(|d| d.webhook_id.clone()).collect();
     let mut hooks = BTreeMap::new();
     for id in ids {
-        let hook = store::get(&state.db, &id).await?.filter(|h| h.active);
-        hooks.insert(id, hook);
+        match store::get(&state.db, &id).await {
+            Ok(hook) => {
+                hooks.insert(id, hook.filter(|h| h.active));
+            }
+            Err(e) => {
+                tracing::warn!("reading webhook {id}: {e}");
+                return;
+            }
+        }
     }
-    let mut set = JoinSet::new();
     for delivery in due {
         let hook = hooks.get(&delivery.webhook_id).cloned().flatten();
         let (state, client) = (state.clone(), client.clone());
-        set.spawn(async move { attempt(&state, &client, &delivery, hook).await });
+        taken.insert(delivery.id);
+        running.spawn(async move {
+            let (statement, reached) = attempt(&state, &client, &delivery, hook).await;
+            (delivery.id, statement, reached)
+        });
     }
-    let mut statements = Vec::new();
+}
+
+/// Writes finished outcomes, and each delivered webhook's latest delivery time, in one
+/// transaction.
+async fn record(state: &AppState, outcomes: Vec<Outcome>) -> Result<(), DbError> {
+    let mut statements = Vec::with_capacity(outcomes.len() + 1);
     let mut reached = BTreeSet::new();
-    while let Some(done) = set.join_next().await {
-        match done {
-            Ok((statement, hook)) => {
-                statements.push(statement);
-                reached.extend(hook);
-            }
-            Err(e) => tracing::warn!("a delivery task failed: {e}"),
-        }
+    for (_, statement, hook) in outcomes {
+        statements.push(statement);
+        reached.extend(hook);
     }
     let now = now_ms();
     statements.extend(reached.iter().map(|id| store::triggered(id, now)));

@@ -376,22 +376,24 @@ impl Server {
     /// Makes every remembered `Idempotency-Key` (the server's answers and the engine's claims)
     /// `by_ms` older, in the server's SQLite file or PostgreSQL database.
     pub async fn age_idempotency_keys(&self, by_ms: i64) {
-        let statements = [
-            format!("UPDATE server_idempotency SET created_at = created_at - {by_ms}"),
-            format!("UPDATE send_keys SET created_at = created_at - {by_ms}"),
-        ];
+        let server = format!("UPDATE server_idempotency SET created_at = created_at - {by_ms}");
+        let engine = format!("UPDATE send_keys SET created_at = created_at - {by_ms}");
         match self.env.iter().find(|(k, _)| k == "DATABASE_URL") {
             Some((_, url)) => {
                 let pool = sqlx::PgPool::connect(url).await.unwrap();
-                for sql in &statements {
+                for sql in [&server, &engine] {
                     sqlx::query(sql).execute(&pool).await.unwrap();
                 }
                 pool.close().await;
             }
             None => {
-                let db = rusqlite::Connection::open(self.dir.join("openwa.db")).unwrap();
-                db.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
-                for sql in &statements {
+                // The server's tables and the engine's are in two SQLite files.
+                for (file, sql) in [
+                    (openwa_server::app::SERVER_DB, &server),
+                    ("openwa.db", &engine),
+                ] {
+                    let db = rusqlite::Connection::open(self.dir.join(file)).unwrap();
+                    db.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
                     db.execute(sql, []).unwrap();
                 }
             }

@@ -25,6 +25,8 @@ pub(crate) struct PendingSend {
     pub message: Message,
     /// Where the outcome goes.
     pub reply: oneshot::Sender<Result<Message, Error>>,
+    /// Sent by the send queue: its queue entry goes with the status change the ack makes.
+    pub queued: bool,
 }
 
 /// The session's sends waiting for their `<ack class="message">`, by message id.
@@ -135,7 +137,11 @@ pub(crate) async fn complete(
     pending: PendingSend,
     outcome: Result<Ack, Error>,
 ) -> impl Future<Output = ()> + Send + 'static {
-    let PendingSend { message, reply, .. } = pending;
+    let PendingSend {
+        message,
+        reply,
+        queued,
+    } = pending;
     let nacked = matches!(&outcome, Ok(ack) if ack.error.is_some());
     if matches!(&outcome, Ok(ack) if ack.error == Some(STALE_DEVICES))
         && let Ok(chat) = message.chat.parse::<openwa_protocol::Jid>()
@@ -159,7 +165,8 @@ pub(crate) async fn complete(
                 message: message.clone(),
             };
             let target = vec![(message.chat.clone(), sent)];
-            let stored = queue_status(shared, target, &message.id, MessageStatus::Sent, true);
+            let change = StatusChange::new(target, &message.id, MessageStatus::Sent, true);
+            let stored = queue_change(shared, change.map(|c| c.unqueueing(queued)));
             (Ok(message), Some(stored))
         }
         Err(err) => {
@@ -170,7 +177,8 @@ pub(crate) async fn complete(
                     status: MessageStatus::Failed,
                 };
                 let target = vec![(message.chat.clone(), failed)];
-                queue_status(shared, target, &message.id, MessageStatus::Failed, false)
+                let change = StatusChange::new(target, &message.id, MessageStatus::Failed, false);
+                queue_change(shared, change.map(|c| c.unqueueing(queued)))
             });
             (Err(err), stored)
         }
@@ -208,6 +216,8 @@ struct StatusChange {
     chats: Vec<(String, PendingEvent)>,
     status: openwa_store::MessageStatus,
     always: bool,
+    /// Also takes the message off the send queue (under the first chat).
+    unqueue: bool,
 }
 
 impl StatusChange {
@@ -225,11 +235,25 @@ impl StatusChange {
                 .collect::<Result<_, Error>>()?,
             status: super::history::to_store(status),
             always,
+            unqueue: false,
         })
+    }
+
+    /// This change, also taking the message off the send queue when `queued`.
+    fn unqueueing(self, queued: bool) -> Self {
+        StatusChange {
+            unqueue: queued,
+            ..self
+        }
     }
 
     /// Applies it in `tx`: whether the status changed, and the event to publish.
     async fn apply(&self, tx: &mut SessionTx<'_>) -> Result<(bool, Option<Event>), StoreError> {
+        if self.unqueue
+            && let Some((chat, _)) = self.chats.first()
+        {
+            tx.unqueue_send(chat, &self.id).await?;
+        }
         for (chat, event) in &self.chats {
             let changed = tx
                 .update_message_status(chat, &self.id, self.status)
@@ -251,7 +275,12 @@ pub(crate) fn queue_status(
     status: MessageStatus,
     always: bool,
 ) -> StatusFuture {
-    let change = match StatusChange::new(chats, id, status, always) {
+    queue_change(shared, StatusChange::new(chats, id, status, always))
+}
+
+/// Queues `change` as a store unit; the future answers whether the status changed.
+fn queue_change(shared: &SessionContext, change: Result<StatusChange, Error>) -> StatusFuture {
+    let change = match change {
         Ok(change) => Arc::new(change),
         Err(err) => {
             tracing::error!(session = %shared.id, %err, "status event not serializable");

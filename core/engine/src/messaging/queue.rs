@@ -1,9 +1,11 @@
 //! The send queue: sends that return once the message is durably queued
 //! ([`super::send::SendOptions::queued`]). One worker per connection takes the queue in order,
-//! paced ([`super::pacing`]), and hands each message to the connection without waiting for the
-//! ack of the one before; a message leaves the queue when the server acknowledged or refused
-//! it. A lost connection or a crash leaves the rest queued: the next connection sends it again,
-//! under the same id (recipients take a repeated id as the same message).
+//! paced ([`super::pacing`]), and encrypts each message on top of the one before without
+//! waiting for its commit; a sender task beside it hands each one to the connection, in the
+//! same order, once durable, and never waits for an ack. A message leaves the queue in the
+//! store unit of the server's ack (or refusal). A lost connection or a crash leaves the rest
+//! queued: the next connection sends it again, under the same id (recipients take a repeated
+//! id as the same message).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,11 +15,11 @@ use openwa_protocol::Jid;
 use openwa_protocol::proto::e2e;
 use openwa_store::QueuedSend;
 use prost::Message as _;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{Notify, OwnedMutexGuard, OwnedSemaphorePermit, Semaphore, mpsc};
 
 use super::ack::set_status;
 use super::pacing::Pacer;
-use super::send::{Outgoing, await_ack, claim_key, outgoing_message, transmit};
+use super::send::{Outgoing, Prepared, await_ack, claim_key, dispatch, outgoing_message, prepare};
 use crate::context::SessionContext;
 use crate::error::{Error, ErrorCode};
 use crate::event::{Event, EventKind, Message, MessageStatus};
@@ -41,8 +43,8 @@ pub(crate) struct SendQueue {
     wake: Notify,
     /// Bumped on every connection and every close: a worker serves one value.
     generation: AtomicU64,
-    /// Held by the running worker, so two never overlap.
-    draining: tokio::sync::Mutex<()>,
+    /// Held by the running worker and its sender, so two never overlap.
+    draining: Arc<tokio::sync::Mutex<()>>,
     in_flight: Arc<Semaphore>,
 }
 
@@ -51,7 +53,7 @@ impl Default for SendQueue {
         SendQueue {
             wake: Notify::new(),
             generation: AtomicU64::new(0),
-            draining: tokio::sync::Mutex::new(()),
+            draining: Arc::new(tokio::sync::Mutex::new(())),
             in_flight: Arc::new(Semaphore::new(IN_FLIGHT)),
         }
     }
@@ -114,9 +116,15 @@ enum Step {
     Again,
 }
 
+/// A prepared message on its way to the sender, with its in-flight slot.
+type Handoff = (String, Prepared, OwnedSemaphorePermit);
+
 /// Sends the queue in order while connection `generation` lasts.
 async fn drain(shared: &Arc<SessionContext>, queue: &SendQueue, generation: u64) {
-    let _turn = queue.draining.lock().await;
+    let turn = Arc::clone(&queue.draining).lock_owned().await;
+    let (handoff, prepared) = mpsc::channel(64);
+    let sender = Arc::clone(shared);
+    shared.spawn(async move { send_prepared(&sender, prepared, turn).await });
     let current = || queue.generation.load(Ordering::SeqCst) == generation;
     let mut after = 0;
     let mut backoff = Duration::from_millis(250);
@@ -144,7 +152,7 @@ async fn drain(shared: &Arc<SessionContext>, queue: &SendQueue, generation: u64)
             if !current() {
                 return;
             }
-            match send_one(shared, queue, &entry, &current).await {
+            match send_one(shared, queue, &entry, &current, &handoff).await {
                 Step::Next => {
                     after = entry.position;
                     backoff = Duration::from_millis(250);
@@ -160,6 +168,33 @@ async fn drain(shared: &Arc<SessionContext>, queue: &SendQueue, generation: u64)
     }
 }
 
+/// The sender: hands prepared messages to the connection in the order they were prepared,
+/// each once durable; their acks are awaited apart. A message that cannot leave stays queued
+/// for the next connection. Holds the queue's turn until the worker is gone and everything it
+/// prepared was handed on.
+async fn send_prepared(
+    shared: &Arc<SessionContext>,
+    mut prepared: mpsc::Receiver<Handoff>,
+    _turn: OwnedMutexGuard<()>,
+) {
+    while let Some((id, message, permit)) = prepared.recv().await {
+        match dispatch(shared, message).await {
+            Ok(answer) => {
+                let waiter = Arc::clone(shared);
+                shared.spawn(async move {
+                    // The ack's store unit takes the message off the queue (or leaves it when
+                    // no answer came: the next connection sends it again).
+                    let _ = await_ack(&waiter, &id, answer).await;
+                    drop(permit);
+                });
+            }
+            Err(err) => {
+                tracing::debug!(session = %shared.id, "queued send {id} stays queued: {err}");
+            }
+        }
+    }
+}
+
 /// Whether an error leaves the outcome open (the connection, a timeout): the send stays queued.
 fn passing(err: &Error) -> bool {
     matches!(
@@ -168,18 +203,13 @@ fn passing(err: &Error) -> bool {
     ) || err.retryable
 }
 
-/// Whether a sent message got no answer (the connection closed, or no ack in time), rather
-/// than the server's refusal (a nack carries its code in `details`).
-fn unanswered(err: &Error) -> bool {
-    matches!(err.code, ErrorCode::NotConnected | ErrorCode::Timeout) && err.details.is_none()
-}
-
 /// Takes queued send `entry` through pacing, encryption and the connection.
 async fn send_one(
     shared: &Arc<SessionContext>,
     queue: &SendQueue,
     entry: &QueuedSend,
     current: &impl Fn() -> bool,
+    handoff: &mpsc::Sender<Handoff>,
 ) -> Step {
     let stored = match shared
         .store()
@@ -232,18 +262,12 @@ async fn send_one(
         key: None,
         queued: true,
     };
-    match transmit(shared, &own, &chat, outgoing, &proto).await {
-        Ok(answer) => {
-            let (waiter, entry) = (Arc::clone(shared), entry.clone());
-            shared.spawn(async move {
-                let outcome = await_ack(&waiter, &entry.message_id, answer).await;
-                drop(permit);
-                // Acked, or refused (the ack recorded `failed`): done. Otherwise the next
-                // connection sends it again.
-                if !matches!(&outcome, Err(err) if unanswered(err)) {
-                    unqueue(&waiter, &entry).await;
-                }
-            });
+    match prepare(shared, &own, &chat, outgoing, &proto).await {
+        Ok(prepared) => {
+            let handed = (entry.message_id.clone(), prepared, permit);
+            if handoff.send(handed).await.is_err() {
+                return Step::Again;
+            }
             Step::Next
         }
         Err(err) if passing(&err) => {

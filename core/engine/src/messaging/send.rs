@@ -390,6 +390,29 @@ pub(crate) async fn transmit(
     outgoing: Outgoing,
     proto: &e2e::Message,
 ) -> Result<AckAnswer, Error> {
+    let prepared = prepare(shared, own, chat, outgoing, proto).await?;
+    dispatch(shared, prepared).await
+}
+
+/// A message encrypted, with its store unit queued but maybe not durable yet.
+pub(crate) struct Prepared {
+    /// Resolves once the message, its key and the Signal state are durable.
+    committed: std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), Error>> + Send>>,
+    stanza: openwa_protocol::Node,
+    message: Message,
+    queued: bool,
+}
+
+/// Encrypts `proto` for `chat` and queues its store unit (see [`transmit`]) without waiting
+/// for it: the next message of the session can be encrypted on top of this one's Signal state
+/// at once, and units commit in the order they were queued.
+pub(crate) async fn prepare(
+    shared: &Arc<SessionContext>,
+    own: &Own,
+    chat: &Jid,
+    outgoing: Outgoing,
+    proto: &e2e::Message,
+) -> Result<Prepared, Error> {
     let plaintext = proto.encode_to_vec();
     let unwrapped = openwa_protocol::content::unwrap(proto.clone());
     let kind = unwrapped.kind();
@@ -447,35 +470,55 @@ pub(crate) async fn transmit(
     let key = outgoing.key.clone();
     // The message (its payload is what a retry re-encrypts), its idempotency key, the Signal
     // state and (groups) who holds our sender key now, durable before sending.
-    batch
-        .commit_with(None, move |mut tx| {
-            let (record, key, holders) = (Arc::clone(&record), key.clone(), Arc::clone(&holders));
-            Box::pin(async move {
-                if let Some(holders) = holders.as_ref() {
-                    if holders.fresh_key {
-                        tx.clear_sender_key_holders(&holders.group).await?;
-                    }
-                    tx.add_sender_key_holders(&holders.group, &holders.devices)
-                        .await?;
+    let committed = batch.commit_with(None, move |mut tx| {
+        let (record, key, holders) = (Arc::clone(&record), key.clone(), Arc::clone(&holders));
+        Box::pin(async move {
+            if let Some(holders) = holders.as_ref() {
+                if holders.fresh_key {
+                    tx.clear_sender_key_holders(&holders.group).await?;
                 }
-                if let Some(key) = &key {
-                    claim_key(&mut tx, key, &record).await?;
-                }
-                crate::persist::store_message(&mut tx, &record).await?;
-                Ok(((), None))
-            })
+                tx.add_sender_key_holders(&holders.group, &holders.devices)
+                    .await?;
+            }
+            if let Some(key) = &key {
+                claim_key(&mut tx, key, &record).await?;
+            }
+            crate::persist::store_message(&mut tx, &record).await?;
+            Ok(((), None))
         })
-        .await?;
+    });
+    Ok(Prepared {
+        committed: Box::pin(committed),
+        stanza: stanza.to_node(),
+        message,
+        queued: outgoing.queued,
+    })
+}
 
+/// Waits until `prepared` is durable, then hands it to the connection: persist, then send.
+/// Returns where the ack's outcome arrives.
+pub(crate) async fn dispatch(
+    shared: &Arc<SessionContext>,
+    prepared: Prepared,
+) -> Result<AckAnswer, Error> {
+    let Prepared {
+        committed,
+        stanza,
+        message,
+        queued,
+    } = prepared;
+    committed.await?;
+    let id = message.id.clone();
     let (reply, answer) = oneshot::channel();
     let acks = shared.feature::<PendingAcks>();
     acks.insert(PendingSend {
         message: message.clone(),
         reply,
+        queued,
     });
-    if shared.send_node(stanza.to_node()).await.is_err() {
+    if shared.send_node(stanza).await.is_err() {
         acks.take(&id);
-        if outgoing.queued {
+        if queued {
             // It never left: the queue sends it on the next connection.
             return Err(Error::new(ErrorCode::NotConnected, "the connection closed"));
         }
