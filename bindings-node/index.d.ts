@@ -90,6 +90,8 @@ export type MessageContent =
       width: number | null;
       height: number | null;
       thumbnail: string | null;
+      /** A view-once image. */
+      viewOnce: boolean;
     }
   | {
       kind: 'video';
@@ -100,6 +102,8 @@ export type MessageContent =
       seconds: number | null;
       gifPlayback: boolean;
       thumbnail: string | null;
+      /** A view-once video. */
+      viewOnce: boolean;
     }
   | { kind: 'audio'; media: MediaFile; seconds: number | null; ptt: boolean; waveform: string | null }
   | {
@@ -209,6 +213,8 @@ export interface OutgoingMedia {
   /** Voice-note waveform: up to 64 samples of 0..=100. */
   waveform?: Buffer;
   animated?: boolean;
+  /** View once (images and videos). */
+  viewOnce?: boolean;
 }
 
 /** A stored message (received or sent). Ids are canonical JIDs. */
@@ -756,6 +762,8 @@ export class Session extends EventEmitter<EventListeners> {
   markRead(chat: string, messageIds: string[]): Promise<void>;
   messages(chat: string, options?: { cursor?: string | null; limit?: number }): Promise<MessagePage>;
   message(chat: string, id: string): Promise<Message>;
+  /** How many messages the stored history of a chat holds. */
+  messageCount(chat: string): Promise<number>;
   /** A page of the chats the session knows, newest message first (limit 1 to 500, default 100). */
   listChats(options?: { limit?: number; offset?: number }): Promise<Chat[]>;
   /** One chat by any of its ids (phone number, PN or LID JID, group). */

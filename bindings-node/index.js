@@ -401,6 +401,10 @@ class Session extends Emitter {
     return callAsync(() => this.#native.message(chat, id));
   }
 
+  messageCount(chat) {
+    return callAsync(() => this.#native.messageCount(chat));
+  }
+
   listChats(options) {
     return callAsync(() => {
       const { limit, offset } = opts(options, 'options');

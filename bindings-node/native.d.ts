@@ -168,6 +168,8 @@ export declare class Session {
    * the next page.
    */
   messages(chat: string, cursor?: string | undefined | null, limit?: number | undefined | null): Promise<any>
+  /** How many messages the stored history of `chat` holds. */
+  messageCount(chat: string): Promise<number>
   /** One stored message, or `not_found`. */
   message(chat: string, id: string): Promise<any>
   /** A page of the chats the session knows, newest message first (`Chat[]`). */
@@ -253,6 +255,8 @@ export interface MediaInput {
   waveform?: Buffer
   /** An animated sticker. */
   animated?: boolean
+  /** View once (images and videos). */
+  viewOnce?: boolean
 }
 
 /**

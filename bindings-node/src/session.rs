@@ -509,6 +509,19 @@ impl Session {
         )
     }
 
+    /// How many messages the stored history of `chat` holds.
+    #[napi]
+    pub fn message_count<'env>(
+        &self,
+        env: &'env Env,
+        chat: String,
+    ) -> napi::Result<PromiseRaw<'env, f64>> {
+        let inner = self.inner.clone();
+        promise(env, async move { inner.message_count(&chat).await }, |n| {
+            Ok(n as f64)
+        })
+    }
+
     /// One stored message, or `not_found`.
     #[napi]
     pub fn message<'env>(
@@ -640,6 +653,8 @@ pub struct MediaInput {
     pub waveform: Option<Buffer>,
     /// An animated sticker.
     pub animated: Option<bool>,
+    /// View once (images and videos).
+    pub view_once: Option<bool>,
 }
 
 impl MediaInput {
@@ -671,6 +686,7 @@ impl MediaInput {
             seconds: self.seconds,
             waveform: self.waveform.map(|b| b.to_vec()),
             animated: self.animated.unwrap_or(false),
+            view_once: self.view_once.unwrap_or(false),
             ..openwa::OutgoingMedia::new(kind, source)
         })
     }

@@ -83,6 +83,7 @@ test('link by QR, receive, send idempotently, history, listeners and replay', as
   assert.ok(ids.has(sent.id) && ids.has(message.id));
   assert.ok('nextCursor' in page);
   assert.equal((await session.message(bob, sent.id)).text, 'hi back');
+  assert.equal(await session.messageCount(bob), page.messages.length);
   const first = await session.messages(bob, { limit: 1 });
   assert.equal(first.messages.length, 1);
   assert.notEqual(first.nextCursor, null);
@@ -279,6 +280,9 @@ test('media both ways: typed content, download to a Buffer and a file, send from
     const voice = await session.sendMedia(bob, { kind: 'voice', data: note, seconds: 1, waveform: Buffer.from([0, 50]) });
     assert.equal(voice.content.kind, 'audio');
     assert.equal(voice.content.ptt, true);
+    const once = await session.sendMedia(bob, { kind: 'image', data: randomBytes(500), viewOnce: true });
+    assert.equal(once.content.viewOnce, true);
+    await assert.rejects(session.sendMedia(bob, { kind: 'document', data: Buffer.from('x'), viewOnce: true }), { code: 'invalid_argument' });
     await phoneMessages(sim, bob, (m) => m.id === voice.id);
     assert.deepEqual(await sim.raw(`/admin/accounts/${bob}/messages/${voice.id}/media`), note);
     const docPath = join(dir, 'doc.bin');

@@ -494,10 +494,11 @@ impl Session {
     }
 
     /// Sends a media file (awaitable `Message`): `kind` is image, video, gif, audio, voice,
-    /// document or sticker; give the file as `data` (bytes) or `path` (read in pieces).
+    /// document or sticker; give the file as `data` (bytes) or `path` (read in pieces);
+    /// `view_once` for images and videos.
     #[pyo3(signature = (chat, kind, data=None, path=None, *, mimetype=None, caption=None,
         file_name=None, thumbnail=None, width=None, height=None, seconds=None, waveform=None,
-        animated=false, idempotency_key=None, queued=false))]
+        animated=false, view_once=false, idempotency_key=None, queued=false))]
     #[allow(clippy::too_many_arguments)]
     fn send_media<'py>(
         &self,
@@ -515,6 +516,7 @@ impl Session {
         seconds: Option<u32>,
         waveform: Option<&[u8]>,
         animated: bool,
+        view_once: bool,
         idempotency_key: Option<String>,
         queued: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
@@ -549,6 +551,7 @@ impl Session {
             seconds,
             waveform: waveform.map(<[u8]>::to_vec),
             animated,
+            view_once,
             ..openwa::OutgoingMedia::new(kind, source)
         };
         let inner = self.inner.clone();
@@ -634,6 +637,14 @@ impl Session {
                 .await
                 .map_err(error_detached)?;
             to_py_detached("_message_page", &page)
+        })
+    }
+
+    /// How many messages the stored history of `chat` holds (awaitable `int`).
+    fn message_count<'py>(&self, py: Python<'py>, chat: String) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        future_into_py(py, async move {
+            inner.message_count(&chat).await.map_err(error_detached)
         })
     }
 

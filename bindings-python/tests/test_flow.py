@@ -57,6 +57,7 @@ def test_link_receive_send_idempotent_history_and_replay(sim):
         assert isinstance(page, openwa.MessagePage)
         assert {m.id for m in page.messages} >= {sent.id, message.id}
         assert (await session.message(bob, sent.id)).text == "hi back"
+        assert await session.message_count(bob) == len(page.messages)
         await session.mark_read(bob, [message.id])
 
         # Replay: events_since and events_from give the same events, in seq order.
@@ -222,6 +223,10 @@ def test_media_both_ways(sim, tmp_path):
         sent = await session.send_media(bob, "voice", note, seconds=1, waveform=bytes([0, 50]))
         assert sent.content["kind"] == "audio" and sent.content["ptt"] is True
         await phone_messages(sim, bob, lambda m: m.get("id") == sent.id)
+        once = await session.send_media(bob, "image", os.urandom(500), view_once=True)
+        assert once.content["view_once"] is True
+        with pytest.raises(openwa.InvalidArgument):
+            await session.send_media(bob, "document", b"x", view_once=True)
         assert sim.raw(f"/admin/accounts/{bob}/messages/{sent.id}/media") == note
         doc = tmp_path / "doc.bin"
         doc.write_bytes(os.urandom(30000))

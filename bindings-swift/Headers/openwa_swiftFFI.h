@@ -533,6 +533,11 @@ uint64_t uniffi_openwa_swift_fn_method_session_mark_read(uint64_t ptr, RustBuffe
 uint64_t uniffi_openwa_swift_fn_method_session_message(uint64_t ptr, RustBuffer chat, RustBuffer id
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_MESSAGE_COUNT
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_MESSAGE_COUNT
+uint64_t uniffi_openwa_swift_fn_method_session_message_count(uint64_t ptr, RustBuffer chat
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_MESSAGES
 #define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_MESSAGES
 uint64_t uniffi_openwa_swift_fn_method_session_messages(uint64_t ptr, RustBuffer chat, RustBuffer cursor, uint32_t limit
@@ -1349,6 +1354,12 @@ uint16_t uniffi_openwa_swift_checksum_method_session_mark_read(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_MESSAGE
 #define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_MESSAGE
 uint16_t uniffi_openwa_swift_checksum_method_session_message(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_MESSAGE_COUNT
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_MESSAGE_COUNT
+uint16_t uniffi_openwa_swift_checksum_method_session_message_count(void
     
 );
 #endif

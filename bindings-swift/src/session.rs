@@ -262,6 +262,11 @@ impl Session {
         Ok(self.inner.messages(&chat, cursor, limit).await?)
     }
 
+    /// How many messages the stored history of `chat` holds.
+    pub async fn message_count(&self, chat: String) -> Result<u64> {
+        Ok(self.inner.message_count(&chat).await?)
+    }
+
     /// One stored message, or `NotFound`.
     pub async fn message(&self, chat: String, id: String) -> Result<Message> {
         Ok(self.inner.message(&chat, &id).await?)

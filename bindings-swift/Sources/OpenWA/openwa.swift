@@ -2489,7 +2489,8 @@ public func FfiConverterTypeNumberStatus_lower(_ value: NumberStatus) -> RustBuf
  * A media message to send with `Session::send_media`. Only `kind` and `source` are required;
  * every other field is optional and is refused (`invalid_argument`) on a kind that has no such
  * field: a caption on audio, voice or stickers, a waveform on anything but voice, a file name
- * on anything but documents, `animated` on anything but stickers.
+ * on anything but documents, `animated` on anything but stickers, `view_once` on anything but
+ * images and videos.
  */
 public struct OutgoingMedia: Equatable, Hashable {
     /**
@@ -2536,6 +2537,10 @@ public struct OutgoingMedia: Equatable, Hashable {
      * An animated sticker.
      */
     public var animated: Bool
+    /**
+     * View once (images and videos): the recipient's app shows it once and keeps no copy.
+     */
+    public var viewOnce: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2572,7 +2577,10 @@ public struct OutgoingMedia: Equatable, Hashable {
          */waveform: Data? = nil, 
         /**
          * An animated sticker.
-         */animated: Bool = false) {
+         */animated: Bool = false, 
+        /**
+         * View once (images and videos): the recipient's app shows it once and keeps no copy.
+         */viewOnce: Bool = false) {
         self.kind = kind
         self.source = source
         self.mimetype = mimetype
@@ -2584,6 +2592,7 @@ public struct OutgoingMedia: Equatable, Hashable {
         self.seconds = seconds
         self.waveform = waveform
         self.animated = animated
+        self.viewOnce = viewOnce
     }
 
     
@@ -2612,7 +2621,8 @@ public struct FfiConverterTypeOutgoingMedia: FfiConverterRustBuffer {
                 height: FfiConverterOptionUInt32.read(from: &buf), 
                 seconds: FfiConverterOptionUInt32.read(from: &buf), 
                 waveform: FfiConverterOptionData.read(from: &buf), 
-                animated: FfiConverterBool.read(from: &buf)
+                animated: FfiConverterBool.read(from: &buf), 
+                viewOnce: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -2628,6 +2638,7 @@ public struct FfiConverterTypeOutgoingMedia: FfiConverterRustBuffer {
         FfiConverterOptionUInt32.write(value.seconds, into: &buf)
         FfiConverterOptionData.write(value.waveform, into: &buf)
         FfiConverterBool.write(value.animated, into: &buf)
+        FfiConverterBool.write(value.viewOnce, into: &buf)
     }
 }
 
@@ -5945,7 +5956,10 @@ public enum MessageContent: Equatable, Hashable {
          */height: UInt32?, 
         /**
          * A small JPEG preview, if given.
-         */thumbnail: Data?
+         */thumbnail: Data?, 
+        /**
+         * A view-once image (the recipient's app shows it once).
+         */viewOnce: Bool
     )
     /**
      * A video, or a GIF (`gif_playback`: an MP4 played as a silent loop).
@@ -5971,7 +5985,10 @@ public enum MessageContent: Equatable, Hashable {
          */gifPlayback: Bool, 
         /**
          * A small JPEG preview, if given.
-         */thumbnail: Data?
+         */thumbnail: Data?, 
+        /**
+         * A view-once video.
+         */viewOnce: Bool
     )
     /**
      * An audio file, or a voice note (`ptt`).
@@ -6102,10 +6119,10 @@ public struct FfiConverterTypeMessageContent: FfiConverterRustBuffer {
         case 1: return .text(text: try FfiConverterString.read(from: &buf)
         )
         
-        case 2: return .image(media: try FfiConverterTypeMediaFile.read(from: &buf), caption: try FfiConverterOptionString.read(from: &buf), width: try FfiConverterOptionUInt32.read(from: &buf), height: try FfiConverterOptionUInt32.read(from: &buf), thumbnail: try FfiConverterOptionData.read(from: &buf)
+        case 2: return .image(media: try FfiConverterTypeMediaFile.read(from: &buf), caption: try FfiConverterOptionString.read(from: &buf), width: try FfiConverterOptionUInt32.read(from: &buf), height: try FfiConverterOptionUInt32.read(from: &buf), thumbnail: try FfiConverterOptionData.read(from: &buf), viewOnce: try FfiConverterBool.read(from: &buf)
         )
         
-        case 3: return .video(media: try FfiConverterTypeMediaFile.read(from: &buf), caption: try FfiConverterOptionString.read(from: &buf), width: try FfiConverterOptionUInt32.read(from: &buf), height: try FfiConverterOptionUInt32.read(from: &buf), seconds: try FfiConverterOptionUInt32.read(from: &buf), gifPlayback: try FfiConverterBool.read(from: &buf), thumbnail: try FfiConverterOptionData.read(from: &buf)
+        case 3: return .video(media: try FfiConverterTypeMediaFile.read(from: &buf), caption: try FfiConverterOptionString.read(from: &buf), width: try FfiConverterOptionUInt32.read(from: &buf), height: try FfiConverterOptionUInt32.read(from: &buf), seconds: try FfiConverterOptionUInt32.read(from: &buf), gifPlayback: try FfiConverterBool.read(from: &buf), thumbnail: try FfiConverterOptionData.read(from: &buf), viewOnce: try FfiConverterBool.read(from: &buf)
         )
         
         case 4: return .audio(media: try FfiConverterTypeMediaFile.read(from: &buf), seconds: try FfiConverterOptionUInt32.read(from: &buf), ptt: try FfiConverterBool.read(from: &buf), waveform: try FfiConverterOptionData.read(from: &buf)
@@ -6145,16 +6162,17 @@ public struct FfiConverterTypeMessageContent: FfiConverterRustBuffer {
             FfiConverterString.write(text, into: &buf)
             
         
-        case let .image(media,caption,width,height,thumbnail):
+        case let .image(media,caption,width,height,thumbnail,viewOnce):
             writeInt(&buf, Int32(2))
             FfiConverterTypeMediaFile.write(media, into: &buf)
             FfiConverterOptionString.write(caption, into: &buf)
             FfiConverterOptionUInt32.write(width, into: &buf)
             FfiConverterOptionUInt32.write(height, into: &buf)
             FfiConverterOptionData.write(thumbnail, into: &buf)
+            FfiConverterBool.write(viewOnce, into: &buf)
             
         
-        case let .video(media,caption,width,height,seconds,gifPlayback,thumbnail):
+        case let .video(media,caption,width,height,seconds,gifPlayback,thumbnail,viewOnce):
             writeInt(&buf, Int32(3))
             FfiConverterTypeMediaFile.write(media, into: &buf)
             FfiConverterOptionString.write(caption, into: &buf)
@@ -6163,6 +6181,7 @@ public struct FfiConverterTypeMessageContent: FfiConverterRustBuffer {
             FfiConverterOptionUInt32.write(seconds, into: &buf)
             FfiConverterBool.write(gifPlayback, into: &buf)
             FfiConverterOptionData.write(thumbnail, into: &buf)
+            FfiConverterBool.write(viewOnce, into: &buf)
             
         
         case let .audio(media,seconds,ptt,waveform):

@@ -1005,6 +1005,11 @@ public protocol SessionProtocol: AnyObject, Sendable {
     func message(chat: String, id: String) async throws  -> Message
     
     /**
+     * How many messages the stored history of `chat` holds.
+     */
+    func messageCount(chat: String) async throws  -> UInt64
+    
+    /**
      * A page of the chat's history, newest first; pass `next_cursor` for the next page.
      */
     func messages(chat: String, cursor: String?, limit: UInt32) async throws  -> MessagePage
@@ -1972,6 +1977,25 @@ open func message(chat: String, id: String)async throws  -> Message  {
             completeFunc: ffi_openwa_swift_rust_future_complete_rust_buffer,
             freeFunc: ffi_openwa_swift_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeMessage_lift,
+            errorHandler: FfiConverterTypeOpenWaError_lift
+        )
+}
+    
+    /**
+     * How many messages the stored history of `chat` holds.
+     */
+open func messageCount(chat: String)async throws  -> UInt64  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_openwa_swift_fn_method_session_message_count(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(chat)
+                )
+            },
+            pollFunc: ffi_openwa_swift_rust_future_poll_u64,
+            completeFunc: ffi_openwa_swift_rust_future_complete_u64,
+            freeFunc: ffi_openwa_swift_rust_future_free_u64,
+            liftFunc: FfiConverterUInt64.lift,
             errorHandler: FfiConverterTypeOpenWaError_lift
         )
 }
@@ -4152,6 +4176,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_openwa_swift_checksum_method_session_message() != 21497) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_openwa_swift_checksum_method_session_message_count() != 20153) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_openwa_swift_checksum_method_session_messages() != 44519) {

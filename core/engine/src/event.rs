@@ -687,6 +687,9 @@ pub enum MessageContent {
         /// A small JPEG preview, if given.
         #[serde(default, with = "crate::media::types::b64_opt")]
         thumbnail: Option<Vec<u8>>,
+        /// A view-once image (the recipient's app shows it once).
+        #[serde(default)]
+        view_once: bool,
     },
     /// A video, or a GIF (`gif_playback`: an MP4 played as a silent loop).
     Video {
@@ -706,6 +709,9 @@ pub enum MessageContent {
         /// A small JPEG preview, if given.
         #[serde(default, with = "crate::media::types::b64_opt")]
         thumbnail: Option<Vec<u8>>,
+        /// A view-once video.
+        #[serde(default)]
+        view_once: bool,
     },
     /// An audio file, or a voice note (`ptt`).
     Audio {

@@ -498,6 +498,50 @@ async fn engine_sends_every_kind(store: Arc<TestStore>) {
         let stored = session.message(PHONE, &sent.id).await.unwrap();
         assert_eq!(stored.content, sent.content, "{kind:?}");
     }
+
+    // View once, both ways: our image arrives marked on the phone, the phone's video here.
+    let mut once = OutgoingMedia::new(MediaKind::Image, bytes(900));
+    once.view_once = true;
+    let sent = session
+        .send_media(PHONE, once, SendOptions::default())
+        .await
+        .unwrap();
+    assert!(matches!(
+        &sent.content,
+        MessageContent::Image {
+            view_once: true,
+            ..
+        }
+    ));
+    let entry = on_phone(&sim, &sent.id).await;
+    assert_eq!(entry["media"]["view_once"], true, "{entry}");
+    let mut sticker_once = OutgoingMedia::new(MediaKind::Sticker, bytes(100));
+    sticker_once.view_once = true;
+    let refused = session
+        .send_media(PHONE, sticker_once, SendOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, openwa::ErrorCode::InvalidArgument);
+    let events = session.events();
+    let data = STANDARD.encode(random_bytes(700));
+    let id = phone_sends_json(
+        &sim,
+        PHONE,
+        json!({"to": ENGINE, "video": {"data": data, "view_once": true}}),
+    )
+    .await;
+    let got = received(&events, &id).await;
+    assert!(
+        matches!(
+            &got.content,
+            MessageContent::Video {
+                view_once: true,
+                ..
+            }
+        ),
+        "{:?}",
+        got.content
+    );
 }
 
 async fn bad_media_sends_nothing(store: Arc<TestStore>) {

@@ -220,8 +220,34 @@ pub fn unwrap(message: e2e::Message) -> Unwrapped {
         }
         current = next;
     }
+    if out.view_once {
+        // Senders mark the media inside too, but not all of them: the wrapper is what counts.
+        if let Some(image) = current.image_message.as_mut() {
+            image.view_once = Some(true);
+        }
+        if let Some(video) = current.video_message.as_mut() {
+            video.view_once = Some(true);
+        }
+    }
     out.message = current;
     out
+}
+
+/// `message` (an image or a video) as a view-once message: the media marked and wrapped in
+/// `viewOnceMessageV2`, as WhatsApp sends it.
+pub fn view_once(mut message: e2e::Message) -> e2e::Message {
+    if let Some(image) = message.image_message.as_mut() {
+        image.view_once = Some(true);
+    }
+    if let Some(video) = message.video_message.as_mut() {
+        video.view_once = Some(true);
+    }
+    e2e::Message {
+        view_once_message_v2: Some(Box::new(e2e::FutureProofMessage {
+            message: Some(Box::new(message)),
+        })),
+        ..Default::default()
+    }
 }
 
 /// What an (unwrapped) message is.
@@ -505,6 +531,24 @@ mod tests {
         let content = unwrap(device_sent(&inner_copy, &chat));
         assert_eq!(content.device_sent_to, Some(chat.to_string()));
         assert!(content.ephemeral && content.view_once && !content.edited);
+        // The wrapper marks the media inside, whatever the sender set there.
+        assert_eq!(
+            content
+                .message
+                .image_message
+                .as_ref()
+                .and_then(|i| i.view_once),
+            Some(true)
+        );
+        let sent = unwrap(super::view_once(e2e::Message {
+            video_message: Some(Box::default()),
+            ..Default::default()
+        }));
+        assert!(sent.view_once);
+        assert_eq!(
+            sent.message.video_message.and_then(|v| v.view_once),
+            Some(true)
+        );
         let kind = ContentKind::of(&content.message);
         assert_eq!(
             (kind.as_str(), kind.stanza_type()),

@@ -335,6 +335,8 @@ scoped! {
     message_page(chat: &str, direction: &PageDirection, page_size: u32) -> MessagePage;
     /// See [`StoreTx::message_page_across`].
     message_page_across(chats: &[String], direction: &PageDirection, page_size: u32) -> MessagePage;
+    /// See [`StoreTx::message_count_across`].
+    message_count_across(chats: &[String]) -> u64;
     /// See [`StoreTx::delete_message`].
     delete_message(chat: &str, id: &str) -> bool;
 

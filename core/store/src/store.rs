@@ -398,6 +398,8 @@ delegate! {
     read message_page(session_id: &str, chat: &str, direction: &PageDirection, page_size: u32) -> MessagePage;
     /// See [`StoreTx::message_page_across`].
     read message_page_across(session_id: &str, chats: &[String], direction: &PageDirection, page_size: u32) -> MessagePage;
+    /// See [`StoreTx::message_count_across`].
+    read message_count_across(session_id: &str, chats: &[String]) -> u64;
     /// See [`StoreTx::delete_message`].
     write delete_message(session_id: &str, chat: &str, id: &str) -> bool;
 

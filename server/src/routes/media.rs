@@ -57,6 +57,9 @@ struct SendMedia {
     /// `send-video`: play as a GIF.
     #[serde(default)]
     gif_playback: Option<bool>,
+    /// `send-image`, `send-video`: view once (an addition).
+    #[serde(default)]
+    view_once: Option<bool>,
 }
 
 #[utoipa::path(
@@ -191,8 +194,14 @@ async fn send_media(
         body.mimetype.as_deref().unwrap_or_default(),
         body.filename.as_deref().unwrap_or_default(),
         body.caption.as_deref().unwrap_or_default(),
+        if body.view_once == Some(true) {
+            "once"
+        } else {
+            ""
+        },
     ]);
     let mut media = OutgoingMedia::new(kind, MediaSource::Bytes { data });
+    media.view_once = body.view_once == Some(true);
     media.mimetype = body.mimetype.filter(|m| !m.is_empty());
     media.caption = body.caption.filter(|c| !c.is_empty());
     // OpenWA takes a file name on every kind; WhatsApp shows one on documents only.

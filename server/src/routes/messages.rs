@@ -231,7 +231,8 @@ struct HistoryQuery {
     cursor: Option<String>,
 }
 
-/// `?chatId=…[&limit≤100][&cursor=…]` → `{messages, total, nextCursor}` newest first;
+/// `?chatId=…[&limit≤100][&cursor=…]` → `{messages, total, nextCursor}` newest first (`total`:
+/// the chat's whole stored history);
 /// `?chatId=…&messageId=…` → that message.
 #[utoipa::path(
     get,
@@ -259,9 +260,10 @@ async fn history(
     }
     let (messages, next_cursor) =
         history_page(&session, &row.id, &chat_id, query.cursor, query.limit).await?;
+    let total = session.message_count(&chat_id).await?;
     Ok(Json(json!({
         "messages": messages,
-        "total": messages.len(),
+        "total": total,
         "nextCursor": next_cursor,
     }))
     .into_response())

@@ -206,6 +206,11 @@ async fn send_and_receive(server: &Server, sim: &openwa_simulator::SimulatorHand
         .await
         .unwrap();
     assert_eq!(small["messages"].as_array().unwrap().len(), 2);
+    let everything = page["messages"].as_array().unwrap().len();
+    assert_eq!(
+        small["total"], everything,
+        "total counts the whole history: {small}"
+    );
     let cursor = small["nextCursor"].as_str().unwrap();
     let next: Value = server
         .get(&format!(

@@ -104,6 +104,28 @@ async fn media_both_ways(server: &Server, sim: &openwa_simulator::SimulatorHandl
         )
         .await;
     assert_eq!(sent.status(), 201);
+    // A view-once video (an addition); a view-once sticker is refused.
+    let clip = random_bytes(2000);
+    let sent = server
+        .post(
+            &sends("video"),
+            json!({"chatId": BOB, "base64": STANDARD.encode(&clip), "viewOnce": true}),
+        )
+        .await;
+    assert_eq!(sent.status(), 201);
+    let once_id = sent.json::<Value>().await.unwrap()["messageId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let entry = bob_entry(sim, &once_id).await;
+    assert_eq!(entry["media"]["view_once"], true, "{entry}");
+    let refused = server
+        .post(
+            &sends("sticker"),
+            json!({"chatId": BOB, "base64": STANDARD.encode(&sticker), "viewOnce": true}),
+        )
+        .await;
+    assert_eq!(refused.status(), 400);
 
     // A document fetched from a URL (the simulator's own OpenAPI document).
     let url = format!("{}/admin/openapi.json", sim.info.admin_url);

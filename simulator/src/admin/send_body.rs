@@ -36,6 +36,7 @@ fn media_body(kind: &str, m: MediaJson) -> Result<Body, AdminError> {
         height: m.height,
         animated: m.animated,
         waveform,
+        view_once: m.view_once.unwrap_or(false),
     }))
 }
 
@@ -109,7 +110,8 @@ struct RevokeBody {
 }
 
 /// A media file: base64 `data`, optional `mimetype` (default by kind), `caption`, `file_name`,
-/// `seconds`, `width`, `height`, `animated` (stickers) and base64 `waveform` (voice notes).
+/// `seconds`, `width`, `height`, `animated` (stickers), base64 `waveform` (voice notes) and
+/// `view_once` (images and videos).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct MediaJson {
@@ -130,6 +132,8 @@ struct MediaJson {
     animated: Option<bool>,
     #[serde(default)]
     waveform: Option<String>,
+    #[serde(default)]
+    view_once: Option<bool>,
 }
 
 /// The default MIME type of each media kind.

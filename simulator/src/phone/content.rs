@@ -44,6 +44,9 @@ pub struct MediaRef {
     /// Hex voice-note waveform.
     #[serde(default)]
     pub waveform: Option<String>,
+    /// A view-once image or video.
+    #[serde(default)]
+    pub view_once: Option<bool>,
 }
 
 impl MediaRef {
@@ -103,6 +106,7 @@ macro_rules! media_ref {
             height: None,
             animated: None,
             waveform: None,
+            view_once: None,
         }
     };
 }
@@ -132,6 +136,7 @@ pub fn describe(message: &e2e::Message) -> Option<Content> {
             described.media = message.image_message.as_deref().map(|p| MediaRef {
                 width: p.width,
                 height: p.height,
+                view_once: p.view_once,
                 ..media_ref!("image", p, None)
             });
         }
@@ -146,6 +151,7 @@ pub fn describe(message: &e2e::Message) -> Option<Content> {
                     seconds: p.seconds,
                     width: p.width,
                     height: p.height,
+                    view_once: p.view_once,
                     ..media_ref!(kind, p, None)
                 }
             });
@@ -316,6 +322,9 @@ pub fn media(media: &MediaRef, caption: Option<String>, media_key_timestamp: i64
                 ..Default::default()
             }));
         }
+    }
+    if media.view_once == Some(true) {
+        return content::view_once(message);
     }
     message
 }

@@ -100,6 +100,8 @@ pub struct MediaBody {
     pub animated: Option<bool>,
     /// Voice-note waveform.
     pub waveform: Option<Vec<u8>>,
+    /// View once (images and videos).
+    pub view_once: bool,
 }
 
 /// The media kinds a phone sends.
@@ -316,6 +318,11 @@ fn build(
             if body.data.is_empty() {
                 return Err(PhoneError::BadRequest("media data is empty".to_owned()));
             }
+            if body.view_once && !matches!(body.kind.as_str(), "image" | "video") {
+                return Err(PhoneError::BadRequest(
+                    "only images and videos are sent view once".to_owned(),
+                ));
+            }
             if !MEDIA_KINDS.contains(&body.kind.as_str()) {
                 return Err(PhoneError::BadRequest(format!(
                     "unknown media kind {:?}",
@@ -337,6 +344,7 @@ fn build(
                 height: body.height,
                 animated: body.animated,
                 waveform: body.waveform.as_ref().map(hex::encode),
+                view_once: body.view_once.then_some(true),
             };
             let mut media_key = [0u8; 32];
             OsRng.fill_bytes(&mut media_key);

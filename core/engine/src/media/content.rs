@@ -31,6 +31,7 @@ pub(crate) fn media_content(message: &e2e::Message) -> Option<MessageContent> {
             width: p.width,
             height: p.height,
             thumbnail: p.jpeg_thumbnail.clone(),
+            view_once: p.view_once.unwrap_or(false),
         });
     }
     if let Some(p) = &message.video_message {
@@ -42,6 +43,7 @@ pub(crate) fn media_content(message: &e2e::Message) -> Option<MessageContent> {
             seconds: p.seconds,
             gif_playback: p.gif_playback.unwrap_or(false),
             thumbnail: p.jpeg_thumbnail.clone(),
+            view_once: p.view_once.unwrap_or(false),
         });
     }
     if let Some(p) = &message.audio_message {

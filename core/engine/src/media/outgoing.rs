@@ -29,6 +29,7 @@ pub(crate) struct Checked {
     pub seconds: Option<u32>,
     pub waveform: Option<Vec<u8>>,
     pub animated: bool,
+    pub view_once: bool,
 }
 
 impl MediaKind {
@@ -181,6 +182,9 @@ pub(crate) fn check(media: &OutgoingMedia, max_bytes: u64) -> Result<Checked, Er
     if media.animated && kind != MediaKind::Sticker {
         return refuse("animated");
     }
+    if media.view_once && !matches!(kind, MediaKind::Image | MediaKind::Video) {
+        return refuse("view once");
+    }
     Ok(Checked {
         kind,
         mimetype,
@@ -192,6 +196,7 @@ pub(crate) fn check(media: &OutgoingMedia, max_bytes: u64) -> Result<Checked, Er
         seconds: media.seconds,
         waveform: media.waveform.clone(),
         animated: media.animated,
+        view_once: media.view_once,
     })
 }
 
@@ -294,6 +299,9 @@ pub(crate) fn message(media: &Checked, up: &Uploaded) -> e2e::Message {
             }));
         }
     }
+    if media.view_once {
+        return openwa_protocol::content::view_once(message);
+    }
     message
 }
 
@@ -364,6 +372,8 @@ mod tests {
         assert!(refused(image_waveform, 10).contains("waveform"));
         let loud = with(MediaKind::Voice, |m| m.waveform = Some(vec![101]));
         assert!(refused(loud, 10).contains("0..=100"));
+        let once_sticker = with(MediaKind::Sticker, |m| m.view_once = true);
+        assert!(refused(once_sticker, 10).contains("view once"));
         let named_image = with(MediaKind::Image, |m| m.file_name = Some("a.jpg".into()));
         assert!(refused(named_image, 10).contains("file name"));
         let slash = with(MediaKind::Document, |m| m.file_name = Some("a/b".into()));

@@ -89,7 +89,8 @@ pub enum MediaSource {
 /// A media message to send with `Session::send_media`. Only `kind` and `source` are required;
 /// every other field is optional and is refused (`invalid_argument`) on a kind that has no such
 /// field: a caption on audio, voice or stickers, a waveform on anything but voice, a file name
-/// on anything but documents, `animated` on anything but stickers.
+/// on anything but documents, `animated` on anything but stickers, `view_once` on anything but
+/// images and videos.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct OutgoingMedia {
@@ -133,6 +134,10 @@ pub struct OutgoingMedia {
     #[serde(default)]
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub animated: bool,
+    /// View once (images and videos): the recipient's app shows it once and keeps no copy.
+    #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub view_once: bool,
 }
 
 impl OutgoingMedia {
@@ -150,6 +155,7 @@ impl OutgoingMedia {
             seconds: None,
             waveform: None,
             animated: false,
+            view_once: false,
         }
     }
 }

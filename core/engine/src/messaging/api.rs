@@ -265,6 +265,14 @@ impl Session {
         .await
     }
 
+    /// How many messages the stored history of a chat holds (what [`Session::messages`] pages
+    /// through).
+    pub async fn message_count(&self, chat: &str) -> Result<u64, Error> {
+        let chat = crate::ids::parse_chat_id(chat)?;
+        self.on_runtime(move |s| async move { history::count(s.shared(), &chat).await })
+            .await
+    }
+
     /// One stored message of a chat, by the contact's PN or LID (`not_found` when unknown).
     pub async fn message(&self, chat: &str, message_id: &str) -> Result<Message, Error> {
         let chat = crate::ids::parse_chat_id(chat)?;

@@ -120,6 +120,12 @@ pub(crate) async fn page(
     })
 }
 
+/// How many messages the history of `chat` holds (under either form of a contact's chat).
+pub(crate) async fn count(shared: &SessionContext, chat: &Jid) -> Result<u64, Error> {
+    let chats = chat_keys(shared, chat).await;
+    Ok(shared.store().message_count_across(&chats).await?)
+}
+
 /// One stored message of `chat` (under either form of a contact's chat), if known.
 pub(crate) async fn lookup(
     shared: &SessionContext,

@@ -229,6 +229,29 @@ impl StoreTx {
         Ok(MessagePage { messages, next })
     }
 
+    /// How many messages a history of `chats` (the forms of one chat) holds: as
+    /// [`StoreTx::message_page_across`] lists them, each message once.
+    pub async fn message_count_across(
+        &mut self,
+        session_id: &str,
+        chats: &[String],
+    ) -> Result<u64, StoreError> {
+        if chats.is_empty() {
+            return Err(StoreError::InvalidArgument("no chat given".into()));
+        }
+        let placeholders: Vec<String> = (0..chats.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM (SELECT DISTINCT id, from_me FROM messages \
+             WHERE session_id = $1 AND chat IN ({}) \
+             AND msg_type NOT IN ('protocol', 'poll_vote')) AS distinct_messages",
+            placeholders.join(", ")
+        );
+        let mut params: Vec<Arg<'_>> = vec![session_id.into()];
+        params.extend(chats.iter().map(Arg::from));
+        let row = self.fetch_one(&sql, &params).await?;
+        Ok(u64::try_from(row.int("n")?).unwrap_or(0))
+    }
+
     /// Deletes a message. Returns whether it existed.
     pub async fn delete_message(
         &mut self,

@@ -1292,6 +1292,13 @@ pub async fn message_pagination_across_chats(db: Arc<TestDb>) {
     let ids: Vec<&str> = merged.messages.iter().map(|m| m.id.as_str()).collect();
     assert_eq!(ids.iter().filter(|id| **id == "M19").count(), 1, "{ids:?}");
     assert_eq!(ids.len(), 13);
+    // The count is what the pages list: each message once, other chats left out.
+    assert_eq!(store.message_count_across(S, &chats).await.unwrap(), 13);
+    assert_eq!(store.message_count_across(S, &chats[..1]).await.unwrap(), 8);
+    assert!(matches!(
+        store.message_count_across(S, &[]).await,
+        Err(StoreError::InvalidArgument(_))
+    ));
 }
 
 /// Group commit: concurrent units commit together; a failing unit is rolled back alone and gets
