@@ -249,8 +249,8 @@ pub enum EventKind {
         /// Push names it carried.
         contacts: u32,
     },
-    /// A chat setting kept by app-state sync changed: archived, pinned, muted, marked unread,
-    /// or the chat was deleted. Fired once per change, whichever device made it (this session
+    /// A chat setting kept by app-state sync changed: archived, pinned, muted or marked
+    /// unread. Fired once per change, whichever device made it (this session
     /// included, once the server accepted it), in the commit that stores it; a full sync after
     /// linking reports every setting the account has.
     ChatUpdated {
@@ -258,6 +258,14 @@ pub enum EventKind {
         chat: String,
         /// What changed.
         setting: crate::app_state_types::ChatSetting,
+    },
+    /// A chat was deleted (app-state sync) on a device of the account (this session included,
+    /// once the server accepted it): its messages up to the deletion are gone from the store,
+    /// and with them the chat, its stars, votes and labels unless a newer message is stored.
+    /// Fired once, in the commit that deletes it.
+    ChatDeleted {
+        /// The chat.
+        chat: String,
     },
     /// A contact's address-book name changed (app-state sync), on any device of the account.
     /// Fired once per change, in the commit that stores it.
@@ -353,6 +361,7 @@ impl EventKind {
             EventKind::GroupUpdated { .. } => "group_updated",
             EventKind::HistorySync { .. } => "history_sync",
             EventKind::ChatUpdated { .. } => "chat_updated",
+            EventKind::ChatDeleted { .. } => "chat_deleted",
             EventKind::ContactUpdated { .. } => "contact_updated",
             EventKind::LabelUpdated { .. } => "label_updated",
             EventKind::LabelAssociation { .. } => "label_association",
@@ -1127,6 +1136,9 @@ mod tests {
                 setting: crate::ChatSetting::Muted {
                     until: Some(1_700_000_000),
                 },
+            },
+            EventKind::ChatDeleted {
+                chat: "15551234567@s.whatsapp.net".into(),
             },
             EventKind::ContactUpdated {
                 jid: "15551234567@s.whatsapp.net".into(),

@@ -2,7 +2,8 @@
 //! pinned, muted and unread-marked chats and starred messages links a fresh session, which
 //! lists them; a change made on the phone arrives as an event; a change made through the
 //! session reaches the phone and a second linked device; a tampered patch and a wrong LT-hash
-//! are refused and the collection is synced again from scratch. And with an unmodified Baileys 7
+//! are refused and the collection is synced again from scratch, reporting only what changed;
+//! a chat deleted here or on the phone is gone on every device. And with an unmodified Baileys 7
 //! as the account's other companion: our patches reach it, its patch reaches us. And a session
 //! that lacks the key asks the phone for it.
 #![allow(clippy::unwrap_used, clippy::panic)] // test helpers outside #[test] functions
@@ -203,8 +204,11 @@ async fn app_state_syncs_both_ways(store: Arc<TestStore>) {
     .await;
     assert!(!second.get_chat(BOB).await.unwrap().pinned);
 
-    // A tampered patch and a wrong LT-hash are refused; a full resync still gets the change.
+    // A tampered patch and a wrong LT-hash are refused; a full resync still gets the change,
+    // and reports only it: what the resync brought back unchanged is not reported again.
     for (fault, id) in [("bad_mac", "M3"), ("bad_lt_hash", "M4")] {
+        while events.try_next().is_some() {}
+        while second_events.try_next().is_some() {}
         let path = format!("/admin/accounts/{ALICE}/app-state/fault");
         let armed = http(
             &sim.info.admin_url,
@@ -231,8 +235,61 @@ async fn app_state_syncs_both_ways(store: Arc<TestStore>) {
                 && starred(&second).await.contains(&id.to_owned())
         })
         .await;
+        for stream in [&events, &second_events] {
+            let mut reported = Vec::new();
+            while let Some(event) = stream.try_next() {
+                if matches!(
+                    event.kind,
+                    EventKind::ChatUpdated { .. }
+                        | EventKind::MessageStarred { .. }
+                        | EventKind::LabelUpdated { .. }
+                        | EventKind::LabelAssociation { .. }
+                        | EventKind::ContactUpdated { .. }
+                ) {
+                    reported.push(event.kind);
+                }
+            }
+            assert!(
+                matches!(&reported[..], [EventKind::MessageStarred { message_id, .. }] if message_id == id),
+                "{fault}: {reported:?}"
+            );
+        }
     }
     assert_eq!(starred(&session).await.len(), 4);
+
+    // Deleting a chat: ours reaches the phone and our other device, and takes the chat, its
+    // messages and stars; one deleted on the phone goes here too.
+    phone_sends(&sim, BOB, ALICE, "before the deletion").await;
+    eventually("Bob's message", || async {
+        session
+            .messages(BOB, None, 10)
+            .await
+            .is_ok_and(|p| !p.messages.is_empty())
+    })
+    .await;
+    session.delete_chat(BOB).await.unwrap();
+    assert!(session.get_chat(BOB).await.is_err());
+    assert!(
+        session
+            .messages(BOB, None, 10)
+            .await
+            .unwrap()
+            .messages
+            .is_empty()
+    );
+    assert!(starred(&session).await.is_empty());
+    let deleted = phone_entry(&sim, "regular_high", &["deleteChat", &jid(BOB), "1"]).await;
+    assert_eq!(deleted.unwrap()["delete_chat"], true);
+    for stream in [&events, &second_events] {
+        let kind = next_matching(stream, |k| matches!(k, EventKind::ChatDeleted { .. })).await;
+        assert!(matches!(kind, EventKind::ChatDeleted { chat } if chat == jid(BOB)));
+    }
+    assert!(second.get_chat(BOB).await.is_err());
+    assert!(session.get_chat(CAROL).await.is_ok());
+    change(&sim, json!({"action": "delete_chat", "chat": CAROL})).await;
+    let kind = next_matching(&events, |k| matches!(k, EventKind::ChatDeleted { .. })).await;
+    assert!(matches!(kind, EventKind::ChatDeleted { chat } if chat == jid(CAROL)));
+    assert!(session.get_chat(CAROL).await.is_err());
     manager.close().await.unwrap();
 }
 

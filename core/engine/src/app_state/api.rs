@@ -4,10 +4,11 @@
 use openwa_protocol::Jid;
 use openwa_protocol::appstate::index::MessageRef;
 use openwa_protocol::appstate::{Collection, Index, MutationInput, Operation};
+use openwa_protocol::proto::e2e::MessageKey;
 use openwa_protocol::proto::syncd::{
-    ArchiveChatAction, ContactAction, LabelAssociationAction, LabelEditAction,
-    MarkChatAsReadAction, MuteAction, PinAction, StarAction, SyncActionMessageRange,
-    SyncActionValue,
+    ArchiveChatAction, ContactAction, DeleteChatAction, LabelAssociationAction, LabelEditAction,
+    MarkChatAsReadAction, MuteAction, PinAction, StarAction, SyncActionMessage,
+    SyncActionMessageRange, SyncActionValue,
 };
 
 use super::send;
@@ -94,6 +95,53 @@ impl Session {
             })
         });
         self.write_app_state(set(Index::Archive(jid), v)).await
+    }
+
+    /// Deletes a chat on every device of the account (app-state sync), up to its newest stored
+    /// message (named in the change, as WhatsApp does). Once the server accepted it, the chat,
+    /// its messages, stars, poll votes and labels are gone from the store here, with a
+    /// `ChatDeleted` event. A chat with nothing stored is deleted all the same.
+    pub async fn delete_chat(&self, chat: &str) -> Result<(), Error> {
+        let jid = crate::ids::parse_chat_id(chat)?;
+        let newest = self
+            .on_runtime({
+                let jid = jid.clone();
+                move |s| async move {
+                    let page = crate::messaging::history::page(s.shared(), &jid, None, 1).await?;
+                    Ok(page.messages.into_iter().next())
+                }
+            })
+            .await?;
+        let chat = jid.to_string();
+        let message_range = match newest {
+            Some(m) => {
+                let at = i64::try_from(m.timestamp).unwrap_or(i64::MAX);
+                let participant = (jid.is_group() && !m.from_me).then_some(m.sender);
+                SyncActionMessageRange {
+                    last_message_timestamp: Some(at),
+                    messages: vec![SyncActionMessage {
+                        key: Some(MessageKey {
+                            remote_jid: Some(chat.clone()),
+                            from_me: Some(m.from_me),
+                            id: Some(m.id),
+                            participant,
+                        }),
+                        timestamp: Some(at),
+                    }],
+                    ..Default::default()
+                }
+            }
+            None => SyncActionMessageRange {
+                last_message_timestamp: Some(now_ms() / 1000),
+                ..Default::default()
+            },
+        };
+        let v = value(|v| {
+            v.delete_chat_action = Some(DeleteChatAction {
+                message_range: Some(message_range),
+            })
+        });
+        self.write_app_state(set(Index::DeleteChat(chat), v)).await
     }
 
     /// Pins or unpins a chat on every device of the account (app-state sync).

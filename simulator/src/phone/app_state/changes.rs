@@ -5,7 +5,7 @@ use openwa_protocol::Jid;
 use openwa_protocol::appstate::index::MessageRef;
 use openwa_protocol::appstate::{Collection, Index, MutationInput, Operation, encode_patch};
 use openwa_protocol::proto::syncd::{
-    ArchiveChatAction, ContactAction, LabelAssociationAction, LabelEditAction,
+    ArchiveChatAction, ContactAction, DeleteChatAction, LabelAssociationAction, LabelEditAction,
     MarkChatAsReadAction, MuteAction, PinAction, StarAction, SyncActionMessageRange,
     SyncActionValue,
 };
@@ -59,6 +59,11 @@ pub enum Change {
         chat: String,
         /// Unread or not.
         unread: bool,
+    },
+    /// Deletes a chat (everything in it up to now).
+    DeleteChat {
+        /// The chat.
+        chat: String,
     },
     /// Creates, edits or deletes a label.
     Label {
@@ -189,6 +194,12 @@ impl Change {
                     message_range: range(),
                 });
                 Index::MarkChatAsRead(jid(chat)?)
+            }
+            Change::DeleteChat { chat } => {
+                value.delete_chat_action = Some(DeleteChatAction {
+                    message_range: range(),
+                });
+                Index::DeleteChat(jid(chat)?)
             }
             Change::Label {
                 id,
