@@ -1,5 +1,5 @@
 //! App-state engine events as webhook events (our additions to OpenWA's names):
-//! `chat.update` (archived, pinned, muted, marked unread, deleted), `contact.update` (the
+//! `chat.update` (archived, pinned, muted, marked unread), `chat.deleted`, `contact.update` (the
 //! address-book name), `label.update`, `label.association` and `message.star`.
 
 use openwa::EventKind;
@@ -16,6 +16,9 @@ pub fn translate(sid: &str, seq: u64, kind: &EventKind) -> Option<WebhookEvent> 
             json!({ "chatId": openwa_id(chat), "setting": setting }),
             "chat",
         ),
+        EventKind::ChatDeleted { chat } => {
+            ("chat.deleted", json!({ "chatId": openwa_id(chat) }), "chat")
+        }
         EventKind::ContactUpdated {
             jid,
             full_name,
@@ -98,6 +101,12 @@ mod tests {
         };
         let out = translate("s", 4, &muted).unwrap();
         assert_eq!(out.data["setting"], json!({"kind": "muted", "until": null}));
+        let deleted = EventKind::ChatDeleted {
+            chat: "15550000001@s.whatsapp.net".into(),
+        };
+        let out = translate("s", 6, &deleted).unwrap();
+        assert_eq!((out.name, out.key.as_str()), ("chat.deleted", "chat_s_6"));
+        assert_eq!(out.data["chatId"], "15550000001@c.us");
         assert!(translate("s", 5, &EventKind::Lagged { missed: 1 }).is_none());
     }
 }

@@ -35,6 +35,7 @@ pub const EVENT_NAMES: &[&str] = &[
     "group.leave",
     "group.update",
     "chat.update",
+    "chat.deleted",
     "contact.update",
     "label.update",
     "label.association",
