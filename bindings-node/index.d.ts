@@ -271,8 +271,7 @@ export type ChatSetting =
   | { kind: 'archived'; archived: boolean }
   | { kind: 'pinned'; pinned: boolean }
   | { kind: 'muted'; until: number | null }
-  | { kind: 'marked_unread'; unread: boolean }
-  | { kind: 'deleted' };
+  | { kind: 'marked_unread'; unread: boolean };
 
 /** A user the session knows: its ids and names. */
 export interface Contact {
@@ -477,6 +476,11 @@ export interface ChatUpdatedEvent extends EventBase {
   chat: string;
   setting: ChatSetting;
 }
+/** A chat was deleted (app-state sync) on a device of the account, this one included. */
+export interface ChatDeletedEvent extends EventBase {
+  type: 'chat_deleted';
+  chat: string;
+}
 /** A contact's address-book name changed (app-state sync). */
 export interface ContactUpdatedEvent extends EventBase {
   type: 'contact_updated';
@@ -533,6 +537,7 @@ export type Event =
   | GroupUpdatedEvent
   | HistorySyncEvent
   | ChatUpdatedEvent
+  | ChatDeletedEvent
   | ContactUpdatedEvent
   | LabelUpdatedEvent
   | LabelAssociationEvent
@@ -729,6 +734,9 @@ export class Session extends EventEmitter<EventListeners> {
   /** Archives (default) or unarchives a chat on every device of the account (app-state sync;
    * the chat changes here once the server accepted it). */
   archiveChat(chat: string, archived?: boolean): Promise<void>;
+  /** Deletes a chat on every device of the account (app-state sync): once the server accepted
+   * it, the chat, its messages, stars and labels are gone here, with a `chat_deleted` event. */
+  deleteChat(chat: string): Promise<void>;
   /** Pins (default) or unpins a chat (app-state sync). */
   pinChat(chat: string, pinned?: boolean): Promise<void>;
   /** Mutes a chat until `until` (seconds since the epoch; `Infinity` for ever), or unmutes it

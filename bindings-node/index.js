@@ -408,6 +408,10 @@ class Session extends Emitter {
     return callAsync(() => this.#native.archiveChat(chat, archived));
   }
 
+  deleteChat(chat) {
+    return callAsync(() => this.#native.deleteChat(chat));
+  }
+
   pinChat(chat, pinned = true) {
     return callAsync(() => this.#native.pinChat(chat, pinned));
   }

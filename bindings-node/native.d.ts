@@ -20,6 +20,8 @@ export declare class EventStream {
 export declare class Session {
   /** Archives (default) or unarchives a chat. */
   archiveChat(chat: string, archived?: boolean | undefined | null): Promise<undefined>
+  /** Deletes a chat on every device of the account (its messages, stars and labels too). */
+  deleteChat(chat: string): Promise<undefined>
   /** Pins (default) or unpins a chat. */
   pinChat(chat: string, pinned?: boolean | undefined | null): Promise<undefined>
   /**

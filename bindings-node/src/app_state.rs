@@ -28,6 +28,17 @@ impl Session {
         )
     }
 
+    /// Deletes a chat on every device of the account (its messages, stars and labels too).
+    #[napi]
+    pub fn delete_chat<'env>(
+        &self,
+        env: &'env Env,
+        chat: String,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let inner = self.inner.clone();
+        promise(env, async move { inner.delete_chat(&chat).await }, Ok)
+    }
+
     /// Pins (default) or unpins a chat.
     #[napi]
     pub fn pin_chat<'env>(

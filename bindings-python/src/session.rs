@@ -633,6 +633,13 @@ impl Session {
         )
     }
 
+    /// Deletes a chat on every device of the account: once the server accepted it, the chat,
+    /// its messages, stars and labels are gone here, with a `chat_deleted` event (awaitable
+    /// `None`).
+    fn delete_chat<'py>(&self, py: Python<'py>, chat: String) -> PyResult<Bound<'py, PyAny>> {
+        self.done(py, move |s| async move { s.delete_chat(&chat).await })
+    }
+
     /// Pins or unpins a chat on every device of the account (awaitable `None`).
     #[pyo3(signature = (chat, pinned=true))]
     fn pin_chat<'py>(

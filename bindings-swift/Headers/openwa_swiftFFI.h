@@ -328,6 +328,11 @@ uint64_t uniffi_openwa_swift_fn_method_session_archive_chat(uint64_t ptr, RustBu
 uint64_t uniffi_openwa_swift_fn_method_session_create_label(uint64_t ptr, RustBuffer name, int32_t color
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_DELETE_CHAT
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_DELETE_CHAT
+uint64_t uniffi_openwa_swift_fn_method_session_delete_chat(uint64_t ptr, RustBuffer chat
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_DELETE_LABEL
 #define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_DELETE_LABEL
 uint64_t uniffi_openwa_swift_fn_method_session_delete_label(uint64_t ptr, RustBuffer id
@@ -1083,6 +1088,12 @@ uint16_t uniffi_openwa_swift_checksum_method_session_archive_chat(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_CREATE_LABEL
 #define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_CREATE_LABEL
 uint16_t uniffi_openwa_swift_checksum_method_session_create_label(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_DELETE_CHAT
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_DELETE_CHAT
+uint16_t uniffi_openwa_swift_checksum_method_session_delete_chat(void
     
 );
 #endif

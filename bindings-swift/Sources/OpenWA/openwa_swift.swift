@@ -797,6 +797,11 @@ public protocol SessionProtocol: AnyObject, Sendable {
     func createLabel(name: String, color: Int32) async throws  -> Label
     
     /**
+     * Deletes a chat on every device of the account (its messages, stars and labels too).
+     */
+    func deleteChat(chat: String) async throws 
+    
+    /**
      * Deletes a label.
      */
     func deleteLabel(id: String) async throws 
@@ -1203,6 +1208,25 @@ open func createLabel(name: String, color: Int32)async throws  -> Label  {
             completeFunc: ffi_openwa_swift_rust_future_complete_rust_buffer,
             freeFunc: ffi_openwa_swift_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeLabel_lift,
+            errorHandler: FfiConverterTypeOpenWaError_lift
+        )
+}
+    
+    /**
+     * Deletes a chat on every device of the account (its messages, stars and labels too).
+     */
+open func deleteChat(chat: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_openwa_swift_fn_method_session_delete_chat(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(chat)
+                )
+            },
+            pollFunc: ffi_openwa_swift_rust_future_poll_void,
+            completeFunc: ffi_openwa_swift_rust_future_complete_void,
+            freeFunc: ffi_openwa_swift_rust_future_free_void,
+            liftFunc: { $0 },
             errorHandler: FfiConverterTypeOpenWaError_lift
         )
 }
@@ -3945,6 +3969,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_openwa_swift_checksum_method_session_create_label() != 14222) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_openwa_swift_checksum_method_session_delete_chat() != 61099) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_openwa_swift_checksum_method_session_delete_label() != 1538) {
