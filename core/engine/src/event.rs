@@ -267,6 +267,14 @@ pub enum EventKind {
         /// The chat.
         chat: String,
     },
+    /// A chat was cleared (app-state sync) on a device of the account (this session included,
+    /// once the server accepted it): its messages up to the clearing are gone from the store
+    /// (its starred messages too when the clearing said so); the chat stays. Fired once, in the
+    /// commit that clears it.
+    ChatCleared {
+        /// The chat.
+        chat: String,
+    },
     /// A contact's address-book name changed (app-state sync), on any device of the account.
     /// Fired once per change, in the commit that stores it.
     ContactUpdated {
@@ -362,6 +370,7 @@ impl EventKind {
             EventKind::HistorySync { .. } => "history_sync",
             EventKind::ChatUpdated { .. } => "chat_updated",
             EventKind::ChatDeleted { .. } => "chat_deleted",
+            EventKind::ChatCleared { .. } => "chat_cleared",
             EventKind::ContactUpdated { .. } => "contact_updated",
             EventKind::LabelUpdated { .. } => "label_updated",
             EventKind::LabelAssociation { .. } => "label_association",
@@ -1138,6 +1147,9 @@ mod tests {
                 },
             },
             EventKind::ChatDeleted {
+                chat: "15551234567@s.whatsapp.net".into(),
+            },
+            EventKind::ChatCleared {
                 chat: "15551234567@s.whatsapp.net".into(),
             },
             EventKind::ContactUpdated {

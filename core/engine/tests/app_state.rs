@@ -3,7 +3,8 @@
 //! lists them; a change made on the phone arrives as an event; a change made through the
 //! session reaches the phone and a second linked device; a tampered patch and a wrong LT-hash
 //! are refused and the collection is synced again from scratch, reporting only what changed;
-//! a chat deleted here or on the phone is gone on every device. And with an unmodified Baileys 7
+//! a chat deleted here or on the phone is gone on every device, a cleared one keeps only itself.
+//! And with an unmodified Baileys 7
 //! as the account's other companion: our patches reach it, its patch reaches us. And a session
 //! that lacks the key asks the phone for it.
 #![allow(clippy::unwrap_used, clippy::panic)] // test helpers outside #[test] functions
@@ -290,6 +291,46 @@ async fn app_state_syncs_both_ways(store: Arc<TestStore>) {
     let kind = next_matching(&events, |k| matches!(k, EventKind::ChatDeleted { .. })).await;
     assert!(matches!(kind, EventKind::ChatDeleted { chat } if chat == jid(CAROL)));
     assert!(session.get_chat(CAROL).await.is_err());
+
+    // Clearing a chat keeps it (and, when asked, its stars) but not its messages.
+    phone_sends(&sim, BOB, ALICE, "before the clearing").await;
+    eventually("Bob's next message", || async {
+        session.get_chat(BOB).await.is_ok()
+            && session
+                .messages(BOB, None, 10)
+                .await
+                .is_ok_and(|p| !p.messages.is_empty())
+    })
+    .await;
+    session.star_message(BOB, "S1", true).await.unwrap();
+    session.clear_chat(BOB, true).await.unwrap();
+    assert!(session.get_chat(BOB).await.is_ok());
+    assert!(
+        session
+            .messages(BOB, None, 10)
+            .await
+            .unwrap()
+            .messages
+            .is_empty()
+    );
+    assert_eq!(starred(&session).await, ["S1"]);
+    let cleared = phone_entry(&sim, "regular_high", &["clearChat", &jid(BOB), "0", "0"]).await;
+    assert_eq!(cleared.unwrap()["clear_chat"], true);
+    for stream in [&events, &second_events] {
+        let kind = next_matching(stream, |k| matches!(k, EventKind::ChatCleared { .. })).await;
+        assert!(matches!(kind, EventKind::ChatCleared { chat } if chat == jid(BOB)));
+    }
+    eventually("the cleared chat on our other device", || async {
+        second
+            .messages(BOB, None, 10)
+            .await
+            .is_ok_and(|p| p.messages.is_empty())
+    })
+    .await;
+    change(&sim, json!({"action": "clear_chat", "chat": BOB})).await;
+    next_matching(&events, |k| matches!(k, EventKind::ChatCleared { .. })).await;
+    assert!(starred(&session).await.is_empty());
+    assert!(session.get_chat(BOB).await.is_ok());
     manager.close().await.unwrap();
 }
 

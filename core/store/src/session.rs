@@ -279,7 +279,7 @@ scoped! {
     /// See [`StoreTx::delete_chat`].
     delete_chat(chat: &str, up_to: Option<i64>) -> bool;
     /// See [`StoreTx::clear_chat`].
-    clear_chat(chat: &str, starred: bool) -> bool;
+    clear_chat(chat: &str, starred: bool, up_to: Option<i64>) -> bool;
     /// See [`StoreTx::mark_chat_read`].
     mark_chat_read(chat: &str) -> bool;
     /// See [`StoreTx::get_chat`].

@@ -409,7 +409,7 @@ delegate! {
     /// See [`StoreTx::delete_chat`].
     write delete_chat(session_id: &str, chat: &str, up_to: Option<i64>) -> bool;
     /// See [`StoreTx::clear_chat`].
-    write clear_chat(session_id: &str, chat: &str, starred: bool) -> bool;
+    write clear_chat(session_id: &str, chat: &str, starred: bool, up_to: Option<i64>) -> bool;
     /// See [`StoreTx::mark_chat_read`].
     write mark_chat_read(session_id: &str, chat: &str) -> bool;
     /// See [`StoreTx::get_chat`].

@@ -28,6 +28,7 @@ enum Effect {
     Association(LabelAssociationRecord, bool),
     Star(StarredRecord, bool),
     DeleteChat(String, Option<i64>),
+    ClearChat(String, bool, Option<i64>),
 }
 
 /// The value MACs a collection had before a full resync, by index MAC: a record that comes
@@ -97,6 +98,16 @@ fn meaning(m: &Mutation) -> Option<(Effect, EventKind)> {
                     .and_then(|a| a.message_range.as_ref()?.last_message_timestamp),
             ),
             EventKind::ChatDeleted { chat: chat.clone() },
+        )),
+        Index::ClearChat { chat, starred } if set => Some((
+            Effect::ClearChat(
+                chat.clone(),
+                *starred,
+                v.clear_chat_action
+                    .as_ref()
+                    .and_then(|a| a.message_range.as_ref()?.last_message_timestamp),
+            ),
+            EventKind::ChatCleared { chat: chat.clone() },
         )),
         Index::Contact(jid) => {
             let action = v.contact_action.as_ref().filter(|_| set);
@@ -201,6 +212,9 @@ async fn write_effect(tx: &mut SessionTx<'_>, effect: &Effect) -> Result<(), Sto
         Effect::Association(record, labeled) => tx.set_label_association(record, *labeled).await,
         Effect::Star(record, starred) => tx.set_starred(record, *starred).await,
         Effect::DeleteChat(chat, up_to) => tx.delete_chat(chat, *up_to).await.map(|_| ()),
+        Effect::ClearChat(chat, starred, up_to) => {
+            tx.clear_chat(chat, *starred, *up_to).await.map(|_| ())
+        }
     }
 }
 
@@ -225,7 +239,7 @@ pub(crate) async fn commit(
             known.remove(&m.index_mac);
         }
         match meaning(m) {
-            Some((Effect::DeleteChat(..), _)) if unchanged => {}
+            Some((Effect::DeleteChat(..) | Effect::ClearChat(..), _)) if unchanged => {}
             Some((effect, kind)) => {
                 effects.push(effect);
                 if !unchanged {

@@ -285,32 +285,45 @@ impl StoreTx {
         Ok(n > 0)
     }
 
-    /// Clears a chat as WhatsApp's "clear chat" does: its messages and poll votes go (its
-    /// starred messages too when `starred`), the chat stays, with no newest message and nothing
-    /// unread. Returns whether the chat or any message was stored.
+    /// Clears a chat as WhatsApp's "clear chat" does, up to its message at `up_to` (Unix
+    /// seconds; `None`: all of it): those messages and the votes on polls no longer stored go
+    /// (its starred messages too when `starred`); the chat stays, with no newest message and
+    /// nothing unread unless a newer message is stored. Returns whether a message went or the
+    /// chat was reset.
     pub async fn clear_chat(
         &mut self,
         session_id: &str,
         chat: &str,
         starred: bool,
+        up_to: Option<i64>,
     ) -> Result<bool, StoreError> {
+        let up_to = up_to.unwrap_or(i64::MAX);
         let mut n = 0;
         for form in self.chat_forms(session_id, chat).await? {
-            let mut statements = vec![
-                "DELETE FROM messages WHERE session_id = $1 AND chat = $2",
-                "DELETE FROM poll_votes WHERE session_id = $1 AND chat = $2",
-            ];
+            n += self
+                .execute(
+                    "DELETE FROM messages WHERE session_id = $1 AND chat = $2 AND sent_at <= $3",
+                    args![session_id, &form, up_to],
+                )
+                .await?;
+            self.execute(
+                "DELETE FROM poll_votes WHERE session_id = $1 AND chat = $2 AND poll_id NOT IN \
+                 (SELECT id FROM messages WHERE session_id = $1 AND chat = $2)",
+                args![session_id, &form],
+            )
+            .await?;
             if starred {
-                statements.push("DELETE FROM starred_messages WHERE session_id = $1 AND chat = $2");
-            }
-            for sql in statements {
-                n += self.execute(sql, args![session_id, &form]).await?;
+                self.execute(
+                    "DELETE FROM starred_messages WHERE session_id = $1 AND chat = $2",
+                    args![session_id, &form],
+                )
+                .await?;
             }
             n += self
                 .execute(
-                    "UPDATE chats SET last_message_id = NULL, unread_count = 0, updated_at = $3 \
-                     WHERE session_id = $1 AND chat = $2",
-                    args![session_id, &form, now_millis()],
+                    "UPDATE chats SET last_message_id = NULL, unread_count = 0, updated_at = $4 \
+                     WHERE session_id = $1 AND chat = $2 AND last_message_at <= $3",
+                    args![session_id, &form, up_to, now_millis()],
                 )
                 .await?;
         }

@@ -2508,12 +2508,22 @@ pub async fn delete_and_clear_chat(db: Arc<TestDb>) {
         }
     };
     // Clearing keeps the chat (and its stars unless asked), not its messages.
-    assert!(s.clear_chat(lid, false).await.unwrap());
+    assert!(s.clear_chat(lid, false, None).await.unwrap());
     assert_eq!((history(pn).await, history(lid).await), (0, 0));
     let kept = s.get_chat(pn).await.unwrap().unwrap();
     assert!(kept.pinned && kept.last_message_id.is_none() && kept.unread_count == 0);
     assert_eq!(s.starred_page(10, 0).await.unwrap().len(), 2);
     assert!(s.poll_votes(lid, "P").await.unwrap().is_empty());
+    // Clearing up to a time keeps newer messages, and the chat's newest; `starred` takes stars.
+    for (id, at) in [("o", 21), ("n", 25)] {
+        s.insert_message(&message(pn, id, at)).await.unwrap();
+        s.note_chat_message(pn, id, at, true).await.unwrap();
+    }
+    assert!(s.clear_chat(pn, true, Some(22)).await.unwrap());
+    assert_eq!(history(pn).await, 1);
+    let kept = s.get_chat(pn).await.unwrap().unwrap();
+    assert_eq!(kept.last_message_id.as_deref(), Some("n"));
+    assert_eq!(s.starred_page(10, 0).await.unwrap().len(), 1);
     // Deleting up to a time keeps a chat with a newer message, and that message.
     for (id, at) in [("d", 40), ("e", 50)] {
         s.insert_message(&message(pn, id, at)).await.unwrap();

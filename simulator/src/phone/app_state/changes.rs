@@ -5,9 +5,9 @@ use openwa_protocol::Jid;
 use openwa_protocol::appstate::index::MessageRef;
 use openwa_protocol::appstate::{Collection, Index, MutationInput, Operation, encode_patch};
 use openwa_protocol::proto::syncd::{
-    ArchiveChatAction, ContactAction, DeleteChatAction, LabelAssociationAction, LabelEditAction,
-    MarkChatAsReadAction, MuteAction, PinAction, StarAction, SyncActionMessageRange,
-    SyncActionValue,
+    ArchiveChatAction, ClearChatAction, ContactAction, DeleteChatAction, LabelAssociationAction,
+    LabelEditAction, MarkChatAsReadAction, MuteAction, PinAction, StarAction,
+    SyncActionMessageRange, SyncActionValue,
 };
 use rand_core::OsRng;
 use serde::Deserialize;
@@ -64,6 +64,14 @@ pub enum Change {
     DeleteChat {
         /// The chat.
         chat: String,
+    },
+    /// Clears a chat (its messages up to now; starred ones too unless kept).
+    ClearChat {
+        /// The chat.
+        chat: String,
+        /// Keeps its starred messages.
+        #[serde(default)]
+        keep_starred: bool,
     },
     /// Creates, edits or deletes a label.
     Label {
@@ -200,6 +208,15 @@ impl Change {
                     message_range: range(),
                 });
                 Index::DeleteChat(jid(chat)?)
+            }
+            Change::ClearChat { chat, keep_starred } => {
+                value.clear_chat_action = Some(ClearChatAction {
+                    message_range: range(),
+                });
+                Index::ClearChat {
+                    chat: jid(chat)?,
+                    starred: !keep_starred,
+                }
             }
             Change::Label {
                 id,
