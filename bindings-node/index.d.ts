@@ -481,6 +481,11 @@ export interface ChatDeletedEvent extends EventBase {
   type: 'chat_deleted';
   chat: string;
 }
+/** A chat was cleared (app-state sync) on a device of the account, this one included. */
+export interface ChatClearedEvent extends EventBase {
+  type: 'chat_cleared';
+  chat: string;
+}
 /** A contact's address-book name changed (app-state sync). */
 export interface ContactUpdatedEvent extends EventBase {
   type: 'contact_updated';
@@ -538,6 +543,7 @@ export type Event =
   | HistorySyncEvent
   | ChatUpdatedEvent
   | ChatDeletedEvent
+  | ChatClearedEvent
   | ContactUpdatedEvent
   | LabelUpdatedEvent
   | LabelAssociationEvent
@@ -737,6 +743,9 @@ export class Session extends EventEmitter<EventListeners> {
   /** Deletes a chat on every device of the account (app-state sync): once the server accepted
    * it, the chat, its messages, stars and labels are gone here, with a `chat_deleted` event. */
   deleteChat(chat: string): Promise<void>;
+  /** Clears a chat on every device of the account (app-state sync): its messages go (its
+   * starred messages too unless `keepStarred`), the chat stays; a `chat_cleared` event. */
+  clearChat(chat: string, keepStarred?: boolean): Promise<void>;
   /** Pins (default) or unpins a chat (app-state sync). */
   pinChat(chat: string, pinned?: boolean): Promise<void>;
   /** Mutes a chat until `until` (seconds since the epoch; `Infinity` for ever), or unmutes it

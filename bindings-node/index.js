@@ -412,6 +412,10 @@ class Session extends Emitter {
     return callAsync(() => this.#native.deleteChat(chat));
   }
 
+  clearChat(chat, keepStarred = false) {
+    return callAsync(() => this.#native.clearChat(chat, keepStarred));
+  }
+
   pinChat(chat, pinned = true) {
     return callAsync(() => this.#native.pinChat(chat, pinned));
   }

@@ -22,6 +22,11 @@ export declare class Session {
   archiveChat(chat: string, archived?: boolean | undefined | null): Promise<undefined>
   /** Deletes a chat on every device of the account (its messages, stars and labels too). */
   deleteChat(chat: string): Promise<undefined>
+  /**
+   * Clears a chat on every device of the account: its messages go (its starred messages too
+   * unless `keepStarred`), the chat stays.
+   */
+  clearChat(chat: string, keepStarred?: boolean | undefined | null): Promise<undefined>
   /** Pins (default) or unpins a chat. */
   pinChat(chat: string, pinned?: boolean | undefined | null): Promise<undefined>
   /**

@@ -640,6 +640,20 @@ impl Session {
         self.done(py, move |s| async move { s.delete_chat(&chat).await })
     }
 
+    /// Clears a chat on every device of the account: its messages go (its starred messages too
+    /// unless `keep_starred`), the chat stays, with a `chat_cleared` event (awaitable `None`).
+    #[pyo3(signature = (chat, keep_starred=false))]
+    fn clear_chat<'py>(
+        &self,
+        py: Python<'py>,
+        chat: String,
+        keep_starred: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.done(py, move |s| async move {
+            s.clear_chat(&chat, keep_starred).await
+        })
+    }
+
     /// Pins or unpins a chat on every device of the account (awaitable `None`).
     #[pyo3(signature = (chat, pinned=true))]
     fn pin_chat<'py>(

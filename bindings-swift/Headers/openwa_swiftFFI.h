@@ -323,6 +323,11 @@ void uniffi_openwa_swift_fn_free_session(uint64_t handle, RustCallStatus *_Nonnu
 uint64_t uniffi_openwa_swift_fn_method_session_archive_chat(uint64_t ptr, RustBuffer chat, int8_t archived
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_CLEAR_CHAT
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_CLEAR_CHAT
+uint64_t uniffi_openwa_swift_fn_method_session_clear_chat(uint64_t ptr, RustBuffer chat, int8_t keep_starred
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_CREATE_LABEL
 #define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_CREATE_LABEL
 uint64_t uniffi_openwa_swift_fn_method_session_create_label(uint64_t ptr, RustBuffer name, int32_t color
@@ -1082,6 +1087,12 @@ uint16_t uniffi_openwa_swift_checksum_method_sessionmanager_list(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_ARCHIVE_CHAT
 #define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_ARCHIVE_CHAT
 uint16_t uniffi_openwa_swift_checksum_method_session_archive_chat(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_CLEAR_CHAT
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_CLEAR_CHAT
+uint16_t uniffi_openwa_swift_checksum_method_session_clear_chat(void
     
 );
 #endif

@@ -792,6 +792,12 @@ public protocol SessionProtocol: AnyObject, Sendable {
     func archiveChat(chat: String, archived: Bool) async throws 
     
     /**
+     * Clears a chat on every device of the account: its messages go (its starred messages too
+     * unless `keep_starred`), the chat stays.
+     */
+    func clearChat(chat: String, keepStarred: Bool) async throws 
+    
+    /**
      * Makes a label with the next free id.
      */
     func createLabel(name: String, color: Int32) async throws  -> Label
@@ -1183,6 +1189,26 @@ open func archiveChat(chat: String, archived: Bool)async throws   {
             rustFutureFunc: {
                 uniffi_openwa_swift_fn_method_session_archive_chat(
                         self.uniffiCloneHandle(),FfiConverterString.lower(chat),FfiConverterBool.lower(archived)
+                )
+            },
+            pollFunc: ffi_openwa_swift_rust_future_poll_void,
+            completeFunc: ffi_openwa_swift_rust_future_complete_void,
+            freeFunc: ffi_openwa_swift_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeOpenWaError_lift
+        )
+}
+    
+    /**
+     * Clears a chat on every device of the account: its messages go (its starred messages too
+     * unless `keep_starred`), the chat stays.
+     */
+open func clearChat(chat: String, keepStarred: Bool)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_openwa_swift_fn_method_session_clear_chat(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(chat),FfiConverterBool.lower(keepStarred)
                 )
             },
             pollFunc: ffi_openwa_swift_rust_future_poll_void,
@@ -3966,6 +3992,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_openwa_swift_checksum_method_session_archive_chat() != 7091) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_openwa_swift_checksum_method_session_clear_chat() != 23163) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_openwa_swift_checksum_method_session_create_label() != 14222) {

@@ -1,5 +1,6 @@
 //! OpenWA's chat settings and labels, kept by app-state sync on every device of the account:
-//! `POST S/chats/archive|unread|mute|pin|delete`, `POST S/messages/star`, `GET S/starred` (our
+//! `POST S/chats/archive|unread|mute|pin|delete`, `DELETE S/chats/:chat/messages` (clear),
+//! `POST S/messages/star`, `GET S/starred` (our
 //! addition), `GET|POST S/labels` (POST is our addition: a label with the next free id),
 //! `GET|PUT|DELETE S/labels/:labelId`, `GET|POST S/labels/chat/:chat`,
 //! `DELETE S/labels/chat/:chat/:labelId`, and `PUT S/contacts/:contact` (the address-book name).
@@ -26,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(mute))
         .routes(routes!(pin))
         .routes(routes!(delete_chat))
+        .routes(routes!(clear_chat))
         .routes(routes!(star))
         .routes(routes!(starred))
         .routes(routes!(labels, create_label))
@@ -100,6 +102,38 @@ async fn delete_chat(
 ) -> ApiResult<Response> {
     let (_, session) = sessions::resolve(&state, &id).await?;
     session.delete_chat(&body.chat_id).await?;
+    ok()
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase")]
+struct ClearQuery {
+    /// Keep the chat's starred messages (default false: they go too).
+    keep_starred: Option<bool>,
+}
+
+/// Clears the chat on every device of the account: its messages up to the newest stored one
+/// go (its starred messages too unless `keepStarred`), the chat stays (webhook
+/// `chat.cleared`).
+#[utoipa::path(
+    delete,
+    path = "/api/sessions/{id}/chats/{chat}/messages",
+    operation_id = "chat_settings_clear",
+    tag = "Chats",
+    summary = "Clear a chat's messages",
+    params(SessionPath, ("chat" = String, Path, description = "The chat id"), ClearQuery),
+    responses((status = 200, description = "Done", body = Success), Problems)
+)]
+async fn clear_chat(
+    State(state): State<AppState>,
+    Path((id, chat)): Path<(String, String)>,
+    Q(query): Q<ClearQuery>,
+) -> ApiResult<Response> {
+    let (_, session) = sessions::resolve(&state, &id).await?;
+    session
+        .clear_chat(&chat, query.keep_starred.unwrap_or(false))
+        .await?;
     ok()
 }
 

@@ -92,12 +92,6 @@ const UNSUPPORTED: &[(Method, &str, &str, &str)] = &[
     ),
     (
         Method::DELETE,
-        "/chats/{chat}/messages",
-        "clearing a chat (app-state sync)",
-        "Chats",
-    ),
-    (
-        Method::DELETE,
         "/contacts/{contact}",
         "removing an address-book entry",
         "Chats",

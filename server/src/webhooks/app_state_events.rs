@@ -1,5 +1,6 @@
 //! App-state engine events as webhook events (our additions to OpenWA's names):
-//! `chat.update` (archived, pinned, muted, marked unread), `chat.deleted`, `contact.update` (the
+//! `chat.update` (archived, pinned, muted, marked unread), `chat.deleted`, `chat.cleared`,
+//! `contact.update` (the
 //! address-book name), `label.update`, `label.association` and `message.star`.
 
 use openwa::EventKind;
@@ -18,6 +19,9 @@ pub fn translate(sid: &str, seq: u64, kind: &EventKind) -> Option<WebhookEvent> 
         ),
         EventKind::ChatDeleted { chat } => {
             ("chat.deleted", json!({ "chatId": openwa_id(chat) }), "chat")
+        }
+        EventKind::ChatCleared { chat } => {
+            ("chat.cleared", json!({ "chatId": openwa_id(chat) }), "chat")
         }
         EventKind::ContactUpdated {
             jid,
@@ -107,6 +111,10 @@ mod tests {
         let out = translate("s", 6, &deleted).unwrap();
         assert_eq!((out.name, out.key.as_str()), ("chat.deleted", "chat_s_6"));
         assert_eq!(out.data["chatId"], "15550000001@c.us");
+        let cleared = EventKind::ChatCleared {
+            chat: "15550000001@s.whatsapp.net".into(),
+        };
+        assert_eq!(translate("s", 7, &cleared).unwrap().name, "chat.cleared");
         assert!(translate("s", 5, &EventKind::Lagged { missed: 1 }).is_none());
     }
 }

@@ -36,6 +36,7 @@ pub const EVENT_NAMES: &[&str] = &[
     "group.update",
     "chat.update",
     "chat.deleted",
+    "chat.cleared",
     "contact.update",
     "label.update",
     "label.association",
