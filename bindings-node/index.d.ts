@@ -486,6 +486,11 @@ export interface ChatClearedEvent extends EventBase {
   type: 'chat_cleared';
   chat: string;
 }
+/** Our push name was set on our phone (app-state sync); the session uses it from now on. */
+export interface PushNameChangedEvent extends EventBase {
+  type: 'push_name_changed';
+  name: string;
+}
 /** A contact's address-book name changed (app-state sync). */
 export interface ContactUpdatedEvent extends EventBase {
   type: 'contact_updated';
@@ -544,6 +549,7 @@ export type Event =
   | ChatUpdatedEvent
   | ChatDeletedEvent
   | ChatClearedEvent
+  | PushNameChangedEvent
   | ContactUpdatedEvent
   | LabelUpdatedEvent
   | LabelAssociationEvent

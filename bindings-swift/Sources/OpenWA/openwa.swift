@@ -4471,6 +4471,16 @@ public enum EventKind: Equatable, Hashable {
          */chat: String
     )
     /**
+     * Our push name (the name our contacts see) was set on our phone (app-state sync); the
+     * session uses it from now on (presence, and after a restart). Fired once per change, in
+     * the commit that stores it.
+     */
+    case pushNameChanged(
+        /**
+         * The new name.
+         */name: String
+    )
+    /**
      * A contact's address-book name changed (app-state sync), on any device of the account.
      * Fired once per change, in the commit that stores it.
      */
@@ -4636,22 +4646,25 @@ public struct FfiConverterTypeEventKind: FfiConverterRustBuffer {
         case 20: return .chatCleared(chat: try FfiConverterString.read(from: &buf)
         )
         
-        case 21: return .contactUpdated(jid: try FfiConverterString.read(from: &buf), fullName: try FfiConverterOptionString.read(from: &buf), firstName: try FfiConverterOptionString.read(from: &buf)
+        case 21: return .pushNameChanged(name: try FfiConverterString.read(from: &buf)
         )
         
-        case 22: return .labelUpdated(label: try FfiConverterTypeLabel.read(from: &buf)
+        case 22: return .contactUpdated(jid: try FfiConverterString.read(from: &buf), fullName: try FfiConverterOptionString.read(from: &buf), firstName: try FfiConverterOptionString.read(from: &buf)
         )
         
-        case 23: return .labelAssociation(label: try FfiConverterString.read(from: &buf), chat: try FfiConverterString.read(from: &buf), messageId: try FfiConverterOptionString.read(from: &buf), labeled: try FfiConverterBool.read(from: &buf)
+        case 23: return .labelUpdated(label: try FfiConverterTypeLabel.read(from: &buf)
         )
         
-        case 24: return .messageStarred(chat: try FfiConverterString.read(from: &buf), messageId: try FfiConverterString.read(from: &buf), fromMe: try FfiConverterBool.read(from: &buf), starred: try FfiConverterBool.read(from: &buf)
+        case 24: return .labelAssociation(label: try FfiConverterString.read(from: &buf), chat: try FfiConverterString.read(from: &buf), messageId: try FfiConverterOptionString.read(from: &buf), labeled: try FfiConverterBool.read(from: &buf)
         )
         
-        case 25: return .lagged(missed: try FfiConverterUInt64.read(from: &buf)
+        case 25: return .messageStarred(chat: try FfiConverterString.read(from: &buf), messageId: try FfiConverterString.read(from: &buf), fromMe: try FfiConverterBool.read(from: &buf), starred: try FfiConverterBool.read(from: &buf)
         )
         
-        case 26: return .unreadable(name: try FfiConverterString.read(from: &buf), version: try FfiConverterUInt32.read(from: &buf), error: try FfiConverterString.read(from: &buf)
+        case 26: return .lagged(missed: try FfiConverterUInt64.read(from: &buf)
+        )
+        
+        case 27: return .unreadable(name: try FfiConverterString.read(from: &buf), version: try FfiConverterUInt32.read(from: &buf), error: try FfiConverterString.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -4808,20 +4821,25 @@ public struct FfiConverterTypeEventKind: FfiConverterRustBuffer {
             FfiConverterString.write(chat, into: &buf)
             
         
-        case let .contactUpdated(jid,fullName,firstName):
+        case let .pushNameChanged(name):
             writeInt(&buf, Int32(21))
+            FfiConverterString.write(name, into: &buf)
+            
+        
+        case let .contactUpdated(jid,fullName,firstName):
+            writeInt(&buf, Int32(22))
             FfiConverterString.write(jid, into: &buf)
             FfiConverterOptionString.write(fullName, into: &buf)
             FfiConverterOptionString.write(firstName, into: &buf)
             
         
         case let .labelUpdated(label):
-            writeInt(&buf, Int32(22))
+            writeInt(&buf, Int32(23))
             FfiConverterTypeLabel.write(label, into: &buf)
             
         
         case let .labelAssociation(label,chat,messageId,labeled):
-            writeInt(&buf, Int32(23))
+            writeInt(&buf, Int32(24))
             FfiConverterString.write(label, into: &buf)
             FfiConverterString.write(chat, into: &buf)
             FfiConverterOptionString.write(messageId, into: &buf)
@@ -4829,7 +4847,7 @@ public struct FfiConverterTypeEventKind: FfiConverterRustBuffer {
             
         
         case let .messageStarred(chat,messageId,fromMe,starred):
-            writeInt(&buf, Int32(24))
+            writeInt(&buf, Int32(25))
             FfiConverterString.write(chat, into: &buf)
             FfiConverterString.write(messageId, into: &buf)
             FfiConverterBool.write(fromMe, into: &buf)
@@ -4837,12 +4855,12 @@ public struct FfiConverterTypeEventKind: FfiConverterRustBuffer {
             
         
         case let .lagged(missed):
-            writeInt(&buf, Int32(25))
+            writeInt(&buf, Int32(26))
             FfiConverterUInt64.write(missed, into: &buf)
             
         
         case let .unreadable(name,version,error):
-            writeInt(&buf, Int32(26))
+            writeInt(&buf, Int32(27))
             FfiConverterString.write(name, into: &buf)
             FfiConverterUInt32.write(version, into: &buf)
             FfiConverterString.write(error, into: &buf)

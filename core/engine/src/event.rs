@@ -275,6 +275,13 @@ pub enum EventKind {
         /// The chat.
         chat: String,
     },
+    /// Our push name (the name our contacts see) was set on our phone (app-state sync); the
+    /// session uses it from now on (presence, and after a restart). Fired once per change, in
+    /// the commit that stores it.
+    PushNameChanged {
+        /// The new name.
+        name: String,
+    },
     /// A contact's address-book name changed (app-state sync), on any device of the account.
     /// Fired once per change, in the commit that stores it.
     ContactUpdated {
@@ -371,6 +378,7 @@ impl EventKind {
             EventKind::ChatUpdated { .. } => "chat_updated",
             EventKind::ChatDeleted { .. } => "chat_deleted",
             EventKind::ChatCleared { .. } => "chat_cleared",
+            EventKind::PushNameChanged { .. } => "push_name_changed",
             EventKind::ContactUpdated { .. } => "contact_updated",
             EventKind::LabelUpdated { .. } => "label_updated",
             EventKind::LabelAssociation { .. } => "label_association",
@@ -1151,6 +1159,9 @@ mod tests {
             },
             EventKind::ChatCleared {
                 chat: "15551234567@s.whatsapp.net".into(),
+            },
+            EventKind::PushNameChanged {
+                name: "Alice".into(),
             },
             EventKind::ContactUpdated {
                 jid: "15551234567@s.whatsapp.net".into(),

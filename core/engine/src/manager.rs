@@ -44,7 +44,7 @@ pub struct SessionManager {
 }
 
 /// Key of a session's options in the store's per-session key-value table.
-const OPTIONS_KEY: &str = "session_options";
+pub(crate) const OPTIONS_KEY: &str = "session_options";
 
 impl SessionManager {
     /// Opens the manager: validates the configuration, opens the store and its event log, and

@@ -3,7 +3,8 @@
 //! lists them; a change made on the phone arrives as an event; a change made through the
 //! session reaches the phone and a second linked device; a tampered patch and a wrong LT-hash
 //! are refused and the collection is synced again from scratch, reporting only what changed;
-//! a chat deleted here or on the phone is gone on every device, a cleared one keeps only itself.
+//! a chat deleted here or on the phone is gone on every device, a cleared one keeps only itself;
+//! patches the server answers a page at a time all arrive.
 //! And with an unmodified Baileys 7
 //! as the account's other companion: our patches reach it, its patch reaches us. And a session
 //! that lacks the key asks the phone for it.
@@ -449,7 +450,86 @@ async fn a_missing_key_is_asked_for(store: Arc<TestStore>) {
     manager.close().await.unwrap();
 }
 
+/// More patches than the server answers at once: the session asks again until it has them all.
+async fn patches_come_in_pages(store: Arc<TestStore>) {
+    let sim = simulator().await;
+    sim.sim().share_app_state_key.store(true, Ordering::SeqCst);
+    sim.sim().app_state_page.store(2, Ordering::SeqCst);
+    sim.create_account(ALICE, "Alice").unwrap();
+    let manager = store.open_manager(sim_options(&sim)).await;
+    let session = manager.create_session("alice", None).await.unwrap();
+    link_by_qr(&sim, &session, ALICE).await;
+    change(&sim, json!({"action": "label", "id": "1", "name": "L1"})).await;
+    eventually("the first label", || async {
+        session.list_labels().await.unwrap().len() == 1
+    })
+    .await;
+    session.disconnect().await.unwrap();
+    for n in 2..=7 {
+        let body = json!({"action": "label", "id": n.to_string(), "name": format!("L{n}")});
+        change(&sim, body).await;
+    }
+    session.connect().await.unwrap();
+    eventually("every label, page after page", || async {
+        session.list_labels().await.unwrap().len() == 7
+    })
+    .await;
+    manager.close().await.unwrap();
+}
+
+/// A chat labelled under its LID and under its phone number is one chat with both labels.
+async fn labels_on_both_forms_are_one_chat(store: Arc<TestStore>) {
+    let sim = simulator().await;
+    sim.sim().share_app_state_key.store(true, Ordering::SeqCst);
+    sim.create_account(ALICE, "Alice").unwrap();
+    let bob = sim.create_account(BOB, "Bob").unwrap();
+    phone_sends(&sim, BOB, ALICE, "before the link").await;
+    for body in [
+        json!({"action": "label", "id": "1", "name": "By LID"}),
+        json!({"action": "label", "id": "2", "name": "By number"}),
+        json!({"action": "label_chat", "label": "1", "chat": bob.lid, "labeled": true}),
+        json!({"action": "label_chat", "label": "2", "chat": BOB, "labeled": true}),
+    ] {
+        change(&sim, body).await;
+    }
+    let manager = store.open_manager(sim_options(&sim)).await;
+    let session = manager.create_session("alice", None).await.unwrap();
+    link_by_qr(&sim, &session, ALICE).await;
+    eventually("both labels on Bob's one chat", || async {
+        session
+            .get_chat(BOB)
+            .await
+            .is_ok_and(|c| c.labels == ["1", "2"] && c.lid.as_deref() == Some(bob.lid.as_str()))
+    })
+    .await;
+    let by_lid = session.get_chat(&bob.lid).await.unwrap();
+    assert_eq!(by_lid.labels, ["1", "2"]);
+    manager.close().await.unwrap();
+}
+
+/// The push name set on our phone becomes ours, with an event.
+async fn our_push_name_follows_the_phone(store: Arc<TestStore>) {
+    let sim = simulator().await;
+    sim.sim().share_app_state_key.store(true, Ordering::SeqCst);
+    sim.create_account(ALICE, "Alice").unwrap();
+    let manager = store.open_manager(sim_options(&sim)).await;
+    let session = manager.create_session("alice", None).await.unwrap();
+    let events = session.events();
+    link_by_qr(&sim, &session, ALICE).await;
+    change(&sim, json!({"action": "push_name", "name": "Alice Cooper"})).await;
+    let kind = next_matching(&events, |k| matches!(k, EventKind::PushNameChanged { .. })).await;
+    assert!(matches!(kind, EventKind::PushNameChanged { name } if name == "Alice Cooper"));
+    assert_eq!(session.push_name().as_deref(), Some("Alice Cooper"));
+    manager.close().await.unwrap();
+}
+
 openwa_store::on_every_backend!(
-    all: [app_state_syncs_both_ways, a_missing_key_is_asked_for],
+    all: [
+        our_push_name_follows_the_phone,
+        app_state_syncs_both_ways,
+        a_missing_key_is_asked_for,
+        patches_come_in_pages,
+        labels_on_both_forms_are_one_chat,
+    ],
     persistent: [app_state_with_baileys],
 );

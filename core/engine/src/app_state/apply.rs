@@ -29,6 +29,8 @@ enum Effect {
     Star(StarredRecord, bool),
     DeleteChat(String, Option<i64>),
     ClearChat(String, bool, Option<i64>),
+    /// Our push name, and the session options (JSON) to store with it.
+    PushName(String, Vec<u8>),
 }
 
 /// The value MACs a collection had before a full resync, by index MAC: a record that comes
@@ -36,7 +38,7 @@ enum Effect {
 pub(crate) type Known = HashMap<Mac32, Mac32>;
 
 /// A mutation's store change and the event reporting it (`None`: nothing OpenWA keeps).
-fn meaning(m: &Mutation) -> Option<(Effect, EventKind)> {
+fn meaning(shared: &SessionContext, m: &Mutation) -> Option<(Effect, EventKind)> {
     let set = m.operation == Operation::Set;
     let v = &m.value;
     let flag = |chat: &String, flag: ChatFlag, setting: ChatSetting| {
@@ -109,6 +111,21 @@ fn meaning(m: &Mutation) -> Option<(Effect, EventKind)> {
             ),
             EventKind::ChatCleared { chat: chat.clone() },
         )),
+        Index::PushName if set => {
+            let name = v.push_name_setting.as_ref()?.name.clone()?;
+            if name.trim().is_empty() {
+                return None;
+            }
+            let options = crate::config::SessionOptions {
+                push_name: Some(name.clone()),
+                ..shared.current_options()
+            };
+            let stored = serde_json::to_vec(&options).ok()?;
+            Some((
+                Effect::PushName(name.clone(), stored),
+                EventKind::PushNameChanged { name },
+            ))
+        }
         Index::Contact(jid) => {
             let action = v.contact_action.as_ref().filter(|_| set);
             let full_name = action.and_then(|a| a.full_name.clone());
@@ -212,6 +229,7 @@ async fn write_effect(tx: &mut SessionTx<'_>, effect: &Effect) -> Result<(), Sto
         Effect::Association(record, labeled) => tx.set_label_association(record, *labeled).await,
         Effect::Star(record, starred) => tx.set_starred(record, *starred).await,
         Effect::DeleteChat(chat, up_to) => tx.delete_chat(chat, *up_to).await.map(|_| ()),
+        Effect::PushName(_, options) => tx.put_kv(crate::manager::OPTIONS_KEY, options).await,
         Effect::ClearChat(chat, starred, up_to) => {
             tx.clear_chat(chat, *starred, *up_to).await.map(|_| ())
         }
@@ -238,7 +256,7 @@ pub(crate) async fn commit(
         if !unchanged {
             known.remove(&m.index_mac);
         }
-        match meaning(m) {
+        match meaning(shared, m) {
             Some((Effect::DeleteChat(..) | Effect::ClearChat(..), _)) if unchanged => {}
             Some((effect, kind)) => {
                 effects.push(effect);
@@ -260,6 +278,14 @@ pub(crate) async fn commit(
         version: state.version,
         hash: state.hash.0.to_vec(),
     };
+    let named: Option<String> = effects.iter().rev().find_map(|e| match e {
+        Effect::PushName(name, _) => Some(name.clone()),
+        _ => None,
+    });
+    // Ours before the event is out (a failed commit is synced again, setting it again).
+    if let Some(push_name) = &named {
+        shared.set_push_name(push_name);
+    }
     let work = Arc::new((effects, events, macs, version));
     let name = collection.name();
     write_unit(
@@ -289,5 +315,9 @@ pub(crate) async fn commit(
             })
         },
     )
-    .await
+    .await?;
+    if named.is_some() {
+        shared.persist_credentials().await;
+    }
+    Ok(())
 }

@@ -6,7 +6,7 @@ use openwa_protocol::appstate::index::MessageRef;
 use openwa_protocol::appstate::{Collection, Index, MutationInput, Operation, encode_patch};
 use openwa_protocol::proto::syncd::{
     ArchiveChatAction, ClearChatAction, ContactAction, DeleteChatAction, LabelAssociationAction,
-    LabelEditAction, MarkChatAsReadAction, MuteAction, PinAction, StarAction,
+    LabelEditAction, MarkChatAsReadAction, MuteAction, PinAction, PushNameSetting, StarAction,
     SyncActionMessageRange, SyncActionValue,
 };
 use rand_core::OsRng;
@@ -64,6 +64,11 @@ pub enum Change {
     DeleteChat {
         /// The chat.
         chat: String,
+    },
+    /// Sets the account's push name (the phone's profile name).
+    PushName {
+        /// The new name.
+        name: String,
     },
     /// Clears a chat (its messages up to now; starred ones too unless kept).
     ClearChat {
@@ -209,6 +214,17 @@ impl Change {
                 });
                 Index::DeleteChat(jid(chat)?)
             }
+            Change::PushName { name } => {
+                if name.trim().is_empty() {
+                    return Err(PhoneError::BadRequest(
+                        "a push name must not be empty".into(),
+                    ));
+                }
+                value.push_name_setting = Some(PushNameSetting {
+                    name: Some(name.clone()),
+                });
+                Index::PushName
+            }
             Change::ClearChat { chat, keep_starred } => {
                 value.clear_chat_action = Some(ClearChatAction {
                     message_range: range(),
@@ -292,6 +308,9 @@ pub fn apply(hub: &Hub, phone: &str, change: &Change) -> Result<(Collection, u64
         .ok_or_else(|| PhoneError::BadRequest("no collection for this change".to_owned()))?;
     let version = hub.write(|s| {
         let account = s.account_mut(phone)?;
+        if let Change::PushName { name } = change {
+            account.name.clone_from(name);
+        }
         let key = ensure_key(account);
         let keys = openwa_protocol::appstate::MutationKeys::expand(&key.key_data.0);
         let stored = account
