@@ -507,6 +507,63 @@ async fn labels_on_both_forms_are_one_chat(store: Arc<TestStore>) {
     manager.close().await.unwrap();
 }
 
+/// A contact removed on the phone (a REMOVE mutation) is forgotten here, with an event; its
+/// value MAC goes too, so the contact saved again later still verifies.
+async fn a_removed_contact_is_forgotten(store: Arc<TestStore>) {
+    let sim = simulator().await;
+    sim.sim().share_app_state_key.store(true, Ordering::SeqCst);
+    sim.create_account(ALICE, "Alice").unwrap();
+    let manager = store.open_manager(sim_options(&sim)).await;
+    let session = manager.create_session("alice", None).await.unwrap();
+    let events = session.events();
+    link_by_qr(&sim, &session, ALICE).await;
+    let saved = |name: &str| {
+        let name = name.to_owned();
+        move |k: &EventKind| matches!(k, EventKind::ContactUpdated { full_name, .. } if full_name.as_deref() == Some(name.as_str()))
+    };
+    change(
+        &sim,
+        json!({"action": "contact", "jid": BOB, "full_name": "Bob Builder"}),
+    )
+    .await;
+    next_matching(&events, saved("Bob Builder")).await;
+    change(&sim, json!({"action": "remove_contact", "jid": BOB})).await;
+    let kind = next_matching(&events, |k| {
+        matches!(
+            k,
+            EventKind::ContactUpdated {
+                full_name: None,
+                ..
+            }
+        )
+    })
+    .await;
+    let bob = jid(BOB);
+    assert!(matches!(kind, EventKind::ContactUpdated { jid: who, .. } if who == bob));
+    assert!(
+        session
+            .get_contact(BOB)
+            .await
+            .map_or(true, |c| c.name.is_none())
+    );
+    assert!(
+        phone_entry(&sim, "critical_unblock_low", &["contact", &jid(BOB)])
+            .await
+            .is_none()
+    );
+    change(
+        &sim,
+        json!({"action": "contact", "jid": BOB, "full_name": "Robert"}),
+    )
+    .await;
+    next_matching(&events, saved("Robert")).await;
+    assert_eq!(
+        session.get_contact(BOB).await.unwrap().name.as_deref(),
+        Some("Robert")
+    );
+    manager.close().await.unwrap();
+}
+
 /// The push name set on our phone becomes ours, with an event.
 async fn our_push_name_follows_the_phone(store: Arc<TestStore>) {
     let sim = simulator().await;
@@ -525,6 +582,7 @@ async fn our_push_name_follows_the_phone(store: Arc<TestStore>) {
 
 openwa_store::on_every_backend!(
     all: [
+        a_removed_contact_is_forgotten,
         our_push_name_follows_the_phone,
         app_state_syncs_both_ways,
         a_missing_key_is_asked_for,

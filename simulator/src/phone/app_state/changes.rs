@@ -31,6 +31,11 @@ pub enum Change {
         #[serde(default)]
         first_name: Option<String>,
     },
+    /// Removes a contact from the address book (a REMOVE of its record, as WhatsApp writes it).
+    RemoveContact {
+        /// The contact (phone number or JID).
+        jid: String,
+    },
     /// Archives or unarchives a chat.
     Archive {
         /// The chat.
@@ -166,7 +171,13 @@ impl Change {
                 participant,
             })
         };
+        let mut operation = Operation::Set;
         let index = match self {
+            Change::RemoveContact { jid: contact } => {
+                operation = Operation::Remove;
+                value.contact_action = Some(ContactAction::default());
+                Index::Contact(jid(contact)?)
+            }
             Change::Contact {
                 jid: contact,
                 full_name,
@@ -290,7 +301,7 @@ impl Change {
             }
         };
         Ok(MutationInput {
-            operation: Operation::Set,
+            operation,
             index,
             value,
         })
