@@ -564,6 +564,57 @@ async fn a_removed_contact_is_forgotten(store: Arc<TestStore>) {
     manager.close().await.unwrap();
 }
 
+/// The phone rotates its sync key: the new key reaches us, the phone's next patch (under it)
+/// decodes, and our own next change verifies on the phone.
+async fn a_rotated_key_is_used(store: Arc<TestStore>) {
+    let sim = simulator().await;
+    sim.sim().share_app_state_key.store(true, Ordering::SeqCst);
+    sim.create_account(ALICE, "Alice").unwrap();
+    let manager = store.open_manager(sim_options(&sim)).await;
+    let session = manager.create_session("alice", None).await.unwrap();
+    let events = session.events();
+    link_by_qr(&sim, &session, ALICE).await;
+    change(&sim, json!({"action": "pin", "chat": BOB, "pinned": true})).await;
+    eventually("the pin", || async {
+        session.get_chat(BOB).await.is_ok_and(|c| c.pinned)
+    })
+    .await;
+    let path = format!("/admin/accounts/{ALICE}/app-state/key");
+    let rotated = http(&sim.info.admin_url, "POST", &path, None).await;
+    assert_eq!(rotated.status, 200);
+    let key_id = rotated.json()["key_id"].as_str().unwrap().to_owned();
+    change(
+        &sim,
+        json!({"action": "archive", "chat": BOB, "archived": true}),
+    )
+    .await;
+    next_matching(&events, |k| {
+        matches!(
+            k,
+            EventKind::ChatUpdated {
+                setting: ChatSetting::Archived { archived: true },
+                ..
+            }
+        )
+    })
+    .await;
+    let under_new_key = || {
+        sim.sim().read(|s| {
+            s.account(ALICE).unwrap().app_state.collections["regular_low"]
+                .records
+                .values()
+                .filter(|r| hex::encode(&r.key_id.0) == key_id)
+                .count()
+        })
+    };
+    assert_eq!(under_new_key(), 1);
+    session.pin_chat(BOB, false).await.unwrap();
+    assert!(!session.get_chat(BOB).await.unwrap().pinned);
+    let pin = phone_entry(&sim, "regular_low", &["pin_v1", &jid(BOB)]).await;
+    assert_eq!(pin.unwrap()["pinned"], false);
+    manager.close().await.unwrap();
+}
+
 /// The push name set on our phone becomes ours, with an event.
 async fn our_push_name_follows_the_phone(store: Arc<TestStore>) {
     let sim = simulator().await;
@@ -582,6 +633,7 @@ async fn our_push_name_follows_the_phone(store: Arc<TestStore>) {
 
 openwa_store::on_every_backend!(
     all: [
+        a_rotated_key_is_used,
         a_removed_contact_is_forgotten,
         our_push_name_follows_the_phone,
         app_state_syncs_both_ways,

@@ -13,7 +13,7 @@ use rand_core::OsRng;
 use serde::Deserialize;
 
 use super::super::PhoneError;
-use super::{ensure_key, notify};
+use super::{all_keys, notify};
 use crate::hub::Hub;
 use crate::util::now_secs;
 
@@ -322,7 +322,10 @@ pub fn apply(hub: &Hub, phone: &str, change: &Change) -> Result<(Collection, u64
         if let Change::PushName { name } = change {
             account.name.clone_from(name);
         }
-        let key = ensure_key(account);
+        let all = all_keys(account);
+        let Some(key) = all.first().cloned() else {
+            return Err(PhoneError::NotFound("no app-state key".into()));
+        };
         let keys = openwa_protocol::appstate::MutationKeys::expand(&key.key_data.0);
         let stored = account
             .app_state
@@ -339,7 +342,7 @@ pub fn apply(hub: &Hub, phone: &str, change: &Change) -> Result<(Collection, u64
             &mut OsRng,
         );
         stored
-            .apply(collection, patch, &key)
+            .apply(collection, patch, &all)
             .map_err(|e| PhoneError::BadRequest(format!("the phone's own patch: {e}")))
     })?;
     notify(hub, phone, collection, version, None);

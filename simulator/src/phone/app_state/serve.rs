@@ -12,7 +12,7 @@ use rand_core::{OsRng, RngCore};
 use std::sync::atomic::Ordering;
 
 use super::store::{AppStateFault, StoredCollection};
-use super::{ensure_key, lookup, notify};
+use super::{all_keys, lookup, notify};
 use crate::device::DeviceRef;
 use crate::hub::Hub;
 
@@ -61,7 +61,7 @@ fn write(
     let name = collection.name();
     let result = hub.write(|s| {
         let account = s.account_mut(&me.phone).map_err(|_| (404, "item-not-found"))?;
-        let key = ensure_key(account);
+        let keys = all_keys(account);
         let stored = account
             .app_state
             .collections
@@ -74,7 +74,7 @@ fn write(
         for patch in patches {
             let patch = SyncdPatch::decode(patch.content_bytes().unwrap_or_default())
                 .map_err(|_| (400, "bad-request"))?;
-            next.apply(collection, patch, &key).map_err(|e| {
+            next.apply(collection, patch, &keys).map_err(|e| {
                 tracing::warn!(phone = %me.phone, device = me.device, %collection, error = %e, "app-state patch refused");
                 (400, "bad-request")
             })?;
