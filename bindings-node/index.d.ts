@@ -685,6 +685,8 @@ export class Session extends EventEmitter<EventListeners> {
   readonly state: ConnectionState;
   readonly isPaired: boolean;
   info(): SessionInfo;
+  /** Our push name: the options' until our phone sets another (`push_name_changed` event). */
+  readonly pushName: string | null;
   /** Starts connecting in the background (resolves at once). */
   connect(): Promise<void>;
   disconnect(): Promise<void>;

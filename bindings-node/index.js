@@ -257,6 +257,11 @@ class Session extends Emitter {
     return this.#native.isPaired;
   }
 
+  /** Our push name: the options' until our phone sets another. */
+  get pushName() {
+    return this.#native.pushName;
+  }
+
   /** A snapshot: id, state, own ids. */
   info() {
     return call(() => this.#native.info());

@@ -95,6 +95,8 @@ export declare class Session {
   get isPaired(): boolean
   /** A snapshot: id, state, own ids (`SessionInfo`). */
   info(): any
+  /** Our push name: the options' until our phone sets another (`push_name_changed`). */
+  get pushName(): string | null
   /** Starts connecting in the background (resolves at once). */
   connect(): Promise<undefined>
   /** Closes the connection and stops reconnecting. */

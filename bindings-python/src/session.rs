@@ -103,6 +103,12 @@ impl Session {
         convert::to_py(py, "_session_info", &self.inner.info())
     }
 
+    /// Our push name: the options' until our phone sets another (`push_name_changed`).
+    #[getter]
+    fn push_name(&self) -> Option<String> {
+        self.inner.push_name()
+    }
+
     /// Starts connecting in the background (awaitable; returns at once).
     fn connect<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let inner = self.inner.clone();

@@ -81,6 +81,15 @@ def test_app_state_both_ways(sim):
         view = sim.admin("GET", f"/admin/accounts/{phone}/app-state")
         names = [e["value"]["contact"]["full_name"] for e in view["critical_unblock_low"]["entries"]]
         assert names == ["Bob Builder"]
+        # The push name set on the phone becomes ours.
+        sim.admin(
+            "POST",
+            f"/admin/accounts/{phone}/app-state",
+            {"action": "push_name", "name": "Alice Cooper"},
+        )
+        while (await next_event(events, "push_name_changed"))["name"] != "Alice Cooper":
+            pass
+        assert session.push_name == "Alice Cooper"
         await manager.close()
 
     asyncio.run(asyncio.wait_for(main(), WAIT * 2))

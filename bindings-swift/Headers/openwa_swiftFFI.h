@@ -558,6 +558,11 @@ uint64_t uniffi_openwa_swift_fn_method_session_pair_with_code(uint64_t ptr, Rust
 uint64_t uniffi_openwa_swift_fn_method_session_poll_results(uint64_t ptr, RustBuffer chat, RustBuffer poll_id
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_PUSH_NAME
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_PUSH_NAME
+RustBuffer uniffi_openwa_swift_fn_method_session_push_name(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_REACT
 #define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_REACT
 uint64_t uniffi_openwa_swift_fn_method_session_react(uint64_t ptr, RustBuffer chat, RustBuffer message_id, RustBuffer emoji, RustBuffer options
@@ -1369,6 +1374,12 @@ uint16_t uniffi_openwa_swift_checksum_method_session_pair_with_code(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_POLL_RESULTS
 #define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_POLL_RESULTS
 uint16_t uniffi_openwa_swift_checksum_method_session_poll_results(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_PUSH_NAME
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_PUSH_NAME
+uint16_t uniffi_openwa_swift_checksum_method_session_push_name(void
     
 );
 #endif

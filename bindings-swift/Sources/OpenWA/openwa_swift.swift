@@ -1032,6 +1032,11 @@ public protocol SessionProtocol: AnyObject, Sendable {
     func pollResults(chat: String, pollId: String) async throws  -> PollResults
     
     /**
+     * Our push name: the options' until our phone sets another (`PushNameChanged`).
+     */
+    func pushName()  -> String?
+    
+    /**
      * Reacts to message `message_id` of `chat` with `emoji` ("" removes the reaction).
      */
     func react(chat: String, messageId: String, emoji: String, options: SendOptions) async throws  -> Message
@@ -2061,6 +2066,18 @@ open func pollResults(chat: String, pollId: String)async throws  -> PollResults 
             liftFunc: FfiConverterTypePollResults_lift,
             errorHandler: FfiConverterTypeOpenWaError_lift
         )
+}
+    
+    /**
+     * Our push name: the options' until our phone sets another (`PushNameChanged`).
+     */
+open func pushName() -> String?  {
+    return try!  FfiConverterOptionString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_openwa_swift_fn_method_session_push_name(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -4133,6 +4150,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_openwa_swift_checksum_method_session_poll_results() != 10560) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_openwa_swift_checksum_method_session_push_name() != 29093) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_openwa_swift_checksum_method_session_react() != 52790) {
