@@ -303,8 +303,7 @@ export type ChatSetting =
   | { kind: 'archived'; archived: boolean }
   | { kind: 'pinned'; pinned: boolean }
   | { kind: 'muted'; until: number | null }
-  | { kind: 'marked_unread'; unread: boolean }
-  | { kind: 'deleted' };
+  | { kind: 'marked_unread'; unread: boolean };
 
 /** A user the session knows: its ids and names. */
 export interface Contact {
@@ -509,6 +508,21 @@ export interface ChatUpdatedEvent extends EventBase {
   chat: string;
   setting: ChatSetting;
 }
+/** A chat was deleted (app-state sync) on a device of the account, this one included. */
+export interface ChatDeletedEvent extends EventBase {
+  type: 'chat_deleted';
+  chat: string;
+}
+/** A chat was cleared (app-state sync) on a device of the account, this one included. */
+export interface ChatClearedEvent extends EventBase {
+  type: 'chat_cleared';
+  chat: string;
+}
+/** Our push name was set on our phone (app-state sync); the session uses it from now on. */
+export interface PushNameChangedEvent extends EventBase {
+  type: 'push_name_changed';
+  name: string;
+}
 /** A contact's address-book name changed (app-state sync). */
 export interface ContactUpdatedEvent extends EventBase {
   type: 'contact_updated';
@@ -565,6 +579,9 @@ export type Event =
   | GroupUpdatedEvent
   | HistorySyncEvent
   | ChatUpdatedEvent
+  | ChatDeletedEvent
+  | ChatClearedEvent
+  | PushNameChangedEvent
   | ContactUpdatedEvent
   | LabelUpdatedEvent
   | LabelAssociationEvent
@@ -704,6 +721,8 @@ export class Session extends EventEmitter<EventListeners> {
   readonly state: ConnectionState;
   readonly isPaired: boolean;
   info(): SessionInfo;
+  /** Our push name: the options' until our phone sets another (`push_name_changed` event). */
+  readonly pushName: string | null;
   /** Starts connecting in the background (resolves at once). */
   connect(): Promise<void>;
   disconnect(): Promise<void>;
@@ -775,6 +794,12 @@ export class Session extends EventEmitter<EventListeners> {
   /** Archives (default) or unarchives a chat on every device of the account (app-state sync;
    * the chat changes here once the server accepted it). */
   archiveChat(chat: string, archived?: boolean): Promise<void>;
+  /** Deletes a chat on every device of the account (app-state sync): once the server accepted
+   * it, the chat, its messages, stars and labels are gone here, with a `chat_deleted` event. */
+  deleteChat(chat: string): Promise<void>;
+  /** Clears a chat on every device of the account (app-state sync): its messages go (its
+   * starred messages too unless `keepStarred`), the chat stays; a `chat_cleared` event. */
+  clearChat(chat: string, keepStarred?: boolean): Promise<void>;
   /** Pins (default) or unpins a chat (app-state sync). */
   pinChat(chat: string, pinned?: boolean): Promise<void>;
   /** Mutes a chat until `until` (seconds since the epoch; `Infinity` for ever), or unmutes it

@@ -260,6 +260,11 @@ class Session extends Emitter {
     return this.#native.isPaired;
   }
 
+  /** Our push name: the options' until our phone sets another. */
+  get pushName() {
+    return this.#native.pushName;
+  }
+
   /** A snapshot: id, state, own ids. */
   info() {
     return call(() => this.#native.info());
@@ -429,6 +434,14 @@ class Session extends Emitter {
 
   archiveChat(chat, archived = true) {
     return callAsync(() => this.#native.archiveChat(chat, archived));
+  }
+
+  deleteChat(chat) {
+    return callAsync(() => this.#native.deleteChat(chat));
+  }
+
+  clearChat(chat, keepStarred = false) {
+    return callAsync(() => this.#native.clearChat(chat, keepStarred));
   }
 
   pinChat(chat, pinned = true) {

@@ -20,6 +20,13 @@ export declare class EventStream {
 export declare class Session {
   /** Archives (default) or unarchives a chat. */
   archiveChat(chat: string, archived?: boolean | undefined | null): Promise<undefined>
+  /** Deletes a chat on every device of the account (its messages, stars and labels too). */
+  deleteChat(chat: string): Promise<undefined>
+  /**
+   * Clears a chat on every device of the account: its messages go (its starred messages too
+   * unless `keepStarred`), the chat stays.
+   */
+  clearChat(chat: string, keepStarred?: boolean | undefined | null): Promise<undefined>
   /** Pins (default) or unpins a chat. */
   pinChat(chat: string, pinned?: boolean | undefined | null): Promise<undefined>
   /**
@@ -88,6 +95,8 @@ export declare class Session {
   get isPaired(): boolean
   /** A snapshot: id, state, own ids (`SessionInfo`). */
   info(): any
+  /** Our push name: the options' until our phone sets another (`push_name_changed`). */
+  get pushName(): string | null
   /** Starts connecting in the background (resolves at once). */
   connect(): Promise<undefined>
   /** Closes the connection and stops reconnecting. */

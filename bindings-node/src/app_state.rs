@@ -28,6 +28,31 @@ impl Session {
         )
     }
 
+    /// Deletes a chat on every device of the account (its messages, stars and labels too).
+    #[napi]
+    pub fn delete_chat<'env>(
+        &self,
+        env: &'env Env,
+        chat: String,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let inner = self.inner.clone();
+        promise(env, async move { inner.delete_chat(&chat).await }, Ok)
+    }
+
+    /// Clears a chat on every device of the account: its messages go (its starred messages too
+    /// unless `keepStarred`), the chat stays.
+    #[napi]
+    pub fn clear_chat<'env>(
+        &self,
+        env: &'env Env,
+        chat: String,
+        keep_starred: Option<bool>,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let inner = self.inner.clone();
+        let keep = keep_starred.unwrap_or(false);
+        promise(env, async move { inner.clear_chat(&chat, keep).await }, Ok)
+    }
+
     /// Pins (default) or unpins a chat.
     #[napi]
     pub fn pin_chat<'env>(

@@ -93,6 +93,12 @@ impl Session {
         to_js(&self.inner.info())
     }
 
+    /// Our push name: the options' until our phone sets another (`push_name_changed`).
+    #[napi(getter)]
+    pub fn push_name(&self) -> Option<String> {
+        self.inner.push_name()
+    }
+
     /// Starts connecting in the background (resolves at once).
     #[napi]
     pub fn connect<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, ()>> {

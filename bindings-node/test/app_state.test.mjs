@@ -1,5 +1,6 @@
 // App-state sync through Node: a phone's label and pin reach a fresh session; the session's own
-// changes (archive, mute, unread mark, star, contact name, labels) reach its lists and the phone.
+// changes (archive, mute, unread mark, star, contact name, labels, clearing and deleting the chat)
+// reach its lists and the phone.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
@@ -65,6 +66,16 @@ test('app state both ways', async () => {
   await session.pinChat(bob, false);
   await session.muteChat(bob, null);
   assert.deepEqual((await session.listLabels()).map((l) => l.name), ['Clients']);
+  // Clearing keeps the chat (and here its stars); deleting takes it, with an event.
+  await session.clearChat(bob, true);
+  assert.equal((await session.getChat(bob)).archived, true);
+  assert.deepEqual((await session.listStarred()).map((s) => s.messageId), ['M1']);
+  await session.deleteChat(bob);
+  for (;;) {
+    const event = await nextEvent(events, 'chat_deleted');
+    if (event.chat.split('@')[0] === bob.split('@')[0]) break;
+  }
+  await assert.rejects(session.getChat(bob));
   const view = await sim.admin('GET', `/admin/accounts/${phone}/app-state`);
   assert.deepEqual(
     view.critical_unblock_low.entries.map((e) => e.value.contact.full_name),

@@ -109,6 +109,12 @@ impl Session {
         convert::to_py(py, "_session_info", &self.inner.info())
     }
 
+    /// Our push name: the options' until our phone sets another (`push_name_changed`).
+    #[getter]
+    fn push_name(&self) -> Option<String> {
+        self.inner.push_name()
+    }
+
     /// Starts connecting in the background (awaitable; returns at once).
     fn connect<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let inner = self.inner.clone();
@@ -712,6 +718,27 @@ impl Session {
             py,
             move |s| async move { s.archive_chat(&chat, archived).await },
         )
+    }
+
+    /// Deletes a chat on every device of the account: once the server accepted it, the chat,
+    /// its messages, stars and labels are gone here, with a `chat_deleted` event (awaitable
+    /// `None`).
+    fn delete_chat<'py>(&self, py: Python<'py>, chat: String) -> PyResult<Bound<'py, PyAny>> {
+        self.done(py, move |s| async move { s.delete_chat(&chat).await })
+    }
+
+    /// Clears a chat on every device of the account: its messages go (its starred messages too
+    /// unless `keep_starred`), the chat stays, with a `chat_cleared` event (awaitable `None`).
+    #[pyo3(signature = (chat, keep_starred=false))]
+    fn clear_chat<'py>(
+        &self,
+        py: Python<'py>,
+        chat: String,
+        keep_starred: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.done(py, move |s| async move {
+            s.clear_chat(&chat, keep_starred).await
+        })
     }
 
     /// Pins or unpins a chat on every device of the account (awaitable `None`).

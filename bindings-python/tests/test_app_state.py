@@ -1,5 +1,6 @@
 """App-state sync: a phone's label and pin reach a fresh session; the session's own changes
-(archive, mute, unread mark, star, contact name, labels) reach the phone and its lists."""
+(archive, mute, unread mark, star, contact name, labels, clearing and deleting the chat) reach
+the phone and its lists."""
 
 from __future__ import annotations
 
@@ -64,9 +65,31 @@ def test_app_state_both_ways(sim):
         await session.pin_chat(bob, False)
         await session.mute_chat(bob, None)
         assert [l.name for l in await session.list_labels()] == ["Clients"]
+        # Clearing keeps the chat (and here its stars); deleting takes it, with an event.
+        await session.clear_chat(bob, keep_starred=True)
+        assert (await session.get_chat(bob)).archived
+        assert [s.message_id for s in await session.list_starred()] == ["M1"]
+        await session.delete_chat(bob)
+        user = bob.split("@")[0]
+        while (await next_event(events, "chat_deleted"))["chat"].split("@")[0] != user:
+            pass
+        try:
+            await session.get_chat(bob)
+            raise AssertionError("the deleted chat is still there")
+        except openwa.NotFound:
+            pass
         view = sim.admin("GET", f"/admin/accounts/{phone}/app-state")
         names = [e["value"]["contact"]["full_name"] for e in view["critical_unblock_low"]["entries"]]
         assert names == ["Bob Builder"]
+        # The push name set on the phone becomes ours.
+        sim.admin(
+            "POST",
+            f"/admin/accounts/{phone}/app-state",
+            {"action": "push_name", "name": "Alice Cooper"},
+        )
+        while (await next_event(events, "push_name_changed"))["name"] != "Alice Cooper":
+            pass
+        assert session.push_name == "Alice Cooper"
         await manager.close()
 
     asyncio.run(asyncio.wait_for(main(), WAIT * 2))

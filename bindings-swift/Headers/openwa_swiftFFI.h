@@ -323,9 +323,19 @@ void uniffi_openwa_swift_fn_free_session(uint64_t handle, RustCallStatus *_Nonnu
 uint64_t uniffi_openwa_swift_fn_method_session_archive_chat(uint64_t ptr, RustBuffer chat, int8_t archived
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_CLEAR_CHAT
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_CLEAR_CHAT
+uint64_t uniffi_openwa_swift_fn_method_session_clear_chat(uint64_t ptr, RustBuffer chat, int8_t keep_starred
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_CREATE_LABEL
 #define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_CREATE_LABEL
 uint64_t uniffi_openwa_swift_fn_method_session_create_label(uint64_t ptr, RustBuffer name, int32_t color
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_DELETE_CHAT
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_DELETE_CHAT
+uint64_t uniffi_openwa_swift_fn_method_session_delete_chat(uint64_t ptr, RustBuffer chat
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_DELETE_LABEL
@@ -551,6 +561,11 @@ uint64_t uniffi_openwa_swift_fn_method_session_pair_with_code(uint64_t ptr, Rust
 #ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_POLL_RESULTS
 #define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_POLL_RESULTS
 uint64_t uniffi_openwa_swift_fn_method_session_poll_results(uint64_t ptr, RustBuffer chat, RustBuffer poll_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_PUSH_NAME
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_PUSH_NAME
+RustBuffer uniffi_openwa_swift_fn_method_session_push_name(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_FN_METHOD_SESSION_REACT
@@ -1105,9 +1120,21 @@ uint16_t uniffi_openwa_swift_checksum_method_session_archive_chat(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_CLEAR_CHAT
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_CLEAR_CHAT
+uint16_t uniffi_openwa_swift_checksum_method_session_clear_chat(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_CREATE_LABEL
 #define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_CREATE_LABEL
 uint16_t uniffi_openwa_swift_checksum_method_session_create_label(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_DELETE_CHAT
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_DELETE_CHAT
+uint16_t uniffi_openwa_swift_checksum_method_session_delete_chat(void
     
 );
 #endif
@@ -1378,6 +1405,12 @@ uint16_t uniffi_openwa_swift_checksum_method_session_pair_with_code(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_POLL_RESULTS
 #define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_POLL_RESULTS
 uint16_t uniffi_openwa_swift_checksum_method_session_poll_results(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_PUSH_NAME
+#define UNIFFI_FFIDEF_UNIFFI_OPENWA_SWIFT_CHECKSUM_METHOD_SESSION_PUSH_NAME
+uint16_t uniffi_openwa_swift_checksum_method_session_push_name(void
     
 );
 #endif

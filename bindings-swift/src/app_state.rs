@@ -13,6 +13,17 @@ impl Session {
         Ok(self.inner.archive_chat(&chat, archived).await?)
     }
 
+    /// Deletes a chat on every device of the account (its messages, stars and labels too).
+    pub async fn delete_chat(&self, chat: String) -> Result<()> {
+        Ok(self.inner.delete_chat(&chat).await?)
+    }
+
+    /// Clears a chat on every device of the account: its messages go (its starred messages too
+    /// unless `keep_starred`), the chat stays.
+    pub async fn clear_chat(&self, chat: String, keep_starred: bool) -> Result<()> {
+        Ok(self.inner.clear_chat(&chat, keep_starred).await?)
+    }
+
     /// Pins or unpins a chat.
     pub async fn pin_chat(&self, chat: String, pinned: bool) -> Result<()> {
         Ok(self.inner.pin_chat(&chat, pinned).await?)

@@ -47,6 +47,11 @@ impl Session {
         self.inner.info()
     }
 
+    /// Our push name: the options' until our phone sets another (`PushNameChanged`).
+    pub fn push_name(&self) -> Option<String> {
+        self.inner.push_name()
+    }
+
     /// Starts connecting in the background (returns at once); `Qr`, `PairingCode`, `Paired`
     /// and `ConnectionState` events follow.
     pub async fn connect(&self) -> Result<()> {

@@ -4051,10 +4051,6 @@ public enum ChatSetting: Equatable, Hashable {
          * The new value.
          */unread: Bool
     )
-    /**
-     * Deleted on another device.
-     */
-    case deleted
 
 
 
@@ -4088,8 +4084,6 @@ public struct FfiConverterTypeChatSetting: FfiConverterRustBuffer {
         case 4: return .markedUnread(unread: try FfiConverterBool.read(from: &buf)
         )
         
-        case 5: return .deleted
-        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -4117,10 +4111,6 @@ public struct FfiConverterTypeChatSetting: FfiConverterRustBuffer {
             writeInt(&buf, Int32(4))
             FfiConverterBool.write(unread, into: &buf)
             
-        
-        case .deleted:
-            writeInt(&buf, Int32(5))
-        
         }
     }
 }
@@ -4659,8 +4649,8 @@ public enum EventKind: Equatable, Hashable {
          */contacts: UInt32
     )
     /**
-     * A chat setting kept by app-state sync changed: archived, pinned, muted, marked unread,
-     * or the chat was deleted. Fired once per change, whichever device made it (this session
+     * A chat setting kept by app-state sync changed: archived, pinned, muted or marked
+     * unread. Fired once per change, whichever device made it (this session
      * included, once the server accepted it), in the commit that stores it; a full sync after
      * linking reports every setting the account has.
      */
@@ -4671,6 +4661,38 @@ public enum EventKind: Equatable, Hashable {
         /**
          * What changed.
          */setting: ChatSetting
+    )
+    /**
+     * A chat was deleted (app-state sync) on a device of the account (this session included,
+     * once the server accepted it): its messages up to the deletion are gone from the store,
+     * and with them the chat, its stars, votes and labels unless a newer message is stored.
+     * Fired once, in the commit that deletes it.
+     */
+    case chatDeleted(
+        /**
+         * The chat.
+         */chat: String
+    )
+    /**
+     * A chat was cleared (app-state sync) on a device of the account (this session included,
+     * once the server accepted it): its messages up to the clearing are gone from the store
+     * (its starred messages too when the clearing said so); the chat stays. Fired once, in the
+     * commit that clears it.
+     */
+    case chatCleared(
+        /**
+         * The chat.
+         */chat: String
+    )
+    /**
+     * Our push name (the name our contacts see) was set on our phone (app-state sync); the
+     * session uses it from now on (presence, and after a restart). Fired once per change, in
+     * the commit that stores it.
+     */
+    case pushNameChanged(
+        /**
+         * The new name.
+         */name: String
     )
     /**
      * A contact's address-book name changed (app-state sync), on any device of the account.
@@ -4832,22 +4854,31 @@ public struct FfiConverterTypeEventKind: FfiConverterRustBuffer {
         case 18: return .chatUpdated(chat: try FfiConverterString.read(from: &buf), setting: try FfiConverterTypeChatSetting.read(from: &buf)
         )
         
-        case 19: return .contactUpdated(jid: try FfiConverterString.read(from: &buf), fullName: try FfiConverterOptionString.read(from: &buf), firstName: try FfiConverterOptionString.read(from: &buf)
+        case 19: return .chatDeleted(chat: try FfiConverterString.read(from: &buf)
         )
         
-        case 20: return .labelUpdated(label: try FfiConverterTypeLabel.read(from: &buf)
+        case 20: return .chatCleared(chat: try FfiConverterString.read(from: &buf)
         )
         
-        case 21: return .labelAssociation(label: try FfiConverterString.read(from: &buf), chat: try FfiConverterString.read(from: &buf), messageId: try FfiConverterOptionString.read(from: &buf), labeled: try FfiConverterBool.read(from: &buf)
+        case 21: return .pushNameChanged(name: try FfiConverterString.read(from: &buf)
         )
         
-        case 22: return .messageStarred(chat: try FfiConverterString.read(from: &buf), messageId: try FfiConverterString.read(from: &buf), fromMe: try FfiConverterBool.read(from: &buf), starred: try FfiConverterBool.read(from: &buf)
+        case 22: return .contactUpdated(jid: try FfiConverterString.read(from: &buf), fullName: try FfiConverterOptionString.read(from: &buf), firstName: try FfiConverterOptionString.read(from: &buf)
         )
         
-        case 23: return .lagged(missed: try FfiConverterUInt64.read(from: &buf)
+        case 23: return .labelUpdated(label: try FfiConverterTypeLabel.read(from: &buf)
         )
         
-        case 24: return .unreadable(name: try FfiConverterString.read(from: &buf), version: try FfiConverterUInt32.read(from: &buf), error: try FfiConverterString.read(from: &buf)
+        case 24: return .labelAssociation(label: try FfiConverterString.read(from: &buf), chat: try FfiConverterString.read(from: &buf), messageId: try FfiConverterOptionString.read(from: &buf), labeled: try FfiConverterBool.read(from: &buf)
+        )
+        
+        case 25: return .messageStarred(chat: try FfiConverterString.read(from: &buf), messageId: try FfiConverterString.read(from: &buf), fromMe: try FfiConverterBool.read(from: &buf), starred: try FfiConverterBool.read(from: &buf)
+        )
+        
+        case 26: return .lagged(missed: try FfiConverterUInt64.read(from: &buf)
+        )
+        
+        case 27: return .unreadable(name: try FfiConverterString.read(from: &buf), version: try FfiConverterUInt32.read(from: &buf), error: try FfiConverterString.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -4994,20 +5025,35 @@ public struct FfiConverterTypeEventKind: FfiConverterRustBuffer {
             FfiConverterTypeChatSetting.write(setting, into: &buf)
             
         
-        case let .contactUpdated(jid,fullName,firstName):
+        case let .chatDeleted(chat):
             writeInt(&buf, Int32(19))
+            FfiConverterString.write(chat, into: &buf)
+            
+        
+        case let .chatCleared(chat):
+            writeInt(&buf, Int32(20))
+            FfiConverterString.write(chat, into: &buf)
+            
+        
+        case let .pushNameChanged(name):
+            writeInt(&buf, Int32(21))
+            FfiConverterString.write(name, into: &buf)
+            
+        
+        case let .contactUpdated(jid,fullName,firstName):
+            writeInt(&buf, Int32(22))
             FfiConverterString.write(jid, into: &buf)
             FfiConverterOptionString.write(fullName, into: &buf)
             FfiConverterOptionString.write(firstName, into: &buf)
             
         
         case let .labelUpdated(label):
-            writeInt(&buf, Int32(20))
+            writeInt(&buf, Int32(23))
             FfiConverterTypeLabel.write(label, into: &buf)
             
         
         case let .labelAssociation(label,chat,messageId,labeled):
-            writeInt(&buf, Int32(21))
+            writeInt(&buf, Int32(24))
             FfiConverterString.write(label, into: &buf)
             FfiConverterString.write(chat, into: &buf)
             FfiConverterOptionString.write(messageId, into: &buf)
@@ -5015,7 +5061,7 @@ public struct FfiConverterTypeEventKind: FfiConverterRustBuffer {
             
         
         case let .messageStarred(chat,messageId,fromMe,starred):
-            writeInt(&buf, Int32(22))
+            writeInt(&buf, Int32(25))
             FfiConverterString.write(chat, into: &buf)
             FfiConverterString.write(messageId, into: &buf)
             FfiConverterBool.write(fromMe, into: &buf)
@@ -5023,12 +5069,12 @@ public struct FfiConverterTypeEventKind: FfiConverterRustBuffer {
             
         
         case let .lagged(missed):
-            writeInt(&buf, Int32(23))
+            writeInt(&buf, Int32(26))
             FfiConverterUInt64.write(missed, into: &buf)
             
         
         case let .unreadable(name,version,error):
-            writeInt(&buf, Int32(24))
+            writeInt(&buf, Int32(27))
             FfiConverterString.write(name, into: &buf)
             FfiConverterUInt32.write(version, into: &buf)
             FfiConverterString.write(error, into: &buf)

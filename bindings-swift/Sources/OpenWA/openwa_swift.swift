@@ -792,9 +792,20 @@ public protocol SessionProtocol: AnyObject, Sendable {
     func archiveChat(chat: String, archived: Bool) async throws 
     
     /**
+     * Clears a chat on every device of the account: its messages go (its starred messages too
+     * unless `keep_starred`), the chat stays.
+     */
+    func clearChat(chat: String, keepStarred: Bool) async throws 
+    
+    /**
      * Makes a label with the next free id.
      */
     func createLabel(name: String, color: Int32) async throws  -> Label
+    
+    /**
+     * Deletes a chat on every device of the account (its messages, stars and labels too).
+     */
+    func deleteChat(chat: String) async throws 
     
     /**
      * Deletes a label.
@@ -1026,6 +1037,11 @@ public protocol SessionProtocol: AnyObject, Sendable {
     func pollResults(chat: String, pollId: String) async throws  -> PollResults
     
     /**
+     * Our push name: the options' until our phone sets another (`PushNameChanged`).
+     */
+    func pushName()  -> String?
+    
+    /**
      * Reacts to message `message_id` of `chat` with `emoji` ("" removes the reaction).
      */
     func react(chat: String, messageId: String, emoji: String, options: SendOptions) async throws  -> Message
@@ -1215,6 +1231,26 @@ open func archiveChat(chat: String, archived: Bool)async throws   {
 }
     
     /**
+     * Clears a chat on every device of the account: its messages go (its starred messages too
+     * unless `keep_starred`), the chat stays.
+     */
+open func clearChat(chat: String, keepStarred: Bool)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_openwa_swift_fn_method_session_clear_chat(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(chat),FfiConverterBool.lower(keepStarred)
+                )
+            },
+            pollFunc: ffi_openwa_swift_rust_future_poll_void,
+            completeFunc: ffi_openwa_swift_rust_future_complete_void,
+            freeFunc: ffi_openwa_swift_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeOpenWaError_lift
+        )
+}
+    
+    /**
      * Makes a label with the next free id.
      */
 open func createLabel(name: String, color: Int32)async throws  -> Label  {
@@ -1229,6 +1265,25 @@ open func createLabel(name: String, color: Int32)async throws  -> Label  {
             completeFunc: ffi_openwa_swift_rust_future_complete_rust_buffer,
             freeFunc: ffi_openwa_swift_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeLabel_lift,
+            errorHandler: FfiConverterTypeOpenWaError_lift
+        )
+}
+    
+    /**
+     * Deletes a chat on every device of the account (its messages, stars and labels too).
+     */
+open func deleteChat(chat: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_openwa_swift_fn_method_session_delete_chat(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(chat)
+                )
+            },
+            pollFunc: ffi_openwa_swift_rust_future_poll_void,
+            completeFunc: ffi_openwa_swift_rust_future_complete_void,
+            freeFunc: ffi_openwa_swift_rust_future_free_void,
+            liftFunc: { $0 },
             errorHandler: FfiConverterTypeOpenWaError_lift
         )
 }
@@ -2056,6 +2111,18 @@ open func pollResults(chat: String, pollId: String)async throws  -> PollResults 
             liftFunc: FfiConverterTypePollResults_lift,
             errorHandler: FfiConverterTypeOpenWaError_lift
         )
+}
+    
+    /**
+     * Our push name: the options' until our phone sets another (`PushNameChanged`).
+     */
+open func pushName() -> String?  {
+    return try!  FfiConverterOptionString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_openwa_swift_fn_method_session_push_name(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -4052,7 +4119,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_openwa_swift_checksum_method_session_archive_chat() != 7091) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_openwa_swift_checksum_method_session_clear_chat() != 23163) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_openwa_swift_checksum_method_session_create_label() != 14222) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_openwa_swift_checksum_method_session_delete_chat() != 61099) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_openwa_swift_checksum_method_session_delete_label() != 1538) {
@@ -4188,6 +4261,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_openwa_swift_checksum_method_session_poll_results() != 10560) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_openwa_swift_checksum_method_session_push_name() != 29093) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_openwa_swift_checksum_method_session_react() != 52790) {

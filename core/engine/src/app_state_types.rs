@@ -30,8 +30,6 @@ pub enum ChatSetting {
         /// The new value.
         unread: bool,
     },
-    /// Deleted on another device.
-    Deleted,
 }
 
 /// A label (WhatsApp Business) to file chats and messages under.

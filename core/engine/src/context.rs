@@ -40,6 +40,8 @@ pub(crate) struct SessionContext {
     tasks: Tasks,
     /// One value per feature state type, created on first use.
     states: Mutex<Vec<Arc<dyn Any + Send + Sync>>>,
+    /// Our push name: the options' until our phone sets another (app-state sync).
+    push_name: Mutex<Option<String>>,
 }
 
 impl SessionContext {
@@ -54,6 +56,7 @@ impl SessionContext {
     ) -> Self {
         SessionContext {
             id,
+            push_name: Mutex::new(options.push_name.clone()),
             options,
             bus,
             state: Mutex::new((ConnectionState::Disconnected, StateReason::Requested)),
@@ -87,6 +90,30 @@ impl SessionContext {
         self.tasks.spawn(task);
     }
 
+    /// Our push name now.
+    pub(crate) fn push_name(&self) -> Option<String> {
+        self.push_name
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Takes the push name our phone set.
+    pub(crate) fn set_push_name(&self, name: &str) {
+        *self
+            .push_name
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(name.to_owned());
+    }
+
+    /// The options as they are now (the push name our phone set included), as stored.
+    pub(crate) fn current_options(&self) -> SessionOptions {
+        SessionOptions {
+            push_name: self.push_name(),
+            ..self.options.clone()
+        }
+    }
+
     /// The session's task set.
     pub(crate) fn tasks(&self) -> &Tasks {
         &self.tasks
@@ -113,8 +140,8 @@ impl SessionContext {
     /// Writes the credentials to the store. Failures are logged: the connection goes on with
     /// the credentials in memory.
     pub(crate) async fn persist_credentials(&self) {
-        let device = self
-            .with_credentials(|c| crate::persist::to_device(c, self.options.push_name.as_deref()));
+        let device =
+            self.with_credentials(|c| crate::persist::to_device(c, self.push_name().as_deref()));
         if let Err(err) = self.store.put_device(&device).await {
             tracing::error!(session = %self.id, %err, "credentials not persisted");
         }

@@ -249,8 +249,8 @@ pub enum EventKind {
         /// Push names it carried.
         contacts: u32,
     },
-    /// A chat setting kept by app-state sync changed: archived, pinned, muted, marked unread,
-    /// or the chat was deleted. Fired once per change, whichever device made it (this session
+    /// A chat setting kept by app-state sync changed: archived, pinned, muted or marked
+    /// unread. Fired once per change, whichever device made it (this session
     /// included, once the server accepted it), in the commit that stores it; a full sync after
     /// linking reports every setting the account has.
     ChatUpdated {
@@ -258,6 +258,29 @@ pub enum EventKind {
         chat: String,
         /// What changed.
         setting: crate::app_state_types::ChatSetting,
+    },
+    /// A chat was deleted (app-state sync) on a device of the account (this session included,
+    /// once the server accepted it): its messages up to the deletion are gone from the store,
+    /// and with them the chat, its stars, votes and labels unless a newer message is stored.
+    /// Fired once, in the commit that deletes it.
+    ChatDeleted {
+        /// The chat.
+        chat: String,
+    },
+    /// A chat was cleared (app-state sync) on a device of the account (this session included,
+    /// once the server accepted it): its messages up to the clearing are gone from the store
+    /// (its starred messages too when the clearing said so); the chat stays. Fired once, in the
+    /// commit that clears it.
+    ChatCleared {
+        /// The chat.
+        chat: String,
+    },
+    /// Our push name (the name our contacts see) was set on our phone (app-state sync); the
+    /// session uses it from now on (presence, and after a restart). Fired once per change, in
+    /// the commit that stores it.
+    PushNameChanged {
+        /// The new name.
+        name: String,
     },
     /// A contact's address-book name changed (app-state sync), on any device of the account.
     /// Fired once per change, in the commit that stores it.
@@ -353,6 +376,9 @@ impl EventKind {
             EventKind::GroupUpdated { .. } => "group_updated",
             EventKind::HistorySync { .. } => "history_sync",
             EventKind::ChatUpdated { .. } => "chat_updated",
+            EventKind::ChatDeleted { .. } => "chat_deleted",
+            EventKind::ChatCleared { .. } => "chat_cleared",
+            EventKind::PushNameChanged { .. } => "push_name_changed",
             EventKind::ContactUpdated { .. } => "contact_updated",
             EventKind::LabelUpdated { .. } => "label_updated",
             EventKind::LabelAssociation { .. } => "label_association",
@@ -1136,6 +1162,15 @@ mod tests {
                 setting: crate::ChatSetting::Muted {
                     until: Some(1_700_000_000),
                 },
+            },
+            EventKind::ChatDeleted {
+                chat: "15551234567@s.whatsapp.net".into(),
+            },
+            EventKind::ChatCleared {
+                chat: "15551234567@s.whatsapp.net".into(),
+            },
+            EventKind::PushNameChanged {
+                name: "Alice".into(),
             },
             EventKind::ContactUpdated {
                 jid: "15551234567@s.whatsapp.net".into(),

@@ -106,7 +106,7 @@ fn connected(shared: &SessionContext) -> Result<(), Error> {
 /// Tells the server (and so our contacts) that we are available or not, under our push name.
 pub(crate) async fn set_presence(shared: &SessionContext, available: bool) -> Result<(), Error> {
     connected(shared)?;
-    let name = shared.options.push_name.clone();
+    let name = shared.push_name();
     shared
         .send_node(Presence::Set { available, name }.to_node())
         .await

@@ -108,6 +108,12 @@ impl Session {
         }
     }
 
+    /// Our push name (the name our contacts see): the options' until our phone sets another
+    /// (app-state sync, with a `PushNameChanged` event).
+    pub fn push_name(&self) -> Option<String> {
+        self.shared.push_name()
+    }
+
     /// Events of this session only, from now on.
     pub fn events(&self) -> EventStream {
         self.shared.bus().subscribe(Some(self.shared.id.clone()))

@@ -2,7 +2,10 @@
 //! pinned, muted and unread-marked chats and starred messages links a fresh session, which
 //! lists them; a change made on the phone arrives as an event; a change made through the
 //! session reaches the phone and a second linked device; a tampered patch and a wrong LT-hash
-//! are refused and the collection is synced again from scratch. And with an unmodified Baileys 7
+//! are refused and the collection is synced again from scratch, reporting only what changed;
+//! a chat deleted here or on the phone is gone on every device, a cleared one keeps only itself;
+//! patches the server answers a page at a time all arrive.
+//! And with an unmodified Baileys 7
 //! as the account's other companion: our patches reach it, its patch reaches us. And a session
 //! that lacks the key asks the phone for it.
 #![allow(clippy::unwrap_used, clippy::panic)] // test helpers outside #[test] functions
@@ -203,8 +206,11 @@ async fn app_state_syncs_both_ways(store: Arc<TestStore>) {
     .await;
     assert!(!second.get_chat(BOB).await.unwrap().pinned);
 
-    // A tampered patch and a wrong LT-hash are refused; a full resync still gets the change.
+    // A tampered patch and a wrong LT-hash are refused; a full resync still gets the change,
+    // and reports only it: what the resync brought back unchanged is not reported again.
     for (fault, id) in [("bad_mac", "M3"), ("bad_lt_hash", "M4")] {
+        while events.try_next().is_some() {}
+        while second_events.try_next().is_some() {}
         let path = format!("/admin/accounts/{ALICE}/app-state/fault");
         let armed = http(
             &sim.info.admin_url,
@@ -231,8 +237,101 @@ async fn app_state_syncs_both_ways(store: Arc<TestStore>) {
                 && starred(&second).await.contains(&id.to_owned())
         })
         .await;
+        for stream in [&events, &second_events] {
+            let mut reported = Vec::new();
+            while let Some(event) = stream.try_next() {
+                if matches!(
+                    event.kind,
+                    EventKind::ChatUpdated { .. }
+                        | EventKind::MessageStarred { .. }
+                        | EventKind::LabelUpdated { .. }
+                        | EventKind::LabelAssociation { .. }
+                        | EventKind::ContactUpdated { .. }
+                ) {
+                    reported.push(event.kind);
+                }
+            }
+            assert!(
+                matches!(&reported[..], [EventKind::MessageStarred { message_id, .. }] if message_id == id),
+                "{fault}: {reported:?}"
+            );
+        }
     }
     assert_eq!(starred(&session).await.len(), 4);
+
+    // Deleting a chat: ours reaches the phone and our other device, and takes the chat, its
+    // messages and stars; one deleted on the phone goes here too.
+    phone_sends(&sim, BOB, ALICE, "before the deletion").await;
+    eventually("Bob's message", || async {
+        session
+            .messages(BOB, None, 10)
+            .await
+            .is_ok_and(|p| !p.messages.is_empty())
+    })
+    .await;
+    session.delete_chat(BOB).await.unwrap();
+    assert!(session.get_chat(BOB).await.is_err());
+    assert!(
+        session
+            .messages(BOB, None, 10)
+            .await
+            .unwrap()
+            .messages
+            .is_empty()
+    );
+    assert!(starred(&session).await.is_empty());
+    let deleted = phone_entry(&sim, "regular_high", &["deleteChat", &jid(BOB), "1"]).await;
+    assert_eq!(deleted.unwrap()["delete_chat"], true);
+    for stream in [&events, &second_events] {
+        let kind = next_matching(stream, |k| matches!(k, EventKind::ChatDeleted { .. })).await;
+        assert!(matches!(kind, EventKind::ChatDeleted { chat } if chat == jid(BOB)));
+    }
+    assert!(second.get_chat(BOB).await.is_err());
+    assert!(session.get_chat(CAROL).await.is_ok());
+    change(&sim, json!({"action": "delete_chat", "chat": CAROL})).await;
+    let kind = next_matching(&events, |k| matches!(k, EventKind::ChatDeleted { .. })).await;
+    assert!(matches!(kind, EventKind::ChatDeleted { chat } if chat == jid(CAROL)));
+    assert!(session.get_chat(CAROL).await.is_err());
+
+    // Clearing a chat keeps it (and, when asked, its stars) but not its messages.
+    phone_sends(&sim, BOB, ALICE, "before the clearing").await;
+    eventually("Bob's next message", || async {
+        session.get_chat(BOB).await.is_ok()
+            && session
+                .messages(BOB, None, 10)
+                .await
+                .is_ok_and(|p| !p.messages.is_empty())
+    })
+    .await;
+    session.star_message(BOB, "S1", true).await.unwrap();
+    session.clear_chat(BOB, true).await.unwrap();
+    assert!(session.get_chat(BOB).await.is_ok());
+    assert!(
+        session
+            .messages(BOB, None, 10)
+            .await
+            .unwrap()
+            .messages
+            .is_empty()
+    );
+    assert_eq!(starred(&session).await, ["S1"]);
+    let cleared = phone_entry(&sim, "regular_high", &["clearChat", &jid(BOB), "0", "0"]).await;
+    assert_eq!(cleared.unwrap()["clear_chat"], true);
+    for stream in [&events, &second_events] {
+        let kind = next_matching(stream, |k| matches!(k, EventKind::ChatCleared { .. })).await;
+        assert!(matches!(kind, EventKind::ChatCleared { chat } if chat == jid(BOB)));
+    }
+    eventually("the cleared chat on our other device", || async {
+        second
+            .messages(BOB, None, 10)
+            .await
+            .is_ok_and(|p| p.messages.is_empty())
+    })
+    .await;
+    change(&sim, json!({"action": "clear_chat", "chat": BOB})).await;
+    next_matching(&events, |k| matches!(k, EventKind::ChatCleared { .. })).await;
+    assert!(starred(&session).await.is_empty());
+    assert!(session.get_chat(BOB).await.is_ok());
     manager.close().await.unwrap();
 }
 
@@ -351,7 +450,196 @@ async fn a_missing_key_is_asked_for(store: Arc<TestStore>) {
     manager.close().await.unwrap();
 }
 
+/// More patches than the server answers at once: the session asks again until it has them all.
+async fn patches_come_in_pages(store: Arc<TestStore>) {
+    let sim = simulator().await;
+    sim.sim().share_app_state_key.store(true, Ordering::SeqCst);
+    sim.sim().app_state_page.store(2, Ordering::SeqCst);
+    sim.create_account(ALICE, "Alice").unwrap();
+    let manager = store.open_manager(sim_options(&sim)).await;
+    let session = manager.create_session("alice", None).await.unwrap();
+    link_by_qr(&sim, &session, ALICE).await;
+    change(&sim, json!({"action": "label", "id": "1", "name": "L1"})).await;
+    eventually("the first label", || async {
+        session.list_labels().await.unwrap().len() == 1
+    })
+    .await;
+    session.disconnect().await.unwrap();
+    for n in 2..=7 {
+        let body = json!({"action": "label", "id": n.to_string(), "name": format!("L{n}")});
+        change(&sim, body).await;
+    }
+    session.connect().await.unwrap();
+    eventually("every label, page after page", || async {
+        session.list_labels().await.unwrap().len() == 7
+    })
+    .await;
+    manager.close().await.unwrap();
+}
+
+/// A chat labelled under its LID and under its phone number is one chat with both labels.
+async fn labels_on_both_forms_are_one_chat(store: Arc<TestStore>) {
+    let sim = simulator().await;
+    sim.sim().share_app_state_key.store(true, Ordering::SeqCst);
+    sim.create_account(ALICE, "Alice").unwrap();
+    let bob = sim.create_account(BOB, "Bob").unwrap();
+    phone_sends(&sim, BOB, ALICE, "before the link").await;
+    for body in [
+        json!({"action": "label", "id": "1", "name": "By LID"}),
+        json!({"action": "label", "id": "2", "name": "By number"}),
+        json!({"action": "label_chat", "label": "1", "chat": bob.lid, "labeled": true}),
+        json!({"action": "label_chat", "label": "2", "chat": BOB, "labeled": true}),
+    ] {
+        change(&sim, body).await;
+    }
+    let manager = store.open_manager(sim_options(&sim)).await;
+    let session = manager.create_session("alice", None).await.unwrap();
+    link_by_qr(&sim, &session, ALICE).await;
+    eventually("both labels on Bob's one chat", || async {
+        session
+            .get_chat(BOB)
+            .await
+            .is_ok_and(|c| c.labels == ["1", "2"] && c.lid.as_deref() == Some(bob.lid.as_str()))
+    })
+    .await;
+    let by_lid = session.get_chat(&bob.lid).await.unwrap();
+    assert_eq!(by_lid.labels, ["1", "2"]);
+    manager.close().await.unwrap();
+}
+
+/// A contact removed on the phone (a REMOVE mutation) is forgotten here, with an event; its
+/// value MAC goes too, so the contact saved again later still verifies.
+async fn a_removed_contact_is_forgotten(store: Arc<TestStore>) {
+    let sim = simulator().await;
+    sim.sim().share_app_state_key.store(true, Ordering::SeqCst);
+    sim.create_account(ALICE, "Alice").unwrap();
+    let manager = store.open_manager(sim_options(&sim)).await;
+    let session = manager.create_session("alice", None).await.unwrap();
+    let events = session.events();
+    link_by_qr(&sim, &session, ALICE).await;
+    let saved = |name: &str| {
+        let name = name.to_owned();
+        move |k: &EventKind| matches!(k, EventKind::ContactUpdated { full_name, .. } if full_name.as_deref() == Some(name.as_str()))
+    };
+    change(
+        &sim,
+        json!({"action": "contact", "jid": BOB, "full_name": "Bob Builder"}),
+    )
+    .await;
+    next_matching(&events, saved("Bob Builder")).await;
+    change(&sim, json!({"action": "remove_contact", "jid": BOB})).await;
+    let kind = next_matching(&events, |k| {
+        matches!(
+            k,
+            EventKind::ContactUpdated {
+                full_name: None,
+                ..
+            }
+        )
+    })
+    .await;
+    let bob = jid(BOB);
+    assert!(matches!(kind, EventKind::ContactUpdated { jid: who, .. } if who == bob));
+    assert!(
+        session
+            .get_contact(BOB)
+            .await
+            .map_or(true, |c| c.name.is_none())
+    );
+    assert!(
+        phone_entry(&sim, "critical_unblock_low", &["contact", &jid(BOB)])
+            .await
+            .is_none()
+    );
+    change(
+        &sim,
+        json!({"action": "contact", "jid": BOB, "full_name": "Robert"}),
+    )
+    .await;
+    next_matching(&events, saved("Robert")).await;
+    assert_eq!(
+        session.get_contact(BOB).await.unwrap().name.as_deref(),
+        Some("Robert")
+    );
+    manager.close().await.unwrap();
+}
+
+/// The phone rotates its sync key: the new key reaches us, the phone's next patch (under it)
+/// decodes, and our own next change verifies on the phone.
+async fn a_rotated_key_is_used(store: Arc<TestStore>) {
+    let sim = simulator().await;
+    sim.sim().share_app_state_key.store(true, Ordering::SeqCst);
+    sim.create_account(ALICE, "Alice").unwrap();
+    let manager = store.open_manager(sim_options(&sim)).await;
+    let session = manager.create_session("alice", None).await.unwrap();
+    let events = session.events();
+    link_by_qr(&sim, &session, ALICE).await;
+    change(&sim, json!({"action": "pin", "chat": BOB, "pinned": true})).await;
+    eventually("the pin", || async {
+        session.get_chat(BOB).await.is_ok_and(|c| c.pinned)
+    })
+    .await;
+    let path = format!("/admin/accounts/{ALICE}/app-state/key");
+    let rotated = http(&sim.info.admin_url, "POST", &path, None).await;
+    assert_eq!(rotated.status, 200);
+    let key_id = rotated.json()["key_id"].as_str().unwrap().to_owned();
+    change(
+        &sim,
+        json!({"action": "archive", "chat": BOB, "archived": true}),
+    )
+    .await;
+    next_matching(&events, |k| {
+        matches!(
+            k,
+            EventKind::ChatUpdated {
+                setting: ChatSetting::Archived { archived: true },
+                ..
+            }
+        )
+    })
+    .await;
+    let under_new_key = || {
+        sim.sim().read(|s| {
+            s.account(ALICE).unwrap().app_state.collections["regular_low"]
+                .records
+                .values()
+                .filter(|r| hex::encode(&r.key_id.0) == key_id)
+                .count()
+        })
+    };
+    assert_eq!(under_new_key(), 1);
+    session.pin_chat(BOB, false).await.unwrap();
+    assert!(!session.get_chat(BOB).await.unwrap().pinned);
+    let pin = phone_entry(&sim, "regular_low", &["pin_v1", &jid(BOB)]).await;
+    assert_eq!(pin.unwrap()["pinned"], false);
+    manager.close().await.unwrap();
+}
+
+/// The push name set on our phone becomes ours, with an event.
+async fn our_push_name_follows_the_phone(store: Arc<TestStore>) {
+    let sim = simulator().await;
+    sim.sim().share_app_state_key.store(true, Ordering::SeqCst);
+    sim.create_account(ALICE, "Alice").unwrap();
+    let manager = store.open_manager(sim_options(&sim)).await;
+    let session = manager.create_session("alice", None).await.unwrap();
+    let events = session.events();
+    link_by_qr(&sim, &session, ALICE).await;
+    change(&sim, json!({"action": "push_name", "name": "Alice Cooper"})).await;
+    let kind = next_matching(&events, |k| matches!(k, EventKind::PushNameChanged { .. })).await;
+    assert!(matches!(kind, EventKind::PushNameChanged { name } if name == "Alice Cooper"));
+    assert_eq!(session.push_name().as_deref(), Some("Alice Cooper"));
+    manager.close().await.unwrap();
+}
+
 openwa_store::on_every_backend!(
-    all: [app_state_syncs_both_ways, a_missing_key_is_asked_for],
+    all: [
+        a_rotated_key_is_used,
+        a_removed_contact_is_forgotten,
+        our_push_name_follows_the_phone,
+        app_state_syncs_both_ways,
+        a_missing_key_is_asked_for,
+        patches_come_in_pages,
+        labels_on_both_forms_are_one_chat,
+    ],
     persistent: [app_state_with_baileys],
 );

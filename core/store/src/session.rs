@@ -276,6 +276,10 @@ scoped! {
     note_chat_message(chat: &str, message_id: &str, at: i64, unread: bool) -> ();
     /// See [`StoreTx::put_chat`].
     put_chat(chat: &ChatRecord) -> ();
+    /// See [`StoreTx::delete_chat`].
+    delete_chat(chat: &str, up_to: Option<i64>) -> bool;
+    /// See [`StoreTx::clear_chat`].
+    clear_chat(chat: &str, starred: bool, up_to: Option<i64>) -> bool;
     /// See [`StoreTx::mark_chat_read`].
     mark_chat_read(chat: &str) -> bool;
     /// See [`StoreTx::get_chat`].
@@ -300,6 +304,8 @@ scoped! {
     put_app_state_version(collection: &str, version: &AppStateVersion) -> ();
     /// See [`StoreTx::get_app_state_mac`].
     get_app_state_mac(collection: &str, index_mac: &[u8]) -> Option<Vec<u8>>;
+    /// See [`StoreTx::app_state_macs`].
+    app_state_macs(collection: &str) -> Vec<(Vec<u8>, Vec<u8>)>;
     /// See [`StoreTx::put_app_state_mac`].
     put_app_state_mac(collection: &str, index_mac: &[u8], value_mac: Option<&[u8]>) -> ();
     /// See [`StoreTx::reset_app_state`].

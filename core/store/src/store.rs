@@ -408,6 +408,10 @@ delegate! {
     write note_chat_message(session_id: &str, chat: &str, message_id: &str, at: i64, unread: bool) -> ();
     /// See [`StoreTx::put_chat`].
     write put_chat(session_id: &str, chat: &ChatRecord) -> ();
+    /// See [`StoreTx::delete_chat`].
+    write delete_chat(session_id: &str, chat: &str, up_to: Option<i64>) -> bool;
+    /// See [`StoreTx::clear_chat`].
+    write clear_chat(session_id: &str, chat: &str, starred: bool, up_to: Option<i64>) -> bool;
     /// See [`StoreTx::mark_chat_read`].
     write mark_chat_read(session_id: &str, chat: &str) -> bool;
     /// See [`StoreTx::get_chat`].
@@ -432,6 +436,8 @@ delegate! {
     write put_app_state_version(session_id: &str, collection: &str, version: &AppStateVersion) -> ();
     /// See [`StoreTx::get_app_state_mac`].
     read get_app_state_mac(session_id: &str, collection: &str, index_mac: &[u8]) -> Option<Vec<u8>>;
+    /// See [`StoreTx::app_state_macs`].
+    read app_state_macs(session_id: &str, collection: &str) -> Vec<(Vec<u8>, Vec<u8>)>;
     /// See [`StoreTx::put_app_state_mac`].
     write put_app_state_mac(session_id: &str, collection: &str, index_mac: &[u8], value_mac: Option<&[u8]>) -> ();
     /// See [`StoreTx::reset_app_state`].

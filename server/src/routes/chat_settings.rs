@@ -1,5 +1,6 @@
 //! OpenWA's chat settings and labels, kept by app-state sync on every device of the account:
-//! `POST S/chats/archive|unread|mute|pin`, `POST S/messages/star`, `GET S/starred` (our
+//! `POST S/chats/archive|unread|mute|pin|delete`, `DELETE S/chats/:chat/messages` (clear),
+//! `POST S/messages/star`, `GET S/starred` (our
 //! addition), `GET|POST S/labels` (POST is our addition: a label with the next free id),
 //! `GET|PUT|DELETE S/labels/:labelId`, `GET|POST S/labels/chat/:chat`,
 //! `DELETE S/labels/chat/:chat/:labelId`, and `PUT S/contacts/:contact` (the address-book name).
@@ -25,6 +26,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(unread))
         .routes(routes!(mute))
         .routes(routes!(pin))
+        .routes(routes!(delete_chat))
+        .routes(routes!(clear_chat))
         .routes(routes!(star))
         .routes(routes!(starred))
         .routes(routes!(labels, create_label))
@@ -70,6 +73,67 @@ async fn archive(
 ) -> ApiResult<Response> {
     let (_, session) = sessions::resolve(&state, &id).await?;
     session.archive_chat(&body.chat_id, body.archive).await?;
+    ok()
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct DeleteChat {
+    chat_id: String,
+}
+
+/// Deletes the chat on every device of the account, up to its newest stored message: the
+/// chat, its messages, stars and labels are gone from this session once the server accepted
+/// it (webhook `chat.deleted`).
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/chats/delete",
+    operation_id = "chat_settings_delete",
+    tag = "Chats",
+    summary = "Delete a chat",
+    params(SessionPath),
+    request_body = DeleteChat,
+    responses((status = 200, description = "Done", body = Success), Problems)
+)]
+async fn delete_chat(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Body(body): Body<DeleteChat>,
+) -> ApiResult<Response> {
+    let (_, session) = sessions::resolve(&state, &id).await?;
+    session.delete_chat(&body.chat_id).await?;
+    ok()
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase")]
+struct ClearQuery {
+    /// Keep the chat's starred messages (default false: they go too).
+    keep_starred: Option<bool>,
+}
+
+/// Clears the chat on every device of the account: its messages up to the newest stored one
+/// go (its starred messages too unless `keepStarred`), the chat stays (webhook
+/// `chat.cleared`).
+#[utoipa::path(
+    delete,
+    path = "/api/sessions/{id}/chats/{chat}/messages",
+    operation_id = "chat_settings_clear",
+    tag = "Chats",
+    summary = "Clear a chat's messages",
+    params(SessionPath, ("chat" = String, Path, description = "The chat id"), ClearQuery),
+    responses((status = 200, description = "Done", body = Success), Problems)
+)]
+async fn clear_chat(
+    State(state): State<AppState>,
+    Path((id, chat)): Path<(String, String)>,
+    Q(query): Q<ClearQuery>,
+) -> ApiResult<Response> {
+    let (_, session) = sessions::resolve(&state, &id).await?;
+    session
+        .clear_chat(&chat, query.keep_starred.unwrap_or(false))
+        .await?;
     ok()
 }
 

@@ -91,18 +91,6 @@ const UNSUPPORTED: &[(Method, &str, &str, &str)] = &[
         "Media",
     ),
     (
-        Method::POST,
-        "/chats/delete",
-        "deleting a chat (app-state sync)",
-        "Chats",
-    ),
-    (
-        Method::DELETE,
-        "/chats/{chat}/messages",
-        "clearing a chat (app-state sync)",
-        "Chats",
-    ),
-    (
         Method::DELETE,
         "/contacts/{contact}",
         "removing an address-book entry",

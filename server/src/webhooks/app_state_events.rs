@@ -1,5 +1,6 @@
 //! App-state engine events as webhook events (our additions to OpenWA's names):
-//! `chat.update` (archived, pinned, muted, marked unread, deleted), `contact.update` (the
+//! `chat.update` (archived, pinned, muted, marked unread), `chat.deleted`, `chat.cleared`,
+//! `contact.update` (the
 //! address-book name), `label.update`, `label.association` and `message.star`.
 
 use openwa::EventKind;
@@ -16,6 +17,12 @@ pub fn translate(sid: &str, seq: u64, kind: &EventKind) -> Option<WebhookEvent> 
             json!({ "chatId": openwa_id(chat), "setting": setting }),
             "chat",
         ),
+        EventKind::ChatDeleted { chat } => {
+            ("chat.deleted", json!({ "chatId": openwa_id(chat) }), "chat")
+        }
+        EventKind::ChatCleared { chat } => {
+            ("chat.cleared", json!({ "chatId": openwa_id(chat) }), "chat")
+        }
         EventKind::ContactUpdated {
             jid,
             full_name,
@@ -98,6 +105,16 @@ mod tests {
         };
         let out = translate("s", 4, &muted).unwrap();
         assert_eq!(out.data["setting"], json!({"kind": "muted", "until": null}));
+        let deleted = EventKind::ChatDeleted {
+            chat: "15550000001@s.whatsapp.net".into(),
+        };
+        let out = translate("s", 6, &deleted).unwrap();
+        assert_eq!((out.name, out.key.as_str()), ("chat.deleted", "chat_s_6"));
+        assert_eq!(out.data["chatId"], "15550000001@c.us");
+        let cleared = EventKind::ChatCleared {
+            chat: "15550000001@s.whatsapp.net".into(),
+        };
+        assert_eq!(translate("s", 7, &cleared).unwrap().name, "chat.cleared");
         assert!(translate("s", 5, &EventKind::Lagged { missed: 1 }).is_none());
     }
 }

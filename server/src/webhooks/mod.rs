@@ -35,6 +35,8 @@ pub const EVENT_NAMES: &[&str] = &[
     "group.leave",
     "group.update",
     "chat.update",
+    "chat.deleted",
+    "chat.cleared",
     "contact.update",
     "label.update",
     "label.association",

@@ -1,7 +1,8 @@
 //! Chat settings and labels over HTTP (app-state sync): a phone's pin shows in `GET S/chats`;
 //! `POST S/chats/pin|archive|mute|unread`, `POST S/messages/star`, labels (`POST|GET S/labels`,
 //! `GET|POST S/labels/chat/:chat`, `DELETE …/:chat/:label`, `DELETE S/labels/:id`) and
-//! `PUT S/contacts/:id` change the account's app state, seen by the phone.
+//! `PUT S/contacts/:id` change the account's app state, seen by the phone; `DELETE
+//! S/chats/:chat/messages` clears the chat and `POST S/chats/delete` deletes it.
 
 use std::sync::atomic::Ordering;
 
@@ -163,6 +164,48 @@ async fn chat_settings_labels_and_contact_names_over_http() {
     assert_eq!(contact["name"], "Bob Builder");
     let name = phone_entry(&admin, "critical_unblock_low", json!(["contact", bob_jid])).await;
     assert_eq!(name.unwrap()["contact"]["full_name"], "Bob Builder");
+    // Clearing the chat: its messages go, the chat stays.
+    let cleared = server
+        .req(
+            reqwest::Method::DELETE,
+            &s(&format!("chats/{bob}/messages?keepStarred=true")),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cleared.status(), 200, "{:?}", cleared.text().await);
+    let history: Value = server
+        .get(&s(&format!("messages/{bob}/history")))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(history, json!([]));
+    let chats: Value = server.get(&chats_path).await.json().await.unwrap();
+    assert!(chat(&chats).is_some(), "{chats}");
+    let clear = phone_entry(
+        &admin,
+        "regular_high",
+        json!(["clearChat", bob_jid, "0", "0"]),
+    )
+    .await;
+    assert_eq!(clear.unwrap()["clear_chat"], true);
+    // Deleting the chat: gone from the chat list (messages included), seen by the phone.
+    let deleted = server
+        .post(&s("chats/delete"), json!({"chatId": bob}))
+        .await;
+    assert_eq!(deleted.status(), 200, "{:?}", deleted.text().await);
+    let chats: Value = server.get(&chats_path).await.json().await.unwrap();
+    assert!(chat(&chats).is_none(), "{chats}");
+    let history: Value = server
+        .get(&s(&format!("messages/{bob}/history")))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(history, json!([]));
+    let gone = phone_entry(&admin, "regular_high", json!(["deleteChat", bob_jid, "1"])).await;
+    assert_eq!(gone.unwrap()["delete_chat"], true);
     // Bad input is a problem body.
     let bad = server.post(&s("chats/pin"), json!({"chat": bob})).await;
     assert_eq!(bad.status(), 400);

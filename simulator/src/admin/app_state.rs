@@ -1,5 +1,5 @@
 //! Admin routes of the phones' app state: what the collections say, changes made on the phone,
-//! and the one-shot corruption of the next patch served.
+//! a new sync key (rotation), and the one-shot corruption of the next patch served.
 
 use std::sync::Arc;
 
@@ -10,7 +10,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{AdminError, ApiResult, created, ok};
-use crate::phone::app_state::{AppStateFault, changes, view};
+use crate::phone::app_state::{AppStateFault, changes, rotate_key, view};
+use crate::phone::welcome::share_app_state_key;
 use crate::sim::Sim;
 
 pub(super) async fn get_state(State(sim): State<Arc<Sim>>, Path(phone): Path<String>) -> ApiResult {
@@ -46,4 +47,22 @@ pub(super) async fn fault(
     })
     .map_err(AdminError::from)?;
     ok(json!({"fault": body.fault}))
+}
+
+/// Makes the phone rotate its sync key: a new key, shared with every companion, under which the
+/// phone writes from now on (records under the old one still verify).
+pub(super) async fn rotate(State(sim): State<Arc<Sim>>, Path(phone): Path<String>) -> ApiResult {
+    let (key, companions) = sim
+        .write(|s| {
+            s.account_mut(&phone).map(|a| {
+                let key = rotate_key(a);
+                let companions: Vec<u16> = a.devices.keys().copied().filter(|d| *d != 0).collect();
+                (key, companions)
+            })
+        })
+        .map_err(AdminError::from)?;
+    for device in companions {
+        share_app_state_key(&sim, &phone, device)?;
+    }
+    ok(json!({"key_id": hex::encode(&key.key_id.0)}))
 }

@@ -176,6 +176,10 @@ pub fn router(sim: Arc<Sim>, tls_cert_pem: String) -> Router {
             post(app_state::fault),
         )
         .route(
+            "/admin/accounts/{phone}/app-state/key",
+            post(app_state::rotate),
+        )
+        .route(
             "/admin/faults",
             post(apply_fault).get(active_faults).delete(clear_faults),
         )

@@ -10,7 +10,7 @@ pub use statuses::ForwardedStatuses;
 
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::time::Duration;
 
 use openwa_protocol::Node;
@@ -23,6 +23,9 @@ use crate::media_store::MediaStore;
 use crate::router::{IqOutcome, PhoneHandler, Router, not_implemented};
 use crate::state::{State, persist};
 use crate::util::lock;
+
+/// Most app-state patches one fetch answer carries by default ([`Hub::app_state_page`]).
+pub const APP_STATE_PAGE: usize = 50;
 
 /// The shared services, with the handlers registered at start-up.
 #[derive(Debug)]
@@ -40,6 +43,8 @@ pub struct Hub {
     pub media_host: String,
     /// Phones welcome the companions they link ([`crate::SimulatorConfig::share_app_state_key`]).
     pub share_app_state_key: AtomicBool,
+    /// Most app-state patches one fetch answer carries; the rest come with `has_more_patches`.
+    pub app_state_page: AtomicUsize,
     /// The receipt statuses each device was already told.
     pub statuses: ForwardedStatuses,
 }
@@ -62,6 +67,7 @@ impl Hub {
             media: MediaStore::default(),
             media_host,
             share_app_state_key: AtomicBool::new(false),
+            app_state_page: AtomicUsize::new(APP_STATE_PAGE),
             statuses: ForwardedStatuses::default(),
         }
     }

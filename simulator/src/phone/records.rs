@@ -29,6 +29,9 @@ pub struct PhoneSignal {
     /// The account's app-state sync key, shared with every companion it links.
     #[serde(default)]
     pub app_state_key: Option<AppStateKey>,
+    /// The keys it replaced (key rotation), oldest first: records under them still verify.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub old_app_state_keys: Vec<AppStateKey>,
 }
 
 /// A message the phone sent, kept to re-encrypt it for a device that asks for a retry.

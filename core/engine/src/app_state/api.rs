@@ -4,10 +4,11 @@
 use openwa_protocol::Jid;
 use openwa_protocol::appstate::index::MessageRef;
 use openwa_protocol::appstate::{Collection, Index, MutationInput, Operation};
+use openwa_protocol::proto::e2e::MessageKey;
 use openwa_protocol::proto::syncd::{
-    ArchiveChatAction, ContactAction, LabelAssociationAction, LabelEditAction,
-    MarkChatAsReadAction, MuteAction, PinAction, StarAction, SyncActionMessageRange,
-    SyncActionValue,
+    ArchiveChatAction, ClearChatAction, ContactAction, DeleteChatAction, LabelAssociationAction,
+    LabelEditAction, MarkChatAsReadAction, MuteAction, PinAction, StarAction, SyncActionMessage,
+    SyncActionMessageRange, SyncActionValue,
 };
 
 use super::send;
@@ -94,6 +95,69 @@ impl Session {
             })
         });
         self.write_app_state(set(Index::Archive(jid), v)).await
+    }
+
+    /// The message range WhatsApp names when deleting or clearing a chat: its newest stored
+    /// message and that message's time (now when nothing is stored).
+    async fn newest_range(&self, jid: &Jid) -> Result<SyncActionMessageRange, Error> {
+        let newest = self
+            .on_runtime({
+                let jid = jid.clone();
+                move |s| async move {
+                    let page = crate::messaging::history::page(s.shared(), &jid, None, 1).await?;
+                    Ok(page.messages.into_iter().next())
+                }
+            })
+            .await?;
+        Ok(match newest {
+            Some(m) => {
+                let at = i64::try_from(m.timestamp).unwrap_or(i64::MAX);
+                let participant = (jid.is_group() && !m.from_me).then_some(m.sender);
+                SyncActionMessageRange {
+                    last_message_timestamp: Some(at),
+                    messages: vec![SyncActionMessage {
+                        key: Some(MessageKey {
+                            remote_jid: Some(jid.to_string()),
+                            from_me: Some(m.from_me),
+                            id: Some(m.id),
+                            participant,
+                        }),
+                        timestamp: Some(at),
+                    }],
+                    ..Default::default()
+                }
+            }
+            None => SyncActionMessageRange {
+                last_message_timestamp: Some(now_ms() / 1000),
+                ..Default::default()
+            },
+        })
+    }
+
+    /// Deletes a chat on every device of the account (app-state sync), up to its newest stored
+    /// message (named in the change, as WhatsApp does). Once the server accepted it, the chat,
+    /// its messages, stars, poll votes and labels are gone from the store here, with a
+    /// `ChatDeleted` event. A chat with nothing stored is deleted all the same.
+    pub async fn delete_chat(&self, chat: &str) -> Result<(), Error> {
+        let jid = crate::ids::parse_chat_id(chat)?;
+        let message_range = Some(self.newest_range(&jid).await?);
+        let v = value(|v| v.delete_chat_action = Some(DeleteChatAction { message_range }));
+        self.write_app_state(set(Index::DeleteChat(jid.to_string()), v))
+            .await
+    }
+
+    /// Clears a chat on every device of the account (app-state sync): its messages up to the
+    /// newest stored one go (its starred messages too unless `keep_starred`), the chat stays.
+    /// Once the server accepted it the store has them no more, with a `ChatCleared` event.
+    pub async fn clear_chat(&self, chat: &str, keep_starred: bool) -> Result<(), Error> {
+        let jid = crate::ids::parse_chat_id(chat)?;
+        let message_range = Some(self.newest_range(&jid).await?);
+        let v = value(|v| v.clear_chat_action = Some(ClearChatAction { message_range }));
+        let index = Index::ClearChat {
+            chat: jid.to_string(),
+            starred: !keep_starred,
+        };
+        self.write_app_state(set(index, v)).await
     }
 
     /// Pins or unpins a chat on every device of the account (app-state sync).

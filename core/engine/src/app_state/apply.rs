@@ -1,9 +1,12 @@
 //! One verified step of a collection (a snapshot or a patch) into the store: the new version
 //! and LT-hash, the value MAC of every index it touched, what its mutations mean for chats,
-//! contacts, labels and stars, and an event for each — all in one commit.
+//! contacts, labels and stars, and an event for each — all in one commit. A record a full
+//! resync brings back unchanged (the value MAC stored before it) is stored again silently.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
+use openwa_protocol::appstate::patch::Mac32;
 use openwa_protocol::appstate::{Collection, CollectionState, Index, Mutation, Operation};
 use openwa_store::{
     AppStateVersion, ChatFlag, LabelAssociationRecord, LabelRecord, SessionTx, StarredRecord,
@@ -24,11 +27,18 @@ enum Effect {
     Label(LabelRecord),
     Association(LabelAssociationRecord, bool),
     Star(StarredRecord, bool),
-    Nothing,
+    DeleteChat(String, Option<i64>),
+    ClearChat(String, bool, Option<i64>),
+    /// Our push name, and the session options (JSON) to store with it.
+    PushName(String, Vec<u8>),
 }
 
+/// The value MACs a collection had before a full resync, by index MAC: a record that comes
+/// back with the same one is unchanged, so reported no second time.
+pub(crate) type Known = HashMap<Mac32, Mac32>;
+
 /// A mutation's store change and the event reporting it (`None`: nothing OpenWA keeps).
-fn meaning(m: &Mutation) -> Option<(Effect, EventKind)> {
+fn meaning(shared: &SessionContext, m: &Mutation) -> Option<(Effect, EventKind)> {
     let set = m.operation == Operation::Set;
     let v = &m.value;
     let flag = |chat: &String, flag: ChatFlag, setting: ChatSetting| {
@@ -83,12 +93,39 @@ fn meaning(m: &Mutation) -> Option<(Effect, EventKind)> {
             )
         }
         Index::DeleteChat(chat) if set => Some((
-            Effect::Nothing,
-            EventKind::ChatUpdated {
-                chat: chat.clone(),
-                setting: ChatSetting::Deleted,
-            },
+            Effect::DeleteChat(
+                chat.clone(),
+                v.delete_chat_action
+                    .as_ref()
+                    .and_then(|a| a.message_range.as_ref()?.last_message_timestamp),
+            ),
+            EventKind::ChatDeleted { chat: chat.clone() },
         )),
+        Index::ClearChat { chat, starred } if set => Some((
+            Effect::ClearChat(
+                chat.clone(),
+                *starred,
+                v.clear_chat_action
+                    .as_ref()
+                    .and_then(|a| a.message_range.as_ref()?.last_message_timestamp),
+            ),
+            EventKind::ChatCleared { chat: chat.clone() },
+        )),
+        Index::PushName if set => {
+            let name = v.push_name_setting.as_ref()?.name.clone()?;
+            if name.trim().is_empty() {
+                return None;
+            }
+            let options = crate::config::SessionOptions {
+                push_name: Some(name.clone()),
+                ..shared.current_options()
+            };
+            let stored = serde_json::to_vec(&options).ok()?;
+            Some((
+                Effect::PushName(name.clone(), stored),
+                EventKind::PushNameChanged { name },
+            ))
+        }
         Index::Contact(jid) => {
             let action = v.contact_action.as_ref().filter(|_| set);
             let full_name = action.and_then(|a| a.full_name.clone());
@@ -179,6 +216,11 @@ fn association(
     ))
 }
 
+/// Whether `m` sets its index to the value MAC `known` has for it.
+fn is_unchanged(m: &Mutation, known: &Known) -> bool {
+    m.operation == Operation::Set && known.get(&m.index_mac) == Some(&m.value_mac)
+}
+
 async fn write_effect(tx: &mut SessionTx<'_>, effect: &Effect) -> Result<(), StoreError> {
     match effect {
         Effect::Flag(chat, flag) => tx.set_chat_flag(chat, *flag).await,
@@ -186,26 +228,43 @@ async fn write_effect(tx: &mut SessionTx<'_>, effect: &Effect) -> Result<(), Sto
         Effect::Label(label) => tx.put_label(label).await,
         Effect::Association(record, labeled) => tx.set_label_association(record, *labeled).await,
         Effect::Star(record, starred) => tx.set_starred(record, *starred).await,
-        Effect::Nothing => Ok(()),
+        Effect::DeleteChat(chat, up_to) => tx.delete_chat(chat, *up_to).await.map(|_| ()),
+        Effect::PushName(_, options) => tx.put_kv(crate::manager::OPTIONS_KEY, options).await,
+        Effect::ClearChat(chat, starred, up_to) => {
+            tx.clear_chat(chat, *starred, *up_to).await.map(|_| ())
+        }
     }
 }
 
 /// Stores one verified step of `collection`: its new `state` and `mutations` (a snapshot
 /// replaces what the collection had, and what it had said about chats, contacts, labels and
-/// stars; only what the snapshot says again is reported). Durable, and its events published, when this returns.
+/// stars; what it says again is stored again). A record `known` with the same value MAC is
+/// unchanged: not reported, and a deletion not done again; any other record is taken out of
+/// `known`. Durable, and its events published, when this returns.
 pub(crate) async fn commit(
     shared: &Arc<SessionContext>,
     collection: Collection,
     state: CollectionState,
     mutations: Vec<Mutation>,
     snapshot: bool,
+    known: &mut Known,
 ) -> Result<(), Error> {
     let mut effects = Vec::new();
     let mut events = Vec::new();
     for m in &mutations {
-        if let Some((effect, kind)) = meaning(m) {
-            effects.push(effect);
-            events.push(PendingEvent::new(kind)?);
+        let unchanged = is_unchanged(m, known);
+        if !unchanged {
+            known.remove(&m.index_mac);
+        }
+        match meaning(shared, m) {
+            Some((Effect::DeleteChat(..) | Effect::ClearChat(..), _)) if unchanged => {}
+            Some((effect, kind)) => {
+                effects.push(effect);
+                if !unchanged {
+                    events.push(PendingEvent::new(kind)?);
+                }
+            }
+            None => {}
         }
     }
     let macs: Vec<([u8; 32], Option<[u8; 32]>)> = mutations
@@ -219,6 +278,14 @@ pub(crate) async fn commit(
         version: state.version,
         hash: state.hash.0.to_vec(),
     };
+    let named: Option<String> = effects.iter().rev().find_map(|e| match e {
+        Effect::PushName(name, _) => Some(name.clone()),
+        _ => None,
+    });
+    // Ours before the event is out (a failed commit is synced again, setting it again).
+    if let Some(push_name) = &named {
+        shared.set_push_name(push_name);
+    }
     let work = Arc::new((effects, events, macs, version));
     let name = collection.name();
     write_unit(
@@ -248,5 +315,9 @@ pub(crate) async fn commit(
             })
         },
     )
-    .await
+    .await?;
+    if named.is_some() {
+        shared.persist_credentials().await;
+    }
+    Ok(())
 }

@@ -1,8 +1,9 @@
 //! Asking our phone for sync keys we lack: an `APP_STATE_SYNC_KEY_REQUEST` peer message to our
-//! device 0 (docs/PROTOCOL.md, App state, Peer messages). Each key id is asked for once per
-//! session run; the phone answers with a key share, which syncs every collection again.
+//! device 0 (docs/PROTOCOL.md, App state, Peer messages). Each key id is asked for at most
+//! [`MAX_ASKS`] times per session run, each time only once the previous ask is [`BACKOFF_MS`]
+//! (doubling) old; the phone answers with a key share, which syncs every collection again.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
 use openwa_protocol::Jid;
@@ -18,9 +19,25 @@ use crate::messaging::devices::Target;
 use crate::messaging::encrypt::{encrypt_all, fetch_bundles, without_session};
 use crate::messaging::own::Own;
 
-/// The key ids asked for already.
+/// Most asks for one key id per session run.
+pub(crate) const MAX_ASKS: u32 = 4;
+
+/// How long after the first ask a key id may be asked for again, in milliseconds (doubling
+/// after each further ask).
+pub(crate) const BACKOFF_MS: u64 = 10_000;
+
+/// The key ids asked for already: how many times, and when last (ms).
 #[derive(Debug, Default)]
-struct Asked(Mutex<HashSet<Vec<u8>>>);
+struct Asked(Mutex<HashMap<Vec<u8>, (u32, u64)>>);
+
+/// Whether a key asked for `asks` times, last at `last` (ms), may be asked for again at `now`.
+fn due(asks: u32, last: u64, now: u64) -> bool {
+    if asks == 0 {
+        return true;
+    }
+    let wait = BACKOFF_MS.saturating_mul(1 << (asks - 1).min(16));
+    asks < MAX_ASKS && now.saturating_sub(last) >= wait
+}
 
 /// The protocol message asking for `ids`.
 fn request_message(ids: &[Vec<u8>]) -> e2e::Message {
@@ -41,16 +58,17 @@ fn request_message(ids: &[Vec<u8>]) -> e2e::Message {
     }
 }
 
-/// Asks our phone for `id` unless it was asked for already.
+/// Asks our phone for `id` unless it was asked for too recently or too often ([`due`]).
 pub(crate) async fn ask(shared: &SessionContext, id: &[u8]) -> Result<(), Error> {
-    let fresh = shared
-        .feature::<Asked>()
-        .0
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .insert(id.to_vec());
-    if !fresh {
-        return Ok(());
+    let now = crate::bus::now_ms();
+    {
+        let state = shared.feature::<Asked>();
+        let mut asked = state.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let entry = asked.entry(id.to_vec()).or_insert((0, 0));
+        if !due(entry.0, entry.1, now) {
+            return Ok(());
+        }
+        *entry = (entry.0 + 1, now);
     }
     let own = Own::of(shared)?;
     let phone = Jid::with_device(own.device.user.as_str(), DEFAULT_USER_SERVER, 0);
@@ -94,6 +112,17 @@ pub(crate) async fn ask(shared: &SessionContext, id: &[u8]) -> Result<(), Error>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_is_asked_for_again_later_and_not_for_ever() {
+        assert!(due(0, 0, 0));
+        assert!(!due(1, 1_000, 1_000 + BACKOFF_MS - 1));
+        assert!(due(1, 1_000, 1_000 + BACKOFF_MS));
+        assert!(!due(2, 0, BACKOFF_MS));
+        assert!(due(2, 0, 2 * BACKOFF_MS));
+        assert!(due(3, 0, 4 * BACKOFF_MS));
+        assert!(!due(MAX_ASKS, 0, u64::MAX));
+    }
 
     #[test]
     fn the_request_names_every_key() {

@@ -66,7 +66,10 @@ pub(crate) async fn write(
             .iq(wire::write(collection, state.version, &patch))
             .await?;
         match wire::parse(&reply, collection)? {
-            Ok(_) => return apply::commit(shared, collection, next, mutations, false).await,
+            Ok(_) => {
+                let mut known = apply::Known::new();
+                return apply::commit(shared, collection, next, mutations, false, &mut known).await;
+            }
             Err(refused) if refused.code == 409 && attempt == 0 => {
                 tracing::info!(session = %shared.id, %collection, "app-state write conflicted; syncing and retrying");
                 sync::sync(shared, collection).await?;

@@ -15,6 +15,7 @@ use openwa_protocol::proto::syncd::{
 };
 use prost::Message as _;
 
+use super::apply::Known;
 use super::{apply, keys, wire};
 use crate::context::SessionContext;
 use crate::error::{Error, ErrorCode};
@@ -80,7 +81,7 @@ pub(crate) async fn sync(
     shared: &Arc<SessionContext>,
     collection: Collection,
 ) -> Result<(), Error> {
-    match sync_once(shared, collection).await {
+    match sync_once(shared, collection, &mut Known::new()).await {
         Ok(()) => Ok(()),
         Err(SyncError::Verify(AppStateError::MissingKey(id))) => {
             tracing::info!(session = %shared.id, %collection, key = ?id, "app-state key missing; asking our phone");
@@ -94,8 +95,9 @@ pub(crate) async fn sync(
         }
         Err(SyncError::Verify(err)) => {
             tracing::warn!(session = %shared.id, %collection, %err, "app-state data refused; full resync");
+            let mut known = stored_macs(shared, collection).await?;
             shared.store().reset_app_state(collection.name()).await?;
-            match sync_once(shared, collection).await {
+            match sync_once(shared, collection, &mut known).await {
                 Ok(()) => Ok(()),
                 Err(SyncError::Verify(err)) => Err(Error::new(
                     ErrorCode::Protocol,
@@ -108,7 +110,27 @@ pub(crate) async fn sync(
     }
 }
 
-async fn sync_once(shared: &Arc<SessionContext>, collection: Collection) -> Result<(), SyncError> {
+/// The value MACs of a collection's live records, by index MAC.
+async fn stored_macs(shared: &SessionContext, collection: Collection) -> Result<Known, Error> {
+    let rows = shared.store().app_state_macs(collection.name()).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(index, value)| {
+            Some((
+                Mac32::try_from(index.as_slice()).ok()?,
+                Mac32::try_from(value.as_slice()).ok()?,
+            ))
+        })
+        .collect())
+}
+
+/// Brings `collection` up to date from its stored version; `known`: the value MACs it had
+/// before a full resync (a snapshot on top of stored records reads them itself).
+async fn sync_once(
+    shared: &Arc<SessionContext>,
+    collection: Collection,
+    known: &mut Known,
+) -> Result<(), SyncError> {
     for _ in 0..MAX_ROUNDS {
         let mut state = stored_state(shared, collection).await?;
         let reply = shared.iq(wire::fetch(collection, state.version)).await?;
@@ -136,7 +158,10 @@ async fn sync_once(shared: &Arc<SessionContext>, collection: Collection) -> Resu
             let (next, mutations) =
                 decode_snapshot(collection, &snapshot, &|id| found.get(id).cloned())
                     .map_err(SyncError::Verify)?;
-            apply::commit(shared, collection, next, mutations, true).await?;
+            if known.is_empty() {
+                *known = stored_macs(shared, collection).await?;
+            }
+            apply::commit(shared, collection, next, mutations, true, known).await?;
             state = next;
         }
         for mut patch in answer.patches {
@@ -154,7 +179,7 @@ async fn sync_once(shared: &Arc<SessionContext>, collection: Collection) -> Resu
                 });
             }
             let (next, mutations) = decode(shared, collection, &state, &patch).await?;
-            apply::commit(shared, collection, next, mutations, false).await?;
+            apply::commit(shared, collection, next, mutations, false, known).await?;
             state = next;
         }
         if !answer.has_more {

@@ -57,14 +57,21 @@ pub(crate) async fn to_chat(shared: &SessionContext, record: ChatRecord) -> Resu
             }
         }
     }
-    let mut labels: Vec<String> = shared
-        .store()
-        .label_associations(Some(&record.chat))
-        .await?
-        .into_iter()
-        .filter(|a| a.message_id.is_none())
-        .map(|a| a.label)
-        .collect();
+    // A user's chat labelled under its PN and under its LID is one chat: both forms' labels.
+    let mut keys = vec![record.chat.clone()];
+    keys.extend([&pn, &lid].into_iter().flatten().map(ToString::to_string));
+    keys.sort();
+    keys.dedup();
+    let mut labels: Vec<String> = Vec::new();
+    for key in &keys {
+        let on = shared.store().label_associations(Some(key)).await?;
+        labels.extend(
+            on.into_iter()
+                .filter(|a| a.message_id.is_none())
+                .map(|a| a.label),
+        );
+    }
+    labels.sort();
     labels.dedup();
     let last_message = match &record.last_message_id {
         Some(id) => crate::messaging::history::lookup(shared, &jid, id).await?,

@@ -147,7 +147,7 @@ fn client_config(ctx: &SessionContext) -> ClientConfig {
         _ => PlatformType::Chrome,
     };
     ClientConfig {
-        push_name: ctx.options.push_name.clone(),
+        push_name: ctx.push_name(),
         browser_os: ctx.options.browser.os.clone(),
         browser,
         ..ClientConfig::default()

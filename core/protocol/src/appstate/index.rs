@@ -17,6 +17,13 @@ pub enum Index {
     MarkChatAsRead(String),
     /// `["deleteChat", chat, "1"]` (regular_high).
     DeleteChat(String),
+    /// `["clearChat", chat, starred too "1"/"0", media "0"]` (regular_high).
+    ClearChat {
+        /// The chat.
+        chat: String,
+        /// Whether its starred messages go too (`"0"`: kept).
+        starred: bool,
+    },
     /// `["contact", jid]` (critical_unblock_low).
     Contact(String),
     /// `["setting_pushName"]` (critical_block).
@@ -89,6 +96,12 @@ impl Index {
             Index::Archive(chat) => one("archive", chat),
             Index::MarkChatAsRead(chat) => one("markChatAsRead", chat),
             Index::DeleteChat(chat) => vec!["deleteChat".into(), chat.clone(), "1".into()],
+            Index::ClearChat { chat, starred } => vec![
+                "clearChat".into(),
+                chat.clone(),
+                if *starred { "1" } else { "0" }.into(),
+                "0".into(),
+            ],
             Index::Contact(jid) => one("contact", jid),
             Index::PushName => vec!["setting_pushName".to_owned()],
             Index::Star(m) => std::iter::once("star".to_owned())
@@ -114,6 +127,10 @@ impl Index {
             [tag, chat] if tag == "archive" => Some(Index::Archive(chat.clone())),
             [tag, chat] if tag == "markChatAsRead" => Some(Index::MarkChatAsRead(chat.clone())),
             [tag, chat, ..] if tag == "deleteChat" => Some(Index::DeleteChat(chat.clone())),
+            [tag, chat, starred, ..] if tag == "clearChat" => Some(Index::ClearChat {
+                chat: chat.clone(),
+                starred: starred == "1",
+            }),
             [tag, jid] if tag == "contact" => Some(Index::Contact(jid.clone())),
             [tag] if tag == "setting_pushName" => Some(Index::PushName),
             [tag, rest @ ..] if tag == "star" => MessageRef::parse(rest).map(Index::Star),
@@ -136,7 +153,9 @@ impl Index {
     /// The collection a well-known index lives in.
     pub fn collection(&self) -> Option<Collection> {
         Some(match self {
-            Index::Mute(_) | Index::DeleteChat(_) | Index::Star(_) => Collection::RegularHigh,
+            Index::Mute(_) | Index::DeleteChat(_) | Index::ClearChat { .. } | Index::Star(_) => {
+                Collection::RegularHigh
+            }
             Index::Pin(_) | Index::Archive(_) | Index::MarkChatAsRead(_) => Collection::RegularLow,
             Index::Contact(_) => Collection::CriticalUnblockLow,
             Index::PushName => Collection::CriticalBlock,
@@ -152,7 +171,7 @@ impl Index {
         match self {
             Index::Mute(_) | Index::Contact(_) | Index::Star(_) => 2,
             Index::Pin(_) => 5,
-            Index::DeleteChat(_) => 6,
+            Index::DeleteChat(_) | Index::ClearChat { .. } => 6,
             Index::PushName => 1,
             _ => 3,
         }
@@ -291,6 +310,10 @@ mod tests {
             Index::Archive("1@s.whatsapp.net".into()),
             Index::MarkChatAsRead("1@s.whatsapp.net".into()),
             Index::DeleteChat("1@s.whatsapp.net".into()),
+            Index::ClearChat {
+                chat: "1@s.whatsapp.net".into(),
+                starred: true,
+            },
             Index::Contact("1@s.whatsapp.net".into()),
             Index::PushName,
             Index::Star(star.clone()),

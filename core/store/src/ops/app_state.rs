@@ -165,6 +165,28 @@ impl StoreTx {
         row.map(|r| r.bytes("value_mac")).transpose()
     }
 
+    /// Every live index of a collection with its value MAC.
+    pub async fn app_state_macs(
+        &mut self,
+        session_id: &str,
+        collection: &str,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+        let rows = self
+            .fetch_all(
+                "SELECT index_mac, value_mac FROM app_state_macs \
+                 WHERE session_id = $1 AND collection = $2",
+                args![session_id, collection],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let index = unhex(&r.text("index_mac")?)
+                    .ok_or_else(|| StoreError::corrupt("app_state_macs", "index MAC is not hex"))?;
+                Ok((index, r.bytes("value_mac")?))
+            })
+            .collect()
+    }
+
     /// Sets (`Some`) or removes (`None`) the value MAC of an index.
     pub async fn put_app_state_mac(
         &mut self,

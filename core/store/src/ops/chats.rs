@@ -212,6 +212,124 @@ impl StoreTx {
             .transpose()
     }
 
+    /// Every form a chat is stored under: itself, its other form (stored mapping) and the
+    /// other form noted on its row.
+    async fn chat_forms(
+        &mut self,
+        session_id: &str,
+        chat: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut forms = vec![chat.to_owned()];
+        if let Some(other) = self.other_form(session_id, chat).await? {
+            forms.push(other);
+        }
+        let rows = self
+            .fetch_all(
+                "SELECT chat, alt FROM chats WHERE session_id = $1 AND (chat = $2 OR alt = $2)",
+                args![session_id, chat],
+            )
+            .await?;
+        for row in &rows {
+            forms.push(row.text("chat")?);
+            forms.extend(row.opt_text("alt")?);
+        }
+        forms.sort();
+        forms.dedup();
+        Ok(forms)
+    }
+
+    /// Deletes a chat as WhatsApp's "delete chat" does, up to its message at `up_to` (Unix
+    /// seconds; `None`: all of it): those messages go, and when nothing newer is stored, the
+    /// chat's row (under either form of a user), poll votes, starred messages and label
+    /// associations too (a newer message keeps the chat, as it does on the phone). Returns
+    /// whether anything was stored.
+    pub async fn delete_chat(
+        &mut self,
+        session_id: &str,
+        chat: &str,
+        up_to: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        let up_to = up_to.unwrap_or(i64::MAX);
+        let forms = self.chat_forms(session_id, chat).await?;
+        let mut n = 0;
+        let mut newer = false;
+        for form in &forms {
+            n += self
+                .execute(
+                    "DELETE FROM messages WHERE session_id = $1 AND chat = $2 AND sent_at <= $3",
+                    args![session_id, form, up_to],
+                )
+                .await?;
+            newer |= self
+                .fetch_optional(
+                    "SELECT 1 AS one FROM chats WHERE session_id = $1 AND chat = $2 \
+                     AND last_message_at > $3",
+                    args![session_id, form, up_to],
+                )
+                .await?
+                .is_some();
+        }
+        if newer {
+            return Ok(n > 0);
+        }
+        for form in &forms {
+            for sql in [
+                "DELETE FROM poll_votes WHERE session_id = $1 AND chat = $2",
+                "DELETE FROM starred_messages WHERE session_id = $1 AND chat = $2",
+                "DELETE FROM label_associations WHERE session_id = $1 AND chat = $2",
+                "DELETE FROM chats WHERE session_id = $1 AND chat = $2",
+            ] {
+                n += self.execute(sql, args![session_id, form]).await?;
+            }
+        }
+        Ok(n > 0)
+    }
+
+    /// Clears a chat as WhatsApp's "clear chat" does, up to its message at `up_to` (Unix
+    /// seconds; `None`: all of it): those messages and the votes on polls no longer stored go
+    /// (its starred messages too when `starred`); the chat stays, with no newest message and
+    /// nothing unread unless a newer message is stored. Returns whether a message went or the
+    /// chat was reset.
+    pub async fn clear_chat(
+        &mut self,
+        session_id: &str,
+        chat: &str,
+        starred: bool,
+        up_to: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        let up_to = up_to.unwrap_or(i64::MAX);
+        let mut n = 0;
+        for form in self.chat_forms(session_id, chat).await? {
+            n += self
+                .execute(
+                    "DELETE FROM messages WHERE session_id = $1 AND chat = $2 AND sent_at <= $3",
+                    args![session_id, &form, up_to],
+                )
+                .await?;
+            self.execute(
+                "DELETE FROM poll_votes WHERE session_id = $1 AND chat = $2 AND poll_id NOT IN \
+                 (SELECT id FROM messages WHERE session_id = $1 AND chat = $2)",
+                args![session_id, &form],
+            )
+            .await?;
+            if starred {
+                self.execute(
+                    "DELETE FROM starred_messages WHERE session_id = $1 AND chat = $2",
+                    args![session_id, &form],
+                )
+                .await?;
+            }
+            n += self
+                .execute(
+                    "UPDATE chats SET last_message_id = NULL, unread_count = 0, updated_at = $4 \
+                     WHERE session_id = $1 AND chat = $2 AND last_message_at <= $3",
+                    args![session_id, &form, up_to, now_millis()],
+                )
+                .await?;
+        }
+        Ok(n > 0)
+    }
+
     /// A page of the session's chats, newest message first.
     pub async fn chat_page(
         &mut self,

@@ -2505,3 +2505,105 @@ pub async fn app_state_tables(db: Arc<TestDb>) {
     assert!(store.starred_page(S, 10, 0).await.unwrap().is_empty());
     assert!(store.latest_app_state_key(S).await.unwrap().is_none());
 }
+
+pub async fn delete_and_clear_chat(db: Arc<TestDb>) {
+    use openwa_store::{ChatFlag, LabelAssociationRecord, StarredRecord};
+    let store = store_with_session(&db).await;
+    let s = store.session(S);
+    let (pn, lid, other) = ("1@s.whatsapp.net", "88@lid", "2@s.whatsapp.net");
+    s.put_lid_mapping("88", "1").await.unwrap();
+    // One user's chat, with messages under both forms, flags, a vote, a star and a label.
+    for (chat, id, at) in [(pn, "a", 10), (lid, "b", 20), (other, "c", 30)] {
+        s.insert_message(&message(chat, id, at)).await.unwrap();
+        s.note_chat_message(chat, id, at, true).await.unwrap();
+    }
+    s.set_chat_flag(pn, ChatFlag::Pinned(true)).await.unwrap();
+    for chat in [lid, other] {
+        s.put_poll_vote(&PollVoteRecord {
+            chat: chat.into(),
+            poll_id: "P".into(),
+            voter: "9@s.whatsapp.net".into(),
+            selected: vec!["x".into()],
+            voted_at_ms: 1,
+        })
+        .await
+        .unwrap();
+        let star = StarredRecord {
+            chat: chat.into(),
+            message_id: "S".into(),
+            from_me: false,
+            participant: None,
+            starred_at: 1,
+        };
+        s.set_starred(&star, true).await.unwrap();
+        let on_chat = LabelAssociationRecord {
+            label: "4".into(),
+            chat: chat.into(),
+            message_id: None,
+        };
+        s.set_label_association(&on_chat, true).await.unwrap();
+    }
+    let history = |chat: &'static str| {
+        let s = store.session(S);
+        async move {
+            s.message_page(chat, &PageDirection::Older(None), 10)
+                .await
+                .unwrap()
+                .messages
+                .len()
+        }
+    };
+    // Clearing keeps the chat (and its stars unless asked), not its messages.
+    assert!(s.clear_chat(lid, false, None).await.unwrap());
+    assert_eq!((history(pn).await, history(lid).await), (0, 0));
+    let kept = s.get_chat(pn).await.unwrap().unwrap();
+    assert!(kept.pinned && kept.last_message_id.is_none() && kept.unread_count == 0);
+    assert_eq!(s.starred_page(10, 0).await.unwrap().len(), 2);
+    assert!(s.poll_votes(lid, "P").await.unwrap().is_empty());
+    // Clearing up to a time keeps newer messages, and the chat's newest; `starred` takes stars.
+    for (id, at) in [("o", 21), ("n", 25)] {
+        s.insert_message(&message(pn, id, at)).await.unwrap();
+        s.note_chat_message(pn, id, at, true).await.unwrap();
+    }
+    assert!(s.clear_chat(pn, true, Some(22)).await.unwrap());
+    assert_eq!(history(pn).await, 1);
+    let kept = s.get_chat(pn).await.unwrap().unwrap();
+    assert_eq!(kept.last_message_id.as_deref(), Some("n"));
+    assert_eq!(s.starred_page(10, 0).await.unwrap().len(), 1);
+    // Deleting up to a time keeps a chat with a newer message, and that message.
+    for (id, at) in [("d", 40), ("e", 50)] {
+        s.insert_message(&message(pn, id, at)).await.unwrap();
+        s.note_chat_message(pn, id, at, true).await.unwrap();
+    }
+    assert!(s.delete_chat(pn, Some(45)).await.unwrap());
+    assert_eq!(history(pn).await, 1);
+    assert!(s.get_chat(pn).await.unwrap().is_some());
+    // Deleting (by either form) takes the row and everything about the chat.
+    assert!(s.delete_chat(lid, None).await.unwrap());
+    assert!(s.get_chat(pn).await.unwrap().is_none());
+    assert_eq!(history(pn).await, 0);
+    let stars = s.starred_page(10, 0).await.unwrap();
+    assert_eq!(
+        stars.iter().map(|r| r.chat.as_str()).collect::<Vec<_>>(),
+        [other]
+    );
+    let labels = s.label_associations(None).await.unwrap();
+    assert_eq!(
+        labels.iter().map(|r| r.chat.as_str()).collect::<Vec<_>>(),
+        [other]
+    );
+    // The other chat is untouched; deleting a chat never stored says so.
+    assert_eq!(history(other).await, 1);
+    assert!(s.get_chat(other).await.unwrap().is_some());
+    assert_eq!(s.poll_votes(other, "P").await.unwrap().len(), 1);
+    assert!(!s.delete_chat("7@s.whatsapp.net", None).await.unwrap());
+    // The value MACs of a collection, all at once.
+    s.put_app_state_mac("regular", &[1; 32], Some(&[2; 32]))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.app_state_macs("regular").await.unwrap(),
+        vec![(vec![1; 32], vec![2; 32])]
+    );
+    assert!(s.app_state_macs("regular_low").await.unwrap().is_empty());
+}

@@ -46,6 +46,7 @@ on_every_backend! {
         reads_during_an_open_transaction,
         chats_contacts_and_pending_history,
         app_state_tables,
+        delete_and_clear_chat,
     ],
     // Data that outlives the store (a reopen, a schema edited between two opens): a memory
     // store's data ends when it closes.

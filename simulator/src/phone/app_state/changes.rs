@@ -5,15 +5,15 @@ use openwa_protocol::Jid;
 use openwa_protocol::appstate::index::MessageRef;
 use openwa_protocol::appstate::{Collection, Index, MutationInput, Operation, encode_patch};
 use openwa_protocol::proto::syncd::{
-    ArchiveChatAction, ContactAction, LabelAssociationAction, LabelEditAction,
-    MarkChatAsReadAction, MuteAction, PinAction, StarAction, SyncActionMessageRange,
-    SyncActionValue,
+    ArchiveChatAction, ClearChatAction, ContactAction, DeleteChatAction, LabelAssociationAction,
+    LabelEditAction, MarkChatAsReadAction, MuteAction, PinAction, PushNameSetting, StarAction,
+    SyncActionMessageRange, SyncActionValue,
 };
 use rand_core::OsRng;
 use serde::Deserialize;
 
 use super::super::PhoneError;
-use super::{ensure_key, notify};
+use super::{all_keys, notify};
 use crate::hub::Hub;
 use crate::util::now_secs;
 
@@ -30,6 +30,11 @@ pub enum Change {
         /// First name.
         #[serde(default)]
         first_name: Option<String>,
+    },
+    /// Removes a contact from the address book (a REMOVE of its record, as WhatsApp writes it).
+    RemoveContact {
+        /// The contact (phone number or JID).
+        jid: String,
     },
     /// Archives or unarchives a chat.
     Archive {
@@ -59,6 +64,24 @@ pub enum Change {
         chat: String,
         /// Unread or not.
         unread: bool,
+    },
+    /// Deletes a chat (everything in it up to now).
+    DeleteChat {
+        /// The chat.
+        chat: String,
+    },
+    /// Sets the account's push name (the phone's profile name).
+    PushName {
+        /// The new name.
+        name: String,
+    },
+    /// Clears a chat (its messages up to now; starred ones too unless kept).
+    ClearChat {
+        /// The chat.
+        chat: String,
+        /// Keeps its starred messages.
+        #[serde(default)]
+        keep_starred: bool,
     },
     /// Creates, edits or deletes a label.
     Label {
@@ -148,7 +171,13 @@ impl Change {
                 participant,
             })
         };
+        let mut operation = Operation::Set;
         let index = match self {
+            Change::RemoveContact { jid: contact } => {
+                operation = Operation::Remove;
+                value.contact_action = Some(ContactAction::default());
+                Index::Contact(jid(contact)?)
+            }
             Change::Contact {
                 jid: contact,
                 full_name,
@@ -189,6 +218,32 @@ impl Change {
                     message_range: range(),
                 });
                 Index::MarkChatAsRead(jid(chat)?)
+            }
+            Change::DeleteChat { chat } => {
+                value.delete_chat_action = Some(DeleteChatAction {
+                    message_range: range(),
+                });
+                Index::DeleteChat(jid(chat)?)
+            }
+            Change::PushName { name } => {
+                if name.trim().is_empty() {
+                    return Err(PhoneError::BadRequest(
+                        "a push name must not be empty".into(),
+                    ));
+                }
+                value.push_name_setting = Some(PushNameSetting {
+                    name: Some(name.clone()),
+                });
+                Index::PushName
+            }
+            Change::ClearChat { chat, keep_starred } => {
+                value.clear_chat_action = Some(ClearChatAction {
+                    message_range: range(),
+                });
+                Index::ClearChat {
+                    chat: jid(chat)?,
+                    starred: !keep_starred,
+                }
             }
             Change::Label {
                 id,
@@ -246,7 +301,7 @@ impl Change {
             }
         };
         Ok(MutationInput {
-            operation: Operation::Set,
+            operation,
             index,
             value,
         })
@@ -264,7 +319,13 @@ pub fn apply(hub: &Hub, phone: &str, change: &Change) -> Result<(Collection, u64
         .ok_or_else(|| PhoneError::BadRequest("no collection for this change".to_owned()))?;
     let version = hub.write(|s| {
         let account = s.account_mut(phone)?;
-        let key = ensure_key(account);
+        if let Change::PushName { name } = change {
+            account.name.clone_from(name);
+        }
+        let all = all_keys(account);
+        let Some(key) = all.first().cloned() else {
+            return Err(PhoneError::NotFound("no app-state key".into()));
+        };
         let keys = openwa_protocol::appstate::MutationKeys::expand(&key.key_data.0);
         let stored = account
             .app_state
@@ -281,7 +342,7 @@ pub fn apply(hub: &Hub, phone: &str, change: &Change) -> Result<(Collection, u64
             &mut OsRng,
         );
         stored
-            .apply(collection, patch, &key)
+            .apply(collection, patch, &all)
             .map_err(|e| PhoneError::BadRequest(format!("the phone's own patch: {e}")))
     })?;
     notify(hub, phone, collection, version, None);

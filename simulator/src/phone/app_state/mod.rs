@@ -22,28 +22,54 @@ use crate::hub::Hub;
 use crate::state::Account;
 use crate::util::now_secs;
 
+/// A fresh random sync key.
+fn new_key() -> AppStateKey {
+    let mut key_id = vec![0u8; 6];
+    let mut key_data = vec![0u8; 32];
+    OsRng.fill_bytes(&mut key_id);
+    OsRng.fill_bytes(&mut key_data);
+    AppStateKey {
+        key_id: HexBytes(key_id),
+        key_data: HexBytes(key_data),
+        timestamp: i64::try_from(now_secs().saturating_mul(1000)).unwrap_or(i64::MAX),
+    }
+}
+
 /// The account's sync key, made on first use.
 pub fn ensure_key(account: &mut Account) -> AppStateKey {
     account
         .signal
         .app_state_key
-        .get_or_insert_with(|| {
-            let mut key_id = vec![0u8; 6];
-            let mut key_data = vec![0u8; 32];
-            OsRng.fill_bytes(&mut key_id);
-            OsRng.fill_bytes(&mut key_data);
-            AppStateKey {
-                key_id: HexBytes(key_id),
-                key_data: HexBytes(key_data),
-                timestamp: i64::try_from(now_secs().saturating_mul(1000)).unwrap_or(i64::MAX),
-            }
-        })
+        .get_or_insert_with(new_key)
         .clone()
+}
+
+/// Replaces the account's sync key with a fresh one (the old one kept for the records under
+/// it); answers the new key, which the phone then shares and writes with.
+pub fn rotate_key(account: &mut Account) -> AppStateKey {
+    let fresh = new_key();
+    if let Some(old) = account.signal.app_state_key.replace(fresh.clone()) {
+        account.signal.old_app_state_keys.push(old);
+    }
+    fresh
+}
+
+/// Every sync key of the account, the current one first.
+pub fn all_keys(account: &mut Account) -> Vec<AppStateKey> {
+    let current = ensure_key(account);
+    std::iter::once(current)
+        .chain(account.signal.old_app_state_keys.iter().rev().cloned())
+        .collect()
 }
 
 /// The derived keys of the account's sync key, if `id` is its id.
 pub fn lookup(key: &AppStateKey, id: &[u8]) -> Option<MutationKeys> {
     (key.key_id.0 == id).then(|| MutationKeys::expand(&key.key_data.0))
+}
+
+/// The derived keys of whichever of `keys` has id `id`.
+pub fn lookup_any(keys: &[AppStateKey], id: &[u8]) -> Option<MutationKeys> {
+    keys.iter().find_map(|k| lookup(k, id))
 }
 
 /// Tells the account's companions (all but `except`) that `collection` moved to `version`.

@@ -9,9 +9,10 @@ use openwa_protocol::media::{self, MediaType};
 use openwa_protocol::proto::syncd::{ExternalBlobReference, SyncdPatch};
 use prost::Message as _;
 use rand_core::{OsRng, RngCore};
+use std::sync::atomic::Ordering;
 
 use super::store::{AppStateFault, StoredCollection};
-use super::{ensure_key, lookup, notify};
+use super::{all_keys, lookup, notify};
 use crate::device::DeviceRef;
 use crate::hub::Hub;
 
@@ -60,7 +61,7 @@ fn write(
     let name = collection.name();
     let result = hub.write(|s| {
         let account = s.account_mut(&me.phone).map_err(|_| (404, "item-not-found"))?;
-        let key = ensure_key(account);
+        let keys = all_keys(account);
         let stored = account
             .app_state
             .collections
@@ -73,7 +74,7 @@ fn write(
         for patch in patches {
             let patch = SyncdPatch::decode(patch.content_bytes().unwrap_or_default())
                 .map_err(|_| (400, "bad-request"))?;
-            next.apply(collection, patch, &key).map_err(|e| {
+            next.apply(collection, patch, &keys).map_err(|e| {
                 tracing::warn!(phone = %me.phone, device = me.device, %collection, error = %e, "app-state patch refused");
                 (400, "bad-request")
             })?;
@@ -114,11 +115,11 @@ fn fetch(hub: &Hub, me: &DeviceRef, collection: Collection, version: u64, snapsh
     let Some((key, stored, fault)) = found else {
         return error(name, 404, "item-not-found");
     };
-    let mut node = Node::new("collection")
-        .attr("name", name)
-        .attr("version", stored.version.to_string())
-        .attr("has_more_patches", "false");
+    let mut node = Node::new("collection").attr("name", name);
     if snapshot {
+        node = node
+            .attr("version", stored.version.to_string())
+            .attr("has_more_patches", "false");
         if let (Some(key), true) = (key, stored.version > 0) {
             match snapshot_blob(hub, collection, &stored, &key) {
                 Some(reference) => node = node.child(Node::new("snapshot").bytes(reference)),
@@ -127,10 +128,25 @@ fn fetch(hub: &Hub, me: &DeviceRef, collection: Collection, version: u64, snapsh
         }
         return node;
     }
+    // A page of patches at a time, as WhatsApp's server answers; the companion asks again.
+    let page = hub.app_state_page.load(Ordering::Relaxed).max(1);
+    let skip = usize::try_from(version).unwrap_or(usize::MAX);
+    let left = stored.patches.len().saturating_sub(skip);
+    let served = left.min(page);
+    // The version the answer brings the companion to.
+    let reached = match served {
+        0 => stored.version,
+        n => version + n as u64,
+    };
+    node = node.attr("version", reached.to_string()).attr(
+        "has_more_patches",
+        if left > page { "true" } else { "false" },
+    );
     let patches: Vec<Node> = stored
         .patches
         .iter()
-        .skip(usize::try_from(version).unwrap_or(usize::MAX))
+        .skip(skip)
+        .take(page)
         .enumerate()
         .map(|(i, bytes)| {
             let bytes = match (i, fault, &key) {

@@ -10,7 +10,7 @@ use prost::Message as _;
 use serde::{Deserialize, Serialize};
 
 use super::super::records::{AppStateKey, HexBytes};
-use super::lookup;
+use super::lookup_any;
 
 /// The account's collections by name, and the pending fault.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,13 +111,13 @@ impl StoredCollection {
             .collect()
     }
 
-    /// Verifies `patch` (all MACs, with the phone's key) as the next version and applies it.
+    /// Verifies `patch` (all MACs, with the phone's keys) as the next version and applies it.
     /// Answers the new version.
     pub fn apply(
         &mut self,
         collection: Collection,
         mut patch: SyncdPatch,
-        key: &AppStateKey,
+        keys: &[AppStateKey],
     ) -> Result<u64, AppStateError> {
         let version = self.version + 1;
         patch.version = Some(openwa_protocol::proto::syncd::SyncdVersion {
@@ -127,7 +127,7 @@ impl StoredCollection {
             collection,
             &self.state(),
             &patch,
-            &|id| lookup(key, id),
+            &|id| lookup_any(keys, id),
             &mut |i| self.value_mac(i),
         )?;
         for (mutation, wire) in mutations.iter().zip(&patch.mutations) {
@@ -198,7 +198,7 @@ mod tests {
                 &mut OsRng,
             );
             assert_eq!(
-                stored.apply(Collection::RegularLow, patch, &key),
+                stored.apply(Collection::RegularLow, patch, std::slice::from_ref(&key)),
                 Ok(next.version)
             );
             assert_eq!(stored.state(), next);
@@ -223,7 +223,11 @@ mod tests {
             &mut |_| None,
             &mut OsRng,
         );
-        assert!(other.apply(Collection::RegularLow, patch, &key).is_err());
+        assert!(
+            other
+                .apply(Collection::RegularLow, patch, std::slice::from_ref(&key))
+                .is_err()
+        );
         assert_eq!(other, before);
     }
 }

@@ -77,6 +77,9 @@ pub fn action(value: &SyncActionValue) -> Value {
     if let Some(a) = &value.push_name_setting {
         out.insert("push_name".into(), json!(a.name));
     }
+    if value.clear_chat_action.is_some() {
+        out.insert("clear_chat".into(), json!(true));
+    }
     if value.delete_chat_action.is_some() {
         out.insert("delete_chat".into(), json!(true));
     }
