@@ -3,7 +3,7 @@
 //! `POST S/messages/star`, `GET S/starred` (our
 //! addition), `GET|POST S/labels` (POST is our addition: a label with the next free id),
 //! `GET|PUT|DELETE S/labels/:labelId`, `GET|POST S/labels/chat/:chat`,
-//! `DELETE S/labels/chat/:chat/:labelId`, and `PUT S/contacts/:contact` (the address-book name).
+//! `DELETE S/labels/chat/:chat/:labelId`, `GET S/labels/:labelId/chats`, and `PUT S/contacts/:contact` (the address-book name).
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -32,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(starred))
         .routes(routes!(labels, create_label))
         .routes(routes!(one_label, put_label, delete_label))
+        .routes(routes!(label_chats))
         .routes(routes!(chat_labels, add_chat_label))
         .routes(routes!(remove_chat_label))
 }
@@ -337,6 +338,38 @@ async fn one_label(
 ) -> ApiResult<Response> {
     let (_, session) = sessions::resolve(&state, &id).await?;
     Ok(Json(label_json(&find_label(&session, &label).await?)).into_response())
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/labels/{label}/chats",
+    operation_id = "chat_settings_label_chats",
+    tag = "Labels",
+    summary = "Every chat carrying a label",
+    params(SessionPath, ("label" = String, Path, description = "The label id")),
+    responses((status = 200, description = "The chats, as `GET S/chats` lists them", body = [Object]), Problems)
+)]
+async fn label_chats(
+    State(state): State<AppState>,
+    Path((id, label)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let (row, session) = sessions::resolve(&state, &id).await?;
+    let label = find_label(&session, &label).await?;
+    let mut carrying = Vec::new();
+    let mut offset = 0;
+    loop {
+        let page = session.list_chats(openwa::MAX_LIST_PAGE, offset).await?;
+        carrying.extend(
+            page.iter()
+                .filter(|chat| chat.labels.contains(&label.id))
+                .map(|chat| super::chats::chat_json(&row.id, chat)),
+        );
+        if page.len() < openwa::MAX_LIST_PAGE as usize {
+            break;
+        }
+        offset += openwa::MAX_LIST_PAGE;
+    }
+    Ok(Json(carrying).into_response())
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -54,7 +54,7 @@ fn kind_name(kind: ChatKind) -> &'static str {
     }
 }
 
-fn chat_json(session_id: &str, chat: &Chat) -> Value {
+pub(super) fn chat_json(session_id: &str, chat: &Chat) -> Value {
     let id = match chat.kind {
         ChatKind::User | ChatKind::Lid => {
             user_id(chat.pn.as_deref(), chat.lid.as_deref(), &chat.id)

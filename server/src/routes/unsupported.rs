@@ -205,12 +205,6 @@ const UNSUPPORTED: &[(Method, &str, &str, &str)] = &[
         "channels (newsletters)",
         "Channels",
     ),
-    (
-        Method::GET,
-        "/labels/{label}/chats",
-        "listing a label's chats",
-        "Labels",
-    ),
     (Method::POST, "/status/send-text", "status posts", "Status"),
     (Method::POST, "/status/send-image", "status posts", "Status"),
     (Method::POST, "/status/send-video", "status posts", "Status"),

@@ -116,6 +116,20 @@ async fn chat_settings_labels_and_contact_names_over_http() {
         on_chat,
         json!([{"id": label_id, "name": "VIP", "color": 3}])
     );
+    // The label's chats: Bob's.
+    let carrying: Value = server
+        .get(&s(&format!("labels/{label_id}/chats")))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let carrying = carrying.as_array().unwrap();
+    assert_eq!(carrying.len(), 1, "{carrying:?}");
+    assert!(
+        carrying[0].to_string().contains(&bob.to_string()),
+        "{carrying:?}"
+    );
+    assert_eq!(server.get(&s("labels/999999/chats")).await.status(), 404);
     let renamed = server
         .req(reqwest::Method::PUT, &s(&format!("labels/{label_id}")))
         .json(&json!({"name": "Gold", "color": 4}))
