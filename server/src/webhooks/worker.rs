@@ -1,6 +1,6 @@
 //! Delivers due outbox rows: POST with OpenWA's headers and signature; 2xx is done; anything
 //! else is retried with exponential backoff and jitter (at least `Retry-After`), and dead after
-//! the webhook's attempts. Deliveries run concurrently, up to [`IN_FLIGHT`] at a time, and new
+//! the webhook's attempts. Deliveries run concurrently, up to `IN_FLIGHT` at a time, and new
 //! ones start as soon as others end; finished outcomes are written in batches, each in one
 //! transaction (a crash before it only means those rows are delivered again: at least once).
 
