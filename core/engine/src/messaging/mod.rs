@@ -43,6 +43,7 @@ pub(crate) mod receipts;
 mod scripted_tests;
 pub(crate) mod send;
 pub(crate) mod target;
+pub(crate) mod transmit;
 
 pub(crate) mod api;
 

@@ -1,5 +1,5 @@
 //! The send queue: sends that return once the message is durably queued
-//! ([`super::send::SendOptions::queued`]). One worker per connection takes the queue in order,
+//! ([`crate::SendOptions::queued`]). One worker per connection takes the queue in order,
 //! paced ([`super::pacing`]), and encrypts each message on top of the one before without
 //! waiting for its commit; a sender task beside it hands each one to the connection, in the
 //! same order, once durable, and never waits for an ack. A message leaves the queue in the
@@ -19,7 +19,9 @@ use tokio::sync::{Notify, OwnedMutexGuard, OwnedSemaphorePermit, Semaphore, mpsc
 
 use super::ack::set_status;
 use super::pacing::Pacer;
-use super::send::{Outgoing, Prepared, await_ack, claim_key, dispatch, outgoing_message, prepare};
+use super::transmit::{
+    Outgoing, Prepared, await_ack, claim_key, dispatch, outgoing_message, prepare,
+};
 use crate::context::SessionContext;
 use crate::error::{Error, ErrorCode};
 use crate::event::{Event, EventKind, Message, MessageStatus};
