@@ -14,7 +14,8 @@ use openwa_store::SessionStore;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::bus::EventBus;
-use crate::config::SessionOptions;
+use crate::changed::Changed;
+use crate::config::{ReconnectPolicy, SendPacing, SessionOptions};
 use crate::connection::command::Command;
 use crate::credentials::Credentials;
 use crate::error::{Error, ErrorCode};
@@ -106,10 +107,17 @@ impl SessionContext {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(name.to_owned());
     }
 
-    /// The options as they are now (the push name our phone set included), as stored.
+    /// The options as they are now, as stored: the push name our phone set and the settings
+    /// changed at run time ([`Changed`]) included.
     pub(crate) fn current_options(&self) -> SessionOptions {
         SessionOptions {
             push_name: self.push_name(),
+            send_pacing: self
+                .feature::<Changed<SendPacing>>()
+                .get(self.options.send_pacing),
+            reconnect: self
+                .feature::<Changed<ReconnectPolicy>>()
+                .get(self.options.reconnect),
             ..self.options.clone()
         }
     }

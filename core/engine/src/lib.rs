@@ -10,6 +10,7 @@
 mod app_state;
 mod app_state_types;
 mod bus;
+mod changed;
 mod chats;
 mod config;
 mod connection;

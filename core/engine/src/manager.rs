@@ -43,9 +43,6 @@ pub struct SessionManager {
     runtime: Arc<EngineRuntime>,
 }
 
-/// Key of a session's options in the store's per-session key-value table.
-pub(crate) const OPTIONS_KEY: &str = "session_options";
-
 impl SessionManager {
     /// Opens the manager: validates the configuration, opens the store and its event log, and
     /// restores every persisted session; paired ones start connecting (at most
@@ -103,7 +100,7 @@ impl SessionManager {
         let mut restored = Vec::new();
         for record in self.store.list_sessions().await? {
             let store = self.store.session(&record.id);
-            let options = match store.get_kv(OPTIONS_KEY).await? {
+            let options = match store.get_kv(crate::persist::OPTIONS_KEY).await? {
                 Some(bytes) => serde_json::from_slice(&bytes)?,
                 None => self.config.default_session_options.clone(),
             };
@@ -195,7 +192,7 @@ impl SessionManager {
             other => other.into(),
         })?;
         store
-            .put_kv(OPTIONS_KEY, &serde_json::to_vec(&options)?)
+            .put_kv(crate::persist::OPTIONS_KEY, &serde_json::to_vec(&options)?)
             .await?;
         session.persist_credentials().await;
         let mut sessions = self.sessions()?;

@@ -31,6 +31,9 @@ impl From<StoreError> for Error {
     }
 }
 
+/// Key of a session's options in the store's per-session key-value table.
+pub(crate) const OPTIONS_KEY: &str = "session_options";
+
 /// Opens the configured store, holding its [`ExclusiveLock`] (a second manager on the same
 /// database is refused: `store` error, "database in use"). The memory backend is a fresh
 /// database in process memory, sealed under a random key (nothing is at rest, so no key is

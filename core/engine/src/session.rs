@@ -11,6 +11,7 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::bus::EventStream;
+use crate::changed::Changed;
 use crate::connection::command::{Command, RunSignal};
 use crate::connection::runner::{RunnerParts, run_session};
 use crate::context::SessionContext;
@@ -188,7 +189,7 @@ impl Session {
     pub async fn set_reconnect_policy(&self, policy: crate::ReconnectPolicy) -> Result<(), Error> {
         policy.validate()?;
         self.shared()
-            .feature::<crate::connection::policy::ReconnectOverride>()
+            .feature::<Changed<crate::ReconnectPolicy>>()
             .set(policy);
         self.save_options().await
     }
@@ -197,25 +198,19 @@ impl Session {
     pub fn reconnect_policy(&self) -> crate::ReconnectPolicy {
         let shared = self.shared();
         shared
-            .feature::<crate::connection::policy::ReconnectOverride>()
-            .policy(&shared.options)
+            .feature::<Changed<crate::ReconnectPolicy>>()
+            .get(shared.options.reconnect)
     }
 
-    /// Stores the session's options as they are now, run-time changes included, so a restart
-    /// restores them.
+    /// Stores the session's options as they are now (`current_options`: run-time changes and
+    /// the phone's push name included), so a restart restores them.
     pub(crate) async fn save_options(&self) -> Result<(), Error> {
         let shared = self.shared().clone();
         self.on_runtime(move |_| async move {
-            let mut options = shared.options.clone();
-            options.send_pacing = shared
-                .feature::<crate::messaging::pacing::Pacer>()
-                .pacing(&shared);
-            options.reconnect = shared
-                .feature::<crate::connection::policy::ReconnectOverride>()
-                .policy(&shared.options);
+            let options = shared.current_options();
             shared
                 .store()
-                .put_kv(crate::manager::OPTIONS_KEY, &serde_json::to_vec(&options)?)
+                .put_kv(crate::persist::OPTIONS_KEY, &serde_json::to_vec(&options)?)
                 .await?;
             Ok(())
         })

@@ -631,6 +631,38 @@ async fn our_push_name_follows_the_phone(store: Arc<TestStore>) {
     manager.close().await.unwrap();
 }
 
+/// The phone's push name and the settings changed at run time are stored together: whichever
+/// changed last, a restart keeps all of them.
+async fn push_name_and_run_time_settings_outlive_a_restart(store: Arc<TestStore>) {
+    let sim = simulator().await;
+    sim.sim().share_app_state_key.store(true, Ordering::SeqCst);
+    sim.create_account(ALICE, "Alice").unwrap();
+    let manager = store.open_manager(sim_options(&sim)).await;
+    let session = manager.create_session("alice", None).await.unwrap();
+    let events = session.events();
+    link_by_qr(&sim, &session, ALICE).await;
+    let pacing = openwa::SendPacing {
+        min_interval_ms: 250,
+        jitter_ms: 0,
+        max_per_hour: 40,
+    };
+    session.set_send_pacing(pacing).await.unwrap();
+    change(&sim, json!({"action": "push_name", "name": "Alice Cooper"})).await;
+    next_matching(&events, |k| matches!(k, EventKind::PushNameChanged { .. })).await;
+    let policy = openwa::ReconnectPolicy {
+        base_delay_ms: 2000,
+        max_attempts: Some(3),
+    };
+    session.set_reconnect_policy(policy).await.unwrap();
+    manager.close().await.unwrap();
+    drop((events, session, manager));
+    let (manager, session, _) = store.resume(sim_options(&sim), "alice").await;
+    assert_eq!(session.push_name().as_deref(), Some("Alice Cooper"));
+    assert_eq!(session.send_pacing(), pacing);
+    assert_eq!(session.reconnect_policy(), policy);
+    manager.close().await.unwrap();
+}
+
 openwa_store::on_every_backend!(
     all: [
         a_rotated_key_is_used,
@@ -641,5 +673,5 @@ openwa_store::on_every_backend!(
         patches_come_in_pages,
         labels_on_both_forms_are_one_chat,
     ],
-    persistent: [app_state_with_baileys],
+    persistent: [app_state_with_baileys, push_name_and_run_time_settings_outlive_a_restart],
 );

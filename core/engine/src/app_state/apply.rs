@@ -229,7 +229,7 @@ async fn write_effect(tx: &mut SessionTx<'_>, effect: &Effect) -> Result<(), Sto
         Effect::Association(record, labeled) => tx.set_label_association(record, *labeled).await,
         Effect::Star(record, starred) => tx.set_starred(record, *starred).await,
         Effect::DeleteChat(chat, up_to) => tx.delete_chat(chat, *up_to).await.map(|_| ()),
-        Effect::PushName(_, options) => tx.put_kv(crate::manager::OPTIONS_KEY, options).await,
+        Effect::PushName(_, options) => tx.put_kv(crate::persist::OPTIONS_KEY, options).await,
         Effect::ClearChat(chat, starred, up_to) => {
             tx.clear_chat(chat, *starred, *up_to).await.map(|_| ())
         }

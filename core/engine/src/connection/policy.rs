@@ -213,32 +213,6 @@ impl Default for Backoff {
     }
 }
 
-/// A session's reconnect policy as changed at run time (`None`: its options' one).
-#[derive(Debug, Default)]
-pub(crate) struct ReconnectOverride(std::sync::Mutex<Option<crate::config::ReconnectPolicy>>);
-
-impl ReconnectOverride {
-    /// The policy in force for a session with `options`.
-    pub(crate) fn policy(
-        &self,
-        options: &crate::config::SessionOptions,
-    ) -> crate::config::ReconnectPolicy {
-        let changed = match self.0.lock() {
-            Ok(changed) => *changed,
-            Err(poisoned) => *poisoned.into_inner(),
-        };
-        changed.unwrap_or(options.reconnect)
-    }
-
-    /// Replaces the policy from the next reconnect on.
-    pub(crate) fn set(&self, policy: crate::config::ReconnectPolicy) {
-        match self.0.lock() {
-            Ok(mut changed) => *changed = Some(policy),
-            Err(poisoned) => *poisoned.into_inner() = Some(policy),
-        }
-    }
-}
-
 impl Backoff {
     /// This backoff with the first delay of `policy`; the default policy keeps this one (the
     /// manager's, which tests shorten).

@@ -14,8 +14,10 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use super::channel::{NoiseChannel, handshake};
 use super::command::RunSignal;
 use super::driver::{Driver, DriverTimings};
-use super::policy::{Backoff, Disconnect, Next, ReconnectOverride};
+use super::policy::{Backoff, Disconnect, Next};
 use super::router::Router;
+use crate::changed::Changed;
+use crate::config::ReconnectPolicy;
 use crate::context::SessionContext;
 use crate::error::Error;
 use crate::event::{ConnectionState, StateReason};
@@ -83,7 +85,9 @@ pub(crate) async fn run_session(
         match verdict.next {
             Next::Immediately => reason = verdict.reason,
             Next::AfterBackoff if ctx.options.auto_reconnect => {
-                let policy = ctx.feature::<ReconnectOverride>().policy(&ctx.options);
+                let policy = ctx
+                    .feature::<Changed<ReconnectPolicy>>()
+                    .get(ctx.options.reconnect);
                 if policy.max_attempts.is_some_and(|max| attempt >= max) {
                     ending.store(true, Ordering::SeqCst);
                     let detail = verdict

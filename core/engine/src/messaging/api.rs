@@ -227,7 +227,10 @@ impl Session {
     /// `invalid_argument`.
     pub async fn set_send_pacing(&self, pacing: SendPacing) -> Result<(), Error> {
         pacing.validate()?;
-        self.shared().feature::<super::pacing::Pacer>().set(pacing);
+        // Slots already taken stay taken.
+        self.shared()
+            .feature::<crate::changed::Changed<SendPacing>>()
+            .set(pacing);
         super::queue::wake(self.shared());
         self.save_options().await
     }

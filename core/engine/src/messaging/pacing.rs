@@ -7,6 +7,7 @@ use std::time::Duration;
 use rand::Rng as _;
 use tokio::time::Instant;
 
+use crate::changed::Changed;
 use crate::config::SendPacing;
 use crate::context::SessionContext;
 use crate::error::{Error, ErrorCode};
@@ -54,30 +55,19 @@ impl Slots {
     }
 }
 
-/// A session's pacing: its settings and the slots taken.
+/// The slots a session's sends took. Its settings are the session's `Changed<SendPacing>`
+/// over its options.
 #[derive(Debug, Default)]
 pub(crate) struct Pacer {
-    /// Settings changed at run time; `None`: the session options' ones.
-    changed: Mutex<Option<SendPacing>>,
     slots: Mutex<Slots>,
 }
 
 impl Pacer {
     /// The settings in force.
     pub(crate) fn pacing(&self, shared: &SessionContext) -> SendPacing {
-        let changed = match self.changed.lock() {
-            Ok(changed) => *changed,
-            Err(poisoned) => *poisoned.into_inner(),
-        };
-        changed.unwrap_or(shared.options.send_pacing)
-    }
-
-    /// Replaces the settings (slots already taken stay taken).
-    pub(crate) fn set(&self, pacing: SendPacing) {
-        match self.changed.lock() {
-            Ok(mut changed) => *changed = Some(pacing),
-            Err(poisoned) => *poisoned.into_inner() = Some(pacing),
-        }
+        shared
+            .feature::<Changed<SendPacing>>()
+            .get(shared.options.send_pacing)
     }
 
     /// Takes the next slot and waits for it: `Err(wait)` when the hourly cap is reached.
